@@ -1,0 +1,142 @@
+"""The two project files as pydantic models: ``migration.yaml`` and one ``mappings/<source>.yaml`` per source.
+
+Every model forbids unknown keys, so a typo is an error with its line, not a setting silently ignored.
+``crm-migrate schema`` writes the JSON Schema of both, for editors to complete and check them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crm_migrate.mappings.entities import Entity, FieldType
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Options(_Strict):
+    """Project-wide settings."""
+
+    default_region: str = Field("CN", description="Region for phone numbers written without a country code.")
+    output_encoding: Literal["utf-8-sig", "utf-8", "gb18030"] = Field(
+        "utf-8-sig", description="Encoding of the import files; utf-8-sig adds the BOM Excel needs for Chinese.")
+    today: dt.date | None = Field(
+        None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
+        "Set it to make a project's results independent of the day it runs.")
+
+
+class MigrationConfig(_Strict):
+    """``migration.yaml``: what is migrated, where to, and from which sources."""
+
+    name: str = Field(description="Name of the migration project.")
+    target: str = Field("generic", description="Target CRM profile the import files are written for.")
+    entities: list[Entity] = Field(
+        default_factory=lambda: list(Entity), description="Entities in scope; sources' other entities are ignored.")
+    sources: list[str] | None = Field(
+        None, description="Source names (mapping file stems) in order of priority; default: every mappings/*.yaml, "
+        "in name order. The first source wins when merged records disagree.")
+    options: Options = Field(default_factory=Options)
+
+
+class ReadOptions(_Strict):
+    """How to read the source file. Everything is detected unless set here."""
+
+    encoding: str = Field("auto", description="Text encoding of a CSV or vCard file, e.g. gb18030, utf-8, utf-16.")
+    delimiter: str = Field("auto", description="CSV delimiter; 'auto' sniffs comma, tab, semicolon and bar.")
+    sheets: list[str] | Literal["all"] = Field("all", description="Workbook sheets to read.")
+    header_row: int | Literal["auto"] = Field(
+        "auto", description="Row number of the header as Excel shows it; 'auto' finds it below title rows.")
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, v: str) -> str:
+        v = {"\\t": "\t", "tab": "\t"}.get(v, v)
+        if v != "auto" and len(v) != 1:
+            raise ValueError("a delimiter is one character (or 'auto', or 'tab')")
+        return v
+
+    @field_validator("header_row")
+    @classmethod
+    def _positive(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("rows count from 1, as in Excel")
+        return v
+
+
+class ColumnMap(_Strict):
+    """A source column mapped to a field; ``type`` is needed only for custom fields."""
+
+    field: str
+    type: FieldType | None = None
+
+
+_RELATIVE = re.compile(r"^(\d+)\s*([dmy])$")
+
+
+class Filter(_Strict):
+    """A scope rule: rows that fail it are counted as filtered, with the reason, never silently dropped."""
+
+    field: str = Field(description="Field the rule looks at (after cleaning).")
+    equals: str | None = None
+    in_: list[str] | None = Field(None, alias="in")
+    not_in: list[str] | None = None
+    since: str | None = Field(None, description="A date (2023-01-01) or a window back from today: 90d, 36m, 3y.")
+    not_empty: bool | None = None
+    reason: str | None = Field(None, description="Reason written to lineage for rows this rule filters out.")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, v: str | None) -> str | None:
+        if v is None or _RELATIVE.match(v.strip()):
+            return v
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError("'since' takes a date like 2023-01-01 or a window like 90d, 36m, 3y") from None
+        return v
+
+    def since_date(self, today: dt.date) -> dt.date | None:
+        if self.since is None:
+            return None
+        m = _RELATIVE.match(self.since.strip())
+        if not m:
+            return dt.date.fromisoformat(self.since)
+        n, unit = int(m.group(1)), m.group(2)
+        if unit == "d":
+            return today - dt.timedelta(days=n)
+        months = n * (12 if unit == "y" else 1)
+        year, month0 = divmod(today.year * 12 + today.month - 1 - months, 12)
+        return dt.date(year, month0 + 1, min(today.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+class EntityMapping(_Strict):
+    """Which source columns make up one entity, and which rows are in scope."""
+
+    columns: dict[str, str | ColumnMap] = Field(
+        description="Source column -> field. A field of the entity by name, or {field, type} for a custom field.")
+    where: list[Filter] = Field(default_factory=list, description="Scope rules; a row must pass all of them.")
+
+    def fields(self) -> dict[str, ColumnMap]:
+        """Source column -> ColumnMap, with the short form expanded."""
+        return {col: (m if isinstance(m, ColumnMap) else ColumnMap(field=m)) for col, m in self.columns.items()}
+
+
+class SourceMapping(_Strict):
+    """``mappings/<source>.yaml``: one source file and the entities its rows hold."""
+
+    file: str = Field(description="Path of the source file, relative to the project folder.")
+    description: str | None = None
+    system: str | None = Field(
+        None, description="The legacy system the ids in this file belong to. Sources of one system share ids: a "
+        "contact's account_id finds the account with that id from any source of the same system. "
+        "Default: the source's own name.")
+    read: ReadOptions = Field(default_factory=ReadOptions)
+    entities: dict[Entity, EntityMapping]

@@ -1,0 +1,37 @@
+"""Readers: one per kind of file, each returning a `SourceTable` of text exactly as the file holds it."""
+
+from __future__ import annotations
+
+from crm_migrate.errors import Problem, SourceError
+from crm_migrate.migrate.readers.table import ROW, SHEET, SourceTable
+from crm_migrate.migrate.readers.text import read_csv
+from crm_migrate.migrate.readers.vcard import read_vcard
+from crm_migrate.migrate.readers.workbook import WORKBOOK_SUFFIXES, read_workbook
+from crm_migrate.project import Source
+
+__all__ = ["ROW", "SHEET", "SourceTable", "read_source"]
+
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+
+
+def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
+    """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs."""
+    shown = source.rel_file
+    opts = source.mapping.read
+    wanted = {f.column for plan in source.entities for f in plan.fields}
+    suffix = source.file.suffix.lower()
+    try:
+        if suffix in WORKBOOK_SUFFIXES:
+            return read_workbook(source.file, shown, sheets=opts.sheets, header_row=opts.header_row,
+                                 wanted=wanted, header_only=header_only)
+        if suffix == ".vcf":
+            return read_vcard(source.file, shown, encoding=opts.encoding, header_only=header_only)
+        if suffix in TEXT_SUFFIXES:
+            return read_csv(source.file, shown, encoding=opts.encoding, delimiter=opts.delimiter,
+                            header_row=opts.header_row, wanted=wanted, header_only=header_only)
+    except OSError as exc:
+        raise SourceError(Problem(shown, f"cannot read the file: {exc.strerror or exc}",
+                                  hint="check that it exists and is not open in another program")) from None
+    raise SourceError(Problem(source.mapping_path, f"{shown}: files ending in {suffix or '(nothing)'} cannot be read",
+                              line=source.doc.line_of(("file",)),
+                              hint="save it as .csv, .xlsx or .vcf"))

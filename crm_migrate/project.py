@@ -1,0 +1,284 @@
+"""A migration project: a folder with ``migration.yaml`` and ``mappings/*.yaml``, loaded once into `Project`.
+
+Every verb (validate, plan, run) works on the same loaded `Project`. Loading collects every problem it
+can find, each with its file and line and, where one is close, a suggestion, before it gives up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from crm_migrate.errors import Problem, ProjectError, did_you_mean
+from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, Entity, FieldSpec, FieldType, has_account_link
+from crm_migrate.mappings.models import EntityMapping, MigrationConfig, SourceMapping
+from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
+
+CONFIG_FILE = "migration.yaml"
+MAPPINGS_DIR = "mappings"
+
+
+@dataclass(frozen=True)
+class MappedField:
+    """A source column feeding one field of one entity."""
+
+    column: str
+    spec: FieldSpec
+    custom: bool = False
+
+
+@dataclass(frozen=True)
+class EntityPlan:
+    """One entity as one source provides it."""
+
+    entity: Entity
+    mapping: EntityMapping
+    fields: tuple[MappedField, ...]
+    line: int | None
+
+    def field(self, name: str) -> MappedField | None:
+        return next((f for f in self.fields if f.spec.name == name), None)
+
+    @property
+    def data_fields(self) -> tuple[MappedField, ...]:
+        """The fields that carry the record's data (not its identity or its link)."""
+        return tuple(f for f in self.fields if f.spec.name not in ("id", ACCOUNT_LINK))
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    mapping: SourceMapping
+    doc: YamlDocument
+    file: Path  # absolute
+    rel_file: str  # relative to the project folder, with forward slashes
+    entities: tuple[EntityPlan, ...]
+
+    @property
+    def system(self) -> str:
+        return self.mapping.system or self.name
+
+    @property
+    def mapping_path(self) -> str:
+        return self.doc.path
+
+    def plan_for(self, entity: Entity) -> EntityPlan | None:
+        return next((e for e in self.entities if e.entity is entity), None)
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config: MigrationConfig
+    doc: YamlDocument
+    sources: tuple[Source, ...]
+
+    @property
+    def entities(self) -> list[Entity]:
+        return [e for e in Entity if e in self.config.entities]
+
+    def project_files(self) -> list[Path]:
+        return [self.root / CONFIG_FILE, *sorted((self.root / MAPPINGS_DIR).glob("*.yaml"))]
+
+    def fingerprint(self) -> str:
+        """sha256 over the project files, so a manifest says which configuration produced it."""
+        h = hashlib.sha256()
+        for f in self.project_files():
+            h.update(f.relative_to(self.root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+        return h.hexdigest()
+
+
+def load_project(root: Path | str) -> Project:
+    """Load and check the project files; raise `ProjectError` with every problem found."""
+    root = Path(root)
+    problems: list[Problem] = []
+    config_path = root / CONFIG_FILE
+    if not config_path.is_file():
+        raise ProjectError(Problem(str(config_path), "no migration.yaml here",
+                                   hint="a project folder holds migration.yaml and mappings/*.yaml; "
+                                        "see samples/demo for one"))
+    config_doc, found = load_yaml(config_path, str(config_path))
+    problems += found
+    config = _validate(MigrationConfig, config_doc, problems) if not found else None
+
+    mapping_files = {p.stem: p for p in sorted((root / MAPPINGS_DIR).glob("*.yaml"))}
+    names = list(mapping_files)
+    if config is not None and config.sources is not None:
+        names = []
+        for i, name in enumerate(config.sources):
+            if name in mapping_files:
+                names.append(name)
+            else:
+                problems.append(Problem(config_doc.path, f"source {name!r} has no mapping file "
+                                        f"{MAPPINGS_DIR}/{name}.yaml", line=config_doc.line_of(("sources", i)),
+                                        hint=did_you_mean(name, list(mapping_files)) or
+                                        f"create {MAPPINGS_DIR}/{name}.yaml or remove the name"))
+    if config is not None and not mapping_files:
+        problems.append(Problem(str(root / MAPPINGS_DIR), "no mapping files",
+                                hint="write one mappings/<source>.yaml per source file"))
+
+    sources = [s for name in names if (s := _load_source(root, name, mapping_files[name], problems))]
+    if config is not None:
+        for source in sources:
+            for plan in source.entities:
+                if plan.entity not in config.entities:
+                    problems.append(Problem(source.mapping_path, f"{plan.entity.value} are mapped here but are "
+                                            "not among the entities in scope; they are ignored", line=plan.line,
+                                            severity="warning", hint=f"add {plan.entity.value} to 'entities' in "
+                                            "migration.yaml, or remove this block"))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or config is None:
+        raise ProjectError(problems)
+    return Project(root, config, config_doc, tuple(sources))
+
+
+def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> Source | None:
+    shown = str(root / MAPPINGS_DIR / path.name)
+    doc, found = load_yaml(path, shown)
+    problems += found
+    if found:
+        return None
+    mapping = _validate(SourceMapping, doc, problems)
+    if mapping is None:
+        return None
+    file = root / mapping.file
+    if not file.is_file():
+        folder = Path(mapping.file).parent
+        siblings = [(folder / p.name).as_posix() for p in file.parent.glob("*")] if file.parent.is_dir() else []
+        problems.append(Problem(shown, f"source file {mapping.file!r} not found", line=doc.line_of(("file",)),
+                                hint=did_you_mean(mapping.file, siblings) or
+                                "the path is relative to the project folder"))
+    entities = []
+    for entity, emap in mapping.entities.items():
+        entities.append(_entity_plan(doc, entity, emap, problems))
+    has_accounts = Entity.accounts in mapping.entities
+    for plan in entities:
+        _check_required(doc, plan, has_accounts, problems)
+    return Source(name, mapping, doc, file.resolve(), Path(mapping.file).as_posix(), tuple(entities))
+
+
+def _entity_plan(doc: YamlDocument, entity: Entity, emap: EntityMapping, problems: list[Problem]) -> EntityPlan:
+    catalogue = CATALOGUE[entity]
+    fields: list[MappedField] = []
+    seen: dict[str, str] = {}
+    for column, cmap in emap.fields().items():
+        line = doc.line_of(("entities", entity.value, "columns", column))
+        spec = catalogue.get(cmap.field)
+        if spec is None and cmap.type is None:
+            problems.append(Problem(doc.path, f"{entity.value} have no field {cmap.field!r}", line=line,
+                                    hint=did_you_mean(cmap.field, list(catalogue)) or
+                                    f"for a custom field write {{field: {cmap.field}, type: text}}"))
+            continue
+        if spec is not None and cmap.type is not None and cmap.type is not spec.type:
+            problems.append(Problem(doc.path, f"{entity.value}.{cmap.field} is of type {spec.type.value}; "
+                                    f"it cannot be declared {cmap.type.value}", line=line,
+                                    hint="drop 'type' for a well-known field, or map to a custom field name"))
+            continue
+        if cmap.field in seen:
+            problems.append(Problem(doc.path, f"{entity.value}.{cmap.field} is mapped twice (also from "
+                                    f"{seen[cmap.field]!r})", line=line, hint="map each field from one column"))
+            continue
+        seen[cmap.field] = column
+        custom = spec is None
+        if spec is None:
+            spec = FieldSpec(cmap.field, cmap.type or FieldType.text, cmap.field)
+        fields.append(MappedField(column, spec, custom))
+    for i, rule in enumerate(emap.where):
+        if rule.field not in seen:
+            problems.append(Problem(doc.path, f"scope rule on {rule.field!r}, which no column of this source "
+                                    f"maps for {entity.value}", line=doc.line_of(("entities", entity.value, "where", i)),
+                                    hint=did_you_mean(rule.field, list(seen)) or "map the field first"))
+    return EntityPlan(entity, emap, tuple(fields), doc.line_of(("entities", entity.value)))
+
+
+def _check_required(doc: YamlDocument, plan: EntityPlan, source_has_accounts: bool, problems: list[Problem]) -> None:
+    mapped = {f.spec.name for f in plan.fields}
+    for spec in CATALOGUE[plan.entity].values():
+        if not spec.required or spec.name in mapped:
+            continue
+        if spec.name == ACCOUNT_LINK and source_has_accounts:
+            continue  # the account on the same row is the parent
+        hint = f"map a column to {spec.name!r} ({spec.label})"
+        if spec.name == ACCOUNT_LINK:
+            hint += ", or map the account on the same rows"
+        problems.append(Problem(doc.path, f"{plan.entity.value} need {spec.name!r}, but no column is mapped to it",
+                                line=plan.line, hint=hint))
+    if has_account_link(plan.entity) and ACCOUNT_LINK not in mapped and not source_has_accounts \
+            and not CATALOGUE[plan.entity][ACCOUNT_LINK].required:
+        problems.append(Problem(doc.path, f"{plan.entity.value} from this source are linked to no account",
+                                line=plan.line, severity="warning",
+                                hint=f"map the column holding the account's legacy id to {ACCOUNT_LINK!r}"))
+
+
+_UNION_BRANCHES = {"str", "ColumnMap", "list[str]", "literal['all']", "int", "literal['auto']", "[key]"}
+
+
+def _validate(model: type[BaseModel], doc: YamlDocument, problems: list[Problem]) -> Any:
+    if not isinstance(doc.data, dict):
+        problems.append(Problem(doc.path, "expected a mapping of keys to values at the top", line=1,
+                                hint=f"see the JSON Schema written by 'crm-migrate schema' for {model.__name__}"))
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        problems += _explain(model, doc, exc)
+        return None
+
+
+def _explain(model: type[BaseModel], doc: YamlDocument, exc: ValidationError) -> list[Problem]:
+    """Turn pydantic's errors into problems with lines; of a union's branches keep the informative ones."""
+    errors = []
+    for err in exc.errors():
+        loc = tuple(part for part in err["loc"] if part not in _UNION_BRANCHES)
+        errors.append((loc, err))
+    out = []
+    for loc, err in errors:
+        if err["type"] in ("string_type", "list_type", "int_type", "literal_error") and any(
+                other is not err and other_loc[:len(loc)] == loc for other_loc, other in errors):
+            continue  # another branch of the union explains it better
+        where = ".".join(str(p) for p in loc) or "top level"
+        line = doc.line_of(loc)
+        if err["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _allowed_keys(model, loc[:-1])
+            out.append(Problem(doc.path, f"unknown key {key!r}", line=line,
+                               hint=did_you_mean(key, allowed) or (f"allowed here: {', '.join(allowed)}"
+                                                                   if allowed else None)))
+            continue
+        message = err["msg"].removeprefix("Value error, ")
+        hint = None
+        if err["type"] == "enum":
+            expected = err.get("ctx", {}).get("expected", "")
+            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip(" '")]
+            hint = did_you_mean(str(err["input"]), choices)
+            message = f"{err['input']!r} is not one of {expected}"
+        elif err["type"] == "missing":
+            message = f"{loc[-1]!r} is required"
+            line = doc.line_of(loc[:-1])
+        out.append(Problem(doc.path, f"{where}: {message}", line=line, hint=hint))
+    return out
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys the model accepts at ``loc``: descend through fields, step over dict keys and list items."""
+    current = model
+    for part in loc:
+        info = current.model_fields.get(part) if isinstance(part, str) else None
+        if info is not None:
+            current = _model_in(info.annotation) or current
+    return [f.alias or name for name, f in current.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The first pydantic model inside an annotation such as ``dict[str, str | ColumnMap]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if found := _model_in(arg):
+            return found
+    return None
