@@ -77,6 +77,7 @@ class Project:
     config: MigrationConfig
     doc: YamlDocument
     sources: tuple[Source, ...]
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def entities(self) -> list[Entity]:
@@ -134,7 +135,7 @@ def load_project(root: Path | str) -> Project:
     errors = [p for p in problems if p.severity == "error"]
     if errors or config is None:
         raise ProjectError(problems)
-    return Project(root, config, config_doc, tuple(sources))
+    return Project(root, config, config_doc, tuple(sources), tuple(problems))
 
 
 def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> Source | None:

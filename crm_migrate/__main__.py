@@ -1,0 +1,3 @@
+from crm_migrate.cli import main
+
+main()

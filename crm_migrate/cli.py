@@ -1,0 +1,191 @@
+"""The ``crm-migrate`` command: a thin layer that parses arguments, calls one function per verb and renders
+its result with rich. Errors are printed as ``path:line: message — hint``; exit status 1 on errors, 2 on
+wrong usage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crm_migrate import __version__
+from crm_migrate.errors import MigrateError, Problem
+
+app = typer.Typer(
+    name="crm-migrate",
+    help="Move a company's scattered customer data into a new CRM, clean.\n\n"
+         "A project folder holds migration.yaml and mappings/*.yaml. Check it with 'validate', see what would "
+         "happen with 'plan', and write the import files with 'run'.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+ProjectDir = Annotated[Path, typer.Argument(help="The migration project folder (holding migration.yaml).",
+                                            show_default=False)]
+
+
+class Format(str, Enum):
+    text = "text"
+    github = "github"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"crm-migrate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    pass
+
+
+def _print_problems(problems: list[Problem], console: Console = err) -> None:
+    for p in problems:
+        style = "red" if p.severity == "error" else "yellow"
+        console.print(p.render(), style=style, markup=False)
+
+
+def _fail(exc: MigrateError) -> typer.Exit:
+    _print_problems(exc.problems)
+    errors = sum(p.severity == "error" for p in exc.problems)
+    err.print(f"{errors} error(s); nothing was written.", style="bold red")
+    return typer.Exit(1)
+
+
+def _track(items: Iterable[T], description: str, total: int) -> Iterator[T]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task(description, total=total)
+        for item in items:
+            yield item
+            progress.advance(task)
+
+
+@app.command()
+def validate(
+    project: ProjectDir,
+    format: Annotated[Format, typer.Option("--format", "-f", help="text: path:line lines; github: GitHub Actions "
+                                           "annotations; json: a machine-readable list.")] = Format.text,
+) -> None:
+    """Check the project files and the headers of the sources (cheap: no data rows are read).
+
+    Exit status 1 if there is any error. This is what CI runs on mapping files.
+    """
+    from crm_migrate.validators.checks import validate_project
+
+    problems = validate_project(project)
+    errors = [p for p in problems if p.severity == "error"]
+    if format is Format.json:
+        out.print_json(json.dumps({"errors": len(errors), "warnings": len(problems) - len(errors),
+                                   "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))
+    elif format is Format.github:
+        for p in problems:
+            out.print(_annotation(p), markup=False)
+    else:
+        _print_problems(problems, out)
+        verdict = "[green]valid[/]" if not errors else f"[red]{len(errors)} error(s)[/]"
+        out.print(f"{project}: {verdict}, {len(problems) - len(errors)} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+def _annotation(p: Problem) -> str:
+    def esc(text: str, props: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if props else text
+
+    props = f"file={esc(p.path, True)}" + (f",line={p.line}" if p.line else "") + ",title=crm-migrate"
+    message = p.message + (f" — {p.hint}" if p.hint else "")
+    if p.sheet or p.column:
+        message = f"{p.location()}: {message}"
+    return f"::{p.severity} {props}::{esc(message)}"
+
+
+@app.command()
+def plan(project: ProjectDir) -> None:
+    """Read everything and say what 'run' would do, without writing anything.
+
+    Per source: rows, encoding, sheets, mapped and unmapped columns. Per entity: rows written, merged,
+    filtered out of scope and rejected. Exit status 1 where 'run' would fail.
+    """
+    from crm_migrate.migrate.run import prepare
+    from crm_migrate.project import load_project
+    from crm_migrate.validators.plan import render_plan
+
+    try:
+        result = prepare(load_project(project), _track)
+    except MigrateError as exc:
+        raise _fail(exc) from None
+    render_plan(result, out)
+
+
+@app.command()
+def run(
+    project: ProjectDir,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out]. "
+                                                 "Replaced only when the run succeeds.")] = None,
+) -> None:
+    """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
+    from crm_migrate.migrate.run import run as run_project
+    from crm_migrate.project import load_project
+    from crm_migrate.validators.plan import render_summary
+
+    try:
+        result = run_project(load_project(project), out_dir, _track)
+    except MigrateError as exc:
+        raise _fail(exc) from None
+    render_summary(result, out)
+
+
+@app.command()
+def schema(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the schema files to.")] = Path("."),
+) -> None:
+    """Write the JSON Schema of migration.yaml and of the mapping files, for editors to complete and check.
+
+    With the YAML extension of VS Code, put '# yaml-language-server: $schema=mapping.schema.json' at the top
+    of a mapping file.
+    """
+    from crm_migrate.mappings.models import MigrationConfig, SourceMapping
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, model in (("migration.schema.json", MigrationConfig), ("mapping.schema.json", SourceMapping)):
+        path = out_dir / name
+        path.write_text(json.dumps(model.model_json_schema(by_alias=True), ensure_ascii=False, indent=2) + "\n",
+                        encoding="utf-8")
+        out.print(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point: a bug in crm-migrate gets a short message and a log file, not a traceback on screen."""
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        import os
+        import tempfile
+        import traceback
+
+        if os.environ.get("CRM_MIGRATE_DEBUG"):
+            raise
+        fd, log = tempfile.mkstemp(prefix="crm-migrate-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(traceback.format_exc())
+        err.print(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], style="bold red", markup=False)
+        err.print(f"This is a bug in crm-migrate {__version__}. The details are in {log}; please report them "
+                  "with the command you ran.", markup=False)
+        raise SystemExit(3) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The pipeline: read -> extract (map, clean, scope) -> merge -> link -> write, wired in `run`."""

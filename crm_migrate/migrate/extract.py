@@ -1,0 +1,137 @@
+"""From a source's rows to one entity's records: map columns, clean, apply scope rules and required fields.
+
+The frame this returns has exactly one row per source row, so that every row can be accounted for:
+each row is either still a candidate record (``_outcome`` null) or already ``filtered`` or ``rejected``,
+with ``_reason`` saying why. Column names: ``raw:<field>`` the text as read, ``v:<field>`` the cleaned
+value, ``k:<field>`` its match key, ``r:<field>`` why it is invalid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
+from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
+from crm_migrate.mappings.models import Filter
+from crm_migrate.migrate.readers import ROW, SHEET, SourceTable
+from crm_migrate.project import EntityPlan, Source
+
+SOURCE, SEQ, SYSTEM = "_source", "_seq", "_system"
+OUTCOME, REASON, RECORD_ID, KEY = "_outcome", "_reason", "_record_id", "_key"
+EMPTY = "_empty"  # the row holds no record of this entity at all
+RULE = "_rule"  # which rule decided the row, for grouping in reports
+ORIGIN = [SOURCE, SHEET, ROW]
+
+WRITTEN, MERGED, FILTERED, REJECTED = "written", "merged", "filtered", "rejected"
+
+
+def raw(field: str) -> str:
+    return f"raw:{field}"
+
+
+def val(field: str) -> str:
+    return f"v:{field}"
+
+
+def key(field: str) -> str:
+    return f"k:{field}"
+
+
+def why(field: str) -> str:
+    return f"r:{field}"
+
+
+def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int, ctx: CleanContext,
+            today: dt.date) -> pl.DataFrame:
+    """One row per source row: the entity's cleaned fields, and an outcome for rows already decided."""
+    frame = table.frame
+    n = frame.height
+    columns = [
+        pl.lit(source.name).alias(SOURCE), frame[SHEET].alias(SHEET), frame[ROW].alias(ROW),
+        pl.int_range(seq_base, seq_base + n, dtype=pl.Int64).alias(SEQ), pl.lit(source.system).alias(SYSTEM),
+    ]
+    out = frame.select(columns)
+    for mf in plan.fields:
+        series = frame[mf.column] if mf.column in frame.columns else pl.Series(mf.column, [None] * n, pl.String)
+        cleaned = clean_column(series, CLEANERS[mf.spec.type], ctx)
+        out = out.with_columns(
+            series.alias(raw(mf.spec.name)),
+            cleaned["value"].alias(val(mf.spec.name)),
+            cleaned["key"].alias(key(mf.spec.name)),
+            cleaned["reason"].alias(why(mf.spec.name)),
+        )
+    empty, empty_reason = _empty_rule(plan)
+    out = out.with_columns(pl.lit(None, pl.String).alias(OUTCOME), pl.lit(None, pl.String).alias(REASON),
+                           pl.lit(None, pl.String).alias(RULE), empty.alias(EMPTY))
+    out = _decide(out, (pl.col(EMPTY), empty_reason), FILTERED, "empty row")
+    for rule in plan.mapping.where:
+        out = _decide(out, _scope_rule(rule, today), FILTERED, "out of scope")
+    out = _decide(out, _required_rule(plan), REJECTED, "required field empty or invalid")
+    return out
+
+
+def _decide(frame: pl.DataFrame, rule: tuple[pl.Expr, pl.Expr] | None, outcome: str, code: str) -> pl.DataFrame:
+    """Give ``outcome`` and the rule's reason to undecided rows where the rule's condition holds."""
+    if rule is None:
+        return frame
+    condition, reason = rule
+    hit = pl.col(OUTCOME).is_null() & condition.fill_null(False)
+    return frame.with_columns(
+        pl.when(hit).then(pl.lit(outcome)).otherwise(pl.col(OUTCOME)).alias(OUTCOME),
+        pl.when(hit).then(reason).otherwise(pl.col(REASON)).alias(REASON),
+        pl.when(hit).then(pl.lit(code)).otherwise(pl.col(RULE)).alias(RULE),
+    )
+
+
+def _empty_rule(plan: EntityPlan) -> tuple[pl.Expr, pl.Expr]:
+    """A row where none of the entity's data columns is filled holds no such record (a sales-sheet row with
+    a company but no person holds no contact)."""
+    data = [raw(f.spec.name) for f in plan.data_fields] or [raw(f.spec.name) for f in plan.fields]
+    columns = ", ".join(f.column for f in plan.data_fields) or "any mapped column"
+    return (pl.all_horizontal([pl.col(c).is_null() for c in data]),
+            pl.lit(f"no {plan.entity.singular} on this row ({columns} empty)"))
+
+
+def _scope_rule(rule: Filter, today: dt.date) -> tuple[pl.Expr, pl.Expr]:
+    v = pl.col(val(rule.field))
+    if rule.equals is not None:
+        keep, text = v == rule.equals, f"{rule.field} is not {rule.equals}"
+    elif rule.in_ is not None:
+        keep, text = v.is_in(rule.in_), f"{rule.field} not in {', '.join(rule.in_)}"
+    elif rule.not_in is not None:
+        keep, text = ~v.is_in(rule.not_in), f"{rule.field} is one of {', '.join(rule.not_in)}"
+    elif rule.since is not None:
+        since = rule.since_date(today).isoformat()
+        keep, text = v.str.slice(0, 10) >= since, f"{rule.field} before {since} or unknown"
+    elif rule.not_empty:
+        keep, text = v.is_not_null(), f"{rule.field} is empty"
+    else:
+        return pl.lit(False), pl.lit("")
+    reason = rule.reason or f"out of scope: {text}"
+    return (~keep.fill_null(False)), pl.lit(reason)
+
+
+def _required_rule(plan: EntityPlan) -> tuple[pl.Expr, pl.Expr] | None:
+    """A required field that is empty or invalid rejects the row; the reason names field and column."""
+    checks = []
+    for mf in plan.fields:
+        if not mf.spec.required or mf.spec.name == ACCOUNT_LINK:
+            continue  # the account link is checked when links are resolved
+        name = mf.spec.name
+        checks.append(pl.when(pl.col(val(name)).is_null())
+                      .then(pl.lit(f"required {name} is empty (column {mf.column})"))
+                      .when(pl.col(why(name)).is_not_null())
+                      .then(pl.format(f"required {name} is invalid: {{}} (column {mf.column}: {{}})",
+                                      pl.col(why(name)), pl.col(raw(name)))))
+    if not checks:
+        return None
+    reason = pl.coalesce(checks)
+    return reason.is_not_null(), reason
+
+
+def legacy_id(plan: EntityPlan) -> pl.Expr:
+    """The row's own id in its legacy system, if the source maps one."""
+    return pl.col(val(ID_FIELD)) if plan.field(ID_FIELD) else pl.lit(None, pl.String)
+

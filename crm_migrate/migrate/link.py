@@ -1,0 +1,102 @@
+"""Links from child records (contacts, opportunities, activities) to their account.
+
+A child names its account by the legacy id the old system gave it (``account_id``), looked up among the
+accounts of the same system; or, in a sheet where one row holds both a company and a person, by sharing the
+row. The link follows merges: a child of a merged account points at the surviving record. A link to an
+account that does not exist, or that was rejected or filtered, decides the child's outcome with a reason;
+nothing is linked by guess.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
+from crm_migrate.migrate.extract import (
+    RULE,
+    EMPTY,
+    FILTERED,
+    MERGED,
+    OUTCOME,
+    REASON,
+    RECORD_ID,
+    REJECTED,
+    ROW,
+    SHEET,
+    SOURCE,
+    SYSTEM,
+    WRITTEN,
+    val,
+)
+
+ACCOUNT = "_account"  # the record id of the account a child is linked to
+NONE = pl.lit(None, pl.String)
+
+
+def account_index(accounts: pl.DataFrame) -> pl.DataFrame:
+    """One row per (system, legacy id): the best outcome any account row with that id reached."""
+    if val(ID_FIELD) not in accounts.columns:
+        return pl.DataFrame(schema={SYSTEM: pl.String, "_ref": pl.String, "_a_outcome": pl.String,
+                                    "_a_reason": pl.String, "_a_record": pl.String})
+    rank = pl.col(OUTCOME).replace_strict({WRITTEN: 0, MERGED: 0, FILTERED: 1, REJECTED: 2}, default=3)
+    return (accounts.filter(pl.col(val(ID_FIELD)).is_not_null())
+            .sort([rank, "_seq"])
+            .group_by([SYSTEM, val(ID_FIELD)], maintain_order=True).first()
+            .select(SYSTEM, pl.col(val(ID_FIELD)).alias("_ref"), pl.col(OUTCOME).alias("_a_outcome"),
+                    pl.col(REASON).alias("_a_reason"), pl.col(RECORD_ID).alias("_a_record")))
+
+
+def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
+    return (accounts.filter(pl.col(SOURCE) == source)
+            .select(SHEET, ROW, pl.col(OUTCOME).alias("_s_outcome"), pl.col(REASON).alias("_s_reason"),
+                    pl.col(RECORD_ID).alias("_s_record"), pl.col(EMPTY).alias("_s_empty")))
+
+
+def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | None, required: bool,
+         singular: str) -> pl.DataFrame:
+    """Set ``_account`` for undecided children, or decide them when their account cannot be had."""
+    ref = val(ACCOUNT_LINK)
+    if ref not in children.columns:
+        children = children.with_columns(pl.lit(None, pl.String).alias(ref))
+    frame = children.join(by_id, left_on=[SYSTEM, ref], right_on=[SYSTEM, "_ref"], how="left",
+                          maintain_order="left")
+    if same_row is not None:
+        frame = frame.join(same_row, on=[SHEET, ROW], how="left", nulls_equal=True, maintain_order="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in ("_s_outcome", "_s_reason", "_s_record"))
+        frame = frame.with_columns(pl.lit(True).alias("_s_empty"))
+
+    has_ref = pl.col(ref).is_not_null()
+    found = pl.col("_a_outcome").is_not_null()
+    live = pl.col(OUTCOME).is_null()
+    row_account = pl.col("_s_outcome").is_in([WRITTEN, MERGED])
+    row_account_lost = pl.col("_s_outcome").is_in([REJECTED, FILTERED]) & ~pl.col("_s_empty")
+    decided = (
+        pl.when(~live).then(pl.struct(o=pl.col(OUTCOME), r=pl.col(REASON), c=pl.col(RULE), a=NONE))
+        .when(has_ref & found & pl.col("_a_outcome").is_in([WRITTEN, MERGED]))
+        .then(pl.struct(o=NONE, r=NONE, c=NONE, a=pl.col("_a_record")))
+        .when(has_ref & found)
+        .then(pl.struct(o=pl.col("_a_outcome"), r=pl.format("its account {} was {}: {}", pl.col(ref),
+                                                             pl.col("_a_outcome"), pl.col("_a_reason")),
+                        c=pl.format("account {}", pl.col("_a_outcome")), a=NONE))
+        .when(has_ref)
+        .then(pl.struct(o=pl.lit(REJECTED), r=pl.format("no account with id {} in {}", pl.col(ref), pl.col(SYSTEM)),
+                        c=pl.lit("account not found"), a=NONE))
+        .when(row_account)
+        .then(pl.struct(o=NONE, r=NONE, c=NONE, a=pl.col("_s_record")))
+        .when(row_account_lost)
+        .then(pl.struct(o=pl.col("_s_outcome"), r=pl.format("the account on its row was {}: {}",
+                                                             pl.col("_s_outcome"), pl.col("_s_reason")),
+                        c=pl.format("account {}", pl.col("_s_outcome")), a=NONE))
+        .when(pl.lit(required))
+        .then(pl.struct(o=pl.lit(REJECTED), r=pl.lit(f"the {singular} names no account"), c=pl.lit("no account"),
+                        a=NONE))
+        .otherwise(pl.struct(o=NONE, r=NONE, c=NONE, a=NONE))
+    )
+    frame = frame.with_columns(decided.alias("_d"))
+    return frame.with_columns(
+        pl.col("_d").struct.field("o").alias(OUTCOME),
+        pl.col("_d").struct.field("r").alias(REASON),
+        pl.col("_d").struct.field("c").alias(RULE),
+        pl.col("_d").struct.field("a").alias(ACCOUNT),
+    ).drop("_d", "_a_outcome", "_a_reason", "_a_record", "_s_outcome", "_s_reason", "_s_record", "_s_empty")

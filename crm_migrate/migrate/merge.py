@@ -1,0 +1,96 @@
+"""Record identity, exact-key merging and golden records.
+
+Every record gets a stable id derived from its source key (its legacy id in its system, or failing that
+its source, sheet and row), so a re-run on the same data gives the same ids. Records that share a match
+key are merged into one cluster; the earliest row (by source priority, then position) survives, and the
+golden record takes, field by field, the first value any member has. Fuzzy matching and steward review
+build on this in the deduplication stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.extract import (
+    KEY,
+    MERGED,
+    OUTCOME,
+    REASON,
+    RECORD_ID,
+    ROW,
+    RULE,
+    SEQ,
+    SHEET,
+    SOURCE,
+    SYSTEM,
+    WRITTEN,
+)
+
+LABEL = "_cluster"
+_PREFIX = {Entity.accounts: "acc", Entity.contacts: "con", Entity.opportunities: "opp", Entity.activities: "act"}
+
+
+def record_id(entity: Entity, source_key: str) -> str:
+    return f"{_PREFIX[entity]}_{hashlib.sha1(f'{entity.value}|{source_key}'.encode()).hexdigest()[:16]}"
+
+
+def assign_identity(frame: pl.DataFrame, entity: Entity, legacy: pl.Expr) -> pl.DataFrame:
+    """``_key``: the record's source key; ``_record_id``: the stable id derived from it."""
+    frame = frame.with_columns(
+        pl.when(legacy.is_not_null())
+        .then(pl.concat_str([pl.col(SYSTEM), pl.lit("id"), legacy], separator="\x1f"))
+        .otherwise(pl.concat_str([pl.col(SOURCE), pl.col(SHEET).fill_null(""), pl.col(ROW).cast(pl.String)],
+                                 separator="\x1f"))
+        .alias(KEY))
+    keys = frame[KEY].unique()
+    ids = pl.DataFrame({KEY: keys, RECORD_ID: [record_id(entity, k) for k in keys.to_list()]})
+    return frame.join(ids, on=KEY, how="left", maintain_order="left")
+
+
+def cluster(frame: pl.DataFrame, match_keys: list[pl.Expr]) -> pl.DataFrame:
+    """Label the undecided rows by connected components over the match keys (label = smallest ``_seq``).
+
+    Min-label propagation: each round gives every row the smallest label among the rows sharing any key
+    with it, until nothing changes. Linear work per round; rounds grow with the longest chain, not the size.
+    """
+    live = pl.col(OUTCOME).is_null()
+    keyed = frame.with_columns([k.alias(f"_m{i}") for i, k in enumerate(match_keys)])
+    labels = keyed.select(pl.when(live).then(pl.col(SEQ)).alias(LABEL), *[f"_m{i}" for i in range(len(match_keys))])
+    while True:
+        step = labels.with_columns(pl.min_horizontal(
+            pl.col(LABEL),
+            *[pl.when(pl.col(f"_m{i}").is_not_null() & pl.col(LABEL).is_not_null())
+              .then(pl.col(LABEL).min().over(f"_m{i}")) for i in range(len(match_keys))]).alias(LABEL))
+        if step[LABEL].equals(labels[LABEL]):
+            break
+        labels = step
+    return frame.with_columns(labels[LABEL])
+
+
+def settle(frame: pl.DataFrame, value_columns: list[str]) -> pl.DataFrame:
+    """Mark survivors written and the other members merged into them; fill the survivors' golden values."""
+    survivor_ids = (frame.filter(pl.col(LABEL) == pl.col(SEQ))
+                    .select(pl.col(LABEL), pl.col(RECORD_ID).alias("_survivor")))
+    golden = (frame.filter(pl.col(LABEL).is_not_null()).sort(SEQ)
+              .group_by(LABEL).agg(*[pl.col(c).drop_nulls().first().alias(c) for c in value_columns],
+                                   pl.len().alias("_members")))
+    frame = frame.join(survivor_ids, on=LABEL, how="left", maintain_order="left")
+    is_survivor = pl.col(LABEL) == pl.col(SEQ)
+    frame = frame.with_columns(
+        pl.when(is_survivor).then(pl.lit(WRITTEN)).when(pl.col(LABEL).is_not_null()).then(pl.lit(MERGED))
+        .otherwise(pl.col(OUTCOME)).alias(OUTCOME),
+        pl.when(pl.col(LABEL).is_not_null() & ~is_survivor)
+        .then(pl.format("merged into {}", pl.col("_survivor")))
+        .otherwise(pl.col(REASON)).alias(REASON),
+        pl.when(pl.col(LABEL).is_not_null()).then(pl.col("_survivor")).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
+        pl.when(pl.col(LABEL).is_not_null() & ~is_survivor).then(pl.lit("duplicate")).otherwise(pl.col(RULE))
+        .alias(RULE),
+    ).drop("_survivor")
+    # Survivors carry the golden values; other rows keep their own (they are not written).
+    frame = frame.join(golden, on=LABEL, how="left", suffix="_golden", maintain_order="left")
+    return frame.with_columns([
+        pl.when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in value_columns
+    ]).drop([f"{c}_golden" for c in value_columns])

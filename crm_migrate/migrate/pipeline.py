@@ -1,0 +1,174 @@
+"""The migration in memory: read every source, then per entity extract, merge and link.
+
+`build` is shared by ``plan`` (which only reports) and ``run`` (which writes), so the two cannot disagree.
+Entities are built in load order: accounts first, so that children can be linked to what the accounts
+became.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import polars as pl
+
+from crm_migrate.cleaners import CleanContext
+from crm_migrate.errors import Problem, ProjectError
+from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, has_account_link
+from crm_migrate.migrate.extract import EMPTY, OUTCOME, RECORD_ID, SEQ, extract, key, legacy_id, val
+from crm_migrate.migrate.link import ACCOUNT, account_index, link, same_row_index
+from crm_migrate.migrate.merge import LABEL, assign_identity, cluster, settle
+from crm_migrate.migrate.readers import SourceTable, read_source
+from crm_migrate.project import Project, Source
+
+T = TypeVar("T")
+Track = Callable[[Iterable[T], str, int], Iterator[T]]
+
+
+def no_progress(items: Iterable[T], description: str, total: int) -> Iterator[T]:
+    yield from items
+
+
+@dataclass
+class SourceRead:
+    source: Source
+    table: SourceTable
+    sha256: str
+
+    @property
+    def rows(self) -> int:
+        return self.table.frame.height
+
+
+@dataclass
+class EntityResult:
+    entity: Entity
+    frame: pl.DataFrame  # one row per source row of every source mapping this entity
+    fields: list[FieldSpec]  # the data fields written, in order
+
+    def written(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col(OUTCOME) == "written").sort(SEQ)
+
+
+@dataclass
+class Migration:
+    project: Project
+    reads: list[SourceRead]
+    entities: dict[Entity, EntityResult]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [w for r in self.reads for w in r.table.warnings]
+
+
+def sha256_of(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_all(project: Project, track: Track = no_progress) -> list[SourceRead]:
+    """Read every source; a mapped column the file lacks stops the run before anything is built."""
+    from crm_migrate.validators.columns import check_columns
+
+    reads, problems = [], []
+    for source in track(project.sources, "Reading sources", len(project.sources)):
+        digest = sha256_of(source.file)
+        table = read_source(source)
+        found = check_columns(source, table)
+        table.warnings += [p for p in found if p.severity == "warning"]
+        problems += [p for p in found if p.severity == "error"]
+        reads.append(SourceRead(source, table, digest))
+    if problems:
+        raise ProjectError(problems)
+    return reads
+
+
+def build(project: Project, track: Track = no_progress, today: dt.date | None = None) -> Migration:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    reads = read_all(project, track)
+    timings["read"] = time.perf_counter() - started
+    ctx = CleanContext(region=project.config.options.default_region)
+    today = today or project.config.options.today or dt.date.today()
+    offsets, total = {}, 0
+    for r in reads:
+        offsets[r.source.name] = total
+        total += r.rows
+
+    results: dict[Entity, EntityResult] = {}
+    accounts: pl.DataFrame | None = None
+    for entity in track(project.entities, "Cleaning, merging, linking", len(project.entities)):
+        started = time.perf_counter()
+        parts, specs = [], _written_fields(project, entity)
+        for r in reads:
+            plan = r.source.plan_for(entity)
+            if plan is None:
+                continue
+            part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today)
+            part = assign_identity(part, entity, legacy_id(plan))
+            if has_account_link(entity):
+                same_row = (same_row_index(accounts, r.source.name)
+                            if accounts is not None and r.source.plan_for(Entity.accounts) else None)
+                part = link(part, account_index(accounts) if accounts is not None else account_index(part.clear()),
+                            same_row, CATALOGUE[entity][ACCOUNT_LINK].required, entity.singular)
+            parts.append(part)
+        frame = pl.concat(parts, how="diagonal_relaxed") if parts else _empty_frame()
+        frame = settle(cluster(frame, _match_keys(entity, frame)), _value_columns(frame, specs))
+        results[entity] = EntityResult(entity, frame, specs)
+        if entity is Entity.accounts:
+            accounts = frame
+        timings[entity.value] = time.perf_counter() - started
+    return Migration(project, reads, results, timings)
+
+
+def _written_fields(project: Project, entity: Entity) -> list[FieldSpec]:
+    """Well-known fields in catalogue order, then custom fields in order of first appearance."""
+    mapped: dict[str, FieldSpec] = {}
+    for source in project.sources:
+        plan = source.plan_for(entity)
+        for mf in plan.data_fields if plan else ():
+            mapped.setdefault(mf.spec.name, mf.spec)
+    known = [s for name, s in CATALOGUE[entity].items() if name in mapped and name not in (ID_FIELD, ACCOUNT_LINK)]
+    return known + [s for name, s in mapped.items() if name not in CATALOGUE[entity]]
+
+
+def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> list[str]:
+    wanted = [val(ID_FIELD), ACCOUNT] + [val(s.name) for s in specs]
+    return [c for c in wanted if c in frame.columns]
+
+
+def _match_keys(entity: Entity, frame: pl.DataFrame) -> list[pl.Expr]:
+    """Exact keys under which two records are the same: the legacy id always; for accounts the credit
+    code and the company-name key; for contacts the name together with a mobile, an email or an account."""
+    from crm_migrate.migrate.extract import KEY
+
+    keys = [pl.col(KEY)]
+
+    def has(*cols: str) -> bool:
+        return all(c in frame.columns for c in cols)
+
+    if entity is Entity.accounts:
+        keys += [pl.col(c) for c in (key("uscc"), key("name")) if has(c)]
+    elif entity is Entity.contacts and has(key("name")):
+        for other in (key("mobile"), key("email"), ACCOUNT):
+            if has(other):
+                keys.append(pl.when(pl.col(other).is_not_null())
+                            .then(pl.concat_str([pl.col(key("name")), pl.col(other)], separator="\x1f")))
+    return keys
+
+
+def _empty_frame() -> pl.DataFrame:
+    from crm_migrate.migrate.extract import KEY, REASON, ROW, RULE, SHEET, SOURCE, SYSTEM
+
+    return pl.DataFrame(schema={SOURCE: pl.String, SHEET: pl.String, ROW: pl.Int64, SEQ: pl.Int64,
+                                SYSTEM: pl.String, OUTCOME: pl.String, REASON: pl.String, RULE: pl.String,
+                                EMPTY: pl.Boolean,
+                                KEY: pl.String, RECORD_ID: pl.String, LABEL: pl.Int64})

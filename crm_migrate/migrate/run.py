@@ -1,0 +1,161 @@
+"""``run``: build the migration, prove every row is accounted for, and write the output tree.
+
+The tree is written to a temporary folder beside the output folder and put in its place only when
+everything has succeeded, so a failed run leaves the previous output as it was. Source files are only read;
+their checksums are taken before and after, and a file that changed during the run fails it.
+
+    out/
+      import/01_accounts.csv ...   import files in load order
+      rejects/<entity>.csv         rejected rows: original values and the reason
+      lineage.csv                  one line per source row and entity: what became of it
+      reports/quality.json, quality.html
+      manifest.json                versions, checksums and row counts of everything read and written
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crm_migrate import __version__
+from crm_migrate.errors import MigrateError, Problem, SourceError
+from crm_migrate.migrate.pipeline import Migration, Track, build, no_progress, sha256_of
+from crm_migrate.migrate.write import (
+    import_file_name,
+    import_frame,
+    lineage_frame,
+    rejects_frame,
+    write_csv,
+)
+from crm_migrate.project import Project
+from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
+from crm_migrate.validators.report import quality, write_html, write_json
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class RunResult:
+    migration: Migration
+    reconciliation: Reconciliation
+    lineage: pl.DataFrame
+    out: Path | None
+    files: list[dict[str, object]]  # what was (or would be) written
+
+
+def prepare(project: Project, track: Track = no_progress, today: dt.date | None = None) -> RunResult:
+    """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation."""
+    migration = build(project, track, today)
+    lineage = lineage_frame(migration)
+    rows_read = {r.source.name: r.rows for r in migration.reads}
+    entities_by_source = {r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
+                          for r in migration.reads}
+    files = {r.source.name: r.source.rel_file for r in migration.reads}
+    reconciliation = reconcile(lineage, rows_read, entities_by_source, files)
+    planned = [{"path": f"import/{import_file_name(e)}", "rows": res.written().height}
+               for e, res in migration.entities.items()]
+    return RunResult(migration, reconciliation, lineage, None, planned)
+
+
+def run(project: Project, out: Path | None = None, track: Track = no_progress,
+        today: dt.date | None = None) -> RunResult:
+    started = time.perf_counter()
+    out = Path(out) if out else project.root / "out"
+    _check_out_folder(out, project)
+    result = prepare(project, track, today)
+    migration = result.migration
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        t0 = time.perf_counter()
+        outputs = _write_tree(tmp, result, track)
+        migration.timings["write"] = time.perf_counter() - t0
+        _check_sources_unchanged(migration)
+        migration.timings["total"] = time.perf_counter() - started
+        _write_manifest(tmp, result, outputs)
+        _replace(out, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result.out = out
+    result.files = outputs
+    return result
+
+
+def _write_tree(tmp: Path, result: RunResult, track: Track) -> list[dict[str, object]]:
+    migration = result.migration
+    project = migration.project
+    encoding = project.config.options.output_encoding
+    outputs: list[dict[str, object]] = []
+
+    def emit(rel: str, frame: pl.DataFrame, enc: str = "utf-8-sig") -> None:
+        write_csv(frame, tmp / rel, enc)
+        outputs.append({"path": rel, "rows": frame.height})
+
+    written_ids: dict[str, set[str]] = {}
+    for entity, res in track(list(migration.entities.items()), "Writing import files", len(migration.entities)):
+        frame = import_frame(res)
+        written_ids[entity.value] = set(frame["external_id"].to_list())
+        emit(f"import/{import_file_name(entity)}", frame, encoding)
+        emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res))
+    check_written(result.lineage, written_ids)
+    emit("lineage.csv", result.lineage)
+    report = quality(migration, result.reconciliation)
+    (tmp / "reports").mkdir(parents=True, exist_ok=True)
+    (tmp / "reports" / "quality.json").write_text(write_json(report), encoding="utf-8")
+    (tmp / "reports" / "quality.html").write_text(write_html(report), encoding="utf-8")
+    outputs += [{"path": "reports/quality.json", "rows": None}, {"path": "reports/quality.html", "rows": None}]
+    for o in outputs:
+        o["sha256"] = sha256_of(tmp / str(o["path"]))
+    return outputs
+
+
+def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object]]) -> None:
+    migration = result.migration
+    project = migration.project
+    manifest = {
+        "tool": {"name": "crm-migrate", "version": __version__},
+        "project": {"name": project.config.name, "target": project.config.target,
+                    "files_sha256": project.fingerprint()},
+        "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "inputs": [{"source": r.source.name, "path": r.source.rel_file, "sha256": r.sha256, "rows": r.rows,
+                    "encoding": r.table.encoding, "sheets": r.table.sheets} for r in migration.reads],
+        "outputs": outputs,
+        "timings_seconds": {k: round(v, 3) for k, v in migration.timings.items()},
+    }
+    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _check_out_folder(out: Path, project: Project) -> None:
+    """Refuse to replace a folder that crm-migrate did not write, or one that holds the project."""
+    resolved = out.resolve()
+    inside = [s for s in project.sources if resolved in s.file.parents]
+    if resolved == project.root.resolve() or resolved in project.root.resolve().parents or inside:
+        raise MigrateError(Problem(str(out), "the output folder would replace the project or its sources",
+                                   hint="choose another --out, e.g. PROJECT/out"))
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise MigrateError(Problem(str(out), "the output folder exists and was not written by crm-migrate",
+                                   hint="choose another --out, or empty the folder first"))
+
+
+def _check_sources_unchanged(migration: Migration) -> None:
+    changed = [r for r in migration.reads if sha256_of(r.source.file) != r.sha256]
+    if changed:
+        raise SourceError([Problem(r.source.rel_file, "the file changed while the run was reading it",
+                                   hint="close any program writing it and run again") for r in changed])
+
+
+def _replace(out: Path, tmp: Path) -> None:
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,79 @@
+"""The frames of the output tree: import files, lineage and rejects, and writing them as CSV.
+
+Rows are ordered by source priority and position, and ids are derived from source keys, so the same inputs
+give byte-identical files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from crm_migrate.mappings.entities import ID_FIELD, Entity, has_account_link
+from crm_migrate.migrate.extract import OUTCOME, REASON, RECORD_ID, REJECTED, ROW, SEQ, SHEET, SOURCE, val
+from crm_migrate.migrate.link import ACCOUNT
+from crm_migrate.migrate.pipeline import EntityResult, Migration
+
+LINEAGE_COLUMNS = ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason"]
+
+
+def import_file_name(entity: Entity) -> str:
+    return f"{entity.order:02d}_{entity.value}.csv"
+
+
+def import_frame(result: EntityResult) -> pl.DataFrame:
+    """What the target receives for one entity: external id, account link, legacy id, then the fields."""
+    written = result.written()
+    columns = [pl.col(RECORD_ID).alias("external_id")]
+    if has_account_link(result.entity):
+        columns.append(_col(written, ACCOUNT).alias("account_external_id"))
+    columns.append(_col(written, val(ID_FIELD)).alias("legacy_id"))
+    columns += [_col(written, val(spec.name)).alias(spec.name) for spec in result.fields]
+    return written.select(columns)
+
+
+def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+
+
+def lineage_frame(migration: Migration) -> pl.DataFrame:
+    files = {r.source.name: r.source.rel_file for r in migration.reads}
+    parts = []
+    for entity, result in migration.entities.items():
+        parts.append(result.frame.select(
+            pl.col(SOURCE).alias("source"),
+            pl.col(SOURCE).replace_strict(files, return_dtype=pl.String).alias("file"),
+            pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.lit(entity.value).alias("entity"),
+            pl.when(pl.col(OUTCOME).is_in(["written", "merged"])).then(pl.col(RECORD_ID)).alias("record_id"),
+            pl.col(OUTCOME).alias("outcome"), pl.col(REASON).alias("reason"),
+            pl.col(SEQ).alias("_seq"), pl.lit(entity.order).alias("_order")))
+    if not parts:
+        return pl.DataFrame(schema={c: pl.String for c in LINEAGE_COLUMNS})
+    return pl.concat(parts).sort(["_seq", "_order"]).drop("_seq", "_order")
+
+
+def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
+    """Every rejected row of one entity with its reason and all its original values, as read."""
+    rejected = result.frame.filter(pl.col(OUTCOME) == REJECTED)
+    parts = []
+    for r in migration.reads:
+        mine = rejected.filter(pl.col(SOURCE) == r.source.name).select(SEQ, SHEET, ROW, REASON)
+        if mine.height == 0:
+            continue
+        original = mine.join(r.table.frame, on=[SHEET, ROW], how="left", nulls_equal=True, maintain_order="left")
+        parts.append(original.select(
+            pl.lit(r.source.name).alias("source"), pl.lit(r.source.rel_file).alias("file"),
+            pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.col(REASON).alias("reason"),
+            pl.col(SEQ).alias("_seq"), *[pl.col(c) for c in r.table.columns]))
+    head = {"source": pl.String, "file": pl.String, "sheet": pl.String, "row": pl.Int64, "reason": pl.String}
+    if not parts:
+        return pl.DataFrame(schema=head)
+    return pl.concat(parts, how="diagonal_relaxed").sort("_seq").drop("_seq")
+
+
+def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig") -> None:
+    """CSV with a header, every value quoted only where needed; UTF-8 with a BOM unless told otherwise."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = frame.write_csv(None, line_terminator="\r\n")
+    path.write_bytes(text.encode(encoding))

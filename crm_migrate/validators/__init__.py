@@ -1,0 +1,1 @@
+"""Checks on projects and results: source headers, reconciliation, the quality report."""

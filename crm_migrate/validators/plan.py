@@ -1,0 +1,97 @@
+"""What ``plan`` and ``run`` print: sources, columns, entity outcomes and files, as rich tables."""
+
+from __future__ import annotations
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from crm_migrate.mappings.entities import CATALOGUE
+from crm_migrate.migrate.extract import OUTCOME, RULE
+from crm_migrate.migrate.run import RunResult
+from crm_migrate.validators.reconcile import OUTCOMES
+
+
+def render_plan(result: RunResult, console: Console) -> None:
+    migration = result.migration
+    project = migration.project
+    console.print(f"[bold]{project.config.name}[/] → target {project.config.target}")
+
+    sources = Table("source", "file", "format", "encoding", "sheets (header row)", "rows", "blank rows",
+                    title="Sources", title_justify="left")
+    for r in migration.reads:
+        t = r.table
+        sheets = ", ".join(f"{s} ({t.header_rows.get(s, '?')})" for s in t.sheets) or (
+            f"header row {t.header_rows['']}" if "" in t.header_rows else "")
+        sources.add_row(r.source.name, r.source.rel_file, t.format, t.encoding or "", sheets, str(r.rows),
+                        str(t.blank_rows))
+    console.print(sources)
+
+    columns = Table("source", "entity", "mapped columns", "unmapped columns", title="Columns", title_justify="left")
+    for r in migration.reads:
+        used = {f.column for plan in r.source.entities for f in plan.fields}
+        unmapped = [c for c in r.table.columns if c not in used]
+        for i, plan in enumerate(r.source.entities):
+            mapped = ", ".join(f"{f.column}→{f.spec.name}" for f in plan.fields)
+            columns.add_row(r.source.name if i == 0 else "", plan.entity.value, mapped,
+                            ", ".join(unmapped) if i == 0 else "")
+    console.print(columns)
+
+    unmapped = [e.value for e, res in migration.entities.items() if res.frame.height == 0]
+    if unmapped:
+        console.print(f"[yellow]In scope, but no source maps them:[/] {', '.join(unmapped)}")
+    uncovered = _uncovered(result)
+    if uncovered:
+        console.print("[yellow]Fields the target needs that no source fills:[/] " + "; ".join(uncovered))
+
+    entity_table(result, console, "What run would do")
+    _reasons(result, console)
+    files = Table("file", "rows", title="Files run would write", title_justify="left")
+    for f in result.files:
+        files.add_row(str(f["path"]), str(f["rows"]))
+    files.add_row("rejects/<entity>.csv, lineage.csv, reports/, manifest.json", "")
+    console.print(files)
+    warnings = migration.warnings
+    if warnings:
+        console.print(f"[yellow]{len(warnings)} warning(s) while reading[/], e.g.:")
+        for w in warnings[:5]:
+            console.print("  " + w.render(), markup=False)
+
+
+def _uncovered(result: RunResult) -> list[str]:
+    """Well-known required fields (besides identity and links) that are mapped by no source at all."""
+    out = []
+    for entity, res in result.migration.entities.items():
+        if res.frame.height == 0:
+            continue
+        mapped = {s.name for s in res.fields}
+        out += [f"{entity.value}.{n}" for n, s in CATALOGUE[entity].items()
+                if s.required and n not in mapped and n not in ("id", "account_id")]
+    return out
+
+
+def entity_table(result: RunResult, console: Console, title: str) -> None:
+    table = Table("entity", "source rows", *OUTCOMES, title=title, title_justify="left")
+    for entity, res in result.migration.entities.items():
+        counts = dict(res.frame.group_by(OUTCOME).len().iter_rows())
+        table.add_row(entity.value, str(res.frame.height), *[str(counts.get(o, 0)) for o in OUTCOMES])
+    console.print(table)
+
+
+def _reasons(result: RunResult, console: Console) -> None:
+    table = Table("entity", "outcome", "rule", "rows", title="Why rows are not written", title_justify="left")
+    for entity, res in result.migration.entities.items():
+        groups = (res.frame.filter(pl.col(RULE).is_not_null()).group_by(OUTCOME, RULE).len()
+                  .sort(["len", RULE], descending=[True, False]))
+        for outcome, rule, n in groups.iter_rows():
+            table.add_row(entity.value, outcome, rule, str(n))
+    if table.row_count:
+        console.print(table)
+
+
+def render_summary(result: RunResult, console: Console) -> None:
+    entity_table(result, console, f"Written to {result.out}")
+    rec = result.reconciliation
+    console.print(("[green]Every source row is accounted for[/] " if rec.balanced else "[red]Unbalanced[/] ")
+                  + f"({sum(r['read'] for r in rec.rows())} source rows by entity; see lineage.csv).")
+    console.print(f"Import files: {result.out / 'import'}   Report: {result.out / 'reports' / 'quality.html'}")

@@ -1,0 +1,64 @@
+"""The run proves that nothing was lost: for every source and entity, rows read = written + merged +
+filtered + rejected, every row has exactly one outcome, and every written record is in its import file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from crm_migrate.errors import Problem, ReconciliationError
+
+OUTCOMES = ["written", "merged", "filtered", "rejected"]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    table: pl.DataFrame  # source, entity, read, written, merged, filtered, rejected, balanced
+
+    @property
+    def balanced(self) -> bool:
+        return bool(self.table["balanced"].all()) if self.table.height else True
+
+    def rows(self) -> list[dict[str, object]]:
+        return self.table.to_dicts()
+
+
+def reconcile(lineage: pl.DataFrame, rows_read: dict[str, int], entities_by_source: dict[str, list[str]],
+              files: dict[str, str]) -> Reconciliation:
+    """Count lineage outcomes per source and entity against the rows each source yielded."""
+    counts = (lineage.group_by("source", "entity")
+              .agg(*[(pl.col("outcome") == o).sum().alias(o) for o in OUTCOMES],
+                   pl.col("outcome").is_null().sum().alias("undecided"),
+                   pl.len().alias("lines")))
+    expected = pl.DataFrame(
+        [{"source": s, "entity": e, "read": rows_read[s]} for s, ents in entities_by_source.items() for e in ents],
+        schema={"source": pl.String, "entity": pl.String, "read": pl.Int64})
+    table = (expected.join(counts, on=["source", "entity"], how="left")
+             .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in [*OUTCOMES, "undecided", "lines"])
+             .with_columns(((pl.sum_horizontal(OUTCOMES) == pl.col("read")) & (pl.col("undecided") == 0)
+                            & (pl.col("lines") == pl.col("read"))).alias("balanced")))
+    result = Reconciliation(table.drop("lines", "undecided"))
+    if not result.balanced:
+        problems = [Problem(files[r["source"]], f"{r['entity']}: {r['read']} rows read but "
+                            f"{sum(r[o] for o in OUTCOMES)} accounted for ("
+                            + ", ".join(f"{r[o]} {o}" for o in OUTCOMES) + ")",
+                            hint="this is a bug in crm-migrate; please report it with the project")
+                    for r in table.filter(~pl.col("balanced")).to_dicts()]
+        raise ReconciliationError(problems)
+    return result
+
+
+def check_written(lineage: pl.DataFrame, written_ids: dict[str, set[str]]) -> None:
+    """Every row lineage calls written or merged points at a record that is in its import file."""
+    problems = []
+    for entity, ids in written_ids.items():
+        claimed = set(lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"]))
+                      ["record_id"].to_list())
+        missing = claimed - ids
+        if missing:
+            problems.append(Problem(f"import/{entity}", f"{len(missing)} record id(s) in lineage but not in the "
+                                    f"import file, e.g. {sorted(missing)[0]}",
+                                    hint="this is a bug in crm-migrate; please report it with the project"))
+    if problems:
+        raise ReconciliationError(problems)
