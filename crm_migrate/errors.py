@@ -62,8 +62,16 @@ class ReconciliationError(MigrateError):
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
-    """``did you mean 'X'?`` for the choice closest to ``word``, or None when nothing is close."""
-    from rapidfuzz import fuzz, process
+    """``did you mean 'X'?`` for the choice closest to ``word``, or None when nothing is close.
 
-    best = process.extractOne(str(word), list(choices), scorer=fuzz.ratio, score_cutoff=55)
-    return f"did you mean {best[0]!r}?" if best else None
+    Close means similar by ratio, or one edit away for short words (张3 / 张三), which ratios undervalue.
+    """
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.distance import Levenshtein
+
+    best = process.extractOne(str(word), list(choices), scorer=fuzz.ratio)
+    if best is None:
+        return None
+    if best[1] >= 60 or Levenshtein.distance(str(word), best[0]) <= max(1, len(str(word)) // 4):
+        return f"did you mean {best[0]!r}?"
+    return None

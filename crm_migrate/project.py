@@ -58,6 +58,7 @@ class Source:
     file: Path  # absolute
     rel_file: str  # relative to the project folder, with forward slashes
     entities: tuple[EntityPlan, ...]
+    shown_file: str  # as messages show it: the project folder as given, then rel_file
 
     @property
     def system(self) -> str:
@@ -160,7 +161,7 @@ def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> 
     has_accounts = Entity.accounts in mapping.entities
     for plan in entities:
         _check_required(doc, plan, has_accounts, problems)
-    return Source(name, mapping, doc, file.resolve(), Path(mapping.file).as_posix(), tuple(entities))
+    return Source(name, mapping, doc, file.resolve(), Path(mapping.file).as_posix(), tuple(entities), str(file))
 
 
 def _entity_plan(doc: YamlDocument, entity: Entity, emap: EntityMapping, problems: list[Problem]) -> EntityPlan:

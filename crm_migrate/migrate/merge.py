@@ -75,8 +75,7 @@ def settle(frame: pl.DataFrame, value_columns: list[str]) -> pl.DataFrame:
     survivor_ids = (frame.filter(pl.col(LABEL) == pl.col(SEQ))
                     .select(pl.col(LABEL), pl.col(RECORD_ID).alias("_survivor")))
     golden = (frame.filter(pl.col(LABEL).is_not_null()).sort(SEQ)
-              .group_by(LABEL).agg(*[pl.col(c).drop_nulls().first().alias(c) for c in value_columns],
-                                   pl.len().alias("_members")))
+              .group_by(LABEL).agg(*[_first_value(frame, c) for c in value_columns], pl.len().alias("_members")))
     frame = frame.join(survivor_ids, on=LABEL, how="left", maintain_order="left")
     is_survivor = pl.col(LABEL) == pl.col(SEQ)
     frame = frame.with_columns(
@@ -94,3 +93,12 @@ def settle(frame: pl.DataFrame, value_columns: list[str]) -> pl.DataFrame:
     return frame.with_columns([
         pl.when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in value_columns
     ]).drop([f"{c}_golden" for c in value_columns])
+
+
+def _first_value(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """The first valid value in priority order; an invalid one only when no member has a valid one."""
+    reason = "r:" + column.removeprefix("v:")
+    first = pl.col(column).drop_nulls().first()
+    if reason not in frame.columns:
+        return first.alias(column)
+    return pl.coalesce(pl.col(column).filter(pl.col(reason).is_null()).drop_nulls().first(), first).alias(column)

@@ -57,7 +57,7 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
     rows_read = {r.source.name: r.rows for r in migration.reads}
     entities_by_source = {r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
                           for r in migration.reads}
-    files = {r.source.name: r.source.rel_file for r in migration.reads}
+    files = {r.source.name: r.source.shown_file for r in migration.reads}
     reconciliation = reconcile(lineage, rows_read, entities_by_source, files)
     planned = [{"path": f"import/{import_file_name(e)}", "rows": res.written().height}
                for e, res in migration.entities.items()]
@@ -149,7 +149,7 @@ def _check_out_folder(out: Path, project: Project) -> None:
 def _check_sources_unchanged(migration: Migration) -> None:
     changed = [r for r in migration.reads if sha256_of(r.source.file) != r.sha256]
     if changed:
-        raise SourceError([Problem(r.source.rel_file, "the file changed while the run was reading it",
+        raise SourceError([Problem(r.source.shown_file, "the file changed while the run was reading it",
                                    hint="close any program writing it and run again") for r in changed])
 
 

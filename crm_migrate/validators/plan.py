@@ -21,8 +21,8 @@ def render_plan(result: RunResult, console: Console) -> None:
                     title="Sources", title_justify="left")
     for r in migration.reads:
         t = r.table
-        sheets = ", ".join(f"{s} ({t.header_rows.get(s, '?')})" for s in t.sheets) or (
-            f"header row {t.header_rows['']}" if "" in t.header_rows else "")
+        sheets = ", ".join([f"{s} ({t.header_rows[s]})" for s in t.sheets] + [f"{s} (empty)" for s in t.empty_sheets]
+                           ) or (f"header row {t.header_rows['']}" if "" in t.header_rows else "")
         sources.add_row(r.source.name, r.source.rel_file, t.format, t.encoding or "", sheets, str(r.rows),
                         str(t.blank_rows))
     console.print(sources)

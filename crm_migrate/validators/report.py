@@ -38,7 +38,7 @@ def quality(migration: Migration, reconciliation: Reconciliation) -> dict[str, A
 def _source(read) -> dict[str, Any]:
     t = read.table
     return {"name": read.source.name, "file": read.source.rel_file, "format": t.format, "encoding": t.encoding,
-            "delimiter": t.delimiter, "sheets": t.sheets, "header_rows": t.header_rows, "rows": read.rows,
+            "delimiter": t.delimiter, "sheets": t.sheets, "empty_sheets": t.empty_sheets, "header_rows": t.header_rows, "rows": read.rows,
             "blank_rows": t.blank_rows, "columns": t.columns, "warnings": len(t.warnings),
             "warning_examples": [w.render() for w in t.warnings[:EXAMPLES]]}
 

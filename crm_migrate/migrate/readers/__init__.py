@@ -16,7 +16,7 @@ TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
 def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
     """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs."""
-    shown = source.rel_file
+    shown = source.shown_file
     opts = source.mapping.read
     wanted = {f.column for plan in source.entities for f in plan.fields}
     suffix = source.file.suffix.lower()
@@ -32,6 +32,6 @@ def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
     except OSError as exc:
         raise SourceError(Problem(shown, f"cannot read the file: {exc.strerror or exc}",
                                   hint="check that it exists and is not open in another program")) from None
-    raise SourceError(Problem(source.mapping_path, f"{shown}: files ending in {suffix or '(nothing)'} cannot be read",
+    raise SourceError(Problem(source.mapping_path, f"{source.rel_file}: files ending in {suffix or '(nothing)'} cannot be read",
                               line=source.doc.line_of(("file",)),
                               hint="save it as .csv, .xlsx or .vcf"))

@@ -26,7 +26,8 @@ class SourceTable:
     format: str  # csv, xlsx, xls, vcf, ...
     encoding: str | None = None
     delimiter: str | None = None
-    sheets: list[str] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # sheets read
+    empty_sheets: list[str] = field(default_factory=list)  # chosen sheets that hold nothing
     header_rows: dict[str, int] = field(default_factory=dict)  # sheet ("" for a CSV) -> Excel row number
     headers: dict[str, list[str]] = field(default_factory=dict)  # sheet -> its columns
     blank_rows: int = 0

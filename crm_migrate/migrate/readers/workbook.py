@@ -68,7 +68,8 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
         else:
             raw = sheet.to_python(skip_empty_area=False)
         if not any(any(c not in (None, "") for c in r) for r in raw):
-            continue  # an empty sheet holds no rows; it is listed in the plan, not read
+            table.empty_sheets.append(sheet_name)
+            continue
         text_rows = [[cell_text(c) for c in r] for r in raw]
         h = find_header(text_rows, wanted or set()) if header_row == "auto" else int(header_row) - 1
         if h >= len(text_rows):

@@ -1,0 +1,420 @@
+"""Seeded generator of a realistic Chinese CRM migration: the demo project's data, and large versions of it.
+
+A world of true companies and people is drawn first; each source then shows part of that world the way
+real exports do: an old CRM (accounts as a GBK CSV, contacts, opportunities, and follow-ups as Excel's
+"Unicode text"), a sales-team workbook with one sheet per salesperson (title rows, merged banners, phones in
+number cells, ID numbers ruined by Excel), a marketing sign-up list and a phone address book. The same
+company or person appears several times, written differently; some contacts point at accounts that do not
+exist; test records and blanks are mixed in.
+
+``truth/truth.csv`` says for every source row and entity which true company or person it is, so that tests
+and benchmarks can score matching. Same seed, same bytes.
+
+    python samples/generate.py                                  # rewrite samples/demo/data
+    python samples/generate.py --companies 100000 --out bench/data/100k
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TODAY = dt.date(2026, 6, 30)  # the demo project's options.today, so scope windows do not move
+HERE = Path(__file__).resolve().parent
+
+SURNAMES = {"王": "wang", "李": "li", "张": "zhang", "刘": "liu", "陈": "chen", "杨": "yang", "黄": "huang",
+            "赵": "zhao", "吴": "wu", "周": "zhou", "徐": "xu", "孙": "sun", "马": "ma", "朱": "zhu", "胡": "hu",
+            "郭": "guo", "何": "he", "高": "gao", "林": "lin", "罗": "luo", "郑": "zheng", "梁": "liang",
+            "谢": "xie", "宋": "song", "唐": "tang", "许": "xu", "韩": "han", "冯": "feng", "邓": "deng",
+            "曹": "cao", "彭": "peng", "曾": "zeng", "肖": "xiao", "田": "tian", "董": "dong", "袁": "yuan",
+            "潘": "pan", "蒋": "jiang", "蔡": "cai", "余": "yu", "杜": "du", "叶": "ye", "程": "cheng", "苏": "su",
+            "魏": "wei", "吕": "lv", "丁": "ding", "任": "ren", "沈": "shen", "姚": "yao", "卢": "lu", "钟": "zhong",
+            "谭": "tan", "陆": "lu", "汪": "wang", "范": "fan", "金": "jin", "石": "shi", "廖": "liao", "单": "shan",
+            "欧阳": "ouyang", "司马": "sima"}
+GIVEN = {"伟": "wei", "芳": "fang", "娜": "na", "敏": "min", "静": "jing", "丽": "li", "强": "qiang", "磊": "lei",
+         "军": "jun", "洋": "yang", "勇": "yong", "艳": "yan", "杰": "jie", "娟": "juan", "涛": "tao", "明": "ming",
+         "超": "chao", "秀": "xiu", "霞": "xia", "平": "ping", "刚": "gang", "英": "ying", "华": "hua", "玉": "yu",
+         "红": "hong", "鹏": "peng", "辉": "hui", "建": "jian", "国": "guo", "文": "wen", "斌": "bin", "宇": "yu",
+         "浩": "hao", "凯": "kai", "晨": "chen", "欣": "xin", "怡": "yi", "婷": "ting", "雪": "xue", "琳": "lin",
+         "俊": "jun", "峰": "feng", "志": "zhi", "海": "hai", "波": "bo", "宁": "ning", "嘉": "jia", "思": "si"}
+CITIES = [("北京市", "北京市", ["朝阳区", "海淀区", "东城区", "丰台区"], "010", 11, "1101"),
+          ("上海市", "上海市", ["浦东新区", "徐汇区", "静安区"], "021", 31, "3101"),
+          ("广东省", "深圳市", ["南山区", "福田区", "宝安区"], "0755", 44, "4403"),
+          ("广东省", "广州市", ["天河区", "越秀区", "海珠区"], "020", 44, "4401"),
+          ("浙江省", "杭州市", ["西湖区", "滨江区", "余杭区"], "0571", 33, "3301"),
+          ("四川省", "成都市", ["武侯区", "锦江区", "青羊区"], "028", 51, "5101"),
+          ("湖北省", "武汉市", ["洪山区", "江汉区", "武昌区"], "027", 42, "4201"),
+          ("江苏省", "南京市", ["鼓楼区", "玄武区", "建邺区"], "025", 32, "3201"),
+          ("江苏省", "苏州市", ["姑苏区", "吴中区", "虎丘区"], "0512", 32, "3205"),
+          ("陕西省", "西安市", ["雁塔区", "碑林区", "未央区"], "029", 61, "6101")]
+BRANDS = list("星辰云帆华创博远恒通瑞丰嘉禾天泽鼎盛汇智锐思启明联创宏达新锐卓越远航金桥德信中科永泰东方鸿运盛世")
+INDUSTRY_WORDS = [("科技", "信息技术"), ("信息技术", "信息技术"), ("电子", "制造业"), ("机械设备", "制造业"),
+                  ("医疗器械", "医疗健康"), ("物流", "交通物流"), ("贸易", "批发零售"), ("餐饮管理", "餐饮"),
+                  ("教育咨询", "教育"), ("建筑工程", "建筑"), ("新材料", "制造业"), ("生物科技", "医疗健康")]
+LEGAL_FORMS = ["有限公司", "有限公司", "有限公司", "有限责任公司", "股份有限公司"]
+STREETS = ["科技园路", "中山路", "人民路", "建设路", "解放大道", "长江路", "创业路", "文一西路", "高新大道"]
+TITLES = ["总经理", "采购经理", "财务总监", "技术总监", "行政主管", "销售经理", "董事长", "IT经理", "项目经理"]
+LEVELS = ["A类", "B类", "C类", "重点客户"]
+STAGES = ["初步接洽", "需求确认", "方案报价", "商务谈判", "赢单", "输单"]
+ACTIVITY_TYPES = ["电话", "拜访", "微信", "邮件", "会议"]
+SALES = ["张三", "李四", "王五"]
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@dataclass
+class Company:
+    id: int
+    region: str
+    brand: str
+    industry_word: str
+    industry: str
+    legal: str
+    city: tuple
+    district: str
+    street: str
+    uscc: str
+    landline: str
+    owner: str
+    created: dt.date
+    last_activity: dt.date
+    level: str
+    people: list[Person] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.region}{self.brand}{self.industry_word}{self.legal}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.city[0]}{self.city[1] if self.city[0] != self.city[1] else ''}{self.district}{self.street}"
+
+
+@dataclass
+class Person:
+    id: int
+    company: Company
+    surname: str
+    given: str
+    mobile: str
+    email: str
+    title: str
+    gender: str
+    id_card: str | None
+
+
+class World:
+    def __init__(self, companies: int, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.companies: list[Company] = []
+        names, mobiles, emails = set(), set(), set()
+        pid = 0
+        while len(self.companies) < companies:
+            c = self._company(len(self.companies) + 1)
+            if c.name in names:
+                continue
+            names.add(c.name)
+            for _ in range(self.rng.choice([1, 1, 2, 2, 3])):
+                pid += 1
+                p = self._person(pid, c, mobiles, emails)
+                c.people.append(p)
+            self.companies.append(c)
+
+    def _company(self, cid: int) -> Company:
+        r = self.rng
+        city = r.choice(CITIES)
+        word, industry = r.choice(INDUSTRY_WORDS)
+        created = TODAY - dt.timedelta(days=r.randint(200, 3600))
+        last = created + dt.timedelta(days=r.randint(0, (TODAY - created).days))
+        return Company(cid, city[1].removesuffix("市"), "".join(r.sample(BRANDS, 2)) + r.choice(["", "", "达", "通"]),
+                       word, industry, r.choice(LEGAL_FORMS), city, r.choice(city[2]),
+                       f"{r.choice(STREETS)}{r.randint(1, 999)}号", uscc(r, city[5]),
+                       f"{city[3]}-{r.randint(2, 8)}{r.randint(0, 9999999):07d}", r.choice(SALES), created, last,
+                       r.choice(LEVELS))
+
+    def _person(self, pid: int, c: Company, mobiles: set, emails: set) -> Person:
+        r = self.rng
+        surname = r.choice(list(SURNAMES))
+        given = "".join(r.sample(list(GIVEN), r.choice([1, 2, 2])))
+        while (mobile := f"1{r.choice('3578')}{r.randint(0, 999999999):09d}") in mobiles:
+            pass
+        mobiles.add(mobile)
+        local = SURNAMES[surname] + "".join(GIVEN[g] for g in given)
+        email = f"{local}@{r.choice(['qq.com', '163.com', 'company.cn', 'gmail.com'])}"
+        while email in emails:
+            email = f"{local}{r.randint(1, 999)}@{email.split('@')[1]}"
+        emails.add(email)
+        card = id_card(r, c.city[5]) if r.random() < 0.4 else None
+        return Person(pid, c, surname, given, mobile, email, r.choice(TITLES), r.choice("男女"), card)
+
+
+def uscc(r: random.Random, area: str) -> str:
+    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    body = "91" + area + f"{r.randint(0, 99):02d}" + "".join(r.choice(USCC_CHARS[:10]) for _ in range(9))
+    total = sum(USCC_CHARS.index(ch) * w for ch, w in zip(body, weights))
+    return body + USCC_CHARS[(31 - total % 31) % 31]
+
+
+def id_card(r: random.Random, area: str) -> str:
+    born = dt.date(1960, 1, 1) + dt.timedelta(days=r.randint(0, 365 * 40))
+    body = f"{area}{r.randint(1, 9):02d}{born:%Y%m%d}{r.randint(0, 999):03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(ch) * w for ch, w in zip(body, weights)) % 11]
+
+
+class Truth:
+    """Which true company (company:<n>) or person (person:<n>) each source row shows; garbage:<n> for
+    test records and rows with no real counterpart, none where the row holds no such entity."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, int, str, str]] = []
+
+    def add(self, source: str, sheet: str, row: int, entity: str, truth: str) -> None:
+        self.rows.append((source, sheet, row, entity, truth))
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["source", "sheet", "row", "entity", "truth"])
+            w.writerows(self.rows)
+
+
+# How the same value is written differently from one source to the next.
+def name_variant(r: random.Random, c: Company) -> str:
+    return r.choice([c.name, c.name, c.name, f"{c.brand}{c.industry_word}（{c.region}）{c.legal}",
+                     f"{c.region} {c.brand}{c.industry_word}{c.legal}", f"{c.name} ",
+                     f"{c.brand}{c.industry_word}({c.region}){c.legal}"])
+
+
+def mobile_variant(r: random.Random, m: str) -> str:
+    return r.choice([m, m, f"{m[:3]} {m[3:7]} {m[7:]}", f"{m[:3]}-{m[3:7]}-{m[7:]}", f"+86 {m}", f"86{m}"])
+
+
+def person_variant(r: random.Random, p: Person) -> str:
+    n = p.surname + p.given
+    return r.choice([n, n, n, f"{p.surname} {p.given}", f"{n} "])
+
+
+def csv_bytes(header: list[str], rows: list[list[str]], delimiter: str = ",", blank_after: set[int] = frozenset()
+              ) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    w.writerow(header)
+    for i, row in enumerate(rows):
+        w.writerow(row)
+        if i in blank_after:
+            buf.write("\r\n")
+    return buf.getvalue()
+
+
+class Generator:
+    def __init__(self, world: World, out: Path) -> None:
+        self.w, self.out, self.r = world, out, world.rng
+        self.truth = Truth()
+        self.garbage = 0
+        self.crm_companies: list[Company] = []
+
+    def garbage_id(self) -> str:
+        self.garbage += 1
+        return f"garbage:{self.garbage}"
+
+    def write_all(self) -> None:
+        data = self.out / "data"
+        if data.exists():
+            shutil.rmtree(data)
+        data.mkdir(parents=True)
+        self.old_crm_accounts(data / "老CRM_客户导出.csv")
+        self.old_crm_contacts(data / "老CRM_联系人导出.csv")
+        self.old_crm_opportunities(data / "老CRM_商机导出.csv")
+        self.old_crm_activities(data / "老CRM_跟进记录.txt")
+        self.sales_workbook(data / "销售团队客户表.xlsx")
+        self.event_list(data / "市场活动报名.csv")
+        self.address_book(data / "通讯录.vcf")
+        self.truth.write(self.out / "truth" / "truth.csv")
+
+    def old_crm_accounts(self, path: Path) -> None:
+        """GBK CSV as the old CRM exports it: ids C00001..., some companies entered twice, test records."""
+        r = self.r
+        n = len(self.w.companies)
+        self.crm_companies = [c for c in self.w.companies if r.random() < 0.8]
+        rows, who = [], []
+        for c in self.crm_companies:
+            rows.append([f"C{c.id:05d}", c.name, c.uscc if r.random() < 0.7 else "", c.landline, c.address,
+                         c.industry, c.level, "有效" if r.random() < 0.9 else "无效", c.owner,
+                         f"{c.created:%Y-%m-%d}", f"{c.last_activity:%Y/%m/%d}", ""])
+            who.append(f"company:{c.id}")
+            if r.random() < 0.05:  # entered again later under a new id, written differently
+                rows.append([f"C{n + len(rows) + 50000:05d}", name_variant(r, c), "", c.landline, c.address,
+                             c.industry, c.level, "有效", c.owner, f"{c.created:%Y-%m-%d}",
+                             f"{c.last_activity:%Y/%m/%d}", "重复录入?"])
+                who.append(f"company:{c.id}")
+        for name in ["测试客户", "test", "asdf有限公司"]:
+            rows.append([f"T{len(rows):05d}", name, "", "13800138000", "", "", "", "有效", "admin",
+                         f"{TODAY:%Y-%m-%d}", f"{TODAY:%Y/%m/%d}", "测试数据"])
+            who.append(self.garbage_id())
+        rows.append([f"C{90000 + len(rows)}", "", "", "0755-88888888", "", "", "", "有效", "", "2024-01-01",
+                     "2025/01/01", "名称丢失"])
+        who.append(self.garbage_id())
+        order = list(range(len(rows)))
+        r.shuffle(order)
+        rows, who = [rows[i] for i in order], [who[i] for i in order]
+        blank_after = {len(rows) // 2}
+        header = ["客户编号", "客户名称", "统一社会信用代码", "电话", "地址", "行业", "客户级别", "状态", "负责人",
+                  "创建时间", "最近跟进时间", "备注"]
+        path.write_bytes(csv_bytes(header, rows, blank_after=blank_after).encode("gb18030"))
+        line = 2
+        for i, t in enumerate(who):
+            self.truth.add("old_crm_accounts", "", line, "accounts", t)
+            line += 2 if i in blank_after else 1
+        self.account_ids = {c.id: f"C{c.id:05d}" for c in self.crm_companies}
+
+    def old_crm_contacts(self, path: Path) -> None:
+        r = self.r
+        rows, who = [], []
+        for c in self.crm_companies:
+            for p in c.people:
+                if r.random() < 0.85:
+                    rows.append([f"L{p.id:06d}", self.account_ids[c.id], person_variant(r, p),
+                                 mobile_variant(r, p.mobile), c.landline if r.random() < 0.3 else "",
+                                 p.email if r.random() < 0.7 else "", p.title, p.id_card or "", p.gender])
+                    who.append(f"person:{p.id}")
+        for i in range(max(2, len(rows) // 60)):  # contacts of accounts deleted long ago
+            rows.append([f"L9{i:05d}", f"C9{i:04d}", self.r.choice(list(SURNAMES)) + "某", "", "", "", "", "", ""])
+            who.append(self.garbage_id())
+        header = ["联系人编号", "客户编号", "姓名", "手机", "座机", "邮箱", "职务", "身份证号", "性别"]
+        path.write_bytes(csv_bytes(header, rows).encode("gb18030"))
+        for i, t in enumerate(who):
+            self.truth.add("old_crm_contacts", "", i + 2, "contacts", t)
+
+    def old_crm_opportunities(self, path: Path) -> None:
+        r = self.r
+        rows = []
+        for c in self.crm_companies:
+            for _ in range(r.choice([0, 0, 1, 1, 2])):
+                amount = r.choice([f"{r.randint(1, 500) * 1000}", f"{r.randint(1, 300)}万", f"¥{r.randint(10, 900)},000"])
+                close = c.last_activity + dt.timedelta(days=r.randint(10, 120))
+                rows.append([f"O{len(rows) + 1:06d}", self.account_ids[c.id], f"{c.brand}{r.choice(['年度采购', '系统升级', '设备采购', '服务续约'])}",
+                             amount, r.choice(STAGES), f"{close:%Y-%m-%d}", c.owner, f"{c.created:%Y-%m-%d}"])
+        header = ["商机编号", "客户编号", "商机名称", "金额", "阶段", "预计成交日期", "负责人", "创建时间"]
+        path.write_text(csv_bytes(header, rows), encoding="utf-8")
+
+    def old_crm_activities(self, path: Path) -> None:
+        """Excel's "Unicode text": UTF-16 with a BOM, tab-separated."""
+        r = self.r
+        rows = []
+        for c in self.crm_companies:
+            for _ in range(r.choice([0, 1, 2, 3])):
+                when = c.created + dt.timedelta(days=r.randint(0, max(1, (c.last_activity - c.created).days)))
+                kind = r.choice(ACTIVITY_TYPES)
+                rows.append([f"R{len(rows) + 1:07d}", self.account_ids[c.id], kind,
+                             f"{kind}沟通{r.choice(['需求', '报价', '合同', '回款', '售后'])}事宜",
+                             f"{when:%Y-%m-%d} {r.randint(8, 18):02d}:{r.choice(['00', '30'])}", c.owner])
+        header = ["记录编号", "客户编号", "跟进方式", "跟进内容", "跟进时间", "跟进人"]
+        path.write_bytes(b"\xff\xfe" + csv_bytes(header, rows, delimiter="\t").encode("utf-16-le"))
+
+    def sales_workbook(self, path: Path) -> None:
+        """One sheet per salesperson: banner, blank row, header on row 3; phones typed as numbers."""
+        import xlsxwriter
+
+        r = self.r
+        book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+        book.set_properties({"created": dt.datetime(2026, 1, 1), "author": "销售部"})
+        banner = book.add_format({"bold": True, "align": "center"})
+        for k, seller in enumerate(SALES):
+            ws = book.add_worksheet(seller)
+            header = ["公司名称", "联系人", "职务", "手机", "电话", "邮箱", "地址", "身份证", "备注"]
+            if k == 2:  # this salesperson moved columns around
+                header = ["联系人", "公司名称", "手机", "职务", "电话", "邮箱", "地址", "身份证", "备注"]
+            ws.merge_range(0, 0, 0, len(header) - 1, f"2026年 {seller} 客户清单", banner)
+            ws.write_row(2, 0, header)
+            mine = [c for c in self.w.companies if c.owner == seller]
+            picks = r.sample(mine, min(len(mine), max(5, len(self.w.companies) // 8)))
+            row = 3
+            for c in picks:
+                p = r.choice(c.people)
+                values = {"公司名称": name_variant(r, c), "联系人": person_variant(r, p) if r.random() < 0.9 else "",
+                          "职务": p.title, "手机": int(p.mobile) if r.random() < 0.7 else mobile_variant(r, p.mobile),
+                          "电话": int(c.landline.replace("-", "")) if r.random() < 0.3 else c.landline,
+                          "邮箱": p.email.upper() if r.random() < 0.2 else p.email, "地址": c.address,
+                          "身份证": (int(p.id_card) if p.id_card and p.id_card[-1] != "X" and r.random() < 0.5
+                                   else p.id_card or ""),
+                          "备注": r.choice(["", "", "老客户", "有意向", "需回访"])}
+                for col, name in enumerate(header):
+                    v = values[name]
+                    if isinstance(v, int):
+                        ws.write_number(row, col, v)
+                    elif v:
+                        ws.write_string(row, col, v)
+                self.truth.add("sales_workbook", seller, row + 1, "accounts", f"company:{c.id}")
+                self.truth.add("sales_workbook", seller, row + 1, "contacts",
+                               f"person:{p.id}" if values["联系人"] else "none")
+                row += 1
+        book.close()
+
+    def event_list(self, path: Path) -> None:
+        r = self.r
+        people = [p for c in self.w.companies for p in c.people]
+        picks = r.sample(people, min(len(people), max(10, len(people) // 5)))
+        rows, who = [], []
+        for p in picks:
+            rows.append([person_variant(r, p), name_variant(r, p.company) if r.random() < 0.9 else "",
+                         mobile_variant(r, p.mobile), p.email.replace("@", "＠") if r.random() < 0.1 else p.email,
+                         p.title, f"{TODAY - dt.timedelta(days=r.randint(1, 90)):%Y-%m-%d}", "2026 春季新品发布会"])
+            who.append(p)
+        header = ["姓名", "公司", "手机", "邮箱", "职位", "报名时间", "活动名称"]
+        path.write_text(csv_bytes(header, rows), encoding="utf-8-sig")
+        for i, p in enumerate(who):
+            self.truth.add("event_signups", "", i + 2, "accounts", f"company:{p.company.id}" if rows[i][1] else "none")
+            self.truth.add("event_signups", "", i + 2, "contacts", f"person:{p.id}")
+
+    def address_book(self, path: Path) -> None:
+        """A phone's export: vCard 3.0, and a few 2.1 cards with quoted-printable names."""
+        import quopri
+
+        r = self.r
+        people = [p for c in self.w.companies for p in c.people]
+        picks = r.sample(people, min(len(people), max(8, len(people) // 8)))
+        lines: list[str] = []
+        for p in picks:
+            self.truth.add("address_book", "", len(lines) + 1, "accounts", f"company:{p.company.id}")
+            self.truth.add("address_book", "", len(lines) + 1, "contacts", f"person:{p.id}")
+            name = p.surname + p.given
+            if r.random() < 0.2:
+                qp = quopri.encodestring(name.encode()).decode().replace("\n", "")
+                lines += ["BEGIN:VCARD", "VERSION:2.1", f"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp};;;;",
+                          f"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp}", f"TEL;CELL:{p.mobile}", "END:VCARD"]
+                continue
+            lines += ["BEGIN:VCARD", "VERSION:3.0", f"N:{p.surname};{p.given};;;", f"FN:{name}",
+                      f"ORG:{p.company.name};", f"TITLE:{p.title}", f"TEL;TYPE=CELL:{mobile_variant(r, p.mobile)}",
+                      f"EMAIL;TYPE=INTERNET:{p.email}", "END:VCARD"]
+        path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--companies", type=int, default=240, help="true companies in the world (demo: 240)")
+    parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--out", type=Path, default=HERE / "demo", help="project folder to write data/ and truth/ in")
+    args = parser.parse_args(argv)
+    generate(args.out, args.companies, args.seed)
+
+
+def generate(out: Path, companies: int = 240, seed: int = 20261122) -> None:
+    """Write ``out/data`` and ``out/truth``; the project files (migration.yaml, mappings/) are copied from the
+    demo when ``out`` has none, so a large version is a runnable project too."""
+    out.mkdir(parents=True, exist_ok=True)
+    Generator(World(companies, seed), out).write_all()
+    demo = HERE / "demo"
+    if out.resolve() != demo.resolve() and not (out / "migration.yaml").exists():
+        shutil.copy(demo / "migration.yaml", out / "migration.yaml")
+        shutil.copytree(demo / "mappings", out / "mappings", dirs_exist_ok=True)
+
+
+if __name__ == "__main__":
+    main()
