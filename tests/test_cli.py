@@ -1,0 +1,197 @@
+"""The command line on the demo project and on broken projects, through typer's CliRunner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from crm_migrate import __version__
+from crm_migrate.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_help_explains_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("validate", "plan", "run", "schema"):
+        assert command in result.output
+    for command in ("validate", "plan", "run", "schema"):
+        sub = invoke(command, "--help")
+        assert sub.exit_code == 0 and len(sub.output.splitlines()) > 5
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.output.strip() == f"crm-migrate {__version__}"
+
+
+def test_validate_demo_is_clean(demo_copy):
+    result = invoke("validate", demo_copy)
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output
+
+
+def broken(make_project) -> Path:
+    mapping = "file: data/a.csv\nentities:\n  accounts:\n    columns:\n      客户名: name\n"
+    return make_project("name: t\n", {"crm": mapping}, {"data/a.csv": "客户名称\n北京星辰科技有限公司\n"})
+
+
+def test_validate_text_format_has_path_line_and_hint(make_project):
+    root = broken(make_project)
+    result = invoke("validate", root)
+    assert result.exit_code == 1
+    assert f"{root}/mappings/crm.yaml:5: error: column '客户名' is not in data/a.csv — did you mean '客户名称'?" \
+        in result.output
+
+
+def test_validate_github_annotations(make_project):
+    result = invoke("validate", broken(make_project), "--format", "github")
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("::error file=") and ",line=5," in line and "did you mean '客户名称'?" in line
+
+
+def test_validate_json(make_project):
+    result = invoke("validate", broken(make_project), "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["errors"] == 1 and data["problems"][0]["line"] == 5
+
+
+def test_plan_fails_like_run_would(make_project):
+    result = invoke("plan", broken(make_project))
+    assert result.exit_code == 1
+    assert "did you mean '客户名称'?" in result.output and "Traceback" not in result.output
+
+
+def test_usage_error_exit_code():
+    assert invoke("run").exit_code == 2
+
+
+def test_schema_writes_both_json_schemas(tmp_path):
+    result = invoke("schema", "--out", tmp_path)
+    assert result.exit_code == 0
+    mapping = json.loads((tmp_path / "mapping.schema.json").read_text())
+    migration = json.loads((tmp_path / "migration.schema.json").read_text())
+    assert mapping["additionalProperties"] is False and "entities" in mapping["required"]
+    assert "name" in migration["required"]
+
+
+def source_rows(project: Path) -> dict[str, set[tuple[str, int]]]:
+    """Rows per source counted straight from the files, independently of crm-migrate's readers."""
+    import openpyxl
+
+    def csv_rows(path: Path, encoding: str, delimiter: str = ",") -> set[tuple[str, int]]:
+        records = list(csv.reader(io.StringIO(path.read_bytes().decode(encoding), newline=""), delimiter=delimiter))
+        return {("", i + 1) for i, r in enumerate(records) if i > 0 and any(c.strip() for c in r)}
+
+    data = project / "data"
+    book = openpyxl.load_workbook(data / "销售团队客户表.xlsx", read_only=True)
+    sheet_rows = {(ws.title, cells[0].row) for ws in book.worksheets for cells in ws.iter_rows(min_row=4)
+                  if any(c.value not in (None, "") for c in cells)}
+    vcf = (data / "通讯录.vcf").read_text(encoding="utf-8").splitlines()
+    return {
+        "old_crm_accounts": csv_rows(data / "老CRM_客户导出.csv", "gb18030"),
+        "old_crm_contacts": csv_rows(data / "老CRM_联系人导出.csv", "gb18030"),
+        "old_crm_opportunities": csv_rows(data / "老CRM_商机导出.csv", "utf-8"),
+        "old_crm_activities": csv_rows(data / "老CRM_跟进记录.txt", "utf-16", "\t"),
+        "sales_workbook": sheet_rows,
+        "event_signups": csv_rows(data / "市场活动报名.csv", "utf-8-sig"),
+        "address_book": {("", i + 1) for i, line in enumerate(vcf) if line == "BEGIN:VCARD"},
+    }
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    import shutil
+
+    from .conftest import DEMO
+
+    project = tmp_path_factory.mktemp("demo") / "demo"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns("out", ".out*"))
+    before = {p: p.read_bytes() for p in (project / "data").iterdir()}
+    result = invoke("run", project)
+    return project, result, before
+
+
+def test_run_demo_accounts_for_every_source_row(demo_run):
+    project, result, _ = demo_run
+    assert result.exit_code == 0, result.output
+    assert "Every source row is accounted for" in result.output
+    lineage = pl.read_csv(project / "out" / "lineage.csv", infer_schema=False)
+    assert lineage.columns == ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason"]
+    expected = source_rows(project)
+    entities = {"old_crm_accounts": {"accounts"}, "old_crm_contacts": {"contacts"},
+                "old_crm_opportunities": {"opportunities"}, "old_crm_activities": {"activities"},
+                "sales_workbook": {"accounts", "contacts"}, "event_signups": {"accounts", "contacts"},
+                "address_book": {"accounts", "contacts"}}
+    for source, rows in expected.items():
+        mine = lineage.filter(pl.col("source") == source)
+        assert set(mine["entity"]) == entities[source]
+        for entity in entities[source]:
+            got = mine.filter(pl.col("entity") == entity)
+            seen = Counter((s or "", int(r)) for s, r in zip(got["sheet"], got["row"]))
+            assert set(seen) == rows, (source, entity)
+            assert max(seen.values()) == 1  # one line per source row and entity
+    assert set(lineage["outcome"]) == {"written", "merged", "filtered", "rejected"}
+    # Written and merged rows name a record that is in the import file; the others name none.
+    for entity, name in [("accounts", "01_accounts"), ("contacts", "02_contacts")]:
+        ids = set(pl.read_csv(project / "out" / "import" / f"{name}.csv", infer_schema=False)["external_id"])
+        kept = lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"]))
+        assert set(kept["record_id"]) == ids
+        dropped = lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["filtered", "rejected"]))
+        assert dropped["record_id"].is_null().all() and dropped["reason"].is_not_null().all()
+
+
+def test_run_demo_links_children_and_reports(demo_run):
+    project, _, before = demo_run
+    out = project / "out"
+    accounts = set(pl.read_csv(out / "import" / "01_accounts.csv", infer_schema=False)["external_id"])
+    for name in ("02_contacts", "03_opportunities", "04_activities"):
+        frame = pl.read_csv(out / "import" / f"{name}.csv", infer_schema=False)
+        links = set(frame["account_external_id"].drop_nulls())
+        assert links <= accounts, name  # every link points at an account that is written
+    opportunities = pl.read_csv(out / "import" / "03_opportunities.csv", infer_schema=False)
+    assert opportunities["account_external_id"].is_not_null().all()
+    rejects = pl.read_csv(out / "rejects" / "contacts.csv", infer_schema=False)
+    assert rejects.filter(pl.col("reason").str.starts_with("no account with id")).height > 0
+    quality = json.loads((out / "reports" / "quality.json").read_text(encoding="utf-8"))
+    assert quality["balanced"] is True
+    assert {s["encoding"] for s in quality["sources"]} >= {"gb18030", "utf-16", "utf-8-sig"}
+    html = (out / "reports" / "quality.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained, no CDN
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tool"]["version"] == __version__
+    assert {o["path"] for o in manifest["outputs"]} >= {"import/01_accounts.csv", "lineage.csv"}
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert {p: p.read_bytes() for p in (project / "data").iterdir()} == before  # sources untouched
+
+
+def test_run_twice_gives_byte_identical_import_files(demo_run):
+    project, _, _ = demo_run
+    first = {p.name: p.read_bytes() for p in (project / "out" / "import").iterdir()}
+    lineage = (project / "out" / "lineage.csv").read_bytes()
+    again = invoke("run", project)
+    assert again.exit_code == 0
+    assert {p.name: p.read_bytes() for p in (project / "out" / "import").iterdir()} == first
+    assert (project / "out" / "lineage.csv").read_bytes() == lineage
+
+
+def test_plan_on_demo_writes_nothing(demo_copy):
+    result = invoke("plan", demo_copy)
+    assert result.exit_code == 0, result.output
+    assert not (demo_copy / "out").exists()
+    for text in ("old_crm_accounts", "gb18030", "张三 (3)", "import/01_accounts.csv", "unmapped columns"):
+        assert text in result.output

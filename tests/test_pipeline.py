@@ -1,0 +1,202 @@
+"""The pipeline on small projects: scope, required fields, merges, links, golden records, determinism."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from crm_migrate.errors import MigrateError
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.run import prepare, run
+from crm_migrate.migrate.write import import_frame
+from crm_migrate.project import load_project
+
+MIGRATION = "name: t\noptions: {today: 2026-01-01}\n"
+ACCOUNTS = """\
+file: data/accounts.csv
+system: crm
+entities:
+  accounts:
+    columns:
+      编号: id
+      名称: name
+      信用代码: uscc
+      电话: phone
+      最近跟进: last_activity_at
+    where:
+      - {field: last_activity_at, since: 3y, reason: "no activity in 3 years"}
+"""
+CONTACTS = """\
+file: data/contacts.csv
+system: crm
+entities:
+  contacts:
+    columns:
+      编号: id
+      客户: account_id
+      姓名: name
+      手机: mobile
+      身份证: id_card
+"""
+ACCOUNTS_CSV = """编号,名称,信用代码,电话,最近跟进
+A1,北京星辰科技有限公司,91350100M000100Y43,010-62345678,2025-05-01
+A2,星辰科技有限公司,,,2018-01-01
+A3,,,021-55556666,2025-01-01
+A4,北京星辰科技有限责任公司,91350100M000100Y43,,2025-02-02
+A5,上海云帆贸易有限公司,,,2025-03-03
+"""
+CONTACTS_CSV = """编号,客户,姓名,手机,身份证
+L1,A1,张伟,13800138001,
+L2,A4,张 伟,138 0013 8001,11010519491231002X
+L3,A9,李娜,13900139000,
+L4,A2,王芳,,
+L5,A3,赵六,,
+L6,,孙七,13700137000,
+"""
+
+
+@pytest.fixture
+def small(make_project):
+    return load_project(make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
+                                     {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV}))
+
+
+def outcome(result, entity: Entity, row: int) -> tuple[str, str | None]:
+    f = result.migration.entities[entity].frame.filter(pl.col("_row") == row)
+    assert f.height == 1
+    return f["_outcome"][0], f["_reason"][0]
+
+
+def test_scope_filter_and_required_field(small):
+    result = prepare(small)
+    assert outcome(result, Entity.accounts, 3) == ("filtered", "no activity in 3 years")
+    assert outcome(result, Entity.accounts, 4) == ("rejected", "required name is empty (column 名称)")
+
+
+def test_same_credit_code_merges_and_the_golden_record_keeps_every_value(small):
+    result = prepare(small)
+    assert outcome(result, Entity.accounts, 2)[0] == "written"
+    status, reason = outcome(result, Entity.accounts, 5)
+    assert status == "merged"
+    accounts = import_frame(result.migration.entities[Entity.accounts])
+    survivor = accounts.filter(pl.col("legacy_id") == "A1").row(0, named=True)
+    assert reason == f"merged into {survivor['external_id']}"
+    assert survivor["name"] == "北京星辰科技有限公司"  # the first source row wins
+    assert survivor["phone"] == "+861062345678"
+    assert accounts.height == 2  # A1 (with A4 merged in) and A5
+
+
+def test_links_follow_merges_and_report_orphans(small):
+    result = prepare(small)
+    contacts = import_frame(result.migration.entities[Entity.contacts])
+    accounts = import_frame(result.migration.entities[Entity.accounts])
+    a1 = accounts.filter(pl.col("legacy_id") == "A1")["external_id"][0]
+    # L1 (account A1) and L2 (account A4, merged into A1) are the same person: one contact, linked to A1.
+    assert outcome(result, Entity.contacts, 2)[0] == "written"
+    assert outcome(result, Entity.contacts, 3)[0] == "merged"
+    zhang = contacts.filter(pl.col("legacy_id") == "L1").row(0, named=True)
+    assert zhang["account_external_id"] == a1
+    assert zhang["id_card"] == "11010519491231002X"  # taken from the merged member that had it
+    assert outcome(result, Entity.contacts, 4) == ("rejected", "no account with id A9 in crm")
+    assert outcome(result, Entity.contacts, 5) == (
+        "filtered", "its account A2 was filtered: no activity in 3 years")
+    assert outcome(result, Entity.contacts, 6)[0] == "rejected"
+    assert "its account A3 was rejected" in outcome(result, Entity.contacts, 6)[1]
+    # Contacts may stand without an account; opportunities and activities may not.
+    sun = contacts.filter(pl.col("legacy_id") == "L6").row(0, named=True)
+    assert sun["account_external_id"] is None
+
+
+def test_golden_record_prefers_a_valid_value_over_an_earlier_invalid_one(make_project):
+    contacts = "编号,客户,姓名,手机,身份证\nL1,,张伟,13800138001,110101199003074512\nL2,,张伟,13800138001,11010519491231002X\n"
+    root = make_project(MIGRATION, {"contacts": CONTACTS}, {"data/contacts.csv": contacts})
+    frame = import_frame(prepare(load_project(root)).migration.entities[Entity.contacts])
+    assert frame["id_card"].to_list() == ["11010519491231002X"]
+
+
+def test_same_row_link_in_a_sheet_holding_company_and_person(make_project):
+    mapping = """\
+    file: data/signups.csv
+    entities:
+      accounts:
+        columns: {公司: name}
+      contacts:
+        columns: {姓名: name, 手机: mobile}
+    """
+    csv = "姓名,公司,手机\n张伟,北京星辰科技有限公司,13800138001\n李娜,,13900139000\n,上海云帆贸易有限公司,\n"
+    root = make_project("name: t\n", {"signups": mapping}, {"data/signups.csv": csv})
+    result = prepare(load_project(root))
+    accounts = import_frame(result.migration.entities[Entity.accounts])
+    contacts = import_frame(result.migration.entities[Entity.contacts])
+    xingchen = accounts.filter(pl.col("name") == "北京星辰科技有限公司")["external_id"][0]
+    assert contacts.filter(pl.col("name") == "张伟")["account_external_id"][0] == xingchen
+    assert contacts.filter(pl.col("name") == "李娜")["account_external_id"][0] is None
+    assert outcome(result, Entity.contacts, 4) == ("filtered", "no contact on this row (姓名, 手机 empty)")
+    assert outcome(result, Entity.accounts, 3)[0] == "filtered"
+
+
+def test_every_row_has_one_outcome_per_entity(small):
+    result = prepare(small)
+    lineage = result.lineage
+    assert lineage.height == 5 + 6
+    assert lineage["outcome"].is_in(["written", "merged", "filtered", "rejected"]).all()
+    assert result.reconciliation.balanced
+
+
+def test_record_ids_are_stable_across_runs_and_independent_of_row_position(make_project, small):
+    first = import_frame(prepare(small).migration.entities[Entity.accounts])
+    shuffled = ACCOUNTS_CSV.splitlines()
+    reordered = "\n".join([shuffled[0], *reversed(shuffled[1:])]) + "\n"
+    root = make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
+                        {"data/accounts.csv": reordered, "data/contacts.csv": CONTACTS_CSV})
+    second = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
+    ids_first = dict(zip(first["legacy_id"], first["external_id"]))
+    ids_second = dict(zip(second["legacy_id"], second["external_id"]))
+    assert ids_first["A5"] == ids_second["A5"]  # moved from row 6 to row 2, same id
+    # A1 and A4 merge either way; which one survives follows row order, and so does the id.
+    assert ids_second["A4"] != ids_first["A1"] and len(ids_second) == 2
+
+
+def test_a_mapped_column_missing_from_the_file_stops_the_run(make_project):
+    csv = "编号,名称\nA1,北京星辰科技有限公司\n"
+    root = make_project(MIGRATION, {"accounts": ACCOUNTS}, {"data/accounts.csv": csv})
+    with pytest.raises(MigrateError) as exc:
+        prepare(load_project(root))
+    assert any("column '信用代码' is not in data/accounts.csv" in p.message for p in exc.value.problems)
+
+
+def test_run_writes_the_output_tree_and_replaces_it_only_on_success(small, tmp_path):
+    out = tmp_path / "out"
+    result = run(small, out)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "import/01_accounts.csv", "import/02_contacts.csv", "import/03_opportunities.csv",
+        "import/04_activities.csv", "lineage.csv", "manifest.json", "rejects/accounts.csv",
+        "rejects/activities.csv", "rejects/contacts.csv", "rejects/opportunities.csv",
+        "reports/quality.html", "reports/quality.json"]
+    assert result.reconciliation.balanced
+    before = (out / "lineage.csv").read_bytes()
+    # A run that fails (a source turned unreadable) leaves the previous output untouched.
+    (small.root / "data" / "accounts.csv").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(MigrateError):
+        run(load_project(small.root), out)
+    assert (out / "lineage.csv").read_bytes() == before
+    assert not list(tmp_path.glob(".out.tmp-*"))
+
+
+def test_run_refuses_to_replace_a_folder_it_did_not_write(small, tmp_path):
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_text("precious")
+    with pytest.raises(MigrateError, match="was not written by crm-migrate"):
+        run(small, foreign)
+    with pytest.raises(MigrateError, match="would replace the project"):
+        run(small, small.root)
+    assert (foreign / "thesis.docx").read_text() == "precious"
+
+
+def test_rejects_keep_original_values_and_reason(small, tmp_path):
+    run(small, tmp_path / "out")
+    rejects = pl.read_csv(tmp_path / "out" / "rejects" / "contacts.csv", infer_schema=False)
+    row = rejects.filter(pl.col("row") == "4").row(0, named=True)
+    assert row["reason"] == "no account with id A9 in crm"
+    assert (row["编号"], row["客户"], row["姓名"], row["手机"]) == ("L3", "A9", "李娜", "13900139000")
