@@ -190,7 +190,12 @@ def _entity_plan(doc: YamlDocument, entity: Entity, emap: EntityMapping, problem
         if spec is None:
             spec = FieldSpec(cmap.field, cmap.type or FieldType.text, cmap.field)
         fields.append(MappedField(column, spec, custom))
+    types = {f.spec.name: f.spec.type for f in fields}
     for i, rule in enumerate(emap.where):
+        if rule.since is not None and rule.field in types and types[rule.field] is not FieldType.date:
+            problems.append(Problem(doc.path, f"'since' needs a date field; {rule.field} is "
+                                    f"{types[rule.field].value}", line=doc.line_of(("entities", entity.value, "where", i)),
+                                    hint="use equals / in / not_in for other fields"))
         if rule.field not in seen:
             problems.append(Problem(doc.path, f"scope rule on {rule.field!r}, which no column of this source "
                                     f"maps for {entity.value}", line=doc.line_of(("entities", entity.value, "where", i)),

@@ -44,6 +44,7 @@ A2,星辰科技有限公司,,,2018-01-01
 A3,,,021-55556666,2025-01-01
 A4,北京星辰科技有限责任公司,91350100M000100Y43,,2025-02-02
 A5,上海云帆贸易有限公司,,,2025-03-03
+A6,广州恒通物流有限公司,,,最近
 """
 CONTACTS_CSV = """编号,客户,姓名,手机,身份证
 L1,A1,张伟,13800138001,
@@ -71,6 +72,7 @@ def test_scope_filter_and_required_field(small):
     result = prepare(small)
     assert outcome(result, Entity.accounts, 3) == ("filtered", "no activity in 3 years")
     assert outcome(result, Entity.accounts, 4) == ("rejected", "required name is empty (column 名称)")
+    assert outcome(result, Entity.accounts, 7) == ("filtered", "no activity in 3 years")  # not a date
 
 
 def test_same_credit_code_merges_and_the_golden_record_keeps_every_value(small):
@@ -83,7 +85,7 @@ def test_same_credit_code_merges_and_the_golden_record_keeps_every_value(small):
     assert reason == f"merged into {survivor['external_id']}"
     assert survivor["name"] == "北京星辰科技有限公司"  # the first source row wins
     assert survivor["phone"] == "+861062345678"
-    assert accounts.height == 2  # A1 (with A4 merged in) and A5
+    assert accounts.height == 2  # A1 (with A4 merged in) and A5; A6 is out of scope
 
 
 def test_links_follow_merges_and_report_orphans(small):
@@ -138,7 +140,7 @@ def test_same_row_link_in_a_sheet_holding_company_and_person(make_project):
 def test_every_row_has_one_outcome_per_entity(small):
     result = prepare(small)
     lineage = result.lineage
-    assert lineage.height == 5 + 6
+    assert lineage.height == 6 + 6
     assert lineage["outcome"].is_in(["written", "merged", "filtered", "rejected"]).all()
     assert result.reconciliation.balanced
 

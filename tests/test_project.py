@@ -155,3 +155,10 @@ def test_entities_out_of_scope_warn(make_project):
                         files={"data/accounts.csv": CSV})
     project = load_project(root)
     assert any("not among the entities in scope" in w.message for w in project.warnings)
+
+
+def test_since_needs_a_date_field(make_project):
+    mapping = GOOD_MAPPING + "    where:\n      - {field: phone, since: 3y}\n"
+    root = make_project(mappings={"crm": mapping}, files={"data/accounts.csv": CSV})
+    [message] = errors_of(root)
+    assert ":9: " in message and "'since' needs a date field; phone is phone" in message

@@ -104,7 +104,8 @@ def _scope_rule(rule: Filter, today: dt.date) -> tuple[pl.Expr, pl.Expr]:
         keep, text = ~v.is_in(rule.not_in), f"{rule.field} is one of {', '.join(rule.not_in)}"
     elif rule.since is not None:
         since = rule.since_date(today).isoformat()
-        keep, text = v.str.slice(0, 10) >= since, f"{rule.field} before {since} or unknown"
+        # The match key of a date is its ISO day, and null when the value is not a date.
+        keep, text = pl.col(key(rule.field)) >= since, f"{rule.field} before {since} or unknown"
     elif rule.not_empty:
         keep, text = v.is_not_null(), f"{rule.field} is empty"
     else:

@@ -13,7 +13,6 @@ import polars as pl
 
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
 from crm_migrate.migrate.extract import (
-    RULE,
     EMPTY,
     FILTERED,
     MERGED,
@@ -22,6 +21,7 @@ from crm_migrate.migrate.extract import (
     RECORD_ID,
     REJECTED,
     ROW,
+    RULE,
     SHEET,
     SOURCE,
     SYSTEM,
@@ -33,9 +33,9 @@ ACCOUNT = "_account"  # the record id of the account a child is linked to
 NONE = pl.lit(None, pl.String)
 
 
-def account_index(accounts: pl.DataFrame) -> pl.DataFrame:
+def account_index(accounts: pl.DataFrame | None) -> pl.DataFrame:
     """One row per (system, legacy id): the best outcome any account row with that id reached."""
-    if val(ID_FIELD) not in accounts.columns:
+    if accounts is None or val(ID_FIELD) not in accounts.columns:
         return pl.DataFrame(schema={SYSTEM: pl.String, "_ref": pl.String, "_a_outcome": pl.String,
                                     "_a_reason": pl.String, "_a_record": pl.String})
     rank = pl.col(OUTCOME).replace_strict({WRITTEN: 0, MERGED: 0, FILTERED: 1, REJECTED: 2}, default=3)

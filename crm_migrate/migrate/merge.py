@@ -27,6 +27,7 @@ from crm_migrate.migrate.extract import (
     SOURCE,
     SYSTEM,
     WRITTEN,
+    why,
 )
 
 LABEL = "_cluster"
@@ -97,7 +98,7 @@ def settle(frame: pl.DataFrame, value_columns: list[str]) -> pl.DataFrame:
 
 def _first_value(frame: pl.DataFrame, column: str) -> pl.Expr:
     """The first valid value in priority order; an invalid one only when no member has a valid one."""
-    reason = "r:" + column.removeprefix("v:")
+    reason = why(column.removeprefix("v:"))
     first = pl.col(column).drop_nulls().first()
     if reason not in frame.columns:
         return first.alias(column)

@@ -19,7 +19,23 @@ import polars as pl
 from crm_migrate.cleaners import CleanContext
 from crm_migrate.errors import Problem, ProjectError
 from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, has_account_link
-from crm_migrate.migrate.extract import EMPTY, OUTCOME, RECORD_ID, SEQ, extract, key, legacy_id, val
+from crm_migrate.migrate.extract import (
+    EMPTY,
+    KEY,
+    OUTCOME,
+    REASON,
+    RECORD_ID,
+    ROW,
+    RULE,
+    SEQ,
+    SHEET,
+    SOURCE,
+    SYSTEM,
+    extract,
+    key,
+    legacy_id,
+    val,
+)
 from crm_migrate.migrate.link import ACCOUNT, account_index, link, same_row_index
 from crm_migrate.migrate.merge import LABEL, assign_identity, cluster, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
@@ -117,8 +133,8 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
             if has_account_link(entity):
                 same_row = (same_row_index(accounts, r.source.name)
                             if accounts is not None and r.source.plan_for(Entity.accounts) else None)
-                part = link(part, account_index(accounts) if accounts is not None else account_index(part.clear()),
-                            same_row, CATALOGUE[entity][ACCOUNT_LINK].required, entity.singular)
+                part = link(part, account_index(accounts), same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
+                            entity.singular)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed") if parts else _empty_frame()
         frame = settle(cluster(frame, _match_keys(entity, frame)), _value_columns(frame, specs))
@@ -148,8 +164,6 @@ def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> list[str]:
 def _match_keys(entity: Entity, frame: pl.DataFrame) -> list[pl.Expr]:
     """Exact keys under which two records are the same: the legacy id always; for accounts the credit
     code and the company-name key; for contacts the name together with a mobile, an email or an account."""
-    from crm_migrate.migrate.extract import KEY
-
     keys = [pl.col(KEY)]
 
     def has(*cols: str) -> bool:
@@ -166,8 +180,6 @@ def _match_keys(entity: Entity, frame: pl.DataFrame) -> list[pl.Expr]:
 
 
 def _empty_frame() -> pl.DataFrame:
-    from crm_migrate.migrate.extract import KEY, REASON, ROW, RULE, SHEET, SOURCE, SYSTEM
-
     return pl.DataFrame(schema={SOURCE: pl.String, SHEET: pl.String, ROW: pl.Int64, SEQ: pl.Int64,
                                 SYSTEM: pl.String, OUTCOME: pl.String, REASON: pl.String, RULE: pl.String,
                                 EMPTY: pl.Boolean,
