@@ -65,6 +65,8 @@ STAGES = ["初步接洽", "需求确认", "方案报价", "商务谈判", "赢�
 ACTIVITY_TYPES = ["电话", "拜访", "微信", "邮件", "会议"]
 SALES = ["张三", "李四", "王五"]
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+MOBILE_PREFIXES = [str(p) for p in [*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, 166, 176, 177,
+                                     178, *range(180, 190), 198, 199]]
 
 
 @dataclass
@@ -141,7 +143,7 @@ class World:
         r = self.rng
         surname = r.choice(list(SURNAMES))
         given = "".join(r.sample(list(GIVEN), r.choice([1, 2, 2])))
-        while (mobile := f"1{r.choice('3578')}{r.randint(0, 999999999):09d}") in mobiles:
+        while (mobile := f"{r.choice(MOBILE_PREFIXES)}{r.randint(0, 99999999):08d}") in mobiles:
             pass
         mobiles.add(mobile)
         local = SURNAMES[surname] + "".join(GIVEN[g] for g in given)

@@ -13,12 +13,26 @@ CTX = CleanContext()
 
 
 @pytest.mark.parametrize("kind, raw, value, reason", [
-    (T.phone, "138 0013 8000", "+8613800138000", None),
-    (T.phone, "+86-138-0013-8000", "+8613800138000", None),
-    (T.phone, "１３８００１３８０００", "+8613800138000", None),
+    (T.phone, "139 1234 5678", "+8613912345678", None),
+    (T.phone, "+86-139-1234-5678", "+8613912345678", None),
+    (T.phone, "１３９１２３４５６７８", "+8613912345678", None),
+    (T.phone, "手机：13912345678", "+8613912345678", None),
     (T.phone, "(0755)8888 8888", "+8675588888888", None),
-    (T.phone, "12345", "12345", "not a valid phone number"),
+    (T.phone, "010-62345678转8001", "+861062345678", None),
+    (T.phone, "010-62345678-8001", "+861062345678", None),
+    (T.phone, "75588888888", "+8675588888888", None),
+    (T.phone, "852 91234567", "+85291234567", None),
+    (T.phone, "400-800-8888", "+864008008888", None),
+    (T.phone, "95588", "95588", None),
+    (T.phone, "138 0013 8000", "138 0013 8000", "placeholder number"),
+    (T.phone, "11111111111", "11111111111", "placeholder number"),
+    (T.phone, "12345678901", "12345678901", "placeholder number"),
+    (T.phone, "62345678", "62345678", "local number without area code"),
+    (T.phone, "123456", "123456", "placeholder number"),
+    (T.phone, "call me", "call me", "not a phone number"),
     (T.email, " Zhang.Wei＠QQ.COM ", "zhang.wei@qq.com", None),
+    (T.email, "wang@163。com", "wang@163.com", None),
+    (T.email, "li@qq.con", "li@qq.con", None),
     (T.email, "zhangwei@", "zhangwei@", "not an email address"),
     (T.date, "2023年3月5日", "2023-03-05", None),
     (T.date, "2023/3/5 14:30", "2023-03-05 14:30:00", None),
@@ -45,12 +59,6 @@ def test_cleaners(kind, raw, value, reason):
     assert (cleaned.value, cleaned.reason) == (value, reason)
 
 
-def test_company_key_ignores_legal_form_and_spacing():
-    key = lambda s: CLEANERS[T.company_name](s, CTX).key  # noqa: E731
-    assert key("北京星辰科技有限公司") == key("北京 星辰科技有限责任公司") == key("北京星辰科技") == "北京星辰科技"
-    assert key("Acme Trading Co., Ltd.") == key("ACME TRADING LIMITED") == "acmetrading"
-
-
 def test_check_characters_match_published_examples():
     assert uscc_check_char("91350100M000100Y4") == "3"
     assert id_check_digit("11010519491231002") == "X"
@@ -63,8 +71,90 @@ def test_clean_column_calls_the_cleaner_once_per_distinct_value():
         calls.append(raw)
         return CLEANERS[T.phone](raw, ctx)
 
-    series = pl.Series(["13800138000", None, "13800138000", "010-62345678"] * 50)
+    series = pl.Series(["13912345678", None, "13912345678", "010-62345678转8"] * 50)
     result = clean_column(series, cleaner, CTX)
-    assert sorted(calls) == ["010-62345678", "13800138000"]
+    assert sorted(calls) == ["010-62345678转8", "13912345678"]
     assert result.height == 200 and result["value"][1] is None
-    assert result["value"][:4].to_list() == ["+8613800138000", None, "+8613800138000", "+861062345678"]
+    assert result["value"][:4].to_list() == ["+8613912345678", None, "+8613912345678", "+861062345678"]
+    assert result["attr:extension"][:4].to_list() == [None, None, None, "8"]
+
+
+def test_phone_parts():
+    c = CLEANERS[T.phone]("010-62345678转8001", CTX)
+    assert dict(c.attrs)["extension"] == "8001" and dict(c.attrs)["kind"] == "landline"
+    c = CLEANERS[T.phone]("13912345678 / 136 1234 5678", CTX)
+    assert c.value == "+8613912345678" and dict(c.attrs)["others"] == "+8613612345678"
+    assert "several numbers in one cell" in c.notes
+    c = CLEANERS[T.phone]("75588888888", CTX)
+    assert "leading zero restored" in c.notes and dict(c.attrs)["kind"] == "landline"
+    assert dict(CLEANERS[T.phone]("13912345678", CTX).attrs)["kind"] == "mobile"
+    assert dict(CLEANERS[T.phone]("95588", CTX).attrs)["kind"] == "service"
+
+
+@pytest.mark.parametrize("raw, suggestion", [("li@qq.con", "qq.com"), ("wang@163.cm", "163.com"),
+                                             ("a@gmial.com", "gmail.com"), ("x@company.cn", None)])
+def test_email_domain_typos_are_flagged_not_fixed(raw, suggestion):
+    c = CLEANERS[T.email](raw, CTX)
+    assert c.value == raw
+    assert any(suggestion in n for n in c.notes) if suggestion else not c.notes
+    fixed = CLEANERS[T.email](raw, CleanContext(fix_email_typos=True))
+    assert fixed.value == (raw.split("@")[0] + "@" + suggestion if suggestion else raw)
+
+
+@pytest.mark.parametrize("names, key, region", [
+    (["北京星辰科技有限公司", "星辰科技（北京）有限公司", "星辰科技(北京)有限公司", "北京 星辰科技有限责任公司",
+      "北京市星辰科技集团有限公司"], "星辰科技", "北京市"),
+    (["深圳市大疆创新科技有限公司", "大疆创新科技（深圳）有限公司"], "大疆创新科技", "深圳市"),
+    (["北京银行股份有限公司", "北京银行"], "北京银行", None),  # place-as-brand keeps its place
+    (["華為技術有限公司", "华为技术有限公司"], "华为技术", None),
+    (["Acme Trading Co., Ltd.", "ACME TRADING LIMITED", "Acme Trading Inc."], "acmetrading", None),
+])
+def test_company_keys(names, key, region):
+    for name in names:
+        c = CLEANERS[T.company_name](name, CTX)
+        assert (c.key, dict(c.attrs)["region"]) == (key, region), name
+
+
+def test_company_branch_stays_apart_and_display_is_tidied():
+    parent = CLEANERS[T.company_name]("华为技术有限公司", CTX)
+    branch = CLEANERS[T.company_name]("华为技术有限公司深圳分公司", CTX)
+    assert branch.key != parent.key and dict(branch.attrs)["branch"] == "深圳分公司"
+    assert CLEANERS[T.company_name]("星辰科技 (北京) 有限公司", CTX).value == "星辰科技（北京）有限公司"
+    assert CLEANERS[T.company_name]("有限公司", CTX).reason == "no name besides the legal form"
+
+
+def test_person_pinyin_key_meets_across_scripts_and_orders():
+    keys = {CLEANERS[T.person_name](n, CTX).key for n in ["张伟", "張偉", "Zhang Wei", "ZHANG, Wei", "Wei Zhang",
+                                                          "张 伟", "张伟先生"]}
+    assert keys == {"wei zhang"}
+    assert CLEANERS[T.person_name]("单雄信", CTX).key == "shan xiongxin"
+    assert CLEANERS[T.person_name]("曾国藩", CTX).key == "guofan zeng"
+    assert CLEANERS[T.person_name]("吕布", CTX).key == CLEANERS[T.person_name]("Lyu Bu", CTX).key
+
+
+def test_person_titles_kept_apart():
+    c = CLEANERS[T.person_name]("王经理", CTX)
+    assert (c.value, dict(c.attrs)["title"]) == ("王", "经理")
+    c = CLEANERS[T.person_name]("Smith, John", CTX)
+    assert (dict(c.attrs)["given"], dict(c.attrs)["family"]) == ("John", "Smith")
+
+
+@pytest.mark.parametrize("garbled, meant", [
+    ("北京星辰科技有限公司".encode().decode("latin-1"), "北京星辰科技有限公司"),
+    ("张伟".encode().decode("gbk"), "张伟"), ("深圳市南山区".encode().decode("gbk"), "深圳市南山区"),
+    ("école".encode().decode("cp1252"), "école"),
+])
+def test_mojibake_is_repaired(garbled, meant):
+    c = CLEANERS[T.text](garbled, CTX)
+    assert c.value == meant and "mojibake repaired" in c.notes
+
+
+@pytest.mark.parametrize("clean", ["北京星辰科技有限公司", "张伟", "René Müller", "你好", "Straße", "（北京）"])
+def test_clean_text_is_left_alone(clean):
+    assert CLEANERS[T.text](clean, CTX).value == clean and not CLEANERS[T.text](clean, CTX).notes
+
+
+def test_traditional_to_simplified_in_keys_always_and_values_on_request():
+    assert CLEANERS[T.text]("廣東省", CTX).value == "廣東省"
+    assert CLEANERS[T.text]("廣東省", CTX).key == "广东省"
+    assert CLEANERS[T.text]("廣東省", CleanContext(simplified_output=True)).value == "广东省"

@@ -99,7 +99,7 @@ def source_rows(project: Path) -> dict[str, set[tuple[str, int]]]:
 
     data = project / "data"
     book = openpyxl.load_workbook(data / "销售团队客户表.xlsx", read_only=True)
-    sheet_rows = {(ws.title, cells[0].row) for ws in book.worksheets for cells in ws.iter_rows(min_row=4)
+    sheet_rows = {(ws.title, n) for ws in book.worksheets for n, cells in enumerate(ws.iter_rows(min_row=4), start=4)
                   if any(c.value not in (None, "") for c in cells)}
     vcf = (data / "通讯录.vcf").read_text(encoding="utf-8").splitlines()
     return {

@@ -1,9 +1,10 @@
 """What a cleaner returns, and how a cleaner is applied to a whole column.
 
 A cleaner is a pure function from one raw text value to a `Cleaned`: the standardised value for the
-target, a key for matching, and the reason the value is invalid (None when it is fine). It is applied once
-per distinct raw value, so a column of a million rows with ten thousand distinct values costs ten thousand
-calls.
+target, a key for matching, the reason the value is invalid (None when it is fine), notes naming each rule
+that changed or flagged it (the quality report counts them per field and rule), and attributes: parts the
+value carries (a phone's extension, an address's province, a company's region). It is applied once per
+distinct raw value, so a column of a million rows with ten thousand distinct values costs ten thousand calls.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ class Cleaned:
     value: str | None
     key: str | None = None
     reason: str | None = None
+    notes: tuple[str, ...] = ()
+    attrs: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -28,19 +31,27 @@ class Cleaned:
 @dataclass(frozen=True)
 class CleanContext:
     region: str = "CN"
+    simplified_output: bool = False  # traditional -> simplified in output values too, not only in keys
+    fix_email_typos: bool = False
 
 
 Cleaner = Callable[[str, CleanContext], Cleaned]
+NOTES_SEPARATOR = "; "
 
 
 def clean_column(raw: pl.Series, cleaner: Cleaner, ctx: CleanContext) -> pl.DataFrame:
-    """Columns ``value``, ``key``, ``reason`` for every row of ``raw`` (null in, nulls out)."""
+    """Columns ``value``, ``key``, ``reason``, ``notes`` and ``attr:<name>`` for every row of ``raw``."""
     distinct = raw.drop_nulls().unique(maintain_order=True)
     results = [cleaner(v, ctx) for v in distinct.to_list()]
-    table = pl.DataFrame({
+    attr_names = list(dict.fromkeys(name for r in results for name, _ in r.attrs))
+    data = {
         "raw": distinct,
         "value": pl.Series([r.value for r in results], dtype=pl.String),
         "key": pl.Series([r.key for r in results], dtype=pl.String),
         "reason": pl.Series([r.reason for r in results], dtype=pl.String),
-    })
+        "notes": pl.Series([NOTES_SEPARATOR.join(r.notes) or None for r in results], dtype=pl.String),
+    }
+    for name in attr_names:
+        data[f"attr:{name}"] = pl.Series([dict(r.attrs).get(name) for r in results], dtype=pl.String)
+    table = pl.DataFrame(data)
     return pl.DataFrame({"raw": raw}).join(table, on="raw", how="left", maintain_order="left").drop("raw")

@@ -1,27 +1,98 @@
-"""Phone numbers to E.164 with `phonenumbers`; the region applies to numbers without a country code."""
+"""Phone numbers to E.164 with `phonenumbers`, after the pre-processing Chinese data needs.
+
+    138 0013 8000 / +86-138-0013-8000 / 手机：13800138000   -> +8613800138000 (mobile)
+    010-62345678转8001 / 010-62345678-8001                    -> +861062345678, extension 8001
+    75588888888 (a number cell lost its leading zero)        -> +8675588888888, noted as repaired
+    13800138000 / 138 0013 8000  (two numbers in one cell)   -> the first; the rest kept as "others"
+    13800138000, 11111111111, 12345678901                    -> invalid: placeholder
+    62345678 (no area code)                                  -> invalid unless the row's city supplies one
+"""
 
 from __future__ import annotations
 
 import re
 
 import phonenumbers
+from phonenumbers import PhoneNumberType as PNT
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned
-from crm_migrate.cleaners.text import half_width, tidy
+from crm_migrate.cleaners.text import ascii_width, tidy
 
-_NOISE = re.compile(r"^(tel:|电话[:：]?|手机[:：]?|mobile[:：]?)", re.I)
+_LABEL = re.compile(r"^\s*(tel|phone|mobile|cell|电话|手机|座机|固话|办公电话|联系电话)\s*[:：]?\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:[/;,，、；|]|或|\s{2,})\s*")
+_EXTENSION = re.compile(r"\s*(?:转|轉|分机|分機|ext\.?|x|#)\s*(\d{1,6})\s*$", re.I)
+_DASH_EXTENSION = re.compile(r"^(0\d{2,3}[- ]?\d{7,8})-(\d{1,5})$")
+PLACEHOLDERS = {"13800138000", "12345678901", "13888888888", "13900000000", "10086", "10000"}
+KINDS = {PNT.MOBILE: "mobile", PNT.FIXED_LINE: "landline", PNT.FIXED_LINE_OR_MOBILE: "landline",
+         PNT.TOLL_FREE: "service", PNT.SHARED_COST: "service", PNT.PREMIUM_RATE: "service", PNT.VOIP: "voip",
+         PNT.UAN: "service"}
+
+
+def is_placeholder(digits: str) -> bool:
+    core = digits[-11:] if digits.startswith("86") and len(digits) == 13 else digits
+    if core in PLACEHOLDERS or len(set(core)) == 1:
+        return True
+    return len(core) >= 6 and (core in "1234567890123456789" or core in "9876543210987654321")
+
+
+def _one(text: str, ctx: CleanContext) -> tuple[Cleaned, str | None]:
+    """One number (with its extension split off), and the extension."""
+    notes: list[str] = []
+    extension = None
+    if m := _EXTENSION.search(text):
+        extension, text = m.group(1), text[: m.start()]
+    elif m := _DASH_EXTENSION.match(text):
+        text, extension = m.group(1), m.group(2)
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return Cleaned(text, None, "not a phone number"), extension
+    if is_placeholder(digits):
+        return Cleaned(text, None, "placeholder number"), extension
+    if ctx.region == "CN" and not text.lstrip().startswith(("+", "0")) and len(digits) in (10, 11) \
+            and digits[0] not in "01" and not digits.startswith("86"):
+        candidate = phonenumbers.parse("0" + digits, "CN")
+        if phonenumbers.is_valid_number(candidate) and phonenumbers.number_type(candidate) in (
+                PNT.FIXED_LINE, PNT.FIXED_LINE_OR_MOBILE):
+            text = "0" + digits
+            notes.append("leading zero restored")
+    try:
+        number = phonenumbers.parse(text, ctx.region)
+    except phonenumbers.NumberParseException:
+        return Cleaned(text, None, "not a phone number"), extension
+    if not phonenumbers.is_valid_number(number) and ctx.region == "CN" and digits[:3] in ("852", "853", "886"):
+        number = phonenumbers.parse("+" + digits, None)  # Hong Kong, Macao, Taiwan written without the +
+    if not phonenumbers.is_valid_number(number):
+        from phonenumbers import shortnumberinfo
+
+        if len(digits) <= 6 and shortnumberinfo.is_valid_short_number_for_region(number, ctx.region):
+            return Cleaned(digits, digits, None, ("service number",), (("kind", "service"),)), extension
+        if ctx.region == "CN" and len(digits) in (7, 8) and digits[0] != "0":
+            return Cleaned(digits, None, "local number without area code", tuple(notes),
+                           (("kind", "landline"), ("local", digits))), extension
+        return Cleaned(text, None, "not a valid phone number", tuple(notes)), extension
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    kind = KINDS.get(phonenumbers.number_type(number), "other")
+    return Cleaned(e164, e164, None, tuple(notes), (("kind", kind),)), extension
 
 
 def clean_phone(raw: str, ctx: CleanContext) -> Cleaned:
-    value = half_width(tidy(raw))
-    value = _NOISE.sub("", value).strip()
-    if not value:
+    text = _LABEL.sub("", ascii_width(tidy(raw)).replace("\n", " ")).strip()
+    if not text:
         return Cleaned(None)
-    try:
-        number = phonenumbers.parse(value, ctx.region)
-    except phonenumbers.NumberParseException:
-        return Cleaned(value, None, "not a phone number")
-    if not phonenumbers.is_valid_number(number):
-        return Cleaned(value, None, "not a valid phone number")
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return Cleaned(e164, e164)
+    notes: list[str] = []
+    parts = [p for p in _SPLIT.split(text) if p.strip()]
+    if len(parts) == 1 and len(re.sub(r"\D", "", text)) >= 20:
+        found = [m.raw_string for m in phonenumbers.PhoneNumberMatcher(text, ctx.region)]
+        parts = found or parts
+    results = [_one(p, ctx) for p in parts]
+    (first, extension), others = results[0], results[1:]
+    if others:
+        notes.append("several numbers in one cell")
+    if extension:
+        notes.append("extension kept apart")
+    attrs = dict(first.attrs)
+    attrs["extension"] = extension
+    attrs["others"] = "; ".join(r.value for r, _ in others if r.value and r.valid) or None
+    if first.value != text and first.valid and not first.notes and not others and not extension:
+        notes.append("formatted as E.164")
+    return Cleaned(first.value, first.key, first.reason, tuple(notes) + first.notes, tuple(attrs.items()))

