@@ -38,11 +38,24 @@ CTX = CleanContext()
     (T.date, "2023/3/5 14:30", "2023-03-05 14:30:00", None),
     (T.date, "20230305", "2023-03-05", None),
     (T.date, "25/12/2023", "2023-12-25", None),
-    (T.date, "05/03/2023", "05/03/2023", "ambiguous day and month in '05/03/2023'"),
+    (T.date, "05/03/2023", "05/03/2023",
+     "day and month order unknown in this column; set date_order (dmy or mdy) in the mapping"),
+    (T.date, "12/25/2023", "2023-12-25", None),
+    (T.date, "44260", "2021-03-05", None),
+    (T.date, "2021.3.5", "2021-03-05", None),
     (T.date, "2023-02-30", "2023-02-30", "no such day"),
     (T.money, "¥12.5万", "125000.00", None),
     (T.money, "1,234.5元", "1234.50", None),
     (T.money, "面议", "面议", "not an amount"),
+    (T.money, "3.5亿", "350000000.00", None),
+    (T.money, "USD 1,200", "1200.00", None),
+    (T.id_card, "1.10101E+17", "1.10101E+17", "ruined by Excel: the last digits were lost and cannot be recovered"),
+    (T.id_card, "110101199003075000", "110101199003075000",
+     "ruined by Excel: the last digits were lost and cannot be recovered"),
+    (T.id_card, "110105491231002", "11010519491231002X", None),
+    (T.id_card, "11010519491231002X", "11010519491231002X", None),
+    (T.id_card, "110105194913310021", "110105194913310021", "no such birth date"),
+    (T.uscc, "A1350100M000100Y4X", "A1350100M000100Y4X", "wrong check character"),
     (T.company_name, "  北京星辰科技有限公司\u200b ", "北京星辰科技有限公司", None),
     (T.person_name, "张 伟", "张伟", None),
     (T.person_name, "Zhang  Wei", "Zhang Wei", None),
@@ -158,3 +171,32 @@ def test_traditional_to_simplified_in_keys_always_and_values_on_request():
     assert CLEANERS[T.text]("廣東省", CTX).value == "廣東省"
     assert CLEANERS[T.text]("廣東省", CTX).key == "广东省"
     assert CLEANERS[T.text]("廣東省", CleanContext(simplified_output=True)).value == "广东省"
+
+
+def test_date_order_comes_from_the_column_or_the_mapping():
+    from crm_migrate.cleaners.dates import infer_order
+
+    assert infer_order(["05/03/2021", "25/03/2021"]) == "dmy"
+    assert infer_order(["05/03/2021", "03/25/2021"]) == "mdy"
+    assert infer_order(["05/03/2021", "03/25/2021", "25/03/2021"]) == "mixed"
+    assert infer_order(["05/03/2021"]) == "ambiguous"
+    assert infer_order(["2021-03-05"]) is None
+    assert CLEANERS[T.date]("05/03/2021", CleanContext(date_order="dmy")).value == "2021-03-05"
+    assert CLEANERS[T.date]("05/03/2021", CleanContext(date_order="mdy")).value == "2021-05-03"
+
+
+def test_money_currency():
+    assert dict(CLEANERS[T.money]("¥35,000.00", CTX).attrs)["currency"] == "CNY"
+    assert dict(CLEANERS[T.money]("HK$ 300", CTX).attrs)["currency"] == "HKD"
+    assert dict(CLEANERS[T.money]("120万", CTX).attrs)["currency"] is None
+
+
+def test_id_numbers_are_matched_by_keyed_hash_and_masked_for_people():
+    from crm_migrate.cleaners.codes import mask
+
+    c = CLEANERS[T.id_card]("11010519491231002X", CTX)
+    assert c.key != c.value and len(c.key) == 32 and "11010519491231002X" not in c.key
+    assert CLEANERS[T.id_card]("11010519491231002X", CleanContext(secret=b"other")).key != c.key
+    assert mask("11010519491231002X") == "110105********002X"
+    upgraded = CLEANERS[T.id_card]("110105491231002", CTX)
+    assert upgraded.key == c.key and "15-digit ID upgraded to 18" in upgraded.notes

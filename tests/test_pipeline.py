@@ -202,3 +202,25 @@ def test_rejects_keep_original_values_and_reason(small, tmp_path):
     row = rejects.filter(pl.col("row") == "4").row(0, named=True)
     assert row["reason"] == "no account with id A9 in crm"
     assert (row["编号"], row["客户"], row["姓名"], row["手机"]) == ("L3", "A9", "李娜", "13900139000")
+
+
+def test_ambiguous_date_column_is_reported_and_the_mapping_settles_it(make_project):
+    mapping = """\
+    file: data/acts.csv
+    system: crm
+    entities:
+      accounts:
+        columns: {客户: name, 日期: last_activity_at}
+    """
+    csv = "客户,日期\n北京星辰科技有限公司,05/03/2025\n上海云帆贸易有限公司,04/02/2025\n"
+    root = make_project(MIGRATION, {"acts": mapping}, {"data/acts.csv": csv})
+    result = prepare(load_project(root))
+    frame = import_frame(result.migration.entities[Entity.accounts])
+    assert frame["last_activity_at"].to_list() == ["05/03/2025", "04/02/2025"]  # kept as read, flagged invalid
+    [warning] = [w for w in result.migration.warnings if "日期" in w.message]
+    assert warning.line == 5 and "date_order" in warning.hint
+    root = make_project(MIGRATION, {"acts": mapping.replace("日期: last_activity_at",
+                                                             "日期: {field: last_activity_at, date_order: dmy}")},
+                        {"data/acts.csv": csv})
+    frame = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
+    assert frame["last_activity_at"].to_list() == ["2025-03-05", "2025-02-04"]

@@ -124,6 +124,8 @@ def test_workbook_title_rows_numeric_cells_and_sheets():
     assert (first["_sheet"], first["_row"]) == ("张三", 4)
     assert first["手机"] == "13800138000"  # a number cell, without ".0" and without exponent
     assert first["电话"] == "75588888888"  # the file itself lost the zero; the phone cleaner repairs it
+    # As Excel shows it: 15 significant digits, then zeros (the digits beyond were never stored).
+    assert len(first["身份证"]) == 18 and first["身份证"].startswith("11010119900307") and first["身份证"].endswith("000")
     assert got[1]["_row"] == 6 and got[1]["身份证"] == "11010519491231002X"
     # The second sheet's columns are in another order: values land under their own header.
     assert got[2] == {"_sheet": "李四", "_row": 2, "公司名称": "杭州云栖科技有限公司", "联系人": "赵敏",
@@ -159,7 +161,7 @@ def test_damaged_workbook_is_an_error_not_a_traceback(tmp_path: Path):
 
 @pytest.mark.parametrize("value, text", [
     (13800138000.0, "13800138000"), (3.25, "3.25"), (0.1 + 0.2, "0.3"), (True, "TRUE"), ("0123", "0123"),
-    (None, ""), (float(110101199003074514), "110101199003074512"),
+    (None, ""), (float(110101199003074514), "110101199003075000"), (1.10101e17, "110101000000000000"),
 ])
 def test_cell_text(value, text):
     assert cell_text(value) == text

@@ -10,7 +10,9 @@ distinct raw value, so a column of a million rows with ten thousand distinct val
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+import os
+import secrets
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -28,11 +30,18 @@ class Cleaned:
         return self.reason is None
 
 
+# Match keys of personal data are keyed hashes. The key lives only in memory for one run (match keys are
+# never written), unless a project sets CRM_MIGRATE_SECRET to compare keys across runs.
+_RUN_SECRET = os.environ.get("CRM_MIGRATE_SECRET", "").encode() or secrets.token_bytes(32)
+
+
 @dataclass(frozen=True)
 class CleanContext:
     region: str = "CN"
     simplified_output: bool = False  # traditional -> simplified in output values too, not only in keys
     fix_email_typos: bool = False
+    date_order: str | None = None  # "dmy" or "mdy" for a/b/yyyy dates, when the column or project says
+    secret: bytes = field(default=_RUN_SECRET, repr=False)
 
 
 Cleaner = Callable[[str, CleanContext], Cleaned]

@@ -1,16 +1,22 @@
 """Chinese identity codes, checked by their check characters (our own code; see the research notes).
 
-统一社会信用代码 (GB 32100-2015): 18 characters, MOD 31 check. 居民身份证号 (GB 11643-1999): 17 digits and a
-MOD 11-2 check digit, with a plausible birth date and province.
+统一社会信用代码 (GB 32100-2015): 18 characters, MOD 31 check; registration classes A (military), N (rural
+collectives) and Y (others) allowed besides 1-9. 居民身份证号 (GB 11643-1999): 17 digits and a MOD 11-2 check
+digit, a plausible birth date and a valid province; a 15-digit number of the 1985 series is upgraded and
+flagged. A number that Excel ruined (1.10101E+17, or its last digits turned to 0) is reported as
+unrecoverable, never passed on as if valid. ID numbers are personal data: match keys are keyed hashes and
+reports show them masked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import re
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned
-from crm_migrate.cleaners.text import half_width, tidy
+from crm_migrate.cleaners.text import ascii_width, tidy
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
@@ -18,25 +24,43 @@ _USCC = re.compile(r"^[1-9ANY][1-9]\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
                 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.I)
+RUINED = "ruined by Excel: the last digits were lost and cannot be recovered"
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_CHARS[(31 - total % 31) % 31]
 
 
 def id_check_digit(first17: str) -> str:
-    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS)) % 11]
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def mask(value: str) -> str:
+    """First 6 and last 4 characters kept: 110105********002X."""
+    return value if len(value) <= 10 else value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def keyed_hash(value: str, secret: bytes) -> str:
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _compact(raw: str) -> str:
-    return re.sub(r"[\s-]", "", half_width(tidy(raw))).upper()
+    return re.sub(r"[\s\-]", "", ascii_width(tidy(raw))).upper()
+
+
+def _ruined(value: str, check_ok: bool) -> bool:
+    """Excel shows (and a CSV saved from it holds) 15 significant digits: 1.10101E+17 or 1101011990030750000."""
+    return bool(_SCIENTIFIC.match(value)) or (not check_ok and value.isdigit() and value.endswith("000"))
 
 
 def clean_uscc(raw: str, ctx: CleanContext) -> Cleaned:
     value = _compact(raw)
     if not value:
         return Cleaned(None)
+    if _SCIENTIFIC.match(value):
+        return Cleaned(value, None, RUINED)
     if not _USCC.match(value):
         return Cleaned(value, None, "not an 18-character credit code")
     if uscc_check_char(value[:17]) != value[17]:
@@ -44,20 +68,36 @@ def clean_uscc(raw: str, ctx: CleanContext) -> Cleaned:
     return Cleaned(value, value)
 
 
+def _birth_date(value: str) -> dt.date | None:
+    try:
+        return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+
+
 def clean_id_card(raw: str, ctx: CleanContext) -> Cleaned:
     value = _compact(raw)
     if not value:
         return Cleaned(None)
+    notes: tuple[str, ...] = ()
+    if _SCIENTIFIC.match(value):
+        return Cleaned(value, None, RUINED)
+    if re.fullmatch(r"\d{15}", value):  # the 1985 series: yymmdd birth date, no check digit
+        body = value[:6] + "19" + value[6:]
+        value, notes = body + id_check_digit(body), ("15-digit ID upgraded to 18",)
     if not re.fullmatch(r"\d{17}[\dX]", value):
         return Cleaned(value, None, "not an 18-digit ID number")
+    check_ok = id_check_digit(value[:17]) == value[17]
+    if _ruined(value, check_ok):
+        return Cleaned(value, None, RUINED)
     if int(value[:2]) not in ID_PROVINCES:
         return Cleaned(value, None, "no such province code")
-    try:
-        born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
+    born = _birth_date(value)
+    if born is None:
         return Cleaned(value, None, "no such birth date")
     if not dt.date(1900, 1, 1) <= born <= dt.date.today():
         return Cleaned(value, None, "birth date out of range")
-    if id_check_digit(value[:17]) != value[17]:
+    if not check_ok:
         return Cleaned(value, None, "wrong check digit")
-    return Cleaned(value, value)
+    return Cleaned(value, keyed_hash(value, ctx.secret), None, notes,
+                   (("birth_date", born.isoformat()), ("gender", "男" if int(value[16]) % 2 else "女")))

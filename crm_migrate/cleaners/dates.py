@@ -1,50 +1,86 @@
-"""Dates in the forms Chinese and Western exports use, written as ISO 8601 (time kept when given)."""
+"""Dates in the forms Chinese and Western exports use, written as ISO 8601 (time kept when given).
+
+    2021-03-05, 2021/3/5, 2021.3.5, 2021年3月5日, 20210305, 44260 (an Excel serial day) -> 2021-03-05
+
+Day-first and month-first forms (05/03/2021) are decided per column, not per value: a column where some
+value has a first part over 12 is day-first, one where some second part is over 12 is month-first. A column
+with no such value is ambiguous and its a/b/yyyy values are invalid until the mapping sets ``date_order``;
+a column with both is reported as mixed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned
-from crm_migrate.cleaners.text import half_width, tidy
+from crm_migrate.cleaners.text import ascii_width, tidy
 
 _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
                   r"(?:[T\s]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?)?秒?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+AMBIGUOUS, MIXED = "ambiguous", "mixed"
 
 
-def _build(y: int, m: int, d: int, time: tuple[int, int, int] | None = None) -> dt.date | dt.datetime:
+def infer_order(values: Iterable[str]) -> str | None:
+    """``dmy``, ``mdy``, ``ambiguous`` or ``mixed`` for a column's a/b/yyyy values; None when it has none."""
+    day_first = month_first = seen = False
+    for v in values:
+        if m := _DMY.match(ascii_width(v.strip())):
+            seen = True
+            a, b = int(m[1]), int(m[2])
+            day_first |= a > 12
+            month_first |= b > 12
+    if not seen:
+        return None
+    if day_first and month_first:
+        return MIXED
+    return "dmy" if day_first else "mdy" if month_first else AMBIGUOUS
+
+
+def _build(y: int, m: int, d: int, time: tuple[int, ...] | None) -> dt.date | dt.datetime:
     if time and any(time):
-        return dt.datetime(y, m, d, *time)
+        return dt.datetime(y, m, d, *(time + (0, 0, 0))[:3])
     return dt.date(y, m, d)
 
 
-def parse_date(text: str) -> dt.date | dt.datetime | str:
+def _time(groups: tuple[str | None, ...]) -> tuple[int, ...]:
+    return tuple(int(x) for x in groups if x is not None)
+
+
+def parse_date(text: str, order: str | None = None) -> dt.date | dt.datetime | str:
     """The date, or a reason why it is not one."""
     if m := _YMD.match(text):
-        time = tuple(int(x) for x in m.groups()[3:6] if x is not None)
-        time = (time + (0, 0, 0))[:3] if time else None
-        return _build(int(m[1]), int(m[2]), int(m[3]), time)
+        return _build(int(m[1]), int(m[2]), int(m[3]), _time(m.groups()[3:6]))
     if m := _COMPACT.match(text):
-        return _build(int(m[1]), int(m[2]), int(m[3]))
+        return _build(int(m[1]), int(m[2]), int(m[3]), None)
     if m := _DMY.match(text):
         a, b, y = int(m[1]), int(m[2]), int(m[3])
-        if a <= 12 and b <= 12 and a != b:
-            return f"ambiguous day and month in {text!r}"
-        return _build(y, a, b) if b > 12 else _build(y, b, a)
+        if order == "dmy":
+            return _build(y, b, a, _time(m.groups()[3:6]))
+        if order == "mdy":
+            return _build(y, a, b, _time(m.groups()[3:6]))
+        if a == b or b > 12:
+            return _build(y, a, b, _time(m.groups()[3:6]))
+        if a > 12:
+            return _build(y, b, a, _time(m.groups()[3:6]))
+        if order == MIXED:
+            return "the column mixes day-first and month-first dates; set date_order in the mapping"
+        return "day and month order unknown in this column; set date_order (dmy or mdy) in the mapping"
     if text.isdigit() and 20000 <= int(text) <= 80000:  # an Excel serial day number from a number cell
         return EXCEL_EPOCH + dt.timedelta(days=int(text))
     return "not a date"
 
 
 def clean_date(raw: str, ctx: CleanContext) -> Cleaned:
-    text = half_width(tidy(raw))
+    text = ascii_width(tidy(raw))
     if not text:
         return Cleaned(None)
     try:
-        parsed = parse_date(text)
+        parsed = parse_date(text, ctx.date_order)
     except ValueError:
         return Cleaned(text, None, "no such day")
     if isinstance(parsed, str):
@@ -52,4 +88,7 @@ def clean_date(raw: str, ctx: CleanContext) -> Cleaned:
     if not (1900 <= parsed.year <= 2100):
         return Cleaned(text, None, "year out of range")
     value = parsed.isoformat(sep=" ") if isinstance(parsed, dt.datetime) else parsed.isoformat()
-    return Cleaned(value, value[:10])
+    notes = () if value == text else ("written as ISO 8601",)
+    if text.isdigit() and len(text) == 5:
+        notes = ("Excel serial day converted",)
+    return Cleaned(value, value[:10], None, notes)

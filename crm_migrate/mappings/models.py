@@ -74,6 +74,8 @@ class ColumnMap(_Strict):
 
     field: str
     type: FieldType | None = None
+    date_order: Literal["dmy", "mdy"] | None = Field(
+        None, description="For dates written 05/03/2021: dmy (day first) or mdy (month first).")
 
 
 _RELATIVE = re.compile(r"^(\d+)\s*([dmy])$")

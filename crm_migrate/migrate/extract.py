@@ -9,14 +9,18 @@ value, ``k:<field>`` its match key, ``r:<field>`` why it is invalid.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import polars as pl
 
 from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
+from crm_migrate.cleaners.dates import AMBIGUOUS, MIXED, infer_order
+from crm_migrate.errors import Problem
+from crm_migrate.mappings.entities import FieldType
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
 from crm_migrate.mappings.models import Filter
 from crm_migrate.migrate.readers import ROW, SHEET, SourceTable
-from crm_migrate.project import EntityPlan, Source
+from crm_migrate.project import EntityPlan, MappedField, Source
 
 SOURCE, SEQ, SYSTEM = "_source", "_seq", "_system"
 OUTCOME, REASON, RECORD_ID, KEY = "_outcome", "_reason", "_record_id", "_key"
@@ -63,7 +67,10 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
     out = frame.select(columns)
     for mf in plan.fields:
         series = frame[mf.column] if mf.column in frame.columns else pl.Series(mf.column, [None] * n, pl.String)
-        cleaned = clean_column(series, CLEANERS[mf.spec.type], ctx)
+        field_ctx = ctx
+        if mf.spec.type is FieldType.date:
+            field_ctx = replace(ctx, date_order=_date_order(source, table, plan.entity.value, mf, series))
+        cleaned = clean_column(series, CLEANERS[mf.spec.type], field_ctx)
         name = mf.spec.name
         out = out.with_columns(
             series.alias(raw(name)),
@@ -81,6 +88,21 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
         out = _decide(out, _scope_rule(rule, today), FILTERED, "out of scope")
     out = _decide(out, _required_rule(plan), REJECTED, "required field empty or invalid")
     return out
+
+
+def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField, series: pl.Series) -> str | None:
+    """The column's day/month order: the mapping's, or what its values show; unclear columns are reported."""
+    if mf.date_order:
+        return mf.date_order
+    order = infer_order(series.drop_nulls().unique().to_list())
+    if order in (AMBIGUOUS, MIXED):
+        what = "mixes day-first and month-first dates" if order == MIXED else "has dates like 05/03/2021 whose " \
+            "day and month order no value settles"
+        table.warnings.append(Problem(source.mapping_path, f"column {mf.column!r} {what}; they are invalid until "
+                                      "the mapping says", line=source.doc.line_of(("entities", entity, "columns", mf.column)),
+                                      severity="warning", hint=f"write {mf.column}: {{field: {mf.spec.name}, "
+                                      "date_order: dmy}} (or mdy)"))
+    return order
 
 
 def _decide(frame: pl.DataFrame, rule: tuple[pl.Expr, pl.Expr] | None, outcome: str, code: str) -> pl.DataFrame:

@@ -8,6 +8,7 @@ typed into a number cell) is reported, because Excel kept only 15 of them and th
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
@@ -31,8 +32,12 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e21:
+        if value.is_integer() and abs(value) < MAX_EXACT:
             return str(int(value))
+        if value.is_integer() and abs(value) < 1e21:
+            # What Excel shows in a number format: 15 significant digits, then zeros. The binary value's
+            # further digits were never typed by anyone, so they are not invented here.
+            return str(int(Decimal(format(value, ".15g"))))
         return format(value, ".15g")
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
