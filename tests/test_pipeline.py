@@ -49,7 +49,7 @@ A6,广州恒通物流有限公司,,,最近
 CONTACTS_CSV = """编号,客户,姓名,手机,身份证
 L1,A1,张伟,13800138001,
 L2,A4,张 伟,138 0013 8001,11010519491231002X
-L3,A9,李娜,13900139000,
+L3,A9,李娜,13900139000,11010519491231002X
 L4,A2,王芳,,
 L5,A3,赵六,,
 L6,,孙七,13700137000,
@@ -202,6 +202,22 @@ def test_rejects_keep_original_values_and_reason(small, tmp_path):
     row = rejects.filter(pl.col("row") == "4").row(0, named=True)
     assert row["reason"] == "no account with id A9 in crm"
     assert (row["编号"], row["客户"], row["姓名"], row["手机"]) == ("L3", "A9", "李娜", "13900139000")
+    assert row["身份证"] == "110105********002X"  # a review file shows ID numbers masked
+
+
+def test_test_records_are_rejected_by_default_and_configurable(make_project):
+    csv = "编号,名称,信用代码,电话,最近跟进\nA1,测试客户,,,2025-01-01\nA2,asdf有限公司,,,2025-01-01\n" \
+          "A3,北京星辰科技有限公司,,,2025-01-01\nA4,,,13800138000,2025-01-01\n"
+    root = make_project(MIGRATION, {"accounts": ACCOUNTS}, {"data/accounts.csv": csv})
+    result = prepare(load_project(root))
+    assert outcome(result, Entity.accounts, 2) == ("rejected", "test record: test marker in '测试客户'")
+    assert outcome(result, Entity.accounts, 3)[1].startswith("test record:")
+    assert outcome(result, Entity.accounts, 4)[0] == "written"
+    assert outcome(result, Entity.accounts, 5) == ("rejected",
+                                                   "test record: no name and only placeholder phone numbers")
+    root = make_project(MIGRATION.replace("{today: 2026-01-01}", "{today: 2026-01-01, test_records: keep}"),
+                        {"accounts": ACCOUNTS}, {"data/accounts.csv": csv})
+    assert outcome(prepare(load_project(root)), Entity.accounts, 2)[0] == "written"
 
 
 def test_ambiguous_date_column_is_reported_and_the_mapping_settles_it(make_project):

@@ -26,6 +26,13 @@ class Options(_Strict):
     default_region: str = Field("CN", description="Region for phone numbers written without a country code.")
     output_encoding: Literal["utf-8-sig", "utf-8", "gb18030"] = Field(
         "utf-8-sig", description="Encoding of the import files; utf-8-sig adds the BOM Excel needs for Chinese.")
+    test_records: Literal["reject", "filter", "keep"] = Field(
+        "reject", description="What to do with test and garbage records (测试客户, asdf, 13800138000 with no name): "
+        "reject them (they go to rejects/ for review), filter them out, or keep them.")
+    simplified_output: bool = Field(
+        False, description="Write traditional Chinese as simplified in output values (keys are always simplified).")
+    fix_email_typos: bool = Field(
+        False, description="Replace a likely mistyped mail domain (qq.con) by the suggestion instead of flagging it.")
     today: dt.date | None = Field(
         None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
         "Set it to make a project's results independent of the day it runs.")

@@ -15,6 +15,7 @@ import polars as pl
 
 from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
 from crm_migrate.cleaners.dates import AMBIGUOUS, MIXED, infer_order
+from crm_migrate.cleaners.garbage import garbage_name
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.entities import FieldType
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
@@ -56,7 +57,7 @@ def attr(field: str, name: str) -> str:
 
 
 def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int, ctx: CleanContext,
-            today: dt.date) -> pl.DataFrame:
+            today: dt.date, test_records: str = "reject") -> pl.DataFrame:
     """One row per source row: the entity's cleaned fields, and an outcome for rows already decided."""
     frame = table.frame
     n = frame.height
@@ -84,6 +85,9 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
     out = out.with_columns(pl.lit(None, pl.String).alias(OUTCOME), pl.lit(None, pl.String).alias(REASON),
                            pl.lit(None, pl.String).alias(RULE), empty.alias(EMPTY))
     out = _decide(out, (pl.col(EMPTY), empty_reason), FILTERED, "empty row")
+    if test_records != "keep":
+        out = _decide(out, _garbage_rule(plan, out), REJECTED if test_records == "reject" else FILTERED,
+                      "test record")
     for rule in plan.mapping.where:
         out = _decide(out, _scope_rule(rule, today), FILTERED, "out of scope")
     out = _decide(out, _required_rule(plan), REJECTED, "required field empty or invalid")
@@ -125,6 +129,30 @@ def _empty_rule(plan: EntityPlan) -> tuple[pl.Expr, pl.Expr]:
     columns = ", ".join(f.column for f in plan.data_fields) or "any mapped column"
     return (pl.all_horizontal([pl.col(c).is_null() for c in data]),
             pl.lit(f"no {plan.entity.singular} on this row ({columns} empty)"))
+
+
+def _garbage_rule(plan: EntityPlan, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr] | None:
+    """Test and garbage records: a test marker or mash as the name, or only placeholder phones and no name."""
+    name = plan.field("name")
+    checks = []
+    if name is not None:
+        company = name.spec.type is FieldType.company_name
+        distinct = frame[val("name")].drop_nulls().unique().to_list()
+        reasons = {v: r for v in distinct if (r := garbage_name(v, company)) is not None}
+        if reasons:
+            checks.append(pl.col(val("name")).replace_strict(reasons, default=None, return_dtype=pl.String))
+    phones = [f.spec.name for f in plan.fields if f.spec.type is FieldType.phone]
+    if phones:
+        placeholder = [pl.col(why(p)) == "placeholder number" for p in phones]
+        unnamed = pl.col(val("name")).is_null() if name is not None else pl.lit(True)
+        checks.append(pl.when(unnamed & pl.any_horizontal(placeholder)
+                              & pl.all_horizontal([pl.col(val(p)).is_null() | c for p, c in zip(phones, placeholder,
+                                                                                                  strict=True)]))
+                      .then(pl.lit("no name and only placeholder phone numbers")))
+    if not checks:
+        return None
+    reason = pl.coalesce(checks)
+    return reason.is_not_null(), pl.lit("test record: ") + reason
 
 
 def _scope_rule(rule: Filter, today: dt.date) -> tuple[pl.Expr, pl.Expr]:

@@ -112,7 +112,9 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     started = time.perf_counter()
     reads = read_all(project, track)
     timings["read"] = time.perf_counter() - started
-    ctx = CleanContext(region=project.config.options.default_region)
+    options = project.config.options
+    ctx = CleanContext(region=options.default_region, simplified_output=options.simplified_output,
+                       fix_email_typos=options.fix_email_typos)
     today = today or project.config.options.today or dt.date.today()
     offsets, total = {}, 0
     for r in reads:
@@ -128,7 +130,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
             plan = r.source.plan_for(entity)
             if plan is None:
                 continue
-            part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today)
+            part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records)
             part = assign_identity(part, entity, legacy_id(plan))
             if has_account_link(entity):
                 same_row = (same_row_index(accounts, r.source.name)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate.mappings.entities import ID_FIELD, Entity, has_account_link
+from crm_migrate.cleaners.codes import mask
+from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldType, has_account_link
 from crm_migrate.migrate.extract import OUTCOME, REASON, RECORD_ID, REJECTED, ROW, SEQ, SHEET, SOURCE, val
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.pipeline import EntityResult, Migration
@@ -62,6 +63,8 @@ def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
         if mine.height == 0:
             continue
         original = mine.join(r.table.frame, on=[SHEET, ROW], how="left", nulls_equal=True, maintain_order="left")
+        original = original.with_columns(pl.col(c).map_elements(mask, return_dtype=pl.String)
+                                         for c in sensitive_columns(r.source) if c in original.columns)
         parts.append(original.select(
             pl.lit(r.source.name).alias("source"), pl.lit(r.source.rel_file).alias("file"),
             pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.col(REASON).alias("reason"),
@@ -70,6 +73,12 @@ def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema=head)
     return pl.concat(parts, how="diagonal_relaxed").sort("_seq").drop("_seq")
+
+
+def sensitive_columns(source) -> set[str]:
+    """Source columns that feed a sensitive field: review files show them masked (110105********002X)."""
+    return {f.column for plan in source.entities for f in plan.fields
+            if f.spec.sensitive or f.spec.type is FieldType.id_card}
 
 
 def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig") -> None:
