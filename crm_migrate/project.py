@@ -31,6 +31,9 @@ class MappedField:
     spec: FieldSpec
     custom: bool = False
     date_order: str | None = None
+    values: dict[str, str] | None = None  # picklist value map
+    unknown: str = "error"
+    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def _entity_plan(doc: YamlDocument, entity: Entity, emap: EntityMapping, problem
         custom = spec is None
         if spec is None:
             spec = FieldSpec(cmap.field, cmap.type or FieldType.text, cmap.field)
-        fields.append(MappedField(column, spec, custom, cmap.date_order))
+        fields.append(MappedField(column, spec, custom, cmap.date_order, cmap.values, cmap.unknown, cmap.default))
     types = {f.spec.name: f.spec.type for f in fields}
     for i, rule in enumerate(emap.where):
         if rule.since is not None and rule.field in types and types[rule.field] is not FieldType.date:

@@ -240,3 +240,40 @@ def test_ambiguous_date_column_is_reported_and_the_mapping_settles_it(make_proje
                         {"data/acts.csv": csv})
     frame = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
     assert frame["last_activity_at"].to_list() == ["2025-03-05", "2025-02-04"]
+
+
+VALUES = """\
+file: data/accounts.csv
+entities:
+  accounts:
+    columns:
+      名称: name
+      行业:
+        field: industry
+        values: {信息技术: IT, 制造业: Manufacturing, 醫療健康: Healthcare}
+"""
+VALUES_CSV = "名称,行业\n北京星辰科技有限公司,信息技术\n上海云帆贸易有限公司,批发零售\n广州恒通物流有限公司,批发零售\n" \
+             "深圳大疆创新科技有限公司,医疗健康\n杭州云栖科技有限公司,\n"
+
+
+def test_picklist_values_are_mapped_and_unknown_values_stop_plan_and_validate(make_project):
+    from crm_migrate.validators.checks import validate_project
+
+    root = make_project(MIGRATION, {"accounts": VALUES}, {"data/accounts.csv": VALUES_CSV})
+    with pytest.raises(MigrateError) as exc:
+        prepare(load_project(root))
+    [problem] = exc.value.problems
+    assert problem.line == 6 and "1 value(s) of '行业' are not in the value map of industry: 批发零售 (2)" \
+        in problem.message
+    assert [p.message for p in validate_project(root)] == [problem.message]
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ("unknown: keep", ["IT", "批发零售", "批发零售", "Healthcare", None]),
+    ("{unknown: default, default: Other}", ["IT", "Other", "Other", "Healthcare", None]),
+])
+def test_picklist_unknown_policies(make_project, policy, expected):
+    mapping = VALUES + "        " + policy.strip("{}").replace(", ", "\n        ") + "\n"
+    root = make_project(MIGRATION, {"accounts": mapping}, {"data/accounts.csv": VALUES_CSV})
+    frame = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
+    assert frame["industry"].to_list() == expected

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crm_migrate.mappings.entities import Entity, FieldType
 
@@ -83,6 +83,19 @@ class ColumnMap(_Strict):
     type: FieldType | None = None
     date_order: Literal["dmy", "mdy"] | None = Field(
         None, description="For dates written 05/03/2021: dmy (day first) or mdy (month first).")
+    values: dict[str, str] | None = Field(
+        None, description="Value map for a picklist: source value -> target value (compared ignoring case, "
+        "spacing and traditional/simplified).")
+    unknown: Literal["error", "keep", "default"] = Field(
+        "error", description="A value the map does not cover: error (validate and plan list it), keep it as "
+        "it is, or write 'default'.")
+    default: str | None = Field(None, description="The target value for unknown values when unknown is default.")
+
+    @model_validator(mode="after")
+    def _default_given(self) -> ColumnMap:
+        if self.unknown == "default" and self.default is None:
+            raise ValueError("unknown: default needs a 'default' value")
+        return self
 
 
 _RELATIVE = re.compile(r"^(\d+)\s*([dmy])$")

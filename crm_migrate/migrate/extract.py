@@ -18,6 +18,7 @@ from crm_migrate.cleaners.dates import AMBIGUOUS, MIXED, infer_order
 from crm_migrate.cleaners.garbage import garbage_name
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.entities import FieldType
+from crm_migrate.mappings.values import apply_values, unknown_values_problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
 from crm_migrate.mappings.models import Filter
 from crm_migrate.migrate.readers import ROW, SHEET, SourceTable
@@ -73,6 +74,13 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             field_ctx = replace(ctx, date_order=_date_order(source, table, plan.entity.value, mf, series))
         cleaned = clean_column(series, CLEANERS[mf.spec.type], field_ctx)
         name = mf.spec.name
+        if mf.values is not None:
+            mapped, value_notes = apply_values(cleaned["value"], mf)
+            if mf.unknown == "error" and (p := unknown_values_problem(source, plan.entity.value, mf,
+                                                                      cleaned["value"])):
+                table.errors.append(p)
+            cleaned = cleaned.with_columns(mapped.alias("value"),
+                                           pl.coalesce(value_notes, cleaned["notes"]).alias("notes"))
         out = out.with_columns(
             series.alias(raw(name)),
             cleaned["value"].alias(val(name)),

@@ -140,6 +140,9 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed") if parts else _empty_frame()
         frame = settle(cluster(frame, _match_keys(entity, frame)), _value_columns(frame, specs))
+        errors = [e for r in reads for e in r.table.errors]
+        if errors:
+            raise ProjectError(errors)
         results[entity] = EntityResult(entity, frame, specs)
         if entity is Entity.accounts:
             accounts = frame

@@ -22,5 +22,26 @@ def validate_project(root: Path) -> list[Problem]:
         except MigrateError as exc:
             problems += exc.problems
             continue
-        problems += table.warnings + check_columns(source, table)
+        found = check_columns(source, table)
+        problems += table.warnings + found
+        if not any(p.severity == "error" for p in found):
+            problems += _value_map_problems(source, project)
     return problems
+
+
+def _value_map_problems(source, project) -> list[Problem]:
+    """Picklist values the maps do not cover. Needs the column's values, so such sources are read whole."""
+    from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
+    from crm_migrate.mappings.values import unknown_values_problem
+
+    checked = [(plan, mf) for plan in source.entities for mf in plan.fields if mf.values and mf.unknown == "error"]
+    if not checked:
+        return []
+    table = read_source(source)
+    ctx = CleanContext(region=project.config.options.default_region)
+    out = []
+    for plan, mf in checked:
+        values = clean_column(table.frame[mf.column], CLEANERS[mf.spec.type], ctx)["value"]
+        if (p := unknown_values_problem(source, plan.entity.value, mf, values)) is not None:
+            out.append(p)
+    return out

@@ -32,6 +32,7 @@ class SourceTable:
     headers: dict[str, list[str]] = field(default_factory=dict)  # sheet -> its columns
     blank_rows: int = 0
     warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)  # found while building: the run cannot go on
 
     @property
     def columns(self) -> list[str]:
