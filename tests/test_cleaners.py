@@ -200,3 +200,40 @@ def test_id_numbers_are_matched_by_keyed_hash_and_masked_for_people():
     assert mask("11010519491231002X") == "110105********002X"
     upgraded = CLEANERS[T.id_card]("110105491231002", CTX)
     assert upgraded.key == c.key and "15-digit ID upgraded to 18" in upgraded.notes
+
+
+@pytest.mark.parametrize("raw, value, province, city, district, code", [
+    ("广东深圳南山区科技园", "广东省深圳市南山区科技园", "广东省", "深圳市", "南山区", "440305"),
+    ("深圳南山科技园", "广东省深圳市南山区科技园", "广东省", "深圳市", "南山区", "440305"),
+    ("廣東省深圳市南山區科技園", "广东省深圳市南山区科技园", "广东省", "深圳市", "南山区", "440305"),
+    ("北京朝阳建国路", "北京市朝阳区建国路", "北京市", "北京市", "朝阳区", "110105"),
+    ("中国 上海 浦东新区 张江路", "上海市浦东新区张江路", "上海市", "上海市", "浦东新区", "310115"),
+    ("辽宁朝阳双塔区", "辽宁省朝阳市双塔区", "辽宁省", "朝阳市", "双塔区", "211302"),
+    ("湖北省仙桃市", "湖北省仙桃市", "湖北省", None, "仙桃市", "429004"),
+    ("广东省东莞市长安镇", "广东省东莞市长安镇", "广东省", "东莞市", None, "441900"),
+])
+def test_addresses(raw, value, province, city, district, code):
+    c = CLEANERS[T.address](raw, CTX)
+    parts = dict(c.attrs)
+    assert (c.value, parts["province"], parts["city"], parts["district"], parts["code"]) == (
+        value, province, city, district, code)
+
+
+@pytest.mark.parametrize("raw", ["朝阳区建国路88号", "鼓楼区"])
+def test_ambiguous_district_is_left_as_written_and_flagged(raw):
+    c = CLEANERS[T.address](raw, CTX)
+    assert c.value == raw and "ambiguous district left unresolved" in c.notes
+    assert "province" not in dict(c.attrs)
+
+
+def test_a_street_is_not_a_city():
+    c = CLEANERS[T.address]("中山路1号", CTX)
+    assert c.value == "中山路1号" and "no division recognised" in c.notes
+
+
+def test_address_benchmark_sample_meets_the_target():
+    from crm_migrate.cleaners.address_benchmark import score
+
+    result = score(300, 7)
+    assert result["all"] >= 0.98, result
+    assert min(result[k] for k in "ABCDF") >= 0.97, result

@@ -277,3 +277,22 @@ def test_picklist_unknown_policies(make_project, policy, expected):
     root = make_project(MIGRATION, {"accounts": mapping}, {"data/accounts.csv": VALUES_CSV})
     frame = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
     assert frame["industry"].to_list() == expected
+
+
+def test_row_signals_settle_districts_and_complete_area_codes(make_project):
+    mapping = """\
+    file: data/a.csv
+    entities:
+      accounts:
+        columns: {名称: name, 地址: address, 电话: phone}
+    """
+    csv = ("名称,地址,电话\n北京星辰科技有限公司,朝阳区建国路88号,010-62345678\n"
+           "长春一汽贸易有限公司,朝阳区人民大街1号,0431-88888888\n上海云帆贸易有限公司,朝阳区某路,\n"
+           "深圳大疆创新科技有限公司,广东省深圳市南山区科技园,26656677\n")
+    root = make_project("name: t\n", {"a": mapping}, {"data/a.csv": csv})
+    frame = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
+    rows = frame.select("address", "address_city", "address_code", "phone").rows()
+    assert rows[0][:3] == ("北京市朝阳区建国路88号", "北京市", "110105")
+    assert rows[1][:3] == ("吉林省长春市朝阳区人民大街1号", "长春市", "220104")
+    assert rows[2][:3] == ("朝阳区某路", None, None)  # no signal on the row: left as written
+    assert rows[3] == ("广东省深圳市南山区科技园", "深圳市", "440305", "+8675526656677")

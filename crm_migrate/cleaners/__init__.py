@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm_migrate.cleaners.address import clean_address
 from crm_migrate.cleaners.base import CleanContext, Cleaned, Cleaner, clean_column
 from crm_migrate.cleaners.codes import clean_id_card, clean_uscc
 from crm_migrate.cleaners.company import clean_company_name
@@ -17,7 +18,7 @@ CLEANERS: dict[FieldType, Cleaner] = {
     FieldType.id: clean_id,
     FieldType.text: clean_text,
     FieldType.picklist: clean_text,
-    FieldType.address: clean_text,
+    FieldType.address: clean_address,
     FieldType.company_name: clean_company_name,
     FieldType.person_name: clean_person_name,
     FieldType.phone: clean_phone,

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneNumberType as PNT
@@ -96,3 +97,37 @@ def clean_phone(raw: str, ctx: CleanContext) -> Cleaned:
     if first.value != text and first.valid and not first.notes and not others and not extension:
         notes.append("formatted as E.164")
     return Cleaned(first.value, first.key, first.reason, tuple(notes) + first.notes, tuple(attrs.items()))
+
+
+@lru_cache(maxsize=1)
+def _area_codes() -> dict[str, str]:
+    """Region description (广东省深圳市) -> area code, read off phonenumbers' offline geocoder."""
+    from phonenumbers import geocoder
+
+    index: dict[str, str] = {}
+    codes = ["10", *(f"2{i}" for i in range(10)), *(f"{n}" for n in range(300, 1000))]
+    for code in codes:
+        for local in ("62345678", "6234567"):
+            number = phonenumbers.parse(f"+86{code}{local}")
+            if phonenumbers.is_valid_number(number):
+                if description := geocoder.description_for_number(number, "zh"):
+                    index.setdefault(description, code)
+                break
+    return index
+
+
+def area_code_for(province: str | None, city: str | None) -> str | None:
+    """The area code of a city (深圳市 -> 755), or of a municipality (北京市 -> 10)."""
+    for description, code in _area_codes().items():
+        if city and city != province and city in description and (not province or description.startswith(province)):
+            return code
+        if province and (city is None or city == province) and description == province:
+            return code
+    return None
+
+
+def complete_local(local: str, area_code: str, ctx: CleanContext) -> Cleaned:
+    """A local landline number with the area code its row's address gives."""
+    result, extension = _one(f"0{area_code}{local}", ctx)
+    notes = ("area code added from the row's city",) + result.notes
+    return Cleaned(result.value, result.key, result.reason, notes, result.attrs + (("extension", extension),))

@@ -21,41 +21,33 @@ from crm_migrate.mappings.entities import FieldType
 from crm_migrate.mappings.values import apply_values, unknown_values_problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
 from crm_migrate.mappings.models import Filter
-from crm_migrate.migrate.readers import ROW, SHEET, SourceTable
+from crm_migrate.migrate.columns import (  # noqa: F401 - re-exported for the stages
+    EMPTY,
+    FILTERED,
+    KEY,
+    MERGED,
+    ORIGIN,
+    OUTCOME,
+    REASON,
+    RECORD_ID,
+    REJECTED,
+    ROW,
+    RULE,
+    SEQ,
+    SHEET,
+    SOURCE,
+    SYSTEM,
+    WRITTEN,
+    attr,
+    key,
+    notes,
+    raw,
+    val,
+    why,
+)
+from crm_migrate.migrate.readers import SourceTable
+from crm_migrate.migrate.signals import apply_row_signals
 from crm_migrate.project import EntityPlan, MappedField, Source
-
-SOURCE, SEQ, SYSTEM = "_source", "_seq", "_system"
-OUTCOME, REASON, RECORD_ID, KEY = "_outcome", "_reason", "_record_id", "_key"
-EMPTY = "_empty"  # the row holds no record of this entity at all
-RULE = "_rule"  # which rule decided the row, for grouping in reports
-ORIGIN = [SOURCE, SHEET, ROW]
-
-WRITTEN, MERGED, FILTERED, REJECTED = "written", "merged", "filtered", "rejected"
-
-
-def raw(field: str) -> str:
-    return f"raw:{field}"
-
-
-def val(field: str) -> str:
-    return f"v:{field}"
-
-
-def key(field: str) -> str:
-    return f"k:{field}"
-
-
-def why(field: str) -> str:
-    return f"r:{field}"
-
-
-def notes(field: str) -> str:
-    return f"n:{field}"
-
-
-def attr(field: str, name: str) -> str:
-    return f"a:{field}.{name}"
-
 
 def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int, ctx: CleanContext,
             today: dt.date, test_records: str = "reject") -> pl.DataFrame:
@@ -89,6 +81,7 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             cleaned["notes"].alias(notes(name)),
             *[cleaned[c].alias(attr(name, c.removeprefix("attr:"))) for c in cleaned.columns if c.startswith("attr:")],
         )
+    out = apply_row_signals(out, plan, ctx)
     empty, empty_reason = _empty_rule(plan)
     out = out.with_columns(pl.lit(None, pl.String).alias(OUTCOME), pl.lit(None, pl.String).alias(REASON),
                            pl.lit(None, pl.String).alias(RULE), empty.alias(EMPTY))

@@ -71,12 +71,18 @@ def cluster(frame: pl.DataFrame, match_keys: list[pl.Expr]) -> pl.DataFrame:
     return frame.with_columns(labels[LABEL])
 
 
-def settle(frame: pl.DataFrame, value_columns: list[str]) -> pl.DataFrame:
-    """Mark survivors written and the other members merged into them; fill the survivors' golden values."""
+def settle(frame: pl.DataFrame, fields: dict[str, list[str]]) -> pl.DataFrame:
+    """Mark survivors written and the other members merged into them; give survivors the golden values.
+
+    ``fields`` maps each field to its columns (value and its parts: an address's province, a phone's
+    extension); a field's columns always come from one member, so parts never mix between members.
+    """
+    columns = [c for cols in fields.values() for c in cols]
     survivor_ids = (frame.filter(pl.col(LABEL) == pl.col(SEQ))
                     .select(pl.col(LABEL), pl.col(RECORD_ID).alias("_survivor")))
     golden = (frame.filter(pl.col(LABEL).is_not_null()).sort(SEQ)
-              .group_by(LABEL).agg(*[_first_value(frame, c) for c in value_columns], pl.len().alias("_members")))
+              .group_by(LABEL).agg(*[e for value, cols in fields.items() for e in _from_one_member(frame, value, cols)],
+                                   pl.len().alias("_members")))
     frame = frame.join(survivor_ids, on=LABEL, how="left", maintain_order="left")
     is_survivor = pl.col(LABEL) == pl.col(SEQ)
     frame = frame.with_columns(
@@ -92,14 +98,15 @@ def settle(frame: pl.DataFrame, value_columns: list[str]) -> pl.DataFrame:
     # Survivors carry the golden values; other rows keep their own (they are not written).
     frame = frame.join(golden, on=LABEL, how="left", suffix="_golden", maintain_order="left")
     return frame.with_columns([
-        pl.when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in value_columns
-    ]).drop([f"{c}_golden" for c in value_columns])
+        pl.when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in columns
+    ]).drop([f"{c}_golden" for c in columns])
 
 
-def _first_value(frame: pl.DataFrame, column: str) -> pl.Expr:
-    """The first valid value in priority order; an invalid one only when no member has a valid one."""
-    reason = why(column.removeprefix("v:"))
-    first = pl.col(column).drop_nulls().first()
-    if reason not in frame.columns:
-        return first.alias(column)
-    return pl.coalesce(pl.col(column).filter(pl.col(reason).is_null()).drop_nulls().first(), first).alias(column)
+def _from_one_member(frame: pl.DataFrame, value: str, columns: list[str]) -> list[pl.Expr]:
+    """The field's columns from the first member, in priority order, whose value is valid; failing that the
+    first whose value is filled."""
+    filled = pl.col(value).is_not_null()
+    reason = why(value.removeprefix("v:"))
+    valid = filled & pl.col(reason).is_null() if reason in frame.columns else filled
+    index = pl.when(valid.any()).then(valid.arg_max()).otherwise(filled.arg_max())
+    return [pl.when(filled.any()).then(pl.col(c).get(index)).alias(c) for c in columns]

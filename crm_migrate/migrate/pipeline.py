@@ -161,9 +161,15 @@ def _written_fields(project: Project, entity: Entity) -> list[FieldSpec]:
     return known + [s for name, s in mapped.items() if name not in CATALOGUE[entity]]
 
 
-def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> list[str]:
-    wanted = [val(ID_FIELD), ACCOUNT] + [val(s.name) for s in specs]
-    return [c for c in wanted if c in frame.columns]
+def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> dict[str, list[str]]:
+    """Each written field's value column with the columns of its parts, as the golden record takes them."""
+    out = {}
+    for name in [ID_FIELD, *(s.name for s in specs)]:
+        if val(name) in frame.columns:
+            out[val(name)] = [val(name), *(c for c in frame.columns if c.startswith(f"a:{name}."))]
+    if ACCOUNT in frame.columns:
+        out[ACCOUNT] = [ACCOUNT]
+    return out
 
 
 def _match_keys(entity: Entity, frame: pl.DataFrame) -> list[pl.Expr]:

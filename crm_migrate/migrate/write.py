@@ -12,7 +12,7 @@ import polars as pl
 
 from crm_migrate.cleaners.codes import mask
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldType, has_account_link
-from crm_migrate.migrate.extract import OUTCOME, REASON, RECORD_ID, REJECTED, ROW, SEQ, SHEET, SOURCE, val
+from crm_migrate.migrate.extract import OUTCOME, REASON, RECORD_ID, REJECTED, ROW, SEQ, SHEET, SOURCE, attr, val
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 
@@ -30,8 +30,15 @@ def import_frame(result: EntityResult) -> pl.DataFrame:
     if has_account_link(result.entity):
         columns.append(_col(written, ACCOUNT).alias("account_external_id"))
     columns.append(_col(written, val(ID_FIELD)).alias("legacy_id"))
-    columns += [_col(written, val(spec.name)).alias(spec.name) for spec in result.fields]
+    for spec in result.fields:
+        columns.append(_col(written, val(spec.name)).alias(spec.name))
+        columns += [_col(written, attr(spec.name, part)).alias(f"{spec.name}_{part}")
+                    for part in OUTPUT_PARTS.get(spec.type, ())]
     return written.select(columns)
+
+
+# Parts of a value that the generic target receives as columns of their own.
+OUTPUT_PARTS = {FieldType.address: ("province", "city", "district", "code"), FieldType.phone: ("extension",)}
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:

@@ -1,0 +1,173 @@
+"""Chinese addresses: province, city and district recognised and written in full standard form.
+
+    广东深圳南山区科技园        -> 广东省深圳市南山区科技园  (province 广东省, city 深圳市, district 南山区, code 440305)
+    深圳南山科技园              -> the province is inferred from the city
+    廣東省深圳市南山區科技園    -> read through traditional -> simplified
+    朝阳区建国路88号            -> left as written and flagged: 朝阳区 is in 北京市 and in 长春市, unless the
+                                   row's phone area code says which (see `resolve_with_phone`)
+
+Names come from the official division table (see `divisions`); each level is matched at the start of what
+is left, longest name first, among the children of the level above when that is known. A short name
+(suffix dropped) does not match where a street begins (中山路 is a road, not 中山市).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from crm_migrate.cleaners.base import CleanContext, Cleaned
+from crm_migrate.cleaners.divisions import Division, divisions
+from crm_migrate.cleaners.text import hygiene, simplified
+
+STREET_STARTS = ("路", "街", "巷", "弄", "号", "大道", "大街", "道", "胡同")
+MUNICIPALITIES = {"110000", "120000", "310000", "500000"}
+_COUNTRY = re.compile(r"^(中华人民共和国|中国)")
+
+
+@dataclass(frozen=True)
+class AddressParts:
+    province: Division | None = None
+    city: Division | None = None
+    county: Division | None = None
+    detail: str = ""
+    candidates: tuple[Division, ...] = ()  # an ambiguous county: every unit it could be
+
+    @property
+    def code(self) -> str | None:
+        unit = self.county or self.city or self.province
+        return unit.code if unit else None
+
+    def standard(self) -> str:
+        names = [d.name for d in (self.province, self.city, self.county) if d is not None]
+        if self.province and self.city and self.province.name == self.city.name:
+            names = names[1:]
+        return "".join(names) + self.detail
+
+
+def _match(text: str, level: int, allowed) -> tuple[str, list[Division]] | None:
+    """The longest name of ``level`` at the start of ``text`` whose units pass ``allowed``."""
+    names = divisions().names[level]
+    for length in range(min(len(text), 12), 1, -1):
+        head = text[:length]
+        units = [d for d in names.get(head, ()) if allowed(d)]
+        if not units:
+            continue
+        short = all(d.name != head for d in units)
+        if short and text[length:].startswith(STREET_STARTS):
+            continue
+        return head, units
+    return None
+
+
+def parse_address(text: str) -> AddressParts:
+    s = _COUNTRY.sub("", re.sub(r"\s+", "", simplified(unicodedata.normalize("NFKC", text))))
+    pos = 0
+    province = city = county = None
+    found = _match(s, 1, lambda d: True)
+    if found:
+        province, pos = found[1][0], len(found[0])
+    if province is None or province.code not in MUNICIPALITIES:
+        parent = province.code if province else None
+        found = _match(s[pos:], 2, lambda d: parent is None or d.parent == parent)
+        longer = _match(s[pos:], 3, lambda d: parent is None or d.code[:2] == parent[:2])
+        if found and longer and len(longer[0]) > len(found[0]):
+            found = None  # 朝阳区 is a district, not the city 朝阳(市) followed by 区
+        if found is not None and len(found[1]) == 1:
+            city, pos = found[1][0], pos + len(found[0])
+            province = province or divisions().by_code.get(city.parent)
+    elif s[pos:].startswith(province.name):
+        pos += len(province.name)  # 北京市北京市朝阳区
+    if city is not None:
+        scope = lambda d: d.parent == city.code  # noqa: E731
+    elif province is not None:
+        scope = lambda d: d.code[:2] == province.code[:2]  # noqa: E731
+    else:
+        scope = lambda d: True  # noqa: E731
+    found = _match(s[pos:], 3, scope)
+    candidates: tuple[Division, ...] = ()
+    if found:
+        units = found[1]
+        if len(units) == 1:
+            county, pos = units[0], pos + len(found[0])
+            p, c, _ = divisions().path(county)
+            province, city = province or p, city or c
+        else:
+            candidates = tuple(units)
+    if province is not None and province.code in MUNICIPALITIES and city is None:
+        city = province
+    return AddressParts(province, city, county, s[pos:] if not candidates else s, candidates)
+
+
+def resolve(parts: AddressParts, region_text: str) -> AddressParts:
+    """Settle an ambiguous county with a region named elsewhere on the row (a phone's area, a city field)."""
+    hits = []
+    for d in parts.candidates:
+        p, c, _ = divisions().path(d)
+        if (c and c.name.removesuffix("市") in region_text) or (c is None and p and p.name[:2] in region_text):
+            hits.append(d)
+    if len(hits) != 1:
+        return parts
+    county = hits[0]
+    p, c, _ = divisions().path(county)
+    rest = parts.detail
+    for alias in (county.name, *(a for a, units in divisions().names[3].items() if county in units)):
+        if rest.startswith(alias):
+            rest = rest[len(alias):]
+            break
+    return AddressParts(p, c or p, county, rest)
+
+
+def _cleaned(parts: AddressParts, value: str, notes: list[str]) -> Cleaned:
+    if parts.candidates:
+        where = " or ".join(f"{(divisions().path(d)[1] or divisions().path(d)[0]).name}" for d in parts.candidates)
+        notes.append("ambiguous district left unresolved")
+        return Cleaned(value, None, None, tuple(notes),
+                       (("candidates", "|".join(d.code for d in parts.candidates)), ("ambiguity", where)))
+    if parts.province is None:
+        notes.append("no division recognised")
+        return Cleaned(value, simplified(value).lower(), None, tuple(notes))
+    standard = parts.standard()
+    if standard != value:
+        notes.append("divisions written in full")
+    attrs = (("province", parts.province.name if parts.province else None),
+             ("city", parts.city.name if parts.city else None),
+             ("district", parts.county.name if parts.county else None), ("detail", parts.detail or None),
+             ("code", parts.code))
+    return Cleaned(standard, standard, None, tuple(notes), attrs)
+
+
+def clean_address(raw: str, ctx: CleanContext) -> Cleaned:
+    value, notes = hygiene(raw, ctx)
+    value = value.replace("\n", " ")
+    if not value:
+        return Cleaned(None)
+    return _cleaned(parse_address(value), value, notes)
+
+
+@lru_cache(maxsize=4096)
+def phone_region(e164: str) -> str:
+    """Where a Chinese landline's area code is (广东省深圳市), from phonenumbers' offline geocoder."""
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    return geocoder.description_for_number(number, "zh") if number.country_code == 86 else ""
+
+
+def resolve_with_phone(value: str, phones: list[str | None], ctx: CleanContext) -> Cleaned | None:
+    """The address settled by the row's landlines, or None when they do not settle it."""
+    parts = parse_address(value)
+    if not parts.candidates:
+        return None
+    for phone in phones:
+        if phone and (region := phone_region(phone)):
+            settled = resolve(parts, region)
+            if not settled.candidates:
+                return _cleaned(settled, value, ["ambiguous district settled by the phone's area code"])
+    return None
