@@ -37,7 +37,7 @@ def clean_money(raw: str, ctx: CleanContext) -> Cleaned:
         amount = Decimal(core) * factor
     except InvalidOperation:
         return Cleaned(text, None, "not an amount")
-    if not amount.is_finite():
+    if not amount.is_finite() or abs(amount) >= Decimal(10) ** 18:
         return Cleaned(text, None, "not an amount")
     value = format(amount.quantize(Decimal("0.01")), "f")
     notes = () if value == text else ("written as a plain decimal",)

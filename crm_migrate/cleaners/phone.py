@@ -61,7 +61,10 @@ def _one(text: str, ctx: CleanContext) -> tuple[Cleaned, str | None]:
     except phonenumbers.NumberParseException:
         return Cleaned(text, None, "not a phone number"), extension
     if not phonenumbers.is_valid_number(number) and ctx.region == "CN" and digits[:3] in ("852", "853", "886"):
-        number = phonenumbers.parse("+" + digits, None)  # Hong Kong, Macao, Taiwan written without the +
+        try:  # Hong Kong, Macao, Taiwan written without the +
+            number = phonenumbers.parse("+" + digits, None)
+        except phonenumbers.NumberParseException:
+            pass
     if not phonenumbers.is_valid_number(number):
         from phonenumbers import shortnumberinfo
 
@@ -82,6 +85,8 @@ def clean_phone(raw: str, ctx: CleanContext) -> Cleaned:
         return Cleaned(None)
     notes: list[str] = []
     parts = [p for p in _SPLIT.split(text) if p.strip()]
+    if not parts:
+        return Cleaned(text, None, "not a phone number")
     if len(parts) == 1 and len(re.sub(r"\D", "", text)) >= 20:
         found = [m.raw_string for m in phonenumbers.PhoneNumberMatcher(text, ctx.region)]
         parts = found or parts

@@ -15,7 +15,8 @@ from functools import lru_cache
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned
 
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_C0_AND_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _FULL_WIDTH_ALNUM = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]")
@@ -39,7 +40,7 @@ def _repair_utf8_as_latin1(value: str) -> str | None:
             fixed = value.encode(codec).decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        if fixed != value:
+        if fixed != value and re.sub(r"\s", "", fixed).isprintable():
             return fixed
     return None
 
@@ -90,9 +91,24 @@ def simplified(value: str) -> str:
 
 
 def hygiene(raw: str, ctx: CleanContext) -> tuple[str, list[str]]:
-    """The value after the rules every text gets, and the notes of those that changed it."""
+    """The value after the rules every text gets, and the notes of those that changed it.
+
+    Applied until nothing changes (rarely twice: an invisible character can hide mojibake), so that
+    cleaning a clean value never changes it.
+    """
+    value, notes = _hygiene_once(raw, ctx)
+    for _ in range(3):
+        again, more = _hygiene_once(value, ctx)
+        if again == value:
+            break
+        value, notes = again, notes + [n for n in more if n not in notes]
+    return value, notes
+
+
+def _hygiene_once(raw: str, ctx: CleanContext) -> tuple[str, list[str]]:
     notes = []
-    fixed = repair_mojibake(raw)  # before tidying: mojibake may hold no-break spaces and soft hyphens
+    raw = _C0_AND_ZERO_WIDTH.sub("", raw)
+    fixed = repair_mojibake(raw)  # before tidying: mojibake holds C1 controls, no-break spaces, soft hyphens
     if fixed is not None:
         notes.append("mojibake repaired")
     value = tidy(fixed if fixed is not None else raw)

@@ -1,0 +1,70 @@
+"""Properties every cleaner keeps: it never raises, cleaning a clean value changes nothing, and no digit of a
+phone number or code is lost."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm_migrate.cleaners import CLEANERS, CleanContext
+from crm_migrate.mappings.entities import FieldType as T
+
+CTX = CleanContext(secret=b"test")
+ALL_TYPES = list(CLEANERS)
+TEXTY = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+CHINESE = st.text(alphabet="北京上海深圳星辰科技有限公司张伟李娜王（）() 区市省路号0123456789１２３-—/,，。@＠.", max_size=30)
+settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("search", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.mark.parametrize("kind", ALL_TYPES, ids=lambda k: k.value)
+@given(value=st.one_of(TEXTY, CHINESE))
+def test_never_raises(kind, value):
+    result = CLEANERS[kind](value, CTX)
+    assert result.value is None or isinstance(result.value, str)
+
+
+@pytest.mark.parametrize("kind", [k for k in ALL_TYPES if k is not T.id_card], ids=lambda k: k.value)
+@given(value=st.one_of(TEXTY, CHINESE))
+def test_idempotent(kind, value):
+    first = CLEANERS[kind](value, CTX)
+    if first.value is None or not first.valid:
+        return
+    second = CLEANERS[kind](first.value, CTX)
+    assert second.value == first.value, (value, first, second)
+
+
+def digits(text: str | None) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+def is_subsequence(needle: str, haystack: str) -> bool:
+    it = iter(haystack)
+    return all(ch in it for ch in needle)
+
+
+MOBILE = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+LANDLINE = st.from_regex(r"0(10|2[0-9]|[3-9][0-9]{2})[2-8][0-9]{6,7}", fullmatch=True)
+DECORATION = st.sampled_from(["{}", "+86 {}", "86{}", "tel:{}", " {} ", "{}转88", "{} ext 12", "手机：{}"])
+
+
+@given(number=st.one_of(MOBILE, LANDLINE), decoration=DECORATION, separator=st.sampled_from(["", " ", "-"]))
+def test_phones_never_lose_digits(number, decoration, separator):
+    written = separator.join([number[:3], number[3:7], number[7:]])
+    raw = decoration.format(written)
+    result = CLEANERS[T.phone](raw, CTX)
+    parts = dict(result.attrs)
+    kept = digits(result.value) + digits(parts.get("extension")) + digits(parts.get("others"))
+    assert is_subsequence(number.lstrip("0"), kept), (raw, result)
+
+
+@given(code=st.from_regex(r"[0-9A-Z]{15,18}", fullmatch=True), kind=st.sampled_from([T.uscc, T.id_card]))
+def test_codes_never_lose_characters(code, kind):
+    result = CLEANERS[kind](code, CTX)
+    assert is_subsequence(code, result.value or ""), (code, result)
