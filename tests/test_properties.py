@@ -3,11 +3,10 @@ phone number or code is lost."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_migrate.cleaners import CLEANERS, CleanContext
@@ -17,10 +16,6 @@ CTX = CleanContext(secret=b"test")
 ALL_TYPES = list(CLEANERS)
 TEXTY = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 CHINESE = st.text(alphabet="北京上海深圳星辰科技有限公司张伟李娜王（）() 区市省路号0123456789１２３-—/,，。@＠.", max_size=30)
-settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("search", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.mark.parametrize("kind", ALL_TYPES, ids=lambda k: k.value)

@@ -18,9 +18,11 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from crm_migrate.cleaners.base import CleanContext, Cleaned
+import polars as pl
+
+from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 from crm_migrate.cleaners.divisions import Division, divisions
-from crm_migrate.cleaners.text import hygiene, simplified
+from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 
 STREET_STARTS = ("路", "街", "巷", "弄", "号", "大道", "大街", "道", "胡同")
 MUNICIPALITIES = {"110000", "120000", "310000", "500000"}
@@ -47,10 +49,22 @@ class AddressParts:
         return "".join(names) + self.detail
 
 
+@lru_cache(maxsize=3)
+def _longest(level: int) -> dict[str, int]:
+    """For each first two characters of a name of ``level``, the length of the longest such name."""
+    out: dict[str, int] = {}
+    for name in divisions().names[level]:
+        out[name[:2]] = max(out.get(name[:2], 0), len(name))
+    return out
+
+
 def _match(text: str, level: int, allowed) -> tuple[str, list[Division]] | None:
     """The longest name of ``level`` at the start of ``text`` whose units pass ``allowed``."""
+    longest = _longest(level).get(text[:2])
+    if longest is None:
+        return None
     names = divisions().names[level]
-    for length in range(min(len(text), 12), 1, -1):
+    for length in range(min(len(text), longest), 1, -1):
         head = text[:length]
         units = [d for d in names.get(head, ()) if allowed(d)]
         if not units:
@@ -171,3 +185,43 @@ def resolve_with_phone(value: str, phones: list[str | None], ctx: CleanContext) 
             if not settled.candidates:
                 return _cleaned(settled, value, ["ambiguous district settled by the phone's area code"])
     return None
+
+
+@lru_cache(maxsize=1)
+def _full_prefixes() -> dict[str, tuple[str, str | None, str | None, str]]:
+    """Every division path written in full standard form (广东省深圳市南山区, 北京市朝阳区, 湖北省仙桃市, and
+    广东省东莞市 for a city without districts) -> (province, city, district, code)."""
+    d = divisions()
+    out: dict[str, tuple[str, str | None, str | None, str]] = {}
+    for unit in d.by_code.values():
+        if unit.level == 3:
+            province, city, _ = d.path(unit)
+            if province is None:
+                continue
+            prefix = province.name + (city.name if city and city.name != province.name else "") + unit.name
+            shown_city = city.name if city else (province.name if province.code in MUNICIPALITIES else None)
+            out[prefix] = (province.name, shown_city, unit.name, unit.code)
+        elif unit.level == 2 and not d.children.get(unit.code):
+            province = d.by_code[unit.parent]
+            out[province.name + unit.name] = (province.name, unit.name, None, unit.code)
+    return out
+
+
+@fast_path(clean_address)
+def _fast_addresses(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Addresses already in full standard form: province, city and district written out, then the street."""
+    plain = plain_chinese(values, r"^[\u4e00-\u9fff][\u4e00-\u9fff0-9A-Za-z#\-]*$")
+    plain = plain.filter(~plain.str.starts_with("中国") & ~plain.str.starts_with("中华人民共和国"))
+    prefixes = _full_prefixes()
+    alternation = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+    frame = pl.DataFrame({"raw": plain}).with_columns(pl.col("raw").str.extract(f"^({alternation})", 1).alias("p"))
+    frame = frame.filter(pl.col("p").is_not_null())
+    parts = {p: prefixes[p] for p in frame["p"].unique().to_list()}
+    part = [pl.col("p").replace_strict({p: v[i] for p, v in parts.items()}, default=None, return_dtype=pl.String)
+            for i in range(4)]
+    detail = pl.col("raw").str.slice(pl.col("p").str.len_chars())
+    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
+                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"),
+                        part[0].alias("attr:province"), part[1].alias("attr:city"), part[2].alias("attr:district"),
+                        pl.when(detail.str.len_chars() > 0).then(detail).alias("attr:detail"),
+                        part[3].alias("attr:code"))

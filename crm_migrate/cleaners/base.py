@@ -45,12 +45,37 @@ class CleanContext:
 
 
 Cleaner = Callable[[str, CleanContext], Cleaned]
+# A fast path takes a column of distinct raw values and returns the rows it can clean without the per-value
+# cleaner (columns raw, value, key, reason, notes, attr:*), giving exactly what the cleaner would.
+FastPath = Callable[[pl.Series, CleanContext], pl.DataFrame]
 NOTES_SEPARATOR = "; "
+FAST_PATHS: dict[Cleaner, FastPath] = {}
+
+
+def fast_path(cleaner: Cleaner) -> Callable[[FastPath], FastPath]:
+    """Register a vectorised fast path for the common forms a cleaner sees."""
+
+    def register(fast: FastPath) -> FastPath:
+        FAST_PATHS[cleaner] = fast
+        return fast
+
+    return register
 
 
 def clean_column(raw: pl.Series, cleaner: Cleaner, ctx: CleanContext) -> pl.DataFrame:
     """Columns ``value``, ``key``, ``reason``, ``notes`` and ``attr:<name>`` for every row of ``raw``."""
-    distinct = raw.drop_nulls().unique(maintain_order=True)
+    distinct = raw.drop_nulls().unique(maintain_order=True).rename("raw")
+    tables = []
+    if (fast := FAST_PATHS.get(cleaner)) is not None and len(distinct):
+        done = fast(distinct, ctx)
+        tables.append(done)
+        distinct = distinct.filter(~distinct.is_in(done["raw"].implode()))
+    tables.append(_slow(distinct, cleaner, ctx))
+    table = pl.concat(tables, how="diagonal_relaxed") if len(tables) > 1 else tables[0]
+    return pl.DataFrame({"raw": raw}).join(table, on="raw", how="left", maintain_order="left").drop("raw")
+
+
+def _slow(distinct: pl.Series, cleaner: Cleaner, ctx: CleanContext) -> pl.DataFrame:
     results = [cleaner(v, ctx) for v in distinct.to_list()]
     attr_names = list(dict.fromkeys(name for r in results for name, _ in r.attrs))
     data = {
@@ -62,5 +87,4 @@ def clean_column(raw: pl.Series, cleaner: Cleaner, ctx: CleanContext) -> pl.Data
     }
     for name in attr_names:
         data[f"attr:{name}"] = pl.Series([dict(r.attrs).get(name) for r in results], dtype=pl.String)
-    table = pl.DataFrame(data)
-    return pl.DataFrame({"raw": raw}).join(table, on="raw", how="left", maintain_order="left").drop("raw")
+    return pl.DataFrame(data)

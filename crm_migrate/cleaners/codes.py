@@ -15,7 +15,9 @@ import hashlib
 import hmac
 import re
 
-from crm_migrate.cleaners.base import CleanContext, Cleaned
+import polars as pl
+
+from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 from crm_migrate.cleaners.text import ascii_width, tidy
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -101,3 +103,22 @@ def clean_id_card(raw: str, ctx: CleanContext) -> Cleaned:
         return Cleaned(value, None, "wrong check digit")
     return Cleaned(value, keyed_hash(value, ctx.secret), None, notes,
                    (("birth_date", born.isoformat()), ("gender", "男" if int(value[16]) % 2 else "女")))
+
+
+@fast_path(clean_id_card)
+def _fast_id_cards(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """18-character ID numbers that pass every check, computed over the column; only the keyed hash is
+    computed value by value."""
+    frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(r"^\d{17}[\dX]$"))
+    total = pl.sum_horizontal([pl.col("raw").str.slice(i, 1).cast(pl.Int64) * w for i, w in enumerate(ID_WEIGHTS)])
+    check = (total % 11).replace_strict({i: c for i, c in enumerate("10X98765432")}, return_dtype=pl.String)
+    born = pl.col("raw").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    frame = frame.with_columns(born.alias("born")).filter(
+        (check == pl.col("raw").str.slice(17, 1))
+        & pl.col("raw").str.slice(0, 2).cast(pl.Int64).is_in(list(ID_PROVINCES))
+        & pl.col("born").is_between(dt.date(1900, 1, 1), dt.date.today()))
+    keys = pl.Series([keyed_hash(v, ctx.secret) for v in frame["raw"].to_list()], dtype=pl.String)
+    gender = pl.when(pl.col("raw").str.slice(16, 1).cast(pl.Int64) % 2 == 1).then(pl.lit("男")).otherwise(pl.lit("女"))
+    return frame.select("raw", pl.col("raw").alias("value"), keys.alias("key"), pl.lit(None, pl.String).alias("reason"),
+                        pl.lit(None, pl.String).alias("notes"), pl.col("born").dt.to_string("%Y-%m-%d")
+                        .alias("attr:birth_date"), gender.alias("attr:gender"))

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-from crm_migrate.cleaners.base import CleanContext, Cleaned
+import polars as pl
+
+from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 from crm_migrate.cleaners.divisions import divisions
-from crm_migrate.cleaners.text import hygiene, simplified
+from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 
 # Longest first, so 股份有限公司 goes whole rather than leaving 股份.
 LEGAL_FORMS = ["股份有限公司", "有限责任公司", "股份合作公司", "有限合伙企业", "个人独资企业", "合伙企业", "有限公司",
@@ -39,21 +42,16 @@ def _display(value: str) -> str:
     return value
 
 
+_CJK_FORMS = "|".join(f for f in LEGAL_FORMS if not f.isascii())
+_ASCII_FORMS = "|".join(re.escape(f) for f in sorted((f for f in LEGAL_FORMS if f.isascii()), key=len, reverse=True))
+# One legal form at the end: Chinese ones anywhere, English ones as whole words ("costco" keeps its "co").
+_LEGAL_FORM_AT_END = re.compile(rf"(?:{_CJK_FORMS}|(?:(?<=[\s,.&])|^)(?:{_ASCII_FORMS}))[\s.,]*$")
+
+
 def _strip_legal_form(key: str) -> str:
-    """Remove legal forms from the end until none is left (Co., Ltd. is two); English ones as whole words."""
-    changed = True
-    while changed and key:
-        changed = False
-        stripped = key.rstrip(" .,")
-        for form in LEGAL_FORMS:
-            bare = form.rstrip(".")
-            if not stripped.endswith(bare):
-                continue
-            before = stripped[: -len(bare)]
-            if form.isascii() and before and before[-1] not in " ,.&":
-                continue  # "costco" does not end in the form "co"
-            key, changed = before.rstrip(" ,"), True
-            break
+    """Remove legal forms from the end until none is left (Co., Ltd. is two)."""
+    while key and (m := _LEGAL_FORM_AT_END.search(key)):
+        key = key[: m.start()].rstrip(" ,.")
     return key
 
 
@@ -96,3 +94,54 @@ def clean_company_name(raw: str, ctx: CleanContext) -> Cleaned:
     if not key:
         return Cleaned(display, None, "no name besides the legal form", tuple(notes), attrs)
     return Cleaned(display, key, None, tuple(notes), attrs)
+
+
+_CHINESE_FORMS = "(?:股份有限公司|有限责任公司|有限公司)$"
+_BRANCH_WORDS = ["分公司", "分行", "支行", "分店", "营业部", "办事处", "分部", "分厂", "分所", "分中心"]
+_FORM_AT_END = "(?:" + _CJK_FORMS + ")$"
+
+
+@lru_cache(maxsize=1)
+def _region_aliases() -> dict[str, str]:
+    """Every province or city name (full or short) that names one unit: alias -> the unit's name, as
+    `Divisions.region_prefix` chooses it (province first)."""
+    d = divisions()
+    out: dict[str, str] = {}
+    for level in (2, 1):
+        for alias, units in d.names[level].items():
+            if len(units) == 1 and 2 <= len(alias) <= 9:
+                out[alias] = units[0].name
+    return out
+
+
+@fast_path(clean_company_name)
+def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Chinese names ending in a legal form, perhaps with a bracketed region before it （北京） and stray
+    spaces, without branch: the common cases."""
+    names = plain_chinese(values, r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff])*(?:（[\u4e00-\u9fff]{2,9}）)?"
+                                  r"(?:股份有限公司|有限责任公司|有限公司) *$")
+    names = names.filter(~names.str.contains_any(_BRANCH_WORDS))
+    aliases = _region_aliases()
+    frame = pl.DataFrame({"raw": names}).with_columns(
+        pl.col("raw").str.replace_all(" ", "").alias("value"),
+        pl.col("raw").str.extract(r"（([\u4e00-\u9fff]+)）", 1).alias("bracket"))
+    bracket_region = pl.col("bracket").replace_strict(aliases, default=None)
+    frame = frame.filter(pl.col("bracket").is_null() | bracket_region.is_not_null())
+    core = pl.col("value").str.replace(r"（[\u4e00-\u9fff]+）", "")
+    for _ in range(4):  # 集团股份有限公司 and the like: forms stack
+        core = core.str.replace(_FORM_AT_END, "")
+    frame = frame.with_columns(core.alias("core"), bracket_region.alias("bracket_region"))
+    frame = frame.filter((pl.col("core").str.len_chars() > 0) & ~pl.col("core").str.contains(_FORM_AT_END))
+    lengths = range(9, 1, -1)
+    region = pl.coalesce([pl.col("core").str.slice(0, n).replace_strict(aliases, default=None) for n in lengths])
+    prefix = pl.coalesce([pl.when(pl.col("core").str.slice(0, n).is_in(list(aliases))).then(n) for n in lengths])
+    frame = frame.with_columns(region.alias("region"), prefix.alias("prefix"))
+    strip = pl.col("region").is_not_null() & (pl.col("core").str.len_chars() - pl.col("prefix") >= MIN_CORE_AFTER_REGION)
+    inner_space = pl.col("raw").str.strip_chars(" ").str.contains(" ", literal=True)
+    return frame.select(
+        "raw", "value",
+        pl.when(strip).then(pl.col("core").str.slice(pl.col("prefix"))).otherwise(pl.col("core")).alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.when(inner_space).then(pl.lit("brackets and spacing tidied")).alias("notes"),
+        pl.coalesce(pl.col("bracket_region"), pl.when(strip).then(pl.col("region"))).alias("attr:region"),
+        pl.lit(None, pl.String).alias("attr:branch"))

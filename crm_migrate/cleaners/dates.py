@@ -14,7 +14,9 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from crm_migrate.cleaners.base import CleanContext, Cleaned
+import polars as pl
+
+from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 from crm_migrate.cleaners.text import ascii_width, tidy
 
 _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -92,3 +94,13 @@ def clean_date(raw: str, ctx: CleanContext) -> Cleaned:
     if text.isdigit() and len(text) == 5:
         notes = ("Excel serial day converted",)
     return Cleaned(value, value[:10], None, notes)
+
+
+@fast_path(clean_date)
+def _fast_dates(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """ISO dates (2021-03-05) that are real days of a plausible year."""
+    day = pl.col("raw").str.to_date("%Y-%m-%d", strict=False)
+    frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(r"^\d{4}-\d{2}-\d{2}$")
+                                                 & day.dt.year().is_between(1900, 2100))
+    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
+                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))

@@ -69,6 +69,7 @@ class Divisions:
                 aliases.add(short)
             for alias in aliases:
                 self.names[d.level].setdefault(alias, []).append(d)
+        self._region_starts = {n[:2] for level in (1, 2) for n in self.names[level]}
         self.children: dict[str, list[Division]] = {}
         for d in self.by_code.values():
             self.children.setdefault(d.parent, []).append(d)
@@ -85,6 +86,8 @@ class Divisions:
 
     def region_prefix(self, text: str) -> tuple[str, Division] | None:
         """The longest province or city name (full or short) that ``text`` starts with."""
+        if text[:2] not in self._region_starts:
+            return None
         for length in range(min(len(text), 9), 1, -1):
             head = text[:length]
             for level in (1, 2):

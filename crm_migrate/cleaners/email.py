@@ -10,7 +10,9 @@ import re
 
 from rapidfuzz.distance import Levenshtein
 
-from crm_migrate.cleaners.base import CleanContext, Cleaned
+import polars as pl
+
+from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 from crm_migrate.cleaners.text import ascii_width, tidy
 
 _SYNTAX = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
@@ -52,3 +54,13 @@ def clean_email(raw: str, ctx: CleanContext) -> Cleaned:
             notes.append(f"possible domain typo: did you mean {suggestion}?")
             return Cleaned(value, value, None, tuple(notes), (("suggestion", f"{local}@{suggestion}"),))
     return Cleaned(value, value, None, tuple(notes))
+
+
+@fast_path(clean_email)
+def _fast_emails(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Addresses already in lower case at a well-known mail domain: nothing to change or flag."""
+    domain = pl.col("raw").str.extract(r"@([^@]+)$")
+    frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(_SYNTAX.pattern)
+                                                 & domain.is_in(COMMON_DOMAINS))
+    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
+                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from crm_migrate.cleaners.company import company_parts
 
 _FILLER = r"(客户|公司|用户|数据|账号|联系人|人员|记录|customer|company|user|account|data|record|co|ltd|inc)"
 MARKERS = re.compile(rf"^(测试|样例|示例|演示|临时|test|testing|demo|sample|dummy)[\s\-_.]*{_FILLER}?[\s\-_.]*\d*$"
@@ -26,10 +25,10 @@ def _mash(text: str) -> bool:
     return len(t) >= 3 and any(t in row for row in KEYBOARD_ROWS)
 
 
-def garbage_name(value: str, company: bool) -> str | None:
-    """Why a name marks a test record, or None."""
-    core = company_parts(value)[0] if company else value
-    core = core.strip()
+def garbage_name(value: str, key: str | None = None) -> str | None:
+    """Why a name marks a test record, or None. ``key`` is the cleaner's match key where there is one
+    (for a company: the name without legal form and region)."""
+    core = (key or value).strip()
     if MARKERS.search(core) or MARKERS.search(value.strip()):
         return f"test marker in {value!r}"
     if _mash(core):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from crm_migrate.cleaners.base import CleanContext, Cleaned
-from crm_migrate.cleaners.text import hygiene, simplified
+import polars as pl
+
+from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
+from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 
 SURNAME_READINGS = {
     "单": "shan", "曾": "zeng", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao", "查": "zha", "乐": "yue",
@@ -31,16 +33,24 @@ _CJK_NAME = re.compile(r"^[\u3400-\u9fff·]+$")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
-@lru_cache(maxsize=4096)
-def _syllables(chars: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _syllable(char: str) -> str:
     from pypinyin import lazy_pinyin
 
-    return lazy_pinyin(chars, v_to_u=False)
+    return lazy_pinyin(char, v_to_u=False)[0]
 
 
-def _fold(syllable: str) -> str:
-    """lv / lyu / lü (吕) and nv / nyu (女) become one spelling."""
-    return syllable.replace("ü", "v").replace("yu", "v") if syllable.startswith(("l", "n")) else syllable
+def _syllables(chars: str) -> list[str]:
+    """Character by character: a name's characters are read one by one, not as dictionary words."""
+    return [_syllable(c) for c in chars]
+
+
+_U_SPELLINGS = {"lyu": "lv", "lü": "lv", "lu:": "lv", "nyu": "nv", "nü": "nv", "lyue": "lve", "nyue": "nve"}
+
+
+def _fold(token: str) -> str:
+    """Latin spellings of ü (Lyu, Lü) written as pypinyin writes them (lv), so that 吕 meets Lyu."""
+    return _U_SPELLINGS.get(token, token)
 
 
 def split_chinese(name: str) -> tuple[str, str]:
@@ -51,7 +61,7 @@ def split_chinese(name: str) -> tuple[str, str]:
 def pinyin_key(family: str, given: str) -> str:
     family_py = SURNAME_READINGS.get(family) or "".join(_syllables(family))
     given_py = "".join(_syllables(given))
-    return " ".join(sorted(_fold(p) for p in (family_py, given_py) if p))
+    return " ".join(sorted(p for p in (family_py, given_py) if p))
 
 
 def _latin_key(name: str) -> tuple[str, str, str]:
@@ -88,3 +98,32 @@ def clean_person_name(raw: str, ctx: CleanContext) -> Cleaned:
         return Cleaned(value, None, "no letters in the name", tuple(notes))
     key, given, family = _latin_key(value)
     return Cleaned(value, key, None, tuple(notes), (("family", family), ("given", given), ("title", title)))
+
+
+_TITLE_AT_END = "(?:" + "|".join(TITLES) + ")$"
+_TWO_CHAR_SURNAMES = sorted(COMPOUND_SURNAMES | {s for s in SURNAME_READINGS if len(s) == 2})
+
+
+@fast_path(clean_person_name)
+def _fast_person_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Plain Chinese names of two to four characters (spaces around or between them allowed): one-character
+    surname, no title."""
+    names = plain_chinese(values, r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff]){1,3} *$")
+    frame = pl.DataFrame({"raw": names}).with_columns(pl.col("raw").str.replace_all(" ", "").alias("value"))
+    frame = frame.filter(~pl.col("value").str.contains(_TITLE_AT_END)
+                         & ~pl.col("value").str.slice(0, 2).is_in(_TWO_CHAR_SURNAMES))
+    chars = frame["value"].str.split("").explode().unique().to_list()
+    reading = {c: _syllable(c) for c in chars if c}
+    surname_reading = {c: SURNAME_READINGS.get(c) or reading[c] for c in reading}
+    frame = frame.with_columns(
+        pl.col("value").str.slice(0, 1).alias("attr:family"), pl.col("value").str.slice(1).alias("attr:given"))
+    family = pl.col("attr:family").replace_strict(surname_reading, return_dtype=pl.String)
+    given = pl.col("attr:given").str.split("").list.eval(pl.element().replace_strict(reading, return_dtype=pl.String)
+                                                         ).list.join("")
+    frame = frame.with_columns(family.alias("f"), given.alias("g"))
+    key = pl.when(pl.col("f") <= pl.col("g")).then(pl.concat_str(["f", "g"], separator=" ")) \
+        .otherwise(pl.concat_str(["g", "f"], separator=" "))
+    inner_space = pl.col("raw").str.strip_chars(" ").str.contains(" ", literal=True)
+    return frame.select("raw", "value", key.alias("key"), pl.lit(None, pl.String).alias("reason"),
+                        pl.when(inner_space).then(pl.lit("spaces inside a Chinese name removed")).alias("notes"),
+                        "attr:family", "attr:given", pl.lit(None, pl.String).alias("attr:title"))

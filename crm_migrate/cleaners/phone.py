@@ -14,9 +14,10 @@ import re
 from functools import lru_cache
 
 import phonenumbers
+import polars as pl
 from phonenumbers import PhoneNumberType as PNT
 
-from crm_migrate.cleaners.base import CleanContext, Cleaned
+from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 from crm_migrate.cleaners.text import ascii_width, tidy
 
 _LABEL = re.compile(r"^\s*(tel|phone|mobile|cell|电话|手机|座机|固话|办公电话|联系电话)\s*[:：]?\s*", re.I)
@@ -79,10 +80,47 @@ def _one(text: str, ctx: CleanContext) -> tuple[Cleaned, str | None]:
     return Cleaned(e164, e164, None, tuple(notes), (("kind", kind),)), extension
 
 
+_PLAIN_MOBILE = re.compile(r"^(?:\+?86|0086)?[\s-]*(1[3-9]\d)[\s-]*(\d{4})[\s-]*(\d{4})$")
+_PLAIN_LANDLINE = re.compile(r"^[(（]?(0[1-9]\d{1,2})[)）]?[\s-]*([2-9]\d{2,3})[\s-]*(\d{4})$")
+
+
+_PREFIX_VALID: dict[str, bool] = {}
+
+
+def _valid_prefix(digits: str) -> bool:
+    """Whether phonenumbers accepts numbers with these first five digits and this length (its CN ranges are
+    prefix-based), asked once per prefix."""
+    prefix = digits[:5] + str(len(digits))
+    if prefix not in _PREFIX_VALID:
+        _PREFIX_VALID[prefix] = phonenumbers.is_valid_number(phonenumbers.parse("+86" + digits, None))
+    return _PREFIX_VALID[prefix]
+
+
+def _fast(text: str, ctx: CleanContext) -> Cleaned | None:
+    """The common forms (a mainland mobile, an area code and a number) without the full parser."""
+    if ctx.region != "CN":
+        return None
+    if m := _PLAIN_MOBILE.match(text):
+        digits = "".join(m.groups())
+        kind = "mobile"
+    elif m := _PLAIN_LANDLINE.match(text):
+        digits = "".join(m.groups())[1:]
+        kind = "landline"
+    else:
+        return None
+    if is_placeholder(digits) or not _valid_prefix(digits):
+        return None
+    e164 = "+86" + digits
+    notes = () if text == e164 else ("formatted as E.164",)
+    return Cleaned(e164, e164, None, notes, (("kind", kind), ("extension", None), ("others", None)))
+
+
 def clean_phone(raw: str, ctx: CleanContext) -> Cleaned:
     text = _LABEL.sub("", ascii_width(tidy(raw)).replace("\n", " ")).strip()
     if not text:
         return Cleaned(None)
+    if (fast := _fast(text, ctx)) is not None:
+        return fast
     notes: list[str] = []
     parts = [p for p in _SPLIT.split(text) if p.strip()]
     if not parts:
@@ -136,3 +174,39 @@ def complete_local(local: str, area_code: str, ctx: CleanContext) -> Cleaned:
     result, extension = _one(f"0{area_code}{local}", ctx)
     notes = ("area code added from the row's city",) + result.notes
     return Cleaned(result.value, result.key, result.reason, notes, result.attrs + (("extension", extension),))
+
+
+_SEQUENCES = {s[i:i + n] for s in ("1234567890123456789", "9876543210987654321") for n in range(6, 14)
+              for i in range(len(s) - n + 1)}
+FAST_MOBILE = r"^(?:\+?86|0086)?[ -]*(1[3-9]\d)[ -]*(\d{4})[ -]*(\d{4})$"
+FAST_LANDLINE = r"^\(?0([1-9]\d{1,2})\)?[ -]*([2-9]\d{2,3})[ -]*(\d{4})$"
+
+
+@fast_path(clean_phone)
+def _fast_phones(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Plain mainland mobiles and area-code landlines, and landlines whose zero a number cell dropped,
+    checked against phonenumbers once per prefix."""
+    frame = pl.DataFrame({"raw": values})
+    if ctx.region != "CN":
+        return frame.clear()
+    mobile = pl.col("raw").str.extract_groups(FAST_MOBILE)
+    landline = pl.col("raw").str.extract_groups(FAST_LANDLINE)
+    lost_zero = pl.col("raw").str.contains(r"^[2-9]\d{9,10}$") & ~pl.col("raw").str.starts_with("86")
+    frame = frame.with_columns(
+        pl.coalesce(pl.concat_str([mobile.struct[i] for i in ("1", "2", "3")]),
+                    pl.concat_str([landline.struct[i] for i in ("1", "2", "3")]),
+                    pl.when(lost_zero).then(pl.col("raw"))).alias("digits"),
+        pl.when(mobile.struct["1"].is_not_null()).then(pl.lit("mobile")).otherwise(pl.lit("landline"))
+        .alias("attr:kind"),
+        lost_zero.alias("lost_zero"))
+    frame = frame.filter(pl.col("digits").is_not_null()
+                         & ~pl.col("digits").is_in(list(PLACEHOLDERS | _SEQUENCES))
+                         & (pl.col("digits").str.split("").list.n_unique() > 1))
+    valid = [d for d in frame["digits"].unique().to_list() if _valid_prefix(d)]
+    frame = frame.filter(pl.col("digits").is_in(valid))
+    e164 = pl.lit("+86") + pl.col("digits")
+    notes = (pl.when(pl.col("lost_zero")).then(pl.lit("leading zero restored"))
+             .when(pl.col("raw") != e164).then(pl.lit("formatted as E.164")))
+    return frame.select(
+        "raw", e164.alias("value"), e164.alias("key"), pl.lit(None, pl.String).alias("reason"), notes.alias("notes"),
+        "attr:kind", pl.lit(None, pl.String).alias("attr:extension"), pl.lit(None, pl.String).alias("attr:others"))

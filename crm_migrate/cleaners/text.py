@@ -13,7 +13,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from crm_migrate.cleaners.base import CleanContext, Cleaned
+import polars as pl
+
+from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _C0_AND_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -97,6 +99,8 @@ def hygiene(raw: str, ctx: CleanContext) -> tuple[str, list[str]]:
     cleaning a clean value never changes it.
     """
     value, notes = _hygiene_once(raw, ctx)
+    if not notes:
+        return value, notes
     for _ in range(3):
         again, more = _hygiene_once(value, ctx)
         if again == value:
@@ -160,3 +164,24 @@ def clean_url(raw: str, ctx: CleanContext) -> Cleaned:
         return Cleaned(value, None, "not a web address")
     key = re.sub(r"^https?://(www\.)?", "", value.lower()).rstrip("/")
     return Cleaned(value, key)
+
+
+@fast_path(clean_id)
+def _fast_ids(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Ids that are plain printable ASCII words already."""
+    frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(r"^[!-~]+(?: [!-~]+)*$"))
+    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
+                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))
+
+
+def plain_chinese(values: pl.Series, pattern: str) -> pl.Series:
+    """The values matching ``pattern`` that hygiene leaves untouched: no character that t2s would change
+    (checked once per distinct character) and no mojibake. Fast paths start from these."""
+    candidates = values.filter(values.str.contains(pattern))
+    if candidates.is_empty():
+        return candidates
+    chars = candidates.str.split("").explode().unique().to_list()
+    changing = [c for c in chars if c and not c.isascii() and simplified(c) != c]
+    if changing:
+        candidates = candidates.filter(~candidates.str.contains_any(changing))
+    return candidates.filter(pl.Series([repair_mojibake(v) is None for v in candidates.to_list()], dtype=pl.Boolean))

@@ -137,9 +137,11 @@ def _garbage_rule(plan: EntityPlan, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Ex
     name = plan.field("name")
     checks = []
     if name is not None:
+        # A company is judged by its name key (legal form and region already gone), computed once.
         company = name.spec.type is FieldType.company_name
-        distinct = frame[val("name")].drop_nulls().unique().to_list()
-        reasons = {v: r for v in distinct if (r := garbage_name(v, company)) is not None}
+        pairs = frame.select(val("name"), key("name") if company else pl.lit(None, pl.String)).drop_nulls(
+            val("name")).unique()
+        reasons = {v: r for v, k in pairs.iter_rows() if (r := garbage_name(v, k)) is not None}
         if reasons:
             checks.append(pl.col(val("name")).replace_strict(reasons, default=None, return_dtype=pl.String))
     phones = [f.spec.name for f in plan.fields if f.spec.type is FieldType.phone]
