@@ -32,7 +32,7 @@ def generated(companies: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--companies", type=int, default=260000, help="260k companies give about 1M rows")
+    parser.add_argument("--companies", type=int, default=330000, help="330k companies give about 1M rows")
     args = parser.parse_args()
     project_dir = generated(args.companies)
 

@@ -31,6 +31,7 @@ from crm_migrate.migrate.extract import (
     SHEET,
     SOURCE,
     SYSTEM,
+    attr,
     extract,
     key,
     legacy_id,
@@ -181,7 +182,14 @@ def _match_keys(entity: Entity, frame: pl.DataFrame) -> list[pl.Expr]:
         return all(c in frame.columns for c in cols)
 
     if entity is Entity.accounts:
-        keys += [pl.col(c) for c in (key("uscc"), key("name")) if has(c)]
+        if has(key("uscc")):
+            keys.append(pl.col(key("uscc")))
+        if has(key("name")):
+            # The name key leaves the region out (北京星辰科技 = 星辰科技（北京）); exact merging keeps it, so that
+            # 星辰科技 of Beijing and of Shanghai stay two companies. Fuzzy matching weighs it instead.
+            region = pl.col(attr("name", "region")).fill_null("") if has(attr("name", "region")) else pl.lit("")
+            keys.append(pl.when(pl.col(key("name")).is_not_null())
+                        .then(pl.concat_str([pl.col(key("name")), region], separator="\x1f")))
     elif entity is Entity.contacts and has(key("name")):
         for other in (key("mobile"), key("email"), ACCOUNT):
             if has(other):
