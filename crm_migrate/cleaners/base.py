@@ -9,9 +9,9 @@ distinct raw value, so a column of a million rows with ten thousand distinct val
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-
 _FILLER = r"(客户|公司|用户|数据|账号|联系人|人员|记录|customer|company|user|account|data|record|co|ltd|inc)"
 MARKERS = re.compile(rf"^(测试|样例|示例|演示|临时|test|testing|demo|sample|dummy)[\s\-_.]*{_FILLER}?[\s\-_.]*\d*$"
                      r"|(测试|样例)\d*$|\b(test|demo)\s*\d*$", re.I)

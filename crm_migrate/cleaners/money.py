@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned

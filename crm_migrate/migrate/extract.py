@@ -17,19 +17,14 @@ from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
 from crm_migrate.cleaners.dates import AMBIGUOUS, MIXED, infer_order
 from crm_migrate.cleaners.garbage import garbage_name
 from crm_migrate.errors import Problem
-from crm_migrate.mappings.entities import FieldType
-from crm_migrate.mappings.values import apply_values, unknown_values_problem
-from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
+from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldType
 from crm_migrate.mappings.models import Filter
-from crm_migrate.migrate.columns import (  # noqa: F401 - re-exported for the stages
+from crm_migrate.mappings.values import apply_values, unknown_values_problem
+from crm_migrate.migrate.columns import (
     EMPTY,
     FILTERED,
-    KEY,
-    MERGED,
-    ORIGIN,
     OUTCOME,
     REASON,
-    RECORD_ID,
     REJECTED,
     ROW,
     RULE,
@@ -37,7 +32,6 @@ from crm_migrate.migrate.columns import (  # noqa: F401 - re-exported for the st
     SHEET,
     SOURCE,
     SYSTEM,
-    WRITTEN,
     attr,
     key,
     notes,
@@ -48,6 +42,7 @@ from crm_migrate.migrate.columns import (  # noqa: F401 - re-exported for the st
 from crm_migrate.migrate.readers import SourceTable
 from crm_migrate.migrate.signals import apply_row_signals
 from crm_migrate.project import EntityPlan, MappedField, Source
+
 
 def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int, ctx: CleanContext,
             today: dt.date, test_records: str = "reject") -> pl.DataFrame:

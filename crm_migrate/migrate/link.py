@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
-from crm_migrate.migrate.extract import (
+from crm_migrate.migrate.columns import (
     EMPTY,
     FILTERED,
     MERGED,

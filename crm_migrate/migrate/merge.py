@@ -14,7 +14,7 @@ import hashlib
 import polars as pl
 
 from crm_migrate.mappings.entities import Entity
-from crm_migrate.migrate.extract import (
+from crm_migrate.migrate.columns import (
     KEY,
     MERGED,
     OUTCOME,

@@ -19,7 +19,7 @@ import polars as pl
 from crm_migrate.cleaners import CleanContext
 from crm_migrate.errors import Problem, ProjectError
 from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, has_account_link
-from crm_migrate.migrate.extract import (
+from crm_migrate.migrate.columns import (
     EMPTY,
     KEY,
     OUTCOME,
@@ -32,11 +32,10 @@ from crm_migrate.migrate.extract import (
     SOURCE,
     SYSTEM,
     attr,
-    extract,
     key,
-    legacy_id,
     val,
 )
+from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.link import ACCOUNT, account_index, link, same_row_index
 from crm_migrate.migrate.merge import LABEL, assign_identity, cluster, settle
 from crm_migrate.migrate.readers import SourceTable, read_source

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crm_migrate.mappings.entities import CATALOGUE
-from crm_migrate.migrate.extract import OUTCOME, RULE
+from crm_migrate.migrate.columns import OUTCOME, RULE
 from crm_migrate.migrate.run import RunResult
 from crm_migrate.validators.reconcile import OUTCOMES
 

@@ -14,7 +14,7 @@ import polars as pl
 
 from crm_migrate import __version__
 from crm_migrate.cleaners.base import NOTES_SEPARATOR
-from crm_migrate.migrate.extract import EMPTY, OUTCOME, RULE, notes, raw, val, why
+from crm_migrate.migrate.columns import EMPTY, OUTCOME, RULE, notes, raw, val, why
 from crm_migrate.migrate.pipeline import Migration
 from crm_migrate.validators.reconcile import Reconciliation
 
@@ -59,7 +59,8 @@ def _fields(migration: Migration, entity) -> list[dict[str, Any]]:
         r, v, w = pl.col(raw(spec.name)), pl.col(val(spec.name)), pl.col(why(spec.name))
         stats = rows.select(
             r.is_not_null().sum().alias("filled"), (v.is_not_null() & w.is_null()).sum().alias("valid"),
-            w.is_not_null().sum().alias("invalid"), (r.is_not_null() & (r != v)).sum().alias("changed")).row(0, named=True)
+            w.is_not_null().sum().alias("invalid"), (r.is_not_null() & (r != v)).sum().alias("changed"),
+            (r.is_not_null() & (r == v)).sum().alias("unchanged")).row(0, named=True)
         out.append({"field": spec.name, "type": spec.type.value, "rows": rows.height, **stats,
                     "completeness": round(stats["filled"] / rows.height, 4) if rows.height else None,
                     "invalid_reasons": _counts(rows[why(spec.name)]),
@@ -134,7 +135,7 @@ def write_html(report: dict[str, Any]) -> str:
                  "invalid_reasons": "; ".join(f"{k}: {v}" for k, v in f["invalid_reasons"].items()),
                  "rules": "; ".join(f"{k}: {v}" for k, v in f["rules"].items())} for f in fields]
         parts.append(_table(rows, ["field", "type", "filled", "completeness", "valid", "invalid", "changed",
-                                   "rules", "invalid_reasons"]))
+                                   "unchanged", "rules", "invalid_reasons"]))
     for entity, groups in report["decisions"].items():
         if not groups:
             continue
