@@ -31,13 +31,13 @@ from crm_migrate.migrate.columns import (
     SHEET,
     SOURCE,
     SYSTEM,
-    attr,
-    key,
     val,
 )
 from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.link import ACCOUNT, account_index, link, same_row_index
-from crm_migrate.migrate.merge import LABEL, assign_identity, cluster, settle
+from crm_migrate.migrate.dedupe import resolve
+from crm_migrate.migrate.match import MatchResult
+from crm_migrate.migrate.merge import LABEL, assign_identity, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
 from crm_migrate.project import Project, Source
 
@@ -65,6 +65,7 @@ class EntityResult:
     entity: Entity
     frame: pl.DataFrame  # one row per source row of every source mapping this entity
     fields: list[FieldSpec]  # the data fields written, in order
+    matches: MatchResult | None = None  # scored candidate pairs, for evidence and review
 
     def written(self) -> pl.DataFrame:
         return self.frame.filter(pl.col(OUTCOME) == "written").sort(SEQ)
@@ -139,11 +140,12 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                             entity.singular)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed") if parts else _empty_frame()
-        frame = settle(cluster(frame, _match_keys(entity, frame)), _value_columns(frame, specs))
+        frame, matches = resolve(frame, entity, specs)
+        frame = settle(frame, _value_columns(frame, specs))
         errors = [e for r in reads for e in r.table.errors]
         if errors:
             raise ProjectError(errors)
-        results[entity] = EntityResult(entity, frame, specs)
+        results[entity] = EntityResult(entity, frame, specs, matches)
         if entity is Entity.accounts:
             accounts = frame
         timings[entity.value] = time.perf_counter() - started
@@ -170,31 +172,6 @@ def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> dict[str, lis
     if ACCOUNT in frame.columns:
         out[ACCOUNT] = [ACCOUNT]
     return out
-
-
-def _match_keys(entity: Entity, frame: pl.DataFrame) -> list[pl.Expr]:
-    """Exact keys under which two records are the same: the legacy id always; for accounts the credit
-    code and the company-name key; for contacts the name together with a mobile, an email or an account."""
-    keys = [pl.col(KEY)]
-
-    def has(*cols: str) -> bool:
-        return all(c in frame.columns for c in cols)
-
-    if entity is Entity.accounts:
-        if has(key("uscc")):
-            keys.append(pl.col(key("uscc")))
-        if has(key("name")):
-            # The name key leaves the region out (北京星辰科技 = 星辰科技（北京）); exact merging keeps it, so that
-            # 星辰科技 of Beijing and of Shanghai stay two companies. Fuzzy matching weighs it instead.
-            region = pl.col(attr("name", "region")).fill_null("") if has(attr("name", "region")) else pl.lit("")
-            keys.append(pl.when(pl.col(key("name")).is_not_null())
-                        .then(pl.concat_str([pl.col(key("name")), region], separator="\x1f")))
-    elif entity is Entity.contacts and has(key("name")):
-        for other in (key("mobile"), key("email"), ACCOUNT):
-            if has(other):
-                keys.append(pl.when(pl.col(other).is_not_null())
-                            .then(pl.concat_str([pl.col(key("name")), pl.col(other)], separator="\x1f")))
-    return keys
 
 
 def _empty_frame() -> pl.DataFrame:

@@ -1,0 +1,46 @@
+"""Deduplication of one entity: exact identities must link, fuzzy matches merge above the threshold.
+
+Accounts and contacts are matched with `match` (blocking, Fellegi-Sunter weights estimated from the data,
+clustering that does not chain). Every entity also merges records that are the same by identity: the same
+legacy id in the same system, the same credit code, the same ID number.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crm_migrate.mappings.entities import Entity, FieldSpec, FieldType
+from crm_migrate.migrate.columns import KEY, OUTCOME, SEQ, key
+from crm_migrate.migrate.match import MatchResult, MatchSettings, clusters, score
+from crm_migrate.migrate.merge import LABEL
+
+FUZZY = {Entity.accounts, Entity.contacts}
+
+
+def _must_link(frame: pl.DataFrame, columns: list[str]) -> list[tuple[int, int]]:
+    """Pairs chaining together the live records that share an identity value."""
+    live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null())
+    out: list[tuple[int, int]] = []
+    for column in columns:
+        groups = live.select("_i", column).drop_nulls(column).group_by(column).agg(pl.col("_i").sort())
+        for members in groups["_i"].to_list():
+            out += [(members[0], other) for other in members[1:]]
+    return out
+
+
+def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec],
+            settings: MatchSettings | None = None) -> tuple[pl.DataFrame, MatchResult | None]:
+    """Label the live rows with their cluster (the smallest ``_seq`` of its members)."""
+    settings = settings or MatchSettings()
+    identities = [KEY] + [key(s.name) for s in fields if s.type in (FieldType.uscc, FieldType.id_card)
+                          and key(s.name) in frame.columns]
+    result = None
+    if entity in FUZZY and frame.height:
+        result = score(frame, fields, linked=entity is not Entity.accounts)
+    if result is None:
+        result = MatchResult(pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}), [])
+    labels = clusters(frame.height, result, settings, _must_link(frame, identities))
+    labelled = frame.with_columns(pl.Series("_c", labels))
+    labelled = labelled.with_columns(
+        pl.when(pl.col(OUTCOME).is_null()).then(pl.col(SEQ).min().over("_c")).alias(LABEL)).drop("_c")
+    return labelled, result if result.comparisons else None
