@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
-from crm_migrate.validators.accuracy import pairwise  # noqa: E402
+from crm_migrate.validators.accuracy import lookalikes_merged, pairwise  # noqa: E402
 
 FEBRL_MAPPING = """\
 file: data/{name}.csv
@@ -95,6 +95,7 @@ def demo_truth(lineage: pl.DataFrame, project: Path) -> pl.DataFrame:
 
 
 def measure(dataset: str, project: Path, truth) -> None:
+    """Print the bench lines of one data set (and, where it knows them, how look-alikes fared)."""
     started = time.perf_counter()
     result = prepare(load_project(project))
     seconds = time.perf_counter() - started
@@ -106,6 +107,10 @@ def measure(dataset: str, project: Path, truth) -> None:
         s = pairwise(mine)
         print(f"{dataset} {entity} rows={mine.height} precision={s.precision:.4f} recall={s.recall:.4f} "
               f"f1={s.f1:.4f} seconds={seconds:.2f} peak_mb={peak_mb():.0f}", flush=True)
+    lookalikes = project / "truth" / "lookalikes.csv"
+    if lookalikes.exists():
+        seen, merged = lookalikes_merged(rows.rename({"record_id": "predicted"}), pl.read_csv(lookalikes))
+        print(f"{dataset} lookalikes pairs={seen} merged_wrongly={merged} share={merged / max(seen, 1):.4f}")
 
 
 def main() -> None:

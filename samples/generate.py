@@ -87,10 +87,11 @@ class Company:
     last_activity: dt.date
     level: str
     people: list[Person] = field(default_factory=list)
+    branch: str = ""  # 上海分公司: a branch is a company of its own, not its parent
 
     @property
     def name(self) -> str:
-        return f"{self.region}{self.brand}{self.industry_word}{self.legal}"
+        return f"{self.region}{self.brand}{self.industry_word}{self.legal}{self.branch}"
 
     @property
     def address(self) -> str:
@@ -126,6 +127,40 @@ class World:
                 p = self._person(pid, c, mobiles, emails)
                 c.people.append(p)
             self.companies.append(c)
+        self.lookalikes: list[tuple[str, str, str, str]] = []
+        self._add_lookalikes(names, mobiles, emails, pid)
+
+    def _add_lookalikes(self, names: set, mobiles: set, emails: set, pid: int) -> None:
+        """Records that look alike but are not the same: the hard cases for matching."""
+        r = self.rng
+        originals = list(self.companies)
+        for kind, share in (("same brand in another city", 20), ("branch and parent", 30)):
+            for c in r.sample(originals, max(2, len(originals) // share)):
+                other = self._company(len(self.companies) + 1)
+                while other.city == c.city:
+                    other.city = r.choice(CITIES)
+                other.district = r.choice(other.city[2])
+                other.brand, other.industry_word, other.industry = c.brand, c.industry_word, c.industry
+                other.landline = f"{other.city[3]}-{r.randint(2, 8)}{r.randint(0, 9999999):07d}"
+                if kind == "branch and parent":
+                    other.region, other.legal = c.region, c.legal
+                    other.branch = f"{other.city[1].removesuffix('市')}分公司"
+                else:
+                    other.region = other.city[1].removesuffix("市")
+                if other.name in names:
+                    continue
+                names.add(other.name)
+                pid += 1
+                other.people.append(self._person(pid, other, mobiles, emails))
+                self.companies.append(other)
+                self.lookalikes.append(("accounts", f"company:{c.id}", f"company:{other.id}", kind))
+        people = [p for c in self.companies for p in c.people]
+        for p in r.sample(people, max(2, len(people) // 30)):
+            q = r.choice(people)
+            if q.company is p.company or q is p:
+                continue
+            q.surname, q.given = p.surname, p.given  # two different people called 张伟
+            self.lookalikes.append(("contacts", f"person:{p.id}", f"person:{q.id}", "namesake"))
 
     def _company(self, cid: int) -> Company:
         r = self.rng
@@ -189,9 +224,9 @@ class Truth:
 
 # How the same value is written differently from one source to the next.
 def name_variant(r: random.Random, c: Company) -> str:
-    return r.choice([c.name, c.name, c.name, f"{c.brand}{c.industry_word}（{c.region}）{c.legal}",
-                     f"{c.region} {c.brand}{c.industry_word}{c.legal}", f"{c.name} ",
-                     f"{c.brand}{c.industry_word}({c.region}){c.legal}"])
+    return r.choice([c.name, c.name, c.name, f"{c.brand}{c.industry_word}（{c.region}）{c.legal}{c.branch}",
+                     f"{c.region} {c.brand}{c.industry_word}{c.legal}{c.branch}", f"{c.name} ",
+                     f"{c.brand}{c.industry_word}({c.region}){c.legal}{c.branch}"])
 
 
 def mobile_variant(r: random.Random, m: str) -> str:
@@ -239,6 +274,10 @@ class Generator:
         self.event_list(data / "市场活动报名.csv")
         self.address_book(data / "通讯录.vcf")
         self.truth.write(self.out / "truth" / "truth.csv")
+        with (self.out / "truth" / "lookalikes.csv").open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["entity", "a", "b", "kind"])
+            w.writerows(self.w.lookalikes)
 
     def old_crm_accounts(self, path: Path) -> None:
         """GBK CSV as the old CRM exports it: ids C00001..., some companies entered twice, test records."""

@@ -38,6 +38,19 @@ class Options(_Strict):
         "Set it to make a project's results independent of the day it runs.")
 
 
+class MatchingOptions(_Strict):
+    """The three bands of a match probability: merge, review by a steward, keep apart."""
+
+    merge: float = Field(0.95, ge=0, le=1, description="Pairs at or above this probability are merged.")
+    review: float = Field(0.60, ge=0, le=1, description="Pairs at or above this (and below merge) go to review.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MatchingOptions:
+        if self.review > self.merge:
+            raise ValueError("review must not be above merge")
+        return self
+
+
 class MigrationConfig(_Strict):
     """``migration.yaml``: what is migrated, where to, and from which sources."""
 
@@ -49,6 +62,8 @@ class MigrationConfig(_Strict):
         None, description="Source names (mapping file stems) in order of priority; default: every mappings/*.yaml, "
         "in name order. The first source wins when merged records disagree.")
     options: Options = Field(default_factory=Options)
+    matching: dict[Entity, MatchingOptions] = Field(
+        default_factory=dict, description="Match thresholds per entity, e.g. contacts: {merge: 0.97, review: 0.7}.")
 
 
 class ReadOptions(_Strict):

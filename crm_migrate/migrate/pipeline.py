@@ -36,7 +36,7 @@ from crm_migrate.migrate.columns import (
 from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.link import ACCOUNT, account_index, link, same_row_index
 from crm_migrate.migrate.dedupe import resolve
-from crm_migrate.migrate.match import MatchResult
+from crm_migrate.migrate.match import MatchResult, MatchSettings
 from crm_migrate.migrate.merge import LABEL, assign_identity, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
 from crm_migrate.project import Project, Source
@@ -140,7 +140,9 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                             entity.singular)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed") if parts else _empty_frame()
-        frame, matches = resolve(frame, entity, specs)
+        bands = project.config.matching.get(entity)
+        settings = MatchSettings(merge=bands.merge, review=bands.review) if bands else MatchSettings()
+        frame, matches = resolve(frame, entity, specs, settings)
         frame = settle(frame, _value_columns(frame, specs))
         errors = [e for r in reads for e in r.table.errors]
         if errors:

@@ -39,3 +39,14 @@ def pairwise(labels: pl.DataFrame, predicted: str = "predicted", truth: str = "t
     correct = labels.drop_nulls([predicted, truth]).group_by(predicted, truth).len().select(
         _pairs(pl.col("len"))).item()
     return PairScores(int(true_pairs or 0), int(predicted_pairs or 0), int(correct or 0))
+
+
+def lookalikes_merged(labels: pl.DataFrame, lookalikes: pl.DataFrame) -> tuple[int, int]:
+    """(look-alike pairs seen, pairs merged into one record): rows of truth ``a`` and of truth ``b`` (columns
+    entity, a, b) sharing a predicted record."""
+    records = labels.drop_nulls(["predicted", "truth"]).select("entity", "truth", "predicted").unique()
+    pairs = (lookalikes.join(records.rename({"truth": "a", "predicted": "pa"}), on=["entity", "a"])
+             .join(records.rename({"truth": "b", "predicted": "pb"}), on=["entity", "b"]))
+    seen = pairs.select("entity", "a", "b").unique().height
+    merged = pairs.filter(pl.col("pa") == pl.col("pb")).select("entity", "a", "b").unique().height
+    return seen, merged

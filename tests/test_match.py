@@ -1,0 +1,94 @@
+"""Matching rules on hand-made cases, and the demo scored against its truth."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.match import Comparison, MatchResult, MatchSettings, clusters
+from crm_migrate.migrate.run import prepare
+from crm_migrate.project import load_project
+from crm_migrate.validators.accuracy import pairwise
+
+from .conftest import DEMO
+
+
+def result(pairs: list[tuple[int, int, float]], identity_conflicts: list[tuple[int, int]] = ()) -> MatchResult:
+    frame = pl.DataFrame({"l": [p[0] for p in pairs], "r": [p[1] for p in pairs],
+                          "probability": [p[2] for p in pairs]},
+                         schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64})
+    frame = frame.with_columns(pl.Series("level:uscc", [0 if (p[0], p[1]) in identity_conflicts else 1
+                                                         for p in pairs], dtype=pl.Int8))
+    return MatchResult(frame, [Comparison("uscc", 2, lambda f: None, ("k:uscc",), identity=True)])
+
+
+def test_a_weak_link_does_not_chain_two_groups():
+    # 0-1 and 2-3 are sure matches; 1-2 passes the threshold, but 0 and 3 were compared: clearly not the same.
+    r = result([(0, 1, 0.999), (2, 3, 0.999), (1, 2, 0.96), (0, 3, 0.01)])
+    labels = clusters(4, r, MatchSettings())
+    assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
+
+
+def test_without_contrary_evidence_a_chain_is_one_cluster():
+    labels = clusters(3, result([(0, 1, 0.99), (1, 2, 0.98)]), MatchSettings())
+    assert len(set(labels)) == 1 and labels[2] == 0  # labelled by the smallest member
+
+
+def test_different_identity_codes_never_merge():
+    labels = clusters(2, result([(0, 1, 0.999)], identity_conflicts=[(0, 1)]), MatchSettings())
+    assert labels[0] != labels[1]
+
+
+def test_must_link_wins_and_bands_decide():
+    r = result([(0, 1, 0.80), (2, 3, 0.97)])
+    assert list(clusters(4, r, MatchSettings())) == [0, 1, 2, 2]  # 0.80 is a review pair, not a merge
+    assert list(clusters(4, r, MatchSettings(merge=0.75))) == [0, 0, 2, 2]
+    assert list(clusters(4, r, MatchSettings(), must_link=[(0, 1)])) == [0, 0, 2, 2]
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    return prepare(load_project(DEMO))
+
+
+@pytest.mark.parametrize("entity", ["accounts", "contacts"])
+def test_demo_matching_meets_the_bar(demo_result, entity):
+    truth = pl.read_csv(DEMO / "truth" / "truth.csv", infer_schema=False).with_columns(
+        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+    rows = (demo_result.lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+            .join(truth, on=["source", "sheet", "row", "entity"])
+            .filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"])
+                    & pl.col("truth").str.contains("^(company|person):")))
+    scores = pairwise(rows.rename({"record_id": "predicted"}))
+    assert scores.true_pairs > 50
+    assert scores.f1 >= 0.98, scores
+
+
+def test_demo_lookalikes_stay_apart(demo_result):
+    from crm_migrate.validators.accuracy import lookalikes_merged
+
+    truth = pl.read_csv(DEMO / "truth" / "truth.csv", infer_schema=False).with_columns(
+        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+    rows = (demo_result.lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+            .join(truth, on=["source", "sheet", "row", "entity"]).rename({"record_id": "predicted"}))
+    seen, merged = lookalikes_merged(rows, pl.read_csv(DEMO / "truth" / "lookalikes.csv"))
+    assert seen >= 10 and merged / seen < 0.01, (seen, merged)
+
+
+def test_matching_thresholds_come_from_the_project(make_project):
+    mapping = """\
+    file: data/a.csv
+    entities:
+      accounts:
+        columns: {名称: name, 电话: phone}
+    """
+    csv = "名称,电话\n北京星辰科技有限公司,010-62345678\n星辰科技（北京）有限公司,010-62345678\n" + "".join(
+        f"上海第{i}贸易有限公司,021-5555{i:04d}\n" for i in range(30))
+    root = make_project("name: t\n", {"a": mapping}, {"data/a.csv": csv})
+    merged = prepare(load_project(root)).migration.entities[Entity.accounts].frame
+    assert merged.filter(pl.col("_outcome") == "merged").height == 1
+    root = make_project("name: t\nmatching: {accounts: {merge: 1.0, review: 0.9}}\n", {"a": mapping},
+                        {"data/a.csv": csv})
+    kept = prepare(load_project(root)).migration.entities[Entity.accounts].frame
+    assert kept.filter(pl.col("_outcome") == "merged").height == 0
