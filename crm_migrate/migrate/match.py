@@ -24,13 +24,21 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
-from crm_migrate.mappings.entities import FieldSpec, FieldType
+from crm_migrate.mappings.entities import ID_FIELD, FieldSpec, FieldType
 from crm_migrate.migrate.columns import OUTCOME, attr, key, val
 from crm_migrate.migrate.link import ACCOUNT
 
-MAX_BLOCK = 500  # records sharing one blocking key; a larger block is too common to say anything
-RANDOM_PAIRS = 200_000
+MAX_BLOCK = 100  # records sharing one blocking key; a larger block is too common a value to say anything
+PAIRS_PER_ROW = 4  # a blocking key giving more candidate pairs than this per record is too coarse
+MIN_BUDGET = 20_000  # ... unless the data is small enough for that not to matter
+RANDOM_PAIRS = 500_000
 EM_ITERATIONS = 30
+MIN_TRAINING_PAIRS = 30  # a blocking key with fewer pairs does not train m
+U_PSEUDO_PAIRS = 1_000  # weight of prior_u against the random pairs
+M_PSEUDO_MATCHES = 10  # weight of prior_m against the matches EM found
+MIN_SUPPORT = 5.0  # expected matches with values on both sides needed to trust a learnt m
+MIN_EVIDENCE = 200  # random pairs with values needed before a field may be judged useless
+NOT_DISCRIMINATING = 0.5  # share of random pairs agreeing exactly above which a field says nothing
 MISSING = -1
 
 
@@ -42,7 +50,10 @@ class Comparison:
     levels: int
     compare: Callable[[pl.DataFrame], np.ndarray]  # pairs frame (columns <c>_l, <c>_r) -> levels, -1 missing
     columns: tuple[str, ...]
-    identity: bool = False  # different values mean different records, whatever else agrees
+    identity: bool = False  # level 0 means different records, whatever else agrees
+    frequency: str | None = None  # column whose value frequency replaces u at the top level (common names)
+    unique: bool = False  # two different records never share the exact value by chance (registered names)
+    prior_u: tuple[float, ...] | None = None  # chance agreement per level before data is seen; see prior_u()
 
 
 @dataclass
@@ -58,8 +69,10 @@ class MatchResult:
     comparisons: list[Comparison]
     m: dict[str, list[float]] = field(default_factory=dict)
     u: dict[str, list[float]] = field(default_factory=dict)
-    match_rate: float = 0.0
+    match_rate: float = 0.0  # λ: the probability that two records drawn at random are the same
     skipped_blocks: int = 0
+    skipped_keys: list[SkippedKey] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # fields that could not tell records apart
 
 
 # -- comparisons ---------------------------------------------------------------------------------------
@@ -81,9 +94,16 @@ def exact(name: str, column: str, identity: bool = False) -> Comparison:
 
 
 def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler.normalized_similarity,
-            exact_column: str | None = None) -> Comparison:
-    """Levels: 0 below every band, then one per band reached, the top for equal ``exact_column`` values."""
-    columns = (column,) + ((exact_column,) if exact_column else ())
+            exact_column: str | None = None, conflicts: tuple[str, ...] = (), identity: bool = False,
+            frequency: str | None = None, unique: bool = False) -> Comparison:
+    """Levels: 0 below every band, then one per band reached, the top for equal ``exact_column`` values.
+
+    ``conflicts`` are parts that make two similar values different things when they differ: a company's
+    region (北京星辰科技 and 上海星辰科技 are two registered companies) or its branch (a branch is not its
+    parent). A pair whose parts conflict is put at level 0 however alike the rest is. A region conflicts
+    only when both sides have one; a branch also when only one side has it.
+    """
+    columns = (column,) + ((exact_column,) if exact_column else ()) + conflicts
 
     def compare(pairs: pl.DataFrame) -> np.ndarray:
         left, right, missing = _pair_values(pairs, column)
@@ -94,10 +114,18 @@ def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler
         if exact_column:
             same = (pairs[f"{exact_column}_l"] == pairs[f"{exact_column}_r"]).fill_null(False).to_numpy()
             levels[same] = len(bands) + 1
+        for part in conflicts:
+            a, b = pairs[f"{part}_l"], pairs[f"{part}_r"]
+            if part.endswith(".branch"):
+                differ = a.ne_missing(b)
+            else:
+                differ = (a != b).fill_null(False)
+            levels[differ.to_numpy()] = 0
         levels[missing] = MISSING
         return levels
 
-    return Comparison(name, len(bands) + 1 + (1 if exact_column else 0), compare, columns)
+    return Comparison(name, len(bands) + 1 + (1 if exact_column else 0), compare, columns, identity, frequency,
+                      unique)
 
 
 def days_apart(name: str, column: str) -> Comparison:
@@ -116,13 +144,25 @@ def days_apart(name: str, column: str) -> Comparison:
         levels[(left.is_null() | right.is_null()).to_numpy()] = MISSING
         return levels
 
-    return Comparison(name, 4, compare, (column,))
+    return Comparison(name, 4, compare, (column,), prior_u=(0.95, 0.0459, 0.004, 1e-4))
+
+
+# Fields that describe the relationship (who owns it, what happened when), not who the customer is: they
+# are neither compared nor blocked on, or records with the same owner would look like one customer.
+DESCRIPTIVE = frozenset({
+    "note", "content", "subject", "owner", "title", "status", "level", "industry", "gender", "department",
+    "lead_source", "type", "stage", "amount", "created_at", "last_activity_at", "close_date", "occurred_at",
+})
+
+
+def identifying(fields: list[FieldSpec]) -> list[FieldSpec]:
+    return [s for s in fields if s.name not in DESCRIPTIVE and s.name != ID_FIELD]
 
 
 def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, linked: bool) -> list[Comparison]:
-    """The comparisons an entity's mapped fields allow, chosen by type."""
+    """The comparisons an entity's identifying fields allow, chosen by type."""
     out: list[Comparison] = []
-    for spec in fields:
+    for spec in identifying(fields):
         v, k = val(spec.name), key(spec.name)
         if v not in frame.columns:
             continue
@@ -132,20 +172,20 @@ def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, linked: bool) 
         elif t in (FieldType.phone, FieldType.email, FieldType.url):
             out.append(exact(spec.name, k))
         elif t is FieldType.company_name:
-            out.append(similar(spec.name, k, (0.75, 0.88, 0.95), exact_column=k))
-            region = attr(spec.name, "region")
-            if region in frame.columns:
-                out.append(exact(f"{spec.name}.region", region))
+            parts = tuple(c for c in (attr(spec.name, "region"), attr(spec.name, "branch")) if c in frame.columns)
+            # A registered name is unique within its region by law (企业名称登记管理规定): records sharing
+            # one are the same company unless the region or the branch conflicts (then level 0).
+            out.append(similar(spec.name, k, (0.75, 0.88, 0.95), exact_column=k, conflicts=parts,
+                               identity=spec.name == "name", unique=True))
         elif t is FieldType.person_name:
-            out.append(similar(spec.name, k, (0.80, 0.90, 0.96), exact_column=v))
+            # Not an identity: a person's name is written in too many ways (order, initials, nicknames) for
+            # a difference to prove two people; it weighs, it does not veto.
+            out.append(similar(spec.name, k, (0.80, 0.90, 0.96), exact_column=v, frequency=k))
         elif t is FieldType.address:
             out.append(similar(spec.name, k, (0.70, 0.85, 0.95), exact_column=k))
         elif t is FieldType.date:
             out.append(days_apart(spec.name, v))
         elif t in (FieldType.text, FieldType.id, FieldType.number, FieldType.money, FieldType.picklist):
-            if spec.name in ("note", "content", "subject", "owner", "title", "status", "level", "industry",
-                             "gender", "department", "lead_source", "type", "stage"):
-                continue  # describes the relationship, not the identity
             out.append(similar(spec.name, k, (0.85, 0.95), exact_column=k))
     if linked and ACCOUNT in frame.columns:
         out.append(exact("account", ACCOUNT))
@@ -154,51 +194,87 @@ def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, linked: bool) 
 
 # -- blocking ------------------------------------------------------------------------------------------
 
-def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, linked: bool) -> list[tuple[str, pl.Expr]]:
-    """Keys under which records are compared: every identifying key alone, and the name key with others."""
-    keys: list[tuple[str, pl.Expr]] = []
-    names = [s for s in fields if s.type in (FieldType.company_name, FieldType.person_name)
-             and key(s.name) in frame.columns]
-    for spec in fields:
+@dataclass(frozen=True)
+class BlockingKey:
+    name: str
+    expr: pl.Expr
+    fields: tuple[str, ...]  # the comparisons its pairs agree on by construction
+
+
+@dataclass(frozen=True)
+class SkippedKey:
+    name: str
+    pairs: int  # the pairs it would have produced
+    why: str
+
+
+def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, linked: bool) -> list[BlockingKey]:
+    """Keys under which records are compared: each identifying code, phone and email alone; the name key
+    alone, by its two ends (a typo in the middle), and with the start of the name in front of each other
+    identifying field (a typo later in the name); dates alone; for children, the name's initial within
+    the same account."""
+    keys: list[BlockingKey] = []
+    spec_of = {s.name: s for s in fields}
+    name = spec_of.get("name")
+    name_key = key("name") if name and name.type in (FieldType.company_name, FieldType.person_name) \
+        and key("name") in frame.columns else None
+    head = _head(pl.col(name_key)) if name_key else None
+    for spec in identifying(fields):
         k = key(spec.name)
-        if k not in frame.columns:
+        if k not in frame.columns or spec.name == "name":
             continue
-        if spec.type in (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email):
-            keys.append((spec.name, pl.col(k)))
-        elif spec.type in (FieldType.company_name, FieldType.person_name):
-            keys.append((spec.name, pl.col(k)))
-        elif spec.type in (FieldType.date, FieldType.id, FieldType.text, FieldType.address) and names:
-            # another field with the start of the name: catches typos later in the name
-            for n in names:
-                keys.append((f"{spec.name}+{n.name}[:2]",
-                             pl.concat_str([pl.col(k), pl.col(key(n.name)).str.slice(0, 2)], separator="\x1f")))
-        if spec.type in (FieldType.date, FieldType.id) and spec.name not in ("id",):
-            keys.append((spec.name, pl.col(k)))
-    for n in names:
-        keys.append((f"{n.name}[:3]+{n.name}[-3:]",
-                     pl.concat_str([pl.col(key(n.name)).str.slice(0, 3),
-                                    pl.col(key(n.name)).str.slice(-3)], separator="\x1f")))
+        if spec.type in (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url):
+            keys.append(BlockingKey(spec.name, pl.col(k), (spec.name,)))
+            continue
+        if spec.type in (FieldType.date, FieldType.id):
+            keys.append(BlockingKey(spec.name, pl.col(k), (spec.name,)))
+        if head is not None:
+            keys.append(BlockingKey(f"{spec.name}+name start", pl.concat_str([pl.col(k), head], separator="\x1f"),
+                                    (spec.name, "name")))
+    if name_key:
+        keys.append(BlockingKey("name", pl.col(name_key), ("name",)))
+        keys.append(BlockingKey("name[:3]+name[-3:]", pl.concat_str(
+            [pl.col(name_key).str.slice(0, 3), pl.col(name_key).str.slice(-3)], separator="\x1f"), ("name",)))
         if linked and ACCOUNT in frame.columns:
-            keys.append((f"{n.name}[:1]+account", pl.concat_str([pl.col(key(n.name)).str.slice(0, 1),
-                                                                  pl.col(ACCOUNT)], separator="\x1f")))
+            keys.append(BlockingKey("name[:1]+account", pl.concat_str(
+                [pl.col(name_key).str.slice(0, 1), pl.col(ACCOUNT)], separator="\x1f"), ("name", "account")))
     return keys
 
 
-def candidate_pairs(frame: pl.DataFrame, keys: list[tuple[str, pl.Expr]]) -> tuple[pl.DataFrame, int]:
-    """Unique pairs (l < r, by row index) of live records sharing any blocking key; blocks over the size
-    limit are skipped and counted."""
+def _head(name_key: pl.Expr) -> pl.Expr:
+    """The start of a name key: two characters of a Chinese key (a company's brand, a surname and more),
+    four of a Latin one (a pinyin syllable or most of a given name)."""
+    return pl.when(name_key.str.contains(r"^[\x00-\x7f]")).then(name_key.str.slice(0, 4)) \
+        .otherwise(name_key.str.slice(0, 2))
+
+
+def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey]
+                    ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, pl.DataFrame]], list[SkippedKey], int]:
+    """Unique pairs (l < r, by row index) of live records sharing a blocking key, and each key's own pairs.
+
+    Two guards keep the work linear in the rows: a block of more than ``MAX_BLOCK`` records is too common
+    a value to say anything and is skipped (counted); a key whose blocks would still give more than
+    ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped (reported by name).
+    """
     live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null())
-    parts, skipped = [], 0
-    for _, expr in keys:
-        block = live.select("_i", expr.alias("_b")).drop_nulls("_b")
+    budget = max(PAIRS_PER_ROW * live.height, MIN_BUDGET)
+    parts, dropped, skipped_blocks = [], [], 0
+    for bk in keys:
+        block = live.select("_i", bk.expr.alias("_b")).drop_nulls("_b")
         sizes = block.group_by("_b").len()
-        skipped += sizes.filter(pl.col("len") > MAX_BLOCK).height
-        block = block.join(sizes.filter((pl.col("len") > 1) & (pl.col("len") <= MAX_BLOCK)), on="_b", how="semi")
+        too_big = sizes.filter(pl.col("len") > MAX_BLOCK)
+        sizes = sizes.filter((pl.col("len") > 1) & (pl.col("len") <= MAX_BLOCK))
+        expected = int((sizes["len"].cast(pl.Int64) * (sizes["len"].cast(pl.Int64) - 1) // 2).sum())
+        if expected > budget:
+            dropped.append(SkippedKey(bk.name, expected, f"more than {PAIRS_PER_ROW} pairs per record"))
+            continue
+        skipped_blocks += too_big.height
+        block = block.join(sizes, on="_b", how="semi")
         pairs = block.join(block, on="_b", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
-        parts.append(pairs.select(pl.col("_i").alias("l"), pl.col("_i_r").alias("r")))
+        parts.append((bk, pairs.select(pl.col("_i").alias("l"), pl.col("_i_r").alias("r"))))
     if not parts:
-        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32}), skipped
-    return pl.concat(parts).unique(maintain_order=True), skipped
+        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32}), parts, dropped, skipped_blocks
+    return pl.concat([p for _, p in parts]).unique(maintain_order=True), parts, dropped, skipped_blocks
 
 
 def _with_sides(frame: pl.DataFrame, pairs: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
@@ -217,68 +293,228 @@ def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparis
 
 # -- weights -------------------------------------------------------------------------------------------
 
-def _frequencies(levels: np.ndarray, comparisons: list[Comparison], smoothing: float) -> list[np.ndarray]:
+def prior_u(comp: Comparison) -> np.ndarray:
+    """What chance agreement looks like before any data is seen: the top level 1 in 10,000, the levels
+    below it from 1 in 100 down, the rest disagreement. Small projects lean on it; large ones overrule it."""
+    if comp.prior_u:
+        return np.array(comp.prior_u)
+    out = np.zeros(comp.levels)
+    out[1:] = np.geomspace(1e-2, 1e-4, comp.levels - 1) if comp.levels > 2 else 1e-4
+    out[0] = 1 - out[1:].sum()
+    return out
+
+
+def prior_m(comp: Comparison) -> np.ndarray:
+    """What a match looks like before any data is seen: mostly exact agreement."""
+    out = np.full(comp.levels, 0.05 / max(comp.levels - 1, 1))
+    out[-1] = 0.95
+    return out
+
+
+def _frequencies(levels: np.ndarray, comparisons: list[Comparison]) -> list[np.ndarray]:
+    """Per comparison, the share of each level among the pairs with values on both sides, drawn towards
+    `prior_u` by ``U_PSEUDO_PAIRS`` imaginary pairs."""
     out = []
     for j, comp in enumerate(comparisons):
         column = levels[:, j]
         seen = column[column != MISSING]
-        counts = np.bincount(seen, minlength=comp.levels).astype(float) + smoothing
+        counts = np.bincount(seen, minlength=comp.levels).astype(float) + U_PSEUDO_PAIRS * prior_u(comp)
         out.append(counts / counts.sum())
     return out
 
 
-def estimate(levels: np.ndarray, random_levels: np.ndarray, comparisons: list[Comparison]
-             ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
-    """u from random pairs; m and the match rate among candidates by EM, u held fixed."""
-    u = _frequencies(random_levels, comparisons, smoothing=1.0)
+def _seed(levels: np.ndarray, comparisons: list[Comparison]) -> tuple[list[np.ndarray], float]:
+    """A starting point for EM from the pairs that are matches on any reading: at least two fields agree
+    exactly and no identity field disagrees. Starting there, EM refines the split between the same and
+    different customers instead of wandering off to another split the candidates also have (pairs from
+    the same event, the same owner)."""
+    top = np.stack([levels[:, j] == comp.levels - 1 for j, comp in enumerate(comparisons)], axis=1)
+    sure = top.sum(axis=1) >= 2
+    for j, comp in enumerate(comparisons):
+        if comp.identity:
+            sure &= levels[:, j] != 0
     m = []
-    for comp in comparisons:  # start: matches agree mostly at the top level
-        start = np.full(comp.levels, 0.05 / max(comp.levels - 1, 1))
-        start[-1] = 0.95
-        m.append(start)
-    rate = 0.3
+    for j, comp in enumerate(comparisons):
+        default = prior_m(comp)
+        column = levels[sure, j]
+        seen = column[column != MISSING]
+        if seen.size:
+            from_seed = (np.bincount(seen, minlength=comp.levels) + 0.5) / (seen.size + 0.5 * comp.levels)
+            default = (default + from_seed) / 2
+        m.append(default)
+    return m, float(np.clip(sure.mean() if sure.size else 0.1, 0.01, 0.9))
+
+
+def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison], m: list[np.ndarray] | None = None,
+        rate: float | None = None, fixed_m: bool = False) -> tuple[list[np.ndarray], float, np.ndarray]:
+    """Expectation-maximisation of m and the match rate over candidate pairs, u held fixed (and m too when
+    ``fixed_m``: then only the rate is estimated). Also returns, per comparison, the expected number of
+    matches its m was learnt from (the pairs where it had values on both sides)."""
+    if m is None:
+        m, start = _seed(levels, comparisons)
+        rate = start if rate is None else rate
+    rate = 0.1 if rate is None else rate
+    present = levels != MISSING
+    p = np.zeros(levels.shape[0])
     for _ in range(EM_ITERATIONS):
         log_ratio = np.full(levels.shape[0], np.log(rate / (1 - rate)))
         for j in range(len(comparisons)):
-            column = levels[:, j]
-            present = column != MISSING
-            log_ratio[present] += np.log(m[j][column[present]]) - np.log(u[j][column[present]])
+            column, here = levels[:, j], present[:, j]
+            log_ratio[here] += np.log(m[j][column[here]]) - np.log(u[j][column[here]])
         p = 1 / (1 + np.exp(-np.clip(log_ratio, -50, 50)))
         rate = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+        if fixed_m:
+            continue
         for j, comp in enumerate(comparisons):
-            column = levels[:, j]
-            present = column != MISSING
-            counts = np.bincount(column[present], weights=p[present], minlength=comp.levels) + 1e-3
+            column, here = levels[:, j], present[:, j]
+            counts = np.bincount(column[here], weights=p[here], minlength=comp.levels) + 1e-3
             m[j] = counts / counts.sum()
-    return m, u, rate
+    support = np.array([p[present[:, j]].sum() for j in range(len(comparisons))])
+    return m, rate, support
 
 
-def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, seed: int = 0) -> MatchResult:
-    """Candidate pairs with their match probability and, per field, the level and weight behind it."""
-    comparisons = comparisons_for(fields, frame, linked)
-    pairs, skipped = candidate_pairs(frame, blocking_keys(fields, frame, linked))
-    if pairs.is_empty() or not comparisons:
-        return MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
-                           comparisons, skipped_blocks=skipped)
-    levels = _levels(frame, pairs, comparisons)
-    rng = np.random.default_rng(seed)
-    n = frame.height
-    size = min(RANDOM_PAIRS, n * (n - 1) // 2)
-    random = pl.DataFrame({"l": rng.integers(0, n, size), "r": rng.integers(0, n, size)}).filter(
-        pl.col("l") != pl.col("r")).with_columns(pl.col("l").cast(pl.UInt32), pl.col("r").cast(pl.UInt32))
-    m, u, rate = estimate(levels, _levels(frame, random, comparisons), comparisons)
+def estimate(levels: np.ndarray, random_levels: np.ndarray, comparisons: list[Comparison],
+             by_key: list[tuple[BlockingKey, np.ndarray]] = ()) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """u from random pairs; m by EM, one run per blocking key, as Splink does.
+
+    The pairs of one blocking key agree on its fields by construction, which would teach EM that agreeing
+    there is what a match is (pairs with the same common name would all look like matches). So each key's
+    run estimates m only for the comparisons it did not block on, and a comparison's m is the average over
+    those runs, weighted by the matches each run found. A comparison that every key blocked on takes its m
+    from one run over all candidates.
+    """
+    u = _frequencies(random_levels, comparisons)
+    names = [c.name for c in comparisons]
+    sums = [np.zeros(c.levels) for c in comparisons]
+    mass = np.zeros(len(comparisons))
+    for bk, rows in by_key:
+        free = [j for j, name in enumerate(names) if name not in bk.fields]
+        if rows.size < MIN_TRAINING_PAIRS or not free:
+            continue
+        m_free, _, support = _em(levels[np.ix_(rows, free)], [u[j] for j in free], [comparisons[j] for j in free])
+        for j, mj, matches in zip(free, m_free, support, strict=True):
+            sums[j] += matches * mj
+            mass[j] += matches
+    m_all = None
+    if (mass < MIN_SUPPORT).any():
+        m_all, _, _ = _em(levels, u, comparisons)
+    m = [(sums[j] + M_PSEUDO_MATCHES * prior_m(c)) / (mass[j] + M_PSEUDO_MATCHES) if mass[j] >= MIN_SUPPORT
+         else m_all[j] for j, c in enumerate(comparisons)]
+    return m, u
+
+
+def prior(weights: np.ndarray, all_pairs: int) -> float:
+    """The probability that two records drawn at random are the same, λ: the fixed point of λ = (expected
+    matches among the candidates) / (all pairs), pairs outside the blocks counting as non-matches.
+
+    The weights measure evidence against random pairs (u comes from random pairs), so the prior must be
+    the random-pair one too; taking the share of matches among the candidates instead would count the
+    blocking key's agreement twice and merge every two namesakes.
+    """
+    if weights.size == 0 or all_pairs <= 0:
+        return 1e-9
+    rate = min(0.5 * weights.size / all_pairs, 0.5)
+    for _ in range(EM_ITERATIONS):
+        log_odds = np.log2(rate / (1 - rate)) + weights
+        rate = float(np.clip((1 / (1 + np.power(2.0, -np.clip(log_odds, -60, 60)))).sum() / all_pairs, 1e-12, 0.5))
+    return rate
+
+
+def _weights(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], comparisons: list[Comparison],
+             shares: dict[int, np.ndarray]) -> np.ndarray:
+    """Per pair and comparison, log2(m/u) of its level (0 where a value is missing); at the top level of a
+    comparison with value frequencies, u is at least the share of records holding the value."""
     weights = np.zeros(levels.shape, dtype=float)
     for j in range(len(comparisons)):
         column = levels[:, j]
         present = column != MISSING
         weights[present, j] = np.log2(m[j][column[present]]) - np.log2(u[j][column[present]])
+        if j in shares:
+            top = column == comparisons[j].levels - 1
+            weights[top, j] = np.log2(m[j][-1]) - np.log2(np.maximum(shares[j][top], u[j][-1]))
+    return weights
+
+
+def _value_share(frame: pl.DataFrame, pairs: pl.DataFrame, column: str) -> np.ndarray:
+    """Per pair, the share of records holding the left record's value of ``column``: agreeing on 张伟 says
+    less than agreeing on 欧阳靖宇 (term frequency, as Winkler proposed and Splink does)."""
+    held = frame[column].drop_nulls().len()
+    counts = frame.select(pl.col(column).count().over(column).alias("n"))["n"].cast(pl.Float64).to_numpy()
+    share = counts / (held + U_PSEUDO_PAIRS)  # a small project cannot tell a common name from a rare one
+    return share[pairs["l"].to_numpy()]
+
+
+def _random_pairs(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Pairs of live records drawn at random (with a fixed seed, so runs repeat)."""
+    live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null())["_i"].to_numpy()
+    n = live.size
+    if n * (n - 1) // 2 <= RANDOM_PAIRS:  # few records: every pair, no sampling noise
+        left, right = np.triu_indices(n, k=1)
+    else:
+        rng = np.random.default_rng(seed)
+        left, right = rng.integers(0, n, RANDOM_PAIRS), rng.integers(0, n, RANDOM_PAIRS)
+    pairs = pl.DataFrame({"l": live[left], "r": live[right]}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    return pairs.filter(pl.col("l") != pl.col("r"))
+
+
+def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, seed: int = 0) -> MatchResult:
+    """Candidate pairs with their match probability and, per field, the level and weight behind it.
+
+    A field on which most random pairs agree exactly (an event name that most sign-ups share, a country)
+    cannot tell customers apart; it is left out of both comparison and blocking, and reported.
+    """
+    comparisons = comparisons_for(fields, frame, linked)
+    random = _random_pairs(frame, seed)
+    random_levels = _levels(frame, random, comparisons)
+    ignored = []
+    for j, comp in enumerate(comparisons):
+        column = random_levels[:, j]
+        present = column[column != MISSING]
+        if present.size >= MIN_EVIDENCE and (present == comp.levels - 1).mean() > NOT_DISCRIMINATING:
+            ignored.append(comp.name)
+    empty = {c.name for c in comparisons if frame[c.columns[0]].null_count() == frame.height}
+    if ignored or empty:
+        keep = [j for j, c in enumerate(comparisons) if c.name not in ignored and c.name not in empty]
+        comparisons = [comparisons[j] for j in keep]
+        random_levels = random_levels[:, keep]
+        fields = [f for f in fields if f.name not in ignored]
+    pairs, parts, dropped, skipped = candidate_pairs(frame, blocking_keys(fields, frame, linked))
+    if pairs.is_empty() or not comparisons:
+        return MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
+                           comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored)
+    levels = _levels(frame, pairs, comparisons)
+    index = pairs.with_row_index("_p")
+    by_key = [(bk, part.join(index, on=["l", "r"])["_p"].to_numpy()) for bk, part in parts]
+    m, u = estimate(levels, random_levels, comparisons, by_key)
+    shares = {j: _value_share(frame, pairs, c.frequency) for j, c in enumerate(comparisons) if c.frequency}
+    live = frame[OUTCOME].null_count()
+    all_pairs = live * (live - 1) // 2
+    observed = _frequencies(random_levels, comparisons)
+    floor = 0.5 / (random_levels.shape[0] + U_PSEUDO_PAIRS)
+    for _ in range(3):
+        weights = _weights(levels, m, u, comparisons, shares)
+        rate = prior(weights.sum(axis=1), all_pairs)
+        # Random pairs include some true matches (many, when a source is full of duplicates); take them
+        # out of u, or agreeing on a company's registered name would look like something chance does.
+        u = [np.maximum(obs - rate * mj, floor) / (1 - rate) for obs, mj in zip(observed, m, strict=True)]
+        for j, comp in enumerate(comparisons):
+            if comp.unique:
+                u[j][-1] = floor
+        u = [x / x.sum() for x in u]
+    weights = _weights(levels, m, u, comparisons, shares)
+    rate = prior(weights.sum(axis=1), all_pairs)
     total = np.log2(rate / (1 - rate)) + weights.sum(axis=1)
     probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
+    vetoed = np.zeros(levels.shape[0], dtype=bool)
+    for j, comp in enumerate(comparisons):
+        if comp.identity:
+            vetoed |= levels[:, j] == 0
+    probability[vetoed] = 0.0
     out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total))
     out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)]
                            + [pl.Series(f"weight:{c.name}", weights[:, j]) for j, c in enumerate(comparisons)])
     return MatchResult(out, comparisons, {c.name: m[j].tolist() for j, c in enumerate(comparisons)},
-                       {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped)
+                       {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored)
 
 
 # -- clustering ----------------------------------------------------------------------------------------
@@ -287,16 +523,22 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link: li
              ) -> np.ndarray:
     """A cluster label per record: the smallest member index. Must-link pairs join first; then pairs at or
     above the merge threshold, most likely first, unless the join would put together two records that
-    were compared and scored below ``never``, or that disagree on an identity field."""
+    were compared and scored below ``never``, or that disagree on an identity field.
+
+    The check walks the forbidden partners of the smaller cluster's members, so a join costs the size of
+    the smaller side, never the product of both.
+    """
     parent = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
     pairs = result.pairs
-    forbidden: set[tuple[int, int]] = set()
+    forbidden: dict[int, list[int]] = {}
     if pairs.height:
         identity = [f"level:{c.name}" for c in result.comparisons if c.identity]
         bad = pairs.filter((pl.col("probability") < settings.never)
                            | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)]))
-        forbidden = set(zip(bad["l"].to_list(), bad["r"].to_list(), strict=True))
+        for a, b in zip(bad["l"].to_list(), bad["r"].to_list(), strict=True):
+            forbidden.setdefault(a, []).append(b)
+            forbidden.setdefault(b, []).append(a)
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -308,23 +550,23 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link: li
         ra, rb = find(a), find(b)
         if ra == rb:
             return
-        if check and forbidden:
-            for x in members[ra]:
-                for y in members[rb]:
-                    if (min(x, y), max(x, y)) in forbidden:
-                        return
         if len(members[ra]) < len(members[rb]):
             ra, rb = rb, ra
+        if check and forbidden:
+            for x in members[rb]:
+                for y in forbidden.get(x, ()):
+                    if find(y) == ra:
+                        return
         parent[rb] = ra
         members[ra].extend(members.pop(rb))
 
     for a, b in must_link:
         join(a, b, check=False)
-    strong = pairs.filter(pl.col("probability") >= settings.merge).sort("probability", descending=True)
+    strong = pairs.filter(pl.col("probability") >= settings.merge).sort(["probability", "l", "r"],
+                                                                        descending=[True, False, False])
     for a, b in zip(strong["l"].to_list(), strong["r"].to_list(), strict=True):
         join(a, b, check=True)
-    labels = np.array([find(i) for i in range(n)])
-    smallest = {}
-    for i, root in enumerate(labels):
-        smallest.setdefault(root, i)
-    return np.array([smallest[root] for root in labels])
+    roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
+    smallest = np.full(n, n, dtype=np.int64)
+    np.minimum.at(smallest, roots, np.arange(n))
+    return smallest[roots]
