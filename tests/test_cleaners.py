@@ -202,6 +202,16 @@ def test_id_numbers_are_matched_by_keyed_hash_and_masked_for_people():
     assert upgraded.key == c.key and "15-digit ID upgraded to 18" in upgraded.notes
 
 
+def test_an_id_ending_in_000_that_passes_its_check_digit_is_kept_but_not_matched_on():
+    # 330108198908019086 shown by Excel as 330108198908019000, whose check digit happens to be right.
+    from crm_migrate.cleaners.codes import id_check_digit
+
+    assert id_check_digit("33010819890801900") == "0"
+    c = CLEANERS[T.id_card]("330108198908019000", CTX)
+    assert c.value == "330108198908019000" and c.reason is None and c.key is None
+    assert any("Excel" in n for n in c.notes)
+
+
 @pytest.mark.parametrize("raw, value, province, city, district, code", [
     ("广东深圳南山区科技园", "广东省深圳市南山区科技园", "广东省", "深圳市", "南山区", "440305"),
     ("深圳南山科技园", "广东省深圳市南山区科技园", "广东省", "深圳市", "南山区", "440305"),

@@ -54,6 +54,7 @@ class FieldSpec:
     label: str
     required: bool = False
     sensitive: bool = False
+    shared: bool = False  # different records often hold the same value (colleagues share an office phone)
 
 
 # Fields every entity has for identity and links; they are handled by the pipeline, not written as data.
@@ -93,7 +94,7 @@ CATALOGUE: dict[Entity, dict[str, FieldSpec]] = {
         F("title", T.text, "job title"),
         F("department", T.text, "department"),
         F("mobile", T.phone, "mobile phone"),
-        F("phone", T.phone, "office phone"),
+        F("phone", T.phone, "office phone", shared=True),
         F("email", T.email, "email"),
         F("wechat", T.text, "WeChat id"),
         F("id_card", T.id_card, "resident ID number (身份证号)", sensitive=True),

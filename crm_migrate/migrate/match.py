@@ -221,8 +221,8 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, linked: bool) ->
     head = _head(pl.col(name_key)) if name_key else None
     for spec in identifying(fields):
         k = key(spec.name)
-        if k not in frame.columns or spec.name == "name":
-            continue
+        if k not in frame.columns or spec.name == "name" or spec.shared:
+            continue  # a shared value (an office phone) would pair colleagues and teach EM they are one
         if spec.type in (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url):
             keys.append(BlockingKey(spec.name, pl.col(k), (spec.name,)))
             continue

@@ -142,8 +142,10 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
         frame = pl.concat(parts, how="diagonal_relaxed") if parts else _empty_frame()
         bands = project.config.matching.get(entity)
         settings = MatchSettings(merge=bands.merge, review=bands.review) if bands else MatchSettings()
+        matching = time.perf_counter()
         frame, matches = resolve(frame, entity, specs, settings)
         frame = settle(frame, _value_columns(frame, specs))
+        timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching
         errors = [e for r in reads for e in r.table.errors]
         if errors:
             raise ProjectError(errors)
