@@ -137,10 +137,28 @@ def load_project(root: Path | str) -> Project:
                                             "not among the entities in scope; they are ignored", line=plan.line,
                                             severity="warning", hint=f"add {plan.entity.value} to 'entities' in "
                                             "migration.yaml, or remove this block"))
+    if config is not None:
+        _check_matching(config, config_doc, sources, problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors or config is None:
         raise ProjectError(problems)
     return Project(root, config, config_doc, tuple(sources), tuple(problems))
+
+
+def _check_matching(config: MigrationConfig, doc: YamlDocument, sources: list[Source],
+                    problems: list[Problem]) -> None:
+    """Fields named under ``matching`` must be fields some source maps for that entity."""
+    for entity, options in config.matching.items():
+        mapped = sorted({f.spec.name for s in sources if (plan := s.plan_for(entity)) for f in plan.data_fields})
+        named = [(("survivorship", "fields", f), f) for f in options.survivorship.fields]
+        named += [(("weights", f), f) for f in options.weights]
+        if options.survivorship.recency:
+            named.append((("survivorship", "recency"), options.survivorship.recency))
+        for loc, name in named:
+            if name not in mapped:
+                problems.append(Problem(doc.path, f"matching.{entity.value}: no source maps a field {name!r} "
+                                        f"for {entity.value}", line=doc.line_of(("matching", entity.value, *loc)),
+                                        hint=did_you_mean(name, mapped) or f"mapped fields: {', '.join(mapped)}"))
 
 
 def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> Source | None:

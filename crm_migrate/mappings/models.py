@@ -38,11 +38,39 @@ class Options(_Strict):
         "Set it to make a project's results independent of the day it runs.")
 
 
+Rule = Literal["source_priority", "most_recent", "most_complete", "most_frequent", "longest"]
+
+
+class Survivorship(_Strict):
+    """How a golden record takes each field from the members of its cluster. Whatever the rule, a valid
+    value beats an invalid one and a filled one an empty one; ties go to source priority."""
+
+    default: Rule = Field("source_priority", description="Rule for fields not listed: source_priority (the "
+                          "first source in migration.yaml wins), most_recent, most_complete (the member with the "
+                          "most filled fields), most_frequent, longest.")
+    recency: str | None = Field(None, description="The date field that decides most_recent, e.g. "
+                                "last_activity_at; default: the entity's last activity or creation date.")
+    fields: dict[str, Rule] = Field(default_factory=dict, description="Rule per field, e.g. {phone: most_recent}.")
+
+
+class Weights(_Strict):
+    """Match weights of one comparison, instead of those estimated from the data: m (how often each level
+    occurs among true matches) and u (among non-matches), lowest level (disagreement) first."""
+
+    m: list[float] | None = Field(None, description="Per level, from disagreement to exact agreement.")
+    u: list[float] | None = Field(None, description="Per level, from disagreement to exact agreement.")
+    ignore: bool = Field(False, description="Leave this field out of matching altogether.")
+
+
 class MatchingOptions(_Strict):
-    """The three bands of a match probability: merge, review by a steward, keep apart."""
+    """The three bands of a match probability (merge, review by a steward, keep apart), golden-record rules
+    and any weights the project sets itself."""
 
     merge: float = Field(0.95, ge=0, le=1, description="Pairs at or above this probability are merged.")
     review: float = Field(0.60, ge=0, le=1, description="Pairs at or above this (and below merge) go to review.")
+    survivorship: Survivorship = Field(default_factory=Survivorship)
+    weights: dict[str, Weights] = Field(default_factory=dict, description="Per field: m and u to use instead of "
+                                        "the estimates, or ignore: true.")
 
     @model_validator(mode="after")
     def _ordered(self) -> MatchingOptions:
@@ -64,6 +92,9 @@ class MigrationConfig(_Strict):
     options: Options = Field(default_factory=Options)
     matching: dict[Entity, MatchingOptions] = Field(
         default_factory=dict, description="Match thresholds per entity, e.g. contacts: {merge: 0.97, review: 0.7}.")
+    decisions: str | None = Field(
+        None, description="A steward's decisions file (the review workbook, filled in) applied on every run, "
+        "relative to the project folder; `run --decisions FILE` overrides it.")
 
 
 class ReadOptions(_Strict):

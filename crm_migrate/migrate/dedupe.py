@@ -11,6 +11,7 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity, FieldSpec, FieldType
 from crm_migrate.migrate.columns import KEY, OUTCOME, SEQ, key
+from crm_migrate.migrate.decisions import Applied, Decision, apply
 from crm_migrate.migrate.match import MatchResult, MatchSettings, clusters, score
 from crm_migrate.migrate.merge import LABEL
 
@@ -28,19 +29,24 @@ def _must_link(frame: pl.DataFrame, columns: list[str]) -> list[tuple[int, int]]
     return out
 
 
-def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec],
-            settings: MatchSettings | None = None) -> tuple[pl.DataFrame, MatchResult | None]:
-    """Label the live rows with their cluster (the smallest ``_seq`` of its members)."""
+def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settings: MatchSettings | None = None,
+            decisions: list[Decision] | None = None, raw_columns: list[str] | None = None
+            ) -> tuple[pl.DataFrame, MatchResult | None, Applied]:
+    """Label the live rows with their cluster (the smallest ``_seq`` of its members), honouring the
+    steward's decisions; return the scored pairs and what became of the decisions."""
     settings = settings or MatchSettings()
-    identities = [KEY] + [key(s.name) for s in fields if s.type in (FieldType.uscc, FieldType.id_card)
-                          and key(s.name) in frame.columns]
+    identities = [key(s.name) for s in fields if s.type in (FieldType.uscc, FieldType.id_card)
+                  and key(s.name) in frame.columns]
     result = None
     if entity in FUZZY and frame.height:
-        result = score(frame, fields, linked=entity is not Entity.accounts)
+        result = score(frame, fields, linked=entity is not Entity.accounts, settings=settings)
     if result is None:
         result = MatchResult(pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}), [])
-    labels = clusters(frame.height, result, settings, _must_link(frame, identities))
+    applied = apply(frame, decisions or [], raw_columns or [])
+    labels = clusters(frame.height, result, settings, must_link=_must_link(frame, [KEY]),
+                      steward_links=applied.links, vetoes=applied.vetoes,
+                      identity_links=_must_link(frame, identities))
     labelled = frame.with_columns(pl.Series("_c", labels))
     labelled = labelled.with_columns(
         pl.when(pl.col(OUTCOME).is_null()).then(pl.col(SEQ).min().over("_c")).alias(LABEL)).drop("_c")
-    return labelled, result if result.comparisons else None
+    return labelled, result if result.comparisons else None, applied

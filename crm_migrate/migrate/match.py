@@ -24,6 +24,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
+from crm_migrate.errors import Problem, ProjectError
 from crm_migrate.mappings.entities import ID_FIELD, FieldSpec, FieldType
 from crm_migrate.migrate.columns import OUTCOME, attr, key, val
 from crm_migrate.migrate.link import ACCOUNT
@@ -54,6 +55,10 @@ class Comparison:
     frequency: str | None = None  # column whose value frequency replaces u at the top level (common names)
     unique: bool = False  # two different records never share the exact value by chance (registered names)
     prior_u: tuple[float, ...] | None = None  # chance agreement per level before data is seen; see prior_u()
+    labels: tuple[str, ...] = ()  # what each level means, lowest first, for evidence and messages
+
+    def label(self, level: int) -> str:
+        return self.labels[level] if 0 <= level < len(self.labels) else str(level)
 
 
 @dataclass
@@ -61,6 +66,7 @@ class MatchSettings:
     merge: float = 0.95  # pairs at or above: same record
     review: float = 0.60  # pairs at or above (and below merge): a steward decides
     never: float = 0.05  # a compared pair below this forbids putting its two records in one cluster
+    weights: dict = field(default_factory=dict)  # field -> models.Weights: m/u set by the project, or ignore
 
 
 @dataclass
@@ -90,7 +96,7 @@ def exact(name: str, column: str, identity: bool = False) -> Comparison:
         levels[(left.is_null() | right.is_null()).to_numpy()] = MISSING
         return levels
 
-    return Comparison(name, 2, compare, (column,), identity)
+    return Comparison(name, 2, compare, (column,), identity, labels=("different", "same"))
 
 
 def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler.normalized_similarity,
@@ -124,8 +130,9 @@ def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler
         levels[missing] = MISSING
         return levels
 
+    labels = ("different", *(f"similar ≥{b:.2f}" for b in sorted(bands)), *(("same",) if exact_column else ()))
     return Comparison(name, len(bands) + 1 + (1 if exact_column else 0), compare, columns, identity, frequency,
-                      unique)
+                      unique, labels=labels)
 
 
 def days_apart(name: str, column: str) -> Comparison:
@@ -144,7 +151,8 @@ def days_apart(name: str, column: str) -> Comparison:
         levels[(left.is_null() | right.is_null()).to_numpy()] = MISSING
         return levels
 
-    return Comparison(name, 4, compare, (column,), prior_u=(0.95, 0.0459, 0.004, 1e-4))
+    return Comparison(name, 4, compare, (column,), prior_u=(0.95, 0.0459, 0.004, 1e-4),
+                      labels=("over a year apart", "within a year", "within a week", "same day"))
 
 
 # Fields that describe the relationship (who owns it, what happened when), not who the customer is: they
@@ -420,6 +428,41 @@ def prior(weights: np.ndarray, all_pairs: int) -> float:
     return rate
 
 
+def _overrides(comparisons: list[Comparison], weights: dict, m: list[np.ndarray], u: list[np.ndarray]
+               ) -> dict[int, np.ndarray]:
+    """Put the project's own m and u in place of the estimates; return the u values it fixed."""
+    fixed = {}
+    for j, comp in enumerate(comparisons):
+        given = weights.get(comp.name)
+        if given is None:
+            continue
+        for kind, values in (("m", given.m), ("u", given.u)):
+            if values is None:
+                continue
+            if len(values) != comp.levels or any(v <= 0 for v in values):
+                raise ProjectError(Problem(
+                    "migration.yaml", f"matching weights for {comp.name}: {kind} has {len(values)} numbers",
+                    hint=f"give {comp.levels} positive numbers, one per level: {', '.join(comp.labels)}"))
+            array = np.array(values, dtype=float) / sum(values)
+            if kind == "m":
+                m[j] = array
+            else:
+                u[j] = fixed[j] = array
+    return fixed
+
+
+def evidence(pair: dict, comparisons: list[Comparison]) -> str:
+    """What a scored pair rests on: each compared field's level and the bits it added, strongest first."""
+    parts = []
+    for comp in comparisons:
+        level = pair.get(f"level:{comp.name}")
+        if level is None or level == MISSING:
+            continue
+        parts.append((abs(pair[f"weight:{comp.name}"]), f"{comp.name} {comp.label(level)} "
+                      f"{pair[f'weight:{comp.name}']:+.1f}"))
+    return "; ".join(text for _, text in sorted(parts, key=lambda x: -x[0]))
+
+
 def _weights(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], comparisons: list[Comparison],
              shares: dict[int, np.ndarray]) -> np.ndarray:
     """Per pair and comparison, log2(m/u) of its level (0 where a value is missing); at the top level of a
@@ -457,13 +500,17 @@ def _random_pairs(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
     return pairs.filter(pl.col("l") != pl.col("r"))
 
 
-def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, seed: int = 0) -> MatchResult:
+def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, settings: MatchSettings | None = None,
+          seed: int = 0) -> MatchResult:
     """Candidate pairs with their match probability and, per field, the level and weight behind it.
 
     A field on which most random pairs agree exactly (an event name that most sign-ups share, a country)
     cannot tell customers apart; it is left out of both comparison and blocking, and reported.
     """
-    comparisons = comparisons_for(fields, frame, linked)
+    settings = settings or MatchSettings()
+    told = {name for name, w in settings.weights.items() if w.ignore}
+    comparisons = [c for c in comparisons_for(fields, frame, linked) if c.name not in told]
+    fields = [f for f in fields if f.name not in told]
     random = _random_pairs(frame, seed)
     random_levels = _levels(frame, random, comparisons)
     ignored = []
@@ -486,6 +533,7 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, seed: int 
     index = pairs.with_row_index("_p")
     by_key = [(bk, part.join(index, on=["l", "r"])["_p"].to_numpy()) for bk, part in parts]
     m, u = estimate(levels, random_levels, comparisons, by_key)
+    fixed_u = _overrides(comparisons, settings.weights, m, u)
     shares = {j: _value_share(frame, pairs, c.frequency) for j, c in enumerate(comparisons) if c.frequency}
     live = frame[OUTCOME].null_count()
     all_pairs = live * (live - 1) // 2
@@ -501,6 +549,8 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, seed: int 
             if comp.unique:
                 u[j][-1] = floor
         u = [x / x.sum() for x in u]
+        for j, given in fixed_u.items():
+            u[j] = given
     weights = _weights(levels, m, u, comparisons, shares)
     rate = prior(weights.sum(axis=1), all_pairs)
     total = np.log2(rate / (1 - rate)) + weights.sum(axis=1)
@@ -519,26 +569,35 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, seed: int 
 
 # -- clustering ----------------------------------------------------------------------------------------
 
-def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link: list[tuple[int, int]] = ()
-             ) -> np.ndarray:
-    """A cluster label per record: the smallest member index. Must-link pairs join first; then pairs at or
-    above the merge threshold, most likely first, unless the join would put together two records that
-    were compared and scored below ``never``, or that disagree on an identity field.
+def _adjacency(pairs) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for a, b in pairs:
+        out.setdefault(a, []).append(b)
+        out.setdefault(b, []).append(a)
+    return out
 
-    The check walks the forbidden partners of the smaller cluster's members, so a join costs the size of
-    the smaller side, never the product of both.
+
+def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(), steward_links=(), vetoes=(),
+             identity_links=()) -> np.ndarray:
+    """A cluster label per record: the smallest member index.
+
+    Joins in this order: ``must_link`` (the same source record), a steward's merges, records sharing an
+    identity (credit code, ID number), then pairs at or above the merge threshold, most likely first. A
+    steward's ``vetoes`` (keep apart) stop every join after the first kind; a scored join is also refused
+    when it would put together two records that were compared and scored below ``never``, so a weak link
+    cannot chain two groups into one. The checks walk the forbidden partners of the smaller side, so a
+    join costs the size of the smaller cluster, never the product of both.
     """
     parent = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
     pairs = result.pairs
     forbidden: dict[int, list[int]] = {}
     if pairs.height:
-        identity = [f"level:{c.name}" for c in result.comparisons if c.identity]
+        identity = [f"level:{c.name}" for c in result.comparisons if c.identity and f"level:{c.name}" in pairs.columns]
         bad = pairs.filter((pl.col("probability") < settings.never)
                            | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)]))
-        for a, b in zip(bad["l"].to_list(), bad["r"].to_list(), strict=True):
-            forbidden.setdefault(a, []).append(b)
-            forbidden.setdefault(b, []).append(a)
+        forbidden = _adjacency(zip(bad["l"].to_list(), bad["r"].to_list(), strict=True))
+    kept_apart = _adjacency(vetoes)
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -546,26 +605,30 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link: li
             i = parent[i]
         return i
 
-    def join(a: int, b: int, check: bool) -> None:
+    def blocked(small: int, big: int, against: dict[int, list[int]]) -> bool:
+        return any(find(y) == big for x in members[small] for y in against.get(x, ()))
+
+    def join(a: int, b: int, checks: tuple[dict[int, list[int]], ...]) -> None:
         ra, rb = find(a), find(b)
         if ra == rb:
             return
         if len(members[ra]) < len(members[rb]):
             ra, rb = rb, ra
-        if check and forbidden:
-            for x in members[rb]:
-                for y in forbidden.get(x, ()):
-                    if find(y) == ra:
-                        return
+        if any(against and blocked(rb, ra, against) for against in checks):
+            return
         parent[rb] = ra
         members[ra].extend(members.pop(rb))
 
     for a, b in must_link:
-        join(a, b, check=False)
+        join(a, b, ())
+    for a, b in steward_links:
+        join(a, b, (kept_apart,))
+    for a, b in identity_links:
+        join(a, b, (kept_apart,))
     strong = pairs.filter(pl.col("probability") >= settings.merge).sort(["probability", "l", "r"],
                                                                         descending=[True, False, False])
     for a, b in zip(strong["l"].to_list(), strong["r"].to_list(), strict=True):
-        join(a, b, check=True)
+        join(a, b, (kept_apart, forbidden))
     roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
     smallest = np.full(n, n, dtype=np.int64)
     np.minimum.at(smallest, roots, np.arange(n))

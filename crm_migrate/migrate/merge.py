@@ -71,18 +71,31 @@ def cluster(frame: pl.DataFrame, match_keys: list[pl.Expr]) -> pl.DataFrame:
     return frame.with_columns(labels[LABEL])
 
 
-def settle(frame: pl.DataFrame, fields: dict[str, list[str]]) -> pl.DataFrame:
+SOURCE_PRIORITY = "source_priority"
+FROM = "_from:"  # per golden field: the _seq of the member its value came from
+OTHERS = "o:"  # per phone/email field of a survivor: the members' other values, "; "-separated
+
+
+def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, str] | None = None,
+           recency: str | None = None, keep_others: frozenset[str] = frozenset()) -> pl.DataFrame:
     """Mark survivors written and the other members merged into them; give survivors the golden values.
 
-    ``fields`` maps each field to its columns (value and its parts: an address's province, a phone's
-    extension); a field's columns always come from one member, so parts never mix between members.
+    ``fields`` maps each field's value column to its columns (the value and its parts: an address's
+    province, a phone's extension); a field's columns always come from one member, so parts never mix.
+    ``rules`` gives a survivorship rule per value column (default: source priority); ``recency`` is the
+    value column of the date that decides ``most_recent``. For the value columns in ``keep_others`` (phones,
+    emails) the values of other members are kept in ``o:<field>``. ``_from:<field>`` records the member
+    (its ``_seq``) each golden value came from.
     """
+    rules = rules or {}
     columns = [c for cols in fields.values() for c in cols]
+    frame = _rule_inputs(frame, fields, rules, recency)
     survivor_ids = (frame.filter(pl.col(LABEL) == pl.col(SEQ))
                     .select(pl.col(LABEL), pl.col(RECORD_ID).alias("_survivor")))
+    chosen = [e for value, cols in fields.items()
+              for e in _from_one_member(frame, value, cols, rules.get(value, SOURCE_PRIORITY), value in keep_others)]
     golden = (frame.filter(pl.col(LABEL).is_not_null()).sort(SEQ)
-              .group_by(LABEL).agg(*[e for value, cols in fields.items() for e in _from_one_member(frame, value, cols)],
-                                   pl.len().alias("_members")))
+              .group_by(LABEL).agg(*chosen, pl.len().alias("_members")))
     frame = frame.join(survivor_ids, on=LABEL, how="left", maintain_order="left")
     is_survivor = pl.col(LABEL) == pl.col(SEQ)
     frame = frame.with_columns(
@@ -97,16 +110,57 @@ def settle(frame: pl.DataFrame, fields: dict[str, list[str]]) -> pl.DataFrame:
     ).drop("_survivor")
     # Survivors carry the golden values; other rows keep their own (they are not written).
     frame = frame.join(golden, on=LABEL, how="left", suffix="_golden", maintain_order="left")
-    return frame.with_columns([
-        pl.when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in columns
-    ]).drop([f"{c}_golden" for c in columns])
+    extra = [c for c in golden.columns if c.startswith((FROM, OTHERS))]
+    frame = frame.with_columns(
+        [pl.when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in columns]
+        + [pl.when(is_survivor).then(pl.col(c)).alias(c) for c in extra])
+    helpers = [c for c in frame.columns if c.startswith("_rank:")] + ["_filled"]
+    return frame.drop([f"{c}_golden" for c in columns] + [c for c in helpers if c in frame.columns])
 
 
-def _from_one_member(frame: pl.DataFrame, value: str, columns: list[str]) -> list[pl.Expr]:
-    """The field's columns from the first member, in priority order, whose value is valid; failing that the
-    first whose value is filled."""
+def _rule_inputs(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, str],
+                 recency: str | None) -> pl.DataFrame:
+    """Per value column with a rule other than source priority, ``_rank:<value>``: higher is preferred."""
+    values = list(fields)
+    ranks = []
+    for value, rule in rules.items():
+        if value not in fields or rule == SOURCE_PRIORITY:
+            continue
+        if rule == "most_recent":
+            date = pl.col(recency).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False) \
+                if recency and recency in frame.columns else pl.lit(None, pl.Date)
+            rank = date.cast(pl.Int64).fill_null(-(10**6))
+        elif rule == "most_complete":
+            rank = pl.sum_horizontal([pl.col(v).is_not_null().cast(pl.Int64) for v in values])
+        elif rule == "most_frequent":
+            rank = pl.when(pl.col(value).is_not_null()).then(pl.len().over(LABEL, value)).otherwise(0)
+        elif rule == "longest":
+            rank = pl.col(value).str.len_chars().fill_null(0)
+        else:
+            raise ValueError(f"unknown survivorship rule {rule}")
+        ranks.append(rank.cast(pl.Int64).alias(f"_rank:{value}"))
+    return frame.with_columns(ranks) if ranks else frame
+
+
+def _from_one_member(frame: pl.DataFrame, value: str, columns: list[str], rule: str, others: bool) -> list[pl.Expr]:
+    """The field's columns from one member: among those whose value is valid (failing that, filled), the
+    one the rule prefers; ties, and the source_priority rule, go to the first in priority order. With
+    ``others``, also the distinct values the other members hold, in priority order."""
     filled = pl.col(value).is_not_null()
     reason = why(value.removeprefix("v:"))
     valid = filled & pl.col(reason).is_null() if reason in frame.columns else filled
-    index = pl.when(valid.any()).then(valid.arg_max()).otherwise(filled.arg_max())
-    return [pl.when(filled.any()).then(pl.col(c).get(index)).alias(c) for c in columns]
+    tier = pl.when(valid).then(2).when(filled).then(1).otherwise(0).cast(pl.Int64)
+    rank = f"_rank:{value}"
+    if rank in frame.columns:
+        preference = tier * (10**12) + pl.col(rank) - pl.col(rank).min() + 1
+    else:
+        preference = tier
+    index = preference.arg_max()
+    name = value.removeprefix("v:")
+    out = [pl.when(filled.any()).then(pl.col(c).get(index)).alias(c) for c in columns] + [
+        pl.when(filled.any()).then(pl.col(SEQ).get(index)).alias(f"{FROM}{name}")]
+    if others:
+        held = pl.col(value).drop_nulls().unique(maintain_order=True)
+        rest = held.filter(held != pl.col(value).get(index).fill_null(""))
+        out.append(pl.when(rest.len() > 0).then(rest.str.join("; ")).alias(f"{OTHERS}{name}"))
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -18,7 +19,8 @@ import polars as pl
 
 from crm_migrate.cleaners import CleanContext
 from crm_migrate.errors import Problem, ProjectError
-from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, has_account_link
+from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, FieldType, has_account_link
+from crm_migrate.mappings.models import MatchingOptions
 from crm_migrate.migrate.columns import (
     EMPTY,
     KEY,
@@ -31,8 +33,10 @@ from crm_migrate.migrate.columns import (
     SHEET,
     SOURCE,
     SYSTEM,
+    raw,
     val,
 )
+from crm_migrate.migrate.decisions import Applied, read_decisions
 from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.link import ACCOUNT, account_index, link, same_row_index
 from crm_migrate.migrate.dedupe import resolve
@@ -66,6 +70,8 @@ class EntityResult:
     frame: pl.DataFrame  # one row per source row of every source mapping this entity
     fields: list[FieldSpec]  # the data fields written, in order
     matches: MatchResult | None = None  # scored candidate pairs, for evidence and review
+    decisions: Applied | None = None  # the steward's decisions for this entity: applied and stale
+    settings: MatchSettings | None = None
 
     def written(self) -> pl.DataFrame:
         return self.frame.filter(pl.col(OUTCOME) == "written").sort(SEQ)
@@ -108,9 +114,13 @@ def read_all(project: Project, track: Track = no_progress) -> list[SourceRead]:
     return reads
 
 
-def build(project: Project, track: Track = no_progress, today: dt.date | None = None) -> Migration:
+def build(project: Project, track: Track = no_progress, today: dt.date | None = None,
+          decisions_file: Path | None = None) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    if decisions_file is None and project.config.decisions:
+        decisions_file = project.root / project.config.decisions
+    decisions = read_decisions(Path(decisions_file)) if decisions_file else []
     reads = read_all(project, track)
     timings["read"] = time.perf_counter() - started
     options = project.config.options
@@ -140,20 +150,36 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                             entity.singular)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed") if parts else _empty_frame()
-        bands = project.config.matching.get(entity)
-        settings = MatchSettings(merge=bands.merge, review=bands.review) if bands else MatchSettings()
+        matching_options = project.config.matching.get(entity) or MatchingOptions()
+        settings = MatchSettings(merge=matching_options.merge, review=matching_options.review,
+                                 weights=matching_options.weights)
         matching = time.perf_counter()
-        frame, matches = resolve(frame, entity, specs, settings)
-        frame = settle(frame, _value_columns(frame, specs))
+        raw_columns = [raw(n) for n in [ID_FIELD, *(x.name for x in specs)] if raw(n) in frame.columns]
+        frame, matches, applied = resolve(frame, entity, specs, settings,
+                                          [d for d in decisions if d.entity is entity], raw_columns)
+        frame = settle(frame, _value_columns(frame, specs), *_survivorship(matching_options, specs),
+                       keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED))
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching
         errors = [e for r in reads for e in r.table.errors]
         if errors:
             raise ProjectError(errors)
-        results[entity] = EntityResult(entity, frame, specs, matches)
+        results[entity] = EntityResult(entity, frame, specs, matches, applied, settings)
         if entity is Entity.accounts:
             accounts = frame
         timings[entity.value] = time.perf_counter() - started
     return Migration(project, reads, results, timings)
+
+
+MULTI_VALUED = (FieldType.phone, FieldType.email)  # a customer may have several: the losers are kept
+
+
+def _survivorship(options: MatchingOptions, specs: list[FieldSpec]) -> tuple[dict[str, str], str | None]:
+    """Rules per value column and the value column of the date that decides most_recent."""
+    rules = options.survivorship
+    names = {s.name for s in specs}
+    by_field = {val(name): rules.fields.get(name, rules.default) for name in names}
+    recency = rules.recency or next((n for n in ("last_activity_at", "created_at", "occurred_at") if n in names), None)
+    return by_field, val(recency) if recency else None
 
 
 def _written_fields(project: Project, entity: Entity) -> list[FieldSpec]:

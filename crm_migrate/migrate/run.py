@@ -50,9 +50,10 @@ class RunResult:
     files: list[dict[str, object]]  # what was (or would be) written
 
 
-def prepare(project: Project, track: Track = no_progress, today: dt.date | None = None) -> RunResult:
+def prepare(project: Project, track: Track = no_progress, today: dt.date | None = None,
+            decisions: Path | None = None) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation."""
-    migration = build(project, track, today)
+    migration = build(project, track, today, decisions)
     lineage = lineage_frame(migration)
     rows_read = {r.source.name: r.rows for r in migration.reads}
     entities_by_source = {r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
@@ -65,11 +66,11 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
 
 
 def run(project: Project, out: Path | None = None, track: Track = no_progress,
-        today: dt.date | None = None) -> RunResult:
+        today: dt.date | None = None, decisions: Path | None = None) -> RunResult:
     started = time.perf_counter()
     out = Path(out) if out else project.root / "out"
     _check_out_folder(out, project)
-    result = prepare(project, track, today)
+    result = prepare(project, track, today, decisions)
     migration = result.migration
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():

@@ -1,0 +1,177 @@
+"""A data steward's decisions on duplicates, read back from the review workbook and applied on the next run.
+
+Decisions are keyed by source rows (``source:row`` or ``source/sheet:row``), never by cluster numbers,
+so they survive re-runs and new data. Each carries a fingerprint of the row's source values as the
+steward saw them: a decision on a row that has since changed, or that no longer exists, is stale. Stale
+decisions are reported by the run (``review/stale_decisions.csv``), never applied and never silently
+dropped.
+
+    merge        the row belongs with the other rows of its group marked merge (or, alone, with the
+                 group's proposed survivor)
+    keep apart   the row is a record of its own: never merged with the other rows of its group
+    merge into   the row is merged into the record named in the ``into`` column
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crm_migrate.errors import Problem, ProjectError
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.columns import OUTCOME, ROW, SHEET, SOURCE
+
+MERGE, KEEP_APART, MERGE_INTO = "merge", "keep apart", "merge into"
+CHOICES = (MERGE, KEEP_APART, MERGE_INTO)
+# Columns of the review workbook that decisions are read from (the rest is for people).
+COLUMNS = ("entity", "group", "record", "decision", "into", "members", "fingerprint")
+
+
+@dataclass(frozen=True)
+class Decision:
+    entity: Entity
+    group: str
+    record: str
+    decision: str
+    into: str | None
+    members: tuple[str, ...]
+    fingerprint: str
+    origin: str  # where it was read: file and row, for messages
+
+
+@dataclass(frozen=True)
+class Stale:
+    decision: Decision
+    why: str
+
+
+def record_ref(source: str, sheet: str | None, row: int) -> str:
+    return f"{source}/{sheet}:{row}" if sheet else f"{source}:{row}"
+
+
+def refs(frame: pl.DataFrame) -> pl.Expr:
+    return pl.when(pl.col(SHEET).is_not_null()).then(
+        pl.format("{}/{}:{}", pl.col(SOURCE), pl.col(SHEET), pl.col(ROW))).otherwise(
+        pl.format("{}:{}", pl.col(SOURCE), pl.col(ROW)))
+
+
+def fingerprint(values: list[str | None]) -> str:
+    """Of a row's source values as read: a decision is about the row the steward saw."""
+    return hashlib.sha1("\x1f".join("" if v is None else v for v in values).encode()).hexdigest()[:12]
+
+
+def fingerprints(frame: pl.DataFrame, raw_columns: list[str]) -> list[str]:
+    rows = frame.select([pl.col(c) for c in raw_columns]).rows() if raw_columns else [()] * frame.height
+    return [fingerprint(list(r)) for r in rows]
+
+
+def read_decisions(path: Path) -> list[Decision]:
+    """Decisions from the filled-in review workbook (.xlsx) or a CSV with the same columns."""
+    if not path.is_file():
+        raise ProjectError(Problem(str(path), "decisions file not found",
+                                   hint="pass the review workbook the steward filled in (out/review/duplicates.xlsx, "
+                                        "copied out of out/ so the next run does not replace it)"))
+    tables = _read_tables(path)
+    out: list[Decision] = []
+    problems: list[Problem] = []
+    for sheet, header, rows in tables:
+        if "decision" not in header or "record" not in header:
+            continue
+        at = {name: header.index(name) for name in COLUMNS if name in header}
+        for number, row in rows:
+            cell = {name: (str(row[i]).strip() if i < len(row) and row[i] not in (None, "") else "")
+                    for name, i in at.items()}
+            choice = cell.get("decision", "").lower()
+            if not choice:
+                continue
+            origin = f"{path.name} [{sheet}] row {number}" if sheet else f"{path.name} row {number}"
+            if choice not in CHOICES:
+                problems.append(Problem(str(path), f"decision {cell['decision']!r} is not one of "
+                                        f"{', '.join(CHOICES)}", line=number, sheet=sheet, column="decision",
+                                        hint="choose from the drop-down list"))
+                continue
+            if choice == MERGE_INTO and not cell.get("into"):
+                problems.append(Problem(str(path), "'merge into' needs the record to merge into", line=number,
+                                        sheet=sheet, column="into", hint="copy that record's 'record' cell here"))
+                continue
+            try:
+                entity = Entity(cell.get("entity") or sheet)
+            except ValueError:
+                problems.append(Problem(str(path), f"unknown entity {cell.get('entity') or sheet!r}", line=number,
+                                        sheet=sheet, column="entity", hint="keep the entity column as written"))
+                continue
+            members = tuple(m for m in cell.get("members", "").split("; ") if m)
+            out.append(Decision(entity, cell.get("group", ""), cell["record"], choice, cell.get("into") or None,
+                                members, cell.get("fingerprint", ""), origin))
+    if problems:
+        raise ProjectError(problems)
+    return out
+
+
+def _read_tables(path: Path) -> list[tuple[str | None, list[str], list[tuple[int, list]]]]:
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(path))
+        tables = []
+        for name in book.sheet_names:
+            rows = book.get_sheet_by_name(name).to_python()
+            if rows:
+                header = [str(h).strip() for h in rows[0]]
+                tables.append((name, header, [(i + 2, list(r)) for i, r in enumerate(rows[1:])]))
+        return tables
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    return [(None, [h.strip() for h in rows[0]], [(i + 2, r) for i, r in enumerate(rows[1:])])] if rows else []
+
+
+@dataclass
+class Applied:
+    links: list[tuple[int, int]]  # row index pairs the steward merged
+    vetoes: list[tuple[int, int]]  # row index pairs the steward kept apart
+    stale: list[Stale]
+    applied: int
+
+
+def apply(frame: pl.DataFrame, decisions: list[Decision], raw_columns: list[str]) -> Applied:
+    """Turn one entity's decisions into must-link and cannot-link pairs of row indices."""
+    if not decisions:
+        return Applied([], [], [], 0)
+    live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null())
+    ids = live.select("_i", refs(live).alias("_ref"))
+    index = dict(zip(ids["_ref"].to_list(), ids["_i"].to_list(), strict=True))
+    prints = dict(zip(ids["_ref"].to_list(), fingerprints(live, raw_columns), strict=True))
+    links, vetoes, stale, applied = [], [], [], 0
+    good: list[Decision] = []
+    for d in decisions:
+        if d.record not in index:
+            stale.append(Stale(d, "the record is no longer in the sources (or no longer enters matching)"))
+        elif d.fingerprint and prints[d.record] != d.fingerprint:
+            stale.append(Stale(d, "the record's source values changed since the review"))
+        elif d.decision == MERGE_INTO and d.into not in index:
+            stale.append(Stale(d, f"the record to merge into, {d.into}, is no longer in the sources"))
+        else:
+            good.append(d)
+    by_group: dict[str, list[Decision]] = {}
+    for d in good:
+        by_group.setdefault(f"{d.entity.value}|{d.group}|{'; '.join(d.members)}", []).append(d)
+    for group in by_group.values():
+        merging = [d for d in group if d.decision == MERGE]
+        members = [m for m in group[0].members if m in index]
+        if len(merging) == 1 and members:
+            anchor = next((m for m in members if m != merging[0].record), None)
+            if anchor:
+                links.append((index[merging[0].record], index[anchor]))
+        for a, b in zip(merging, merging[1:]):
+            links.append((index[a.record], index[b.record]))
+        for d in group:
+            if d.decision == KEEP_APART:
+                vetoes += [(index[d.record], index[m]) for m in members if m != d.record]
+            elif d.decision == MERGE_INTO:
+                links.append((index[d.record], index[d.into]))
+        applied += len(group)
+    return Applied(links, vetoes, stale, applied)
