@@ -35,6 +35,7 @@ MIN_BUDGET = 20_000  # ... unless the data is small enough for that not to matte
 RANDOM_PAIRS = 500_000
 EM_ITERATIONS = 30
 MIN_TRAINING_PAIRS = 30  # a blocking key with fewer pairs does not train m
+UNIQUE_COLLISIONS = 0.01  # share of records whose unique-by-law value another record holds by chance
 U_PSEUDO_PAIRS = 1_000  # weight of prior_u against the random pairs
 M_PSEUDO_MATCHES = 10  # weight of prior_m against the matches EM found
 MIN_SUPPORT = 5.0  # expected matches with values on both sides needed to trust a learnt m
@@ -357,27 +358,36 @@ def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison], 
         rate: float | None = None, fixed_m: bool = False) -> tuple[list[np.ndarray], float, np.ndarray]:
     """Expectation-maximisation of m and the match rate over candidate pairs, u held fixed (and m too when
     ``fixed_m``: then only the rate is estimated). Also returns, per comparison, the expected number of
-    matches its m was learnt from (the pairs where it had values on both sides)."""
+    matches its m was learnt from (the pairs where it had values on both sides).
+
+    A missing value is coded as one level past the top whose log ratio is 0, so each step is a table
+    look-up and a weighted count per comparison; iteration stops once no m moves by more than 1e-5.
+    """
     if m is None:
         m, start = _seed(levels, comparisons)
         rate = start if rate is None else rate
     rate = 0.1 if rate is None else rate
-    present = levels != MISSING
+    sizes = [c.levels for c in comparisons]
+    coded = [np.where(levels[:, j] == MISSING, sizes[j], levels[:, j]).astype(np.intp) for j in range(len(sizes))]
+    log_u = [np.log(u[j]) for j in range(len(sizes))]
     p = np.zeros(levels.shape[0])
     for _ in range(EM_ITERATIONS):
         log_ratio = np.full(levels.shape[0], np.log(rate / (1 - rate)))
-        for j in range(len(comparisons)):
-            column, here = levels[:, j], present[:, j]
-            log_ratio[here] += np.log(m[j][column[here]]) - np.log(u[j][column[here]])
+        for j in range(len(sizes)):
+            log_ratio += np.append(np.log(m[j]) - log_u[j], 0.0)[coded[j]]
         p = 1 / (1 + np.exp(-np.clip(log_ratio, -50, 50)))
         rate = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
         if fixed_m:
             continue
-        for j, comp in enumerate(comparisons):
-            column, here = levels[:, j], present[:, j]
-            counts = np.bincount(column[here], weights=p[here], minlength=comp.levels) + 1e-3
-            m[j] = counts / counts.sum()
-    support = np.array([p[present[:, j]].sum() for j in range(len(comparisons))])
+        moved = 0.0
+        for j in range(len(sizes)):
+            counts = np.bincount(coded[j], weights=p, minlength=sizes[j] + 1)[: sizes[j]] + 1e-3
+            new = counts / counts.sum()
+            moved = max(moved, float(np.abs(new - m[j]).max()))
+            m[j] = new
+        if moved < 1e-5:
+            break
+    support = np.array([p[coded[j] < sizes[j]].sum() for j in range(len(sizes))])
     return m, rate, support
 
 
@@ -547,7 +557,10 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, settings: 
         u = [np.maximum(obs - rate * mj, floor) / (1 - rate) for obs, mj in zip(observed, m, strict=True)]
         for j, comp in enumerate(comparisons):
             if comp.unique:
-                u[j][-1] = floor
+                # However many records there are, a name unique by law is shared by a different company
+                # for at most UNIQUE_COLLISIONS of them: the evidence grows with the data as the prior
+                # (two random records being one) shrinks with it, so a shared name decides at any scale.
+                u[j][-1] = min(floor, UNIQUE_COLLISIONS / max(live, 1))
         u = [x / x.sum() for x in u]
         for j, given in fixed_u.items():
             u[j] = given
