@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import json
 import resource
 import shutil
 import subprocess
@@ -220,21 +221,18 @@ def splink_run(dataset: str, project: Path, ours: dict[str, float]) -> None:
             print(f"{dataset} {entity} ratio ours/splink={ours[entity] / seconds:.3f}", flush=True)
 
 
-def run_one(dataset: str, splink: bool, ours_seconds: str | None) -> None:
+def run_one(dataset: str, splink: bool, engine: str) -> None:
     if dataset in ("febrl3", "febrl4"):
         measure(dataset, febrl_project(dataset), febrl_truth)
     elif dataset == "demo":
         measure(dataset, ROOT / "samples" / "demo", demo_truth)
     elif dataset.startswith("scale-"):
         project = scaled_project(int(dataset.removeprefix("scale-")))
-        if ours_seconds is None:
-            ours = measure(dataset, project, demo_truth, export=splink)
-            if splink:  # Splink in a fresh process, so that its peak memory is its own
-                args = ",".join(f"{k}={v}" for k, v in ours.items())
-                subprocess.run([sys.executable, __file__, "--only", dataset, "--splink", "--ours", args], check=True)
+        seconds = project / "ours_seconds.json"
+        if engine == "ours":
+            seconds.write_text(json.dumps(measure(dataset, project, demo_truth, export=splink)))
         else:
-            ours = {k: float(v) for k, v in (part.split("=") for part in ours_seconds.split(",") if part)}
-            splink_run(dataset, project, ours)
+            splink_run(dataset, project, json.loads(seconds.read_text()) if seconds.exists() else {})
     else:
         raise SystemExit(f"unknown data set {dataset}")
 
@@ -244,15 +242,21 @@ def main() -> None:
     parser.add_argument("--only", help="febrl3, febrl4, demo or scale-<records>")
     parser.add_argument("--splink", action="store_true", help="also run Splink on the scaled data")
     parser.add_argument("--scales", default=",".join(str(s) for s in SCALES))
-    parser.add_argument("--ours", help=argparse.SUPPRESS)  # internal: our seconds, for the ratio line
+    parser.add_argument("--engine", choices=["ours", "splink"], default="ours", help=argparse.SUPPRESS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.only:
-        run_one(args.only, args.splink, args.ours)
+    datasets = [args.only] if args.only else (
+        ["febrl3", "febrl4", "demo"] + [f"scale-{s}" for s in args.scales.split(",") if s])
+    if args.child:
+        run_one(datasets[0], args.splink, args.engine)
         return
-    datasets = ["febrl3", "febrl4", "demo"] + [f"scale-{s}" for s in args.scales.split(",") if s]
+    # Each run in a fresh process started from this small one: a child inherits its parent's peak memory
+    # on Linux, so a run started from a big process would report the parent's peak as its own.
     for dataset in datasets:
-        command = [sys.executable, __file__, "--only", dataset] + (["--splink"] if args.splink else [])
-        subprocess.run(command, check=True)
+        command = [sys.executable, __file__, "--child", "--only", dataset]
+        subprocess.run(command + (["--splink"] if args.splink else []) + ["--engine", "ours"], check=True)
+        if args.splink and dataset.startswith("scale-"):
+            subprocess.run(command + ["--splink", "--engine", "splink"], check=True)
 
 
 if __name__ == "__main__":

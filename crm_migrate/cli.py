@@ -134,6 +134,9 @@ def run(
     project: ProjectDir,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out]. "
                                                  "Replaced only when the run succeeds.")] = None,
+    decisions: Annotated[Path | None, typer.Option(
+        "--decisions", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
+        "'decisions' in migration.yaml.")] = None,
 ) -> None:
     """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
     from crm_migrate.migrate.run import run as run_project
@@ -141,7 +144,7 @@ def run(
     from crm_migrate.validators.plan import render_summary
 
     try:
-        result = run_project(load_project(project), out_dir, _track)
+        result = run_project(load_project(project), out_dir, _track, decisions=decisions)
     except MigrateError as exc:
         raise _fail(exc) from None
     render_summary(result, out)

@@ -8,6 +8,10 @@ their checksums are taken before and after, and a file that changed during the r
       import/01_accounts.csv ...   import files in load order
       rejects/<entity>.csv         rejected rows: original values and the reason
       lineage.csv                  one line per source row and entity: what became of it
+      review/duplicates.xlsx       duplicate groups with evidence and a decision column for the steward
+      review/provenance.csv        for merged records: which source row each golden value came from
+      review/orphans.csv           child rows whose account link points at no account
+      review/stale_decisions.csv   steward decisions that no longer apply, and why
       reports/quality.json, quality.html
       manifest.json                versions, checksums and row counts of everything read and written
 """
@@ -37,6 +41,7 @@ from crm_migrate.migrate.write import (
 from crm_migrate.project import Project
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.report import quality, write_html, write_json
+from crm_migrate.validators.review import orphans_frame, provenance_frame, stale_frame, write_workbook
 
 MANIFEST = "manifest.json"
 
@@ -109,6 +114,11 @@ def _write_tree(tmp: Path, result: RunResult, track: Track) -> list[dict[str, ob
         emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res))
     check_written(result.lineage, written_ids)
     emit("lineage.csv", result.lineage)
+    groups = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
+    outputs.append({"path": "review/duplicates.xlsx", "rows": groups})
+    emit("review/provenance.csv", provenance_frame(migration))
+    emit("review/orphans.csv", orphans_frame(migration))
+    emit("review/stale_decisions.csv", stale_frame(migration))
     report = quality(migration, result.reconciliation)
     (tmp / "reports").mkdir(parents=True, exist_ok=True)
     (tmp / "reports" / "quality.json").write_text(write_json(report), encoding="utf-8")

@@ -14,6 +14,7 @@ from crm_migrate.cleaners.codes import mask
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldType, has_account_link
 from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, ROW, SEQ, SHEET, SOURCE, attr, val
 from crm_migrate.migrate.link import ACCOUNT
+from crm_migrate.migrate.merge import OTHERS
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 
 LINEAGE_COLUMNS = ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason"]
@@ -34,6 +35,8 @@ def import_frame(result: EntityResult) -> pl.DataFrame:
         columns.append(_col(written, val(spec.name)).alias(spec.name))
         columns += [_col(written, attr(spec.name, part)).alias(f"{spec.name}_{part}")
                     for part in OUTPUT_PARTS.get(spec.type, ())]
+        if spec.type in (FieldType.phone, FieldType.email):  # merged members' other numbers and addresses
+            columns.append(_col(written, f"{OTHERS}{spec.name}").alias(f"{spec.name}_others"))
     return written.select(columns)
 
 

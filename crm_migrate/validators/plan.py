@@ -95,3 +95,13 @@ def render_summary(result: RunResult, console: Console) -> None:
     console.print(("[green]Every source row is accounted for[/] " if rec.balanced else "[red]Unbalanced[/] ")
                   + f"({sum(r['read'] for r in rec.rows())} source rows by entity; see lineage.csv).")
     console.print(f"Import files: {result.out / 'import'}   Report: {result.out / 'reports' / 'quality.html'}")
+    review = [(e.value, r.matches, r.decisions) for e, r in result.migration.entities.items()]
+    for entity, matches, decisions in review:
+        if decisions and (decisions.applied or decisions.stale):
+            console.print(f"{entity}: {decisions.applied} steward decisions applied"
+                          + (f", [yellow]{len(decisions.stale)} stale[/] (see review/stale_decisions.csv)"
+                             if decisions.stale else ""))
+        if matches and matches.ignored:
+            console.print(f"{entity}: not used for matching, as most records share the value: "
+                          f"{', '.join(matches.ignored)}")
+    console.print(f"Duplicates to review: {result.out / 'review' / 'duplicates.xlsx'}")
