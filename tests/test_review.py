@@ -1,0 +1,253 @@
+"""Golden records, steward decisions and the review workbook on small hand-made projects."""
+
+from __future__ import annotations
+
+import csv
+
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+
+from crm_migrate.errors import MigrateError
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.run import prepare, run
+from crm_migrate.migrate.write import import_frame
+from crm_migrate.project import load_project
+
+ACCOUNTS = """\
+file: data/accounts.csv
+system: crm
+entities:
+  accounts:
+    columns:
+      编号: id
+      名称: name
+      电话: phone
+      地址: address
+      最近跟进: last_activity_at
+"""
+# A1 and A2 are one company (the same registered name); A3 is another company; A4 has the same name as A3
+# but both records say nothing else: the tool merges them, the steward knows better.
+ACCOUNTS_CSV = """编号,名称,电话,地址,最近跟进
+A1,北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号,2024-01-01
+A2,北京星辰科技有限责任公司,010-62345679,北京市海淀区中关村大街1号院,2025-06-01
+A3,上海云帆贸易有限公司,,,2025-03-03
+A4,上海云帆贸易有限公司,,,2025-04-04
+"""
+
+
+def project(make_project, migration: str = "name: t\noptions: {today: 2026-01-01}\n"):
+    return make_project(migration, {"accounts": ACCOUNTS}, {"data/accounts.csv": ACCOUNTS_CSV})
+
+
+def golden(result, legacy: str) -> dict:
+    accounts = import_frame(result.migration.entities[Entity.accounts])
+    return accounts.filter(pl.col("legacy_id") == legacy).row(0, named=True)
+
+
+def test_source_priority_by_default_and_the_loser_phone_is_kept(make_project):
+    result = prepare(load_project(project(make_project)))
+    a1 = golden(result, "A1")
+    assert a1["name"] == "北京星辰科技有限公司"
+    assert a1["phone"] == "+861062345678"  # the first row wins
+    assert a1["phone_others"] == "+861062345679"  # and the other number is not lost
+
+
+def test_survivorship_rules_per_field(make_project):
+    migration = """\
+name: t
+options: {today: 2026-01-01}
+matching:
+  accounts:
+    survivorship:
+      fields: {phone: most_recent, address: longest}
+"""
+    result = prepare(load_project(project(make_project, migration)))
+    a1 = golden(result, "A1")
+    assert a1["phone"] == "+861062345679"  # A2 followed up later
+    assert a1["address"].endswith("1号院")  # the longer address
+    assert a1["name"] == "北京星辰科技有限公司"  # fields without a rule: source priority
+
+
+def test_a_survivorship_tie_goes_to_source_priority(make_project):
+    migration = """\
+name: t
+options: {today: 2026-01-01}
+matching:
+  accounts:
+    survivorship:
+      default: most_frequent
+"""
+    # Each phone is held once: a tie, which the first source row wins.
+    result = prepare(load_project(project(make_project, migration)))
+    assert golden(result, "A1")["phone"] == "+861062345678"
+
+
+def test_a_survivorship_rule_on_an_unmapped_field_is_an_error_with_its_line(make_project):
+    migration = """\
+name: t
+matching:
+  accounts:
+    survivorship:
+      fields: {phnoe: most_recent}
+"""
+    with pytest.raises(MigrateError) as exc:
+        load_project(project(make_project, migration))
+    problem = exc.value.problems[0]
+    assert problem.line == 5 and "phnoe" in problem.message and "phone" in problem.hint
+
+
+def test_provenance_names_the_source_row_of_each_golden_value(make_project, tmp_path):
+    migration = """\
+name: t
+options: {today: 2026-01-01}
+matching:
+  accounts:
+    survivorship:
+      fields: {phone: most_recent}
+"""
+    out = tmp_path / "out"
+    run(load_project(project(make_project, migration)), out)
+    with (out / "review" / "provenance.csv").open(encoding="utf-8-sig") as f:
+        rows = {r["field"]: r for r in csv.DictReader(f) if r["entity"] == "accounts"}
+    assert rows["phone"]["from_row"] == "3" and rows["name"]["from_row"] == "2"
+
+
+def review_rows(out) -> list[dict]:
+    book = load_workbook(out / "review" / "duplicates.xlsx")
+    sheet = book["accounts"]
+    values = list(sheet.iter_rows(values_only=True))
+    header = values[0]
+    return [dict(zip(header, r, strict=True)) for r in values[1:]]
+
+
+def test_the_review_workbook_lists_groups_with_evidence_and_a_decision_list(make_project, tmp_path):
+    out = tmp_path / "out"
+    run(load_project(project(make_project)), out)
+    rows = review_rows(out)
+    members = [r for r in rows if r["role"] != "golden"]
+    assert {r["record"] for r in members} == {"accounts:2", "accounts:3", "accounts:4", "accounts:5"}
+    a3 = next(r for r in members if r["record"] == "accounts:4")
+    assert "name same" in a3["evidence"] and float(a3["probability"]) >= 0.95
+    assert all(isinstance(r["phone"], (str, type(None))) for r in rows)  # phones are text
+    book = load_workbook(out / "review" / "duplicates.xlsx")
+    validations = book["accounts"].data_validations.dataValidation
+    assert validations and "keep apart" in validations[0].formula1
+    assert "How to use" in book.sheetnames
+
+
+def decide(out, tmp_path, choices: dict[str, tuple[str, str | None]]):
+    """Fill the decision column of the review workbook as a steward would; return the saved copy."""
+    book = load_workbook(out / "review" / "duplicates.xlsx")
+    sheet = book["accounts"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        record = row[header.index("record")].value
+        if record in choices:
+            row[header.index("decision")].value, row[header.index("into")].value = choices[record]
+    path = tmp_path / "decided.xlsx"
+    book.save(path)
+    return path
+
+
+def test_a_keep_apart_decision_overrules_a_merge_and_survives_a_rerun(make_project, tmp_path):
+    root = project(make_project)
+    out = tmp_path / "out"
+    run(load_project(root), out)
+    before = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
+    assert set(before["legacy_id"]) == {"A1", "A3"}  # the tool merged A4 into A3
+    decisions = decide(out, tmp_path, {"accounts:5": ("keep apart", None)})
+    again = run(load_project(root), out, decisions=decisions)
+    accounts = import_frame(again.migration.entities[Entity.accounts])
+    assert set(accounts["legacy_id"]) == {"A1", "A3", "A4"}
+    assert again.migration.entities[Entity.accounts].decisions.applied == 1
+    assert again.reconciliation.balanced
+
+
+def test_a_merge_into_decision_joins_records_the_tool_kept_apart(make_project, tmp_path):
+    root = project(make_project)
+    out = tmp_path / "out"
+    run(load_project(root), out)
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("entity,record,decision,into\naccounts,accounts:4,merge into,accounts:2\n", encoding="utf-8")
+    result = prepare(load_project(root), decisions=decisions)
+    accounts = import_frame(result.migration.entities[Entity.accounts])
+    assert set(accounts["legacy_id"]) == {"A1"}  # A3 (and A4, merged with it) now belong to A1
+
+
+def test_a_decision_on_a_changed_row_is_reported_not_applied(make_project, tmp_path):
+    root = project(make_project)
+    out = tmp_path / "out"
+    run(load_project(root), out)
+    decisions = decide(out, tmp_path, {"accounts:5": ("keep apart", None)})
+    (root / "data" / "accounts.csv").write_text(ACCOUNTS_CSV.replace("A4,上海云帆贸易有限公司", "A4,上海云帆贸易股份有限公司"),
+                                                encoding="utf-8")
+    result = run(load_project(root), out, decisions=decisions)
+    stale = result.migration.entities[Entity.accounts].decisions.stale
+    assert [s.decision.record for s in stale] == ["accounts:5"] and "changed" in stale[0].why
+    with (out / "review" / "stale_decisions.csv").open(encoding="utf-8-sig") as f:
+        assert [r["record"] for r in csv.DictReader(f)] == ["accounts:5"]
+    assert set(import_frame(result.migration.entities[Entity.accounts])["legacy_id"]) == {"A1", "A3"}
+
+
+def test_a_decision_on_a_row_that_is_gone_is_reported(make_project, tmp_path):
+    root = project(make_project)
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("entity,record,decision,into\naccounts,accounts:99,keep apart,\n", encoding="utf-8")
+    result = prepare(load_project(root), decisions=decisions)
+    stale = result.migration.entities[Entity.accounts].decisions.stale
+    assert len(stale) == 1 and "no longer" in stale[0].why
+
+
+def test_a_bad_decision_value_names_the_file_row_and_column(make_project, tmp_path):
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("entity,record,decision,into\naccounts,accounts:2,merg,\n", encoding="utf-8")
+    with pytest.raises(MigrateError) as exc:
+        prepare(load_project(project(make_project)), decisions=decisions)
+    problem = exc.value.problems[0]
+    assert problem.line == 2 and problem.column == "decision" and "drop-down" in problem.hint
+
+
+def test_orphans_are_listed_with_their_rows(make_project, tmp_path):
+    contacts = """\
+file: data/contacts.csv
+system: crm
+entities:
+  contacts:
+    columns: {编号: id, 客户: account_id, 姓名: name}
+"""
+    root = make_project("name: t\noptions: {today: 2026-01-01}\n", {"accounts": ACCOUNTS, "contacts": contacts},
+                        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": "编号,客户,姓名\nL1,A1,张伟\nL2,A9,李娜\n"})
+    out = tmp_path / "out"
+    run(load_project(root), out)
+    with (out / "review" / "orphans.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["entity"], r["row"]) for r in rows] == [("contacts", "3")] and "A9" in rows[0]["reason"]
+
+
+def test_project_weights_override_the_estimates(make_project):
+    migration = """\
+name: t
+options: {today: 2026-01-01}
+matching:
+  accounts:
+    weights:
+      name: {m: [0.5, 0.1, 0.1, 0.1, 0.2], u: [0.2, 0.2, 0.2, 0.2, 0.2]}
+"""
+    # With exact name agreement worth almost nothing, A3 and A4 (nothing else in common) stay apart.
+    result = prepare(load_project(project(make_project, migration)))
+    assert {"A3", "A4"} <= set(import_frame(result.migration.entities[Entity.accounts])["legacy_id"])
+    assert result.migration.entities[Entity.accounts].matches.m["name"][-1] == pytest.approx(0.2)
+
+
+def test_weights_of_the_wrong_length_say_which_levels_exist(make_project):
+    migration = """\
+name: t
+matching:
+  accounts:
+    weights:
+      name: {m: [0.5, 0.5]}
+"""
+    with pytest.raises(MigrateError) as exc:
+        prepare(load_project(project(make_project, migration)))
+    assert "same" in exc.value.problems[0].hint and "different" in exc.value.problems[0].hint
