@@ -15,7 +15,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from crm_migrate.errors import Problem, ProjectError, did_you_mean
-from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, Entity, FieldSpec, FieldType, has_account_link
+from crm_migrate.mappings.entities import (
+    ACCOUNT_LINK,
+    CATALOGUE,
+    Entity,
+    FieldSpec,
+    FieldType,
+    has_account_link,
+)
 from crm_migrate.mappings.models import EntityMapping, MigrationConfig, SourceMapping
 from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
 

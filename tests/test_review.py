@@ -250,4 +250,6 @@ matching:
 """
     with pytest.raises(MigrateError) as exc:
         prepare(load_project(project(make_project, migration)))
-    assert "same" in exc.value.problems[0].hint and "different" in exc.value.problems[0].hint
+    problem = exc.value.problems[0]
+    assert "same" in problem.hint and "different" in problem.hint
+    assert problem.line == 5 and "matching.accounts.weights.name" in problem.message

@@ -17,13 +17,14 @@ from __future__ import annotations
 import csv
 import hashlib
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
 
 from crm_migrate.errors import Problem, ProjectError
-from crm_migrate.mappings.entities import Entity
-from crm_migrate.migrate.columns import OUTCOME, ROW, SHEET, SOURCE
+from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec
+from crm_migrate.migrate.columns import OUTCOME, ROW, SHEET, SOURCE, raw
 
 MERGE, KEEP_APART, MERGE_INTO = "merge", "keep apart", "merge into"
 CHOICES = (MERGE, KEEP_APART, MERGE_INTO)
@@ -53,7 +54,8 @@ def record_ref(source: str, sheet: str | None, row: int) -> str:
     return f"{source}/{sheet}:{row}" if sheet else f"{source}:{row}"
 
 
-def refs(frame: pl.DataFrame) -> pl.Expr:
+def refs() -> pl.Expr:
+    """The `record_ref` of each row, as an expression."""
     return pl.when(pl.col(SHEET).is_not_null()).then(
         pl.format("{}/{}:{}", pl.col(SOURCE), pl.col(SHEET), pl.col(ROW))).otherwise(
         pl.format("{}:{}", pl.col(SOURCE), pl.col(ROW)))
@@ -64,8 +66,10 @@ def fingerprint(values: list[str | None]) -> str:
     return hashlib.sha1("\x1f".join("" if v is None else v for v in values).encode()).hexdigest()[:12]
 
 
-def fingerprints(frame: pl.DataFrame, raw_columns: list[str]) -> list[str]:
-    rows = frame.select([pl.col(c) for c in raw_columns]).rows() if raw_columns else [()] * frame.height
+def fingerprints(frame: pl.DataFrame, fields: list[FieldSpec]) -> list[str]:
+    """Per row, the fingerprint of its source values (legacy id and every written field, as read)."""
+    columns = [raw(n) for n in [ID_FIELD, *(s.name for s in fields)] if raw(n) in frame.columns]
+    rows = frame.select(columns).rows() if columns else [()] * frame.height
     return [fingerprint(list(r)) for r in rows]
 
 
@@ -137,14 +141,14 @@ class Applied:
     applied: int
 
 
-def apply(frame: pl.DataFrame, decisions: list[Decision], raw_columns: list[str]) -> Applied:
+def apply(frame: pl.DataFrame, decisions: list[Decision], fields: list[FieldSpec]) -> Applied:
     """Turn one entity's decisions into must-link and cannot-link pairs of row indices."""
     if not decisions:
         return Applied([], [], [], 0)
-    live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null())
-    ids = live.select("_i", refs(live).alias("_ref"))
-    index = dict(zip(ids["_ref"].to_list(), ids["_i"].to_list(), strict=True))
-    prints = dict(zip(ids["_ref"].to_list(), fingerprints(live, raw_columns), strict=True))
+    live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null()).with_columns(refs().alias("_ref"))
+    index = dict(zip(live["_ref"].to_list(), live["_i"].to_list(), strict=True))
+    decided = live.filter(pl.col("_ref").is_in([d.record for d in decisions]))
+    prints = dict(zip(decided["_ref"].to_list(), fingerprints(decided, fields), strict=True))
     links, vetoes, stale, applied = [], [], [], 0
     good: list[Decision] = []
     for d in decisions:
@@ -166,7 +170,7 @@ def apply(frame: pl.DataFrame, decisions: list[Decision], raw_columns: list[str]
             anchor = next((m for m in members if m != merging[0].record), None)
             if anchor:
                 links.append((index[merging[0].record], index[anchor]))
-        for a, b in zip(merging, merging[1:]):
+        for a, b in pairwise(merging):
             links.append((index[a.record], index[b.record]))
         for d in group:
             if d.decision == KEEP_APART:

@@ -30,19 +30,17 @@ def _must_link(frame: pl.DataFrame, columns: list[str]) -> list[tuple[int, int]]
 
 
 def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settings: MatchSettings | None = None,
-            decisions: list[Decision] | None = None, raw_columns: list[str] | None = None
-            ) -> tuple[pl.DataFrame, MatchResult | None, Applied]:
+            decisions: list[Decision] | None = None) -> tuple[pl.DataFrame, MatchResult | None, Applied]:
     """Label the live rows with their cluster (the smallest ``_seq`` of its members), honouring the
     steward's decisions; return the scored pairs and what became of the decisions."""
     settings = settings or MatchSettings()
     identities = [key(s.name) for s in fields if s.type in (FieldType.uscc, FieldType.id_card)
                   and key(s.name) in frame.columns]
-    result = None
     if entity in FUZZY and frame.height:
         result = score(frame, fields, linked=entity is not Entity.accounts, settings=settings)
-    if result is None:
+    else:
         result = MatchResult(pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}), [])
-    applied = apply(frame, decisions or [], raw_columns or [])
+    applied = apply(frame, decisions or [], fields)
     labels = clusters(frame.height, result, settings, must_link=_must_link(frame, [KEY]),
                       steward_links=applied.links, vetoes=applied.vetoes,
                       identity_links=_must_link(frame, identities))

@@ -30,6 +30,8 @@ from crm_migrate.migrate.columns import (
 )
 
 ACCOUNT = "_account"  # the record id of the account a child is linked to
+NOT_FOUND, NO_ACCOUNT = "account not found", "no account"
+ORPHAN_RULES = (NOT_FOUND, NO_ACCOUNT)  # rules of children whose link points at no account
 NONE = pl.lit(None, pl.String)
 
 
@@ -81,7 +83,7 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
                         c=pl.format("account {}", pl.col("_a_outcome")), a=NONE))
         .when(has_ref)
         .then(pl.struct(o=pl.lit(REJECTED), r=pl.format("no account with id {} in {}", pl.col(ref), pl.col(SYSTEM)),
-                        c=pl.lit("account not found"), a=NONE))
+                        c=pl.lit(NOT_FOUND), a=NONE))
         .when(row_account)
         .then(pl.struct(o=NONE, r=NONE, c=NONE, a=pl.col("_s_record")))
         .when(row_account_lost)
@@ -89,7 +91,7 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
                                                              pl.col("_s_outcome"), pl.col("_s_reason")),
                         c=pl.format("account {}", pl.col("_s_outcome")), a=NONE))
         .when(pl.lit(required))
-        .then(pl.struct(o=pl.lit(REJECTED), r=pl.lit(f"the {singular} names no account"), c=pl.lit("no account"),
+        .then(pl.struct(o=pl.lit(REJECTED), r=pl.lit(f"the {singular} names no account"), c=pl.lit(NO_ACCOUNT),
                         a=NONE))
         .otherwise(pl.struct(o=NONE, r=NONE, c=NONE, a=NONE))
     )

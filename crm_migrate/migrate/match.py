@@ -1,14 +1,16 @@
 """Finding the same customer written differently, without labels: blocking, comparisons, Fellegi-Sunter.
 
 1. **Blocking.** Candidate pairs come only from records that share a blocking key built from the cleaners'
-   match keys (credit code, mobile, email, company-name key, pinyin name key with another field, ...).
-   Blocks larger than `MAX_BLOCK` are skipped and counted, so no step is ever all-pairs.
+   match keys of identifying fields (credit code, mobile, email, company-name key, pinyin name key with
+   another field, ...). Blocks larger than `MAX_BLOCK` are skipped, and a key that would give more than
+   `PAIRS_PER_ROW` pairs per record is dropped and reported, so no step is ever all-pairs.
 2. **Comparisons** by field type give each pair an agreement level per field: exact for codes, phones and
    emails; rapidfuzz similarity bands for names, addresses and text; closeness for dates.
 3. **Weights** are estimated from the data itself: u (how often a level occurs by chance) from random
-   pairs, m (how often among true matches) and the match rate by EM over the candidate pairs. A pair's
-   match weight is the sum of log2(m/u) over its fields; its probability follows. Each field's
-   contribution is kept as the pair's evidence.
+   pairs, m (how often among true matches) by EM once per blocking key, and the prior (the chance that
+   two random records are one) from the expected matches among all pairs. A pair's match weight is the
+   sum of log2(m/u) over its fields; its probability follows. Each field's contribution is kept as the
+   pair's evidence. A project may set m and u itself.
 4. **Clustering** joins pairs from the most to the least likely, and refuses a join when any two records
    it would bring together were compared and scored as a clear non-match, so a weak link cannot chain two
    groups of records into one.
@@ -24,7 +26,6 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
-from crm_migrate.errors import Problem, ProjectError
 from crm_migrate.mappings.entities import ID_FIELD, FieldSpec, FieldType
 from crm_migrate.migrate.columns import OUTCOME, attr, key, val
 from crm_migrate.migrate.link import ACCOUNT
@@ -203,6 +204,9 @@ def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, linked: bool) 
 
 # -- blocking ------------------------------------------------------------------------------------------
 
+IDENTIFIERS = (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url)  # alone
+
+
 @dataclass(frozen=True)
 class BlockingKey:
     name: str
@@ -232,12 +236,9 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, linked: bool) ->
         k = key(spec.name)
         if k not in frame.columns or spec.name == "name" or spec.shared:
             continue  # a shared value (an office phone) would pair colleagues and teach EM they are one
-        if spec.type in (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url):
+        if spec.type in (*IDENTIFIERS, FieldType.date, FieldType.id):
             keys.append(BlockingKey(spec.name, pl.col(k), (spec.name,)))
-            continue
-        if spec.type in (FieldType.date, FieldType.id):
-            keys.append(BlockingKey(spec.name, pl.col(k), (spec.name,)))
-        if head is not None:
+        if head is not None and spec.type not in IDENTIFIERS:
             keys.append(BlockingKey(f"{spec.name}+name start", pl.concat_str([pl.col(k), head], separator="\x1f"),
                                     (spec.name, "name")))
     if name_key:
@@ -354,19 +355,16 @@ def _seed(levels: np.ndarray, comparisons: list[Comparison]) -> tuple[list[np.nd
     return m, float(np.clip(sure.mean() if sure.size else 0.1, 0.01, 0.9))
 
 
-def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison], m: list[np.ndarray] | None = None,
-        rate: float | None = None, fixed_m: bool = False) -> tuple[list[np.ndarray], float, np.ndarray]:
-    """Expectation-maximisation of m and the match rate over candidate pairs, u held fixed (and m too when
-    ``fixed_m``: then only the rate is estimated). Also returns, per comparison, the expected number of
-    matches its m was learnt from (the pairs where it had values on both sides).
+def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison]
+        ) -> tuple[list[np.ndarray], float, np.ndarray]:
+    """Expectation-maximisation of m and the match rate over candidate pairs, u held fixed, started from
+    `_seed`. Also returns, per comparison, the expected number of matches its m was learnt from (the pairs
+    where it had values on both sides).
 
     A missing value is coded as one level past the top whose log ratio is 0, so each step is a table
     look-up and a weighted count per comparison; iteration stops once no m moves by more than 1e-5.
     """
-    if m is None:
-        m, start = _seed(levels, comparisons)
-        rate = start if rate is None else rate
-    rate = 0.1 if rate is None else rate
+    m, rate = _seed(levels, comparisons)
     sizes = [c.levels for c in comparisons]
     coded = [np.where(levels[:, j] == MISSING, sizes[j], levels[:, j]).astype(np.intp) for j in range(len(sizes))]
     log_u = [np.log(u[j]) for j in range(len(sizes))]
@@ -377,8 +375,6 @@ def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison], 
             log_ratio += np.append(np.log(m[j]) - log_u[j], 0.0)[coded[j]]
         p = 1 / (1 + np.exp(-np.clip(log_ratio, -50, 50)))
         rate = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
-        if fixed_m:
-            continue
         moved = 0.0
         for j in range(len(sizes)):
             counts = np.bincount(coded[j], weights=p, minlength=sizes[j] + 1)[: sizes[j]] + 1e-3
@@ -391,9 +387,9 @@ def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison], 
     return m, rate, support
 
 
-def estimate(levels: np.ndarray, random_levels: np.ndarray, comparisons: list[Comparison],
-             by_key: list[tuple[BlockingKey, np.ndarray]] = ()) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """u from random pairs; m by EM, one run per blocking key, as Splink does.
+def estimate(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison],
+             by_key: list[tuple[BlockingKey, np.ndarray]] = ()) -> list[np.ndarray]:
+    """m by EM (u, from random pairs, held fixed), one run per blocking key, as Splink does.
 
     The pairs of one blocking key agree on its fields by construction, which would teach EM that agreeing
     there is what a match is (pairs with the same common name would all look like matches). So each key's
@@ -401,7 +397,6 @@ def estimate(levels: np.ndarray, random_levels: np.ndarray, comparisons: list[Co
     those runs, weighted by the matches each run found. A comparison that every key blocked on takes its m
     from one run over all candidates.
     """
-    u = _frequencies(random_levels, comparisons)
     names = [c.name for c in comparisons]
     sums = [np.zeros(c.levels) for c in comparisons]
     mass = np.zeros(len(comparisons))
@@ -418,7 +413,7 @@ def estimate(levels: np.ndarray, random_levels: np.ndarray, comparisons: list[Co
         m_all, _, _ = _em(levels, u, comparisons)
     m = [(sums[j] + M_PSEUDO_MATCHES * prior_m(c)) / (mass[j] + M_PSEUDO_MATCHES) if mass[j] >= MIN_SUPPORT
          else m_all[j] for j, c in enumerate(comparisons)]
-    return m, u
+    return m
 
 
 def prior(weights: np.ndarray, all_pairs: int) -> float:
@@ -438,6 +433,14 @@ def prior(weights: np.ndarray, all_pairs: int) -> float:
     return rate
 
 
+class WeightsError(ValueError):
+    """Weights a project set that do not fit the comparison; the pipeline names the line in migration.yaml."""
+
+    def __init__(self, field: str, kind: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.field, self.kind, self.message, self.hint = field, kind, message, hint
+
+
 def _overrides(comparisons: list[Comparison], weights: dict, m: list[np.ndarray], u: list[np.ndarray]
                ) -> dict[int, np.ndarray]:
     """Put the project's own m and u in place of the estimates; return the u values it fixed."""
@@ -450,9 +453,8 @@ def _overrides(comparisons: list[Comparison], weights: dict, m: list[np.ndarray]
             if values is None:
                 continue
             if len(values) != comp.levels or any(v <= 0 for v in values):
-                raise ProjectError(Problem(
-                    "migration.yaml", f"matching weights for {comp.name}: {kind} has {len(values)} numbers",
-                    hint=f"give {comp.levels} positive numbers, one per level: {', '.join(comp.labels)}"))
+                raise WeightsError(comp.name, kind, f"{kind} has {len(values)} numbers",
+                                   f"give {comp.levels} positive numbers, one per level: {', '.join(comp.labels)}")
             array = np.array(values, dtype=float) / sum(values)
             if kind == "m":
                 m[j] = array
@@ -542,12 +544,13 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, settings: 
     levels = _levels(frame, pairs, comparisons)
     index = pairs.with_row_index("_p")
     by_key = [(bk, part.join(index, on=["l", "r"])["_p"].to_numpy()) for bk, part in parts]
-    m, u = estimate(levels, random_levels, comparisons, by_key)
+    observed = _frequencies(random_levels, comparisons)
+    m = estimate(levels, observed, comparisons, by_key)
+    u = list(observed)
     fixed_u = _overrides(comparisons, settings.weights, m, u)
     shares = {j: _value_share(frame, pairs, c.frequency) for j, c in enumerate(comparisons) if c.frequency}
     live = frame[OUTCOME].null_count()
     all_pairs = live * (live - 1) // 2
-    observed = _frequencies(random_levels, comparisons)
     floor = 0.5 / (random_levels.shape[0] + U_PSEUDO_PAIRS)
     for _ in range(3):
         weights = _weights(levels, m, u, comparisons, shares)

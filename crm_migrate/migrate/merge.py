@@ -1,10 +1,10 @@
-"""Record identity, exact-key merging and golden records.
+"""Record identity and golden records.
 
 Every record gets a stable id derived from its source key (its legacy id in its system, or failing that
-its source, sheet and row), so a re-run on the same data gives the same ids. Records that share a match
-key are merged into one cluster; the earliest row (by source priority, then position) survives, and the
-golden record takes, field by field, the first value any member has. Fuzzy matching and steward review
-build on this in the deduplication stage.
+its source, sheet and row), so a re-run on the same data gives the same ids. Once deduplication has
+labelled the clusters, `settle` writes the survivor (the earliest member by source priority, then
+position), marks the others merged into it, and builds the golden record field by field by the
+survivorship rules, recording where each value came from.
 """
 
 from __future__ import annotations
@@ -49,26 +49,6 @@ def assign_identity(frame: pl.DataFrame, entity: Entity, legacy: pl.Expr) -> pl.
     keys = frame[KEY].unique()
     ids = pl.DataFrame({KEY: keys, RECORD_ID: [record_id(entity, k) for k in keys.to_list()]})
     return frame.join(ids, on=KEY, how="left", maintain_order="left")
-
-
-def cluster(frame: pl.DataFrame, match_keys: list[pl.Expr]) -> pl.DataFrame:
-    """Label the undecided rows by connected components over the match keys (label = smallest ``_seq``).
-
-    Min-label propagation: each round gives every row the smallest label among the rows sharing any key
-    with it, until nothing changes. Linear work per round; rounds grow with the longest chain, not the size.
-    """
-    live = pl.col(OUTCOME).is_null()
-    keyed = frame.with_columns([k.alias(f"_m{i}") for i, k in enumerate(match_keys)])
-    labels = keyed.select(pl.when(live).then(pl.col(SEQ)).alias(LABEL), *[f"_m{i}" for i in range(len(match_keys))])
-    while True:
-        step = labels.with_columns(pl.min_horizontal(
-            pl.col(LABEL),
-            *[pl.when(pl.col(f"_m{i}").is_not_null() & pl.col(LABEL).is_not_null())
-              .then(pl.col(LABEL).min().over(f"_m{i}")) for i in range(len(match_keys))]).alias(LABEL))
-        if step[LABEL].equals(labels[LABEL]):
-            break
-        labels = step
-    return frame.with_columns(labels[LABEL])
 
 
 SOURCE_PRIORITY = "source_priority"

@@ -10,16 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
 
 from crm_migrate.cleaners import CleanContext
 from crm_migrate.errors import Problem, ProjectError
-from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, FieldType, has_account_link
+from crm_migrate.mappings.entities import (
+    ACCOUNT_LINK,
+    CATALOGUE,
+    ID_FIELD,
+    Entity,
+    FieldSpec,
+    FieldType,
+    has_account_link,
+)
 from crm_migrate.mappings.models import MatchingOptions
 from crm_migrate.migrate.columns import (
     EMPTY,
@@ -33,14 +41,13 @@ from crm_migrate.migrate.columns import (
     SHEET,
     SOURCE,
     SYSTEM,
-    raw,
     val,
 )
 from crm_migrate.migrate.decisions import Applied, read_decisions
+from crm_migrate.migrate.dedupe import resolve
 from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.link import ACCOUNT, account_index, link, same_row_index
-from crm_migrate.migrate.dedupe import resolve
-from crm_migrate.migrate.match import MatchResult, MatchSettings
+from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
 from crm_migrate.project import Project, Source
@@ -154,9 +161,13 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
         settings = MatchSettings(merge=matching_options.merge, review=matching_options.review,
                                  weights=matching_options.weights)
         matching = time.perf_counter()
-        raw_columns = [raw(n) for n in [ID_FIELD, *(x.name for x in specs)] if raw(n) in frame.columns]
-        frame, matches, applied = resolve(frame, entity, specs, settings,
-                                          [d for d in decisions if d.entity is entity], raw_columns)
+        try:
+            frame, matches, applied = resolve(frame, entity, specs, settings,
+                                              [d for d in decisions if d.entity is entity])
+        except WeightsError as exc:
+            raise ProjectError(Problem(
+                project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
+                line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
         frame = settle(frame, _value_columns(frame, specs), *_survivorship(matching_options, specs),
                        keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED))
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching

@@ -41,7 +41,12 @@ from crm_migrate.migrate.write import (
 from crm_migrate.project import Project
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.report import quality, write_html, write_json
-from crm_migrate.validators.review import orphans_frame, provenance_frame, stale_frame, write_workbook
+from crm_migrate.validators.review import (
+    orphans_frame,
+    provenance_frame,
+    stale_frame,
+    write_workbook,
+)
 
 MANIFEST = "manifest.json"
 

@@ -12,7 +12,18 @@ import polars as pl
 
 from crm_migrate.cleaners.codes import mask
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldType, has_account_link
-from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, ROW, SEQ, SHEET, SOURCE, attr, val
+from crm_migrate.migrate.columns import (
+    OUTCOME,
+    REASON,
+    RECORD_ID,
+    REJECTED,
+    ROW,
+    SEQ,
+    SHEET,
+    SOURCE,
+    attr,
+    val,
+)
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.merge import OTHERS
 from crm_migrate.migrate.pipeline import EntityResult, Migration

@@ -16,11 +16,25 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate.cleaners.codes import mask
-from crm_migrate.mappings.entities import ID_FIELD, FieldType
-from crm_migrate.migrate.columns import MERGED, OUTCOME, REASON, RECORD_ID, ROW, RULE, SEQ, SHEET, SOURCE, WRITTEN, raw, val
+from crm_migrate.mappings.entities import FieldType
+from crm_migrate.migrate.columns import (
+    MERGED,
+    OUTCOME,
+    REASON,
+    RECORD_ID,
+    ROW,
+    RULE,
+    SEQ,
+    SHEET,
+    SOURCE,
+    WRITTEN,
+    raw,
+    val,
+)
 from crm_migrate.migrate.decisions import CHOICES, fingerprints, refs
+from crm_migrate.migrate.link import ORPHAN_RULES
 from crm_migrate.migrate.match import evidence
-from crm_migrate.migrate.merge import FROM, LABEL
+from crm_migrate.migrate.merge import FROM
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 
 MAX_ROWS = 200_000  # per sheet; the rest is counted on the how-to sheet
@@ -61,7 +75,7 @@ def groups(result: EntityResult) -> list[Group]:
     clustered = members.join(sizes.select(RECORD_ID), on=RECORD_ID, how="semi")
     record_of = dict(zip(members["_i"].to_list(), members[RECORD_ID].to_list(), strict=True))
     best = _best_pairs(pairs, record_of)
-    for record_id, rows in _by(clustered, RECORD_ID):
+    for rows in _by(clustered, RECORD_ID):
         out.append(Group("merge", _annotate(rows, best, comparisons), _golden(rows, result)))
     if settings is not None and pairs.height:
         review = pairs.filter((pl.col("probability") >= settings.review) & (pl.col("probability") < settings.merge))
@@ -78,8 +92,8 @@ def groups(result: EntityResult) -> list[Group]:
 
 
 def _by(frame: pl.DataFrame, column: str):
-    for key, rows in frame.sort(SEQ).group_by(column, maintain_order=True):
-        yield key[0], rows
+    for _, rows in frame.sort(SEQ).group_by(column, maintain_order=True):
+        yield rows
 
 
 def _best_pairs(pairs: pl.DataFrame, record_of: dict[int, str]) -> dict[int, dict]:
@@ -142,22 +156,21 @@ def write_workbook(path: Path, migration: Migration) -> int:
         if not found:
             continue
         sheet = book.add_worksheet(entity.value)
-        fields = [s for s in result.fields]
+        fields = result.fields
         sensitive = {s.name for s in fields if s.sensitive or s.type is FieldType.id_card}
         columns = ["entity", "group", "kind", "record", "role", "probability", "evidence", "decision", "into",
                    *(s.name for s in fields), "members", "fingerprint"]
         for c, name in enumerate(columns):
             sheet.write_string(0, c, name, header)
         first_field = columns.index("into") + 1
-        raw_names = [raw(n) for n in [ID_FIELD, *(s.name for s in fields)] if raw(n) in result.frame.columns]
         r, listed = 1, 0
         for number, group in enumerate(found, start=1):
-            rows = group.rows.with_columns(refs(group.rows).alias("_ref"))
+            rows = group.rows.with_columns(refs().alias("_ref"))
             if r + rows.height + 1 > MAX_ROWS:
                 break
             listed += 1
             member_refs = "; ".join(rows["_ref"].to_list())
-            prints = fingerprints(rows, raw_names)
+            prints = fingerprints(rows, fields)
             values = {s.name: [(_show(v, s.name in sensitive)) for v in rows[raw(s.name)].to_list()]
                       if raw(s.name) in rows.columns else [None] * rows.height for s in fields}
             for k, row in enumerate(rows.iter_rows(named=True)):
@@ -234,10 +247,7 @@ def orphans_frame(migration: Migration) -> pl.DataFrame:
     parts = []
     for entity, result in migration.entities.items():
         frame = result.frame
-        if RULE not in frame.columns:
-            continue
-        orphans = frame.filter(pl.col(REASON).str.starts_with("no account with id")
-                               | pl.col(REASON).str.contains("names no account"))
+        orphans = frame.filter(pl.col(RULE).is_in(ORPHAN_RULES))
         if orphans.height:
             parts.append(orphans.select(pl.lit(entity.value).alias("entity"), pl.col(SOURCE).alias("source"),
                                         pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"),
