@@ -7,6 +7,7 @@ legacy id in the same system, the same credit code, the same ID number.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from crm_migrate.mappings.entities import Entity, FieldSpec, FieldType
@@ -18,15 +19,16 @@ from crm_migrate.migrate.merge import LABEL
 FUZZY = {Entity.accounts, Entity.contacts}
 
 
-def _must_link(frame: pl.DataFrame, columns: list[str]) -> list[tuple[int, int]]:
-    """Pairs chaining together the live records that share an identity value."""
-    live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null())
-    out: list[tuple[int, int]] = []
-    for column in columns:
-        groups = live.select("_i", column).drop_nulls(column).group_by(column).agg(pl.col("_i").sort())
-        for members in groups["_i"].to_list():
-            out += [(members[0], other) for other in members[1:]]
-    return out
+def _must_link(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
+    """Pairs (first, other) chaining together the live records that share an identity value."""
+    live = frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
+    parts = [live.select("_i", column).drop_nulls(column)
+             .select(pl.col("_i").min().over(column).alias("first"), pl.col("_i").alias("other"))
+             .filter(pl.col("first") != pl.col("other")) for column in columns]
+    if not parts:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = pl.concat(parts).collect()
+    return np.column_stack([pairs["first"].to_numpy(), pairs["other"].to_numpy()]).astype(np.int64)
 
 
 def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settings: MatchSettings | None = None,

@@ -115,7 +115,7 @@ def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler
 
     def compare(pairs: pl.DataFrame) -> np.ndarray:
         left, right, missing = _pair_values(pairs, column)
-        scores = process.cpdist(left, right, scorer=scorer, workers=1) if left else np.zeros(0)
+        scores = process.cpdist(left, right, scorer=scorer, workers=-1) if left else np.zeros(0)
         levels = np.zeros(len(left), dtype=np.int8)
         for i, band in enumerate(sorted(bands), start=1):
             levels[scores >= band] = i
@@ -355,35 +355,49 @@ def _seed(levels: np.ndarray, comparisons: list[Comparison]) -> tuple[list[np.nd
     return m, float(np.clip(sure.mean() if sure.size else 0.1, 0.01, 0.9))
 
 
+def _patterns(levels: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``levels`` with a missing value coded as one level past the top, and how many
+    pairs have each: EM only needs a pair's agreement pattern, and a few hundred patterns stand for a
+    million pairs."""
+    coded = np.stack([np.where(levels[:, j] == MISSING, sizes[j], levels[:, j]) for j in range(len(sizes))],
+                     axis=1).astype(np.int64) if sizes else np.zeros((levels.shape[0], 0), dtype=np.int64)
+    code = np.zeros(levels.shape[0], dtype=np.int64)
+    for j, size in enumerate(sizes):
+        code = code * (size + 1) + coded[:, j]
+    _, first, counts = np.unique(code, return_index=True, return_counts=True)
+    return coded[first], counts.astype(float)
+
+
 def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison]
         ) -> tuple[list[np.ndarray], float, np.ndarray]:
     """Expectation-maximisation of m and the match rate over candidate pairs, u held fixed, started from
     `_seed`. Also returns, per comparison, the expected number of matches its m was learnt from (the pairs
     where it had values on both sides).
 
-    A missing value is coded as one level past the top whose log ratio is 0, so each step is a table
-    look-up and a weighted count per comparison; iteration stops once no m moves by more than 1e-5.
+    Each step runs over the distinct agreement patterns weighted by their counts, a missing value being a
+    level past the top whose log ratio is 0; iteration stops once no m moves by more than 1e-5.
     """
     m, rate = _seed(levels, comparisons)
     sizes = [c.levels for c in comparisons]
-    coded = [np.where(levels[:, j] == MISSING, sizes[j], levels[:, j]).astype(np.intp) for j in range(len(sizes))]
+    coded, counts = _patterns(levels, sizes)
+    total = counts.sum()
     log_u = [np.log(u[j]) for j in range(len(sizes))]
-    p = np.zeros(levels.shape[0])
+    p = np.zeros(coded.shape[0])
     for _ in range(EM_ITERATIONS):
-        log_ratio = np.full(levels.shape[0], np.log(rate / (1 - rate)))
+        log_ratio = np.full(coded.shape[0], np.log(rate / (1 - rate)))
         for j in range(len(sizes)):
-            log_ratio += np.append(np.log(m[j]) - log_u[j], 0.0)[coded[j]]
+            log_ratio += np.append(np.log(m[j]) - log_u[j], 0.0)[coded[:, j]]
         p = 1 / (1 + np.exp(-np.clip(log_ratio, -50, 50)))
-        rate = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+        rate = float(np.clip((p * counts).sum() / total, 1e-6, 1 - 1e-6)) if total else rate
         moved = 0.0
         for j in range(len(sizes)):
-            counts = np.bincount(coded[j], weights=p, minlength=sizes[j] + 1)[: sizes[j]] + 1e-3
-            new = counts / counts.sum()
+            found = np.bincount(coded[:, j], weights=p * counts, minlength=sizes[j] + 1)[: sizes[j]] + 1e-3
+            new = found / found.sum()
             moved = max(moved, float(np.abs(new - m[j]).max()))
             m[j] = new
         if moved < 1e-5:
             break
-    support = np.array([p[coded[j] < sizes[j]].sum() for j in range(len(sizes))])
+    support = np.array([(p * counts)[coded[:, j] < sizes[j]].sum() for j in range(len(sizes))])
     return m, rate, support
 
 
@@ -426,10 +440,12 @@ def prior(weights: np.ndarray, all_pairs: int) -> float:
     """
     if weights.size == 0 or all_pairs <= 0:
         return 1e-9
+    values, counts = np.unique(weights, return_counts=True)
     rate = min(0.5 * weights.size / all_pairs, 0.5)
     for _ in range(EM_ITERATIONS):
-        log_odds = np.log2(rate / (1 - rate)) + weights
-        rate = float(np.clip((1 / (1 + np.power(2.0, -np.clip(log_odds, -60, 60)))).sum() / all_pairs, 1e-12, 0.5))
+        log_odds = np.log2(rate / (1 - rate)) + values
+        matches = (counts / (1 + np.power(2.0, -np.clip(log_odds, -60, 60)))).sum()
+        rate = float(np.clip(matches / all_pairs, 1e-12, 0.5))
     return rate
 
 
@@ -585,12 +601,43 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, settings: 
 
 # -- clustering ----------------------------------------------------------------------------------------
 
-def _adjacency(pairs) -> dict[int, list[int]]:
+def _adjacency(pairs: np.ndarray) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
-    for a, b in pairs:
+    for a, b in pairs.tolist():
         out.setdefault(a, []).append(b)
         out.setdefault(b, []).append(a)
     return out
+
+
+def _edges(pairs) -> np.ndarray:
+    """Pairs of record indices as an (n, 2) integer array."""
+    if isinstance(pairs, np.ndarray):
+        return pairs.astype(np.int64).reshape(-1, 2)
+    if isinstance(pairs, pl.DataFrame):
+        return np.column_stack([pairs["l"].to_numpy(), pairs["r"].to_numpy()]).astype(np.int64).reshape(-1, 2)
+    return np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)
+
+
+def components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Connected components of ``n`` nodes: each node's label is the smallest node of its component.
+
+    Vectorised hooking and pointer jumping: every round hooks the larger root of each edge whose ends
+    differ under the smaller one, then flattens the trees, so the rounds grow with the log of a
+    component's diameter, never with the number of records.
+    """
+    parent = np.arange(n, dtype=np.int64)
+    left, right = edges[:, 0], edges[:, 1]
+    while True:
+        a, b = parent[left], parent[right]
+        differ = a != b
+        if not differ.any():
+            return parent
+        np.minimum.at(parent, np.maximum(a, b)[differ], np.minimum(a, b)[differ])
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
 
 
 def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(), steward_links=(), vetoes=(),
@@ -601,19 +648,48 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(),
     identity (credit code, ID number), then pairs at or above the merge threshold, most likely first. A
     steward's ``vetoes`` (keep apart) stop every join after the first kind; a scored join is also refused
     when it would put together two records that were compared and scored below ``never``, so a weak link
-    cannot chain two groups into one. The checks walk the forbidden partners of the smaller side, so a
-    join costs the size of the smaller cluster, never the product of both.
+    cannot chain two groups into one.
+
+    Most groups contain no such conflict, and for them the order of joins does not matter: they are the
+    connected components of all the joins, found at once. Only the records of a component that holds a
+    forbidden pair are joined one pair at a time, with the checks (`_join_in_order`).
     """
-    parent = list(range(n))
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
     pairs = result.pairs
-    forbidden: dict[int, list[int]] = {}
+    strong = pairs.filter(pl.col("probability") >= settings.merge).sort(["probability", "l", "r"],
+                                                                        descending=[True, False, False])
+    bad = np.empty((0, 2), dtype=np.int64)
     if pairs.height:
         identity = [f"level:{c.name}" for c in result.comparisons if c.identity and f"level:{c.name}" in pairs.columns]
-        bad = pairs.filter((pl.col("probability") < settings.never)
-                           | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)]))
-        forbidden = _adjacency(zip(bad["l"].to_list(), bad["r"].to_list(), strict=True))
-    kept_apart = _adjacency(vetoes)
+        bad = _edges(pairs.filter((pl.col("probability") < settings.never)
+                                  | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)])))
+    stages = [_edges(must_link), _edges(steward_links), _edges(identity_links), _edges(strong)]
+    labels = np.arange(n, dtype=np.int64)
+    joins = np.concatenate(stages)
+    if not joins.size:
+        return labels
+    nodes = np.unique(joins)  # records in some join, sorted: a component's smallest node is its smallest record
+    root = components(nodes.size, np.searchsorted(nodes, joins))
+    constraints = np.concatenate([bad, _edges(vetoes)])
+    inside = np.isin(constraints, nodes).all(axis=1)
+    ends = np.searchsorted(nodes, constraints[inside])
+    conflicted = np.unique(root[ends[:, 0]][root[ends[:, 0]] == root[ends[:, 1]]])
+    careful = np.isin(root, conflicted)
+    labels[nodes[~careful]] = nodes[root[~careful]]
+    if careful.any():
+        chosen = nodes[careful]
+        within = [stage[np.isin(stage[:, 0], chosen)] for stage in stages]
+        forbidden = _adjacency(bad[np.isin(bad, chosen).all(axis=1)])
+        labels[chosen] = _join_in_order(chosen, within, forbidden, _adjacency(_edges(vetoes)))
+    return labels
+
+
+def _join_in_order(records: np.ndarray, stages: list[np.ndarray], forbidden: dict[int, list[int]],
+                   kept_apart: dict[int, list[int]]) -> np.ndarray:
+    """Union-find over ``records`` joining the stages' pairs in order, with the checks of `clusters`; the
+    smallest member of each record's cluster. A check walks the forbidden partners of the smaller side,
+    so a join costs the size of the smaller cluster, never the product of both."""
+    parent = {int(i): int(i) for i in records}
+    members = {int(i): [int(i)] for i in records}
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -622,7 +698,7 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(),
         return i
 
     def blocked(small: int, big: int, against: dict[int, list[int]]) -> bool:
-        return any(find(y) == big for x in members[small] for y in against.get(x, ()))
+        return any(y in parent and find(y) == big for x in members[small] for y in against.get(x, ()))
 
     def join(a: int, b: int, checks: tuple[dict[int, list[int]], ...]) -> None:
         ra, rb = find(a), find(b)
@@ -635,17 +711,9 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(),
         parent[rb] = ra
         members[ra].extend(members.pop(rb))
 
-    for a, b in must_link:
-        join(a, b, ())
-    for a, b in steward_links:
-        join(a, b, (kept_apart,))
-    for a, b in identity_links:
-        join(a, b, (kept_apart,))
-    strong = pairs.filter(pl.col("probability") >= settings.merge).sort(["probability", "l", "r"],
-                                                                        descending=[True, False, False])
-    for a, b in zip(strong["l"].to_list(), strong["r"].to_list(), strict=True):
-        join(a, b, (kept_apart, forbidden))
-    roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
-    smallest = np.full(n, n, dtype=np.int64)
-    np.minimum.at(smallest, roots, np.arange(n))
-    return smallest[roots]
+    checks = [(), (kept_apart,), (kept_apart,), (kept_apart, forbidden)]
+    for stage, check in zip(stages, checks, strict=True):
+        for a, b in stage.tolist():
+            join(a, b, check)
+    smallest = {root: min(group) for root, group in members.items()}
+    return np.array([smallest[find(int(i))] for i in records], dtype=np.int64)

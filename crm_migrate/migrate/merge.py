@@ -70,31 +70,39 @@ def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, s
     rules = rules or {}
     columns = [c for cols in fields.values() for c in cols]
     frame = _rule_inputs(frame, fields, rules, recency)
-    survivor_ids = (frame.filter(pl.col(LABEL) == pl.col(SEQ))
-                    .select(pl.col(LABEL), pl.col(RECORD_ID).alias("_survivor")))
+    frame = frame.with_columns(pl.when(pl.col(LABEL).is_not_null()).then(pl.len().over(LABEL)).alias("_size"))
+    # Only clusters of several members need choosing; a record alone is its own golden record. Lazily, so
+    # the sort and the aggregation touch only the columns the rules read.
     chosen = [e for value, cols in fields.items()
               for e in _from_one_member(frame, value, cols, rules.get(value, SOURCE_PRIORITY), value in keep_others)]
-    golden = (frame.filter(pl.col(LABEL).is_not_null()).sort(SEQ)
-              .group_by(LABEL).agg(*chosen, pl.len().alias("_members")))
-    frame = frame.join(survivor_ids, on=LABEL, how="left", maintain_order="left")
-    is_survivor = pl.col(LABEL) == pl.col(SEQ)
-    frame = frame.with_columns(
-        pl.when(is_survivor).then(pl.lit(WRITTEN)).when(pl.col(LABEL).is_not_null()).then(pl.lit(MERGED))
-        .otherwise(pl.col(OUTCOME)).alias(OUTCOME),
-        pl.when(pl.col(LABEL).is_not_null() & ~is_survivor)
-        .then(pl.format("merged into {}", pl.col("_survivor")))
-        .otherwise(pl.col(REASON)).alias(REASON),
-        pl.when(pl.col(LABEL).is_not_null()).then(pl.col("_survivor")).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
-        pl.when(pl.col(LABEL).is_not_null() & ~is_survivor).then(pl.lit("duplicate")).otherwise(pl.col(RULE))
-        .alias(RULE),
-    ).drop("_survivor")
-    # Survivors carry the golden values; other rows keep their own (they are not written).
+    several = frame.lazy().filter(pl.col("_size") > 1)
+    survivors = several.filter(pl.col(LABEL) == pl.col(SEQ)).select(LABEL, pl.col(RECORD_ID).alias("_survivor"))
+    golden = several.sort(SEQ).group_by(LABEL).agg(*chosen).join(survivors, on=LABEL).collect()
     frame = frame.join(golden, on=LABEL, how="left", suffix="_golden", maintain_order="left")
+    labelled = pl.col(LABEL).is_not_null()
+    is_survivor = pl.col(LABEL) == pl.col(SEQ)
+    merged_away = labelled & ~is_survivor
+    alone = is_survivor & (pl.col("_size") == 1)
+    frame = frame.with_columns(
+        pl.when(is_survivor).then(pl.lit(WRITTEN)).when(labelled).then(pl.lit(MERGED))
+        .otherwise(pl.col(OUTCOME)).alias(OUTCOME),
+        pl.when(merged_away).then(pl.format("merged into {}", pl.col("_survivor"))).otherwise(pl.col(REASON))
+        .alias(REASON),
+        pl.when(labelled & ~alone).then(pl.col("_survivor")).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
+        pl.when(merged_away).then(pl.lit("duplicate")).otherwise(pl.col(RULE)).alias(RULE),
+    )
+    # Survivors carry the golden values; other rows keep their own (they are not written). A record alone
+    # keeps its values, the parts of a field only with the field's value, as a chosen member's would.
+    own = {c: value for value, cols in fields.items() for c in cols}
+    own |= {f"{FROM}{value.removeprefix('v:')}": value for value in fields}
     extra = [c for c in golden.columns if c.startswith((FROM, OTHERS))]
     frame = frame.with_columns(
-        [pl.when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in columns]
-        + [pl.when(is_survivor).then(pl.col(c)).alias(c) for c in extra])
-    helpers = [c for c in frame.columns if c.startswith("_rank:")] + ["_filled"]
+        [pl.when(alone).then(pl.when(pl.col(own[c]).is_not_null()).then(pl.col(c)))
+         .when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in columns]
+        + [pl.when(alone & pl.col(own[c]).is_not_null()).then(pl.col(SEQ)).when(is_survivor).then(pl.col(c))
+           .alias(c) for c in extra if c.startswith(FROM)]
+        + [pl.when(is_survivor).then(pl.col(c)).alias(c) for c in extra if c.startswith(OTHERS)])
+    helpers = [c for c in frame.columns if c.startswith("_rank:")] + ["_filled", "_size", "_survivor"]
     return frame.drop([f"{c}_golden" for c in columns] + [c for c in helpers if c in frame.columns])
 
 
