@@ -46,7 +46,8 @@ def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settin
     labels = clusters(frame.height, result, settings, must_link=_must_link(frame, [KEY]),
                       steward_links=applied.links, vetoes=applied.vetoes,
                       identity_links=_must_link(frame, identities))
-    labelled = frame.with_columns(pl.Series("_c", labels))
-    labelled = labelled.with_columns(
-        pl.when(pl.col(OUTCOME).is_null()).then(pl.col(SEQ).min().over("_c")).alias(LABEL)).drop("_c")
+    seq = frame[SEQ].to_numpy()
+    first = np.full(frame.height, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, labels, seq)  # a cluster's label: the smallest _seq among its members
+    labelled = frame.with_columns(pl.when(pl.col(OUTCOME).is_null()).then(pl.Series(first[labels])).alias(LABEL))
     return labelled, result if result.comparisons else None, applied

@@ -51,7 +51,7 @@ class Comparison:
 
     name: str
     levels: int
-    compare: Callable[[pl.DataFrame], np.ndarray]  # pairs frame (columns <c>_l, <c>_r) -> levels, -1 missing
+    compare: Callable[[Sides], np.ndarray]  # the pairs' two records -> a level per pair, -1 missing
     columns: tuple[str, ...]
     identity: bool = False  # level 0 means different records, whatever else agrees
     frequency: str | None = None  # column whose value frequency replaces u at the top level (common names)
@@ -85,17 +85,65 @@ class MatchResult:
 
 # -- comparisons ---------------------------------------------------------------------------------------
 
-def _pair_values(pairs: pl.DataFrame, column: str) -> tuple[list, list, np.ndarray]:
-    left, right = pairs[f"{column}_l"], pairs[f"{column}_r"]
-    missing = (left.is_null() | right.is_null()).to_numpy()
-    return left.fill_null("").to_list(), right.fill_null("").to_list(), missing
+class Sides:
+    """The two records of each pair, column by column, computed only as a comparison asks for it.
+
+    Equality is decided on 64-bit hashes of a column's values, gathered per pair (two different values
+    sharing a hash is a one in 10^10 chance even among a million distinct values); strings are gathered
+    only for the pairs a similarity must score.
+    """
+
+    def __init__(self, frame: pl.DataFrame, pairs: pl.DataFrame) -> None:
+        self.frame = frame
+        self.left, self.right = pairs["l"].to_numpy().astype(np.int64), pairs["r"].to_numpy().astype(np.int64)
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return self.left.size
+
+    def _coded(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._codes:
+            series = self.frame[column]
+            self._codes[column] = (series.hash(seed=0).to_numpy(), series.is_null().to_numpy())
+        return self._codes[column]
+
+    def values(self, column: str, where: np.ndarray) -> tuple[list, list]:
+        """The left and right values of ``column`` for the pairs at positions ``where``."""
+        series = self.frame[column]
+        return (series.gather(pl.Series(self.left[where])).to_list(),
+                series.gather(pl.Series(self.right[where])).to_list())
+
+    def same(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair: both values present and equal; either value missing."""
+        codes, null = self._coded(column)
+        missing = null[self.left] | null[self.right]
+        return (codes[self.left] == codes[self.right]) & ~missing, missing
+
+    def differ(self, column: str, either: bool) -> np.ndarray:
+        """Per pair: the values differ, both present (or, with ``either``, also where only one is)."""
+        codes, null = self._coded(column)
+        a_null, b_null = null[self.left], null[self.right]
+        unequal = (codes[self.left] != codes[self.right]) & ~a_null & ~b_null
+        return unequal | (a_null != b_null) if either else unequal
+
+
+def _similarity(sides: Sides, column: str, scorer, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the similarity of the two values of ``column`` (1 where equal, 0 below ``cutoff``) and
+    where one is missing. Only the pairs with two different values are scored, on all cores."""
+    same, missing = sides.same(column)
+    scores = same.astype(float)
+    todo = np.flatnonzero(~missing & ~same)
+    if todo.size:
+        left, right = sides.values(column, todo)
+        scores[todo] = process.cpdist(left, right, scorer=scorer, score_cutoff=cutoff, workers=-1)
+    return scores, missing
 
 
 def exact(name: str, column: str, identity: bool = False) -> Comparison:
-    def compare(pairs: pl.DataFrame) -> np.ndarray:
-        left, right = pairs[f"{column}_l"], pairs[f"{column}_r"]
-        levels = (left == right).fill_null(False).to_numpy().astype(np.int8)
-        levels[(left.is_null() | right.is_null()).to_numpy()] = MISSING
+    def compare(sides: Sides) -> np.ndarray:
+        same, missing = sides.same(column)
+        levels = same.astype(np.int8)
+        levels[missing] = MISSING
         return levels
 
     return Comparison(name, 2, compare, (column,), identity, labels=("different", "same"))
@@ -113,22 +161,15 @@ def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler
     """
     columns = (column,) + ((exact_column,) if exact_column else ()) + conflicts
 
-    def compare(pairs: pl.DataFrame) -> np.ndarray:
-        left, right, missing = _pair_values(pairs, column)
-        scores = process.cpdist(left, right, scorer=scorer, workers=-1) if left else np.zeros(0)
-        levels = np.zeros(len(left), dtype=np.int8)
+    def compare(sides: Sides) -> np.ndarray:
+        scores, missing = _similarity(sides, column, scorer, min(bands))
+        levels = np.zeros(len(scores), dtype=np.int8)
         for i, band in enumerate(sorted(bands), start=1):
             levels[scores >= band] = i
         if exact_column:
-            same = (pairs[f"{exact_column}_l"] == pairs[f"{exact_column}_r"]).fill_null(False).to_numpy()
-            levels[same] = len(bands) + 1
+            levels[sides.same(exact_column)[0]] = len(bands) + 1
         for part in conflicts:
-            a, b = pairs[f"{part}_l"], pairs[f"{part}_r"]
-            if part.endswith(".branch"):
-                differ = a.ne_missing(b)
-            else:
-                differ = (a != b).fill_null(False)
-            levels[differ.to_numpy()] = 0
+            levels[sides.differ(part, either=part.endswith(".branch"))] = 0
         levels[missing] = MISSING
         return levels
 
@@ -139,18 +180,20 @@ def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler
 
 def days_apart(name: str, column: str) -> Comparison:
     """Dates: 3 same day, 2 within a week, 1 within a year or the day and month swapped, 0 further."""
-    def compare(pairs: pl.DataFrame) -> np.ndarray:
-        left = pairs[f"{column}_l"].str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-        right = pairs[f"{column}_r"].str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-        gap = (left - right).dt.total_days().abs().to_numpy()
-        swapped = ((left.dt.month() == right.dt.day()) & (left.dt.day() == right.dt.month())
-                   & (left.dt.year() == right.dt.year())).fill_null(False).to_numpy()
-        levels = np.zeros(len(pairs), dtype=np.int8)
-        with np.errstate(invalid="ignore"):
-            levels[(gap <= 366) | swapped] = 1
-            levels[gap <= 7] = 2
-            levels[gap == 0] = 3
-        levels[(left.is_null() | right.is_null()).to_numpy()] = MISSING
+    def compare(sides: Sides) -> np.ndarray:
+        date = sides.frame[column].str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        day = date.cast(pl.Int64).fill_null(np.iinfo(np.int64).min).to_numpy()
+        mdy = (date.dt.month().cast(pl.Int64) * 100 + date.dt.day().cast(pl.Int64)
+               + date.dt.year().cast(pl.Int64) * 10_000).fill_null(-1).to_numpy()
+        missing = (day[sides.left] == np.iinfo(np.int64).min) | (day[sides.right] == np.iinfo(np.int64).min)
+        gap = np.abs(day[sides.left] - day[sides.right])
+        a, b = mdy[sides.left], mdy[sides.right]
+        swapped = (a // 10_000 == b // 10_000) & (a % 100 == (b // 100) % 100) & ((a // 100) % 100 == b % 100)
+        levels = np.zeros(len(sides), dtype=np.int8)
+        levels[(gap <= 366) | swapped] = 1
+        levels[gap <= 7] = 2
+        levels[gap == 0] = 3
+        levels[missing] = MISSING
         return levels
 
     return Comparison(name, 4, compare, (column,), prior_u=(0.95, 0.0459, 0.004, 1e-4),
@@ -259,18 +302,21 @@ def _head(name_key: pl.Expr) -> pl.Expr:
 
 
 def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey]
-                    ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, pl.DataFrame]], list[SkippedKey], int]:
-    """Unique pairs (l < r, by row index) of live records sharing a blocking key, and each key's own pairs.
+                    ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], int]:
+    """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key
+    the positions of its own pairs among them.
 
     Two guards keep the work linear in the rows: a block of more than ``MAX_BLOCK`` records is too common
     a value to say anything and is skipped (counted); a key whose blocks would still give more than
     ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped (reported by name).
     """
-    live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null())
+    live = (frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
+            .select("_i", *(bk.expr.alias(f"_b{n}") for n, bk in enumerate(keys))).collect())
     budget = max(PAIRS_PER_ROW * live.height, MIN_BUDGET)
+    n_rows = max(frame.height, 1)
     parts, dropped, skipped_blocks = [], [], 0
-    for bk in keys:
-        block = live.select("_i", bk.expr.alias("_b")).drop_nulls("_b")
+    for n, bk in enumerate(keys):
+        block = live.select("_i", pl.col(f"_b{n}").alias("_b")).drop_nulls("_b")
         sizes = block.group_by("_b").len()
         too_big = sizes.filter(pl.col("len") > MAX_BLOCK)
         sizes = sizes.filter((pl.col("len") > 1) & (pl.col("len") <= MAX_BLOCK))
@@ -281,24 +327,19 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey]
         skipped_blocks += too_big.height
         block = block.join(sizes, on="_b", how="semi")
         pairs = block.join(block, on="_b", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
-        parts.append((bk, pairs.select(pl.col("_i").alias("l"), pl.col("_i_r").alias("r"))))
-    if not parts:
-        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32}), parts, dropped, skipped_blocks
-    return pl.concat([p for _, p in parts]).unique(maintain_order=True), parts, dropped, skipped_blocks
-
-
-def _with_sides(frame: pl.DataFrame, pairs: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
-    side = frame.with_row_index("_i").select("_i", *sorted(columns))
-    return (pairs.join(side.rename({c: f"{c}_l" for c in columns}), left_on="l", right_on="_i", how="left")
-            .join(side.rename({c: f"{c}_r" for c in columns}), left_on="r", right_on="_i", how="left"))
+        parts.append((bk, pairs["_i"].to_numpy().astype(np.int64) * n_rows + pairs["_i_r"].to_numpy()))
+    # One code per pair, l * rows + r: the unique pairs in (l, r) order, and where each key's pairs are.
+    unique, where = np.unique(np.concatenate([c for _, c in parts] or [np.empty(0, np.int64)]), return_inverse=True)
+    bounds = np.cumsum([0] + [c.size for _, c in parts])
+    pairs = pl.DataFrame({"l": unique // n_rows, "r": unique % n_rows}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    return pairs, [(bk, where[a:b]) for (bk, _), a, b in zip(parts, bounds[:-1], bounds[1:], strict=True)], dropped, skipped_blocks
 
 
 def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparison]) -> np.ndarray:
-    columns = {c for comp in comparisons for c in comp.columns}
-    sided = _with_sides(frame, pairs, columns)
     if not comparisons:
         return np.zeros((pairs.height, 0), dtype=np.int8)
-    return np.stack([comp.compare(sided) for comp in comparisons], axis=1)
+    sides = Sides(frame, pairs)
+    return np.stack([comp.compare(sides) for comp in comparisons], axis=1)
 
 
 # -- weights -------------------------------------------------------------------------------------------
@@ -498,8 +539,7 @@ def _weights(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], compa
     weights = np.zeros(levels.shape, dtype=float)
     for j in range(len(comparisons)):
         column = levels[:, j]
-        present = column != MISSING
-        weights[present, j] = np.log2(m[j][column[present]]) - np.log2(u[j][column[present]])
+        weights[:, j] = np.append(np.log2(m[j]) - np.log2(u[j]), 0.0)[column]  # MISSING (-1): the 0 at the end
         if j in shares:
             top = column == comparisons[j].levels - 1
             weights[top, j] = np.log2(m[j][-1]) - np.log2(np.maximum(shares[j][top], u[j][-1]))
@@ -517,7 +557,7 @@ def _value_share(frame: pl.DataFrame, pairs: pl.DataFrame, column: str) -> np.nd
 
 def _random_pairs(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
     """Pairs of live records drawn at random (with a fixed seed, so runs repeat)."""
-    live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null())["_i"].to_numpy()
+    live = np.flatnonzero(frame[OUTCOME].is_null().to_numpy())
     n = live.size
     if n * (n - 1) // 2 <= RANDOM_PAIRS:  # few records: every pair, no sampling noise
         left, right = np.triu_indices(n, k=1)
@@ -558,8 +598,7 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], linked: bool, settings: 
         return MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
                            comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored)
     levels = _levels(frame, pairs, comparisons)
-    index = pairs.with_row_index("_p")
-    by_key = [(bk, part.join(index, on=["l", "r"])["_p"].to_numpy()) for bk, part in parts]
+    by_key = parts
     observed = _frequencies(random_levels, comparisons)
     m = estimate(levels, observed, comparisons, by_key)
     u = list(observed)

@@ -73,11 +73,16 @@ def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, s
     frame = frame.with_columns(pl.when(pl.col(LABEL).is_not_null()).then(pl.len().over(LABEL)).alias("_size"))
     # Only clusters of several members need choosing; a record alone is its own golden record. Lazily, so
     # the sort and the aggregation touch only the columns the rules read.
-    chosen = [e for value, cols in fields.items()
-              for e in _from_one_member(frame, value, cols, rules.get(value, SOURCE_PRIORITY), value in keep_others)]
-    several = frame.lazy().filter(pl.col("_size") > 1)
+    several = (frame.lazy().filter(pl.col("_size") > 1)
+               .select(LABEL, SEQ, RECORD_ID, *columns, *(_preference(frame, value) for value in fields))
+               .sort(SEQ).collect().lazy())
+    chosen = [e for value, cols in fields.items() for e in _from_one_member(value, cols)]
     survivors = several.filter(pl.col(LABEL) == pl.col(SEQ)).select(LABEL, pl.col(RECORD_ID).alias("_survivor"))
-    golden = several.sort(SEQ).group_by(LABEL).agg(*chosen).join(survivors, on=LABEL).collect()
+    golden = several.group_by(LABEL).agg(*chosen).join(survivors, on=LABEL)
+    for value in fields:
+        if value in keep_others:
+            golden = golden.join(_others(several, golden, value), on=LABEL, how="left")
+    golden = golden.collect()
     frame = frame.join(golden, on=LABEL, how="left", suffix="_golden", maintain_order="left")
     labelled = pl.col(LABEL).is_not_null()
     is_survivor = pl.col(LABEL) == pl.col(SEQ)
@@ -130,25 +135,33 @@ def _rule_inputs(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[
     return frame.with_columns(ranks) if ranks else frame
 
 
-def _from_one_member(frame: pl.DataFrame, value: str, columns: list[str], rule: str, others: bool) -> list[pl.Expr]:
-    """The field's columns from one member: among those whose value is valid (failing that, filled), the
-    one the rule prefers; ties, and the source_priority rule, go to the first in priority order. With
-    ``others``, also the distinct values the other members hold, in priority order."""
+def _preference(frame: pl.DataFrame, value: str) -> pl.Expr:
+    """``_pref:<value>``, per row: how much its value of the field is preferred. A valid value beats an
+    invalid one, a filled one an empty one; within a tier the rule's rank (none for source priority)."""
     filled = pl.col(value).is_not_null()
     reason = why(value.removeprefix("v:"))
     valid = filled & pl.col(reason).is_null() if reason in frame.columns else filled
     tier = pl.when(valid).then(2).when(filled).then(1).otherwise(0).cast(pl.Int64)
     rank = f"_rank:{value}"
-    if rank in frame.columns:
-        preference = tier * (10**12) + pl.col(rank) - pl.col(rank).min() + 1
-    else:
-        preference = tier
-    index = preference.arg_max()
+    preference = tier * (10**12) + pl.col(rank) if rank in frame.columns else tier  # ranks stay far below 10**12
+    return preference.alias(f"_pref:{value}")
+
+
+def _from_one_member(value: str, columns: list[str]) -> list[pl.Expr]:
+    """The field's columns from the member its `_preference` puts first; ties, and the source_priority
+    rule, go to the first in priority order (the members are sorted by it)."""
+    index = pl.col(f"_pref:{value}").arg_max()
+    filled = pl.col(value).is_not_null().any()
     name = value.removeprefix("v:")
-    out = [pl.when(filled.any()).then(pl.col(c).get(index)).alias(c) for c in columns] + [
-        pl.when(filled.any()).then(pl.col(SEQ).get(index)).alias(f"{FROM}{name}")]
-    if others:
-        held = pl.col(value).drop_nulls().unique(maintain_order=True)
-        rest = held.filter(held != pl.col(value).get(index).fill_null(""))
-        out.append(pl.when(rest.len() > 0).then(rest.str.join("; ")).alias(f"{OTHERS}{name}"))
-    return out
+    return [pl.when(filled).then(pl.col(c).get(index)).alias(c) for c in columns] + [
+        pl.when(filled).then(pl.col(SEQ).get(index)).alias(f"{FROM}{name}")]
+
+
+def _others(members: pl.LazyFrame, golden: pl.LazyFrame, value: str) -> pl.LazyFrame:
+    """Per cluster, the distinct values of ``value`` its members hold other than the golden one, in
+    priority order (``members`` is sorted by it), "; "-separated."""
+    name = value.removeprefix("v:")
+    held = members.select(LABEL, value).drop_nulls(value).unique([LABEL, value], keep="first", maintain_order=True)
+    return (held.join(golden.select(LABEL, pl.col(value).alias("_chosen")), on=LABEL)
+            .filter(pl.col(value) != pl.col("_chosen").fill_null(""))
+            .group_by(LABEL, maintain_order=True).agg(pl.col(value).str.join("; ").alias(f"{OTHERS}{name}")))
