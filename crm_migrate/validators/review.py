@@ -80,7 +80,7 @@ def groups(result: EntityResult) -> list[Group]:
     if settings is not None and pairs.height:
         review = pairs.filter((pl.col("probability") >= settings.review) & (pl.col("probability") < settings.merge))
         seen: set[tuple[str, str]] = set()
-        for pair in review.sort("probability", descending=True).iter_rows(named=True):
+        for pair in review.sort(MOST_LIKELY_FIRST, descending=[True, False, False]).iter_rows(named=True):
             a, b = record_of.get(pair["l"]), record_of.get(pair["r"])
             if a is None or b is None or a == b or (min(a, b), max(a, b)) in seen:
                 continue
@@ -96,6 +96,9 @@ def _by(frame: pl.DataFrame, column: str):
         yield rows
 
 
+MOST_LIKELY_FIRST = ["probability", "l", "r"]  # ties in record order, so the workbook is the same every run
+
+
 def _best_pairs(pairs: pl.DataFrame, record_of: dict[int, str]) -> dict[int, dict]:
     """Per record position, its most likely scored pair with another member of the same record."""
     if pairs.height == 0:
@@ -105,7 +108,7 @@ def _best_pairs(pairs: pl.DataFrame, record_of: dict[int, str]) -> dict[int, dic
         pl.col("r").replace_strict(record_of, default=None, return_dtype=pl.String).alias("_b"),
     ).filter(pl.col("_a").is_not_null() & (pl.col("_a") == pl.col("_b")))
     best: dict[int, dict] = {}
-    for pair in same.sort("probability", descending=True).iter_rows(named=True):
+    for pair in same.sort(MOST_LIKELY_FIRST, descending=[True, False, False]).iter_rows(named=True):
         for side in (pair["l"], pair["r"]):
             best.setdefault(side, pair)
     return best
