@@ -24,6 +24,7 @@ from crm_migrate.mappings.entities import (
     has_account_link,
 )
 from crm_migrate.mappings.models import EntityMapping, MigrationConfig, SourceMapping
+from crm_migrate.mappings.targets import TargetProfile
 from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
 
 CONFIG_FILE = "migration.yaml"
@@ -90,6 +91,7 @@ class Project:
     doc: YamlDocument
     sources: tuple[Source, ...]
     warnings: tuple[Problem, ...] = ()
+    target: TargetProfile | None = None
 
     @property
     def entities(self) -> list[Entity]:
@@ -117,7 +119,7 @@ def load_project(root: Path | str) -> Project:
                                         "see samples/demo for one"))
     config_doc, found = load_yaml(config_path, str(config_path))
     problems += found
-    config = _validate(MigrationConfig, config_doc, problems) if not found else None
+    config = validate_model(MigrationConfig, config_doc, problems) if not found else None
 
     mapping_files = {p.stem: p for p in sorted((root / MAPPINGS_DIR).glob("*.yaml"))}
     names = list(mapping_files)
@@ -144,12 +146,53 @@ def load_project(root: Path | str) -> Project:
                                             "not among the entities in scope; they are ignored", line=plan.line,
                                             severity="warning", hint=f"add {plan.entity.value} to 'entities' in "
                                             "migration.yaml, or remove this block"))
+    target = None
     if config is not None:
         _check_matching(config, config_doc, sources, problems)
+        target = _load_target(root, config, config_doc, problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors or config is None:
         raise ProjectError(problems)
-    return Project(root, config, config_doc, tuple(sources), tuple(problems))
+    if target is not None:
+        problems += target_warnings(target, sources)
+    return Project(root, config, config_doc, tuple(sources), tuple(problems), target)
+
+
+def _load_target(root: Path, config: MigrationConfig, doc: YamlDocument, problems: list[Problem]
+                 ) -> TargetProfile | None:
+    """The target profile ``target:`` names, and every entity in scope present in it."""
+    from crm_migrate.mappings.targets import load_target
+
+    try:
+        target, _ = load_target(config.target, root, doc.path, doc.line_of(("target",)))
+    except ProjectError as exc:
+        problems += exc.problems
+        return None
+    missing = [e.value for e in config.entities if e not in target.entities]
+    if missing:
+        problems.append(Problem(doc.path, f"target {target.name} has no import template for {', '.join(missing)}",
+                                line=doc.line_of(("target",)), hint="take them out of 'entities', or use a "
+                                "project profile (targets/<name>.yaml) that has them"))
+    return target
+
+
+def target_warnings(target: TargetProfile, sources: list[Source]) -> list[Problem]:
+    """A column the target requires that no source fills: every record would be refused."""
+    out = []
+    for entity, ep in target.entities.items():
+        mapped = {f.spec.name for s in sources if (plan := s.plan_for(entity)) for f in plan.fields}
+        for col in ep.columns:
+            if not col.required or col.constant is not None or ep.mapped_only or col.value is None:
+                continue
+            name = col.value.removeprefix("custom:")
+            base = next((f for f in sorted(mapped, key=len, reverse=True) if name == f or name.startswith(f + "_")),
+                        None)
+            if name in ("external_id", "account_external_id") or base is not None:
+                continue
+            out.append(Problem(f"target {target.name}", f"{entity.value}: the target requires {col.header!r} "
+                               f"({col.value}), which no source maps; every record would be refused",
+                               severity="warning", hint=f"map a column to {name.split('_')[0]!r}"))
+    return out
 
 
 def _check_matching(config: MigrationConfig, doc: YamlDocument, sources: list[Source],
@@ -174,7 +217,7 @@ def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> 
     problems += found
     if found:
         return None
-    mapping = _validate(SourceMapping, doc, problems)
+    mapping = validate_model(SourceMapping, doc, problems)
     if mapping is None:
         return None
     file = root / mapping.file
@@ -254,7 +297,7 @@ def _check_required(doc: YamlDocument, plan: EntityPlan, source_has_accounts: bo
 _UNION_BRANCHES = {"str", "ColumnMap", "list[str]", "literal['all']", "int", "literal['auto']", "[key]"}
 
 
-def _validate(model: type[BaseModel], doc: YamlDocument, problems: list[Problem]) -> Any:
+def validate_model(model: type[BaseModel], doc: YamlDocument, problems: list[Problem]) -> Any:
     if not isinstance(doc.data, dict):
         problems.append(Problem(doc.path, "expected a mapping of keys to values at the top", line=1,
                                 hint=f"see the JSON Schema written by 'crm-migrate schema' for {model.__name__}"))

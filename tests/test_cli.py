@@ -148,7 +148,7 @@ def test_run_demo_accounts_for_every_source_row(demo_run):
     assert set(lineage["outcome"]) == {"written", "merged", "filtered", "rejected"}
     # Written and merged rows name a record that is in the import file; the others name none.
     for entity, name in [("accounts", "01_accounts"), ("contacts", "02_contacts")]:
-        ids = set(pl.read_csv(project / "out" / "import" / f"{name}.csv", infer_schema=False)["external_id"])
+        ids = set(pl.read_csv(project / "out" / "import" / f"{name}_001.csv", infer_schema=False)["external_id"])
         kept = lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"]))
         assert set(kept["record_id"]) == ids
         dropped = lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["filtered", "rejected"]))
@@ -158,12 +158,12 @@ def test_run_demo_accounts_for_every_source_row(demo_run):
 def test_run_demo_links_children_and_reports(demo_run):
     project, _, before = demo_run
     out = project / "out"
-    accounts = set(pl.read_csv(out / "import" / "01_accounts.csv", infer_schema=False)["external_id"])
+    accounts = set(pl.read_csv(out / "import" / "01_accounts_001.csv", infer_schema=False)["external_id"])
     for name in ("02_contacts", "03_opportunities", "04_activities"):
-        frame = pl.read_csv(out / "import" / f"{name}.csv", infer_schema=False)
+        frame = pl.read_csv(out / "import" / f"{name}_001.csv", infer_schema=False)
         links = set(frame["account_external_id"].drop_nulls())
         assert links <= accounts, name  # every link points at an account that is written
-    opportunities = pl.read_csv(out / "import" / "03_opportunities.csv", infer_schema=False)
+    opportunities = pl.read_csv(out / "import" / "03_opportunities_001.csv", infer_schema=False)
     assert opportunities["account_external_id"].is_not_null().all()
     rejects = pl.read_csv(out / "rejects" / "contacts.csv", infer_schema=False)
     assert rejects.filter(pl.col("reason").str.starts_with("no account with id")).height > 0
@@ -174,7 +174,7 @@ def test_run_demo_links_children_and_reports(demo_run):
     assert "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained, no CDN
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["tool"]["version"] == __version__
-    assert {o["path"] for o in manifest["outputs"]} >= {"import/01_accounts.csv", "lineage.csv"}
+    assert {o["path"] for o in manifest["outputs"]} >= {"import/01_accounts_001.csv", "lineage.csv"}
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert {p: p.read_bytes() for p in (project / "data").iterdir()} == before  # sources untouched
 
@@ -193,5 +193,5 @@ def test_plan_on_demo_writes_nothing(demo_copy):
     result = invoke("plan", demo_copy)
     assert result.exit_code == 0, result.output
     assert not (demo_copy / "out").exists()
-    for text in ("old_crm_accounts", "gb18030", "张三 (3)", "import/01_accounts.csv", "unmapped columns"):
+    for text in ("old_crm_accounts", "gb18030", "张三 (3)", "import/01_accounts_*.csv", "unmapped columns"):
         assert text in result.output

@@ -24,8 +24,9 @@ class Options(_Strict):
     """Project-wide settings."""
 
     default_region: str = Field("CN", description="Region for phone numbers written without a country code.")
-    output_encoding: Literal["utf-8-sig", "utf-8", "gb18030"] = Field(
-        "utf-8-sig", description="Encoding of the import files; utf-8-sig adds the BOM Excel needs for Chinese.")
+    output_encoding: Literal["utf-8-sig", "utf-8", "gb18030"] | None = Field(
+        None, description="Encoding of CSV import files instead of the target profile's; utf-8-sig adds the BOM "
+        "Excel needs for Chinese.")
     test_records: Literal["reject", "filter", "keep"] = Field(
         "reject", description="What to do with test and garbage records (测试客户, asdf, 13800138000 with no name): "
         "reject them (they go to rejects/ for review), filter them out, or keep them.")

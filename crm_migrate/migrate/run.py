@@ -5,7 +5,7 @@ everything has succeeded, so a failed run leaves the previous output as it was. 
 their checksums are taken before and after, and a file that changed during the run fails it.
 
     out/
-      import/01_accounts.csv ...   import files in load order
+      import/01_accounts_001.csv   import files in the target's format and load order, split at its limits
       rejects/<entity>.csv         rejected rows: original values and the reason
       lineage.csv                  one line per source row and entity: what became of it
       review/duplicates.xlsx       duplicate groups with evidence and a decision column for the steward
@@ -31,13 +31,10 @@ import polars as pl
 from crm_migrate import __version__
 from crm_migrate.errors import MigrateError, Problem, SourceError
 from crm_migrate.migrate.pipeline import Migration, Track, build, no_progress, sha256_of
-from crm_migrate.migrate.write import (
-    import_file_name,
-    import_frame,
-    lineage_frame,
-    rejects_frame,
-    write_csv,
-)
+from crm_migrate.mappings.targets import TargetProfile, load_target
+from crm_migrate.migrate.conform import Conformed, conform
+from crm_migrate.migrate.write import lineage_frame, rejects_frame, write_csv
+from crm_migrate.migrate.writers import file_stem, write_import
 from crm_migrate.project import Project
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.report import quality, write_html, write_json
@@ -58,21 +55,29 @@ class RunResult:
     lineage: pl.DataFrame
     out: Path | None
     files: list[dict[str, object]]  # what was (or would be) written
+    target: TargetProfile | None = None
+    conformed: dict | None = None  # Entity -> Conformed: each entity as the target receives it
 
 
 def prepare(project: Project, track: Track = no_progress, today: dt.date | None = None,
             decisions: Path | None = None) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation."""
     migration = build(project, track, today, decisions)
+    target = project.target or load_target(project.config.target, project.root, project.doc.path, None)[0]
+    chosen = project.config.options.output_encoding
+    if chosen:  # the project's choice of encoding over the profile's
+        encoding, bom = {"utf-8-sig": ("utf-8", True), "utf-8": ("utf-8", False), "gb18030": ("gb18030", False)}[chosen]
+        target = target.model_copy(update={"file": target.file.model_copy(update={"encoding": encoding, "bom": bom})})
+    conformed = conform(migration, target)  # records the target would refuse become rejects, with the reason
     lineage = lineage_frame(migration)
     rows_read = {r.source.name: r.rows for r in migration.reads}
     entities_by_source = {r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
                           for r in migration.reads}
     files = {r.source.name: r.source.shown_file for r in migration.reads}
     reconciliation = reconcile(lineage, rows_read, entities_by_source, files)
-    planned = [{"path": f"import/{import_file_name(e)}", "rows": res.written().height}
-               for e, res in migration.entities.items()]
-    return RunResult(migration, reconciliation, lineage, None, planned)
+    fmt = target.file.format
+    planned = [{"path": f"import/{file_stem(e)}_*.{fmt}", "rows": c.frame.height} for e, c in conformed.items()]
+    return RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
 
 
 def run(project: Project, out: Path | None = None, track: Track = no_progress,
@@ -104,7 +109,6 @@ def run(project: Project, out: Path | None = None, track: Track = no_progress,
 def _write_tree(tmp: Path, result: RunResult, track: Track) -> list[dict[str, object]]:
     migration = result.migration
     project = migration.project
-    encoding = project.config.options.output_encoding
     outputs: list[dict[str, object]] = []
 
     def emit(rel: str, frame: pl.DataFrame, enc: str = "utf-8-sig") -> None:
@@ -112,10 +116,13 @@ def _write_tree(tmp: Path, result: RunResult, track: Track) -> list[dict[str, ob
         outputs.append({"path": rel, "rows": frame.height})
 
     written_ids: dict[str, set[str]] = {}
+    target = result.target
+    conformed: dict = result.conformed or {}
     for entity, res in track(list(migration.entities.items()), "Writing import files", len(migration.entities)):
-        frame = import_frame(res)
-        written_ids[entity.value] = set(frame["external_id"].to_list())
-        emit(f"import/{import_file_name(entity)}", frame, encoding)
+        done: Conformed = conformed[entity]
+        written_ids[entity.value] = set(done.ids)
+        for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity):
+            outputs.append({"path": f"import/{path.name}", "rows": rows})
         emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res))
     check_written(result.lineage, written_ids)
     emit("lineage.csv", result.lineage)
@@ -144,6 +151,10 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
         "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "inputs": [{"source": r.source.name, "path": r.source.rel_file, "sha256": r.sha256, "rows": r.rows,
                     "encoding": r.table.encoding, "sheets": r.table.sheets} for r in migration.reads],
+        "target": {"name": result.target.name, "rests_on": result.target.rests_on,
+                   "file": result.target.file.model_dump(),
+                   "formulas_neutralised": {e.value: c.neutralised for e, c in (result.conformed or {}).items()
+                                            if c.neutralised}} if result.target else None,
         "outputs": outputs,
         "timings_seconds": {k: round(v, 3) for k, v in migration.timings.items()},
     }

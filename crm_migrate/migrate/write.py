@@ -51,8 +51,9 @@ def import_frame(result: EntityResult) -> pl.DataFrame:
     return written.select(columns)
 
 
-# Parts of a value that the generic target receives as columns of their own.
-OUTPUT_PARTS = {FieldType.address: ("province", "city", "district", "code"), FieldType.phone: ("extension",)}
+# Parts of a value that a target profile may give columns of their own (name_family, address_city, ...).
+OUTPUT_PARTS = {FieldType.address: ("province", "city", "district", "code"), FieldType.phone: ("extension",),
+                FieldType.person_name: ("family", "given")}
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:

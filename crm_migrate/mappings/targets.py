@@ -1,0 +1,177 @@
+"""Target profiles: what a CRM's import template accepts, as data.
+
+A profile says, per entity, the template's columns in order (header text exactly as the template has it),
+what fills each column, its type, whether it is required, its maximum length and allowed picklist values,
+the date format, and which column links a record to its parent; and, per file, the format (CSV or XLSX),
+encoding and BOM, delimiter, and the most rows and bytes one file may hold. Built-in profiles live in
+``crm_migrate/mappings/targets/<name>.yaml``; a project may ship its own ``targets/<name>.yaml`` (or name a
+profile file in ``target:``), and ``crm-migrate target from-describe`` writes one from the tenant's own
+field metadata.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from crm_migrate.errors import Problem, ProjectError, did_you_mean
+from crm_migrate.mappings.entities import CATALOGUE, Entity, FieldType
+from crm_migrate.mappings.models import _Strict
+from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
+
+BUILT_IN = Path(__file__).parent / "targets"
+PROJECT_TARGETS = "targets"
+
+
+class ColumnType(str, Enum):
+    """How a value is checked and written; identifiers (``id``, ``phone``, ``code``) are always text."""
+
+    text = "text"
+    id = "id"
+    code = "code"
+    phone = "phone"
+    email = "email"
+    number = "number"
+    money = "money"
+    date = "date"
+    datetime = "datetime"
+    picklist = "picklist"
+    boolean = "boolean"
+    url = "url"
+
+
+NUMERIC = (ColumnType.number, ColumnType.money)
+
+
+class ColumnSpec(_Strict):
+    """One column of the target's template."""
+
+    header: str = Field(description="The header text exactly as the template has it.")
+    value: str | None = Field(None, description="What fills it: external_id, account_external_id, legacy_id, "
+                              "a field (name, phone, ...), a field's part (address_province, phone_extension) or "
+                              "its other values (phone_others). Empty: the column is written blank.")
+    constant: str | None = Field(None, description="A fixed value for every row instead of a field.")
+    type: ColumnType = ColumnType.text
+    required: bool = Field(False, description="A row with no value here is rejected before it reaches the target.")
+    max_length: int | None = Field(None, gt=0, description="Longest value the target stores, in characters.")
+    picklist: list[str] | None = Field(None, description="The only values the target accepts.")
+    format: str | None = Field(None, description="Dates: a strftime pattern (%Y-%m-%d); numbers: decimals, e.g. '2'.")
+    parent: Entity | None = Field(None, description="This column links to a record of that entity; the link is "
+                                  "checked across files before anything is written.")
+    parent_key: Literal["external_id", "name", "legacy_id"] = Field(
+        "external_id", description="What the link carries: the parent's external id, or its name where the "
+        "target looks parents up by name (a name two parents share is an ambiguous link, refused).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ColumnSpec:
+        if self.value is not None and self.constant is not None:
+            raise ValueError("a column takes either 'value' or 'constant', not both")
+        return self
+
+
+class EntityProfile(_Strict):
+    object: str = Field(description="The target's name for the object (Account, AccountObj, companies, ...).")
+    columns: list[ColumnSpec]
+    mapped_only: bool = Field(False, description="Write only the columns whose field some source maps, then "
+                              "the project's custom fields (the generic profile); otherwise every column, in order.")
+
+
+class FileSpec(_Strict):
+    format: Literal["csv", "xlsx"] = "csv"
+    encoding: Literal["utf-8", "gb18030", "gbk", "utf-16"] = "utf-8"
+    bom: bool = Field(False, description="Write a byte order mark (Excel and Dynamics need it for Chinese in CSV).")
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    max_rows: int | None = Field(None, gt=0, description="Most data rows in one file; more go to the next file.")
+    max_bytes: int | None = Field(None, gt=1000, description="Largest file the target accepts, in bytes.")
+
+    @property
+    def codec(self) -> str:
+        return "utf-8-sig" if self.encoding == "utf-8" and self.bom else self.encoding
+
+
+class TargetProfile(_Strict):
+    """``targets/<name>.yaml``."""
+
+    name: str
+    rests_on: str = Field(description="What the profile is based on (template, documentation, describe output).")
+    file: FileSpec = Field(default_factory=FileSpec)
+    entities: dict[Entity, EntityProfile]
+
+    @property
+    def load_order(self) -> list[Entity]:
+        return [e for e in Entity if e in self.entities]
+
+
+def built_in_names() -> list[str]:
+    return sorted(p.stem for p in BUILT_IN.glob("*.yaml"))
+
+
+def locate(target: str, root: Path) -> Path | None:
+    """The profile file ``target`` names: a path, a project's ``targets/<name>.yaml``, or a built-in."""
+    candidates = [root / target] if target.endswith((".yaml", ".yml")) else [
+        root / PROJECT_TARGETS / f"{target}.yaml", BUILT_IN / f"{target}.yaml"]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def load_target(target: str, root: Path, where: str, line: int | None) -> tuple[TargetProfile, YamlDocument]:
+    """Load and check a target profile; ``where``/``line`` locate the ``target:`` setting for messages."""
+    from crm_migrate.project import validate_model  # the same line-accurate messages as the project files
+
+    path = locate(target, root)
+    if path is None:
+        choices = built_in_names() + sorted(p.stem for p in (root / PROJECT_TARGETS).glob("*.yaml"))
+        raise ProjectError(Problem(where, f"no target profile {target!r}", line=line,
+                                   hint=did_you_mean(target, choices) or f"built in: {', '.join(built_in_names())}; "
+                                   f"or put your own in {PROJECT_TARGETS}/{target}.yaml"))
+    shown = str(path) if path.is_relative_to(root) else f"<built-in>/{path.name}"
+    doc, problems = load_yaml(path, shown)
+    profile = validate_model(TargetProfile, doc, problems) if not problems else None
+    if profile is not None:
+        problems += check_profile(profile, doc)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or profile is None:
+        raise ProjectError(problems)
+    return profile, doc
+
+
+def output_names(entity: Entity, extra_fields: list[str] = ()) -> list[str]:
+    """The values a profile column of ``entity`` may take (``value:``)."""
+    from crm_migrate.migrate.write import OUTPUT_PARTS
+
+    names = ["external_id", "legacy_id"]
+    if "account_id" in CATALOGUE[entity]:
+        names.append("account_external_id")
+    for spec in CATALOGUE[entity].values():
+        if spec.name in ("id", "account_id"):
+            continue
+        names.append(spec.name)
+        names += [f"{spec.name}_{part}" for part in OUTPUT_PARTS.get(spec.type, ())]
+        if spec.type in (FieldType.phone, FieldType.email):
+            names.append(f"{spec.name}_others")
+    return names + list(extra_fields)
+
+
+def check_profile(profile: TargetProfile, doc: YamlDocument) -> list[Problem]:
+    """What pydantic cannot see: unknown values, repeated headers, picklists on the wrong type."""
+    problems = []
+    for entity, ep in profile.entities.items():
+        seen: set[str] = set()
+        known = output_names(entity)
+        for i, col in enumerate(ep.columns):
+            line = doc.line_of(("entities", entity.value, "columns", i))
+            if col.header in seen:
+                problems.append(Problem(doc.path, f"{entity.value}: header {col.header!r} appears twice", line=line,
+                                        hint="each template column once"))
+            seen.add(col.header)
+            if col.value is not None and col.value not in known and not col.value.startswith("custom:"):
+                problems.append(Problem(doc.path, f"{entity.value}: column {col.header!r} takes {col.value!r}, "
+                                        f"which {entity.value} do not have", line=line,
+                                        hint=did_you_mean(col.value, known) or
+                                        f"one of {', '.join(known)}, or custom:<field> for a custom field"))
+            if col.parent is not None and col.parent not in profile.entities:
+                problems.append(Problem(doc.path, f"{entity.value}: column {col.header!r} links to "
+                                        f"{col.parent.value}, which this profile does not load", line=line))
+    return problems

@@ -1,0 +1,225 @@
+"""Fitting the golden records to the target's template before anything is written.
+
+For each entity, in the profile's load order: every column is filled as the profile says (a field, a part
+of one, a constant, or a parent's external id or name), formatted (dates, decimals), and checked (required,
+maximum length, picklist values, characters the file's encoding cannot hold). A record that breaks a rule is
+not written: it is rejected with the column, the value, the rule and a hint, and so is every record of the
+same cluster. Links to parents are checked across all files first: a child whose parent was rejected, is
+missing, or (where the target looks parents up by name) shares its name with another parent is rejected
+with the reason; nothing is linked to the first match. Values that a spreadsheet would run as a formula
+(=, +, -, @, tab, carriage return at the start, OWASP's list) are prefixed with a single quote and counted;
+well-formed phone numbers and amounts (+8613812345678, -350.00) are values, not formulas, and stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import polars as pl
+
+from crm_migrate.mappings.entities import CATALOGUE, Entity, FieldType
+from crm_migrate.mappings.targets import NUMERIC, ColumnSpec, ColumnType, EntityProfile, TargetProfile
+from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RULE
+from crm_migrate.migrate.pipeline import EntityResult, Migration
+from crm_migrate.migrate.write import OUTPUT_PARTS, import_frame
+
+TARGET_RULE = "target"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d .()\-]*$")  # a phone or an amount, not a formula
+UNIVERSAL = ("utf-8", "utf-16", "gb18030")  # encodings that hold every character
+
+
+@dataclass
+class Conformed:
+    """One entity as the target will receive it."""
+
+    entity: Entity
+    profile: EntityProfile
+    frame: pl.DataFrame  # the template's columns, headers as the template has them, every value a string
+    types: dict[str, ColumnType]  # per header
+    ids: list[str]  # external id of each written row, in order
+    rejected: dict[str, str] = field(default_factory=dict)  # external id -> reason
+    neutralised: dict[str, int] = field(default_factory=dict)  # header -> values prefixed against formulas
+
+
+def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Conformed]:
+    """Conform every entity in load order and mark the records the target would refuse as rejected."""
+    out: dict[Entity, Conformed] = {}
+    parents: dict[Entity, pl.DataFrame] = {}
+    rejected_parents: dict[Entity, dict[str, str]] = {}
+    encoding = profile.file.encoding
+    for entity in profile.load_order:
+        result = migration.entities.get(entity)
+        if result is None:
+            continue
+        ep = profile.entities[entity]
+        columns = _columns(ep, result)
+        frame = import_frame(result)
+        reasons: list[pl.Expr] = []
+        values: list[pl.Expr] = []
+        for col in columns:
+            value = _value(col, frame)
+            if col.parent is not None:
+                value, problem = _link(col, value, parents.get(col.parent), rejected_parents.get(col.parent, {}),
+                                       profile.name)
+                reasons.append(problem)
+            value = _format(col, value)
+            reasons += _checks(col, value, encoding)
+            values.append(value.alias(col.header))
+        checked = frame.select(pl.col("external_id").alias("_id"), *values,
+                               pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
+                               if reasons else pl.lit(None, pl.String).alias("_why"))
+        checked = checked.with_columns(pl.when(pl.col("_why") != "").then(pl.col("_why")).alias("_why"))
+        bad = checked.filter(pl.col("_why").is_not_null())
+        good = checked.filter(pl.col("_why").is_null())
+        types = {c.header: c.type for c in columns}
+        good, neutralised = _neutralise(good, types)
+        rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
+        out[entity] = Conformed(entity, ep, good.drop("_id", "_why"), types, good["_id"].to_list(), rejected,
+                                neutralised)
+        kept = frame.filter(~pl.col("external_id").is_in(list(rejected)))
+        parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
+        rejected_parents[entity] = rejected
+        if rejected:
+            result.frame = _reject(result.frame, rejected, profile.name)
+    return out
+
+
+def _or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return (pl.col(name) if name in frame.columns else pl.lit(None, pl.String)).alias(name)
+
+
+def _columns(ep: EntityProfile, result: EntityResult) -> list[ColumnSpec]:
+    """The profile's columns; for a ``mapped_only`` profile only those some source fills, then custom fields."""
+    if not ep.mapped_only:
+        return ep.columns
+    mapped = {"external_id", "legacy_id", "account_external_id"}
+    for spec in result.fields:
+        mapped |= {spec.name, *(f"{spec.name}_{p}" for p in OUTPUT_PARTS.get(spec.type, ()))}
+        if spec.type in (FieldType.phone, FieldType.email):
+            mapped.add(f"{spec.name}_others")
+    kept = [c for c in ep.columns if c.constant is not None or c.value in mapped]
+    if "account_id" not in CATALOGUE[result.entity]:
+        kept = [c for c in kept if c.value != "account_external_id"]
+    custom = [ColumnSpec(header=s.name, value=s.name) for s in result.fields if s.name not in CATALOGUE[result.entity]]
+    return kept + custom
+
+
+def _value(col: ColumnSpec, frame: pl.DataFrame) -> pl.Expr:
+    if col.constant is not None:
+        return pl.lit(col.constant, pl.String)
+    name = col.value.removeprefix("custom:") if col.value else None
+    if name is None or name not in frame.columns:
+        return pl.lit(None, pl.String)
+    return pl.col(name).cast(pl.String)
+
+
+def _link(col: ColumnSpec, value: pl.Expr, parents: pl.DataFrame | None, rejected: dict[str, str],
+          target: str) -> tuple[pl.Expr, pl.Expr]:
+    """The value the link column carries, and why a row's link cannot stand (null when it can)."""
+    parent = col.parent.singular if col.parent else "parent"
+    if parents is None:
+        parents = pl.DataFrame(schema={"external_id": pl.String, "name": pl.String, "legacy_id": pl.String})
+    ids = parents["external_id"].to_list()
+    if col.parent_key == "external_id":
+        carried = value
+    else:
+        keys = parents[col.parent_key].to_list()
+        carried = value.replace_strict(dict(zip(ids, keys, strict=True)), default=None, return_dtype=pl.String)
+    why = (pl.when(value.is_null()).then(pl.lit(None, pl.String))
+           .when(value.is_in(list(rejected)))
+           .then(pl.format(f"{col.header}: its {parent} {{}} was rejected by the target ({target})", value))
+           .when(~value.is_in(ids))
+           .then(pl.format(f"{col.header}: no {parent} {{}} among the records written", value)))
+    if col.parent_key != "external_id":
+        counts = parents.group_by(col.parent_key).len().filter(pl.col("len") > 1)
+        shared = dict(zip(counts[col.parent_key].to_list(), counts["len"].to_list(), strict=True))
+        if shared:
+            why = why.when(carried.is_in(list(shared))).then(pl.format(
+                f"{col.header}: ambiguous link, {{}} {parent}s are called {{}} and the target looks them up by "
+                f"{col.parent_key}; give them different names or link by external id",
+                carried.replace_strict(shared, default=None, return_dtype=pl.Int64), carried))
+    return carried, why.otherwise(pl.lit(None, pl.String))
+
+
+def _format(col: ColumnSpec, value: pl.Expr) -> pl.Expr:
+    if col.type in (ColumnType.date, ColumnType.datetime) and col.format:
+        parsed = value.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False) if col.type is ColumnType.date \
+            else value.str.to_datetime(strict=False)
+        return pl.when(parsed.is_not_null()).then(parsed.dt.strftime(col.format)).otherwise(value)
+    if col.type in NUMERIC and col.format and col.format.isdigit():
+        places = int(col.format)
+        return value.map_elements(lambda v: _decimal(v, places), return_dtype=pl.String)
+    return value
+
+
+def _decimal(text: str, places: int) -> str:
+    try:
+        return f"{Decimal(text):.{places}f}"
+    except InvalidOperation:
+        return text
+
+
+def _checks(col: ColumnSpec, value: pl.Expr, encoding: str) -> list[pl.Expr]:
+    """Per rule, the reason a row breaks it (null where it does not)."""
+    out = []
+    if col.required:
+        out.append(pl.when(value.is_null() | (value == "")).then(pl.lit(
+            f"{col.header}: required by the target but empty; fill the source column or map a default")))
+    if col.max_length:
+        out.append(pl.when(value.str.len_chars() > col.max_length).then(pl.format(
+            f"{col.header}: {{}} characters, the target keeps at most {col.max_length} ({{}}...); "
+            "shorten it at the source or map it to a longer field", value.str.len_chars(), value.str.slice(0, 20))))
+    if col.picklist:
+        out.append(pl.when(value.is_not_null() & ~value.is_in(col.picklist)).then(pl.format(
+            f"{col.header}: {{}} is not one of the target's values ({', '.join(col.picklist[:6])}"
+            f"{', ...' if len(col.picklist) > 6 else ''}); add it to the field's value map", value)))
+    if encoding not in UNIVERSAL:
+        out.append(value.map_elements(lambda v: _unencodable(v, encoding, col.header), return_dtype=pl.String))
+    return out
+
+
+def _unencodable(text: str, encoding: str, header: str) -> str | None:
+    bad = sorted({ch for ch in text if not _encodes(ch, encoding)})
+    if not bad:
+        return None
+    shown = ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in bad[:5])
+    return (f"{header}: {shown} cannot be written in {encoding.upper()}; choose a UTF-8 or GB18030 file in the "
+            "target profile, or replace the character at the source")
+
+
+def _encodes(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _neutralise(frame: pl.DataFrame, types: dict[str, ColumnType]) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Prefix values a spreadsheet would run as a formula with a single quote; count them per column."""
+    counts, exprs = {}, []
+    for header, kind in types.items():
+        value = pl.col(header)
+        risky = value.str.starts_with(FORMULA_START[0])
+        for start in FORMULA_START[1:]:
+            risky = risky | value.str.starts_with(start)
+        if kind in (ColumnType.phone, *NUMERIC):
+            risky = risky & ~value.str.contains(_PLAIN_NUMBER.pattern)
+        n = int(frame.select(risky.fill_null(False).sum()).item())
+        if n:
+            counts[header] = n
+            exprs.append(pl.when(risky).then(pl.lit("'") + value).otherwise(value).alias(header))
+    return (frame.with_columns(exprs) if exprs else frame), counts
+
+
+def _reject(frame: pl.DataFrame, rejected: dict[str, str], target: str) -> pl.DataFrame:
+    """Every row of a refused record (its survivor and the rows merged into it) rejected with the reason."""
+    hit = pl.col(RECORD_ID).is_in(list(rejected)) & pl.col(OUTCOME).is_in(["written", "merged"])
+    reason = pl.col(RECORD_ID).replace_strict(rejected, default=None, return_dtype=pl.String)
+    return frame.with_columns(
+        pl.when(hit).then(pl.lit(REJECTED)).otherwise(pl.col(OUTCOME)).alias(OUTCOME),
+        pl.when(hit).then(pl.lit(f"target {target}: ") + reason).otherwise(pl.col(REASON)).alias(REASON),
+        pl.when(hit).then(pl.lit(TARGET_RULE)).otherwise(pl.col(RULE)).alias(RULE))

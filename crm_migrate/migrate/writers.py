@@ -1,0 +1,91 @@
+"""Import files as the target's profile says: CSV in its encoding and delimiter, or XLSX with text cells.
+
+A file never holds more rows or bytes than the target accepts: an entity's rows are cut into
+``01_accounts_001.csv``, ``01_accounts_002.csv``, ... (numbered even when one file is enough, so scripts
+need no special case), and a part that comes out too large is halved until it fits. In XLSX every value
+is a text cell except amounts and numbers, so Excel keeps an ID number's 18 digits and a code's leading
+zeros; the identifier columns are formatted as text too, so a cell edited in Excel stays text.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import polars as pl
+
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
+
+TEXT_CELLS = (ColumnType.id, ColumnType.code, ColumnType.phone)
+
+
+def file_stem(entity: Entity) -> str:
+    return f"{entity.order:02d}_{entity.value}"
+
+
+def write_import(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, folder: Path,
+                 entity: Entity) -> list[tuple[Path, int]]:
+    """Write one entity's rows in as many files as the target's limits need; return (path, rows) per file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chunks = _by_rows(frame, spec.max_rows) if frame.height else [frame]
+    out: list[tuple[Path, int]] = []
+    while chunks:
+        chunk = chunks.pop(0)
+        path = folder / f"{file_stem(entity)}_{len(out) + 1:03d}.{spec.format}"
+        _write(chunk, types, spec, path)
+        if spec.max_bytes and path.stat().st_size > spec.max_bytes and chunk.height > 1:
+            half = chunk.height // 2
+            chunks[:0] = [chunk.head(half), chunk.tail(chunk.height - half)]
+            path.unlink()
+            continue
+        out.append((path, chunk.height))
+    return out
+
+
+def _by_rows(frame: pl.DataFrame, max_rows: int | None) -> list[pl.DataFrame]:
+    size = max_rows or frame.height
+    return [frame.slice(i, size) for i in range(0, frame.height, size)]
+
+
+def _write(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, path: Path) -> None:
+    if spec.format == "xlsx":
+        _write_xlsx(frame, types, path)
+    else:
+        text = frame.write_csv(None, separator=spec.delimiter, line_terminator="\r\n")
+        path.write_bytes(text.encode(spec.codec))  # conform() rejected every value the encoding cannot hold
+
+
+def _write_xlsx(frame: pl.DataFrame, types: dict[str, ColumnType], path: Path) -> None:
+    import xlsxwriter
+
+    options = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+               "strings_to_urls": False}
+    with xlsxwriter.Workbook(str(path), options) as book:
+        sheet = book.add_worksheet("data")
+        bold = book.add_format({"bold": True})
+        text = book.add_format({"num_format": "@"})
+        for j, header in enumerate(frame.columns):
+            sheet.write_string(0, j, header, bold)
+            kind = types.get(header, ColumnType.text)
+            if kind in TEXT_CELLS:
+                sheet.set_column(j, j, 20, text)
+        numeric = [types.get(h) in NUMERIC for h in frame.columns]
+        for i, row in enumerate(frame.iter_rows(), start=1):
+            for j, value in enumerate(row):
+                if value is None:
+                    continue
+                number = _number(value) if numeric[j] else None
+                if number is not None:
+                    sheet.write_number(i, j, number)
+                else:
+                    sheet.write_string(i, j, value)
+
+
+def _number(text: str) -> float | None:
+    """An amount as a number cell only when a float holds it exactly (15 significant digits)."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return float(value) if len(value.as_tuple().digits) <= 15 and Decimal(repr(float(value))) == value else None
