@@ -23,7 +23,7 @@ from crm_migrate.mappings.entities import (
     FieldType,
     has_account_link,
 )
-from crm_migrate.mappings.models import EntityMapping, MigrationConfig, SourceMapping
+from crm_migrate.mappings.models import Derived, EntityMapping, MigrationConfig, SourceMapping
 from crm_migrate.mappings.targets import TargetProfile
 from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
 
@@ -42,6 +42,14 @@ class MappedField:
     values: dict[str, str] | None = None  # picklist value map
     unknown: str = "error"
     default: str | None = None
+    required: bool = False  # the mapping makes this field required for this source
+    derive: Derived | None = None  # built from source columns (concat, template, ...), not copied from one
+    loc: tuple = ()  # where the mapping file defines it, for messages
+
+    @property
+    def inputs(self) -> list[str]:
+        """The source columns this field reads."""
+        return self.derive.inputs() if self.derive else [self.column]
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class Source:
     rel_file: str  # relative to the project folder, with forward slashes
     entities: tuple[EntityPlan, ...]
     shown_file: str  # as messages show it: the project folder as given, then rel_file
+    root: Path = Path(".")  # the project folder
 
     @property
     def system(self) -> str:
@@ -229,14 +238,39 @@ def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> 
                                 "the path is relative to the project folder"))
     entities = []
     for entity, emap in mapping.entities.items():
-        entities.append(_entity_plan(doc, entity, emap, problems))
+        entities.append(_entity_plan(root, doc, entity, emap, problems))
     has_accounts = Entity.accounts in mapping.entities
     for plan in entities:
         _check_required(doc, plan, has_accounts, problems)
-    return Source(name, mapping, doc, file.resolve(), Path(mapping.file).as_posix(), tuple(entities), str(file))
+    return Source(name, mapping, doc, file.resolve(), Path(mapping.file).as_posix(), tuple(entities), str(file),
+                  root)
 
 
-def _entity_plan(doc: YamlDocument, entity: Entity, emap: EntityMapping, problems: list[Problem]) -> EntityPlan:
+def _check_lookup(root: Path, doc: YamlDocument, loc: tuple, derived: Derived, problems: list[Problem]) -> None:
+    lookup = derived.lookup
+    line = doc.line_of((*loc, "lookup"))
+    path = root / lookup.file
+    if not path.is_file():
+        problems.append(Problem(doc.path, f"lookup table {lookup.file!r} not found", line=line,
+                                hint="the path is relative to the project folder"))
+        return
+    from crm_migrate.mappings.lookups import read_table
+
+    try:
+        header = read_table(path).columns
+    except ValueError as exc:
+        problems.append(Problem(doc.path, f"lookup table {lookup.file!r} cannot be read: {exc}", line=line,
+                                hint="save it as CSV in UTF-8 with a header row"))
+        return
+    for key in ("key", "value"):
+        name = getattr(lookup, key)
+        if name not in header:
+            problems.append(Problem(doc.path, f"lookup table {lookup.file!r} has no column {name!r}", line=line,
+                                    hint=did_you_mean(name, header) or f"its columns: {', '.join(header)}"))
+
+
+def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapping,
+                 problems: list[Problem]) -> EntityPlan:
     catalogue = CATALOGUE[entity]
     fields: list[MappedField] = []
     seen: dict[str, str] = {}
@@ -261,7 +295,27 @@ def _entity_plan(doc: YamlDocument, entity: Entity, emap: EntityMapping, problem
         custom = spec is None
         if spec is None:
             spec = FieldSpec(cmap.field, cmap.type or FieldType.text, cmap.field)
-        fields.append(MappedField(column, spec, custom, cmap.date_order, cmap.values, cmap.unknown, cmap.default))
+        fields.append(MappedField(column, spec, custom, cmap.date_order, cmap.values, cmap.unknown, cmap.default,
+                                  cmap.required, loc=("entities", entity.value, "columns", column)))
+    for name, derived in emap.derive.items():
+        loc = ("entities", entity.value, "derive", name)
+        spec = catalogue.get(name)
+        if spec is None and derived.type is None:
+            problems.append(Problem(doc.path, f"{entity.value} have no field {name!r}", line=doc.line_of(loc),
+                                    hint=did_you_mean(name, list(catalogue)) or
+                                    f"for a custom field add type: text under derive.{name}"))
+            continue
+        if name in seen:
+            problems.append(Problem(doc.path, f"{entity.value}.{name} is both mapped from column {seen[name]!r} "
+                                    "and derived", line=doc.line_of(loc), hint="keep one of the two"))
+            continue
+        seen[name] = f"{name} (derived)"
+        custom = spec is None
+        spec = spec or FieldSpec(name, derived.type or FieldType.text, name)
+        fields.append(MappedField(f"{name} (derived)", spec, custom, derived.date_order, derived.values,
+                                  derived.unknown, derived.default, derived.required, derived, loc))
+        if derived.lookup is not None:
+            _check_lookup(root, doc, loc, derived, problems)
     types = {f.spec.name: f.spec.type for f in fields}
     for i, rule in enumerate(emap.where):
         if rule.since is not None and rule.field in types and types[rule.field] is not FieldType.date:

@@ -137,12 +137,74 @@ class ColumnMap(_Strict):
         "error", description="A value the map does not cover: error (validate and plan list it), keep it as "
         "it is, or write 'default'.")
     default: str | None = Field(None, description="The target value for unknown values when unknown is default.")
+    required: bool = Field(False, description="Reject a row where this field is empty or invalid, even if the "
+                           "field is optional in general.")
 
     @model_validator(mode="after")
     def _default_given(self) -> ColumnMap:
         if self.unknown == "default" and self.default is None:
             raise ValueError("unknown: default needs a 'default' value")
         return self
+
+
+class Split(_Strict):
+    by: str = Field(min_length=1, description="The separator, e.g. '/' or ' '.")
+    part: int = Field(description="Which piece, counting from 1; -1 is the last.")
+
+
+class Lookup(_Strict):
+    """A value looked up in a CSV table of the project (code -> name, old owner -> new owner, ...)."""
+
+    file: str = Field(description="CSV file relative to the project folder, with a header row.")
+    key: str = Field(description="The table's column holding the source values.")
+    value: str = Field(description="The table's column holding what to write.")
+    unknown: Literal["error", "keep", "empty"] = Field(
+        "error", description="A value the table lacks: error (validate and plan list it), keep it, or leave it empty.")
+
+
+class Derived(_Strict):
+    """A field built from source columns rather than copied from one: exactly one of column, concat,
+    template or constant, then optionally split, extract, lookup and if_empty, in that order."""
+
+    type: FieldType | None = Field(None, description="Needed only for custom fields.")
+    column: str | None = Field(None, description="One source column.")
+    concat: list[str] | None = Field(None, description="Source columns joined by 'separator' (empty ones skipped).")
+    separator: str = Field("", description="For concat.")
+    template: str | None = Field(None, description="Text with {column} placeholders, e.g. '{省}{市}{区}{地址}'.")
+    constant: str | None = Field(None, description="The same value on every row.")
+    split: Split | None = None
+    extract: str | None = Field(None, description="A regular expression; its first group (or the whole match) "
+                                "is kept, and a value without a match becomes empty.")
+    lookup: Lookup | None = None
+    if_empty: str | None = Field(None, description="Written where the result is empty (a default value).")
+    required: bool = Field(False, description="Reject a row where the result is empty or invalid.")
+    date_order: Literal["dmy", "mdy"] | None = None
+    values: dict[str, str] | None = Field(None, description="Value map for a picklist, as in 'columns'.")
+    unknown: Literal["error", "keep", "default"] = "error"
+    default: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Derived:
+        given = [k for k in ("column", "concat", "template", "constant") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of column, concat, template, constant"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        if self.extract is not None:
+            try:
+                re.compile(self.extract)
+            except re.error as exc:
+                raise ValueError(f"extract is not a valid regular expression: {exc}") from None
+        return self
+
+    def inputs(self) -> list[str]:
+        """The source columns it reads."""
+        if self.column is not None:
+            return [self.column]
+        if self.concat is not None:
+            return list(self.concat)
+        if self.template is not None:
+            return re.findall(r"\{([^{}]+)\}", self.template)
+        return []
 
 
 _RELATIVE = re.compile(r"^(\d+)\s*([dmy])$")
@@ -191,6 +253,8 @@ class EntityMapping(_Strict):
 
     columns: dict[str, str | ColumnMap] = Field(
         description="Source column -> field. A field of the entity by name, or {field, type} for a custom field.")
+    derive: dict[str, Derived] = Field(default_factory=dict, description="Field -> how it is built from source "
+                                       "columns: concat, template, split, extract, lookup, constant, if_empty.")
     where: list[Filter] = Field(default_factory=list, description="Scope rules; a row must pass all of them.")
 
     def fields(self) -> dict[str, ColumnMap]:

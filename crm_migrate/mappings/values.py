@@ -44,5 +44,5 @@ def unknown_values_problem(source: Source, entity: str, mf: MappedField, values:
     listed = ", ".join(f"{v} ({n})" for v, n in missing[:10]) + (f", and {len(missing) - 10} more" if len(missing) > 10
                                                                  else "")
     return Problem(source.mapping_path, f"{len(missing)} value(s) of {mf.column!r} are not in the value map of "
-                   f"{mf.spec.name}: {listed}", line=source.doc.line_of(("entities", entity, "columns", mf.column)),
+                   f"{mf.spec.name}: {listed}", line=source.doc.line_of(mf.loc),
                    hint="add them under 'values', or set unknown: keep (or default)")

@@ -19,6 +19,7 @@ from crm_migrate.cleaners.garbage import garbage_name
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldType
 from crm_migrate.mappings.models import Filter
+from crm_migrate.mappings.lookups import derive, lookup_problem
 from crm_migrate.mappings.values import apply_values, unknown_values_problem
 from crm_migrate.migrate.columns import (
     EMPTY,
@@ -55,7 +56,15 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
     ]
     out = frame.select(columns)
     for mf in plan.fields:
-        series = frame[mf.column] if mf.column in frame.columns else pl.Series(mf.column, [None] * n, pl.String)
+        if mf.derive is not None:
+            series, missing = derive(frame, mf.derive, source.root)
+            series = series.rename(mf.column)
+            if p := lookup_problem(source.mapping_path, source.doc.line_of(mf.loc), mf.spec.name, mf.derive, missing):
+                table.errors.append(p)
+        elif mf.column in frame.columns:
+            series = frame[mf.column]
+        else:
+            series = pl.Series(mf.column, [None] * n, pl.String)
         field_ctx = ctx
         if mf.spec.type is FieldType.date:
             field_ctx = replace(ctx, date_order=_date_order(source, table, plan.entity.value, mf, series))
@@ -99,7 +108,7 @@ def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField
         what = "mixes day-first and month-first dates" if order == MIXED else "has dates like 05/03/2021 whose " \
             "day and month order no value settles"
         table.warnings.append(Problem(source.mapping_path, f"column {mf.column!r} {what}; they are invalid until "
-                                      "the mapping says", line=source.doc.line_of(("entities", entity, "columns", mf.column)),
+                                      "the mapping says", line=source.doc.line_of(mf.loc),
                                       severity="warning", hint=f"write {mf.column}: {{field: {mf.spec.name}, "
                                       "date_order: dmy}} (or mdy)"))
     return order
@@ -177,7 +186,7 @@ def _required_rule(plan: EntityPlan) -> tuple[pl.Expr, pl.Expr] | None:
     """A required field that is empty or invalid rejects the row; the reason names field and column."""
     checks = []
     for mf in plan.fields:
-        if not mf.spec.required or mf.spec.name == ACCOUNT_LINK:
+        if not (mf.spec.required or mf.required) or mf.spec.name == ACCOUNT_LINK:
             continue  # the account link is checked when links are resolved
         name = mf.spec.name
         checks.append(pl.when(pl.col(val(name)).is_null())

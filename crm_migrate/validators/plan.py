@@ -29,10 +29,10 @@ def render_plan(result: RunResult, console: Console) -> None:
 
     columns = Table("source", "entity", "mapped columns", "unmapped columns", title="Columns", title_justify="left")
     for r in migration.reads:
-        used = {f.column for plan in r.source.entities for f in plan.fields}
+        used = {c for plan in r.source.entities for f in plan.fields for c in f.inputs}
         unmapped = [c for c in r.table.columns if c not in used]
         for i, plan in enumerate(r.source.entities):
-            mapped = ", ".join(f"{f.column}→{f.spec.name}" for f in plan.fields)
+            mapped = ", ".join(f"{'+'.join(f.inputs) or 'constant'}→{f.spec.name}" for f in plan.fields)
             columns.add_row(r.source.name if i == 0 else "", plan.entity.value, mapped,
                             ", ".join(unmapped) if i == 0 else "")
     console.print(columns)
