@@ -175,6 +175,39 @@ def schema(
         out.print(f"wrote {path}")
 
 
+target_app = typer.Typer(help="Target profiles: what the target CRM's import template accepts.",
+                         no_args_is_help=True)
+app.add_typer(target_app, name="target")
+
+
+@target_app.command("from-describe")
+def from_describe(
+    files: Annotated[list[Path], typer.Argument(help="Describe JSON files: a Salesforce sObject describe or a "
+                                                "Fxiaoke object describe, one object each.", show_default=False)],
+    name: Annotated[str, typer.Option("--name", help="Profile name; the project uses it as target: NAME.")] = "tenant",
+    project: Annotated[Path, typer.Option("--project", "-p", help="Project folder; the profile is written to its "
+                                          "targets/NAME.yaml.")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]")] = "",
+) -> None:
+    """Build a target profile from the tenant's own field metadata: its custom fields, required flags and
+    picklists, instead of a guess. Fields no crm-migrate field fills are listed with value: null."""
+    from crm_migrate.mappings.describe import DescribeError, profile_yaml
+
+    if fmt not in ("", "csv", "xlsx"):
+        raise _fail(MigrateError(Problem("--format", f"{fmt!r} is neither csv nor xlsx")))
+    try:
+        text = profile_yaml(name, files, fmt)
+    except DescribeError as exc:
+        raise _fail(MigrateError(Problem(str(exc).split(": ", 1)[0], str(exc).split(": ", 1)[-1],
+                                         hint="export it with the target's describe API"))) from None
+    path = project / "targets" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    blank = text.count(", value: null,")
+    out.print(f"wrote {path}" + (f"; {blank} column(s) still need a value (value: null)" if blank else ""))
+    out.print(f"Use it with 'target: {name}' in migration.yaml, then run 'crm-migrate validate'.")
+
+
 def main() -> None:
     """Entry point: a bug in crm-migrate gets a short message and a log file, not a traceback on screen."""
     try:

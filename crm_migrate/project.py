@@ -191,7 +191,12 @@ def target_warnings(target: TargetProfile, sources: list[Source]) -> list[Proble
     for entity, ep in target.entities.items():
         mapped = {f.spec.name for s in sources if (plan := s.plan_for(entity)) for f in plan.fields}
         for col in ep.columns:
-            if not col.required or col.constant is not None or ep.mapped_only or col.value is None:
+            if not col.required or col.constant is not None or ep.mapped_only:
+                continue
+            if col.value is None:
+                out.append(Problem(f"target {target.name}", f"{entity.value}: the target requires {col.header!r} "
+                                   "and the profile gives it no value; every record would be refused",
+                                   severity="warning", hint="set value: <field> or a constant on that column"))
                 continue
             name = col.value.removeprefix("custom:")
             base = next((f for f in sorted(mapped, key=len, reverse=True) if name == f or name.startswith(f + "_")),
