@@ -175,6 +175,32 @@ def schema(
         out.print(f"wrote {path}")
 
 
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The project folder to create.", show_default=False)],
+    sources: Annotated[list[Path], typer.Option("--source", "-s", help="A source file (CSV, XLSX, vCard); "
+                                                "repeat for each, in priority order.", show_default=False)],
+) -> None:
+    """Start a project: copy the sources into FOLDER/data and write mappings that already map the columns
+    whose header or values say what they are, each guess with a comment to review."""
+    from crm_migrate.mappings.suggest import init_project
+    from crm_migrate.migrate.readers import read_path
+
+    if (folder / "migration.yaml").exists():
+        raise _fail(MigrateError(Problem(str(folder / "migration.yaml"), "a project already exists here",
+                                         hint="choose a new folder; init never overwrites a project")))
+    missing = [s for s in sources if not s.is_file()]
+    if missing:
+        raise _fail(MigrateError([Problem(str(s), "source file not found") for s in missing]))
+    try:
+        written = init_project(folder, sources, lambda path: read_path(path).frame)
+    except MigrateError as exc:
+        raise _fail(exc) from None
+    for path in written:
+        out.print(f"wrote {path}")
+    out.print(f"Review the mappings, then: crm-migrate validate {folder} && crm-migrate plan {folder}")
+
+
 target_app = typer.Typer(help="Target profiles: what the target CRM's import template accepts.",
                          no_args_is_help=True)
 app.add_typer(target_app, name="target")

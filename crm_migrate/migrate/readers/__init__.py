@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from crm_migrate.errors import Problem, SourceError
 from crm_migrate.migrate.readers.table import ROW, SHEET, SourceTable
 from crm_migrate.migrate.readers.text import read_csv
@@ -34,4 +36,17 @@ def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
                                   hint="check that it exists and is not open in another program")) from None
     raise SourceError(Problem(source.mapping_path, f"{source.rel_file}: files ending in {suffix or '(nothing)'} cannot be read",
                               line=source.doc.line_of(("file",)),
+                              hint="save it as .csv, .xlsx or .vcf"))
+
+
+def read_path(file: Path) -> SourceTable:
+    """A file read with everything detected (encoding, delimiter, header row, sheets), as ``init`` needs."""
+    suffix = file.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return read_workbook(file, str(file))
+    if suffix == ".vcf":
+        return read_vcard(file, str(file))
+    if suffix in TEXT_SUFFIXES:
+        return read_csv(file, str(file))
+    raise SourceError(Problem(str(file), f"files ending in {suffix or '(nothing)'} cannot be read",
                               hint="save it as .csv, .xlsx or .vcf"))
