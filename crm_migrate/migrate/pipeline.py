@@ -156,7 +156,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                 part = link(part, account_index(accounts), same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
                             entity.singular)
             parts.append(part)
-        frame = pl.concat(parts, how="diagonal_relaxed") if parts else _empty_frame()
+        frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
         matching_options = project.config.matching.get(entity) or MatchingOptions()
         settings = MatchSettings(merge=matching_options.merge, review=matching_options.review,
                                  weights=matching_options.weights)
