@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import resource
-import sys
 import time
 from pathlib import Path
+
+from generated import generated_project
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ["old_crm_accounts", "old_crm_contacts", "sales_workbook", "event_signups", "address_book"]
 
 
 def generated(companies: int) -> Path:
-    project = ROOT / "bench" / "data" / f"c{companies}"
-    if not (project / "truth" / "truth.csv").exists():
-        spec = importlib.util.spec_from_file_location("generate", ROOT / "samples" / "generate.py")
-        gen = importlib.util.module_from_spec(spec)
-        sys.modules["generate"] = gen
-        spec.loader.exec_module(gen)
-        gen.generate(project, companies, 7)
-    return project
+    return generated_project(f"c{companies}", companies)
 
 
 def main() -> None:

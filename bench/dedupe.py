@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import json
 import logging
 import resource
@@ -36,6 +35,8 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from generated import generated_project  # noqa: E402
 
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
@@ -109,14 +110,7 @@ def demo_truth(lineage: pl.DataFrame, project: Path) -> pl.DataFrame:
 
 def scaled_project(records: int) -> Path:
     """The demo generator at about ``records`` account and contact records (generated once, then reused)."""
-    project = ROOT / "bench" / "data" / f"r{records}"
-    if not (project / "truth" / "truth.csv").exists():
-        spec = importlib.util.spec_from_file_location("generate", ROOT / "samples" / "generate.py")
-        gen = importlib.util.module_from_spec(spec)
-        sys.modules["generate"] = gen
-        spec.loader.exec_module(gen)
-        gen.generate(project, round(records / RECORDS_PER_COMPANY), 7)
-    return project
+    return generated_project(f"r{records}", round(records / RECORDS_PER_COMPANY))
 
 
 def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[str, float]:

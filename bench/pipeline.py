@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import resource
-import sys
 import time
 from pathlib import Path
+
+from generated import generator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,12 +21,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     project = ROOT / "bench" / "data" / f"c{args.companies}"
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "samples" / "generate.py")
-    gen = importlib.util.module_from_spec(spec)
-    sys.modules["generate"] = gen
-    spec.loader.exec_module(gen)
     t0 = time.perf_counter()
-    gen.generate(project, args.companies, args.seed)
+    generator().generate(project, args.companies, args.seed)
     generated = time.perf_counter() - t0
 
     from crm_migrate.migrate.run import run

@@ -224,7 +224,7 @@ def from_describe(
     try:
         text = profile_yaml(name, files, fmt)
     except DescribeError as exc:
-        raise _fail(MigrateError(Problem(str(exc).split(": ", 1)[0], str(exc).split(": ", 1)[-1],
+        raise _fail(MigrateError(Problem(str(exc.path), exc.message,
                                          hint="export it with the target's describe API"))) from None
     path = project / "targets" / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)

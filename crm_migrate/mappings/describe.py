@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crm_migrate.mappings.entities import Entity
+from crm_migrate.mappings.yamlfile import quote
 
 OBJECTS = {
     "Account": Entity.accounts, "AccountObj": Entity.accounts,
@@ -64,7 +65,11 @@ FX_SYSTEM = {"_id", "created_by", "create_time", "last_modified_by", "last_modif
 
 
 class DescribeError(ValueError):
-    pass
+    """A describe file that cannot become a profile: which file, and why."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path, self.message = path, message
 
 
 @dataclass
@@ -85,19 +90,22 @@ def read_describe(path: Path) -> tuple[str, Entity, list[Column], str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DescribeError(f"{path}: not a JSON file ({exc})") from None
-    if isinstance(data, dict) and isinstance(data.get("fields"), list) and "name" in data:
-        return _salesforce(data, path)
-    describe = _find_fxiaoke(data)
-    if describe is None:
-        raise DescribeError(f"{path}: neither a Salesforce sObject describe (name, fields[]) nor a Fxiaoke object "
-                            "describe (api_name, fields)")
-    return _fxiaoke(describe, path)
+        raise DescribeError(path, f"not a JSON file ({exc})") from None
+    try:
+        if isinstance(data, dict) and isinstance(data.get("fields"), list) and "name" in data:
+            return _salesforce(data, path)
+        describe = _find_fxiaoke(data)
+        if describe is not None:
+            return _fxiaoke(describe, path)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DescribeError(path, f"a field entry lacks what a describe has ({type(exc).__name__}: {exc})") from None
+    raise DescribeError(path, "neither a Salesforce sObject describe (name, fields[]) nor a Fxiaoke object "
+                        "describe (api_name, fields)")
 
 
 def _entity(name: str, path: Path) -> Entity:
     if name not in OBJECTS:
-        raise DescribeError(f"{path}: object {name!r} is not one crm-migrate loads "
+        raise DescribeError(path, f"object {name!r} is not one crm-migrate loads "
                             f"(it knows {', '.join(sorted(OBJECTS))})")
     return OBJECTS[name]
 
@@ -177,27 +185,27 @@ def profile_yaml(name: str, files: list[Path], fmt: str = "") -> str:
     seen: dict[Entity, Path] = {}
     for (_, entity, _, _), p in zip(described, files, strict=True):
         if entity in seen:
-            raise DescribeError(f"{p}: {entity.value} already come from {seen[entity]}")
+            raise DescribeError(p, f"{entity.value} already come from {seen[entity]}")
         seen[entity] = p
     fxiaoke = vendors == {"fxiaoke"}
     file = fmt or ("xlsx" if fxiaoke else "csv")
     lines = [f"# Built by `crm-migrate target from-describe` from {', '.join(p.name for p in files)}.",
              "# Columns with `value: null` are fields of the tenant no crm-migrate field fills yet: give each a",
              "# value (a field, a part, custom:<field>) or a constant, or delete the line.",
-             f"name: {_q(name)}",
-             f"rests_on: {_q('describe output of ' + ', '.join(o for o, *_ in described))}",
+             f"name: {quote(name)}",
+             f"rests_on: {quote('describe output of ' + ', '.join(o for o, *_ in described))}",
              "file: {format: " + file + ", encoding: utf-8" + (", max_rows: 10000" if fxiaoke else ", bom: false") + "}",
              "entities:"]
     for obj, entity, columns, _ in sorted(described, key=lambda d: d[1].order):
-        lines += [f"  {entity.value}:", f"    object: {_q(obj)}", "    columns:"]
+        lines += [f"  {entity.value}:", f"    object: {quote(obj)}", "    columns:"]
         for c in columns:
-            parts = [f"header: {_q(c.header)}", f"value: {_q(c.value) if c.value else 'null'}", f"type: {c.type}"]
+            parts = [f"header: {quote(c.header)}", f"value: {quote(c.value) if c.value else 'null'}", f"type: {c.type}"]
             if c.required:
                 parts.append("required: true")
             if c.max_length:
                 parts.append(f"max_length: {c.max_length}")
             if c.picklist:
-                parts.append("picklist: [" + ", ".join(_q(v) for v in c.picklist) + "]")
+                parts.append("picklist: [" + ", ".join(quote(v) for v in c.picklist) + "]")
             if c.parent:
                 parts.append(f"parent: {c.parent}")
                 if c.parent_key and c.parent_key != "external_id":
@@ -205,7 +213,3 @@ def profile_yaml(name: str, files: list[Path], fmt: str = "") -> str:
             note = c.note or (None if c.value else "no crm-migrate field fills this yet")
             lines.append("      - {" + ", ".join(parts) + "}" + (f"  # {note}" if note else ""))
     return "\n".join(lines) + "\n"
-
-
-def _q(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)

@@ -19,6 +19,7 @@ import polars as pl
 
 from crm_migrate.cleaners.codes import id_check_digit, uscc_check_char
 from crm_migrate.mappings.entities import Entity
+from crm_migrate.mappings.yamlfile import quote
 
 ACCOUNT_NAME = ("客户名称", "公司名称", "公司", "单位名称", "企业名称", "客户", "单位", "company", "companyname",
                 "accountname", "account", "organization", "organisation", "customer", "customername", "org")
@@ -171,21 +172,15 @@ def _sample(table: pl.DataFrame, column: str, n: int = 200) -> list[str]:
 
 def mapping_yaml(rel_file: str, guesses: dict[Entity, list[Guess]], unmapped: list[tuple[str, list[str]]]) -> str:
     lines = [f"# Suggested by `crm-migrate init` from the headers and values of {rel_file}: review every line.",
-             f"file: {_q(rel_file)}", "entities:"]
+             f"file: {quote(rel_file)}", "entities:"]
     for entity, items in guesses.items():
         lines += [f"  {entity.value}:", "    columns:"]
         for g in items:
-            lines.append(f"      {_q(g.column)}: {g.field}  # {g.why}")
+            lines.append(f"      {quote(g.column)}: {g.field}  # {g.why}")
     if unmapped:
         lines.append("# Not mapped (no header or value pattern says what they are):")
         lines += [f"#   {col}: e.g. {', '.join(examples) or '(empty)'}" for col, examples in unmapped]
     return "\n".join(lines) + "\n"
-
-
-def _q(text: str) -> str:
-    import json
-
-    return json.dumps(text, ensure_ascii=False)
 
 
 def init_project(folder: Path, sources: list[Path], read) -> list[Path]:
@@ -211,6 +206,6 @@ def init_project(folder: Path, sources: list[Path], read) -> list[Path]:
     config = folder / "migration.yaml"
     config.write_text("# Written by `crm-migrate init`. Sources are listed in priority order: when merged records\n"
                       "# disagree, the first source's value wins.\n"
-                      f"name: {_q(folder.resolve().name)}\ntarget: generic\nsources:\n"
+                      f"name: {quote(folder.resolve().name)}\ntarget: generic\nsources:\n"
                       + "".join(f"  - {n}\n" for n in names), encoding="utf-8")
     return [config, *written]

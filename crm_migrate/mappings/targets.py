@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from crm_migrate.errors import Problem, ProjectError, did_you_mean
-from crm_migrate.mappings.entities import CATALOGUE, Entity, FieldType
+from crm_migrate.mappings.entities import CATALOGUE, Entity, output_columns
 from crm_migrate.mappings.models import _Strict
 from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
 
@@ -137,21 +137,11 @@ def load_target(target: str, root: Path, where: str, line: int | None) -> tuple[
     return profile, doc
 
 
-def output_names(entity: Entity, extra_fields: list[str] = ()) -> list[str]:
+def output_names(entity: Entity) -> list[str]:
     """The values a profile column of ``entity`` may take (``value:``)."""
-    from crm_migrate.migrate.write import OUTPUT_PARTS
-
-    names = ["external_id", "legacy_id"]
-    if "account_id" in CATALOGUE[entity]:
-        names.append("account_external_id")
-    for spec in CATALOGUE[entity].values():
-        if spec.name in ("id", "account_id"):
-            continue
-        names.append(spec.name)
-        names += [f"{spec.name}_{part}" for part in OUTPUT_PARTS.get(spec.type, ())]
-        if spec.type in (FieldType.phone, FieldType.email):
-            names.append(f"{spec.name}_others")
-    return names + list(extra_fields)
+    names = ["external_id", "legacy_id"] + (["account_external_id"] if "account_id" in CATALOGUE[entity] else [])
+    return names + [c for spec in CATALOGUE[entity].values() if spec.name not in ("id", "account_id")
+                    for c in output_columns(spec)]
 
 
 def check_profile(profile: TargetProfile, doc: YamlDocument) -> list[Problem]:

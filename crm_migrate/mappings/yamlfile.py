@@ -7,6 +7,7 @@ keys, which YAML loaders usually resolve silently to the last one, are reported.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,8 @@ def load_yaml(file: Path, shown_path: str) -> tuple[YamlDocument, list[Problem]]
     builder = _Builder(shown_path)
     data = builder.build(node, ())
     return YamlDocument(shown_path, data, builder.lines), builder.problems
+
+
+def quote(text: str) -> str:
+    """A string as a YAML scalar that any text survives (JSON's quoting is valid YAML), CJK left readable."""
+    return json.dumps(text, ensure_ascii=False)

@@ -19,11 +19,11 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from crm_migrate.mappings.entities import CATALOGUE, Entity, FieldType
+from crm_migrate.mappings.entities import CATALOGUE, Entity, output_columns
 from crm_migrate.mappings.targets import NUMERIC, ColumnSpec, ColumnType, EntityProfile, TargetProfile
 from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RULE
 from crm_migrate.migrate.pipeline import EntityResult, Migration
-from crm_migrate.migrate.write import OUTPUT_PARTS, import_frame
+from crm_migrate.migrate.write import import_frame
 
 TARGET_RULE = "target"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -95,11 +95,7 @@ def _columns(ep: EntityProfile, result: EntityResult) -> list[ColumnSpec]:
     """The profile's columns; for a ``mapped_only`` profile only those some source fills, then custom fields."""
     if not ep.mapped_only:
         return ep.columns
-    mapped = {"external_id", "legacy_id", "account_external_id"}
-    for spec in result.fields:
-        mapped |= {spec.name, *(f"{spec.name}_{p}" for p in OUTPUT_PARTS.get(spec.type, ()))}
-        if spec.type in (FieldType.phone, FieldType.email):
-            mapped.add(f"{spec.name}_others")
+    mapped = {"external_id", "legacy_id", "account_external_id", *(c for s in result.fields for c in output_columns(s))}
     kept = [c for c in ep.columns if c.constant is not None or c.value in mapped]
     if "account_id" not in CATALOGUE[result.entity]:
         kept = [c for c in kept if c.value != "account_external_id"]

@@ -18,8 +18,8 @@ from crm_migrate.cleaners.dates import AMBIGUOUS, MIXED, infer_order
 from crm_migrate.cleaners.garbage import garbage_name
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldType
-from crm_migrate.mappings.models import Filter
 from crm_migrate.mappings.lookups import derive, lookup_problem
+from crm_migrate.mappings.models import Filter
 from crm_migrate.mappings.values import apply_values, unknown_values_problem
 from crm_migrate.migrate.columns import (
     EMPTY,

@@ -23,9 +23,9 @@ from crm_migrate.mappings.entities import (
     ACCOUNT_LINK,
     CATALOGUE,
     ID_FIELD,
+    MULTI_VALUED,
     Entity,
     FieldSpec,
-    FieldType,
     has_account_link,
 )
 from crm_migrate.mappings.models import MatchingOptions
@@ -183,7 +183,6 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     return Migration(project, reads, results, timings)
 
 
-MULTI_VALUED = (FieldType.phone, FieldType.email)  # a customer may have several: the losers are kept
 
 
 def _survivorship(options: MatchingOptions, specs: list[FieldSpec]) -> tuple[dict[str, str], str | None]:

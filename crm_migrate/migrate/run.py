@@ -30,9 +30,9 @@ import polars as pl
 
 from crm_migrate import __version__
 from crm_migrate.errors import MigrateError, Problem, SourceError
-from crm_migrate.migrate.pipeline import Migration, Track, build, no_progress, sha256_of
 from crm_migrate.mappings.targets import TargetProfile, load_target
 from crm_migrate.migrate.conform import Conformed, conform
+from crm_migrate.migrate.pipeline import Migration, Track, build, no_progress, sha256_of
 from crm_migrate.migrate.write import lineage_frame, rejects_frame, write_csv
 from crm_migrate.migrate.writers import file_stem, write_import
 from crm_migrate.project import Project
@@ -108,7 +108,6 @@ def run(project: Project, out: Path | None = None, track: Track = no_progress,
 
 def _write_tree(tmp: Path, result: RunResult, track: Track) -> list[dict[str, object]]:
     migration = result.migration
-    project = migration.project
     outputs: list[dict[str, object]] = []
 
     def emit(rel: str, frame: pl.DataFrame, enc: str = "utf-8-sig") -> None:

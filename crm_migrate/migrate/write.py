@@ -11,7 +11,14 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate.cleaners.codes import mask
-from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldType, has_account_link
+from crm_migrate.mappings.entities import (
+    ID_FIELD,
+    MULTI_VALUED,
+    OUTPUT_PARTS,
+    Entity,
+    FieldType,
+    has_account_link,
+)
 from crm_migrate.migrate.columns import (
     OUTCOME,
     REASON,
@@ -46,14 +53,9 @@ def import_frame(result: EntityResult) -> pl.DataFrame:
         columns.append(_col(written, val(spec.name)).alias(spec.name))
         columns += [_col(written, attr(spec.name, part)).alias(f"{spec.name}_{part}")
                     for part in OUTPUT_PARTS.get(spec.type, ())]
-        if spec.type in (FieldType.phone, FieldType.email):  # merged members' other numbers and addresses
+        if spec.type in MULTI_VALUED:  # merged members' other numbers and addresses
             columns.append(_col(written, f"{OTHERS}{spec.name}").alias(f"{spec.name}_others"))
     return written.select(columns)
-
-
-# Parts of a value that a target profile may give columns of their own (name_family, address_city, ...).
-OUTPUT_PARTS = {FieldType.address: ("province", "city", "district", "code"), FieldType.phone: ("extension",),
-                FieldType.person_name: ("family", "given")}
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
