@@ -191,7 +191,8 @@ def init(
                                          hint="choose a new folder; init never overwrites a project")))
     missing = [s for s in sources if not s.is_file()]
     if missing:
-        raise _fail(MigrateError([Problem(str(s), "source file not found") for s in missing]))
+        raise _fail(MigrateError([Problem(str(s), "source file not found", hint="give the path of a CSV, XLSX or vCard file")
+                                  for s in missing]))
     try:
         written = init_project(folder, sources, lambda path: read_path(path).frame)
     except MigrateError as exc:

@@ -22,6 +22,7 @@ from crm_migrate.mappings.entities import (
     FieldSpec,
     FieldType,
     has_account_link,
+    output_columns,
 )
 from crm_migrate.mappings.models import Derived, EntityMapping, MigrationConfig, SourceMapping
 from crm_migrate.mappings.targets import TargetProfile
@@ -163,17 +164,17 @@ def load_project(root: Path | str) -> Project:
     if errors or config is None:
         raise ProjectError(problems)
     if target is not None:
-        problems += target_warnings(target, sources)
-    return Project(root, config, config_doc, tuple(sources), tuple(problems), target)
+        problems += target_warnings(*target, sources)
+    return Project(root, config, config_doc, tuple(sources), tuple(problems), target[0] if target else None)
 
 
 def _load_target(root: Path, config: MigrationConfig, doc: YamlDocument, problems: list[Problem]
-                 ) -> TargetProfile | None:
+                 ) -> tuple[TargetProfile, YamlDocument] | None:
     """The target profile ``target:`` names, and every entity in scope present in it."""
     from crm_migrate.mappings.targets import load_target
 
     try:
-        target, _ = load_target(config.target, root, doc.path, doc.line_of(("target",)))
+        target, target_doc = load_target(config.target, root, doc.path, doc.line_of(("target",)))
     except ProjectError as exc:
         problems += exc.problems
         return None
@@ -182,30 +183,30 @@ def _load_target(root: Path, config: MigrationConfig, doc: YamlDocument, problem
         problems.append(Problem(doc.path, f"target {target.name} has no import template for {', '.join(missing)}",
                                 line=doc.line_of(("target",)), hint="take them out of 'entities', or use a "
                                 "project profile (targets/<name>.yaml) that has them"))
-    return target
+    return target, target_doc
 
 
-def target_warnings(target: TargetProfile, sources: list[Source]) -> list[Problem]:
+def target_warnings(target: TargetProfile, doc: YamlDocument, sources: list[Source]) -> list[Problem]:
     """A column the target requires that no source fills: every record would be refused."""
     out = []
     for entity, ep in target.entities.items():
-        mapped = {f.spec.name for s in sources if (plan := s.plan_for(entity)) for f in plan.fields}
-        for col in ep.columns:
-            if not col.required or col.constant is not None or ep.mapped_only:
+        if ep.mapped_only:
+            continue
+        plans = [plan for s in sources if (plan := s.plan_for(entity))]
+        filled = {"external_id", "account_external_id", "legacy_id",
+                  *(c for plan in plans for f in plan.fields for c in output_columns(f.spec))}
+        for i, col in enumerate(ep.columns):
+            if not col.required or col.constant is not None:
                 continue
-            if col.value is None:
-                out.append(Problem(f"target {target.name}", f"{entity.value}: the target requires {col.header!r} "
-                                   "and the profile gives it no value; every record would be refused",
-                                   severity="warning", hint="set value: <field> or a constant on that column"))
+            name = col.value.removeprefix("custom:") if col.value else None
+            if name in filled:
                 continue
-            name = col.value.removeprefix("custom:")
-            base = next((f for f in sorted(mapped, key=len, reverse=True) if name == f or name.startswith(f + "_")),
-                        None)
-            if name in ("external_id", "account_external_id") or base is not None:
-                continue
-            out.append(Problem(f"target {target.name}", f"{entity.value}: the target requires {col.header!r} "
-                               f"({col.value}), which no source maps; every record would be refused",
-                               severity="warning", hint=f"map a column to {name.split('_')[0]!r}"))
+            field = next((s.name for s in CATALOGUE[entity].values() if name in output_columns(s)), name)
+            out.append(Problem(doc.path, f"{entity.value}: the target requires {col.header!r} "
+                               + (f"({col.value}), which no source maps" if name else "and the profile gives it no value")
+                               + "; every record would be refused", severity="warning",
+                               line=doc.line_of(("entities", entity.value, "columns", i)),
+                               hint=f"map a column to {field!r}" if name else "set value: <field> or a constant"))
     return out
 
 

@@ -8,6 +8,7 @@ result is cleaned, checked and written like any other field. No Python code is e
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -15,17 +16,13 @@ import polars as pl
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.models import Derived
 
-_tables: dict[Path, pl.DataFrame] = {}
-
 
 def read_table(path: Path) -> pl.DataFrame:
-    """A lookup table as text, read once per run."""
-    if path not in _tables:
-        try:
-            _tables[path] = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-        except pl.exceptions.PolarsError as exc:
-            raise ValueError(str(exc).splitlines()[0]) from None
-    return _tables[path]
+    """A lookup table, every cell as text."""
+    try:
+        return pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
 
 
 def _blank_is_null(expr: pl.Expr) -> pl.Expr:
@@ -51,7 +48,7 @@ def derive(frame: pl.DataFrame, d: Derived, root: Path) -> tuple[pl.Series, list
         index = d.split.part - 1 if d.split.part > 0 else d.split.part
         expr = _blank_is_null(parts.list.get(index, null_on_oob=True))
     if d.extract is not None:
-        expr = _blank_is_null(expr.str.extract(d.extract, 1 if "(" in d.extract.replace(r"\(", "") else 0))
+        expr = _blank_is_null(expr.str.extract(d.extract, 1 if re.compile(d.extract).groups else 0))
     values = frame.with_columns(expr.alias("\x00derived"))["\x00derived"].rename("v")
     missing: list[tuple[str, int]] = []
     if d.lookup is not None:

@@ -82,6 +82,12 @@ def fold(header: str) -> str:
     return re.sub(r"[\s_\-:：*./]", "", text).lower()
 
 
+_FOLDED_HEADERS = {e: {name: {fold(s) for s in synonyms} for name, synonyms in fields.items()}
+                   for e, fields in HEADERS.items()}
+_FOLDED_MARKERS = {e: {fold(m) for m in markers} for e, markers in MARKERS.items()}
+_FOLDED_PERSONAL = set().union(*(_FOLDED_HEADERS[Entity.contacts][f] for f in PERSONAL))
+
+
 @dataclass
 class Guess:
     column: str
@@ -112,7 +118,7 @@ def suggest(table: pl.DataFrame) -> tuple[dict[Entity, list[Guess]], list[tuple[
     """Per entity the columns mapped to its fields, and the columns left unmapped with example values."""
     headers = [c for c in table.columns if not c.startswith("_")]
     folded = {c: fold(c) for c in headers}
-    entities = [e for e in Entity if any(f in {fold(m) for m in MARKERS[e]} for f in folded.values())]
+    entities = [e for e in Entity if _FOLDED_MARKERS[e] & set(folded.values())]
     if not entities:
         entities = [Entity.contacts if any(by_values(_sample(table, c)) == ("mobile", 1.0) for c in headers)
                     else Entity.accounts]
@@ -122,37 +128,37 @@ def suggest(table: pl.DataFrame) -> tuple[dict[Entity, list[Guess]], list[tuple[
     for column in headers:
         sample = _sample(table, column)
         seen = by_values(sample)
-        guess = None
-        # A person's own details (email, mobile, ...) belong to the contact when a row holds both.
-        order = sorted(entities, key=lambda e: (e is not Entity.contacts)) \
-            if fold(column) in {fold(h) for f in PERSONAL for h in HEADERS[Entity.contacts][f]} else entities
-        for entity in order:
-            for name, synonyms in HEADERS[entity].items():
-                if folded[column] in {fold(s) for s in synonyms} and name not in taken[entity]:
-                    if name == "account_id" and Entity.accounts in entities:
-                        continue  # the account is on the same row
-                    if name == "id" and entity is not entities[0]:
-                        continue
-                    why = f"header {column!r} says {name}"
-                    if seen:
-                        why += f"; {seen[1]:.0%} of {len(sample)} sampled values look like {seen[0]}"
-                    guess = (entity, Guess(column, name, why))
-                    break
-            if guess:
-                break
-        if guess is None and seen is not None:
-            kind, share = seen
-            entity, name = _field_for_values(kind, entities, taken)
-            if name:
-                guess = (entity, Guess(column, name, f"{share:.0%} of {len(sample)} sampled values look like {kind}; "
-                                                     "the header says nothing, check it"))
-        if guess is None:
+        found = _by_header(folded[column], entities, taken)
+        if found is not None:
+            entity, name = found
+            why = f"header {column!r} says {name}"
+            if seen:
+                why += f"; {seen[1]:.0%} of {len(sample)} sampled values look like {seen[0]}"
+        elif seen is not None:
+            entity, name = _field_for_values(seen[0], entities, taken)
+            why = f"{seen[1]:.0%} of {len(sample)} sampled values look like {seen[0]}; the header says nothing, check it"
+        if found is None and (seen is None or name is None):
             unmapped.append((column, sample[:3]))
             continue
-        entity, g = guess
-        taken[entity].add(g.field)
-        out[entity].append(g)
+        taken[entity].add(name)
+        out[entity].append(Guess(column, name, why))
     return {e: g for e, g in out.items() if g}, unmapped
+
+
+def _by_header(folded: str, entities: list[Entity], taken: dict[Entity, set[str]]) -> tuple[Entity, str] | None:
+    """The entity and field a header names, among those not taken yet."""
+    # A person's own details (email, mobile, ...) belong to the contact when a row holds both.
+    order = sorted(entities, key=lambda e: e is not Entity.contacts) if folded in _FOLDED_PERSONAL else entities
+    for entity in order:
+        for name, synonyms in _FOLDED_HEADERS[entity].items():
+            if folded not in synonyms or name in taken[entity]:
+                continue
+            if name == "account_id" and Entity.accounts in entities:
+                continue  # the account is on the same row
+            if name == "id" and entity is not entities[0]:
+                continue
+            return entity, name
+    return None
 
 
 def _field_for_values(kind: str, entities: list[Entity], taken: dict[Entity, set[str]]) -> tuple[Entity, str | None]:

@@ -35,12 +35,9 @@ UNIVERSAL = ("utf-8", "utf-16", "gb18030")  # encodings that hold every characte
 class Conformed:
     """One entity as the target will receive it."""
 
-    entity: Entity
-    profile: EntityProfile
     frame: pl.DataFrame  # the template's columns, headers as the template has them, every value a string
     types: dict[str, ColumnType]  # per header
     ids: list[str]  # external id of each written row, in order
-    rejected: dict[str, str] = field(default_factory=dict)  # external id -> reason
     neutralised: dict[str, int] = field(default_factory=dict)  # header -> values prefixed against formulas
 
 
@@ -49,36 +46,35 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
     out: dict[Entity, Conformed] = {}
     parents: dict[Entity, pl.DataFrame] = {}
     rejected_parents: dict[Entity, dict[str, str]] = {}
-    encoding = profile.file.encoding
     for entity in profile.load_order:
         result = migration.entities.get(entity)
         if result is None:
             continue
-        ep = profile.entities[entity]
-        columns = _columns(ep, result)
+        columns = _columns(profile.entities[entity], result)
         frame = import_frame(result)
-        reasons: list[pl.Expr] = []
-        values: list[pl.Expr] = []
-        for col in columns:
+        # First the values the template receives, and why a link cannot stand; then the checks, on them.
+        values, links = [], []
+        for i, col in enumerate(columns):
             value = _value(col, frame)
             if col.parent is not None:
-                value, problem = _link(col, value, parents.get(col.parent), rejected_parents.get(col.parent, {}),
-                                       profile.name)
-                reasons.append(problem)
-            value = _format(col, value)
-            reasons += _checks(col, value, encoding)
-            values.append(value.alias(col.header))
-        checked = frame.select(pl.col("external_id").alias("_id"), *values,
-                               pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
-                               if reasons else pl.lit(None, pl.String).alias("_why"))
+                value, why = _link(col, value, parents.get(col.parent), rejected_parents.get(col.parent, {}),
+                                   profile.name)
+                links.append(why.alias(f"_link:{i}"))
+            values.append(_format(col, value).alias(col.header))
+        shaped = frame.select(pl.col("external_id").alias("_id"), *values, *links)
+        shaped = shaped.with_columns(_decimals(shaped, columns))
+        reasons = [pl.col(c) for c in shaped.columns if c.startswith("_link:")]
+        reasons += [r for col in columns for r in _checks(shaped, col, profile.file.encoding)]
+        checked = shaped.select(pl.col("_id"), *(c.header for c in columns),
+                                pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
+                                if reasons else pl.lit(None, pl.String).alias("_why"))
         checked = checked.with_columns(pl.when(pl.col("_why") != "").then(pl.col("_why")).alias("_why"))
         bad = checked.filter(pl.col("_why").is_not_null())
         good = checked.filter(pl.col("_why").is_null())
         types = {c.header: c.type for c in columns}
         good, neutralised = _neutralise(good, types)
         rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
-        out[entity] = Conformed(entity, ep, good.drop("_id", "_why"), types, good["_id"].to_list(), rejected,
-                                neutralised)
+        out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised)
         kept = frame.filter(~pl.col("external_id").is_in(list(rejected)))
         parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
         rejected_parents[entity] = rejected
@@ -145,10 +141,19 @@ def _format(col: ColumnSpec, value: pl.Expr) -> pl.Expr:
         parsed = value.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False) if col.type is ColumnType.date \
             else value.str.to_datetime(strict=False)
         return pl.when(parsed.is_not_null()).then(parsed.dt.strftime(col.format)).otherwise(value)
-    if col.type in NUMERIC and col.format and col.format.isdigit():
-        places = int(col.format)
-        return value.map_elements(lambda v: _decimal(v, places), return_dtype=pl.String)
     return value
+
+
+def _by_distinct(frame: pl.DataFrame, column: str, fn) -> pl.Expr:
+    """``fn`` (Python, text -> text or None) applied once per distinct value of a column, as an expression."""
+    distinct = frame[column].drop_nulls().unique().to_list()
+    return pl.col(column).replace_strict({v: fn(v) for v in distinct}, default=None, return_dtype=pl.String)
+
+
+def _decimals(frame: pl.DataFrame, columns: list[ColumnSpec]) -> list[pl.Expr]:
+    """Amounts and numbers with the decimal places the profile gives ('2'), exactly (no float on the way)."""
+    return [_by_distinct(frame, c.header, lambda v, places=int(c.format): _decimal(v, places)).alias(c.header)
+            for c in columns if c.type in NUMERIC and c.format and c.format.isdigit()]
 
 
 def _decimal(text: str, places: int) -> str:
@@ -158,8 +163,9 @@ def _decimal(text: str, places: int) -> str:
         return text
 
 
-def _checks(col: ColumnSpec, value: pl.Expr, encoding: str) -> list[pl.Expr]:
+def _checks(frame: pl.DataFrame, col: ColumnSpec, encoding: str) -> list[pl.Expr]:
     """Per rule, the reason a row breaks it (null where it does not)."""
+    value = pl.col(col.header)
     out = []
     if col.required:
         out.append(pl.when(value.is_null() | (value == "")).then(pl.lit(
@@ -173,7 +179,7 @@ def _checks(col: ColumnSpec, value: pl.Expr, encoding: str) -> list[pl.Expr]:
             f"{col.header}: {{}} is not one of the target's values ({', '.join(col.picklist[:6])}"
             f"{', ...' if len(col.picklist) > 6 else ''}); add it to the field's value map", value)))
     if encoding not in UNIVERSAL:
-        out.append(value.map_elements(lambda v: _unencodable(v, encoding, col.header), return_dtype=pl.String))
+        out.append(_by_distinct(frame, col.header, lambda v: _unencodable(v, encoding, col.header)))
     return out
 
 
@@ -196,19 +202,17 @@ def _encodes(ch: str, encoding: str) -> bool:
 
 def _neutralise(frame: pl.DataFrame, types: dict[str, ColumnType]) -> tuple[pl.DataFrame, dict[str, int]]:
     """Prefix values a spreadsheet would run as a formula with a single quote; count them per column."""
-    counts, exprs = {}, []
+    risky = {}
     for header, kind in types.items():
         value = pl.col(header)
-        risky = value.str.starts_with(FORMULA_START[0])
-        for start in FORMULA_START[1:]:
-            risky = risky | value.str.starts_with(start)
+        hit = pl.any_horizontal([value.str.starts_with(start) for start in FORMULA_START])
         if kind in (ColumnType.phone, *NUMERIC):
-            risky = risky & ~value.str.contains(_PLAIN_NUMBER.pattern)
-        n = int(frame.select(risky.fill_null(False).sum()).item())
-        if n:
-            counts[header] = n
-            exprs.append(pl.when(risky).then(pl.lit("'") + value).otherwise(value).alias(header))
-    return (frame.with_columns(exprs) if exprs else frame), counts
+            hit = hit & ~value.str.contains(_PLAIN_NUMBER.pattern)
+        risky[header] = hit.fill_null(False)
+    counts = {h: n for h, n in frame.select(r.sum().alias(h) for h, r in risky.items()).row(0, named=True).items()
+              if n} if risky and frame.height else {}
+    prefixed = [pl.when(risky[h]).then(pl.lit("'") + pl.col(h)).otherwise(pl.col(h)).alias(h) for h in counts]
+    return (frame.with_columns(prefixed) if prefixed else frame), counts
 
 
 def _reject(frame: pl.DataFrame, rejected: dict[str, str], target: str) -> pl.DataFrame:

@@ -105,8 +105,8 @@ def sensitive_columns(source) -> set[str]:
             if f.spec.sensitive or f.spec.type is FieldType.id_card}
 
 
-def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig") -> None:
+def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig", delimiter: str = ",") -> None:
     """CSV with a header, every value quoted only where needed; UTF-8 with a BOM unless told otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = frame.write_csv(None, line_terminator="\r\n")
+    text = frame.write_csv(None, separator=delimiter, line_terminator="\r\n")
     path.write_bytes(text.encode(encoding))

@@ -16,6 +16,7 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
+from crm_migrate.migrate.write import write_csv
 
 TEXT_CELLS = (ColumnType.id, ColumnType.code, ColumnType.phone)
 
@@ -52,8 +53,7 @@ def _write(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, pa
     if spec.format == "xlsx":
         _write_xlsx(frame, types, path)
     else:
-        text = frame.write_csv(None, separator=spec.delimiter, line_terminator="\r\n")
-        path.write_bytes(text.encode(spec.codec))  # conform() rejected every value the encoding cannot hold
+        write_csv(frame, path, spec.codec, spec.delimiter)  # conform() refused what the encoding cannot hold
 
 
 def _write_xlsx(frame: pl.DataFrame, types: dict[str, ColumnType], path: Path) -> None:
