@@ -159,6 +159,7 @@ def load_project(root: Path | str) -> Project:
     target = None
     if config is not None:
         _check_matching(config, config_doc, sources, problems)
+        _check_orphans(config, config_doc, sources, problems)
         target = _load_target(root, config, config_doc, problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors or config is None:
@@ -224,6 +225,24 @@ def _check_matching(config: MigrationConfig, doc: YamlDocument, sources: list[So
                 problems.append(Problem(doc.path, f"matching.{entity.value}: no source maps a field {name!r} "
                                         f"for {entity.value}", line=doc.line_of(("matching", entity.value, *loc)),
                                         hint=did_you_mean(name, mapped) or f"mapped fields: {', '.join(mapped)}"))
+
+
+def _check_orphans(config: MigrationConfig, doc: YamlDocument, sources: list[Source],
+                   problems: list[Problem]) -> None:
+    """The placeholder account needs accounts in scope, and its values must be account fields a source maps."""
+    orphans = config.options.orphans
+    if orphans.send_to != "account":
+        return
+    if Entity.accounts not in config.entities:
+        problems.append(Problem(doc.path, "orphans are sent to a placeholder account, but accounts are not in "
+                                "scope", line=doc.line_of(("options", "orphans", "send_to")),
+                                hint="add accounts to 'entities', or set send_to: rejects"))
+    mapped = sorted({f.spec.name for s in sources if (plan := s.plan_for(Entity.accounts)) for f in plan.fields})
+    for name in orphans.fields:
+        if name not in mapped:
+            problems.append(Problem(doc.path, f"options.orphans.fields: no source maps an account field {name!r}",
+                                    line=doc.line_of(("options", "orphans", "fields", name)),
+                                    hint=did_you_mean(name, mapped) or f"mapped fields: {', '.join(mapped)}"))
 
 
 def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> Source | None:

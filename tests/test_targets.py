@@ -151,6 +151,56 @@ def test_a_record_the_target_would_refuse_is_rejected_with_its_reason_and_so_are
     assert result.reconciliation.balanced
 
 
+def test_orphans_go_to_a_placeholder_account_where_the_project_says_so(make_project, tmp_path):
+    contacts_csv = CONTACTS_CSV + "L4,A9,赵磊,13600136000,,\n"  # A9 does not exist; A3 the target refuses (level B)
+    files = {"data/accounts.csv": ACCOUNTS_CSV.replace("A3,广州恒通物流有限公司,,,老客户,A",
+                                                       "A3,广州恒通物流有限公司,,,老客户,B"),
+             "data/contacts.csv": contacts_csv, "targets/mine.yaml": own_profile(ACCOUNT_COLUMNS)}
+    config = (f"name: t\ntarget: targets/mine.yaml\n{ENTITIES}options:\n  today: 2026-01-01\n"
+              "  orphans: {send_to: account, account_name: 待分配客户}\n")
+    p = load_project(make_project(config, {"accounts": ACCOUNTS, "contacts": CONTACTS}, files))
+    result = run(p, tmp_path / "out")
+    accounts = pl.read_csv(tmp_path / "out/import/01_accounts_001.csv", infer_schema=False)
+    contacts = pl.read_csv(tmp_path / "out/import/02_contacts_001.csv", infer_schema=False)
+    placeholder = accounts.filter(pl.col("Name") == "待分配客户")["Id"].to_list()
+    assert len(placeholder) == 1 and accounts.height == 2  # A1 and the placeholder; A2 and A3 refused by level
+    by_name = dict(zip(contacts["Name"].to_list(), contacts["Account"].to_list(), strict=True))
+    assert by_name["赵磊"] == placeholder[0]  # missing account
+    assert by_name["李娜"] == placeholder[0] and by_name["王芳"] == placeholder[0]  # accounts the target refused
+    assert by_name["张伟"] != placeholder[0]
+    lineage = pl.read_csv(tmp_path / "out/lineage.csv", infer_schema=False).filter(pl.col("entity") == "contacts")
+    reasons = dict(zip(lineage["row"].to_list(), lineage["reason"].to_list(), strict=True))
+    assert reasons["5"] == "linked to the placeholder account: no account with id A9 in crm"
+    assert reasons["3"].startswith("linked to the placeholder account: its account acc_")
+    assert "was rejected by the target (mine)" in reasons["3"]
+    orphans = pl.read_csv(tmp_path / "out/review/orphans.csv", infer_schema=False)
+    assert sorted(orphans["row"].to_list()) == ["3", "4", "5"]
+    manifest = json.loads((tmp_path / "out/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["target"]["placeholder_account"] == {"external_id": placeholder[0], "name": "待分配客户",
+                                                         "children": {"contacts": 3}}
+    assert result.reconciliation.balanced
+
+
+def test_no_placeholder_account_is_written_when_no_child_needs_it(make_project, tmp_path):
+    config = (f"name: t\ntarget: generic\n{ENTITIES}options:\n  today: 2026-01-01\n"
+              "  orphans: {send_to: account}\n")
+    files = {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV}
+    p = load_project(make_project(config, {"accounts": ACCOUNTS, "contacts": CONTACTS}, files))
+    result = prepare(p)
+    assert result.conformed[Entity.accounts].frame.height == 3
+    assert "待分配客户（迁移）" not in result.conformed[Entity.accounts].frame["name"].to_list()
+
+
+def test_placeholder_values_must_be_account_fields_a_source_maps(make_project):
+    config = (f"name: t\ntarget: generic\n{ENTITIES}options:\n  orphans:\n    send_to: account\n"
+              "    fields: {onwer: 张伟}\n")
+    files = {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV}
+    with pytest.raises(ProjectError) as exc:
+        load_project(make_project(config, {"accounts": ACCOUNTS, "contacts": CONTACTS}, files))
+    problem = exc.value.problems[0]
+    assert "no source maps an account field 'onwer'" in problem.message and problem.line == 7
+
+
 def test_an_over_long_value_and_a_gbk_character_are_refused_by_row_and_column(make_project, tmp_path):
     columns = """\
       - {header: Id, value: external_id, required: true}

@@ -20,8 +20,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Orphans(_Strict):
+    """Where a child record goes when its account is missing or was rejected."""
+
+    send_to: Literal["rejects", "account"] = Field(
+        "rejects", description="rejects: the child is rejected with the reason (default); account: it is linked "
+        "to one placeholder account, so no contact or deal is lost and an owner can reassign it after go-live.")
+    account_name: str = Field("待分配客户（迁移）", min_length=1,
+                              description="Name of the placeholder account; pick one the team will recognise.")
+    fields: dict[str, str] = Field(default_factory=dict, description="Other values of the placeholder account, "
+                                   "by field name (e.g. owner: 张伟), for targets that require them.")
+
+
 class Options(_Strict):
     """Project-wide settings."""
+
+    orphans: Orphans = Field(default_factory=Orphans, description="Children whose account is missing or "
+                             "rejected: to rejects/ (default) or to one placeholder account.")
 
     default_region: str = Field("CN", description="Region for phone numbers written without a country code.")
     output_encoding: Literal["utf-8-sig", "utf-8", "gb18030"] | None = Field(

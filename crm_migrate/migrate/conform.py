@@ -9,6 +9,11 @@ missing, or (where the target looks parents up by name) shares its name with ano
 with the reason; nothing is linked to the first match. Values that a spreadsheet would run as a formula
 (=, +, -, @, tab, carriage return at the start, OWASP's list) are prefixed with a single quote and counted;
 well-formed phone numbers and amounts (+8613812345678, -350.00) are values, not formulas, and stay as they are.
+
+Where the project sends orphans to a placeholder account (``options.orphans.send_to: account``), that
+account is conformed with the others (so a target that needs an owner gets told so), the children of
+accounts the target refused are linked to it instead of being rejected, and it is written only if some
+child points at it.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from crm_migrate.mappings.entities import CATALOGUE, Entity, output_columns
+from crm_migrate.mappings.entities import CATALOGUE, Entity, has_account_link, output_columns
 from crm_migrate.mappings.targets import NUMERIC, ColumnSpec, ColumnType, EntityProfile, TargetProfile
 from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RULE
+from crm_migrate.migrate.link import ACCOUNT, ORPHANED, orphan_id
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 from crm_migrate.migrate.write import import_frame
 
@@ -39,6 +45,7 @@ class Conformed:
     types: dict[str, ColumnType]  # per header
     ids: list[str]  # external id of each written row, in order
     neutralised: dict[str, int] = field(default_factory=dict)  # header -> values prefixed against formulas
+    orphans: int = 0  # rows linked to the placeholder account
 
 
 def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Conformed]:
@@ -46,12 +53,21 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
     out: dict[Entity, Conformed] = {}
     parents: dict[Entity, pl.DataFrame] = {}
     rejected_parents: dict[Entity, dict[str, str]] = {}
+    placeholder = migration.project.config.options.orphans
+    orphan = orphan_id() if placeholder.send_to == "account" and Entity.accounts in migration.entities else None
     for entity in profile.load_order:
         result = migration.entities.get(entity)
         if result is None:
             continue
         columns = _columns(profile.entities[entity], result)
+        refused = rejected_parents.get(Entity.accounts, {})
+        if orphan and has_account_link(entity) and refused and orphan not in refused:
+            result.frame = _to_placeholder(result.frame, refused, orphan, profile.name)
         frame = import_frame(result)
+        if orphan and entity is Entity.accounts:
+            row = {"external_id": orphan, "name": placeholder.account_name, **placeholder.fields}
+            frame = pl.concat([frame, pl.DataFrame([row], schema={k: pl.String for k in row})],
+                              how="diagonal_relaxed")
         # First the values the template receives, and why a link cannot stand; then the checks, on them.
         values, links = [], []
         for i, col in enumerate(columns):
@@ -74,13 +90,32 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
         types = {c.header: c.type for c in columns}
         good, neutralised = _neutralise(good, types)
         rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
-        out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised)
+        linked = int((frame["account_external_id"] == orphan).sum()) if orphan and has_account_link(entity) else 0
+        out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked)
         kept = frame.filter(~pl.col("external_id").is_in(list(rejected)))
         parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
         rejected_parents[entity] = rejected
         if rejected:
             result.frame = _reject(result.frame, rejected, profile.name)
+    if orphan and Entity.accounts in out and not any(c.orphans for c in out.values()):
+        out[Entity.accounts] = _without(out[Entity.accounts], orphan)  # no child needs the placeholder
     return out
+
+
+def _to_placeholder(frame: pl.DataFrame, refused: dict[str, str], orphan: str, target: str) -> pl.DataFrame:
+    """Children of accounts the target refused, linked to the placeholder account, with the reason kept."""
+    moved = pl.col(ACCOUNT).is_in(list(refused)) & pl.col(OUTCOME).is_in(["written", "merged"])
+    why = pl.format(f"its account {{}} was rejected by the target ({target}): {{}}", pl.col(ACCOUNT),
+                    pl.col(ACCOUNT).replace_strict(refused, default=None, return_dtype=pl.String))
+    before = pl.col(ORPHANED) if ORPHANED in frame.columns else pl.lit(None, pl.String)
+    return frame.with_columns(pl.when(moved).then(why).otherwise(before).alias(ORPHANED),
+                              pl.when(moved).then(pl.lit(orphan)).otherwise(pl.col(ACCOUNT)).alias(ACCOUNT))
+
+
+def _without(done: Conformed, record: str) -> Conformed:
+    keep = [i != record for i in done.ids]
+    return Conformed(done.frame.filter(pl.Series(keep, dtype=pl.Boolean)), done.types,
+                     [i for i in done.ids if i != record], done.neutralised, done.orphans)
 
 
 def _or_null(frame: pl.DataFrame, name: str) -> pl.Expr:

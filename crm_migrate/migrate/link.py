@@ -4,7 +4,10 @@ A child names its account by the legacy id the old system gave it (``account_id`
 accounts of the same system; or, in a sheet where one row holds both a company and a person, by sharing the
 row. The link follows merges: a child of a merged account points at the surviving record. A link to an
 account that does not exist, or that was rejected or filtered, decides the child's outcome with a reason;
-nothing is linked by guess.
+nothing is linked by guess. Where the project sends orphans to a placeholder account
+(``options.orphans.send_to: account``), a child whose account is missing or was rejected is linked to that
+account instead, and the reason is kept in ``_orphaned`` for lineage and the review; a filtered account's
+children stay filtered, as the project put them out of scope.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from crm_migrate.migrate.columns import (
 ACCOUNT = "_account"  # the record id of the account a child is linked to
 NOT_FOUND, NO_ACCOUNT = "account not found", "no account"
 ORPHAN_RULES = (NOT_FOUND, NO_ACCOUNT)  # rules of children whose link points at no account
+ORPHANED = "_orphaned"  # why a child was linked to the placeholder account (null for the others)
 NONE = pl.lit(None, pl.String)
 
 
@@ -54,9 +58,21 @@ def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
                     pl.col(RECORD_ID).alias("_s_record"), pl.col(EMPTY).alias("_s_empty")))
 
 
+def orphan_id() -> str:
+    """The record id of the placeholder account that orphans are linked to, the same in every run."""
+    from crm_migrate.mappings.entities import Entity
+    from crm_migrate.migrate.merge import record_id
+
+    return record_id(Entity.accounts, "\x1forphans")
+
+
 def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | None, required: bool,
-         singular: str) -> pl.DataFrame:
-    """Set ``_account`` for undecided children, or decide them when their account cannot be had."""
+         singular: str, orphan: str | None = None) -> pl.DataFrame:
+    """Set ``_account`` for undecided children, or decide them when their account cannot be had.
+
+    With ``orphan`` (the placeholder account's id), a child whose account is missing or rejected is linked
+    to it instead of being rejected.
+    """
     ref = val(ACCOUNT_LINK)
     if ref not in children.columns:
         children = children.with_columns(pl.lit(None, pl.String).alias(ref))
@@ -96,9 +112,13 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
         .otherwise(pl.struct(o=NONE, r=NONE, c=NONE, a=NONE))
     )
     frame = frame.with_columns(decided.alias("_d"))
+    lost = (pl.col("_d").struct.field("o") == REJECTED) & live
+    frame = frame.with_columns(
+        pl.when(lost & pl.lit(orphan is not None)).then(pl.col("_d").struct.field("r")).alias(ORPHANED))
+    orphaned = pl.col(ORPHANED).is_not_null()
     return frame.with_columns(
-        pl.col("_d").struct.field("o").alias(OUTCOME),
-        pl.col("_d").struct.field("r").alias(REASON),
-        pl.col("_d").struct.field("c").alias(RULE),
-        pl.col("_d").struct.field("a").alias(ACCOUNT),
+        pl.when(orphaned).then(NONE).otherwise(pl.col("_d").struct.field("o")).alias(OUTCOME),
+        pl.when(orphaned).then(NONE).otherwise(pl.col("_d").struct.field("r")).alias(REASON),
+        pl.when(orphaned).then(NONE).otherwise(pl.col("_d").struct.field("c")).alias(RULE),
+        pl.when(orphaned).then(pl.lit(orphan, pl.String)).otherwise(pl.col("_d").struct.field("a")).alias(ACCOUNT),
     ).drop("_d", "_a_outcome", "_a_reason", "_a_record", "_s_outcome", "_s_reason", "_s_record", "_s_empty")

@@ -46,7 +46,7 @@ from crm_migrate.migrate.columns import (
 from crm_migrate.migrate.decisions import Applied, read_decisions
 from crm_migrate.migrate.dedupe import resolve
 from crm_migrate.migrate.extract import extract, legacy_id
-from crm_migrate.migrate.link import ACCOUNT, account_index, link, same_row_index
+from crm_migrate.migrate.link import ACCOUNT, account_index, link, orphan_id, same_row_index
 from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
@@ -141,6 +141,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
 
     results: dict[Entity, EntityResult] = {}
     accounts: pl.DataFrame | None = None
+    orphan = orphan_id() if options.orphans.send_to == "account" else None
     for entity in track(project.entities, "Cleaning, merging, linking", len(project.entities)):
         started = time.perf_counter()
         parts, specs = [], _written_fields(project, entity)
@@ -154,7 +155,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                 same_row = (same_row_index(accounts, r.source.name)
                             if accounts is not None and r.source.plan_for(Entity.accounts) else None)
                 part = link(part, account_index(accounts), same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
-                            entity.singular)
+                            entity.singular, orphan)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
         matching_options = project.config.matching.get(entity) or MatchingOptions()

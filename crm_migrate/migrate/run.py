@@ -10,7 +10,7 @@ their checksums are taken before and after, and a file that changed during the r
       lineage.csv                  one line per source row and entity: what became of it
       review/duplicates.xlsx       duplicate groups with evidence and a decision column for the steward
       review/provenance.csv        for merged records: which source row each golden value came from
-      review/orphans.csv           child rows whose account link points at no account
+      review/orphans.csv           child rows whose account is missing or rejected, and where they went
       review/stale_decisions.csv   steward decisions that no longer apply, and why
       reports/quality.json, quality.html
       manifest.json                versions, checksums and row counts of everything read and written
@@ -32,6 +32,7 @@ from crm_migrate import __version__
 from crm_migrate.errors import MigrateError, Problem, SourceError
 from crm_migrate.mappings.targets import TargetProfile, load_target
 from crm_migrate.migrate.conform import Conformed, conform
+from crm_migrate.migrate.link import orphan_id
 from crm_migrate.migrate.pipeline import Migration, Track, build, no_progress, sha256_of
 from crm_migrate.migrate.write import lineage_frame, rejects_frame, write_csv
 from crm_migrate.migrate.writers import file_stem, write_import
@@ -153,11 +154,21 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
         "target": {"name": result.target.name, "rests_on": result.target.rests_on,
                    "file": result.target.file.model_dump(),
                    "formulas_neutralised": {e.value: c.neutralised for e, c in (result.conformed or {}).items()
-                                            if c.neutralised}} if result.target else None,
+                                            if c.neutralised},
+                   "placeholder_account": _placeholder(result)} if result.target else None,
         "outputs": outputs,
         "timings_seconds": {k: round(v, 3) for k, v in migration.timings.items()},
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _placeholder(result: RunResult) -> dict[str, object] | None:
+    """The placeholder account orphans were linked to, and how many rows of each entity point at it."""
+    linked = {e.value: c.orphans for e, c in (result.conformed or {}).items() if c.orphans}
+    if not linked:
+        return None
+    options = result.migration.project.config.options.orphans
+    return {"external_id": orphan_id(), "name": options.account_name, "children": linked}
 
 
 def _check_out_folder(out: Path, project: Project) -> None:

@@ -31,7 +31,7 @@ from crm_migrate.migrate.columns import (
     attr,
     val,
 )
-from crm_migrate.migrate.link import ACCOUNT
+from crm_migrate.migrate.link import ACCOUNT, ORPHANED
 from crm_migrate.migrate.merge import OTHERS
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 
@@ -71,11 +71,20 @@ def lineage_frame(migration: Migration) -> pl.DataFrame:
             pl.col(SOURCE).replace_strict(files, return_dtype=pl.String).alias("file"),
             pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.lit(entity.value).alias("entity"),
             pl.when(pl.col(OUTCOME).is_in(["written", "merged"])).then(pl.col(RECORD_ID)).alias("record_id"),
-            pl.col(OUTCOME).alias("outcome"), pl.col(REASON).alias("reason"),
+            pl.col(OUTCOME).alias("outcome"), _reason(result.frame),
             pl.col(SEQ).alias("_seq"), pl.lit(entity.order).alias("_order")))
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in LINEAGE_COLUMNS})
     return pl.concat(parts).sort(["_seq", "_order"]).drop("_seq", "_order")
+
+
+def _reason(frame: pl.DataFrame) -> pl.Expr:
+    """Why a row ended as it did; for a written child linked to the placeholder account, why it was."""
+    if ORPHANED not in frame.columns:
+        return pl.col(REASON).alias("reason")
+    return (pl.when((pl.col(OUTCOME) == "written") & pl.col(ORPHANED).is_not_null())
+            .then(pl.lit("linked to the placeholder account: ") + pl.col(ORPHANED))
+            .otherwise(pl.col(REASON)).alias("reason"))
 
 
 def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:

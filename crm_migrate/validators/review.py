@@ -32,7 +32,7 @@ from crm_migrate.migrate.columns import (
     val,
 )
 from crm_migrate.migrate.decisions import CHOICES, fingerprints, refs
-from crm_migrate.migrate.link import ORPHAN_RULES
+from crm_migrate.migrate.link import ORPHAN_RULES, ORPHANED
 from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.merge import FROM
 from crm_migrate.migrate.pipeline import EntityResult, Migration
@@ -246,15 +246,19 @@ def provenance_frame(migration: Migration) -> pl.DataFrame:
 
 
 def orphans_frame(migration: Migration) -> pl.DataFrame:
-    """Child rows whose account link points at no account: they are in rejects/ too; here together."""
+    """Child rows whose account link points at no account (they are in rejects/ too), and children linked to
+    the placeholder account instead (``options.orphans``), with the reason; here together."""
     parts = []
     for entity, result in migration.entities.items():
         frame = result.frame
-        orphans = frame.filter(pl.col(RULE).is_in(ORPHAN_RULES))
+        placed = pl.col(ORPHANED).is_not_null() if ORPHANED in frame.columns else pl.lit(False)
+        orphans = frame.filter(pl.col(RULE).is_in(ORPHAN_RULES) | placed)
         if orphans.height:
-            parts.append(orphans.select(pl.lit(entity.value).alias("entity"), pl.col(SOURCE).alias("source"),
-                                        pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"),
-                                        pl.col(OUTCOME).alias("outcome"), pl.col(REASON).alias("reason")))
+            parts.append(orphans.select(
+                pl.lit(entity.value).alias("entity"), pl.col(SOURCE).alias("source"), pl.col(SHEET).alias("sheet"),
+                pl.col(ROW).alias("row"), pl.col(OUTCOME).alias("outcome"),
+                pl.when(placed).then(pl.lit("linked to the placeholder account: ") + pl.col(ORPHANED))
+                .otherwise(pl.col(REASON)).alias("reason")))
     if not parts:
         return pl.DataFrame(schema={"entity": pl.String, "source": pl.String, "sheet": pl.String, "row": pl.Int64,
                                     "outcome": pl.String, "reason": pl.String})
