@@ -5,7 +5,10 @@ real exports do: an old CRM (accounts as a GBK CSV, contacts, opportunities, and
 "Unicode text"), a sales-team workbook with one sheet per salesperson (title rows, merged banners, phones in
 number cells, ID numbers ruined by Excel), a marketing sign-up list and a phone address book. The same
 company or person appears several times, written differently; some contacts point at accounts that do not
-exist; test records and blanks are mixed in.
+exist; test records and blanks are mixed in. A few problems a target's template refuses are planted at the
+ends of the old CRM's files, apart from the seeded stream (so the rest of the data does not move): a
+company whose name is longer than the demo target keeps, with two contacts; a mobile that Excel saved in
+scientific notation; two opportunities in a stage the target does not have and no mapping covers.
 
 ``truth/truth.csv`` says for every source row and entity which true company or person it is, so that tests
 and benchmarks can score matching. Same seed, same bytes.
@@ -62,6 +65,9 @@ STREETS = ["科技园路", "中山路", "人民路", "建设路", "解放大道"
 TITLES = ["总经理", "采购经理", "财务总监", "技术总监", "行政主管", "销售经理", "董事长", "IT经理", "项目经理"]
 LEVELS = ["A类", "B类", "C类", "重点客户"]
 STAGES = ["初步接洽", "需求确认", "方案报价", "商务谈判", "赢单", "输单"]
+# Planted problems (see the module text): an over-long company name and an unmapped stage.
+LONG_NAME = "深圳市前海深港现代服务业合作区星辰国际跨境电子商务供应链管理服务有限公司"
+PLANTED_ACCOUNT, UNMAPPED_STAGE, EXCEL_MOBILE = "C70001", "暂缓推进", "1.3912E+10"
 ACTIVITY_TYPES = ["电话", "拜访", "微信", "邮件", "会议"]
 SALES = ["张三", "李四", "王五"]
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -313,6 +319,11 @@ class Generator:
         r.shuffle(order)
         rows, who = [rows[i] for i in order], [who[i] for i in order]
         blank_after = {len(rows) // 2}
+        recent = TODAY - dt.timedelta(days=30)
+        rows.append([PLANTED_ACCOUNT, LONG_NAME, "", "0755-86001234", "广东省深圳市南山区前海大道1号", "物流", "B类", "有效",
+                     SALES[0], "2024-03-01", f"{recent:%Y/%m/%d}", ""])
+        who.append("company:planted-long-name")
+        self.active = next(c for c in self.crm_companies if (TODAY - c.last_activity).days < 365)
         header = ["客户编号", "客户名称", "统一社会信用代码", "电话", "地址", "行业", "客户级别", "状态", "负责人",
                   "创建时间", "最近跟进时间", "备注"]
         path.write_bytes(csv_bytes(header, rows, blank_after=blank_after).encode("gb18030"))
@@ -335,6 +346,10 @@ class Generator:
         for i in range(max(2, len(rows) // 60)):  # contacts of accounts deleted long ago
             rows.append([f"L9{i:05d}", f"C9{i:04d}", self.r.choice(list(SURNAMES)) + "某", "", "", "", "", "", ""])
             who.append(self.garbage_id())
+        rows += [["L800001", PLANTED_ACCOUNT, "钟思远", "13612340001", "", "", "物流经理", "", "男"],
+                 ["L800002", PLANTED_ACCOUNT, "范雪", "13612340002", "", "", "采购", "", "女"],
+                 ["L800003", self.account_ids[self.active.id], "田嘉怡", EXCEL_MOBILE, "", "", "助理", "", "女"]]
+        who += ["person:planted-1", "person:planted-2", "person:planted-excel-mobile"]
         header = ["联系人编号", "客户编号", "姓名", "手机", "座机", "邮箱", "职务", "身份证号", "性别"]
         path.write_bytes(csv_bytes(header, rows).encode("gb18030"))
         for i, t in enumerate(who):
@@ -349,6 +364,10 @@ class Generator:
                 close = c.last_activity + dt.timedelta(days=r.randint(10, 120))
                 rows.append([f"O{len(rows) + 1:06d}", self.account_ids[c.id], f"{c.brand}{r.choice(['年度采购', '系统升级', '设备采购', '服务续约'])}",
                              amount, r.choice(STAGES), f"{close:%Y-%m-%d}", c.owner, f"{c.created:%Y-%m-%d}"])
+        c = self.active
+        for k, what in enumerate(["仓储扩容", "年度框架协议"]):
+            rows.append([f"O9{k + 1:05d}", self.account_ids[c.id], f"{c.brand}{what}", "120000", UNMAPPED_STAGE,
+                         f"{TODAY + dt.timedelta(days=60):%Y-%m-%d}", c.owner, f"{c.created:%Y-%m-%d}"])
         header = ["商机编号", "客户编号", "商机名称", "金额", "阶段", "预计成交日期", "负责人", "创建时间"]
         path.write_text(csv_bytes(header, rows), encoding="utf-8")
 
@@ -462,6 +481,7 @@ def generate(out: Path, companies: int = 240, seed: int = 20261122) -> None:
     if out.resolve() != demo.resolve() and not (out / "migration.yaml").exists():
         shutil.copy(demo / "migration.yaml", out / "migration.yaml")
         shutil.copytree(demo / "mappings", out / "mappings", dirs_exist_ok=True)
+        shutil.copytree(demo / "targets", out / "targets", dirs_exist_ok=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 
 from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
 from crm_migrate.cleaners.codes import id_check_digit, uscc_check_char
+from crm_migrate.cleaners.phone import EXCEL_RUINED
 from crm_migrate.mappings.entities import FieldType as T
 
 CTX = CleanContext()
@@ -30,6 +31,8 @@ CTX = CleanContext()
     (T.phone, "62345678", "62345678", "local number without area code"),
     (T.phone, "123456", "123456", "placeholder number"),
     (T.phone, "call me", "call me", "not a phone number"),
+    (T.phone, "1.3912E+10", "1.3912E+10", EXCEL_RUINED),
+    (T.phone, "1.39123e10", "1.39123e10", EXCEL_RUINED),
     (T.email, " Zhang.Wei＠QQ.COM ", "zhang.wei@qq.com", None),
     (T.email, "wang@163。com", "wang@163.com", None),
     (T.email, "li@qq.con", "li@qq.con", None),

@@ -5,6 +5,7 @@
     75588888888 (a number cell lost its leading zero)        -> +8675588888888, noted as repaired
     13800138000 / 138 0013 8000  (two numbers in one cell)   -> the first; the rest kept as "others"
     13800138000, 11111111111, 12345678901                    -> invalid: placeholder
+    1.3912E+10 (Excel showed it in scientific notation)      -> invalid: the digits are gone from the file
     62345678 (no area code)                                  -> invalid unless the row's city supplies one
 """
 
@@ -23,6 +24,9 @@ from crm_migrate.cleaners.text import ascii_width, tidy
 _LABEL = re.compile(r"^\s*(tel|phone|mobile|cell|电话|手机|座机|固话|办公电话|联系电话)\s*[:：]?\s*", re.I)
 _SPLIT = re.compile(r"\s*(?:[/;,，、；|]|或|\s{2,})\s*")
 _EXTENSION = re.compile(r"\s*(?:转|轉|分机|分機|ext\.?|x|#)\s*(\d{1,6})\s*$", re.I)
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+?\d{1,2}$", re.IGNORECASE)
+EXCEL_RUINED = ("ruined by Excel: saved in scientific notation, the digits are lost; "
+                "take the number from the original system")
 _DASH_EXTENSION = re.compile(r"^(0\d{2,3}[- ]?\d{7,8})-(\d{1,5})$")
 PLACEHOLDERS = {"13800138000", "12345678901", "13888888888", "13900000000", "10086", "10000"}
 KINDS = {PNT.MOBILE: "mobile", PNT.FIXED_LINE: "landline", PNT.FIXED_LINE_OR_MOBILE: "landline",
@@ -121,6 +125,8 @@ def clean_phone(raw: str, ctx: CleanContext) -> Cleaned:
         return Cleaned(None)
     if (fast := _fast(text, ctx)) is not None:
         return fast
+    if _SCIENTIFIC.match(text):
+        return Cleaned(text, None, EXCEL_RUINED)
     notes: list[str] = []
     parts = [p for p in _SPLIT.split(text) if p.strip()]
     if not parts:
