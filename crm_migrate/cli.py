@@ -156,6 +156,36 @@ def run(
     render_summary(result, out)
 
 
+@app.command("dry-run")
+def dry_run(
+    project: ProjectDir,
+    sample: Annotated[int, typer.Option("--sample", "-n", min=1, help="Source rows in the sample (the accounts "
+                                        "its children need are added).")] = 300,
+    database: Annotated[str | None, typer.Option(
+        "--database", help="Load into PostgreSQL at this URL (postgresql://user:pw@host/db) instead of an embedded "
+        "SQLite; nothing is kept either way.", show_default=False)] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out/dry-run].")
+                       ] = None,
+) -> None:
+    """Import a representative sample first: the same code as 'run', then the files read back as the target
+    reads them, validated with a Great Expectations suite built from the target profile, and loaded into a
+    database with the template's constraints inside a transaction that is rolled back.
+
+    Exit status 1 if any finding would make the real import fail or lose records.
+    """
+    from crm_migrate.project import load_project
+    from crm_migrate.validators.dryrun import DEFAULT_SAMPLE, dry_run as run_dry
+    from crm_migrate.validators.plan import render_dry_run
+
+    try:
+        result = run_dry(load_project(project), out_dir, sample or DEFAULT_SAMPLE, database, _track)
+    except MigrateError as exc:
+        raise _fail(exc) from None
+    render_dry_run(result, out)
+    if result.failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def schema(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the schema files to.")] = Path("."),

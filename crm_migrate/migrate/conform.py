@@ -35,6 +35,7 @@ TARGET_RULE = "target"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d .()\-]*$")  # a phone or an amount, not a formula
 UNIVERSAL = ("utf-8", "utf-16", "gb18030")  # encodings that hold every character
+WHY = "_why:"  # prefix of the per-rule reason columns: _why:<rule>:<header>
 
 
 @dataclass
@@ -46,6 +47,9 @@ class Conformed:
     ids: list[str]  # external id of each written row, in order
     neutralised: dict[str, int] = field(default_factory=dict)  # header -> values prefixed against formulas
     orphans: int = 0  # rows linked to the placeholder account
+    # Records the target would refuse: ``_id``, the template's values, and per broken rule a column
+    # ``_why:<rule>:<header>`` (rule: required, max_length, picklist, encoding, link) with the reason.
+    refused: pl.DataFrame | None = None
 
 
 def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Conformed]:
@@ -75,23 +79,23 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
             if col.parent is not None:
                 value, why = _link(col, value, parents.get(col.parent), rejected_parents.get(col.parent, {}),
                                    profile.name)
-                links.append(why.alias(f"_link:{i}"))
+                links.append(why.alias(f"{WHY}link:{col.header}"))
             values.append(_format(col, value).alias(col.header))
         shaped = frame.select(pl.col("external_id").alias("_id"), *values, *links)
         shaped = shaped.with_columns(_decimals(shaped, columns))
-        reasons = [pl.col(c) for c in shaped.columns if c.startswith("_link:")]
-        reasons += [r for col in columns for r in _checks(shaped, col, profile.file.encoding)]
-        checked = shaped.select(pl.col("_id"), *(c.header for c in columns),
-                                pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
-                                if reasons else pl.lit(None, pl.String).alias("_why"))
+        checked = shaped.with_columns(r for col in columns for r in _checks(shaped, col, profile.file.encoding))
+        reasons = [c for c in checked.columns if c.startswith(WHY)]
+        checked = checked.with_columns(pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
+                                       if reasons else pl.lit(None, pl.String).alias("_why"))
         checked = checked.with_columns(pl.when(pl.col("_why") != "").then(pl.col("_why")).alias("_why"))
         bad = checked.filter(pl.col("_why").is_not_null())
-        good = checked.filter(pl.col("_why").is_null())
+        good = checked.filter(pl.col("_why").is_null()).select("_id", *(c.header for c in columns), "_why")
         types = {c.header: c.type for c in columns}
         good, neutralised = _neutralise(good, types)
         rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
         linked = int((frame["account_external_id"] == orphan).sum()) if orphan and has_account_link(entity) else 0
-        out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked)
+        refused = bad.select("_id", *(c.header for c in columns), *(c for c in reasons if bad[c].null_count() < bad.height))
+        out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked, refused)
         kept = frame.filter(~pl.col("external_id").is_in(list(rejected)))
         parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
         rejected_parents[entity] = rejected
@@ -115,7 +119,7 @@ def _to_placeholder(frame: pl.DataFrame, refused: dict[str, str], orphan: str, t
 def _without(done: Conformed, record: str) -> Conformed:
     keep = [i != record for i in done.ids]
     return Conformed(done.frame.filter(pl.Series(keep, dtype=pl.Boolean)), done.types,
-                     [i for i in done.ids if i != record], done.neutralised, done.orphans)
+                     [i for i in done.ids if i != record], done.neutralised, done.orphans, done.refused)
 
 
 def _or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -199,22 +203,26 @@ def _decimal(text: str, places: int) -> str:
 
 
 def _checks(frame: pl.DataFrame, col: ColumnSpec, encoding: str) -> list[pl.Expr]:
-    """Per rule, the reason a row breaks it (null where it does not)."""
+    """Per rule, the reason a row breaks it (null where it does not), as ``_why:<rule>:<header>``."""
     value = pl.col(col.header)
     out = []
     if col.required:
         out.append(pl.when(value.is_null() | (value == "")).then(pl.lit(
-            f"{col.header}: required by the target but empty; fill the source column or map a default")))
+            f"{col.header}: required by the target but empty; fill the source column or map a default"))
+            .alias(f"{WHY}required:{col.header}"))
     if col.max_length:
         out.append(pl.when(value.str.len_chars() > col.max_length).then(pl.format(
             f"{col.header}: {{}} characters, the target keeps at most {col.max_length} ({{}}...); "
-            "shorten it at the source or map it to a longer field", value.str.len_chars(), value.str.slice(0, 20))))
+            "shorten it at the source or map it to a longer field", value.str.len_chars(), value.str.slice(0, 20)))
+            .alias(f"{WHY}max_length:{col.header}"))
     if col.picklist:
         out.append(pl.when(value.is_not_null() & ~value.is_in(col.picklist)).then(pl.format(
             f"{col.header}: {{}} is not one of the target's values ({', '.join(col.picklist[:6])}"
-            f"{', ...' if len(col.picklist) > 6 else ''}); add it to the field's value map", value)))
+            f"{', ...' if len(col.picklist) > 6 else ''}); add it to the field's value map", value))
+            .alias(f"{WHY}picklist:{col.header}"))
     if encoding not in UNIVERSAL:
-        out.append(_by_distinct(frame, col.header, lambda v: _unencodable(v, encoding, col.header)))
+        out.append(_by_distinct(frame, col.header, lambda v: _unencodable(v, encoding, col.header))
+                   .alias(f"{WHY}encoding:{col.header}"))
     return out
 
 

@@ -104,14 +104,25 @@ def sha256_of(path) -> str:
     return h.hexdigest()
 
 
-def read_all(project: Project, track: Track = no_progress) -> list[SourceRead]:
-    """Read every source; a mapped column the file lacks stops the run before anything is built."""
+Sample = dict[str, pl.DataFrame]  # source name -> the (_sheet, _row) of the rows to keep
+
+
+def read_all(project: Project, track: Track = no_progress, sample: Sample | None = None) -> list[SourceRead]:
+    """Read every source; a mapped column the file lacks stops the run before anything is built.
+
+    With ``sample`` (the dry run's), only those rows of each source are kept, right after reading, so
+    everything after the reader is what ``run`` does.
+    """
     from crm_migrate.validators.columns import check_columns
 
     reads, problems = [], []
     for source in track(project.sources, "Reading sources", len(project.sources)):
         digest = sha256_of(source.file)
         table = read_source(source)
+        if sample is not None:
+            keep = sample.get(source.name, pl.DataFrame(schema={SHEET: pl.String, ROW: pl.Int64}))
+            table.frame = table.frame.join(keep.unique(), on=[SHEET, ROW], how="semi", nulls_equal=True,
+                                           maintain_order="left")
         found = check_columns(source, table)
         table.warnings += [p for p in found if p.severity == "warning"]
         problems += [p for p in found if p.severity == "error"]
@@ -122,13 +133,13 @@ def read_all(project: Project, track: Track = no_progress) -> list[SourceRead]:
 
 
 def build(project: Project, track: Track = no_progress, today: dt.date | None = None,
-          decisions_file: Path | None = None) -> Migration:
+          decisions_file: Path | None = None, sample: Sample | None = None) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if decisions_file is None and project.config.decisions:
         decisions_file = project.root / project.config.decisions
     decisions = read_decisions(Path(decisions_file)) if decisions_file else []
-    reads = read_all(project, track)
+    reads = read_all(project, track, sample)
     timings["read"] = time.perf_counter() - started
     options = project.config.options
     ctx = CleanContext(region=options.default_region, simplified_output=options.simplified_output,

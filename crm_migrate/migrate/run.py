@@ -33,7 +33,7 @@ from crm_migrate.errors import MigrateError, Problem, SourceError
 from crm_migrate.mappings.targets import TargetProfile, load_target
 from crm_migrate.migrate.conform import Conformed, conform
 from crm_migrate.migrate.link import orphan_id
-from crm_migrate.migrate.pipeline import Migration, Track, build, no_progress, sha256_of
+from crm_migrate.migrate.pipeline import Migration, Sample, Track, build, no_progress, sha256_of
 from crm_migrate.migrate.write import lineage_frame, rejects_frame, write_csv
 from crm_migrate.migrate.writers import file_stem, write_import
 from crm_migrate.project import Project
@@ -47,6 +47,7 @@ from crm_migrate.validators.review import (
 )
 
 MANIFEST = "manifest.json"
+DRY_RUN = "dry-run"  # out/dry-run: the sample import of ``crm-migrate dry-run``, kept across full runs
 
 
 @dataclass
@@ -61,9 +62,10 @@ class RunResult:
 
 
 def prepare(project: Project, track: Track = no_progress, today: dt.date | None = None,
-            decisions: Path | None = None) -> RunResult:
-    """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation."""
-    migration = build(project, track, today, decisions)
+            decisions: Path | None = None, sample: Sample | None = None) -> RunResult:
+    """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
+    With ``sample``, only those source rows (the dry run)."""
+    migration = build(project, track, today, decisions, sample)
     target = project.target or load_target(project.config.target, project.root, project.doc.path, None)[0]
     chosen = project.config.options.output_encoding
     if chosen:  # the project's choice of encoding over the profile's
@@ -82,18 +84,18 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
 
 
 def run(project: Project, out: Path | None = None, track: Track = no_progress,
-        today: dt.date | None = None, decisions: Path | None = None) -> RunResult:
+        today: dt.date | None = None, decisions: Path | None = None, sample: Sample | None = None) -> RunResult:
     started = time.perf_counter()
     out = Path(out) if out else project.root / "out"
     _check_out_folder(out, project)
-    result = prepare(project, track, today, decisions)
+    result = prepare(project, track, today, decisions, sample)
     migration = result.migration
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
         t0 = time.perf_counter()
-        outputs = _write_tree(tmp, result, track)
+        outputs = _write_tree(tmp, result, track, None if sample is not None else _dry_run_findings(out))
         migration.timings["write"] = time.perf_counter() - t0
         _check_sources_unchanged(migration)
         migration.timings["total"] = time.perf_counter() - started
@@ -107,7 +109,8 @@ def run(project: Project, out: Path | None = None, track: Track = no_progress,
     return result
 
 
-def _write_tree(tmp: Path, result: RunResult, track: Track) -> list[dict[str, object]]:
+def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dict | None = None
+                ) -> list[dict[str, object]]:
     migration = result.migration
     outputs: list[dict[str, object]] = []
 
@@ -131,7 +134,9 @@ def _write_tree(tmp: Path, result: RunResult, track: Track) -> list[dict[str, ob
     emit("review/provenance.csv", provenance_frame(migration))
     emit("review/orphans.csv", orphans_frame(migration))
     emit("review/stale_decisions.csv", stale_frame(migration))
-    report = quality(migration, result.reconciliation)
+    report = quality(migration, result.reconciliation, result.conformed)
+    if earlier_dry_run is not None:
+        report["dry_run"] = earlier_dry_run
     (tmp / "reports").mkdir(parents=True, exist_ok=True)
     (tmp / "reports" / "quality.json").write_text(write_json(report), encoding="utf-8")
     (tmp / "reports" / "quality.html").write_text(write_html(report), encoding="utf-8")
@@ -162,6 +167,14 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
+def _dry_run_findings(out: Path) -> dict | None:
+    """The findings of an earlier dry run in ``out/dry-run``, for the full run's quality report."""
+    try:
+        return json.loads((out / DRY_RUN / "reports" / "quality.json").read_text(encoding="utf-8")).get("dry_run")
+    except (OSError, ValueError):
+        return None
+
+
 def _placeholder(result: RunResult) -> dict[str, object] | None:
     """The placeholder account orphans were linked to, and how many rows of each entity point at it."""
     linked = {e.value: c.orphans for e, c in (result.conformed or {}).items() if c.orphans}
@@ -178,7 +191,7 @@ def _check_out_folder(out: Path, project: Project) -> None:
     if resolved == project.root.resolve() or resolved in project.root.resolve().parents or inside:
         raise MigrateError(Problem(str(out), "the output folder would replace the project or its sources",
                                    hint="choose another --out, e.g. PROJECT/out"))
-    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+    if out.exists() and any(p.name != DRY_RUN for p in out.iterdir()) and not (out / MANIFEST).is_file():
         raise MigrateError(Problem(str(out), "the output folder exists and was not written by crm-migrate",
                                    hint="choose another --out, or empty the folder first"))
 
@@ -191,8 +204,11 @@ def _check_sources_unchanged(migration: Migration) -> None:
 
 
 def _replace(out: Path, tmp: Path) -> None:
+    """Put the new tree in place of the old; an earlier dry run's folder stays (it is not this run's)."""
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         out.rename(old)
+        if (old / DRY_RUN).is_dir() and not (tmp / DRY_RUN).exists():
+            (old / DRY_RUN).rename(tmp / DRY_RUN)
     tmp.rename(out)
     shutil.rmtree(old, ignore_errors=True)

@@ -105,3 +105,32 @@ def render_summary(result: RunResult, console: Console) -> None:
             console.print(f"{entity}: not used for matching, as most records share the value: "
                           f"{', '.join(matches.ignored)}")
     console.print(f"Duplicates to review: {result.out / 'review' / 'duplicates.xlsx'}")
+
+
+def render_dry_run(dry, console: Console) -> None:
+    """The sample, what each check did, the findings by kind, and the first findings in full."""
+    from crm_migrate.validators.findings import summary
+
+    result = dry.result
+    rows = sum(r.rows for r in result.migration.reads)
+    console.print(f"[bold]Dry run[/] on {rows} source rows ("
+                  + ", ".join(f"{n} {why}" for why, n in dry.sample_counts.items()) + f"), written to {result.out}")
+    entity_table(result, console, "The sample, as run would do it")
+    for check, what in dry.checks.items():
+        console.print(f"  {check}: {what}", markup=False)
+    groups = summary(dry.findings)
+    if not groups:
+        console.print("[green]No findings: the sample imports as it is.[/]")
+        return
+    table = Table("check", "severity", "entity", "rule", "count", "example", title="Findings", title_justify="left")
+    for g in groups:
+        style = "red" if g["severity"] == "error" else "yellow"
+        table.add_row(g["check"], f"[{style}]{g['severity']}[/]", g["entity"], g["rule"], str(g["count"]),
+                      g["example"] if len(g["example"]) <= 80 else g["example"][:79] + "…")
+    console.print(table)
+    for f in [f for f in dry.findings if f.severity == "error"][:10]:
+        console.print("  " + f.render(), markup=False, style="red")
+    errors = sum(f.severity == "error" for f in dry.findings)
+    console.print((f"[red]{errors} finding(s) would make the import fail or lose records[/]" if errors
+                   else "[green]Nothing would make the import fail[/]")
+                  + f"; all findings: {result.out / 'findings.csv'}, report: {result.out / 'reports' / 'quality.html'}")

@@ -1,27 +1,33 @@
 """The quality report: one dict of figures, written as ``quality.json`` and as a self-contained HTML page.
 
-Customer data that appears in it (rejected rows' reasons, examples) is HTML-escaped, and fields of a
-sensitive type are never shown, only counted.
+The page opens offline: no script, no font or stylesheet from elsewhere; the charts (completeness before
+and after cleaning, duplicate cluster sizes) are inline SVG. Customer data that appears in it (reasons,
+examples, dry-run findings) is HTML-escaped, fields of a sensitive type are never shown, only counted, and
+any run of 15 or more digits in a text (an ID number inside a reason) is masked: 110105********002X.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from crm_migrate import __version__
 from crm_migrate.cleaners.base import NOTES_SEPARATOR
-from crm_migrate.migrate.columns import EMPTY, OUTCOME, RULE, notes, raw, val, why
+from crm_migrate.cleaners.codes import mask
+from crm_migrate.migrate.columns import EMPTY, MERGED, OUTCOME, RECORD_ID, RULE, WRITTEN, notes, raw, val, why
 from crm_migrate.migrate.pipeline import Migration
 from crm_migrate.validators.reconcile import Reconciliation
 
 EXAMPLES = 5
 
 
-def quality(migration: Migration, reconciliation: Reconciliation) -> dict[str, Any]:
+def quality(migration: Migration, reconciliation: Reconciliation, conformed: dict | None = None
+            ) -> dict[str, Any]:
     project = migration.project
     return {
         "tool": {"name": "crm-migrate", "version": __version__},
@@ -30,10 +36,44 @@ def quality(migration: Migration, reconciliation: Reconciliation) -> dict[str, A
         "sources": [_source(r) for r in migration.reads],
         "entities": {e.value: _outcomes(res.frame) for e, res in migration.entities.items()},
         "fields": {e.value: _fields(migration, e) for e in migration.entities},
+        "duplicates": {e.value: _duplicates(res) for e, res in migration.entities.items()},
+        "mapping": _mapping(migration, conformed or {}),
         "decisions": {e.value: _decisions(res.frame) for e, res in migration.entities.items()},
         "reconciliation": reconciliation.rows(),
         "balanced": reconciliation.balanced,
     }
+
+
+def _duplicates(result) -> dict[str, Any]:
+    """Clusters of several records, their sizes, rows merged, and pairs left for a steward to review."""
+    members = result.frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+    sizes = members.group_by(RECORD_ID).len().filter(pl.col("len") > 1)
+    histogram = sizes.group_by("len").len(name="clusters").sort("len")
+    review = 0
+    if result.matches is not None and result.settings is not None and result.matches.pairs.height:
+        pairs = result.matches.pairs
+        review = pairs.filter((pl.col("probability") >= result.settings.review)
+                              & (pl.col("probability") < result.settings.merge)).height
+    return {"records": members.filter(pl.col(OUTCOME) == WRITTEN).height, "clusters": sizes.height,
+            "merged_rows": int(sizes["len"].sum() - sizes.height) if sizes.height else 0,
+            "largest": int(sizes["len"].max()) if sizes.height else 0,
+            "sizes": {str(k): int(v) for k, v in histogram.iter_rows()}, "review_pairs": review}
+
+
+def _mapping(migration: Migration, conformed: dict) -> dict[str, Any]:
+    """Per source the columns mapped and left out; per entity how full each template column is."""
+    sources = []
+    for r in migration.reads:
+        used = {c for plan in r.source.entities for f in plan.fields for c in f.inputs}
+        columns = r.table.columns
+        sources.append({"source": r.source.name, "columns": len(columns), "mapped": sum(c in used for c in columns),
+                        "unmapped": [c for c in columns if c not in used]})
+    target = {}
+    for entity, done in conformed.items():
+        frame = done.frame
+        target[entity.value] = [{"column": c, "filled": int(frame[c].is_not_null().sum()), "rows": frame.height}
+                                for c in frame.columns]
+    return {"sources": sources, "target": target}
 
 
 def _source(read) -> dict[str, Any]:
@@ -87,8 +127,41 @@ def _decisions(frame: pl.DataFrame) -> list[dict[str, Any]]:
             for g in groups.sort(["count", RULE], descending=[True, False]).to_dicts()]
 
 
+_LONG_DIGITS = re.compile(r"\d{15,}[\dXx]?")
+
+
+def masked(text: str) -> str:
+    """Any run of 15 or more digits (an ID number, a card number) inside a text, masked."""
+    return _LONG_DIGITS.sub(lambda m: mask(m.group(0)), text)
+
+
+def _mask_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return masked(value)
+    if isinstance(value, list):
+        return [_mask_all(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_all(v) for k, v in value.items()}
+    return value
+
+
 def write_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    return json.dumps(_mask_all(report), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def add_findings(folder: Path, findings: list, sample: dict[str, int]) -> None:
+    """Rewrite ``quality.json`` and ``quality.html`` in ``folder`` with a dry run's findings."""
+    from dataclasses import asdict
+
+    from crm_migrate.validators.findings import summary
+
+    path = folder / "quality.json"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["dry_run"] = {"sample": sample, "findings": len(findings),
+                         "errors": sum(f.severity == "error" for f in findings),
+                         "summary": summary(findings), "examples": [asdict(f) for f in findings[:200]]}
+    path.write_text(write_json(report), encoding="utf-8")
+    (folder / "quality.html").write_text(write_html(report), encoding="utf-8")
 
 
 _CSS = """body{font:14px/1.5 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -110,13 +183,46 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def write_html(report: dict[str, Any]) -> str:
+def _bars(rows: list[tuple[str, list[float]]], series: list[tuple[str, str]], title: str, percent: bool = True
+          ) -> str:
+    """A horizontal bar chart as inline SVG: one group of bars per label, one bar per series."""
+    if not rows:
+        return ""
+    top = max((v for _, values in rows for v in values), default=0) or 1
+    scale = 1 if percent else top
+    bar, gap, left, width = 12, 8, 190, 420
+    group = bar * len(series) + gap
+    height = 30 + group * len(rows) + 20
     e = html.escape
-    parts = [f"<!doctype html><html lang=\"zh\"><meta charset=\"utf-8\"><title>{e(report['project'])} — quality"
-             f"</title><style>{_CSS}</style><body><h1>{e(report['project'])}: data quality</h1>",
-             f"<p>Target: {e(report['target'])}. crm-migrate {e(report['tool']['version'])}. "
-             + ('<span class="ok">Every source row is accounted for.</span>' if report["balanced"]
-                else '<span class="bad">Rows are unaccounted for.</span>') + "</p>"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{e(title)}" width="{left + width + 80}"'
+           f' height="{height}" font-size="12" font-family="system-ui,sans-serif">']
+    for k, (name, colour) in enumerate(series):
+        out.append(f'<rect x="{left + k * 140}" y="4" width="10" height="10" fill="{colour}"/>'
+                   f'<text x="{left + k * 140 + 14}" y="13">{e(name)}</text>')
+    for i, (label, values) in enumerate(rows):
+        y = 24 + i * group
+        out.append(f'<text x="{left - 6}" y="{y + bar * len(series) / 2 + 4}" text-anchor="end">{e(label)}</text>')
+        for k, v in enumerate(values):
+            w = width * (v / scale)
+            shown = f"{v:.0%}" if percent else f"{v:g}"
+            out.append(f'<rect x="{left}" y="{y + k * bar}" width="{w:.1f}" height="{bar - 2}" '
+                       f'fill="{series[k][1]}"><title>{e(label)}: {e(series[k][0])} {shown}</title></rect>'
+                       f'<text x="{left + w + 4:.1f}" y="{y + k * bar + bar - 3}">{shown}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def write_html(report: dict[str, Any]) -> str:
+    report = _mask_all(report)
+    e = html.escape
+    parts = [f"<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{e(report['project'])} — "
+             f"quality</title><style>{_CSS}</style></head><body><h1>{e(report['project'])}: data quality</h1>",
+             f"<p>Target: {e(str(report['target']))}. crm-migrate {e(report['tool']['version'])}. "
+             + ('<span class="ok" id="balanced">Every source row is accounted for.</span>' if report["balanced"]
+                else '<span class="bad" id="balanced">Rows are unaccounted for.</span>') + "</p>"]
+    dry = report.get("dry_run")
+    if dry:
+        parts.append(_dry_run_html(dry))
     parts.append("<h2>Reconciliation</h2><p>For every source: read = written + merged + filtered + rejected.</p>")
     parts.append(_table(report["reconciliation"],
                         ["source", "entity", "read", "written", "merged", "filtered", "rejected", "balanced"]))
@@ -129,13 +235,40 @@ def write_html(report: dict[str, Any]) -> str:
     parts.append("<h2>Entities</h2>")
     parts.append(_table([{"entity": k, **v} for k, v in report["entities"].items()],
                         ["entity", "rows", "written", "merged", "filtered", "rejected"]))
+    removed = [{"entity": entity, "rule": g["rule"], "rows": g["count"]} for entity, groups in report["decisions"].items()
+               for g in groups if g["rule"] in ("test record", "empty row")]
+    if removed:
+        parts.append("<h2>Test and garbage records removed</h2>" + _table(removed, ["entity", "rule", "rows"]))
+    mapping = report.get("mapping")
+    if mapping:
+        parts.append("<h2>Mapping coverage</h2>")
+        parts.append(_table([{**m, "unmapped": ", ".join(m["unmapped"])} for m in mapping["sources"]],
+                            ["source", "columns", "mapped", "unmapped"]))
+        for entity, columns in mapping["target"].items():
+            empty = [c["column"] for c in columns if c["filled"] == 0]
+            if empty:
+                parts.append(f"<p>{e(entity)}: template columns no record fills: {e(', '.join(empty))}</p>")
     for entity, fields in report["fields"].items():
         parts.append(f"<h2>Fields of {e(entity)}</h2>")
+        chart = [(f["field"], [f["completeness"] or 0, (f["valid"] / f["rows"]) if f["rows"] else 0]) for f in fields]
+        parts.append(_bars(chart, [("filled before cleaning", "#9ab"), ("valid after cleaning", "#4a7")],
+                           f"completeness of {entity} before and after cleaning"))
         rows = [{**f, "completeness": f"{(f['completeness'] or 0):.0%}",
                  "invalid_reasons": "; ".join(f"{k}: {v}" for k, v in f["invalid_reasons"].items()),
                  "rules": "; ".join(f"{k}: {v}" for k, v in f["rules"].items())} for f in fields]
         parts.append(_table(rows, ["field", "type", "filled", "completeness", "valid", "invalid", "changed",
                                    "unchanged", "rules", "invalid_reasons"]))
+    duplicates = report.get("duplicates") or {}
+    if any(d["clusters"] or d["review_pairs"] for d in duplicates.values()):
+        parts.append("<h2>Duplicates</h2>")
+        parts.append(_table([{"entity": k, **{c: v for c, v in d.items() if c != "sizes"}}
+                             for k, d in duplicates.items()],
+                            ["entity", "records", "clusters", "merged_rows", "largest", "review_pairs"]))
+        for entity, d in duplicates.items():
+            if d["sizes"]:
+                parts.append(f"<h3>Cluster sizes: {e(entity)}</h3>")
+                parts.append(_bars([(f"{k} records", [v]) for k, v in d["sizes"].items()],
+                                   [("clusters", "#47a")], f"cluster sizes of {entity}", percent=False))
     for entity, groups in report["decisions"].items():
         if not groups:
             continue
@@ -145,3 +278,17 @@ def write_html(report: dict[str, Any]) -> str:
             parts.append(_table(g["examples"], ["source", "sheet", "row", "reason"]))
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def _dry_run_html(dry: dict[str, Any]) -> str:
+    e = html.escape
+    errors = dry["errors"]
+    head = (f'<h2>Dry run</h2><p id="dry-run">{dry["findings"]} findings on a sample of '
+            f'{sum(dry["sample"].values())} source rows; '
+            + (f'<span class="bad">{errors} would make the import fail or lose records</span>' if errors
+               else '<span class="ok">none would make the import fail</span>') + ".</p>")
+    sample = _table([{"chosen as": k, "rows": v} for k, v in dry["sample"].items()], ["chosen as", "rows"])
+    summary = _table(dry["summary"], ["check", "severity", "entity", "rule", "count", "example"])
+    examples = _table(dry["examples"][:50], ["severity", "entity", "file", "row", "column", "value", "message", "hint"])
+    return head + sample + summary + f"<h3>Findings (first {min(len(dry['examples']), 50)})</h3>" + examples + (
+        f"<p>All findings: {e('out/dry-run/findings.csv')}</p>")

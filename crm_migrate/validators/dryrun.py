@@ -1,0 +1,164 @@
+"""``dry-run``: the sample import, through the same code as ``run``, then checked three ways.
+
+1. The whole project is prepared (nothing written) and a sample chosen from it (validators/sample.py).
+2. ``run`` itself runs on the sample's source rows only, into ``out/dry-run/``: same cleaning, matching,
+   conforming, file splitting and writers; no separate test logic that could pass where the real run fails.
+3. The import files are read back as the target reads them and compared with what was meant, cell by cell
+   (validators/readback.py); validated with a Great Expectations suite generated from the target profile
+   (validators/expectations.py); and loaded into a database built from the profile, inside a transaction
+   that is rolled back (validators/database.py).
+
+Every record of the sample that the target would refuse, every row a cleaning rule rejected and every
+value a cleaner could not keep is a finding too. The findings go to ``out/dry-run/findings.csv`` and
+``findings.json`` and into the quality report; the command fails when any finding is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from crm_migrate.cleaners.codes import mask
+from crm_migrate.mappings.entities import Entity, FieldType
+from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, ROW, RULE, SEQ, SHEET, SOURCE, raw, why
+from crm_migrate.migrate.conform import TARGET_RULE, WHY
+from crm_migrate.migrate.pipeline import Track, no_progress, sha256_of
+from crm_migrate.migrate.run import DRY_RUN, RunResult, prepare, run
+from crm_migrate.project import Project
+from crm_migrate.validators import database, expectations, readback
+from crm_migrate.validators.findings import Finding, write_findings
+from crm_migrate.validators.sample import choose
+
+DEFAULT_SAMPLE = 300
+
+
+@dataclass
+class DryRun:
+    result: RunResult  # the run on the sample
+    sample_counts: dict[str, int]  # why rows were chosen -> rows
+    findings: list[Finding]
+    checks: dict[str, str] = field(default_factory=dict)  # check -> what was done, or why not
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None,
+            track: Track = no_progress) -> DryRun:
+    out = Path(out) if out else project.root / "out" / DRY_RUN
+    full = prepare(project, track)
+    chosen = choose(full.migration, size)
+    result = run(project, out, track, sample=chosen.sample())
+    findings = held_back(result)
+    files = readback.written_files(out, result.files, result.conformed or {})
+    types = {e: c.types for e, c in (result.conformed or {}).items()}
+    findings += readback.read_back(out, files, result.target.file, types)
+    checks = {"read-back": f"{len(files)} import files read back and compared cell by cell"}
+    if expectations.available():
+        findings += expectations.validate(out, result.target, files)
+        checks["expectations"] = f"Great Expectations suites and Data Docs in {out / expectations.DOCS}"
+    else:
+        checks["expectations"] = 'skipped: Great Expectations is not installed (pip install "crm-migrate[validate]")'
+    findings += database.load(result.target, files, url, out / "target_schema.sql")
+    checks["database"] = ("PostgreSQL" if url else "SQLite") + " load in one transaction, rolled back; schema in " \
+        + str(out / "target_schema.sql")
+    findings = _masked(project, result.target, findings)
+    write_findings(out, findings)
+    _add_to_report(out, findings, chosen.counts)
+    return DryRun(result, chosen.counts, findings, checks)
+
+
+def held_back(result: RunResult) -> list[Finding]:
+    """Findings from the run itself: records the target refused (errors: they would not arrive), rows a
+    cleaning rule rejected and values a cleaner could not keep (warnings: the team should agree)."""
+    migration = result.migration
+    files = {r.source.name: r.source.rel_file for r in migration.reads}
+    out: list[Finding] = []
+    for entity, res in migration.entities.items():
+        frame = res.frame.filter(pl.col(OUTCOME).is_not_null())
+        refused = (result.conformed or {}).get(entity)
+        out += _refused(entity, frame, refused.refused if refused else None, files)
+        cleaning = frame.filter((pl.col(OUTCOME) == REJECTED) & (pl.col(RULE) != TARGET_RULE)).sort(SEQ)
+        for row in cleaning.select(SOURCE, SHEET, ROW, RULE, REASON).iter_rows(named=True):
+            out.append(Finding("cleaning", "warning", entity.value, _where(files, row), row[ROW], None, None,
+                               row[RULE], row[REASON], "rejected on purpose; see rejects/" + entity.value + ".csv"))
+        kept = frame.filter(pl.col(OUTCOME) != REJECTED)
+        for spec in res.fields:
+            if why(spec.name) not in kept.columns:
+                continue
+            lost = kept.filter(pl.col(why(spec.name)).is_not_null()).sort(SEQ)
+            for row in lost.select(SOURCE, SHEET, ROW, raw(spec.name), why(spec.name)).iter_rows():
+                source, sheet, line, value, reason = row
+                out.append(Finding("cleaning", "warning", entity.value,
+                                   _where(files, {SOURCE: source, SHEET: sheet}), line, spec.name, value,
+                                   f"invalid {spec.name}", f"{spec.name}: {reason}",
+                                   "the record is imported without this value; fix it at the source to keep it"))
+    return out
+
+
+def _where(files: dict[str, str], row: dict) -> str:
+    file = files.get(row[SOURCE], row[SOURCE])
+    return f"{file}!{row[SHEET]}" if row.get(SHEET) else file
+
+
+def _refused(entity: Entity, frame: pl.DataFrame, refused: pl.DataFrame | None, files: dict[str, str]
+             ) -> list[Finding]:
+    """One finding per broken rule of each record the target refused, at the record's first source row."""
+    if refused is None or refused.height == 0:
+        return []
+    first = (frame.filter(pl.col(RULE) == TARGET_RULE).sort(SEQ).group_by(RECORD_ID, maintain_order=True).first()
+             .select(RECORD_ID, SOURCE, SHEET, ROW))
+    rows = refused.join(first, left_on="_id", right_on=RECORD_ID, how="inner", maintain_order="left")
+    out = []
+    for record in rows.iter_rows(named=True):
+        for name, reason in record.items():
+            if not name.startswith(WHY) or reason is None:
+                continue
+            rule, header = name.removeprefix(WHY).split(":", 1)
+            message = reason.rsplit("; ", 1)[0] if "; " in reason else reason  # the hint goes apart
+            out.append(Finding("target", "error", entity.value, _where(files, record), record[ROW], header,
+                               record.get(header), rule, message, _TARGET_HINTS[rule]))
+    return out
+
+
+_TARGET_HINTS = {
+    "required": "fill the source column or map a default",
+    "max_length": "shorten it at the source, or map it to a longer field",
+    "picklist": "add the value to the field's value map (values: in the mapping file)",
+    "encoding": "choose a UTF-8 or GB18030 file in the target profile, or replace the character",
+    "link": "fix or import the parent first, or send orphans to a placeholder account (options.orphans)"}
+
+
+def _masked(project: Project, profile, findings: list[Finding]) -> list[Finding]:
+    """Values of sensitive fields (ID numbers, fields marked sensitive) shown masked, under the field's name
+    or under the template's header for it."""
+    sensitive = {spec.name for s in project.sources for plan in s.entities for f in plan.fields
+                 for spec in [f.spec] if spec.sensitive or spec.type is FieldType.id_card}
+    headers = {(e.value, c.header) for e, ep in profile.entities.items() for c in ep.columns
+               if c.value and c.value.removeprefix("custom:") in sensitive}
+    out = []
+    for f in findings:
+        if f.value and f.column and (f.column in sensitive or (f.entity, f.column) in headers):
+            f = Finding(**{**f.__dict__, "value": mask(f.value)})
+        out.append(f)
+    return out
+
+
+def _add_to_report(out: Path, findings: list[Finding], sample_counts: dict[str, int]) -> None:
+    """The dry run's quality report, rewritten with its findings and how the sample was chosen."""
+    from crm_migrate.validators.report import add_findings
+
+    add_findings(out / "reports", findings, sample_counts)
+    manifest = out / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["dry_run"] = {"sample": sample_counts, "findings": len(findings),
+                       "errors": sum(f.severity == "error" for f in findings)}
+    for o in data["outputs"]:  # the report was rewritten; findings are new
+        o["sha256"] = sha256_of(out / o["path"])
+    data["outputs"] += [{"path": name, "rows": len(findings), "sha256": sha256_of(out / name)}
+                        for name in ("findings.csv", "findings.json")]
+    manifest.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

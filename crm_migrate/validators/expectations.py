@@ -1,0 +1,151 @@
+"""A Great Expectations suite generated from the target profile, run on the import files as read back.
+
+Per entity: the template's columns in order; required columns not null; maximum lengths; picklist values;
+date formats (strftime) and decimal places; external ids present and unique; every child's link among the
+keys of the parents written. The suites, the checkpoint and the Data Docs are kept in ``gx/`` of the dry
+run's folder (``gx/uncommitted/data_docs/local_site/index.html``), so the team can open what was checked
+and rerun it. Great Expectations is heavy: it is imported here only, from the ``validate`` extra.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+import polars as pl
+
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.mappings.targets import NUMERIC, ColumnType, TargetProfile
+from crm_migrate.validators.database import specs_by_header
+from crm_migrate.validators.findings import Finding
+from crm_migrate.validators.readback import WrittenFile
+
+GX_FOLDER = "gx"
+DOCS = f"{GX_FOLDER}/uncommitted/data_docs/local_site/index.html"
+
+
+def available() -> bool:
+    try:
+        import great_expectations  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def expectations_for(profile: TargetProfile, entity: Entity, headers: list[str],
+                     parent_keys: dict[str, list[str]]) -> list[tuple[str, dict, str, str]]:
+    """(expectation class name, its arguments, rule, hint) for one entity's written columns."""
+    specs = specs_by_header(profile, entity)
+    out: list[tuple[str, dict, str, str]] = [
+        ("ExpectTableColumnsToMatchOrderedList", {"column_list": headers}, "columns",
+         "the file's columns must be the template's, in order")]
+    for h in headers:
+        spec = specs.get(h)
+        if spec is None:
+            continue
+        if spec.required or spec.value == "external_id":
+            out.append(("ExpectColumnValuesToNotBeNull", {"column": h}, "required", "fill it or map a default"))
+        if spec.value == "external_id":
+            out.append(("ExpectColumnValuesToBeUnique", {"column": h}, "unique", "two rows share an external id"))
+        if spec.max_length:
+            out.append(("ExpectColumnValueLengthsToBeBetween", {"column": h, "max_value": spec.max_length},
+                        "max_length", "shorten the value or map it to a longer field"))
+        if spec.picklist:
+            out.append(("ExpectColumnValuesToBeInSet", {"column": h, "value_set": list(spec.picklist)},
+                        "picklist", "add the value to the field's value map"))
+        if spec.type in (ColumnType.date, ColumnType.datetime) and spec.format:
+            out.append(("ExpectColumnValuesToMatchStrftimeFormat", {"column": h, "strftime_format": spec.format},
+                        "format", f"dates must be written as {spec.format}"))
+        if spec.type in NUMERIC:
+            places = int(spec.format) if spec.format and spec.format.isdigit() else None
+            pattern = rf"^-?\d+\.\d{{{places}}}$" if places else r"^-?\d+(\.\d+)?$"
+            out.append(("ExpectColumnValuesToMatchRegex", {"column": h, "regex": pattern}, "format",
+                        "amounts must be plain decimals" + (f" with {places} places" if places else "")))
+        if spec.parent is not None and h in parent_keys:
+            out.append(("ExpectColumnValuesToBeInSet", {"column": h, "value_set": parent_keys[h]}, "parent",
+                        f"the {spec.parent.singular} this row links to is not in the files"))
+    return out
+
+
+def validate(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -> list[Finding]:
+    """Build and run the suites on the files read back; keep the suites and Data Docs in ``folder/gx``."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(folder))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.save()
+    source = context.data_sources.add_or_update_pandas("import_files")
+
+    frames: dict[Entity, pl.DataFrame] = {}
+    where: dict[Entity, list[tuple[str, int]]] = {}
+    for f in files:
+        if f.read is None:
+            continue
+        frames[f.entity] = pl.concat([frames[f.entity], f.read]) if f.entity in frames else f.read
+        where.setdefault(f.entity, []).extend((f.path, line) for line in range(2, f.read.height + 2))
+    keys = _parent_keys(profile, frames)
+    findings: list[Finding] = []
+    for entity, frame in frames.items():
+        asset = source.add_dataframe_asset(entity.value)
+        batch = asset.add_batch_definition_whole_dataframe("written")
+        suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"{profile.name}.{entity.value}"))
+        meta = []
+        for kind, kwargs, rule, hint in expectations_for(profile, entity, frame.columns, keys.get(entity, {})):
+            suite.add_expectation(getattr(gxe, kind)(**kwargs, meta={"rule": rule, "hint": hint}))
+            meta.append((rule, hint))
+        suite.save()
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=f"{profile.name}.{entity.value}", data=batch, suite=suite))
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+            name=f"dry-run.{entity.value}", validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            result_format={"result_format": "COMPLETE"}))
+        result = checkpoint.run(batch_parameters={"dataframe": frame.to_pandas()})
+        for run in result.run_results.values():
+            for r in run.results:
+                if r.success:
+                    continue
+                findings += _findings(entity, r, where[entity])
+    return findings
+
+
+def _parent_keys(profile: TargetProfile, frames: dict[Entity, pl.DataFrame]) -> dict[Entity, dict[str, list[str]]]:
+    """Per child entity and link header: the keys its parents were written with."""
+    out: dict[Entity, dict[str, list[str]]] = {}
+    for entity, frame in frames.items():
+        for header, spec in specs_by_header(profile, entity).items():
+            if spec.parent is None or header not in frame.columns or spec.parent not in frames:
+                continue
+            parent = frames[spec.parent]
+            key = next((h for h, s in specs_by_header(profile, spec.parent).items()
+                        if s.value == spec.parent_key and h in parent.columns), None)
+            if key:
+                out.setdefault(entity, {})[header] = parent[key].drop_nulls().unique().sort().to_list()
+    return out
+
+
+def _findings(entity: Entity, r, where: list[tuple[str, int]]) -> list[Finding]:
+    config = r.expectation_config
+    rule, hint = config.meta.get("rule", "expectation"), config.meta.get("hint", "")
+    column = config.kwargs.get("column")
+    name = re.sub(r"^expect_", "", config.type).replace("_", " ")
+    result = r.result or {}
+    indexes = result.get("unexpected_index_list") or []
+    values = result.get("unexpected_list") or [None] * len(indexes)
+    if not indexes:  # a table-level expectation: the columns
+        observed = result.get("observed_value")
+        return [Finding("expectations", "error", entity.value, where[0][0] if where else "", 1, None, None, rule,
+                        f"{name}: observed {observed}", hint)]
+    out = []
+    for index, value in zip(indexes, values, strict=False):
+        path, line = where[index]
+        out.append(Finding("expectations", "error", entity.value, path, line, column,
+                           None if value is None else str(value), rule, f"{name}: {value!r}", hint))
+    return out

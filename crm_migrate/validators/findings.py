@@ -1,0 +1,72 @@
+"""Findings of a dry run: what would go wrong in the real import, each with where, what and how to fix it.
+
+A finding names the entity, the file (the import file and its line, or for a record held back, the source
+file and row), the column, the value (masked where the field is sensitive), the rule and a hint. Its
+severity says whether it costs data: ``error`` when the target would refuse a row or a record would not
+arrive (the dry run exits non-zero), ``warning`` when a value or a row is dropped on purpose by a cleaning
+rule and the team should agree with it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crm_migrate.migrate.write import write_csv
+
+CHECKS = ("target", "cleaning", "expectations", "database", "read-back")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # one of CHECKS: which step found it
+    severity: str  # error | warning
+    entity: str
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+    message: str
+    hint: str
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.row}" if self.row is not None else self.file
+        column = f" [{self.column}]" if self.column else ""
+        return f"{where}{column}: {self.severity}: {self.message} — {self.hint}"
+
+
+SCHEMA = {"check": pl.String, "severity": pl.String, "entity": pl.String, "file": pl.String, "row": pl.Int64,
+          "column": pl.String, "value": pl.String, "rule": pl.String, "message": pl.String, "hint": pl.String}
+
+
+def findings_frame(findings: list[Finding]) -> pl.DataFrame:
+    return pl.DataFrame([asdict(f) for f in findings], schema=SCHEMA)
+
+
+def write_findings(folder: Path, findings: list[Finding]) -> None:
+    """``findings.csv`` (for a spreadsheet) and ``findings.json`` (for the report and scripts)."""
+    write_csv(findings_frame(findings), folder / "findings.csv")
+    (folder / "findings.json").write_text(
+        json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def read_findings(path: Path) -> list[Finding] | None:
+    """An earlier dry run's findings, or None when there was none (or the file is not ours)."""
+    try:
+        return [Finding(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def summary(findings: list[Finding]) -> list[dict[str, object]]:
+    """Findings counted by check, severity, entity and rule, most frequent first."""
+    if not findings:
+        return []
+    frame = findings_frame(findings)
+    counts = frame.group_by("check", "severity", "entity", "rule").agg(
+        pl.len().alias("count"), pl.col("message").first().alias("example"))
+    return counts.sort(["count", "check", "entity", "rule"], descending=[True, False, False, False]).to_dicts()
