@@ -194,7 +194,7 @@ def _bars(rows: list[tuple[str, list[float]]], series: list[tuple[str, str]], ti
     group = bar * len(series) + gap
     height = 30 + group * len(rows) + 20
     e = html.escape
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{e(title)}" width="{left + width + 80}"'
+    out = [f'<svg role="img" aria-label="{e(title)}" width="{left + width + 80}"'
            f' height="{height}" font-size="12" font-family="system-ui,sans-serif">']
     for k, (name, colour) in enumerate(series):
         out.append(f'<rect x="{left + k * 140}" y="4" width="10" height="10" fill="{colour}"/>'
