@@ -187,6 +187,41 @@ def dry_run(
 
 
 @app.command()
+def verify(
+    project: ProjectDir,
+    entity: Annotated[str, typer.Option("--entity", "-e", help="accounts, contacts, opportunities or activities.",
+                                        show_default=False)],
+    exported: Annotated[Path, typer.Option("--exported", help="The target's export of those records after the "
+                                           "import (CSV or workbook).", show_default=False)],
+    key: Annotated[list[str] | None, typer.Option("--key", help="Column(s) to match records by when the export "
+                                                  "has no external id; repeat for several.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The run's output folder whose import files "
+                                                 "were imported [default: PROJECT/out].")] = None,
+) -> None:
+    """After the import: compare the target's export with what was sent. Counts, records missing or extra,
+    and every value that came back different (truncated, lost characters, dropped, moved dates).
+
+    Exit status 1 if anything is missing, extra or different.
+    """
+    from crm_migrate.mappings.entities import Entity
+    from crm_migrate.validators.plan import render_verification
+    from crm_migrate.validators.verify import verify as run_verify
+
+    try:
+        chosen = Entity(entity)
+    except ValueError:
+        raise _fail(MigrateError(Problem("--entity", f"no entity {entity!r}",
+                                         hint="one of " + ", ".join(e.value for e in Entity)))) from None
+    try:
+        result = run_verify(out_dir or project / "out", chosen, exported, key)
+    except MigrateError as exc:
+        raise _fail(exc) from None
+    render_verification(result, out)
+    if not result.clean:
+        raise typer.Exit(1)
+
+
+@app.command()
 def schema(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the schema files to.")] = Path("."),
 ) -> None:

@@ -160,11 +160,18 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
                    "file": result.target.file.model_dump(),
                    "formulas_neutralised": {e.value: c.neutralised for e, c in (result.conformed or {}).items()
                                             if c.neutralised},
-                   "placeholder_account": _placeholder(result)} if result.target else None,
+                   "placeholder_account": _placeholder(result),
+                   "external_id": {e.value: h for e, c in (result.conformed or {}).items()
+                                   for h in c.frame.columns if _is_external_id(result.target, e, h)},
+                   } if result.target else None,
         "outputs": outputs,
         "timings_seconds": {k: round(v, 3) for k, v in migration.timings.items()},
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _is_external_id(target: TargetProfile, entity, header: str) -> bool:
+    return any(c.header == header and c.value == "external_id" for c in target.entities[entity].columns)
 
 
 def _dry_run_findings(out: Path) -> dict | None:

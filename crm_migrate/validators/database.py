@@ -36,9 +36,17 @@ def specs_by_header(profile: TargetProfile, entity: Entity) -> dict[str, ColumnS
     return {c.header: c for c in profile.entities[entity].columns}
 
 
-def ddl(profile: TargetProfile, written: dict[Entity, list[str]]) -> list[str]:
-    """CREATE TABLE statements for the entities written, with the headers each was written with."""
-    statements = []
+def ddl(profile: TargetProfile, written: dict[Entity, list[str]]) -> tuple[list[str], dict[str, tuple[str, str]]]:
+    """CREATE TABLE statements for the entities written, with the headers each was written with, and what
+    each named constraint checks: name -> (header, rule). Names are short (``accounts_c3``), since
+    PostgreSQL keeps 63 bytes of a name and a Chinese header takes three per character."""
+    statements, names = [], {}
+
+    def named(entity: Entity, header: str, rule: str) -> str:
+        name = f"{entity.value}_c{len(names) + 1}"
+        names[name] = (header, rule)
+        return f"CONSTRAINT {quote(name)}"
+
     for entity, headers in written.items():
         specs = specs_by_header(profile, entity)
         parts = []
@@ -46,24 +54,24 @@ def ddl(profile: TargetProfile, written: dict[Entity, list[str]]) -> list[str]:
             spec = specs.get(header)
             column = f"{quote(header)} TEXT"
             if spec and spec.required:
-                column += " NOT NULL"
+                column += f" {named(entity, header, 'required')} NOT NULL"
             if spec and spec.max_length:
-                column += (f" CONSTRAINT {quote(header + ':max_length')} "
+                column += (f" {named(entity, header, 'max_length')} "
                            f"CHECK (length({quote(header)}) <= {spec.max_length})")
             if spec and spec.picklist:
                 values = ", ".join(_literal(v) for v in spec.picklist)
-                column += f" CONSTRAINT {quote(header + ':picklist')} CHECK ({quote(header)} IN ({values}))"
+                column += f" {named(entity, header, 'picklist')} CHECK ({quote(header)} IN ({values}))"
             parts.append(column)
         for header in headers:
             spec = specs.get(header)
             if spec and spec.value == "external_id":
-                parts.append(f"CONSTRAINT {quote(header + ':unique')} UNIQUE ({quote(header)})")
+                parts.append(f"{named(entity, header, 'unique')} UNIQUE ({quote(header)})")
             key = _parent_key_column(profile, spec, written) if spec else None
             if key:
-                parts.append(f"CONSTRAINT {quote(header + ':parent')} FOREIGN KEY ({quote(header)}) "
+                parts.append(f"{named(entity, header, 'parent')} FOREIGN KEY ({quote(header)}) "
                              f"REFERENCES {quote(spec.parent.value)} ({quote(key)})")
         statements.append(f"CREATE TABLE {quote(entity.value)} (\n  " + ",\n  ".join(parts) + "\n)")
-    return statements
+    return statements, names
 
 
 def _parent_key_column(profile: TargetProfile, spec: ColumnSpec, written: dict[Entity, list[str]]) -> str | None:
@@ -128,7 +136,7 @@ def load(profile: TargetProfile, files: list[WrittenFile], url: str | None = Non
     written: dict[Entity, list[str]] = {}
     for f in files:
         written.setdefault(f.entity, list(f.intended.columns))
-    statements = ddl(profile, written)
+    statements, names = ddl(profile, written)
     if schema_file is not None:
         schema_file.parent.mkdir(parents=True, exist_ok=True)
         schema_file.write_text(";\n\n".join(statements) + ";\n", encoding="utf-8")
@@ -140,13 +148,14 @@ def load(profile: TargetProfile, files: list[WrittenFile], url: str | None = Non
         for f in files:
             if f.read is None:
                 continue
-            findings += _insert(db, profile, f)
+            findings += _insert(db, profile, f, names)
     finally:
         db.close()
     return findings
 
 
-def _insert(db: _Database, profile: TargetProfile, f: WrittenFile) -> list[Finding]:
+def _insert(db: _Database, profile: TargetProfile, f: WrittenFile, names: dict[str, tuple[str, str]]
+            ) -> list[Finding]:
     headers = f.read.columns
     specs = specs_by_header(profile, f.entity)
     by_name = [(h, s) for h, s in specs.items() if h in headers and s.parent and s.parent_key != "external_id"]
@@ -173,8 +182,8 @@ def _insert(db: _Database, profile: TargetProfile, f: WrittenFile) -> list[Findi
             db.execute(insert, tuple(row))
         except db.errors as exc:
             db.execute("ROLLBACK TO SAVEPOINT row")
-            header, rule = _constraint(exc, [h for h, s in specs.items() if h in headers and s.parent
-                                             and s.parent_key == "external_id"])
+            header, rule = _constraint(exc, names, [h for h, s in specs.items() if h in headers and s.parent
+                                                    and s.parent_key == "external_id"])
             value = row[headers.index(header)] if header in headers else None
             found.append(Finding("database", "error", f.entity.value, f.path, i, header, value, rule,
                                  f"the database refused the row: {str(exc).strip().splitlines()[0]}",
@@ -188,19 +197,19 @@ _HINTS = {"required": "fill the value or map a default", "max_length": "shorten 
           "parent": "the parent row is missing from the files loaded before this one"}
 
 
-def _constraint(exc: Exception, links: list[str]) -> tuple[str | None, str]:
-    """The column and rule a database error names (SQLite's message, or PostgreSQL's diagnostics); a
-    foreign key SQLite does not name is the link column (``links``: the table's links by external id)."""
+def _constraint(exc: Exception, names: dict[str, tuple[str, str]], links: list[str]) -> tuple[str | None, str]:
+    """The column and rule a database error names: the constraint's name (PostgreSQL's diagnostics, SQLite's
+    message for a CHECK), else the column in SQLite's message; a foreign key SQLite does not name is the
+    link column (``links``: the table's links by external id)."""
     diag = getattr(exc, "diag", None)
     name = getattr(diag, "constraint_name", None) if diag else None
     column = getattr(diag, "column_name", None) if diag else None
     text = str(exc)
     if name is None:
-        m = re.search(r"CHECK constraint failed: (.+)$", text, re.M)
-        name = m.group(1).strip() if m else None
-    if name and ":" in name:
-        header, rule = name.rsplit(":", 1)
-        return header, rule
+        m = re.search(r"CHECK constraint failed: (\S+)", text)
+        name = m.group(1) if m else None
+    if name in names:
+        return names[name]
     if "NOT NULL" in text.upper() or (column and "null" in text.lower()):
         m = re.search(r"NOT NULL constraint failed: [^.]+\.(.+)$", text, re.M)
         return (column or (m.group(1).strip() if m else None)), "required"

@@ -134,3 +134,22 @@ def render_dry_run(dry, console: Console) -> None:
     console.print((f"[red]{errors} finding(s) would make the import fail or lose records[/]" if errors
                    else "[green]Nothing would make the import fail[/]")
                   + f"; all findings: {result.out / 'findings.csv'}, report: {result.out / 'reports' / 'quality.html'}")
+
+
+def render_verification(v, console: Console) -> None:
+    """Totals to sign off, then the differences per column and rule."""
+    totals = Table("sent", "exported", "matched", "missing", "extra", "values differing",
+                   title=f"Reconciliation of {v.entity} (matched by {', '.join(v.key)})", title_justify="left")
+    totals.add_row(str(v.sent), str(v.exported), str(v.matched), str(v.missing), str(v.extra),
+                   str(sum(v.differences.values())))
+    console.print(totals)
+    if v.by_column:
+        table = Table("column", "rule", "values", title="Values that came back different", title_justify="left")
+        for column, rules in v.by_column.items():
+            for rule, n in sorted(rules.items(), key=lambda kv: -kv[1]):
+                table.add_row(column, rule, str(n))
+        console.print(table)
+    if v.unmatched_columns:
+        console.print("[yellow]Not in the export, not compared:[/] " + ", ".join(v.unmatched_columns))
+    console.print(("[green]Everything sent came back as sent.[/]" if v.clean
+                   else "[red]Differences found.[/]") + f" Details: {v.report}")

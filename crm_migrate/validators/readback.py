@@ -73,6 +73,18 @@ def read_back(out: Path, files: list[WrittenFile], spec: FileSpec, types: dict[E
     return findings
 
 
+def read_table(path: Path, rel: str, entity: Entity, spec: FileSpec) -> pl.DataFrame:
+    """One import file as the target reads it: its header and rows, every value a string or null."""
+    f = WrittenFile(entity, rel, pl.DataFrame())
+    rows, found = _read_xlsx(path, f, {}) if spec.format == "xlsx" else _read_csv(path, f, spec)
+    if rows is None or not rows:
+        raise ValueError(found[0].message if found else f"{rel} is empty")
+    header = [str(h) for h in rows[0]]
+    width = len(header)
+    return pl.DataFrame([(list(r) + [None] * width)[:width] for r in rows[1:]],
+                        schema={h: pl.String for h in header}, orient="row")
+
+
 def _finding(f: WrittenFile, row: int | None, column: str | None, value: str | None, rule: str, message: str,
              hint: str) -> Finding:
     return Finding("read-back", "error", f.entity.value, f.path, row, column, value, rule, message, hint)
@@ -173,6 +185,10 @@ def difference(want: str | None, have: str | None, row: tuple, j: int) -> tuple[
     if dw and dh and dw != dh:
         return ("date moved", f"the date {want} came back as {have}", "a time zone or date format on the way; "
                 "write dates as the profile's format says")
+    if want and have and len(want) == len(have) and any(h in "?\ufffd" and w != h for w, h in zip(want, have)):
+        lost = "".join(w for w, h in zip(want, have) if h in "?\ufffd" and w != h)
+        return ("lost characters", f"{want!r} came back as {have!r} (lost: {lost})",
+                "choose an encoding that holds every character (UTF-8 or GB18030)")
     if want and have and len(have) < len(want):
         lost = "".join(sorted(set(want) - set(have)))
         return ("lost characters", f"{want!r} came back as {have!r} (lost: {lost})",
