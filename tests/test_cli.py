@@ -193,5 +193,10 @@ def test_plan_on_demo_writes_nothing(demo_copy):
     result = invoke("plan", demo_copy)
     assert result.exit_code == 0, result.output
     assert not (demo_copy / "out").exists()
-    for text in ("old_crm_accounts", "gb18030", "张三 (3)", "import/01_accounts_*.csv", "unmapped columns"):
+    for text in ("old_crm_accounts", "gb18030", "张三 (3)", "import/01_accounts_001.csv", "unmapped columns",
+                 "Expected duplicates", "Expected refusals by the target", "Files run would write"):
         assert text in result.output
+    # The predictions are the run's figures: 106 account clusters merging 145 rows; the planted refusals.
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.output.splitlines()]
+    assert ["accounts", "213", "106", "145", "5", "0"] in rows
+    assert any(r[:4] == ["opportunities", "stage", "picklist", "2"] for r in rows)

@@ -240,10 +240,12 @@ def test_files_are_split_at_the_row_limit_parents_first(make_project, tmp_path):
     p = project(make_project, "targets/mine.yaml", {"targets/mine.yaml": (own_profile(
         "      - {header: Id, value: external_id, required: true}\n"
         "      - {header: Name, value: name}\n", "{format: csv, encoding: utf-8, max_rows: 2}"))})
+    planned = [(f["path"], f["rows"]) for f in prepare(p).files]  # what plan predicts
     result = run(p, tmp_path / "out")
     names = sorted(f["path"] for f in result.files if str(f["path"]).startswith("import/"))
     assert names == ["import/01_accounts_001.csv", "import/01_accounts_002.csv", "import/02_contacts_001.csv",
                      "import/02_contacts_002.csv"]
+    assert planned == [(f["path"], f["rows"]) for f in result.files if str(f["path"]).startswith("import/")]
     sizes = [f["rows"] for f in sorted(result.files, key=lambda f: str(f["path"])) if str(f["path"]).startswith("import/")]
     assert sizes == [2, 1, 2, 1]
 
@@ -251,11 +253,12 @@ def test_files_are_split_at_the_row_limit_parents_first(make_project, tmp_path):
 def test_files_are_split_at_the_size_limit(make_project, tmp_path):
     from crm_migrate.mappings.entities import Entity as E
     from crm_migrate.mappings.targets import ColumnType, FileSpec
-    from crm_migrate.migrate.writers import write_import
+    from crm_migrate.migrate.writers import planned_files, write_import
 
     frame = pl.DataFrame({"Name": [f"客户{i:05d}" * 20 for i in range(300)]})
     spec = FileSpec(format="csv", encoding="utf-8", max_bytes=20_000)
     files = write_import(frame, {"Name": ColumnType.text}, spec, tmp_path, E.accounts)
+    assert planned_files(frame, spec, E.accounts) == [(f"import/{path.name}", rows) for path, rows in files]
     assert len(files) > 1 and sum(rows for _, rows in files) == 300
     assert all(path.stat().st_size <= 20_000 for path, _ in files)
     back = pl.concat([pl.read_csv(path) for path, _ in files])

@@ -35,7 +35,7 @@ from crm_migrate.migrate.conform import Conformed, conform
 from crm_migrate.migrate.link import orphan_id
 from crm_migrate.migrate.pipeline import Migration, Sample, Track, build, no_progress, sha256_of
 from crm_migrate.migrate.write import lineage_frame, rejects_frame, write_csv
-from crm_migrate.migrate.writers import file_stem, write_import
+from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.report import quality, write_html, write_json
@@ -78,8 +78,8 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
                           for r in migration.reads}
     files = {r.source.name: r.source.shown_file for r in migration.reads}
     reconciliation = reconcile(lineage, rows_read, entities_by_source, files)
-    fmt = target.file.format
-    planned = [{"path": f"import/{file_stem(e)}_*.{fmt}", "rows": c.frame.height} for e, c in conformed.items()]
+    planned = [{"path": path, "rows": rows, "entity": e.value}
+               for e, c in conformed.items() for path, rows in planned_files(c.frame, target.file, e)]
     return RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
 
 

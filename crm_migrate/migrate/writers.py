@@ -29,19 +29,44 @@ def write_import(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSp
                  entity: Entity) -> list[tuple[Path, int]]:
     """Write one entity's rows in as many files as the target's limits need; return (path, rows) per file."""
     folder.mkdir(parents=True, exist_ok=True)
-    chunks = _by_rows(frame, spec.max_rows) if frame.height else [frame]
-    out: list[tuple[Path, int]] = []
-    while chunks:
-        chunk = chunks.pop(0)
-        path = folder / f"{file_stem(entity)}_{len(out) + 1:03d}.{spec.format}"
+
+    def fits(chunk: pl.DataFrame, number: int) -> bool:
+        path = folder / f"{file_stem(entity)}_{number:03d}.{spec.format}"
         _write(chunk, types, spec, path)
         if spec.max_bytes and path.stat().st_size > spec.max_bytes and chunk.height > 1:
+            path.unlink()
+            return False
+        return True
+
+    parts = split(frame, spec, fits)
+    return [(folder / f"{file_stem(entity)}_{i:03d}.{spec.format}", part.height) for i, part in enumerate(parts, 1)]
+
+
+def split(frame: pl.DataFrame, spec: FileSpec, fits) -> list[pl.DataFrame]:
+    """The rows of each file: cut at the row limit, and a part that ``fits(part, number)`` refuses halved."""
+    chunks = _by_rows(frame, spec.max_rows) if frame.height else [frame]
+    out: list[pl.DataFrame] = []
+    while chunks:
+        chunk = chunks.pop(0)
+        if not fits(chunk, len(out) + 1):
             half = chunk.height // 2
             chunks[:0] = [chunk.head(half), chunk.tail(chunk.height - half)]
-            path.unlink()
             continue
-        out.append((path, chunk.height))
+        out.append(chunk)
     return out
+
+
+def planned_files(frame: pl.DataFrame, spec: FileSpec, entity: Entity) -> list[tuple[str, int]]:
+    """The files ``run`` will write for these rows, without writing: the row limit exactly, the size limit
+    exactly for CSV (the bytes are rendered in memory), not at all for XLSX (its size is known once written)."""
+    def fits(chunk: pl.DataFrame, number: int) -> bool:
+        if not spec.max_bytes or spec.format != "csv" or chunk.height <= 1:
+            return True
+        text = chunk.write_csv(None, separator=spec.delimiter, line_terminator="\r\n")
+        return len(text.encode(spec.codec)) <= spec.max_bytes
+
+    return [(f"import/{file_stem(entity)}_{i:03d}.{spec.format}", part.height)
+            for i, part in enumerate(split(frame, spec, fits), 1)]
 
 
 def _by_rows(frame: pl.DataFrame, max_rows: int | None) -> list[pl.DataFrame]:

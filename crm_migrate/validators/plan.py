@@ -45,17 +45,64 @@ def render_plan(result: RunResult, console: Console) -> None:
         console.print("[yellow]Fields the target needs that no source fills:[/] " + "; ".join(uncovered))
 
     entity_table(result, console, "What run would do")
+    _duplicates(result, console)
     _reasons(result, console)
-    files = Table("file", "rows", title="Files run would write", title_justify="left")
-    for f in result.files:
-        files.add_row(str(f["path"]), str(f["rows"]))
-    files.add_row("rejects/<entity>.csv, lineage.csv, reports/, manifest.json", "")
-    console.print(files)
+    _refusals(result, console)
+    _files(result, console)
     warnings = migration.warnings
     if warnings:
         console.print(f"[yellow]{len(warnings)} warning(s) while reading[/], e.g.:")
         for w in warnings[:5]:
             console.print("  " + w.render(), markup=False)
+
+
+def _duplicates(result: RunResult, console: Console) -> None:
+    from crm_migrate.validators.report import _duplicates as figures
+
+    table = Table("entity", "records", "duplicate clusters", "rows merged", "largest", "pairs to review",
+                  title="Expected duplicates", title_justify="left")
+    for entity, res in result.migration.entities.items():
+        d = figures(res)
+        table.add_row(entity.value, str(d["records"]), str(d["clusters"]), str(d["merged_rows"]), str(d["largest"]),
+                      str(d["review_pairs"]))
+    console.print(table)
+
+
+def _refusals(result: RunResult, console: Console) -> None:
+    """Records the target's template would refuse, by column and rule."""
+    from crm_migrate.migrate.conform import WHY
+
+    table = Table("entity", "column", "rule", "records", "example", title="Expected refusals by the target",
+                  title_justify="left")
+    for entity, done in (result.conformed or {}).items():
+        refused = done.refused
+        if refused is None or refused.height == 0:
+            continue
+        for name in [c for c in refused.columns if c.startswith(WHY)]:
+            hits = refused[name].drop_nulls()
+            if hits.len():
+                rule, header = name.removeprefix(WHY).split(":", 1)
+                example = hits[0].rsplit("; ", 1)[0] if "; " in hits[0] else hits[0]
+                table.add_row(entity.value, header, rule, str(hits.len()), example[:80])
+    if table.row_count:
+        console.print(table)
+
+
+def _files(result: RunResult, console: Console) -> None:
+    """Per entity, the import files (the batches of the load, in load order) and their rows."""
+    spec = result.target.file if result.target else None
+    limits = ", ".join(x for x in (f"{spec.max_rows} rows" if spec and spec.max_rows else "",
+                                   f"{spec.max_bytes:,} bytes" if spec and spec.max_bytes else "") if x)
+    table = Table("entity", "files (load batches)", "rows", "files", title="Files run would write"
+                  + (f" (at most {limits} per file)" if limits else ""), title_justify="left")
+    by_entity: dict[str, list[dict]] = {}
+    for f in result.files:
+        by_entity.setdefault(str(f.get("entity", "")), []).append(f)
+    for entity, files in by_entity.items():
+        names = str(files[0]["path"]) + (f" … {str(files[-1]['path']).rsplit('_', 1)[-1]}" if len(files) > 1 else "")
+        table.add_row(entity, str(len(files)), str(sum(int(f["rows"] or 0) for f in files)), names)
+    console.print(table)
+    console.print("Also: rejects/<entity>.csv, lineage.csv, review/, reports/quality.html, manifest.json")
 
 
 def _uncovered(result: RunResult) -> list[str]:
