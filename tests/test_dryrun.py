@@ -229,3 +229,18 @@ def test_the_same_load_against_postgresql_refuses_the_same_rows_and_leaves_nothi
         left = conn.execute("SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s",
                             (database.SCHEMA_NAME,)).fetchone()[0]
     assert left == 0
+
+
+def test_the_dry_run_command_exits_1_on_the_demo_and_refuses_an_unreachable_database(demo_dry, tmp_path):
+    from typer.testing import CliRunner
+
+    from crm_migrate.cli import app
+
+    root, _ = demo_dry
+    result = CliRunner().invoke(app, ["dry-run", str(root), "--sample", "120", "--out", str(tmp_path / "dry")])
+    assert result.exit_code == 1, result.output
+    assert "would make the import fail" in result.output and "暂缓推进" in result.output
+    bad = CliRunner().invoke(app, ["dry-run", str(root), "--database", "postgresql://bob:secret@localhost:1/x",
+                                   "--out", str(tmp_path / "nothing")])
+    assert bad.exit_code == 1 and "bob:***@" in bad.output and "secret" not in bad.output
+    assert "Traceback" not in bad.output and not (tmp_path / "nothing").exists()

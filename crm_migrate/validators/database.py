@@ -126,6 +126,11 @@ class _Database:
             self.conn.close()
 
 
+def connect(url: str | None) -> _Database:
+    """An open transaction on the database (SQLite in memory when ``url`` is None); close() rolls it back."""
+    return _Database(url)
+
+
 def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
@@ -140,7 +145,7 @@ def load(profile: TargetProfile, files: list[WrittenFile], url: str | None = Non
     if schema_file is not None:
         schema_file.parent.mkdir(parents=True, exist_ok=True)
         schema_file.write_text(";\n\n".join(statements) + ";\n", encoding="utf-8")
-    db = _Database(url)
+    db = connect(url)
     findings: list[Finding] = []
     try:
         for statement in statements:

@@ -50,6 +50,8 @@ class DryRun:
 def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None,
             track: Track = no_progress) -> DryRun:
     out = Path(out) if out else project.root / "out" / DRY_RUN
+    if url:  # a database that cannot be reached fails the dry run before anything is written
+        database.connect(url).close()
     full = prepare(project, track)
     chosen = choose(full.migration, size)
     result = run(project, out, track, sample=chosen.sample())

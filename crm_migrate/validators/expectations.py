@@ -61,7 +61,7 @@ def expectations_for(profile: TargetProfile, entity: Entity, headers: list[str],
                         "format", f"dates must be written as {spec.format}"))
         if spec.type in NUMERIC:
             places = int(spec.format) if spec.format and spec.format.isdigit() else None
-            pattern = rf"^-?\d+\.\d{{{places}}}$" if places else r"^-?\d+(\.\d+)?$"
+            pattern = rf"^-?\d+\.\d{{{places}}}$" if places else r"^-?\d+(?:\.\d+)?$"
             out.append(("ExpectColumnValuesToMatchRegex", {"column": h, "regex": pattern}, "format",
                         "amounts must be plain decimals" + (f" with {places} places" if places else "")))
         if spec.parent is not None and h in parent_keys:
