@@ -174,11 +174,11 @@ def dry_run(
     Exit status 1 if any finding would make the real import fail or lose records.
     """
     from crm_migrate.project import load_project
-    from crm_migrate.validators.dryrun import DEFAULT_SAMPLE, dry_run as run_dry
+    from crm_migrate.validators.dryrun import dry_run as run_dry
     from crm_migrate.validators.plan import render_dry_run
 
     try:
-        result = run_dry(load_project(project), out_dir, sample or DEFAULT_SAMPLE, database, _track)
+        result = run_dry(load_project(project), out_dir, sample, database, _track)
     except MigrateError as exc:
         raise _fail(exc) from None
     render_dry_run(result, out)

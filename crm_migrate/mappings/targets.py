@@ -104,6 +104,17 @@ class TargetProfile(_Strict):
     def load_order(self) -> list[Entity]:
         return [e for e in Entity if e in self.entities]
 
+    def columns_by_header(self, entity: Entity) -> dict[str, ColumnSpec]:
+        return {c.header: c for c in self.entities[entity].columns}
+
+    def parent_key_header(self, link: ColumnSpec, written: list[str]) -> str | None:
+        """The header of the parent's column a link column points at (its external id, name or legacy id),
+        among the parent's columns ``written``; None if the parent has no such column."""
+        if link.parent is None or link.parent not in self.entities:
+            return None
+        return next((c.header for c in self.entities[link.parent].columns
+                     if c.value == link.parent_key and c.header in written), None)
+
 
 def built_in_names() -> list[str]:
     return sorted(p.stem for p in BUILT_IN.glob("*.yaml"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD
+from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, Entity
 from crm_migrate.migrate.columns import (
     EMPTY,
     FILTERED,
@@ -31,6 +31,7 @@ from crm_migrate.migrate.columns import (
     WRITTEN,
     val,
 )
+from crm_migrate.migrate.merge import record_id
 
 ACCOUNT = "_account"  # the record id of the account a child is linked to
 NOT_FOUND, NO_ACCOUNT = "account not found", "no account"
@@ -60,9 +61,6 @@ def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
 
 def orphan_id() -> str:
     """The record id of the placeholder account that orphans are linked to, the same in every run."""
-    from crm_migrate.mappings.entities import Entity
-    from crm_migrate.migrate.merge import record_id
-
     return record_id(Entity.accounts, "\x1forphans")
 
 

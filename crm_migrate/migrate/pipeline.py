@@ -83,6 +83,13 @@ class EntityResult:
     def written(self) -> pl.DataFrame:
         return self.frame.filter(pl.col(OUTCOME) == "written").sort(SEQ)
 
+    def review_pairs(self) -> pl.DataFrame:
+        """Scored pairs in the review band (at or above ``review``, below ``merge``): a steward decides them."""
+        if self.matches is None or self.settings is None:
+            return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64})
+        p = pl.col("probability")
+        return self.matches.pairs.filter((p >= self.settings.review) & (p < self.settings.merge))
+
 
 @dataclass
 class Migration:

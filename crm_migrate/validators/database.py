@@ -32,10 +32,6 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def specs_by_header(profile: TargetProfile, entity: Entity) -> dict[str, ColumnSpec]:
-    return {c.header: c for c in profile.entities[entity].columns}
-
-
 def ddl(profile: TargetProfile, written: dict[Entity, list[str]]) -> tuple[list[str], dict[str, tuple[str, str]]]:
     """CREATE TABLE statements for the entities written, with the headers each was written with, and what
     each named constraint checks: name -> (header, rule). Names are short (``accounts_c3``), since
@@ -48,7 +44,7 @@ def ddl(profile: TargetProfile, written: dict[Entity, list[str]]) -> tuple[list[
         return f"CONSTRAINT {quote(name)}"
 
     for entity, headers in written.items():
-        specs = specs_by_header(profile, entity)
+        specs = profile.columns_by_header(entity)
         parts = []
         for header in headers:
             spec = specs.get(header)
@@ -78,8 +74,7 @@ def _parent_key_column(profile: TargetProfile, spec: ColumnSpec, written: dict[E
     """The parent's external-id header a link column references, where the link goes by external id."""
     if spec.parent is None or spec.parent_key != "external_id" or spec.parent not in written:
         return None
-    return next((h for h, s in specs_by_header(profile, spec.parent).items()
-                 if s.value == "external_id" and h in written[spec.parent]), None)
+    return profile.parent_key_header(spec, written[spec.parent])
 
 
 class _Database:
@@ -162,35 +157,36 @@ def load(profile: TargetProfile, files: list[WrittenFile], url: str | None = Non
 def _insert(db: _Database, profile: TargetProfile, f: WrittenFile, names: dict[str, tuple[str, str]]
             ) -> list[Finding]:
     headers = f.read.columns
-    specs = specs_by_header(profile, f.entity)
-    by_name = [(h, s) for h, s in specs.items() if h in headers and s.parent and s.parent_key != "external_id"]
+    specs = profile.columns_by_header(f.entity)
+    links = [h for h, s in specs.items() if h in headers and s.parent and s.parent_key == "external_id"]
+    by_name = []  # links by name: (position, header, parent table, parent's key header)
+    for i, h in enumerate(headers):
+        spec = specs.get(h)
+        if spec and spec.parent and spec.parent_key != "external_id" and spec.parent in profile.entities:
+            key = profile.parent_key_header(spec, [c.header for c in profile.entities[spec.parent].columns])
+            if key:
+                by_name.append((i, h, spec.parent.value, key))
     insert = (f"INSERT INTO {quote(f.entity.value)} ({', '.join(quote(h) for h in headers)}) "
               f"VALUES ({', '.join([db.mark] * len(headers))})")
     found = []
-    for i, row in enumerate(f.read.iter_rows(), start=2):
-        for header, spec in by_name:  # a link by name: exactly one parent of that name
-            value = row[headers.index(header)]
-            if value is None:
+    for line, row in enumerate(f.read.iter_rows(), start=2):
+        for i, header, parent, key in by_name:  # a link by name: exactly one parent of that name
+            if row[i] is None:
                 continue
-            key = next((h for h, s in specs_by_header(profile, spec.parent).items() if s.value == spec.parent_key),
-                       None)
-            if key is None:
-                continue
-            n = db.execute(f"SELECT count(*) FROM {quote(spec.parent.value)} WHERE {quote(key)} = {db.mark}",
-                           (value,)).fetchone()[0]
+            n = db.execute(f"SELECT count(*) FROM {quote(parent)} WHERE {quote(key)} = {db.mark}",
+                           (row[i],)).fetchone()[0]
             if n != 1:
-                found.append(Finding("database", "error", f.entity.value, f.path, i, header, value, "parent",
-                                     f"{n} {spec.parent.value} called {value!r} in the database",
+                found.append(Finding("database", "error", f.entity.value, f.path, line, header, row[i], "parent",
+                                     f"{n} {parent} called {row[i]!r} in the database",
                                      "a link by name needs exactly one parent of that name"))
         db.execute("SAVEPOINT row")
         try:
             db.execute(insert, tuple(row))
         except db.errors as exc:
             db.execute("ROLLBACK TO SAVEPOINT row")
-            header, rule = _constraint(exc, names, [h for h, s in specs.items() if h in headers and s.parent
-                                                    and s.parent_key == "external_id"])
+            header, rule = _constraint(exc, names, links)
             value = row[headers.index(header)] if header in headers else None
-            found.append(Finding("database", "error", f.entity.value, f.path, i, header, value, rule,
+            found.append(Finding("database", "error", f.entity.value, f.path, line, header, value, rule,
                                  f"the database refused the row: {str(exc).strip().splitlines()[0]}",
                                  _HINTS.get(rule, "compare the row with the target profile")))
         db.execute("RELEASE SAVEPOINT row")

@@ -16,7 +16,7 @@ value a cleaner could not keep is a finding too. The findings go to ``out/dry-ru
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -121,18 +121,14 @@ def _refused(entity: Entity, frame: pl.DataFrame, refused: pl.DataFrame | None, 
             if not name.startswith(WHY) or reason is None:
                 continue
             rule, header = name.removeprefix(WHY).split(":", 1)
-            message = reason.rsplit("; ", 1)[0] if "; " in reason else reason  # the hint goes apart
+            # conform's reasons end with their hint ("...; add it to the field's value map"), bar a lost parent's
+            message, hint = reason.rsplit("; ", 1) if "; " in reason else (reason, LOST_PARENT_HINT)
             out.append(Finding("target", "error", entity.value, _where(files, record), record[ROW], header,
-                               record.get(header), rule, message, _TARGET_HINTS[rule]))
+                               record.get(header), rule, message, hint))
     return out
 
 
-_TARGET_HINTS = {
-    "required": "fill the source column or map a default",
-    "max_length": "shorten it at the source, or map it to a longer field",
-    "picklist": "add the value to the field's value map (values: in the mapping file)",
-    "encoding": "choose a UTF-8 or GB18030 file in the target profile, or replace the character",
-    "link": "fix or import the parent first, or send orphans to a placeholder account (options.orphans)"}
+LOST_PARENT_HINT = "fix or import the parent first, or send orphans to a placeholder account (options.orphans)"
 
 
 def _masked(project: Project, profile, findings: list[Finding]) -> list[Finding]:
@@ -145,7 +141,7 @@ def _masked(project: Project, profile, findings: list[Finding]) -> list[Finding]
     out = []
     for f in findings:
         if f.value and f.column and (f.column in sensitive or (f.entity, f.column) in headers):
-            f = Finding(**{**f.__dict__, "value": mask(f.value)})
+            f = replace(f, value=mask(f.value))
         out.append(f)
     return out
 

@@ -18,7 +18,6 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, TargetProfile
-from crm_migrate.validators.database import specs_by_header
 from crm_migrate.validators.findings import Finding
 from crm_migrate.validators.readback import WrittenFile
 
@@ -38,7 +37,7 @@ def available() -> bool:
 def expectations_for(profile: TargetProfile, entity: Entity, headers: list[str],
                      parent_keys: dict[str, list[str]]) -> list[tuple[str, dict, str, str]]:
     """(expectation class name, its arguments, rule, hint) for one entity's written columns."""
-    specs = specs_by_header(profile, entity)
+    specs = profile.columns_by_header(entity)
     out: list[tuple[str, dict, str, str]] = [
         ("ExpectTableColumnsToMatchOrderedList", {"column_list": headers}, "columns",
          "the file's columns must be the template's, in order")]
@@ -120,14 +119,12 @@ def _parent_keys(profile: TargetProfile, frames: dict[Entity, pl.DataFrame]) -> 
     """Per child entity and link header: the keys its parents were written with."""
     out: dict[Entity, dict[str, list[str]]] = {}
     for entity, frame in frames.items():
-        for header, spec in specs_by_header(profile, entity).items():
+        for header, spec in profile.columns_by_header(entity).items():
             if spec.parent is None or header not in frame.columns or spec.parent not in frames:
                 continue
-            parent = frames[spec.parent]
-            key = next((h for h, s in specs_by_header(profile, spec.parent).items()
-                        if s.value == spec.parent_key and h in parent.columns), None)
+            key = profile.parent_key_header(spec, frames[spec.parent].columns)
             if key:
-                out.setdefault(entity, {})[header] = parent[key].drop_nulls().unique().sort().to_list()
+                out.setdefault(entity, {})[header] = frames[spec.parent][key].drop_nulls().unique().sort().to_list()
     return out
 
 

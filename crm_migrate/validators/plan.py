@@ -57,7 +57,7 @@ def render_plan(result: RunResult, console: Console) -> None:
 
 
 def _duplicates(result: RunResult, console: Console) -> None:
-    from crm_migrate.validators.report import _duplicates as figures
+    from crm_migrate.validators.report import duplicates as figures
 
     table = Table("entity", "records", "duplicate clusters", "rows merged", "largest", "pairs to review",
                   title="Expected duplicates", title_justify="left")

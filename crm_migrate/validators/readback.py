@@ -67,10 +67,15 @@ def read_back(out: Path, files: list[WrittenFile], spec: FileSpec, types: dict[E
         header, body = (rows[0], rows[1:]) if rows else ([], [])
         numeric = {h for h, k in types[f.entity].items() if k in NUMERIC} if spec.format == "xlsx" else set()
         findings += _compare(f, header, body, numeric)
-        width = len(f.intended.columns)
-        clean = [(list(r) + [None] * width)[:width] for r in body]
-        f.read = pl.DataFrame(clean, schema={c: pl.String for c in f.intended.columns}, orient="row")
+        f.read = _frame(f.intended.columns, body)
     return findings
+
+
+def _frame(header: list[str], rows: list[list[str | None]]) -> pl.DataFrame:
+    """Rows as a frame of strings under ``header``; a short row padded with nulls, a long one cut."""
+    width = len(header)
+    return pl.DataFrame([(list(r) + [None] * width)[:width] for r in rows], schema={h: pl.String for h in header},
+                        orient="row")
 
 
 def read_table(path: Path, rel: str, entity: Entity, spec: FileSpec) -> pl.DataFrame:
@@ -79,10 +84,7 @@ def read_table(path: Path, rel: str, entity: Entity, spec: FileSpec) -> pl.DataF
     rows, found = _read_xlsx(path, f, {}) if spec.format == "xlsx" else _read_csv(path, f, spec)
     if rows is None or not rows:
         raise ValueError(found[0].message if found else f"{rel} is empty")
-    header = [str(h) for h in rows[0]]
-    width = len(header)
-    return pl.DataFrame([(list(r) + [None] * width)[:width] for r in rows[1:]],
-                        schema={h: pl.String for h in header}, orient="row")
+    return _frame([str(h) for h in rows[0]], rows[1:])
 
 
 def _finding(f: WrittenFile, row: int | None, column: str | None, value: str | None, rule: str, message: str,

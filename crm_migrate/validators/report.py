@@ -36,7 +36,7 @@ def quality(migration: Migration, reconciliation: Reconciliation, conformed: dic
         "sources": [_source(r) for r in migration.reads],
         "entities": {e.value: _outcomes(res.frame) for e, res in migration.entities.items()},
         "fields": {e.value: _fields(migration, e) for e in migration.entities},
-        "duplicates": {e.value: _duplicates(res) for e, res in migration.entities.items()},
+        "duplicates": {e.value: duplicates(res) for e, res in migration.entities.items()},
         "mapping": _mapping(migration, conformed or {}),
         "decisions": {e.value: _decisions(res.frame) for e, res in migration.entities.items()},
         "reconciliation": reconciliation.rows(),
@@ -44,16 +44,17 @@ def quality(migration: Migration, reconciliation: Reconciliation, conformed: dic
     }
 
 
-def _duplicates(result) -> dict[str, Any]:
-    """Clusters of several records, their sizes, rows merged, and pairs left for a steward to review."""
-    members = result.frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+def duplicates(result) -> dict[str, Any]:
+    """Clusters of several records, their sizes, rows merged, and the pairs of distinct records left for a
+    steward to review (as many as the review workbook lists)."""
+    members = result.frame.with_row_index("_i").filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
     sizes = members.group_by(RECORD_ID).len().filter(pl.col("len") > 1)
     histogram = sizes.group_by("len").len(name="clusters").sort("len")
-    review = 0
-    if result.matches is not None and result.settings is not None and result.matches.pairs.height:
-        pairs = result.matches.pairs
-        review = pairs.filter((pl.col("probability") >= result.settings.review)
-                              & (pl.col("probability") < result.settings.merge)).height
+    ids = members.select(pl.col("_i"), pl.col(RECORD_ID))
+    band = (result.review_pairs().select("l", "r")
+            .join(ids.rename({"_i": "l", RECORD_ID: "a"}), on="l").join(ids.rename({"_i": "r", RECORD_ID: "b"}), on="r")
+            .filter(pl.col("a") != pl.col("b")))
+    review = band.select(pl.min_horizontal("a", "b").alias("lo"), pl.max_horizontal("a", "b").alias("hi")).unique().height
     return {"records": members.filter(pl.col(OUTCOME) == WRITTEN).height, "clusters": sizes.height,
             "merged_rows": int(sizes["len"].sum() - sizes.height) if sizes.height else 0,
             "largest": int(sizes["len"].max()) if sizes.height else 0,

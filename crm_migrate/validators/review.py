@@ -78,7 +78,7 @@ def groups(result: EntityResult) -> list[Group]:
     for rows in _by(clustered, RECORD_ID):
         out.append(Group("merge", _annotate(rows, best, comparisons), _golden(rows, result)))
     if settings is not None and pairs.height:
-        review = pairs.filter((pl.col("probability") >= settings.review) & (pl.col("probability") < settings.merge))
+        review = result.review_pairs()
         seen: set[tuple[str, str]] = set()
         for pair in review.sort(MOST_LIKELY_FIRST, descending=[True, False, False]).iter_rows(named=True):
             a, b = record_of.get(pair["l"]), record_of.get(pair["r"])

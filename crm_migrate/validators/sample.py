@@ -89,10 +89,8 @@ def choose(migration: Migration, size: int = 300) -> Chosen:
         merged = members.filter(pl.col(OUTCOME) == MERGED)[RECORD_ID].unique(maintain_order=True).head(8)
         take(members.filter(pl.col(RECORD_ID).is_in(merged.to_list())), "duplicate cluster",
              budget // (3 * len(frames)))
-        matches, settings = migration.entities[entity].matches, migration.entities[entity].settings
-        if matches is not None and settings is not None and matches.pairs.height:
-            review = matches.pairs.filter((pl.col("probability") >= settings.review)
-                                          & (pl.col("probability") < settings.merge)).head(5)
+        review = migration.entities[entity].review_pairs().head(5)
+        if review.height:
             at = pl.concat([review["l"], review["r"]]).cast(pl.UInt32)
             take(frame.filter(pl.col("_i").is_in(at.to_list())), "review pair", 10)
     for entity, frame in frames.items():  # 4. most changed by the cleaners
@@ -117,31 +115,33 @@ def choose(migration: Migration, size: int = 300) -> Chosen:
 
 
 def _close_links(frames: dict[Entity, pl.DataFrame], picked: list[pl.DataFrame], take) -> None:
-    """The accounts of the children chosen, and a child of each account chosen that has some."""
+    """The accounts of the children chosen, and a child of each of a few accounts chosen (with its account's
+    other rows: the child may be linked to a merged account)."""
     accounts = frames.get(Entity.accounts)
     if accounts is None:
         return
-    chosen = pl.concat(picked).select(KEY)
-    for entity, frame in frames.items():
-        if not has_account_link(entity):
-            continue
-        mine = frame.join(chosen, on=KEY, how="semi", nulls_equal=True)
-        if ACCOUNT in mine.columns:  # linked records: every row of the account record
-            ids = mine[ACCOUNT].drop_nulls().unique().to_list()
-            take(accounts.filter(pl.col(RECORD_ID).is_in(ids)), "parent")
-        ref, own = val(ACCOUNT_LINK), val(ID_FIELD)
-        if ref in mine.columns and own in accounts.columns:  # links by legacy id, whatever became of the account
-            refs = mine.select(SYSTEM, pl.col(ref).alias(own)).drop_nulls().unique()
-            take(accounts.join(refs, on=[SYSTEM, own], how="semi"), "parent")
+    _parents(frames, accounts, picked, take, by_legacy_id=True)
     chosen = pl.concat(picked).select(KEY)
     picked_accounts = accounts.join(chosen, on=KEY, how="semi", nulls_equal=True)[RECORD_ID].drop_nulls().unique()
     for entity, frame in frames.items():  # a few accounts with their children, per child entity
         if has_account_link(entity) and ACCOUNT in frame.columns:
             children = frame.filter(pl.col(ACCOUNT).is_in(picked_accounts.to_list()) & (pl.col(OUTCOME) == WRITTEN))
             take(children.unique(ACCOUNT, keep="first", maintain_order=True), "child", CHILDREN)
-    # The children just added were linked to accounts already chosen; a merged account's other rows too.
+    _parents(frames, accounts, picked, take, by_legacy_id=False)
+
+
+def _parents(frames: dict[Entity, pl.DataFrame], accounts: pl.DataFrame, picked: list[pl.DataFrame], take,
+             by_legacy_id: bool) -> None:
+    """Every row of the account record each chosen child is linked to; with ``by_legacy_id``, also the rows
+    carrying the legacy id a child names, whatever became of that account."""
     chosen = pl.concat(picked).select(KEY)
     for entity, frame in frames.items():
-        if has_account_link(entity) and ACCOUNT in frame.columns:
-            ids = frame.join(chosen, on=KEY, how="semi", nulls_equal=True)[ACCOUNT].drop_nulls().unique()
-            take(accounts.filter(pl.col(RECORD_ID).is_in(ids.to_list())), "parent")
+        if not has_account_link(entity):
+            continue
+        mine = frame.join(chosen, on=KEY, how="semi", nulls_equal=True)
+        if ACCOUNT in mine.columns:
+            take(accounts.filter(pl.col(RECORD_ID).is_in(mine[ACCOUNT].drop_nulls().unique().to_list())), "parent")
+        ref, own = val(ACCOUNT_LINK), val(ID_FIELD)
+        if by_legacy_id and ref in mine.columns and own in accounts.columns:
+            refs = mine.select(SYSTEM, pl.col(ref).alias(own)).drop_nulls().unique()
+            take(accounts.join(refs, on=[SYSTEM, own], how="semi"), "parent")

@@ -18,11 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import zipfile
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import polars as pl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
@@ -84,7 +86,15 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
                       "sent": None, "exported": None, "rule": "extra", "message": "in the export, never sent"})
     compared = [m for m, _ in pairs if m not in keys]
     by_column: dict[str, dict[str, int]] = {}
-    for row in both.iter_rows(named=True):
+
+    def trimmed(name: str) -> pl.Expr:
+        text = pl.col(name).str.strip_chars()
+        return pl.when(text != "").then(text)
+
+    # Only rows where some value differs as text are looked at value by value (the forms _same allows).
+    unequal = [trimmed(c).ne_missing(trimmed(f"{c}__exported")) for c in compared]
+    differing = both.filter(pl.any_horizontal(unequal)) if unequal else both.clear()
+    for row in differing.iter_rows(named=True):
         values = tuple(row.get(c) for c in compared)
         for j, column in enumerate(compared):
             want, have = row[column], row.get(f"{column}__exported")
@@ -128,7 +138,7 @@ def _sent(out: Path, entity: Entity) -> pl.DataFrame:
     for o in outputs:
         try:
             frames.append(read_table(out / str(o["path"]), str(o["path"]), entity, spec))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:  # unreadable, not a workbook
             raise MigrateError(Problem(str(out / str(o["path"])), f"cannot read what was sent: {exc}",
                                        hint="verify against the run folder whose files were imported")) from None
     return pl.concat(frames, how="diagonal_relaxed")
