@@ -5,6 +5,7 @@
     廣東省深圳市南山區科技園    -> read through traditional -> simplified
     朝阳区建国路88号            -> left as written and flagged: 朝阳区 is in 北京市 and in 长春市, unless the
                                    row's phone area code says which (see `resolve_with_phone`)
+    Shanghai, Shenzhen Guangdong -> 上海市, 广东省深圳市 (a city in pinyin, as sign-up forms hold it)
 
 Names come from the official division table (see `divisions`); each level is matched at the start of what
 is left, longest name first, among the children of the level above when that is known. A short name
@@ -153,11 +154,55 @@ def _cleaned(parts: AddressParts, value: str, notes: list[str]) -> Cleaned:
     return Cleaned(standard, standard, None, tuple(notes), attrs)
 
 
+AMBIGUOUS_PLACE = "\x00ambiguous"
+_PINYIN_NOISE = {"city", "shi", "province", "sheng", "china", "prc", "district", "municipality", "pr"}
+
+
+def parse_pinyin_place(value: str) -> AddressParts | None:
+    """A place written in pinyin or English (Shanghai, Shenzhen Guangdong, Hong Kong): the one division it
+    names, or None. Only a province or prefecture whose pinyin no other one shares is taken."""
+    from crm_migrate.cleaners.company_words import _regions_latin, fold_latin
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z .,'\-]*", value):
+        return None
+    tokens = [t for t in re.split(r"[\s,.]+", value.lower()) if t and t not in _PINYIN_NOISE]
+    regions = _regions_latin()
+    found: list[Division] = []
+    i = 0
+    while i < len(tokens):
+        for n in (2, 1):
+            latin = fold_latin("".join(tokens[i:i + n]))
+            if i + n <= len(tokens) and latin in regions:
+                name = regions[latin][1]
+                if name is None:
+                    return AddressParts(candidates=(), detail=AMBIGUOUS_PLACE)
+                found.append(divisions().is_region(name))
+                i += n
+                break
+        else:
+            return None
+    units = [d for d in found if d is not None]
+    if not units:
+        return None
+    finest = max(units, key=lambda d: d.level)
+    province, city, _ = divisions().path(finest)
+    if any(d.code[:2] != finest.code[:2] for d in units):
+        return None  # two places that do not nest
+    if province is not None and province.code in MUNICIPALITIES:
+        city = province
+    return AddressParts(province, city, None, "")
+
+
 def clean_address(raw: str, ctx: CleanContext) -> Cleaned:
     value, notes = hygiene(raw, ctx)
     value = value.replace("\n", " ")
     if not value:
         return Cleaned(None)
+    if value.isascii() and (parts := parse_pinyin_place(value)) is not None:
+        if parts.detail == AMBIGUOUS_PLACE:  # Suzhou: 苏州 or 宿州; only a city, but which is unknown
+            return Cleaned(value, simplified(value).lower(), None, tuple(notes + ["place in pinyin names several cities"]),
+                           (("coarse", "yes"),))
+        return _cleaned(parts, value, notes + ["place in pinyin written in Chinese"])
     return _cleaned(parse_address(value), value, notes)
 
 

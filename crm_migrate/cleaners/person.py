@@ -1,11 +1,13 @@
 """Person names: Chinese names without inner spaces or titles, Western names split, and a pinyin key.
 
-    张 伟 -> 张伟;  张伟先生 -> 张伟 (title 先生);  王经理 -> 王 (title 经理)
+    张 伟 -> 张伟;  张伟先生 -> 张伟 (title 先生);  王经理 -> 王 (title 经理, a salutation: surname only)
+    何然工程师, 陈晶-经理, 刘洋 销售, 张伟（采购经理）, 小李, 老王, Mr. Zhang  -> the name, and the title apart
     张伟, 張偉, "Zhang Wei", "ZHANG, Wei", "Wei Zhang"  -> key "wei zhang"
 
-The key is the set of name syllables in a fixed order, so both name orders meet; it is for blocking only,
-since homophones (张伟, 张维) meet too. Surnames are read as surnames (单 shan, 曾 zeng, 解 xie), not as the
-common word.
+The key is the set of name syllables in a fixed order, so both name orders meet; homophones (张伟, 张维) meet
+too. Surnames are read as surnames (单 shan, 曾 zeng, 解 xie), not as the common word. A name that is only a
+surname and a salutation (王经理, 小李, 李先生) has form ``surname``: it can be matched on its surname and a
+strong identifier, never on the name alone.
 """
 
 from __future__ import annotations
@@ -27,8 +29,21 @@ SURNAME_READINGS = {
 }
 COMPOUND_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
                      "夏侯", "轩辕", "令狐", "钟离", "澹台", "万俟", "单于", "南宫", "西门", "独孤", "端木", "百里"}
-TITLES = ["总经理", "副总", "董事长", "总监", "经理", "主任", "主管", "先生", "女士", "小姐", "老师", "博士", "教授",
-          "老板", "总", "工"]
+TITLES = sorted({"总经理", "副总经理", "经理", "副经理", "总监", "副总监", "董事长", "副董事长", "董事", "总裁", "副总裁",
+                 "副总", "老总", "总", "主任", "副主任", "主管", "助理", "秘书", "会计", "出纳", "律师", "医生", "院长",
+                 "校长", "处长", "科长", "局长", "部长", "厂长", "店长", "经理人", "工程师", "高工", "工", "先生", "女士",
+                 "小姐", "太太", "老师", "博士", "教授", "老板", "师傅", "专员", "顾问", "总工"}, key=len, reverse=True)
+# Departments and roles written in front of a title without a space (张伟采购经理) or alone after one (刘洋 销售).
+DEPARTMENTS = ["采购", "销售", "财务", "技术", "行政", "项目", "市场", "人事", "人力", "运营", "生产", "质量", "质检",
+               "客服", "研发", "商务", "业务", "工程", "信息", "IT", "it", "法务", "办公室", "物流", "仓储", "设计"]
+SALUTATIONS_BY_GENDER = {"先生": "男", "女士": "女", "小姐": "女", "太太": "女"}
+# The hundred commonest surnames: 小李 and 老王 are salutations when the character is one of them; 小明 is a nickname.
+COMMON_SURNAMES = frozenset("""王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任
+沈姚卢钟姜崔谭陆汪范廖贾夏韦付邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤""".replace("\n", ""))
+_HONORIFIC = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|mister|madam)\.?\s+", re.I)
+_DELIMITED = re.compile(r"^([\u3400-\u9fff·]{2,5})\s*(?:[-－—–/／|｜·_＿:：,，]+|\s+)\s*(\S.*)$")
+_COMPANY_FIRST = re.compile(r"^(.+?)\s*(?:[-－—–/／|｜·_＿:：,，]+|\s+)\s*([\u3400-\u9fff·]{2,4})$")
+_BRACKET_TITLE = re.compile(r"^(.+?)\s*[（(【\[]([^（）()【】\[\]]+)[）)】\]]\s*$")
 _CJK_NAME = re.compile(r"^[\u3400-\u9fff·]+$")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
@@ -75,29 +90,93 @@ def _latin_key(name: str) -> tuple[str, str, str]:
     return " ".join(sorted(_fold(t) for t in tokens)), given.strip(), family.strip()
 
 
+def _strip_title(value: str) -> tuple[str, str | None]:
+    """A Chinese name without the title written after it (何然工程师, 张伟采购经理, 王经理) or the
+    salutation before it (小李, 老王): the name and the title."""
+    for t in TITLES:
+        if value.endswith(t) and len(value) > len(t):
+            rest = value[: -len(t)]
+            if len(t) == 1 and len(rest) > 1 and t in "总工":
+                continue  # 张国总? a three-character name ending in 总 is a name, 张总 is a salutation
+            for d in DEPARTMENTS:
+                if rest.endswith(d) and len(rest) - len(d) >= 2:
+                    return rest[: -len(d)], d + t
+            return rest, t
+    if len(value) == 2 and value[0] in "小老" and value[1] in COMMON_SURNAMES:
+        return value[1], value[0]
+    if len(value) == 2 and value[1] in "姐哥" and value[0] in COMMON_SURNAMES:
+        return value[0], value[1]
+    return value, None
+
+
+_COMPANY_WORDS = re.compile(r"公司|集团|有限|科技|贸易|实业|工厂|厂$|店$|商行|中心$|研究院|事务所")
+
+
+def _looks_like_company(text: str) -> bool:
+    return bool(_COMPANY_WORDS.search(text)) and len(text) >= 4
+
+
+def _looks_like_title(text: str) -> bool:
+    """What follows a name after a dash or space is a title when it names one, a department, or is in Latin
+    letters (陈晶-经理, 刘洋 销售, 王芳/市场部); otherwise it is the rest of the name (欧阳 靖宇)."""
+    return (any(w in text for w in TITLES) or any(d in text for d in DEPARTMENTS) or _looks_like_company(text)
+            or bool(re.search(r"[部科处组室]$|中心$", text)) or bool(re.fullmatch(r"[A-Za-z .&/]+", text)))
+
+
+def _split_title(value: str) -> tuple[str, str | None]:
+    """A name with a title beside it: in brackets (张伟（采购经理）), after a dash, slash or space (陈晶-经理,
+    刘洋 销售), or an English honorific in front (Mr. Zhang)."""
+    if m := _BRACKET_TITLE.match(value):
+        return m.group(1).strip(), m.group(2).strip()
+    if (m := _DELIMITED.match(value)) and _looks_like_title(m.group(2)):
+        return m.group(1), m.group(2).strip()
+    if (m := _COMPANY_FIRST.match(value)) and _looks_like_company(m.group(1)):
+        return m.group(2), m.group(1).strip()  # 星辰科技-张伟: the company written before the person
+    if m := _HONORIFIC.match(value):
+        return value[m.end():].strip(), m.group().strip().rstrip(".").capitalize() + "."
+    return value, None
+
+
 def clean_person_name(raw: str, ctx: CleanContext) -> Cleaned:
     value, notes = hygiene(raw, ctx)
     value = value.replace("\n", " ")
+    value, title = _split_title(value)
     spaced = _CJK_GAP.sub("", value)
     if spaced != value:
         value = spaced
         notes.append("spaces inside a Chinese name removed")
     if not value:
         return Cleaned(None)
-    title = None
     if _CJK_NAME.match(value):
-        for t in TITLES:
-            if value.endswith(t) and len(value) > len(t):
-                value, title = value[: -len(t)], t
-                notes.append("title moved out of the name")
-                break
+        value, inner = _strip_title(value)
+        title = " ".join(t for t in (inner, title) if t) or None
+        if title:
+            notes.append("title moved out of the name")
         family, given = split_chinese(simplified(value))
+        form = "surname" if not given else "full"
         key = pinyin_key(family, given.replace("·", ""))
-        return Cleaned(value, key, None, tuple(notes), (("family", family), ("given", given), ("title", title)))
+        family_key = SURNAME_READINGS.get(family) or "".join(_syllables(family))
+        traditional = "yes" if simplified(value) != value else None
+        return Cleaned(value, key, None, tuple(notes), _attrs(family, given, title, form, "zh", family_key,
+                                                               traditional))
     if not any(ch.isalpha() for ch in value):
         return Cleaned(value, None, "no letters in the name", tuple(notes))
+    honorific = title is not None and title.endswith(".")
+    if title:
+        notes.append("title moved out of the name")
     key, given, family = _latin_key(value)
-    return Cleaned(value, key, None, tuple(notes), (("family", family), ("given", given), ("title", title)))
+    form = "surname" if honorific and " " not in value.strip() else "full"
+    if form == "surname":
+        given, family = "", value.strip()
+    family_key = _fold(re.sub(r"[\s.\-]+", "", family.lower())) or None
+    return Cleaned(value, key, None, tuple(notes), _attrs(family, given, title, form, "latin", family_key, None))
+
+
+def _attrs(family: str, given: str, title: str | None, form: str, script: str, family_key: str | None,
+           traditional: str | None) -> tuple[tuple[str, str | None], ...]:
+    return (("family", family), ("given", given), ("title", title),
+            ("gender", SALUTATIONS_BY_GENDER.get(title or "")), ("form", form), ("script", script),
+            ("family_key", family_key), ("traditional", traditional))
 
 
 _TITLE_AT_END = "(?:" + "|".join(TITLES) + ")$"
@@ -110,7 +189,9 @@ def _fast_person_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     surname, no title."""
     names = plain_chinese(values, r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff]){1,3} *$")
     frame = pl.DataFrame({"raw": names}).with_columns(pl.col("raw").str.replace_all(" ", "").alias("value"))
-    frame = frame.filter(~pl.col("value").str.contains(_TITLE_AT_END)
+    salutation = (pl.col("value").str.len_chars() == 2) & (pl.col("value").str.contains("^[小老]")
+                                                            | pl.col("value").str.contains("[姐哥]$"))
+    frame = frame.filter(~pl.col("value").str.contains(_TITLE_AT_END) & ~salutation
                          & ~pl.col("value").str.slice(0, 2).is_in(_TWO_CHAR_SURNAMES))
     chars = frame["value"].str.split("").explode().unique().to_list()
     reading = {c: _syllable(c) for c in chars if c}
@@ -120,10 +201,13 @@ def _fast_person_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     family = pl.col("attr:family").replace_strict(surname_reading, return_dtype=pl.String)
     given = pl.col("attr:given").str.split("").list.eval(pl.element().replace_strict(reading, return_dtype=pl.String)
                                                          ).list.join("")
-    frame = frame.with_columns(family.alias("f"), given.alias("g"))
+    frame = frame.with_columns(family.alias("f"), given.alias("g")).filter(pl.col("g").str.len_chars() > 0)
     key = pl.when(pl.col("f") <= pl.col("g")).then(pl.concat_str(["f", "g"], separator=" ")) \
         .otherwise(pl.concat_str(["g", "f"], separator=" "))
     inner_space = pl.col("raw").str.strip_chars(" ").str.contains(" ", literal=True)
     return frame.select("raw", "value", key.alias("key"), pl.lit(None, pl.String).alias("reason"),
                         pl.when(inner_space).then(pl.lit("spaces inside a Chinese name removed")).alias("notes"),
-                        "attr:family", "attr:given", pl.lit(None, pl.String).alias("attr:title"))
+                        "attr:family", "attr:given", pl.lit(None, pl.String).alias("attr:title"),
+                        pl.lit(None, pl.String).alias("attr:gender"), pl.lit("full").alias("attr:form"),
+                        pl.lit("zh").alias("attr:script"), pl.col("f").alias("attr:family_key"),
+                        pl.lit(None, pl.String).alias("attr:traditional"))

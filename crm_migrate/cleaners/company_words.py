@@ -1,0 +1,479 @@
+"""The words a company name is made of, in Chinese and in the English the same company writes.
+
+A Chinese registered name is region + brand (字号) + trade (行业) + legal form: 北京 星辰 科技 有限公司. Its
+English name is the brand in pinyin (Xingchen) or translated (星云 -> StarCloud), the trade translated
+(科技 -> Technology), the region in pinyin, and an English legal form (Co., Ltd.). This module holds the
+tables that let the two meet:
+
+- `TRADES`: trade words with their usual English forms (and their pinyin, which people also write);
+- `GLOSSARY`: brand characters with the English words a calque uses for them;
+- `romanise`: toneless pinyin of Chinese text, character by character (with the readings names use);
+- `english_name`: an English or pinyin company name taken apart into brand, trade, region and branch.
+
+    >>> english_name("Beijing Xingchen Technology Co., Ltd.")
+    EnglishName(brand='xingchen', trade='technology', region='北京市', region_latin='beijing', branch=None)
+    >>> trade_of("星辰信息技术")
+    ('信息技术', 'information technology')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Chinese trade word -> (code, family, English forms). The code is the trade's usual English name; the family
+# groups trades a company's English name may render either way (科技 / 信息技术 -> "Technology").
+_TRADE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("高科技", "high technology", "tech", ("hi tech", "hitech", "high tech", "high technology")),
+    ("科技", "technology", "tech", ("technology", "technologies", "tech", "sci tech", "scitech",
+                                   "science and technology", "science technology", "s and t")),
+    ("技术", "technology", "tech", ("technology", "technologies", "tech")),
+    ("信息技术", "information technology", "tech", ("information technology", "info tech", "infotech",
+                                                  "it", "information tech")),
+    ("信息科技", "information technology", "tech", ("information technology", "info tech", "infotech")),
+    ("网络科技", "network technology", "tech", ("network technology", "network tech", "networks", "network")),
+    ("软件", "software", "tech", ("software", "soft")),
+    ("智能科技", "intelligent technology", "tech", ("intelligent technology", "smart technology",
+                                                  "smart tech", "intelligence technology")),
+    ("数据科技", "data technology", "tech", ("data technology", "data tech")),
+    ("电子科技", "electronic technology", "tech", ("electronic technology", "electronics technology",
+                                                 "electronic tech")),
+    ("电子", "electronics", "electronics", ("electronics", "electronic", "electron")),
+    ("光电", "optoelectronics", "electronics", ("optoelectronics", "optoelectronic", "opto electronics",
+                                               "photoelectric")),
+    ("半导体", "semiconductor", "electronics", ("semiconductor", "semiconductors")),
+    ("电气", "electric", "electronics", ("electric", "electrical")),
+    ("电器", "electric appliance", "electronics", ("electric appliance", "electrical appliance", "appliances",
+                                                 "appliance")),
+    ("通信", "communication", "tech", ("communication", "communications", "telecom", "telecommunication")),
+    ("自动化", "automation", "machinery", ("automation", "automation technology")),
+    ("机械设备", "machinery equipment", "machinery", ("machinery equipment", "machinery and equipment",
+                                                    "mechanical equipment", "machinery")),
+    ("机械", "machinery", "machinery", ("machinery", "mechanical", "machine", "machines")),
+    ("精密机械", "precision machinery", "machinery", ("precision machinery",)),
+    ("设备", "equipment", "machinery", ("equipment",)),
+    ("仪器", "instrument", "machinery", ("instrument", "instruments")),
+    ("重工", "heavy industry", "machinery", ("heavy industry", "heavy industries")),
+    ("五金", "hardware", "machinery", ("hardware", "metal products")),
+    ("医疗器械", "medical devices", "medical", ("medical devices", "medical device", "medical equipment",
+                                              "medical instruments", "medical instrument")),
+    ("医疗科技", "medical technology", "medical", ("medical technology", "medtech", "medical tech")),
+    ("医疗", "medical", "medical", ("medical", "healthcare", "health care")),
+    ("医药", "pharmaceutical", "medical", ("pharmaceutical", "pharmaceuticals", "pharma", "medicine")),
+    ("制药", "pharmaceutical", "medical", ("pharmaceutical", "pharmaceuticals", "pharma")),
+    ("生物科技", "biotechnology", "medical", ("biotechnology", "biotech", "bio tech", "biological technology",
+                                            "bio technology")),
+    ("生物医药", "biopharmaceutical", "medical", ("biopharmaceutical", "biopharma", "bio pharmaceutical",
+                                                "biomedical")),
+    ("健康", "health", "medical", ("health", "healthcare")),
+    ("教育咨询", "education consulting", "education", ("education consulting", "educational consulting",
+                                                     "education consultancy", "education consultant")),
+    ("教育科技", "education technology", "education", ("education technology", "edtech", "education tech",
+                                                     "educational technology")),
+    ("教育", "education", "education", ("education", "educational")),
+    ("培训", "training", "education", ("training",)),
+    ("管理咨询", "management consulting", "consulting", ("management consulting", "management consultancy")),
+    ("企业管理", "enterprise management", "consulting", ("enterprise management", "business management",
+                                                       "management")),
+    ("咨询", "consulting", "consulting", ("consulting", "consultancy", "consultants", "consultant", "advisory")),
+    ("人力资源", "human resources", "consulting", ("human resources", "hr", "human resource")),
+    ("贸易", "trading", "trade", ("trading", "trade", "trade and commerce")),
+    ("商贸", "trading", "trade", ("trading", "commerce and trade", "commercial trading", "trade")),
+    ("国际贸易", "international trading", "trade", ("international trading", "international trade")),
+    ("进出口", "import and export", "trade", ("import and export", "import export", "imp and exp", "imp exp")),
+    ("电子商务", "e-commerce", "trade", ("e commerce", "ecommerce", "electronic commerce")),
+    ("实业", "industrial", "trade", ("industrial", "industry", "industries")),
+    ("物流", "logistics", "logistics", ("logistics",)),
+    ("国际物流", "international logistics", "logistics", ("international logistics",)),
+    ("供应链", "supply chain", "logistics", ("supply chain", "supply chain management", "scm")),
+    ("供应链管理", "supply chain", "logistics", ("supply chain management", "supply chain")),
+    ("货运代理", "freight forwarding", "logistics", ("freight forwarding", "freight forwarder", "freight",
+                                                   "forwarding")),
+    ("运输", "transportation", "logistics", ("transportation", "transport")),
+    ("建材", "building materials", "construction", ("building materials", "building material",
+                                                  "construction materials")),
+    ("新材料", "new materials", "materials", ("new materials", "new material", "advanced materials")),
+    ("材料", "materials", "materials", ("materials", "material")),
+    ("化工", "chemical", "materials", ("chemical", "chemicals", "chemical industry")),
+    ("塑胶", "plastics", "materials", ("plastics", "plastic")),
+    ("塑料", "plastics", "materials", ("plastics", "plastic")),
+    ("建筑工程", "construction engineering", "construction", ("construction engineering", "construction",
+                                                            "building engineering", "construction works")),
+    ("建设", "construction", "construction", ("construction", "development")),
+    ("工程", "engineering", "construction", ("engineering", "projects")),
+    ("装饰工程", "decoration engineering", "construction", ("decoration engineering", "decoration",
+                                                          "interior decoration")),
+    ("装饰", "decoration", "construction", ("decoration", "interior design")),
+    ("房地产开发", "real estate development", "real estate", ("real estate development", "property development",
+                                                            "real estate")),
+    ("房地产", "real estate", "real estate", ("real estate", "property", "properties", "realty")),
+    ("物业管理", "property management", "real estate", ("property management",)),
+    ("餐饮管理", "catering management", "food", ("catering management", "catering", "food and beverage management",
+                                               "food and beverage")),
+    ("餐饮", "catering", "food", ("catering", "restaurant", "food and beverage")),
+    ("食品", "food", "food", ("food", "foods", "foodstuff", "foodstuffs")),
+    ("农业", "agriculture", "agriculture", ("agriculture", "agricultural", "agri")),
+    ("能源", "energy", "energy", ("energy",)),
+    ("新能源", "new energy", "energy", ("new energy", "renewable energy")),
+    ("环保科技", "environmental technology", "environment", ("environmental technology",
+                                                           "environmental protection technology",
+                                                           "environmental tech", "enviro tech")),
+    ("环保", "environmental protection", "environment", ("environmental protection", "environmental",
+                                                       "environment")),
+    ("文化传媒", "culture media", "media", ("culture media", "culture and media", "cultural media", "media")),
+    ("传媒", "media", "media", ("media",)),
+    ("广告", "advertising", "media", ("advertising", "advertisement", "ads")),
+    ("投资管理", "investment management", "finance", ("investment management", "asset management")),
+    ("投资", "investment", "finance", ("investment", "investments")),
+    ("金融", "finance", "finance", ("finance", "financial")),
+    ("纺织", "textile", "textile", ("textile", "textiles")),
+    ("服装", "garment", "textile", ("garment", "garments", "apparel", "clothing", "fashion")),
+    ("汽车", "automobile", "auto", ("automobile", "automotive", "auto", "motor")),
+    ("汽车配件", "auto parts", "auto", ("auto parts", "automobile parts", "automotive parts")),
+    ("旅游", "travel", "services", ("travel", "tourism")),
+    ("印刷", "printing", "services", ("printing",)),
+    ("包装", "packaging", "materials", ("packaging", "package")),
+    ("家具", "furniture", "services", ("furniture",)),
+]
+
+_LEGAL_EN = ["company limited", "co limited", "co ltd", "limited company", "limited", "ltd", "incorporated", "inc",
+             "corporation", "corp", "company", "co", "llc", "plc", "gmbh", "pte", "group", "holdings", "holding",
+             "youxian gongsi", "gufen youxian gongsi", "youxian zeren gongsi", "gongsi", "jituan", "youxian"]
+_BRANCH_WORDS = [("representative", "office"), ("rep", "office"), ("branch", "office"), ("branch", "company"),
+                 ("branch",), ("office",)]
+
+# Brand characters and the English words calques use for them (星云 -> StarCloud, 金桥 -> Golden Bridge).
+GLOSSARY: dict[str, tuple[str, ...]] = {
+    "星": ("star",), "云": ("cloud",), "天": ("sky", "heaven"), "海": ("sea", "ocean"), "金": ("gold", "golden"),
+    "银": ("silver",), "华": ("sino", "hua"), "中": ("sino", "china"), "东": ("east", "orient"),
+    "东方": ("orient", "oriental", "east"), "西": ("west",), "南": ("south",), "北": ("north",),
+    "光": ("light", "bright"), "明": ("bright", "ming"), "龙": ("dragon", "loong"), "凤": ("phoenix",),
+    "山": ("mountain", "hill"), "石": ("stone", "rock"), "日": ("sun",), "阳": ("sun", "sunny"), "月": ("moon",),
+    "新": ("new", "neo"), "创": ("innovation", "create"), "智": ("smart", "wisdom", "intelli"),
+    "信": ("trust", "faith"), "联": ("union", "link"), "通": ("link", "tong"), "博": ("broad", "bo"),
+    "宏": ("grand", "macro"), "盛": ("prosper", "sheng"), "恒": ("ever", "eternal"), "永": ("ever", "forever"),
+    "远": ("far", "yuan"), "航": ("voyage", "navi"), "桥": ("bridge",), "泰": ("tai", "peace"), "德": ("virtue", "de"),
+    "帆": ("sail",), "瑞": ("rui", "auspicious"), "丰": ("rich", "abundant"), "禾": ("grain",), "汇": ("hui", "converge"),
+    "锐": ("sharp", "rui"), "思": ("think", "si"), "启": ("kai", "open"), "卓越": ("excellence", "excel"),
+    "远航": ("voyage",), "蓝": ("blue",), "绿": ("green",), "红": ("red",), "白": ("white",), "黑": ("black",),
+    "飞": ("fly", "flying"), "鹰": ("eagle",), "虎": ("tiger",), "狮": ("lion",), "马": ("horse",), "鹏": ("roc", "peng"),
+    "宇": ("universe", "cosmos"), "宙": ("cosmos",), "风": ("wind",), "雷": ("thunder",), "电": ("electric",),
+    "火": ("fire",), "水": ("water",), "木": ("wood",), "森": ("forest",), "林": ("forest", "wood"), "花": ("flower",),
+    "春": ("spring",), "晨": ("morning", "dawn"), "曦": ("dawn",), "彩虹": ("rainbow",), "未来": ("future",),
+    "世纪": ("century",), "环球": ("global", "globe"), "全球": ("global",), "国际": ("international",),
+    "万": ("wan", "myriad"), "大": ("great", "grand"), "美": ("beauty", "mei"), "安": ("safe", "an"),
+    "康": ("health", "kang"), "乐": ("joy", "happy"), "福": ("fortune", "blessing"), "富": ("rich", "wealth"),
+    "和": ("harmony", "peace"), "合": ("union", "he"), "力": ("power", "force"), "强": ("strong",),
+    "优": ("excellent", "superior"), "精": ("precision", "fine"), "源": ("source", "origin"), "泉": ("spring",),
+    "峰": ("peak", "summit"), "谷": ("valley",), "城": ("city",), "港": ("port", "harbour", "harbor"),
+    "湾": ("bay",), "岛": ("island",), "江": ("river",), "河": ("river",), "湖": ("lake",), "辰": ("chen", "star"),
+    "宝": ("treasure", "bao"), "玉": ("jade",), "晶": ("crystal",), "钻": ("diamond",), "鼎": ("ding", "tripod"),
+    "达": ("da", "reach"), "顺": ("smooth", "shun"), "兴": ("prosper", "xing"), "嘉": ("jia", "fine"),
+    "泽": ("ze", "marsh"), "鸿": ("hong", "swan"), "运": ("fortune", "yun"), "世": ("world", "shi"),
+    "联创": ("unicreate", "union innovation"), "启明": ("venus", "morning star"), "中科": ("sinosci",),
+    "天泽": ("tianze",), "金桥": ("golden bridge", "goldbridge"), "蓝天": ("blue sky",), "长城": ("great wall",),
+    "长江": ("yangtze",), "黄河": ("yellow river",), "太平洋": ("pacific",), "朝阳": ("sunrise",),
+}
+
+# Readings that character-by-character pinyin gets wrong in names (长城 is chang, 厦门 is xia).
+_READINGS = {"长": "chang", "厦": "xia", "重": "chong", "行": "xing", "朝": "chao", "乐": "le", "曾": "zeng",
+             "单": "shan", "藏": "zang", "调": "diao", "系": "xi", "茜": "qian", "蔚": "wei", "柏": "bai"}
+# English names of places that pinyin does not give.
+_EXONYMS = {"hong kong": "香港", "hongkong": "香港", "macau": "澳门", "macao": "澳门", "tibet": "西藏",
+            "inner mongolia": "内蒙古", "peking": "北京", "canton": "广州", "amoy": "厦门", "xian": "西安",
+            "taipei": "台北", "taiwan": "台湾"}
+
+
+@dataclass(frozen=True)
+class Trade:
+    chinese: str
+    code: str
+    family: str
+
+
+TRADES: dict[str, Trade] = {zh: Trade(zh, code, family) for zh, code, family, _ in _TRADE_TABLE}
+
+
+def _suffixes_longest_first() -> list[str]:
+    return sorted(TRADES, key=len, reverse=True)
+
+
+_TRADE_SUFFIX = re.compile("(?:" + "|".join(_suffixes_longest_first()) + ")$")
+
+
+def trade_of(key: str) -> tuple[str, str] | None:
+    """The trade word a Chinese name key ends with, longest first, and its code: 星辰信息技术 ->
+    (信息技术, information technology). None when the key is only a trade word."""
+    m = _TRADE_SUFFIX.search(key)
+    if m is None or m.start() == 0:
+        return None
+    return m.group(), TRADES[m.group()].code
+
+
+def trade_suffixes() -> list[str]:
+    """Trade words, longest first (for vectorised matching)."""
+    return _suffixes_longest_first()
+
+
+def trade_in(code: str | None, chinese: str) -> bool:
+    """Whether a Chinese text holds a trade word of ``code`` (energy: 能源 in 睿星能源)."""
+    return bool(code) and any(zh in chinese for zh, t in TRADES.items() if t.code == code)
+
+
+def family_of(code: str | None) -> str | None:
+    if code is None:
+        return None
+    return _FAMILY_BY_CODE.get(code, code)
+
+
+_FAMILY_BY_CODE = {t.code: t.family for t in TRADES.values()}
+
+
+@lru_cache(maxsize=65536)
+def syllable(char: str) -> str:
+    """Toneless pinyin of one character, with the readings names use; other characters as they are."""
+    if char in _READINGS:
+        return _READINGS[char]
+    if not ("\u3400" <= char <= "\u9fff"):
+        return char.lower()
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(char)[0]
+
+
+def romanise(text: str) -> str:
+    """Toneless pinyin of Chinese text without spaces, ü folded to u as English writes it: 星辰 -> xingchen,
+    吕 -> lu."""
+    return fold_latin("".join(syllable(c) for c in text))
+
+
+def fold_latin(text: str) -> str:
+    """Spellings of one pinyin written differently in English made one: ü / v / yu after l and n -> u,
+    apostrophes, hyphens and spaces out (Xi'an -> xian, Lyu / Lü -> lu)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[\s'’\-_.]+", "", text)
+    return _U_AFTER_LN.sub(r"\1u", text)
+
+
+_U_AFTER_LN = re.compile(r"([ln])(?:ü|v|yu)")
+
+
+def romanise_series(texts):
+    """`romanise` over a polars Series of Chinese text, one pypinyin look-up per distinct character."""
+    import polars as pl
+
+    chars = texts.drop_nulls().str.split("").explode().unique().drop_nulls().to_list()
+    reading = {c: syllable(c) for c in chars if c}
+    joined = texts.str.split("").list.eval(pl.element().replace_strict(reading, default="", return_dtype=pl.String)
+                                           ).list.join("")
+    folded = joined.str.to_lowercase().str.replace_all(r"[\s'’\-_.]+", "")
+    return folded.str.replace_all(_U_AFTER_LN.pattern, "${1}u")
+
+
+@lru_cache(maxsize=1)
+def _english_trades() -> list[tuple[tuple[str, ...], str]]:
+    """English (and pinyin) trade phrases as token tuples, longest first, with their codes."""
+    out: dict[tuple[str, ...], str] = {}
+    for zh, code, _, forms in _TRADE_TABLE:
+        for form in (*forms, code):
+            out.setdefault(tuple(form.replace("-", " ").split()), code)
+        out.setdefault(tuple(romanise(zh[i:i + 2]) for i in range(0, len(zh), 2)), code)  # keji, xinxi jishu
+        out.setdefault((romanise(zh),), code)
+    return sorted(out.items(), key=lambda item: -len(item[0]))
+
+
+@lru_cache(maxsize=1)
+def _regions_latin() -> dict[str, tuple[str, str | None]]:
+    """Pinyin (and English) of every province and prefecture, full or short -> (latin, the division's name,
+    or None where two divisions read alike: 苏州 and 宿州 are both Suzhou)."""
+    from crm_migrate.cleaners.divisions import divisions
+
+    d = divisions()
+    found: dict[str, set[str]] = {}
+    for level in (1, 2):
+        for alias, units in d.names[level].items():
+            if len(units) != 1 or len(alias) < 2:
+                continue
+            from pypinyin import lazy_pinyin
+
+            latin = fold_latin("".join(lazy_pinyin(alias)))
+            found.setdefault(latin, set()).add(units[0].name)
+    for english, chinese in _EXONYMS.items():
+        unit = d.is_region(chinese)
+        if unit is not None:
+            found.setdefault(english.replace(" ", ""), set()).add(unit.name)
+    return {latin: (latin, next(iter(names)) if len(names) == 1 else None) for latin, names in found.items()}
+
+
+def region_latin(name: str | None) -> str | None:
+    """The pinyin of a division's short name as English writes it: 北京市 -> beijing, 广东省 -> guangdong."""
+    if not name:
+        return None
+    from crm_migrate.cleaners.divisions import CITY_SUFFIXES, PROVINCE_SUFFIXES, short_name
+
+    short = short_name(name, PROVINCE_SUFFIXES) or short_name(name, CITY_SUFFIXES) or name
+    from pypinyin import lazy_pinyin
+
+    return fold_latin("".join(lazy_pinyin(short)))
+
+
+def _region_at(tokens: list[str], start: int) -> tuple[int, tuple[str, str | None]] | None:
+    """A region written at ``tokens[start:]``, one or two tokens long: (tokens used, (latin, division))."""
+    regions = _regions_latin()
+    for n in (2, 1):
+        if start + n <= len(tokens):
+            joined = "".join(tokens[start:start + n])
+            if joined in regions and not (n == 1 and joined in _NOT_REGIONS):
+                return n, regions[joined]
+    return None
+
+
+_NOT_REGIONS = {"china", "sino"}
+
+
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable, read off pypinyin for the common Chinese characters."""
+    from pypinyin import lazy_pinyin
+
+    chars = "".join(chr(c) for c in range(0x4E00, 0x9FA6))
+    return frozenset(fold_latin(p) for p in lazy_pinyin(chars) if p.isalpha()) | {"lv", "nv", "lve", "nve"}
+
+
+def is_pinyin(token: str) -> bool:
+    """Whether a word can be read as pinyin syllables run together (hengrun, xingchen; not blue or brd)."""
+    syllables = pinyin_syllables()
+    token = fold_latin(token)
+    reachable = [True] + [False] * len(token)
+    for i in range(len(token)):
+        if reachable[i]:
+            for n in range(1, min(7, len(token) - i + 1)):
+                if token[i:i + n] in syllables:
+                    reachable[i + n] = True
+    return len(token) >= 2 and reachable[len(token)]
+
+
+@dataclass(frozen=True)
+class EnglishName:
+    brand: str  # the brand's letters, no spaces: xingchen, starcloud
+    trade: str | None  # the trade's code: technology
+    region: str | None  # the division, when the pinyin names one
+    region_latin: str | None  # the region as written, folded: beijing
+    branch: str | None  # "shanghai branch"
+    head: str | None = None  # the pinyin the brand starts with (Hengrun Precision Mould -> hengrun)
+
+
+def english_name(text: str) -> EnglishName:
+    """An English or pinyin company name taken apart: legal forms dropped, a region at the start, in brackets or
+    before the legal form recognised, the trade at the end read from `TRADES`, a branch at the end kept."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
+    region: tuple[str, str | None] | None = None
+    for inner in re.findall(r"\(([^()]*)\)", text):
+        found = _region_at(inner.split(), 0)
+        if found and found[0] == len(inner.split()):
+            region = region or found[1]
+    text = re.sub(r"\([^()]*\)", " ", text)
+    tokens = [t for t in re.split(r"[^a-z0-9']+", text.replace("'", "")) if t]
+    tokens, branch = _branch(tokens)
+    tokens = _strip_legal(tokens)
+    if tokens and (found := _region_at(tokens, 0)) and len(tokens) > found[0]:
+        region = region or found[1]
+        tokens = tokens[found[0]:]
+    tokens = _strip_legal(tokens)
+    if len(tokens) > 1 and (found := _region_at(tokens, len(tokens) - 1)):
+        region = region or found[1]
+        tokens = tokens[:-1]
+    trade = None
+    for phrase, code in _english_trades():
+        n = len(phrase)
+        if len(tokens) > n and tuple(tokens[-n:]) == phrase:
+            trade, tokens = code, tokens[:-n]
+            break
+    if trade is None and len(tokens) > 1:
+        for phrase, code in _english_trades():  # a trade in front of a qualifier: "xingchen tech international"
+            n = len(phrase)
+            if len(tokens) > n + 1 and tuple(tokens[-n - 1:-1]) == phrase:
+                trade, tokens = code, tokens[:-n - 1]
+                break
+    brand = fold_latin("".join(tokens))
+    head = []
+    for token in tokens:
+        if not is_pinyin(token):
+            break
+        head.append(fold_latin(token))
+    return EnglishName(brand, trade, region[1] if region else None, region[0] if region else None, branch,
+                       "".join(head) or None)
+
+
+def _branch(tokens: list[str]) -> tuple[list[str], str | None]:
+    """A branch written at the end (... Co., Ltd. Shanghai Branch): the tokens before it, and the branch as
+    "<place> branch" (the place folded as pinyin, or none)."""
+    for words in _BRANCH_WORDS:
+        n = len(words)
+        if len(tokens) > n + 1 and tuple(tokens[-n:]) == words:
+            rest = tokens[:-n]
+            found = _region_at(rest, len(rest) - 1) or (_region_at(rest, len(rest) - 2) if len(rest) > 2 else None)
+            if found:
+                return rest[:-found[0]], f"{found[1][0]} branch"
+            return rest, "branch"
+    return tokens, None
+
+
+def _strip_legal(tokens: list[str]) -> list[str]:
+    legal = sorted((tuple(f.split()) for f in _LEGAL_EN), key=len, reverse=True)
+    changed = True
+    while changed and tokens:
+        changed = False
+        for form in legal:
+            n = len(form)
+            if len(tokens) > n and tuple(tokens[-n:]) == form:
+                tokens, changed = tokens[:-n], True
+                break
+    return tokens
+
+
+def _options(brand: str, i: int) -> list[tuple[int, tuple[str, ...]]]:
+    """At position ``i`` of a brand: (characters used, the English words or pinyin they may be written as)."""
+    out = []
+    pair = brand[i:i + 2]
+    if len(pair) == 2 and pair in GLOSSARY:
+        out.append((2, tuple(w.replace(" ", "") for w in GLOSSARY[pair])))
+    words = tuple(w.replace(" ", "") for w in GLOSSARY.get(brand[i], ()))
+    out.append((1, tuple(dict.fromkeys(words + (romanise(brand[i]),)))))
+    return out
+
+
+def initials(chinese: str) -> str:
+    """The first letters of a Chinese text's pinyin, as abbreviations write them: 博锐达 -> brd."""
+    return "".join(syllable(c)[:1] for c in chinese if "\u3400" <= c <= "\u9fff")
+
+
+def calques(brand: str, limit: int = 16) -> list[str]:
+    """English forms a translated Chinese brand may take, each character translated (`GLOSSARY`) or left in
+    pinyin, joined without spaces: 星云 -> starcloud, ...; 世星方 -> worldstarfang. Only brands with at least
+    one character the glossary translates; at most ``limit``, translations first."""
+    if not any(ch in GLOSSARY for ch in brand):
+        return []
+    options: list[list[str]] = [[]]
+    i = 0
+    while i < len(brand):
+        used, words = _options(brand, i)[0]
+        i += used
+        options = [o + [w] for o in options for w in words][: limit * 4]
+    found = list(dict.fromkeys("".join(o) for o in options))
+    translated = [f for f in found if f != romanise(brand)]
+    return translated[:limit]
+
+
+def calque_of(latin: str, brand: str) -> bool:
+    """Whether ``latin`` (folded, no spaces) is ``brand`` written character by character in English words or
+    pinyin, in any mixture: worldstarfang is 世星方."""
+    def walk(text: str, i: int) -> bool:
+        if i == len(brand):
+            return not text
+        return any(text.startswith(w) and walk(text[len(w):], i + used)
+                   for used, words in _options(brand, i) for w in words if w)
+
+    return bool(latin) and bool(brand) and walk(latin, 0)
