@@ -19,8 +19,10 @@ def result(pairs: list[tuple[int, int, float]], identity_conflicts: list[tuple[i
                           "probability": [p[2] for p in pairs]},
                          schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64})
     frame = frame.with_columns(pl.Series("level:uscc", [0 if (p[0], p[1]) in identity_conflicts else 1
-                                                         for p in pairs], dtype=pl.Int8))
-    return MatchResult(frame, [Comparison("uscc", 2, lambda f: None, ("k:uscc",), identity=True)])
+                                                         for p in pairs], dtype=pl.Int8),
+                               (pl.col("probability") / (1 - pl.col("probability"))).log(2).alias("weight"))
+    # At a match rate of one half, a pair's weight is its evidence: 0.01 is 6.6 bits against.
+    return MatchResult(frame, [Comparison("uscc", 2, lambda f: None, ("k:uscc",), identity=True)], match_rate=0.5)
 
 
 def test_a_weak_link_does_not_chain_two_groups():

@@ -232,12 +232,12 @@ options: {today: 2026-01-01}
 matching:
   accounts:
     weights:
-      name: {m: [0.5, 0.1, 0.1, 0.1, 0.2], u: [0.2, 0.2, 0.2, 0.2, 0.2]}
+      name: {m: [0.4, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05], u: [0.4, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05]}
 """
-    # With exact name agreement worth almost nothing, A3 and A4 (nothing else in common) stay apart.
+    # With name agreement worth nothing (m = u), A3 and A4 (nothing else in common) stay apart.
     result = prepare(load_project(project(make_project, migration)))
     assert {"A3", "A4"} <= set(import_frame(result.migration.entities[Entity.accounts])["legacy_id"])
-    assert result.migration.entities[Entity.accounts].matches.m["name"][-1] == pytest.approx(0.2)
+    assert result.migration.entities[Entity.accounts].matches.m["name"][-1] == pytest.approx(0.05)
 
 
 def test_weights_of_the_wrong_length_say_which_levels_exist(make_project):

@@ -54,9 +54,12 @@ def account_index(accounts: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
+    """The account on each row of ``source``. A row whose company has no name (a sign-up that left the company
+    blank but gave a city) holds no account for its person: the person is not lost with it."""
+    nameless = pl.col(val("name")).is_null() if val("name") in accounts.columns else pl.lit(False)
     return (accounts.filter(pl.col(SOURCE) == source)
             .select(SHEET, ROW, pl.col(OUTCOME).alias("_s_outcome"), pl.col(REASON).alias("_s_reason"),
-                    pl.col(RECORD_ID).alias("_s_record"), pl.col(EMPTY).alias("_s_empty")))
+                    pl.col(RECORD_ID).alias("_s_record"), (pl.col(EMPTY) | nameless).alias("_s_empty")))
 
 
 def orphan_id() -> str:

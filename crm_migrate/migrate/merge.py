@@ -56,8 +56,29 @@ FROM = "_from:"  # per golden field: the _seq of the member its value came from
 OTHERS = "o:"  # per phone/email field of a survivor: the members' other values, "; "-separated
 
 
+def name_quality(frame: pl.DataFrame, specs) -> dict[str, pl.Expr]:
+    """How good a record's name is as the golden one, higher first: a full name over a surname and a
+    salutation, Chinese over pinyin or English, simplified over traditional characters."""
+    from crm_migrate.mappings.entities import FieldType
+
+    spec = next((s for s in specs if s.name == "name"), None)
+    if spec is None or "v:name" not in frame.columns:
+        return {}
+    chinese = pl.col("v:name").str.contains(r"[\u3400-\u9fff]").fill_null(False).cast(pl.Int64)
+    if spec.type is FieldType.company_name:
+        return {"v:name": chinese}
+    if spec.type is not FieldType.person_name:
+        return {}
+    full = (pl.col("a:name.form") != "surname").fill_null(True).cast(pl.Int64) if "a:name.form" in frame.columns \
+        else pl.lit(1)
+    plain = pl.col("a:name.traditional").is_null().cast(pl.Int64) if "a:name.traditional" in frame.columns \
+        else pl.lit(1)
+    return {"v:name": full * 4 + chinese * 2 + plain}
+
+
 def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, str] | None = None,
-           recency: str | None = None, keep_others: frozenset[str] = frozenset()) -> pl.DataFrame:
+           recency: str | None = None, keep_others: frozenset[str] = frozenset(),
+           quality: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
     """Mark survivors written and the other members merged into them; give survivors the golden values.
 
     ``fields`` maps each field's value column to its columns (the value and its parts: an address's
@@ -65,7 +86,8 @@ def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, s
     ``rules`` gives a survivorship rule per value column (default: source priority); ``recency`` is the
     value column of the date that decides ``most_recent``. For the value columns in ``keep_others`` (phones,
     emails) the values of other members are kept in ``o:<field>``. ``_from:<field>`` records the member
-    (its ``_seq``) each golden value came from.
+    (its ``_seq``) each golden value came from. ``quality`` ranks a field's values before the rule does (a
+    full name before a salutation).
     """
     rules = rules or {}
     columns = [c for cols in fields.values() for c in cols]
@@ -74,7 +96,8 @@ def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, s
     # Only clusters of several members need choosing; a record alone is its own golden record. Lazily, so
     # the sort and the aggregation touch only the columns the rules read.
     several = (frame.lazy().filter(pl.col("_size") > 1)
-               .select(LABEL, SEQ, RECORD_ID, *columns, *(_preference(frame, value) for value in fields))
+               .select(LABEL, SEQ, RECORD_ID, *columns,
+                       *(_preference(frame, value, (quality or {}).get(value)) for value in fields))
                .sort(SEQ).collect().lazy())
     chosen = [e for value, cols in fields.items() for e in _from_one_member(value, cols)]
     survivors = several.filter(pl.col(LABEL) == pl.col(SEQ)).select(LABEL, pl.col(RECORD_ID).alias("_survivor"))
@@ -135,13 +158,16 @@ def _rule_inputs(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[
     return frame.with_columns(ranks) if ranks else frame
 
 
-def _preference(frame: pl.DataFrame, value: str) -> pl.Expr:
+def _preference(frame: pl.DataFrame, value: str, quality: pl.Expr | None = None) -> pl.Expr:
     """``_pref:<value>``, per row: how much its value of the field is preferred. A valid value beats an
-    invalid one, a filled one an empty one; within a tier the rule's rank (none for source priority)."""
+    invalid one, a filled one an empty one; within a tier the value's quality, then the rule's rank (none for
+    source priority)."""
     filled = pl.col(value).is_not_null()
     reason = why(value.removeprefix("v:"))
     valid = filled & pl.col(reason).is_null() if reason in frame.columns else filled
     tier = pl.when(valid).then(2).when(filled).then(1).otherwise(0).cast(pl.Int64)
+    if quality is not None:
+        tier = tier * 16 + pl.when(filled).then(quality.fill_null(0)).otherwise(0).cast(pl.Int64)
     rank = f"_rank:{value}"
     preference = tier * (10**12) + pl.col(rank) if rank in frame.columns else tier  # ranks stay far below 10**12
     return preference.alias(f"_pref:{value}")

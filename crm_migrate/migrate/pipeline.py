@@ -44,11 +44,12 @@ from crm_migrate.migrate.columns import (
     val,
 )
 from crm_migrate.migrate.decisions import Applied, read_decisions
-from crm_migrate.migrate.dedupe import resolve
+from crm_migrate.migrate.dedupe import Related, drop_features, resolve
 from crm_migrate.migrate.extract import extract, legacy_id
+from crm_migrate.migrate.features import account_context, related_to_accounts
 from crm_migrate.migrate.link import ACCOUNT, account_index, link, orphan_id, same_row_index
 from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
-from crm_migrate.migrate.merge import LABEL, assign_identity, settle
+from crm_migrate.migrate.merge import LABEL, assign_identity, name_quality, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
 from crm_migrate.project import Project, Source
 
@@ -160,15 +161,25 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     results: dict[Entity, EntityResult] = {}
     accounts: pl.DataFrame | None = None
     orphan = orphan_id() if options.orphans.send_to == "account" else None
-    for entity in track(project.entities, "Cleaning, merging, linking", len(project.entities)):
+    # Every entity's records are extracted first: an account's matching reads its contacts.
+    extracted: dict[Entity, list[tuple[SourceRead, pl.DataFrame]]] = {}
+    for entity in track(project.entities, "Cleaning", len(project.entities)):
         started = time.perf_counter()
-        parts, specs = [], _written_fields(project, entity)
         for r in reads:
             plan = r.source.plan_for(entity)
             if plan is None:
                 continue
             part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records)
-            part = assign_identity(part, entity, legacy_id(plan))
+            extracted.setdefault(entity, []).append((r, assign_identity(part, entity, legacy_id(plan))))
+        timings[f"{entity.value}.clean"] = time.perf_counter() - started
+    errors = [e for r in reads for e in r.table.errors]
+    if errors:
+        raise ProjectError(errors)
+    related = Related()
+    for entity in track(project.entities, "Merging, linking", len(project.entities)):
+        started = time.perf_counter()
+        specs, parts = _written_fields(project, entity), []
+        for r, part in extracted.pop(entity, []):
             if has_account_link(entity):
                 same_row = (same_row_index(accounts, r.source.name)
                             if accounts is not None and r.source.plan_for(Entity.accounts) else None)
@@ -176,29 +187,33 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                             entity.singular, orphan)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
+        if entity is Entity.accounts:
+            related.people = related_to_accounts(frame, [p for _, p in extracted.get(Entity.contacts, [])],
+                                                 [p for _, p in extracted.get(Entity.opportunities, [])])
         matching_options = project.config.matching.get(entity) or MatchingOptions()
         settings = MatchSettings(merge=matching_options.merge, review=matching_options.review,
                                  weights=matching_options.weights)
         matching = time.perf_counter()
         try:
             frame, matches, applied = resolve(frame, entity, specs, settings,
-                                              [d for d in decisions if d.entity is entity])
+                                              [d for d in decisions if d.entity is entity], related)
         except WeightsError as exc:
             raise ProjectError(Problem(
                 project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
                 line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
         golden = time.perf_counter()
         frame = settle(frame, _value_columns(frame, specs), *_survivorship(matching_options, specs),
-                       keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED))
+                       keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
+                       quality=name_quality(frame, specs))
+        if entity is Entity.accounts:
+            related.accounts = account_context(frame)
+        frame = drop_features(frame)
         timings[f"{entity.value}.match"] = golden - matching  # pairs, weights, clusters: what Splink does
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching  # and the golden records
-        errors = [e for r in reads for e in r.table.errors]
-        if errors:
-            raise ProjectError(errors)
         results[entity] = EntityResult(entity, frame, specs, matches, applied, settings)
         if entity is Entity.accounts:
             accounts = frame
-        timings[entity.value] = time.perf_counter() - started
+        timings[entity.value] = time.perf_counter() - started + timings.get(f"{entity.value}.clean", 0.0)
     return Migration(project, reads, results, timings)
 
 

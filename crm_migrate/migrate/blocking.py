@@ -1,0 +1,182 @@
+"""Which records are compared at all: those sharing a blocking key.
+
+Keys are built from the cleaners' match keys and the matching features (`features`): each identifying code,
+phone and email alone (every number a record holds, whatever column it came in); the name key alone, by its
+two ends, and with its start in front of each other identifying field; a company's brand by its sound and
+trade (homophones and English names meet) and by its calques; an address with the name's end; a person's
+name syllables within the same account (王经理 meets 王建国 there). Two guards keep the work linear in the
+rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything and is skipped
+(counted); a key whose blocks would still give more than ``PAIRS_PER_ROW`` pairs per record is too coarse
+for this data and is dropped (reported by name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from crm_migrate.mappings.entities import Entity, FieldSpec, FieldType
+from crm_migrate.migrate.columns import OUTCOME, key
+from crm_migrate.migrate.comparisons import identifying, identifying_date
+from crm_migrate.migrate.features import m
+
+MAX_BLOCK = 100  # records sharing one blocking key; a larger block is too common a value to say anything
+PAIRS_PER_ROW = 4  # a blocking key giving more candidate pairs than this per record is too coarse
+MIN_BUDGET = 20_000  # ... unless the data is small enough for that not to matter
+IDENTIFIERS = (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url)  # alone
+SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class BlockingKey:
+    name: str
+    expr: pl.Expr  # a value per record, or a list of values (a record in several blocks)
+    fields: tuple[str, ...]  # the comparisons its pairs agree on by construction
+    differ: str | None = None  # pair only records whose values of this column differ (a Chinese and an English name)
+
+
+@dataclass(frozen=True)
+class SkippedKey:
+    name: str
+    pairs: int  # the pairs it would have produced
+    why: str
+
+
+def _head(name_key: pl.Expr) -> pl.Expr:
+    """The start of a name key: two characters of a Chinese key (a company's brand, a surname and more),
+    four of a Latin one (a pinyin syllable or most of a given name)."""
+    return pl.when(name_key.str.contains(r"^[\x00-\x7f]")).then(name_key.str.slice(0, 4)) \
+        .otherwise(name_key.str.slice(0, 2))
+
+
+def _joined(*parts: pl.Expr) -> pl.Expr:
+    return pl.concat_str(list(parts), separator=SEP)
+
+
+def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, linked: bool) -> list[BlockingKey]:
+    """The keys under which an entity's records are compared (see the module text)."""
+    from crm_migrate.migrate.link import ACCOUNT
+
+    keys: list[BlockingKey] = []
+    columns = set(frame.columns)
+    spec_of = {s.name: s for s in fields}
+    name = spec_of.get("name")
+    name_key = key("name") if name and key("name") in columns else None
+    head = _head(pl.col(name_key)) if name_key else None
+    account = linked and ACCOUNT in columns
+    phones_done = False
+    for spec in identifying(fields, entity):
+        k = key(spec.name)
+        if k not in columns or spec.name == "name":
+            continue
+        if spec.type is FieldType.phone:
+            if not phones_done:
+                phones_done = True
+                keys += _phone_keys(entity, columns)
+            continue
+        if spec.shared:
+            continue  # a shared value (an office phone) would pair colleagues and teach EM they are one
+        if spec.type is FieldType.date and not identifying_date(spec, entity):
+            continue
+        if spec.type in (*IDENTIFIERS, FieldType.date, FieldType.id) or (
+                entity is Entity.opportunities and spec.type is FieldType.money):
+            keys.append(BlockingKey(spec.name, pl.col(k), (spec.name,)))
+        if head is not None and spec.type not in IDENTIFIERS:
+            keys.append(BlockingKey(f"{spec.name}+name start", _joined(pl.col(k), head), (spec.name, "name")))
+        if spec.type is FieldType.address and name and name.type is FieldType.company_name and name_key:
+            keys.append(BlockingKey(f"{spec.name}+name end", _joined(pl.col(k), pl.col(name_key).str.slice(-2)),
+                                    (spec.name,)))
+    if name_key:
+        keys.append(BlockingKey("name", pl.col(name_key), ("name",)))
+        keys.append(BlockingKey("name[:3]+name[-3:]", _joined(pl.col(name_key).str.slice(0, 3),
+                                                               pl.col(name_key).str.slice(-3)), ("name",)))
+        if account and name.type is FieldType.person_name:
+            # Every syllable group of the name within one account: 王经理 (wang) meets 王建国 (jianguo wang).
+            keys.append(BlockingKey("name part+account", _with_last(pl.col(name_key).str.split(" "), pl.col(ACCOUNT)),
+                                    ("account",)))
+        elif account:
+            keys.append(BlockingKey("name start+account", _joined(head, pl.col(ACCOUNT)), ("name", "account")))
+    if name and name.type is FieldType.company_name and m("latin") in columns:
+        # The brand by its sound (homophones and English names meet), by its calques (StarCloud), and with one
+        # character left out (a character dropped or changed), the last two within the trade's family.
+        trade = pl.col(m("family")).fill_null("")
+        keys.append(BlockingKey("brand sound", pl.col(m("latin")), ()))
+        keys.append(BlockingKey("brand head across scripts", pl.col(m("heads")).fill_null([]), (), differ=m("script")))
+        keys.append(BlockingKey("brand calque+trade", _with_last(pl.col(m("calques")).fill_null([]), trade), ()))
+        keys.append(BlockingKey("brand typo+trade", _with_last(pl.col(m("variants")).fill_null([]), trade), ()))
+    if entity is Entity.accounts and m("people") in columns:
+        keys.append(BlockingKey("contact", pl.col(m("people")), ("contacts",)))
+    if entity is Entity.accounts and m("deals") in columns:
+        keys.append(BlockingKey("opportunity", pl.col(m("deals")), ("opportunities",)))
+    return keys
+
+
+def _with_last(values: pl.Expr, suffix: pl.Expr) -> pl.Expr:
+    """Each value of a list joined with the record's ``suffix``: [jianguo, wang] + A1 -> [jianguo|A1, wang|A1]."""
+    return pl.concat_list([values, suffix]).list.eval(
+        pl.element().head(pl.element().len() - 1) + SEP + pl.element().last())
+
+
+def _phone_keys(entity: Entity, columns: set[str]) -> list[BlockingKey]:
+    """Every number a record holds; for people only their own lines, not those colleagues share."""
+    if entity is Entity.contacts:
+        keys = [BlockingKey("mobile", pl.col(m("mobiles")), ("mobile",))]
+        if m("own_lines") in columns:
+            keys.append(BlockingKey("phone", pl.col(m("own_lines")), ()))
+        return keys
+    if m("phones") in columns:
+        return [BlockingKey("phone", pl.col(m("phones")), ("phone",))]
+    return []
+
+
+def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | None = None
+                    ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], int]:
+    """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key
+    the positions of its own pairs among them; the keys dropped and the blocks skipped. With ``within`` (a
+    column), only records with the same value there are paired: an opportunity only with those of its
+    account."""
+    group = pl.col(within) if within else pl.lit("")
+    apart = [bk.differ for bk in keys if bk.differ]
+    live = (frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
+            .select("_i", group.alias("_g"), *(bk.expr.alias(f"_b{n}") for n, bk in enumerate(keys)),
+                    *(pl.col(c).alias(f"_d:{c}") for c in dict.fromkeys(apart))).collect())
+    if within:
+        live = live.filter(pl.col("_g").is_not_null())
+    budget = max(PAIRS_PER_ROW * live.height, MIN_BUDGET)
+    n_rows = max(frame.height, 1)
+    parts, dropped, skipped_blocks = [], [], 0
+    for n, bk in enumerate(keys):
+        block = live.select("_i", "_g", pl.col(f"_b{n}").alias("_b"),
+                            (pl.col(f"_d:{bk.differ}") if bk.differ else pl.lit(None, pl.String)).alias("_d"))
+        if isinstance(block.schema["_b"], pl.List):
+            block = block.explode("_b").unique()
+        block = block.drop_nulls("_b").filter(pl.col("_b") != "")
+        if within:
+            block = block.with_columns(pl.concat_str(["_g", "_b"], separator=SEP).alias("_b"))
+        block = block.drop("_g")
+        # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
+        sizes = (block.group_by("_b", "_d").len("n").group_by("_b")
+                 .agg(pl.col("n").sum().alias("len"), (pl.col("n").cast(pl.Int64) ** 2).sum().alias("sq")))
+        total = pl.col("len").cast(pl.Int64)
+        sizes = sizes.with_columns(((total * total - pl.col("sq")) // 2 if bk.differ else total * (total - 1) // 2)
+                                   .alias("pairs"))
+        too_big = sizes.filter(pl.col("len") > MAX_BLOCK)
+        sizes = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= MAX_BLOCK))
+        expected = int(sizes["pairs"].sum())
+        if expected > budget:
+            dropped.append(SkippedKey(bk.name, expected, f"more than {PAIRS_PER_ROW} pairs per record"))
+            continue
+        skipped_blocks += too_big.height
+        block = block.join(sizes, on="_b", how="semi")
+        pairs = block.join(block, on="_b", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
+        if bk.differ:
+            pairs = pairs.filter(pl.col("_d") != pl.col("_d_r"))
+        parts.append((bk, np.unique(pairs["_i"].to_numpy().astype(np.int64) * n_rows + pairs["_i_r"].to_numpy())))
+    # One code per pair, l * rows + r: the unique pairs in (l, r) order, and where each key's pairs are.
+    unique, where = np.unique(np.concatenate([c for _, c in parts] or [np.empty(0, np.int64)]), return_inverse=True)
+    bounds = np.cumsum([0] + [c.size for _, c in parts])
+    pairs = pl.DataFrame({"l": unique // n_rows, "r": unique % n_rows}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    return pairs, [(bk, where[a:b]) for (bk, _), a, b in zip(parts, bounds[:-1], bounds[1:], strict=True)], dropped, \
+        skipped_blocks

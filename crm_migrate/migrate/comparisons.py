@@ -1,0 +1,619 @@
+"""How two records agree, field by field: each comparison gives a pair an agreement level.
+
+Level 0 is disagreement and the top level exact agreement; the levels between are the ways two values can
+be close (a similarity band, one character apart, the same sound, the same city). A pair's level on every
+comparison is what the Fellegi-Sunter weights (`match`) turn into evidence.
+
+Comparisons by the field's type: exact for codes, phones and emails; bands of similarity for names,
+addresses and text; closeness for dates and amounts. Some read more than one column: a company name
+compares key, region, branch, sound and (across scripts) brand and trade; phones are compared as the set of
+numbers a record holds, whatever column they came in (`features`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
+
+from crm_migrate.cleaners.company_words import calque_of, initials, is_pinyin, trade_in
+from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec, FieldType
+from crm_migrate.migrate.columns import attr, key, val
+from crm_migrate.migrate.features import m
+
+MISSING = -1
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How one field of two records agrees: level 0 is disagreement, the top level exact agreement."""
+
+    name: str
+    levels: int
+    compare: Callable[[Sides], np.ndarray]  # the pairs' two records -> a level per pair, -1 missing
+    columns: tuple[str, ...]
+    identity: bool = False  # level 0 means different records, whatever else agrees
+    forbids: bool | None = None  # and, in a cluster, keeps them apart whatever other members join (default:
+    # as identity; not for names, whose conflicts the cluster's exclusive attributes already keep apart)
+    frequency: str | None = None  # column whose value frequency replaces u at the top level (common names)
+    unique: bool = False  # two different records never share the exact value by chance (registered names)
+    unique_levels: frozenset[int] = frozenset()  # other levels that chance gives as rarely as the top one
+    prior_u: tuple[float, ...] | None = None  # chance agreement per level before data is seen; see prior_u()
+    labels: tuple[str, ...] = ()  # what each level means, lowest first, for evidence and messages
+    weak: frozenset[int] = frozenset()  # levels that alone never make a match (a name without its region)
+    needs: tuple[str, ...] = ()  # at a weak level, one of these comparisons must agree exactly to merge
+    neutral: frozenset[int] = frozenset()  # levels that say nothing either way (an office line colleagues share)
+
+    def label(self, level: int) -> str:
+        return self.labels[level] if 0 <= level < len(self.labels) else str(level)
+
+    @property
+    def forbidding(self) -> bool:
+        return self.identity if self.forbids is None else self.forbids
+
+
+class Sides:
+    """The two records of each pair, column by column, computed only as a comparison asks for it.
+
+    Equality is decided on 64-bit hashes of a column's values, gathered per pair (two different values
+    sharing a hash is a one in 10^10 chance even among a million distinct values); strings are gathered
+    only for the pairs a similarity must score. A list column (a record's phones) is compared as a set.
+    """
+
+    def __init__(self, frame: pl.DataFrame, pairs: pl.DataFrame) -> None:
+        self.frame = frame
+        self.left, self.right = pairs["l"].to_numpy().astype(np.int64), pairs["r"].to_numpy().astype(np.int64)
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._sets: dict[str, tuple[pl.DataFrame, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return self.left.size
+
+    def _coded(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._codes:
+            series = self.frame[column]
+            self._codes[column] = (series.hash(seed=0).to_numpy(), series.is_null().to_numpy())
+        return self._codes[column]
+
+    def values(self, column: str, where: np.ndarray) -> tuple[list, list]:
+        """The left and right values of ``column`` for the pairs at positions ``where``."""
+        series = self.frame[column]
+        return (series.gather(pl.Series(self.left[where])).to_list(),
+                series.gather(pl.Series(self.right[where])).to_list())
+
+    def flags(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A boolean column's left and right values per pair (false where null)."""
+        values = self.frame[column].fill_null(False).to_numpy()
+        return values[self.left], values[self.right]
+
+    def same(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair: both values present and equal; either value missing."""
+        codes, null = self._coded(column)
+        missing = null[self.left] | null[self.right]
+        return (codes[self.left] == codes[self.right]) & ~missing, missing
+
+    def differ(self, column: str, either: bool) -> np.ndarray:
+        """Per pair: the values differ, both present (or, with ``either``, also where only one is)."""
+        codes, null = self._coded(column)
+        a_null, b_null = null[self.left], null[self.right]
+        unequal = (codes[self.left] != codes[self.right]) & ~a_null & ~b_null
+        return unequal | (a_null != b_null) if either else unequal
+
+    def _set(self, column: str) -> tuple[pl.DataFrame, np.ndarray]:
+        if column not in self._sets:
+            lists = self.frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("i"), pl.col(column))
+            exploded = lists.explode(column).drop_nulls(column).select("i", pl.col(column).hash(seed=0).alias("h"))
+            size = np.zeros(self.frame.height, dtype=np.int64)
+            np.add.at(size, exploded["i"].to_numpy(), 1)
+            self._sets[column] = (exploded.unique(), size)
+        return self._sets[column]
+
+    def shared(self, column: str, other: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair: the two records' sets in ``column`` (the right one's in ``other``) share a value; either
+        set is empty."""
+        left_set, left_size = self._set(column)
+        right_set, right_size = self._set(other or column)
+        pairs = pl.DataFrame({"p": np.arange(len(self), dtype=np.int64), "l": self.left, "r": self.right})
+        hits = (pairs.join(left_set, left_on="l", right_on="i")
+                .join(right_set, left_on=["r", "h"], right_on=["i", "h"], how="semi")["p"].unique().to_numpy())
+        out = np.zeros(len(self), dtype=bool)
+        out[hits] = True
+        return out, (left_size[self.left] == 0) | (right_size[self.right] == 0)
+
+    def shared_either_way(self, column: str, other: str) -> np.ndarray:
+        """Per pair: the left record's ``column`` meets the right one's ``other``, or the other way round."""
+        return self.shared(column, other)[0] | self.shared(other, column)[0]
+
+
+def _similarity(sides: Sides, column: str, scorer, cutoff: float, where: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the similarity of the two values of ``column`` (1 where equal, 0 below ``cutoff``) and
+    where one is missing. Only the pairs with two different values (among ``where``) are scored, on all
+    cores."""
+    same, missing = sides.same(column)
+    scores = same.astype(float)
+    todo = ~missing & ~same
+    if where is not None:
+        todo &= where
+    todo = np.flatnonzero(todo)
+    if todo.size:
+        left, right = sides.values(column, todo)
+        scores[todo] = process.cpdist(left, right, scorer=scorer, score_cutoff=cutoff, workers=-1)
+    return scores, missing
+
+
+def exact(name: str, column: str, identity: bool = False) -> Comparison:
+    def compare(sides: Sides) -> np.ndarray:
+        same, missing = sides.same(column)
+        levels = same.astype(np.int8)
+        levels[missing] = MISSING
+        return levels
+
+    return Comparison(name, 2, compare, (column,), identity, labels=("different", "same"))
+
+
+def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler.normalized_similarity,
+            exact_column: str | None = None, conflicts: tuple[str, ...] = (), identity: bool = False,
+            frequency: str | None = None, unique: bool = False) -> Comparison:
+    """Levels: 0 below every band, then one per band reached, the top for equal ``exact_column`` values.
+
+    ``conflicts`` are parts that make two similar values different things when they differ. A pair whose
+    parts conflict is put at level 0 however alike the rest is.
+    """
+    columns = (column,) + ((exact_column,) if exact_column else ()) + conflicts
+
+    def compare(sides: Sides) -> np.ndarray:
+        scores, missing = _similarity(sides, column, scorer, min(bands))
+        levels = _banded(scores, bands)
+        if exact_column:
+            levels[sides.same(exact_column)[0]] = len(bands) + 1
+        for part in conflicts:
+            levels[sides.differ(part, either=False)] = 0
+        levels[missing] = MISSING
+        return levels
+
+    labels = ("different", *(f"similar ≥{b:.2f}" for b in sorted(bands)), *(("same",) if exact_column else ()))
+    return Comparison(name, len(bands) + 1 + (1 if exact_column else 0), compare, columns, identity, frequency,
+                      unique, labels=labels)
+
+
+def _banded(scores: np.ndarray, bands: tuple[float, ...]) -> np.ndarray:
+    levels = np.zeros(len(scores), dtype=np.int8)
+    for i, band in enumerate(sorted(bands), start=1):
+        levels[scores >= band] = i
+    return levels
+
+
+def days_apart(name: str, column: str) -> Comparison:
+    """Dates: 3 same day, 2 within a week, 1 within a year or the day and month swapped, 0 further."""
+    def compare(sides: Sides) -> np.ndarray:
+        date = sides.frame[column].str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        day = date.cast(pl.Int64).fill_null(np.iinfo(np.int64).min).to_numpy()
+        mdy = (date.dt.month().cast(pl.Int64) * 100 + date.dt.day().cast(pl.Int64)
+               + date.dt.year().cast(pl.Int64) * 10_000).fill_null(-1).to_numpy()
+        missing = (day[sides.left] == np.iinfo(np.int64).min) | (day[sides.right] == np.iinfo(np.int64).min)
+        gap = np.abs(day[sides.left] - day[sides.right])
+        a, b = mdy[sides.left], mdy[sides.right]
+        swapped = (a // 10_000 == b // 10_000) & (a % 100 == (b // 100) % 100) & ((a // 100) % 100 == b % 100)
+        levels = np.zeros(len(sides), dtype=np.int8)
+        levels[(gap <= 366) | swapped] = 1
+        levels[gap <= 7] = 2
+        levels[gap == 0] = 3
+        levels[missing] = MISSING
+        return levels
+
+    return Comparison(name, 4, compare, (column,), prior_u=(0.95, 0.0459, 0.004, 1e-4),
+                      labels=("over a year apart", "within a year", "within a week", "same day"))
+
+
+def amounts(name: str, column: str) -> Comparison:
+    """Money: 2 the same amount, 1 within 5% of each other, 0 further apart."""
+    def compare(sides: Sides) -> np.ndarray:
+        value = sides.frame[column].cast(pl.Float64, strict=False).to_numpy()
+        a, b = value[sides.left], value[sides.right]
+        missing = np.isnan(a) | np.isnan(b)
+        levels = np.zeros(len(sides), dtype=np.int8)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            close = np.abs(a - b) <= 0.05 * np.maximum(np.abs(a), np.abs(b))
+        levels[close] = 1
+        levels[a == b] = 2
+        levels[missing] = MISSING
+        return levels
+
+    return Comparison(name, 3, compare, (column,), prior_u=(0.97, 0.029, 0.001),
+                      labels=("different", "within 5%", "same"))
+
+
+# -- company names --------------------------------------------------------------------------------------------
+
+def company_name(name: str, identity: bool) -> Comparison:
+    """Two names in the same script. Levels: 0 different, or the region or branch conflicts (北京星辰科技 and
+    上海星辰科技 are two registered companies; a branch is not its parent); 1 and 2 similar (Jaro-Winkler on
+    the brands where the trades are the same, since 联博华医疗器械 and 云中汇医疗器械 share only their trade;
+    else on the key, or on the key with its region in front, so 北京星辰 meets 星辰科技（北京）); 3 one
+    character dropped, added or changed (星辰科技 / 星科技); 4 the same sound (星辰 / 星晨, typed through a pinyin
+    input method); 5 and 6 the same brand with the trade left out on one side (星辰 / 星辰科技, 星辰集团), weak
+    where the data holds that brand with several trades; 7 the same name where one side has no region and the
+    data holds the name in several regions (weak: it needs further evidence); 8 the same name, unique by law.
+
+    A pair in different scripts is missing here: `across_scripts` compares it."""
+    k, whole, sound = key(name), m("whole"), m("pinyin")
+    brand, trade = attr(name, "brand"), attr(name, "trade")
+    region, branch, script, ambiguous = attr(name, "region"), m("branch"), m("script"), m("ambiguous")
+    brand_ambiguous, province, city = m("brand_ambiguous"), m("province"), m("city")
+
+    def compare(sides: Sides) -> np.ndarray:
+        same, missing = sides.same(k)
+        cross = sides.differ(script, either=False)
+        columns = sides.frame.columns
+        none = np.zeros(len(sides), dtype=bool)
+        same_trade = sides.same(trade)[0] if trade in columns else none
+        one_trade = (sides.differ(trade, either=True) & ~sides.differ(trade, either=False)) if trade in columns else none
+        scores, _ = _similarity(sides, k, JaroWinkler.normalized_similarity, 0.75, where=~cross & ~same_trade)
+        if whole in columns:
+            wholes, _ = _similarity(sides, whole, JaroWinkler.normalized_similarity, 0.75,
+                                    where=~cross & ~same & ~same_trade)
+            scores = np.maximum(scores, wholes)
+        if brand in columns:
+            # The brand is what tells companies of one trade apart; with the trade left out on one side (a
+            # short name) the brands are what the two share.
+            brands, _ = _similarity(sides, brand, JaroWinkler.normalized_similarity, 0.75,
+                                    where=~cross & ~same & (same_trade | one_trade))
+            scores = np.where(same_trade & ~same, brands, np.where(one_trade, np.maximum(scores, brands), scores))
+        levels = _banded(scores, (0.75, 0.88))
+        close = np.flatnonzero(~missing & ~same & ~cross & (levels < 3))
+        if close.size:
+            left, right = sides.values(k, close)
+            distance = process.cpdist(left, right, scorer=Levenshtein.distance, score_cutoff=1, workers=-1)
+            length = np.minimum([len(x) for x in left], [len(x) for x in right])
+            levels[close[(distance <= 1) & (length >= 3)]] = 3
+        if sound in columns:
+            levels[sides.same(sound)[0] & ~same] = 4
+        if m("latin") in columns:  # the brands sound alike, the trades agree or one is left out
+            levels[sides.same(m("latin"))[0] & (same_trade | one_trade) & ~same & (scores < 1)] = 4
+        if brand in columns and trade in columns:
+            short = sides.same(brand)[0] & one_trade & ~same
+            levels[short] = 6
+            where = np.flatnonzero(short)
+            if where.size:  # a brand of three characters or more names one company (鸿鼎嘉集团 / 鸿鼎嘉新材料)
+                long_brand = np.array([len(b or "") >= 3 for b in sides.values(brand, where)[0]], dtype=bool)
+                levels[where[long_brand]] = 7
+            if brand_ambiguous in columns:
+                a, b = sides.flags(brand_ambiguous)
+                levels[short & (a | b)] = 5
+        levels[same] = 9
+        if ambiguous in columns:
+            # A registered name is unique within its region: where a side says nothing of where it is (no
+            # region in its name, no street address, no landline) and the data holds the name in several
+            # regions, the same name is only a hint (航精科技 may be 航精科技（吉林） or the one in 昆明).
+            a, b = sides.flags(ambiguous)
+            levels[same & (a | b)] = 8
+        for part in (province, city):
+            if part in columns:
+                levels[sides.differ(part, either=False)] = 0
+        if branch in columns:
+            levels[sides.differ(branch, either=False)] = 0
+        levels[missing | cross] = MISSING
+        return levels
+
+    labels = ("different", "similar ≥0.75", "similar ≥0.88", "one character apart", "same sound",
+              "short name the data gives several companies", "short name", "distinctive short name",
+              "same without region", "same")
+    columns = (k, whole, sound, brand, trade, region, branch, script, ambiguous, brand_ambiguous, province, city)
+    # Two names that differ are never merged as a pair; but a record whose name is only unlike one variant of a
+    # company's (two typos of one brand) may still join it through the others.
+    return Comparison(name, 10, compare, columns, identity=identity, forbids=False, unique=True,
+                      unique_levels=frozenset({7}), labels=labels, weak=frozenset({5, 8}))
+
+
+def across_scripts(name: str) -> Comparison:
+    """A Chinese name against an English (or pinyin) one. Levels: 0 the English brand is pinyin and is not the
+    Chinese one, or trades of different families, or regions or branches that conflict; 1 the English brand
+    is a translation that cannot be checked (Blue Whale / 蓝鲸), nothing conflicting; 2 brands alike (a pinyin
+    spelt a little differently, or the brand's initials: BRD / 博锐达); 3 the same brand, in pinyin (Hengrun
+    Precision Mould / 恒润精密模具) or translated word by word from `company_words.GLOSSARY` (StarCloud /
+    星云); 4 the same brand and trade (科技 / Technology) or region; 5 the same brand, trade and region.
+    Missing unless the scripts differ."""
+    script, latin, calque, family = m("script"), m("latin"), m("calques"), m("family")
+    trade, branch, brand = attr(name, "trade"), m("branch"), attr(name, "brand")
+    read = (latin, calque, trade, family, m("region_latin"), m("province"), m("city"), branch, brand, m("heads"),
+            script)
+
+    def compare(sides: Sides) -> np.ndarray:
+        levels = np.full(len(sides), MISSING, dtype=np.int8)
+        cross = np.flatnonzero(sides.differ(script, either=False))
+        if not cross.size:
+            return levels
+        columns = sides.frame.select(*(pl.col(c) if c in sides.frame.columns else pl.lit(None).alias(c)
+                                       for c in read))
+        left = columns[sides.left[cross]].rows()
+        right = columns[sides.right[cross]].rows()
+        levels[cross] = np.array([_cross_level(a, b) if a[-1] == "zh" else _cross_level(b, a)
+                                  for a, b in zip(left, right, strict=True)], dtype=np.int8)
+        return levels
+
+    labels = ("different", "translated brand", "brand alike", "same brand", "same brand and trade or region",
+              "same brand, trade and region")
+    # Region, brand and trade are what a registered name is made of: all three the same in English is as rare by
+    # chance as the same name in Chinese.
+    return Comparison(f"{name} across scripts", 6, compare, read, labels=labels, unique=True)
+
+
+def _cross_level(chinese: tuple, english: tuple) -> int:
+    """The level of a Chinese name's features against an English name's (see `across_scripts`)."""
+    latin_c, calques_c, trade_c, family_c, region_c, province_c, city_c, branch_c, brand_c, heads_c, _ = chinese
+    latin_e, _, trade_e, family_e, region_e, province_e, city_e, branch_e, _, heads_e, _ = english
+    if not latin_c or not latin_e:
+        return MISSING
+    if province_c and province_e:
+        conflict = province_c != province_e or (city_c and city_e and city_c != city_e)
+    else:
+        conflict = bool(region_c and region_e and region_c != region_e)
+    if conflict or (branch_c is not None and branch_e is not None and branch_c != branch_e):
+        return 0
+    if family_c and family_e and family_c != family_e and not (brand_c and trade_in(trade_e, brand_c)):
+        return 0  # Trading is not 科技; but Energy is in 睿星能源科技
+    head_e = next((h for h in heads_e or () if h != latin_e), None) or latin_e
+    same = (latin_c == latin_e or head_e in (heads_c or ()) or latin_e in (heads_c or ())
+            or latin_e in (calques_c or ()) or (brand_c and calque_of(latin_e, brand_c)))
+    if same:
+        agree = [bool(trade_e and (trade_c == trade_e or (brand_c and trade_in(trade_e, brand_c)))),
+                 bool((city_c or province_c) and (city_c, province_c)
+                                                              == (city_e, province_e))]
+        return 3 + sum(agree)
+    pinyin = head_e is not None and is_pinyin(head_e) and head_e == (heads_e or [None])[0]
+    if (brand_c and 2 <= len(latin_e) <= 5 and latin_e == initials(brand_c)) or (
+            pinyin and max(JaroWinkler.normalized_similarity(head_e, h) for h in heads_c or [latin_c]) >= 0.88):
+        return 2
+    return 0 if pinyin else 1
+
+
+# -- people ------------------------------------------------------------------------------------------------------
+
+def person_name(name: str) -> Comparison:
+    """Levels: 0 different; 1 only a surname and a salutation on one side (王经理) whose surname the other
+    name has (weak: it needs the same mobile, email or ID number); 2-4 similar (Jaro-Winkler on the pinyin
+    key, so 张伟 and Zhang Wei meet); 5 the same name. A common name weighs less than a rare one."""
+    k, v, form, family = key(name), val(name), attr(name, "form"), attr(name, "family_key")
+
+    def compare(sides: Sides) -> np.ndarray:
+        scores, missing = _similarity(sides, k, JaroWinkler.normalized_similarity, 0.80)
+        levels = _banded(scores, (0.80, 0.90, 0.96)) + 1
+        levels[scores < 0.80] = 0
+        levels[sides.same(v)[0]] = 5
+        if form in sides.frame.columns and family in sides.frame.columns:
+            surname = np.flatnonzero(sides.same(form)[1] == False)  # noqa: E712 -- both forms known
+            a_form, b_form = sides.values(form, surname)
+            partial = [i for i, (x, y) in enumerate(zip(a_form, b_form, strict=True)) if "surname" in (x, y)]
+            if partial:
+                where = surname[partial]
+                fam_a, fam_b = sides.values(family, where)
+                key_a, key_b = sides.values(k, where)
+                for n, idx in enumerate(where):
+                    a_only, b_only = a_form[partial[n]] == "surname", b_form[partial[n]] == "surname"
+                    if a_only and b_only:
+                        agree = fam_a[n] == fam_b[n]
+                    else:
+                        surname_key, other = (fam_a[n], key_b[n]) if a_only else (fam_b[n], key_a[n])
+                        agree = bool(surname_key) and surname_key in (other or "").split()
+                    levels[idx] = 1 if agree else 0
+        levels[missing] = MISSING
+        return levels
+
+    labels = ("different", "surname and salutation", "similar ≥0.80", "similar ≥0.90", "similar ≥0.96", "same")
+    return Comparison(name, 6, compare, (k, v, form, family), frequency=k, labels=labels, weak=frozenset({1}),
+                      needs=("mobile", "email", "id_card"))
+
+
+def phones(name: str, numbers: str, local: str, own: str | None = None) -> Comparison:
+    """Phones as the sets of numbers two records hold. Levels: 0 no number in common; 1 (people only) the same
+    office line, which several people share or which is their company's switchboard: it says nothing about the
+    person; 2 the same number once the area code is left out (one side wrote none); 3 the same number."""
+    def compare(sides: Sides) -> np.ndarray:
+        hit, missing = sides.shared(numbers)
+        local_hit, local_missing = sides.shared(local)
+        levels = np.zeros(len(sides), dtype=np.int8)
+        levels[local_hit] = 2
+        if own is not None:
+            levels[hit] = 1
+            levels[sides.shared(own)[0]] = 3
+        else:
+            levels[hit] = 3
+        levels[missing & local_missing] = MISSING
+        return levels
+
+    labels = ("different", "shared office line", "same number without area code", "same")
+    return Comparison(name, 4, compare, (numbers, local) + ((own,) if own else ()), labels=labels,
+                      neutral=frozenset({1}) if own else frozenset(), prior_u=(0.99, 1e-3, 1e-3, 1e-4))
+
+
+def mailboxes(name: str) -> Comparison:
+    """A person's email: 2 the same own mailbox; 1 the same mailbox that several people use or that is named
+    for a function (office@, sales@): it says nothing about the person; 0 different."""
+    def compare(sides: Sides) -> np.ndarray:
+        hit, missing = sides.shared(m("emails"))
+        levels = hit.astype(np.int8)
+        levels[sides.shared(m("own_emails"))[0]] = 2
+        levels[missing] = MISSING
+        return levels
+
+    return Comparison(name, 3, compare, (m("emails"), m("own_emails")), labels=("different", "shared mailbox", "same"),
+                      neutral=frozenset({1}), prior_u=(0.999, 5e-4, 5e-4))
+
+
+def in_set(name: str, column: str, label: str = "same") -> Comparison:
+    """Two sets of values (an account's contacts' mobiles and emails) that share one (1) or none (0)."""
+    def compare(sides: Sides) -> np.ndarray:
+        hit, missing = sides.shared(column)
+        levels = hit.astype(np.int8)
+        levels[missing] = MISSING
+        return levels
+
+    return Comparison(name, 2, compare, (column,), labels=("different", label))
+
+
+def employer(name: str, account: str) -> Comparison:
+    """A contact's company: 2 the same account; 1 two accounts whose names are the same or whose brands read
+    the same across scripts (Xingchen Tech / 星辰科技); 0 different companies."""
+    def compare(sides: Sides) -> np.ndarray:
+        same, missing = sides.same(account)
+        levels = same.astype(np.int8) * 2
+        for column in (m("employer"), m("employer_latin")):
+            if column in sides.frame.columns:
+                levels[sides.same(column)[0] & ~same] = 1
+        levels[missing] = MISSING
+        return levels
+
+    return Comparison(name, 3, compare, (account, m("employer"), m("employer_latin")),
+                      labels=("different", "company names alike", "same"))
+
+
+# -- addresses ----------------------------------------------------------------------------------------------
+
+def address(name: str) -> Comparison:
+    """Full addresses: 0 different, 1-3 similar, 4 the same. Missing where either side is only a city (a sign-up's
+    city column): `city` compares those."""
+    k, detail = key(name), attr(name, "detail")
+    inner = similar(name, k, (0.70, 0.85, 0.95), exact_column=k)
+
+    def compare(sides: Sides) -> np.ndarray:
+        levels = inner.compare(sides)
+        coarse = _coarse(sides, name)
+        if coarse is not None:
+            levels[coarse[0] | coarse[1]] = MISSING
+        return levels
+
+    return Comparison(name, inner.levels, compare, (k, detail), labels=inner.labels)
+
+
+def _coarse(sides: Sides, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per pair, whether each side's address is only a city or a province (no district, no street)."""
+    code, detail, flag = attr(name, "code"), attr(name, "detail"), attr(name, "coarse")
+    if code not in sides.frame.columns or detail not in sides.frame.columns:
+        return None
+    coarse = sides.frame[code].is_not_null() & sides.frame[detail].is_null() & sides.frame[code].str.ends_with("00")
+    if flag in sides.frame.columns:
+        coarse = coarse | sides.frame[flag].is_not_null()
+    coarse = coarse.to_numpy()
+    return coarse[sides.left], coarse[sides.right]
+
+
+def city(name: str) -> Comparison:
+    """Where one address is only a city: 1 the same city (or province, when that is all one side says), 0
+    another. An event's city is often the attendee's, so this weighs as much as the data shows it does."""
+    code = attr(name, "code")
+
+    def compare(sides: Sides) -> np.ndarray:
+        levels = np.full(len(sides), MISSING, dtype=np.int8)
+        coarse = _coarse(sides, name)
+        if coarse is None:
+            return levels
+        where = np.flatnonzero(coarse[0] | coarse[1])
+        if not where.size:
+            return levels
+        a, b = sides.values(code, where)
+        out = np.full(where.size, MISSING, dtype=np.int8)
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x and y:
+                depth = 2 if x[2:4] == "00" or y[2:4] == "00" else 4  # a province, or a city
+                out[n] = 1 if x[:depth] == y[:depth] else 0
+        levels[where] = out
+        return levels
+
+    return Comparison(f"{name} city", 2, compare, (code, attr(name, "detail")), labels=("another city", "same city"),
+                      prior_u=(0.9, 0.1))
+
+
+# -- which comparisons an entity gets -----------------------------------------------------------------------
+
+# Fields that describe the relationship (who owns it, what happened when), not who the customer is: they
+# are neither compared nor blocked on, or records with the same owner would look like one customer.
+DESCRIPTIVE = frozenset({
+    "note", "content", "subject", "owner", "title", "status", "level", "industry", "gender", "department",
+    "lead_source", "type", "stage", "amount", "created_at", "last_activity_at", "close_date", "occurred_at",
+})
+# An opportunity is what it is worth and when it closes: for it those fields identify.
+IDENTIFYING = {Entity.opportunities: frozenset({"amount", "close_date", "created_at"})}
+# Most dates say when something happened (a sign-up, a visit): only these say who someone is.
+IDENTIFYING_DATES = frozenset({"birthday", "date_of_birth", "founded_on", "registered_on"})
+
+
+def identifying_date(spec: FieldSpec, entity: Entity | None) -> bool:
+    return spec.name in IDENTIFYING_DATES or spec.name in IDENTIFYING.get(entity, ())
+
+
+def identifying(fields: list[FieldSpec], entity: Entity | None = None) -> list[FieldSpec]:
+    extra = IDENTIFYING.get(entity, frozenset()) if entity else frozenset()
+    return [s for s in fields if (s.name not in DESCRIPTIVE or s.name in extra) and s.name != ID_FIELD]
+
+
+def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, linked: bool) -> list[Comparison]:
+    """The comparisons an entity's identifying fields allow, chosen by type."""
+    from crm_migrate.migrate.link import ACCOUNT
+
+    out: list[Comparison] = []
+    phone_done = False
+    for spec in identifying(fields, entity):
+        v, k = val(spec.name), key(spec.name)
+        if v not in frame.columns:
+            continue
+        t = spec.type
+        if t in (FieldType.uscc, FieldType.id_card):
+            out.append(exact(spec.name, k, identity=True))
+        elif t is FieldType.phone:
+            if phone_done or m("mobiles") not in frame.columns:
+                continue
+            phone_done = True  # every phone field of the record is in the sets
+            out.extend(_phone_comparisons(entity, frame))
+        elif t is FieldType.email and entity is Entity.contacts and m("own_emails") in frame.columns:
+            out.append(mailboxes(spec.name))
+        elif t in (FieldType.email, FieldType.url):
+            out.append(exact(spec.name, k))
+        elif t is FieldType.company_name:
+            out.append(company_name(spec.name, identity=spec.name == "name"))
+            if spec.name == "name" and m("latin") in frame.columns:
+                out.append(across_scripts(spec.name))
+        elif t is FieldType.person_name:
+            # Not an identity: a person's name is written in too many ways (order, initials, nicknames) for
+            # a difference to prove two people; it weighs, it does not veto.
+            out.append(person_name(spec.name))
+        elif t is FieldType.address and entity is Entity.contacts and m("own_address") in frame.columns:
+            # An address several people give is their office's or their family's: it says nothing of the person.
+            out.append(similar(spec.name, m("own_address"), (0.70, 0.85, 0.95), exact_column=m("own_address")))
+        elif t is FieldType.address:
+            out.append(address(spec.name))
+            out.append(city(spec.name))
+        elif t is FieldType.date:
+            if identifying_date(spec, entity):
+                out.append(days_apart(spec.name, v))
+        elif t is FieldType.money:
+            out.append(amounts(spec.name, v))
+        elif entity is Entity.opportunities and spec.name == "name" and m("deal") in frame.columns:
+            # Two opportunities of one account under different names are two deals: 设备采购 is not 年度采购,
+            # however alike the brand in front makes them look to Jaro-Winkler.
+            out.append(similar(spec.name, m("deal"), (0.80, 0.90), scorer=Indel.normalized_similarity,
+                               exact_column=m("deal"), identity=True))
+        elif t in (FieldType.text, FieldType.id, FieldType.number, FieldType.picklist):
+            out.append(similar(spec.name, k, (0.85, 0.95), exact_column=k))
+    if entity is Entity.accounts and m("people") in frame.columns:
+        out.append(in_set("contacts", m("people"), "a contact in common"))
+    if entity is Entity.accounts and m("deals") in frame.columns:
+        out.append(in_set("opportunities", m("deals"), "an opportunity in common"))
+    if linked and ACCOUNT in frame.columns:
+        if entity is Entity.contacts and m("employer") in frame.columns:
+            out.append(employer("account", ACCOUNT))
+        else:
+            # An opportunity or activity of another account is another one.
+            out.append(exact("account", ACCOUNT, identity=entity is not Entity.contacts))
+    return out
+
+
+def _phone_comparisons(entity: Entity, frame: pl.DataFrame) -> list[Comparison]:
+    if entity is Entity.contacts:
+        return [in_set("mobile", m("mobiles")),
+                phones("phone", m("lines"), m("locals"), own=m("own_lines"))]
+    return [phones("phone", m("phones"), m("locals"))]

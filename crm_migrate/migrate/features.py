@@ -1,0 +1,393 @@
+"""What matching compares besides the cleaned fields: columns derived from several fields or several records.
+
+All are ``m:`` columns added to an entity's frame before matching and dropped after it:
+
+- **phones as sets**, whatever column a number came in: ``m:mobiles`` (mobiles and foreign numbers),
+  ``m:lines`` (landlines and service numbers), ``m:locals`` (a landline's number without its area code, and
+  numbers written without one), so a landline typed in the mobile column meets the same line elsewhere;
+- **company names across scripts**: ``m:script`` (zh or latin), ``m:latin`` (the brand in pinyin, or as an
+  English name writes it), ``m:calques`` (the English words a translated brand may use), ``m:family`` (the
+  trade's family), ``m:region_latin``, ``m:branch`` (a branch's place, "" for a head office), ``m:whole``
+  (the key with its region in front), ``m:pinyin`` (the key's sound), ``m:ambiguous`` (a name without
+  region whose key the data holds in several regions), ``m:brand_ambiguous`` (a name without trade whose
+  brand the data holds with several trades), ``m:variants`` (the brand with one character left out),
+  ``m:heads`` (how an English name may start: the pinyin of the first characters) and the region as
+  ``m:province`` and ``m:city`` codes (广东 and 深圳 do not conflict, 深圳 and 广州 do);
+- **deal names**: an opportunity's ``m:deal``, its name without punctuation, brackets and the words that
+  only say it is a project (【星辰年度采购】, 星辰年度采购项目 -> 星辰年度采购);
+- **relationships**: an account's ``m:people`` (its contacts' mobiles and emails, from the contacts on its
+  row or pointing at its legacy id) and the office lines they give; a contact's ``m:own_lines`` (lines no
+  other person holds and that are not its account's switchboard), and its employer's name key and brand.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from crm_migrate.cleaners.company_words import calques, family_of, region_latin, romanise, romanise_series
+from crm_migrate.cleaners.divisions import CITY_SUFFIXES, PROVINCE_SUFFIXES, short_name
+from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldSpec, FieldType
+from crm_migrate.migrate.columns import OUTCOME, RECORD_ID, ROW, SEQ, SHEET, SOURCE, SYSTEM, attr, key, val, why
+
+MOBILE = r"^\+861[3-9]\d{9}$|^\+(?:[1-79]|8[0-57-9])"  # a mainland mobile, or any number abroad
+LINE = r"^\+86"
+CJK = r"[\u3400-\u9fff]"
+NO_TEXT = pl.lit(None, pl.String)
+EMPTY_LIST = pl.lit([], pl.List(pl.String))
+
+
+def m(name: str) -> str:
+    return f"m:{name}"
+
+
+# -- phones ------------------------------------------------------------------------------------------------
+
+def _numbers(frame: pl.DataFrame, phones: list[str]) -> pl.Expr:
+    """Every valid number of the row's phone fields, the extra numbers of a cell included, as a list."""
+    parts = []
+    for f in phones:
+        valid = pl.col(val(f)).is_not_null() & (pl.col(why(f)).is_null() if why(f) in frame.columns else True)
+        parts.append(pl.when(valid).then(pl.col(val(f))).otherwise(NO_TEXT))
+        if attr(f, "others") in frame.columns:
+            parts.append(pl.col(attr(f, "others")).str.split("; ").fill_null(EMPTY_LIST))
+    if not parts:
+        return EMPTY_LIST
+    return pl.concat_list(parts).list.drop_nulls().list.unique(maintain_order=True)
+
+
+def _local_part() -> pl.Expr:
+    """A mainland landline's number without country and area code (+861062345678 -> 62345678)."""
+    e = pl.element()
+    return pl.when(e.str.contains(r"^\+86(?:10|2\d)")).then(e.str.slice(5)).otherwise(e.str.slice(6))
+
+
+def phone_sets(frame: pl.DataFrame, phones: list[str]) -> pl.DataFrame:
+    """``m:mobiles``, ``m:lines`` and ``m:locals`` of every row, from the phone fields named."""
+    numbers = _numbers(frame, phones)
+    locals_ = [pl.col(attr(f, "local")) for f in phones if attr(f, "local") in frame.columns]
+    frame = frame.with_columns(numbers.alias("_numbers"))
+    lines = pl.col("_numbers").list.eval(pl.element().filter(pl.element().str.contains(LINE)
+                                                             & ~pl.element().str.contains(MOBILE)))
+    mobiles = pl.col("_numbers").list.eval(pl.element().filter(pl.element().str.contains(MOBILE)))
+    frame = frame.with_columns(mobiles.alias(m("mobiles")), lines.alias(m("lines")))
+    written_local = pl.concat_list(locals_).list.drop_nulls() if locals_ else EMPTY_LIST
+    local = pl.concat_list([pl.col(m("lines")).list.eval(_local_part()), written_local]).list.unique(
+        maintain_order=True)
+    return frame.with_columns(local.alias(m("locals"))).drop("_numbers")
+
+
+# -- company names -----------------------------------------------------------------------------------------
+
+def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
+    """The name's script, romanised brand, calques, trade family, region in pinyin, branch place, whole key and
+    sound, and whether a name without region is ambiguous (see the module text)."""
+    k = key(field)
+    if k not in frame.columns:
+        return frame
+    a = {part: pl.col(attr(field, part)) if attr(field, part) in frame.columns else NO_TEXT
+         for part in ("brand", "trade", "region", "region_latin", "branch", "head")}
+    zh = pl.col(k).str.contains(CJK)
+    frame = frame.with_columns(pl.when(pl.col(k).is_null()).then(NO_TEXT).when(zh).then(pl.lit("zh"))
+                               .otherwise(pl.lit("latin")).alias(m("script")),
+                               a["brand"].alias("_brand"), a["region"].alias("_region"), a["branch"].alias("_branch"))
+    chinese = pl.col(m("script")) == "zh"
+    brands = frame["_brand"].drop_nulls().unique()
+    brand_latin = dict(zip(brands.to_list(), romanise_series(brands).to_list(), strict=True))
+    brand_calques = {b: c for b in brands.to_list() if (c := calques(b))}
+    regions = frame["_region"].drop_nulls().unique().to_list()
+    region_short = {r: short_name(r, PROVINCE_SUFFIXES) or short_name(r, CITY_SUFFIXES) or r for r in regions}
+    latin = pl.when(chinese).then(pl.col("_brand").replace_strict(brand_latin, default=None, return_dtype=pl.String)) \
+        .otherwise(pl.col("_brand"))
+    calque = pl.when(chinese).then(pl.col("_brand").replace_strict(brand_calques, default=None,
+                                                                   return_dtype=pl.List(pl.String))) \
+        .otherwise(pl.concat_list([pl.col("_brand")]).list.drop_nulls())
+    frame = frame.with_columns(
+        latin.alias(m("latin")), calque.alias(m("calques")),
+        a["trade"].replace_strict(_families(frame, a["trade"]), default=None, return_dtype=pl.String).alias(m("family")),
+        pl.when(chinese).then(pl.col("_region").replace_strict({r: region_latin(r) for r in regions}, default=None,
+                                                               return_dtype=pl.String))
+        .otherwise(a["region_latin"]).alias(m("region_latin")),
+        _branch_place(frame, chinese).alias(m("branch")),
+        pl.when(chinese & pl.col("_region").is_not_null())
+        .then(pl.col("_region").replace_strict(region_short, default="", return_dtype=pl.String) + pl.col(k))
+        .otherwise(pl.col(k)).alias(m("whole")),
+        pl.when(chinese).then(pl.Series(romanise_series(frame[k]))).otherwise(NO_TEXT).alias(m("pinyin")),
+    )
+    live = pl.col(OUTCOME).is_null() if OUTCOME in frame.columns else pl.lit(True)
+    regions_per_key = pl.col("_region").filter(live).drop_nulls().n_unique().over(k)
+    trades_per_brand = a["trade"].filter(live).drop_nulls().n_unique().over("_brand")
+    variants = {b: _deletions(b) for b in brands.to_list() if re.search(CJK, b)}
+    core = pl.when(pl.col("_branch").is_not_null()).then(
+        pl.col(k).str.slice(0, pl.col(k).str.len_chars() - pl.col("_branch").str.len_chars())).otherwise(pl.col(k))
+    cores = frame.select(pl.when(chinese).then(core).alias("c"))["c"].drop_nulls().unique().to_list()
+    heads = {c: list(dict.fromkeys(romanise(c[:n]) for n in range(2, min(len(c), 6) + 1))) for c in cores}
+    codes = {r: _region_code(r) for r in regions}
+    branches = frame["_branch"].drop_nulls().unique().to_list()
+    branch_codes = {b: _branch_code(b) for b in branches}
+    # Where the company is: a branch where the branch is (上海恒新永…成都分公司 is in 成都), else its name's region,
+    # else its street address or landline.
+    code = pl.coalesce(pl.col("_branch").replace_strict(branch_codes, default=None, return_dtype=pl.String),
+                       pl.col("_region").replace_strict(codes, default=None, return_dtype=pl.String), _place(frame))
+    frame = frame.with_columns(
+        pl.when(chinese).then(core.replace_strict(heads, default=None, return_dtype=pl.List(pl.String)))
+        .otherwise(pl.concat_list([a["head"], pl.col("_brand")]).list.drop_nulls().list.unique(maintain_order=True))
+        .alias(m("heads")),
+        code.str.slice(0, 2).alias(m("province")),
+        pl.when(code.str.slice(2, 2) != "00").then(code.str.slice(0, 4)).alias(m("city")))
+    return frame.with_columns(
+        (pl.col(m("province")).is_null() & pl.col(k).is_not_null() & (regions_per_key >= 2)).alias(m("ambiguous")),
+        (a["trade"].is_null() & pl.col("_brand").is_not_null() & (trades_per_brand >= 2)).alias(m("brand_ambiguous")),
+        pl.col("_brand").replace_strict(variants, default=None, return_dtype=pl.List(pl.String)).alias(m("variants")),
+    ).drop("_brand", "_region", "_branch")
+
+
+def _place(frame: pl.DataFrame) -> pl.Expr:
+    """Where a company whose name says no region is, as a division code: its street address's district, or
+    else its landline's area. A sign-up's city (an address that is only a city) is left out: it is often the
+    attendee's."""
+    options = []
+    code, detail, coarse = attr("address", "code"), attr("address", "detail"), attr("address", "coarse")
+    if code in frame.columns and detail in frame.columns:
+        full = ((pl.col(detail).is_not_null() | ~pl.col(code).str.ends_with("00"))
+                & (pl.col(coarse).is_null() if coarse in frame.columns else pl.lit(True)))
+        options.append(pl.when(full).then(pl.col(code)))
+    if m("lines") in frame.columns:
+        first = pl.col(m("lines")).list.first()
+        area = pl.when(first.str.contains(r"^\+86(?:10|2\d)")).then(first.str.slice(3, 2)).otherwise(first.str.slice(3, 3))
+        areas = frame.select(area.alias("a"))["a"].drop_nulls().unique().to_list()
+        options.append(area.replace_strict({x: _area_code(x) for x in areas}, default=None, return_dtype=pl.String))
+    return pl.coalesce(options) if options else NO_TEXT
+
+
+def _area_code(area: str) -> str | None:
+    """The division code of a landline area code (755 -> 440300), from phonenumbers' offline geocoder."""
+    from crm_migrate.cleaners.address import parse_address, phone_region
+
+    description = phone_region(f"+86{area}62345678") or phone_region(f"+86{area}6234567")
+    if not description:
+        return None
+    parts = parse_address(description)
+    unit = parts.city or parts.province
+    return unit.code if unit and not parts.candidates else None
+
+
+def _branch_code(branch: str) -> str | None:
+    """The division a Chinese branch's name places it in (成都分公司 -> 510100)."""
+    place = re.sub(_BRANCH_KINDS, "", branch)
+    if not place or not re.search(CJK, place):
+        return None
+    from crm_migrate.cleaners.divisions import divisions
+
+    for n in range(min(len(place), 7), 1, -1):
+        unit = divisions().is_region(place[-n:])
+        if unit is not None:
+            return unit.code
+    return None
+
+
+def _region_code(name: str) -> str | None:
+    from crm_migrate.cleaners.divisions import divisions
+
+    unit = divisions().is_region(name)
+    return unit.code if unit else None
+
+
+def _deletions(brand: str) -> list[str]:
+    """A brand and, from three characters up, each way of leaving one character out: two brands one typo
+    apart (a character dropped or changed) share one of these."""
+    if len(brand) < 3:
+        return [brand]
+    return list(dict.fromkeys([brand, *(brand[:i] + brand[i + 1:] for i in range(len(brand)))]))
+
+
+def _families(frame: pl.DataFrame, trade: pl.Expr) -> dict[str, str]:
+    codes = frame.select(trade.alias("t"))["t"].drop_nulls().unique().to_list()
+    return {c: family_of(c) for c in codes}
+
+
+_BRANCH_KINDS = r"(?:分公司|分行|支行|分店|营业部|办事处|分部|分厂|分所|分中心)$"
+
+
+def _branch_place(frame: pl.DataFrame, chinese: pl.Expr) -> pl.Expr:
+    """A branch's place in pinyin, the same in both scripts (上海分公司, Shanghai Branch -> shanghai), the
+    branch as written where it names no place, and "" for a name that is not a branch."""
+    branch = pl.col("_branch")
+    places = frame.select(branch.str.replace(_BRANCH_KINDS, "").alias("p"))["p"].drop_nulls().unique()
+    reading = dict(zip(places.to_list(),
+                       romanise_series(places.str.replace(r"(?:市|省|区|县)$", "")).to_list(), strict=True))
+    english = branch.str.replace(r"\s*branch(?: office| company)?$|\s*(?:representative |rep )?office$", "")
+    place = pl.when(chinese).then(branch.str.replace(_BRANCH_KINDS, "").replace_strict(reading, default=None,
+                                                                                       return_dtype=pl.String)) \
+        .otherwise(english)
+    named = pl.when(place.is_not_null() & (place != "")).then(place).otherwise(branch)
+    return pl.when(pl.col(m("script")).is_null()).then(NO_TEXT).when(branch.is_null()).then(pl.lit("")) \
+        .otherwise(named)
+
+
+# -- relationships ------------------------------------------------------------------------------------------
+
+def _linked(accounts: pl.DataFrame, parts: list[pl.DataFrame], values: list[str]) -> pl.DataFrame | None:
+    """Per account row (``_seq``), the ``values`` (list columns) of the child rows linked to it: on its row, or
+    pointing at its legacy id in its system. ``parts`` hold SOURCE, SHEET, ROW, SYSTEM, ``_ref`` and ``values``."""
+    by_row = accounts.select(SOURCE, SHEET, ROW, SEQ)
+    by_id = (accounts.select(SYSTEM, pl.col(val(ID_FIELD)).alias("_ref"), SEQ).drop_nulls(["_ref", SYSTEM])
+             if val(ID_FIELD) in accounts.columns else None)
+    links = []
+    for part in parts:
+        links.append(part.join(by_row, on=[SOURCE, SHEET, ROW], how="inner", nulls_equal=True).select(SEQ, *values))
+        if by_id is not None:
+            links.append(part.drop_nulls("_ref").join(by_id, on=[SYSTEM, "_ref"], how="inner").select(SEQ, *values))
+    if not links:
+        return None
+    return pl.concat(links).group_by(SEQ).agg(pl.col(v).explode().drop_nulls().unique() for v in values)
+
+
+def _child(part: pl.DataFrame, *values: pl.Expr) -> pl.DataFrame:
+    ref = pl.col(val(ACCOUNT_LINK)) if val(ACCOUNT_LINK) in part.columns else NO_TEXT
+    return part.select(SOURCE, SHEET, ROW, SYSTEM, ref.alias("_ref"), *values)
+
+
+def related_to_accounts(accounts: pl.DataFrame, contact_parts: list[pl.DataFrame],
+                        opportunity_parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Per account row (``_seq``): ``m:people``, the mobiles and emails of its contacts, ``m:contact_lines``,
+    their office lines, and ``m:deals``, its opportunities by name and amount and by name and close date: two
+    records of one company often share a person or a deal (a pipeline sheet repeats the CRM's)."""
+    schema = {SEQ: pl.Int64, m("people"): pl.List(pl.String), m("contact_lines"): pl.List(pl.String),
+              m("deals"): pl.List(pl.String)}
+    out = pl.DataFrame(schema=schema)
+    if accounts.is_empty():
+        return out
+    people = []
+    for part in contact_parts:
+        phones = [c.removeprefix("v:") for c in part.columns if c.startswith("v:") and attr(c[2:], "kind") in part.columns]
+        part = phone_sets(part.filter(pl.col(OUTCOME).is_null()), phones)
+        email = pl.col(key("email")) if key("email") in part.columns else NO_TEXT
+        people.append(_child(part, pl.concat_list([pl.col(m("mobiles")), email]).list.drop_nulls().alias("_people"),
+                             pl.col(m("lines")).alias("_lines")))
+    deals = []
+    for part in opportunity_parts:
+        part = opportunity_features(part.filter(pl.col(OUTCOME).is_null()))
+        if m("deal") not in part.columns:
+            continue
+        by = [pl.col(m("deal")) + "\x1f" + pl.col(val(f)) for f in ("amount", "close_date") if val(f) in part.columns]
+        if by:
+            deals.append(_child(part, pl.concat_list(by).list.drop_nulls().alias("_deals")))
+    found = [f for f in (_linked(accounts, people, ["_people", "_lines"]), _linked(accounts, deals, ["_deals"]))
+             if f is not None]
+    for frame in found:
+        out = out.join(frame, on=SEQ, how="full", coalesce=True) if out.height else frame
+    out = out.rename({"_people": m("people"), "_lines": m("contact_lines"), "_deals": m("deals")}, strict=False)
+    return out.with_columns(pl.lit(None, pl.List(pl.String)).alias(c) for c in schema if c not in out.columns)
+
+
+def account_features(frame: pl.DataFrame, fields: list[FieldSpec], people: pl.DataFrame | None) -> pl.DataFrame:
+    """Accounts: the name's features, and every number the company answers on (its own, its contacts' office
+    lines) in ``m:phones``, with its contacts in ``m:people``."""
+    phones = [s.name for s in fields if s.type is FieldType.phone and val(s.name) in frame.columns]
+    frame = company_features(phone_sets(frame, phones))
+    if people is not None and not people.is_empty():
+        frame = frame.join(people, on=SEQ, how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.List(pl.String)).alias(c)
+                                   for c in (m("people"), m("contact_lines"), m("deals")))
+    contact_lines = pl.col(m("contact_lines")).fill_null([])
+    all_lines = pl.concat_list([pl.col(m("lines")), contact_lines]).list.unique(maintain_order=True)
+    phones_all = pl.concat_list([pl.col(m("mobiles")), all_lines]).list.unique(maintain_order=True)
+    locals_ = pl.concat_list([pl.col(m("locals")), contact_lines.list.eval(_local_part())]).list.unique(
+        maintain_order=True)
+    return frame.with_columns(phones_all.alias(m("phones")), locals_.alias(m("locals")),
+                              pl.col(m("people")).fill_null([]), pl.col(m("deals")).fill_null([])).drop(m("contact_lines"))
+
+
+def account_context(accounts: pl.DataFrame) -> pl.DataFrame:
+    """Per written account (record id): every number its records hold (``_phones``), its name key
+    (``_employer``) and brand in pinyin (``_employer_latin``), for its contacts' matching."""
+    from crm_migrate.migrate.link import ACCOUNT
+
+    kept = accounts.filter(pl.col(OUTCOME).is_in(["written", "merged"]))
+    phones = (kept.select(RECORD_ID, m("phones")).explode(m("phones")).drop_nulls(m("phones"))
+              .group_by(RECORD_ID).agg(pl.col(m("phones")).unique().alias("_phones"))
+              if m("phones") in kept.columns else pl.DataFrame(schema={RECORD_ID: pl.String,
+                                                                       "_phones": pl.List(pl.String)}))
+    written = kept.filter(pl.col(OUTCOME) == "written").select(
+        RECORD_ID, (pl.col(key("name")) if key("name") in kept.columns else NO_TEXT).alias("_employer"),
+        (pl.col(m("latin")) if m("latin") in kept.columns else NO_TEXT).alias("_employer_latin"))
+    return written.join(phones, on=RECORD_ID, how="left").rename({RECORD_ID: ACCOUNT})
+
+
+def contact_features(frame: pl.DataFrame, fields: list[FieldSpec], accounts: pl.DataFrame | None) -> pl.DataFrame:
+    """Contacts: phones as sets; a line is the person's own unless another person (another name) holds it or it
+    is a number of the contact's account (its switchboard); the employer's name key and brand, from
+    `account_context`."""
+    from crm_migrate.migrate.link import ACCOUNT
+
+    phones = [s.name for s in fields if s.type is FieldType.phone and val(s.name) in frame.columns]
+    frame = phone_sets(frame, phones)
+    if accounts is not None and ACCOUNT in frame.columns:
+        frame = frame.join(accounts, on=ACCOUNT, how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(NO_TEXT.alias("_employer"), NO_TEXT.alias("_employer_latin"),
+                                   pl.lit(None, pl.List(pl.String)).alias("_phones"))
+    # Who holds a value: people by their full names (王经理 and 王建国 may be one person, so a surname and a
+    # salutation counts for no one).
+    full = (pl.col(attr("name", "form")) != "surname").fill_null(True) if attr("name", "form") in frame.columns \
+        else pl.lit(True)
+    who = pl.when(full).then(pl.col(key("name"))) if key("name") in frame.columns else NO_TEXT
+    exploded = frame.select(who.alias("_who"), pl.col(m("lines"))).explode(m("lines")).drop_nulls(m("lines"))
+    held = exploded.group_by(m("lines")).agg(pl.col("_who").drop_nulls().n_unique().alias("_people"))
+    shared = held.filter(pl.col("_people") >= 2)[m("lines")].to_list()
+    own = pl.col(m("lines")).list.set_difference(pl.col("_phones").fill_null([]))
+    if shared:
+        own = own.list.set_difference(pl.lit(sorted(shared), pl.List(pl.String)))
+    frame = frame.with_columns(own.alias(m("own_lines"))).rename(
+        {"_employer": m("employer"), "_employer_latin": m("employer_latin")}).drop("_phones")
+    return _own_address(_emails(frame, who), who)
+
+
+def _held_by_one(value: pl.Expr, who: pl.Expr) -> pl.Expr:
+    """Whether a value is held by at most one person (one full name) among the records."""
+    return value.is_not_null() & (who.drop_nulls().n_unique().over(value) <= 1)
+
+
+def _own_address(frame: pl.DataFrame, who: pl.Expr) -> pl.DataFrame:
+    """``m:own_address``: a person's address where no other person gives the same one (else it is the office's
+    or the family's: it says where the company is, not who the person is)."""
+    if key("address") not in frame.columns:
+        return frame
+    address = pl.col(key("address"))
+    return frame.with_columns(pl.when(_held_by_one(address, who)).then(address).alias(m("own_address")))
+
+
+GENERIC_MAILBOX = r"^(?:info|office|admin|sales|service|support|contact|hr|marketing|market|enquiry|inquiry|mail|" \
+                  r"hello|ceo[._-]?office|gm[._-]?office|secretary|assistant|reception|kefu|xiaoshou|bangong|caiwu|" \
+                  r"finance|mishu|zjb|zjbgs|zjl|zjlb|dongban|zongban|bgs|xzb|rsb|cwb|xsb|scb)[._-]?\d*@"
+
+
+def _emails(frame: pl.DataFrame, who: pl.Expr) -> pl.DataFrame:
+    """``m:emails`` and ``m:own_emails``: a mailbox that several people (several names) use, or that is named
+    for a function (office@, sales@), is the company's, not the person's."""
+    if key("email") not in frame.columns:
+        return frame
+    email = pl.col(key("email"))
+    held = frame.select(email.alias("e"), who.alias("w")).drop_nulls("e").group_by("e").agg(
+        pl.col("w").drop_nulls().n_unique().alias("n"))
+    shared = held.filter(pl.col("n") >= 2)["e"].to_list()
+    personal = email.is_not_null() & ~email.is_in(shared) & ~email.str.contains(GENERIC_MAILBOX)
+    return frame.with_columns(pl.concat_list([email]).list.drop_nulls().alias(m("emails")),
+                              pl.concat_list([pl.when(personal).then(email)]).list.drop_nulls().alias(m("own_emails")))
+
+
+_DEAL_NOISE = r"[\s\p{P}\p{S}]+"
+_DEAL_SUFFIX = r"(?:项目|工程|合同|订单|商机)+$"
+
+
+def opportunity_features(frame: pl.DataFrame) -> pl.DataFrame:
+    """``m:deal``: the name as the deal's identity, without punctuation and the words every deal name may
+    carry (项目, 合同)."""
+    if key("name") not in frame.columns:
+        return frame
+    deal = pl.col(key("name")).str.replace_all(_DEAL_NOISE, "").str.replace(_DEAL_SUFFIX, "")
+    return frame.with_columns(pl.when(deal.str.len_chars() > 0).then(deal).otherwise(pl.col(key("name")))
+                              .alias(m("deal")))
