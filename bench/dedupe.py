@@ -4,11 +4,15 @@ Prints one line per data set and entity:
     <dataset> <entity> rows=<n> precision=<p> recall=<r> f1=<f> seconds=<s> peak_mb=<m>
 (pairwise precision, recall and F1 of the clusters against the truth; seconds are the deduplication of that
 entity: blocking, scoring, clustering and golden records; peak_mb is the process's peak resident memory;
-match_seconds leaves out the golden records, which is what Splink's time covers).
+match_seconds leaves out the golden records, which is what Splink's time covers). Where the truth tags rows
+with the phenomenon they show (samples/generate.py does), a `recall` line per entity and tag gives the share
+of the true pairs involving such a row that were found; and look-alikes (pairs that must stay apart) merged
+by kind.
 
     python bench/dedupe.py                          # Febrl3, Febrl4, the demo, and 100k/300k/1M records
     python bench/dedupe.py --only demo
     python bench/dedupe.py --only scale-300000 --splink
+    python bench/dedupe.py --project ../heldout/h2000   # any project with truth/truth.csv
 
 For the scaled demo data (`scale-N`: N account and contact records from samples/generate.py) a `total` line
 gives the whole run (reading, cleaning, all entities). With `--splink` the same cleaned records go through
@@ -40,7 +44,7 @@ from generated import generated_project  # noqa: E402
 
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
-from crm_migrate.validators.accuracy import lookalikes_merged, pairwise  # noqa: E402
+from crm_migrate.validators.accuracy import lookalikes_merged, pairwise, recall_by_tag  # noqa: E402
 
 RECORDS_PER_COMPANY = 4.24  # account and contact rows the generator writes per company
 SCALES = (100_000, 300_000, 1_000_000)
@@ -103,9 +107,11 @@ def febrl_truth(lineage: pl.DataFrame, project: Path) -> pl.DataFrame:
 def demo_truth(lineage: pl.DataFrame, project: Path) -> pl.DataFrame:
     truth = pl.read_csv(project / "truth" / "truth.csv", infer_schema=False).with_columns(
         pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+    if "tag" not in truth.columns:
+        truth = truth.with_columns(pl.lit(None, pl.String).alias("tag"))
     return (lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
             .join(truth, on=["source", "sheet", "row", "entity"])
-            .filter(pl.col("truth").str.contains("^(company|person):")))
+            .filter(pl.col("truth").str.contains("^(company|person|opportunity|activity):")))
 
 
 def scaled_project(records: int) -> Path:
@@ -133,10 +139,19 @@ def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[st
               f"match_seconds={ours[f'{entity}.match']:.2f}", flush=True)
         if export:
             _export_for_splink(result, entity, mine, project)
+        if "tag" in mine.columns:
+            for t in recall_by_tag(mine).iter_rows(named=True):
+                print(f"{dataset} {entity} recall tag={t['tag']} pairs={t['pairs']} found={t['found']} "
+                      f"recall={t['recall']:.4f}")
     lookalikes = project / "truth" / "lookalikes.csv"
     if lookalikes.exists():
-        seen, merged = lookalikes_merged(rows.rename({"record_id": "predicted"}), pl.read_csv(lookalikes))
+        table = pl.read_csv(lookalikes)
+        labels = rows.rename({"record_id": "predicted"})
+        seen, merged = lookalikes_merged(labels, table)
         print(f"{dataset} lookalikes pairs={seen} merged_wrongly={merged} share={merged / max(seen, 1):.4f}")
+        for k in lookalikes_merged(labels, table, by_kind=True).iter_rows(named=True):
+            print(f"{dataset} lookalikes {k['entity']} kind={k['kind'].replace(' ', '_')} pairs={k['seen']} "
+                  f"merged_wrongly={k['merged']}")
     records = rows.height
     print(f"{dataset} total records={records} seconds={seconds:.2f} peak_mb={peak_mb():.0f} "
           f"per_million_records={seconds / max(records, 1) * 1e6:.1f}", flush=True)
@@ -228,6 +243,8 @@ def run_one(dataset: str, splink: bool, engine: str) -> None:
         measure(dataset, febrl_project(dataset), febrl_truth)
     elif dataset == "demo":
         measure(dataset, ROOT / "samples" / "demo", demo_truth)
+    elif Path(dataset).is_dir():
+        measure(Path(dataset).name, Path(dataset).resolve(), demo_truth)
     elif dataset.startswith("scale-"):
         project = scaled_project(int(dataset.removeprefix("scale-")))
         seconds = project / "ours_seconds.json"
@@ -242,12 +259,13 @@ def run_one(dataset: str, splink: bool, engine: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", help="febrl3, febrl4, demo or scale-<records>")
+    parser.add_argument("--project", help="a project folder with truth/truth.csv (and truth/lookalikes.csv)")
     parser.add_argument("--splink", action="store_true", help="also run Splink on the scaled data")
     parser.add_argument("--scales", default=",".join(str(s) for s in SCALES))
     parser.add_argument("--engine", choices=["ours", "splink"], default="ours", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    datasets = [args.only] if args.only else (
+    datasets = [args.project] if args.project else [args.only] if args.only else (
         ["febrl3", "febrl4", "demo"] + [f"scale-{s}" for s in args.scales.split(",") if s])
     if args.child:
         run_one(datasets[0], args.splink, args.engine)

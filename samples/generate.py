@@ -5,13 +5,19 @@ real exports do: an old CRM (accounts as a GBK CSV, contacts, opportunities, and
 "Unicode text"), a sales-team workbook with one sheet per salesperson (title rows, merged banners, phones in
 number cells, ID numbers ruined by Excel), a marketing sign-up list and a phone address book. The same
 company or person appears several times, written differently; some contacts point at accounts that do not
-exist; test records and blanks are mixed in. A few problems a target's template refuses are planted at the
+exist; test records and blanks are mixed in. Names and numbers are written the many ways real exports
+write them (see `messy.py`): English names beside Chinese ones, brands typed with a homophone or a
+character dropped, legal forms mistyped, people written as a salutation or with their title, a landline
+in the mobile column, a sign-up's city that is the attendee's; opportunities entered twice under new
+numbers, and a salesperson's pipeline sheet repeating some of them. A few problems a target's template refuses are planted at the
 ends of the old CRM's files, apart from the seeded stream (so the rest of the data does not move): a
 company whose name is longer than the demo target keeps, with two contacts; a mobile that Excel saved in
 scientific notation; two opportunities in a stage the target does not have and no mapping covers.
 
-``truth/truth.csv`` says for every source row and entity which true company or person it is, so that tests
-and benchmarks can score matching. Same seed, same bytes.
+``truth/truth.csv`` says for every source row and entity which true company, person or opportunity it is,
+and which phenomenon the row shows (its tag), so that tests and benchmarks can score matching per
+phenomenon; ``truth/lookalikes.csv`` lists the pairs that look alike but are not one. Same seed, same
+bytes.
 
     python samples/generate.py                                  # rewrite samples/demo/data
     python samples/generate.py --companies 100000 --out bench/data/100k
@@ -25,8 +31,12 @@ import datetime as dt
 import io
 import random
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import messy  # noqa: E402  (beside this script, which runs as a script)
 
 TODAY = dt.date(2026, 6, 30)  # the demo project's options.today, so scope windows do not move
 HERE = Path(__file__).resolve().parent
@@ -66,7 +76,8 @@ TITLES = ["总经理", "采购经理", "财务总监", "技术总监", "行政�
 LEVELS = ["A类", "B类", "C类", "重点客户"]
 STAGES = ["初步接洽", "需求确认", "方案报价", "商务谈判", "赢单", "输单"]
 # Planted problems (see the module text): an over-long company name and an unmapped stage.
-LONG_NAME = "深圳市前海深港现代服务业合作区星辰国际跨境电子商务供应链管理服务有限公司"
+# Its former name and the year it changed typed into the name field, as old CRMs hold it: longer than the template keeps.
+LONG_NAME = "深圳市前海深港现代服务业合作区星辰国际跨境电子商务供应链管理服务有限公司（原深圳市星辰国际货运代理有限公司，2019年更名）"
 PLANTED_ACCOUNT, UNMAPPED_STAGE, EXCEL_MOBILE = "C70001", "暂缓推进", "1.3912E+10"
 ACTIVITY_TYPES = ["电话", "拜访", "微信", "邮件", "会议"]
 SALES = ["张三", "李四", "王五"]
@@ -120,6 +131,7 @@ class Person:
     title: str
     gender: str
     id_card: str | None
+    office: str = ""  # a direct office line of the person's own, where the company gives one
 
 
 class World:
@@ -147,7 +159,8 @@ class World:
         """Records that look alike but are not the same: the hard cases for matching."""
         r = self.rng
         originals = list(self.companies)
-        for kind, share in (("same brand in another city", 20), ("branch and parent", 30)):
+        for kind, share in (("same brand in another city", 20), ("branch and parent", 30),
+                            ("homophone brand", 40)):
             for c in r.sample(originals, max(2, len(originals) // share)):
                 other = self._company(len(self.companies) + 1)
                 while other.city == c.city:
@@ -158,6 +171,12 @@ class World:
                 if kind == "branch and parent":
                     other.region, other.legal = c.region, c.legal
                     other.branch = f"{other.city[1].removesuffix('市')}分公司"
+                elif kind == "homophone brand":  # 星辰科技 and 兴辰科技: two companies that sound alike
+                    i = r.randrange(len(c.brand))
+                    if c.brand[i] not in messy.HOMOPHONES:
+                        continue
+                    other.brand = c.brand[:i] + r.choice(messy.HOMOPHONES[c.brand[i]]) + c.brand[i + 1:]
+                    other.region = other.city[1].removesuffix("市")
                 else:
                     other.region = other.city[1].removesuffix("市")
                 if other.registered in names:
@@ -174,6 +193,11 @@ class World:
                 continue
             q.surname, q.given = p.surname, p.given  # two different people called 张伟
             self.lookalikes.append(("contacts", f"person:{p.id}", f"person:{q.id}", "namesake"))
+        for c in r.sample(self.companies, max(1, len(self.companies) // 60)):
+            if len(c.people) >= 2:  # two colleagues with one name, at one company
+                p, q = c.people[0], c.people[1]
+                q.surname, q.given = p.surname, p.given
+                self.lookalikes.append(("contacts", f"person:{p.id}", f"person:{q.id}", "namesake at one company"))
 
     def _company(self, cid: int) -> Company:
         r = self.rng
@@ -200,7 +224,8 @@ class World:
             email = f"{local}{r.randint(1, 999)}@{email.split('@')[1]}"
         emails.add(email)
         card = id_card(r, c.city[5]) if r.random() < 0.4 else None
-        return Person(pid, c, surname, given, mobile, email, r.choice(TITLES), r.choice("男女"), card)
+        office = f"{c.city[3]}-{r.randint(2, 8)}{r.randint(0, 9999999):07d}" if r.random() < 0.4 else ""
+        return Person(pid, c, surname, given, mobile, email, r.choice(TITLES), r.choice("男女"), card, office)
 
 
 def uscc(r: random.Random, area: str) -> str:
@@ -222,33 +247,17 @@ class Truth:
     test records and rows with no real counterpart, none where the row holds no such entity."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, int, str, str]] = []
+        self.rows: list[tuple[str, str, int, str, str, str]] = []
 
-    def add(self, source: str, sheet: str, row: int, entity: str, truth: str) -> None:
-        self.rows.append((source, sheet, row, entity, truth))
+    def add(self, source: str, sheet: str, row: int, entity: str, truth: str, tag: str = "") -> None:
+        self.rows.append((source, sheet, row, entity, truth, tag))
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
-            w.writerow(["source", "sheet", "row", "entity", "truth"])
+            w.writerow(["source", "sheet", "row", "entity", "truth", "tag"])
             w.writerows(self.rows)
-
-
-# How the same value is written differently from one source to the next.
-def name_variant(r: random.Random, c: Company) -> str:
-    return r.choice([c.name, c.name, c.name, f"{c.brand}{c.industry_word}（{c.region}）{c.legal}{c.branch}",
-                     f"{c.region} {c.brand}{c.industry_word}{c.legal}{c.branch}", f"{c.name} ",
-                     f"{c.brand}{c.industry_word}({c.region}){c.legal}{c.branch}"])
-
-
-def mobile_variant(r: random.Random, m: str) -> str:
-    return r.choice([m, m, f"{m[:3]} {m[3:7]} {m[7:]}", f"{m[:3]}-{m[3:7]}-{m[7:]}", f"+86 {m}", f"86{m}"])
-
-
-def person_variant(r: random.Random, p: Person) -> str:
-    n = p.surname + p.given
-    return r.choice([n, n, n, f"{p.surname} {p.given}", f"{n} "])
 
 
 def csv_bytes(header: list[str], rows: list[list[str]], delimiter: str = ",", blank_after: set[int] = frozenset()
@@ -283,7 +292,7 @@ class Generator:
         self.old_crm_contacts(data / "老CRM_联系人导出.csv")
         self.old_crm_opportunities(data / "老CRM_商机导出.csv")
         self.old_crm_activities(data / "老CRM_跟进记录.txt")
-        self.sales_workbook(data / "销售团队客户表.xlsx")
+        self.sales_workbook(data / "销售团队客户表.xlsx")  # after the opportunities: its pipeline repeats some
         self.event_list(data / "市场活动报名.csv")
         self.address_book(data / "通讯录.vcf")
         self.truth.write(self.out / "truth" / "truth.csv")
@@ -302,19 +311,20 @@ class Generator:
             rows.append([f"C{c.id:05d}", c.name, c.uscc if r.random() < 0.7 else "", c.landline, c.address,
                          c.industry, c.level, "有效" if r.random() < 0.9 else "无效", c.owner,
                          f"{c.created:%Y-%m-%d}", f"{c.last_activity:%Y/%m/%d}", ""])
-            who.append(f"company:{c.id}")
+            who.append((f"company:{c.id}", ""))
             if r.random() < 0.05:  # entered again later under a new id, written differently
-                rows.append([f"C{n + len(rows) + 50000:05d}", name_variant(r, c), "", c.landline, c.address,
-                             c.industry, c.level, "有效", c.owner, f"{c.created:%Y-%m-%d}",
+                name, tag = messy.company_name(r, c, "crm")
+                rows.append([f"C{n + len(rows) + 50000:05d}", name, "", c.landline if r.random() < 0.8 else "",
+                             c.address, c.industry, c.level, "有效", c.owner, f"{c.created:%Y-%m-%d}",
                              f"{c.last_activity:%Y/%m/%d}", "重复录入?"])
-                who.append(f"company:{c.id}")
+                who.append((f"company:{c.id}", tag))
         for name in ["测试客户", "test", "asdf有限公司"]:
             rows.append([f"T{len(rows):05d}", name, "", "13800138000", "", "", "", "有效", "admin",
                          f"{TODAY:%Y-%m-%d}", f"{TODAY:%Y/%m/%d}", "测试数据"])
-            who.append(self.garbage_id())
+            who.append((self.garbage_id(), ""))
         rows.append([f"C{90000 + len(rows)}", "", "", "0755-88888888", "", "", "", "有效", "", "2024-01-01",
                      "2025/01/01", "名称丢失"])
-        who.append(self.garbage_id())
+        who.append((self.garbage_id(), ""))
         order = list(range(len(rows)))
         r.shuffle(order)
         rows, who = [rows[i] for i in order], [who[i] for i in order]
@@ -322,14 +332,14 @@ class Generator:
         recent = TODAY - dt.timedelta(days=30)
         rows.append([PLANTED_ACCOUNT, LONG_NAME, "", "0755-86001234", "广东省深圳市南山区前海大道1号", "物流", "B类", "有效",
                      SALES[0], "2024-03-01", f"{recent:%Y/%m/%d}", ""])
-        who.append("company:planted-long-name")
+        who.append(("company:planted-long-name", ""))
         self.active = next(c for c in self.crm_companies if (TODAY - c.last_activity).days < 365)
         header = ["客户编号", "客户名称", "统一社会信用代码", "电话", "地址", "行业", "客户级别", "状态", "负责人",
                   "创建时间", "最近跟进时间", "备注"]
         path.write_bytes(csv_bytes(header, rows, blank_after=blank_after).encode("gb18030"))
         line = 2
-        for i, t in enumerate(who):
-            self.truth.add("old_crm_accounts", "", line, "accounts", t)
+        for i, (t, tag) in enumerate(who):
+            self.truth.add("old_crm_accounts", "", line, "accounts", t, tag)
             line += 2 if i in blank_after else 1
         self.account_ids = {c.id: f"C{c.id:05d}" for c in self.crm_companies}
 
@@ -339,54 +349,83 @@ class Generator:
         for c in self.crm_companies:
             for p in c.people:
                 if r.random() < 0.85:
-                    rows.append([f"L{p.id:06d}", self.account_ids[c.id], person_variant(r, p),
-                                 mobile_variant(r, p.mobile), c.landline if r.random() < 0.3 else "",
+                    name, tag = messy.person_name(r, p, "crm")
+                    office = p.office if p.office and r.random() < 0.6 else (c.landline if r.random() < 0.3 else "")
+                    rows.append([f"L{p.id:06d}", self.account_ids[c.id], name, messy.mobile(r, p.mobile), office,
                                  p.email if r.random() < 0.7 else "", p.title, p.id_card or "", p.gender])
-                    who.append(f"person:{p.id}")
+                    who.append((f"person:{p.id}", tag))
         for i in range(max(2, len(rows) // 60)):  # contacts of accounts deleted long ago
             rows.append([f"L9{i:05d}", f"C9{i:04d}", self.r.choice(list(SURNAMES)) + "某", "", "", "", "", "", ""])
-            who.append(self.garbage_id())
+            who.append((self.garbage_id(), ""))
         rows += [["L800001", PLANTED_ACCOUNT, "钟思远", "13612340001", "", "", "物流经理", "", "男"],
                  ["L800002", PLANTED_ACCOUNT, "范雪", "13612340002", "", "", "采购", "", "女"],
                  ["L800003", self.account_ids[self.active.id], "田嘉怡", EXCEL_MOBILE, "", "", "助理", "", "女"]]
-        who += ["person:planted-1", "person:planted-2", "person:planted-excel-mobile"]
+        who += [("person:planted-1", ""), ("person:planted-2", ""), ("person:planted-excel-mobile", "")]
         header = ["联系人编号", "客户编号", "姓名", "手机", "座机", "邮箱", "职务", "身份证号", "性别"]
         path.write_bytes(csv_bytes(header, rows).encode("gb18030"))
-        for i, t in enumerate(who):
-            self.truth.add("old_crm_contacts", "", i + 2, "contacts", t)
+        for i, (t, tag) in enumerate(who):
+            self.truth.add("old_crm_contacts", "", i + 2, "contacts", t, tag)
 
     def old_crm_opportunities(self, path: Path) -> None:
+        """The old CRM's opportunities; a few entered again under a new number (same name, account, amount and
+        dates), and some that a salesperson's pipeline sheet repeats."""
         r = self.r
-        rows = []
+        rows, who = [], []
+        self.opportunities: list[tuple[Company, int, str, int, dt.date, str]] = []
         for c in self.crm_companies:
             for _ in range(r.choice([0, 0, 1, 1, 2])):
-                amount = r.choice([f"{r.randint(1, 500) * 1000}", f"{r.randint(1, 300)}万", f"¥{r.randint(10, 900)},000"])
+                oid = len(self.opportunities) + 1
+                value = r.randint(1, 500) * 1000
                 close = c.last_activity + dt.timedelta(days=r.randint(10, 120))
-                rows.append([f"O{len(rows) + 1:06d}", self.account_ids[c.id], f"{c.brand}{r.choice(['年度采购', '系统升级', '设备采购', '服务续约'])}",
-                             amount, r.choice(STAGES), f"{close:%Y-%m-%d}", c.owner, f"{c.created:%Y-%m-%d}"])
+                name = f"{c.brand}{r.choice(['年度采购', '系统升级', '设备采购', '服务续约'])}"
+                stage = r.choice(STAGES)
+                opened = max(c.created, close - dt.timedelta(days=r.randint(20, 240)))
+                self.opportunities.append((c, oid, name, value, close, stage))
+                copies = 2 if r.random() < 0.04 else 1
+                for copy in range(copies):
+                    rows.append([f"O{len(rows) + 1:06d}", self.account_ids[c.id], name, _amount(r, value), stage,
+                                 f"{close:%Y-%m-%d}", c.owner, f"{opened:%Y-%m-%d}"])
+                    who.append((f"opportunity:{oid}", "dup_opportunity" if copy else ""))
         c = self.active
         for k, what in enumerate(["仓储扩容", "年度框架协议"]):
             rows.append([f"O9{k + 1:05d}", self.account_ids[c.id], f"{c.brand}{what}", "120000", UNMAPPED_STAGE,
                          f"{TODAY + dt.timedelta(days=60):%Y-%m-%d}", c.owner, f"{c.created:%Y-%m-%d}"])
+            who.append((f"opportunity:planted-{k + 1}", ""))
         header = ["商机编号", "客户编号", "商机名称", "金额", "阶段", "预计成交日期", "负责人", "创建时间"]
         path.write_text(csv_bytes(header, rows), encoding="utf-8")
+        for i, (t, tag) in enumerate(who):
+            self.truth.add("old_crm_opportunities", "", i + 2, "opportunities", t, tag)
 
     def old_crm_activities(self, path: Path) -> None:
-        """Excel's "Unicode text": UTF-16 with a BOM, tab-separated."""
+        """Excel's "Unicode text": UTF-16 with a BOM, tab-separated; a few follow-ups exported twice."""
         r = self.r
-        rows = []
+        rows, who = [], []
         for c in self.crm_companies:
             for _ in range(r.choice([0, 1, 2, 3])):
                 when = c.created + dt.timedelta(days=r.randint(0, max(1, (c.last_activity - c.created).days)))
                 kind = r.choice(ACTIVITY_TYPES)
-                rows.append([f"R{len(rows) + 1:07d}", self.account_ids[c.id], kind,
-                             f"{kind}沟通{r.choice(['需求', '报价', '合同', '回款', '售后'])}事宜",
-                             f"{when:%Y-%m-%d} {r.randint(8, 18):02d}:{r.choice(['00', '30'])}", c.owner])
+                row = [self.account_ids[c.id], kind, f"{kind}沟通{r.choice(['需求', '报价', '合同', '回款', '售后'])}事宜",
+                       f"{when:%Y-%m-%d} {r.randint(8, 18):02d}:{r.choice(['00', '30'])}", c.owner]
+                aid = len(who) + 1
+                for copy in range(2 if r.random() < 0.02 else 1):
+                    rows.append([f"R{len(rows) + 1:07d}", *row])
+                    who.append((f"activity:{aid}", "dup_activity" if copy else ""))
         header = ["记录编号", "客户编号", "跟进方式", "跟进内容", "跟进时间", "跟进人"]
         path.write_bytes(b"\xff\xfe" + csv_bytes(header, rows, delimiter="\t").encode("utf-16-le"))
+        for i, (t, tag) in enumerate(who):
+            self.truth.add("old_crm_activities", "", i + 2, "activities", t, tag)
+
+    def _phone_cell(self, r: random.Random, p: Person, tag: list[str]):
+        """A salesperson's mobile cell: mostly a number cell; now and then the office line typed there."""
+        if r.random() < 0.04:
+            tag.append("landline_in_mobile")
+            text = messy.landline_in_mobile(r, p.office or p.company.landline)
+            return int(text) if text.isdigit() and not text.startswith("0") else text
+        return int(p.mobile) if r.random() < 0.7 else messy.mobile(r, p.mobile)
 
     def sales_workbook(self, path: Path) -> None:
-        """One sheet per salesperson: banner, blank row, header on row 3; phones typed as numbers."""
+        """One sheet per salesperson: banner, blank row, header on row 3; phones typed as numbers. A pipeline
+        sheet lists opportunities with their company by name."""
         import xlsxwriter
 
         r = self.r
@@ -405,8 +444,11 @@ class Generator:
             row = 3
             for c in picks:
                 p = r.choice(c.people)
-                values = {"公司名称": name_variant(r, c), "联系人": person_variant(r, p) if r.random() < 0.9 else "",
-                          "职务": p.title, "手机": int(p.mobile) if r.random() < 0.7 else mobile_variant(r, p.mobile),
+                company, company_tag = messy.company_name(r, c, "sheet")
+                person, person_tag = messy.person_name(r, p, "sheet") if r.random() < 0.9 else ("", "")
+                phone_tags: list[str] = []
+                values = {"公司名称": company, "联系人": person,
+                          "职务": p.title, "手机": self._phone_cell(r, p, phone_tags),
                           "电话": int(c.landline.replace("-", "")) if r.random() < 0.3 else c.landline,
                           "邮箱": p.email.upper() if r.random() < 0.2 else p.email, "地址": c.address,
                           "身份证": (int(p.id_card) if p.id_card and p.id_card[-1] != "X" and r.random() < 0.5
@@ -418,27 +460,71 @@ class Generator:
                         ws.write_number(row, col, v)
                     elif v:
                         ws.write_string(row, col, v)
-                self.truth.add("sales_workbook", seller, row + 1, "accounts", f"company:{c.id}")
+                self.truth.add("sales_workbook", seller, row + 1, "accounts", f"company:{c.id}", company_tag)
                 self.truth.add("sales_workbook", seller, row + 1, "contacts",
-                               f"person:{p.id}" if values["联系人"] else "none")
+                               f"person:{p.id}" if values["联系人"] else "none",
+                               ";".join(t for t in (person_tag, *phone_tags) if t))
                 row += 1
+        self.pipeline_sheet(book, banner)
         book.close()
 
+    def pipeline_sheet(self, book, banner) -> None:
+        """商机跟进: opportunities as a salesperson tracks them, some of the old CRM's again (the name a little
+        different, the amount written another way), some new."""
+        r = self.r
+        ws = book.add_worksheet("商机跟进")
+        header = ["客户名称", "商机名称", "金额", "阶段", "预计成交", "负责人"]
+        ws.merge_range(0, 0, 0, len(header) - 1, "2026年 商机跟进表", banner)
+        ws.write_row(1, 0, header)
+        known = r.sample(self.opportunities, min(len(self.opportunities), max(4, len(self.opportunities) // 6)))
+        fresh = r.sample(self.w.companies, min(len(self.w.companies), max(2, len(self.w.companies) // 25)))
+        items = [(c, f"opportunity:{oid}", name, value, close, stage, True) for c, oid, name, value, close, stage in known]
+        for c in fresh:
+            oid = f"opportunity:sheet-{c.id}"
+            close = TODAY + dt.timedelta(days=r.randint(10, 200))
+            items.append((c, oid, f"{c.brand}{r.choice(['新建项目', '扩容项目'])}", r.randint(5, 90) * 10_000, close,
+                          r.choice(STAGES), False))
+        r.shuffle(items)
+        for i, (c, oid, name, value, close, stage, again) in enumerate(items):
+            row = i + 2
+            company, company_tag = messy.company_name(r, c, "sheet")
+            tag = ""
+            if again and r.random() < 0.3:
+                name, tag = r.choice([f"{name}项目", f"{name} ", f"【{name}】"]), "opp_name_variant"
+            ws.write_row(row, 0, [company, name, _amount(r, value), stage, f"{close:%Y/%m/%d}", c.owner])
+            self.truth.add("sales_pipeline", "商机跟进", row + 1, "accounts", f"company:{c.id}", company_tag)
+            self.truth.add("sales_pipeline", "商机跟进", row + 1, "opportunities", oid, tag)
+
     def event_list(self, path: Path) -> None:
+        """A sign-up form's export: the company as the attendee typed it, and the attendee's city (in pinyin
+        now and then), which is often not where the company is."""
         r = self.r
         people = [p for c in self.w.companies for p in c.people]
         picks = r.sample(people, min(len(people), max(10, len(people) // 5)))
         rows, who = [], []
         for p in picks:
-            rows.append([person_variant(r, p), name_variant(r, p.company) if r.random() < 0.9 else "",
-                         mobile_variant(r, p.mobile), p.email.replace("@", "＠") if r.random() < 0.1 else p.email,
-                         p.title, f"{TODAY - dt.timedelta(days=r.randint(1, 90)):%Y-%m-%d}", "2026 春季新品发布会"])
-            who.append(p)
-        header = ["姓名", "公司", "手机", "邮箱", "职位", "报名时间", "活动名称"]
+            company, company_tag = messy.company_name(r, p.company, "event") if r.random() < 0.9 else ("", "")
+            person, person_tag = messy.person_name(r, p, "event")
+            phone_tag = ""
+            if r.random() < 0.02:
+                phone, phone_tag = messy.landline_in_mobile(r, p.office or p.company.landline), "landline_in_mobile"
+            else:
+                phone = messy.mobile(r, p.mobile)
+            home = p.company.city if r.random() < 0.6 else r.choice(CITIES)
+            city = home[1].removesuffix("市")
+            city_tag = "event_city" if home is not p.company.city else ""
+            if r.random() < 0.3:
+                city = messy.CITY_PINYIN.get(city, city)
+            rows.append([person, company, phone, p.email.replace("@", "＠") if r.random() < 0.1 else p.email,
+                         p.title, city, f"{TODAY - dt.timedelta(days=r.randint(1, 90)):%Y-%m-%d}", "2026 春季新品发布会"])
+            who.append((p, ";".join(t for t in (company_tag, city_tag) if t), ";".join(t for t in (person_tag, phone_tag)
+                                                                                         if t)))
+        header = ["姓名", "公司", "手机", "邮箱", "职位", "城市", "报名时间", "活动名称"]
         path.write_text(csv_bytes(header, rows), encoding="utf-8-sig")
-        for i, p in enumerate(who):
-            self.truth.add("event_signups", "", i + 2, "accounts", f"company:{p.company.id}" if rows[i][1] else "none")
-            self.truth.add("event_signups", "", i + 2, "contacts", f"person:{p.id}")
+        for i, (p, company_tag, person_tag) in enumerate(who):
+            self.truth.add("event_signups", "", i + 2, "accounts", f"company:{p.company.id}" if rows[i][1] else "none",
+                           company_tag if rows[i][1] else "")
+            self.truth.add("event_signups", "", i + 2, "contacts", f"person:{p.id}", person_tag)
 
     def address_book(self, path: Path) -> None:
         """A phone's export: vCard 3.0, and a few 2.1 cards with quoted-printable names."""
@@ -449,18 +535,31 @@ class Generator:
         picks = r.sample(people, min(len(people), max(8, len(people) // 8)))
         lines: list[str] = []
         for p in picks:
-            self.truth.add("address_book", "", len(lines) + 1, "accounts", f"company:{p.company.id}")
-            self.truth.add("address_book", "", len(lines) + 1, "contacts", f"person:{p.id}")
+            start = len(lines) + 1
             name = p.surname + p.given
             if r.random() < 0.2:
+                self.truth.add("address_book", "", start, "accounts", "none")
+                self.truth.add("address_book", "", start, "contacts", f"person:{p.id}")
                 qp = quopri.encodestring(name.encode()).decode().replace("\n", "")
                 lines += ["BEGIN:VCARD", "VERSION:2.1", f"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp};;;;",
                           f"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp}", f"TEL;CELL:{p.mobile}", "END:VCARD"]
                 continue
-            lines += ["BEGIN:VCARD", "VERSION:3.0", f"N:{p.surname};{p.given};;;", f"FN:{name}",
-                      f"ORG:{p.company.name};", f"TITLE:{p.title}", f"TEL;TYPE=CELL:{mobile_variant(r, p.mobile)}",
+            company, company_tag = messy.company_name(r, p.company, "card")
+            person, person_tag = messy.person_name(r, p, "card")
+            self.truth.add("address_book", "", start, "accounts", f"company:{p.company.id}", company_tag)
+            self.truth.add("address_book", "", start, "contacts", f"person:{p.id}", person_tag)
+            lines += ["BEGIN:VCARD", "VERSION:3.0", f"N:{p.surname};{p.given};;;", f"FN:{person}",
+                      f"ORG:{company};", f"TITLE:{p.title}", f"TEL;TYPE=CELL:{messy.mobile(r, p.mobile)}",
                       f"EMAIL;TYPE=INTERNET:{p.email}", "END:VCARD"]
         path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+
+def _amount(r: random.Random, value: int) -> str:
+    """An amount as people type it: 120000, 12万, ¥120,000."""
+    forms = [str(value), f"¥{value:,}"]
+    if value % 10_000 == 0:
+        forms.append(f"{value // 10_000}万")
+    return r.choice(forms)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,9 @@ from typer.testing import CliRunner
 
 from crm_migrate import __version__
 from crm_migrate.cli import app
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.run import prepare
+from crm_migrate.project import load_project
 
 runner = CliRunner()
 
@@ -99,8 +102,12 @@ def source_rows(project: Path) -> dict[str, set[tuple[str, int]]]:
 
     data = project / "data"
     book = openpyxl.load_workbook(data / "销售团队客户表.xlsx", read_only=True)
-    sheet_rows = {(ws.title, n) for ws in book.worksheets for n, cells in enumerate(ws.iter_rows(min_row=4), start=4)
-                  if any(c.value not in (None, "") for c in cells)}
+    def rows_of(ws, first: int) -> set[tuple[str, int]]:
+        return {(ws.title, n) for n, cells in enumerate(ws.iter_rows(min_row=first), start=first)
+                if any(c.value not in (None, "") for c in cells)}
+
+    sheet_rows = {r for ws in book.worksheets if ws.title != "商机跟进" for r in rows_of(ws, 4)}
+    pipeline_rows = rows_of(book["商机跟进"], 3)  # a banner, then the header on row 2
     vcf = (data / "通讯录.vcf").read_text(encoding="utf-8").splitlines()
     return {
         "old_crm_accounts": csv_rows(data / "老CRM_客户导出.csv", "gb18030"),
@@ -108,6 +115,7 @@ def source_rows(project: Path) -> dict[str, set[tuple[str, int]]]:
         "old_crm_opportunities": csv_rows(data / "老CRM_商机导出.csv", "utf-8"),
         "old_crm_activities": csv_rows(data / "老CRM_跟进记录.txt", "utf-16", "\t"),
         "sales_workbook": sheet_rows,
+        "sales_pipeline": pipeline_rows,
         "event_signups": csv_rows(data / "市场活动报名.csv", "utf-8-sig"),
         "address_book": {("", i + 1) for i, line in enumerate(vcf) if line == "BEGIN:VCARD"},
     }
@@ -135,7 +143,8 @@ def test_run_demo_accounts_for_every_source_row(demo_run):
     expected = source_rows(project)
     entities = {"old_crm_accounts": {"accounts"}, "old_crm_contacts": {"contacts"},
                 "old_crm_opportunities": {"opportunities"}, "old_crm_activities": {"activities"},
-                "sales_workbook": {"accounts", "contacts"}, "event_signups": {"accounts", "contacts"},
+                "sales_workbook": {"accounts", "contacts"}, "sales_pipeline": {"accounts", "opportunities"},
+                "event_signups": {"accounts", "contacts"},
                 "address_book": {"accounts", "contacts"}}
     for source, rows in expected.items():
         mine = lineage.filter(pl.col("source") == source)
@@ -196,7 +205,12 @@ def test_plan_on_demo_writes_nothing(demo_copy):
     for text in ("old_crm_accounts", "gb18030", "张三 (3)", "import/01_accounts_001.csv", "unmapped columns",
                  "Expected duplicates", "Expected refusals by the target", "Files run would write"):
         assert text in result.output
-    # The predictions are the run's figures: 106 account clusters merging 145 rows; the planted refusals.
+    # The predictions are the run's figures: the clusters and merged rows run finds; the planted refusals.
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.output.splitlines()]
-    assert ["accounts", "213", "106", "145", "5", "0"] in rows
+    accounts = prepare(load_project(demo_copy)).migration.entities[Entity.accounts].frame
+    merged = accounts.filter(pl.col("_outcome") == "merged")
+    clusters = merged["_record_id"].n_unique()
+    table = result.output.split("Expected duplicates", 1)[1].splitlines()
+    predicted = next(cells for line in table if (cells := [c.strip() for c in line.split("│")[1:-1]])[:1] == ["accounts"])
+    assert predicted[2:4] == [str(clusters), str(merged.height)] and clusters > 50
     assert any(r[:4] == ["opportunities", "stage", "picklist", "2"] for r in rows)

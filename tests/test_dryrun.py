@@ -3,6 +3,9 @@ database) shown to catch what it is for on files spoiled on purpose; PostgreSQL 
 
 from __future__ import annotations
 
+import csv
+import io
+
 import codecs
 import json
 import os
@@ -29,17 +32,30 @@ def demo_dry(tmp_path_factory):
     return root, dry_run(load_project(root))
 
 
+def lines_where(path, encoding: str, column: str, value: str) -> list[int]:
+    """The line numbers (as lineage counts them) of the rows of a CSV whose ``column`` holds ``value``."""
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode(encoding), newline="")))
+    index = rows[0].index(column)
+    return [n for n, row in enumerate(rows, start=1) if n > 1 and len(row) > index and row[index] == value]
+
+
 def test_the_demo_dry_run_finds_the_planted_problems_and_nothing_else(demo_dry):
     root, dry = demo_dry
+    data = root / "data"
+    long_name = lines_where(data / "老CRM_客户导出.csv", "gb18030", "客户编号", "C70001")
+    its_contacts = lines_where(data / "老CRM_联系人导出.csv", "gb18030", "客户编号", "C70001")
+    unmapped_stage = lines_where(data / "老CRM_商机导出.csv", "utf-8", "阶段", "暂缓推进")
+    assert len(long_name) == 1 and len(its_contacts) == 2 and len(unmapped_stage) == 2  # as the generator plants
     errors = sorted((f.entity, f.rule, f.column, f.row) for f in dry.findings if f.severity == "error")
-    assert errors == [("accounts", "max_length", "name", 216),  # the over-long company name
-                      ("contacts", "link", "account_external_id", 301),  # its two contacts
-                      ("contacts", "link", "account_external_id", 302),
-                      ("opportunities", "picklist", "stage", 178),  # the stage no mapping covers
-                      ("opportunities", "picklist", "stage", 179)]
-    excel = [f for f in dry.findings if f.column == "mobile"]
-    assert [(f.file, f.row, f.value) for f in excel] == [("data/老CRM_联系人导出.csv", 303, "1.3912E+10")]
-    assert "scientific notation" in excel[0].message
+    assert errors == [("accounts", "max_length", "name", long_name[0]),  # the over-long company name
+                      *[("contacts", "link", "account_external_id", n) for n in its_contacts],  # its two contacts
+                      *[("opportunities", "picklist", "stage", n) for n in unmapped_stage]]  # a stage no map covers
+    excel = [f for f in dry.findings if f.column == "mobile" and "scientific notation" in f.message]
+    excel_row = lines_where(data / "老CRM_联系人导出.csv", "gb18030", "手机", "1.3912E+10")
+    assert [(f.file, f.row, f.value) for f in excel] == [("data/老CRM_联系人导出.csv", excel_row[0], "1.3912E+10")]
+    # The other mobiles found wanting are landlines typed in the mobile column without their area code.
+    others = {f.message for f in dry.findings if f.column == "mobile" and f not in excel}
+    assert all("without area code" in m for m in others), others
     # The checks on the written files find nothing: conform held back what the target would refuse.
     assert not [f for f in dry.findings if f.check in ("read-back", "expectations", "database")]
     # The warnings are the other problems planted in the demo, each a kind the generator plants.
@@ -65,7 +81,7 @@ def test_the_sample_covers_sources_entities_and_links_and_balances(demo_dry):
     out = root / "out" / "dry-run"
     assert (out / expectations.DOCS).is_file()
     assert json.loads((out / "gx/expectations/xingchen/accounts.json").read_text())["expectations"]
-    assert "CHECK (length(\"name\") <= 30)" in (out / "target_schema.sql").read_text()
+    assert "CHECK (length(\"name\") <= 60)" in (out / "target_schema.sql").read_text()
     findings = pl.read_csv(out / "findings.csv", infer_schema=False)
     assert findings.height == len(dry.findings)
     id_cards = findings.filter(pl.col("column") == "id_card")["value"].to_list()

@@ -31,9 +31,23 @@ def test_truth_names_a_true_identity_for_every_row_of_the_matching_sources():
     by_source = {}
     for r in rows:
         by_source.setdefault(r["source"], []).append(r)
-    assert set(by_source) == {"old_crm_accounts", "old_crm_contacts", "sales_workbook", "event_signups",
-                              "address_book"}
-    assert all(r["truth"].split(":")[0] in {"company", "person", "garbage", "none"} for r in rows)
+    assert set(by_source) == {"old_crm_accounts", "old_crm_contacts", "old_crm_opportunities", "old_crm_activities",
+                              "sales_workbook", "sales_pipeline", "event_signups", "address_book"}
+    assert all(r["truth"].split(":")[0] in {"company", "person", "opportunity", "activity", "garbage", "none"}
+               for r in rows)
     # Duplicates exist across sources: the same company shows up more than once.
     companies = [r["truth"] for r in rows if r["entity"] == "accounts" and r["truth"].startswith("company:")]
     assert len(companies) > len(set(companies))
+
+
+def test_truth_tags_name_the_phenomena_the_generator_plants():
+    """Every phenomenon issue 12 lists shows up in the demo, tagged, in a minority of rows."""
+    with (DEMO / "truth" / "truth.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    tags = [t for r in rows for t in r["tag"].split(";") if t]
+    for tag in ("english_pinyin", "english_calque", "homophone", "dropped_char", "legal_form_typo", "short_name",
+                "event_city", "landline_in_mobile", "salutation", "title_in_name", "pinyin_name",
+                "dup_opportunity"):
+        assert tag in tags, tag
+    accounts = [r for r in rows if r["entity"] == "accounts"]
+    assert sum(1 for r in accounts if r["tag"] not in ("", "spacing")) < 0.5 * len(accounts)
