@@ -246,7 +246,10 @@ def syllable(char: str) -> str:
 def romanise(text: str) -> str:
     """Toneless pinyin of Chinese text without spaces, ü folded to u as English writes it: 星辰 -> xingchen,
     吕 -> lu."""
-    return fold_latin("".join(syllable(c) for c in text))
+    joined = "".join(syllable(c) for c in text)
+    if "l" in joined or "n" in joined or not joined.isalnum() or not joined.islower():
+        return fold_latin(joined)
+    return joined
 
 
 def fold_latin(text: str) -> str:
@@ -282,6 +285,15 @@ def _english_trades() -> list[tuple[tuple[str, ...], str]]:
         out.setdefault(tuple(romanise(zh[i:i + 2]) for i in range(0, len(zh), 2)), code)  # keji, xinxi jishu
         out.setdefault((romanise(zh),), code)
     return sorted(out.items(), key=lambda item: -len(item[0]))
+
+
+@lru_cache(maxsize=1)
+def _trade_lookup() -> tuple[dict[tuple[str, ...], str], int]:
+    """English trade phrases as token tuples -> code (the first, longest-first, wins), and the longest."""
+    out: dict[tuple[str, ...], str] = {}
+    for phrase, code in _english_trades():
+        out.setdefault(phrase, code)
+    return out, max((len(p) for p in out), default=0)
 
 
 @lru_cache(maxsize=1)
@@ -386,15 +398,14 @@ def english_name(text: str) -> EnglishName:
         region = region or found[1]
         tokens = tokens[:-1]
     trade = None
-    for phrase, code in _english_trades():
-        n = len(phrase)
-        if len(tokens) > n and tuple(tokens[-n:]) == phrase:
+    phrases, longest = _trade_lookup()
+    for n in range(min(longest, len(tokens) - 1), 0, -1):
+        if (code := phrases.get(tuple(tokens[-n:]))) is not None:
             trade, tokens = code, tokens[:-n]
             break
-    if trade is None and len(tokens) > 1:
-        for phrase, code in _english_trades():  # a trade in front of a qualifier: "xingchen tech international"
-            n = len(phrase)
-            if len(tokens) > n + 1 and tuple(tokens[-n - 1:-1]) == phrase:
+    if trade is None and len(tokens) > 2:
+        for n in range(min(longest, len(tokens) - 2), 0, -1):  # a trade before a qualifier: "xingchen tech intl"
+            if (code := phrases.get(tuple(tokens[-n - 1:-1]))) is not None:
                 trade, tokens = code, tokens[:-n - 1]
                 break
     brand = fold_latin("".join(tokens))
@@ -421,8 +432,13 @@ def _branch(tokens: list[str]) -> tuple[list[str], str | None]:
     return tokens, None
 
 
+@lru_cache(maxsize=1)
+def _legal_tokens() -> list[tuple[str, ...]]:
+    return sorted((tuple(f.split()) for f in _LEGAL_EN), key=len, reverse=True)
+
+
 def _strip_legal(tokens: list[str]) -> list[str]:
-    legal = sorted((tuple(f.split()) for f in _LEGAL_EN), key=len, reverse=True)
+    legal = _legal_tokens()
     changed = True
     while changed and tokens:
         changed = False
@@ -439,10 +455,19 @@ def _options(brand: str, i: int) -> list[tuple[int, tuple[str, ...]]]:
     out = []
     pair = brand[i:i + 2]
     if len(pair) == 2 and pair in GLOSSARY:
-        out.append((2, tuple(w.replace(" ", "") for w in GLOSSARY[pair])))
-    words = tuple(w.replace(" ", "") for w in GLOSSARY.get(brand[i], ()))
-    out.append((1, tuple(dict.fromkeys(words + (romanise(brand[i]),)))))
+        out.append((2, _words(pair)))
+    out.append((1, _char_words(brand[i])))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _words(entry: str) -> tuple[str, ...]:
+    return tuple(w.replace(" ", "") for w in GLOSSARY[entry])
+
+
+@lru_cache(maxsize=65536)
+def _char_words(char: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((_words(char) if char in GLOSSARY else ()) + (romanise(char),)))
 
 
 def initials(chinese: str) -> str:
@@ -450,21 +475,21 @@ def initials(chinese: str) -> str:
     return "".join(syllable(c)[:1] for c in chinese if "\u3400" <= c <= "\u9fff")
 
 
-def calques(brand: str, limit: int = 16) -> list[str]:
+@lru_cache(maxsize=65536)
+def calques(brand: str, limit: int = 16) -> tuple[str, ...]:
     """English forms a translated Chinese brand may take, each character translated (`GLOSSARY`) or left in
     pinyin, joined without spaces: 星云 -> starcloud, ...; 世星方 -> worldstarfang. Only brands with at least
     one character the glossary translates; at most ``limit``, translations first."""
     if not any(ch in GLOSSARY for ch in brand):
-        return []
+        return ()
     options: list[list[str]] = [[]]
     i = 0
     while i < len(brand):
         used, words = _options(brand, i)[0]
         i += used
         options = [o + [w] for o in options for w in words][: limit * 4]
-    found = list(dict.fromkeys("".join(o) for o in options))
-    translated = [f for f in found if f != romanise(brand)]
-    return translated[:limit]
+    plain = romanise(brand)
+    return tuple([f for f in dict.fromkeys("".join(o) for o in options) if f != plain][:limit])
 
 
 def calque_of(latin: str, brand: str) -> bool:

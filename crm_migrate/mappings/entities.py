@@ -72,6 +72,7 @@ CATALOGUE: dict[Entity, dict[str, FieldSpec]] = {
     Entity.accounts: _fields(
         F("id", T.id, "legacy account id"),
         F("name", T.company_name, "company name", required=True),
+        F("name_en", T.text, "English name"),
         F("short_name", T.text, "short name"),
         F("uscc", T.uscc, "unified social credit code (统一社会信用代码)"),
         F("phone", T.phone, "main phone"),

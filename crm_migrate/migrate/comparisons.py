@@ -13,7 +13,7 @@ numbers a record holds, whatever column they came in (`features`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -22,7 +22,7 @@ from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from crm_migrate.cleaners.company_words import calque_of, initials, is_pinyin, trade_in
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec, FieldType
-from crm_migrate.migrate.columns import attr, key, val
+from crm_migrate.migrate.columns import SOURCE, attr, key, val
 from crm_migrate.migrate.features import m
 
 MISSING = -1
@@ -47,6 +47,7 @@ class Comparison:
     weak: frozenset[int] = frozenset()  # levels that alone never make a match (a name without its region)
     needs: tuple[str, ...] = ()  # at a weak level, one of these comparisons must agree exactly to merge
     neutral: frozenset[int] = frozenset()  # levels that say nothing either way (an office line colleagues share)
+    personal: bool = False  # a person's own identifier: two of them disagreeing keep two records apart
 
     def label(self, level: int) -> str:
         return self.labels[level] if 0 <= level < len(self.labels) else str(level)
@@ -287,9 +288,10 @@ def company_name(name: str, identity: bool) -> Comparison:
                 levels[short & (a | b)] = 5
         levels[same] = 9
         if ambiguous in columns:
-            # A registered name is unique within its region: where a side says nothing of where it is (no
-            # region in its name, no street address, no landline) and the data holds the name in several
-            # regions, the same name is only a hint (航精科技 may be 航精科技（吉林） or the one in 昆明).
+            # A registered name is unique within its region. Where a side says nothing of where it is (no region
+            # in its name, no street address, no landline) and the data holds the name in several regions, the
+            # same name is only a hint (航精科技 may be 航精科技（吉林） or the one in 昆明); where the data holds
+            # it in one region, that is the company it names.
             a, b = sides.flags(ambiguous)
             levels[same & (a | b)] = 8
         for part in (province, city):
@@ -321,7 +323,7 @@ def across_scripts(name: str) -> Comparison:
     script, latin, calque, family = m("script"), m("latin"), m("calques"), m("family")
     trade, branch, brand = attr(name, "trade"), m("branch"), attr(name, "brand")
     read = (latin, calque, trade, family, m("region_latin"), m("province"), m("city"), branch, brand, m("heads"),
-            script)
+            m("sounds"), m("sounds_in_trade"), script)
 
     def compare(sides: Sides) -> np.ndarray:
         levels = np.full(len(sides), MISSING, dtype=np.int8)
@@ -338,15 +340,17 @@ def across_scripts(name: str) -> Comparison:
 
     labels = ("different", "translated brand", "brand alike", "same brand", "same brand and trade or region",
               "same brand, trade and region")
-    # Region, brand and trade are what a registered name is made of: all three the same in English is as rare by
-    # chance as the same name in Chinese.
-    return Comparison(f"{name} across scripts", 6, compare, read, labels=labels, unique=True)
+    # Region, brand and trade are what a registered name is made of: the same brand with its trade or region in
+    # English, where no other Chinese name in the data reads the same, is as rare by chance as the same name.
+    return Comparison(f"{name} across scripts", 6, compare, read, labels=labels, unique=True,
+                      unique_levels=frozenset({4}))
 
 
 def _cross_level(chinese: tuple, english: tuple) -> int:
     """The level of a Chinese name's features against an English name's (see `across_scripts`)."""
-    latin_c, calques_c, trade_c, family_c, region_c, province_c, city_c, branch_c, brand_c, heads_c, _ = chinese
-    latin_e, _, trade_e, family_e, region_e, province_e, city_e, branch_e, _, heads_e, _ = english
+    (latin_c, calques_c, trade_c, family_c, region_c, province_c, city_c, branch_c, brand_c, heads_c, sounds,
+     sounds_in_trade, _) = chinese
+    latin_e, _, trade_e, family_e, region_e, province_e, city_e, branch_e, _, heads_e, _, _, _ = english
     if not latin_c or not latin_e:
         return MISSING
     if province_c and province_e:
@@ -362,9 +366,11 @@ def _cross_level(chinese: tuple, english: tuple) -> int:
             or latin_e in (calques_c or ()) or (brand_c and calque_of(latin_e, brand_c)))
     if same:
         agree = [bool(trade_e and (trade_c == trade_e or (brand_c and trade_in(trade_e, brand_c)))),
-                 bool((city_c or province_c) and (city_c, province_c)
-                                                              == (city_e, province_e))]
-        return 3 + sum(agree)
+                 bool((city_c or province_c) and (city_c, province_c) == (city_e, province_e))]
+        # Pinyin loses the characters: 星辰 and 兴辰 both read xingchen. Where the data holds several Chinese
+        # names that read like the English one, it is only "the same brand".
+        ambiguous = (sounds_in_trade if trade_e else sounds) or 0
+        return 3 if ambiguous >= 2 else 3 + sum(agree)
     pinyin = head_e is not None and is_pinyin(head_e) and head_e == (heads_e or [None])[0]
     if (brand_c and 2 <= len(latin_e) <= 5 and latin_e == initials(brand_c)) or (
             pinyin and max(JaroWinkler.normalized_similarity(head_e, h) for h in heads_c or [latin_c]) >= 0.88):
@@ -442,7 +448,7 @@ def mailboxes(name: str) -> Comparison:
         return levels
 
     return Comparison(name, 3, compare, (m("emails"), m("own_emails")), labels=("different", "shared mailbox", "same"),
-                      neutral=frozenset({1}), prior_u=(0.999, 5e-4, 5e-4))
+                      neutral=frozenset({1}), prior_u=(0.999, 5e-4, 5e-4), personal=True)
 
 
 def in_set(name: str, column: str, label: str = "same") -> Comparison:
@@ -537,7 +543,9 @@ DESCRIPTIVE = frozenset({
     "lead_source", "type", "stage", "amount", "created_at", "last_activity_at", "close_date", "occurred_at",
 })
 # An opportunity is what it is worth and when it closes: for it those fields identify.
-IDENTIFYING = {Entity.opportunities: frozenset({"amount", "close_date", "created_at"})}
+IDENTIFYING = {Entity.opportunities: frozenset({"amount", "close_date", "created_at"}),
+               # Two records of one person mostly give one title; two namesakes at one company seldom do.
+               Entity.contacts: frozenset({"title", "department"})}
 # Most dates say when something happened (a sign-up, a visit): only these say who someone is.
 IDENTIFYING_DATES = frozenset({"birthday", "date_of_birth", "founded_on", "registered_on"})
 
@@ -599,6 +607,10 @@ def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity
                                exact_column=m("deal"), identity=True))
         elif t in (FieldType.text, FieldType.id, FieldType.number, FieldType.picklist):
             out.append(similar(spec.name, k, (0.85, 0.95), exact_column=k))
+    if entity in (Entity.accounts, Entity.contacts) and SOURCE in frame.columns and frame[SOURCE].n_unique() > 1:
+        # How often one source holds a customer twice differs from how often two sources both hold it: two
+        # contacts of one CRM with their own ids are more often two people than a sign-up and a CRM record.
+        out.append(Comparison("source", 2, _same_source, (SOURCE,), labels=("another source", "same source")))
     if entity is Entity.accounts and m("people") in frame.columns:
         out.append(in_set("contacts", m("people"), "a contact in common"))
     if entity is Entity.accounts and m("deals") in frame.columns:
@@ -612,8 +624,13 @@ def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity
     return out
 
 
+def _same_source(sides: Sides) -> np.ndarray:
+    same, missing = sides.same(SOURCE)
+    return same.astype(np.int8)
+
+
 def _phone_comparisons(entity: Entity, frame: pl.DataFrame) -> list[Comparison]:
     if entity is Entity.contacts:
-        return [in_set("mobile", m("mobiles")),
-                phones("phone", m("lines"), m("locals"), own=m("own_lines"))]
+        return [replace(in_set("mobile", m("mobiles")), personal=True),
+                replace(phones("phone", m("lines"), m("locals"), own=m("own_lines")), personal=True)]
     return [phones("phone", m("phones"), m("locals"))]

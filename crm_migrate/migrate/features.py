@@ -26,7 +26,7 @@ import re
 
 import polars as pl
 
-from crm_migrate.cleaners.company_words import calques, family_of, region_latin, romanise, romanise_series
+from crm_migrate.cleaners.company_words import calques, family_of, region_latin, romanise_series
 from crm_migrate.cleaners.divisions import CITY_SUFFIXES, PROVINCE_SUFFIXES, short_name
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldSpec, FieldType
 from crm_migrate.migrate.columns import OUTCOME, RECORD_ID, ROW, SEQ, SHEET, SOURCE, SYSTEM, attr, key, val, why
@@ -95,7 +95,9 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
     chinese = pl.col(m("script")) == "zh"
     brands = frame["_brand"].drop_nulls().unique()
     brand_latin = dict(zip(brands.to_list(), romanise_series(brands).to_list(), strict=True))
-    brand_calques = {b: c for b in brands.to_list() if (c := calques(b))}
+    # Calques are only looked for where English names are there to meet them.
+    has_english = frame.select((pl.col(m("script")) == "latin").any()).item()
+    brand_calques = {b: list(c) for b in brands.to_list() if has_english and (c := calques(b))}
     regions = frame["_region"].drop_nulls().unique().to_list()
     region_short = {r: short_name(r, PROVINCE_SUFFIXES) or short_name(r, CITY_SUFFIXES) or r for r in regions}
     latin = pl.when(chinese).then(pl.col("_brand").replace_strict(brand_latin, default=None, return_dtype=pl.String)) \
@@ -121,8 +123,8 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
     variants = {b: _deletions(b) for b in brands.to_list() if re.search(CJK, b)}
     core = pl.when(pl.col("_branch").is_not_null()).then(
         pl.col(k).str.slice(0, pl.col(k).str.len_chars() - pl.col("_branch").str.len_chars())).otherwise(pl.col(k))
-    cores = frame.select(pl.when(chinese).then(core).alias("c"))["c"].drop_nulls().unique().to_list()
-    heads = {c: list(dict.fromkeys(romanise(c[:n]) for n in range(2, min(len(c), 6) + 1))) for c in cores}
+    cores = frame.select(pl.when(chinese).then(core).alias("c"))["c"].drop_nulls().unique()
+    heads = dict(zip(cores.to_list(), _heads(cores).to_list(), strict=True)) if has_english else {}
     codes = {r: _region_code(r) for r in regions}
     branches = frame["_branch"].drop_nulls().unique().to_list()
     branch_codes = {b: _branch_code(b) for b in branches}
@@ -136,7 +138,12 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         .alias(m("heads")),
         code.str.slice(0, 2).alias(m("province")),
         pl.when(code.str.slice(2, 2) != "00").then(code.str.slice(0, 4)).alias(m("city")))
+    zh_key = pl.when(chinese).then(pl.col(k))
     return frame.with_columns(
+        # How many Chinese names sound like this one's brand (with its trade's family, and without): an English
+        # name matches one of them only where it is the only one.
+        zh_key.filter(live).drop_nulls().n_unique().over(m("latin")).alias(m("sounds")),
+        zh_key.filter(live).drop_nulls().n_unique().over(m("latin"), m("family")).alias(m("sounds_in_trade")),
         (pl.col(m("province")).is_null() & pl.col(k).is_not_null() & (regions_per_key >= 2)).alias(m("ambiguous")),
         (a["trade"].is_null() & pl.col("_brand").is_not_null() & (trades_per_brand >= 2)).alias(m("brand_ambiguous")),
         pl.col("_brand").replace_strict(variants, default=None, return_dtype=pl.List(pl.String)).alias(m("variants")),
@@ -171,6 +178,15 @@ def _area_code(area: str) -> str | None:
     parts = parse_address(description)
     unit = parts.city or parts.province
     return unit.code if unit and not parts.candidates else None
+
+
+def _heads(cores: pl.Series) -> pl.Series:
+    """How an English name may begin for each Chinese core: the pinyin of its first two to six characters."""
+    frame = pl.DataFrame({"c": cores})
+    starts = [romanise_series(frame["c"].str.slice(0, n)).alias(str(n)) for n in range(2, 7)]
+    lengths = frame["c"].str.len_chars()
+    parts = [pl.when(lengths >= n).then(pl.lit(s)) for n, s in zip(range(2, 7), starts, strict=True)]
+    return frame.select(pl.concat_list(parts).list.drop_nulls().list.unique(maintain_order=True).alias("h"))["h"]
 
 
 def _branch_code(branch: str) -> str | None:
@@ -294,10 +310,11 @@ def account_features(frame: pl.DataFrame, fields: list[FieldSpec], people: pl.Da
                                    for c in (m("people"), m("contact_lines"), m("deals")))
     contact_lines = pl.col(m("contact_lines")).fill_null([])
     all_lines = pl.concat_list([pl.col(m("lines")), contact_lines]).list.unique(maintain_order=True)
+    own_numbers = pl.concat_list([pl.col(m("mobiles")), pl.col(m("lines"))]).list.unique(maintain_order=True)
     phones_all = pl.concat_list([pl.col(m("mobiles")), all_lines]).list.unique(maintain_order=True)
     locals_ = pl.concat_list([pl.col(m("locals")), contact_lines.list.eval(_local_part())]).list.unique(
         maintain_order=True)
-    return frame.with_columns(phones_all.alias(m("phones")), locals_.alias(m("locals")),
+    return frame.with_columns(phones_all.alias(m("phones")), own_numbers.alias(m("own_phones")), locals_.alias(m("locals")),
                               pl.col(m("people")).fill_null([]), pl.col(m("deals")).fill_null([])).drop(m("contact_lines"))
 
 
@@ -307,10 +324,10 @@ def account_context(accounts: pl.DataFrame) -> pl.DataFrame:
     from crm_migrate.migrate.link import ACCOUNT
 
     kept = accounts.filter(pl.col(OUTCOME).is_in(["written", "merged"]))
-    phones = (kept.select(RECORD_ID, m("phones")).explode(m("phones")).drop_nulls(m("phones"))
-              .group_by(RECORD_ID).agg(pl.col(m("phones")).unique().alias("_phones"))
-              if m("phones") in kept.columns else pl.DataFrame(schema={RECORD_ID: pl.String,
-                                                                       "_phones": pl.List(pl.String)}))
+    own = m("own_phones")  # the company's own numbers, not its contacts' lines
+    phones = (kept.select(RECORD_ID, own).explode(own).drop_nulls(own)
+              .group_by(RECORD_ID).agg(pl.col(own).unique().alias("_phones"))
+              if own in kept.columns else pl.DataFrame(schema={RECORD_ID: pl.String, "_phones": pl.List(pl.String)}))
     written = kept.filter(pl.col(OUTCOME) == "written").select(
         RECORD_ID, (pl.col(key("name")) if key("name") in kept.columns else NO_TEXT).alias("_employer"),
         (pl.col(m("latin")) if m("latin") in kept.columns else NO_TEXT).alias("_employer_latin"))

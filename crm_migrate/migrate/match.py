@@ -30,7 +30,7 @@ from crm_migrate.migrate.link import ACCOUNT
 RANDOM_PAIRS = 500_000
 EM_ITERATIONS = 30
 MIN_TRAINING_PAIRS = 30  # a blocking key with fewer pairs does not train m
-UNIQUE_COLLISIONS = 0.01  # share of records whose unique-by-law value another record holds by chance
+UNIQUE_COLLISIONS = 0.001  # share of records whose unique-by-law value a different record holds (cleaning artefacts)
 U_PSEUDO_PAIRS = 1_000  # weight of prior_u against the random pairs
 M_PSEUDO_MATCHES = 10  # weight of prior_m against the matches EM found
 MIN_SUPPORT = 5.0  # expected matches with values on both sides needed to trust a learnt m
@@ -344,6 +344,8 @@ def _pairs_within(frame: pl.DataFrame, within: str | None) -> int:
 
 def _empty(frame: pl.DataFrame, comp: Comparison) -> bool:
     """No record has a value for the comparison's main column."""
+    if comp.columns[0] not in frame.columns:
+        return True
     column = frame[comp.columns[0]]
     if isinstance(column.dtype, pl.List):
         return int(column.list.len().fill_null(0).sum()) == 0
@@ -448,6 +450,19 @@ def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Compa
 
 # -- clustering ----------------------------------------------------------------------------------------
 
+def _two_own_identifiers_differ(result: MatchResult, settings: MatchSettings) -> pl.Expr:
+    """Two records of people that do not merge as a pair and whose own identifiers differ twice over (another
+    mobile and another email) with none the same: two namesakes at one company, which a third record without
+    those identifiers must not bring together."""
+    own = [(f"level:{c.name}", c.levels - 1) for c in result.comparisons
+           if c.personal and f"level:{c.name}" in result.pairs.columns]
+    if len(own) < 2:
+        return pl.lit(False)
+    differ = pl.sum_horizontal([(pl.col(c) == 0).cast(pl.Int8) for c, _ in own])
+    agree = pl.any_horizontal([pl.col(c) == top for c, top in own])
+    return (differ >= 2) & ~agree & (pl.col("probability") < settings.merge)
+
+
 def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(), steward_links=(), vetoes=(),
              identity_links=(), exclusive: np.ndarray | None = None) -> np.ndarray:
     """A cluster label per record: the smallest member index (see `clustering`). Pairs at or above the merge
@@ -464,6 +479,7 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(),
         rate = min(max(result.match_rate, 1e-12), 0.5)
         evidence = pl.col("weight") - float(np.log2(rate / (1 - rate)))
         bad = edges(pairs.filter((evidence <= settings.against)
-                                 | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)])))
+                                 | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)])
+                                 | _two_own_identifiers_differ(result, settings)))
     stages = [edges(must_link), edges(steward_links), edges(identity_links), edges(strong)]
     return cluster(n, stages, bad, edges(vetoes), exclusive)

@@ -41,7 +41,12 @@ from crm_migrate.migrate.columns import (
     SHEET,
     SOURCE,
     SYSTEM,
+    attr,
+    key,
+    notes,
+    raw,
     val,
+    why,
 )
 from crm_migrate.migrate.decisions import Applied, read_decisions
 from crm_migrate.migrate.dedupe import Related, drop_features, resolve
@@ -187,6 +192,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                             entity.singular, orphan)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
+        frame, specs = _from_names(frame, entity, specs)
         if entity is Entity.accounts:
             related.people = related_to_accounts(frame, [p for _, p in extracted.get(Entity.contacts, [])],
                                                  [p for _, p in extracted.get(Entity.opportunities, [])])
@@ -202,11 +208,13 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                 project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
                 line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
         golden = time.perf_counter()
+        english = _english_names(frame) if entity is Entity.accounts else None
         frame = settle(frame, _value_columns(frame, specs), *_survivorship(matching_options, specs),
                        keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
                        quality=name_quality(frame, specs))
         if entity is Entity.accounts:
             related.accounts = account_context(frame)
+            frame = _english_name(frame, english)
         frame = drop_features(frame)
         timings[f"{entity.value}.match"] = golden - matching  # pairs, weights, clusters: what Splink does
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching  # and the golden records
@@ -217,6 +225,61 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     return Migration(project, reads, results, timings)
 
 
+
+
+# Salutations are how a name was written, not a job: they do not become the contact's title.
+_SALUTATIONS = {"先生", "女士", "小姐", "太太", "小", "老", "姐", "哥", "Mr.", "Mrs.", "Ms.", "Miss.", "Dr.", "Prof.",
+                "Mister.", "Madam."}
+
+
+def _from_names(frame: pl.DataFrame, entity: Entity, specs: list[FieldSpec]) -> tuple[pl.DataFrame, list[FieldSpec]]:
+    """What a name says besides the name: a contact's title written into it (何然工程师, 张伟（采购经理）) fills
+    an empty title, a salutation (李先生, 王女士) an empty gender; an account with an English name gets the
+    English name field, which its golden record fills (`_english_name`)."""
+    names = {s.name for s in specs}
+    if entity is Entity.contacts and attr("name", "title") in frame.columns:
+        job = pl.when(~pl.col(attr("name", "title")).is_in(list(_SALUTATIONS))).then(pl.col(attr("name", "title")))
+        fills = []
+        if "title" in names:
+            fills.append(("title", job))
+        if "gender" in names and attr("name", "gender") in frame.columns:
+            fills.append(("gender", pl.col(attr("name", "gender"))))
+        for field, value in fills:
+            current = pl.col(val(field)) if val(field) in frame.columns else pl.lit(None, pl.String)
+            taken = current.is_null() & value.is_not_null()
+            note = pl.col(notes(field)) if notes(field) in frame.columns else pl.lit(None, pl.String)
+            frame = frame.with_columns(pl.coalesce(current, value).alias(val(field)),
+                                       pl.when(taken).then(pl.lit("taken from the name")).otherwise(note)
+                                       .alias(notes(field)))
+    if entity is Entity.accounts and "name_en" not in names and key("name") in frame.columns \
+            and frame.select(pl.col(key("name")).str.contains(r"^[^\u3400-\u9fff]+$").any()).item():
+        specs = [*specs, CATALOGUE[Entity.accounts]["name_en"]]
+        specs.sort(key=lambda s: list(CATALOGUE[entity]).index(s.name) if s.name in CATALOGUE[entity] else 10**6)
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in
+                                   (raw("name_en"), val("name_en"), key("name_en"), why("name_en"), notes("name_en"))
+                                   if c not in frame.columns)
+    return frame, specs
+
+
+def _english_names(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """Per cluster, the first English (or pinyin) name among its records, in source priority, read before the
+    golden record takes the Chinese one."""
+    if "m:script" not in frame.columns or LABEL not in frame.columns:
+        return None
+    return (frame.filter((pl.col("m:script") == "latin") & pl.col(LABEL).is_not_null())
+            .sort(SEQ).group_by(LABEL).agg(pl.col(val("name")).first().alias("_english")))
+
+
+def _english_name(frame: pl.DataFrame, english: pl.DataFrame | None) -> pl.DataFrame:
+    """A golden account's English name: its own where it has one, else the first English name of the records
+    merged into it (`_english_names`). The Chinese name stays the name."""
+    if english is None or english.is_empty():
+        return frame
+    current = pl.col(val("name_en")) if val("name_en") in frame.columns else pl.lit(None, pl.String)
+    return (frame.join(english, on=LABEL, how="left", maintain_order="left")
+            .with_columns(pl.when(pl.col(OUTCOME) == "written").then(pl.coalesce(current, pl.col("_english")))
+                          .otherwise(current).alias(val("name_en")))
+            .drop("_english"))
 
 
 def _survivorship(options: MatchingOptions, specs: list[FieldSpec]) -> tuple[dict[str, str], str | None]:
