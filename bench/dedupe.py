@@ -4,7 +4,9 @@ Prints one line per data set and entity:
     <dataset> <entity> rows=<n> precision=<p> recall=<r> f1=<f> seconds=<s> peak_mb=<m>
 (pairwise precision, recall and F1 of the clusters against the truth; seconds are the deduplication of that
 entity: blocking, scoring, clustering and golden records; peak_mb is the process's peak resident memory;
-match_seconds leaves out the golden records, which is what Splink's time covers). Where the truth tags rows
+match_seconds leaves out the golden records, which is what Splink's time covers; features_seconds is the
+matching features derived per record beforehand (romanised brands, phones as sets, an account's contacts),
+timed with the cleaning as Splink is given the cleaned keys). Where the truth tags rows
 with the phenomenon they show (samples/generate.py does), a `recall` line per entity and tag gives the share
 of the true pairs involving such a row that were found; and look-alikes (pairs that must stay apart) merged
 by kind.
@@ -136,8 +138,9 @@ def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[st
         ours[f"{entity}.match"] = timings.get(f"{entity}.match", seconds)
         print(f"{dataset} {entity} rows={mine.height} precision={s.precision:.4f} recall={s.recall:.4f} "
               f"f1={s.f1:.4f} seconds={ours[entity]:.2f} peak_mb={peak_mb():.0f} "
-              f"match_seconds={ours[f'{entity}.match']:.2f}", flush=True)
-        if export:
+              f"match_seconds={ours[f'{entity}.match']:.2f} "
+              f"features_seconds={timings.get(f'{entity}.features', 0.0):.2f}", flush=True)
+        if export and entity in SPLINK_FIELDS:
             _export_for_splink(result, entity, mine, project)
         if "tag" in mine.columns:
             for t in recall_by_tag(mine).iter_rows(named=True):

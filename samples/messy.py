@@ -13,6 +13,7 @@ The English forms are this generator's own: how people at Chinese companies writ
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
 # Characters a pinyin input method offers for the same syllable: picking the wrong one is the commonest typo.
 HOMOPHONES = {
@@ -61,10 +62,15 @@ def _fullwidth(text: str) -> str:
     return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ("\u3000" if ch == " " else ch) for ch in text)
 
 
-def _traditional(text: str) -> str:
+@lru_cache(maxsize=1)
+def _to_traditional():
     import opencc
 
-    return opencc.OpenCC("s2t").convert(text)
+    return opencc.OpenCC("s2t")
+
+
+def _traditional(text: str) -> str:
+    return _to_traditional().convert(text)
 
 
 def english_company(r: random.Random, c) -> tuple[str, str]:

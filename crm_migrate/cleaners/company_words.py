@@ -217,9 +217,15 @@ def trade_suffixes() -> list[str]:
     return _suffixes_longest_first()
 
 
+@lru_cache(maxsize=262144)
 def trade_in(code: str | None, chinese: str) -> bool:
     """Whether a Chinese text holds a trade word of ``code`` (energy: 能源 in 睿星能源)."""
-    return bool(code) and any(zh in chinese for zh, t in TRADES.items() if t.code == code)
+    return bool(code) and any(zh in chinese for zh in _words_of(code))
+
+
+@lru_cache(maxsize=512)
+def _words_of(code: str) -> tuple[str, ...]:
+    return tuple(zh for zh, t in TRADES.items() if t.code == code)
 
 
 def family_of(code: str | None) -> str | None:
@@ -354,6 +360,7 @@ def pinyin_syllables() -> frozenset[str]:
     return frozenset(fold_latin(p) for p in lazy_pinyin(chars) if p.isalpha()) | {"lv", "nv", "lve", "nve"}
 
 
+@lru_cache(maxsize=131072)
 def is_pinyin(token: str) -> bool:
     """Whether a word can be read as pinyin syllables run together (hengrun, xingchen; not blue or brd)."""
     syllables = pinyin_syllables()
@@ -492,6 +499,7 @@ def calques(brand: str, limit: int = 16) -> tuple[str, ...]:
     return tuple([f for f in dict.fromkeys("".join(o) for o in options) if f != plain][:limit])
 
 
+@lru_cache(maxsize=131072)
 def calque_of(latin: str, brand: str) -> bool:
     """Whether ``latin`` (folded, no spaces) is ``brand`` written character by character in English words or
     pinyin, in any mixture: worldstarfang is 世星方."""

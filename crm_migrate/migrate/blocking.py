@@ -3,7 +3,7 @@
 Keys are built from the cleaners' match keys and the matching features (`features`): each identifying code,
 phone and email alone (every number a record holds, whatever column it came in); the name key alone, by its
 two ends, and with its start in front of each other identifying field; a company's brand by its sound and
-trade (homophones and English names meet) and by its calques; an address with the name's end; a person's
+trade (homophones and English names meet); an address with the name's end; a person's
 name syllables within the same account (王经理 meets 王建国 there). Two guards keep the work linear in the
 rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything and is skipped
 (counted); a key whose blocks would still give more than ``PAIRS_PER_ROW`` pairs per record is too coarse
@@ -99,12 +99,13 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         elif account:
             keys.append(BlockingKey("name start+account", _joined(head, pl.col(ACCOUNT)), ("name", "account")))
     if name and name.type is FieldType.company_name and m("latin") in columns:
-        # The brand by its sound (homophones and English names meet), by its calques (StarCloud), and with one
-        # character left out (a character dropped or changed), the last two within the trade's family.
+        # The brand by its sound (homophones and English names meet), by the pinyin an English name starts with,
+        # and with one character left out (a character dropped or changed) within the trade's family. A
+        # translated brand (StarCloud) meets its Chinese name on other evidence (a phone, a contact): its
+        # comparison reads the translation word by word.
         trade = pl.col(m("family")).fill_null("")
         keys.append(BlockingKey("brand sound", pl.col(m("latin")), ()))
         keys.append(BlockingKey("brand head across scripts", pl.col(m("heads")).fill_null([]), (), differ=m("script")))
-        keys.append(BlockingKey("brand calque+trade", _with_last(pl.col(m("calques")).fill_null([]), trade), ()))
         keys.append(BlockingKey("brand typo+trade", _with_last(pl.col(m("variants")).fill_null([]), trade), ()))
     if entity is Entity.accounts and m("people") in columns:
         keys.append(BlockingKey("contact", pl.col(m("people")), ("contacts",)))
@@ -146,37 +147,52 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
         live = live.filter(pl.col("_g").is_not_null())
     budget = max(PAIRS_PER_ROW * live.height, MIN_BUDGET)
     n_rows = max(frame.height, 1)
-    parts, dropped, skipped_blocks = [], [], 0
+    if not keys:
+        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32}), [], [], 0
+    # Each key's blocks as (key, record, value hash); a key whose blocks would give too many pairs is dropped
+    # before it costs anything more, the others' blocks go into one long frame for a single self-join.
+    kept_parts, dropped, skipped_blocks, kept = [], [], 0, []
     for n, bk in enumerate(keys):
-        block = live.select("_i", "_g", pl.col(f"_b{n}").alias("_b"),
-                            (pl.col(f"_d:{bk.differ}") if bk.differ else pl.lit(None, pl.String)).alias("_d"))
-        if isinstance(block.schema["_b"], pl.List):
-            block = block.explode("_b").unique()
-        block = block.drop_nulls("_b").filter(pl.col("_b") != "")
-        if within:
-            block = block.with_columns(pl.concat_str(["_g", "_b"], separator=SEP).alias("_b"))
-        block = block.drop("_g")
+        part = live.select("_i", "_g", pl.col(f"_b{n}").alias("_b"),
+                           (pl.col(f"_d:{bk.differ}") if bk.differ else pl.lit(None, pl.String)).alias("_d"))
+        if isinstance(part.schema["_b"], pl.List):
+            part = part.explode("_b")
+        part = part.filter(pl.col("_b").is_not_null() & (pl.col("_b") != ""))
+        value = pl.concat_str(["_g", "_b"], separator=SEP) if within else pl.col("_b")
+        part = part.select("_i", value.hash(seed=0).alias("_h"), "_d")
+        if isinstance(live.schema[f"_b{n}"], pl.List):
+            part = part.unique(["_i", "_h"])
         # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
-        sizes = (block.group_by("_b", "_d").len("n").group_by("_b")
-                 .agg(pl.col("n").sum().alias("len"), (pl.col("n").cast(pl.Int64) ** 2).sum().alias("sq")))
-        total = pl.col("len").cast(pl.Int64)
-        sizes = sizes.with_columns(((total * total - pl.col("sq")) // 2 if bk.differ else total * (total - 1) // 2)
-                                   .alias("pairs"))
-        too_big = sizes.filter(pl.col("len") > MAX_BLOCK)
-        sizes = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= MAX_BLOCK))
-        expected = int(sizes["pairs"].sum())
+        if bk.differ:
+            sizes = (part.group_by("_h", "_d").len("n").group_by("_h")
+                     .agg(pl.col("n").sum().alias("len"), (pl.col("n").cast(pl.Int64) ** 2).sum().alias("sq"))
+                     .with_columns(((pl.col("len").cast(pl.Int64) ** 2 - pl.col("sq")) // 2).alias("pairs")))
+        else:
+            sizes = part.group_by("_h").len("len").with_columns(
+                (pl.col("len").cast(pl.Int64) * (pl.col("len").cast(pl.Int64) - 1) // 2).alias("pairs"))
+        usable = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= MAX_BLOCK))
+        expected = int(usable["pairs"].sum())
         if expected > budget:
             dropped.append(SkippedKey(bk.name, expected, f"more than {PAIRS_PER_ROW} pairs per record"))
             continue
-        skipped_blocks += too_big.height
-        block = block.join(sizes, on="_b", how="semi")
-        pairs = block.join(block, on="_b", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
-        if bk.differ:
-            pairs = pairs.filter(pl.col("_d") != pl.col("_d_r"))
-        parts.append((bk, np.unique(pairs["_i"].to_numpy().astype(np.int64) * n_rows + pairs["_i_r"].to_numpy())))
+        skipped_blocks += sizes.filter(pl.col("len") > MAX_BLOCK).height
+        kept.append(n)
+        kept_parts.append(part.join(usable.select("_h"), on="_h", how="semi")
+                          .select(pl.lit(n, pl.UInt16).alias("_k"), "_i", "_h", "_d"))
+    if not kept_parts:
+        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32}), [], dropped, skipped_blocks
+    blocks = pl.concat(kept_parts)
+    differs = {n: keys[n].differ is not None for n in kept}
+    joined = blocks.join(blocks, on=["_k", "_h"], suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
+    if any(differs.values()):
+        apart = pl.col("_k").cast(pl.Int64).replace_strict(differs, default=False, return_dtype=pl.Boolean)
+        joined = joined.filter(~apart | (pl.col("_d") != pl.col("_d_r")))
+    coded = (joined.select("_k", (pl.col("_i").cast(pl.Int64) * n_rows + pl.col("_i_r").cast(pl.Int64)).alias("c"))
+             .unique().sort("_k", "c"))
+    codes, owners = coded["c"].to_numpy(), coded["_k"].to_numpy()
     # One code per pair, l * rows + r: the unique pairs in (l, r) order, and where each key's pairs are.
-    unique, where = np.unique(np.concatenate([c for _, c in parts] or [np.empty(0, np.int64)]), return_inverse=True)
-    bounds = np.cumsum([0] + [c.size for _, c in parts])
+    unique, where = np.unique(codes, return_inverse=True)
     pairs = pl.DataFrame({"l": unique // n_rows, "r": unique % n_rows}, schema={"l": pl.UInt32, "r": pl.UInt32})
-    return pairs, [(bk, where[a:b]) for (bk, _), a, b in zip(parts, bounds[:-1], bounds[1:], strict=True)], dropped, \
-        skipped_blocks
+    bounds = np.searchsorted(owners, np.arange(len(keys) + 1))
+    by_key = [(keys[n], where[bounds[n]:bounds[n + 1]]) for n in kept if bounds[n + 1] > bounds[n]]
+    return pairs, by_key, dropped, skipped_blocks

@@ -83,9 +83,9 @@ def _conflicted(root: np.ndarray, values: np.ndarray) -> np.ndarray:
         has = column != NONE
         if not has.any():
             continue
-        pairs = np.unique(np.stack([root[has], column[has]], axis=1), axis=0)
-        roots, counts = np.unique(pairs[:, 0], return_counts=True)
-        found.append(roots[counts > 1])
+        spread = (pl.DataFrame({"root": root[has], "value": column[has]}).group_by("root")
+                  .agg(pl.col("value").n_unique().alias("n")).filter(pl.col("n") > 1))
+        found.append(spread["root"].to_numpy())
     return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
 
 

@@ -26,6 +26,7 @@ from crm_migrate.migrate.columns import SOURCE, attr, key, val
 from crm_migrate.migrate.features import m
 
 MISSING = -1
+SET_WIDTH = 6  # values of a record's set compared (its phones, its contacts): a record rarely holds more
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,14 @@ class Sides:
     only for the pairs a similarity must score. A list column (a record's phones) is compared as a set.
     """
 
-    def __init__(self, frame: pl.DataFrame, pairs: pl.DataFrame) -> None:
+    def __init__(self, frame: pl.DataFrame, pairs: pl.DataFrame, cache: dict | None = None) -> None:
         self.frame = frame
         self.left, self.right = pairs["l"].to_numpy().astype(np.int64), pairs["r"].to_numpy().astype(np.int64)
-        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._sets: dict[str, tuple[pl.DataFrame, np.ndarray]] = {}
+        # Per-record encodings (hashes, sets) depend on the frame only: random and candidate pairs share them.
+        cache = cache if cache is not None else {}
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = cache.setdefault("codes", {})
+        self._sets: dict[str, tuple[np.ndarray, np.ndarray]] = cache.setdefault("sets", {})
+        self._strings: dict[str, np.ndarray] = cache.setdefault("strings", {})
 
     def __len__(self) -> int:
         return self.left.size
@@ -82,9 +86,10 @@ class Sides:
 
     def values(self, column: str, where: np.ndarray) -> tuple[list, list]:
         """The left and right values of ``column`` for the pairs at positions ``where``."""
-        series = self.frame[column]
-        return (series.gather(pl.Series(self.left[where])).to_list(),
-                series.gather(pl.Series(self.right[where])).to_list())
+        strings = self._strings.get(column)
+        if strings is None:
+            strings = self._strings[column] = self.frame[column].to_numpy()
+        return strings[self.left[where]].tolist(), strings[self.right[where]].tolist()
 
     def flags(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """A boolean column's left and right values per pair (false where null)."""
@@ -104,26 +109,43 @@ class Sides:
         unequal = (codes[self.left] != codes[self.right]) & ~a_null & ~b_null
         return unequal | (a_null != b_null) if either else unequal
 
-    def _set(self, column: str) -> tuple[pl.DataFrame, np.ndarray]:
+    def _set(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A record's set as a row of value hashes (at most ``SET_WIDTH``, 0 for none), and its size."""
         if column not in self._sets:
-            lists = self.frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("i"), pl.col(column))
-            exploded = lists.explode(column).drop_nulls(column).select("i", pl.col(column).hash(seed=0).alias("h"))
-            size = np.zeros(self.frame.height, dtype=np.int64)
-            np.add.at(size, exploded["i"].to_numpy(), 1)
-            self._sets[column] = (exploded.unique(), size)
+            exploded = (self.frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("i"), pl.col(column))
+                        .explode(column).drop_nulls(column)
+                        .select("i", pl.col(column).hash(seed=0).alias("h")).unique(maintain_order=True))
+            rows, hashes = exploded["i"].to_numpy(), exploded["h"].to_numpy()
+            size = np.bincount(rows, minlength=self.frame.height)
+            start = np.concatenate([[0], np.cumsum(size)[:-1]])
+            position = np.arange(rows.size) - start[rows]
+            keep = position < SET_WIDTH
+            matrix = np.zeros((self.frame.height, SET_WIDTH), dtype=np.uint64)
+            matrix[rows[keep], position[keep]] = hashes[keep]
+            self._sets[column] = (matrix, size)
         return self._sets[column]
 
     def shared(self, column: str, other: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per pair: the two records' sets in ``column`` (the right one's in ``other``) share a value; either
-        set is empty."""
+        set is empty. Sets are compared as rows of hashes, every value of one against every value of the other."""
         left_set, left_size = self._set(column)
         right_set, right_size = self._set(other or column)
-        pairs = pl.DataFrame({"p": np.arange(len(self), dtype=np.int64), "l": self.left, "r": self.right})
-        hits = (pairs.join(left_set, left_on="l", right_on="i")
-                .join(right_set, left_on=["r", "h"], right_on=["i", "h"], how="semi")["p"].unique().to_numpy())
+        missing = (left_size[self.left] == 0) | (right_size[self.right] == 0)
+        both = np.flatnonzero(~missing)
+        a, b = left_set[self.left[both]], right_set[self.right[both]]
+        hit = np.zeros(both.size, dtype=bool)
+        for i in range(SET_WIDTH):
+            rows = np.flatnonzero(a[:, i] != 0) if i else np.arange(both.size)
+            if not rows.size:
+                break
+            for j in range(SET_WIDTH):
+                cols = rows if not j else rows[b[rows, j] != 0]
+                if not cols.size:
+                    break
+                hit[cols] |= a[cols, i] == b[cols, j]
         out = np.zeros(len(self), dtype=bool)
-        out[hits] = True
-        return out, (left_size[self.left] == 0) | (right_size[self.right] == 0)
+        out[both] = hit
+        return out, missing
 
     def shared_either_way(self, column: str, other: str) -> np.ndarray:
         """Per pair: the left record's ``column`` meets the right one's ``other``, or the other way round."""
@@ -279,10 +301,9 @@ def company_name(name: str, identity: bool) -> Comparison:
         if brand in columns and trade in columns:
             short = sides.same(brand)[0] & one_trade & ~same
             levels[short] = 6
-            where = np.flatnonzero(short)
-            if where.size:  # a brand of three characters or more names one company (鸿鼎嘉集团 / 鸿鼎嘉新材料)
-                long_brand = np.array([len(b or "") >= 3 for b in sides.values(brand, where)[0]], dtype=bool)
-                levels[where[long_brand]] = 7
+            # A brand of three characters or more names one company (鸿鼎嘉集团 / 鸿鼎嘉新材料).
+            long_brand = (sides.frame[brand].str.len_chars().fill_null(0) >= 3).to_numpy()
+            levels[short & long_brand[sides.left]] = 7
             if brand_ambiguous in columns:
                 a, b = sides.flags(brand_ambiguous)
                 levels[short & (a | b)] = 5
@@ -291,9 +312,12 @@ def company_name(name: str, identity: bool) -> Comparison:
             # A registered name is unique within its region. Where a side says nothing of where it is (no region
             # in its name, no street address, no landline) and the data holds the name in several regions, the
             # same name is only a hint (航精科技 may be 航精科技（吉林） or the one in 昆明); where the data holds
-            # it in one region, that is the company it names.
+            # it in one region, that is the company it names, unless the one city it gives (a sign-up's) is
+            # another.
             a, b = sides.flags(ambiguous)
             levels[same & (a | b)] = 8
+            if m("hint_province") in columns:
+                levels[same & _hint_conflicts(sides)] = 8
         for part in (province, city):
             if part in columns:
                 levels[sides.differ(part, either=False)] = 0
@@ -312,6 +336,17 @@ def company_name(name: str, identity: bool) -> Comparison:
                       unique_levels=frozenset({7}), labels=labels, weak=frozenset({5, 8}))
 
 
+def _hint_conflicts(sides: Sides) -> np.ndarray:
+    """Per pair: one side's only hint of where it is (a city) conflicts with where the other side is."""
+    out = np.zeros(len(sides), dtype=bool)
+    for hint, place in ((m("hint_province"), m("province")), (m("hint_city"), m("city"))):
+        h_codes, h_null = sides._coded(hint)
+        p_codes, p_null = sides._coded(place)
+        for a, b in ((sides.left, sides.right), (sides.right, sides.left)):
+            out |= ~h_null[a] & ~p_null[b] & (h_codes[a] != p_codes[b])
+    return out
+
+
 def across_scripts(name: str) -> Comparison:
     """A Chinese name against an English (or pinyin) one. Levels: 0 the English brand is pinyin and is not the
     Chinese one, or trades of different families, or regions or branches that conflict; 1 the English brand
@@ -320,22 +355,16 @@ def across_scripts(name: str) -> Comparison:
     Precision Mould / 恒润精密模具) or translated word by word from `company_words.GLOSSARY` (StarCloud /
     星云); 4 the same brand and trade (科技 / Technology) or region; 5 the same brand, trade and region.
     Missing unless the scripts differ."""
-    script, latin, calque, family = m("script"), m("latin"), m("calques"), m("family")
+    script, latin, family = m("script"), m("latin"), m("family")
     trade, branch, brand = attr(name, "trade"), m("branch"), attr(name, "brand")
-    read = (latin, calque, trade, family, m("region_latin"), m("province"), m("city"), branch, brand, m("heads"),
+    read = (latin, trade, family, m("region_latin"), m("province"), m("city"), branch, brand, m("heads"),
             m("sounds"), m("sounds_in_trade"), script)
 
     def compare(sides: Sides) -> np.ndarray:
         levels = np.full(len(sides), MISSING, dtype=np.int8)
         cross = np.flatnonzero(sides.differ(script, either=False))
-        if not cross.size:
-            return levels
-        columns = sides.frame.select(*(pl.col(c) if c in sides.frame.columns else pl.lit(None).alias(c)
-                                       for c in read))
-        left = columns[sides.left[cross]].rows()
-        right = columns[sides.right[cross]].rows()
-        levels[cross] = np.array([_cross_level(a, b) if a[-1] == "zh" else _cross_level(b, a)
-                                  for a, b in zip(left, right, strict=True)], dtype=np.int8)
+        if cross.size:
+            levels[cross] = _cross_levels(sides, cross, read)
         return levels
 
     labels = ("different", "translated brand", "brand alike", "same brand", "same brand and trade or region",
@@ -346,36 +375,84 @@ def across_scripts(name: str) -> Comparison:
                       unique_levels=frozenset({4}))
 
 
-def _cross_level(chinese: tuple, english: tuple) -> int:
-    """The level of a Chinese name's features against an English name's (see `across_scripts`)."""
-    (latin_c, calques_c, trade_c, family_c, region_c, province_c, city_c, branch_c, brand_c, heads_c, sounds,
-     sounds_in_trade, _) = chinese
-    latin_e, _, trade_e, family_e, region_e, province_e, city_e, branch_e, _, heads_e, _, _, _ = english
-    if not latin_c or not latin_e:
-        return MISSING
-    if province_c and province_e:
-        conflict = province_c != province_e or (city_c and city_e and city_c != city_e)
-    else:
-        conflict = bool(region_c and region_e and region_c != region_e)
-    if conflict or (branch_c is not None and branch_e is not None and branch_c != branch_e):
-        return 0
-    if family_c and family_e and family_c != family_e and not (brand_c and trade_in(trade_e, brand_c)):
-        return 0  # Trading is not 科技; but Energy is in 睿星能源科技
-    head_e = next((h for h in heads_e or () if h != latin_e), None) or latin_e
-    same = (latin_c == latin_e or head_e in (heads_c or ()) or latin_e in (heads_c or ())
-            or latin_e in (calques_c or ()) or (brand_c and calque_of(latin_e, brand_c)))
-    if same:
-        agree = [bool(trade_e and (trade_c == trade_e or (brand_c and trade_in(trade_e, brand_c)))),
-                 bool((city_c or province_c) and (city_c, province_c) == (city_e, province_e))]
-        # Pinyin loses the characters: 星辰 and 兴辰 both read xingchen. Where the data holds several Chinese
-        # names that read like the English one, it is only "the same brand".
-        ambiguous = (sounds_in_trade if trade_e else sounds) or 0
-        return 3 if ambiguous >= 2 else 3 + sum(agree)
-    pinyin = head_e is not None and is_pinyin(head_e) and head_e == (heads_e or [None])[0]
-    if (brand_c and 2 <= len(latin_e) <= 5 and latin_e == initials(brand_c)) or (
-            pinyin and max(JaroWinkler.normalized_similarity(head_e, h) for h in heads_c or [latin_c]) >= 0.88):
-        return 2
-    return 0 if pinyin else 1
+def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.ndarray:
+    """`across_scripts` for the pairs at ``cross`` (one Chinese and one English name each), whole-frame."""
+    frame = sides.frame.select(*(pl.col(c) if c in sides.frame.columns else pl.lit(None).alias(c) for c in read))
+    names = ("latin", "trade", "family", "region", "province", "city", "branch", "brand", "heads",
+             "sounds", "in_trade", "script")
+    frame.columns = list(names)
+    left, right = sides.left[cross], sides.right[cross]
+    zh_left = (frame["script"].to_numpy()[left] == "zh")
+    zh, en = np.where(zh_left, left, right), np.where(zh_left, right, left)
+    c = frame[zh].rename(lambda x: f"c_{x}")
+    e = frame[en].select("latin", "trade", "family", "region", "province", "city", "branch", "heads").rename(
+        lambda x: f"e_{x}")
+    pairs = pl.concat([c, e], how="horizontal").with_row_index("_p")
+    col = pl.col
+    head = (pl.when(col("e_heads").list.first() != col("e_latin")).then(col("e_heads").list.first())
+            .otherwise(col("e_latin")))
+    pairs = pairs.with_columns(head.alias("e_head"))
+    place_conflict = pl.when(col("c_province").is_not_null() & col("e_province").is_not_null()).then(
+        (col("c_province") != col("e_province"))
+        | (col("c_city").is_not_null() & col("e_city").is_not_null() & (col("c_city") != col("e_city")))
+    ).otherwise(col("c_region").is_not_null() & col("e_region").is_not_null() & (col("c_region") != col("e_region")))
+    branch_conflict = col("c_branch").is_not_null() & col("e_branch").is_not_null() & (col("c_branch") != col("e_branch"))
+    family_differs = col("c_family").is_not_null() & col("e_family").is_not_null() & (col("c_family") != col("e_family"))
+    same = ((col("c_latin") == col("e_latin")) | col("c_heads").list.contains(col("e_head"))
+            | col("c_heads").list.contains(col("e_latin")))
+    pairs = pairs.with_columns(place_conflict.fill_null(False).alias("conflict"),
+                               branch_conflict.fill_null(False).alias("branch_conflict"),
+                               family_differs.fill_null(False).alias("family_differs"), same.fill_null(False).alias("same"))
+    # What whole-frame expressions cannot say, asked once per distinct value or only where it matters.
+    heads = pairs["e_head"].drop_nulls().unique().to_list()
+    pinyin = pairs.select(col("e_head").replace_strict({h: is_pinyin(h) for h in heads}, default=False,
+                                                       return_dtype=pl.Boolean)).to_series().to_numpy()
+    need = pairs.select(col("family_differs") | (col("same") & col("e_trade").is_not_null()
+                                                 & col("c_trade").ne_missing(col("e_trade")))).to_series().to_numpy()
+    trade_found = np.zeros(pairs.height, dtype=bool)
+    where = np.flatnonzero(need)
+    if where.size:
+        picked = pairs[where].select("c_brand", "e_trade").rows()
+        trade_found[where] = [bool(b and t and trade_in(t, b)) for b, t in picked]
+    base = pairs.select("same", "conflict", "branch_conflict", "family_differs").to_numpy()
+    same_brand, conflict = base[:, 0].astype(bool), base[:, 1].astype(bool) | base[:, 2].astype(bool)
+    conflict |= base[:, 3].astype(bool) & ~trade_found
+    walk = np.flatnonzero(~same_brand & ~conflict & ~pinyin)  # a translation: read it word by word
+    if walk.size:
+        picked = pairs[walk].select("c_brand", "e_latin").rows()
+        same_brand[walk] = [bool(b and x and calque_of(x, b)) for b, x in picked]
+    agree = pairs.select(
+        (col("e_trade").is_not_null() & (col("c_trade") == col("e_trade"))).fill_null(False),
+        ((col("c_city").is_not_null() | col("c_province").is_not_null())
+         & (col("c_city").eq_missing(col("e_city"))) & (col("c_province").eq_missing(col("e_province")))).fill_null(False),
+        pl.when(col("e_trade").is_not_null()).then(col("c_in_trade")).otherwise(col("c_sounds")).fill_null(0),
+    ).to_numpy()
+    trade_agrees = agree[:, 0].astype(bool) | trade_found
+    ambiguous = agree[:, 2] >= 2
+    out = np.where(ambiguous, 3, 3 + trade_agrees.astype(np.int8) + agree[:, 1].astype(np.int8)).astype(np.int8)
+    # Not the same brand: alike (its initials, or pinyin spelt a little differently), a translation that cannot
+    # be checked, or a different pinyin brand.
+    other = np.flatnonzero(~same_brand)
+    if other.size:
+        alike = _alike(pairs[other])
+        out[other] = np.where(alike, 2, np.where(pinyin[other], 0, 1))
+    out[conflict] = 0
+    missing = pairs.select(col("c_latin").is_null() | col("e_latin").is_null()).to_series().to_numpy()
+    out[missing] = MISSING
+    return out
+
+
+def _alike(pairs: pl.DataFrame) -> np.ndarray:
+    """Brands alike across scripts: the English is the Chinese brand's initials (BRD / 博锐达), or its pinyin
+    within Jaro-Winkler 0.88 of the Chinese reading."""
+    heads, latin = pairs["e_head"].fill_null("").to_list(), pairs["c_latin"].fill_null("").to_list()
+    close = process.cpdist(heads, latin, scorer=JaroWinkler.normalized_similarity, score_cutoff=0.88, workers=-1) >= 0.88
+    brands = pairs["c_brand"].drop_nulls().unique().to_list()
+    first = pairs.select(pl.col("c_brand").replace_strict({b: initials(b) for b in brands}, default=None,
+                                                          return_dtype=pl.String).alias("i"), "e_latin")
+    abbreviated = first.select((pl.col("i") == pl.col("e_latin")) & pl.col("e_latin").str.len_chars().is_between(2, 5)
+                               ).to_series().fill_null(False).to_numpy()
+    return close | abbreviated
 
 
 # -- people ------------------------------------------------------------------------------------------------------
@@ -518,16 +595,19 @@ def city(name: str) -> Comparison:
         coarse = _coarse(sides, name)
         if coarse is None:
             return levels
-        where = np.flatnonzero(coarse[0] | coarse[1])
-        if not where.size:
+        either = coarse[0] | coarse[1]
+        if not either.any():
             return levels
-        a, b = sides.values(code, where)
-        out = np.full(where.size, MISSING, dtype=np.int8)
-        for n, (x, y) in enumerate(zip(a, b, strict=True)):
-            if x and y:
-                depth = 2 if x[2:4] == "00" or y[2:4] == "00" else 4  # a province, or a city
-                out[n] = 1 if x[:depth] == y[:depth] else 0
-        levels[where] = out
+        codes = sides.frame[code]
+        province = codes.str.slice(0, 2).cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
+        prefecture = codes.str.slice(0, 4).cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
+        province_only = codes.str.slice(2, 2).eq("00").fill_null(False).to_numpy()
+        a, b = sides.left, sides.right
+        known = either & (province[a] >= 0) & (province[b] >= 0)
+        # Compared at the finer level both sides give: a province where either gives only that, else the city.
+        by_province = province_only[a] | province_only[b]
+        same = np.where(by_province, province[a] == province[b], prefecture[a] == prefecture[b])
+        levels[known] = same[known].astype(np.int8)
         return levels
 
     return Comparison(f"{name} city", 2, compare, (code, attr(name, "detail")), labels=("another city", "same city"),

@@ -91,11 +91,13 @@ def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settin
             ) -> tuple[pl.DataFrame, MatchResult | None, Applied]:
     """Label the live rows with their cluster (the smallest ``_seq`` of its members), honouring the
     steward's decisions; return the scored pairs and what became of the decisions. The frame comes back with
-    its matching features (``m:`` columns); `drop_features` takes them off."""
+    its matching features (``m:`` columns, added here unless `with_features` already did); `drop_features`
+    takes them off."""
     settings = settings or MatchSettings()
     identities = [key(s.name) for s in fields if s.type in (FieldType.uscc, FieldType.id_card)
                   and key(s.name) in frame.columns]
-    frame = with_features(frame, entity, fields, related) if frame.height else frame
+    if frame.height and not any(c.startswith("m:") for c in frame.columns):
+        frame = with_features(frame, entity, fields, related)
     same_all = _same_in_every_field(frame, entity, fields)
     exact = [SAME_ALL] if same_all is not None else []
     if exact:

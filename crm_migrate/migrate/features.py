@@ -6,7 +6,7 @@ All are ``m:`` columns added to an entity's frame before matching and dropped af
   ``m:lines`` (landlines and service numbers), ``m:locals`` (a landline's number without its area code, and
   numbers written without one), so a landline typed in the mobile column meets the same line elsewhere;
 - **company names across scripts**: ``m:script`` (zh or latin), ``m:latin`` (the brand in pinyin, or as an
-  English name writes it), ``m:calques`` (the English words a translated brand may use), ``m:family`` (the
+  English name writes it), ``m:family`` (the
   trade's family), ``m:region_latin``, ``m:branch`` (a branch's place, "" for a head office), ``m:whole``
   (the key with its region in front), ``m:pinyin`` (the key's sound), ``m:ambiguous`` (a name without
   region whose key the data holds in several regions), ``m:brand_ambiguous`` (a name without trade whose
@@ -26,7 +26,7 @@ import re
 
 import polars as pl
 
-from crm_migrate.cleaners.company_words import calques, family_of, region_latin, romanise_series
+from crm_migrate.cleaners.company_words import family_of, region_latin, romanise_series, syllable
 from crm_migrate.cleaners.divisions import CITY_SUFFIXES, PROVINCE_SUFFIXES, short_name
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldSpec, FieldType
 from crm_migrate.migrate.columns import OUTCOME, RECORD_ID, ROW, SEQ, SHEET, SOURCE, SYSTEM, attr, key, val, why
@@ -93,20 +93,16 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
                                .otherwise(pl.lit("latin")).alias(m("script")),
                                a["brand"].alias("_brand"), a["region"].alias("_region"), a["branch"].alias("_branch"))
     chinese = pl.col(m("script")) == "zh"
-    brands = frame["_brand"].drop_nulls().unique()
-    brand_latin = dict(zip(brands.to_list(), romanise_series(brands).to_list(), strict=True))
     # Calques are only looked for where English names are there to meet them.
     has_english = frame.select((pl.col(m("script")) == "latin").any()).item()
-    brand_calques = {b: list(c) for b in brands.to_list() if has_english and (c := calques(b))}
+    frame = frame.join(_brand_table(frame["_brand"], has_english), on="_brand", how="left", maintain_order="left")
+    keys = frame.select(pl.when(chinese).then(pl.col(k)).alias("k"))["k"].drop_nulls().unique()
+    frame = frame.join(pl.DataFrame({k: keys, "_sound": romanise_series(keys)}), on=k, how="left",
+                       maintain_order="left")
     regions = frame["_region"].drop_nulls().unique().to_list()
     region_short = {r: short_name(r, PROVINCE_SUFFIXES) or short_name(r, CITY_SUFFIXES) or r for r in regions}
-    latin = pl.when(chinese).then(pl.col("_brand").replace_strict(brand_latin, default=None, return_dtype=pl.String)) \
-        .otherwise(pl.col("_brand"))
-    calque = pl.when(chinese).then(pl.col("_brand").replace_strict(brand_calques, default=None,
-                                                                   return_dtype=pl.List(pl.String))) \
-        .otherwise(pl.concat_list([pl.col("_brand")]).list.drop_nulls())
     frame = frame.with_columns(
-        latin.alias(m("latin")), calque.alias(m("calques")),
+        pl.when(chinese).then(pl.col("_latin")).otherwise(pl.col("_brand")).alias(m("latin")),
         a["trade"].replace_strict(_families(frame, a["trade"]), default=None, return_dtype=pl.String).alias(m("family")),
         pl.when(chinese).then(pl.col("_region").replace_strict({r: region_latin(r) for r in regions}, default=None,
                                                                return_dtype=pl.String))
@@ -115,16 +111,20 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         pl.when(chinese & pl.col("_region").is_not_null())
         .then(pl.col("_region").replace_strict(region_short, default="", return_dtype=pl.String) + pl.col(k))
         .otherwise(pl.col(k)).alias(m("whole")),
-        pl.when(chinese).then(pl.Series(romanise_series(frame[k]))).otherwise(NO_TEXT).alias(m("pinyin")),
-    )
+        pl.when(chinese).then(pl.col("_sound")).otherwise(NO_TEXT).alias(m("pinyin")),
+    ).drop("_latin", "_sound")
     live = pl.col(OUTCOME).is_null() if OUTCOME in frame.columns else pl.lit(True)
     regions_per_key = pl.col("_region").filter(live).drop_nulls().n_unique().over(k)
     trades_per_brand = a["trade"].filter(live).drop_nulls().n_unique().over("_brand")
-    variants = {b: _deletions(b) for b in brands.to_list() if re.search(CJK, b)}
     core = pl.when(pl.col("_branch").is_not_null()).then(
         pl.col(k).str.slice(0, pl.col(k).str.len_chars() - pl.col("_branch").str.len_chars())).otherwise(pl.col(k))
-    cores = frame.select(pl.when(chinese).then(core).alias("c"))["c"].drop_nulls().unique()
-    heads = dict(zip(cores.to_list(), _heads(cores).to_list(), strict=True)) if has_english else {}
+    frame = frame.with_columns(pl.when(chinese).then(core).alias("_core"))
+    if has_english:
+        cores = frame["_core"].drop_nulls().unique()
+        frame = frame.join(pl.DataFrame({"_core": cores, "_heads": _heads(cores)}), on="_core", how="left",
+                           maintain_order="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.List(pl.String)).alias("_heads"))
     codes = {r: _region_code(r) for r in regions}
     branches = frame["_branch"].drop_nulls().unique().to_list()
     branch_codes = {b: _branch_code(b) for b in branches}
@@ -132,12 +132,17 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
     # else its street address or landline.
     code = pl.coalesce(pl.col("_branch").replace_strict(branch_codes, default=None, return_dtype=pl.String),
                        pl.col("_region").replace_strict(codes, default=None, return_dtype=pl.String), _place(frame))
+    hint = _city_hint(frame)
     frame = frame.with_columns(
-        pl.when(chinese).then(core.replace_strict(heads, default=None, return_dtype=pl.List(pl.String)))
+        pl.when(chinese).then(pl.col("_heads"))
         .otherwise(pl.concat_list([a["head"], pl.col("_brand")]).list.drop_nulls().list.unique(maintain_order=True))
         .alias(m("heads")),
         code.str.slice(0, 2).alias(m("province")),
-        pl.when(code.str.slice(2, 2) != "00").then(code.str.slice(0, 4)).alias(m("city")))
+        pl.when(code.str.slice(2, 2) != "00").then(code.str.slice(0, 4)).alias(m("city")),
+        # A city given only as a city (a sign-up's), for a record that says nothing else of where it is: a hint,
+        # not a place.
+        pl.when(code.is_null()).then(hint.str.slice(0, 2)).alias(m("hint_province")),
+        pl.when(code.is_null() & (hint.str.slice(2, 2) != "00")).then(hint.str.slice(0, 4)).alias(m("hint_city")))
     zh_key = pl.when(chinese).then(pl.col(k))
     return frame.with_columns(
         # How many Chinese names sound like this one's brand (with its trade's family, and without): an English
@@ -146,8 +151,20 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         zh_key.filter(live).drop_nulls().n_unique().over(m("latin"), m("family")).alias(m("sounds_in_trade")),
         (pl.col(m("province")).is_null() & pl.col(k).is_not_null() & (regions_per_key >= 2)).alias(m("ambiguous")),
         (a["trade"].is_null() & pl.col("_brand").is_not_null() & (trades_per_brand >= 2)).alias(m("brand_ambiguous")),
-        pl.col("_brand").replace_strict(variants, default=None, return_dtype=pl.List(pl.String)).alias(m("variants")),
-    ).drop("_brand", "_region", "_branch")
+        pl.when(chinese).then(pl.col("_variants")).alias(m("variants")),
+    ).drop("_brand", "_region", "_branch", "_core", "_heads", "_variants")
+
+
+def _brand_table(brands: pl.Series, has_english: bool) -> pl.DataFrame:
+    """Per distinct brand: its pinyin (``_latin``) and the brand with one character left out from three
+    characters up (``_variants``)."""
+    distinct = brands.drop_nulls().unique()
+    table = pl.DataFrame({"_brand": distinct, "_latin": romanise_series(distinct)})
+    b, n = pl.col("_brand"), pl.col("_brand").str.len_chars()
+    dropped = [pl.when((n >= 3) & (n > i)).then(b.str.slice(0, i) + b.str.slice(i + 1)) for i in range(8)]
+    table = table.with_columns(pl.concat_list([b, *dropped]).list.drop_nulls().list.unique(maintain_order=True)
+                               .alias("_variants"))
+    return table
 
 
 def _place(frame: pl.DataFrame) -> pl.Expr:
@@ -168,6 +185,14 @@ def _place(frame: pl.DataFrame) -> pl.Expr:
     return pl.coalesce(options) if options else NO_TEXT
 
 
+def _city_hint(frame: pl.DataFrame) -> pl.Expr:
+    """The division code of an address that is only a city or a province (a sign-up's city column)."""
+    code, detail = attr("address", "code"), attr("address", "detail")
+    if code not in frame.columns or detail not in frame.columns:
+        return NO_TEXT
+    return pl.when(pl.col(detail).is_null() & pl.col(code).str.ends_with("00")).then(pl.col(code))
+
+
 def _area_code(area: str) -> str | None:
     """The division code of a landline area code (755 -> 440300), from phonenumbers' offline geocoder."""
     from crm_migrate.cleaners.address import parse_address, phone_region
@@ -182,11 +207,15 @@ def _area_code(area: str) -> str | None:
 
 def _heads(cores: pl.Series) -> pl.Series:
     """How an English name may begin for each Chinese core: the pinyin of its first two to six characters."""
-    frame = pl.DataFrame({"c": cores})
-    starts = [romanise_series(frame["c"].str.slice(0, n)).alias(str(n)) for n in range(2, 7)]
-    lengths = frame["c"].str.len_chars()
-    parts = [pl.when(lengths >= n).then(pl.lit(s)) for n, s in zip(range(2, 7), starts, strict=True)]
-    return frame.select(pl.concat_list(parts).list.drop_nulls().list.unique(maintain_order=True).alias("h"))["h"]
+    chars = cores.drop_nulls().str.split("").explode().unique().drop_nulls().to_list()
+    reading = {c: syllable(c) for c in chars if c}
+    frame = pl.DataFrame({"c": cores}).with_columns(
+        pl.col("c").str.split("").list.head(6).list.eval(
+            pl.element().replace_strict(reading, default="", return_dtype=pl.String)).alias("s"))
+    starts = [pl.when(pl.col("s").list.len() >= n).then(pl.col("s").list.head(n).list.join("")) for n in range(2, 7)]
+    folded = [x.str.to_lowercase().str.replace_all(r"[\s'’\-_.]+", "").str.replace_all(r"([ln])(?:ü|v|yu)", "${1}u")
+              for x in starts]
+    return frame.select(pl.concat_list(folded).list.drop_nulls().list.unique(maintain_order=True).alias("h"))["h"]
 
 
 def _branch_code(branch: str) -> str | None:
@@ -208,14 +237,6 @@ def _region_code(name: str) -> str | None:
 
     unit = divisions().is_region(name)
     return unit.code if unit else None
-
-
-def _deletions(brand: str) -> list[str]:
-    """A brand and, from three characters up, each way of leaving one character out: two brands one typo
-    apart (a character dropped or changed) share one of these."""
-    if len(brand) < 3:
-        return [brand]
-    return list(dict.fromkeys([brand, *(brand[:i] + brand[i + 1:] for i in range(len(brand)))]))
 
 
 def _families(frame: pl.DataFrame, trade: pl.Expr) -> dict[str, str]:
@@ -352,14 +373,16 @@ def contact_features(frame: pl.DataFrame, fields: list[FieldSpec], accounts: pl.
     full = (pl.col(attr("name", "form")) != "surname").fill_null(True) if attr("name", "form") in frame.columns \
         else pl.lit(True)
     who = pl.when(full).then(pl.col(key("name"))) if key("name") in frame.columns else NO_TEXT
-    exploded = frame.select(who.alias("_who"), pl.col(m("lines"))).explode(m("lines")).drop_nulls(m("lines"))
-    held = exploded.group_by(m("lines")).agg(pl.col("_who").drop_nulls().n_unique().alias("_people"))
-    shared = held.filter(pl.col("_people") >= 2)[m("lines")].to_list()
-    own = pl.col(m("lines")).list.set_difference(pl.col("_phones").fill_null([]))
-    if shared:
-        own = own.list.set_difference(pl.lit(sorted(shared), pl.List(pl.String)))
-    frame = frame.with_columns(own.alias(m("own_lines"))).rename(
-        {"_employer": m("employer"), "_employer_latin": m("employer_latin")}).drop("_phones")
+    lines = (frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), who.alias("_who"), m("lines"),
+                          pl.col("_phones").fill_null([]))
+             .explode(m("lines")).drop_nulls(m("lines")))
+    held = lines.group_by(m("lines")).agg(pl.col("_who").drop_nulls().n_unique().alias("_people"))
+    own = (lines.join(held.filter(pl.col("_people") >= 2), on=m("lines"), how="anti")
+           .filter(~pl.col("_phones").list.contains(pl.col(m("lines"))))
+           .group_by("_i").agg(pl.col(m("lines")).alias(m("own_lines"))))
+    frame = (frame.with_row_index("_i").join(own, on="_i", how="left", maintain_order="left")
+             .with_columns(pl.col(m("own_lines")).fill_null([])).drop("_i")
+             .rename({"_employer": m("employer"), "_employer_latin": m("employer_latin")}).drop("_phones"))
     return _own_address(_emails(frame, who), who)
 
 

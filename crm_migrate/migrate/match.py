@@ -27,7 +27,7 @@ from crm_migrate.migrate.columns import OUTCOME
 from crm_migrate.migrate.comparisons import MISSING, Comparison, Sides, comparisons_for
 from crm_migrate.migrate.link import ACCOUNT
 
-RANDOM_PAIRS = 500_000
+RANDOM_PAIRS = 200_000
 EM_ITERATIONS = 30
 MIN_TRAINING_PAIRS = 30  # a blocking key with fewer pairs does not train m
 UNIQUE_COLLISIONS = 0.001  # share of records whose unique-by-law value a different record holds (cleaning artefacts)
@@ -62,10 +62,11 @@ class MatchResult:
     ignored: list[str] = field(default_factory=list)  # fields that could not tell records apart
 
 
-def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparison]) -> np.ndarray:
+def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparison], cache: dict | None = None
+            ) -> np.ndarray:
     if not comparisons:
         return np.zeros((pairs.height, 0), dtype=np.int8)
-    sides = Sides(frame, pairs)
+    sides = Sides(frame, pairs, cache)
     return np.stack([comp.compare(sides) for comp in comparisons], axis=1)
 
 
@@ -368,7 +369,8 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
                    and not (within and c.columns == (within,))]
     fields = [f for f in fields if f.name not in told]
     random = _random_pairs(frame, seed, within)
-    random_levels = _levels(frame, random, comparisons)
+    cache: dict = {}
+    random_levels = _levels(frame, random, comparisons, cache)
     ignored = []
     for j, comp in enumerate(comparisons):
         column = random_levels[:, j]
@@ -385,7 +387,7 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     if pairs.is_empty() or not comparisons:
         return MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
                            comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored)
-    levels = _levels(frame, pairs, comparisons)
+    levels = _levels(frame, pairs, comparisons, cache)
     observed = _frequencies(random_levels, comparisons)
     m = estimate(levels, observed, comparisons, parts)
     u = list(observed)

@@ -49,7 +49,7 @@ from crm_migrate.migrate.columns import (
     why,
 )
 from crm_migrate.migrate.decisions import Applied, read_decisions
-from crm_migrate.migrate.dedupe import Related, drop_features, resolve
+from crm_migrate.migrate.dedupe import Related, drop_features, resolve, with_features
 from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.features import account_context, related_to_accounts
 from crm_migrate.migrate.link import ACCOUNT, account_index, link, orphan_id, same_row_index
@@ -199,7 +199,13 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
         matching_options = project.config.matching.get(entity) or MatchingOptions()
         settings = MatchSettings(merge=matching_options.merge, review=matching_options.review,
                                  weights=matching_options.weights)
+        featured = time.perf_counter()
+        if frame.height:
+            # What matching compares besides the cleaned keys (romanised brands, phones as sets, an account's
+            # contacts): derived per record like the keys, and timed with the cleaning.
+            frame = with_features(frame, entity, specs, related)
         matching = time.perf_counter()
+        timings[f"{entity.value}.features"] = matching - featured
         try:
             frame, matches, applied = resolve(frame, entity, specs, settings,
                                               [d for d in decisions if d.entity is entity], related)
@@ -209,13 +215,17 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                 line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
         golden = time.perf_counter()
         english = _english_names(frame) if entity is Entity.accounts else None
+        # What the contacts' matching needs of the accounts' features is kept aside; the golden records are
+        # built on the frame without them.
+        kept = frame.select(SEQ, *(c for c in ("m:own_phones", "m:latin") if c in frame.columns)) \
+            if entity is Entity.accounts else None
+        frame = drop_features(frame)
         frame = settle(frame, _value_columns(frame, specs), *_survivorship(matching_options, specs),
                        keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
                        quality=name_quality(frame, specs))
         if entity is Entity.accounts:
-            related.accounts = account_context(frame)
+            related.accounts = account_context(frame.join(kept, on=SEQ, how="left"))
             frame = _english_name(frame, english)
-        frame = drop_features(frame)
         timings[f"{entity.value}.match"] = golden - matching  # pairs, weights, clusters: what Splink does
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching  # and the golden records
         results[entity] = EntityResult(entity, frame, specs, matches, applied, settings)
