@@ -105,6 +105,7 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         # comparison reads the translation word by word.
         trade = pl.col(m("family")).fill_null("")
         keys.append(BlockingKey("brand sound", pl.col(m("latin")), ()))
+        keys.append(BlockingKey("brand sound+trade", _joined(pl.col(m("latin")), trade), ()))  # where that is too coarse
         keys.append(BlockingKey("brand head across scripts", pl.col(m("heads")).fill_null([]), (), differ=m("script")))
         keys.append(BlockingKey("brand typo+trade", _with_last(pl.col(m("variants")).fill_null([]), trade), ()))
     if entity is Entity.accounts and m("people") in columns:
