@@ -27,6 +27,7 @@ PAIRS_PER_ROW = 4  # a blocking key giving more candidate pairs than this per re
 MIN_BUDGET = 20_000  # ... unless the data is small enough for that not to matter
 IDENTIFIERS = (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url)  # alone
 SEP = "\x1f"
+LONG_NAME = 7  # characters from which a name's two ends leave out enough of its middle to be a key of their own
 
 
 @dataclass(frozen=True)
@@ -83,15 +84,21 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         if spec.type in (*IDENTIFIERS, FieldType.date, FieldType.id) or (
                 entity is Entity.opportunities and spec.type is FieldType.money):
             keys.append(BlockingKey(spec.name, pl.col(k), (spec.name,)))
-        if head is not None and spec.type not in IDENTIFIERS:
+        company = name is not None and name.type is FieldType.company_name
+        if head is not None and spec.type not in IDENTIFIERS and not company:
             keys.append(BlockingKey(f"{spec.name}+name start", _joined(pl.col(k), head), (spec.name, "name")))
-        if spec.type is FieldType.address and name and name.type is FieldType.company_name and name_key:
+        if spec.type is FieldType.address and company and name_key:
+            # A company's address with its name's end (its trade): a brand mistyped, at the same address. (With the
+            # name's start instead, it mostly pairs the companies of one building.)
             keys.append(BlockingKey(f"{spec.name}+name end", _joined(pl.col(k), pl.col(name_key).str.slice(-2)),
                                     (spec.name,)))
     if name_key:
         keys.append(BlockingKey("name", pl.col(name_key), ("name",)))
-        keys.append(BlockingKey("name[:3]+name[-3:]", _joined(pl.col(name_key).str.slice(0, 3),
-                                                               pl.col(name_key).str.slice(-3)), ("name",)))
+        # Both ends of a long name, for a typo in its middle (a short name's ends are all of it, and its typos
+        # meet under the brand's sound or its variants).
+        ends = _joined(pl.col(name_key).str.slice(0, 3), pl.col(name_key).str.slice(-3))
+        keys.append(BlockingKey("name[:3]+name[-3:]", pl.when(pl.col(name_key).str.len_chars() >= LONG_NAME).then(ends),
+                                ("name",)))
         if account and name.type is FieldType.person_name:
             # Every syllable group of the name within one account: 王经理 (wang) meets 王建国 (jianguo wang).
             keys.append(BlockingKey("name part+account", _with_last(pl.col(name_key).str.split(" "), pl.col(ACCOUNT)),
