@@ -84,6 +84,16 @@ def test_english_names_pinyin_calques_and_initials():
     assert romanise("长城") == "changcheng"  # the reading a name uses, not the commonest
 
 
+def test_the_fixed_syllable_list_holds_every_reading_pypinyin_gives():
+    from pypinyin import lazy_pinyin
+
+    from crm_migrate.cleaners.company_words import PINYIN_SYLLABLES, fold_latin
+
+    readings = {fold_latin(p) for p in lazy_pinyin("".join(chr(c) for c in range(0x4E00, 0x9FA6)))}
+    missing = {r for r in readings if r.isascii() and r.isalpha()} - PINYIN_SYLLABLES - {"m", "n", "hm"}
+    assert not missing
+
+
 @pytest.mark.parametrize("raw, value, title, form", [
     ("王经理", "王", "经理", "surname"),
     ("张总", "张", "总", "surname"),
