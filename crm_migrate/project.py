@@ -25,6 +25,7 @@ from crm_migrate.mappings.entities import (
     output_columns,
 )
 from crm_migrate.mappings.models import Derived, EntityMapping, MigrationConfig, SourceMapping
+from crm_migrate.mappings.spellings import spellings
 from crm_migrate.mappings.targets import TargetProfile
 from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
 
@@ -46,11 +47,17 @@ class MappedField:
     required: bool = False  # the mapping makes this field required for this source
     derive: Derived | None = None  # built from source columns (concat, template, ...), not copied from one
     loc: tuple = ()  # where the mapping file defines it, for messages
+    fill_down: bool = False  # empty and ditto cells take the value of the row above
+
+    @property
+    def input_groups(self) -> list[list[str]]:
+        """The source columns this field reads, each as its spellings."""
+        return [spellings(c) for c in (self.derive.inputs() if self.derive else [self.column])]
 
     @property
     def inputs(self) -> list[str]:
-        """The source columns this field reads."""
-        return self.derive.inputs() if self.derive else [self.column]
+        """Every source column this field may read, all spellings included."""
+        return [s for group in self.input_groups for s in group]
 
 
 @dataclass(frozen=True)
@@ -299,8 +306,8 @@ def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapp
     catalogue = CATALOGUE[entity]
     fields: list[MappedField] = []
     seen: dict[str, str] = {}
-    for column, cmap in emap.fields().items():
-        line = doc.line_of(("entities", entity.value, "columns", column))
+    for written, column, cmap in emap.field_items():
+        line = doc.line_of(("entities", entity.value, "columns", written))
         spec = catalogue.get(cmap.field)
         if spec is None and cmap.type is None:
             problems.append(Problem(doc.path, f"{entity.value} have no field {cmap.field!r}", line=line,
@@ -321,7 +328,8 @@ def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapp
         if spec is None:
             spec = FieldSpec(cmap.field, cmap.type or FieldType.text, cmap.field)
         fields.append(MappedField(column, spec, custom, cmap.date_order, cmap.values, cmap.unknown, cmap.default,
-                                  cmap.required, loc=("entities", entity.value, "columns", column)))
+                                  cmap.required, loc=("entities", entity.value, "columns", written),
+                                  fill_down=cmap.fill_down))
     for name, derived in emap.derive.items():
         loc = ("entities", entity.value, "derive", name)
         spec = catalogue.get(name)
@@ -338,7 +346,8 @@ def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapp
         custom = spec is None
         spec = spec or FieldSpec(name, derived.type or FieldType.text, name)
         fields.append(MappedField(f"{name} (derived)", spec, custom, derived.date_order, derived.values,
-                                  derived.unknown, derived.default, derived.required, derived, loc))
+                                  derived.unknown, derived.default, derived.required, derived, loc,
+                                  fill_down=derived.fill_down))
         if derived.lookup is not None:
             _check_lookup(root, doc, loc, derived, problems)
     types = {f.spec.name: f.spec.type for f in fields}

@@ -139,7 +139,7 @@ def test_run_demo_accounts_for_every_source_row(demo_run):
     assert result.exit_code == 0, result.output
     assert "Every source row is accounted for" in result.output
     lineage = pl.read_csv(project / "out" / "lineage.csv", infer_schema=False)
-    assert lineage.columns == ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason"]
+    assert lineage.columns == ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason", "notes"]
     expected = source_rows(project)
     entities = {"old_crm_accounts": {"accounts"}, "old_crm_contacts": {"contacts"},
                 "old_crm_opportunities": {"opportunities"}, "old_crm_activities": {"activities"},

@@ -15,6 +15,7 @@ import polars as pl
 
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.models import Derived
+from crm_migrate.mappings.spellings import column_expr
 
 
 def read_table(path: Path) -> pl.DataFrame:
@@ -33,7 +34,8 @@ def _blank_is_null(expr: pl.Expr) -> pl.Expr:
 def derive(frame: pl.DataFrame, d: Derived, root: Path) -> tuple[pl.Series, list[tuple[str, int]]]:
     """The derived values for every row, and the values a lookup with ``unknown: error`` lacks (with counts)."""
     def col(name: str) -> pl.Expr:
-        return _blank_is_null(pl.col(name)) if name in frame.columns else pl.lit(None, pl.String)
+        expr = column_expr(name, frame.columns)
+        return _blank_is_null(expr) if expr is not None else pl.lit(None, pl.String)
 
     if d.column is not None:
         expr = col(d.column)

@@ -138,11 +138,19 @@ class ReadOptions(_Strict):
         return v
 
 
+FILL_DOWN = ("Fill an empty cell, or one that says 同上 / 〃 / 同前 (ditto), from the row above in the same "
+             "sheet: for merged cells and for a company written once above the people of its block. Each filled "
+             "value is noted in lineage.")
+
+
 class ColumnMap(_Strict):
     """A source column mapped to a field; ``type`` is needed only for custom fields."""
 
     field: str
     type: FieldType | None = None
+    also: list[str] = Field(default_factory=list, description="Other spellings of this column's header (one "
+                            "per sheet or file that names it differently); the same as writing 'a|b|c' as the key.")
+    fill_down: bool = Field(False, description=FILL_DOWN)
     date_order: Literal["dmy", "mdy"] | None = Field(
         None, description="For dates written 05/03/2021: dmy (day first) or mdy (month first).")
     values: dict[str, str] | None = Field(
@@ -182,7 +190,7 @@ class Derived(_Strict):
     template or constant, then optionally split, extract, lookup and if_empty, in that order."""
 
     type: FieldType | None = Field(None, description="Needed only for custom fields.")
-    column: str | None = Field(None, description="One source column.")
+    column: str | None = Field(None, description="One source column (spellings joined by '|' where sheets differ).")
     concat: list[str] | None = Field(None, description="Source columns joined by 'separator' (empty ones skipped).")
     separator: str = Field("", description="For concat.")
     template: str | None = Field(None, description="Text with {column} placeholders, e.g. '{省}{市}{区}{地址}'.")
@@ -193,6 +201,7 @@ class Derived(_Strict):
     lookup: Lookup | None = None
     if_empty: str | None = Field(None, description="Written where the result is empty (a default value).")
     required: bool = Field(False, description="Reject a row where the result is empty or invalid.")
+    fill_down: bool = Field(False, description=FILL_DOWN)
     date_order: Literal["dmy", "mdy"] | None = None
     values: dict[str, str] | None = Field(None, description="Value map for a picklist, as in 'columns'.")
     unknown: Literal["error", "keep", "default"] = "error"
@@ -267,14 +276,25 @@ class EntityMapping(_Strict):
     """Which source columns make up one entity, and which rows are in scope."""
 
     columns: dict[str, str | ColumnMap] = Field(
-        description="Source column -> field. A field of the entity by name, or {field, type} for a custom field.")
+        description="Source column -> field. A field of the entity by name, or {field, type} for a custom field. "
+        "A column spelt differently in some sheets is written with every spelling: '公司|客户名称|单位: name'.")
     derive: dict[str, Derived] = Field(default_factory=dict, description="Field -> how it is built from source "
                                        "columns: concat, template, split, extract, lookup, constant, if_empty.")
     where: list[Filter] = Field(default_factory=list, description="Scope rules; a row must pass all of them.")
 
     def fields(self) -> dict[str, ColumnMap]:
-        """Source column -> ColumnMap, with the short form expanded."""
-        return {col: (m if isinstance(m, ColumnMap) else ColumnMap(field=m)) for col, m in self.columns.items()}
+        """Source column (every spelling, joined by '|') -> ColumnMap, with the short form expanded."""
+        return {column: m for _, column, m in self.field_items()}
+
+    def field_items(self) -> list[tuple[str, str, ColumnMap]]:
+        """(key as written, source column with every spelling, ColumnMap) per mapped column."""
+        from crm_migrate.mappings.spellings import joined, spellings
+
+        out = []
+        for key, m in self.columns.items():
+            m = m if isinstance(m, ColumnMap) else ColumnMap(field=m)
+            out.append((key, joined([*spellings(key), *m.also]) if m.also else key, m))
+        return out
 
 
 class SourceMapping(_Strict):

@@ -9,6 +9,7 @@ SOURCE, SEQ, SYSTEM = "_source", "_seq", "_system"
 OUTCOME, REASON, RECORD_ID, KEY = "_outcome", "_reason", "_record_id", "_key"
 EMPTY = "_empty"  # the row holds no record of this entity at all
 RULE = "_rule"  # which rule decided the row, for grouping in reports
+FILLED = "_filled_from"  # cells filled from the row above (fill_down), for lineage: "name filled from row 5 (同上)"
 ORIGIN = [SOURCE, SHEET, ROW]
 
 WRITTEN, MERGED, FILTERED, REJECTED = "written", "merged", "filtered", "rejected"

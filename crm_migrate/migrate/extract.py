@@ -14,15 +14,18 @@ from dataclasses import replace
 import polars as pl
 
 from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
+from crm_migrate.cleaners.base import NOTES_SEPARATOR
 from crm_migrate.cleaners.dates import AMBIGUOUS, MIXED, infer_order
 from crm_migrate.cleaners.garbage import garbage_name
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldType
 from crm_migrate.mappings.lookups import derive, lookup_problem
 from crm_migrate.mappings.models import Filter
+from crm_migrate.mappings.spellings import column_expr
 from crm_migrate.mappings.values import apply_values, unknown_values_problem
 from crm_migrate.migrate.columns import (
     EMPTY,
+    FILLED,
     FILTERED,
     OUTCOME,
     REASON,
@@ -41,6 +44,7 @@ from crm_migrate.migrate.columns import (
     why,
 )
 from crm_migrate.migrate.readers import SourceTable
+from crm_migrate.migrate.rows import fill_down, is_ditto, non_records
 from crm_migrate.migrate.signals import apply_row_signals
 from crm_migrate.project import EntityPlan, MappedField, Source
 
@@ -55,16 +59,24 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
         pl.int_range(seq_base, seq_base + n, dtype=pl.Int64).alias(SEQ), pl.lit(source.system).alias(SYSTEM),
     ]
     out = frame.select(columns)
+    stop = non_records(table)
+    filled: list[pl.Series] = []
     for mf in plan.fields:
         if mf.derive is not None:
             series, missing = derive(frame, mf.derive, source.root)
             series = series.rename(mf.column)
             if p := lookup_problem(source.mapping_path, source.doc.line_of(mf.loc), mf.spec.name, mf.derive, missing):
                 table.errors.append(p)
-        elif mf.column in frame.columns:
-            series = frame[mf.column]
+        elif (expr := column_expr(mf.column, frame.columns)) is not None:
+            series = frame.select(expr.alias(mf.column)).to_series()
         else:
             series = pl.Series(mf.column, [None] * n, pl.String)
+        fill_note = None
+        if mf.fill_down:
+            series, fill_note = fill_down(series, frame, stop.is_not_null())
+            filled.append(pl.select(pl.lit(f"{mf.spec.name} ") + fill_note).to_series())
+        else:
+            _ditto_warning(source, table, plan, mf, series, stop)
         field_ctx = ctx
         if mf.spec.type is FieldType.date:
             field_ctx = replace(ctx, date_order=_date_order(source, table, plan.entity.value, mf, series))
@@ -77,18 +89,25 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
                 table.errors.append(p)
             cleaned = cleaned.with_columns(mapped.alias("value"),
                                            pl.coalesce(value_notes, cleaned["notes"]).alias("notes"))
+        field_notes = cleaned["notes"]
+        if fill_note is not None:
+            field_notes = pl.select(pl.concat_str([fill_note, field_notes], separator=NOTES_SEPARATOR,
+                                                  ignore_nulls=True)).to_series()
         out = out.with_columns(
             series.alias(raw(name)),
             cleaned["value"].alias(val(name)),
             cleaned["key"].alias(key(name)),
             cleaned["reason"].alias(why(name)),
-            cleaned["notes"].alias(notes(name)),
+            field_notes.alias(notes(name)),
             *[cleaned[c].alias(attr(name, c.removeprefix("attr:"))) for c in cleaned.columns if c.startswith("attr:")],
         )
     out = apply_row_signals(out, plan, ctx)
     empty, empty_reason = _empty_rule(plan)
     out = out.with_columns(pl.lit(None, pl.String).alias(OUTCOME), pl.lit(None, pl.String).alias(REASON),
-                           pl.lit(None, pl.String).alias(RULE), empty.alias(EMPTY))
+                           pl.lit(None, pl.String).alias(RULE), empty.alias(EMPTY),
+                           (pl.concat_str(filled, separator=NOTES_SEPARATOR, ignore_nulls=True) if filled
+                            else pl.lit(None, pl.String)).alias(FILLED))
+    out = _decide(out, (stop.is_not_null(), pl.lit("not a record: ") + stop), FILTERED, "not a record")
     out = _decide(out, (pl.col(EMPTY), empty_reason), FILTERED, "empty row")
     if test_records != "keep":
         out = _decide(out, _garbage_rule(plan, out), REJECTED if test_records == "reject" else FILTERED,
@@ -97,6 +116,22 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
         out = _decide(out, _scope_rule(rule, today), FILTERED, "out of scope")
     out = _decide(out, _required_rule(plan), REJECTED, "required field empty or invalid")
     return out
+
+
+def _ditto_warning(source: Source, table: SourceTable, plan: EntityPlan, mf: MappedField, series: pl.Series,
+                   stop: pl.Series) -> None:
+    """A column that says 同上 without ``fill_down``: those cells would be read as values."""
+    ditto = pl.select(is_ditto(pl.lit(series)) & stop.is_null()).to_series()
+    count = int(ditto.sum())
+    if not count:
+        return
+    first = ditto.arg_true()[0]
+    table.warnings.append(Problem(
+        source.mapping_path, f"{count} cell(s) of column {mf.column!r} say {series[first]!r} (same as above) and "
+        f"are read as a {mf.spec.name} as written", line=source.doc.line_of(mf.loc), severity="warning",
+        hint=f"write {mf.column}: {{field: {mf.spec.name}, fill_down: true}} to take the value above; first at "
+             f"{source.rel_file}" + (f"!{table.frame[SHEET][first]}" if table.frame[SHEET][first] else "")
+             + f" row {table.frame[ROW][first]}"))
 
 
 def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField, series: pl.Series) -> str | None:

@@ -20,6 +20,7 @@ from crm_migrate.mappings.entities import (
     has_account_link,
 )
 from crm_migrate.migrate.columns import (
+    FILLED,
     OUTCOME,
     REASON,
     RECORD_ID,
@@ -35,7 +36,7 @@ from crm_migrate.migrate.link import ACCOUNT, ORPHANED
 from crm_migrate.migrate.merge import OTHERS
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 
-LINEAGE_COLUMNS = ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason"]
+LINEAGE_COLUMNS = ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason", "notes"]
 
 
 def import_file_name(entity: Entity) -> str:
@@ -71,7 +72,7 @@ def lineage_frame(migration: Migration) -> pl.DataFrame:
             pl.col(SOURCE).replace_strict(files, return_dtype=pl.String).alias("file"),
             pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.lit(entity.value).alias("entity"),
             pl.when(pl.col(OUTCOME).is_in(["written", "merged"])).then(pl.col(RECORD_ID)).alias("record_id"),
-            pl.col(OUTCOME).alias("outcome"), _reason(result.frame),
+            pl.col(OUTCOME).alias("outcome"), _reason(result.frame), _col(result.frame, FILLED).alias("notes"),
             pl.col(SEQ).alias("_seq"), pl.lit(entity.order).alias("_order")))
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in LINEAGE_COLUMNS})
@@ -110,7 +111,7 @@ def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
 
 def sensitive_columns(source) -> set[str]:
     """Source columns that feed a sensitive field: review files show them masked (110105********002X)."""
-    return {f.column for plan in source.entities for f in plan.fields
+    return {c for plan in source.entities for f in plan.fields for c in f.inputs
             if f.spec.sensitive or f.spec.type is FieldType.id_card}
 
 

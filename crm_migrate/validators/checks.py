@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm_migrate.errors import MigrateError, Problem
+from crm_migrate.mappings.spellings import column_expr
 from crm_migrate.migrate.readers import read_source
 from crm_migrate.project import load_project
 from crm_migrate.validators.columns import check_columns
@@ -41,7 +42,10 @@ def _value_map_problems(source, project) -> list[Problem]:
     ctx = CleanContext(region=project.config.options.default_region)
     out = []
     for plan, mf in checked:
-        values = clean_column(table.frame[mf.column], CLEANERS[mf.spec.type], ctx)["value"]
+        expr = column_expr(mf.column, table.frame.columns)
+        if expr is None:
+            continue
+        values = clean_column(table.frame.select(expr).to_series(), CLEANERS[mf.spec.type], ctx)["value"]
         if (p := unknown_values_problem(source, plan.entity.value, mf, values)) is not None:
             out.append(p)
     return out

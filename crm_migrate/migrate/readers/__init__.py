@@ -20,7 +20,7 @@ def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
     """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs."""
     shown = source.shown_file
     opts = source.mapping.read
-    wanted = {f.column for plan in source.entities for f in plan.fields}
+    wanted = {c for plan in source.entities for f in plan.fields for c in f.inputs}
     suffix = source.file.suffix.lower()
     try:
         if suffix in WORKBOOK_SUFFIXES:

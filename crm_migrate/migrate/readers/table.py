@@ -33,6 +33,7 @@ class SourceTable:
     blank_rows: int = 0
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)  # found while building: the run cannot go on
+    non_records: pl.Series | None = None  # per row, why it is not a record (migrate.rows computes it once)
 
     @property
     def columns(self) -> list[str]:
