@@ -126,13 +126,16 @@ def plan(project: ProjectDir) -> None:
     """
     from crm_migrate.migrate.run import prepare
     from crm_migrate.project import load_project
-    from crm_migrate.validators.plan import render_plan
+    from crm_migrate.validators.plan import render_plan, unlinked
 
     try:
         result = prepare(load_project(project), _track)
     except MigrateError as exc:
         raise _fail(exc) from None
     render_plan(result, out)
+    if problems := unlinked(result):
+        _print_problems(problems)
+        raise typer.Exit(1)
 
 
 @app.command()

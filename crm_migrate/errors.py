@@ -24,6 +24,7 @@ class Problem:
     severity: Severity = "error"
     sheet: str | None = None
     column: str | None = None
+    values: tuple[str, ...] | None = None  # every value a problem is about (text shows the first ones)
 
     def location(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
@@ -38,7 +39,10 @@ class Problem:
         return f"{text} — {self.hint}" if self.hint else text
 
     def as_dict(self) -> dict[str, object]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        out = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.values is not None:
+            out["values"] = list(self.values)
+        return out
 
 
 class MigrateError(Exception):

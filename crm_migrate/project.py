@@ -6,6 +6,7 @@ can find, each with its file and line and, where one is close, a suggestion, bef
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import typing
 from dataclasses import dataclass
@@ -125,8 +126,12 @@ class Project:
         return h.hexdigest()
 
 
-def load_project(root: Path | str) -> Project:
-    """Load and check the project files; raise `ProjectError` with every problem found."""
+def load_project(root: Path | str, *, partial: bool = False) -> Project:
+    """Load and check the project files; raise `ProjectError` with every problem found.
+
+    With ``partial`` (what ``validate`` uses, to report every mistake in one pass) nothing is raised for
+    problems in the files: the project holds what could be read (a mapping with a wrong key without that
+    key) and ``warnings`` holds every problem, errors included."""
     root = Path(root)
     problems: list[Problem] = []
     config_path = root / CONFIG_FILE
@@ -136,7 +141,7 @@ def load_project(root: Path | str) -> Project:
                                         "see samples/demo for one"))
     config_doc, found = load_yaml(config_path, str(config_path))
     problems += found
-    config = validate_model(MigrationConfig, config_doc, problems) if not found else None
+    config = validate_model(MigrationConfig, config_doc, problems, salvage=partial) if not found else None
 
     mapping_files = {p.stem: p for p in sorted((root / MAPPINGS_DIR).glob("*.yaml"))}
     names = list(mapping_files)
@@ -169,10 +174,12 @@ def load_project(root: Path | str) -> Project:
         _check_orphans(config, config_doc, sources, problems)
         target = _load_target(root, config, config_doc, problems)
     errors = [p for p in problems if p.severity == "error"]
-    if errors or config is None:
+    if (errors or config is None) and not partial:
         raise ProjectError(problems)
     if target is not None:
         problems += target_warnings(*target, sources)
+    if config is None:
+        config = MigrationConfig(name=root.name)
     return Project(root, config, config_doc, tuple(sources), tuple(problems), target[0] if target else None)
 
 
@@ -258,7 +265,7 @@ def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> 
     problems += found
     if found:
         return None
-    mapping = validate_model(SourceMapping, doc, problems)
+    mapping = validate_model(SourceMapping, doc, problems, salvage=True)
     if mapping is None:
         return None
     file = root / mapping.file
@@ -385,7 +392,11 @@ def _check_required(doc: YamlDocument, plan: EntityPlan, source_has_accounts: bo
 _UNION_BRANCHES = {"str", "ColumnMap", "list[str]", "literal['all']", "int", "literal['auto']", "[key]"}
 
 
-def validate_model(model: type[BaseModel], doc: YamlDocument, problems: list[Problem]) -> Any:
+def validate_model(model: type[BaseModel], doc: YamlDocument, problems: list[Problem],
+                   salvage: bool = False) -> Any:
+    """The file's data as ``model``, or None with its problems added. With ``salvage``, a file with errors
+    still gives the model of what is right in it (each wrong part left out), so that the rest can be checked
+    in the same pass; the errors are reported all the same."""
     if not isinstance(doc.data, dict):
         problems.append(Problem(doc.path, "expected a mapping of keys to values at the top", line=1,
                                 hint=f"see the JSON Schema written by 'crm-migrate schema' for {model.__name__}"))
@@ -394,7 +405,45 @@ def validate_model(model: type[BaseModel], doc: YamlDocument, problems: list[Pro
         return model.model_validate(doc.data)
     except ValidationError as exc:
         problems += _explain(model, doc, exc)
+        if not salvage:
+            return None
+        data = copy.deepcopy(doc.data)
+        for _ in range(8):
+            if not all(_prune(data, _data_loc(err["loc"]), err["type"] == "missing") for err in exc.errors()):
+                return None
+            try:
+                return model.model_validate(data)
+            except ValidationError as again:
+                exc = again
         return None
+
+
+def _data_loc(loc: tuple) -> tuple:
+    return tuple(part for part in loc if part not in _UNION_BRANCHES)
+
+
+def _prune(data: Any, loc: tuple, missing: bool) -> bool:
+    """Remove the part of ``data`` an error is about (for a missing key, the block that lacks it); False when
+    that would be the whole file."""
+    if missing:
+        loc = loc[:-1]
+    while loc:
+        parent = data
+        for part in loc[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                parent = None
+                break
+        last = loc[-1]
+        if isinstance(parent, dict) and last in parent:
+            del parent[last]
+            return True
+        if isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+            del parent[last]
+            return True
+        loc = loc[:-1]  # a part that is not there as such (a union's branch, an alias): remove what holds it
+    return False
 
 
 def _explain(model: type[BaseModel], doc: YamlDocument, exc: ValidationError) -> list[Problem]:

@@ -79,6 +79,21 @@ def test_plan_fails_like_run_would(make_project):
     assert "did you mean '客户名称'?" in result.output and "Traceback" not in result.output
 
 
+def test_plan_fails_when_no_child_finds_its_account(make_project):
+    """Contacts from another export whose system differs from the accounts': every one would be rejected."""
+    root = make_project(mappings={
+        "crm": "file: data/a.csv\nsystem: old_crm\nentities:\n  accounts:\n    columns: {编号: id, 名称: name}\n",
+        "people": "file: data/c.csv\nentities:\n  contacts:\n    columns: {客户编号: account_id, 姓名: name}\n"},
+        files={"data/a.csv": "编号,名称\nC1,星辰科技有限公司\n", "data/c.csv": "客户编号,姓名\nC1,王芳\n"})
+    result = invoke("plan", root)
+    assert result.exit_code == 1 and "not one of the 1 contacts of people found its account" in result.output
+    assert "system:" in result.output and "account_id" in result.output
+    (root / "mappings" / "people.yaml").write_text(
+        "file: data/c.csv\nsystem: old_crm\nentities:\n  contacts:\n    columns: {客户编号: account_id, 姓名: name}\n",
+        encoding="utf-8")
+    assert invoke("plan", root).exit_code == 0
+
+
 def test_usage_error_exit_code():
     assert invoke("run").exit_code == 2
 

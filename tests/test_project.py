@@ -162,3 +162,52 @@ def test_since_needs_a_date_field(make_project):
     root = make_project(mappings={"crm": mapping}, files={"data/accounts.csv": CSV})
     [message] = errors_of(root)
     assert ":9: " in message and "'since' needs a date field; phone is phone" in message
+
+
+def test_validate_reports_every_mistake_in_one_pass(make_project):
+    """An unknown key, a bad regular expression, a missing column and unmapped picklist values, in two
+    mapping files: all reported together, each at its line."""
+    accounts = GOOD_MAPPING.replace("file: data/accounts.csv\n", "file: data/accounts.csv\nsheet: 1\n") + \
+        "    derive:\n      website: {column: 网址, extract: '([a-z'}\n"
+    deals = """\
+        file: data/deals.csv
+        entities:
+          opportunities:
+            columns:
+              商机: name
+              客户编号: account_id
+              阶段: {field: stage, values: {初步接洽: qualification}}
+              金额X: amount
+        """
+    stages = "".join(f"D{i},商机{i},C1,阶段{i}\n" for i in range(30))
+    root = make_project(mappings={"crm": accounts, "deals": deals},
+                        files={"data/accounts.csv": CSV, "data/deals.csv": "编号,商机,客户编号,阶段\n" + stages})
+    problems = {p.render() for p in validate_project(root) if p.severity == "error"}
+    text = "\n".join(sorted(problems))
+    assert "crm.yaml:2: error: unknown key 'sheet'" in text
+    assert "extract is not a valid regular expression" in text
+    assert "column '金额X' is not in data/deals.csv" in text
+    [values] = [p for p in validate_project(root) if "value map" in p.message]
+    assert "30 value(s) of '阶段'" in values.message and values.message.endswith(", and 10 more")
+    assert len(values.as_dict()["values"]) == 30  # JSON lists them all
+
+
+def test_validate_says_when_no_child_can_find_its_account(make_project):
+    contacts = """\
+        file: data/contacts.csv
+        system: {system}
+        entities:
+          contacts:
+            columns: {{客户编号: account_id, 姓名: name}}
+        """
+    crm = GOOD_MAPPING.replace("file: data/accounts.csv\n", "file: data/accounts.csv\nsystem: old_crm\n")
+    files = {"data/accounts.csv": CSV, "data/contacts.csv": "客户编号,姓名\nc0001,王芳\n"}
+    root = make_project(mappings={"crm": crm, "people": contacts.format(system="contacts_export")}, files=files)
+    [p] = [p for p in validate_project(root) if p.severity == "error"]
+    assert "no account source has system 'contacts_export'" in p.message and "system: old_crm" in p.hint
+    (root / "mappings" / "people.yaml").write_text(contacts.format(system="old_crm").replace(" " * 8, ""),
+                                                   encoding="utf-8")
+    assert not [p for p in validate_project(root) if p.severity == "error"]  # c0001 is C1 as people write it
+    (root / "data" / "contacts.csv").write_text("客户编号,姓名\nX9,王芳\n", encoding="utf-8")
+    [p] = [p for p in validate_project(root) if p.severity == "error"]
+    assert "no contact can be linked" in p.message and "account_id" in p.hint

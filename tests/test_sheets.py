@@ -134,3 +134,37 @@ def test_also_is_the_list_form_of_spellings(make_project):
         """}, files={"data/a.csv": "单位\n星辰科技\n"})
     result = prepare(load_project(root))
     assert result.migration.entities[Entity.accounts].frame["v:name"].to_list() == ["星辰科技"]
+
+
+def test_a_childs_link_survives_the_ways_people_mangle_legacy_ids(make_project):
+    root = make_project(mappings={
+        "accounts": """\
+            file: data/accounts.csv
+            system: old_crm
+            entities:
+              accounts:
+                columns: {客户编号: id, 客户名称: name}
+            """,
+        "contacts": """\
+            file: data/contacts.csv
+            system: old_crm
+            entities:
+              contacts:
+                columns: {所属客户: account_id, 姓名: name, 手机: mobile}
+            """}, files={
+        "data/accounts.csv": "客户编号,客户名称\nKH008793,星辰科技有限公司\nKH2239,云帆物流有限公司\nKH01,海岸电子有限公司\n"
+                             "KH001,蓝鲸数据有限公司\n",
+        "data/contacts.csv": "所属客户,姓名,手机\nkh008793,王芳,13812345671\nKH002239,李雷,13812345672\n"
+                             "ＫＨ８７９３,韩梅梅,13812345673\nKH-2239 ,赵强,13812345674\nKH9999,钱多多,13812345675\n"})
+    result = prepare(load_project(root))
+    accounts = result.migration.entities[Entity.accounts].frame
+    contacts = result.migration.entities[Entity.contacts].frame
+    by_name = dict(zip(accounts["v:name"], accounts["_record_id"]))
+    linked = dict(zip(contacts["v:name"], contacts["_account"]))
+    assert linked["王芳"] == linked["韩梅梅"] == by_name["星辰科技有限公司"]
+    assert linked["李雷"] == linked["赵强"] == by_name["云帆物流有限公司"]
+    reason = contacts.filter(pl.col("v:name") == "钱多多")["_reason"][0]
+    assert reason == "no account with id KH9999 in old_crm"  # the id as written, not its key
+    # two accounts whose ids differ only in padding are reported: a child could not tell them apart
+    warning = next(p for p in result.migration.warnings if "read as one id" in p.message)
+    assert "KH001, KH01" in warning.message and "old_crm" in warning.message

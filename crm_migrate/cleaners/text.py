@@ -139,10 +139,20 @@ def clean_text(raw: str, ctx: CleanContext) -> Cleaned:
     return Cleaned(value or None, text_key(value) or None, notes=tuple(notes))
 
 
+def legacy_key(value: str) -> str:
+    """A legacy id as people mangle it, read one way: case, full-width characters, separators and the zero
+    padding of its numbers do not count (kh008793 = KH-8793 = ＫＨ００８７９３ -> KH8793)."""
+    text = re.sub(r"[\s\-_/.#:：·]+", "", half_width(value).upper())
+    return re.sub(r"(?<!\d)0+(?=\d)", "", text) or value
+
+
 def clean_id(raw: str, ctx: CleanContext) -> Cleaned:
-    """Legacy ids: trimmed and half-width, otherwise exactly as the old system wrote them."""
+    """Legacy ids: trimmed and half-width, otherwise exactly as the old system wrote them; the key, which
+    links children to their account, is `legacy_key`."""
     value = half_width(tidy(raw))
-    return Cleaned(value or None, value or None)
+    if not value:
+        return Cleaned(None)
+    return Cleaned(value, legacy_key(value))
 
 
 def clean_number(raw: str, ctx: CleanContext) -> Cleaned:
@@ -170,7 +180,9 @@ def clean_url(raw: str, ctx: CleanContext) -> Cleaned:
 def _fast_ids(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Ids that are plain printable ASCII words already."""
     frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(r"^[!-~]+(?: [!-~]+)*$"))
-    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
+    key = (pl.col("raw").str.to_uppercase().str.replace_all(r"[\s\-_/.#:]+", "")
+           .str.replace_all(r"(^|[^0-9])0+([0-9])", "${1}${2}"))
+    return frame.select("raw", pl.col("raw").alias("value"), pl.when(key != "").then(key).otherwise("raw").alias("key"),
                         pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))
 
 

@@ -8,6 +8,7 @@ from crm_migrate.cleaners.text import text_key, tidy
 from crm_migrate.errors import Problem
 from crm_migrate.project import MappedField, Source
 
+SHOWN = 20  # unmapped values a message lists; JSON output lists them all
 UNMAPPED_NOTE = "not in the value map"
 DEFAULTED_NOTE = "not in the value map, default written"
 
@@ -41,8 +42,8 @@ def unknown_values_problem(source: Source, entity: str, mf: MappedField, values:
     missing = [(v, n) for v, n in counts.iter_rows() if text_key(v) not in table]
     if not missing:
         return None
-    listed = ", ".join(f"{v} ({n})" for v, n in missing[:10]) + (f", and {len(missing) - 10} more" if len(missing) > 10
-                                                                 else "")
+    every = tuple(f"{v} ({n})" for v, n in missing)
+    listed = ", ".join(every[:SHOWN]) + (f", and {len(every) - SHOWN} more" if len(every) > SHOWN else "")
     return Problem(source.mapping_path, f"{len(missing)} value(s) of {mf.column!r} are not in the value map of "
                    f"{mf.spec.name}: {listed}", line=source.doc.line_of(mf.loc),
-                   hint="add them under 'values', or set unknown: keep (or default)")
+                   hint="add them under 'values', or set unknown: keep (or default)", values=every)

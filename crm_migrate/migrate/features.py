@@ -269,8 +269,8 @@ def _linked(accounts: pl.DataFrame, parts: list[pl.DataFrame], values: list[str]
     """Per account row (``_seq``), the ``values`` (list columns) of the child rows linked to it: on its row, or
     pointing at its legacy id in its system. ``parts`` hold SOURCE, SHEET, ROW, SYSTEM, ``_ref`` and ``values``."""
     by_row = accounts.select(SOURCE, SHEET, ROW, SEQ)
-    by_id = (accounts.select(SYSTEM, pl.col(val(ID_FIELD)).alias("_ref"), SEQ).drop_nulls(["_ref", SYSTEM])
-             if val(ID_FIELD) in accounts.columns else None)
+    by_id = (accounts.select(SYSTEM, pl.col(key(ID_FIELD)).alias("_ref"), SEQ).drop_nulls(["_ref", SYSTEM])
+             if key(ID_FIELD) in accounts.columns else None)
     links = []
     for part in parts:
         links.append(part.join(by_row, on=[SOURCE, SHEET, ROW], how="inner", nulls_equal=True).select(SEQ, *values))
@@ -282,7 +282,7 @@ def _linked(accounts: pl.DataFrame, parts: list[pl.DataFrame], values: list[str]
 
 
 def _child(part: pl.DataFrame, *values: pl.Expr) -> pl.DataFrame:
-    ref = pl.col(val(ACCOUNT_LINK)) if val(ACCOUNT_LINK) in part.columns else NO_TEXT
+    ref = pl.col(key(ACCOUNT_LINK)) if key(ACCOUNT_LINK) in part.columns else NO_TEXT
     return part.select(SOURCE, SHEET, ROW, SYSTEM, ref.alias("_ref"), *values)
 
 

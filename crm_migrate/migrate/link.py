@@ -29,6 +29,7 @@ from crm_migrate.migrate.columns import (
     SOURCE,
     SYSTEM,
     WRITTEN,
+    key,
     val,
 )
 from crm_migrate.migrate.merge import record_id
@@ -42,14 +43,14 @@ NONE = pl.lit(None, pl.String)
 
 def account_index(accounts: pl.DataFrame | None) -> pl.DataFrame:
     """One row per (system, legacy id): the best outcome any account row with that id reached."""
-    if accounts is None or val(ID_FIELD) not in accounts.columns:
+    if accounts is None or key(ID_FIELD) not in accounts.columns:
         return pl.DataFrame(schema={SYSTEM: pl.String, "_ref": pl.String, "_a_outcome": pl.String,
                                     "_a_reason": pl.String, "_a_record": pl.String})
     rank = pl.col(OUTCOME).replace_strict({WRITTEN: 0, MERGED: 0, FILTERED: 1, REJECTED: 2}, default=3)
-    return (accounts.filter(pl.col(val(ID_FIELD)).is_not_null())
+    return (accounts.filter(pl.col(key(ID_FIELD)).is_not_null())
             .sort([rank, "_seq"])
-            .group_by([SYSTEM, val(ID_FIELD)], maintain_order=True).first()
-            .select(SYSTEM, pl.col(val(ID_FIELD)).alias("_ref"), pl.col(OUTCOME).alias("_a_outcome"),
+            .group_by([SYSTEM, key(ID_FIELD)], maintain_order=True).first()
+            .select(SYSTEM, pl.col(key(ID_FIELD)).alias("_ref"), pl.col(OUTCOME).alias("_a_outcome"),
                     pl.col(REASON).alias("_a_reason"), pl.col(RECORD_ID).alias("_a_record")))
 
 
@@ -60,6 +61,18 @@ def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
     return (accounts.filter(pl.col(SOURCE) == source)
             .select(SHEET, ROW, pl.col(OUTCOME).alias("_s_outcome"), pl.col(REASON).alias("_s_reason"),
                     pl.col(RECORD_ID).alias("_s_record"), (pl.col(EMPTY) | nameless).alias("_s_empty")))
+
+
+def id_collisions(frame: pl.DataFrame) -> list[tuple[str, str, list[str]]]:
+    """(system, normalised key, the legacy ids written that read as it) where ids that differ as written are
+    one id once case, width, separators and zero padding are set aside (KH01 and KH001): a child pointing at
+    either would find the first."""
+    if key(ID_FIELD) not in frame.columns:
+        return []
+    clashes = (frame.select(SYSTEM, key(ID_FIELD), val(ID_FIELD)).drop_nulls(key(ID_FIELD)).unique()
+               .group_by(SYSTEM, key(ID_FIELD)).agg(pl.col(val(ID_FIELD)).sort())
+               .filter(pl.col(val(ID_FIELD)).list.len() > 1).sort(SYSTEM, key(ID_FIELD)))
+    return [(s, k, ids) for s, k, ids in clashes.iter_rows()]
 
 
 def orphan_id() -> str:
@@ -74,9 +87,10 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
     With ``orphan`` (the placeholder account's id), a child whose account is missing or rejected is linked
     to it instead of being rejected.
     """
-    ref = val(ACCOUNT_LINK)
-    if ref not in children.columns:
-        children = children.with_columns(pl.lit(None, pl.String).alias(ref))
+    ref, shown = key(ACCOUNT_LINK), val(ACCOUNT_LINK)
+    for column in (ref, shown):
+        if column not in children.columns:
+            children = children.with_columns(pl.lit(None, pl.String).alias(column))
     frame = children.join(by_id, left_on=[SYSTEM, ref], right_on=[SYSTEM, "_ref"], how="left",
                           maintain_order="left")
     if same_row is not None:
@@ -95,11 +109,11 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
         .when(has_ref & found & pl.col("_a_outcome").is_in([WRITTEN, MERGED]))
         .then(pl.struct(o=NONE, r=NONE, c=NONE, a=pl.col("_a_record")))
         .when(has_ref & found)
-        .then(pl.struct(o=pl.col("_a_outcome"), r=pl.format("its account {} was {}: {}", pl.col(ref),
+        .then(pl.struct(o=pl.col("_a_outcome"), r=pl.format("its account {} was {}: {}", pl.col(shown),
                                                              pl.col("_a_outcome"), pl.col("_a_reason")),
                         c=pl.format("account {}", pl.col("_a_outcome")), a=NONE))
         .when(has_ref)
-        .then(pl.struct(o=pl.lit(REJECTED), r=pl.format("no account with id {} in {}", pl.col(ref), pl.col(SYSTEM)),
+        .then(pl.struct(o=pl.lit(REJECTED), r=pl.format("no account with id {} in {}", pl.col(shown), pl.col(SYSTEM)),
                         c=pl.lit(NOT_FOUND), a=NONE))
         .when(row_account)
         .then(pl.struct(o=NONE, r=NONE, c=NONE, a=pl.col("_s_record")))

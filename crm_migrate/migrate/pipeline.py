@@ -52,7 +52,7 @@ from crm_migrate.migrate.decisions import Applied, read_decisions
 from crm_migrate.migrate.dedupe import Related, drop_features, resolve, with_features
 from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.features import account_context, related_to_accounts
-from crm_migrate.migrate.link import ACCOUNT, account_index, link, orphan_id, same_row_index
+from crm_migrate.migrate.link import ACCOUNT, account_index, id_collisions, link, orphan_id, same_row_index
 from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, name_quality, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
@@ -177,6 +177,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
             part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records)
             extracted.setdefault(entity, []).append((r, assign_identity(part, entity, legacy_id(plan))))
         timings[f"{entity.value}.clean"] = time.perf_counter() - started
+    _warn_id_collisions(extracted.get(Entity.accounts, []))
     errors = [e for r in reads for e in r.table.errors]
     if errors:
         raise ProjectError(errors)
@@ -310,6 +311,26 @@ def _written_fields(project: Project, entity: Entity) -> list[FieldSpec]:
             mapped.setdefault(mf.spec.name, mf.spec)
     known = [s for name, s in CATALOGUE[entity].items() if name in mapped and name not in (ID_FIELD, ACCOUNT_LINK)]
     return known + [s for name, s in mapped.items() if name not in CATALOGUE[entity]]
+
+
+def _warn_id_collisions(parts: list[tuple[SourceRead, pl.DataFrame]]) -> None:
+    """Account ids of one system that differ as written but read as one (KH01, KH001): reported on the
+    mapping of the first source of that system, as children pointing at either find the first."""
+    frames = [p.select(SYSTEM, key(ID_FIELD), val(ID_FIELD)) for _, p in parts if key(ID_FIELD) in p.columns]
+    if not frames:
+        return
+    first = {}
+    for r, _ in parts:
+        first.setdefault(r.source.system, r)
+    for system, normal, ids in id_collisions(pl.concat(frames)):
+        r = first[system]
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        r.table.warnings.append(Problem(r.source.mapping_path, f"account ids {shown} of system {system!r} read as "
+                                        f"one id ({normal}): case, width, separators and zero padding are not "
+                                        "counted when children find their account", severity="warning",
+                                        hint="children pointing at either are linked to the first; give the "
+                                        "accounts distinct ids in the old system, or split them into two "
+                                        "systems if they come from two"))
 
 
 def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> dict[str, list[str]]:

@@ -1,22 +1,34 @@
-"""``validate``: the project files, then each source's header, without reading data rows."""
+"""``validate``: every mistake of a project in one pass.
+
+The project files first (a mapping with a wrong key is still read without it, so its columns are checked
+too), then each source's header, then what needs the values of a few columns: picklist values the maps do
+not cover, legacy ids that read as one, and children whose account ids no account of their system holds.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+
+from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
 from crm_migrate.errors import MigrateError, Problem
+from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, Entity, has_account_link
 from crm_migrate.mappings.spellings import column_expr
-from crm_migrate.migrate.readers import read_source
-from crm_migrate.project import load_project
+from crm_migrate.migrate.link import id_collisions
+from crm_migrate.migrate.readers import SourceTable, read_source
+from crm_migrate.project import MappedField, Project, Source, load_project
 from crm_migrate.validators.columns import check_columns
 
 
 def validate_project(root: Path) -> list[Problem]:
     try:
-        project = load_project(root)
+        project = load_project(root, partial=True)
     except MigrateError as exc:
         return exc.problems
     problems = list(project.warnings)
+    ctx = CleanContext(region=project.config.options.default_region)
+    tables: dict[str, SourceTable] = {}
     for source in project.sources:
         try:
             table = read_source(source, header_only=True)
@@ -25,27 +37,91 @@ def validate_project(root: Path) -> list[Problem]:
             continue
         found = check_columns(source, table)
         problems += table.warnings + found
-        if not any(p.severity == "error" for p in found):
-            problems += _value_map_problems(source, project)
-    return problems
+        tables[source.name] = table  # a column that is missing is left out of the checks that follow
+        problems += _value_map_problems(source, ctx, lambda s=source: _whole(s, tables))
+    problems += _link_problems(project, ctx, tables)
+    return _unique(problems)
 
 
-def _value_map_problems(source, project) -> list[Problem]:
+def _whole(source: Source, tables: dict[str, SourceTable]) -> SourceTable:
+    """The source read whole, once, for the checks that need values."""
+    key = f"\x00whole:{source.name}"
+    if key not in tables:
+        tables[key] = read_source(source)
+    return tables[key]
+
+
+def _cleaned(table: SourceTable, mf: MappedField, ctx: CleanContext) -> pl.DataFrame | None:
+    expr = column_expr(mf.column, table.frame.columns)
+    if expr is None:
+        return None
+    return clean_column(table.frame.select(expr).to_series(), CLEANERS[mf.spec.type], ctx)
+
+
+def _value_map_problems(source: Source, ctx: CleanContext, whole) -> list[Problem]:
     """Picklist values the maps do not cover. Needs the column's values, so such sources are read whole."""
-    from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
     from crm_migrate.mappings.values import unknown_values_problem
 
     checked = [(plan, mf) for plan in source.entities for mf in plan.fields if mf.values and mf.unknown == "error"]
-    if not checked:
-        return []
-    table = read_source(source)
-    ctx = CleanContext(region=project.config.options.default_region)
     out = []
     for plan, mf in checked:
-        expr = column_expr(mf.column, table.frame.columns)
-        if expr is None:
-            continue
-        values = clean_column(table.frame.select(expr).to_series(), CLEANERS[mf.spec.type], ctx)["value"]
-        if (p := unknown_values_problem(source, plan.entity.value, mf, values)) is not None:
+        cleaned = _cleaned(whole(), mf, ctx)
+        if cleaned is not None and (p := unknown_values_problem(source, plan.entity.value, mf, cleaned["value"])):
             out.append(p)
     return out
+
+
+def _link_problems(project: Project, ctx: CleanContext, tables: dict[str, SourceTable]) -> list[Problem]:
+    """Account ids that read as one, and child entities of which no record could find its account."""
+    ids: list[pl.DataFrame] = []
+    for source in project.sources:
+        plan = source.plan_for(Entity.accounts)
+        mf = plan.field(ID_FIELD) if plan else None
+        if mf is None or source.name not in tables:
+            continue
+        cleaned = _cleaned(_whole(source, tables), mf, ctx)
+        if cleaned is not None:
+            ids.append(cleaned.select(pl.lit(source.system).alias("_system"), pl.col("key").alias(f"k:{ID_FIELD}"),
+                                      pl.col("value").alias(f"v:{ID_FIELD}")))
+    known = pl.concat(ids) if ids else pl.DataFrame(schema={"_system": pl.String, f"k:{ID_FIELD}": pl.String,
+                                                            f"v:{ID_FIELD}": pl.String})
+    out = []
+    for system, normal, written in id_collisions(known):
+        first = next(s for s in project.sources if s.system == system and s.plan_for(Entity.accounts))
+        out.append(Problem(first.mapping_path, f"account ids {', '.join(written[:5])} of system {system!r} read as "
+                           f"one id ({normal}): case, width, separators and zero padding are not counted",
+                           severity="warning", hint="children pointing at either are linked to the first"))
+    systems = set(known["_system"].unique().to_list())
+    for source in project.sources:
+        if source.name not in tables:
+            continue
+        for plan in source.entities:
+            mf = plan.field(ACCOUNT_LINK)
+            if not has_account_link(plan.entity) or mf is None or plan.entity not in project.entities:
+                continue
+            line = source.doc.line_of(mf.loc)
+            if source.system not in systems:
+                others = sorted(systems)
+                out.append(Problem(source.mapping_path, f"{plan.entity.value} of this source name their account by "
+                                   f"{mf.column!r}, but no account source has system {source.system!r}: none of "
+                                   "them can be linked", line=line,
+                                   hint=(f"set system: {others[0]} here if these ids are that system's" if others
+                                         else "map the accounts' legacy id column to 'id' in their source, and give "
+                                              "both files the same system:")))
+                continue
+            cleaned = _cleaned(_whole(source, tables), mf, ctx)
+            if cleaned is None:
+                continue
+            refs = cleaned["key"].drop_nulls()
+            mine = known.filter(pl.col("_system") == source.system)[f"k:{ID_FIELD}"]
+            if len(refs) and not refs.is_in(mine.implode()).any():
+                out.append(Problem(source.mapping_path, f"none of the {len(refs)} account ids in {mf.column!r} "
+                                   f"(e.g. {cleaned['value'].drop_nulls()[0]!r}) is an account id of system "
+                                   f"{source.system!r}: no {plan.entity.singular} can be linked", line=line,
+                                   hint="check that the column holds the account's legacy id (account_id) and "
+                                        "that both files name the same system:"))
+    return out
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))

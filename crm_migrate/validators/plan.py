@@ -6,7 +6,8 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from crm_migrate.mappings.entities import CATALOGUE
+from crm_migrate.errors import Problem
+from crm_migrate.mappings.entities import CATALOGUE, has_account_link
 from crm_migrate.migrate.columns import OUTCOME, RULE
 from crm_migrate.migrate.run import RunResult
 from crm_migrate.validators.reconcile import OUTCOMES
@@ -54,6 +55,28 @@ def render_plan(result: RunResult, console: Console) -> None:
         console.print(f"[yellow]{len(warnings)} warning(s) while reading[/], e.g.:")
         for w in warnings[:5]:
             console.print("  " + w.render(), markup=False)
+
+
+def unlinked(result: RunResult) -> list[Problem]:
+    """Child entities of which not one record found its account: the project, not the data, is wrong."""
+    from crm_migrate.migrate.link import ACCOUNT, ORPHAN_RULES, ORPHANED
+
+    out = []
+    for entity, res in result.migration.entities.items():
+        frame = res.frame
+        if not has_account_link(entity) or frame.height == 0 or ACCOUNT not in frame.columns:
+            continue
+        lost = frame.filter(pl.col(RULE).is_in(list(ORPHAN_RULES))
+                            | (pl.col(ORPHANED).is_not_null() if ORPHANED in frame.columns else pl.lit(False)))
+        linked = frame.filter(pl.col(ACCOUNT).is_not_null()
+                              & (pl.col(ORPHANED).is_null() if ORPHANED in frame.columns else pl.lit(True)))
+        if lost.height and not linked.height:
+            sources = sorted(set(lost["_source"].to_list()))
+            out.append(Problem(result.migration.project.doc.path, f"not one of the {lost.height} {entity.value} of "
+                               f"{', '.join(sources)} found its account ({lost['_reason'][0]})",
+                               hint="map the column holding the account's legacy id to account_id, and give the "
+                                    "child's mapping the same system: as the accounts' mapping"))
+    return out
 
 
 def _duplicates(result: RunResult, console: Console) -> None:
