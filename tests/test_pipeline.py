@@ -233,7 +233,7 @@ def test_ambiguous_date_column_is_reported_and_the_mapping_settles_it(make_proje
     root = make_project(MIGRATION, {"acts": mapping}, {"data/acts.csv": csv})
     result = prepare(load_project(root))
     frame = import_frame(result.migration.entities[Entity.accounts])
-    assert frame["last_activity_at"].to_list() == ["05/03/2025", "04/02/2025"]  # kept as read, flagged invalid
+    assert frame["last_activity_at"].to_list() == [None, None]  # invalid until settled: left out of the import
     [warning] = [w for w in result.migration.warnings if "日期" in w.message]
     assert warning.line == 5 and "date_order" in warning.hint
     root = make_project(MIGRATION, {"acts": mapping.replace("日期: last_activity_at",
@@ -297,3 +297,27 @@ def test_row_signals_settle_districts_and_complete_area_codes(make_project):
     assert rows[1][:3] == ("吉林省长春市朝阳区人民大街1号", "长春市", "220104")
     assert rows[2][:3] == ("朝阳区某路", None, None)  # no signal on the row: left as written
     assert rows[3] == ("广东省深圳市南山区科技园", "深圳市", "440305", "+8675526656677")
+
+
+def test_run_leaves_out_every_value_dry_run_says_is_left_out(make_project, tmp_path):
+    """0000-00-00, 2021-02-30 and a 200-digit phone: dry-run reports them as imported without the value,
+    and the import file holds no such value."""
+    from crm_migrate.validators.dryrun import held_back
+
+    mapping = """\
+    file: data/a.csv
+    entities:
+      accounts:
+        columns: {客户: name, 电话: phone, 创建: created_at}
+    """
+    csv = ("客户,电话,创建\n北京星辰科技有限公司,010-62345678,0000-00-00\n上海云帆贸易有限公司," + "1" * 200
+           + ",2021-02-30\n广州海岸电子有限公司,020-83886688,2021-03-05\n")
+    root = make_project(MIGRATION, {"a": mapping}, {"data/a.csv": csv})
+    result = run(load_project(root), tmp_path / "out")
+    written = pl.read_csv(tmp_path / "out" / "import" / "01_accounts_001.csv", infer_schema=False)
+    rows = {r["name"]: r for r in written.iter_rows(named=True)}
+    lost = {(f.row, f.column) for f in held_back(result) if f.rule.startswith("invalid")}
+    assert lost == {(2, "created_at"), (3, "phone"), (3, "created_at")}
+    assert rows["北京星辰科技有限公司"]["created_at"] is None and rows["北京星辰科技有限公司"]["phone"]
+    assert rows["上海云帆贸易有限公司"]["phone"] is None and rows["上海云帆贸易有限公司"]["created_at"] is None
+    assert rows["广州海岸电子有限公司"]["created_at"] == "2021-03-05"

@@ -338,7 +338,9 @@ def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> dict[str, lis
     out = {}
     for name in [ID_FIELD, *(s.name for s in specs)]:
         if val(name) in frame.columns:
-            out[val(name)] = [val(name), *(c for c in frame.columns if c.startswith(f"a:{name}."))]
+            # the reason a value is invalid travels with it, so that the import leaves out what is invalid
+            out[val(name)] = [val(name), *([why(name)] if why(name) in frame.columns else []),
+                              *(c for c in frame.columns if c.startswith(f"a:{name}."))]
     if ACCOUNT in frame.columns:
         out[ACCOUNT] = [ACCOUNT]
     return out

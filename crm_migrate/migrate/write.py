@@ -31,6 +31,7 @@ from crm_migrate.migrate.columns import (
     SOURCE,
     attr,
     val,
+    why,
 )
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED
 from crm_migrate.migrate.merge import OTHERS
@@ -51,8 +52,11 @@ def import_frame(result: EntityResult) -> pl.DataFrame:
         columns.append(_col(written, ACCOUNT).alias("account_external_id"))
     columns.append(_col(written, val(ID_FIELD)).alias("legacy_id"))
     for spec in result.fields:
-        columns.append(_col(written, val(spec.name)).alias(spec.name))
-        columns += [_col(written, attr(spec.name, part)).alias(f"{spec.name}_{part}")
+        # An invalid value (2021-02-30, a 200-digit phone) is left out, as dry-run says it will be; its
+        # parts with it.
+        valid = pl.col(why(spec.name)).is_null() if why(spec.name) in written.columns else pl.lit(True)
+        columns.append(pl.when(valid).then(_col(written, val(spec.name))).alias(spec.name))
+        columns += [pl.when(valid).then(_col(written, attr(spec.name, part))).alias(f"{spec.name}_{part}")
                     for part in OUTPUT_PARTS.get(spec.type, ())]
         if spec.type in MULTI_VALUED:  # merged members' other numbers and addresses
             columns.append(_col(written, f"{OTHERS}{spec.name}").alias(f"{spec.name}_others"))
