@@ -256,3 +256,18 @@ entities:
     assert [labelled(result, Entity.opportunities, c, 2, 4) for c in ("name", "amount", "close_date")] == [
         "similar ≥0.80", "different", "within a year"]  # next year's renewal
     assert labelled(result, Entity.opportunities, "name", 2, 5) in (None, "different")  # another deal
+
+
+@pytest.mark.parametrize("first, registered", [
+    ("星辰科技", "北京星辰科技有限公司"),  # a short name from the source first in priority
+    ('"Beijing Xingchen Technology Co., Ltd."', "北京星辰科技有限公司"),  # English
+    ("北京星辰科技有线公司", "北京星辰科技有限公司"),  # a misspelt legal form
+    ("北京星辰科技有限公司", "北京星辰科技有限公司"),
+    ("北京星辰貿易有限公司", "北京星辰贸易有限公司"),  # traditional characters
+    ("星辰贸易（北京）", "星辰贸易（北京）有限公司"),  # the region there, the legal form not
+])
+def test_the_golden_company_name_is_the_registered_form_any_member_has(make_project, first, registered):
+    result = run_rows(make_project, f"{first},010-62345678,北京市海淀区中关村大街1号,王芳,13812345671,,,\n"
+                                    f"{registered},010-62345678,北京市海淀区中关村大街1号,王芳,13812345671,,,\n")
+    written = import_frame(result.migration.entities[Entity.accounts])
+    assert written["name"].to_list() == [registered]

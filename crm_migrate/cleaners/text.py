@@ -130,6 +130,14 @@ def _hygiene_once(raw: str, ctx: CleanContext) -> tuple[str, list[str]]:
     return value, notes
 
 
+@lru_cache(maxsize=1)
+def traditional_chars() -> list[str]:
+    """The common characters that simplified Chinese writes otherwise (們, 國, 貿): a name holding one is
+    written in traditional characters."""
+    chars = "".join(chr(c) for c in range(0x4E00, 0x9FA6))
+    return [a for a, b in zip(chars, simplified(chars), strict=True) if a != b]
+
+
 def text_key(value: str) -> str:
     return simplified(unicodedata.normalize("NFKC", value)).lower()
 

@@ -57,16 +57,28 @@ OTHERS = "o:"  # per phone/email field of a survivor: the members' other values,
 
 
 def name_quality(frame: pl.DataFrame, specs) -> dict[str, pl.Expr]:
-    """How good a record's name is as the golden one, higher first: a full name over a surname and a
+    """How good a record's name is as the golden one, higher first. A company's registered form first:
+    Chinese, with its legal form (spelt right) and its region, in simplified characters; a short name, an
+    English one or a typed variant only where no member has it. A person's full name over a surname and a
     salutation, Chinese over pinyin or English, simplified over traditional characters."""
+    from crm_migrate.cleaners.company import LEGAL_FORMS
+    from crm_migrate.cleaners.text import traditional_chars
     from crm_migrate.mappings.entities import FieldType
 
     spec = next((s for s in specs if s.name == "name"), None)
     if spec is None or "v:name" not in frame.columns:
         return {}
-    chinese = pl.col("v:name").str.contains(r"[\u3400-\u9fff]").fill_null(False).cast(pl.Int64)
+    name = pl.col("v:name")
+    chinese = name.str.contains(r"[\u3400-\u9fff]").fill_null(False).cast(pl.Int64)
     if spec.type is FieldType.company_name:
-        return {"v:name": chinese}
+        forms = "|".join(f for f in LEGAL_FORMS if not f.isascii())
+        misspelt = pl.col("n:name").str.contains("legal form misspelt").fill_null(False) \
+            if "n:name" in frame.columns else pl.lit(False)
+        legal = (name.str.contains(rf"(?:{forms})(?:（[^（）]*）)?$").fill_null(False) & ~misspelt).cast(pl.Int64)
+        region = pl.col("a:name.region").is_not_null().cast(pl.Int64) if "a:name.region" in frame.columns \
+            else pl.lit(0)
+        plain = (~name.str.contains_any(traditional_chars()).fill_null(False)).cast(pl.Int64)
+        return {"v:name": chinese * 8 + legal * 2 + region * 2 + plain}
     if spec.type is not FieldType.person_name:
         return {}
     full = (pl.col("a:name.form") != "surname").fill_null(True).cast(pl.Int64) if "a:name.form" in frame.columns \
