@@ -3,6 +3,8 @@ cleaned value, reason and notes, one table per kind of value."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from crm_migrate.cleaners import CLEANERS, CleanContext
@@ -118,3 +120,31 @@ def test_money_ranges_are_not_read_as_one_amount(raw):
 @pytest.mark.parametrize("raw", ["2021-03", "20-10万", "面议", "待定"])
 def test_money_what_is_neither_amount_nor_range(raw):
     assert cleaned(T.money, raw)[1] == "not an amount"
+
+
+# ---- credit codes and ID numbers ------------------------------------------------------------------------------
+
+PLACEHOLDERS = ["0", "00", "000", "无", "暂无", "没有", "不详", "未知", "/", "//", "-", "--", "—", "——", "N/A", "n/a", "NA",
+                "n.a.", "null", "NULL", "None", "nil", "空", "待补充", "待定", "个人", "?", "？", "***", ". ",
+                "000000000000000000", "111111111111111111", "999999999999999999", "XXXXXXXXXXXXXXXXXX", "xxx",
+                "0000 0000 0000 0000 00", "０００００"]
+
+
+@pytest.mark.parametrize("kind", [T.uscc, T.id_card], ids=lambda k: k.value)
+@pytest.mark.parametrize("raw", PLACEHOLDERS)
+def test_code_placeholders_are_empty_not_invalid(kind, raw):
+    shown = " ".join(unicodedata.normalize("NFKC", raw).split())  # as tidied: half-width, spaces collapsed
+    assert cleaned(kind, raw) == (None, None, (f"placeholder '{shown}' read as empty",))
+
+
+@pytest.mark.parametrize("kind, raw, value, reason", [
+    (T.uscc, "91350100M000100Y43", "91350100M000100Y43", None),
+    (T.uscc, "9135 0100 M000 100Y 43", "91350100M000100Y43", None),
+    (T.uscc, "1", "1", "not an 18-character credit code"),  # one character, not a run: a wrong code
+    (T.uscc, "无效代码", "无效代码", "not an 18-character credit code"),
+    (T.uscc, "0000000000000000001", "0000000000000000001", "not an 18-character credit code"),
+    (T.id_card, "11010519491231002X", "11010519491231002X", None),
+    (T.id_card, "110101199003074512", "110101199003074512", "wrong check digit"),
+])
+def test_codes_that_are_not_placeholders(kind, raw, value, reason):
+    assert cleaned(kind, raw)[:2] == (value, reason)
