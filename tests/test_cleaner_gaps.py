@@ -148,3 +148,80 @@ def test_code_placeholders_are_empty_not_invalid(kind, raw):
 ])
 def test_codes_that_are_not_placeholders(kind, raw, value, reason):
     assert cleaned(kind, raw)[:2] == (value, reason)
+
+
+# ---- email ----------------------------------------------------------------------------------------------------
+
+def fixed(typo: str, domain: str) -> str:
+    return f"domain typo fixed ({typo} -> {domain})"
+
+
+@pytest.mark.parametrize("raw, value, notes", [
+    ("li@qq.con", "li@qq.com", (fixed("qq.con", "qq.com"),)),
+    ("li@qq.comm", "li@qq.com", (fixed("qq.comm", "qq.com"),)),
+    ("li@qq.cpm", "li@qq.com", (fixed("qq.cpm", "qq.com"),)),
+    ("li@qq.ocm", "li@qq.com", (fixed("qq.ocm", "qq.com"),)),
+    ("wang@163.cm", "wang@163.com", (fixed("163.cm", "163.com"),)),
+    ("wang@163.co", "wang@163.com", (fixed("163.co", "163.com"),)),
+    ("wang@126.con", "wang@126.com", (fixed("126.con", "126.com"),)),
+    ("zhao@sina.con", "zhao@sina.com", (fixed("sina.con", "sina.com"),)),  # not sina.cn, also one edit away
+    ("a@gmial.com", "a@gmail.com", (fixed("gmial.com", "gmail.com"),)),
+    ("a@gmai.com", "a@gmail.com", (fixed("gmai.com", "gmail.com"),)),
+    ("a@gamil.com", "a@gmail.com", (fixed("gamil.com", "gmail.com"),)),
+    ("b@hotmial.com", "b@hotmail.com", (fixed("hotmial.com", "hotmail.com"),)),
+    ("b@hotmial.con", "b@hotmail.com", (fixed("hotmial.con", "hotmail.com"),)),
+    ("c@foxmial.com", "c@foxmail.com", (fixed("foxmial.com", "foxmail.com"),)),
+    ("c@outlok.com", "c@outlook.com", (fixed("outlok.com", "outlook.com"),)),
+    ("c@vip.qq.con", "c@vip.qq.com", (fixed("vip.qq.con", "vip.qq.com"),)),
+    ("d@qqcom", "d@qq.com", (fixed("qqcom", "qq.com"),)),
+    ("Li@QQ.CON", "li@qq.com", ("case folded", fixed("qq.con", "qq.com"))),
+    ("wang@126,com", "wang@126.com", ("punctuation repaired",)),
+    ("wang@126，com", "wang@126.com", ("full-width or spaces repaired", "punctuation repaired")),
+    ("wang@qq。com", "wang@qq.com", ("full-width or spaces repaired",)),
+    ("wang@@qq.com", "wang@qq.com", ("punctuation repaired",)),
+    ("wang@qq.com.", "wang@qq.com", ("punctuation repaired",)),
+    ("wang@qq..com", "wang@qq.com", ("punctuation repaired",)),
+    ("<wang@qq.com>", "wang@qq.com", ("punctuation repaired",)),
+    ("wang wei@qq.com", "wangwei@qq.com", ("full-width or spaces repaired",)),
+    ("wang@qq .com", "wang@qq.com", ("full-width or spaces repaired",)),
+    ("wang@qq,con", "wang@qq.com", ("punctuation repaired", fixed("qq.con", "qq.com"))),
+])
+def test_email_repairs_and_typo_fixes(raw, value, notes):
+    assert cleaned(T.email, raw) == (value, None, notes)
+
+
+@pytest.mark.parametrize("raw", ["d@qq.cn", "e@188.com", "e@189.cn", "f@vip.126.com", "g@mail.com", "g@email.com",
+                                 "g@ymail.com", "h@163.net", "h@sina.com.cn", "i@live.cn", "j@company.cn",
+                                 "k@yahoo.com.cn", "l@sina.cn", "m@21cn.com"])
+def test_email_real_domains_are_left_alone(raw):
+    assert cleaned(T.email, raw) == (raw, None, ())
+
+
+@pytest.mark.parametrize("raw, suggestion", [("a@136.com", "163.com"), ("a@sian.com", "sina.com"),
+                                             ("a@126.cn", "126.com")])
+def test_email_domains_merely_near_a_common_one_are_flagged_not_fixed(raw, suggestion):
+    c = CLEANERS[T.email](raw, CTX)
+    assert (c.value, c.reason, c.notes) == (raw, None, (f"possible domain typo: did you mean {suggestion}?",))
+    assert dict(c.attrs)["suggestion"] == raw.split("@")[0] + "@" + suggestion
+
+
+@pytest.mark.parametrize("raw, value, notes", [
+    ("li@qq.con", "li@qq.con", ("possible domain typo: did you mean qq.com?",)),
+    ("a@gmial.com", "a@gmial.com", ("possible domain typo: did you mean gmail.com?",)),
+    ("wang@126,com", "wang@126.com", ("punctuation repaired",)),  # a repair, not a typo fix: always made
+])
+def test_email_typo_fix_can_be_turned_off(raw, value, notes):
+    assert cleaned(T.email, raw, CleanContext(secret=b"test", fix_email_typos=False)) == (value, None, notes)
+
+
+def test_email_typo_fix_is_the_default_of_the_project_option_too():
+    from crm_migrate.mappings.models import Options
+
+    assert Options().fix_email_typos is True and CleanContext().fix_email_typos is True
+    assert Options(fix_email_typos=False).fix_email_typos is False
+
+
+@pytest.mark.parametrize("raw", ["zhangwei@", "@qq.com", "zhang@@", "zhang@qq", "张伟"])
+def test_email_still_invalid(raw):
+    assert cleaned(T.email, raw)[1] == "not an email address"
+
