@@ -225,3 +225,35 @@ def test_email_typo_fix_is_the_default_of_the_project_option_too():
 def test_email_still_invalid(raw):
     assert cleaned(T.email, raw)[1] == "not an email address"
 
+
+# ---- dates without a year -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, month_day", [
+    ("5月6日", "05-06"), ("5月6号", "05-06"), ("05月06日", "05-06"), ("5月6", "05-06"), ("5 月 6 日", "05-06"),
+    ("５月６日", "05-06"), ("12月31日", "12-31"), ("2月29日", "02-29"), ("5/6", "05-06"), ("05/06", "05-06"),
+    ("05-06", "05-06"), ("5-6", "05-06"), ("5.6", "05-06"), ("12.31", "12-31"), ("25/12", "12-25"),
+    ("31.12", "12-31"),
+])
+def test_dates_without_a_year_keep_month_and_day(raw, month_day):
+    c = CLEANERS[T.date](raw, CTX)
+    text = unicodedata.normalize("NFKC", raw)
+    assert (c.value, c.key, c.reason, c.notes, c.attrs) == (text, None, "date without a year", (),
+                                                            (("month_day", month_day),))
+
+
+def test_a_day_first_column_reads_a_date_without_a_year_day_first():
+    c = CLEANERS[T.date]("5/6", CleanContext(date_order="dmy"))
+    assert (c.reason, dict(c.attrs)["month_day"]) == ("date without a year", "06-05")
+    assert CLEANERS[T.date]("25/12", CleanContext(date_order="mdy")).reason == "not a date"  # no month 25
+
+
+@pytest.mark.parametrize("raw, value, reason", [
+    ("2/30", "2/30", "no such day"), ("4月31日", "4月31日", "no such day"),
+    ("13/13", "13/13", "not a date"), ("0/5", "0/5", "not a date"), ("5/0", "5/0", "not a date"),
+    ("2021", "2021", "not a date"), ("2021.3", "2021.3", "not a date"), ("3/2021", "3/2021", "not a date"),
+    ("20210305", "2021-03-05", None), ("44260", "2021-03-05", None), ("2021-03-05", "2021-03-05", None),
+    ("2021年3月5日", "2021-03-05", None), ("5/6/2021", "2021-05-06", None),
+])
+def test_other_dates_are_read_as_before(raw, value, reason):
+    c = CLEANERS[T.date](raw, CleanContext(date_order="mdy"))
+    assert (c.value, c.reason) == (value, reason) and "month_day" not in dict(c.attrs)
