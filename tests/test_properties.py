@@ -62,4 +62,7 @@ def test_phones_never_lose_digits(number, decoration, separator):
 @given(code=st.from_regex(r"[0-9A-Z]{15,18}", fullmatch=True), kind=st.sampled_from([T.uscc, T.id_card]))
 def test_codes_never_lose_characters(code, kind):
     result = CLEANERS[kind](code, CTX)
+    if len(set(code)) == 1:  # 000000000000000000: a placeholder, read as empty and said so
+        assert result.value is None and result.notes == (f"placeholder '{code}' read as empty",), (code, result)
+        return
     assert is_subsequence(code, result.value or ""), (code, result)

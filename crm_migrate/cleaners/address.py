@@ -7,9 +7,18 @@
                                    row's phone area code says which (see `resolve_with_phone`)
     Shanghai, Shenzhen Guangdong -> 上海市, 广东省深圳市 (a city in pinyin, as sign-up forms hold it)
 
+    成都新津县五津镇            -> 四川省成都市新津区五津镇, noted "renamed division: 新津县 -> 新津区 (2020)"
+    北京市崇文区, 上海闸北区    -> 北京市东城区, 上海市静安区 (districts merged away, read as the one they joined)
+    滨江北路, 黄浦江路, 南京东路 -> no division: a road named after a place, not the place
+
 Names come from the official division table (see `divisions`); each level is matched at the start of what
-is left, longest name first, among the children of the level above when that is known. A short name
-(suffix dropped) does not match where a street begins (中山路 is a road, not 中山市).
+is left, longest name first, among the children of the level above when that is known. A former name (see
+`divisions`' history) is read as today's unit where no current name is, except where today's short name
+reads better (番禺市桥街道 is 番禺 + 市桥街道, not 番禺市 + 桥街道). A short name (suffix dropped) does not
+match where a road begins: right after it (中山路, 南山大道, 海淀街) or after one character (滨江北路, 黄浦江路,
+延安西路, 滨江1路), unless what follows is one of the unit's own counties or townships (台州路桥区, 东莞道滘镇,
+南海里水镇). A short name that begins one of the unit's townships (深圳南山街道) is the unit, and the township
+keeps its whole name in the detail.
 """
 
 from __future__ import annotations
@@ -22,10 +31,11 @@ from functools import lru_cache
 import polars as pl
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
-from crm_migrate.cleaners.divisions import Division, divisions
+from crm_migrate.cleaners.divisions import CITY_SUFFIXES, COUNTY_SUFFIXES, Division, divisions, short_name
 from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 
-STREET_STARTS = ("路", "街", "巷", "弄", "号", "大道", "大街", "道", "胡同")
+# What begins a road: its suffix right away, or after one character (北路, 江路, 1路); 道, 号 and 里 only right away.
+_ROAD = re.compile(r"(?:\d{1,3}|[\u4e00-\u9fff])?(?:路|大道|大街|街|巷|弄|胡同)|道|号|里")
 MUNICIPALITIES = {"110000", "120000", "310000", "500000"}
 _COUNTRY = re.compile(r"^(中华人民共和国|中国)")
 
@@ -37,6 +47,7 @@ class AddressParts:
     county: Division | None = None
     detail: str = ""
     candidates: tuple[Division, ...] = ()  # an ambiguous county: every unit it could be
+    renamed: tuple[str, ...] = ()  # a note for each former name read as today's
 
     @property
     def code(self) -> str | None:
@@ -52,28 +63,57 @@ class AddressParts:
 
 @lru_cache(maxsize=3)
 def _longest(level: int) -> dict[str, int]:
-    """For each first two characters of a name of ``level``, the length of the longest such name."""
+    """For each first two characters of a name of ``level``, current or former, the length of the longest."""
     out: dict[str, int] = {}
-    for name in divisions().names[level]:
+    for name in (*divisions().names[level], *divisions().renamed[level]):
         out[name[:2]] = max(out.get(name[:2], 0), len(name))
     return out
 
 
-def _match(text: str, level: int, allowed) -> tuple[str, list[Division]] | None:
+@dataclass(frozen=True)
+class _Found:
+    head: str  # the name as written
+    units: tuple[Division, ...]
+    taken: int  # characters read: 0 where the name begins one of the unit's townships (南山街道)
+    renamed: tuple[str, ...] = ()
+
+
+def _subdivision_follows(rest: str, units) -> bool:
+    return any(rest.startswith(n) for d in units for n in divisions().child_names(d))
+
+
+def _begins_own_township(text: str, head: str, units) -> bool:
+    return any(len(n) > len(head) and n.startswith(head) and text.startswith(n)
+               for d in units for n in divisions().child_names(d))
+
+
+def _today_reads_better(text: str, r) -> bool:
+    """番禺市桥街道: today's short name 番禺 followed by its township 市桥街道, not the former 番禺市."""
+    today = short_name(r.unit.name, COUNTY_SUFFIXES if r.unit.level == 3 else CITY_SUFFIXES)
+    return bool(today and r.old_name.startswith(today) and _subdivision_follows(text[len(today):], [r.unit]))
+
+
+def _match(text: str, level: int, allowed) -> _Found | None:
     """The longest name of ``level`` at the start of ``text`` whose units pass ``allowed``."""
     longest = _longest(level).get(text[:2])
     if longest is None:
         return None
-    names = divisions().names[level]
+    names, former = divisions().names[level], divisions().renamed[level]
     for length in range(min(len(text), longest), 1, -1):
-        head = text[:length]
+        head, rest = text[:length], text[length:]
         units = [d for d in names.get(head, ()) if allowed(d)]
-        if not units:
-            continue
-        short = all(d.name != head for d in units)
-        if short and text[length:].startswith(STREET_STARTS):
-            continue
-        return head, units
+        if units:
+            if all(d.name != head for d in units):  # a short name
+                if _begins_own_township(text, head, units):
+                    return _Found(head, tuple(units), 0)
+                if _ROAD.match(rest) and not _subdivision_follows(rest, units):
+                    continue
+            return _Found(head, tuple(units), length)
+        renames = [r for r in former.get(head, ()) if allowed(r.unit) and not _today_reads_better(text, r)]
+        if renames:
+            units = list(dict.fromkeys(r.unit for r in renames))
+            notes = tuple(divisions().rename_note(r) for r in renames) if len(units) == 1 else ()
+            return _Found(head, tuple(units), length, notes)
     return None
 
 
@@ -81,18 +121,21 @@ def parse_address(text: str) -> AddressParts:
     s = _COUNTRY.sub("", re.sub(r"\s+", "", simplified(unicodedata.normalize("NFKC", text))))
     pos = 0
     province = city = county = None
+    renamed: list[str] = []
     found = _match(s, 1, lambda d: True)
     if found:
-        province, pos = found[1][0], len(found[0])
+        province, pos = found.units[0], found.taken
+        renamed += found.renamed
     if province is None or province.code not in MUNICIPALITIES:
         parent = province.code if province else None
         found = _match(s[pos:], 2, lambda d: parent is None or d.parent == parent)
         longer = _match(s[pos:], 3, lambda d: parent is None or d.code[:2] == parent[:2])
-        if found and longer and len(longer[0]) > len(found[0]):
+        if found and longer and len(longer.head) > len(found.head):
             found = None  # 朝阳区 is a district, not the city 朝阳(市) followed by 区
-        if found is not None and len(found[1]) == 1:
-            city, pos = found[1][0], pos + len(found[0])
+        if found is not None and len(found.units) == 1:
+            city, pos = found.units[0], pos + found.taken
             province = province or divisions().by_code.get(city.parent)
+            renamed += found.renamed
     elif s[pos:].startswith(province.name):
         pos += len(province.name)  # 北京市北京市朝阳区
     if city is not None:
@@ -104,16 +147,16 @@ def parse_address(text: str) -> AddressParts:
     found = _match(s[pos:], 3, scope)
     candidates: tuple[Division, ...] = ()
     if found:
-        units = found[1]
-        if len(units) == 1:
-            county, pos = units[0], pos + len(found[0])
+        if len(found.units) == 1:
+            county, pos = found.units[0], pos + found.taken
             p, c, _ = divisions().path(county)
             province, city = province or p, city or c
+            renamed += found.renamed
         else:
-            candidates = tuple(units)
+            candidates = found.units
     if province is not None and province.code in MUNICIPALITIES and city is None:
         city = province
-    return AddressParts(province, city, county, s[pos:] if not candidates else s, candidates)
+    return AddressParts(province, city, county, s[pos:] if not candidates else s, candidates, tuple(renamed))
 
 
 def resolve(parts: AddressParts, region_text: str) -> AddressParts:
@@ -127,12 +170,18 @@ def resolve(parts: AddressParts, region_text: str) -> AddressParts:
         return parts
     county = hits[0]
     p, c, _ = divisions().path(county)
-    rest = parts.detail
+    rest, renamed = parts.detail, ()
     for alias in (county.name, *(a for a, units in divisions().names[3].items() if county in units)):
         if rest.startswith(alias):
             rest = rest[len(alias):]
             break
-    return AddressParts(p, c or p, county, rest)
+    else:
+        for r in divisions().renamed[3].get(next((o for o in divisions().former_names(county)
+                                                  if rest.startswith(o)), ""), ()):
+            if r.unit == county:
+                rest, renamed = rest[len(r.old_name):], (divisions().rename_note(r),)
+                break
+    return AddressParts(p, c or p, county, rest, (), renamed)
 
 
 def _cleaned(parts: AddressParts, value: str, notes: list[str]) -> Cleaned:
@@ -147,6 +196,7 @@ def _cleaned(parts: AddressParts, value: str, notes: list[str]) -> Cleaned:
     standard = parts.standard()
     if standard != value:
         notes.append("divisions written in full")
+    notes += parts.renamed
     attrs = (("province", parts.province.name if parts.province else None),
              ("city", parts.city.name if parts.city else None),
              ("district", parts.county.name if parts.county else None), ("detail", parts.detail or None),

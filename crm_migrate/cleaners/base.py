@@ -39,7 +39,7 @@ _RUN_SECRET = os.environ.get("CRM_MIGRATE_SECRET", "").encode() or secrets.token
 class CleanContext:
     region: str = "CN"
     simplified_output: bool = False  # traditional -> simplified in output values too, not only in keys
-    fix_email_typos: bool = False
+    fix_email_typos: bool = True  # a mistyped common mail domain (qq.con) reaches no one: corrected
     date_order: str | None = None  # "dmy" or "mdy" for a/b/yyyy dates, when the column or project says
     secret: bytes = field(default=_RUN_SECRET, repr=False)
 

@@ -6,6 +6,10 @@ digit, a plausible birth date and a valid province; a 15-digit number of the 198
 flagged. A number that Excel ruined (1.10101E+17, or its last digits turned to 0) is reported as
 unrecoverable, never passed on as if valid. ID numbers are personal data: match keys are keyed hashes and
 reports show them masked.
+
+A placeholder typed where no code was known is empty, not an invalid code (value None, no reason), with a
+note: 0, 00, 无, 暂无, 不详, 未知, 个人, /, --, N/A, null, none, and one character repeated
+(000000000000000000, 111111111111111111, XXXXXX).
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ ID_PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.I)
 RUINED = "ruined by Excel: the last digits were lost and cannot be recovered"
 SUSPECT = "ends in 000 as Excel-ruined numbers do: not used for matching"
+PLACEHOLDER_WORDS = {"无", "暂无", "没有", "不详", "未知", "空", "待补充", "待定", "待查", "不知道", "个人", "无代码",
+                     "无信用代码", "na", "n/a", "n.a.", "null", "none", "nil", "nan", "unknown", "tbd"}
+_PUNCTUATION_ONLY = re.compile(r"^[\s/\\\-—–_.·。、*?？#＃]+$")
 
 
 def uscc_check_char(first17: str) -> str:
@@ -53,12 +60,26 @@ def _compact(raw: str) -> str:
     return re.sub(r"[\s\-]", "", ascii_width(tidy(raw))).upper()
 
 
+def placeholder(raw: str) -> str | None:
+    """The note for a value that stands for "no code" (暂无, N/A, --, 000000000000000000), or None."""
+    text = ascii_width(tidy(raw))
+    compact = re.sub(r"\s", "", text)
+    if not compact:
+        return None
+    if (compact.lower() in PLACEHOLDER_WORDS or _PUNCTUATION_ONLY.match(compact)
+            or (len(set(compact)) == 1 and (len(compact) >= 2 or compact == "0"))):
+        return f"placeholder '{text}' read as empty"
+    return None
+
+
 def _ruined(value: str, check_ok: bool) -> bool:
     """Excel shows (and a CSV saved from it holds) 15 significant digits: 1.10101E+17 or 1101011990030750000."""
     return bool(_SCIENTIFIC.match(value)) or (not check_ok and value.isdigit() and value.endswith("000"))
 
 
 def clean_uscc(raw: str, ctx: CleanContext) -> Cleaned:
+    if (note := placeholder(raw)) is not None:
+        return Cleaned(None, notes=(note,))
     value = _compact(raw)
     if not value:
         return Cleaned(None)
@@ -79,6 +100,8 @@ def _birth_date(value: str) -> dt.date | None:
 
 
 def clean_id_card(raw: str, ctx: CleanContext) -> Cleaned:
+    if (note := placeholder(raw)) is not None:
+        return Cleaned(None, notes=(note,))
     value = _compact(raw)
     if not value:
         return Cleaned(None)

@@ -6,6 +6,11 @@ Day-first and month-first forms (05/03/2021) are decided per column, not per val
 value has a first part over 12 is day-first, one where some second part is over 12 is month-first. A column
 with no such value is ambiguous and its a/b/yyyy values are invalid until the mapping sets ``date_order``;
 a column with both is reported as mixed.
+
+A date without a year (5月6日, 5/6, 05-06, 5.6) cannot be written as a date: it is invalid, "date without a
+year", with the month and day kept as the attribute ``month_day`` (05-06) for a row whose other dates tell
+the year. Month first, as Chinese dates are written, unless the column is day-first (``date_order: dmy``)
+or the first number is over 12 (25/12 -> 12-25).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
                   r"(?:[T\s]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?)?秒?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$|^(\d{1,2})\s*[-/.]\s*(\d{1,2})$")
+NO_YEAR = "date without a year"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 AMBIGUOUS, MIXED = "ambiguous", "mixed"
 
@@ -77,14 +84,31 @@ def parse_date(text: str, order: str | None = None) -> dt.date | dt.datetime | s
     return "not a date"
 
 
+def month_day(text: str, order: str | None = None) -> str | None:
+    """MM-DD of a date written without a year (5月6日, 5/6, 05-06, 5.6); None for anything else. Raises
+    ValueError for a month and day that are no day of any year (2/30)."""
+    m = _MONTH_DAY.match(text)
+    if m is None:
+        return None
+    a, b = int(m[1] or m[3]), int(m[2] or m[4])
+    if m[3] is not None and (order == "dmy" or (order != "mdy" and a > 12)):
+        a, b = b, a
+    if not (1 <= a <= 12 and 1 <= b <= 31):
+        return None
+    return dt.date(2000, a, b).strftime("%m-%d")  # 2000 is a leap year: 2月29日 is a day
+
+
 def clean_date(raw: str, ctx: CleanContext) -> Cleaned:
     text = ascii_width(tidy(raw))
     if not text:
         return Cleaned(None)
     try:
         parsed = parse_date(text, ctx.date_order)
+        md = month_day(text, ctx.date_order) if parsed == "not a date" else None  # the forms above come first
     except ValueError:
         return Cleaned(text, None, "no such day")
+    if md is not None:
+        return Cleaned(text, None, NO_YEAR, (), (("month_day", md),))
     if isinstance(parsed, str):
         return Cleaned(text, None, parsed)
     if not (1900 <= parsed.year <= 2100):

