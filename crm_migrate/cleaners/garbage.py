@@ -215,7 +215,10 @@ def _mash(text: str, company: bool = False) -> bool:
         return not (len(t) == 2 and _CJK.match(t) and t[0] not in _INTERJECTIONS)
     if t.isdigit():
         return not company or _digits_junk(t)
-    return len(t) >= 3 and any(t in row for row in KEYBOARD_ROWS)
+    if len(t) >= 3 and any(t in row for row in KEYBOARD_ROWS):
+        return True
+    words = folded.split()  # aaa bbb, asdf qwer: every word is mash
+    return len(words) > 1 and all(len(w) >= 2 and _mash(w) for w in words)
 
 
 def garbage_name(value: str, key: str | None = None) -> str | None:
@@ -265,7 +268,7 @@ _PLACEHOLDER_LOCALS = frozenset({
     "test", "tests", "testing", "tester", "testuser", "ceshi", "demo", "sample", "example", "fake", "dummy",
     "none", "null", "nil", "no", "noemail", "no-email", "no_email", "nomail", "n/a", "noreply", "no-reply",
     "no_reply", "donotreply", "do-not-reply", "abc", "abcd", "abcde", "abc123", "xyz", "asdf", "qwer", "qwerty",
-    "user", "username", "email", "mail", "name", "yourname", "your.name", "yourmail", "youremail", "someone",
+    "user", "username", "email", "mail", "name", "your", "yourname", "your.name", "yourmail", "youremail", "someone",
     "somebody", "nobody", "anonymous", "unknown", "john.doe", "johndoe", "jane.doe", "janedoe", "foo", "bar",
     "foobar", "xxx.xxx", "x.x", "admin123"})
 _MARKER_LOCAL = re.compile(r"^(?:test|testing|tester|demo|ceshi|sample|fake|dummy)[\d._-]*$")
@@ -343,15 +346,29 @@ def placeholder_phone(value: str) -> str | None:
     >>> placeholder_phone("138-0013-8000"), placeholder_phone("13912345678"), placeholder_phone("13912345670")
     ("placeholder number '138-0013-8000'", "placeholder number '13912345678'", None)
     """
-    digits = _digits(value)
-    if not digits:
-        return f"no phone ({value.strip()!r})" if value.strip() and _is_none(_fold(value)) else None
-    if service_number(digits):
-        return None
-    if (len(digits) < 5 or is_placeholder(digits) or _FAMOUS_FAKE_MOBILE.match(digits)
-            or ((m := _LANDLINE.match(digits)) and is_placeholder(m.group(1)))):
+    folded = _fold(value)
+    if _DEAD.match(_bare(folded)) or (not re.search(r"\d", folded) and _is_none(folded)):
+        return f"no phone ({value.strip()!r})" if value.strip() else None
+    parts = [p for p in _PHONE_SPLIT.split(_PHONE_LABEL.sub("", folded)) if re.search(r"\d", p)]
+    if parts and all(_placeholder_number(_EXTENSION.sub("", p)) for p in parts):
         return f"placeholder number {value!r}"
     return None
+
+
+# A cell's several numbers (13800138000/13900139000), an extension (转123, ext 8, -8001 after a landline), a label.
+_PHONE_SPLIT = re.compile(r"\s*(?:[/;,，、；|]|或|\s{2,})\s*")
+_EXTENSION = re.compile(r"\s*(?:(?:转|分机|ext\.?|x|#)\s*\d{1,6}|(?<=\d{7})-\d{1,5})\s*$")
+_PHONE_LABEL = re.compile(r"^\s*(?:tel|phone|mobile|电话|手机|座机|固话|联系电话)\s*[:：]?\s*")
+# What people write for a number that does not work: 空号 (not in service), 停机 (suspended), 错号.
+_DEAD = re.compile(r"^(?:空号|停机|已停机|错号|号码错误|无此号码|打不通)$")
+
+
+def _placeholder_number(text: str) -> bool:
+    digits = _digits(text)
+    if service_number(digits):
+        return False
+    return bool(len(digits) < 5 or is_placeholder(digits) or _FAMOUS_FAKE_MOBILE.match(digits)
+                or ((m := _LANDLINE.match(digits)) and is_placeholder(m.group(1))))
 
 
 _SERVICE = re.compile(r"^(?:1\d{2}|999|100\d{2}|12\d{3}|9[56]\d{3}|95\d{6}|[48]00\d{7}|106\d{5,})$")
@@ -421,7 +438,7 @@ def placeholder_person(name: str, emails: Iterable[str | None] = (), phones: Ite
 # Kinship terms, bare or with an order (二姨, 大哥, 小舅), 我的/my in front or home/phone words after (妈妈家, 老婆手机):
 # how people save their family. A surname in front (王哥, 李姐, 陈阿姨) or a child's name (朵朵妈妈) is how a
 # salesperson saves a customer: a contact.
-_KIN = ("妈", "妈妈", "老妈", "母亲", "娘", "老娘", "爸", "爸爸", "老爸", "父亲", "爹", "老爹", "爷爷", "奶奶", "外公",
+_KIN = ("妈", "妈妈", "老妈", "妈咪", "老母", "爹地", "老豆", "干妈", "干爹", "干爸", "后妈", "继母", "干女儿", "干儿子", "母亲", "娘", "老娘", "爸", "爸爸", "老爸", "父亲", "爹", "老爹", "爷爷", "奶奶", "外公",
         "外婆", "姥姥", "姥爷", "老婆", "老公", "媳妇", "媳妇儿", "老伴", "爱人", "丈夫", "妻子", "太太", "儿子", "女儿",
         "闺女", "宝宝", "宝贝", "宝贝儿", "孩子", "哥", "哥哥", "姐", "姐姐", "弟", "弟弟", "妹", "妹妹", "舅", "舅舅",
         "舅妈", "姨", "姨妈", "姨夫", "阿姨", "姑", "姑姑", "姑妈", "姑父", "叔", "叔叔", "婶", "婶婶", "婶子", "伯",
@@ -431,14 +448,15 @@ _KIN = ("妈", "妈妈", "老妈", "母亲", "娘", "老娘", "爸", "爸爸", "
         "husband", "honey", "babe", "baby", "bae", "bro", "brother", "sis", "sister", "grandma", "grandpa", "granny",
         "son", "daughter", "uncle", "aunt", "auntie", "home")
 _FAMILY = re.compile("^(?:我的|我|亲爱的|my|dear)?(?:[大二三四五六七八九十小老亲表堂幺]?)" + _alternation(_KIN)
-                     + r"(?:家里座机|家里电话|家庭电话|家里|家|手机|电话|座机|新号|旧号|老号|小号|号码|号|单位|大人|phone"
-                     r"|mobile|cell|home|work)?\d?$")
+                     + r"(?:家里座机|家里电话|家庭电话|家里|家|手机|电话|座机|新号|旧号|老号|小号|号码|号|新|旧|单位|公司|办公室|工作|大人"
+                     r"|phone|mobile|cell|home|work|office|new)?\d?$")
 _NOT_FAMILY = frozenset({"小姐", "小哥"})  # a title; a courier
 # Words that make an entry a service, not a business contact: couriers, delivery, rides, home services.
 _SERVICES = ("快递", "外卖", "跑腿", "骑手", "送餐", "代驾", "出租车", "的士", "打车", "网约车", "专车",
              "开锁", "换锁", "修锁", "锁匠", "搬家", "送水", "桶装水", "水站", "家政", "保洁", "钟点工", "月嫂", "保姆",
-             "修空调", "空调维修", "修电脑", "电脑维修", "修手机", "手机维修", "修冰箱", "修洗衣机", "修热水器",
-             "修车", "通下水道", "下水道", "疏通", "物业", "房东", "中介", "保安", "门卫", "驿站", "丰巢", "快递柜",
+             "修空调", "空调维修", "空调安装", "安装空调", "修电脑", "电脑维修", "修手机", "手机维修", "修冰箱",
+             "修洗衣机", "修热水器", "热水器安装", "修车", "修鞋", "修水管", "修马桶", "修家电", "修电视", "修油烟机",
+             "配钥匙", "干洗", "洗衣店", "通下水道", "下水道", "疏通", "物业", "房东", "中介", "保安", "门卫", "驿站", "丰巢", "快递柜",
              "收废品", "废品回收", "洗车", "小哥", "装宽带", "宽带安装", "宽带报修", "煤气", "液化气", "送气", "delivery", "courier", "takeaway", "taxi", "locksmith", "plumber",
              "landlord")
 # Courier, delivery and ride brands: a service entry alone or with a courier's name (顺丰-小王, 中通师傅); with a
@@ -462,7 +480,7 @@ _HOTLINE_RE = re.compile(_alternation(_HOTLINE))
 _ORG_RE = re.compile(_alternation(_ORGS))
 _BUSINESS_TITLE = re.compile(r"经理|总监|主管|主任|老板|董事|总裁|部长|负责人|店长|站长|厂长|专员|manager|director|"
                              + _SURNAME + "总")
-_COURIER_CUE = re.compile(r"小" + _SURNAME + r"|师傅|小哥|员|快递|司机|骑手|送货|配送")
+_COURIER_CUE = re.compile(r"小" + _SURNAME + r"|师傅|小哥|员|快递|司机|骑手|送货|配送|出行|打车|专送|外卖")
 _PERSON = re.compile(r"(?:^|[^\u3400-\u9fff])" + _SURNAME + r"[\u3400-\u9fff]{1,2}(?:$|[^\u3400-\u9fff])|^[小老]"
                      + _SURNAME + "$|^" + _SURNAME + r"(?:哥|姐|叔|姨|工|总|老师|先生|女士|小姐|师傅)$")
 
@@ -516,7 +534,7 @@ def _service_entry(bare: str, folded: str) -> str | None:
 
 # "No company": the person is a private customer, has none, or nobody knows it. 个人独资企业 and 个体工商户 with a
 # name (张三个人独资企业, 城关区李记面馆个体工商户) are registered businesses.
-_NO_COMPANY = re.compile(r"^(?:暂?无|暂无单位|暂无公司|无单位|无公司|无工作|无工作单位|没有|没有单位|没|空|无业|待业|失业"
+_NO_COMPANY = re.compile(r"^(?:(?:暂时?|目前|还)?(?:无|没有|没)(?:工作)?(?:单位|公司|名称|工作|业|业游民)?|空|待业|失业|在校生"
                          r"|个人|个体|个体户|个体经营|个体工商户|个人独资企业|个人客户|个人用户|个人买家|个人自用|私人|私人客户"
                          r"|散户|散客|自由职业|自由职业者|自由人|自雇|学生|在校学生|大学生|退休|退休人员|务农|农民|家庭主妇"
                          r"|全职妈妈|全职太太|宝妈|家庭|在家|自己|本人|未知|不详|不清楚|不知道|待定|待补充|待完善|待确认"
@@ -537,7 +555,10 @@ def placeholder_company(value: str | None) -> str | None:
     folded = _fold(value)
     if _NONE_PUNCT.match(folded):
         return f"no company ({value.strip()!r})"
-    bare = _bare(folded)
-    if _NO_COMPANY.match(bare) or _NO_COMPANY.match(folded.replace(" ", "")):
+    words = [w for w in _WORDS.split(folded) if w]
+    if _NO_COMPANY.match(_bare(folded)) or (words and all(_NO_COMPANY.match(_bare(w)) for w in words)):
         return f"no company ({value.strip()!r})"
     return None
+
+
+_WORDS = re.compile(r"[\s/\\|,，、;；()（）\[\]【】]+")  # 个人（无公司）, 个人/无: every word says "none"
