@@ -371,13 +371,13 @@ def _placeholder_number(text: str) -> bool:
                 or ((m := _LANDLINE.match(digits)) and is_placeholder(m.group(1))))
 
 
-_SERVICE = re.compile(r"^(?:1\d{2}|999|100\d{2}|12\d{3}|9[56]\d{3}|95\d{6}|[48]00\d{7}|106\d{5,})$")
+_SERVICE = re.compile(r"^(?:1\d{2}|999|100\d{2}|12\d{3}|9[56]\d{3}|95\d{4,6}|[48]00\d{7}|106\d{5,})$")
 _AREA = re.compile(r"^0(?:10|2\d|[3-9]\d{2})(?=1\d{2}$|12\d{3}$|9[56]\d{3}$)")
 
 
 def service_number(value: str) -> str | None:
     """Why a number is a service's, not a person's: emergency and public numbers (110, 120, 12345, 12306,
-    010-12345), carriers' (10086, 10010, 10000), banks' and companies' 95xxx and 96xxx, 400 and 800 hotlines,
+    010-12345), carriers' (10086, 10010, 10000), banks' and companies' 95 numbers (95555, 950618) and 96xxx, 400 and 800 hotlines,
     and 106 SMS gateways; or None.
 
     >>> service_number("95555"), service_number("400-820-8820"), service_number("13912345670")
