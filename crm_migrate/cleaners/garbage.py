@@ -86,7 +86,8 @@ _FILLERS = ("客户", "公司", "有限公司", "有限责任公司", "用户", 
             "records", "name", "contact", "contacts", "lead", "leads", "only", "entry", "org", "please", "ignore",
             "do", "not", "dont", "delete", "use", "gongsi", "kehu", "yonghu", "shuju", "zhanghao", "zhanghu",
             "lianxiren", "yixia", "ipsum", "dolor", "sit", "amet", "world")
-_NUMBERS = r"(?:\d+|[一二三四五六七八九十零〇]+号?)"
+# One digit or numeral at a time, so that a run of them is read one way only (\d+ repeated backtracks without end).
+_NUMBERS = r"[\d一二三四五六七八九十零〇]"
 # Fillers, numbers and other markers, in any order (测试数据勿动, test_user_01, 演示账号2).
 _TAIL = re.compile("(?:" + _alternation(_FILLERS + _STRONG_ZH + _STRONG_LATIN + _WEAK) + "|" + _NUMBERS + ")*")
 # Trade and business words: after a marker at once, they make it a company's business (测试仪器, 测试服务).
@@ -110,6 +111,7 @@ _LOREM = re.compile(r"^lorem\b")
 # 测试 at the end: 星辰科技测试, 张伟测试01, 内部测试. A registered name may end in 测试 as its trade (北京软件测试有限公司);
 # not when what comes before is a test's own qualifier (内部测试, 压力测试) or a complete name (星辰科技有限公司（测试）).
 _SUFFIX_ZH = re.compile("(测试|ceshi)(" + _TAIL.pattern + ")$")
+_SUFFIX_WINDOW = 40  # a marker's tail is short: searched in the last characters only, not from every 测试 of a long value
 _SUFFIX_LATIN = re.compile(r"(?<![a-z])(test|testing|demo)(?![a-z])[^a-z]*$")
 _QUALIFIERS = re.compile(r"(?:内部|系统|功能|压力|接口|性能|集成|回归|上线|流程|开发|新|我的|临时|批量|导入|仅供|仅用于|用于"
                          r"|做|的|用来|专门|数据|客户|用户|账号|测试|[a-z\d]*)$")
@@ -143,7 +145,7 @@ def _weak(bare: str, folded: str) -> bool:
 
 
 def _suffix(bare: str, folded: str, company_key: bool) -> bool:
-    m = _SUFFIX_ZH.search(bare)
+    m = _SUFFIX_ZH.search(bare, max(0, len(bare) - _SUFFIX_WINDOW))
     if m is not None and m.start() > 0:
         before, tail = bare[: m.start()], m.group(2)
         if _LEGAL_END.search(before) or _QUALIFIERS.fullmatch(before) or len(before) < 2:
@@ -177,7 +179,7 @@ def marked_as_test(value: str, key: str | None = None) -> str | None:
 # --- stand-ins and mash -----------------------------------------------------------------------------------
 
 # Characters people type where a name should be: XX有限公司, 某某科技有限公司, ××公司, **公司, ○○集团.
-_STANDIN = r"(?:x{2,}|×+|\*+|○+|〇+|◯+|某+|\?+)"
+_STANDIN = r"[x×*○〇◯某?]++"  # possessive: a long run of them is read one way only
 _ORG_END = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|个体工商户|个人独资企业|公司|集团|企业|厂|店|银行|医院|学校"
                       r"|大学|中心|工作室|商行|合作社|事务所|研究所|单位|company|co|ltd|inc|corp|limited)$")
 _STANDIN_NAME = re.compile(r"^(?:" + _STANDIN + r"(?:省|市|区|县|镇|乡)?)+" + _alternation(_BUSINESS_ZH) + "*$")
