@@ -105,8 +105,8 @@ _BUSINESS = re.compile(_alternation(_BUSINESS_ZH + _BUSINESS_LATIN))
 _STRONG_START = re.compile("^(" + _alternation(_STRONG_ZH + _STRONG_LATIN) + ")")
 _WEAK_WHOLE = re.compile("^(" + _alternation(_WEAK) + ")" + _TAIL.pattern + "$")
 # cs is 测试's initials when digits, a Chinese filler or a marker follow (cs01, cs客户, cs_test); CS Ltd may be a name.
-_CS = re.compile(r"^cs(?:\d+|" + _alternation([f for f in _FILLERS if not f.isascii()] + list(_STRONG_ZH + _STRONG_LATIN))
-                 + ")" + _TAIL.pattern + "$")
+_CS_NEXT = [f for f in _FILLERS if not f.isascii()] + list(_STRONG_ZH + _STRONG_LATIN)
+_CS = re.compile(r"^cs(?:\d+|" + _alternation(_CS_NEXT) + ")" + _TAIL.pattern + "$")
 _LOREM = re.compile(r"^lorem\b")
 # 测试 at the end: 星辰科技测试, 张伟测试01, 内部测试. A registered name may end in 测试 as its trade (北京软件测试有限公司);
 # not when what comes before is a test's own qualifier (内部测试, 压力测试) or a complete name (星辰科技有限公司（测试）).
@@ -247,8 +247,6 @@ def garbage_name(value: str, key: str | None = None) -> str | None:
 _NONE = re.compile(r"^(?:暂?无|暂无信息|没有|没|空|未知|不详|不知道|未填|未填写|未提供|保密|待补充|待定|none|null|nil|nan"
                    r"|undefined|n/?a|no|unknown|tbd|#n/a|0)$")
 _NONE_PUNCT = re.compile(r"^[\W_]*$")
-
-
 _FIELD_WORDS = re.compile(r"(?:邮箱|邮件|电子邮件|email|e-mail|mail|电话|手机|手机号|号码|联系方式|单位|公司)$")
 
 
@@ -262,10 +260,8 @@ def _is_none(folded: str) -> bool:
 _PLACEHOLDER_DOMAIN_LABELS = frozenset({
     "test", "testing", "tests", "example", "examples", "sample", "demo", "ceshi", "fake", "dummy", "none", "null",
     "noemail", "nomail", "nomails", "domain", "yourdomain", "mydomain", "company", "yourcompany", "mycompany",
-    "xxx", "xx", "abc", "aaa", "asdf", "qwe", "qwer", "email", "mail", "invalid", "localhost"})
-# example.com and mail.com aside, the labels above are never a person's mail domain; "email" and "mail" count only
-# with a placeholder local part (see below), since mail.com and email.com are real providers.
-_REAL_PROVIDER_LABELS = frozenset({"email", "mail"})
+    "xxx", "xx", "abc", "aaa", "asdf", "qwe", "qwer", "invalid", "localhost"})
+# (Not mail.com or email.com: real providers. email@email.com is caught by its local part.)
 _PLACEHOLDER_LOCALS = frozenset({
     "test", "tests", "testing", "tester", "testuser", "ceshi", "demo", "sample", "example", "fake", "dummy",
     "none", "null", "nil", "no", "noemail", "no-email", "no_email", "nomail", "n/a", "noreply", "no-reply",
@@ -294,8 +290,8 @@ def _junk_token(token: str) -> bool:
 def placeholder_email(value: str) -> str | None:
     """Why an email address is a placeholder (test@test.com, 123@qq.com, a@a.com, 无), or None.
 
-    >>> placeholder_email("Test@Example.com"), placeholder_email("123456@qq.com"), placeholder_email("zhang.wei@163.com")
-    ("placeholder email 'Test@Example.com'", "placeholder email '123456@qq.com'", None)
+    >>> placeholder_email("Test@Example.com"), placeholder_email("123@qq.com"), placeholder_email("zhang.wei@163.com")
+    ("placeholder email 'Test@Example.com'", "placeholder email '123@qq.com'", None)
     """
     folded = _fold(value).replace("。", ".").replace(" ", "")
     if _is_none(folded):
@@ -305,12 +301,11 @@ def placeholder_email(value: str) -> str | None:
         return f"placeholder email {value!r}" if _junk_token(folded) or folded in _PLACEHOLDER_LOCALS else None
     labels = domain.split(".")
     label = labels[-2] if len(labels) >= 2 else labels[0]
-    placeholder_local = local in _PLACEHOLDER_LOCALS or _MARKER_LOCAL.match(local) is not None or _junk_token(local) or (len(local) == 1 and (
-        domain in _FREE_MAIL or len(label) == 1))
-    placeholder_domain = label in _PLACEHOLDER_DOMAIN_LABELS and label not in _REAL_PROVIDER_LABELS or (
-        _junk_token(label) and domain not in _FREE_MAIL) or (len(label) == 1 and local == label)
-    if label in _REAL_PROVIDER_LABELS and placeholder_local:
-        placeholder_domain = True
+    # One letter is no mailbox at a free mail service (a@qq.com) or at a one-letter domain (a@a.com); it may be at a
+    # company's own domain (x@xingchen.cn).
+    placeholder_local = (local in _PLACEHOLDER_LOCALS or _MARKER_LOCAL.match(local) is not None or _junk_token(local)
+                         or (len(local) == 1 and (domain in _FREE_MAIL or len(label) == 1)))
+    placeholder_domain = label in _PLACEHOLDER_DOMAIN_LABELS or (_junk_token(label) and domain not in _FREE_MAIL)
     if local.isdigit():  # a QQ mailbox is the QQ number: five digits or more, no leading zero
         if domain in _QQ_DOMAINS and (len(local) < 5 or local[0] == "0"):
             placeholder_local = True
@@ -379,8 +374,8 @@ _AREA = re.compile(r"^0(?:10|2\d|[3-9]\d{2})(?=1\d{2}$|12\d{3}$|9[56]\d{3}$)")
 
 def service_number(value: str) -> str | None:
     """Why a number is a service's, not a person's: emergency and public numbers (110, 120, 12345, 12306,
-    010-12345), carriers' (10086, 10010, 10000), banks' and companies' 95 numbers (95555, 950618) and 96xxx, 400 and 800 hotlines,
-    and 106 SMS gateways; or None.
+    010-12345), carriers' (10086, 10010, 10000), banks' and companies' 95 numbers (95555, 950618) and 96xxx,
+    400 and 800 hotlines, and 106 SMS gateways; or None.
 
     >>> service_number("95555"), service_number("400-820-8820"), service_number("13912345670")
     ('service number 95555', 'service number 400-820-8820', None)
@@ -440,7 +435,8 @@ def placeholder_person(name: str, emails: Iterable[str | None] = (), phones: Ite
 # Kinship terms, bare or with an order (二姨, 大哥, 小舅), 我的/my in front or home/phone words after (妈妈家, 老婆手机):
 # how people save their family. A surname in front (王哥, 李姐, 陈阿姨) or a child's name (朵朵妈妈) is how a
 # salesperson saves a customer: a contact.
-_KIN = ("妈", "妈妈", "老妈", "妈咪", "老母", "爹地", "老豆", "干妈", "干爹", "干爸", "后妈", "继母", "干女儿", "干儿子", "母亲", "娘", "老娘", "爸", "爸爸", "老爸", "父亲", "爹", "老爹", "爷爷", "奶奶", "外公",
+_KIN = ("妈", "妈妈", "老妈", "妈咪", "老母", "爹地", "老豆", "干妈", "干爹", "干爸", "后妈", "继母", "干女儿", "干儿子",
+        "母亲", "娘", "老娘", "爸", "爸爸", "老爸", "父亲", "爹", "老爹", "爷爷", "奶奶", "外公",
         "外婆", "姥姥", "姥爷", "老婆", "老公", "媳妇", "媳妇儿", "老伴", "爱人", "丈夫", "妻子", "太太", "儿子", "女儿",
         "闺女", "宝宝", "宝贝", "宝贝儿", "孩子", "哥", "哥哥", "姐", "姐姐", "弟", "弟弟", "妹", "妹妹", "舅", "舅舅",
         "舅妈", "姨", "姨妈", "姨夫", "阿姨", "姑", "姑姑", "姑妈", "姑父", "叔", "叔叔", "婶", "婶婶", "婶子", "伯",
@@ -459,7 +455,8 @@ _SERVICES = ("快递", "外卖", "跑腿", "骑手", "送餐", "代驾", "出租
              "修空调", "空调维修", "空调安装", "安装空调", "修电脑", "电脑维修", "修手机", "手机维修", "修冰箱",
              "修洗衣机", "修热水器", "热水器安装", "修车", "修鞋", "修水管", "修马桶", "修家电", "修电视", "修油烟机",
              "配钥匙", "干洗", "洗衣店", "通下水道", "下水道", "疏通", "物业", "房东", "中介", "保安", "门卫", "驿站", "丰巢", "快递柜",
-             "收废品", "废品回收", "洗车", "小哥", "装宽带", "宽带安装", "宽带报修", "煤气", "液化气", "送气", "delivery", "courier", "takeaway", "taxi", "locksmith", "plumber",
+             "收废品", "废品回收", "洗车", "小哥", "装宽带", "宽带安装", "宽带报修", "煤气", "液化气", "送气",
+             "delivery", "courier", "takeaway", "taxi", "locksmith", "plumber",
              "landlord")
 # Courier, delivery and ride brands: a service entry alone or with a courier's name (顺丰-小王, 中通师傅); with a
 # business title (中通 张经理) a contact at that company.
