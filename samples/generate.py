@@ -355,7 +355,8 @@ class Generator:
                                  p.email if r.random() < 0.7 else "", p.title, p.id_card or "", p.gender])
                     who.append((f"person:{p.id}", tag))
         for i in range(max(2, len(rows) // 60)):  # contacts of accounts deleted long ago
-            rows.append([f"L9{i:05d}", f"C9{i:04d}", self.r.choice(list(SURNAMES)) + "某", "", "", "", "", "", ""])
+            given = list(GIVEN)[i % len(GIVEN)]
+            rows.append([f"L9{i:05d}", f"C9{i:04d}", self.r.choice(list(SURNAMES)) + given, "", "", "", "", "", ""])
             who.append((self.garbage_id(), ""))
         rows += [["L800001", PLANTED_ACCOUNT, "钟思远", "13612340001", "", "", "物流经理", "", "男"],
                  ["L800002", PLANTED_ACCOUNT, "范雪", "13612340002", "", "", "采购", "", "女"],

@@ -561,3 +561,25 @@ def placeholder_company(value: str | None) -> str | None:
 
 
 _WORDS = re.compile(r"[\s/\\|,，、;；()（）\[\]【】]+")  # 个人（无公司）, 个人/无: every word says "none"
+
+
+# --- a fast pass over plain names ----------------------------------------------------------------------------
+
+def _vocabulary_chars() -> set[str]:
+    """Every Chinese character any rule above looks for: kinship, services, hotlines, markers, fillers,
+    placeholder names, titles, numerals and interjections."""
+    words = (*_KIN, *_SERVICES, *_SERVICE_BRANDS, *_HOTLINE, *_ORGS, *_STRONG_ZH, *_WEAK, *_FILLERS,
+             *_PLACEHOLDER_NAMES, *_INTERJECTIONS, "先生女士小姐老师同学经理总工", "某甲乙丙丁", "一二三四五六七八九十零〇",
+             "哥姐叔姨师傅", "无空")
+    return {c for w in words for c in w if "\u3400" <= c <= "\u9fff"}
+
+
+def plain_person_pattern() -> str:
+    """A regular expression (Rust syntax, for polars) of names no rule here can object to: a common surname and
+    one or two ordinary simplified characters that no rule's vocabulary holds (王伟, 欧阳娜娜 goes to the rules).
+    Names that match it are people without calling the rules; everything else is judged one by one."""
+    from crm_migrate.cleaners.text import traditional_chars
+
+    excluded = sorted(_vocabulary_chars() | set(traditional_chars()))
+    given = "[\u4e00-\u9fa5--[" + "".join(excluded) + "]]"
+    return f"^{_SURNAME}{given}{{1,2}}$"

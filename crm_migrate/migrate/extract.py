@@ -9,14 +9,15 @@ value, ``k:<field>`` its match key, ``r:<field>`` why it is invalid.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import polars as pl
 
 from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
 from crm_migrate.cleaners.base import NOTES_SEPARATOR
 from crm_migrate.cleaners.dates import AMBIGUOUS, MIXED, infer_order
-from crm_migrate.cleaners.garbage import garbage_name
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldType
 from crm_migrate.mappings.lookups import derive, lookup_problem
@@ -42,6 +43,14 @@ from crm_migrate.migrate.columns import (
     raw,
     val,
     why,
+)
+from crm_migrate.migrate.junk import (
+    NO_COMPANY,
+    NOT_A_CONTACT,
+    TEST_RECORD,
+    no_company_rule,
+    not_a_contact_rule,
+    test_record_rule,
 )
 from crm_migrate.migrate.readers import SourceTable
 from crm_migrate.migrate.rows import fill_down, is_ditto, non_records
@@ -101,6 +110,7 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             field_notes.alias(notes(name)),
             *[cleaned[c].alias(attr(name, c.removeprefix("attr:"))) for c in cleaned.columns if c.startswith("attr:")],
         )
+    out = _years_from_row(out, plan, source)
     out = apply_row_signals(out, plan, ctx)
     empty, empty_reason = _empty_rule(plan)
     out = out.with_columns(pl.lit(None, pl.String).alias(OUTCOME), pl.lit(None, pl.String).alias(REASON),
@@ -109,12 +119,50 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
                             else pl.lit(None, pl.String)).alias(FILLED))
     out = _decide(out, (stop.is_not_null(), pl.lit("not a record: ") + stop), FILTERED, "not a record")
     out = _decide(out, (pl.col(EMPTY), empty_reason), FILTERED, "empty row")
+    out = _decide(out, no_company_rule(plan, out), FILTERED, NO_COMPANY)
     if test_records != "keep":
-        out = _decide(out, _garbage_rule(plan, out), REJECTED if test_records == "reject" else FILTERED,
-                      "test record")
+        out = _decide(out, test_record_rule(plan, out), REJECTED if test_records == "reject" else FILTERED,
+                      TEST_RECORD)
+    out = _decide(out, not_a_contact_rule(plan, out), FILTERED, NOT_A_CONTACT)
     for rule in plan.mapping.where:
         out = _decide(out, _scope_rule(rule, today), FILTERED, "out of scope")
     out = _decide(out, _required_rule(plan), REJECTED, "required field empty or invalid")
+    return out
+
+
+_YEAR = r"((?:19|20)\d{2})\s*年?"
+
+
+def _years_from_row(out: pl.DataFrame, plan: EntityPlan, source: Source) -> pl.DataFrame:
+    """A date written without its year (5月6日) takes the year of the row's other date (a visit on 5月6日 logged
+    on 2025-05-07), or else of the period its sheet or file is named for (2025年拜访记录); a date no year can
+    be found for stays invalid and is reported as such."""
+    dates = [f.spec.name for f in plan.fields if f.spec.type is FieldType.date]
+    if not any(attr(d, "month_day") in out.columns for d in dates):
+        return out
+    period = re.findall(_YEAR, Path(source.rel_file).stem)
+    file_year = pl.lit(period[0] if len(set(period)) == 1 else None, pl.String)
+    sheet_year = pl.col(SHEET).str.extract(_YEAR, 1)
+    for d in dates:
+        md = attr(d, "month_day")
+        if md not in out.columns:
+            continue
+        others = [o for o in dates if o != d]
+        from_row = pl.coalesce([pl.col(key(o)).str.slice(0, 4) for o in others]) if others else pl.lit(None, pl.String)
+        where = pl.coalesce([pl.when(pl.col(key(o)).is_not_null()).then(pl.lit(f"the row's {o}")) for o in others]
+                            + [pl.when(sheet_year.is_not_null()).then(pl.lit("the sheet's name")),
+                               pl.when(file_year.is_not_null()).then(pl.lit("the file's name"))])
+        year = pl.coalesce(from_row, sheet_year, file_year)
+        day = (year + "-" + pl.col(md)).str.to_date("%Y-%m-%d", strict=False).dt.to_string("%Y-%m-%d")
+        hit = (pl.col(why(d)) == "date without a year") & day.is_not_null()
+        note = pl.format("year {} taken from {}", year, where)
+        out = out.with_columns(
+            pl.when(hit).then(day).otherwise(pl.col(val(d))).alias(val(d)),
+            pl.when(hit).then(day).otherwise(pl.col(key(d))).alias(key(d)),
+            pl.when(hit).then(pl.lit(None, pl.String)).otherwise(pl.col(why(d))).alias(why(d)),
+            pl.when(hit).then(pl.concat_str([pl.col(notes(d)), note], separator=NOTES_SEPARATOR, ignore_nulls=True))
+            .otherwise(pl.col(notes(d))).alias(notes(d)),
+        )
     return out
 
 
@@ -169,32 +217,6 @@ def _empty_rule(plan: EntityPlan) -> tuple[pl.Expr, pl.Expr]:
     columns = ", ".join(f.column for f in plan.data_fields) or "any mapped column"
     return (pl.all_horizontal([pl.col(c).is_null() for c in data]),
             pl.lit(f"no {plan.entity.singular} on this row ({columns} empty)"))
-
-
-def _garbage_rule(plan: EntityPlan, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr] | None:
-    """Test and garbage records: a test marker or mash as the name, or only placeholder phones and no name."""
-    name = plan.field("name")
-    checks = []
-    if name is not None:
-        # A company is judged by its name key (legal form and region already gone), computed once.
-        company = name.spec.type is FieldType.company_name
-        pairs = frame.select(val("name"), key("name") if company else pl.lit(None, pl.String)).drop_nulls(
-            val("name")).unique()
-        reasons = {v: r for v, k in pairs.iter_rows() if (r := garbage_name(v, k)) is not None}
-        if reasons:
-            checks.append(pl.col(val("name")).replace_strict(reasons, default=None, return_dtype=pl.String))
-    phones = [f.spec.name for f in plan.fields if f.spec.type is FieldType.phone]
-    if phones:
-        placeholder = [pl.col(why(p)) == "placeholder number" for p in phones]
-        unnamed = pl.col(val("name")).is_null() if name is not None else pl.lit(True)
-        checks.append(pl.when(unnamed & pl.any_horizontal(placeholder)
-                              & pl.all_horizontal([pl.col(val(p)).is_null() | c for p, c in zip(phones, placeholder,
-                                                                                                  strict=True)]))
-                      .then(pl.lit("no name and only placeholder phone numbers")))
-    if not checks:
-        return None
-    reason = pl.coalesce(checks)
-    return reason.is_not_null(), pl.lit("test record: ") + reason
 
 
 def _scope_rule(rule: Filter, today: dt.date) -> tuple[pl.Expr, pl.Expr]:

@@ -32,6 +32,7 @@ from crm_migrate.migrate.columns import (
     key,
     val,
 )
+from crm_migrate.migrate.junk import NO_COMPANY
 from crm_migrate.migrate.merge import record_id
 
 ACCOUNT = "_account"  # the record id of the account a child is linked to
@@ -45,19 +46,22 @@ def account_index(accounts: pl.DataFrame | None) -> pl.DataFrame:
     """One row per (system, legacy id): the best outcome any account row with that id reached."""
     if accounts is None or key(ID_FIELD) not in accounts.columns:
         return pl.DataFrame(schema={SYSTEM: pl.String, "_ref": pl.String, "_a_outcome": pl.String,
-                                    "_a_reason": pl.String, "_a_record": pl.String})
+                                    "_a_reason": pl.String, "_a_record": pl.String, "_a_none": pl.Boolean})
     rank = pl.col(OUTCOME).replace_strict({WRITTEN: 0, MERGED: 0, FILTERED: 1, REJECTED: 2}, default=3)
     return (accounts.filter(pl.col(key(ID_FIELD)).is_not_null())
             .sort([rank, "_seq"])
             .group_by([SYSTEM, key(ID_FIELD)], maintain_order=True).first()
             .select(SYSTEM, pl.col(key(ID_FIELD)).alias("_ref"), pl.col(OUTCOME).alias("_a_outcome"),
-                    pl.col(REASON).alias("_a_reason"), pl.col(RECORD_ID).alias("_a_record")))
+                    pl.col(REASON).alias("_a_reason"), pl.col(RECORD_ID).alias("_a_record"),
+                    (pl.col(RULE) == NO_COMPANY).fill_null(False).alias("_a_none")))
 
 
 def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
     """The account on each row of ``source``. A row whose company has no name (a sign-up that left the company
-    blank but gave a city) holds no account for its person: the person is not lost with it."""
+    blank but gave a city) or says there is none (无, 个人, 自由职业) holds no account for its person: the
+    person is not lost with it."""
     nameless = pl.col(val("name")).is_null() if val("name") in accounts.columns else pl.lit(False)
+    nameless = nameless | (pl.col(RULE) == NO_COMPANY).fill_null(False)  # 无, 个人: the person has no company
     return (accounts.filter(pl.col(SOURCE) == source)
             .select(SHEET, ROW, pl.col(OUTCOME).alias("_s_outcome"), pl.col(REASON).alias("_s_reason"),
                     pl.col(RECORD_ID).alias("_s_record"), (pl.col(EMPTY) | nameless).alias("_s_empty")))
@@ -100,7 +104,8 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
         frame = frame.with_columns(pl.lit(True).alias("_s_empty"))
 
     has_ref = pl.col(ref).is_not_null()
-    found = pl.col("_a_outcome").is_not_null()
+    # An id whose account says there is no company (个人客户, 无) is no account: the child stays, without one.
+    found = pl.col("_a_outcome").is_not_null() & ~pl.col("_a_none").fill_null(False)
     live = pl.col(OUTCOME).is_null()
     row_account = pl.col("_s_outcome").is_in([WRITTEN, MERGED])
     row_account_lost = pl.col("_s_outcome").is_in([REJECTED, FILTERED]) & ~pl.col("_s_empty")
@@ -112,7 +117,7 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
         .then(pl.struct(o=pl.col("_a_outcome"), r=pl.format("its account {} was {}: {}", pl.col(shown),
                                                              pl.col("_a_outcome"), pl.col("_a_reason")),
                         c=pl.format("account {}", pl.col("_a_outcome")), a=NONE))
-        .when(has_ref)
+        .when(has_ref & ~pl.col("_a_none").fill_null(False))
         .then(pl.struct(o=pl.lit(REJECTED), r=pl.format("no account with id {} in {}", pl.col(shown), pl.col(SYSTEM)),
                         c=pl.lit(NOT_FOUND), a=NONE))
         .when(row_account)
@@ -136,4 +141,4 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
         pl.when(orphaned).then(NONE).otherwise(pl.col("_d").struct.field("r")).alias(REASON),
         pl.when(orphaned).then(NONE).otherwise(pl.col("_d").struct.field("c")).alias(RULE),
         pl.when(orphaned).then(pl.lit(orphan, pl.String)).otherwise(pl.col("_d").struct.field("a")).alias(ACCOUNT),
-    ).drop("_d", "_a_outcome", "_a_reason", "_a_record", "_s_outcome", "_s_reason", "_s_record", "_s_empty")
+    ).drop("_d", "_a_outcome", "_a_none", "_a_reason", "_a_record", "_s_outcome", "_s_reason", "_s_record", "_s_empty")
