@@ -144,3 +144,36 @@ def test_a_date_without_its_year_takes_the_rows_other_date_or_the_files_period(m
     assert rows[3]["v:occurred_at"] == "2025-12-30" and "the file's name" in rows[3]["n:occurred_at"]
     assert rows[4]["r:occurred_at"] == "date without a year"  # 2025 had no 29 February: still invalid
     assert rows[5]["v:occurred_at"] == "2023-03-01"
+
+
+def test_the_fast_pass_over_companies_only_skips_names_no_rule_objects_to():
+    from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
+    from crm_migrate.mappings.entities import FieldType
+    from crm_migrate.migrate.junk import _plain_company
+
+    with (FIXTURES / "junk" / "values.csv").open(encoding="utf-8", newline="") as f:
+        fixture = [r["value"] for r in csv.DictReader(f) if r["kind"] == "company"]
+    brands, trades = "星辰云帆华创演示样本测试某某啊啊客户数据金桥", ["科技", "信息技术", "贸易", "数据服务", "客户", ""]
+    legal = ["有限公司", "股份有限公司", "集团", ""]
+    made = ["北京" + a + b + t + lf for a, b in zip(brands, brands[1:]) for t in trades for lf in legal]
+    names = pl.Series("name", fixture + made)
+    cleaned = clean_column(names, CLEANERS[FieldType.company_name], CleanContext())
+    frame = pl.DataFrame({"v": cleaned["value"], "k": cleaned["key"]}).drop_nulls("v").unique()
+    plain = frame.filter(_plain_company("v", "k"))
+    assert plain.height > 100
+    objected = [(v, k) for v, k in plain.iter_rows() if garbage_name(v, k)]
+    assert objected == []
+    assert not plain.filter(pl.col("v").str.contains("测试|某某|演示样本")).height
+
+
+def test_the_fast_pass_over_no_company_values_only_skips_companies():
+    from crm_migrate.cleaners.garbage import placeholder_company, real_company_pattern
+
+    with (FIXTURES / "junk" / "values.csv").open(encoding="utf-8", newline="") as f:
+        fixture = [r["value"] for r in csv.DictReader(f) if r["kind"] == "company"]
+    values = pl.Series("v", fixture + ["无", "个人", "個體戶", "自由职业者", "暂无单位", "个人（无公司）", "北京星辰科技有限公司",
+                                       "张三个人独资企业", "无锡星辰科技", "其他"])
+    skipped = values.filter(values.str.contains(real_company_pattern())).to_list()
+    assert "北京星辰科技有限公司" in skipped and "无锡星辰科技" in skipped
+    assert [v for v in skipped if placeholder_company(v)] == []
+    assert [v for v in values if placeholder_company(v)]  # the fixture does hold placeholders

@@ -583,3 +583,28 @@ def plain_person_pattern() -> str:
     excluded = sorted(_vocabulary_chars() | set(traditional_chars()))
     given = "[\u4e00-\u9fa5--[" + "".join(excluded) + "]]"
     return f"^{_SURNAME}{given}{{1,2}}$"
+
+
+def plain_company_patterns() -> tuple[str, str]:
+    """Regular expressions (Rust syntax) of a company's name and match key that no rule here can object to:
+    the name in simplified Chinese characters and brackets only, without 测试, 某 or a stand-in; the key (at
+    least two characters, which the caller also checks are not one repeated) holding a character that is
+    none of the words a test record is made of (演示, 样本, 客户, 数据, numerals, interjections). Everything else
+    is judged one by one."""
+    from crm_migrate.cleaners.text import traditional_chars
+
+    barred = sorted(set("测试某〇○◯×甲乙丙丁") | set(traditional_chars()))
+    name = "^[[\u4e00-\u9fa5（）()·]--[" + "".join(barred) + "]]+$"
+    words = (*_STRONG_ZH, *_WEAK, *_FILLERS, *_INTERJECTIONS, "一二三四五六七八九十零〇")
+    vocabulary = sorted({c for w in words for c in w if "\u3400" <= c <= "\u9fff"})
+    key = "[\u4e00-\u9fa5--[" + "".join(vocabulary) + "]]"
+    return name, key
+
+
+def real_company_pattern() -> str:
+    """A regular expression (Rust syntax) that a company value holding any character outside what "no company"
+    is written with matches: such a value is never a placeholder company (北京星辰科技 holds 星)."""
+    from crm_migrate.cleaners.text import traditional_chars
+
+    vocabulary = {c for c in _NO_COMPANY.pattern if "\u3400" <= c <= "\u9fff"}
+    return "[\u4e00-\u9fa5--[" + "".join(sorted(vocabulary | set(traditional_chars()))) + "]]"

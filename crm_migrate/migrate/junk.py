@@ -24,7 +24,9 @@ from crm_migrate.cleaners.garbage import (
     not_a_contact,
     placeholder_company,
     placeholder_person,
+    plain_company_patterns,
     plain_person_pattern,
+    real_company_pattern,
     service_number,
 )
 from crm_migrate.mappings.entities import FieldType
@@ -44,6 +46,18 @@ def _plain_person(column: str) -> pl.Expr:
     c = pl.col(column)
     same = (c.str.slice(0, 1) == c.str.slice(1, 1)) & (c.str.slice(1, 1) == c.str.slice(2, 1))
     return c.str.contains(_plain()) & ~same
+
+
+@lru_cache(maxsize=1)
+def _company_patterns() -> tuple[str, str]:
+    return plain_company_patterns()
+
+
+def _plain_company(name: str, key_: str) -> pl.Expr:
+    value, k = pl.col(name), pl.col(key_)
+    repeated = k.str.slice(1) == k.str.slice(0, k.str.len_chars() - 1)  # 啊啊啊: one character over and over
+    return (value.str.contains(_company_patterns()[0]) & k.str.contains(r"^[\u4e00-\u9fa5]{2,}$")
+            & k.str.contains(_company_patterns()[1]) & ~repeated).fill_null(False)
 
 
 def _by_value(frame: pl.DataFrame, column: str, verdict, skip: pl.Expr | None = None) -> pl.Expr | None:
@@ -83,7 +97,8 @@ def no_company_rule(plan: EntityPlan, frame: pl.DataFrame) -> Rule | None:
     name = plan.field("name")
     if name is None or name.spec.type is not FieldType.company_name:
         return None
-    reason = _by_value(frame, raw("name"), placeholder_company)
+    reason = _by_value(frame, raw("name"), placeholder_company,
+                       skip=pl.col(raw("name")).str.contains(real_company_pattern()))
     if reason is None:
         return None
     return reason.is_not_null(), pl.lit("not an account: ") + reason
@@ -100,7 +115,8 @@ def test_record_rule(plan: EntityPlan, frame: pl.DataFrame) -> Rule | None:
         person = name.spec.type is FieldType.person_name
         # A company is judged by its name key (legal form and region already gone), computed once per value.
         pairs = frame.lazy().select(val("name"), key("name") if company else pl.lit(None, pl.String).alias("_k"))
-        skip = _plain_person(val("name")) if person else pl.lit(False)
+        skip = (_plain_person(val("name")) if person else _plain_company(val("name"), key("name")) if company
+                else pl.lit(False))
         pairs = pairs.filter(pl.col(val("name")).is_not_null() & ~skip).unique().collect()
         reasons = {v: r for v, k in pairs.iter_rows() if (r := garbage_name(v, k)) is not None}
         if reasons:
