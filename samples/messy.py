@@ -211,8 +211,8 @@ def address(r: random.Random, c) -> tuple[str, str]:
         district, tag = OLD_DIVISIONS[district], "old_division"
     if c.street_named:
         tag = ";".join(t for t in (tag, "district_in_street") if t)
-        if r.random() < 0.5:
-            district = ""
+        if r.random() < 0.5:  # the road alone, the district (old name or new) not written
+            district, tag = "", "district_in_street"
     return f"{province}{city}{district}{c.street}", tag
 
 
