@@ -14,10 +14,40 @@ ends of the old CRM's files, apart from the seeded stream (so the rest of the da
 company whose name is longer than the demo target keeps, with two contacts; a mobile that Excel saved in
 scientific notation; two opportunities in a stage the target does not have and no mapping covers.
 
+The mess of issue 13, each in a few per cent of rows: the workbook's sheets head their columns each their
+own way (公司名称 / 客户名称 / 客戶名稱 / 单位, 联系人 / 姓名 / 聯繫人, 手机 / 手机号码 / 手機 / 联系电话); a second
+contact at a company sits under the first with the company merged over both rows, left blank or written
+同上 / 〃 / 同前; two sheets glued from printed pages repeat their header; blank rows, a row of dashes, a
+合计 / 小计 row. The old CRM's contacts and opportunities end with an export footer (共 N 条记录, 导出时间: ...);
+its children's account ids are now and then retyped (c00123, C123, C000123, Ｃ００１２３, C 00123). Test
+records (测试数据勿动, 演示客户, ceshi, test01, 张三 with 13800138000) in the old CRM, the workbook and the
+sign-ups; placeholder companies (无, 暂无, 个人, 自由职业, 散户, /, -, N/A) beside real people on the workbook and
+the sign-ups; family, courier and service cards (妈妈, 顺丰快递-小王, 95555 招商银行, 10086, 400-..., 12345) in
+the phone book, and real people with short names (金金, 林林, 王一). Amounts written 约12万, 12万左右, 50万以上,
+壹拾贰万元整, 120k, 12w; follow-ups dated 5月6日; credit codes 0, 无, 暂无, /; addresses with a district's old
+name (新津县, 临安市, 崇文区) or on a road named after a district (滨江北路, 湖滨南路); mistyped mail domains
+(qq.con, 163.cm, 126,com, gmial.com); vCards with TEL;TYPE=WORK and ORG:company;department.
+
 ``truth/truth.csv`` says for every source row and entity which true company, person or opportunity it is,
-and which phenomenon the row shows (its tag), so that tests and benchmarks can score matching per
-phenomenon; ``truth/lookalikes.csv`` lists the pairs that look alike but are not one. Same seed, same
-bytes.
+and which phenomena the row shows (its tags, ";"-separated), so that tests and benchmarks can score
+matching per phenomenon; ``truth/lookalikes.csv`` lists the pairs that look alike but are not one. Same
+seed, same bytes. How the truth encodes what is not a customer:
+
+- ``garbage:<n>``: a row of the entity that stands for no true one: test records (tag ``test_record``),
+  placeholder people (``placeholder_person``: 张三 with 13800138000), phone-book cards of family, couriers and
+  service numbers (``family_entry``, ``courier_entry``, ``service_number``; their accounts row is ``none``),
+  contacts of accounts deleted long ago.
+- ``none``: the row holds no such entity. A placeholder company (无, 个人, N/A; tag ``placeholder_company`` on
+  both rows) means *no account*: the accounts row is ``none`` and the contacts row the real ``person:<n>``,
+  to be kept without an account. Rows that are not records are ``none`` for every entity of their source,
+  tagged ``repeated_header``, ``total_row``, ``separator_row`` or ``export_footer``.
+- ``account_ref``: an extra row, for a child whose account id was retyped (tags ``fk_lowercase``,
+  ``fk_unpadded``, ``fk_padded``, ``fk_fullwidth``, ``fk_space``, also on the child's own row), naming the
+  ``company:<n>`` the id still means.
+- Other tags of this issue: ``merged_cell``, ``blank_below``, ``ditto`` (an accounts row whose company comes
+  from the row above), ``amount_approx``, ``amount_financial``, ``amount_k``, ``amount_w``, ``date_no_year``,
+  ``placeholder_uscc``, ``old_division``, ``district_in_street``, ``email_typo``, ``tel_work``, ``org_unit``,
+  ``short_real_name``.
 
     python samples/generate.py                                  # rewrite samples/demo/data
     python samples/generate.py --companies 100000 --out bench/data/100k
@@ -29,6 +59,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import itertools
 import random
 import shutil
 import sys
@@ -60,8 +91,8 @@ CITIES = [("北京市", "北京市", ["朝阳区", "海淀区", "东城区", "�
           ("上海市", "上海市", ["浦东新区", "徐汇区", "静安区"], "021", 31, "3101"),
           ("广东省", "深圳市", ["南山区", "福田区", "宝安区"], "0755", 44, "4403"),
           ("广东省", "广州市", ["天河区", "越秀区", "海珠区"], "020", 44, "4401"),
-          ("浙江省", "杭州市", ["西湖区", "滨江区", "余杭区"], "0571", 33, "3301"),
-          ("四川省", "成都市", ["武侯区", "锦江区", "青羊区"], "028", 51, "5101"),
+          ("浙江省", "杭州市", ["西湖区", "滨江区", "余杭区", "临安区"], "0571", 33, "3301"),
+          ("四川省", "成都市", ["武侯区", "锦江区", "青羊区", "新津区"], "028", 51, "5101"),
           ("湖北省", "武汉市", ["洪山区", "江汉区", "武昌区"], "027", 42, "4201"),
           ("江苏省", "南京市", ["鼓楼区", "玄武区", "建邺区"], "025", 32, "3201"),
           ("江苏省", "苏州市", ["姑苏区", "吴中区", "虎丘区"], "0512", 32, "3205"),
@@ -80,7 +111,32 @@ STAGES = ["初步接洽", "需求确认", "方案报价", "商务谈判", "赢�
 LONG_NAME = "深圳市前海深港现代服务业合作区星辰国际跨境电子商务供应链管理服务有限公司（原深圳市星辰国际货运代理有限公司，2019年更名）"
 PLANTED_ACCOUNT, UNMAPPED_STAGE, EXCEL_MOBILE = "C70001", "暂缓推进", "1.3912E+10"
 ACTIVITY_TYPES = ["电话", "拜访", "微信", "邮件", "会议"]
-SALES = ["张三", "李四", "王五"]
+SALES = ["张三", "李四", "王五", "赵六"]
+# How each salesperson's sheet heads its columns (the fields in the order of the sheet): one kept the
+# template, one renamed the columns, one moved them and typed in traditional characters, one wrote 单位.
+SHEET_HEADERS = [
+    [("name", "公司名称"), ("person", "联系人"), ("title", "职务"), ("mobile", "手机"), ("phone", "电话"),
+     ("email", "邮箱"), ("address", "地址"), ("id_card", "身份证"), ("note", "备注")],
+    [("name", "客户名称"), ("person", "姓名"), ("title", "职务"), ("mobile", "手机号码"), ("phone", "电话"),
+     ("email", "邮箱"), ("address", "地址"), ("id_card", "身份证"), ("note", "备注")],
+    [("person", "聯繫人"), ("name", "客戶名稱"), ("mobile", "手機"), ("title", "職務"), ("phone", "電話"),
+     ("email", "郵箱"), ("address", "地址"), ("id_card", "身份證"), ("note", "備註")],
+    [("name", "单位"), ("person", "联系人"), ("title", "职务"), ("mobile", "联系电话"), ("phone", "座机"),
+     ("email", "邮箱"), ("address", "地址"), ("id_card", "身份证号"), ("note", "备注")],
+]
+PAGE_ROWS = 25  # a printed page: sheets glued together from pages repeat their header this often
+DITTOS = ["同上", "〃", "同前"]
+# What people type in a company field when there is none: the person is real, the account is not.
+PLACEHOLDER_COMPANIES = ["无", "暂无", "个人", "自由职业", "散户", "/", "-", "N/A"]
+# Test records people leave in a system: (company, person, mobile, email).
+TEST_RECORDS = [("测试数据勿动", "测试", "13800138000", "test@test.com"), ("演示客户", "张三", "13800138000", "test@test.com"),
+                ("ceshi", "ceshi", "13800000000", ""), ("test01", "test01", "13800138000", "test01@test.com")]
+# Phone-book cards that are not customers: (kind, name, number); "{m}" is a mobile made up for the card.
+PHONE_BOOK_JUNK = [("family_entry", "妈妈", "{m}"), ("family_entry", "老爸", "{m}"), ("family_entry", "老婆", "{m}"),
+                   ("courier_entry", "顺丰快递-小王", "{m}"), ("courier_entry", "京东快递 李师傅", "{m}"),
+                   ("service_number", "招商银行", "95555"), ("service_number", "中国移动", "10086"),
+                   ("service_number", "宽带客服", "400-{a}-{b}"), ("service_number", "政务服务热线", "12345")]
+SHORT_NAMES = [("金", "金"), ("林", "林"), ("王", "一")]  # real people whose names look like nicknames
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 MOBILE_PREFIXES = [str(p) for p in [*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, 166, 176, 177,
                                      178, *range(180, 190), 198, 199]]
@@ -105,6 +161,7 @@ class Company:
     level: str
     people: list[Person] = field(default_factory=list)
     branch: str = ""  # 上海分公司: a branch is a company of its own, not its parent
+    street_named: bool = False  # on a road named after a district (滨江北路)
 
     @property
     def name(self) -> str:
@@ -132,6 +189,7 @@ class Person:
     gender: str
     id_card: str | None
     office: str = ""  # a direct office line of the person's own, where the company gives one
+    short: bool = False  # a real name that looks like a nickname (金金, 王一)
 
 
 class World:
@@ -152,6 +210,9 @@ class World:
                 p = self._person(pid, c, mobiles, emails)
                 c.people.append(p)
             self.companies.append(c)
+        people = [p for c in self.companies for p in c.people]
+        for i, p in enumerate(self.rng.sample(people, max(6, len(people) // 100))):
+            (p.surname, p.given), p.short = SHORT_NAMES[i % len(SHORT_NAMES)], True
         self.lookalikes: list[tuple[str, str, str, str]] = []
         self._add_lookalikes(names, mobiles, emails, pid)
 
@@ -205,11 +266,13 @@ class World:
         word, industry = r.choice(INDUSTRY_WORDS)
         created = TODAY - dt.timedelta(days=r.randint(200, 3600))
         last = created + dt.timedelta(days=r.randint(0, (TODAY - created).days))
+        named = r.random() < 0.04
+        street = f"{r.choice(messy.DISTRICT_STREETS if named else STREETS)}{r.randint(1, 999)}号"
         return Company(cid, city[1].removesuffix("市"), "".join(r.sample(BRANDS, 2)) + r.choice(["", "", "", "达", "通", *BRANDS]),
                        word, industry, r.choice(LEGAL_FORMS), city, r.choice(city[2]),
-                       f"{r.choice(STREETS)}{r.randint(1, 999)}号", uscc(r, city[5]),
+                       street, uscc(r, city[5]),
                        f"{city[3]}-{r.randint(2, 8)}{r.randint(0, 9999999):07d}", r.choice(SALES), created, last,
-                       r.choice(LEVELS))
+                       r.choice(LEVELS), street_named=named)
 
     def _person(self, pid: int, c: Company, mobiles: set, emails: set) -> Person:
         r = self.rng
@@ -219,7 +282,7 @@ class World:
             pass
         mobiles.add(mobile)
         local = SURNAMES[surname] + "".join(GIVEN[g] for g in given)
-        email = f"{local}@{r.choice(['qq.com', '163.com', 'company.cn', 'gmail.com'])}"
+        email = f"{local}@{r.choice(['qq.com', '163.com', '126.com', 'company.cn', 'gmail.com'])}"
         while email in emails:
             email = f"{local}{r.randint(1, 999)}@{email.split('@')[1]}"
         emails.add(email)
@@ -244,7 +307,8 @@ def id_card(r: random.Random, area: str) -> str:
 
 class Truth:
     """Which true company (company:<n>) or person (person:<n>) each source row shows; garbage:<n> for
-    test records and rows with no real counterpart, none where the row holds no such entity."""
+    test records and rows with no real counterpart, none where the row holds no such entity (also a
+    placeholder company: no account); see the module text."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, int, str, str, str]] = []
@@ -283,6 +347,21 @@ class Generator:
         self.garbage += 1
         return f"garbage:{self.garbage}"
 
+    def _ref(self, r: random.Random, line: int, c: Company, source: str = "old_crm_contacts") -> tuple[str, str]:
+        """A child's account id, now and then retyped (c00123, C123, Ｃ００１２３, C 00123): then the truth says
+        which account it still is, on a row of entity ``account_ref``."""
+        ref, tag = messy.account_ref(r, self.account_ids[c.id])
+        if tag:
+            self.truth.add(source, "", line, "account_ref", f"company:{c.id}", tag)
+        return ref, tag
+
+    def _footer(self, source: str, entity: str, records: int) -> str:
+        """The two lines an export writes under its data: a count and when it was made (not records)."""
+        lines = [f"共 {records} 条记录", "导出时间: 2026-06-01 10:00"]
+        for i in range(len(lines)):
+            self.truth.add(source, "", records + 2 + i, entity, "none", "export_footer")
+        return "".join(f"{line}\r\n" for line in lines)
+
     def write_all(self) -> None:
         data = self.out / "data"
         if data.exists():
@@ -308,20 +387,26 @@ class Generator:
         self.crm_companies = [c for c in self.w.companies if r.random() < 0.8]
         rows, who = [], []
         for c in self.crm_companies:
-            rows.append([f"C{c.id:05d}", c.name, c.uscc if r.random() < 0.7 else "", c.landline, c.address,
+            code, code_tag = (c.uscc, "") if r.random() < 0.7 else ("", "")
+            if r.random() < 0.04:  # a required field filled with anything: 0, 无, 暂无, /
+                code, code_tag = r.choice(["0", "无", "暂无", "/"]), "placeholder_uscc"
+            where, where_tag = messy.address(r, c)
+            rows.append([f"C{c.id:05d}", c.name, code, c.landline, where,
                          c.industry, c.level, "有效" if r.random() < 0.9 else "无效", c.owner,
                          f"{c.created:%Y-%m-%d}", f"{c.last_activity:%Y/%m/%d}", ""])
-            who.append((f"company:{c.id}", ""))
+            who.append((f"company:{c.id}", ";".join(t for t in (code_tag, where_tag) if t)))
             if r.random() < 0.05:  # entered again later under a new id, written differently
                 name, tag = messy.company_name(r, c, "crm")
+                where, where_tag = messy.address(r, c)
                 rows.append([f"C{n + len(rows) + 50000:05d}", name, "", c.landline if r.random() < 0.8 else "",
-                             c.address, c.industry, c.level, "有效", c.owner, f"{c.created:%Y-%m-%d}",
+                             where, c.industry, c.level, "有效", c.owner, f"{c.created:%Y-%m-%d}",
                              f"{c.last_activity:%Y/%m/%d}", "重复录入?"])
-                who.append((f"company:{c.id}", tag))
-        for name in ["测试客户", "test", "asdf有限公司"]:
-            rows.append([f"T{len(rows):05d}", name, "", "13800138000", "", "", "", "有效", "admin",
+                who.append((f"company:{c.id}", ";".join(t for t in (tag, where_tag) if t)))
+        tests = ["测试客户", "test", "asdf有限公司", "测试数据勿动", "演示客户", "ceshi"]
+        for i in range(max(len(tests), n // 40)):
+            rows.append([f"T{len(rows):05d}", tests[i % len(tests)], "", "13800138000", "", "", "", "有效", "admin",
                          f"{TODAY:%Y-%m-%d}", f"{TODAY:%Y/%m/%d}", "测试数据"])
-            who.append((self.garbage_id(), ""))
+            who.append((self.garbage_id(), "test_record"))
         rows.append([f"C{90000 + len(rows)}", "", "", "0755-88888888", "", "", "", "有效", "", "2024-01-01",
                      "2025/01/01", "名称丢失"])
         who.append((self.garbage_id(), ""))
@@ -351,21 +436,29 @@ class Generator:
                 if r.random() < 0.85:
                     name, tag = messy.person_name(r, p, "crm")
                     office = p.office if p.office and r.random() < 0.6 else (c.landline if r.random() < 0.3 else "")
-                    rows.append([f"L{p.id:06d}", self.account_ids[c.id], name, messy.mobile(r, p.mobile), office,
-                                 p.email if r.random() < 0.7 else "", p.title, p.id_card or "", p.gender])
-                    who.append((f"person:{p.id}", tag))
+                    ref, ref_tag = self._ref(r, len(rows) + 2, c)
+                    mail, mail_tag = messy.email(r, p.email, 0.02) if r.random() < 0.7 else ("", "")
+                    rows.append([f"L{p.id:06d}", ref, name, messy.mobile(r, p.mobile), office,
+                                 mail, p.title, p.id_card or "", p.gender])
+                    who.append((f"person:{p.id}", ";".join(t for t in (tag, ref_tag, mail_tag) if t)))
         for i in range(max(2, len(rows) // 60)):  # contacts of accounts deleted long ago
             given = list(GIVEN)[i % len(GIVEN)]
             rows.append([f"L9{i:05d}", f"C9{i:04d}", self.r.choice(list(SURNAMES)) + given, "", "", "", "", "", ""])
             who.append((self.garbage_id(), ""))
+        for i in range(max(2, len(rows) // 80)):  # a placeholder person or a test contact at a real account
+            _, person, phone, mail = TEST_RECORDS[1 + i % 3]
+            c = self.crm_companies[r.randrange(len(self.crm_companies))]
+            rows.append([f"L7{i:05d}", self.account_ids[c.id], person, phone, "", mail, "", "", ""])
+            who.append((self.garbage_id(), "placeholder_person" if person == "张三" else "test_record"))
         rows += [["L800001", PLANTED_ACCOUNT, "钟思远", "13612340001", "", "", "物流经理", "", "男"],
                  ["L800002", PLANTED_ACCOUNT, "范雪", "13612340002", "", "", "采购", "", "女"],
                  ["L800003", self.account_ids[self.active.id], "田嘉怡", EXCEL_MOBILE, "", "", "助理", "", "女"]]
         who += [("person:planted-1", ""), ("person:planted-2", ""), ("person:planted-excel-mobile", "")]
         header = ["联系人编号", "客户编号", "姓名", "手机", "座机", "邮箱", "职务", "身份证号", "性别"]
-        path.write_bytes(csv_bytes(header, rows).encode("gb18030"))
         for i, (t, tag) in enumerate(who):
             self.truth.add("old_crm_contacts", "", i + 2, "contacts", t, tag)
+        path.write_bytes((csv_bytes(header, rows) + self._footer("old_crm_contacts", "contacts", len(rows)))
+                         .encode("gb18030"))
 
     def old_crm_opportunities(self, path: Path) -> None:
         """The old CRM's opportunities; a few entered again under a new number (same name, account, amount and
@@ -383,17 +476,21 @@ class Generator:
                 opened = max(c.created, close - dt.timedelta(days=r.randint(20, 240)))
                 self.opportunities.append((c, oid, name, value, close, stage))
                 copies = 2 if r.random() < 0.04 else 1
+                written, amount_tag = messy.amount(r, value, 0.05)
                 for copy in range(copies):
-                    rows.append([f"O{len(rows) + 1:06d}", self.account_ids[c.id], name, _amount(r, value), stage,
+                    ref, ref_tag = self._ref(r, len(rows) + 2, c, "old_crm_opportunities")
+                    rows.append([f"O{len(rows) + 1:06d}", ref, name, written, stage,
                                  f"{close:%Y-%m-%d}", c.owner, f"{opened:%Y-%m-%d}"])
-                    who.append((f"opportunity:{oid}", "dup_opportunity" if copy else ""))
+                    who.append((f"opportunity:{oid}", ";".join(
+                        t for t in ("dup_opportunity" if copy else "", amount_tag, ref_tag) if t)))
         c = self.active
         for k, what in enumerate(["仓储扩容", "年度框架协议"]):
             rows.append([f"O9{k + 1:05d}", self.account_ids[c.id], f"{c.brand}{what}", "120000", UNMAPPED_STAGE,
                          f"{TODAY + dt.timedelta(days=60):%Y-%m-%d}", c.owner, f"{c.created:%Y-%m-%d}"])
             who.append((f"opportunity:planted-{k + 1}", ""))
         header = ["商机编号", "客户编号", "商机名称", "金额", "阶段", "预计成交日期", "负责人", "创建时间"]
-        path.write_text(csv_bytes(header, rows), encoding="utf-8")
+        path.write_text(csv_bytes(header, rows) + self._footer("old_crm_opportunities", "opportunities", len(rows)),
+                        encoding="utf-8")
         for i, (t, tag) in enumerate(who):
             self.truth.add("old_crm_opportunities", "", i + 2, "opportunities", t, tag)
 
@@ -405,12 +502,18 @@ class Generator:
             for _ in range(r.choice([0, 1, 2, 3])):
                 when = c.created + dt.timedelta(days=r.randint(0, max(1, (c.last_activity - c.created).days)))
                 kind = r.choice(ACTIVITY_TYPES)
-                row = [self.account_ids[c.id], kind, f"{kind}沟通{r.choice(['需求', '报价', '合同', '回款', '售后'])}事宜",
-                       f"{when:%Y-%m-%d} {r.randint(8, 18):02d}:{r.choice(['00', '30'])}", c.owner]
+                at = f"{r.randint(8, 18):02d}:{r.choice(['00', '30'])}"
+                written, date_tag = f"{when:%Y-%m-%d} {at}", ""
+                if r.random() < 0.04:  # typed without the year: 5月6日
+                    written, date_tag = r.choice([f"{when.month}月{when.day}日", f"{when.month}月{when.day}日 {at}"]), \
+                        "date_no_year"
+                row = [kind, f"{kind}沟通{r.choice(['需求', '报价', '合同', '回款', '售后'])}事宜", written, c.owner]
                 aid = len(who) + 1
                 for copy in range(2 if r.random() < 0.02 else 1):
-                    rows.append([f"R{len(rows) + 1:07d}", *row])
-                    who.append((f"activity:{aid}", "dup_activity" if copy else ""))
+                    ref, ref_tag = self._ref(r, len(rows) + 2, c, "old_crm_activities")
+                    rows.append([f"R{len(rows) + 1:07d}", ref, *row])
+                    who.append((f"activity:{aid}", ";".join(
+                        t for t in ("dup_activity" if copy else "", date_tag, ref_tag) if t)))
         header = ["记录编号", "客户编号", "跟进方式", "跟进内容", "跟进时间", "跟进人"]
         path.write_bytes(b"\xff\xfe" + csv_bytes(header, rows, delimiter="\t").encode("utf-16-le"))
         for i, (t, tag) in enumerate(who):
@@ -425,8 +528,13 @@ class Generator:
         return int(p.mobile) if r.random() < 0.7 else messy.mobile(r, p.mobile)
 
     def sales_workbook(self, path: Path) -> None:
-        """One sheet per salesperson: banner, blank row, header on row 3; phones typed as numbers. A pipeline
-        sheet lists opportunities with their company by name."""
+        """One sheet per salesperson: banner, blank row, header on row 3, each sheet heading its columns its
+        own way (SHEET_HEADERS); phones typed as numbers. A second contact at a company sits under the first
+        with the company cells merged over both rows, left blank, or saying 同上 / 〃 / 同前. Two sheets were
+        glued from printed pages (the header again every PAGE_ROWS rows); blank rows here and there; a row of
+        dashes and a 合计 / 小计 row at the bottom. A few rows name no company (无, 个人, N/A: the person is
+        real, the account is not) and a few are test records. A pipeline sheet lists opportunities with their
+        company by name."""
         import xlsxwriter
 
         r = self.r
@@ -435,37 +543,85 @@ class Generator:
         banner = book.add_format({"bold": True, "align": "center"})
         for k, seller in enumerate(SALES):
             ws = book.add_worksheet(seller)
-            header = ["公司名称", "联系人", "职务", "手机", "电话", "邮箱", "地址", "身份证", "备注"]
-            if k == 2:  # this salesperson moved columns around
-                header = ["联系人", "公司名称", "手机", "职务", "电话", "邮箱", "地址", "身份证", "备注"]
+            fields = [f for f, _ in SHEET_HEADERS[k % len(SHEET_HEADERS)]]
+            header = [h for _, h in SHEET_HEADERS[k % len(SHEET_HEADERS)]]
+            col = {f: i for i, f in enumerate(fields)}
+            glued = k % 2 == 1
+
+            def mark(line: int, tag: str) -> None:
+                self.truth.add("sales_workbook", seller, line + 1, "accounts", "none", tag)
+                self.truth.add("sales_workbook", seller, line + 1, "contacts", "none", tag)
+
             ws.merge_range(0, 0, 0, len(header) - 1, f"2026年 {seller} 客户清单", banner)
             ws.write_row(2, 0, header)
             mine = [c for c in self.w.companies if c.owner == seller]
-            picks = r.sample(mine, min(len(mine), max(5, len(self.w.companies) // 8)))
-            row = 3
-            for c in picks:
-                p = r.choice(c.people)
-                company, company_tag = messy.company_name(r, c, "sheet")
-                person, person_tag = messy.person_name(r, p, "sheet") if r.random() < 0.9 else ("", "")
-                phone_tags: list[str] = []
-                values = {"公司名称": company, "联系人": person,
-                          "职务": p.title, "手机": self._phone_cell(r, p, phone_tags),
-                          "电话": int(c.landline.replace("-", "")) if r.random() < 0.3 else c.landline,
-                          "邮箱": p.email.upper() if r.random() < 0.2 else p.email, "地址": c.address,
-                          "身份证": (int(p.id_card) if p.id_card and p.id_card[-1] != "X" and r.random() < 0.5
-                                   else p.id_card or ""),
-                          "备注": r.choice(["", "", "老客户", "有意向", "需回访"])}
-                for col, name in enumerate(header):
-                    v = values[name]
-                    if isinstance(v, int):
-                        ws.write_number(row, col, v)
-                    elif v:
-                        ws.write_string(row, col, v)
-                self.truth.add("sales_workbook", seller, row + 1, "accounts", f"company:{c.id}", company_tag)
-                self.truth.add("sales_workbook", seller, row + 1, "contacts",
-                               f"person:{p.id}" if values["联系人"] else "none",
-                               ";".join(t for t in (person_tag, *phone_tags) if t))
+            picks = r.sample(mine, min(len(mine), max(5, len(self.w.companies) // 10)))
+            junk = set(r.sample(range(len(picks)), min(len(picks), max(1, len(picks) // 60))))
+            row, page = 3, 0
+            for n, c in enumerate(picks):
+                if glued and page >= PAGE_ROWS:  # the next printed page, header and all
+                    ws.write_row(row, 0, header)
+                    mark(row, "repeated_header")
+                    row, page = row + 1, 0
+                elif r.random() < 0.02:
+                    row += 1  # a blank row
+                if n in junk:
+                    company, person, phone, mail = TEST_RECORDS[r.randrange(len(TEST_RECORDS))]
+                    ws.write_string(row, col["name"], company)
+                    ws.write_string(row, col["person"], person)
+                    ws.write_string(row, col["mobile"], phone)
+                    if mail:
+                        ws.write_string(row, col["email"], mail)
+                    self.truth.add("sales_workbook", seller, row + 1, "accounts", self.garbage_id(), "test_record")
+                    self.truth.add("sales_workbook", seller, row + 1, "contacts", self.garbage_id(), "test_record")
+                    row, page = row + 1, page + 1
+                placeholder = r.random() < 0.03
+                people = r.sample(c.people, 2) if len(c.people) >= 2 and not placeholder and r.random() < 0.3 \
+                    else [r.choice(c.people)]
+                how = r.choice(["merged", "merged", "blank", "ditto"]) if len(people) == 2 else ""
+                for i, p in enumerate(people):
+                    company, company_tag = messy.company_name(r, c, "sheet")
+                    if placeholder:
+                        company, company_tag = r.choice(PLACEHOLDER_COMPANIES), "placeholder_company"
+                    person, person_tag = messy.person_name(r, p, "sheet") if placeholder or i or r.random() < 0.9 \
+                        else ("", "")
+                    phone_tags: list[str] = []
+                    where, where_tag = messy.address(r, c)
+                    mail, mail_tag = messy.email(r, p.email, 0.04)
+                    values = {"name": company, "person": person, "title": p.title,
+                              "mobile": self._phone_cell(r, p, phone_tags),
+                              "phone": int(c.landline.replace("-", "")) if r.random() < 0.3 else c.landline,
+                              "address": where, "email": mail.upper() if r.random() < 0.2 else mail,
+                              "id_card": (int(p.id_card) if p.id_card and p.id_card[-1] != "X" and r.random() < 0.5
+                                          else p.id_card or ""),
+                              "note": r.choice(["", "", "老客户", "有意向", "需回访"])}
+                    if placeholder:
+                        values["phone"] = values["address"] = where_tag = ""
+                    if i == 0 and how == "merged":  # the company's cells merged over its two rows
+                        for f in ("name", "phone", "address"):
+                            ws.merge_range(row, col[f], row + 1, col[f], values.pop(f))
+                    elif i == 1:
+                        company_tag, where_tag = {"merged": "merged_cell", "blank": "blank_below", "ditto": "ditto"}[how], ""
+                        for f in ("name", "phone", "address"):
+                            values[f] = r.choice(DITTOS) if how == "ditto" and (f == "name" or r.random() < 0.5) else ""
+                    for f, v in values.items():
+                        if isinstance(v, int):
+                            ws.write_number(row, col[f], v)
+                        elif v:
+                            ws.write_string(row, col[f], v)
+                    self.truth.add("sales_workbook", seller, row + 1, "accounts",
+                                   "none" if placeholder else f"company:{c.id}",
+                                   ";".join(t for t in (company_tag, where_tag) if t))
+                    self.truth.add("sales_workbook", seller, row + 1, "contacts", f"person:{p.id}" if person else "none",
+                                   ";".join(t for t in (person_tag, *phone_tags, mail_tag,
+                                                        "placeholder_company" if placeholder else "") if t))
+                    row, page = row + 1, page + 1
+            if k % 2 == 0:
+                ws.write_row(row, 0, ["-----"] * len(header))
+                mark(row, "separator_row")
                 row += 1
+            ws.write_row(row, 0, [r.choice(["合计", "小计", "合计："]), f"{len(picks)}家"])
+            mark(row, "total_row")
         self.pipeline_sheet(book, banner)
         book.close()
 
@@ -492,9 +648,11 @@ class Generator:
             tag = ""
             if again and r.random() < 0.3:
                 name, tag = r.choice([f"{name}项目", f"{name} ", f"【{name}】"]), "opp_name_variant"
-            ws.write_row(row, 0, [company, name, _amount(r, value), stage, f"{close:%Y/%m/%d}", c.owner])
+            written, amount_tag = messy.amount(r, value, 0.15)
+            ws.write_row(row, 0, [company, name, written, stage, f"{close:%Y/%m/%d}", c.owner])
             self.truth.add("sales_pipeline", "商机跟进", row + 1, "accounts", f"company:{c.id}", company_tag)
-            self.truth.add("sales_pipeline", "商机跟进", row + 1, "opportunities", oid, tag)
+            self.truth.add("sales_pipeline", "商机跟进", row + 1, "opportunities", oid,
+                           ";".join(t for t in (tag, amount_tag) if t))
 
     def event_list(self, path: Path) -> None:
         """A sign-up form's export: the company as the attendee typed it, and the attendee's city (in pinyin
@@ -503,8 +661,15 @@ class Generator:
         people = [p for c in self.w.companies for p in c.people]
         picks = r.sample(people, min(len(people), max(10, len(people) // 5)))
         rows, who = [], []
-        for p in picks:
+        junk = set(r.sample(range(len(picks)), max(2, len(picks) // 50)))
+        for n, p in enumerate(picks):
+            if n in junk:  # someone trying the form: 张三, 13800138000, test@test.com
+                company, person, phone, mail = TEST_RECORDS[r.randrange(len(TEST_RECORDS))]
+                rows.append([person, company, phone, mail, "", "北京", f"{TODAY:%Y-%m-%d}", "2026 春季新品发布会"])
+                who.append((None, "test_record", "test_record"))
             company, company_tag = messy.company_name(r, p.company, "event") if r.random() < 0.9 else ("", "")
+            if r.random() < 0.04:  # 无, 个人, N/A: a real attendee, no company
+                company, company_tag = r.choice(PLACEHOLDER_COMPANIES), "placeholder_company"
             person, person_tag = messy.person_name(r, p, "event")
             phone_tag = ""
             if r.random() < 0.02:
@@ -516,14 +681,22 @@ class Generator:
             city_tag = "event_city" if home is not p.company.city else ""
             if r.random() < 0.3:
                 city = messy.CITY_PINYIN.get(city, city)
-            rows.append([person, company, phone, p.email.replace("@", "＠") if r.random() < 0.1 else p.email,
+            mail, mail_tag = messy.email(r, p.email, 0.05)
+            rows.append([person, company, phone, mail.replace("@", "＠") if r.random() < 0.1 else mail,
                          p.title, city, f"{TODAY - dt.timedelta(days=r.randint(1, 90)):%Y-%m-%d}", "2026 春季新品发布会"])
-            who.append((p, ";".join(t for t in (company_tag, city_tag) if t), ";".join(t for t in (person_tag, phone_tag)
-                                                                                         if t)))
+            placeholder = company_tag == "placeholder_company"
+            who.append((p, company_tag if placeholder else ";".join(t for t in (company_tag, city_tag) if t),
+                        ";".join(t for t in (person_tag, phone_tag, mail_tag, company_tag if placeholder else "")
+                                 if t)))
         header = ["姓名", "公司", "手机", "邮箱", "职位", "城市", "报名时间", "活动名称"]
         path.write_text(csv_bytes(header, rows), encoding="utf-8-sig")
         for i, (p, company_tag, person_tag) in enumerate(who):
-            self.truth.add("event_signups", "", i + 2, "accounts", f"company:{p.company.id}" if rows[i][1] else "none",
+            if p is None:
+                self.truth.add("event_signups", "", i + 2, "accounts", self.garbage_id(), company_tag)
+                self.truth.add("event_signups", "", i + 2, "contacts", self.garbage_id(), person_tag)
+                continue
+            real = rows[i][1] and company_tag != "placeholder_company"
+            self.truth.add("event_signups", "", i + 2, "accounts", f"company:{p.company.id}" if real else "none",
                            company_tag if rows[i][1] else "")
             self.truth.add("event_signups", "", i + 2, "contacts", f"person:{p.id}", person_tag)
 
@@ -534,11 +707,28 @@ class Generator:
         r = self.r
         people = [p for c in self.w.companies for p in c.people]
         picks = r.sample(people, min(len(people), max(8, len(people) // 8)))
+        chosen = {id(p) for p in picks}  # 金金 and 王一 are in the book by name
+        picks += list(itertools.islice((p for p in people if p.short and id(p) not in chosen), 3))
         lines: list[str] = []
-        for p in picks:
+        junk = set(r.sample(range(len(picks)), min(len(picks), max(len(PHONE_BOOK_JUNK), len(picks) // 12))))
+        junk_done: list[int] = []
+        for n, p in enumerate(picks):
+            if n in junk:  # family, couriers and service numbers: a phone's book is not all customers
+                planted = len(junk_done)  # each kind once, then any
+                junk_done.append(n)
+                kind, name, number = PHONE_BOOK_JUNK[planted if planted < len(PHONE_BOOK_JUNK)
+                                                     else r.randrange(len(PHONE_BOOK_JUNK))]
+                number = number.format(m=f"{r.choice(MOBILE_PREFIXES)}{r.randint(0, 99999999):08d}",
+                                       a=r.randint(100, 999), b=r.randint(1000, 9999))
+                start = len(lines) + 1
+                self.truth.add("address_book", "", start, "accounts", "none", kind)
+                self.truth.add("address_book", "", start, "contacts", self.garbage_id(), kind)
+                lines += ["BEGIN:VCARD", "VERSION:3.0", f"N:;{name};;;", f"FN:{name}",
+                          f"TEL;TYPE={'CELL' if number.startswith('1') and len(number) == 11 else 'WORK'}:{number}",
+                          "END:VCARD"]
             start = len(lines) + 1
             name = p.surname + p.given
-            if r.random() < 0.2:
+            if r.random() < 0.2 and not p.short:
                 self.truth.add("address_book", "", start, "accounts", "none")
                 self.truth.add("address_book", "", start, "contacts", f"person:{p.id}")
                 qp = quopri.encodestring(name.encode()).decode().replace("\n", "")
@@ -547,20 +737,21 @@ class Generator:
                 continue
             company, company_tag = messy.company_name(r, p.company, "card")
             person, person_tag = messy.person_name(r, p, "card")
+            if p.short:  # saved under the name itself: 金金, not a salutation
+                person, person_tag = name, "short_real_name"
+            unit = ""
+            if r.random() < 0.12:  # ORG:星辰科技;采购部
+                unit, company_tag = r.choice(messy.DEPARTMENTS), ";".join(t for t in (company_tag, "org_unit") if t)
+            work = []
+            if r.random() < 0.15:  # the office line as well, typed WORK
+                work, person_tag = [f"TEL;TYPE=WORK:{p.office or p.company.landline}"], \
+                    ";".join(t for t in (person_tag, "tel_work") if t)
             self.truth.add("address_book", "", start, "accounts", f"company:{p.company.id}", company_tag)
             self.truth.add("address_book", "", start, "contacts", f"person:{p.id}", person_tag)
             lines += ["BEGIN:VCARD", "VERSION:3.0", f"N:{p.surname};{p.given};;;", f"FN:{person}",
-                      f"ORG:{company};", f"TITLE:{p.title}", f"TEL;TYPE=CELL:{messy.mobile(r, p.mobile)}",
+                      f"ORG:{company};{unit}", f"TITLE:{p.title}", f"TEL;TYPE=CELL:{messy.mobile(r, p.mobile)}", *work,
                       f"EMAIL;TYPE=INTERNET:{p.email}", "END:VCARD"]
         path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-
-
-def _amount(r: random.Random, value: int) -> str:
-    """An amount as people type it: 120000, 12万, ¥120,000."""
-    forms = [str(value), f"¥{value:,}"]
-    if value % 10_000 == 0:
-        forms.append(f"{value // 10_000}万")
-    return r.choice(forms)
 
 
 def main(argv: list[str] | None = None) -> None:

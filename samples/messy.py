@@ -181,7 +181,8 @@ def person_name(r: random.Random, p, source: str) -> tuple[str, str]:
     x -= pinyin
     if x < traditional:
         return _traditional(n), "traditional"
-    return r.choice([(n, ""), (n, ""), (n, ""), (f"{p.surname} {p.given}", "spacing"), (f"{n} ", "spacing")])
+    plain = "short_real_name" if p.short else ""  # 金金, 王一: a real person, however short the name
+    return r.choice([(n, plain), (n, plain), (n, plain), (f"{p.surname} {p.given}", "spacing"), (f"{n} ", "spacing")])
 
 
 def mobile(r: random.Random, m: str) -> str:
@@ -193,3 +194,96 @@ def landline_in_mobile(r: random.Random, line: str) -> str:
     zero a number cell drops."""
     area, number = line.split("-")
     return r.choice([line, f"{area}{number}", number, f"{area[1:]}{number}"])
+
+
+# Divisions renamed or merged since old records were typed: today's name -> the name an old address still uses.
+OLD_DIVISIONS = {"新津区": "新津县", "临安区": "临安市", "东城区": "崇文区"}
+# Roads whose name holds a district's name (滨江北路 is not in 滨江区): they must not be read as that district.
+DISTRICT_STREETS = ["滨江北路", "湖滨南路", "江汉北路", "浦东南路", "海珠中路"]
+
+
+def address(r: random.Random, c) -> tuple[str, str]:
+    """The company's address as a record holds it: now and then with the district's old name (新津县 for
+    新津区), and a road named after a district sometimes written without the real district before it."""
+    province, city = c.city[0], (c.city[1] if c.city[0] != c.city[1] else "")
+    district, tag = c.district, ""
+    if district in OLD_DIVISIONS and r.random() < 0.5:
+        district, tag = OLD_DIVISIONS[district], "old_division"
+    if c.street_named:
+        tag = ";".join(t for t in (tag, "district_in_street") if t)
+        if r.random() < 0.5:  # the road alone, the district (old name or new) not written
+            district, tag = "", "district_in_street"
+    return f"{province}{city}{district}{c.street}", tag
+
+
+EMAIL_TYPOS = {"qq.com": "qq.con", "163.com": "163.cm", "126.com": "126,com", "gmail.com": "gmial.com"}
+
+
+def email(r: random.Random, address: str, share: float) -> tuple[str, str]:
+    """The address, or in ``share`` of rows its common domain mistyped (qq.con, 163.cm, 126,com, gmial.com)."""
+    if r.random() < share:
+        local, _, domain = address.partition("@")
+        if domain in EMAIL_TYPOS:
+            return f"{local}@{EMAIL_TYPOS[domain]}", "email_typo"
+    return address, ""
+
+
+def account_ref(r: random.Random, ref: str, share: float = 0.03) -> tuple[str, str]:
+    """A child's account id as people retype it, in ``share`` of rows: lower case (c00123), zero padding lost
+    (C123) or added (C000123), full-width (Ｃ００１２３), a space (C 00123). Still the same account."""
+    if r.random() >= share:
+        return ref, ""
+    prefix = ref.rstrip("0123456789")
+    digits = ref[len(prefix):]
+    kind = r.randrange(5)
+    if kind == 0:
+        return ref.lower(), "fk_lowercase"
+    if kind == 1 and digits.lstrip("0") != digits:
+        return prefix + digits.lstrip("0"), "fk_unpadded"
+    if kind == 2:
+        return f"{prefix}0{digits}", "fk_padded"
+    if kind == 3:
+        return _fullwidth(ref), "fk_fullwidth"
+    return f"{prefix} {digits}", "fk_space"
+
+
+_CAPITAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_CAPITAL_UNITS = ["", "拾", "佰", "仟"]
+_CAPITAL_GROUPS = ["", "万", "亿"]
+
+
+def financial_numeral(value: int) -> str:
+    """An amount in yuan written as on a contract or invoice: 5900 -> 伍仟玖佰元整, 1200000 -> 壹佰贰拾万元整."""
+    s, out, zero = str(value), [], False
+    for i, ch in enumerate(s):
+        pos, d = len(s) - 1 - i, int(ch)
+        if d == 0:
+            zero = True
+        else:
+            if zero and out:
+                out.append("零")
+            zero = False
+            out.append(_CAPITAL_DIGITS[d] + _CAPITAL_UNITS[pos % 4])
+        if pos % 4 == 0 and pos and int(s[max(0, i - 3):i + 1]):
+            out.append(_CAPITAL_GROUPS[pos // 4])
+    return "".join(out or ["零"]) + "元整"
+
+
+def amount(r: random.Random, value: int, share: float) -> tuple[str, str]:
+    """An amount as people type it: 120000, ¥120,000, 12万; in ``share`` of rows a loose form: 约12万, 12万左右,
+    50万以上, 壹拾贰万元整, 120k, 12w."""
+    if r.random() < share:
+        kind = r.randrange(4)
+        if kind == 0:
+            v = f"{value // 10_000}万" if value % 10_000 == 0 else str(value)
+            return r.choice([f"约{v}", f"{v}左右", f"{v}以上"]), "amount_approx"
+        if kind == 1:
+            return financial_numeral(value), "amount_financial"
+        if kind == 2 and value % 1000 == 0:
+            return f"{value // 1000}k", "amount_k"
+        if kind == 3:
+            return f"{value / 10_000:g}{r.choice('wW')}", "amount_w"
+    forms = [str(value), f"¥{value:,}"]
+    if value % 10_000 == 0:
+        forms.append(f"{value // 10_000}万")
+    return r.choice(forms), ""

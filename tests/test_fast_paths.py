@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from crm_migrate.cleaners import CLEANERS, CleanContext
 from crm_migrate.cleaners.base import FAST_PATHS, NOTES_SEPARATOR
 from crm_migrate.mappings.entities import FieldType as T
+from crm_migrate.mappings.spellings import present
 from crm_migrate.migrate.readers import read_source
 from crm_migrate.project import load_project
 
@@ -38,7 +39,8 @@ def demo_values() -> dict[T, list[str]]:
         table = read_source(source)
         for plan in source.entities:
             for f in plan.fields:
-                out.setdefault(f.spec.type, set()).update(table.frame[f.column].drop_nulls().to_list())
+                for column in present(f.column, table.frame.columns):  # every spelling a sheet has (公司名称|单位)
+                    out.setdefault(f.spec.type, set()).update(table.frame[column].drop_nulls().to_list())
     return {k: sorted(v) for k, v in out.items()}
 
 

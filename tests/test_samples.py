@@ -51,3 +51,42 @@ def test_truth_tags_name_the_phenomena_the_generator_plants():
         assert tag in tags, tag
     accounts = [r for r in rows if r["entity"] == "accounts"]
     assert sum(1 for r in accounts if r["tag"] not in ("", "spacing")) < 0.5 * len(accounts)
+
+
+ISSUE_13_TAGS = {
+    "sales_workbook": ("merged_cell", "blank_below", "ditto", "repeated_header", "total_row", "separator_row",
+                       "placeholder_company", "test_record", "email_typo", "old_division", "district_in_street"),
+    "old_crm_accounts": ("placeholder_uscc", "test_record", "old_division"),
+    "old_crm_contacts": ("export_footer", "placeholder_person", "test_record", "fk_unpadded"),
+    "old_crm_opportunities": ("export_footer", "fk_padded"),
+    "old_crm_activities": ("date_no_year",),
+    "event_signups": ("placeholder_company", "test_record", "email_typo"),
+    "address_book": ("family_entry", "courier_entry", "service_number", "tel_work", "org_unit",
+                     "short_real_name"),
+}
+
+
+def test_truth_tags_the_phenomena_of_issue_13_in_a_few_rows_each():
+    with (DEMO / "truth" / "truth.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    tags: dict[tuple[str, str], int] = {}
+    for r in rows:
+        for t in filter(None, r["tag"].split(";")):
+            tags[r["source"], t] = tags.get((r["source"], t), 0) + 1
+    for source, wanted in ISSUE_13_TAGS.items():
+        size = sum(1 for r in rows if r["source"] == source)
+        for tag in wanted:
+            assert 0 < tags.get((source, tag), 0) < 0.2 * size, (source, tag)
+    amounts = {t for (source, t) in tags if source in ("old_crm_opportunities", "sales_pipeline")}
+    assert {"amount_approx", "amount_financial", "amount_k", "amount_w"} <= amounts
+    fk = {t for (_, t) in tags if t.startswith("fk_")}
+    assert fk == {"fk_lowercase", "fk_unpadded", "fk_padded", "fk_fullwidth", "fk_space"}
+    # A retyped account id still names its account; a placeholder company is no account, its person is real.
+    refs = [r for r in rows if r["entity"] == "account_ref"]
+    assert refs and all(r["truth"].startswith("company:") and r["tag"].startswith("fk_") for r in refs)
+    placeholder = [r for r in rows if "placeholder_company" in r["tag"]]
+    assert {r["truth"] for r in placeholder if r["entity"] == "accounts"} == {"none"}
+    assert all(r["truth"].startswith("person:") for r in placeholder if r["entity"] == "contacts")
+    junk = [r for r in rows if r["tag"] in ("family_entry", "courier_entry", "service_number", "test_record",
+                                            "placeholder_person") and r["entity"] == "contacts"]
+    assert junk and all(r["truth"].startswith("garbage:") for r in junk)

@@ -32,6 +32,8 @@ from crm_migrate.validators import database, expectations, readback
 from crm_migrate.validators.findings import Finding, write_findings
 from crm_migrate.validators.sample import choose
 
+NOT_A_RECORD = "not a record"  # the rule extract files non-record rows under
+
 DEFAULT_SAMPLE = 300
 
 
@@ -88,7 +90,8 @@ def held_back(result: RunResult) -> list[Finding]:
         for row in cleaning.select(SOURCE, SHEET, ROW, RULE, REASON).iter_rows(named=True):
             out.append(Finding("cleaning", "warning", entity.value, _where(files, row), row[ROW], None, None,
                                row[RULE], row[REASON], "rejected on purpose; see rejects/" + entity.value + ".csv"))
-        kept = frame.filter(pl.col(OUTCOME) != REJECTED)
+        # Rows that are not records (a repeated header, a total, a row of dashes) hold no values to lose.
+        kept = frame.filter((pl.col(OUTCOME) != REJECTED) & (pl.col(RULE).fill_null("") != NOT_A_RECORD))
         for spec in res.fields:
             if why(spec.name) not in kept.columns:
                 continue
