@@ -168,3 +168,25 @@ def test_a_childs_link_survives_the_ways_people_mangle_legacy_ids(make_project):
     # two accounts whose ids differ only in padding are reported: a child could not tell them apart
     warning = next(p for p in result.migration.warnings if "read as one id" in p.message)
     assert "KH001, KH01" in warning.message and "old_crm" in warning.message
+
+
+def test_a_row_that_names_its_own_company_takes_nothing_from_the_company_above(make_project):
+    mapping = """\
+    file: data/sales.csv
+    entities:
+      accounts:
+        columns:
+          公司: {field: name, fill_down: true}
+          电话: {field: phone, fill_down: true}
+      contacts:
+        columns: {联系人: name, 手机: mobile}
+    """
+    csv_text = ("公司,电话,联系人,手机\n北京星辰科技有限公司,010-62345678,王芳,13812345671\n,,李雷,13812345672\n"
+                "-,,赵强,13812345674\n,,钱多多,13812345675\n上海云帆物流有限公司,,孙悦,13812345676\n")
+    root = make_project(mappings={"sales": mapping}, files={"data/sales.csv": csv_text})
+    frame = prepare(load_project(root)).migration.entities[Entity.accounts].frame
+    phones = dict(frame.select("_row", "v:phone").iter_rows())
+    names = dict(frame.select("_row", "v:name").iter_rows())
+    assert phones[3] == phones[2] and names[3] == "北京星辰科技有限公司"  # the same company, continued
+    assert phones[4] is None and phones[5] is None  # '-' is no company: not given 星辰's phone, nor the row under it
+    assert phones[6] is None  # another company with no phone of its own

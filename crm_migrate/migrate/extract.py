@@ -70,6 +70,7 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
     out = frame.select(columns)
     stop = non_records(table)
     filled: list[pl.Series] = []
+    starts = _record_starts(plan, frame, stop)
     for mf in plan.fields:
         if mf.derive is not None:
             series, missing = derive(frame, mf.derive, source.root)
@@ -82,7 +83,8 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             series = pl.Series(mf.column, [None] * n, pl.String)
         fill_note = None
         if mf.fill_down:
-            series, fill_note = fill_down(series, frame, stop.is_not_null())
+            series, fill_note = fill_down(series, frame, stop.is_not_null(),
+                                          None if mf.spec.name == "name" else starts)
             filled.append(pl.select(pl.lit(f"{mf.spec.name} ") + fill_note).to_series())
         else:
             _ditto_warning(source, table, plan, mf, series, stop)
@@ -128,6 +130,17 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
         out = _decide(out, _scope_rule(rule, today), FILTERED, "out of scope")
     out = _decide(out, _required_rule(plan), REJECTED, "required field empty or invalid")
     return out
+
+
+def _record_starts(plan: EntityPlan, frame: pl.DataFrame, stop: pl.Series) -> pl.Series | None:
+    """Rows whose own name is written (not empty, not 同上): each begins a record, whose other cells are not
+    filled from the record above."""
+    name = plan.field("name")
+    if name is None or name.derive is not None or (expr := column_expr(name.column, frame.columns)) is None:
+        return None
+    v = frame.select(expr).to_series()
+    return pl.select(v.is_not_null() & (v.str.strip_chars() != "") & ~is_ditto(pl.lit(v))
+                     & stop.is_null()).to_series()
 
 
 _YEAR = r"((?:19|20)\d{2})\s*年?"

@@ -77,23 +77,28 @@ def is_ditto(text: pl.Expr) -> pl.Expr:
     return text.str.contains(_DITTO.pattern).fill_null(False)
 
 
-def fill_down(series: pl.Series, frame: pl.DataFrame, stop: pl.Series) -> tuple[pl.Series, pl.Series]:
+def fill_down(series: pl.Series, frame: pl.DataFrame, stop: pl.Series,
+              starts: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
     """The column with empty and ditto cells filled from the row above in their block, and per row a note
     saying where a filled value came from (null where nothing was filled). ``stop`` marks rows that are not
-    records: they end a block and give nothing."""
-    work = pl.DataFrame({"v": series, "sheet": frame[SHEET], "row": frame[ROW], "stop": stop.fill_null(False)})
+    records: they end a block and give nothing. ``starts`` marks rows that begin a record of their own (a
+    company's name written, not left empty or 同上): such a row is not filled from the record above it, and
+    the rows that continue it are filled from it (a company's phone is not taken from the company above)."""
+    begins = starts.fill_null(False) if starts is not None else pl.Series([False] * len(series))
+    work = pl.DataFrame({"v": series, "sheet": frame[SHEET], "row": frame[ROW], "stop": stop.fill_null(False),
+                         "starts": begins})
     v = pl.col("v")
     ditto = is_ditto(v)
     empty = v.is_null() | (v.str.strip_chars() == "")
     given = ~ditto & ~empty & ~pl.col("stop")
-    new_block = ((pl.col("sheet") != pl.col("sheet").shift(1)).fill_null(True)
+    new_block = (pl.col("sheet").ne_missing(pl.col("sheet").shift(1))  # a CSV has no sheet: null is one sheet
                  | (pl.col("row") - pl.col("row").shift(1) != 1).fill_null(True)
-                 | pl.col("stop") | pl.col("stop").shift(1).fill_null(False))
+                 | pl.col("stop") | pl.col("stop").shift(1).fill_null(False) | pl.col("starts"))
     out = work.with_columns(new_block.cum_sum().alias("block"), ditto.alias("ditto"), empty.alias("empty"),
                             given.alias("given")).with_columns(
         pl.when("given").then(v).forward_fill().over("block").alias("above"),
         pl.when("given").then(pl.col("row")).forward_fill().over("block").alias("from"))
-    fill = (pl.col("ditto") | pl.col("empty")) & ~pl.col("stop")
+    fill = (pl.col("ditto") | pl.col("empty")) & ~pl.col("stop") & ~pl.col("starts")
     out = out.select(
         pl.when(fill).then(pl.col("above")).when(pl.col("ditto")).then(None).otherwise(v).alias(series.name),
         pl.when(fill & pl.col("above").is_not_null())

@@ -23,7 +23,21 @@ import polars as pl
 
 from crm_migrate.cleaners.codes import mask
 from crm_migrate.mappings.entities import Entity, FieldType
-from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, ROW, RULE, SEQ, SHEET, SOURCE, raw, why
+from crm_migrate.migrate.columns import (
+    MERGED,
+    OUTCOME,
+    REASON,
+    RECORD_ID,
+    REJECTED,
+    ROW,
+    RULE,
+    SEQ,
+    SHEET,
+    SOURCE,
+    WRITTEN,
+    raw,
+    why,
+)
 from crm_migrate.migrate.conform import TARGET_RULE, WHY
 from crm_migrate.migrate.pipeline import Track, no_progress, sha256_of
 from crm_migrate.migrate.run import DRY_RUN, RunResult, prepare, run
@@ -32,7 +46,6 @@ from crm_migrate.validators import database, expectations, readback
 from crm_migrate.validators.findings import Finding, write_findings
 from crm_migrate.validators.sample import choose
 
-NOT_A_RECORD = "not a record"  # the rule extract files non-record rows under
 
 DEFAULT_SAMPLE = 300
 
@@ -90,8 +103,9 @@ def held_back(result: RunResult) -> list[Finding]:
         for row in cleaning.select(SOURCE, SHEET, ROW, RULE, REASON).iter_rows(named=True):
             out.append(Finding("cleaning", "warning", entity.value, _where(files, row), row[ROW], None, None,
                                row[RULE], row[REASON], "rejected on purpose; see rejects/" + entity.value + ".csv"))
-        # Rows that are not records (a repeated header, a total, a row of dashes) hold no values to lose.
-        kept = frame.filter((pl.col(OUTCOME) != REJECTED) & (pl.col(RULE).fill_null("") != NOT_A_RECORD))
+        # Only what is imported can be imported without a value: not rows filtered (out of scope, not a record,
+        # no company) or rejected.
+        kept = frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
         for spec in res.fields:
             if why(spec.name) not in kept.columns:
                 continue
