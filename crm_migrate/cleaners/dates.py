@@ -8,8 +8,8 @@ with no such value is ambiguous and its a/b/yyyy values are invalid until the ma
 a column with both is reported as mixed.
 
 A date without a year (5月6日, 5/6, 05-06, 5.6) cannot be written as a date: it is invalid, "date without a
-year", with the month and day kept as the attribute ``month_day`` (05-06) for a row whose other dates tell
-the year. Month first, as Chinese dates are written, unless the column is day-first (``date_order: dmy``)
+year", with the month and day kept as the attribute ``month_day`` (05-06, or 01-26 18:30:00 with the time
+written after it) for a row whose other dates, or whose sheet or file name, tell the year. Month first, as Chinese dates are written, unless the column is day-first (``date_order: dmy``)
 or the first number is over 12 (25/12 -> 12-25).
 """
 
@@ -28,7 +28,8 @@ _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
                   r"(?:[T\s]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?)?秒?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_MONTH_DAY = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$|^(\d{1,2})\s*[-/.]\s*(\d{1,2})$")
+_MONTH_DAY = re.compile(r"^(?:(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?|(\d{1,2})\s*[-/.]\s*(\d{1,2}))"
+                        r"(?:[T\s]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}))?秒?)?$")
 NO_YEAR = "date without a year"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 AMBIGUOUS, MIXED = "ambiguous", "mixed"
@@ -85,11 +86,18 @@ def parse_date(text: str, order: str | None = None) -> dt.date | dt.datetime | s
 
 
 def month_day(text: str, order: str | None = None) -> str | None:
-    """MM-DD of a date written without a year (5月6日, 5/6, 05-06, 5.6); None for anything else. Raises
-    ValueError for a month and day that are no day of any year (2/30)."""
+    """MM-DD of a date written without a year (5月6日, 5/6, 05-06, 5.6), with its time when one follows
+    (1月26日 18:30 -> 01-26 18:30:00); None for anything else. Raises ValueError for a month and day that are
+    no day of any year (2/30)."""
     m = _MONTH_DAY.match(text)
     if m is None:
         return None
+    if m[5] is not None:
+        hour, minute, second = int(m[5]), int(m[6]), int(m[7] or 0)
+        if not (hour < 24 and minute < 60 and second < 60):
+            return None
+        day = month_day(text[: m.start(5)].rstrip(" T"), order)
+        return f"{day} {hour:02d}:{minute:02d}:{second:02d}" if day else None
     a, b = int(m[1] or m[3]), int(m[2] or m[4])
     if m[3] is not None and (order == "dmy" or (order != "mdy" and a > 12)):
         a, b = b, a

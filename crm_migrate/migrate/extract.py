@@ -166,11 +166,13 @@ def _years_from_row(out: pl.DataFrame, plan: EntityPlan, source: Source) -> pl.D
                             + [pl.when(sheet_year.is_not_null()).then(pl.lit("the sheet's name")),
                                pl.when(file_year.is_not_null()).then(pl.lit("the file's name"))])
         year = pl.coalesce(from_row, sheet_year, file_year)
-        day = (year + "-" + pl.col(md)).str.to_date("%Y-%m-%d", strict=False).dt.to_string("%Y-%m-%d")
+        # MM-DD, or MM-DD HH:MM:SS where a time was written (1月26日 18:30)
+        day = (year + "-" + pl.col(md).str.slice(0, 5)).str.to_date("%Y-%m-%d", strict=False).dt.to_string("%Y-%m-%d")
+        moment = pl.when(pl.col(md).str.len_chars() > 5).then(day + pl.col(md).str.slice(5)).otherwise(day)
         hit = (pl.col(why(d)) == "date without a year") & day.is_not_null()
         note = pl.format("year {} taken from {}", year, where)
         out = out.with_columns(
-            pl.when(hit).then(day).otherwise(pl.col(val(d))).alias(val(d)),
+            pl.when(hit).then(moment).otherwise(pl.col(val(d))).alias(val(d)),
             pl.when(hit).then(day).otherwise(pl.col(key(d))).alias(key(d)),
             pl.when(hit).then(pl.lit(None, pl.String)).otherwise(pl.col(why(d))).alias(why(d)),
             pl.when(hit).then(pl.concat_str([pl.col(notes(d)), note], separator=NOTES_SEPARATOR, ignore_nulls=True))
