@@ -78,6 +78,7 @@ _FOLDED_FIRST, _FOLDED_LAST = _folded(H.FIRST_NAME), _folded(H.LAST_NAME)
 _FOLDED_EVENT_NAME = _folded(H.EVENT_NAME)
 _FOLDED_NEVER = _folded(H.NEVER)
 _CONCEPT_OF = {fold(w): i for i, group in enumerate(H.CONCEPTS) for w in group}
+_CONCEPT_RANK = {fold(w): r for group in H.CONCEPTS for r, w in enumerate(group)}
 
 
 @dataclass
@@ -460,7 +461,7 @@ def _account_blocks(part: Part) -> int:
     def filled(g: Guess) -> pl.Expr:
         return pl.any_horizontal([pl.col(s).str.strip_chars().fill_null("") != "" for s in g.spellings])
 
-    sheet = pl.col(SHEET) if SHEET in frame.columns else pl.lit("")
+    sheet = pl.col(SHEET).fill_null("") if SHEET in frame.columns else pl.lit("")
     work = frame.with_columns(sheet.alias("_s")).select(
         "_s", pl.col(ROW).cast(pl.Int64), filled(name).alias("n"), filled(person).alias("p"),
         pl.any_horizontal([filled(g) for g in others]).alias("o"))
@@ -609,9 +610,10 @@ def propose_values(counts: Counter, allowed: list[str] | None) -> tuple[dict[str
         k = fold(v)
         hit = keys.get(k)
         if hit is None and k in _CONCEPT_OF:
-            hit = next((a for ak, a in keys.items() if _CONCEPT_OF.get(ak) == _CONCEPT_OF[k]), None)
+            same = [(_CONCEPT_RANK[ak], a) for ak, a in keys.items() if _CONCEPT_OF.get(ak) == _CONCEPT_OF[k]]
+            hit = min(same)[1] if same else None  # the group's first name the target has
         if hit is None and k:
-            inside = [a for ak, a in keys.items() if k in ak or ak in k]
+            inside = [a for ak, a in keys.items() if ak.startswith(k) or k.startswith(ak)]  # A -> A类
             hit = inside[0] if len(inside) == 1 else None
         if hit is None and k:
             best = process.extractOne(k, list(keys), scorer=fuzz.ratio, score_cutoff=80)
@@ -727,13 +729,11 @@ def parts_of(table, rel_file: str, stem: str, path: Path | None = None) -> list[
     return out
 
 
-def target_picklists(target: str, root: Path) -> dict[tuple[Entity, str], list[str]]:
-    """(entity, field) -> the values the target profile accepts there."""
+def load_profile(target: str, root: Path):
+    """The target profile ``target`` names (built in, or a file of the project)."""
     from crm_migrate.mappings.targets import load_target
 
-    profile, _ = load_target(target, root, "migration.yaml", None)
-    return {(e, c.value): list(c.picklist) for e, ep in profile.entities.items() for c in ep.columns
-            if c.picklist and c.value}
+    return load_target(target, root, "--target", None)[0]
 
 
 def init_project(folder: Path, sources: list[Path], read, target: str = "generic") -> list[Path]:
@@ -749,7 +749,9 @@ def init_project(folder: Path, sources: list[Path], read, target: str = "generic
         if Path(target).resolve() != copied.resolve():
             shutil.copy2(target, copied)
         target_setting = f"targets/{copied.name}"
-    picklists = target_picklists(target_setting, folder)
+    profile = load_profile(target_setting, folder)
+    picklists = {(e, c.value): list(c.picklist) for e, ep in profile.entities.items() for c in ep.columns
+                 if c.picklist and c.value}
     parts: list[Part] = []
     names: list[str] = []
     for source in sources:
@@ -766,18 +768,29 @@ def init_project(folder: Path, sources: list[Path], read, target: str = "generic
             suggest_part(part)
             parts.append(part)
     link_systems(parts)
-    written = []
+    written, skipped = [], []
     for part in parts:
         value_maps(part, picklists)
         _drop_unlinked(part)
+        if not part.guesses:
+            skipped.append(f"# {part.rel_file}{' ' + ', '.join(part.sheets) if part.sheets else ''}: nothing mapped "
+                           f"({' '.join(part.notes) or 'no column says what it is'})")
+            continue
         path = folder / "mappings" / f"{part.stem}.yaml"
         path.write_text(mapping_yaml(part.rel_file, part.guesses, part.unmapped, part), encoding="utf-8")
         written.append(path)
+    parts = [p for p in parts if p.guesses]
+    mapped = [e for e in Entity if any(e in p.guesses for p in parts)] or list(Entity)
+    scope = [e for e in mapped if e in profile.entities]
+    left_out = [e.value for e in mapped if e not in scope]
     config = folder / "migration.yaml"
     config.write_text("# Written by `crm-migrate init`. Sources are listed in priority order: when merged records\n"
                       "# disagree, the first source's value wins.\n"
-                      f"name: {quote(folder.resolve().name)}\ntarget: {quote(target_setting)}\nsources:\n"
-                      + "".join(f"  - {p.stem}\n" for p in parts), encoding="utf-8")
+                      f"name: {quote(folder.resolve().name)}\ntarget: {quote(target_setting)}\n"
+                      f"entities: [{', '.join(e.value for e in scope)}]"
+                      + (f"  # the target has no import template for {', '.join(left_out)}" if left_out else "")
+                      + "\nsources:\n" + "".join(f"  - {p.stem}\n" for p in parts)
+                      + "".join(f"{line}\n" for line in skipped), encoding="utf-8")
     return [config, *written]
 
 
