@@ -2,6 +2,7 @@
 
     python bench/init.py                      # the demo generator's data, default size and seed
     python bench/init.py --companies 600 --seed 3
+    python bench/init.py --project DIR        # a generated project (data, truth, hand-written mappings)
 
 Generates the demo (samples/generate.py) into a temporary folder (data, truth and the hand-written project
 files), runs `crm-migrate init` (the command line) on its data files in the hand-written project's source
@@ -128,10 +129,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--companies", type=int, default=240)
     parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--project", type=Path, help="an existing generated project instead of a new one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-init-") as tmp:
-        hand = Path(tmp) / "hand"
-        generator().generate(hand, args.companies, args.seed)
+        hand = args.project.resolve() if args.project else Path(tmp) / "hand"
+        if not args.project:
+            generator().generate(hand, args.companies, args.seed)
         out = Path(tmp) / "init"
         init(hand, out)
         right, total, misses = column_score(hand / "data", out)

@@ -365,3 +365,14 @@ def test_a_salesforce_like_english_export_is_mapped_right_and_runs(tmp_path):
 def test_export_headers_of_accounts(header, field):
     guesses, _ = suggest(pl.DataFrame({header: ["x1", "x2"], "公司名称" if header != "客户全称" else "x": ["a", "b"]}))
     assert {g.column: g.field for g in guesses[Entity.accounts]}.get(header) == field
+
+
+def test_a_sheet_of_instructions_beside_the_data_is_not_mapped_and_the_project_loads(tmp_path):
+    book = _workbook(tmp_path / "客户.xlsx", {"客户": [["公司名称", "联系人", "手机"], ["星辰科技有限公司", "张伟", "13800138001"]],
+                                            "填写说明": [["说明"], ["请按格式填写，手机填11位"]]})
+    folder = _init(tmp_path, book)
+    mapping, _ = _mapping(folder, "客户")
+    assert mapping["read"] == {"sheets": ["客户"]}
+    assert "nothing mapped (accounts (说明) not mapped: no column gives their name)" in \
+        (folder / "migration.yaml").read_text(encoding="utf-8")
+    assert _written(folder, Entity.contacts)["v:name"].to_list() == ["张伟"]

@@ -593,6 +593,8 @@ def value_maps(part: Part, picklists: dict[tuple[Entity, str], list[str]]) -> No
                                  "they are, so the target may refuse them: add them to the map")
             elif not allowed:
                 g.values_note = "the target takes any value here: spellings of one value are written as one"
+            else:
+                g.values_note = "every value seen is one of the target's; a new one is kept as it is"
 
 
 def propose_values(counts: Counter, allowed: list[str] | None) -> tuple[dict[str, str], list[str]]:
@@ -771,7 +773,7 @@ def init_project(folder: Path, sources: list[Path], read, target: str = "generic
     written, skipped = [], []
     for part in parts:
         value_maps(part, picklists)
-        _drop_unlinked(part)
+        _drop_incomplete(part)
         if not part.guesses:
             skipped.append(f"# {part.rel_file}{' ' + ', '.join(part.sheets) if part.sheets else ''}: nothing mapped "
                            f"({' '.join(part.notes) or 'no column says what it is'})")
@@ -794,11 +796,16 @@ def init_project(folder: Path, sources: list[Path], read, target: str = "generic
     return [config, *written]
 
 
-def _drop_unlinked(part: Part) -> None:
-    """Opportunities and activities need their account: with no column naming it, they are left out (with
-    a note) rather than written into a mapping that cannot be loaded."""
-    for entity in (Entity.opportunities, Entity.activities):
-        if entity in part.guesses and Entity.accounts not in part.guesses and part.guess(entity, "account_id") is None:
+def _drop_incomplete(part: Part) -> None:
+    """An entity without a field it needs (a company's name, a deal's account) is left out, with a note,
+    rather than written into a mapping that cannot be loaded."""
+    for entity in list(part.guesses):
+        mapped = {g.field for g in part.guesses[entity]} | {d.field for d in part.derived.get(entity, [])}
+        missing = [spec.name for spec in CATALOGUE[entity].values() if spec.required and spec.name not in mapped
+                   and not (spec.name == "account_id" and Entity.accounts in part.guesses)]
+        if missing:
             cols = ", ".join(g.column for g in part.guesses.pop(entity))
-            part.notes.append(f"{entity.value} ({cols}) not mapped: no column names their account, by id or by "
-                              "name; map the account's legacy id to account_id")
+            part.derived.pop(entity, None)
+            why = ("no column names their account, by id or by name; map the account's legacy id to account_id"
+                   if missing == ["account_id"] else f"no column gives their {', '.join(missing)}")
+            part.notes.append(f"{entity.value} ({cols}) not mapped: {why}")
