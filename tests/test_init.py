@@ -210,6 +210,19 @@ def test_files_of_one_old_crm_share_a_system_by_name_prefix_and_children_find_th
     assert written.height == 2 and written["_account"].null_count() == 0
 
 
+def test_a_shared_file_name_prefix_alone_makes_one_system(tmp_path):
+    # Most of these contacts' accounts are not in the accounts file given: the ids alone would not say it.
+    (tmp_path / "CRM-accounts.csv").write_text(OLD_ACCOUNTS, encoding="utf-8")
+    (tmp_path / "CRM-contacts.csv").write_text("联系人编号,客户编号,姓名\nL1,C001,张伟\nL2,C008,李娜\nL3,C009,王强\n",
+                                               encoding="utf-8")
+    folder = _init(tmp_path, tmp_path / "CRM-accounts.csv", tmp_path / "CRM-contacts.csv")
+    contacts, text = _mapping(folder, "crm_contacts")
+    assert _mapping(folder, "crm_accounts")[0]["system"] == contacts["system"] == "crm"
+    assert "file names start with 'CRM'" in text
+    linked = prepare(load_project(folder)).migration.entities[Entity.contacts].frame
+    assert linked.filter(pl.col("_account").is_not_null())["v:name"].to_list() == ["张伟"]
+
+
 def test_a_system_is_found_by_ids_when_the_file_names_share_nothing(tmp_path):
     (tmp_path / "accounts.csv").write_text(OLD_ACCOUNTS, encoding="utf-8")
     (tmp_path / "people.csv").write_text(OLD_CONTACTS, encoding="utf-8")
@@ -376,3 +389,14 @@ def test_a_sheet_of_instructions_beside_the_data_is_not_mapped_and_the_project_l
     assert "nothing mapped (accounts (说明) not mapped: no column gives their name)" in \
         (folder / "migration.yaml").read_text(encoding="utf-8")
     assert _written(folder, Entity.contacts)["v:name"].to_list() == ["张伟"]
+
+
+def test_the_owner_of_a_row_holding_a_deal_is_the_deals_and_a_record_id_is_the_records_own():
+    guesses, _ = suggest(pl.DataFrame({"客户名称": ["星辰科技"], "商机名称": ["年度采购"], "负责人": ["张三"],
+                                       "创建时间": ["2024-01-02"]}))
+    assert {g.column: g.field for g in guesses[Entity.opportunities]} == {"商机名称": "name", "负责人": "owner",
+                                                                           "创建时间": "created_at"}
+    assert {g.column: g.field for g in guesses[Entity.accounts]} == {"客户名称": "name"}
+    guesses, _ = suggest(pl.DataFrame({"Record ID": ["501"], "First Name": ["Wei"], "Last Name": ["Zhang"],
+                                       "Email": ["wz@x.cn"]}))
+    assert {g.column: g.field for g in guesses[Entity.contacts]} == {"Record ID": "id", "Email": "email"}
