@@ -10,7 +10,7 @@ order, and prints:
 
     columns right=<n>/<total> share=<s>             against bench/init_key.yaml, written by hand
     column <file> <header>: init=<what init did> key=<the answer>    for every miss
-    <project> <entity> rows=<n> precision=<p> recall=<r> f1=<f>      hand-written and init, pairwise
+    <project> <entity> rows=<n> precision=<p> recall=<r> f1=<f>      hand-written, init, init-generic
     ratio <entity> init/hand=<r>
 
 The key gives, per file, each header's entity.field (``-``: must not be mapped; ``entity.custom``: a custom
@@ -18,7 +18,8 @@ field of that entity; alternatives joined by ``|``); a header it does not list m
 column empty in every row must not be mapped whatever the key says. Matching F1 is computed as
 bench/dedupe.py computes it (pairs of rows in one record against pairs with one true identity, rows that
 entered matching), the init project's rows joined to the truth by file, sheet and row. Init is given the
-hand-written project's target profile, so that both runs conform to the same template.
+hand-written project's target profile, so that both runs conform to the same template; init-generic is the
+project as init writes it with no --target (the generic profile), run as well.
 """
 
 from __future__ import annotations
@@ -47,15 +48,17 @@ from crm_migrate.validators.accuracy import pairwise  # noqa: E402
 KEY = ROOT / "bench" / "init_key.yaml"
 
 
-def init(hand: Path, out: Path) -> None:
-    """`crm-migrate init` on the hand-written project's files, in its source order and with its target."""
+def init(hand: Path, out: Path, same_target: bool = True) -> None:
+    """`crm-migrate init` on the hand-written project's files, in its source order and with its target
+    (or, with ``same_target`` false, init's default: generic)."""
     project = load_project(hand)
     files = list(dict.fromkeys(s.file for s in project.sources))
     command = [sys.executable, "-m", "crm_migrate", "init", str(out)]
     for f in files:
         command += ["--source", str(f)]
     target = project.config.target
-    command += ["--target", str(hand / target) if target.endswith((".yaml", ".yml")) else target]
+    if same_target:
+        command += ["--target", str(hand / target) if target.endswith((".yaml", ".yml")) else target]
     subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
                    env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
 
@@ -142,7 +145,9 @@ def main() -> None:
         for m in misses:
             print(m)
         truth = truth_by_file(hand)
-        scores = {name: f1s(p, truth) for name, p in (("hand", hand), ("init", out))}
+        init(hand, Path(tmp) / "init-generic", same_target=False)
+        scores = {name: f1s(p, truth) for name, p in (("hand", hand), ("init", out),
+                                                       ("init-generic", Path(tmp) / "init-generic"))}
         for name, per in scores.items():
             for entity, (n, p, r, f) in per.items():
                 print(f"{name} {entity} rows={n} precision={p:.4f} recall={r:.4f} f1={f:.4f}")

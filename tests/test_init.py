@@ -400,3 +400,19 @@ def test_the_owner_of_a_row_holding_a_deal_is_the_deals_and_a_record_id_is_the_r
     guesses, _ = suggest(pl.DataFrame({"Record ID": ["501"], "First Name": ["Wei"], "Last Name": ["Zhang"],
                                        "Email": ["wz@x.cn"]}))
     assert {g.column: g.field for g in guesses[Entity.contacts]} == {"Record ID": "id", "Email": "email"}
+
+
+def test_values_of_someone_elses_phone_or_id_are_not_the_contacts():
+    guesses, unmapped = suggest(pl.DataFrame({"姓名": ["张伟", "李娜"], "手机": ["13800138001", "13900139002"],
+                                              "负责人手机": ["13700137003", "13600136004"],
+                                              "法人身份证": ["11010519491231002X", "11010519491231002X"]}))
+    assert {g.column: g.field for g in guesses[Entity.contacts]} == {"姓名": "name", "手机": "mobile"}
+    assert {c for c, _ in unmapped} == {"负责人手机", "法人身份证"}
+
+
+def test_a_bare_name_column_of_company_names_is_the_accounts_name():
+    guesses, _ = suggest(pl.DataFrame({"Name": ["Beijing Xingchen Technology Co., Ltd.", "Yunfan Trading Ltd"],
+                                       "Phone": ["010-62345678", "021-58881234"]}))
+    assert list(guesses) == [Entity.accounts] and guesses[Entity.accounts][0].field == "name"
+    guesses, _ = suggest(pl.DataFrame({"Name": ["Zhang Wei", "Li Na"], "Mobile": ["13800138001", "13900139002"]}))
+    assert list(guesses) == [Entity.contacts]

@@ -152,6 +152,10 @@ DATE_WORDS = {
     (Entity.opportunities, "close_date"): ("成交", "签单", "结单", "close"),
     (Entity.accounts, "last_activity_at"): ("最近", "最后", "last"),
 }
+# Words of someone other than the record's own person: a mobile under 负责人手机 or 紧急联系人 is not the
+# contact's, an ID number under 法人身份证 not theirs either.
+OTHER_PERSON = ("负责人", "销售", "业务员", "客户经理", "推荐", "介绍", "紧急", "担保", "法人", "法定代表", "助理", "秘书",
+                "家属", "配偶", "owner", "salesrep", "referr", "emergency", "assistant", "spouse", "legalrep")
 # Never mapped: a row number, a checkbox, the export's own bookkeeping.
 NEVER = ("序号", "行号", "no", "no.", "#", "选择", "操作", "rownumber", "index")
 

@@ -202,8 +202,8 @@ def suggest_part(part: Part) -> None:
     frame = part.frame
     headers = part.columns
     sheets_of = {c: {s for s, cols in part.sheet_headers.items() if c in cols} or {""} for c in headers}
-    folded = {c: fold(c) for c in headers}
     samples = {c: _sample(frame, c) for c in headers}
+    folded = {c: _read_as(fold(c), samples[c]) for c in headers}
     present = [c for c in headers if samples[c] or _dittos(frame, c)]
     empty = [c for c in headers if c not in present]
     if part.format == "vcf":
@@ -244,6 +244,18 @@ def suggest_part(part: Part) -> None:
         if not part.guesses[entity] and not part.derived.get(entity):
             del part.guesses[entity]
     _fill_down(part)
+
+
+_GENERIC_NAME = {"name", "名称", "全称", "fullname"}
+_COMPANY = re.compile(r"公司|集团|有限|工厂|商行|中心|研究院|研究所|学校|大学|医院|银行|事务所|\b(?:co|ltd|inc|corp|llc|"
+                      r"gmbh|limited|company|group|plc|corporation)\b", re.I)
+
+
+def _read_as(folded: str, sample: list[str]) -> str:
+    """A bare "Name" column of company names (an accounts export) is read as the company's name."""
+    if folded in _GENERIC_NAME and sample and sum(bool(_COMPANY.search(v)) for v in sample) >= 0.5 * len(sample):
+        return "companyname"
+    return folded
 
 
 def _add(part: Part, entity: Entity, guess: Guess) -> None:
@@ -287,6 +299,9 @@ def _guess_column(column: str, folded: str, sample: list[str], entities: list[En
     if folded in _FOLDED_OWN_ID and slots.free(entities[0], "id", column):
         return entities[0], Guess(column, "id", f"header {column!r}: the record's own legacy id")
     if seen is None:
+        return None
+    if seen[0] != "uscc" and _has(folded, H.OTHER_PERSON):
+        part.notes.append(f"{column!r} holds {seen[0]} values of someone else (its header says whose): not mapped")
         return None
     entity, name = _field_for_values(seen[0], folded, entities, slots, column)
     if name is None:
@@ -504,6 +519,8 @@ def link_systems(parts: list[Part]) -> None:
             if ref is None:
                 continue
             values = _values_of(p, ref)
+            if all(v.isdigit() and len(v) <= 3 for v in values):
+                continue  # 1, 2, 3: row numbers as much as ids; they say nothing of a shared system
             best = max(((len(values & ids) / max(len(values), 1), j) for j, ids in account_ids.items() if j != i),
                        default=(0.0, None))
             if best[0] >= 0.5:
