@@ -416,3 +416,20 @@ def test_a_bare_name_column_of_company_names_is_the_accounts_name():
     assert list(guesses) == [Entity.accounts] and guesses[Entity.accounts][0].field == "name"
     guesses, _ = suggest(pl.DataFrame({"Name": ["Zhang Wei", "Li Na"], "Mobile": ["13800138001", "13900139002"]}))
     assert list(guesses) == [Entity.contacts]
+
+
+def test_an_account_column_whose_header_says_nothing_is_found_by_its_values_but_row_numbers_are_not_ids(tmp_path):
+    (tmp_path / "accounts.csv").write_text(OLD_ACCOUNTS, encoding="utf-8")
+    (tmp_path / "people.csv").write_text("联系人编号,归属,姓名\nL1,C001,张伟\nL2,C002,李娜\n", encoding="utf-8")
+    folder = _init(tmp_path, tmp_path / "accounts.csv", tmp_path / "people.csv")
+    contacts, text = _mapping(folder, "people")
+    assert _columns(contacts, "contacts")["归属"] == "account_id"
+    assert "100% of its values are account ids of another source" in text
+    assert contacts["system"] == _mapping(folder, "accounts")[0]["system"]
+    # Ids 1, 2, 3 in both files are as likely row numbers: no system is made of them.
+    (tmp_path / "a2.csv").write_text("客户编号,客户名称\n1,星辰科技有限公司\n2,云帆贸易有限公司\n", encoding="utf-8")
+    (tmp_path / "c2.csv").write_text("联系人编号,客户编号,姓名\n1,1,张伟\n2,2,李娜\n", encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    folder = _init(other, tmp_path / "a2.csv", tmp_path / "c2.csv")
+    assert "system" not in _mapping(folder, "c2")[0]
