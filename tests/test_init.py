@@ -328,7 +328,8 @@ SF = {
                     "Birthdate,Lead Source,Created Date\n"
                     "0035g00000C1,0015g00000A1,Wei,Zhang,Purchasing Manager,Purchasing,wei.zhang@xingchen.cn,"
                     "010-62345678,13800138001,1985-04-12,Web,2021-03-06\n"
-                    "0035g00000C2,0015g00000A2,Na,Li,CFO,Finance,na.li@yunfan.cn,,13900139002,,Trade Show,2022-07-02\n"),
+                    "0035g00000C2,0015g00000A2,Na,Li,CFO,Finance,na.li@yunfan.cn,,13900139002,,Trade Show,"
+                    "2022-07-02\n"),
     "Opportunity.csv": ("Opportunity ID,Account ID,Account Name,Opportunity Name,Amount,Close Date,Stage,"
                         "Probability (%),Type,Lead Source,Opportunity Owner\n"
                         "0065g00000O1,0015g00000A1,Beijing Xingchen Technology Co. Ltd.,Xingchen annual order,"

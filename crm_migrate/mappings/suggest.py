@@ -448,14 +448,19 @@ def _fill_down(part: Part) -> None:
     for entity, guesses in part.guesses.items():
         for g in guesses:
             dittos = sum(_dittos(frame, s) for s in g.spellings)
-            merged = sorted({s for sheet, cols in part.merged.items() for s in g.spellings if s in cols})
+            merged = any(set(g.spellings) & cols for cols in part.merged.values())
+            reasons = []
             if dittos:
-                g.fill_down = f"{dittos} cell(s) say 同上 / 〃 (same as above): they take the value above"
-            elif merged:
-                g.fill_down = "merged cells (Excel keeps the value in the top cell only): the cells below take it"
-            elif blocks and entity is Entity.accounts and g.field != "id":
-                g.fill_down = (f"{blocks} row(s) with a person but no company, each below a row with one, and "
-                               "the other company columns blank too: a company written once above its people")
+                reasons.append(f"{dittos} cell(s) say 同上 / 〃 (same as above)")
+            if merged:
+                where = sorted(sheet for sheet, cols in part.merged.items() if set(g.spellings) & cols)
+                reasons.append(f"merged cells in sheet(s) {', '.join(where)} (Excel keeps the value in the top "
+                               "cell only)")
+            if blocks and entity is Entity.accounts and g.field != "id":
+                reasons.append(f"{blocks} row(s) with a person but no company, each below a row with one, and the "
+                               "other company columns blank too: a company written once above its people")
+            if reasons:
+                g.fill_down = "; ".join(reasons) + ": those cells take the value above"
 
 
 def _account_blocks(part: Part) -> int:
