@@ -434,3 +434,14 @@ def test_an_account_column_whose_header_says_nothing_is_found_by_its_values_but_
     other.mkdir()
     folder = _init(other, tmp_path / "a2.csv", tmp_path / "c2.csv")
     assert "system" not in _mapping(folder, "c2")[0]
+
+
+def test_a_header_naming_its_entity_then_a_field_and_numbered_columns():
+    guesses, unmapped = suggest(pl.DataFrame({"客户名称": ["星辰科技"], "客户地址": ["北京市海淀区"], "联系人": ["张伟"],
+                                              "联系人手机": ["13800138001"], "联系人邮箱": ["zw@x.cn"],
+                                              "电话1": ["010-62345678"], "电话2": ["010-62345679"]}))
+    fields = {(e, g.column): g.field for e, gs in guesses.items() for g in gs}
+    assert fields[(Entity.accounts, "客户地址")] == "address"
+    assert fields[(Entity.contacts, "联系人手机")] == "mobile" and fields[(Entity.contacts, "联系人邮箱")] == "email"
+    assert fields[(Entity.accounts, "电话1")] == "phone"
+    assert fields[(Entity.contacts, "电话2")] == "phone"  # the account's phone is taken: the contact's office phone

@@ -330,7 +330,27 @@ def _by_header(column: str, folded: str, entities: list[Entity], slots: _Slots) 
             if name == "id" and entity is not entities[0]:
                 continue
             return entity, name
+    # 联系人手机, 客户地址, Contact Email, Company Phone: the entity named first, then one of its fields.
+    for prefix, entity in _PREFIXES:
+        rest = folded.removeprefix(prefix)
+        if rest != folded and rest and entity in entities:
+            for name, synonyms in _FOLDED_HEADERS[entity].items():
+                if rest in synonyms and name not in ("id", "account_id", "name") and slots.free(entity, name, column):
+                    return entity, name
+    # 手机1, Phone 2: the first of numbered columns, where the field is still free.
+    bare = folded.rstrip("0123456789")
+    if bare != folded and bare:
+        return _by_header(column, bare, entities, slots)
     return None
+
+
+_PREFIXES = [(fold(p), e) for e, words in (
+    (Entity.contacts, ("联系人", "联系人的", "个人", "contact", "contacts", "person", "primarycontact")),
+    (Entity.accounts, ("客户", "公司", "企业", "单位", "机构", "company", "account", "customer", "organization",
+                       "organisation")),
+    (Entity.opportunities, ("商机", "机会", "opportunity", "deal")),
+    (Entity.activities, ("跟进", "拜访", "活动", "activity", "task"))) for p in words]
+_PREFIXES.sort(key=lambda pe: -len(pe[0]))
 
 
 def _field_for_values(kind: str, folded: str, entities: list[Entity], slots: _Slots, column: str
