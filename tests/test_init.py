@@ -445,3 +445,65 @@ def test_a_header_naming_its_entity_then_a_field_and_numbered_columns():
     assert fields[(Entity.contacts, "联系人手机")] == "mobile" and fields[(Entity.contacts, "联系人邮箱")] == "email"
     assert fields[(Entity.accounts, "电话1")] == "phone"
     assert fields[(Entity.contacts, "电话2")] == "phone"  # the account's phone is taken: the contact's office phone
+
+
+# A Chinese CRM's export of four lists, named otherwise than the demo's (客户ID, 所属客户ID, 关联客户ID, the
+# address in four columns, 先生 / 女士, B级): written by hand, with its own hand key.
+CN = {
+    '客户列表_2024.csv': (
+        '客户ID,客户名称,客户级别,所属行业,省份,城市,区县,详细地址,客户来源,负责人,创建时间,最后跟进时间\n'
+        'K1001,北京星辰科技有限公司,A,信息技术,北京市,北京市,海淀区,中关村大街1号,展会,张三,2021-03-05,2024-05-01\n'
+        'K1002,上海云帆贸易有限公司,B级,批发零售,上海市,上海市,浦东新区,世纪大道2号,官网,李四,2022-07-01,2024-03-02\n'
+        'K1003,深圳蓝海电子有限公司,重点,制造业,广东省,深圳市,南山区,科技园3号,转介绍,张三,2020-01-15,2023-12-12\n'),
+    '联系人列表_2024.csv': (
+        '联系人ID,姓名,所属客户ID,所属客户,手机,电话,邮箱,部门,职务,性别,生日\n'
+        'P1,张伟,K1001,北京星辰科技有限公司,13800138001,010-62345678,zw@xingchen.cn,采购部,经理,先生,1985-04-12\n'
+        'P2,李娜,K1002,上海云帆贸易有限公司,13900139002,,ln@yunfan.cn,财务部,总监,女士,\n'
+        'P3,王强,K1003,深圳蓝海电子有限公司,13700137003,,wq@lanhai.cn,研发部,工程师,先生,1990-11-30\n'),
+    '商机列表_2024.csv': (
+        '商机ID,商机名称,所属客户ID,销售阶段,商机金额,预计成交时间,负责人\n'
+        'S1,星辰年度采购,K1001,已成交,120万,2024-06-30,张三\n'
+        'S2,云帆升级,K1002,方案,50000,2024-09-30,李四\n'
+        'S3,蓝海试点,K1003,初步沟通,30000,2024-12-31,张三\n'),
+    '跟进记录_2024.csv': (
+        '跟进ID,关联客户ID,跟进方式,跟进内容,跟进时间,跟进人\n'
+        'F1,K1001,电话,沟通续约,2024-05-01 10:00,张三\n'
+        'F2,K1002,上门拜访,现场演示,2024-03-02 14:00,李四\n'),
+}
+CN_KEY = {
+    "客户列表_2024": {"客户ID": "accounts.id", "客户名称": "accounts.name", "客户级别": "accounts.level",
+                   "所属行业": "accounts.industry", "省份": "accounts.address", "城市": "accounts.address",
+                   "区县": "accounts.address", "详细地址": "accounts.address", "客户来源": "accounts.lead_source",
+                   "负责人": "accounts.owner", "创建时间": "accounts.created_at", "最后跟进时间": "accounts.last_activity_at"},
+    "联系人列表_2024": {"联系人ID": "contacts.id", "姓名": "contacts.name", "所属客户ID": "contacts.account_id",
+                    "手机": "contacts.mobile", "电话": "contacts.phone", "邮箱": "contacts.email",
+                    "部门": "contacts.department", "职务": "contacts.title", "性别": "contacts.gender",
+                    "生日": "contacts.birthday"},
+    "商机列表_2024": {"商机ID": "opportunities.id", "商机名称": "opportunities.name",
+                   "所属客户ID": "opportunities.account_id", "销售阶段": "opportunities.stage",
+                   "商机金额": "opportunities.amount", "预计成交时间": "opportunities.close_date",
+                   "负责人": "opportunities.owner"},
+    "跟进记录_2024": {"跟进ID": "activities.id", "关联客户ID": "activities.account_id", "跟进方式": "activities.type",
+                   "跟进内容": "activities.content", "跟进时间": "activities.occurred_at", "跟进人": "activities.owner"},
+}
+
+
+def test_a_chinese_crms_four_lists_named_otherwise_are_mapped_right_and_every_child_finds_its_account(tmp_path):
+    for name, text in CN.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    xingchen = ROOT_DIR / "samples" / "demo" / "targets" / "xingchen.yaml"
+    folder = _init(tmp_path, *(tmp_path / n for n in CN), target=xingchen)
+    project = load_project(folder)
+    got = {s.name: {c: f"{p.entity.value}.{f.spec.name}" for p in s.entities for f in p.fields for c in f.inputs}
+           for s in project.sources}
+    pairs = [(got[src].get(h, "-"), want) for src, key in CN_KEY.items()
+             for h, want in [(h, key.get(h, "-")) for h in CN[src + ".csv"].splitlines()[0].split(",")]]
+    assert sum(a == b for a, b in pairs) / len(pairs) >= 0.9, got
+    assert len({s.mapping.system for s in project.sources}) == 1
+    result = prepare(project)
+    for entity in (Entity.contacts, Entity.opportunities, Entity.activities):
+        assert result.migration.entities[entity].written()["_account"].null_count() == 0
+    levels = _mapping(folder, "客户列表_2024")[0]["entities"]["accounts"]["columns"]["客户级别"]["values"]
+    assert levels == {"A": "A类", "B级": "B类", "重点": "重点客户"}
+    genders = _mapping(folder, "联系人列表_2024")[0]["entities"]["contacts"]["columns"]["性别"]["values"]
+    assert genders == {"先生": "男", "女士": "女"}

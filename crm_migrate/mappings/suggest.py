@@ -334,6 +334,9 @@ def _by_header(column: str, folded: str, entities: list[Entity], slots: _Slots) 
     for prefix, entity in _PREFIXES:
         rest = folded.removeprefix(prefix)
         if rest != folded and rest and entity in entities:
+            if rest in _FOLDED_OWN_ID and entity is entities[-1 if entity in CHILDREN else 0] \
+                    and slots.free(entity, "id", column):
+                return entity, "id"  # 跟进ID in a file of follow-ups
             for name, synonyms in _FOLDED_HEADERS[entity].items():
                 if rest in synonyms and name not in ("id", "account_id", "name") and slots.free(entity, name, column):
                     return entity, name
@@ -639,6 +642,11 @@ def value_maps(part: Part, picklists: dict[tuple[Entity, str], list[str]]) -> No
                 g.values_note = "every value seen is one of the target's; a new one is kept as it is"
 
 
+def _core(key: str) -> str:
+    """A picklist value without the words that only say it is a grade: B级, B类, B类客户 -> b."""
+    return re.sub(r"(?:类|级|等|档|型|客户|类客户|级客户|customer|class|grade|tier)+$", "", key) or key
+
+
 def propose_values(counts: Counter, allowed: list[str] | None) -> tuple[dict[str, str], list[str]]:
     """(value map, values it cannot place) for the values seen (with their counts)."""
     if not allowed:
@@ -656,6 +664,9 @@ def propose_values(counts: Counter, allowed: list[str] | None) -> tuple[dict[str
         if hit is None and k in _CONCEPT_OF:
             same = [(_CONCEPT_RANK[ak], a) for ak, a in keys.items() if _CONCEPT_OF.get(ak) == _CONCEPT_OF[k]]
             hit = min(same)[1] if same else None  # the group's first name the target has
+        if hit is None and k:
+            same = [a for ak, a in keys.items() if _core(ak) == _core(k)]  # B级 -> B类, 重点 -> 重点客户
+            hit = same[0] if len(same) == 1 else None
         if hit is None and k:
             inside = [a for ak, a in keys.items() if ak.startswith(k) or k.startswith(ak)]  # A -> A类
             hit = inside[0] if len(inside) == 1 else None
