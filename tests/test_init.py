@@ -499,6 +499,7 @@ def test_a_chinese_crms_four_lists_named_otherwise_are_mapped_right_and_every_ch
     pairs = [(got[src].get(h, "-"), want) for src, key in CN_KEY.items()
              for h, want in [(h, key.get(h, "-")) for h in CN[src + ".csv"].splitlines()[0].split(",")]]
     assert sum(a == b for a, b in pairs) / len(pairs) >= 0.9, got
+    assert got["跟进记录_2024"]["跟进ID"] == "activities.id"  # <entity>ID: the follow-up's own id
     assert len({s.mapping.system for s in project.sources}) == 1
     result = prepare(project)
     for entity in (Entity.contacts, Entity.opportunities, Entity.activities):
