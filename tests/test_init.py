@@ -508,3 +508,22 @@ def test_a_chinese_crms_four_lists_named_otherwise_are_mapped_right_and_every_ch
     assert levels == {"A": "A类", "B级": "B类", "重点": "重点客户"}
     genders = _mapping(folder, "联系人列表_2024")[0]["entities"]["contacts"]["columns"]["性别"]["values"]
     assert genders == {"先生": "男", "女士": "女"}
+
+
+def test_hubspot_exports_share_their_prefix_as_system_and_contacts_find_companies_by_associated_ids(tmp_path):
+    companies = ("Record ID,Company name,Phone Number,City,State/Region,Company owner,Create Date\n"
+                 "901,Beijing Xingchen Technology Co. Ltd.,010-62345678,Beijing,Beijing,Zhang San,2021-03-05\n")
+    contacts = ("Record ID,First Name,Last Name,Email,Mobile Phone Number,Company Name,Associated Company IDs\n"
+                "501,Wei,Zhang,wz@xingchen.cn,13800138001,Beijing Xingchen Technology Co. Ltd.,901\n")
+    a = tmp_path / "hubspot-crm-exports-all-companies-2024-05-01.csv"
+    c = tmp_path / "hubspot-crm-exports-all-contacts-2024-05-01.csv"
+    a.write_text(companies, encoding="utf-8")
+    c.write_text(contacts, encoding="utf-8")
+    folder = _init(tmp_path, a, c, target="hubspot")
+    project = load_project(folder)
+    assert {s.mapping.system for s in project.sources} == {"hubspot"}
+    company = project.sources[0].plan_for(Entity.accounts)
+    assert {f.spec.name for f in company.fields} == {"id", "name", "phone", "address", "owner", "created_at"}
+    assert company.field("address").derive.template == "{State/Region} {City}"
+    written = prepare(project).migration.entities[Entity.contacts].written()
+    assert written["v:name"].to_list() == ["Wei Zhang"] and written["_account"].null_count() == 0

@@ -29,7 +29,7 @@ ACTIVITY_CONTENT = ("跟进内容", "跟进记录", "拜访记录", "拜访内�
 ACCOUNT_REF = ("客户编号", "客户id", "客户代码", "客户编码", "客户号", "所属客户编号", "所属客户id", "所属客户代码",
                "关联客户编号", "关联客户id", "公司编号", "公司id", "单位编号", "accountid", "accountnumber",
                "customerid", "customernumber", "customerno", "companyid", "associatedcompanyid", "parentcustomerid",
-               "accountcode", "客户账号")
+               "accountcode", "客户账号", "associatedcompanyids", "companyids", "客户账户编号")
 ACCOUNT_ID = ("客户编号", "客户id", "客户代码", "客户编码", "客户号", "公司编号", "公司id", "单位编号", "accountid",
               "accountnumber", "customerid", "customernumber", "customerno", "companyid", "accountcode")
 OWNER = ("负责人", "销售", "销售负责人", "客户经理", "业务员", "销售代表", "所属销售", "归属人", "销售人员", "跟进销售",
@@ -128,9 +128,10 @@ OWN_ID = ("id", "recordid", "编号", "记录id", "系统编号", "系统id")
 # Parts of an address in columns of their own, largest first.
 ADDRESS_PARTS = {
     "province": ("省", "省份", "所在省", "所在省份", "省/直辖市", "省市", "state", "province", "stateprovince",
-                 "billingstate", "billingstateprovince", "mailingstate", "mailingstateprovince", "region"),
+                 "billingstate", "billingstateprovince", "mailingstate", "mailingstateprovince", "region",
+                 "stateregion", "address1stateprovince", "address1state"),
     "city": ("市", "城市", "所在城市", "所在地市", "地市", "city", "billingcity", "mailingcity", "address1city"),
-    "district": ("区", "区县", "县区", "区/县", "所在区县", "district", "county"),
+    "district": ("区", "区县", "县区", "区/县", "所在区县", "district", "county", "address1county"),
     "street": ("详细地址", "街道地址", "街道", "门牌", "street", "billingstreet", "mailingstreet", "streetaddress",
                "address1street1", "addressline1"),
 }

@@ -582,6 +582,9 @@ def link_systems(parts: list[Part]) -> None:
             continue
         stems = [Path(parts[i].rel_file).stem for i in members]
         prefix = _common_prefix(stems)
+        first = {re.split(r"[_\-\s.]", s)[0] for s in stems}
+        if len(first) == 1 and len(next(iter(first))) >= 2:
+            prefix = next(iter(first))  # hubspot-crm-exports-all-contacts, ... -> hubspot
         name = re.sub(r"[^\w]+", "_", prefix).strip("_").lower() if len(prefix) >= 2 else \
             next((parts[i].stem for i in members if i in account_ids), parts[members[0]].stem)
         for i in members:
