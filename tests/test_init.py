@@ -525,5 +525,6 @@ def test_hubspot_exports_share_their_prefix_as_system_and_contacts_find_companie
     company = project.sources[0].plan_for(Entity.accounts)
     assert {f.spec.name for f in company.fields} == {"id", "name", "phone", "address", "owner", "created_at"}
     assert company.field("address").derive.template == "{State/Region} {City}"
+    assert project.sources[1].plan_for(Entity.contacts).field("account_id").column == "Associated Company IDs"
     written = prepare(project).migration.entities[Entity.contacts].written()
     assert written["v:name"].to_list() == ["Wei Zhang"] and written["_account"].null_count() == 0
