@@ -248,6 +248,9 @@ def init(
     folder: Annotated[Path, typer.Argument(help="The project folder to create.", show_default=False)],
     sources: Annotated[list[Path], typer.Option("--source", "-s", help="A source file (CSV, XLSX, vCard); "
                                                 "repeat for each, in priority order.", show_default=False)],
+    target: Annotated[str, typer.Option("--target", "-t", help="Target profile: a built-in name or a profile "
+                                        "file (copied into targets/); picklist values are mapped onto its "
+                                        "values.")] = "generic",
 ) -> None:
     """Start a project: copy the sources into FOLDER/data and write mappings that already map the columns
     whose header or values say what they are, each guess with a comment to review."""
@@ -262,7 +265,7 @@ def init(
         raise _fail(MigrateError([Problem(str(s), "source file not found", hint="give the path of a CSV, XLSX or vCard file")
                                   for s in missing]))
     try:
-        written = init_project(folder, sources, lambda path: read_path(path).frame)
+        written = init_project(folder, sources, read_path, target)
     except MigrateError as exc:
         raise _fail(exc) from None
     for path in written:
