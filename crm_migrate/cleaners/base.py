@@ -9,7 +9,6 @@ distinct raw value, so a column of a million rows with ten thousand distinct val
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,9 +29,9 @@ class Cleaned:
         return self.reason is None
 
 
-# Match keys of personal data are keyed hashes. The key lives only in memory for one run (match keys are
-# never written), unless a project sets CRM_MIGRATE_SECRET to compare keys across runs.
-_RUN_SECRET = os.environ.get("CRM_MIGRATE_SECRET", "").encode() or secrets.token_bytes(32)
+# Match keys of personal data are keyed hashes. A migration keys them with the project secret
+# (crm_migrate.secret); a context made without one gets a key that lives only in this process.
+_RUN_SECRET = secrets.token_bytes(32)
 
 
 @dataclass(frozen=True)

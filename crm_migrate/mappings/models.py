@@ -53,6 +53,9 @@ class Options(_Strict):
     today: dt.date | None = Field(
         None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
         "Set it to make a project's results independent of the day it runs.")
+    mask_mobiles: bool = Field(
+        False, description="Mask mobile numbers (138****5678) wherever they appear outside import/ (rejects, "
+        "lineage, review files, reports, findings), as ID numbers always are.")
 
 
 Rule = Literal["source_priority", "most_recent", "most_complete", "most_frequent", "longest"]

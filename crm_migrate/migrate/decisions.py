@@ -6,6 +6,13 @@ steward saw them: a decision on a row that has since changed, or that no longer 
 decisions are reported by the run (``review/stale_decisions.csv``), never applied and never silently
 dropped.
 
+A fingerprint is keyed (HMAC-SHA256 under the project secret, `crm_migrate.secret`), written as the key's
+short id and the digest (``3fa2c1:9b0e...``): an unkeyed hash over a name, a mobile and an ID number would
+let anyone with the workbook try every birth date until the masked ID number is found. Workbooks written
+before carry a bare 12-digit SHA-1; those are still checked (the hash is computed in memory, never written)
+and counted, so the run can say to use the new workbook. A fingerprint under another key (the secret was
+replaced) cannot be checked: its decision is stale with that reason.
+
     merge        the row belongs with the other rows of its group marked merge (or, alone, with the
                  group's proposed survivor)
     keep apart   the row is a record of its own: never merged with the other rows of its group
@@ -16,6 +23,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
+import re
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -25,6 +34,7 @@ import polars as pl
 from crm_migrate.errors import Problem, ProjectError
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec
 from crm_migrate.migrate.columns import OUTCOME, ROW, SHEET, SOURCE, raw
+from crm_migrate.secret import key_id
 
 MERGE, KEEP_APART, MERGE_INTO = "merge", "keep apart", "merge into"
 CHOICES = (MERGE, KEEP_APART, MERGE_INTO)
@@ -61,16 +71,35 @@ def refs() -> pl.Expr:
         pl.format("{}:{}", pl.col(SOURCE), pl.col(ROW)))
 
 
-def fingerprint(values: list[str | None]) -> str:
-    """Of a row's source values as read: a decision is about the row the steward saw."""
-    return hashlib.sha1("\x1f".join("" if v is None else v for v in values).encode()).hexdigest()[:12]
+_LEGACY = re.compile(r"^[0-9a-f]{12}$")  # an unkeyed SHA-1 of the workbooks written before keyed fingerprints
+STALE_KEY = ("its fingerprint was made under another project secret (the secret file was replaced or the "
+             "workbook comes from another copy of the project), so the row cannot be checked: decide it again "
+             "in the new review workbook")
 
 
-def fingerprints(frame: pl.DataFrame, fields: list[FieldSpec]) -> list[str]:
-    """Per row, the fingerprint of its source values (legacy id and every written field, as read)."""
+def _joined(values: list[str | None]) -> bytes:
+    return "\x1f".join("" if v is None else v for v in values).encode()
+
+
+def fingerprint(values: list[str | None], secret: bytes) -> str:
+    """Of a row's source values as read, keyed with the project secret: a decision is about the row the
+    steward saw, and the fingerprint says nothing of the values to anyone without the secret."""
+    return f"{key_id(secret)}:{hmac.new(secret, _joined(values), hashlib.sha256).hexdigest()[:20]}"
+
+
+def legacy_fingerprint(values: list[str | None]) -> str:
+    """The unkeyed fingerprint of earlier versions, only to check decisions made on their workbooks."""
+    return hashlib.sha1(_joined(values)).hexdigest()[:12]
+
+
+def _values(frame: pl.DataFrame, fields: list[FieldSpec]) -> list[tuple]:
     columns = [raw(n) for n in [ID_FIELD, *(s.name for s in fields)] if raw(n) in frame.columns]
-    rows = frame.select(columns).rows() if columns else [()] * frame.height
-    return [fingerprint(list(r)) for r in rows]
+    return frame.select(columns).rows() if columns else [()] * frame.height
+
+
+def fingerprints(frame: pl.DataFrame, fields: list[FieldSpec], secret: bytes) -> list[str]:
+    """Per row, the fingerprint of its source values (legacy id and every written field, as read)."""
+    return [fingerprint(list(r), secret) for r in _values(frame, fields)]
 
 
 def read_decisions(path: Path) -> list[Decision]:
@@ -139,26 +168,33 @@ class Applied:
     vetoes: list[tuple[int, int]]  # row index pairs the steward kept apart
     stale: list[Stale]
     applied: int
+    legacy: int = 0  # decisions checked by an unkeyed fingerprint of an earlier version's workbook
 
 
-def apply(frame: pl.DataFrame, decisions: list[Decision], fields: list[FieldSpec]) -> Applied:
+def apply(frame: pl.DataFrame, decisions: list[Decision], fields: list[FieldSpec], secret: bytes) -> Applied:
     """Turn one entity's decisions into must-link and cannot-link pairs of row indices."""
     if not decisions:
         return Applied([], [], [], 0)
     live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null()).with_columns(refs().alias("_ref"))
     index = dict(zip(live["_ref"].to_list(), live["_i"].to_list(), strict=True))
     decided = live.filter(pl.col("_ref").is_in([d.record for d in decisions]))
-    prints = dict(zip(decided["_ref"].to_list(), fingerprints(decided, fields), strict=True))
-    links, vetoes, stale, applied = [], [], [], 0
+    values = dict(zip(decided["_ref"].to_list(), _values(decided, fields), strict=True))
+    mine = key_id(secret)
+    links, vetoes, stale, applied, legacy = [], [], [], 0, 0
     good: list[Decision] = []
     for d in decisions:
+        old = bool(d.fingerprint) and _LEGACY.match(d.fingerprint.lower()) is not None
         if d.record not in index:
             stale.append(Stale(d, "the record is no longer in the sources (or no longer enters matching)"))
-        elif d.fingerprint and prints[d.record] != d.fingerprint:
+        elif d.fingerprint and not old and d.fingerprint.split(":", 1)[0] != mine:
+            stale.append(Stale(d, STALE_KEY))
+        elif d.fingerprint and (legacy_fingerprint(list(values[d.record])) != d.fingerprint.lower() if old
+                                else fingerprint(list(values[d.record]), secret) != d.fingerprint):
             stale.append(Stale(d, "the record's source values changed since the review"))
         elif d.decision == MERGE_INTO and d.into not in index:
             stale.append(Stale(d, f"the record to merge into, {d.into}, is no longer in the sources"))
         else:
+            legacy += old
             good.append(d)
     by_group: dict[str, list[Decision]] = {}
     for d in good:
@@ -178,4 +214,4 @@ def apply(frame: pl.DataFrame, decisions: list[Decision], fields: list[FieldSpec
             elif d.decision == MERGE_INTO:
                 links.append((index[d.record], index[d.into]))
         applied += len(group)
-    return Applied(links, vetoes, stale, applied)
+    return Applied(links, vetoes, stale, applied, legacy)

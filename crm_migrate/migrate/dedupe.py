@@ -87,12 +87,12 @@ def _same_in_every_field(frame: pl.DataFrame, entity: Entity, fields: list[Field
 
 
 def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settings: MatchSettings | None = None,
-            decisions: list[Decision] | None = None, related: Related | None = None
+            decisions: list[Decision] | None = None, related: Related | None = None, secret: bytes = b""
             ) -> tuple[pl.DataFrame, MatchResult | None, Applied]:
     """Label the live rows with their cluster (the smallest ``_seq`` of its members), honouring the
     steward's decisions; return the scored pairs and what became of the decisions. The frame comes back with
     its matching features (``m:`` columns, added here unless `with_features` already did); `drop_features`
-    takes them off."""
+    takes them off. ``secret`` keys the fingerprints decisions are checked by (the project secret)."""
     settings = settings or MatchSettings()
     identities = [key(s.name) for s in fields if s.type in (FieldType.uscc, FieldType.id_card)
                   and key(s.name) in frame.columns]
@@ -106,7 +106,7 @@ def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settin
         result = score(frame, fields, entity, linked=entity is not Entity.accounts, settings=settings)
     else:
         result = MatchResult(pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}), [])
-    applied = apply(frame, decisions or [], fields)
+    applied = apply(frame, decisions or [], fields, secret)
     labels = clusters(frame.height, result, settings, must_link=_must_link(frame, [KEY]),
                       steward_links=applied.links, vetoes=applied.vetoes,
                       identity_links=_must_link(frame, identities + exact),

@@ -57,6 +57,7 @@ from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, name_quality, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
 from crm_migrate.project import Project, Source
+from crm_migrate.secret import project_secret
 
 T = TypeVar("T")
 Track = Callable[[Iterable[T], str, int], Iterator[T]]
@@ -103,6 +104,7 @@ class Migration:
     reads: list[SourceRead]
     entities: dict[Entity, EntityResult]
     timings: dict[str, float] = field(default_factory=dict)
+    secret: bytes = field(default=b"", repr=False)  # the project secret: fingerprints in the review workbook
 
     @property
     def warnings(self) -> list[Problem]:
@@ -155,8 +157,9 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     reads = read_all(project, track, sample)
     timings["read"] = time.perf_counter() - started
     options = project.config.options
+    # The project secret keys ID numbers' match keys and the fingerprints decisions are checked by.
     ctx = CleanContext(region=options.default_region, simplified_output=options.simplified_output,
-                       fix_email_typos=options.fix_email_typos)
+                       fix_email_typos=options.fix_email_typos, secret=project_secret(project.root))
     today = today or project.config.options.today or dt.date.today()
     offsets, total = {}, 0
     for r in reads:
@@ -209,7 +212,8 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
         timings[f"{entity.value}.features"] = matching - featured
         try:
             frame, matches, applied = resolve(frame, entity, specs, settings,
-                                              [d for d in decisions if d.entity is entity], related)
+                                              [d for d in decisions if d.entity is entity], related,
+                                              secret=ctx.secret)
         except WeightsError as exc:
             raise ProjectError(Problem(
                 project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
@@ -233,7 +237,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
         if entity is Entity.accounts:
             accounts = frame
         timings[entity.value] = time.perf_counter() - started + timings.get(f"{entity.value}.clean", 0.0)
-    return Migration(project, reads, results, timings)
+    return Migration(project, reads, results, timings, ctx.secret)
 
 
 

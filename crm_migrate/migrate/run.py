@@ -29,6 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate import __version__
+from crm_migrate.cleaners.masking import mask_frame
 from crm_migrate.errors import MigrateError, Problem, SourceError
 from crm_migrate.mappings.targets import TargetProfile, load_target
 from crm_migrate.migrate.conform import Conformed, conform
@@ -37,6 +38,7 @@ from crm_migrate.migrate.pipeline import Migration, Sample, Track, build, no_pro
 from crm_migrate.migrate.write import lineage_frame, rejects_frame, write_csv
 from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
+from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.report import quality, write_html, write_json
 from crm_migrate.validators.review import (
@@ -88,6 +90,8 @@ def run(project: Project, out: Path | None = None, track: Track = no_progress,
     started = time.perf_counter()
     out = Path(out) if out else project.root / "out"
     _check_out_folder(out, project)
+    check_outside(project.root, out)
+    project_secret(project.root, create=True)  # once per project; fingerprints in review/ are keyed with it
     result = prepare(project, track, today, decisions, sample)
     migration = result.migration
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
@@ -114,8 +118,12 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
     migration = result.migration
     outputs: list[dict[str, object]] = []
 
-    def emit(rel: str, frame: pl.DataFrame, enc: str = "utf-8-sig") -> None:
-        write_csv(frame, tmp / rel, enc)
+    mobiles = migration.project.config.options.mask_mobiles
+
+    def emit(rel: str, frame: pl.DataFrame, enc: str = "utf-8-sig", keep: tuple[str, ...] = ()) -> None:
+        # Outside import/, an ID number (or, by the project option, a mobile) is masked in every column,
+        # free text included; the tool's own record ids are left as they are.
+        write_csv(mask_frame(frame, mobiles, keep), tmp / rel, enc)
         outputs.append({"path": rel, "rows": frame.height})
 
     written_ids: dict[str, set[str]] = {}
@@ -128,10 +136,10 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
             outputs.append({"path": f"import/{path.name}", "rows": rows})
         emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res))
     check_written(result.lineage, written_ids)
-    emit("lineage.csv", result.lineage)
+    emit("lineage.csv", result.lineage, keep=("record_id",))
     groups = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
     outputs.append({"path": "review/duplicates.xlsx", "rows": groups})
-    emit("review/provenance.csv", provenance_frame(migration))
+    emit("review/provenance.csv", provenance_frame(migration), keep=("record_id",))
     emit("review/orphans.csv", orphans_frame(migration))
     emit("review/stale_decisions.csv", stale_frame(migration))
     report = quality(migration, result.reconciliation, result.conformed)

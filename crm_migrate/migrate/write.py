@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate.cleaners.codes import mask
+from crm_migrate.cleaners.masking import masked_whole
 from crm_migrate.mappings.entities import (
     ID_FIELD,
     MULTI_VALUED,
@@ -101,7 +101,7 @@ def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
         if mine.height == 0:
             continue
         original = mine.join(r.table.frame, on=[SHEET, ROW], how="left", nulls_equal=True, maintain_order="left")
-        original = original.with_columns(pl.col(c).map_elements(mask, return_dtype=pl.String)
+        original = original.with_columns(masked_whole(pl.col(c)).alias(c)
                                          for c in sensitive_columns(r.source) if c in original.columns)
         parts.append(original.select(
             pl.lit(r.source.name).alias("source"), pl.lit(r.source.rel_file).alias("file"),

@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate.cleaners.codes import mask
+from crm_migrate.cleaners.masking import mask_texts
 from crm_migrate.mappings.entities import Entity, FieldType
 from crm_migrate.migrate.columns import (
     MERGED,
@@ -42,6 +43,7 @@ from crm_migrate.migrate.conform import TARGET_RULE, WHY
 from crm_migrate.migrate.pipeline import Track, no_progress, sha256_of
 from crm_migrate.migrate.run import DRY_RUN, RunResult, prepare, run
 from crm_migrate.project import Project
+from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators import database, expectations, readback
 from crm_migrate.validators.findings import Finding, write_findings
 from crm_migrate.validators.sample import choose
@@ -65,6 +67,8 @@ class DryRun:
 def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None,
             track: Track = no_progress) -> DryRun:
     out = Path(out) if out else project.root / "out" / DRY_RUN
+    check_outside(project.root, out)
+    project_secret(project.root, create=True)  # before the full prepare, so both see the same key
     if url:  # a database that cannot be reached fails the dry run before anything is written
         database.connect(url).close()
     full = prepare(project, track)
@@ -160,7 +164,11 @@ def _masked(project: Project, profile, findings: list[Finding]) -> list[Finding]
         if f.value and f.column and (f.column in sensitive or (f.entity, f.column) in headers):
             f = replace(f, value=mask(f.value))
         out.append(f)
-    return out
+    # and an ID number (or, by the project option, a mobile) in any text of a finding: a value read back
+    # from a remark, a message quoting it
+    texts = ("file", "value", "message", "hint")
+    shown = iter(mask_texts([getattr(f, t) for f in out for t in texts], project.config.options.mask_mobiles))
+    return [replace(f, **{t: next(shown) for t in texts}) for f in out]
 
 
 def _add_to_report(out: Path, findings: list[Finding], sample_counts: dict[str, int]) -> None:

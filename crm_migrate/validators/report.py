@@ -19,6 +19,7 @@ import polars as pl
 from crm_migrate import __version__
 from crm_migrate.cleaners.base import NOTES_SEPARATOR
 from crm_migrate.cleaners.codes import mask
+from crm_migrate.cleaners.masking import mask_texts
 from crm_migrate.migrate.columns import EMPTY, MERGED, OUTCOME, RECORD_ID, RULE, WRITTEN, notes, raw, val, why
 from crm_migrate.migrate.pipeline import Migration
 from crm_migrate.validators.reconcile import Reconciliation
@@ -41,6 +42,8 @@ def quality(migration: Migration, reconciliation: Reconciliation, conformed: dic
         "decisions": {e.value: _decisions(res.frame) for e, res in migration.entities.items()},
         "reconciliation": reconciliation.rows(),
         "balanced": reconciliation.balanced,
+        # what the report's texts have masked (ID numbers always; mobiles by options.mask_mobiles)
+        "masked": {"id_numbers": True, "mobiles": project.config.options.mask_mobiles},
     }
 
 
@@ -136,14 +139,40 @@ def masked(text: str) -> str:
     return _LONG_DIGITS.sub(lambda m: mask(m.group(0)), text)
 
 
-def _mask_all(value: Any) -> Any:
-    if isinstance(value, str):
-        return masked(value)
-    if isinstance(value, list):
-        return [_mask_all(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _mask_all(v) for k, v in value.items()}
-    return value
+def _mask_all(report: Any) -> Any:
+    """Every text of the report (keys too) with long digit runs masked, then ID numbers in any form (and
+    mobiles, where the report says so) masked over all the texts at once."""
+    mobiles = isinstance(report, dict) and bool((report.get("masked") or {}).get("mobiles"))
+    texts: list[str] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            for v in value:
+                collect(v)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                collect(str(k))
+                collect(v)
+
+    collect(report)
+    shown = iter(mask_texts([masked(t) for t in texts], mobiles))
+
+    def rebuild(value: Any) -> Any:
+        if isinstance(value, str):
+            return next(shown)
+        if isinstance(value, list):
+            return [rebuild(v) for v in value]
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                name = next(shown)
+                out[name if isinstance(k, str) else k] = rebuild(v)
+            return out
+        return value
+
+    return rebuild(report)
 
 
 def write_json(report: dict[str, Any]) -> str:

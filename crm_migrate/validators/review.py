@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate.cleaners.codes import mask
+from crm_migrate.cleaners.masking import mask_texts, masked_whole
 from crm_migrate.mappings.entities import FieldType
 from crm_migrate.migrate.columns import (
     MERGED,
@@ -167,20 +168,22 @@ def write_workbook(path: Path, migration: Migration) -> int:
             sheet.write_string(0, c, name, header)
         first_field = columns.index("into") + 1
         r, listed = 1, 0
+        masked = iter(_shown(found, fields, migration.project.config.options.mask_mobiles))
         for number, group in enumerate(found, start=1):
             rows = group.rows.with_columns(refs().alias("_ref"))
             if r + rows.height + 1 > MAX_ROWS:
                 break
             listed += 1
             member_refs = "; ".join(rows["_ref"].to_list())
-            prints = fingerprints(rows, fields)
-            values = {s.name: [(_show(v, s.name in sensitive)) for v in rows[raw(s.name)].to_list()]
-                      if raw(s.name) in rows.columns else [None] * rows.height for s in fields}
+            prints = fingerprints(rows, fields, migration.secret)  # of the values as read, not as shown
+            values = {s.name: [_show(next(masked), s.name in sensitive) for _ in range(rows.height)] for s in fields}
+            evidence = [next(masked) for _ in range(rows.height)]
+            golden = {s.name: next(masked) for s in fields}
             for k, row in enumerate(rows.iter_rows(named=True)):
                 role = "survivor" if row[OUTCOME] == WRITTEN else ("merged" if group.kind == "merge" else "candidate")
                 cells = [entity.value, str(number), group.kind, row["_ref"], role,
                          "" if row["_probability"] is None else f"{row['_probability']:.4f}",
-                         row["_evidence"] or "", "", ""]
+                         evidence[k] or "", "", ""]
                 for c, text in enumerate(cells):
                     sheet.write_string(r, c, text)
                 for c, spec in enumerate(fields):
@@ -195,7 +198,7 @@ def write_workbook(path: Path, migration: Migration) -> int:
             sheet.write_string(r, 2, group.kind, golden_format)
             sheet.write_string(r, 4, "golden", golden_format)
             for c, spec in enumerate(fields):
-                sheet.write_string(r, first_field + c, _show(group.golden.get(spec.name), spec.name in sensitive) or "",
+                sheet.write_string(r, first_field + c, _show(golden[spec.name], spec.name in sensitive) or "",
                                    golden_format)
             r += 1
         if r > 1:
@@ -218,6 +221,20 @@ def _show(value: str | None, sensitive: bool) -> str | None:
     return mask(value) if sensitive and value else value
 
 
+def _shown(found: list[Group], fields, mobiles: bool) -> list[str | None]:
+    """The texts the workbook shows of every group, in the order it writes them (per group: each field's
+    member values as read, the members' evidence, the golden values), with ID numbers (and, by the project
+    option, mobiles) masked wherever they appear, 备注 included: one pass over the whole sheet."""
+    texts: list[str | None] = []
+    for group in found:
+        rows = group.rows
+        for s in fields:
+            texts += rows[raw(s.name)].to_list() if raw(s.name) in rows.columns else [None] * rows.height
+        texts += rows["_evidence"].to_list()
+        texts += [group.golden.get(s.name) for s in fields]
+    return mask_texts(texts, mobiles)
+
+
 def provenance_frame(migration: Migration) -> pl.DataFrame:
     """For every golden record built from two or more source rows: each field's value and the source row
     it came from."""
@@ -235,7 +252,7 @@ def provenance_frame(migration: Migration) -> pl.DataFrame:
                 continue
             value = pl.col(val(spec.name))
             if spec.name in sensitive:
-                value = value.map_elements(mask, return_dtype=pl.String)
+                value = masked_whole(value)
             part = survivors.filter(pl.col(source).is_not_null()).select(
                 pl.lit(entity.value).alias("entity"), pl.col(RECORD_ID).alias("record_id"),
                 pl.lit(spec.name).alias("field"), value.alias("value"), pl.col(source).alias(SEQ))
