@@ -145,3 +145,23 @@ def masked_whole(value: pl.Expr) -> pl.Expr:
     n = value.str.len_chars()
     middle = value.str.slice(6, (n - 10).clip(lower_bound=0)).str.replace_all(r"(?s).", "*")
     return pl.when(n > 10).then(value.str.slice(0, 6) + middle + value.str.slice(-4)).otherwise(value)
+
+
+TEXT_SUFFIXES = (".html", ".json", ".csv", ".txt", ".md", ".sql")
+
+
+def mask_tree(folder, mobiles: bool = False) -> None:
+    """The text files another tool wrote under ``folder`` (Great Expectations' suites, results and Data Docs,
+    which quote unexpected values), with ID numbers (and mobiles) masked in place."""
+    from pathlib import Path
+
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file() or path.is_symlink() or path.suffix.lower() not in TEXT_SUFFIXES:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        shown = mask_texts([text], mobiles)[0]
+        if shown != text:
+            path.write_text(shown, encoding="utf-8")

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate.cleaners.codes import mask
-from crm_migrate.cleaners.masking import mask_texts
+from crm_migrate.cleaners.masking import mask_texts, mask_tree
 from crm_migrate.mappings.entities import Entity, FieldType
 from crm_migrate.migrate.columns import (
     MERGED,
@@ -81,6 +81,7 @@ def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPL
     checks = {"read-back": f"{len(files)} import files read back and compared cell by cell"}
     if expectations.available():
         findings += expectations.validate(out, result.target, files)
+        mask_tree(out / expectations.GX_FOLDER, project.config.options.mask_mobiles)  # its results quote values of import/
         checks["expectations"] = f"Great Expectations suites and Data Docs in {out / expectations.DOCS}"
     else:
         checks["expectations"] = 'skipped: Great Expectations is not installed (pip install "crm-migrate[validate]")'

@@ -6,6 +6,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from crm_migrate.cleaners.masking import mask_texts
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.entities import CATALOGUE, has_account_link
 from crm_migrate.migrate.columns import OUTCOME, RULE
@@ -106,6 +107,7 @@ def _refusals(result: RunResult, console: Console) -> None:
             if hits.len():
                 rule, header = name.removeprefix(WHY).split(":", 1)
                 example = hits[0].rsplit("; ", 1)[0] if "; " in hits[0] else hits[0]
+                example = mask_texts([example], result.migration.project.config.options.mask_mobiles)[0]
                 table.add_row(entity.value, header, rule, str(hits.len()), example[:80])
     if table.row_count:
         console.print(table)
@@ -171,6 +173,11 @@ def render_summary(result: RunResult, console: Console) -> None:
             console.print(f"{entity}: {decisions.applied} steward decisions applied"
                           + (f", [yellow]{len(decisions.stale)} stale[/] (see review/stale_decisions.csv)"
                              if decisions.stale else ""))
+        if decisions and decisions.legacy:
+            console.print(f"[yellow]{entity}: {decisions.legacy} decisions were checked by the unkeyed fingerprints "
+                          "of an earlier version's workbook[/]: they still apply; use the new "
+                          "review/duplicates.xlsx (keyed fingerprints) for the next round and delete the old "
+                          "file, whose fingerprints let anyone who guesses a row's values confirm them")
         if matches and matches.ignored:
             console.print(f"{entity}: not used for matching, as most records share the value: "
                           f"{', '.join(matches.ignored)}")

@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from crm_migrate.cleaners.masking import mask_frame
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import FileSpec
@@ -114,12 +115,25 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
     report = folder / f"{entity.value}.csv"
     schema = {"record": pl.String, "sent_line": pl.Int64, "export_row": pl.Int64, "column": pl.String,
               "sent": pl.String, "exported": pl.String, "rule": pl.String, "message": pl.String}
-    write_csv(pl.DataFrame(lines, schema=schema), report)
+    # Values sent and exported are outside import/ here: ID numbers (and mobiles where the run masked them)
+    # masked; the record column is left readable when it is the tool's own external id.
+    frame = mask_frame(pl.DataFrame(lines, schema=schema), _mobiles_masked(out),
+                       keep=("record",) if key is None else ())
+    write_csv(frame, report)
     result = Verification(entity.value, keys, sent.height, theirs.height, both.height, missing.height, extra.height,
                           compared, unmatched, differences, by_column, str(report))
     (folder / f"{entity.value}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n",
                                                  encoding="utf-8")
     return result
+
+
+def _mobiles_masked(out: Path) -> bool:
+    """Whether the run that wrote ``out`` masked mobiles (options.mask_mobiles), as its report says."""
+    try:
+        report = json.loads((out / "reports" / "quality.json").read_text(encoding="utf-8"))
+        return bool(report.get("masked", {}).get("mobiles"))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _sent(out: Path, entity: Entity) -> pl.DataFrame:
