@@ -159,6 +159,9 @@ def _decisions_path(project: Project, given: Path | None) -> Path | None:
         where, line = project.doc.path, project.doc.line_of(("decisions",))
     if refusal is not None:
         raise ProjectError(Problem(where, refusal.message, line=line, hint=refusal.hint))
+    from crm_migrate.migrate.readers.inspect import check_workbook
+
+    check_workbook(Path(given), str(given), project.config.options.limits)  # a bomb is refused unopened
     return Path(given)
 
 

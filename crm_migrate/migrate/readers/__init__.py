@@ -25,9 +25,10 @@ def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
     try:
         if suffix in WORKBOOK_SUFFIXES:
             return read_workbook(source.file, shown, sheets=opts.sheets, header_row=opts.header_row,
-                                 wanted=wanted, header_only=header_only)
+                                 wanted=wanted, header_only=header_only, limits=source.limits)
         if suffix == ".vcf":
-            return read_vcard(source.file, shown, encoding=opts.encoding, header_only=header_only)
+            return read_vcard(source.file, shown, encoding=opts.encoding, header_only=header_only,
+                              limits=source.limits)
         if suffix in TEXT_SUFFIXES:
             return read_csv(source.file, shown, encoding=opts.encoding, delimiter=opts.delimiter,
                             header_row=opts.header_row, wanted=wanted, header_only=header_only)
