@@ -66,9 +66,21 @@ def check_workbook(file: Path, shown: str, limits: Limits, sheets: list[str] | s
     if file.suffix.lower() not in ZIPPED:
         return
     try:
+        with file.open("rb") as f:
+            head = f.read(8)
+    except OSError:
+        return  # the reader says why it cannot be read
+    if not head:
+        raise _refuse(shown, "the file is empty (0 bytes)", "export or save the workbook again")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _refuse(shown, f"this is not a {file.suffix.lower()} file inside but an old-format .xls or a workbook "
+                      "protected with a password", "remove the password in Excel, or save it again as .xlsx")
+    try:
         book = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return  # damaged or not a zip: the reader's own message says so
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _refuse(shown, f"not a readable {file.suffix.lower()} workbook: the file is damaged or truncated, or "
+                      "another kind of file renamed", "open it in Excel and save it again as .xlsx, or copy it "
+                      "again from where it came from") from None
     with book:
         _check_parts(book, shown, limits)
         if file.suffix.lower() in SHEET_XML:

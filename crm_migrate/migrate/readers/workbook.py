@@ -150,6 +150,10 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
             table.warnings += _lost_digits(raw[i], columns, shown, sheet_name, i + 1)
             # Cells are placed by this sheet's own header, so sheets with other column orders line up.
             records.append((sheet_name, i + 1, _by_name(cells, columns, all_names)))
+    if not table.sheets:
+        raise SourceError(Problem(shown, f"the workbook holds no data: every sheet read ({', '.join(chosen) or 'none'}) "
+                                  "is empty", hint="check that this is the right file, or choose the sheets with "
+                                  "read.sheets in the mapping file"))
     table.frame = rows_to_frame(records, all_names)
     return table
 
