@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
@@ -14,6 +15,11 @@ from crm_migrate.project import Source
 __all__ = ["ROW", "SHEET", "SourceTable", "read_source"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+
+# The csv module refuses a field over 128 KiB with an exception that ended init and run as internal errors.
+# The whole file is in memory already, so a long field costs nothing more; how large a cell may be is the
+# project's limit (options.limits.cell_bytes), applied to the row that holds it.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
 def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
