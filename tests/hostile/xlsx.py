@@ -35,9 +35,10 @@ def column(index: int) -> str:
     return out
 
 
-def sheet_xml(rows: list[list[str]], *, dimension: str | None = None, extra_cells: str = "", padding: int = 0) -> str:
+def sheet_xml(rows: list[list[str]], *, dimension: str | None = None, extra_cells: str = "", after: str = "",
+              padding: int = 0) -> str:
     """Rows of inline strings from A1; ``extra_cells`` is raw XML put in a row of its own at the end
-    (e.g. a cell at XFD1048576); ``padding`` adds that many spaces (a part that compresses a thousandfold)."""
+    (e.g. a cell at XFD1048576), ``after`` raw XML after the cells (merged ranges); ``padding`` adds that many spaces (a part that compresses a thousandfold)."""
     body = []
     for r, cells in enumerate(rows, start=1):
         body.append(f'<row r="{r}">' + "".join(
@@ -45,7 +46,7 @@ def sheet_xml(rows: list[list[str]], *, dimension: str | None = None, extra_cell
             for c, v in enumerate(cells, start=1) if v != "") + "</row>")
     dim = f'<dimension ref="{dimension or "A1:" + column(max(len(r) for r in rows)) + str(len(rows))}"/>'
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/'
-            f'spreadsheetml/2006/main">{dim}<sheetData>{"".join(body)}{extra_cells}</sheetData>'
+            f'spreadsheetml/2006/main">{dim}<sheetData>{"".join(body)}{extra_cells}</sheetData>{after}'
             + " " * padding + "</worksheet>")
 
 
