@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from crm_migrate.errors import Problem, SourceError
@@ -147,14 +148,89 @@ def _sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+_COLS = re.compile(rb'<c r="([A-Z]{1,3})\d')  # as Excel writes a cell: its reference first, in double quotes
+_ROWS = re.compile(rb'<c r="[A-Z]{1,3}(\d{1,7})"')
+_FEW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(dimension|mergeCell)\b([^>]*)>")
+
+
+class _Extent:
+    """How far a sheet's filled cells reach, and the cells its merged ranges cover, counted as it streams."""
+
+    def __init__(self, shown: str, sheet: str, limit: int) -> None:
+        self.shown, self.sheet, self.limit = shown, sheet, limit
+        self.max_row = self.max_col = 0
+        self.row = self.col = 0  # where the last cell was, for cells that give no reference
+        self.merged = 0
+
+    def hint(self) -> str:
+        return ("open it in Excel, delete the rows and columns beyond the data (select them, Delete), save it "
+                "again; or raise options.limits.sheet_cells in migration.yaml if the sheet really is that large")
+
+    def feed(self, body: bytes) -> None:
+        if b"dimension" in body or b"mergeCell" in body:
+            for kind, attrs in _FEW.findall(body):
+                self._range_tag(kind, attrs)
+        cells = body.count(b"<c ") + body.count(b"<c>") + body.count(b"<c/")
+        cols = _COLS.findall(body)
+        if len(cols) != cells or b":c " in body or b":c>" in body or b":c/" in body:
+            self._precise(body)  # cells placed by position, prefixed or written otherwise: tag by tag
+        elif cols:
+            # Every cell as Excel writes it: the farthest references found in C, styled empty cells included;
+            # only when that passes the limit is the chunk read tag by tag, to count filled cells alone.
+            rows = _ROWS.findall(body)
+            far_row = max(self.max_row, max(map(int, set(rows))))
+            far_col = max(self.max_col, max(_letters_to_index(x.decode()) for x in set(cols)))
+            if far_row * far_col > self.limit:
+                self._precise(body)
+            else:
+                self.max_row, self.max_col = far_row, far_col
+                self.row, self.col = int(rows[-1]), _letters_to_index(cols[-1].decode())
+        if self.max_row * self.max_col > self.limit:
+            raise _refuse(self.shown, f"sheet {self.sheet!r} holds data as far as row {self.max_row:,} and column "
+                          f"{_column_name(self.max_col)} ({self.max_row * self.max_col:,} cells from A1), more "
+                          f"than options.limits.sheet_cells ({self.limit:,})", self.hint(), self.sheet)
+
+    def _precise(self, body: bytes) -> None:
+        """Tag by tag, for cells placed by position alone (no r="..."): each follows the one before."""
+        for m in _TAG.finditer(body):
+            kind, attrs = m.group(1), m.group(2)
+            if kind == b"c":
+                r = _ATTR[b"r"].search(attrs)
+                at = _cell(r.group(1).decode("ascii", "replace")) if r else None
+                if at is not None:
+                    self.row, self.col = at
+                else:
+                    self.col += 1
+                if not attrs.rstrip().endswith(b"/"):  # <c .../> holds nothing (a styled empty cell)
+                    self.max_row, self.max_col = max(self.max_row, self.row), max(self.max_col, self.col)
+            elif kind == b"row":
+                r = _ATTR[b"r"].search(attrs)
+                self.row = int(r.group(1)) if r and r.group(1).isdigit() else self.row + 1
+                self.col = 0
+
+    def _range_tag(self, kind: bytes, attrs: bytes) -> None:
+        ref = _ATTR[b"ref"].search(attrs)
+        rng = _range(ref.group(1).decode("ascii", "replace")) if ref else None
+        if rng is None:
+            return
+        written = ref.group(1).decode("ascii", "replace")
+        if kind == b"dimension":
+            rows, cols = rng[1]
+            if rows * cols > self.limit:
+                raise _refuse(self.shown, f"sheet {self.sheet!r} declares its used range as {written} ({rows:,} rows "
+                              f"by {cols:,} columns from A1, {rows * cols:,} cells), more than "
+                              f"options.limits.sheet_cells ({self.limit:,})", self.hint(), self.sheet)
+            return
+        self.merged += (abs(rng[1][0] - rng[0][0]) + 1) * (abs(rng[1][1] - rng[0][1]) + 1)
+        if self.merged > self.limit:
+            raise _refuse(self.shown, f"sheet {self.sheet!r} merges {self.merged:,} cells (the last range {written}), "
+                          f"more than options.limits.sheet_cells ({self.limit:,})",
+                          "unmerge the cells in Excel and save it again", self.sheet)
+
+
 def _check_sheet(book: zipfile.ZipFile, part: str, shown: str, sheet: str, limits: Limits) -> None:
     """Stream the sheet's XML once, keeping counters only; refuse as soon as a limit is passed."""
-    limit = limits.sheet_cells
-    hint = ("open it in Excel, delete the rows and columns beyond the data (select them, Delete), save it "
-            "again; or raise options.limits.sheet_cells in migration.yaml if the sheet really is that large")
-    max_row = max_col = 0
-    row = col = 0
-    merged = 0
+    extent = _Extent(shown, sheet, limits.sheet_cells)
     tail = b""
     try:
         stream = book.open(part)
@@ -164,7 +240,7 @@ def _check_sheet(book: zipfile.ZipFile, part: str, shown: str, sheet: str, limit
         while True:
             try:
                 chunk = stream.read(CHUNK)
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
                 raise _refuse(shown, f"the workbook is damaged: its part {part} cannot be unpacked ({exc})",
                               "open it in Excel and save it again as .xlsx", sheet) from None
             data = tail + chunk
@@ -173,41 +249,6 @@ def _check_sheet(book: zipfile.ZipFile, part: str, shown: str, sheet: str, limit
                 body, tail = (data[:cut], data[cut:]) if cut > 0 else (b"", data)
             else:
                 body, tail = data, b""
-            for m in _TAG.finditer(body):
-                kind, attrs = m.group(1), m.group(2)
-                if kind == b"c":
-                    r = _ATTR[b"r"].search(attrs)
-                    at = _cell(r.group(1).decode("ascii", "replace")) if r else None
-                    if at is not None:
-                        row, col = at
-                    else:
-                        col += 1
-                    if not attrs.rstrip().endswith(b"/"):  # <c .../> holds nothing (a styled empty cell)
-                        max_row, max_col = max(max_row, row), max(max_col, col)
-                elif kind == b"row":
-                    r = _ATTR[b"r"].search(attrs)
-                    row = int(r.group(1)) if r and r.group(1).isdigit() else row + 1
-                    col = 0
-                elif kind == b"dimension":
-                    ref = _ATTR[b"ref"].search(attrs)
-                    rng = _range(ref.group(1).decode("ascii", "replace")) if ref else None
-                    if rng and rng[1][0] * rng[1][1] > limit:
-                        raise _refuse(shown, f"sheet {sheet!r} declares its used range as {ref.group(1).decode()} "
-                                      f"({rng[1][0]:,} rows by {rng[1][1]:,} columns from A1, "
-                                      f"{rng[1][0] * rng[1][1]:,} cells), more than options.limits.sheet_cells "
-                                      f"({limit:,})", hint, sheet)
-                else:  # mergeCell
-                    ref = _ATTR[b"ref"].search(attrs)
-                    rng = _range(ref.group(1).decode("ascii", "replace")) if ref else None
-                    if rng:
-                        merged += (abs(rng[1][0] - rng[0][0]) + 1) * (abs(rng[1][1] - rng[0][1]) + 1)
-                        if merged > limit:
-                            raise _refuse(shown, f"sheet {sheet!r} merges {merged:,} cells (the last range "
-                                          f"{ref.group(1).decode()}), more than options.limits.sheet_cells "
-                                          f"({limit:,})", "unmerge the cells in Excel and save it again", sheet)
-            if max_row * max_col > limit:
-                raise _refuse(shown, f"sheet {sheet!r} holds data as far as row {max_row:,} and column "
-                              f"{_column_name(max_col)} ({max_row * max_col:,} cells from A1), more than "
-                              f"options.limits.sheet_cells ({limit:,})", hint, sheet)
+            extent.feed(body)
             if not chunk:
                 break
