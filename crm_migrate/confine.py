@@ -40,9 +40,15 @@ class Confinement:
     def check(self, written: str | Path, what: str, *, relative_to: Path | None = None) -> Refusal | None:
         """None when ``written`` (relative to the project folder, or to ``relative_to``) may be read; else why
         not. ``what`` names the file in the message ("source file", "lookup table")."""
-        given = Path(written).expanduser()
-        joined = (relative_to if relative_to is not None else self.root) / given
-        real = joined.resolve()
+        try:
+            given = Path(written).expanduser()
+            joined = (relative_to if relative_to is not None else self.root) / given
+            real = joined.resolve()
+            real.exists()  # raises for a name too long, which later checks would not survive
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a name too long, a symlink loop
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return Refusal(f"{what} {str(written)[:200]!r} is not a path that can be read ({reason})",
+                           "write the path of a file inside the project folder")
         if self.permits(real):
             return None
         shown = str(written)

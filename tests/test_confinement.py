@@ -135,3 +135,13 @@ def test_cells_written_otherwise_than_excel_does_are_read_tag_by_tag(tmp_path):
         path = write_xlsx(tmp_path / f"w{n}.xlsx", ROWS, extra_cells=cells)
         with pytest.raises(SourceError, match="row 50 and column AB"):
             check_workbook(path, "w.xlsx", limits)
+
+
+def test_a_path_that_cannot_be_one_is_refused_not_raised(tree):
+    root, _ = tree
+    c = Confinement(root)
+    assert "embedded null byte" in c.check("data/\x00.csv", "source file").message
+    assert "File name too long" in c.check("data/" + "a" * 5000 + ".csv", "source file").message
+    (root / "data" / "l1").symlink_to("l2")
+    (root / "data" / "l2").symlink_to("l1")
+    assert "not a path that can be read" in c.check("data/l1", "source file").message

@@ -132,6 +132,11 @@ def test_a_symlink_to_etc_passwd_shows_nothing_of_it(make_project):
     assert "root:" not in text
 
 
+def test_a_file_name_too_long_is_a_problem_not_an_internal_error(make_project):
+    root = project(make_project, "data/" + "a" * 5000 + ".csv")
+    refused(cli("validate", root), "accounts.yaml:1:", "is not a path that can be read (File name too long)")
+
+
 def test_a_symlink_inside_the_project_is_followed(make_project):
     root = project(make_project, "data/current.csv")
     (root / "data" / "current.csv").symlink_to(root / "data" / "accounts.csv")
