@@ -357,3 +357,4 @@ def test_init_reads_a_csv_cell_over_128_kib(tmp_path):
 def test_init_refuses_a_far_cell_workbook_with_a_message(tmp_path):
     source = write_xlsx(tmp_path / "far.xlsx", ROWS, extra_cells=FAR_CELL)
     refused(cli("init", tmp_path / "new", "--source", source), "far.xlsx [客户]", "row 1,048,576 and column XFD")
+    assert not (tmp_path / "new").exists()  # "nothing was written": not even the copy of the source
