@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from crm_migrate.confine import Confinement
 from crm_migrate.errors import Problem, ProjectError, did_you_mean
 from crm_migrate.mappings.entities import (
     ACCOUNT_LINK,
@@ -25,7 +26,7 @@ from crm_migrate.mappings.entities import (
     has_account_link,
     output_columns,
 )
-from crm_migrate.mappings.models import Derived, EntityMapping, MigrationConfig, SourceMapping
+from crm_migrate.mappings.models import Derived, EntityMapping, Limits, MigrationConfig, SourceMapping
 from crm_migrate.mappings.spellings import spellings
 from crm_migrate.mappings.targets import TargetProfile
 from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
@@ -89,6 +90,7 @@ class Source:
     entities: tuple[EntityPlan, ...]
     shown_file: str  # as messages show it: the project folder as given, then rel_file
     root: Path = Path(".")  # the project folder
+    limits: Limits = Limits()  # migration.yaml's options.limits, for the readers
 
     @property
     def system(self) -> str:
@@ -114,6 +116,11 @@ class Project:
     @property
     def entities(self) -> list[Entity]:
         return [e for e in Entity if e in self.config.entities]
+
+    @property
+    def confinement(self) -> Confinement:
+        """The folders this project may read from."""
+        return Confinement(self.root, self.config.allow_outside)
 
     def project_files(self) -> list[Path]:
         return [self.root / CONFIG_FILE, *sorted((self.root / MAPPINGS_DIR).glob("*.yaml"))]
@@ -159,7 +166,10 @@ def load_project(root: Path | str, *, partial: bool = False) -> Project:
         problems.append(Problem(str(root / MAPPINGS_DIR), "no mapping files",
                                 hint="write one mappings/<source>.yaml per source file"))
 
-    sources = [s for name in names if (s := _load_source(root, name, mapping_files[name], problems))]
+    confine = Confinement(root, config.allow_outside if config is not None else [])
+    limits = config.options.limits if config is not None else Limits()
+    sources = [s for name in names
+               if (s := _load_source(root, name, mapping_files[name], problems, confine, limits))]
     if config is not None:
         for source in sources:
             for plan in source.entities:
@@ -172,7 +182,7 @@ def load_project(root: Path | str, *, partial: bool = False) -> Project:
     if config is not None:
         _check_matching(config, config_doc, sources, problems)
         _check_orphans(config, config_doc, sources, problems)
-        target = _load_target(root, config, config_doc, problems)
+        target = _load_target(root, config, config_doc, problems, confine)
     errors = [p for p in problems if p.severity == "error"]
     if (errors or config is None) and not partial:
         raise ProjectError(problems)
@@ -183,13 +193,13 @@ def load_project(root: Path | str, *, partial: bool = False) -> Project:
     return Project(root, config, config_doc, tuple(sources), tuple(problems), target[0] if target else None)
 
 
-def _load_target(root: Path, config: MigrationConfig, doc: YamlDocument, problems: list[Problem]
-                 ) -> tuple[TargetProfile, YamlDocument] | None:
+def _load_target(root: Path, config: MigrationConfig, doc: YamlDocument, problems: list[Problem],
+                 confine: Confinement) -> tuple[TargetProfile, YamlDocument] | None:
     """The target profile ``target:`` names, and every entity in scope present in it."""
     from crm_migrate.mappings.targets import load_target
 
     try:
-        target, target_doc = load_target(config.target, root, doc.path, doc.line_of(("target",)))
+        target, target_doc = load_target(config.target, root, doc.path, doc.line_of(("target",)), confine)
     except ProjectError as exc:
         problems += exc.problems
         return None
@@ -259,8 +269,12 @@ def _check_orphans(config: MigrationConfig, doc: YamlDocument, sources: list[Sou
                                     hint=did_you_mean(name, mapped) or f"mapped fields: {', '.join(mapped)}"))
 
 
-def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> Source | None:
+def _load_source(root: Path, name: str, path: Path, problems: list[Problem], confine: Confinement,
+                 limits: Limits) -> Source | None:
     shown = str(root / MAPPINGS_DIR / path.name)
+    if refusal := confine.check(f"{MAPPINGS_DIR}/{path.name}", "mapping file"):
+        problems.append(Problem(shown, refusal.message, hint=refusal.hint))
+        return None
     doc, found = load_yaml(path, shown)
     problems += found
     if found:
@@ -269,6 +283,10 @@ def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> 
     if mapping is None:
         return None
     file = root / mapping.file
+    if refusal := confine.check(mapping.file, "source file"):
+        # Checked before anything else, so that nothing is said of the file (not even whether it exists).
+        problems.append(Problem(shown, refusal.message, line=doc.line_of(("file",)), hint=refusal.hint))
+        return None
     if not file.is_file():
         folder = Path(mapping.file).parent
         siblings = [(folder / p.name).as_posix() for p in file.parent.glob("*")] if file.parent.is_dir() else []
@@ -277,17 +295,21 @@ def _load_source(root: Path, name: str, path: Path, problems: list[Problem]) -> 
                                 "the path is relative to the project folder"))
     entities = []
     for entity, emap in mapping.entities.items():
-        entities.append(_entity_plan(root, doc, entity, emap, problems))
+        entities.append(_entity_plan(root, doc, entity, emap, problems, confine))
     has_accounts = Entity.accounts in mapping.entities
     for plan in entities:
         _check_required(doc, plan, has_accounts, problems)
     return Source(name, mapping, doc, file.resolve(), Path(mapping.file).as_posix(), tuple(entities), str(file),
-                  root)
+                  root, limits)
 
 
-def _check_lookup(root: Path, doc: YamlDocument, loc: tuple, derived: Derived, problems: list[Problem]) -> None:
+def _check_lookup(root: Path, doc: YamlDocument, loc: tuple, derived: Derived, problems: list[Problem],
+                  confine: Confinement) -> None:
     lookup = derived.lookup
     line = doc.line_of((*loc, "lookup"))
+    if refusal := confine.check(lookup.file, "lookup table"):
+        problems.append(Problem(doc.path, refusal.message, line=line, hint=refusal.hint))
+        return
     path = root / lookup.file
     if not path.is_file():
         problems.append(Problem(doc.path, f"lookup table {lookup.file!r} not found", line=line,
@@ -309,7 +331,7 @@ def _check_lookup(root: Path, doc: YamlDocument, loc: tuple, derived: Derived, p
 
 
 def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapping,
-                 problems: list[Problem]) -> EntityPlan:
+                 problems: list[Problem], confine: Confinement) -> EntityPlan:
     catalogue = CATALOGUE[entity]
     fields: list[MappedField] = []
     seen: dict[str, str] = {}
@@ -356,7 +378,7 @@ def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapp
                                   derived.unknown, derived.default, derived.required, derived, loc,
                                   fill_down=derived.fill_down))
         if derived.lookup is not None:
-            _check_lookup(root, doc, loc, derived, problems)
+            _check_lookup(root, doc, loc, derived, problems, confine)
     types = {f.spec.name: f.spec.type for f in fields}
     for i, rule in enumerate(emap.where):
         if rule.since is not None and rule.field in types and types[rule.field] is not FieldType.date:

@@ -155,7 +155,7 @@ def test_legacy_xls():
 def test_damaged_workbook_is_an_error_not_a_traceback(tmp_path: Path):
     f = tmp_path / "broken.xlsx"
     f.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(SourceError, match="cannot open the workbook"):
+    with pytest.raises(SourceError, match="not a readable .xlsx workbook: the file is damaged"):
         read_workbook(f, "broken.xlsx")
 
 

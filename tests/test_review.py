@@ -145,7 +145,7 @@ def decide(out, tmp_path, choices: dict[str, tuple[str, str | None]]):
         record = row[header.index("record")].value
         if record in choices:
             row[header.index("decision")].value, row[header.index("into")].value = choices[record]
-    path = tmp_path / "decided.xlsx"
+    path = tmp_path / "project" / "decided.xlsx"  # a project reads decisions from inside itself
     book.save(path)
     return path
 
@@ -168,7 +168,7 @@ def test_a_merge_into_decision_joins_records_the_tool_kept_apart(make_project, t
     root = project(make_project)
     out = tmp_path / "out"
     run(load_project(root), out)
-    decisions = tmp_path / "decisions.csv"
+    decisions = tmp_path / "project" / "decisions.csv"
     decisions.write_text("entity,record,decision,into\naccounts,accounts:4,merge into,accounts:2\n", encoding="utf-8")
     result = prepare(load_project(root), decisions=decisions)
     accounts = import_frame(result.migration.entities[Entity.accounts])
@@ -192,7 +192,7 @@ def test_a_decision_on_a_changed_row_is_reported_not_applied(make_project, tmp_p
 
 def test_a_decision_on_a_row_that_is_gone_is_reported(make_project, tmp_path):
     root = project(make_project)
-    decisions = tmp_path / "decisions.csv"
+    decisions = tmp_path / "project" / "decisions.csv"
     decisions.write_text("entity,record,decision,into\naccounts,accounts:99,keep apart,\n", encoding="utf-8")
     result = prepare(load_project(root), decisions=decisions)
     stale = result.migration.entities[Entity.accounts].decisions.stale
@@ -200,10 +200,11 @@ def test_a_decision_on_a_row_that_is_gone_is_reported(make_project, tmp_path):
 
 
 def test_a_bad_decision_value_names_the_file_row_and_column(make_project, tmp_path):
-    decisions = tmp_path / "decisions.csv"
+    root = project(make_project)
+    decisions = root / "decisions.csv"
     decisions.write_text("entity,record,decision,into\naccounts,accounts:2,merg,\n", encoding="utf-8")
     with pytest.raises(MigrateError) as exc:
-        prepare(load_project(project(make_project)), decisions=decisions)
+        prepare(load_project(root), decisions=decisions)
     problem = exc.value.problems[0]
     assert problem.line == 2 and problem.column == "decision" and "drop-down" in problem.hint
 

@@ -32,8 +32,27 @@ class Orphans(_Strict):
                                    "by field name (e.g. owner: 张伟), for targets that require them.")
 
 
+class Limits(_Strict):
+    """What a source may hold before it is refused (a workbook) or its row rejected (a cell), so that a damaged
+    or hostile file ends in a message instead of exhausting memory."""
+
+    cell_bytes: int = Field(1_000_000, gt=0, description="Largest cell, in bytes of UTF-8: a row holding a "
+                            "larger one is rejected with the reason (Excel itself keeps at most 32,767 characters).")
+    sheet_cells: int = Field(20_000_000, gt=0, description="Largest sheet, in cells from A1 to its last row and "
+                             "column (as declared by the file or as its farthest cell lies): a larger one is "
+                             "refused before it is read.")
+    workbook_bytes: int = Field(2_000_000_000, gt=0, description="Most bytes a workbook's parts may unpack to "
+                                "(a .xlsx is a zip): a larger one is refused before it is read.")
+    compression_ratio: int = Field(200, gt=0, description="Most a part of a workbook larger than 10 MB unpacked "
+                                   "may be compressed (unpacked size / packed size); ordinary sheets stay below "
+                                   "50, a zip bomb is in the thousands.")
+
+
 class Options(_Strict):
     """Project-wide settings."""
+
+    limits: Limits = Field(default_factory=Limits, description="Sizes beyond which a source is refused or a "
+                           "row rejected: cell_bytes, sheet_cells, workbook_bytes, compression_ratio.")
 
     orphans: Orphans = Field(default_factory=Orphans, description="Children whose account is missing or "
                              "rejected: to rejects/ (default) or to one placeholder account.")
@@ -115,6 +134,10 @@ class MigrationConfig(_Strict):
     decisions: str | None = Field(
         None, description="A steward's decisions file (the review workbook, filled in) applied on every run, "
         "relative to the project folder; `run --decisions FILE` overrides it.")
+    allow_outside: list[str] = Field(
+        default_factory=list, description="Folders outside the project that its files may read (sources, lookup "
+        "tables, target profile, decisions), e.g. [/mnt/exports]. Every other path must lead, after symlinks, "
+        "into the project folder.")
 
 
 class ReadOptions(_Strict):

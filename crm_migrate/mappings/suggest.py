@@ -797,7 +797,19 @@ def load_profile(target: str, root: Path):
 def init_project(folder: Path, sources: list[Path], read, target: str = "generic") -> list[Path]:
     """Write migration.yaml and one mapping per source (or per group of a workbook's sheets) into ``folder``,
     copying each source into data/ (the originals are never touched); ``read(path)`` gives a source's table.
-    ``target``: a built-in profile's name or a profile file, copied into targets/. Returns the files written."""
+    ``target``: a built-in profile's name or a profile file, copied into targets/. Returns the files written.
+    When a source cannot be read (a damaged or oversized workbook), a folder this call created is removed
+    again, so that "nothing was written" holds."""
+    created = not folder.exists()
+    try:
+        return _init_project(folder, sources, read, target)
+    except Exception:
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _init_project(folder: Path, sources: list[Path], read, target: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "mappings").mkdir(exist_ok=True)
     target_setting = target

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from crm_migrate.confine import Confinement
 from crm_migrate.errors import Problem, ProjectError, did_you_mean
 from crm_migrate.mappings.entities import CATALOGUE, Entity, output_columns
 from crm_migrate.mappings.models import _Strict
@@ -127,10 +128,16 @@ def locate(target: str, root: Path) -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
-def load_target(target: str, root: Path, where: str, line: int | None) -> tuple[TargetProfile, YamlDocument]:
-    """Load and check a target profile; ``where``/``line`` locate the ``target:`` setting for messages."""
+def load_target(target: str, root: Path, where: str, line: int | None, confine: Confinement | None = None
+                ) -> tuple[TargetProfile, YamlDocument]:
+    """Load and check a target profile; ``where``/``line`` locate the ``target:`` setting for messages. A
+    profile of the project must lie inside it (or in a folder of ``confine``'s allow_outside)."""
     from crm_migrate.project import validate_model  # the same line-accurate messages as the project files
 
+    confine = confine or Confinement(root)
+    written = target if target.endswith((".yaml", ".yml")) else f"{PROJECT_TARGETS}/{target}.yaml"
+    if refusal := confine.check(written, "target profile"):
+        raise ProjectError(Problem(where, refusal.message, line=line, hint=refusal.hint))
     path = locate(target, root)
     if path is None:
         choices = built_in_names() + sorted(p.stem for p in (root / PROJECT_TARGETS).glob("*.yaml"))

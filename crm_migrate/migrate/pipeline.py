@@ -147,13 +147,32 @@ def read_all(project: Project, track: Track = no_progress, sample: Sample | None
     return reads
 
 
+def _decisions_path(project: Project, given: Path | None) -> Path | None:
+    """The decisions file to read: ``--decisions`` (relative to where the command runs) or migration.yaml's
+    ``decisions:`` (relative to the project); either must lie inside the project or an allow_outside folder."""
+    if given is None and not project.config.decisions:
+        return None
+    if given is not None:
+        refusal = project.confinement.check(Path(given).absolute(), "decisions file", relative_to=Path.cwd())
+        where, line = str(given), None
+    else:
+        refusal = project.confinement.check(project.config.decisions, "decisions file")
+        given = project.root / project.config.decisions
+        where, line = project.doc.path, project.doc.line_of(("decisions",))
+    if refusal is not None:
+        raise ProjectError(Problem(where, refusal.message, line=line, hint=refusal.hint))
+    from crm_migrate.migrate.readers.inspect import check_workbook
+
+    check_workbook(Path(given), str(given), project.config.options.limits)  # a bomb is refused unopened
+    return Path(given)
+
+
 def build(project: Project, track: Track = no_progress, today: dt.date | None = None,
           decisions_file: Path | None = None, sample: Sample | None = None) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    if decisions_file is None and project.config.decisions:
-        decisions_file = project.root / project.config.decisions
-    decisions = read_decisions(Path(decisions_file)) if decisions_file else []
+    decisions_path = _decisions_path(project, decisions_file)
+    decisions = read_decisions(decisions_path) if decisions_path else []
     reads = read_all(project, track, sample)
     timings["read"] = time.perf_counter() - started
     options = project.config.options

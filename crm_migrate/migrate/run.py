@@ -68,7 +68,8 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
     With ``sample``, only those source rows (the dry run)."""
     migration = build(project, track, today, decisions, sample)
-    target = project.target or load_target(project.config.target, project.root, project.doc.path, None)[0]
+    target = project.target or load_target(project.config.target, project.root, project.doc.path, None,
+                                                project.confinement)[0]
     chosen = project.config.options.output_encoding
     if chosen:  # the project's choice of encoding over the profile's
         encoding, bom = {"utf-8-sig": ("utf-8", True), "utf-8": ("utf-8", False), "gb18030": ("gb18030", False)}[chosen]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
@@ -15,6 +16,11 @@ __all__ = ["ROW", "SHEET", "SourceTable", "read_source"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
+# The csv module refuses a field over 128 KiB with an exception that ended init and run as internal errors.
+# The whole file is in memory already, so a long field costs nothing more; how large a cell may be is the
+# project's limit (options.limits.cell_bytes), applied to the row that holds it.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
 
 def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
     """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs."""
@@ -25,9 +31,10 @@ def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
     try:
         if suffix in WORKBOOK_SUFFIXES:
             return read_workbook(source.file, shown, sheets=opts.sheets, header_row=opts.header_row,
-                                 wanted=wanted, header_only=header_only)
+                                 wanted=wanted, header_only=header_only, limits=source.limits)
         if suffix == ".vcf":
-            return read_vcard(source.file, shown, encoding=opts.encoding, header_only=header_only)
+            return read_vcard(source.file, shown, encoding=opts.encoding, header_only=header_only,
+                              limits=source.limits)
         if suffix in TEXT_SUFFIXES:
             return read_csv(source.file, shown, encoding=opts.encoding, delimiter=opts.delimiter,
                             header_row=opts.header_row, wanted=wanted, header_only=header_only)

@@ -34,6 +34,9 @@ class SourceTable:
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)  # found while building: the run cannot go on
     non_records: pl.Series | None = None  # per row, why it is not a record (migrate.rows computes it once)
+    # (sheet, row) -> why the reader could not take the row as it is (a cell over the size limit): every
+    # entity of the source rejects it with this reason, so it is accounted for and nothing else reads it.
+    rejected_rows: dict[tuple[str | None, int], str] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:

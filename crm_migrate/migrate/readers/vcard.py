@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
+from crm_migrate.mappings.models import Limits
 from crm_migrate.migrate.readers.table import SourceTable, rows_to_frame
 from crm_migrate.migrate.readers.text import decode_file
 
@@ -64,9 +65,16 @@ def _property(line: str) -> tuple[str, dict[str, str], list[str], str]:
     return name, params, types, value
 
 
-def read_vcard(file: Path, shown: str, *, encoding: str = "auto", header_only: bool = False) -> SourceTable:
+def read_vcard(file: Path, shown: str, *, encoding: str = "auto", header_only: bool = False,
+               limits: Limits | None = None) -> SourceTable:
+    """A card holding a value over ``limits.cell_bytes`` is kept as a row the source's entities reject with
+    the reason, the value cut to a short preview."""
+    from crm_migrate.migrate.readers.workbook import big_cell_reason, oversized, preview
+
+    limit = (limits or Limits()).cell_bytes
     text, used = decode_file(file, shown, encoding)
     records: list[tuple[None, int, list[str]]] = []
+    rejected: dict[tuple[str | None, int], str] = {}
     card: dict[str, list[str]] | None = None
     start = 0
     for number, line in _logical_lines(text):
@@ -76,7 +84,12 @@ def read_vcard(file: Path, shown: str, *, encoding: str = "auto", header_only: b
             continue
         if upper == "END:VCARD":
             if card is not None:
-                records.append((None, start, ["; ".join(card.get(c, [])) for c in COLUMNS]))
+                cells = ["; ".join(card.get(c, [])) for c in COLUMNS]
+                if big := oversized(cells, limit):
+                    for j, _ in big:
+                        cells[j] = preview(cells[j])
+                    rejected[(None, start)] = big_cell_reason(COLUMNS[big[0][0]], big[0][1], limit)
+                records.append((None, start, cells))
             card = None
             continue
         if card is None or ":" not in line:
@@ -89,7 +102,7 @@ def read_vcard(file: Path, shown: str, *, encoding: str = "auto", header_only: b
         raise SourceError(Problem(shown, "no BEGIN:VCARD ... END:VCARD card found",
                                   hint="check that this is a vCard file; set read.encoding if it is garbled"))
     table = SourceTable(rows_to_frame([] if header_only else records, COLUMNS), "vcf", encoding=used,
-                        header_rows={}, headers={"": COLUMNS})
+                        header_rows={}, headers={"": COLUMNS}, rejected_rows={} if header_only else rejected)
     return table
 
 

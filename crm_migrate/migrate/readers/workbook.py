@@ -3,6 +3,11 @@
 Cells are read from A1 (not from the first used cell), so row numbers are the ones Excel shows. A number
 cell is written without a spurious ``.0``; one that holds more than 15 significant digits (an 18-digit ID
 typed into a number cell) is reported, because Excel kept only 15 of them and the rest cannot be recovered.
+
+Before calamine sees a workbook, `inspect.check_workbook` refuses one whose sheets or unpacked parts are
+larger than the project's limits; a sheet calamine has built is checked again before its cells become
+Python values. A cell over ``limits.cell_bytes`` rejects its row with the reason (the cell is kept only as
+a short preview), so one absurd value costs neither memory downstream nor the other rows.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
+from crm_migrate.mappings.models import Limits
+from crm_migrate.migrate.readers.inspect import check_workbook
 from crm_migrate.migrate.readers.table import (
     HEADER_SEARCH_ROWS,
     SourceTable,
@@ -46,10 +53,32 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+def oversized(cells: list[str], limit: int) -> list[tuple[int, int]]:
+    """(index, size in bytes) of the cells over ``limit`` bytes of UTF-8 (a character is at most 4 bytes, so
+    only long cells are encoded to be measured)."""
+    out = []
+    for i, c in enumerate(cells):
+        if len(c) * 4 > limit and (size := len(c.encode("utf-8", "surrogatepass"))) > limit:
+            out.append((i, size))
+    return out
+
+
+def preview(text: str) -> str:
+    return text[:40] + "…"
+
+
+def big_cell_reason(column: str, size: int, limit: int) -> str:
+    return (f"unreadable row: cell {column} holds {size:,} bytes, more than options.limits.cell_bytes "
+            f"({limit:,}); only its first 40 characters are kept")
+
+
 def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", header_row: int | str = "auto",
-                  wanted: set[str] | None = None, header_only: bool = False) -> SourceTable:
+                  wanted: set[str] | None = None, header_only: bool = False, limits: Limits | None = None
+                  ) -> SourceTable:
     from python_calamine import CalamineWorkbook
 
+    limits = limits or Limits()
+    check_workbook(file, shown, limits, sheets)
     try:
         book = CalamineWorkbook.from_path(str(file))
     except Exception as exc:  # calamine raises its own types for damaged or encrypted files
@@ -67,7 +96,18 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
     records: list[tuple[str, int, list[str]]] = []
     all_names: list[str] = []
     for sheet_name in chosen:
-        sheet = book.get_sheet_by_name(sheet_name)
+        try:
+            sheet = book.get_sheet_by_name(sheet_name)
+        except Exception as exc:  # noqa: BLE001 - calamine's own error types for a damaged sheet
+            raise SourceError(Problem(shown, f"cannot read the sheet: {exc}", sheet=sheet_name,
+                                      hint="open it in Excel and save it again as .xlsx")) from None
+        end_row, end_col = sheet.end or (0, 0)
+        if (end_row + 1) * (end_col + 1) > limits.sheet_cells:
+            raise SourceError(Problem(shown, f"sheet {sheet_name!r} holds data as far as row {end_row + 1:,} and "
+                                      f"column {column_letter(end_col)} ({(end_row + 1) * (end_col + 1):,} cells "
+                                      f"from A1), more than options.limits.sheet_cells ({limits.sheet_cells:,})",
+                                      sheet=sheet_name, hint="delete the rows and columns beyond the data in "
+                                      "Excel and save it again, or raise the limit in migration.yaml"))
         if header_only:
             raw = _first_rows(sheet, HEADER_SEARCH_ROWS)
         else:
@@ -80,6 +120,11 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
         if h >= len(text_rows):
             raise SourceError(Problem(shown, f"header row {h + 1} is past the end of the sheet", sheet=sheet_name,
                                       hint="fix read.header_row in the mapping file"))
+        if big := oversized(text_rows[h], limits.cell_bytes):
+            i, size = big[0]
+            raise SourceError(Problem(shown, f"header cell {column_letter(i)}{h + 1} holds {size:,} bytes, more than "
+                                      f"options.limits.cell_bytes ({limits.cell_bytes:,})", line=h + 1,
+                                      sheet=sheet_name, hint="check that this is the right file and header row"))
         columns, warnings = name_columns(text_rows[h], shown, sheet_name, h + 1)
         table.sheets.append(sheet_name)
         table.header_rows[sheet_name] = h + 1
@@ -90,6 +135,13 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
             continue
         for i in range(h + 1, len(raw)):
             cells = text_rows[i]
+            if big := oversized(cells, limits.cell_bytes):
+                for j, _ in big:
+                    cells[j] = preview(cells[j])
+                table.rejected_rows[(sheet_name, i + 1)] = big_cell_reason(
+                    f"{column_letter(big[0][0])}{i + 1}", big[0][1], limits.cell_bytes)
+                records.append((sheet_name, i + 1, _by_name(cells, columns, all_names)))
+                continue
             if not any(c.strip() for c in cells):
                 table.blank_rows += 1
                 continue
@@ -98,6 +150,10 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
             table.warnings += _lost_digits(raw[i], columns, shown, sheet_name, i + 1)
             # Cells are placed by this sheet's own header, so sheets with other column orders line up.
             records.append((sheet_name, i + 1, _by_name(cells, columns, all_names)))
+    if not table.sheets:
+        raise SourceError(Problem(shown, f"the workbook holds no data: every sheet read ({', '.join(chosen) or 'none'}) "
+                                  "is empty", hint="check that this is the right file, or choose the sheets with "
+                                  "read.sheets in the mapping file"))
     table.frame = rows_to_frame(records, all_names)
     return table
 
