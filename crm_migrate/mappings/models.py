@@ -32,6 +32,14 @@ class Orphans(_Strict):
                                    "by field name (e.g. owner: 张伟), for targets that require them.")
 
 
+class Limits(_Strict):
+    """Bounds on what a source may hold, so a hostile or broken file is refused with its row, not a crash."""
+
+    max_cell_bytes: int = Field(
+        1_048_576, ge=1, description="Largest cell a source may hold, in bytes of UTF-8 (default 1 MiB); a row "
+        "with a larger cell is rejected with the column and its size.")
+
+
 class Options(_Strict):
     """Project-wide settings."""
 
@@ -50,6 +58,7 @@ class Options(_Strict):
     fix_email_typos: bool = Field(
         True, description="Correct a mistyped common mail domain (qq.con, 163.cm, gmial.com -> qq.com, 163.com, "
         "gmail.com), with a note; no mail can reach the typo. Set false to only flag it with the suggestion.")
+    limits: Limits = Field(default_factory=Limits, description="Bounds on sources: max_cell_bytes.")
     today: dt.date | None = Field(
         None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
         "Set it to make a project's results independent of the day it runs.")
@@ -117,7 +126,11 @@ class MigrationConfig(_Strict):
 class ReadOptions(_Strict):
     """How to read the source file. Everything is detected unless set here."""
 
-    encoding: str = Field("auto", description="Text encoding of a CSV or vCard file, e.g. gb18030, utf-8, utf-16.")
+    encoding: str = Field("auto", description="Text encoding of a CSV or vCard file, e.g. gb18030, utf-8, utf-16; "
+                          "'auto' detects it, and reads a file mixing UTF-8 and GBK lines line by line.")
+    errors: Literal["strict", "report"] = Field(
+        "strict", description="A CSV line the encoding cannot read: strict refuses the file naming the line; "
+        "report keeps the other lines and rejects the rows of the bad ones with their line numbers.")
     delimiter: str = Field("auto", description="CSV delimiter; 'auto' sniffs comma, tab, semicolon and bar.")
     sheets: list[str] | Literal["all"] = Field("all", description="Workbook sheets to read.")
     header_row: int | Literal["auto"] = Field(

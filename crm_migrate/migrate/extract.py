@@ -119,6 +119,10 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
                            pl.lit(None, pl.String).alias(RULE), empty.alias(EMPTY),
                            (pl.concat_str(filled, separator=NOTES_SEPARATOR, ignore_nulls=True) if filled
                             else pl.lit(None, pl.String)).alias(FILLED))
+    unreadable = _reader_rejects(table)
+    if unreadable is not None:
+        out = _decide(out, (unreadable.is_not_null(), pl.lit("unreadable row: ") + unreadable), REJECTED,
+                      "unreadable row")
     out = _decide(out, (stop.is_not_null(), pl.lit("not a record: ") + stop), FILTERED, "not a record")
     out = _decide(out, (pl.col(EMPTY), empty_reason), FILTERED, "empty row")
     out = _decide(out, no_company_rule(plan, out), FILTERED, NO_COMPANY)
@@ -130,6 +134,18 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
         out = _decide(out, _scope_rule(rule, today), FILTERED, "out of scope")
     out = _decide(out, _required_rule(plan), REJECTED, "required field empty or invalid")
     return out
+
+
+def _reader_rejects(table: SourceTable) -> pl.Series | None:
+    """Per row of the table, why the reader rejects it (a cell over the size limit, values beyond the header,
+    a line the encoding cannot read), or null; None when it rejects none."""
+    if not table.rejected:
+        return None
+    reasons = pl.DataFrame({SHEET: [s for s, _ in table.rejected], ROW: [r for _, r in table.rejected],
+                            "why": list(table.rejected.values())},
+                           schema={SHEET: pl.String, ROW: pl.Int64, "why": pl.String})
+    return (table.frame.select(SHEET, ROW)
+            .join(reasons, on=[SHEET, ROW], how="left", nulls_equal=True, maintain_order="left")["why"])
 
 
 def _record_starts(plan: EntityPlan, frame: pl.DataFrame, stop: pl.Series) -> pl.Series | None:

@@ -77,7 +77,9 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
     entities_by_source = {r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
                           for r in migration.reads}
     files = {r.source.name: r.source.shown_file for r in migration.reads}
-    reconciliation = reconcile(lineage, rows_read, entities_by_source, files)
+    counted = {r.source.name: (r.table.records, r.table.counted) for r in migration.reads
+               if r.table.counted is not None and r.table.records is not None}
+    reconciliation = reconcile(lineage, rows_read, entities_by_source, files, counted)
     planned = [{"path": path, "rows": rows, "entity": e.value}
                for e, c in conformed.items() for path, rows in planned_files(c.frame, target.file, e)]
     return RunResult(migration, reconciliation, lineage, None, planned, target, conformed)

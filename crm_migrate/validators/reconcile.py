@@ -1,5 +1,8 @@
 """The run proves that nothing was lost: for every source and entity, rows read = written + merged +
-filtered + rejected, every row has exactly one outcome, and every written record is in its import file."""
+filtered + rejected, every row has exactly one outcome, and every written record is in its import file;
+and for a text source, the rows its reader yielded are as many as an independent count of the file's
+records from its lines (`crm_migrate.validators.linecount`), so a reader that glued or dropped rows fails
+the run too."""
 
 from __future__ import annotations
 
@@ -25,8 +28,16 @@ class Reconciliation:
 
 
 def reconcile(lineage: pl.DataFrame, rows_read: dict[str, int], entities_by_source: dict[str, list[str]],
-              files: dict[str, str]) -> Reconciliation:
-    """Count lineage outcomes per source and entity against the rows each source yielded."""
+              files: dict[str, str], counted: dict[str, tuple[int, int]] | None = None) -> Reconciliation:
+    """Count lineage outcomes per source and entity against the rows each source yielded, and the rows a text
+    source yielded (``counted``: source -> (rows read, records counted from its lines)) against its count."""
+    miscounted = [Problem(files[s], f"{read} rows read, but the file holds {lines} records by an independent "
+                          "count of its lines; nothing is written",
+                          hint="this is a bug in crm-migrate; please report it with the file (rows may have been "
+                               "glued together or dropped)")
+                  for s, (read, lines) in (counted or {}).items() if read != lines]
+    if miscounted:
+        raise ReconciliationError(miscounted)
     counts = (lineage.group_by("source", "entity")
               .agg(*[(pl.col("outcome") == o).sum().alias(o) for o in OUTCOMES],
                    pl.col("outcome").is_null().sum().alias("undecided"),

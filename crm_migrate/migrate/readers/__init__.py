@@ -6,7 +6,7 @@ from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
 from crm_migrate.migrate.readers.table import ROW, SHEET, SourceTable
-from crm_migrate.migrate.readers.text import read_csv
+from crm_migrate.migrate.readers.text import DEFAULT_MAX_CELL_BYTES, read_csv
 from crm_migrate.migrate.readers.vcard import read_vcard
 from crm_migrate.migrate.readers.workbook import WORKBOOK_SUFFIXES, read_workbook
 from crm_migrate.project import Source
@@ -16,8 +16,9 @@ __all__ = ["ROW", "SHEET", "SourceTable", "read_source"]
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
 
-def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
-    """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs."""
+def read_source(source: Source, *, header_only: bool = False, max_cell_bytes: int | None = None) -> SourceTable:
+    """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs.
+    ``max_cell_bytes`` is the project's options.limits.max_cell_bytes (a row with a larger cell is rejected)."""
     shown = source.shown_file
     opts = source.mapping.read
     wanted = {c for plan in source.entities for f in plan.fields for c in f.inputs}
@@ -30,7 +31,8 @@ def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
             return read_vcard(source.file, shown, encoding=opts.encoding, header_only=header_only)
         if suffix in TEXT_SUFFIXES:
             return read_csv(source.file, shown, encoding=opts.encoding, delimiter=opts.delimiter,
-                            header_row=opts.header_row, wanted=wanted, header_only=header_only)
+                            header_row=opts.header_row, wanted=wanted, header_only=header_only,
+                            errors=opts.errors, max_cell_bytes=max_cell_bytes or DEFAULT_MAX_CELL_BYTES)
     except OSError as exc:
         raise SourceError(Problem(shown, f"cannot read the file: {exc.strerror or exc}",
                                   hint="check that it exists and is not open in another program")) from None

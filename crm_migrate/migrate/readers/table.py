@@ -34,6 +34,11 @@ class SourceTable:
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)  # found while building: the run cannot go on
     non_records: pl.Series | None = None  # per row, why it is not a record (migrate.rows computes it once)
+    # (sheet, row) -> why the reader rejects that row (a cell over the size limit, values beyond the header,
+    # a line the encoding cannot read): the row stays in the frame, so that lineage accounts for it.
+    rejected: dict[tuple[str | None, int], str] = field(default_factory=dict)
+    records: int | None = None  # rows the reader yielded, before any sampling
+    counted: int | None = None  # the same, counted independently from the file's lines (text files)
 
     @property
     def columns(self) -> list[str]:
@@ -69,20 +74,22 @@ def name_columns(header: list[str], path: str, sheet: str | None, header_row: in
     """Column names from a header row: blanks named by their letter, repeats numbered, both reported."""
     names: list[str] = []
     problems: list[Problem] = []
+    seen: dict[str, int] = {}  # name -> its column: a wide header is named in linear time
     for i, raw in enumerate(header):
         name = raw.strip()
         if not name:
             name = f"({column_letter(i)})"
-        if name in names:
-            first = names.index(name)
+        if name in seen:
+            first = seen[name]
             n = 2
-            while f"{name}.{n}" in names:
+            while f"{name}.{n}" in seen:
                 n += 1
             problems.append(Problem(path, f"column {column_letter(i)} repeats the header {name!r} of column "
                                     f"{column_letter(first)}; it is read as {name + '.' + str(n)!r}",
                                     line=header_row, sheet=sheet, severity="warning",
                                     hint="rename one of them in the file, or map the numbered name"))
             name = f"{name}.{n}"
+        seen[name] = i
         names.append(name)
     return names, problems
 
