@@ -129,7 +129,7 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
         for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity):
             outputs.append({"path": f"import/{path.name}", "rows": rows})
         emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res))
-    check_written(result.lineage, written_ids)
+    check_written(result.lineage, written_ids, {orphan_id()})
     emit("lineage.csv", result.lineage)
     groups = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
     outputs.append({"path": "review/duplicates.xlsx", "rows": groups})

@@ -5,13 +5,15 @@ skips one or stops early cannot pass unnoticed. The rules are those the reader p
 plain scan of characters (no csv module, nothing shared with the reader but the decoded lines):
 
 - a line ends at LF (or CRLF); in a file without any LF, at CR; a CR alone inside a line is a character;
+  NUL is no character at all (the reader removes it);
 - a record is one line, unless a field opens with a quote and the line ends before the quote closes: then
   the record runs on to the line where it does close;
 - such a record stands only if every quote closes where a value can end (before the delimiter or the line's
   end), it closes before the file ends, it spans fewer than ``MAX_QUOTED_LINES`` lines and it has the
   header's number of fields; otherwise its first line is a record of its own and counting resumes on the
   next line;
-- a record whose text is only spaces, delimiters, quotes and NULs is blank and not counted.
+- a record that holds nothing but spaces, quotes and the delimiters between its fields is blank and not
+  counted.
 """
 
 from __future__ import annotations
@@ -26,16 +28,18 @@ def count_records(lines: list[str], delimiter: str, after: int, width: int) -> i
     count = 0
     i = after + 1
     n = len(lines)
+    if any("\0" in line for line in lines):
+        lines = [line.replace("\0", "") for line in lines]
     while i < n:
         line = lines[i]
         if '"' not in line:
             count += not _blank(line, delimiter)
             i += 1
             continue
-        last, fields = _scan(lines, i, delimiter)
+        last, fields, content = _scan(lines, i, delimiter)
         if last is None or (last > i and (fields != width or last - i >= MAX_QUOTED_LINES)):
-            last = i
-        count += not _blank("".join(lines[i:last + 1]), delimiter)
+            last, content = i, not _blank(line, delimiter)  # the line on its own, its quotes as characters
+        count += content
         i = last + 1
     return count
 
@@ -53,10 +57,10 @@ def _body(line: str) -> str:
     return line
 
 
-def _scan(lines: list[str], start: int, delimiter: str) -> tuple[int | None, int]:
-    """(index of the record's last line, its number of fields); None as the last line when a quote closes in
-    the middle of a value or never closes."""
-    state, fields = _START, 1
+def _scan(lines: list[str], start: int, delimiter: str) -> tuple[int | None, int, bool]:
+    """(index of the record's last line, its number of fields, whether it holds anything but spaces and
+    quotes); None as the last line when a quote closes in the middle of a value or never closes."""
+    state, fields, content = _START, 1, False
     for j in range(start, len(lines)):
         body = _body(lines[j])
         k, size = 0, len(body)
@@ -64,13 +68,14 @@ def _scan(lines: list[str], start: int, delimiter: str) -> tuple[int | None, int
             c = body[k]
             if state == _QUOTED:
                 if c != '"':
+                    content = content or not c.isspace()
                     k += 1
                     continue
                 if k + 1 < size and body[k + 1] == '"':  # a doubled quote is one quote character
                     k += 2
                     continue
                 if k + 1 < size and body[k + 1] != delimiter:
-                    return None, fields  # the quote closes in the middle of a value
+                    return None, fields, content  # the quote closes in the middle of a value
                 state = _CLOSED
             elif c == delimiter:
                 fields += 1
@@ -78,9 +83,9 @@ def _scan(lines: list[str], start: int, delimiter: str) -> tuple[int | None, int
             elif state == _START and c == '"':
                 state = _QUOTED
             else:
+                content = content or not (c.isspace() or c == '"')
                 state = _FIELD
             k += 1
         if state != _QUOTED:
-            return j, fields
-        # the line ends inside the quotes: the line break is part of the value
-    return None, fields
+            return j, fields, content
+    return None, fields, content

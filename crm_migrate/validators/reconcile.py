@@ -60,16 +60,24 @@ def reconcile(lineage: pl.DataFrame, rows_read: dict[str, int], entities_by_sour
     return result
 
 
-def check_written(lineage: pl.DataFrame, written_ids: dict[str, set[str]]) -> None:
-    """Every row lineage calls written or merged points at a record that is in its import file."""
+def check_written(lineage: pl.DataFrame, written_ids: dict[str, set[str]],
+                  placeholders: frozenset[str] | set[str] = frozenset()) -> None:
+    """Every row lineage calls written or merged points at a record that is in its import file, and every
+    record in an import file is one that lineage says was written (or a placeholder, such as the account
+    orphans are linked to, which no source row is)."""
     problems = []
     for entity, ids in written_ids.items():
-        claimed = set(lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"]))
-                      ["record_id"].to_list())
+        mine = lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"]))
+        claimed = set(mine["record_id"].to_list())
         missing = claimed - ids
         if missing:
             problems.append(Problem(f"import/{entity}", f"{len(missing)} record id(s) in lineage but not in the "
-                                    f"import file, e.g. {sorted(missing)[0]}",
+                                    f"import file, e.g. {sorted(missing, key=str)[0]}",
+                                    hint="this is a bug in crm-migrate; please report it with the project"))
+        extra = ids - set(mine.filter(pl.col("outcome") == "written")["record_id"].to_list()) - set(placeholders)
+        if extra:
+            problems.append(Problem(f"import/{entity}", f"{len(extra)} record id(s) in the import file that no "
+                                    f"source row was written as, e.g. {sorted(extra, key=str)[0]}",
                                     hint="this is a bug in crm-migrate; please report it with the project"))
     if problems:
         raise ReconciliationError(problems)

@@ -331,12 +331,13 @@ def _records(lines: list[str], start: int, delimiter: str, width: int | None):
 def _clean_lines(lines: list[str], found: dict[str, list[int]]) -> list[str]:
     """NULs removed and a CR alone inside a line read as a space, each noted by line index."""
     out = lines
+    lf = bool(lines) and lines[0].endswith("\n")  # lines end at LF: a CR alone is inside a line
     for i, line in enumerate(lines):
         if "\0" in line:
             found["nul"].append(i)
             line = line.replace("\0", "")
         body = line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith(("\n", "\r")) else line
-        if "\r" in body and "\n" in line:
+        if lf and "\r" in body:
             found["cr"].append(i)
             line = body.replace("\r", " ") + line[len(body):]
         if line is not lines[i]:
@@ -347,7 +348,8 @@ def _clean_lines(lines: list[str], found: dict[str, list[int]]) -> list[str]:
 
 
 def _blank(cells: list[str]) -> bool:
-    return not any(c.strip() for c in cells)
+    """Nothing but spaces (and quotes, on a line read with its quotes as characters): a blank row."""
+    return not any(c.strip() and c.replace('"', "").strip() for c in cells)
 
 
 def read_csv(file: Path, shown: str, *, encoding: str = "auto", delimiter: str = "auto",
