@@ -18,6 +18,9 @@ plain scan of characters (no csv module, nothing shared with the reader but the 
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 MAX_QUOTED_LINES = 1_000  # a quoted value spanning more lines is taken for a quote that never closes
 
 _START, _FIELD, _QUOTED, _CLOSED = range(4)
@@ -28,6 +31,7 @@ def count_records(lines: list[str], delimiter: str, after: int, width: int) -> i
     count = 0
     i = after + 1
     n = len(lines)
+    complete = _complete(delimiter)
     if any("\0" in line for line in lines):
         lines = [line.replace("\0", "") for line in lines]
     while i < n:
@@ -36,6 +40,12 @@ def count_records(lines: list[str], delimiter: str, after: int, width: int) -> i
             count += not _blank(line, delimiter)
             i += 1
             continue
+        if complete.fullmatch(line):  # one line holding a whole record, its quotes all closed
+            blank = _blank(line, delimiter)
+            if not blank or '"' not in line.replace('""', ""):  # (a quoted delimiter is no blank: scan it)
+                count += not blank
+                i += 1
+                continue
         last, fields, content = _scan(lines, i, delimiter)
         if last is None or (last > i and (fields != width or last - i >= MAX_QUOTED_LINES)):
             last, content = i, not _blank(line, delimiter)  # the line on its own, its quotes as characters
@@ -44,8 +54,20 @@ def count_records(lines: list[str], delimiter: str, after: int, width: int) -> i
     return count
 
 
+@cache
+def _complete(delimiter: str) -> re.Pattern:
+    """A line that is a whole record: every field either quoted (quotes inside doubled) and closed before the
+    delimiter or the end, or not starting with a quote."""
+    d = re.escape(delimiter)
+    field = f'(?:"(?:[^"]|"")*"|(?!")[^{d}\r\n]*)'
+    return re.compile(f"{field}(?:{d}{field})*(?:\r\n|\n|\r)?", re.S)
+
+
 def _blank(text: str, delimiter: str) -> bool:
-    return not text.replace(delimiter, "").replace('"', "").replace("\0", "").strip()
+    inner = text.strip(f' \t\r\n"{delimiter}')
+    if inner and not inner[0].isspace():  # the first character that is no space, quote or delimiter
+        return False
+    return not inner.replace(delimiter, "").replace('"', "").strip()
 
 
 def _body(line: str) -> str:

@@ -107,18 +107,14 @@ def column_letter(index: int) -> str:
 def rows_to_frame(records: list[tuple[str, int, list[str]]], names: list[str]) -> pl.DataFrame:
     """Build the text frame from (sheet, row, cells); short rows are padded, empty cells become null."""
     width = len(names)
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    sheets, row_numbers = [], []
-    for sheet, row, cells in records:
-        sheets.append(sheet)
-        row_numbers.append(row)
-        for i in range(width):
-            value = cells[i] if i < len(cells) else ""
-            columns[i].append(value if value != "" else None)
-    data = {SHEET: pl.Series(SHEET, sheets, dtype=pl.String), ROW: pl.Series(ROW, row_numbers, dtype=pl.Int64)}
+    padded = [cells if len(cells) == width else (list(cells) + [""] * width)[:width] for _, _, cells in records]
+    columns = list(zip(*padded)) if padded and width else [() for _ in range(width)]
+    data = {SHEET: pl.Series(SHEET, [s for s, _, _ in records], dtype=pl.String),
+            ROW: pl.Series(ROW, [r for _, r, _ in records], dtype=pl.Int64)}
     for name, values in zip(names, columns):
         data[name] = pl.Series(name, values, dtype=pl.String)
-    return pl.DataFrame(data)
+    frame = pl.DataFrame(data)
+    return frame.with_columns(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names) if names else frame
 
 
 def extra_cells_problem(path: str, sheet: str | None, row: int, cells: list[str], width: int) -> Problem | None:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
@@ -302,7 +304,7 @@ def _records(lines: list[str], start: int, delimiter: str, width: int | None):
     n = len(lines)
     i = start
     while i < n:
-        reader = csv.reader((lines[j] for j in range(i, n)), delimiter=delimiter, strict=True)
+        reader = csv.reader(islice(lines, i, None), delimiter=delimiter, strict=True)
         used = 0
         broken = None
         while True:
@@ -349,13 +351,29 @@ def _clean_lines(lines: list[str], found: dict[str, list[int]]) -> list[str]:
 
 def _blank(cells: list[str]) -> bool:
     """Nothing but spaces (and quotes, on a line read with its quotes as characters): a blank row."""
-    return not any(c.strip() and c.replace('"', "").strip() for c in cells)
+    text = "".join(cells)
+    inner = text.strip(' \t\r\n"')
+    if inner and not inner[0].isspace():
+        return False
+    return not inner.replace('"', "").strip()
 
 
 def read_csv(file: Path, shown: str, *, encoding: str = "auto", delimiter: str = "auto",
              header_row: int | str = "auto", wanted: set[str] | None = None,
              header_only: bool = False, errors: str = "strict",
              max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES) -> SourceTable:
+    # Millions of small strings and lists, none of them cyclic: the cycle collector would only rescan them.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_csv(file, shown, encoding, delimiter, header_row, wanted, header_only, errors, max_cell_bytes)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row: int | str,
+              wanted: set[str] | None, header_only: bool, errors: str, max_cell_bytes: int) -> SourceTable:
     raw = file.read_bytes()
     decoded = decode_lines(raw, shown, encoding, errors)
     found: dict[str, list[int]] = {k: [] for k in ("nul", "cr", "quote", "stray", "short", "long", "big")}
@@ -397,7 +415,8 @@ def read_csv(file: Path, shown: str, *, encoding: str = "auto", delimiter: str =
         if _blank(cells):
             table.blank_rows += 1
             continue
-        reasons = [f"line {i + 1}: {decoded.bad[i]}" for i in range(first, last + 1) if i in decoded.bad]
+        reasons = [f"line {i + 1}: {decoded.bad[i]}" for i in range(first, last + 1)
+                   if i in decoded.bad] if decoded.bad else []
         if recovered:
             found["quote"].append(first)
         elif first == last and lines[first].count('"') % 2:
@@ -408,7 +427,7 @@ def read_csv(file: Path, shown: str, *, encoding: str = "auto", delimiter: str =
             found["long"].append(first)
             reasons.append(f"line {first + 1}: {len(extra)} value(s) beyond the header's {width} columns "
                            f"(first: {extra[0][:30]!r}); a delimiter or quote inside a value may have split the row")
-        for j, c in enumerate(cells[:width]):
+        for j, c in enumerate(cells[:width] if len(lines[first]) * 4 > max_cell_bytes or last > first else ()):
             if len(c) * 4 > max_cell_bytes and (size := len(c.encode("utf-8", "replace"))) > max_cell_bytes:
                 found["big"].append(first)
                 sizes[first] = size
