@@ -421,7 +421,7 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
             found["quote"].append(first)
         elif first == last and lines[first].count('"') % 2:
             found["stray"].append(first)
-        if len(cells) < width:
+        if 1 < len(cells) < width:  # (a line of one cell is a footer or a note, which rows.py sorts out)
             found["short"].append(first)
         elif len(cells) > width and (extra := [c for c in cells[width:] if c.strip()]):
             found["long"].append(first)
