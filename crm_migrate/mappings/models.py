@@ -33,11 +33,11 @@ class Orphans(_Strict):
 
 
 class Limits(_Strict):
-    """Bounds on what a source may hold, so a hostile or broken file is refused with its row, not a crash."""
+    """What a source may hold before its row is rejected, so that a damaged or hostile file ends in a message
+    instead of exhausting memory."""
 
-    max_cell_bytes: int = Field(
-        1_048_576, ge=1, description="Largest cell a source may hold, in bytes of UTF-8 (default 1 MiB); a row "
-        "with a larger cell is rejected with the column and its size.")
+    cell_bytes: int = Field(1_000_000, gt=0, description="Largest cell, in bytes of UTF-8: a row holding a "
+                            "larger one is rejected with the reason (Excel itself keeps at most 32,767 characters).")
 
 
 class Options(_Strict):
@@ -58,7 +58,7 @@ class Options(_Strict):
     fix_email_typos: bool = Field(
         True, description="Correct a mistyped common mail domain (qq.con, 163.cm, gmial.com -> qq.com, 163.com, "
         "gmail.com), with a note; no mail can reach the typo. Set false to only flag it with the suggestion.")
-    limits: Limits = Field(default_factory=Limits, description="Bounds on sources: max_cell_bytes.")
+    limits: Limits = Field(default_factory=Limits, description="Sizes beyond which a row is rejected: cell_bytes.")
     today: dt.date | None = Field(
         None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
         "Set it to make a project's results independent of the day it runs.")

@@ -119,10 +119,8 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
                            pl.lit(None, pl.String).alias(RULE), empty.alias(EMPTY),
                            (pl.concat_str(filled, separator=NOTES_SEPARATOR, ignore_nulls=True) if filled
                             else pl.lit(None, pl.String)).alias(FILLED))
-    unreadable = _reader_rejects(table)
-    if unreadable is not None:
-        out = _decide(out, (unreadable.is_not_null(), pl.lit("unreadable row: ") + unreadable), REJECTED,
-                      "unreadable row")
+    if table.rejected_rows:
+        out = _decide(out, _unreadable_rule(table), REJECTED, "unreadable row")
     out = _decide(out, (stop.is_not_null(), pl.lit("not a record: ") + stop), FILTERED, "not a record")
     out = _decide(out, (pl.col(EMPTY), empty_reason), FILTERED, "empty row")
     out = _decide(out, no_company_rule(plan, out), FILTERED, NO_COMPANY)
@@ -136,16 +134,14 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
     return out
 
 
-def _reader_rejects(table: SourceTable) -> pl.Series | None:
-    """Per row of the table, why the reader rejects it (a cell over the size limit, values beyond the header,
-    a line the encoding cannot read), or null; None when it rejects none."""
-    if not table.rejected:
-        return None
-    reasons = pl.DataFrame({SHEET: [s for s, _ in table.rejected], ROW: [r for _, r in table.rejected],
-                            "why": list(table.rejected.values())},
-                           schema={SHEET: pl.String, ROW: pl.Int64, "why": pl.String})
-    return (table.frame.select(SHEET, ROW)
-            .join(reasons, on=[SHEET, ROW], how="left", nulls_equal=True, maintain_order="left")["why"])
+def _unreadable_rule(table: SourceTable) -> tuple[pl.Expr, pl.Expr]:
+    """Rows the reader could not take as they are (a cell over the size limit), with the reader's reason."""
+    bad = pl.DataFrame({SHEET: [k[0] for k in table.rejected_rows], ROW: [k[1] for k in table.rejected_rows],
+                        "reason": list(table.rejected_rows.values())},
+                       schema={SHEET: pl.String, ROW: pl.Int64, "reason": pl.String})
+    reasons = table.frame.select(SHEET, ROW).join(bad, on=[SHEET, ROW], how="left", nulls_equal=True,
+                                                  maintain_order="left")["reason"]
+    return pl.lit(reasons).is_not_null(), pl.lit(reasons)
 
 
 def _record_starts(plan: EntityPlan, frame: pl.DataFrame, stop: pl.Series) -> pl.Series | None:

@@ -32,7 +32,7 @@ def validate_project(root: Path) -> list[Problem]:
     for source in project.sources:
         try:
             table = read_source(source, header_only=True,
-                                max_cell_bytes=project.config.options.limits.max_cell_bytes)
+                                max_cell_bytes=project.config.options.limits.cell_bytes)
         except MigrateError as exc:
             problems += exc.problems
             continue

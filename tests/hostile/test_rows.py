@@ -183,7 +183,7 @@ def test_a_10_mb_cell_rejects_its_row(make_project):
     data = HEADER + GOOD[0] + "2," + "长" * 3_500_000 + ",021-55556666\n" + GOOD[2]
     root = project(make_project, data.encode())
     out, rows = run_ok(root)
-    assert "a.csv:3: warning: a cell larger than options.limits.max_cell_bytes (1,048,576 bytes) on line 3" in out
+    assert "a.csv:3: warning: a cell larger than options.limits.cell_bytes (1,000,000 bytes) on line 3" in out
     assert rows[3]["outcome"] == "rejected" and "10,500,000 bytes" in rows[3]["reason"]
     assert rows[2]["outcome"] == rows[4]["outcome"] == "written"
     assert (root / "out" / "rejects" / "accounts.csv").stat().st_size < 10_000
@@ -191,9 +191,9 @@ def test_a_10_mb_cell_rejects_its_row(make_project):
 
 def test_the_cell_limit_is_an_option_and_init_reads_cells_over_128_kib(make_project, tmp_path):
     big = "2," + "长" * 60_000 + ",021-55556666\n"  # 180,000 bytes: over the csv module's own limit
-    root = project(make_project, (HEADER + GOOD[0] + big).encode(), options="options: {limits: {max_cell_bytes: 100000}}\n")
+    root = project(make_project, (HEADER + GOOD[0] + big).encode(), options="options: {limits: {cell_bytes: 100000}}\n")
     _, rows = run_ok(root)
-    assert rows[3]["outcome"] == "rejected" and "more than options.limits.max_cell_bytes (100,000)" in rows[3]["reason"]
+    assert rows[3]["outcome"] == "rejected" and "more than options.limits.cell_bytes (100,000)" in rows[3]["reason"]
     source = tmp_path / "big.csv"
     source.write_text(HEADER + GOOD[0] + big, encoding="utf-8")
     result = cli("init", tmp_path / "new", "--source", source)

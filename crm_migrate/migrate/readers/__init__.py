@@ -18,7 +18,7 @@ TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
 def read_source(source: Source, *, header_only: bool = False, max_cell_bytes: int | None = None) -> SourceTable:
     """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs.
-    ``max_cell_bytes`` is the project's options.limits.max_cell_bytes (a row with a larger cell is rejected)."""
+    ``max_cell_bytes`` is the project's options.limits.cell_bytes (a row with a larger cell is rejected)."""
     shown = source.shown_file
     opts = source.mapping.read
     wanted = {c for plan in source.entities for f in plan.fields for c in f.inputs}

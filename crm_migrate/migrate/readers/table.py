@@ -34,9 +34,9 @@ class SourceTable:
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)  # found while building: the run cannot go on
     non_records: pl.Series | None = None  # per row, why it is not a record (migrate.rows computes it once)
-    # (sheet, row) -> why the reader rejects that row (a cell over the size limit, values beyond the header,
-    # a line the encoding cannot read): the row stays in the frame, so that lineage accounts for it.
-    rejected: dict[tuple[str | None, int], str] = field(default_factory=dict)
+    # (sheet, row) -> why the reader could not take the row as it is (a cell over the size limit): every
+    # entity of the source rejects it with this reason, so it is accounted for and nothing else reads it.
+    rejected_rows: dict[tuple[str | None, int], str] = field(default_factory=dict)
     records: int | None = None  # rows the reader yielded, before any sampling
     counted: int | None = None  # the same, counted independently from the file's lines (text files)
 

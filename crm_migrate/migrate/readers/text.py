@@ -38,7 +38,7 @@ from crm_migrate.validators.linecount import MAX_QUOTED_LINES, count_records
 
 DELIMITERS = [",", "\t", ";", "|"]
 MAX_COLUMNS = 16_384  # Excel's widest sheet (column XFD): a header wider than that is not a table
-DEFAULT_MAX_CELL_BYTES = 1_048_576  # options.limits.max_cell_bytes
+DEFAULT_MAX_CELL_BYTES = 1_000_000  # options.limits.cell_bytes
 csv.field_size_limit(2**31 - 1)  # the module's own limit (128 KiB) would end a read with an exception
 _ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "ansi": "gb18030", "utf8": "utf-8",
             "unicode": "utf-16", "utf-8-bom": "utf-8-sig"}
@@ -432,13 +432,13 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
                 found["big"].append(first)
                 sizes[first] = size
                 reasons.append(f"line {first + 1}: column {names[j]!r} holds {size:,} bytes, more than "
-                               f"options.limits.max_cell_bytes ({max_cell_bytes:,})")
+                               f"options.limits.cell_bytes ({max_cell_bytes:,})")
                 cells = [*cells[:j], c[:100] + f"… ({size:,} bytes, cut)", *cells[j + 1:]]
         if reasons:
-            rejected[(None, row)] = "; ".join(reasons)
+            rejected[(None, row)] = "unreadable row: " + "; ".join(reasons)
         records.append((None, row, cells))
     table.frame = rows_to_frame(records, names)
-    table.rejected = rejected
+    table.rejected_rows = rejected
     table.records = table.frame.height
     table.counted = count_records(decoded.lines, delim, header_last, width)
     table.warnings += _anomalies(shown, found, width, names, max_cell_bytes)
@@ -459,9 +459,9 @@ _ANOMALIES = {
     "nul": ("NUL bytes on {lines}: removed", "the file may be damaged or not all text; check these rows"),
     "cr": ("a carriage return (CR) alone inside {lines}: read as a space",
            "a line break typed into a cell by another program; nothing to do unless the rows look wrong"),
-    "big": ("a cell larger than options.limits.max_cell_bytes ({limit:,} bytes) on {lines}: the rows are "
+    "big": ("a cell larger than options.limits.cell_bytes ({limit:,} bytes) on {lines}: the rows are "
             "rejected", "a quote never closed may have swallowed the lines after it; otherwise raise "
-            "options.limits.max_cell_bytes in migration.yaml"),
+            "options.limits.cell_bytes in migration.yaml"),
 }
 
 
