@@ -104,3 +104,14 @@ def test_the_line_count_is_not_the_readers_code():
     lines = ['a,b\n', '1,"x\n', '2,y\n']  # a quote never closed
     assert count_records(lines, ",", 0, 2) == 2
     assert [(f, last) for f, last, _, _ in _records(lines, 1, ",", 2)] == [(1, 1), (2, 2)]
+
+
+def test_many_broken_quotes_are_read_in_linear_time(tmp_path):
+    """Each broken quote resumes reading on the next line without walking the lines before it again."""
+    f = tmp_path / "x.csv"
+    f.write_text("a,b,c\n" + "".join(f'{i},"name{i},010\n' for i in range(20_000)), encoding="utf-8")
+    table = read_csv(f, "x.csv")
+    assert table.records == table.counted == 20_000
+    assert table.frame["b"][5] == "name5"
+    [warning] = [w for w in table.warnings if "quote" in w.message]
+    assert warning.line == 2 and "and 19990 more" in warning.message

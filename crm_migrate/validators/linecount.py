@@ -89,9 +89,11 @@ def _scan(lines: list[str], start: int, delimiter: str) -> tuple[int | None, int
         while k < size:
             c = body[k]
             if state == _QUOTED:
-                if c != '"':
-                    content = content or not c.isspace()
-                    k += 1
+                if c != '"':  # on to the next quote of the line
+                    q = body.find('"', k)
+                    q = size if q < 0 else q
+                    content = content or bool(body[k:q].strip())
+                    k = q
                     continue
                 if k + 1 < size and body[k + 1] == '"':  # a doubled quote is one quote character
                     k += 2

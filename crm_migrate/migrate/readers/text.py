@@ -22,7 +22,6 @@ import codecs
 import csv
 import gc
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
@@ -304,7 +303,8 @@ def _records(lines: list[str], start: int, delimiter: str, width: int | None):
     n = len(lines)
     i = start
     while i < n:
-        reader = csv.reader(islice(lines, i, None), delimiter=delimiter, strict=True)
+        # lines from i on, without walking the i lines before (islice would: quadratic after many broken quotes)
+        reader = csv.reader(map(lines.__getitem__, range(i, n)), delimiter=delimiter, strict=True)
         used = 0
         broken = None
         while True:
