@@ -232,3 +232,15 @@ def test_validate_and_plan_report_the_same_anomalies(make_project):
     root = project(make_project, (HEADER + '1,"北京星辰科技有限公司,010-62345678\n' + "".join(GOOD[1:])).encode())
     result = cli("plan", root)
     assert result.returncode == 0 and "a.csv:2: warning: a quote that does not close" in said(result)
+
+
+def test_a_damaged_line_in_a_gbk_file_is_refused_or_rejected_as_the_mapping_says(make_project):
+    data = (HEADER + GOOD[0]).encode("gbk") + b"2,\xff\xfe\xff,021-55556666\n" + GOOD[2].encode("gbk")
+    root = project(make_project, data)
+    result = cli("run", root)
+    assert result.returncode == 1
+    assert f"{root}/data/a.csv:3: error: line 3 cannot be read with encoding: auto: byte 0xff" in said(result)
+    assert "errors: report" in said(result) and not (root / "out").exists()
+    root = project(make_project, data, read="read: {errors: report}\n")
+    _, rows = run_ok(root)
+    assert sorted(rows) == [2, 3, 4] and rows[3]["outcome"] == "rejected" and "line 3" in rows[3]["reason"]

@@ -254,8 +254,11 @@ def _decode_auto(raw: bytes, shown: str, errors: str) -> Decoded:
         except UnicodeDecodeError as exc:
             lines.append(chunk.decode("gb18030", "replace"))
             bad[i] = _why(chunk, exc, "gb18030", i == len(chunks) - 1)
-    if bad and any("cut short" not in w for w in bad.values()):
-        try:  # neither UTF-8 nor GB18030: perhaps another encoding reads the whole file
+    broken = [i for i, w in bad.items() if "cut short" not in w]
+    if broken and len(broken) >= len(gbk):
+        # More lines that neither UTF-8 nor GB18030 reads than GB18030 lines: perhaps another encoding (Big5,
+        # Latin-1, Shift-JIS) reads the whole file; a few damaged lines of a GBK file stay bad lines instead.
+        try:
             from charset_normalizer import from_bytes
 
             best = from_bytes(raw[:1_000_000]).best()
