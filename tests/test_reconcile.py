@@ -22,7 +22,8 @@ FILES = {"crm": "data/a.csv"}
 def lineage(*rows: tuple[int, str | None, str | None]) -> pl.DataFrame:
     """Lineage of source 'crm', entity accounts: (row, outcome, record id) per line."""
     return pl.DataFrame({"source": ["crm"] * len(rows), "file": ["data/a.csv"] * len(rows),
-                         "sheet": [None] * len(rows), "row": [r for r, _, _ in rows], "entity": ["accounts"] * len(rows),
+                         "sheet": [None] * len(rows), "row": [r for r, _, _ in rows],
+                         "entity": ["accounts"] * len(rows),
                          "record_id": [i for _, _, i in rows], "outcome": [o for _, o, _ in rows],
                          "reason": [None] * len(rows)},
                         schema={"source": pl.String, "file": pl.String, "sheet": pl.String, "row": pl.Int64,

@@ -396,7 +396,8 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
             break
     if not any(not _blank(cells) for _, _, cells, _ in head):
         raise SourceError(Problem(shown, "the file has no rows", hint="check that this is the right file"))
-    h = find_header([cells for _, _, cells, _ in head], wanted or set()) if header_row == "auto" else int(header_row) - 1
+    h = (find_header([cells for _, _, cells, _ in head], wanted or set()) if header_row == "auto"
+         else int(header_row) - 1)
     if h >= len(head):
         raise SourceError(Problem(shown, f"header row {h + 1} is past the end of the file ({len(head)} rows)",
                                   hint="fix read.header_row in the mapping file"))
@@ -405,6 +406,9 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
         raise SourceError(Problem(shown, f"the header has {len(header):,} columns; a table has at most "
                                   f"{MAX_COLUMNS:,} (Excel's limit)", line=header_first + 1,
                                   hint="check read.delimiter in the mapping file, and that this file is a table"))
+    if bad := [i for i in range(header_first, header_last + 1) if i in decoded.bad]:
+        raise SourceError(Problem(shown, f"the header (line {bad[0] + 1}) cannot be read: {decoded.bad[bad[0]]}",
+                                  line=bad[0] + 1, hint="set read.encoding to the file's encoding"))
     names, warnings = name_columns(header, shown, None, h + 1)
     table = SourceTable(rows_to_frame([], names), "csv", encoding=decoded.encoding, delimiter=delim, sheets=[],
                         header_rows={"": h + 1}, headers={"": names},
@@ -412,7 +416,7 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
     if header_only:
         return table
     width = len(names)
-    records, rejected, sizes = [], {}, {}
+    records, rejected = [], {}
     for k, (first, last, cells, recovered) in enumerate(_records(lines, header_last + 1, delim, width)):
         row = h + 2 + k  # as Excel numbers rows: one per record, blank ones included
         if _blank(cells):
@@ -433,7 +437,6 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
         for j, c in enumerate(cells[:width] if len(lines[first]) * 4 > max_cell_bytes or last > first else ()):
             if len(c) * 4 > max_cell_bytes and (size := len(c.encode("utf-8", "replace"))) > max_cell_bytes:
                 found["big"].append(first)
-                sizes[first] = size
                 reasons.append(f"line {first + 1}: column {names[j]!r} holds {size:,} bytes, more than "
                                f"options.limits.cell_bytes ({max_cell_bytes:,})")
                 cells = [*cells[:j], c[:100] + f"… ({size:,} bytes, cut)", *cells[j + 1:]]
