@@ -206,12 +206,12 @@ def test_decisions_of_an_earlier_version_still_apply_and_are_counted(make_projec
     res = first.migration.entities[Entity.accounts]
     frame = res.frame.with_columns(refs().alias("_ref"))
     old = legacy_fingerprint(list(_values(frame.filter(pl.col("_ref") == "accounts:3"), res.fields)[0]))
-    path = decisions_csv(tmp_path / "old.csv", [("accounts:3", "keep apart", old)])
+    path = decisions_csv(root / "old.csv", [("accounts:3", "keep apart", old)])
     again = run(load_project(root), tmp_path / "out", decisions=path)
     applied = again.migration.entities[Entity.accounts].decisions
     assert applied.applied == 1 and applied.legacy == 1 and not applied.stale
     # the same decision with a fingerprint that matches no row's values is stale, not applied
-    path = decisions_csv(tmp_path / "wrong.csv", [("accounts:3", "keep apart", "0123456789ab")])
+    path = decisions_csv(root / "wrong.csv", [("accounts:3", "keep apart", "0123456789ab")])
     applied = prepare(load_project(root), decisions=path).migration.entities[Entity.accounts].decisions
     assert applied.applied == 0 and "changed" in applied.stale[0].why
 
@@ -223,13 +223,13 @@ def test_a_fingerprint_under_another_secret_is_stale_with_the_reason(make_projec
     res = prepare(load_project(root)).migration.entities[Entity.accounts]
     frame = res.frame.with_columns(refs().alias("_ref"))
     values = list(_values(frame.filter(pl.col("_ref") == "accounts:3"), res.fields)[0])
-    path = decisions_csv(tmp_path / "d.csv", [("accounts:3", "keep apart", fingerprint(values, b"x" * 32))])
+    path = decisions_csv(root / "d.csv", [("accounts:3", "keep apart", fingerprint(values, b"x" * 32))])
     result = run(load_project(root), tmp_path / "out", decisions=path)
     stale = result.migration.entities[Entity.accounts].decisions.stale
     assert len(stale) == 1 and "another project secret" in stale[0].why
     with (tmp_path / "out" / "review" / "stale_decisions.csv").open(encoding="utf-8-sig") as f:
         assert [r["record"] for r in csv.DictReader(f)] == ["accounts:3"]
-    ok = decisions_csv(tmp_path / "ok.csv", [("accounts:3", "keep apart", fingerprint(values, project_secret(root)))])
+    ok = decisions_csv(root / "ok.csv", [("accounts:3", "keep apart", fingerprint(values, project_secret(root)))])
     applied = prepare(load_project(root), decisions=ok).migration.entities[Entity.accounts].decisions
     assert applied.applied == 1 and not applied.stale and applied.legacy == 0
 

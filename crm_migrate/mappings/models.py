@@ -69,6 +69,7 @@ class Options(_Strict):
     fix_email_typos: bool = Field(
         True, description="Correct a mistyped common mail domain (qq.con, 163.cm, gmial.com -> qq.com, 163.com, "
         "gmail.com), with a note; no mail can reach the typo. Set false to only flag it with the suggestion.")
+    limits: Limits = Field(default_factory=Limits, description="Sizes beyond which a row is rejected: cell_bytes.")
     today: dt.date | None = Field(
         None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
         "Set it to make a project's results independent of the day it runs.")
@@ -143,7 +144,11 @@ class MigrationConfig(_Strict):
 class ReadOptions(_Strict):
     """How to read the source file. Everything is detected unless set here."""
 
-    encoding: str = Field("auto", description="Text encoding of a CSV or vCard file, e.g. gb18030, utf-8, utf-16.")
+    encoding: str = Field("auto", description="Text encoding of a CSV or vCard file, e.g. gb18030, utf-8, utf-16; "
+                          "'auto' detects it, and reads a file mixing UTF-8 and GBK lines line by line.")
+    errors: Literal["strict", "report"] = Field(
+        "strict", description="A CSV line the encoding cannot read: strict refuses the file naming the line; "
+        "report keeps the other lines and rejects the rows of the bad ones with their line numbers.")
     delimiter: str = Field("auto", description="CSV delimiter; 'auto' sniffs comma, tab, semicolon and bar.")
     sheets: list[str] | Literal["all"] = Field("all", description="Workbook sheets to read.")
     header_row: int | Literal["auto"] = Field(

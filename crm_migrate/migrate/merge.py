@@ -47,7 +47,9 @@ def assign_identity(frame: pl.DataFrame, entity: Entity, legacy: pl.Expr) -> pl.
                                  separator="\x1f"))
         .alias(KEY))
     keys = frame[KEY].unique()
-    ids = pl.DataFrame({KEY: keys, RECORD_ID: [record_id(entity, k) for k in keys.to_list()]})
+    # typed, so that a source with no rows (a header-only CSV) still joins on it downstream
+    ids = pl.DataFrame({KEY: keys, RECORD_ID: pl.Series([record_id(entity, k) for k in keys.to_list()],
+                                                        dtype=pl.String)})
     return frame.join(ids, on=KEY, how="left", maintain_order="left")
 
 

@@ -133,7 +133,9 @@ def read_all(project: Project, track: Track = no_progress, sample: Sample | None
     reads, problems = [], []
     for source in track(project.sources, "Reading sources", len(project.sources)):
         digest = sha256_of(source.file)
-        table = read_source(source)
+        table = read_source(source, max_cell_bytes=project.config.options.limits.cell_bytes)
+        if table.records is None:
+            table.records = table.frame.height
         if sample is not None:
             keep = sample.get(source.name, pl.DataFrame(schema={SHEET: pl.String, ROW: pl.Int64}))
             table.frame = table.frame.join(keep.unique(), on=[SHEET, ROW], how="semi", nulls_equal=True,

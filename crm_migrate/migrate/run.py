@@ -80,7 +80,9 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
     entities_by_source = {r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
                           for r in migration.reads}
     files = {r.source.name: r.source.shown_file for r in migration.reads}
-    reconciliation = reconcile(lineage, rows_read, entities_by_source, files)
+    counted = {r.source.name: (r.table.records, r.table.counted) for r in migration.reads
+               if r.table.counted is not None and r.table.records is not None}
+    reconciliation = reconcile(lineage, rows_read, entities_by_source, files, counted)
     planned = [{"path": path, "rows": rows, "entity": e.value}
                for e, c in conformed.items() for path, rows in planned_files(c.frame, target.file, e)]
     return RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
@@ -136,7 +138,7 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
         for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity):
             outputs.append({"path": f"import/{path.name}", "rows": rows})
         emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res))
-    check_written(result.lineage, written_ids)
+    check_written(result.lineage, written_ids, {orphan_id()})
     emit("lineage.csv", result.lineage, keep=("record_id",))
     groups = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
     outputs.append({"path": "review/duplicates.xlsx", "rows": groups})

@@ -31,7 +31,8 @@ def validate_project(root: Path) -> list[Problem]:
     tables: dict[str, SourceTable] = {}
     for source in project.sources:
         try:
-            table = read_source(source, header_only=True)
+            table = read_source(source, header_only=True,
+                                max_cell_bytes=project.config.options.limits.cell_bytes)
         except MigrateError as exc:
             problems += exc.problems
             continue

@@ -51,11 +51,7 @@ def render_plan(result: RunResult, console: Console) -> None:
     _reasons(result, console)
     _refusals(result, console)
     _files(result, console)
-    warnings = migration.warnings
-    if warnings:
-        console.print(f"[yellow]{len(warnings)} warning(s) while reading[/], e.g.:")
-        for w in warnings[:5]:
-            console.print("  " + w.render(), markup=False)
+    _read_warnings(result, console)
 
 
 def unlinked(result: RunResult) -> list[Problem]:
@@ -182,6 +178,15 @@ def render_summary(result: RunResult, console: Console) -> None:
             console.print(f"{entity}: not used for matching, as most records share the value: "
                           f"{', '.join(matches.ignored)}")
     console.print(f"Duplicates to review: {result.out / 'review' / 'duplicates.xlsx'}")
+    _read_warnings(result, console)
+
+
+def _read_warnings(result: RunResult, console: Console) -> None:
+    warnings = result.migration.warnings
+    if warnings:
+        console.print(f"[yellow]{len(warnings)} warning(s) while reading[/], e.g.:")
+        for w in warnings[:5]:
+            console.print("  " + w.render(), markup=False)
 
 
 def render_dry_run(dry, console: Console) -> None:

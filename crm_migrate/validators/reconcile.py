@@ -1,5 +1,8 @@
 """The run proves that nothing was lost: for every source and entity, rows read = written + merged +
-filtered + rejected, every row has exactly one outcome, and every written record is in its import file."""
+filtered + rejected, every row has exactly one outcome, and every written record is in its import file;
+and for a text source, the rows its reader yielded are as many as an independent count of the file's
+records from its lines (`crm_migrate.validators.linecount`), so a reader that glued or dropped rows fails
+the run too."""
 
 from __future__ import annotations
 
@@ -25,8 +28,16 @@ class Reconciliation:
 
 
 def reconcile(lineage: pl.DataFrame, rows_read: dict[str, int], entities_by_source: dict[str, list[str]],
-              files: dict[str, str]) -> Reconciliation:
-    """Count lineage outcomes per source and entity against the rows each source yielded."""
+              files: dict[str, str], counted: dict[str, tuple[int, int]] | None = None) -> Reconciliation:
+    """Count lineage outcomes per source and entity against the rows each source yielded, and the rows a text
+    source yielded (``counted``: source -> (rows read, records counted from its lines)) against its count."""
+    miscounted = [Problem(files[s], f"{read} rows read, but the file holds {lines} records by an independent "
+                          "count of its lines; nothing is written",
+                          hint="this is a bug in crm-migrate; please report it with the file (rows may have been "
+                               "glued together or dropped)")
+                  for s, (read, lines) in (counted or {}).items() if read != lines]
+    if miscounted:
+        raise ReconciliationError(miscounted)
     counts = (lineage.group_by("source", "entity")
               .agg(*[(pl.col("outcome") == o).sum().alias(o) for o in OUTCOMES],
                    pl.col("outcome").is_null().sum().alias("undecided"),
@@ -49,16 +60,24 @@ def reconcile(lineage: pl.DataFrame, rows_read: dict[str, int], entities_by_sour
     return result
 
 
-def check_written(lineage: pl.DataFrame, written_ids: dict[str, set[str]]) -> None:
-    """Every row lineage calls written or merged points at a record that is in its import file."""
+def check_written(lineage: pl.DataFrame, written_ids: dict[str, set[str]],
+                  placeholders: frozenset[str] | set[str] = frozenset()) -> None:
+    """Every row lineage calls written or merged points at a record that is in its import file, and every
+    record in an import file is one that lineage says was written (or a placeholder, such as the account
+    orphans are linked to, which no source row is)."""
     problems = []
     for entity, ids in written_ids.items():
-        claimed = set(lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"]))
-                      ["record_id"].to_list())
+        mine = lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"]))
+        claimed = set(mine["record_id"].to_list())
         missing = claimed - ids
         if missing:
             problems.append(Problem(f"import/{entity}", f"{len(missing)} record id(s) in lineage but not in the "
-                                    f"import file, e.g. {sorted(missing)[0]}",
+                                    f"import file, e.g. {sorted(missing, key=str)[0]}",
+                                    hint="this is a bug in crm-migrate; please report it with the project"))
+        extra = ids - set(mine.filter(pl.col("outcome") == "written")["record_id"].to_list()) - set(placeholders)
+        if extra:
+            problems.append(Problem(f"import/{entity}", f"{len(extra)} record id(s) in the import file that no "
+                                    f"source row was written as, e.g. {sorted(extra, key=str)[0]}",
                                     hint="this is a bug in crm-migrate; please report it with the project"))
     if problems:
         raise ReconciliationError(problems)

@@ -145,7 +145,7 @@ def _legacy_print(root: Path, record: str) -> str:
 
 def test_decisions_made_on_an_earlier_versions_workbook_still_apply_with_a_notice(make_project, tmp_path):
     root = make(make_project)
-    decisions = tmp_path / "decided.csv"
+    decisions = root / "decided.csv"  # a project reads only its own files
     decisions.write_text("entity,group,record,decision,into,members,fingerprint\n"
                          f"accounts,1,accounts:3,keep apart,,accounts:2; accounts:3,{_legacy_print(root, 'accounts:3')}\n", encoding="utf-8")
     done = cli("run", str(root), "--decisions", str(decisions))
@@ -161,7 +161,7 @@ def test_decisions_made_on_an_earlier_versions_workbook_still_apply_with_a_notic
 def test_a_decision_under_another_secret_is_listed_stale_not_applied(make_project, tmp_path):
     root = make(make_project)
     assert cli("run", str(root)).returncode == 0
-    decisions = tmp_path / "decided.csv"
+    decisions = root / "decided.csv"  # a project reads only its own files
     decisions.write_text("entity,group,record,decision,into,members,fingerprint\n"
                          "accounts,1,accounts:3,keep apart,,accounts:2; accounts:3,abcdef:00000000000000000000\n", encoding="utf-8")
     done = cli("run", str(root), "--decisions", str(decisions))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError
 from crm_migrate.migrate.readers.table import ROW, SHEET, SourceTable
-from crm_migrate.migrate.readers.text import read_csv
+from crm_migrate.migrate.readers.text import DEFAULT_MAX_CELL_BYTES, read_csv
 from crm_migrate.migrate.readers.vcard import read_vcard
 from crm_migrate.migrate.readers.workbook import WORKBOOK_SUFFIXES, read_workbook
 from crm_migrate.project import Source
@@ -22,8 +22,9 @@ TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
-def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
-    """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs."""
+def read_source(source: Source, *, header_only: bool = False, max_cell_bytes: int | None = None) -> SourceTable:
+    """Read a source file as its mapping says; ``header_only`` reads no more than the header search needs.
+    ``max_cell_bytes`` is the project's options.limits.cell_bytes (a row with a larger cell is rejected)."""
     shown = source.shown_file
     opts = source.mapping.read
     wanted = {c for plan in source.entities for f in plan.fields for c in f.inputs}
@@ -37,7 +38,8 @@ def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
                               limits=source.limits)
         if suffix in TEXT_SUFFIXES:
             return read_csv(source.file, shown, encoding=opts.encoding, delimiter=opts.delimiter,
-                            header_row=opts.header_row, wanted=wanted, header_only=header_only)
+                            header_row=opts.header_row, wanted=wanted, header_only=header_only,
+                            errors=opts.errors, max_cell_bytes=max_cell_bytes or source.limits.cell_bytes)
     except OSError as exc:
         raise SourceError(Problem(shown, f"cannot read the file: {exc.strerror or exc}",
                                   hint="check that it exists and is not open in another program")) from None

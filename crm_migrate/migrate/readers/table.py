@@ -37,6 +37,8 @@ class SourceTable:
     # (sheet, row) -> why the reader could not take the row as it is (a cell over the size limit): every
     # entity of the source rejects it with this reason, so it is accounted for and nothing else reads it.
     rejected_rows: dict[tuple[str | None, int], str] = field(default_factory=dict)
+    records: int | None = None  # rows the reader yielded, before any sampling
+    counted: int | None = None  # the same, counted independently from the file's lines (text files)
 
     @property
     def columns(self) -> list[str]:
@@ -72,20 +74,22 @@ def name_columns(header: list[str], path: str, sheet: str | None, header_row: in
     """Column names from a header row: blanks named by their letter, repeats numbered, both reported."""
     names: list[str] = []
     problems: list[Problem] = []
+    seen: dict[str, int] = {}  # name -> its column: a wide header is named in linear time
     for i, raw in enumerate(header):
         name = raw.strip()
         if not name:
             name = f"({column_letter(i)})"
-        if name in names:
-            first = names.index(name)
+        if name in seen:
+            first = seen[name]
             n = 2
-            while f"{name}.{n}" in names:
+            while f"{name}.{n}" in seen:
                 n += 1
             problems.append(Problem(path, f"column {column_letter(i)} repeats the header {name!r} of column "
                                     f"{column_letter(first)}; it is read as {name + '.' + str(n)!r}",
                                     line=header_row, sheet=sheet, severity="warning",
                                     hint="rename one of them in the file, or map the numbered name"))
             name = f"{name}.{n}"
+        seen[name] = i
         names.append(name)
     return names, problems
 
@@ -103,18 +107,14 @@ def column_letter(index: int) -> str:
 def rows_to_frame(records: list[tuple[str, int, list[str]]], names: list[str]) -> pl.DataFrame:
     """Build the text frame from (sheet, row, cells); short rows are padded, empty cells become null."""
     width = len(names)
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    sheets, row_numbers = [], []
-    for sheet, row, cells in records:
-        sheets.append(sheet)
-        row_numbers.append(row)
-        for i in range(width):
-            value = cells[i] if i < len(cells) else ""
-            columns[i].append(value if value != "" else None)
-    data = {SHEET: pl.Series(SHEET, sheets, dtype=pl.String), ROW: pl.Series(ROW, row_numbers, dtype=pl.Int64)}
+    padded = [cells if len(cells) == width else (list(cells) + [""] * width)[:width] for _, _, cells in records]
+    columns = list(zip(*padded)) if padded and width else [() for _ in range(width)]
+    data = {SHEET: pl.Series(SHEET, [s for s, _, _ in records], dtype=pl.String),
+            ROW: pl.Series(ROW, [r for _, r, _ in records], dtype=pl.Int64)}
     for name, values in zip(names, columns):
         data[name] = pl.Series(name, values, dtype=pl.String)
-    return pl.DataFrame(data)
+    frame = pl.DataFrame(data)
+    return frame.with_columns(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names) if names else frame
 
 
 def extra_cells_problem(path: str, sheet: str | None, row: int, cells: list[str], width: int) -> Problem | None:
