@@ -34,7 +34,7 @@ from crm_migrate.mappings.targets import TargetProfile, load_target
 from crm_migrate.migrate.conform import Conformed, conform
 from crm_migrate.migrate.link import orphan_id
 from crm_migrate.migrate.pipeline import Migration, Sample, Track, build, no_progress, sha256_of
-from crm_migrate.migrate.write import lineage_frame, rejects_frame, write_csv
+from crm_migrate.migrate.write import lineage_frame, plain_columns, rejects_frame, write_csv
 from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
@@ -114,9 +114,11 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
     migration = result.migration
     outputs: list[dict[str, object]] = []
 
-    def emit(rel: str, frame: pl.DataFrame, enc: str = "utf-8-sig") -> None:
-        write_csv(frame, tmp / rel, enc)
+    def emit(rel: str, frame: pl.DataFrame, plain: set[str] | frozenset[str] = frozenset()) -> None:
+        write_csv(frame, tmp / rel, plain=plain)  # formulas neutralised, phones and amounts as they are
         outputs.append({"path": rel, "rows": frame.height})
+
+    plain = {c for r in migration.reads for c in plain_columns(r.source)}
 
     written_ids: dict[str, set[str]] = {}
     target = result.target
@@ -124,9 +126,9 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
     for entity, res in track(list(migration.entities.items()), "Writing import files", len(migration.entities)):
         done: Conformed = conformed[entity]
         written_ids[entity.value] = set(done.ids)
-        for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity):
+        for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity, done.plain):
             outputs.append({"path": f"import/{path.name}", "rows": rows})
-        emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res))
+        emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res), plain)
     check_written(result.lineage, written_ids)
     emit("lineage.csv", result.lineage)
     groups = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
