@@ -53,6 +53,9 @@ class Options(_Strict):
     today: dt.date | None = Field(
         None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
         "Set it to make a project's results independent of the day it runs.")
+    output_mode: Literal["private", "shared"] = Field(
+        "private", description="Who may read the output tree: private (default) makes out/ and its folders 0700 "
+        "and its files 0600, readable only by the user who ran crm-migrate; shared makes them 0755 and 0644.")
 
 
 Rule = Literal["source_priority", "most_recent", "most_complete", "most_frequent", "longest"]

@@ -175,6 +175,11 @@ def render_summary(result: RunResult, console: Console) -> None:
             console.print(f"{entity}: not used for matching, as most records share the value: "
                           f"{', '.join(matches.ignored)}")
     console.print(f"Duplicates to review: {result.out / 'review' / 'duplicates.xlsx'}")
+    warnings = result.migration.warnings
+    if warnings:
+        console.print(f"[yellow]{len(warnings)} warning(s) while reading[/], e.g.:")
+        for w in warnings[:5]:
+            console.print("  " + w.render(), markup=False)
 
 
 def render_dry_run(dry, console: Console) -> None:

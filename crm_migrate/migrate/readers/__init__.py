@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crm_migrate.errors import Problem, SourceError
+from crm_migrate.errors import Problem, SourceError, unreadable
 from crm_migrate.migrate.readers.table import ROW, SHEET, SourceTable
 from crm_migrate.migrate.readers.text import read_csv
 from crm_migrate.migrate.readers.vcard import read_vcard
@@ -32,8 +32,7 @@ def read_source(source: Source, *, header_only: bool = False) -> SourceTable:
             return read_csv(source.file, shown, encoding=opts.encoding, delimiter=opts.delimiter,
                             header_row=opts.header_row, wanted=wanted, header_only=header_only)
     except OSError as exc:
-        raise SourceError(Problem(shown, f"cannot read the file: {exc.strerror or exc}",
-                                  hint="check that it exists and is not open in another program")) from None
+        raise SourceError(unreadable(shown, exc)) from None
     raise SourceError(Problem(source.mapping_path, f"{source.rel_file}: files ending in {suffix or '(nothing)'} cannot be read",
                               line=source.doc.line_of(("file",)),
                               hint="save it as .csv, .xlsx or .vcf"))
