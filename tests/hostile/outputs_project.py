@@ -4,8 +4,8 @@ tests.hostile.outputs_project DIR writes one to look at).
 One CSV source whose rows each hold a company, its contact and a deal, with the values an attacker or a
 careless export puts in: formulas in a name and a note (=cmd|' /C calc'!A0, +SUM(1), @x, -1+1 in text,
 the full-width ＝), a formula exactly as long as the target's limit (9), HTML in a company name, a phone
-with a country code and a negative amount that must stay as they are, and two rows of one company so that
-the review workbook, provenance and phone_others have something to show.
+with a country code and a negative amount that must stay as they are, and three rows of one company so that
+the review workbook, provenance and phone_others (two numbers) have something to show.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ ROWS = [
     ["A2", "星辰科技有限公司", "010-62345678", "-1+1", "＝李四", "13812345679", "=HYPERLINK(1)", "1200.00", "I2"],
     ["A3", "星辰科技有限公司", "010-62345679", "@x", "王五", "13712345670", "续约", "-350", "I1"],
     ["A4", "<script>alert(1)</script>有限公司", "021-62345678", "+SUM(1)", "赵六", "13612345671", "年框", "80", "I2"],
+    ["A6", "星辰科技有限公司", "010-62345680", "老客户", "孙八", "13412345673", "扩容", "3000", "I2"],
     ["A5", "月亮科技有限公司", "0755-2345678", "\t=1+1", "钱七", "13512345672", "@SUM(1)", "-0.50", "I1"],
 ]
 SOURCE_ROWS = len(ROWS)

@@ -119,9 +119,10 @@ def test_no_csv_output_holds_a_live_formula(ran):
 def test_phones_and_amounts_are_never_prefixed(ran):
     out = ran / "out"
     phones = {v for h, v in csv_cells(out / "import" / "01_accounts_001.csv") if h in ("电话", "其他电话") and v}
-    assert phones == {"+861062345678", "+861062345679"}  # phone_others typed text in the profile: still a phone
+    # phone_others, typed text in the profile, still holds phones: "+861062345679; +861062345680" as it is
+    assert phones == {"+861062345678", "+861062345679; +861062345680"}
     assert {v for h, v in csv_cells(out / "import" / "03_opportunities_001.csv") if h == "金额"} == {
-        "1200.00", "-350.00", "-0.50"}
+        "1200.00", "-350.00", "-0.50", "3000.00"}
     rejected = csv_cells(out / "rejects" / "accounts.csv")  # the source's values as read
     assert ("电话", "+86 10 6234 5670") in rejected and ("金额", "-5.00") in rejected
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
