@@ -1,6 +1,6 @@
 """The ``crm-migrate`` command: a thin layer that parses arguments, calls one function per verb and renders
 its result with rich. Errors are printed as ``path:line: message — hint``; exit status 1 on errors, 2 on
-wrong usage."""
+wrong usage, 130 on Ctrl-C (one line, after every temporary file is removed), 3 only for a bug."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ import errno
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import openpyxl
 import polars as pl
