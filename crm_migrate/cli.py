@@ -325,8 +325,13 @@ INTERRUPTED = "interrupted; nothing was written or replaced (the output folder i
 interrupted_note = INTERRUPTED  # a verb that cannot promise it (init) says what to do instead
 
 
+_signalled: list[int] = []  # the signal received, if one was
+
+
 def _on_signal(signum, frame) -> None:
     import signal
+
+    _signalled.append(signum)
 
     # A second Ctrl-C while the first one's cleanup runs is ignored: the cleanup must finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -355,10 +360,15 @@ def main() -> None:
         err.print(f"{where}error: {exc.strerror or exc} — check the disk, the folder and its permissions, then run "
                   "again", style="bold red", markup=False)
         raise SystemExit(1) from None
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence (a PanicException is no Exception)
         import tempfile
         import traceback
 
+        if _signalled:  # the interrupt surfaced through a library as its own error
+            err.print(interrupted_note, style="bold red", markup=False)
+            raise SystemExit(128 + _signalled[0]) from None
         if os.environ.get("CRM_MIGRATE_DEBUG"):
             raise
         fd, log = tempfile.mkstemp(prefix="crm-migrate-error-", suffix=".log")
