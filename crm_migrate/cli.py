@@ -1,6 +1,6 @@
 """The ``crm-migrate`` command: a thin layer that parses arguments, calls one function per verb and renders
 its result with rich. Errors are printed as ``path:line: message — hint``; exit status 1 on errors, 2 on
-wrong usage."""
+wrong usage, 130 on Ctrl-C (one line, after every temporary file is removed), 3 only for a bug."""
 
 from __future__ import annotations
 
@@ -156,6 +156,7 @@ def run(
         result = run_project(load_project(project), out_dir, _track, decisions=decisions)
     except MigrateError as exc:
         raise _fail(exc) from None
+    _print_problems(result.notes)
     render_summary(result, out)
 
 
@@ -184,6 +185,7 @@ def dry_run(
         result = run_dry(load_project(project), out_dir, sample, database, _track)
     except MigrateError as exc:
         raise _fail(exc) from None
+    _print_problems(result.result.notes)
     render_dry_run(result, out)
     if result.failed:
         raise typer.Exit(1)
@@ -257,6 +259,9 @@ def init(
     from crm_migrate.mappings.suggest import init_project
     from crm_migrate.migrate.readers import read_path
 
+    global interrupted_note
+    interrupted_note = f"interrupted; {folder} may be incomplete: delete it and run init again"
+
     if (folder / "migration.yaml").exists():
         raise _fail(MigrateError(Problem(str(folder / "migration.yaml"), "a project already exists here",
                                          hint="choose a new folder; init never overwrites a project")))
@@ -306,15 +311,64 @@ def from_describe(
     out.print(f"Use it with 'target: {name}' in migration.yaml, then run 'crm-migrate validate'.")
 
 
+class Interrupted(BaseException):
+    """Ctrl-C or a termination signal: raised where the program is, so every cleanup on the way runs.
+
+    Not a KeyboardInterrupt, which typer turns into a silent exit of its own."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+INTERRUPTED = "interrupted; nothing was written or replaced (the output folder is as it was)"
+interrupted_note = INTERRUPTED  # a verb that cannot promise it (init) says what to do instead
+
+
+_signalled: list[int] = []  # the signal received, if one was
+
+
+def _on_signal(signum, frame) -> None:
+    import signal
+
+    _signalled.append(signum)
+
+    # A second Ctrl-C while the first one's cleanup runs is ignored: the cleanup must finish.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 def main() -> None:
-    """Entry point: a bug in crm-migrate gets a short message and a log file, not a traceback on screen."""
+    """Entry point: a bug in crm-migrate gets a short message and a log file, not a traceback on screen;
+    Ctrl-C one line and exit 130; a disk or permission failure nobody caught a plain message and exit 1."""
+    import os
+    import signal
+
     try:
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
         app()
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
-        import os
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        err.print(interrupted_note, style="bold red", markup=False)
+        raise SystemExit(128 + int(signum)) from None
+    except OSError as exc:
+        if os.environ.get("CRM_MIGRATE_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"{where}error: {exc.strerror or exc} — check the disk, the folder and its permissions, then run "
+                  "again", style="bold red", markup=False)
+        raise SystemExit(1) from None
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence (a PanicException is no Exception)
         import tempfile
         import traceback
 
+        if _signalled:  # the interrupt surfaced through a library as its own error
+            err.print(interrupted_note, style="bold red", markup=False)
+            raise SystemExit(128 + _signalled[0]) from None
         if os.environ.get("CRM_MIGRATE_DEBUG"):
             raise
         fd, log = tempfile.mkstemp(prefix="crm-migrate-error-", suffix=".log")

@@ -25,13 +25,14 @@ UPDATE = os.environ.get("CRM_MIGRATE_UPDATE_GOLDEN") == "1"
 
 def cells(path: Path) -> str:
     """A workbook as text: per sheet its name, then one JSON line per row, each cell [type, value, format]
-    the way openpyxl reads it back."""
+    the way openpyxl reads it back, and "quote" after them for a cell with the quote-prefix style (a value
+    a spreadsheet would otherwise run as a formula)."""
     book = openpyxl.load_workbook(path)
     lines = []
     for ws in book.worksheets:
         lines.append(f"# {ws.title}")
-        lines += [json.dumps([[type(c.value).__name__, c.value, c.number_format] for c in row], ensure_ascii=False)
-                  for row in ws.iter_rows()]
+        lines += [json.dumps([[type(c.value).__name__, c.value, c.number_format, *(["quote"] if c.quotePrefix else [])]
+                              for c in row], ensure_ascii=False) for row in ws.iter_rows()]
     return "\n".join(lines) + "\n"
 
 

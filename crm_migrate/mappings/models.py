@@ -76,6 +76,9 @@ class Options(_Strict):
     mask_mobiles: bool = Field(
         False, description="Mask mobile numbers (138****5678) wherever they appear outside import/ (rejects, "
         "lineage, review files, reports, findings), as ID numbers always are.")
+    output_mode: Literal["private", "shared"] = Field(
+        "private", description="Who may read the output tree: private (default) makes out/ and its folders 0700 "
+        "and its files 0600, readable only by the user who ran crm-migrate; shared makes them 0755 and 0644.")
 
 
 Rule = Literal["source_priority", "most_recent", "most_complete", "most_frequent", "longest"]

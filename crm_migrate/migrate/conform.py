@@ -7,8 +7,11 @@ not written: it is rejected with the column, the value, the rule and a hint, and
 same cluster. Links to parents are checked across all files first: a child whose parent was rejected, is
 missing, or (where the target looks parents up by name) shares its name with another parent is rejected
 with the reason; nothing is linked to the first match. Values that a spreadsheet would run as a formula
-(=, +, -, @, tab, carriage return at the start, OWASP's list) are prefixed with a single quote and counted;
-well-formed phone numbers and amounts (+8613812345678, -350.00) are values, not formulas, and stay as they are.
+(=, +, -, @, tab, carriage return at the start, OWASP's list, and the full-width forms) are counted and, in a
+CSV file, prefixed with a single quote before the length limits are checked, so a limit holds for what is
+written; an XLSX file keeps the value and gives the cell the quote-prefix style (migrate/formulas.py).
+Phone numbers and amounts (+8613812345678, -350.00), in a column of those types or carrying a phone or
+amount field (phone_others), are values, not formulas, and stay as they are.
 
 Where the project sends orphans to a placeholder account (``options.orphans.send_to: account``), that
 account is conformed with the others (so a target that needs an owner gets told so), the children of
@@ -18,7 +21,6 @@ child points at it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -27,13 +29,12 @@ import polars as pl
 from crm_migrate.mappings.entities import CATALOGUE, Entity, has_account_link, output_columns
 from crm_migrate.mappings.targets import NUMERIC, ColumnSpec, ColumnType, EntityProfile, TargetProfile
 from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RULE
+from crm_migrate.migrate.formulas import PLAIN_FIELDS, PREFIX, risky
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED, orphan_id
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 from crm_migrate.migrate.write import import_frame
 
 TARGET_RULE = "target"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d .()\-]*$")  # a phone or an amount, not a formula
 UNIVERSAL = ("utf-8", "utf-16", "gb18030")  # encodings that hold every character
 WHY = "_why:"  # prefix of the per-rule reason columns: _why:<rule>:<header>
 
@@ -45,11 +46,12 @@ class Conformed:
     frame: pl.DataFrame  # the template's columns, headers as the template has them, every value a string
     types: dict[str, ColumnType]  # per header
     ids: list[str]  # external id of each written row, in order
-    neutralised: dict[str, int] = field(default_factory=dict)  # header -> values prefixed against formulas
+    neutralised: dict[str, int] = field(default_factory=dict)  # header -> values protected against formulas
     orphans: int = 0  # rows linked to the placeholder account
     # Records the target would refuse: ``_id``, the template's values, and per broken rule a column
     # ``_why:<rule>:<header>`` (rule: required, max_length, picklist, encoding, link) with the reason.
     refused: pl.DataFrame | None = None
+    plain: frozenset[str] = frozenset()  # headers of phones and amounts: a plain number there is no formula
 
 
 def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Conformed]:
@@ -83,19 +85,24 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
             values.append(_format(col, value).alias(col.header))
         shaped = frame.select(pl.col("external_id").alias("_id"), *values, *links)
         shaped = shaped.with_columns(_decimals(shaped, columns))
-        checked = shaped.with_columns(r for col in columns for r in _checks(shaped, col, profile.file.encoding))
+        plain = _plain_headers(columns, result)
+        shaped, formulas = _formulas(shaped, columns, plain, profile.file.format == "csv")
+        checked = shaped.with_columns(r for col in columns for r in _checks(shaped, col, profile.file.encoding,
+                                                                             formulas.get(col.header)))
         reasons = [c for c in checked.columns if c.startswith(WHY)]
         checked = checked.with_columns(pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
                                        if reasons else pl.lit(None, pl.String).alias("_why"))
         checked = checked.with_columns(pl.when(pl.col("_why") != "").then(pl.col("_why")).alias("_why"))
         bad = checked.filter(pl.col("_why").is_not_null())
-        good = checked.filter(pl.col("_why").is_null()).select("_id", *(c.header for c in columns), "_why")
+        good = checked.filter(pl.col("_why").is_null())
+        neutralised = {h: int(good[f].sum()) for h, f in formulas.items() if good[f].any()}
+        good = good.select("_id", *(c.header for c in columns), "_why")
         types = {c.header: c.type for c in columns}
-        good, neutralised = _neutralise(good, types)
         rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
         linked = int((frame["account_external_id"] == orphan).sum()) if orphan and has_account_link(entity) else 0
         refused = bad.select("_id", *(c.header for c in columns), *(c for c in reasons if bad[c].null_count() < bad.height))
-        out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked, refused)
+        out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked, refused,
+                                plain)
         kept = frame.filter(~pl.col("external_id").is_in(list(rejected)))
         parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
         rejected_parents[entity] = rejected
@@ -119,7 +126,7 @@ def _to_placeholder(frame: pl.DataFrame, refused: dict[str, str], orphan: str, t
 def _without(done: Conformed, record: str) -> Conformed:
     keep = [i != record for i in done.ids]
     return Conformed(done.frame.filter(pl.Series(keep, dtype=pl.Boolean)), done.types,
-                     [i for i in done.ids if i != record], done.neutralised, done.orphans, done.refused)
+                     [i for i in done.ids if i != record], done.neutralised, done.orphans, done.refused, done.plain)
 
 
 def _or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -202,18 +209,23 @@ def _decimal(text: str, places: int) -> str:
         return text
 
 
-def _checks(frame: pl.DataFrame, col: ColumnSpec, encoding: str) -> list[pl.Expr]:
-    """Per rule, the reason a row breaks it (null where it does not), as ``_why:<rule>:<header>``."""
+def _checks(frame: pl.DataFrame, col: ColumnSpec, encoding: str, formula: str | None = None) -> list[pl.Expr]:
+    """Per rule, the reason a row breaks it (null where it does not), as ``_why:<rule>:<header>``;
+    ``formula`` names the column that marks the values written with the protecting apostrophe."""
     value = pl.col(col.header)
     out = []
+    quoted = pl.col(formula) if formula and formula in frame.columns else pl.lit(False)
+    counted = pl.when(quoted).then(pl.lit(" with the apostrophe that keeps a spreadsheet from running it as a "
+                                          "formula")).otherwise(pl.lit(""))
     if col.required:
         out.append(pl.when(value.is_null() | (value == "")).then(pl.lit(
             f"{col.header}: required by the target but empty; fill the source column or map a default"))
             .alias(f"{WHY}required:{col.header}"))
     if col.max_length:
         out.append(pl.when(value.str.len_chars() > col.max_length).then(pl.format(
-            f"{col.header}: {{}} characters, the target keeps at most {col.max_length} ({{}}...); "
-            "shorten it at the source or map it to a longer field", value.str.len_chars(), value.str.slice(0, 20)))
+            f"{col.header}: {{}} characters{{}}, the target keeps at most {col.max_length} ({{}}...); "
+            "shorten it at the source or map it to a longer field", value.str.len_chars(), counted,
+            value.str.slice(0, 20)))
             .alias(f"{WHY}max_length:{col.header}"))
     if col.picklist:
         out.append(pl.when(value.is_not_null() & ~value.is_in(col.picklist)).then(pl.format(
@@ -243,19 +255,31 @@ def _encodes(ch: str, encoding: str) -> bool:
     return True
 
 
-def _neutralise(frame: pl.DataFrame, types: dict[str, ColumnType]) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Prefix values a spreadsheet would run as a formula with a single quote; count them per column."""
-    risky = {}
-    for header, kind in types.items():
-        value = pl.col(header)
-        hit = pl.any_horizontal([value.str.starts_with(start) for start in FORMULA_START])
-        if kind in (ColumnType.phone, *NUMERIC):
-            hit = hit & ~value.str.contains(_PLAIN_NUMBER.pattern)
-        risky[header] = hit.fill_null(False)
-    counts = {h: n for h, n in frame.select(r.sum().alias(h) for h, r in risky.items()).row(0, named=True).items()
-              if n} if risky and frame.height else {}
-    prefixed = [pl.when(risky[h]).then(pl.lit("'") + pl.col(h)).otherwise(pl.col(h)).alias(h) for h in counts]
-    return (frame.with_columns(prefixed) if prefixed else frame), counts
+def _plain_headers(columns: list[ColumnSpec], result: EntityResult) -> frozenset[str]:
+    """Headers of phones and amounts: by the template's type, or by the field the column carries (a
+    ``phone_others`` column typed text in the template still holds phone numbers)."""
+    specs = {**CATALOGUE[result.entity], **{s.name: s for s in result.fields}}
+    out = set()
+    for col in columns:
+        name = (col.value or "").removeprefix("custom:")
+        spec = specs.get(name) or specs.get(name.rsplit("_", 1)[0])
+        if col.type in (ColumnType.phone, *NUMERIC) or (spec is not None and spec.type in PLAIN_FIELDS):
+            out.add(col.header)
+    return frozenset(out)
+
+
+def _formulas(frame: pl.DataFrame, columns: list[ColumnSpec], plain: frozenset[str], prefix: bool
+              ) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Mark the values a spreadsheet would run as a formula (column ``_fx:<header>``); in CSV put the
+    apostrophe in front of them now, so the checks that follow (length, encoding) see what is written."""
+    marks = {c.header: f"_fx:{c.header}" for c in columns}
+    frame = frame.with_columns(risky(h, h in plain).alias(f) for h, f in marks.items())
+    hit = {h: f for h, f in marks.items() if frame[f].any()}
+    frame = frame.drop([f for h, f in marks.items() if h not in hit])
+    if prefix and hit:
+        frame = frame.with_columns(pl.when(pl.col(f)).then(pl.lit(PREFIX) + pl.col(h)).otherwise(pl.col(h)).alias(h)
+                                   for h, f in hit.items())
+    return frame, hit
 
 
 def _reject(frame: pl.DataFrame, rejected: dict[str, str], target: str) -> pl.DataFrame:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate.errors import Problem, ProjectError
+from crm_migrate.errors import Problem, ProjectError, unreadable
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec
 from crm_migrate.migrate.columns import OUTCOME, ROW, SHEET, SOURCE, raw
 from crm_migrate.secret import key_id
@@ -108,7 +108,20 @@ def read_decisions(path: Path) -> list[Decision]:
         raise ProjectError(Problem(str(path), "decisions file not found",
                                    hint="pass the review workbook the steward filled in (out/review/duplicates.xlsx, "
                                         "copied out of out/ so the next run does not replace it)"))
-    tables = _read_tables(path)
+    try:
+        tables = _read_tables(path)
+    except OSError as exc:
+        raise ProjectError(unreadable(str(path), exc)) from None
+    except Exception as exc:  # noqa: BLE001 - calamine's and csv's errors for a file that is not what it says
+        raise ProjectError(Problem(str(path), f"the decisions file cannot be read ({type(exc).__name__}: "
+                                   f"{str(exc).splitlines()[0] if str(exc) else 'damaged'})",
+                                   hint="it is damaged or not a workbook: save the review workbook again from "
+                                   "Excel (File > Save As > .xlsx), or pass the CSV export of it")) from None
+    ours = any(sheet == "How to use" for sheet, _, _ in tables)  # a review workbook, with no group or with some
+    if tables and not ours and not any("decision" in header and "record" in header for _, header, _ in tables):
+        raise ProjectError(Problem(str(path), "no sheet of this file has the 'record' and 'decision' columns",
+                                   hint="pass the review workbook crm-migrate wrote (review/duplicates.xlsx) with "
+                                   "the steward's decisions filled in, its columns as written"))
     out: list[Decision] = []
     problems: list[Problem] = []
     for sheet, header, rows in tables:

@@ -18,7 +18,7 @@ from typing import TypeVar
 import polars as pl
 
 from crm_migrate.cleaners import CleanContext
-from crm_migrate.errors import Problem, ProjectError
+from crm_migrate.errors import Problem, ProjectError, SourceError, unreadable
 from crm_migrate.mappings.entities import (
     ACCOUNT_LINK,
     CATALOGUE,
@@ -132,10 +132,17 @@ def read_all(project: Project, track: Track = no_progress, sample: Sample | None
 
     reads, problems = [], []
     for source in track(project.sources, "Reading sources", len(project.sources)):
-        digest = sha256_of(source.file)
+        try:
+            digest = sha256_of(source.file)
+        except OSError as exc:
+            raise SourceError(unreadable(source.shown_file, exc)) from None
         table = read_source(source, max_cell_bytes=project.config.options.limits.cell_bytes)
         if table.records is None:
             table.records = table.frame.height
+        if table.frame.height == 0 and sample is None:
+            table.warnings.append(Problem(source.shown_file, "the file has a header and no data rows",
+                                          severity="warning", hint="export it again with its rows, or take "
+                                          f"{source.name!r} out of sources in migration.yaml"))
         if sample is not None:
             keep = sample.get(source.name, pl.DataFrame(schema={SHEET: pl.String, ROW: pl.Int64}))
             table.frame = table.frame.join(keep.unique(), on=[SHEET, ROW], how="semi", nulls_equal=True,
@@ -217,6 +224,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                             entity.singular, orphan)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
+        frame = _typed(frame)
         frame, specs = _from_names(frame, entity, specs)
         if entity is Entity.accounts:
             related.people = related_to_accounts(frame, [p for _, p in extracted.get(Entity.contacts, [])],
@@ -261,6 +269,13 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     return Migration(project, reads, results, timings, ctx.secret)
 
 
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Columns with no type (a source with a header and no rows gives them) as text, so that joins and
+    concatenations with typed frames hold for zero rows as for many."""
+    untyped = [c for c, t in frame.schema.items() if t == pl.Null]
+    return frame.with_columns(pl.col(c).cast(pl.String) for c in untyped) if untyped else frame
 
 
 # Salutations are how a name was written, not a job: they do not become the contact's title.

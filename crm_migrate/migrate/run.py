@@ -19,23 +19,35 @@ their checksums are taken before and after, and a file that changed during the r
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
+import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from crm_migrate import __version__
 from crm_migrate.cleaners.masking import mask_frame
-from crm_migrate.errors import MigrateError, Problem, SourceError
-from crm_migrate.mappings.targets import TargetProfile, load_target
+from crm_migrate.errors import MigrateError, Problem, SourceError, unreadable
+from crm_migrate.mappings.targets import BUILT_IN, TargetProfile, load_target, locate
 from crm_migrate.migrate.conform import Conformed, conform
 from crm_migrate.migrate.link import orphan_id
+from crm_migrate.migrate.outdir import (
+    PRIVATE,
+    Modes,
+    modes,
+    output_lock,
+    restrict,
+    tidy_leftovers,
+    tmp_path,
+    write_problem,
+)
 from crm_migrate.migrate.pipeline import Migration, Sample, Track, build, no_progress, sha256_of
-from crm_migrate.migrate.write import lineage_frame, rejects_frame, write_csv
+from crm_migrate.migrate.write import lineage_frame, plain_columns, rejects_frame, write_csv
 from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
@@ -61,6 +73,8 @@ class RunResult:
     files: list[dict[str, object]]  # what was (or would be) written
     target: TargetProfile | None = None
     conformed: dict | None = None  # Entity -> Conformed: each entity as the target receives it
+    notes: list[Problem] = field(default_factory=list)  # what the run tidied up beside the output folder
+    decisions: Path | None = None  # the steward's decisions file the run applied, if any
 
 
 def prepare(project: Project, track: Track = no_progress, today: dt.date | None = None,
@@ -95,25 +109,44 @@ def run(project: Project, out: Path | None = None, track: Track = no_progress,
     _check_out_folder(out, project)
     check_outside(project.root, out)
     project_secret(project.root, create=True)  # once per project; fingerprints in review/ are keyed with it
-    result = prepare(project, track, today, decisions, sample)
-    migration = result.migration
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    try:
-        t0 = time.perf_counter()
-        outputs = _write_tree(tmp, result, track, None if sample is not None else _dry_run_findings(out))
-        migration.timings["write"] = time.perf_counter() - t0
-        _check_sources_unchanged(migration)
-        migration.timings["total"] = time.perf_counter() - started
-        _write_manifest(tmp, result, outputs)
-        _replace(out, tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    mode = modes(project)
+    with output_lock(out, mode):  # before anything is read: a second run on this folder stops at once
+        notes = tidy_leftovers(out)
+        result = prepare(project, track, today, decisions, sample)
+        result.notes = notes
+        result.decisions = decisions or (project.root / project.config.decisions if project.config.decisions
+                                         else None)
+        migration = result.migration
+        tmp = tmp_path(out)
+        try:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            tmp.mkdir(mode=0o700)  # nobody else can look in while it is written, whatever the files' modes
+            t0 = time.perf_counter()
+            outputs = _write_tree(tmp, result, track, None if sample is not None else _dry_run_findings(out))
+            migration.timings["write"] = time.perf_counter() - t0
+            _check_sources_unchanged(migration)
+            migration.timings["total"] = time.perf_counter() - started
+            _write_manifest(tmp, result, outputs)
+            _replace(out, tmp, mode)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise MigrateError(_os_problem(out, tmp, exc)) from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     result.out = out
     result.files = outputs
     return result
+
+
+def _os_problem(out: Path, tmp: Path, exc: OSError) -> Problem:
+    """A failure writing the tree, or reading a project file for the manifest, said plainly."""
+    name = Path(exc.filename) if exc.filename else None
+    writing = name is None or tmp in name.parents or name == tmp or name == out or out in name.parents
+    if writing or exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return write_problem(out, exc)
+    return unreadable(str(name), exc)
 
 
 def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dict | None = None
@@ -123,11 +156,15 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
 
     mobiles = migration.project.config.options.mask_mobiles
 
-    def emit(rel: str, frame: pl.DataFrame, enc: str = "utf-8-sig", keep: tuple[str, ...] = ()) -> None:
+    def emit(rel: str, frame: pl.DataFrame, plain: set[str] | frozenset[str] = frozenset(),
+             keep: tuple[str, ...] = ()) -> None:
         # Outside import/, an ID number (or, by the project option, a mobile) is masked in every column,
-        # free text included; the tool's own record ids are left as they are.
-        write_csv(mask_frame(frame, mobiles, keep), tmp / rel, enc)
+        # free text included; the tool's own record ids are left as they are. Formulas are neutralised,
+        # phones and amounts left as they are.
+        write_csv(mask_frame(frame, mobiles, keep), tmp / rel, plain=plain)
         outputs.append({"path": rel, "rows": frame.height})
+
+    plain = {c for r in migration.reads for c in plain_columns(r.source)}
 
     written_ids: dict[str, set[str]] = {}
     target = result.target
@@ -135,9 +172,9 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
     for entity, res in track(list(migration.entities.items()), "Writing import files", len(migration.entities)):
         done: Conformed = conformed[entity]
         written_ids[entity.value] = set(done.ids)
-        for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity):
+        for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity, done.plain):
             outputs.append({"path": f"import/{path.name}", "rows": rows})
-        emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res))
+        emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res), plain)
     check_written(result.lineage, written_ids, {orphan_id()})
     emit("lineage.csv", result.lineage, keep=("record_id",))
     groups = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
@@ -165,8 +202,7 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
         "project": {"name": project.config.name, "target": project.config.target,
                     "files_sha256": project.fingerprint()},
         "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "inputs": [{"source": r.source.name, "path": r.source.rel_file, "sha256": r.sha256, "rows": r.rows,
-                    "encoding": r.table.encoding, "sheets": r.table.sheets} for r in migration.reads],
+        "inputs": _inputs(result),
         "target": {"name": result.target.name, "rests_on": result.target.rests_on,
                    "file": result.target.file.model_dump(),
                    "formulas_neutralised": {e.value: c.neutralised for e, c in (result.conformed or {}).items()
@@ -179,6 +215,41 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
         "timings_seconds": {k: round(v, 3) for k, v in migration.timings.items()},
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _inputs(result: RunResult) -> list[dict[str, object]]:
+    """Everything the run read, each with its sha256 and its path relative to the project: the sources (with
+    rows, encoding and sheets as read), then migration.yaml and the mappings, the lookup tables, the target
+    profile (a built-in one as <built-in>/NAME.yaml) and the steward's decisions file."""
+    migration = result.migration
+    project = migration.project
+    root = project.root
+    out: list[dict[str, object]] = [
+        {"kind": "source", "source": r.source.name, "path": r.source.rel_file, "sha256": r.sha256, "rows": r.rows,
+         "encoding": r.table.encoding, "sheets": r.table.sheets} for r in migration.reads]
+    files: list[tuple[str, Path]] = [("project", f) for f in project.project_files()]
+    lookups = {root / f.derive.lookup.file for s in project.sources for plan in s.entities for f in plan.fields
+               if f.derive is not None and f.derive.lookup is not None}
+    files += [("lookup", f) for f in sorted(lookups)]
+    target = locate(project.config.target, root)
+    if target is not None:
+        files.append(("target", target))
+    if result.decisions is not None:
+        files.append(("decisions", Path(result.decisions)))
+    for kind, path in files:
+        out.append({"kind": kind, "path": _relative(path, root), "sha256": sha256_of(path)})
+    return out
+
+
+def _relative(path: Path, root: Path) -> str:
+    """A path as the manifest shows it: relative to the project (with .. if outside it), a built-in profile
+    as <built-in>/NAME.yaml."""
+    path, root = path.resolve(), root.resolve()
+    if path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    if path.is_relative_to(BUILT_IN.resolve()):
+        return f"<built-in>/{path.name}"
+    return Path(os.path.relpath(path, root)).as_posix()
 
 
 def _is_external_id(target: TargetProfile, entity, header: str) -> bool:
@@ -209,24 +280,48 @@ def _check_out_folder(out: Path, project: Project) -> None:
     if resolved == project.root.resolve() or resolved in project.root.resolve().parents or inside:
         raise MigrateError(Problem(str(out), "the output folder would replace the project or its sources",
                                    hint="choose another --out, e.g. PROJECT/out"))
-    if out.exists() and any(p.name != DRY_RUN for p in out.iterdir()) and not (out / MANIFEST).is_file():
+    if out.exists() and not out.is_dir():
+        raise MigrateError(Problem(str(out), "--out names a file, not a folder",
+                                   hint="choose a folder for the output tree (a new one, or one crm-migrate wrote)"))
+    ours = re.compile(rf"^(?:{DRY_RUN}|\.{DRY_RUN}\.(?:lock|tmp-\d+|old-\d+))$")  # a dry run's, or what it left
+    if out.exists() and any(not ours.match(p.name) for p in out.iterdir()) and not (out / MANIFEST).is_file():
         raise MigrateError(Problem(str(out), "the output folder exists and was not written by crm-migrate",
                                    hint="choose another --out, or empty the folder first"))
 
 
 def _check_sources_unchanged(migration: Migration) -> None:
-    changed = [r for r in migration.reads if sha256_of(r.source.file) != r.sha256]
-    if changed:
-        raise SourceError([Problem(r.source.shown_file, "the file changed while the run was reading it",
-                                   hint="close any program writing it and run again") for r in changed])
+    problems = []
+    for r in migration.reads:
+        try:
+            same = sha256_of(r.source.file) == r.sha256
+        except OSError as exc:
+            problems.append(Problem(r.source.shown_file, "the file was deleted or moved while the run was reading "
+                                    f"it ({exc.strerror}); nothing was written",
+                                    hint="put it back (or correct 'file:' in its mapping) and run again"))
+            continue
+        if not same:
+            problems.append(Problem(r.source.shown_file, "the file changed while the run was reading it",
+                                    hint="close any program writing it and run again"))
+    if problems:
+        raise SourceError(problems)
 
 
-def _replace(out: Path, tmp: Path) -> None:
-    """Put the new tree in place of the old; an earlier dry run's folder stays (it is not this run's)."""
+def _replace(out: Path, tmp: Path, mode: Modes = PRIVATE) -> None:
+    """Put the new tree in place of the old; an earlier dry run's folder stays (it is not this run's).
+    Should anything fail between setting the old tree aside and putting the new one in place, the old one
+    is put back; a run killed right there has it put back by the next run (`tidy_leftovers`)."""
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         out.rename(old)
+    try:
         if (old / DRY_RUN).is_dir() and not (tmp / DRY_RUN).exists():
             (old / DRY_RUN).rename(tmp / DRY_RUN)
-    tmp.rename(out)
+        restrict(tmp, mode)
+        tmp.rename(out)
+    except BaseException:
+        if old.exists() and not out.exists():
+            if (tmp / DRY_RUN).is_dir() and not (old / DRY_RUN).exists():
+                (tmp / DRY_RUN).rename(old / DRY_RUN)
+            old.rename(out)
+        raise
     shutil.rmtree(old, ignore_errors=True)

@@ -6,6 +6,7 @@ give byte-identical files.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +34,7 @@ from crm_migrate.migrate.columns import (
     val,
     why,
 )
+from crm_migrate.migrate.formulas import PLAIN_FIELDS, neutralise_frame
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED
 from crm_migrate.migrate.merge import OTHERS
 from crm_migrate.migrate.pipeline import EntityResult, Migration
@@ -113,14 +115,25 @@ def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
     return pl.concat(parts, how="diagonal_relaxed").sort("_seq").drop("_seq")
 
 
+def plain_columns(source) -> set[str]:
+    """Source columns that feed a phone or an amount: a number there is written as it is, never prefixed."""
+    return {c for plan in source.entities for f in plan.fields for c in f.inputs
+            if f.spec.type in PLAIN_FIELDS}
+
+
 def sensitive_columns(source) -> set[str]:
     """Source columns that feed a sensitive field: review files show them masked (110105********002X)."""
     return {c for plan in source.entities for f in plan.fields for c in f.inputs
             if f.spec.sensitive or f.spec.type is FieldType.id_card}
 
 
-def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig", delimiter: str = ",") -> None:
-    """CSV with a header, every value quoted only where needed; UTF-8 with a BOM unless told otherwise."""
+def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig", delimiter: str = ",",
+              plain: Iterable[str] = (), neutralise: bool = True) -> None:
+    """CSV with a header, every value quoted only where needed; UTF-8 with a BOM unless told otherwise.
+    A value a spreadsheet would run as a formula gets the apostrophe in front (migrate/formulas.py), except a
+    number in the ``plain`` columns (phones, amounts); import files come neutralised from conform()."""
+    if neutralise:
+        frame = neutralise_frame(frame, plain)[0]
     path.parent.mkdir(parents=True, exist_ok=True)
     text = frame.write_csv(None, separator=delimiter, line_terminator="\r\n")
     path.write_bytes(text.encode(encoding))

@@ -4,7 +4,9 @@ A file never holds more rows or bytes than the target accepts: an entity's rows 
 ``01_accounts_001.csv``, ``01_accounts_002.csv``, ... (numbered even when one file is enough, so scripts
 need no special case), and a part that comes out too large is halved until it fits. In XLSX every value
 is a text cell except amounts and numbers, so Excel keeps an ID number's 18 digits and a code's leading
-zeros; the identifier columns are formatted as text too, so a cell edited in Excel stays text.
+zeros; the identifier columns are formatted as text too, so a cell edited in Excel stays text. A text
+that a spreadsheet would read as a formula gets the quote-prefix cell style, its value unchanged (in CSV
+conform() has already put the apostrophe in front of it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
+from crm_migrate.migrate.formulas import QuotedCells
 from crm_migrate.migrate.write import write_csv
 
 TEXT_CELLS = (ColumnType.id, ColumnType.code, ColumnType.phone)
@@ -26,13 +29,14 @@ def file_stem(entity: Entity) -> str:
 
 
 def write_import(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, folder: Path,
-                 entity: Entity) -> list[tuple[Path, int]]:
-    """Write one entity's rows in as many files as the target's limits need; return (path, rows) per file."""
+                 entity: Entity, plain: frozenset[str] = frozenset()) -> list[tuple[Path, int]]:
+    """Write one entity's rows in as many files as the target's limits need; return (path, rows) per file.
+    ``plain``: the headers of phones and amounts, where a number is never taken for a formula."""
     folder.mkdir(parents=True, exist_ok=True)
 
     def fits(chunk: pl.DataFrame, number: int) -> bool:
         path = folder / f"{file_stem(entity)}_{number:03d}.{spec.format}"
-        _write(chunk, types, spec, path)
+        _write(chunk, types, spec, path, plain)
         if spec.max_bytes and path.stat().st_size > spec.max_bytes and chunk.height > 1:
             path.unlink()
             return False
@@ -74,28 +78,33 @@ def _by_rows(frame: pl.DataFrame, max_rows: int | None) -> list[pl.DataFrame]:
     return [frame.slice(i, size) for i in range(0, frame.height, size)]
 
 
-def _write(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, path: Path) -> None:
+def _write(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, path: Path,
+           plain: frozenset[str] = frozenset()) -> None:
     if spec.format == "xlsx":
-        _write_xlsx(frame, types, path)
-    else:
-        write_csv(frame, path, spec.codec, spec.delimiter)  # conform() refused what the encoding cannot hold
+        _write_xlsx(frame, types, path, plain)
+    else:  # conform() refused what the encoding cannot hold, and put the apostrophe before formulas
+        write_csv(frame, path, spec.codec, spec.delimiter, neutralise=False)
 
 
-def _write_xlsx(frame: pl.DataFrame, types: dict[str, ColumnType], path: Path) -> None:
+def _write_xlsx(frame: pl.DataFrame, types: dict[str, ColumnType], path: Path,
+                plain: frozenset[str] = frozenset()) -> None:
     import xlsxwriter
 
     options = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                "strings_to_urls": False}
     with xlsxwriter.Workbook(str(path), options) as book:
         sheet = book.add_worksheet("data")
-        bold = book.add_format({"bold": True})
+        cells = QuotedCells(book)
         text = book.add_format({"num_format": "@"})
         for j, header in enumerate(frame.columns):
-            sheet.write_string(0, j, header, bold)
+            cells.write(sheet, 0, j, header, {"bold": True})
             kind = types.get(header, ColumnType.text)
             if kind in TEXT_CELLS:
                 sheet.set_column(j, j, 20, text)
         numeric = [types.get(h) in NUMERIC for h in frame.columns]
+        # a quoted cell keeps its column's text format: the style replaces the column's
+        style = [{"num_format": "@"} if types.get(h, ColumnType.text) in TEXT_CELLS else None for h in frame.columns]
+        kept = [h in plain or types.get(h) in (ColumnType.phone, *NUMERIC) for h in frame.columns]
         for i, row in enumerate(frame.iter_rows(), start=1):
             for j, value in enumerate(row):
                 if value is None:
@@ -104,7 +113,7 @@ def _write_xlsx(frame: pl.DataFrame, types: dict[str, ColumnType], path: Path) -
                 if number is not None:
                     sheet.write_number(i, j, number)
                 else:
-                    sheet.write_string(i, j, value)
+                    cells.write(sheet, i, j, value, style[j], kept[j])
 
 
 def _number(text: str) -> float | None:

@@ -40,6 +40,8 @@ from crm_migrate.migrate.columns import (
     why,
 )
 from crm_migrate.migrate.conform import TARGET_RULE, WHY
+from crm_migrate.errors import MigrateError
+from crm_migrate.migrate.outdir import modes, output_lock, restrict, write_problem
 from crm_migrate.migrate.pipeline import Track, no_progress, sha256_of
 from crm_migrate.migrate.run import DRY_RUN, RunResult, prepare, run
 from crm_migrate.project import Project
@@ -71,6 +73,14 @@ def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPL
     project_secret(project.root, create=True)  # before the full prepare, so both see the same key
     if url:  # a database that cannot be reached fails the dry run before anything is written
         database.connect(url).close()
+    # out/dry-run lives inside a full run's output folder, which a full run replaces: the two take turns
+    if out.name == DRY_RUN:
+        with output_lock(out.parent, modes(project)):
+            return _dry_run(project, out, size, url, track)
+    return _dry_run(project, out, size, url, track)
+
+
+def _dry_run(project: Project, out: Path, size: int, url: str | None, track: Track) -> DryRun:
     full = prepare(project, track)
     chosen = choose(full.migration, size)
     result = run(project, out, track, sample=chosen.sample())
@@ -89,8 +99,12 @@ def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPL
     checks["database"] = ("PostgreSQL" if url else "SQLite") + " load in one transaction, rolled back; schema in " \
         + str(out / "target_schema.sql")
     findings = _masked(project, result.target, findings)
-    write_findings(out, findings)
-    _add_to_report(out, findings, chosen.counts)
+    try:
+        write_findings(out, findings)
+        _add_to_report(out, findings, chosen.counts)
+        restrict(out, modes(project))  # the files written after the run's tree, private like it
+    except OSError as exc:
+        raise MigrateError(write_problem(out, exc)) from None
     return DryRun(result, chosen.counts, findings, checks)
 
 

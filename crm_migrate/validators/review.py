@@ -33,6 +33,7 @@ from crm_migrate.migrate.columns import (
     val,
 )
 from crm_migrate.migrate.decisions import CHOICES, fingerprints, refs
+from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells
 from crm_migrate.migrate.link import ORPHAN_RULES, ORPHANED
 from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.merge import FROM
@@ -147,12 +148,14 @@ def write_workbook(path: Path, migration: Migration) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                            "strings_to_urls": False})
-    header = book.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
-    differs = book.add_format({"bg_color": "#FFF2B3"})
-    golden_format = book.add_format({"bold": True, "bg_color": "#E2F0D9"})
+    # Every text a spreadsheet would take for a formula gets the quote-prefix style, its value unchanged.
+    cells = QuotedCells(book)
+    header = {"bold": True, "bg_color": "#DDE4EE", "border": 1}
+    differs = {"bg_color": "#FFF2B3"}
+    golden_format = {"bold": True, "bg_color": "#E2F0D9"}
     how = book.add_worksheet("How to use")
     for i, line in enumerate(HOW_TO.splitlines()):
-        how.write_string(i, 0, line)
+        cells.write(how, i, 0, line)
     how.set_column(0, 0, 140)
     total, line = 0, len(HOW_TO.splitlines()) + 1
     for entity, result in migration.entities.items():
@@ -165,7 +168,7 @@ def write_workbook(path: Path, migration: Migration) -> int:
         columns = ["entity", "group", "kind", "record", "role", "probability", "evidence", "decision", "into",
                    *(s.name for s in fields), "members", "fingerprint"]
         for c, name in enumerate(columns):
-            sheet.write_string(0, c, name, header)
+            cells.write(sheet, 0, c, name, header)
         first_field = columns.index("into") + 1
         r, listed = 1, 0
         masked = iter(_shown(found, fields, migration.project.config.options.mask_mobiles))
@@ -181,25 +184,24 @@ def write_workbook(path: Path, migration: Migration) -> int:
             golden = {s.name: next(masked) for s in fields}
             for k, row in enumerate(rows.iter_rows(named=True)):
                 role = "survivor" if row[OUTCOME] == WRITTEN else ("merged" if group.kind == "merge" else "candidate")
-                cells = [entity.value, str(number), group.kind, row["_ref"], role,
+                row_cells = [entity.value, str(number), group.kind, row["_ref"], role,
                          "" if row["_probability"] is None else f"{row['_probability']:.4f}",
                          evidence[k] or "", "", ""]
-                for c, text in enumerate(cells):
-                    sheet.write_string(r, c, text)
+                for c, text in enumerate(row_cells):
+                    cells.write(sheet, r, c, text)
                 for c, spec in enumerate(fields):
                     shown = values[spec.name][k]
                     distinct = {v for v in values[spec.name] if v}
-                    sheet.write_string(r, first_field + c, shown or "", differs if len(distinct) > 1 and shown else None)
-                sheet.write_string(r, len(columns) - 2, member_refs)
-                sheet.write_string(r, len(columns) - 1, prints[k])
+                    cells.write(sheet, r, first_field + c, shown or "", differs if len(distinct) > 1 and shown else None,
+                                spec.type in PLAIN_FIELDS)
+                cells.write(sheet, r, len(columns) - 2, member_refs)
+                cells.write(sheet, r, len(columns) - 1, prints[k])
                 r += 1
-            sheet.write_string(r, 0, entity.value, golden_format)
-            sheet.write_string(r, 1, str(number), golden_format)
-            sheet.write_string(r, 2, group.kind, golden_format)
-            sheet.write_string(r, 4, "golden", golden_format)
+            for c, text in ((0, entity.value), (1, str(number)), (2, group.kind), (4, "golden")):
+                cells.write(sheet, r, c, text, golden_format)
             for c, spec in enumerate(fields):
-                sheet.write_string(r, first_field + c, _show(golden[spec.name], spec.name in sensitive) or "",
-                                   golden_format)
+                cells.write(sheet, r, first_field + c, _show(golden[spec.name], spec.name in sensitive) or "",
+                            golden_format, spec.type in PLAIN_FIELDS)
             r += 1
         if r > 1:
             sheet.data_validation(1, columns.index("decision"), r - 1, columns.index("decision"),
@@ -210,7 +212,7 @@ def write_workbook(path: Path, migration: Migration) -> int:
         sheet.set_column(len(columns) - 2, len(columns) - 1, None, None, {"hidden": True})
         total += listed
         if listed < len(found):
-            how.write_string(line, 0, f"{entity.value}: {len(found) - listed} more groups than fit on the sheet "
+            cells.write(how, line, 0, f"{entity.value}: {len(found) - listed} more groups than fit on the sheet "
                              f"are not listed; raise the merge threshold or review in several rounds.")
             line += 1
     book.close()

@@ -32,6 +32,7 @@ from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import FileSpec
 from crm_migrate.migrate.readers import ROW, SHEET, read_path
 from crm_migrate.migrate.run import MANIFEST
+from crm_migrate.migrate.outdir import PRIVATE, SHARED, restrict
 from crm_migrate.migrate.write import write_csv
 from crm_migrate.migrate.writers import file_stem
 from crm_migrate.validators.readback import difference, read_table
@@ -124,6 +125,7 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
                           compared, unmatched, differences, by_column, str(report))
     (folder / f"{entity.value}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n",
                                                  encoding="utf-8")
+    restrict(folder, SHARED if out.stat().st_mode & 0o055 else PRIVATE)  # as private as the run's tree
     return result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from crm_migrate.errors import Problem, SourceError
+from crm_migrate.errors import Problem, SourceError, unreadable
 from crm_migrate.migrate.readers.table import ROW, SHEET, SourceTable
 from crm_migrate.migrate.readers.text import DEFAULT_MAX_CELL_BYTES, read_csv
 from crm_migrate.migrate.readers.vcard import read_vcard
@@ -41,8 +41,7 @@ def read_source(source: Source, *, header_only: bool = False, max_cell_bytes: in
                             header_row=opts.header_row, wanted=wanted, header_only=header_only,
                             errors=opts.errors, max_cell_bytes=max_cell_bytes or source.limits.cell_bytes)
     except OSError as exc:
-        raise SourceError(Problem(shown, f"cannot read the file: {exc.strerror or exc}",
-                                  hint="check that it exists and is not open in another program")) from None
+        raise SourceError(unreadable(shown, exc)) from None
     raise SourceError(Problem(source.mapping_path, f"{source.rel_file}: files ending in {suffix or '(nothing)'} cannot be read",
                               line=source.doc.line_of(("file",)),
                               hint="save it as .csv, .xlsx or .vcf"))
