@@ -57,9 +57,10 @@ class MatchResult:
     m: dict[str, list[float]] = field(default_factory=dict)
     u: dict[str, list[float]] = field(default_factory=dict)
     match_rate: float = 0.0  # λ: the probability that two records drawn at random are the same
-    skipped_blocks: int = 0
-    skipped_keys: list[SkippedKey] = field(default_factory=list)
+    skipped_blocks: int = 0  # blocks of more than blocking.MAX_BLOCK records, not paired
+    skipped_keys: list[SkippedKey] = field(default_factory=list)  # keys dropped: too coarse, or past the budget
     ignored: list[str] = field(default_factory=list)  # fields that could not tell records apart
+    capped: list[SkippedKey] = field(default_factory=list)  # per key, its blocks skipped and the largest one
 
 
 def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparison], cache: dict | None = None
@@ -133,13 +134,15 @@ def _patterns(levels: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndar
     """The distinct rows of ``levels`` with a missing value coded as one level past the top, and how many
     pairs have each: EM only needs a pair's agreement pattern, and a few hundred patterns stand for a
     million pairs."""
-    coded = np.stack([np.where(levels[:, j] == MISSING, sizes[j], levels[:, j]) for j in range(len(sizes))],
-                     axis=1).astype(np.int64) if sizes else np.zeros((levels.shape[0], 0), dtype=np.int64)
     code = np.zeros(levels.shape[0], dtype=np.int64)
-    for j, size in enumerate(sizes):
-        code = code * (size + 1) + coded[:, j]
+    for j, size in enumerate(sizes):  # column by column: no int64 copy of the whole levels array
+        code *= size + 1
+        code += np.where(levels[:, j] == MISSING, size, levels[:, j])
     _, first, counts = np.unique(code, return_index=True, return_counts=True)
-    return coded[first], counts.astype(float)
+    picked = levels[first].astype(np.int64)
+    for j, size in enumerate(sizes):
+        picked[picked[:, j] == MISSING, j] = size
+    return picked.reshape(first.size, len(sizes)), counts.astype(float)
 
 
 def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison]
@@ -383,10 +386,11 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
         comparisons = [comparisons[j] for j in keep]
         random_levels = random_levels[:, keep]
         fields = [f for f in fields if f.name not in ignored]
-    pairs, parts, dropped, skipped = candidate_pairs(frame, blocking_keys(fields, frame, entity, linked), within)
+    pairs, parts, dropped, capped = candidate_pairs(frame, blocking_keys(fields, frame, entity, linked), within)
+    skipped = sum(c.blocks for c in capped)
     if pairs.is_empty() or not comparisons:
         return MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
-                           comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored)
+                           comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored, capped=capped)
     levels = _levels(frame, pairs, comparisons, cache)
     observed = _frequencies(random_levels, comparisons)
     m = estimate(levels, observed, comparisons, parts)
@@ -425,7 +429,7 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)]
                            + [pl.Series(f"weight:{c.name}", weights[:, j]) for j, c in enumerate(comparisons)])
     return MatchResult(out, comparisons, {c.name: m[j].tolist() for j, c in enumerate(comparisons)},
-                       {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored)
+                       {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored, capped)
 
 
 def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Comparison],
