@@ -27,6 +27,7 @@ from crm_migrate.migrate.features import m
 
 MISSING = -1
 BATCH = 200_000  # pairs whose strings go to rapidfuzz at once: it copies them all before it scores any
+CACHED_STRINGS = 1_000_000  # up to this many records, a column's strings are kept for every pair that needs them
 SET_WIDTH = 6  # values of a record's set compared (its phones, its contacts): a record rarely holds more
 
 
@@ -87,6 +88,11 @@ class Sides:
 
     def values(self, column: str, where: np.ndarray) -> tuple[list, list]:
         """The left and right values of ``column`` for the pairs at positions ``where``."""
+        if self.frame.height > CACHED_STRINGS:
+            # Every record's value as a Python string would cost more than the pairs' own (a few hundred MB
+            # per column at millions of records): gathered for these pairs only.
+            series = self.frame[column]
+            return series.gather(self.left[where]).to_list(), series.gather(self.right[where]).to_list()
         strings = self._strings.get(column)
         if strings is None:
             strings = self._strings[column] = self.frame[column].to_numpy()
