@@ -285,13 +285,30 @@ def _weights(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], compa
     """Per pair and comparison, the weight of its level (0 where a value is missing); at the top level of a
     comparison with value frequencies, u is at least the share of records holding the value."""
     weights = np.zeros(levels.shape, dtype=float)
-    for j, comp in enumerate(comparisons):
-        column = levels[:, j]
-        weights[:, j] = level_weights(comp, m[j], u[j], rate)[column]  # MISSING (-1): the 0 at the end
-        if j in shares:
-            top = column == comp.levels - 1
-            weights[top, j] = np.log2(m[j][-1]) - np.log2(np.maximum(shares[j][top], u[j][-1]))
+    for j in range(len(comparisons)):
+        weights[:, j] = _weight_column(levels, j, m, u, comparisons, shares, rate)
     return weights
+
+
+def _weight_column(levels: np.ndarray, j: int, m: list[np.ndarray], u: list[np.ndarray],
+                   comparisons: list[Comparison], shares: dict[int, np.ndarray], rate: float) -> np.ndarray:
+    """One comparison's column of `_weights`."""
+    comp, column = comparisons[j], levels[:, j]
+    weights = level_weights(comp, m[j], u[j], rate)[column]  # MISSING (-1): the 0 at the end
+    if j in shares:
+        top = column == comp.levels - 1
+        weights[top] = np.log2(m[j][-1]) - np.log2(np.maximum(shares[j][top], u[j][-1]))
+    return weights
+
+
+def _weight_total(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], comparisons: list[Comparison],
+                  shares: dict[int, np.ndarray], rate: float) -> np.ndarray:
+    """Per pair, the sum of `_weights` over its comparisons, one column at a time: no pairs x comparisons
+    array of floats (on millions of pairs, gigabytes)."""
+    total = np.zeros(levels.shape[0], dtype=float)
+    for j in range(len(comparisons)):
+        total += _weight_column(levels, j, m, u, comparisons, shares, rate)
+    return total
 
 
 def _value_share(frame: pl.DataFrame, pairs: pl.DataFrame, column: str) -> np.ndarray:
@@ -402,8 +419,7 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     floor = 0.5 / (random_levels.shape[0] + U_PSEUDO_PAIRS)
     rate = 1e-9
     for _ in range(3):
-        weights = _weights(levels, m, u, comparisons, shares, rate)
-        rate = prior(weights.sum(axis=1), all_pairs)
+        rate = prior(_weight_total(levels, m, u, comparisons, shares, rate), all_pairs)
         # Random pairs include some true matches (many, where sources are full of duplicates, and most among
         # the records that hold a field at all); take each out of u by how likely it is a match, or agreeing
         # on a company's registered name or on a contact would look like something chance does.
@@ -420,14 +436,20 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
         u = [x / x.sum() for x in u]
         for j, given in fixed_u.items():
             u[j] = given
-    weights = _weights(levels, m, u, comparisons, shares, rate)
-    rate = prior(weights.sum(axis=1), all_pairs)
-    total = np.log2(rate / (1 - rate)) + weights.sum(axis=1)
+    fields_rate = rate  # the weights per field are those at this rate, as their sum is
+    summed = _weight_total(levels, m, u, comparisons, shares, fields_rate)
+    rate = prior(summed, all_pairs)
+    total = np.log2(rate / (1 - rate)) + summed
+    del summed
     probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
     probability = _guards(probability, levels, comparisons, settings)
     out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total))
-    out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)]
-                           + [pl.Series(f"weight:{c.name}", weights[:, j]) for j, c in enumerate(comparisons)])
+    del probability, total
+    # Column by column, so that only one comparison's weights exist outside the frame at a time.
+    out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)])
+    for j, c in enumerate(comparisons):
+        out = out.with_columns(pl.Series(f"weight:{c.name}",
+                                         _weight_column(levels, j, m, u, comparisons, shares, fields_rate)))
     return MatchResult(out, comparisons, {c.name: m[j].tolist() for j, c in enumerate(comparisons)},
                        {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored, capped)
 
