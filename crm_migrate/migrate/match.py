@@ -356,9 +356,10 @@ def _random_pairs(frame: pl.DataFrame, seed: int, within: str | None = None) -> 
 
 def _pairs_within(frame: pl.DataFrame, within: str | None) -> int:
     """All pairs of live records (with ``within``: of live records with the same value there)."""
-    live = frame.filter(pl.col(OUTCOME).is_null())
     if within is None:
-        return live.height * (live.height - 1) // 2
+        n = frame[OUTCOME].null_count()  # counted, not filtered: a copy of every live row's columns is gigabytes
+        return n * (n - 1) // 2
+    live = frame.select(within, OUTCOME).filter(pl.col(OUTCOME).is_null())
     sizes = live.drop_nulls(within).group_by(within).len()["len"].cast(pl.Int64)
     return int((sizes * (sizes - 1) // 2).sum())
 
