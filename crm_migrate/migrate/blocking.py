@@ -4,10 +4,14 @@ Keys are built from the cleaners' match keys and the matching features (`feature
 phone and email alone (every number a record holds, whatever column it came in); the name key alone, by its
 two ends, and with its start in front of each other identifying field; a company's brand by its sound and
 trade (homophones and English names meet); an address with the name's end; a person's
-name syllables within the same account (王经理 meets 王建国 there). Two guards keep the work linear in the
-rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything and is skipped
-(counted); a key whose blocks would still give more than ``PAIRS_PER_ROW`` pairs per record is too coarse
-for this data and is dropped (reported by name).
+name syllables within the same account (王经理 meets 王建国 there). Three guards keep the work, and the
+memory, linear in the rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything
+and is skipped (reported per key with the largest block's size); a key whose blocks would still give more
+than ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped (reported by name); and
+all keys together stay within the pair budget, ``TOTAL_PAIRS_PER_ROW`` per record and never more than
+``MAX_PAIRS``: keys are taken finest first, and one that would pass the budget is dropped (reported).
+Everything matching holds per pair (levels, weights, the strings rapidfuzz scores, in batches) is
+bounded by that budget.
 """
 
 from __future__ import annotations
@@ -160,27 +164,28 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
     if not keys:
         return empty, [], [], 0
     group = pl.col(within) if within else pl.lit("")
-    apart = [bk.differ for bk in keys if bk.differ]
-    live = (frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
-            .select("_i", group.alias("_g"), *(bk.expr.alias(f"_b{n}") for n, bk in enumerate(keys)),
-                    *(pl.col(c).alias(f"_d:{c}") for c in dict.fromkeys(apart))).collect())
+    # One key's values at a time (a list key's are many per record: all of them at once would be gigabytes
+    # of strings at millions of records), reduced to hashes at once.
+    live = frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
     if within:
-        live = live.filter(pl.col("_g").is_not_null())
-    budget, total = pair_budget(live.height)
+        live = live.filter(group.is_not_null())
+    budget, total = pair_budget(live.select(pl.len()).collect().item())
     n_rows = max(frame.height, 1)
     # Each key's blocks as (record, value hash); a key whose blocks would give too many pairs is dropped
     # before it costs anything more.
     sized = []
     for n, bk in enumerate(keys):
-        part = live.select("_i", "_g", pl.col(f"_b{n}").alias("_b"),
-                           (pl.col(f"_d:{bk.differ}") if bk.differ else pl.lit(None, pl.String)).alias("_d"))
-        if isinstance(part.schema["_b"], pl.List):
+        part = live.select("_i", group.alias("_g"), bk.expr.alias("_b"),
+                           (pl.col(bk.differ) if bk.differ else pl.lit(None, pl.String)).alias("_d"))
+        listed = isinstance(part.collect_schema()["_b"], pl.List)
+        if listed:
             part = part.explode("_b")
         part = part.filter(pl.col("_b").is_not_null() & (pl.col("_b") != ""))
         value = pl.concat_str(["_g", "_b"], separator=SEP) if within else pl.col("_b")
         part = part.select("_i", value.hash(seed=0).alias("_h"), *(["_d"] if bk.differ else []))
-        if isinstance(live.schema[f"_b{n}"], pl.List):
+        if listed:
             part = part.unique(["_i", "_h"])
+        part = part.collect()
         # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
         if bk.differ:
             sizes = (part.group_by("_h", "_d").len("n").group_by("_h")
