@@ -18,7 +18,7 @@ entities:
     columns: {名称: name, 电话: phone, 地址: address}
 """
 SAME = 5_000  # rows with one name and one phone
-COMPANIES = 8_000
+COMPANIES = 4_000
 BRANDS = "星辰云帆华创博远恒通瑞丰嘉禾天泽鼎盛汇智锐思启明联宏达新卓越航金桥德信"
 
 
