@@ -4,10 +4,14 @@ Keys are built from the cleaners' match keys and the matching features (`feature
 phone and email alone (every number a record holds, whatever column it came in); the name key alone, by its
 two ends, and with its start in front of each other identifying field; a company's brand by its sound and
 trade (homophones and English names meet); an address with the name's end; a person's
-name syllables within the same account (王经理 meets 王建国 there). Two guards keep the work linear in the
-rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything and is skipped
-(counted); a key whose blocks would still give more than ``PAIRS_PER_ROW`` pairs per record is too coarse
-for this data and is dropped (reported by name).
+name syllables within the same account (王经理 meets 王建国 there). Three guards keep the work, and the
+memory, linear in the rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything
+and is skipped (reported per key with the largest block's size); a key whose blocks would still give more
+than ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped (reported by name); and
+all keys together stay within the pair budget, ``TOTAL_PAIRS_PER_ROW`` per record and never more than
+``MAX_PAIRS``: keys are taken finest first, and one that would pass the budget is dropped (reported).
+Everything matching holds per pair (levels, weights, the strings rapidfuzz scores, in batches) is
+bounded by that budget.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from crm_migrate.migrate.features import m
 MAX_BLOCK = 100  # records sharing one blocking key; a larger block is too common a value to say anything
 PAIRS_PER_ROW = 4  # a blocking key giving more candidate pairs than this per record is too coarse
 MIN_BUDGET = 20_000  # ... unless the data is small enough for that not to matter
+TOTAL_PAIRS_PER_ROW = 12  # all keys together: the pair budget, which bounds matching's memory ...
+MAX_PAIRS = 12_000_000  # ... and at most this many pairs scored, whatever the rows (about 2 GB at the peak)
 IDENTIFIERS = (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url)  # alone
 SEP = "\x1f"
 LONG_NAME = 7  # characters from which a name's two ends leave out enough of its middle to be a key of their own
@@ -40,9 +46,12 @@ class BlockingKey:
 
 @dataclass(frozen=True)
 class SkippedKey:
+    """A blocking key dropped, or a key's blocks skipped (``blocks`` of them)."""
+
     name: str
     pairs: int  # the pairs it would have produced
     why: str
+    blocks: int = 0
 
 
 def _head(name_key: pl.Expr) -> pl.Expr:
@@ -143,33 +152,40 @@ def _phone_keys(entity: Entity, columns: set[str]) -> list[BlockingKey]:
 def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | None = None
                     ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], int]:
     """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key
-    the positions of its own pairs among them; the keys dropped and the blocks skipped. With ``within`` (a
-    column), only records with the same value there are paired: an opportunity only with those of its
-    account."""
-    group = pl.col(within) if within else pl.lit("")
-    apart = [bk.differ for bk in keys if bk.differ]
-    live = (frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
-            .select("_i", group.alias("_g"), *(bk.expr.alias(f"_b{n}") for n, bk in enumerate(keys)),
-                    *(pl.col(c).alias(f"_d:{c}") for c in dict.fromkeys(apart))).collect())
-    if within:
-        live = live.filter(pl.col("_g").is_not_null())
-    budget = max(PAIRS_PER_ROW * live.height, MIN_BUDGET)
-    n_rows = max(frame.height, 1)
+    the positions of its own pairs among them; the keys dropped (too coarse, or past the pair budget) and the
+    blocks skipped (each key's blocks of more than ``MAX_BLOCK`` records, as a `SkippedKey` per key naming the
+    largest). With ``within`` (a column), only records with the same value there are paired: an opportunity
+    only with those of its account.
+
+    Memory stays within the pair budget: keys are sized on value hashes before any pair exists, a key is
+    dropped once the pairs kept so far and its own would pass ``TOTAL_PAIRS_PER_ROW`` per record (or
+    ``MAX_PAIRS``), and each key's pairs are joined on their own, as one 64-bit code per pair."""
+    empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
     if not keys:
-        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32}), [], [], 0
-    # Each key's blocks as (key, record, value hash); a key whose blocks would give too many pairs is dropped
-    # before it costs anything more, the others' blocks go into one long frame for a single self-join.
-    kept_parts, dropped, skipped_blocks, kept = [], [], 0, []
+        return empty, [], [], 0
+    group = pl.col(within) if within else pl.lit("")
+    # One key's values at a time (a list key's are many per record: all of them at once would be gigabytes
+    # of strings at millions of records), reduced to hashes at once.
+    live = frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
+    if within:
+        live = live.filter(group.is_not_null())
+    budget, total = pair_budget(live.select(pl.len()).collect().item())
+    n_rows = max(frame.height, 1)
+    # Each key's blocks as (record, value hash); a key whose blocks would give too many pairs is dropped
+    # before it costs anything more.
+    sized = []
     for n, bk in enumerate(keys):
-        part = live.select("_i", "_g", pl.col(f"_b{n}").alias("_b"),
-                           (pl.col(f"_d:{bk.differ}") if bk.differ else pl.lit(None, pl.String)).alias("_d"))
-        if isinstance(part.schema["_b"], pl.List):
+        part = live.select("_i", group.alias("_g"), bk.expr.alias("_b"),
+                           (pl.col(bk.differ) if bk.differ else pl.lit(None, pl.String)).alias("_d"))
+        listed = isinstance(part.collect_schema()["_b"], pl.List)
+        if listed:
             part = part.explode("_b")
         part = part.filter(pl.col("_b").is_not_null() & (pl.col("_b") != ""))
         value = pl.concat_str(["_g", "_b"], separator=SEP) if within else pl.col("_b")
-        part = part.select("_i", value.hash(seed=0).alias("_h"), "_d")
-        if isinstance(live.schema[f"_b{n}"], pl.List):
+        part = part.select("_i", value.hash(seed=0).alias("_h"), *(["_d"] if bk.differ else []))
+        if listed:
             part = part.unique(["_i", "_h"])
+        part = part.collect()
         # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
         if bk.differ:
             sizes = (part.group_by("_h", "_d").len("n").group_by("_h")
@@ -180,27 +196,50 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
                 (pl.col("len").cast(pl.Int64) * (pl.col("len").cast(pl.Int64) - 1) // 2).alias("pairs"))
         usable = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= MAX_BLOCK))
         expected = int(usable["pairs"].sum())
+        sized.append((n, part, sizes, usable, expected))
+    # The finest keys first, so that the budget goes to the keys that say most per pair.
+    dropped, skipped_blocks, kept, spent = [], [], [], 0
+    for n, part, sizes, usable, expected in sorted(sized, key=lambda x: (x[4], x[0])):
+        bk = keys[n]
         if expected > budget:
             dropped.append(SkippedKey(bk.name, expected, f"more than {PAIRS_PER_ROW} pairs per record"))
             continue
-        skipped_blocks += sizes.filter(pl.col("len") > MAX_BLOCK).height
-        kept.append(n)
-        kept_parts.append(part.join(usable.select("_h"), on="_h", how="semi")
-                          .select(pl.lit(n, pl.UInt16).alias("_k"), "_i", "_h", "_d"))
-    if not kept_parts:
-        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32}), [], dropped, skipped_blocks
-    blocks = pl.concat(kept_parts)
-    differs = {n: keys[n].differ is not None for n in kept}
-    joined = blocks.join(blocks, on=["_k", "_h"], suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
-    if any(differs.values()):
-        apart = pl.col("_k").cast(pl.Int64).replace_strict(differs, default=False, return_dtype=pl.Boolean)
-        joined = joined.filter(~apart | (pl.col("_d") != pl.col("_d_r")))
-    coded = (joined.select("_k", (pl.col("_i").cast(pl.Int64) * n_rows + pl.col("_i_r").cast(pl.Int64)).alias("c"))
-             .unique().sort("_k", "c"))
-    codes, owners = coded["c"].to_numpy(), coded["_k"].to_numpy()
-    # One code per pair, l * rows + r: the unique pairs in (l, r) order, and where each key's pairs are.
-    unique, where = np.unique(codes, return_inverse=True)
+        if spent + expected > total:
+            dropped.append(SkippedKey(bk.name, expected, f"past the pair budget ({total:,} pairs, "
+                                      f"{spent:,} spent on finer keys)"))
+            continue
+        spent += expected
+        big = sizes.filter(pl.col("len") > MAX_BLOCK)
+        if big.height:
+            skipped_blocks.append(SkippedKey(bk.name, int(big["pairs"].sum()),
+                                             f"{big.height:,} block(s) of more than {MAX_BLOCK} records, the largest "
+                                             f"{int(big['len'].max()):,} records sharing one value", big.height))
+        kept.append((n, part.join(usable.select("_h"), on="_h", how="semi")))
+    dropped.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
+    skipped_blocks.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
+    if not kept:
+        return empty, [], dropped, skipped_blocks
+    # One code per pair, l * rows + r, each key's joined on its own (its join is at most about twice its pairs).
+    kept.sort()
+    codes = []
+    for n, part in kept:
+        joined = part.join(part, on="_h", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
+        if keys[n].differ:
+            joined = joined.filter(pl.col("_d") != pl.col("_d_r"))
+        code = joined.select((pl.col("_i").cast(pl.Int64) * n_rows + pl.col("_i_r").cast(pl.Int64)).alias("c"))
+        codes.append(np.unique(code["c"].to_numpy()))
+        del joined, code
+    lengths = np.array([c.size for c in codes])
+    unique, where = np.unique(np.concatenate(codes), return_inverse=True)
+    del codes
     pairs = pl.DataFrame({"l": unique // n_rows, "r": unique % n_rows}, schema={"l": pl.UInt32, "r": pl.UInt32})
-    bounds = np.searchsorted(owners, np.arange(len(keys) + 1))
-    by_key = [(keys[n], where[bounds[n]:bounds[n + 1]]) for n in kept if bounds[n + 1] > bounds[n]]
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    by_key = [(keys[n], where[bounds[i]:bounds[i + 1]]) for i, (n, _) in enumerate(kept)
+              if bounds[i + 1] > bounds[i]]
     return pairs, by_key, dropped, skipped_blocks
+
+
+def pair_budget(records: int) -> tuple[int, int]:
+    """The pairs a blocking key may give on ``records`` live records, and all keys together."""
+    per_key = max(PAIRS_PER_ROW * records, MIN_BUDGET)
+    return per_key, min(max(TOTAL_PAIRS_PER_ROW * records, MIN_BUDGET), max(MAX_PAIRS, per_key))

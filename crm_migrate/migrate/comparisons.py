@@ -26,6 +26,8 @@ from crm_migrate.migrate.columns import SOURCE, attr, key, val
 from crm_migrate.migrate.features import m
 
 MISSING = -1
+BATCH = 200_000  # pairs whose strings go to rapidfuzz at once: it copies them all before it scores any
+CACHED_STRINGS = 1_000_000  # up to this many records, a column's strings are kept for every pair that needs them
 SET_WIDTH = 6  # values of a record's set compared (its phones, its contacts): a record rarely holds more
 
 
@@ -86,6 +88,11 @@ class Sides:
 
     def values(self, column: str, where: np.ndarray) -> tuple[list, list]:
         """The left and right values of ``column`` for the pairs at positions ``where``."""
+        if self.frame.height > CACHED_STRINGS:
+            # Every record's value as a Python string would cost more than the pairs' own (a few hundred MB
+            # per column at millions of records): gathered for these pairs only.
+            series = self.frame[column]
+            return series.gather(self.left[where]).to_list(), series.gather(self.right[where]).to_list()
         strings = self._strings.get(column)
         if strings is None:
             strings = self._strings[column] = self.frame[column].to_numpy()
@@ -152,6 +159,24 @@ class Sides:
         return self.shared(column, other)[0] | self.shared(other, column)[0]
 
 
+def pdist(left: list, right: list, scorer, cutoff: float) -> np.ndarray:
+    """``scorer`` of each pair of strings, on all cores, ``BATCH`` pairs at a time (rapidfuzz converts every
+    string of a call before scoring: on millions of pairs that alone is gigabytes)."""
+    if len(left) <= BATCH:
+        return process.cpdist(left, right, scorer=scorer, score_cutoff=cutoff, workers=-1)
+    return np.concatenate([process.cpdist(left[i:i + BATCH], right[i:i + BATCH], scorer=scorer, score_cutoff=cutoff,
+                                          workers=-1) for i in range(0, len(left), BATCH)])
+
+
+def _scored(sides: Sides, column: str, where: np.ndarray, scorer, cutoff: float) -> np.ndarray:
+    """``scorer`` on the two values of ``column`` of the pairs at ``where``, gathered ``BATCH`` pairs at a time."""
+    if where.size <= BATCH:
+        left, right = sides.values(column, where)
+        return pdist(left, right, scorer, cutoff)
+    return np.concatenate([_scored(sides, column, where[i:i + BATCH], scorer, cutoff)
+                           for i in range(0, where.size, BATCH)])
+
+
 def _similarity(sides: Sides, column: str, scorer, cutoff: float, where: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Per pair, the similarity of the two values of ``column`` (1 where equal, 0 below ``cutoff``) and
@@ -164,8 +189,7 @@ def _similarity(sides: Sides, column: str, scorer, cutoff: float, where: np.ndar
         todo &= where
     todo = np.flatnonzero(todo)
     if todo.size:
-        left, right = sides.values(column, todo)
-        scores[todo] = process.cpdist(left, right, scorer=scorer, score_cutoff=cutoff, workers=-1)
+        scores[todo] = _scored(sides, column, todo, scorer, cutoff)
     return scores, missing
 
 
@@ -290,9 +314,9 @@ def company_name(name: str, identity: bool) -> Comparison:
         levels = _banded(scores, (0.75, 0.88))
         close = np.flatnonzero(~missing & ~same & ~cross & (levels < 3))
         if close.size:
-            left, right = sides.values(k, close)
-            distance = process.cpdist(left, right, scorer=Levenshtein.distance, score_cutoff=1, workers=-1)
-            length = np.minimum([len(x) for x in left], [len(x) for x in right])
+            distance = _scored(sides, k, close, Levenshtein.distance, 1)
+            lengths = sides.frame[k].str.len_chars().fill_null(0).to_numpy()
+            length = np.minimum(lengths[sides.left[close]], lengths[sides.right[close]])
             levels[close[(distance <= 1) & (length >= 3)]] = 3
         if sound in columns:
             levels[sides.same(sound)[0] & ~same] = 4
@@ -446,7 +470,7 @@ def _alike(pairs: pl.DataFrame) -> np.ndarray:
     """Brands alike across scripts: the English is the Chinese brand's initials (BRD / 博锐达), or its pinyin
     within Jaro-Winkler 0.88 of the Chinese reading."""
     heads, latin = pairs["e_head"].fill_null("").to_list(), pairs["c_latin"].fill_null("").to_list()
-    close = process.cpdist(heads, latin, scorer=JaroWinkler.normalized_similarity, score_cutoff=0.88, workers=-1) >= 0.88
+    close = pdist(heads, latin, JaroWinkler.normalized_similarity, 0.88) >= 0.88
     brands = pairs["c_brand"].drop_nulls().unique().to_list()
     first = pairs.select(pl.col("c_brand").replace_strict({b: initials(b) for b in brands}, default=None,
                                                           return_dtype=pl.String).alias("i"), "e_latin")

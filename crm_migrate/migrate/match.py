@@ -57,9 +57,10 @@ class MatchResult:
     m: dict[str, list[float]] = field(default_factory=dict)
     u: dict[str, list[float]] = field(default_factory=dict)
     match_rate: float = 0.0  # λ: the probability that two records drawn at random are the same
-    skipped_blocks: int = 0
-    skipped_keys: list[SkippedKey] = field(default_factory=list)
+    skipped_blocks: int = 0  # blocks of more than blocking.MAX_BLOCK records, not paired
+    skipped_keys: list[SkippedKey] = field(default_factory=list)  # keys dropped: too coarse, or past the budget
     ignored: list[str] = field(default_factory=list)  # fields that could not tell records apart
+    capped: list[SkippedKey] = field(default_factory=list)  # per key, its blocks skipped and the largest one
 
 
 def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparison], cache: dict | None = None
@@ -133,13 +134,15 @@ def _patterns(levels: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndar
     """The distinct rows of ``levels`` with a missing value coded as one level past the top, and how many
     pairs have each: EM only needs a pair's agreement pattern, and a few hundred patterns stand for a
     million pairs."""
-    coded = np.stack([np.where(levels[:, j] == MISSING, sizes[j], levels[:, j]) for j in range(len(sizes))],
-                     axis=1).astype(np.int64) if sizes else np.zeros((levels.shape[0], 0), dtype=np.int64)
     code = np.zeros(levels.shape[0], dtype=np.int64)
-    for j, size in enumerate(sizes):
-        code = code * (size + 1) + coded[:, j]
+    for j, size in enumerate(sizes):  # column by column: no int64 copy of the whole levels array
+        code *= size + 1
+        code += np.where(levels[:, j] == MISSING, size, levels[:, j])
     _, first, counts = np.unique(code, return_index=True, return_counts=True)
-    return coded[first], counts.astype(float)
+    picked = levels[first].astype(np.int64)
+    for j, size in enumerate(sizes):
+        picked[picked[:, j] == MISSING, j] = size
+    return picked.reshape(first.size, len(sizes)), counts.astype(float)
 
 
 def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison]
@@ -282,13 +285,30 @@ def _weights(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], compa
     """Per pair and comparison, the weight of its level (0 where a value is missing); at the top level of a
     comparison with value frequencies, u is at least the share of records holding the value."""
     weights = np.zeros(levels.shape, dtype=float)
-    for j, comp in enumerate(comparisons):
-        column = levels[:, j]
-        weights[:, j] = level_weights(comp, m[j], u[j], rate)[column]  # MISSING (-1): the 0 at the end
-        if j in shares:
-            top = column == comp.levels - 1
-            weights[top, j] = np.log2(m[j][-1]) - np.log2(np.maximum(shares[j][top], u[j][-1]))
+    for j in range(len(comparisons)):
+        weights[:, j] = _weight_column(levels, j, m, u, comparisons, shares, rate)
     return weights
+
+
+def _weight_column(levels: np.ndarray, j: int, m: list[np.ndarray], u: list[np.ndarray],
+                   comparisons: list[Comparison], shares: dict[int, np.ndarray], rate: float) -> np.ndarray:
+    """One comparison's column of `_weights`."""
+    comp, column = comparisons[j], levels[:, j]
+    weights = level_weights(comp, m[j], u[j], rate)[column]  # MISSING (-1): the 0 at the end
+    if j in shares:
+        top = column == comp.levels - 1
+        weights[top] = np.log2(m[j][-1]) - np.log2(np.maximum(shares[j][top], u[j][-1]))
+    return weights
+
+
+def _weight_total(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], comparisons: list[Comparison],
+                  shares: dict[int, np.ndarray], rate: float) -> np.ndarray:
+    """Per pair, the sum of `_weights` over its comparisons, one column at a time: no pairs x comparisons
+    array of floats (on millions of pairs, gigabytes)."""
+    total = np.zeros(levels.shape[0], dtype=float)
+    for j in range(len(comparisons)):
+        total += _weight_column(levels, j, m, u, comparisons, shares, rate)
+    return total
 
 
 def _value_share(frame: pl.DataFrame, pairs: pl.DataFrame, column: str) -> np.ndarray:
@@ -336,9 +356,10 @@ def _random_pairs(frame: pl.DataFrame, seed: int, within: str | None = None) -> 
 
 def _pairs_within(frame: pl.DataFrame, within: str | None) -> int:
     """All pairs of live records (with ``within``: of live records with the same value there)."""
-    live = frame.filter(pl.col(OUTCOME).is_null())
     if within is None:
-        return live.height * (live.height - 1) // 2
+        n = frame[OUTCOME].null_count()  # counted, not filtered: a copy of every live row's columns is gigabytes
+        return n * (n - 1) // 2
+    live = frame.select(within, OUTCOME).filter(pl.col(OUTCOME).is_null())
     sizes = live.drop_nulls(within).group_by(within).len()["len"].cast(pl.Int64)
     return int((sizes * (sizes - 1) // 2).sum())
 
@@ -383,10 +404,11 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
         comparisons = [comparisons[j] for j in keep]
         random_levels = random_levels[:, keep]
         fields = [f for f in fields if f.name not in ignored]
-    pairs, parts, dropped, skipped = candidate_pairs(frame, blocking_keys(fields, frame, entity, linked), within)
+    pairs, parts, dropped, capped = candidate_pairs(frame, blocking_keys(fields, frame, entity, linked), within)
+    skipped = sum(c.blocks for c in capped)
     if pairs.is_empty() or not comparisons:
         return MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
-                           comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored)
+                           comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored, capped=capped)
     levels = _levels(frame, pairs, comparisons, cache)
     observed = _frequencies(random_levels, comparisons)
     m = estimate(levels, observed, comparisons, parts)
@@ -398,8 +420,7 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     floor = 0.5 / (random_levels.shape[0] + U_PSEUDO_PAIRS)
     rate = 1e-9
     for _ in range(3):
-        weights = _weights(levels, m, u, comparisons, shares, rate)
-        rate = prior(weights.sum(axis=1), all_pairs)
+        rate = prior(_weight_total(levels, m, u, comparisons, shares, rate), all_pairs)
         # Random pairs include some true matches (many, where sources are full of duplicates, and most among
         # the records that hold a field at all); take each out of u by how likely it is a match, or agreeing
         # on a company's registered name or on a contact would look like something chance does.
@@ -416,16 +437,22 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
         u = [x / x.sum() for x in u]
         for j, given in fixed_u.items():
             u[j] = given
-    weights = _weights(levels, m, u, comparisons, shares, rate)
-    rate = prior(weights.sum(axis=1), all_pairs)
-    total = np.log2(rate / (1 - rate)) + weights.sum(axis=1)
+    fields_rate = rate  # the weights per field are those at this rate, as their sum is
+    summed = _weight_total(levels, m, u, comparisons, shares, fields_rate)
+    rate = prior(summed, all_pairs)
+    total = np.log2(rate / (1 - rate)) + summed
+    del summed
     probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
     probability = _guards(probability, levels, comparisons, settings)
     out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total))
-    out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)]
-                           + [pl.Series(f"weight:{c.name}", weights[:, j]) for j, c in enumerate(comparisons)])
+    del probability, total
+    # Column by column, so that only one comparison's weights exist outside the frame at a time.
+    out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)])
+    for j, c in enumerate(comparisons):
+        out = out.with_columns(pl.Series(f"weight:{c.name}",
+                                         _weight_column(levels, j, m, u, comparisons, shares, fields_rate)))
     return MatchResult(out, comparisons, {c.name: m[j].tolist() for j, c in enumerate(comparisons)},
-                       {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored)
+                       {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored, capped)
 
 
 def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Comparison],
