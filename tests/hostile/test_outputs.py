@@ -200,11 +200,11 @@ def test_out_naming_a_file(project):
 def test_damaged_decisions_workbook(earlier):
     project = earlier
     before = tree(project / "out")
-    damaged = project.parent / "duplicates.xlsx"
+    damaged = project / "decided.xlsx"  # inside the project: a project reads only its own files
     damaged.write_bytes((project / "out" / "review" / "duplicates.xlsx").read_bytes()[:2000])  # cut short
     done = cli("run", str(project), "--decisions", str(damaged), cwd=project.parent)
-    assert done.returncode == 1 and f"{damaged}: error: the decisions file cannot be read" in done.stderr
-    assert "save the review workbook again" in done.stderr
+    assert done.returncode == 1 and "decided.xlsx: error: not a readable .xlsx workbook" in done.stderr
+    assert "save it again" in done.stderr
     assert tree(project / "out") == before and not leftovers(project)
 
 
