@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crm_migrate.mappings.entities import Entity, FieldType
+from crm_migrate.mappings.sizes import parse_size
 
 
 class _Strict(BaseModel):
@@ -76,6 +77,18 @@ class Options(_Strict):
     mask_mobiles: bool = Field(
         False, description="Mask mobile numbers (138****5678) wherever they appear outside import/ (rejects, "
         "lineage, review files, reports, findings), as ID numbers always are.")
+    memory_limit: str | None = Field(
+        None, description="Memory the run may use (8GB, 512MB, or none to skip the check): a run whose sources "
+        "need more, by an estimate from their size, stops before reading them. Default: what the machine has "
+        "available (half an address-space limit, ulimit -v, where one is set).")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_size(value)  # a ValueError says how to write it
+        return value
+
     output_mode: Literal["private", "shared"] = Field(
         "private", description="Who may read the output tree: private (default) makes out/ and its folders 0700 "
         "and its files 0600, readable only by the user who ran crm-migrate; shared makes them 0755 and 0644.")

@@ -48,6 +48,7 @@ from crm_migrate.migrate.columns import (
     val,
     why,
 )
+from crm_migrate.migrate import memory
 from crm_migrate.migrate.decisions import Applied, read_decisions
 from crm_migrate.migrate.dedupe import Related, drop_features, resolve, with_features
 from crm_migrate.migrate.extract import extract, legacy_id
@@ -180,6 +181,10 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
           decisions_file: Path | None = None, sample: Sample | None = None) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    if sample is None and (too_big := memory.check([s.file for s in project.sources],
+                                                   project.config.options.memory_limit, project.doc.path,
+                                                   project.doc.line_of(("options", "memory_limit")))):
+        raise ProjectError(too_big)  # before anything is read: better a message now than a kill an hour in
     decisions_path = _decisions_path(project, decisions_file)
     decisions = read_decisions(decisions_path) if decisions_path else []
     reads = read_all(project, track, sample)
