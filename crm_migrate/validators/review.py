@@ -32,7 +32,7 @@ from crm_migrate.migrate.columns import (
     val,
 )
 from crm_migrate.migrate.decisions import CHOICES, fingerprints, refs
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells
+from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells, risky
 from crm_migrate.migrate.link import ORPHAN_RULES, ORPHANED
 from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.merge import FROM
@@ -228,8 +228,6 @@ def write_workbook(path: Path, migration: Migration) -> Review:
     # Every text a spreadsheet would take for a formula gets the quote-prefix style, its value unchanged.
     cells = QuotedCells(book)
     header = {"bold": True, "bg_color": "#DDE4EE", "border": 1}
-    differs = {"bg_color": "#FFF2B3"}
-    golden_format = {"bold": True, "bg_color": "#E2F0D9"}
     how = book.add_worksheet("How to use")
     for i, line in enumerate(HOW_TO.splitlines()):
         cells.write(how, i, 0, line)
@@ -243,34 +241,11 @@ def write_workbook(path: Path, migration: Migration) -> Review:
         rows = sheet_frame(found, result, entity.value, migration.secret, options.mask_mobiles)
         sheet = book.add_worksheet(entity.value)
         fields = result.fields
-        names = [s.name for s in fields]
-        columns = ["entity", "group", "kind", "record", "role", "probability", "evidence", "decision", "into",
-                   *names, "members", "fingerprint"]
+        columns = [*_SHOWN, "decision", "into", *(s.name for s in fields), "members", "fingerprint"]
         for c, name in enumerate(columns):
             cells.write(sheet, 0, c, name, header)
         first_field = columns.index("into") + 1
-        plain = [s.type in PLAIN_FIELDS for s in fields]
-        ordered = rows.select("entity", pl.col("group").cast(pl.String), "kind", "record", "role", "probability",
-                              "evidence", *names, "members", "fingerprint", *(f"_d:{n}" for n in names))
-        n = len(fields)
-        r = 1
-        for row in ordered.iter_rows():
-            if row[4] == "golden":
-                for c, k in ((0, 0), (1, 1), (2, 2), (4, 4)):
-                    cells.write(sheet, r, c, row[k], golden_format)
-                for c in range(n):
-                    cells.write(sheet, r, first_field + c, row[7 + c] or "", golden_format, plain[c])
-            else:
-                for c in range(7):
-                    cells.write(sheet, r, c, row[c] or "")
-                cells.write(sheet, r, 7, "")
-                cells.write(sheet, r, 8, "")
-                for c in range(n):
-                    cells.write(sheet, r, first_field + c, row[7 + c] or "", differs if row[9 + n + c] else None,
-                                plain[c])
-                cells.write(sheet, r, len(columns) - 2, row[7 + n])
-                cells.write(sheet, r, len(columns) - 1, row[8 + n])
-            r += 1
+        r = _write_rows(sheet, cells, rows, fields, first_field, len(columns) - 2) + 1
         if r > 1:
             sheet.data_validation(1, columns.index("decision"), r - 1, columns.index("decision"),
                                   {"validate": "list", "source": list(CHOICES)})
@@ -291,6 +266,53 @@ def write_workbook(path: Path, migration: Migration) -> Review:
     schema = {"entity": pl.String, "group": pl.String, "kind": pl.String, "record": pl.String,
               "record_id": pl.String, "probability": pl.Float64, "in_workbook": pl.String}
     return Review(total, pl.concat(full) if full else pl.DataFrame(schema=schema))
+
+
+_DIFFERS = {"bg_color": "#FFF2B3"}
+_GOLDEN = {"bold": True, "bg_color": "#E2F0D9"}
+_SHOWN = ("entity", "group", "kind", "record", "role", "probability", "evidence")
+_ON_GOLDEN = ("entity", "group", "kind", "role")  # and the fields: the golden row's other cells stay empty
+
+
+def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_field: int, first_hidden: int) -> int:
+    """Write the rows of `sheet_frame` below the header; return how many. Per cell, the text to write (None:
+    no cell) and its style are worked out over whole columns (a formula's quote prefix by `risky`, the same
+    test `QuotedCells` makes); the loop only hands them to xlsxwriter."""
+    rows = rows.with_columns(pl.col("group").cast(pl.String))
+    golden = pl.col("role") == "golden"
+    texts, codes, at = [], [], []
+    for c, name in enumerate(_SHOWN):
+        on = ~golden if name not in _ON_GOLDEN else pl.lit(True)
+        texts.append(pl.when(on).then(pl.col(name).fill_null("")))
+        codes.append(risky(name).cast(pl.Int8) + 2 * golden.cast(pl.Int8))
+        at.append(c)
+    for c, spec in enumerate(fields):
+        value = pl.col(spec.name).fill_null("")
+        texts.append(value)
+        codes.append(risky(spec.name, spec.type in PLAIN_FIELDS).cast(pl.Int8) + 2 * golden.cast(pl.Int8)
+                     + 4 * pl.col(f"_d:{spec.name}").fill_null(False).cast(pl.Int8))
+        at.append(first_field + c)
+    for c, name in enumerate(("members", "fingerprint")):
+        texts.append(pl.when(~golden).then(pl.col(name).fill_null("")))
+        codes.append(risky(name).cast(pl.Int8))
+        at.append(first_hidden + c)
+    m = len(at)
+    # An empty text without a style is no cell at all.
+    frame = rows.select([t.alias(f"t{k}") for k, t in enumerate(texts)] + [c.alias(f"c{k}") for k, c in enumerate(codes)])
+    frame = frame.with_columns([pl.when((pl.col(f"t{k}") == "") & (pl.col(f"c{k}") == 0)).then(None)
+                                .otherwise(pl.col(f"t{k}")).alias(f"t{k}") for k in range(m)])
+    styles = []
+    for code in range(8):
+        props = {**(_GOLDEN if code & 2 else {}), **(_DIFFERS if code & 4 and not code & 2 else {})}
+        styles.append(cells.format(props or None, bool(code & 1)))
+    write = sheet.write_string
+    r = 0
+    for r, row in enumerate(frame.iter_rows(), start=1):
+        for k in range(m):
+            text = row[k]
+            if text is not None:
+                write(r, at[k], text, styles[row[m + k]])
+    return r
 
 
 def provenance_frame(migration: Migration) -> pl.DataFrame:
