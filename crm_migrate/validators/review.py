@@ -1,9 +1,14 @@
 """What a data steward reviews: duplicate groups with their evidence, golden-record provenance, orphans,
 and stale decisions.
 
-``review/duplicates.xlsx`` holds, per entity, one sheet of groups: every merged cluster and every pair in
-the review band, each member record side by side with its values as read (sensitive ones masked), the
-cells where members differ highlighted, the best score and its evidence, and the proposed golden record.
+``review/duplicates.xlsx`` holds, per entity, one sheet of groups: the pairs in the review band (most likely
+first), then the merged clusters (the least certain first, those merged by identity alone last), each member
+record side by side with its values as read (sensitive ones masked), the cells where members differ
+highlighted, the best score and its evidence, and the proposed golden record; at most
+``options.review.max_rows`` rows a sheet, the groups left out counted on the first sheet and every group
+listed in ``review/duplicate_groups.csv``. All of it is built over whole frames (joins, group_by, windows);
+only the evidence texts, fingerprints and masks of the rows shown are worked out, and xlsxwriter is handed
+the cells row by row, streamed to disk.
 The ``decision`` column has a drop-down (merge / keep apart / merge into); the filled-in workbook, given
 back with ``run --decisions``, is applied on the next run (see `crm_migrate.migrate.decisions`).
 """
