@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate.cleaners.masking import mask_frame, masked_whole
-from crm_migrate.mappings.entities import FieldType
+from crm_migrate.mappings.entities import ID_FIELD, FieldType
 from crm_migrate.migrate.columns import (
     MERGED,
     OUTCOME,
@@ -88,8 +88,8 @@ class Groups:
 def groups(result: EntityResult, max_rows: int = MAX_ROWS) -> Groups:
     """Review-band pairs between different records, then merged clusters of two or more records, numbered in
     that order; the groups whose rows (members and golden row) fit within ``max_rows`` are listed."""
-    frame = result.frame.with_row_index("_i")
-    members = frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+    frame = result.frame.select(SEQ, OUTCOME, RULE, RECORD_ID, SOURCE, SHEET, ROW).with_row_index("_i")
+    members = frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))  # the values only for the rows listed
     index = members["_i"].dtype
     pairs = result.matches.pairs if result.matches is not None else pl.DataFrame(schema=_NO_PAIRS)
     pairs = pairs.select("l", "r", "probability").with_row_index("_p").with_columns(
@@ -172,6 +172,10 @@ def sheet_frame(found: Groups, result: EntityResult, entity: str, secret: bytes,
     sensitive field masked whole; ``_d:<field>`` says where a member's value differs from another member's."""
     fields = result.fields
     rows = found.rows.filter(pl.col("group") <= found.listed)
+    wanted = [c for c in dict.fromkeys([raw(ID_FIELD), *(raw(s.name) for s in fields), *(val(s.name) for s in fields)])
+              if c in result.frame.columns]
+    if wanted:
+        rows = pl.concat([rows, result.frame.select(pl.col(wanted).gather(rows["_i"]))], how="horizontal")
     values = [(pl.col(raw(s.name)) if raw(s.name) in rows.columns else pl.lit(None, pl.String)).alias(s.name)
               for s in fields]
     goldens = [(pl.col(val(s.name)) if val(s.name) in rows.columns else pl.lit(None, pl.String)).alias(s.name)
