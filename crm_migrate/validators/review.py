@@ -265,9 +265,10 @@ def write_workbook(path: Path, migration: Migration) -> Review:
         total += found.listed
         listed = (found.count("merge", True), found.count("review", True))
         left = (found.count("merge", False), found.count("review", False))
-        text = (f"{entity.value}: {listed[1]} review pairs and {listed[0]} merged groups listed")
+        text = f"{entity.value}: {_counted(listed[1], 'review pair')} and {_counted(listed[0], 'merged group')} listed"
         if sum(left):
-            text += (f"; {left[1]} review pairs and {left[0]} merged groups left out (the sheet holds at most "
+            text += (f"; {_counted(left[1], 'review pair')} and {_counted(left[0], 'merged group')} left out (the "
+                     f"sheet holds at most "
                      f"{max_rows:,} rows: options.review.max_rows; the most certain merges are left out first)")
         cells.write(how, line, 0, f"{text}. All of them: {FULL_LIST}.")
         line += 1
@@ -275,6 +276,10 @@ def write_workbook(path: Path, migration: Migration) -> Review:
     schema = {"entity": pl.String, "group": pl.String, "kind": pl.String, "record": pl.String,
               "record_id": pl.String, "probability": pl.Float64, "in_workbook": pl.String}
     return Review(total, pl.concat(full) if full else pl.DataFrame(schema=schema))
+
+
+def _counted(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
 _DIFFERS = {"bg_color": "#FFF2B3"}
