@@ -254,3 +254,31 @@ matching:
     problem = exc.value.problems[0]
     assert "same" in problem.hint and "different" in problem.hint
     assert problem.line == 5 and "matching.accounts.weights.name" in problem.message
+
+
+def test_the_review_workbook_stops_at_the_row_limit_and_the_full_list_has_every_group(make_project, tmp_path):
+    # A3/A4 only just miss the merge threshold: a review pair. A1, A2 and A5 merge, and so do A6 and A7.
+    more = ("A5,北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号,2024-02-01\n"
+            "A6,深圳海角电子有限公司,0755-23456789,,2024-01-01\nA7,深圳海角电子有限公司,0755-23456789,,2024-01-01\n")
+    migration = ("name: t\noptions: {today: 2026-01-01, review: {max_rows: 5}}\n"
+                 "matching:\n  accounts: {merge: 0.9999, review: 0.5}\n")
+    root = make_project(migration, {"accounts": ACCOUNTS}, {"data/accounts.csv": ACCOUNTS_CSV + more})
+    out = tmp_path / "out"
+    result = run(load_project(root), out)
+    rows = review_rows(out)
+    assert 0 < len(rows) <= 5
+    assert [r["kind"] for r in rows] == ["review"] * len(rows)  # review pairs first
+    assert {r["record"] for r in rows if r["role"] != "golden"} == {"accounts:4", "accounts:5"}
+    book = load_workbook(out / "review" / "duplicates.xlsx")
+    summary = [c for (c,) in book["How to use"].iter_rows(values_only=True, max_col=1) if c and "accounts:" in c]
+    assert len(summary) == 1 and "2 merged groups left out" in summary[0]
+    assert "review/duplicate_groups.csv" in summary[0]
+    with (out / "review" / "duplicate_groups.csv").open(encoding="utf-8-sig") as f:
+        full = list(csv.DictReader(f))
+    assert {r["group"] for r in full} == {"1", "2", "3"}
+    assert {r["record"] for r in full} == {f"accounts:{n}" for n in range(2, 9)}
+    assert {r["group"] for r in full if r["in_workbook"] == "yes"} == {"1"}
+    assert [r["kind"] for r in full] == ["review"] * 2 + ["merge"] * 5
+    assert set(full[0]) == {"entity", "group", "kind", "record", "record_id", "probability", "in_workbook"}
+    files = {o["path"]: o["rows"] for o in result.files}
+    assert files["review/duplicates.xlsx"] == 1 and files["review/duplicate_groups.csv"] == 7

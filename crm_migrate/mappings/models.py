@@ -49,8 +49,19 @@ class Limits(_Strict):
                                    "50, a zip bomb is in the thousands.")
 
 
+class ReviewOptions(_Strict):
+    """The review workbook (review/duplicates.xlsx)."""
+
+    max_rows: int = Field(200_000, gt=0, description="Most rows (member records and golden rows) on one sheet of "
+                          "the review workbook: review pairs first, then merged groups, the least certain first; "
+                          "the groups left out are counted on its first sheet and all groups are listed in "
+                          "review/duplicate_groups.csv.")
+
+
 class Options(_Strict):
     """Project-wide settings."""
+
+    review: ReviewOptions = Field(default_factory=ReviewOptions, description="The review workbook: max_rows.")
 
     limits: Limits = Field(default_factory=Limits, description="Sizes beyond which a source is refused or a "
                            "row rejected: cell_bytes, sheet_cells, workbook_bytes, compression_ratio.")

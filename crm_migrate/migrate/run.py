@@ -9,6 +9,7 @@ their checksums are taken before and after, and a file that changed during the r
       rejects/<entity>.csv         rejected rows: original values and the reason
       lineage.csv                  one line per source row and entity: what became of it
       review/duplicates.xlsx       duplicate groups with evidence and a decision column for the steward
+      review/duplicate_groups.csv  every duplicate group, listed in the workbook or not (no values)
       review/provenance.csv        for merged records: which source row each golden value came from
       review/orphans.csv           child rows whose account is missing or rejected, and where they went
       review/stale_decisions.csv   steward decisions that no longer apply, and why
@@ -54,6 +55,7 @@ from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.report import quality, write_html, write_json
 from crm_migrate.validators.review import (
+    FULL_LIST,
     orphans_frame,
     provenance_frame,
     stale_frame,
@@ -177,8 +179,9 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
         emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res), plain)
     check_written(result.lineage, written_ids, {orphan_id()})
     emit("lineage.csv", result.lineage, keep=("record_id",))
-    groups = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
-    outputs.append({"path": "review/duplicates.xlsx", "rows": groups})
+    review = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
+    outputs.append({"path": "review/duplicates.xlsx", "rows": review.listed})  # groups listed
+    emit(FULL_LIST, review.groups, keep=("record_id",))  # every group, listed or not
     emit("review/provenance.csv", provenance_frame(migration), keep=("record_id",))
     emit("review/orphans.csv", orphans_frame(migration))
     emit("review/stale_decisions.csv", stale_frame(migration))

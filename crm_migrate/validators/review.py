@@ -1,9 +1,14 @@
 """What a data steward reviews: duplicate groups with their evidence, golden-record provenance, orphans,
 and stale decisions.
 
-``review/duplicates.xlsx`` holds, per entity, one sheet of groups: every merged cluster and every pair in
-the review band, each member record side by side with its values as read (sensitive ones masked), the
-cells where members differ highlighted, the best score and its evidence, and the proposed golden record.
+``review/duplicates.xlsx`` holds, per entity, one sheet of groups: the pairs in the review band (most likely
+first), then the merged clusters (the least certain first, those merged by identity alone last), each member
+record side by side with its values as read (sensitive ones masked), the cells where members differ
+highlighted, the best score and its evidence, and the proposed golden record; at most
+``options.review.max_rows`` rows a sheet, the groups left out counted on the first sheet and every group
+listed in ``review/duplicate_groups.csv``. All of it is built over whole frames (joins, group_by, windows);
+only the evidence texts, fingerprints and masks of the rows shown are worked out, and xlsxwriter is handed
+the cells row by row, streamed to disk.
 The ``decision`` column has a drop-down (merge / keep apart / merge into); the filled-in workbook, given
 back with ``run --decisions``, is applied on the next run (see `crm_migrate.migrate.decisions`).
 """
@@ -15,9 +20,8 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate.cleaners.codes import mask
-from crm_migrate.cleaners.masking import mask_texts, masked_whole
-from crm_migrate.mappings.entities import FieldType
+from crm_migrate.cleaners.masking import mask_frame, masked_whole
+from crm_migrate.mappings.entities import ID_FIELD, FieldType
 from crm_migrate.migrate.columns import (
     MERGED,
     OUTCOME,
@@ -33,13 +37,13 @@ from crm_migrate.migrate.columns import (
     val,
 )
 from crm_migrate.migrate.decisions import CHOICES, fingerprints, refs
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells
+from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells, risky
 from crm_migrate.migrate.link import ORPHAN_RULES, ORPHANED
 from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.merge import FROM
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 
-MAX_ROWS = 200_000  # per sheet; the rest is counted on the how-to sheet
+MAX_ROWS = 200_000  # per sheet by default (options.review.max_rows); the rest is counted on the how-to sheet
 HOW_TO = """\
 How to use this workbook
 Each sheet lists one entity's duplicate groups. A group is either a merge the tool made ('merge') or a pair it was not sure about ('review').
@@ -57,152 +61,200 @@ Sensitive values (ID numbers) are masked here.
 """
 
 
-@dataclass
-class Group:
-    kind: str  # merge | review
-    rows: pl.DataFrame  # member rows of the frame, with _i (position), _ref, best probability and evidence
-    golden: dict[str, str | None]
-
-
-def groups(result: EntityResult) -> list[Group]:
-    """Merged clusters of two or more records, then review-band pairs between different records."""
-    frame = result.frame.with_row_index("_i")
-    members = frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
-    pairs = result.matches.pairs if result.matches is not None else pl.DataFrame(
-        schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64})
-    comparisons = result.matches.comparisons if result.matches is not None else []
-    settings = result.settings
-    out: list[Group] = []
-    sizes = members.group_by(RECORD_ID).len().filter(pl.col("len") > 1)
-    clustered = members.join(sizes.select(RECORD_ID), on=RECORD_ID, how="semi")
-    record_of = dict(zip(members["_i"].to_list(), members[RECORD_ID].to_list(), strict=True))
-    best = _best_pairs(pairs, record_of)
-    for rows in _by(clustered, RECORD_ID):
-        out.append(Group("merge", _annotate(rows, best, comparisons), _golden(rows, result)))
-    if settings is not None and pairs.height:
-        review = result.review_pairs()
-        seen: set[tuple[str, str]] = set()
-        for pair in review.sort(MOST_LIKELY_FIRST, descending=[True, False, False]).iter_rows(named=True):
-            a, b = record_of.get(pair["l"]), record_of.get(pair["r"])
-            if a is None or b is None or a == b or (min(a, b), max(a, b)) in seen:
-                continue
-            seen.add((min(a, b), max(a, b)))
-            rows = members.filter(pl.col(RECORD_ID).is_in([a, b])).sort(SEQ)
-            note = {"probability": pair["probability"], "evidence": evidence(pair, comparisons)}
-            out.append(Group("review", _annotate(rows, best, comparisons, note), _golden(rows, result)))
-    return out
-
-
-def _by(frame: pl.DataFrame, column: str):
-    for _, rows in frame.sort(SEQ).group_by(column, maintain_order=True):
-        yield rows
-
-
+FULL_LIST = "review/duplicate_groups.csv"
+IDENTITY = "same source record, credit code or ID number"
 MOST_LIKELY_FIRST = ["probability", "l", "r"]  # ties in record order, so the workbook is the same every run
+_NO_PAIRS = {"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}
 
 
-def _best_pairs(pairs: pl.DataFrame, record_of: dict[int, str]) -> dict[int, dict]:
-    """Per record position, its most likely scored pair with another member of the same record."""
-    if pairs.height == 0:
-        return {}
-    same = pairs.with_columns(
-        pl.col("l").replace_strict(record_of, default=None, return_dtype=pl.String).alias("_a"),
-        pl.col("r").replace_strict(record_of, default=None, return_dtype=pl.String).alias("_b"),
-    ).filter(pl.col("_a").is_not_null() & (pl.col("_a") == pl.col("_b")))
-    best: dict[int, dict] = {}
-    for pair in same.sort(MOST_LIKELY_FIRST, descending=[True, False, False]).iter_rows(named=True):
-        for side in (pair["l"], pair["r"]):
-            best.setdefault(side, pair)
-    return best
+@dataclass
+class Groups:
+    """One entity's groups, all built over whole frames.
+
+    ``keys``: one row per group in workbook order (review pairs, most likely first; then merged groups, the
+    least certain first), with its number, kind, the record ids it joins (``_a``, ``_b``), its pair (``_p``),
+    its probability and its rows (members and the golden row). ``rows``: one row per member record of every
+    group, in workbook order, with the position of the pair its probability and evidence come from."""
+
+    keys: pl.DataFrame
+    rows: pl.DataFrame
+    listed: int  # groups that fit within the row limit: the first ``listed`` keys
+
+    def count(self, kind: str, listed: bool) -> int:
+        part = self.keys.head(self.listed) if listed else self.keys.slice(self.listed)
+        return int((part["kind"] == kind).sum())
 
 
-def _annotate(rows: pl.DataFrame, best: dict[int, dict], comparisons, note: dict | None = None) -> pl.DataFrame:
-    probability, text = [], []
-    for i, rule in zip(rows["_i"].to_list(), rows[RULE].to_list(), strict=True):
-        pair = best.get(i)
-        if note is not None:
-            probability.append(note["probability"])
-            text.append(note["evidence"])
-        elif pair is not None:
-            probability.append(pair["probability"])
-            text.append(evidence(pair, comparisons))
-        else:
-            probability.append(None)
-            text.append("same source record, credit code or ID number" if rule == "duplicate" else "")
-    return rows.with_columns(pl.Series("_probability", probability, dtype=pl.Float64),
-                             pl.Series("_evidence", text, dtype=pl.String))
+def groups(result: EntityResult, max_rows: int = MAX_ROWS) -> Groups:
+    """Review-band pairs between different records, then merged clusters of two or more records, numbered in
+    that order; the groups whose rows (members and golden row) fit within ``max_rows`` are listed."""
+    frame = result.frame.select(SEQ, OUTCOME, RULE, RECORD_ID, SOURCE, SHEET, ROW).with_row_index("_i")
+    members = frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))  # the values only for the rows listed
+    index = members["_i"].dtype
+    pairs = result.matches.pairs if result.matches is not None else pl.DataFrame(schema=_NO_PAIRS)
+    pairs = pairs.select("l", "r", "probability").with_row_index("_p").with_columns(
+        pl.col("l").cast(index), pl.col("r").cast(index))
+    ids = members.select("_i", RECORD_ID)
+    sides = (pairs.join(ids.rename({"_i": "l", RECORD_ID: "_a"}), on="l")
+             .join(ids.rename({"_i": "r", RECORD_ID: "_b"}), on="r"))
+    sizes = members.group_by(RECORD_ID).agg(pl.len().alias("_n"), pl.col(SEQ).min().alias("_first"))
+
+    # Per member position, its most likely pair with another member of the same record.
+    same = sides.filter(pl.col("_a") == pl.col("_b")).sort(MOST_LIKELY_FIRST, descending=[True, False, False])
+    same = same.with_row_index("_o")
+    best = (pl.concat([same.select("_o", pl.col("l").alias("_i"), "_p", "probability"),
+                       same.select("_o", pl.col("r").alias("_i"), "_p", "probability")])
+            .group_by("_i").agg(pl.all().sort_by("_o").first()).drop("_o"))
+
+    # Review pairs: one per two records, the most likely first.
+    if result.settings is not None:
+        p = pl.col("probability")
+        band = sides.filter((p >= result.settings.review) & (p < result.settings.merge) & (pl.col("_a") != pl.col("_b")))
+    else:
+        band = sides.clear()
+    review = (band.with_columns(pl.min_horizontal("_a", "_b").alias("_lo"), pl.max_horizontal("_a", "_b").alias("_hi"))
+              .sort(MOST_LIKELY_FIRST, descending=[True, False, False])
+              .unique(["_lo", "_hi"], keep="first", maintain_order=True)
+              .join(sizes.select(pl.col(RECORD_ID).alias("_lo"), pl.col("_n").alias("_nl")), on="_lo")
+              .join(sizes.select(pl.col(RECORD_ID).alias("_hi"), pl.col("_n").alias("_nh")), on="_hi",
+                    maintain_order="left")
+              .select(pl.lit("review").alias("kind"), pl.col("_lo").alias("_a"), pl.col("_hi").alias("_b"), "_p",
+                      "probability", (pl.col("_nl") + pl.col("_nh")).alias("_n")))
+
+    # Merged groups: the least certain first (the lowest probability any member was merged by), those merged
+    # by identity alone (no scored pair) last; ties in record order.
+    lowest = (members.select("_i", RECORD_ID).join(best, on="_i").group_by(RECORD_ID)
+              .agg(pl.col("probability").min()))
+    merged = (sizes.filter(pl.col("_n") > 1).join(lowest, on=RECORD_ID, how="left")
+              .sort(["probability", "_first"], nulls_last=True)
+              .select(pl.lit("merge").alias("kind"), pl.col(RECORD_ID).alias("_a"), pl.lit(None, pl.String).alias("_b"),
+                      pl.lit(None, pairs["_p"].dtype).alias("_p"), "probability", "_n"))
+
+    keys = pl.concat([review, merged]).with_row_index("group", offset=1)
+    fits = ((keys["_n"] + 1).cum_sum() <= max_rows).sum()  # each group: its members and its golden row
+
+    # Every member of every group (a record of a review pair may itself be a merged cluster).
+    member = pl.concat([keys.select("group", "kind", "_p", pl.col("probability").alias("_gp"),
+                                    pl.col("_a").alias(RECORD_ID)),
+                        keys.filter(pl.col("_b").is_not_null()).select(
+                            "group", "kind", "_p", pl.col("probability").alias("_gp"), pl.col("_b").alias(RECORD_ID))])
+    rows = (member.join(members, on=RECORD_ID)
+            .join(best.rename({"_p": "_bp", "probability": "_bprob"}), on="_i", how="left")
+            .sort(["group", SEQ])
+            .with_columns(
+                pl.when(pl.col("kind") == "review").then(pl.col("_p")).otherwise(pl.col("_bp")).alias("_p"),
+                pl.when(pl.col("kind") == "review").then(pl.col("_gp")).otherwise(pl.col("_bprob"))
+                .alias("_probability"),
+                refs().alias("_ref"))
+            .drop("_bp", "_bprob", "_gp"))
+    return Groups(keys, rows, int(fits))
 
 
-def _golden(rows: pl.DataFrame, result: EntityResult) -> dict[str, str | None]:
-    survivor = rows.filter(pl.col(OUTCOME) == WRITTEN)
-    if survivor.height == 0:
-        return {}
-    row = survivor.row(0, named=True)
-    return {spec.name: row.get(val(spec.name)) for spec in result.fields}
+def _evidence(rows: pl.DataFrame, result: EntityResult) -> pl.Series:
+    """The evidence text of each row: its pair's, computed once per pair shown; without a pair, what merged it."""
+    wanted = rows["_p"].drop_nulls().unique()
+    texts: dict[int, str] = {}
+    if wanted.len() and result.matches is not None:
+        comparisons = result.matches.comparisons
+        shown = result.matches.pairs.with_row_index("_p").filter(pl.col("_p").is_in(wanted.implode()))
+        texts = {pair["_p"]: evidence(pair, comparisons) for pair in shown.iter_rows(named=True)}
+    paired = rows["_p"].replace_strict(texts, default=None, return_dtype=pl.String) if texts else \
+        pl.Series([None] * rows.height, dtype=pl.String)
+    frame = pl.DataFrame({"_e": paired, RULE: rows[RULE]})
+    return frame.select(pl.when(pl.col("_e").is_not_null()).then(pl.col("_e"))
+                        .when(pl.col(RULE) == "duplicate").then(pl.lit(IDENTITY))
+                        .otherwise(pl.lit("")).alias("evidence"))["evidence"]
 
 
-def write_workbook(path: Path, migration: Migration) -> int:
-    """Write review/duplicates.xlsx; return the number of groups listed."""
+def sheet_frame(found: Groups, result: EntityResult, entity: str, secret: bytes, mobiles: bool) -> pl.DataFrame:
+    """Every row the sheet shows, in order: per listed group its members, then its golden row (``role``
+    golden); ID numbers (and by the project option mobiles) masked wherever they appear, the values of a
+    sensitive field masked whole; ``_d:<field>`` says where a member's value differs from another member's."""
+    fields = result.fields
+    rows = found.rows.filter(pl.col("group") <= found.listed)
+    wanted = [c for c in dict.fromkeys([raw(ID_FIELD), *(raw(s.name) for s in fields), *(val(s.name) for s in fields)])
+              if c in result.frame.columns]
+    if wanted:
+        rows = pl.concat([rows, result.frame.select(pl.col(wanted).gather(rows["_i"]))], how="horizontal")
+    values = [(pl.col(raw(s.name)) if raw(s.name) in rows.columns else pl.lit(None, pl.String)).alias(s.name)
+              for s in fields]
+    goldens = [(pl.col(val(s.name)) if val(s.name) in rows.columns else pl.lit(None, pl.String)).alias(s.name)
+               for s in fields]
+    joined = rows.group_by("group").agg(pl.col("_ref").str.join("; ").alias("members"))
+    shown = rows.select(
+        "group", pl.lit(0).alias("_order"), "kind", pl.col("_ref").alias("record"),
+        pl.when(pl.col(OUTCOME) == WRITTEN).then(pl.lit("survivor"))
+        .when(pl.col("kind") == "merge").then(pl.lit("merged")).otherwise(pl.lit("candidate")).alias("role"),
+        pl.Series("probability", ["" if v is None else f"{v:.4f}" for v in rows["_probability"].to_list()],
+                  dtype=pl.String), *values,
+    ).with_columns(_evidence(rows, result),
+                   pl.Series("fingerprint", fingerprints(rows, fields, secret), dtype=pl.String))
+    shown = shown.join(joined, on="group", how="left", maintain_order="left")
+    survivor = (rows.filter(pl.col(OUTCOME) == WRITTEN).unique("group", keep="first", maintain_order=True)
+                .select("group", *goldens))
+    golden = (found.keys.head(found.listed).select("group", "kind")
+              .join(survivor, on="group", how="left", maintain_order="left")
+              .with_columns(pl.lit(1).alias("_order"), pl.lit("golden").alias("role")))
+    sheet = pl.concat([shown, golden], how="diagonal_relaxed").sort(["group", "_order"], maintain_order=True)
+    sheet = mask_frame(sheet, mobiles, keep=("kind", "record", "role", "probability", "members", "fingerprint"))
+    sensitive = {s.name for s in fields if s.sensitive or s.type is FieldType.id_card}
+    sheet = sheet.with_columns([masked_whole(pl.col(n)).alias(n) for n in sensitive])
+    member = pl.col("_order") == 0
+    return sheet.with_columns(
+        [(member & (pl.col(s.name).fill_null("") != "")
+          & (pl.col(s.name).filter(member & (pl.col(s.name).fill_null("") != "")).n_unique().over("group") > 1))
+         .alias(f"_d:{s.name}") for s in fields]).with_columns(pl.lit(entity).alias("entity"))
+
+
+def groups_frame(found: Groups, entity: str) -> pl.DataFrame:
+    """The full list of groups, listed on the sheet or not: one line per member record, no values."""
+    return found.rows.select(
+        pl.lit(entity).alias("entity"), pl.col("group").cast(pl.String), "kind", pl.col("_ref").alias("record"),
+        pl.col(RECORD_ID).alias("record_id"), pl.col("_probability").round(4).alias("probability"),
+        pl.when(pl.col("group") <= found.listed).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("in_workbook"))
+
+
+@dataclass
+class Review:
+    """What `write_workbook` wrote: the groups listed on its sheets, and the full list of groups (every
+    entity's, listed or not) for ``review/duplicate_groups.csv``."""
+
+    listed: int
+    groups: pl.DataFrame
+
+
+def write_workbook(path: Path, migration: Migration) -> Review:
+    """Write review/duplicates.xlsx, at most ``options.review.max_rows`` rows a sheet; return the number of
+    groups listed and the full list of groups, for the caller to write beside it as `FULL_LIST`."""
     import xlsxwriter
 
+    options = migration.project.config.options
+    max_rows = options.review.max_rows
     path.parent.mkdir(parents=True, exist_ok=True)
+    # constant_memory: each row goes to disk once the next one starts, so a sheet costs no more than a row
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False})
+                                           "strings_to_urls": False, "constant_memory": True})
     # Every text a spreadsheet would take for a formula gets the quote-prefix style, its value unchanged.
     cells = QuotedCells(book)
     header = {"bold": True, "bg_color": "#DDE4EE", "border": 1}
-    differs = {"bg_color": "#FFF2B3"}
-    golden_format = {"bold": True, "bg_color": "#E2F0D9"}
     how = book.add_worksheet("How to use")
     for i, line in enumerate(HOW_TO.splitlines()):
         cells.write(how, i, 0, line)
     how.set_column(0, 0, 140)
-    total, line = 0, len(HOW_TO.splitlines()) + 1
+    total, line, full = 0, len(HOW_TO.splitlines()) + 1, []
     for entity, result in migration.entities.items():
-        found = groups(result)
-        if not found:
+        found = groups(result, max_rows)
+        if found.keys.height == 0:
             continue
+        full.append(groups_frame(found, entity.value))
+        rows = sheet_frame(found, result, entity.value, migration.secret, options.mask_mobiles)
         sheet = book.add_worksheet(entity.value)
         fields = result.fields
-        sensitive = {s.name for s in fields if s.sensitive or s.type is FieldType.id_card}
-        columns = ["entity", "group", "kind", "record", "role", "probability", "evidence", "decision", "into",
-                   *(s.name for s in fields), "members", "fingerprint"]
+        columns = [*_SHOWN, "decision", "into", *(s.name for s in fields), "members", "fingerprint"]
         for c, name in enumerate(columns):
             cells.write(sheet, 0, c, name, header)
         first_field = columns.index("into") + 1
-        r, listed = 1, 0
-        masked = iter(_shown(found, fields, migration.project.config.options.mask_mobiles))
-        for number, group in enumerate(found, start=1):
-            rows = group.rows.with_columns(refs().alias("_ref"))
-            if r + rows.height + 1 > MAX_ROWS:
-                break
-            listed += 1
-            member_refs = "; ".join(rows["_ref"].to_list())
-            prints = fingerprints(rows, fields, migration.secret)  # of the values as read, not as shown
-            values = {s.name: [_show(next(masked), s.name in sensitive) for _ in range(rows.height)] for s in fields}
-            evidence = [next(masked) for _ in range(rows.height)]
-            golden = {s.name: next(masked) for s in fields}
-            for k, row in enumerate(rows.iter_rows(named=True)):
-                role = "survivor" if row[OUTCOME] == WRITTEN else ("merged" if group.kind == "merge" else "candidate")
-                row_cells = [entity.value, str(number), group.kind, row["_ref"], role,
-                         "" if row["_probability"] is None else f"{row['_probability']:.4f}",
-                         evidence[k] or "", "", ""]
-                for c, text in enumerate(row_cells):
-                    cells.write(sheet, r, c, text)
-                for c, spec in enumerate(fields):
-                    shown = values[spec.name][k]
-                    distinct = {v for v in values[spec.name] if v}
-                    cells.write(sheet, r, first_field + c, shown or "", differs if len(distinct) > 1 and shown else None,
-                                spec.type in PLAIN_FIELDS)
-                cells.write(sheet, r, len(columns) - 2, member_refs)
-                cells.write(sheet, r, len(columns) - 1, prints[k])
-                r += 1
-            for c, text in ((0, entity.value), (1, str(number)), (2, group.kind), (4, "golden")):
-                cells.write(sheet, r, c, text, golden_format)
-            for c, spec in enumerate(fields):
-                cells.write(sheet, r, first_field + c, _show(golden[spec.name], spec.name in sensitive) or "",
-                            golden_format, spec.type in PLAIN_FIELDS)
-            r += 1
+        r = _write_rows(sheet, cells, rows, fields, first_field, len(columns) - 2) + 1
         if r > 1:
             sheet.data_validation(1, columns.index("decision"), r - 1, columns.index("decision"),
                                   {"validate": "list", "source": list(CHOICES)})
@@ -210,31 +262,71 @@ def write_workbook(path: Path, migration: Migration) -> int:
         sheet.autofilter(0, 0, max(r - 1, 1), len(columns) - 1)
         sheet.set_column(columns.index("evidence"), columns.index("evidence"), 60)
         sheet.set_column(len(columns) - 2, len(columns) - 1, None, None, {"hidden": True})
-        total += listed
-        if listed < len(found):
-            cells.write(how, line, 0, f"{entity.value}: {len(found) - listed} more groups than fit on the sheet "
-                             f"are not listed; raise the merge threshold or review in several rounds.")
-            line += 1
+        total += found.listed
+        listed = (found.count("merge", True), found.count("review", True))
+        left = (found.count("merge", False), found.count("review", False))
+        text = f"{entity.value}: {_counted(listed[1], 'review pair')} and {_counted(listed[0], 'merged group')} listed"
+        if sum(left):
+            text += (f"; {_counted(left[1], 'review pair')} and {_counted(left[0], 'merged group')} left out (the "
+                     f"sheet holds at most "
+                     f"{max_rows:,} rows: options.review.max_rows; the most certain merges are left out first)")
+        cells.write(how, line, 0, f"{text}. All of them: {FULL_LIST}.")
+        line += 1
     book.close()
-    return total
+    schema = {"entity": pl.String, "group": pl.String, "kind": pl.String, "record": pl.String,
+              "record_id": pl.String, "probability": pl.Float64, "in_workbook": pl.String}
+    return Review(total, pl.concat(full) if full else pl.DataFrame(schema=schema))
 
 
-def _show(value: str | None, sensitive: bool) -> str | None:
-    return mask(value) if sensitive and value else value
+def _counted(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
-def _shown(found: list[Group], fields, mobiles: bool) -> list[str | None]:
-    """The texts the workbook shows of every group, in the order it writes them (per group: each field's
-    member values as read, the members' evidence, the golden values), with ID numbers (and, by the project
-    option, mobiles) masked wherever they appear, 备注 included: one pass over the whole sheet."""
-    texts: list[str | None] = []
-    for group in found:
-        rows = group.rows
-        for s in fields:
-            texts += rows[raw(s.name)].to_list() if raw(s.name) in rows.columns else [None] * rows.height
-        texts += rows["_evidence"].to_list()
-        texts += [group.golden.get(s.name) for s in fields]
-    return mask_texts(texts, mobiles)
+_DIFFERS = {"bg_color": "#FFF2B3"}
+_GOLDEN = {"bold": True, "bg_color": "#E2F0D9"}
+_SHOWN = ("entity", "group", "kind", "record", "role", "probability", "evidence")
+_ON_GOLDEN = ("entity", "group", "kind", "role")  # and the fields: the golden row's other cells stay empty
+
+
+def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_field: int, first_hidden: int) -> int:
+    """Write the rows of `sheet_frame` below the header; return how many. Per cell, the text to write (None:
+    no cell) and its style are worked out over whole columns (a formula's quote prefix by `risky`, the same
+    test `QuotedCells` makes); the loop only hands them to xlsxwriter."""
+    rows = rows.with_columns(pl.col("group").cast(pl.String))
+    golden = pl.col("role") == "golden"
+    texts, codes, at = [], [], []
+    for c, name in enumerate(_SHOWN):
+        on = ~golden if name not in _ON_GOLDEN else pl.lit(True)
+        texts.append(pl.when(on).then(pl.col(name).fill_null("")))
+        codes.append(risky(name).cast(pl.Int8) + 2 * golden.cast(pl.Int8))
+        at.append(c)
+    for c, spec in enumerate(fields):
+        value = pl.col(spec.name).fill_null("")
+        texts.append(value)
+        codes.append(risky(spec.name, spec.type in PLAIN_FIELDS).cast(pl.Int8) + 2 * golden.cast(pl.Int8)
+                     + 4 * pl.col(f"_d:{spec.name}").fill_null(False).cast(pl.Int8))
+        at.append(first_field + c)
+    for c, name in enumerate(("members", "fingerprint")):
+        texts.append(pl.when(~golden).then(pl.col(name).fill_null("")))
+        codes.append(risky(name).cast(pl.Int8))
+        at.append(first_hidden + c)
+    m = len(at)
+    # An empty text without a style is no cell at all.
+    frame = rows.select([t.alias(f"t{k}") for k, t in enumerate(texts)] + [c.alias(f"c{k}") for k, c in enumerate(codes)])
+    frame = frame.with_columns([pl.when((pl.col(f"t{k}") == "") & (pl.col(f"c{k}") == 0)).then(None)
+                                .otherwise(pl.col(f"t{k}")).alias(f"t{k}") for k in range(m)])
+    styles = []
+    for code in range(8):
+        props = {**(_GOLDEN if code & 2 else {}), **(_DIFFERS if code & 4 and not code & 2 else {})}
+        styles.append(cells.format(props or None, bool(code & 1)))
+    write = sheet.write_string
+    r = 0
+    for r, row in enumerate(frame.iter_rows(), start=1):
+        for k in range(m):
+            text = row[k]
+            if text is not None:
+                write(r, at[k], text, styles[row[m + k]])
+    return r
 
 
 def provenance_frame(migration: Migration) -> pl.DataFrame:
