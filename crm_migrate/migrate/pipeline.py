@@ -183,7 +183,8 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     started = time.perf_counter()
     if sample is None and (too_big := memory.check([s.file for s in project.sources],
                                                    project.config.options.memory_limit, project.doc.path,
-                                                   project.doc.line_of(("options", "memory_limit")))):
+                                                   project.doc.line_of(("options", "memory_limit"))
+                                                   if project.config.options.memory_limit else None)):
         raise ProjectError(too_big)  # before anything is read: better a message now than a kill an hour in
     decisions_path = _decisions_path(project, decisions_file)
     decisions = read_decisions(decisions_path) if decisions_path else []
