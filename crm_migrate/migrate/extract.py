@@ -53,7 +53,7 @@ from crm_migrate.migrate.junk import (
     test_record_rule,
 )
 from crm_migrate.migrate.readers import SourceTable
-from crm_migrate.migrate.rows import fill_down, is_ditto, non_records
+from crm_migrate.migrate.rows import fill_down, is_ditto, non_records, written
 from crm_migrate.migrate.signals import apply_row_signals
 from crm_migrate.project import EntityPlan, MappedField, Source
 
@@ -150,9 +150,7 @@ def _record_starts(plan: EntityPlan, frame: pl.DataFrame, stop: pl.Series) -> pl
     name = plan.field("name")
     if name is None or name.derive is not None or (expr := column_expr(name.column, frame.columns)) is None:
         return None
-    v = frame.select(expr).to_series()
-    return pl.select(v.is_not_null() & (v.str.strip_chars() != "") & ~is_ditto(pl.lit(v))
-                     & stop.is_null()).to_series()
+    return frame.select(written(expr) & pl.lit(stop).is_null()).to_series()
 
 
 _YEAR = r"((?:19|20)\d{2})\s*年?"

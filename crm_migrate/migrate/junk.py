@@ -30,11 +30,16 @@ from crm_migrate.cleaners.garbage import (
     service_number,
 )
 from crm_migrate.mappings.entities import FieldType
-from crm_migrate.migrate.columns import key, raw, val, why
+from crm_migrate.migrate.columns import RULE, key, raw, val, why
 from crm_migrate.project import EntityPlan
 
 NO_COMPANY, NOT_A_CONTACT, TEST_RECORD = "no company", "not a contact", "test record"
 Rule = tuple[pl.Expr, pl.Expr]
+
+
+def says_no_company() -> pl.Expr:
+    """Rows decided as "no company" (an account named 无, 个人, N/A): their people have no account."""
+    return (pl.col(RULE) == NO_COMPANY).fill_null(False)
 
 
 @lru_cache(maxsize=1)

@@ -32,7 +32,7 @@ from crm_migrate.migrate.columns import (
     key,
     val,
 )
-from crm_migrate.migrate.junk import NO_COMPANY
+from crm_migrate.migrate.junk import says_no_company
 from crm_migrate.migrate.merge import record_id
 
 ACCOUNT = "_account"  # the record id of the account a child is linked to
@@ -53,7 +53,7 @@ def account_index(accounts: pl.DataFrame | None) -> pl.DataFrame:
             .group_by([SYSTEM, key(ID_FIELD)], maintain_order=True).first()
             .select(SYSTEM, pl.col(key(ID_FIELD)).alias("_ref"), pl.col(OUTCOME).alias("_a_outcome"),
                     pl.col(REASON).alias("_a_reason"), pl.col(RECORD_ID).alias("_a_record"),
-                    (pl.col(RULE) == NO_COMPANY).fill_null(False).alias("_a_none")))
+                    says_no_company().alias("_a_none")))
 
 
 def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -61,7 +61,7 @@ def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
     blank but gave a city) or says there is none (无, 个人, 自由职业) holds no account for its person: the
     person is not lost with it."""
     nameless = pl.col(val("name")).is_null() if val("name") in accounts.columns else pl.lit(False)
-    nameless = nameless | (pl.col(RULE) == NO_COMPANY).fill_null(False)  # 无, 个人: the person has no company
+    nameless = nameless | says_no_company()  # 无, 个人: the person has no company
     return (accounts.filter(pl.col(SOURCE) == source)
             .select(SHEET, ROW, pl.col(OUTCOME).alias("_s_outcome"), pl.col(REASON).alias("_s_reason"),
                     pl.col(RECORD_ID).alias("_s_record"), (pl.col(EMPTY) | nameless).alias("_s_empty")))
@@ -105,7 +105,8 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
 
     has_ref = pl.col(ref).is_not_null()
     # An id whose account says there is no company (个人客户, 无) is no account: the child stays, without one.
-    found = pl.col("_a_outcome").is_not_null() & ~pl.col("_a_none").fill_null(False)
+    no_company = pl.col("_a_none").fill_null(False)
+    found = pl.col("_a_outcome").is_not_null() & ~no_company
     live = pl.col(OUTCOME).is_null()
     row_account = pl.col("_s_outcome").is_in([WRITTEN, MERGED])
     row_account_lost = pl.col("_s_outcome").is_in([REJECTED, FILTERED]) & ~pl.col("_s_empty")
@@ -117,7 +118,7 @@ def link(children: pl.DataFrame, by_id: pl.DataFrame, same_row: pl.DataFrame | N
         .then(pl.struct(o=pl.col("_a_outcome"), r=pl.format("its account {} was {}: {}", pl.col(shown),
                                                              pl.col("_a_outcome"), pl.col("_a_reason")),
                         c=pl.format("account {}", pl.col("_a_outcome")), a=NONE))
-        .when(has_ref & ~pl.col("_a_none").fill_null(False))
+        .when(has_ref & ~no_company)
         .then(pl.struct(o=pl.lit(REJECTED), r=pl.format("no account with id {} in {}", pl.col(shown), pl.col(SYSTEM)),
                         c=pl.lit(NOT_FOUND), a=NONE))
         .when(row_account)

@@ -3,8 +3,8 @@ read, so that a run too big for the machine stops with a message instead of bein
 allocator, which no program can catch) an hour in.
 
 The estimate is the sources' records times what a run has been measured to need per record (``PER_ROW``,
-from `bench/`: the 1M-record demo peaks at 4.6 GB, 4.6 KB a record, and a 2M-row single CSV of companies at
-8.3 GB, 4.2 KB; a margin on top), plus what the program itself takes. Records are counted without parsing:
+from `bench/`, whole runs with every output written: the 1M-record demo, 1.31M source rows, peaks at 5.05 GB,
+3.9 KB a record, and a 2M-row single CSV of companies at 8.3 GB, 4.2 KB; a margin on top), plus what the program itself takes. Records are counted without parsing:
 line breaks of a text file, cards of a vCard, ``<row`` elements of a workbook's sheets. The limit is
 ``options.memory_limit`` (``8GB``, ``512MB``, or ``none`` to skip the check); by default what the machine
 has available, or half of an address-space limit (``ulimit -v``) when one is set, as polars reserves about
@@ -20,7 +20,7 @@ from pathlib import Path
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.sizes import parse_size
 
-PER_ROW = 6 * 2**10  # peak bytes per source record (measured 4.2 to 4.6 KB; see the module docstring)
+PER_ROW = 6 * 2**10  # peak bytes per source record (measured 3.9 to 4.2 KB; see the module docstring)
 CHUNK = 2**24
 BASE = 400 * 2**20  # the program, its libraries and the division table
 def available() -> tuple[int | None, str]:
@@ -45,11 +45,12 @@ def available() -> tuple[int | None, str]:
         return None, "unknown"
 
 
-def _count(file: Path, marker: bytes) -> int:
+def _count(f, *markers: bytes) -> int:
+    """How often the markers occur in a binary stream, read a chunk at a time (a marker across two chunks is
+    missed: a count to within a few, as an estimate needs)."""
     n = 0
-    with file.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            n += chunk.count(marker)
+    while chunk := f.read(CHUNK):
+        n += sum(chunk.count(m) for m in markers)
     return n
 
 
@@ -65,14 +66,15 @@ def source_rows(files: list[Path]) -> int:
                     for part in z.infolist():
                         if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
                             with z.open(part) as f:
-                                while chunk := f.read(CHUNK):
-                                    total += chunk.count(b"<row ") + chunk.count(b"<row>")
+                                total += _count(f, b"<row ", b"<row>")
             elif suffix == ".vcf":
-                total += _count(file, b"BEGIN:VCARD")
+                with file.open("rb") as f:
+                    total += _count(f, b"BEGIN:VCARD")
             elif suffix in (".xls", ".xlsb", ".ods"):
                 total += file.stat().st_size // 100
             else:
-                total += _count(file, b"\n") + (1 if suffix in (".txt", ".tsv") else 0)
+                with file.open("rb") as f:
+                    total += _count(f, b"\n") + (1 if suffix in (".txt", ".tsv") else 0)
         except (OSError, zipfile.BadZipFile):
             continue  # the reader says what is wrong with it
     return total

@@ -77,6 +77,16 @@ def is_ditto(text: pl.Expr) -> pl.Expr:
     return text.str.contains(_DITTO.pattern).fill_null(False)
 
 
+def blank(v: pl.Expr) -> pl.Expr:
+    """An empty cell: null, or only spaces."""
+    return v.is_null() | (v.str.strip_chars() == "")
+
+
+def written(v: pl.Expr) -> pl.Expr:
+    """A cell that holds its own value: neither blank nor a ditto mark."""
+    return ~blank(v) & ~is_ditto(v)
+
+
 def fill_down(series: pl.Series, frame: pl.DataFrame, stop: pl.Series,
               starts: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
     """The column with empty and ditto cells filled from the row above in their block, and per row a note
@@ -89,8 +99,8 @@ def fill_down(series: pl.Series, frame: pl.DataFrame, stop: pl.Series,
                          "starts": begins})
     v = pl.col("v")
     ditto = is_ditto(v)
-    empty = v.is_null() | (v.str.strip_chars() == "")
-    given = ~ditto & ~empty & ~pl.col("stop")
+    empty = blank(v)
+    given = written(v) & ~pl.col("stop")
     new_block = (pl.col("sheet").ne_missing(pl.col("sheet").shift(1))  # a CSV has no sheet: null is one sheet
                  | (pl.col("row") - pl.col("row").shift(1) != 1).fill_null(True)
                  | pl.col("stop") | pl.col("stop").shift(1).fill_null(False) | pl.col("starts"))
