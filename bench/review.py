@@ -89,20 +89,22 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--clusters", type=int, default=60_000)
     parser.add_argument("--review", type=int, default=None, help="review-band pairs (default: clusters / 36)")
+    parser.add_argument("--max-rows", type=int, default=None, help="options.review.max_rows (default: its default)")
     args = parser.parse_args()
     t0 = time.perf_counter()
     result = build(args.records, args.clusters, args.review or args.clusters // 36)
     built = time.perf_counter() - t0
     rss_built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    from crm_migrate.mappings.models import Options
+    from crm_migrate.mappings.models import Options, ReviewOptions
     from crm_migrate.validators import review
 
+    options = Options(review=ReviewOptions(max_rows=args.max_rows)) if args.max_rows else Options()
     migration = SimpleNamespace(entities={Entity.accounts: result}, secret=b"bench-secret" * 3,
-                                project=SimpleNamespace(config=SimpleNamespace(options=Options())))
+                                project=SimpleNamespace(config=SimpleNamespace(options=options)))
     builder = None
     if hasattr(review, "sheet_frame"):  # the whole-frame builder: its share of the time, without xlsxwriter
         t0 = time.perf_counter()
-        found = review.groups(result)
+        found = review.groups(result, options.review.max_rows)
         shown = review.sheet_frame(found, result, "accounts", migration.secret, False)
         builder = (time.perf_counter() - t0, found.keys.height, found.listed, shown.height)
         del found, shown

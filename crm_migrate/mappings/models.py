@@ -52,10 +52,11 @@ class Limits(_Strict):
 class ReviewOptions(_Strict):
     """The review workbook (review/duplicates.xlsx)."""
 
-    max_rows: int = Field(200_000, gt=0, description="Most rows (member records and golden rows) on one sheet of "
+    max_rows: int = Field(20_000, gt=0, description="Most rows (member records and golden rows) on one sheet of "
                           "the review workbook: review pairs first, then merged groups, the least certain first; "
                           "the groups left out are counted on its first sheet and all groups are listed in "
-                          "review/duplicate_groups.csv.")
+                          "review/duplicate_groups.csv. The default holds a few thousand groups, more than a "
+                          "steward gets through in a week; each further 10,000 rows cost some 2 s to write.")
 
 
 class Options(_Strict):

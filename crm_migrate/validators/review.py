@@ -22,6 +22,7 @@ import polars as pl
 
 from crm_migrate.cleaners.masking import mask_frame, masked_whole
 from crm_migrate.mappings.entities import ID_FIELD, FieldType
+from crm_migrate.mappings.models import ReviewOptions
 from crm_migrate.migrate.columns import (
     MERGED,
     OUTCOME,
@@ -43,7 +44,8 @@ from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.merge import FROM
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 
-MAX_ROWS = 200_000  # per sheet by default (options.review.max_rows); the rest is counted on the how-to sheet
+MAX_ROWS = ReviewOptions.model_fields["max_rows"].default  # per sheet (options.review.max_rows); the rest is counted
+# on the how-to sheet
 HOW_TO = """\
 How to use this workbook
 Each sheet lists one entity's duplicate groups. A group is either a merge the tool made ('merge') or a pair it was not sure about ('review').
