@@ -7,9 +7,10 @@ trade (homophones and English names meet); an address with the name's end; a per
 name syllables within the same account (王经理 meets 王建国 there). Three guards keep the work, and the
 memory, linear in the rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything
 and is skipped (reported per key with the largest block's size); a key whose blocks would still give more
-than ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped (reported by name); and
-all keys together stay within the pair budget, ``TOTAL_PAIRS_PER_ROW`` per record and never more than
-``MAX_PAIRS``: keys are taken finest first, and one that would pass the budget is dropped (reported).
+than ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped; and all keys together
+stay within the pair budget, ``TOTAL_PAIRS_PER_ROW`` per record and never more than ``MAX_PAIRS``: keys are
+taken finest first, and one that would pass the budget is dropped. A key dropped is reported with the pairs
+it would have given and the records it would have compared, counted on the block sizes before any pair exists.
 Everything matching holds per pair (levels, weights, the strings rapidfuzz scores, in batches) is
 bounded by that budget.
 """
@@ -44,14 +45,21 @@ class BlockingKey:
     differ: str | None = None  # pair only records whose values of this column differ (a Chinese and an English name)
 
 
+TOO_COARSE, PAST_BUDGET, BLOCKS_TOO_LARGE = "too coarse", "past the budget", "blocks too large"  # SkippedKey.reason
+
+
 @dataclass(frozen=True)
 class SkippedKey:
-    """A blocking key dropped, or a key's blocks skipped (``blocks`` of them)."""
+    """A blocking key dropped (``reason`` `TOO_COARSE` or `PAST_BUDGET`), or a key's blocks skipped
+    (`BLOCKS_TOO_LARGE`: ``blocks`` of them, the largest of ``largest`` records)."""
 
     name: str
     pairs: int  # the pairs it would have produced
     why: str
     blocks: int = 0
+    records: int = 0  # the records it would have compared: those in a block it would have paired, each once
+    largest: int = 0
+    reason: str = ""
 
 
 def _head(name_key: pl.Expr) -> pl.Expr:
@@ -150,12 +158,12 @@ def _phone_keys(entity: Entity, columns: set[str]) -> list[BlockingKey]:
 
 
 def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | None = None
-                    ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], int]:
+                    ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], list[SkippedKey]]:
     """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key
     the positions of its own pairs among them; the keys dropped (too coarse, or past the pair budget) and the
     blocks skipped (each key's blocks of more than ``MAX_BLOCK`` records, as a `SkippedKey` per key naming the
-    largest). With ``within`` (a column), only records with the same value there are paired: an opportunity
-    only with those of its account.
+    largest), each with the records it would have compared. With ``within`` (a column), only records with the
+    same value there are paired: an opportunity only with those of its account.
 
     Memory stays within the pair budget: keys are sized on value hashes before any pair exists, a key is
     dropped once the pairs kept so far and its own would pass ``TOTAL_PAIRS_PER_ROW`` per record (or
@@ -196,24 +204,28 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
                 (pl.col("len").cast(pl.Int64) * (pl.col("len").cast(pl.Int64) - 1) // 2).alias("pairs"))
         usable = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= MAX_BLOCK))
         expected = int(usable["pairs"].sum())
-        sized.append((n, part, sizes, usable, expected))
+        sized.append((n, part, sizes, usable, expected, listed))
     # The finest keys first, so that the budget goes to the keys that say most per pair.
     dropped, skipped_blocks, kept, spent = [], [], [], 0
-    for n, part, sizes, usable, expected in sorted(sized, key=lambda x: (x[4], x[0])):
+    for n, part, sizes, usable, expected, listed in sorted(sized, key=lambda x: (x[4], x[0])):
         bk = keys[n]
         if expected > budget:
-            dropped.append(SkippedKey(bk.name, expected, f"more than {PAIRS_PER_ROW} pairs per record"))
+            dropped.append(SkippedKey(bk.name, expected, f"more than {PAIRS_PER_ROW} pairs per record",
+                                      records=_records_in(part, usable, listed), reason=TOO_COARSE))
             continue
         if spent + expected > total:
             dropped.append(SkippedKey(bk.name, expected, f"past the pair budget ({total:,} pairs, "
-                                      f"{spent:,} spent on finer keys)"))
+                                      f"{spent:,} spent on finer keys)",
+                                      records=_records_in(part, usable, listed), reason=PAST_BUDGET))
             continue
         spent += expected
         big = sizes.filter(pl.col("len") > MAX_BLOCK)
         if big.height:
+            largest = int(big["len"].max())
             skipped_blocks.append(SkippedKey(bk.name, int(big["pairs"].sum()),
                                              f"{big.height:,} block(s) of more than {MAX_BLOCK} records, the largest "
-                                             f"{int(big['len'].max()):,} records sharing one value", big.height))
+                                             f"{largest:,} records sharing one value", big.height,
+                                             _records_in(part, big, listed), largest, BLOCKS_TOO_LARGE))
         kept.append((n, part.join(usable.select("_h"), on="_h", how="semi")))
     dropped.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
     skipped_blocks.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
@@ -237,6 +249,15 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
     by_key = [(keys[n], where[bounds[i]:bounds[i + 1]]) for i, (n, _) in enumerate(kept)
               if bounds[i + 1] > bounds[i]]
     return pairs, by_key, dropped, skipped_blocks
+
+
+def _records_in(part: pl.DataFrame, blocks: pl.DataFrame, listed: bool) -> int:
+    """The records in ``blocks`` (some of a key's block sizes: value hash, records): their sizes summed, as a
+    record holds one value of a key; of a list key (a record with two numbers is in two blocks), the records
+    among ``part``'s (record, value hash) rows in those blocks, each counted once."""
+    if not listed:
+        return int(blocks["len"].sum())
+    return part.join(blocks.select("_h"), on="_h", how="semi")["_i"].n_unique()
 
 
 def pair_budget(records: int) -> tuple[int, int]:

@@ -254,8 +254,6 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
             raise ProjectError(Problem(
                 project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
                 line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
-        if matches is not None and entity_reads:
-            entity_reads[0].table.warnings += _matching_warnings(entity, matches, entity_reads[0].source)
         golden = time.perf_counter()
         english = _english_names(frame) if entity is Entity.accounts else None
         # What the contacts' matching needs of the accounts' features is kept aside; the golden records are
@@ -360,22 +358,6 @@ def _written_fields(project: Project, entity: Entity) -> list[FieldSpec]:
             mapped.setdefault(mf.spec.name, mf.spec)
     known = [s for name, s in CATALOGUE[entity].items() if name in mapped and name not in (ID_FIELD, ACCOUNT_LINK)]
     return known + [s for name, s in mapped.items() if name not in CATALOGUE[entity]]
-
-
-def _matching_warnings(entity: Entity, matches: MatchResult, source: Source) -> list[Problem]:
-    """What matching left out to stay within its pair budget: blocks of one value on too many records (a
-    switchboard, a placeholder name), keys too coarse for the data; reported on the entity's first mapping."""
-    out = []
-    for c in matches.capped:
-        out.append(Problem(source.mapping_path, f"{entity.value}: blocking key {c.name!r}: {c.why}; those records "
-                           f"were not paired on it ({c.pairs:,} pairs left out)", severity="warning",
-                           hint="a value that common says nothing about who a record is; records sharing it "
-                           "still meet on their other keys"))
-    for k in matches.skipped_keys:
-        out.append(Problem(source.mapping_path, f"{entity.value}: blocking key {k.name!r} dropped: it would give "
-                           f"{k.pairs:,} pairs, {k.why}", severity="warning",
-                           hint="records still meet on the other keys; the key is too coarse for this data"))
-    return out
 
 
 def _warn_id_collisions(parts: list[tuple[SourceRead, pl.DataFrame]]) -> None:

@@ -48,6 +48,7 @@ def render_plan(result: RunResult, console: Console) -> None:
 
     entity_table(result, console, "What run would do")
     _duplicates(result, console)
+    left_out(result, console)
     _reasons(result, console)
     _refusals(result, console)
     _files(result, console)
@@ -177,8 +178,21 @@ def render_summary(result: RunResult, console: Console) -> None:
         if matches and matches.ignored:
             console.print(f"{entity}: not used for matching, as most records share the value: "
                           f"{', '.join(matches.ignored)}")
+    left_out(result, console)
     console.print(f"Duplicates to review: {result.out / 'review' / 'duplicates.xlsx'}")
     _read_warnings(result, console)
+
+
+def left_out(result: RunResult, console: Console) -> None:
+    """One line per blocking key matching left out for its pairs, and per key whose blocks it skipped for size."""
+    for entity, res in result.migration.entities.items():
+        matches = res.matches
+        for k in matches.skipped_keys if matches else ():
+            console.print(f"{entity.value}: blocking key {k.name} left out ({k.pairs:,} pairs over {k.records:,} "
+                          f"records: {k.why})", style="yellow", markup=False)
+        for c in matches.capped if matches else ():
+            console.print(f"{entity.value}: blocking key {c.name}: {c.why}, not paired ({c.pairs:,} pairs over "
+                          f"{c.records:,} records)", style="yellow", markup=False)
 
 
 def _read_warnings(result: RunResult, console: Console) -> None:

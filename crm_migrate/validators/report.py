@@ -38,6 +38,7 @@ def quality(migration: Migration, reconciliation: Reconciliation, conformed: dic
         "entities": {e.value: _outcomes(res.frame) for e, res in migration.entities.items()},
         "fields": {e.value: _fields(migration, e) for e in migration.entities},
         "duplicates": {e.value: duplicates(res) for e, res in migration.entities.items()},
+        "blocking": {e.value: left_out(res) for e, res in migration.entities.items()},
         "mapping": _mapping(migration, conformed or {}),
         "decisions": {e.value: _decisions(res.frame) for e, res in migration.entities.items()},
         "reconciliation": reconciliation.rows(),
@@ -62,6 +63,19 @@ def duplicates(result) -> dict[str, Any]:
             "merged_rows": int(sizes["len"].sum() - sizes.height) if sizes.height else 0,
             "largest": int(sizes["len"].max()) if sizes.height else 0,
             "sizes": {str(k): int(v) for k, v in histogram.iter_rows()}, "review_pairs": review}
+
+
+def left_out(result) -> dict[str, list[dict[str, Any]]]:
+    """What blocking left out to stay within the pair budget: the keys dropped (why: too coarse or past the
+    budget), with the pairs each would have given and the records it would have compared, and per key the
+    blocks skipped for size (how many, the largest, the records in them)."""
+    matches = result.matches
+    if matches is None:
+        return {"keys_left_out": [], "blocks_skipped": []}
+    return {"keys_left_out": [{"key": k.name, "why": k.reason, "detail": k.why, "pairs": k.pairs,
+                               "records": k.records} for k in matches.skipped_keys],
+            "blocks_skipped": [{"key": c.name, "blocks": c.blocks, "largest": c.largest, "records": c.records,
+                                "pairs": c.pairs} for c in matches.capped]}
 
 
 def _mapping(migration: Migration, conformed: dict) -> dict[str, Any]:
@@ -299,6 +313,7 @@ def write_html(report: dict[str, Any]) -> str:
                 parts.append(f"<h3>Cluster sizes: {e(entity)}</h3>")
                 parts.append(_bars([(f"{k} records", [v]) for k, v in d["sizes"].items()],
                                    [("clusters", "#47a")], f"cluster sizes of {entity}", percent=False))
+    parts += _left_out_html(report.get("blocking") or {})
     for entity, groups in report["decisions"].items():
         if not groups:
             continue
@@ -308,6 +323,29 @@ def write_html(report: dict[str, Any]) -> str:
             parts.append(_table(g["examples"], ["source", "sheet", "row", "reason"]))
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def _left_out_html(blocking: dict[str, Any]) -> list[str]:
+    """Per entity, the blocking keys left out and the blocks skipped for size, each table with what it means."""
+    e = html.escape
+    parts = []
+    for entity, b in blocking.items():
+        if b["keys_left_out"]:
+            parts.append(f"<h2>Blocking keys left out: {e(entity)}</h2><p>These keys would have given more pairs "
+                         "than the pair budget allows, so two records that only such a key would have brought "
+                         "together were not compared; the finer keys still compared them where they share other "
+                         "values (a number, an email, the name).</p>")
+            parts.append(_table([{"key": k["key"], "why": f"{k['why']}: {k['detail']}",
+                                  "pairs it would have produced": k["pairs"],
+                                  "records it would have compared": k["records"]} for k in b["keys_left_out"]],
+                                ["key", "why", "pairs it would have produced", "records it would have compared"]))
+        if b["blocks_skipped"]:
+            parts.append(f"<h2>Blocks skipped for size: {e(entity)}</h2><p>A value that many records share (a "
+                         "switchboard, a placeholder name) says nothing about who a record is: its records were "
+                         "not paired on that key, and met on their other keys.</p>")
+            parts.append(_table([{**c, "pairs left out": c["pairs"]} for c in b["blocks_skipped"]],
+                                ["key", "blocks", "largest", "records", "pairs left out"]))
+    return parts
 
 
 def _dry_run_html(dry: dict[str, Any]) -> str:
