@@ -20,6 +20,7 @@ then reused:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -197,11 +198,13 @@ MIGRATION = "name: febrl-like ({rows:,} rows)\nentities: [contacts]\noptions: {{
 
 def febrl_like_project(rows: int, seed: int = SEED) -> Path:
     """bench/data/febrl-<rows>: the project (migration.yaml, mappings/febrl.yaml, data/febrl.csv) and
-    truth/truth.csv; built once, then reused."""
+    truth/truth.csv; built once, then reused while this file and the seed are the same (truth/generator.txt)."""
     from dedupe import FEBRL_MAPPING
 
     root = ROOT / "bench" / "data" / f"febrl-{rows}"
-    if (root / "truth" / "truth.csv").exists():
+    stamp = root / "truth" / "generator.txt"
+    made_by = f"{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()} rows={rows} seed={seed}\n"
+    if (root / "truth" / "truth.csv").exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == made_by:
         return root
     if root.exists():
         shutil.rmtree(root)
@@ -221,6 +224,7 @@ def febrl_like_project(rows: int, seed: int = SEED) -> Path:
     (root / "mappings" / "febrl.yaml").write_text(FEBRL_MAPPING.format(name="febrl"), encoding="utf-8")
     (root / "migration.yaml").write_text(MIGRATION.format(rows=rows), encoding="utf-8")
     (root / "truth" / "truth.tmp").rename(root / "truth" / "truth.csv")  # last: a half-built project is rebuilt
+    stamp.write_text(made_by, encoding="utf-8")
     return root
 
 
