@@ -3,10 +3,13 @@ written (import files, review workbook, report, lineage, provenance, rejects, ma
 process, its wall seconds and peak resident memory taken from that process alone (os.wait4).
 
 Two kinds of data: ``demo``, the demo generator's projects (bench/data/r<rows>/, as bench/dedupe.py builds
-them, accounts and contacts scored) and ``febrl``, Febrl-like people in one source (bench/data/febrl-<rows>/,
-built by bench/febrl.py, contacts scored). After the date and the machine it prints, per kind and size:
+them; accounts and contacts scored; ``rows`` counts their account and contact records as bench/dedupe.py
+does, and ``source_rows`` all the sources' rows, opportunities and activities too) and ``febrl``, Febrl-like
+people in one source (bench/data/febrl-<rows>/, built by bench/febrl.py; contacts scored). After the date
+and the machine it prints, per kind and size:
 
-    run kind=<k> rows=<n> seconds=<s> peak_mb=<m> precision=<p> recall=<r> f1=<f> entity=<e> records=<n> ...
+    run kind=<k> rows=<n> seconds=<s> peak_mb=<m> precision=<p> recall=<r> f1=<f> entity=<e> records=<n>
+        source_rows=<n> bars: ...
     plan|dry-run kind=demo rows=<n> seconds=<s> peak_mb=<m> exit=<x> ratio_to_run=<r>
     verify kind=demo rows=<n> entity=accounts sent=<n> export_rows=<n> ... seconds=<s> peak_mb=<m>
     splink kind=febrl rows=<n> seconds=<s> wall_seconds=<s> peak_mb=<m> precision=... ratio ours/splink=<x>
@@ -100,7 +103,7 @@ def cli(verb: str, project: Path, *args: str, log: Path) -> Timed:
 
 def bar(value: float, limit: float, applies: bool = True, unit: str = "") -> str:
     """The bar beside a figure: ``<=120s`` where it does not apply at this size, ``<=120s met`` where it does."""
-    text = f"<={limit:g}{unit}"
+    text = f"<={limit}{unit}"
     return f"{text} {'met' if value <= limit else 'MISSED'}" if applies else f"{text} at 1M"
 
 
@@ -125,7 +128,7 @@ def child_score(kind: str, project: str) -> dict:
 
     lineage = pl.read_csv(Path(project) / "out" / "lineage.csv", infer_schema=False)
     rows = demo_truth(lineage, Path(project)).filter(pl.col("outcome").is_in(["written", "merged"]))
-    scores = {}
+    scores = {"source_rows": lineage.select("source", "sheet", "row").unique().height}
     for entity in SCORED[kind]:
         mine = rows.filter(pl.col("entity") == entity).rename({"record_id": "predicted"})
         s = pairwise(mine)
@@ -216,9 +219,11 @@ def measure_size(kind: str, rows: int, stages: set[str], splink: bool) -> dict |
         return None
     big = rows >= 1_000_000
     scores = helper("score", kind, project, log=logs / "score.log")
+    source_rows = scores.pop("source_rows")
     for entity, s in scores.items():
         print(f"run {head} seconds={ran.seconds:.1f} peak_mb={ran.peak_mb:.0f} precision={s['precision']:.4f} "
               f"recall={s['recall']:.4f} f1={s['f1']:.4f} entity={entity} records={s['records']} "
+              f"source_rows={source_rows} "
               f"bars: seconds {bar(ran.seconds, RUN_SECONDS, big)}, peak_mb {bar(ran.peak_mb, RUN_MB, big)}",
               flush=True)
     if kind == "demo":
