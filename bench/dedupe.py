@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import logging
 import resource
 import shutil
 import subprocess
@@ -183,57 +182,22 @@ SPLINK_FIELDS = {
     "accounts": ("name", "uscc", "phone", "email", "address"),
     "contacts": ("name", "mobile", "phone", "email", "id_card", "birthday", "address"),
 }
+SPLINK_EXACT = ("uscc", "mobile", "email", "id_card", "phone", "account", "birthday")
 
 
 def splink_run(dataset: str, project: Path, ours: dict[str, float]) -> None:
-    """Dedupe each exported entity with Splink (DuckDB), trained the way its documentation shows: prior
-    from deterministic rules, u by random sampling, m by EM over several blocking rules."""
-    import duckdb
-    import splink.comparison_library as cl
-
-    logging.getLogger("splink").setLevel(logging.ERROR)  # its training narrative would bury the figures
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    """Dedupe each exported entity with Splink (DuckDB), as bench/splink_dedupe.py trains it."""
+    from splink_dedupe import splink_dedupe
 
     for entity in ("accounts", "contacts"):
         path = project / f"splink_{entity}.parquet"
         if not path.exists():
             continue
-        data = pl.read_parquet(path)
-        started = time.perf_counter()
-        con = duckdb.connect()
-        con.execute(f"create table records as select * exclude (truth, source, sheet, row) "
-                    f"from read_parquet('{path}')")
-        present = set(data.columns)
-        comparisons = [cl.JaroWinklerAtThresholds("name", [0.95, 0.88, 0.75])]
-        exact = [c for c in ("uscc", "mobile", "email", "id_card", "phone", "account", "birthday") if c in present]
-        comparisons += [cl.ExactMatch(c) for c in exact]
-        if "address" in present:
-            comparisons.append(cl.JaroWinklerAtThresholds("address", [0.95, 0.85, 0.7]))
-        # Identifiers that some records share (a rule that yields no pairs cannot train anything).
+        # Identifiers that some records share become blocking rules too.
         candidates = ("uscc", "phone", "email") if entity == "accounts" else ("mobile", "email", "id_card")
-        identifiers = [c for c in candidates if c in present and data[c].drop_nulls().is_duplicated().any()]
-        rules = [block_on("name")] + [block_on(c) for c in identifiers]
-        if "address" in present:
-            rules.append(block_on("substr(name, 1, 2)", "address"))
-        settings = SettingsCreator(link_type="dedupe_only", comparisons=comparisons,
-                                   blocking_rules_to_generate_predictions=rules)
-        linker = Linker("records", settings, db_api=DuckDBAPI(connection=con))
-        deterministic = [block_on("name", c) for c in identifiers] or [block_on("name")]
-        linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
-        linker.training.estimate_u_using_random_sampling(max_pairs=5e6)
-        for rule in rules[:2]:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        predictions = linker.inference.predict(threshold_match_probability=0.5)
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)
-        out = project / f"splink_{entity}_clusters.parquet"
-        con.execute(f"copy (select unique_id, cluster_id from {clusters.physical_name}) to '{out}' (format parquet)")
-        labels = pl.read_parquet(out)
-        seconds = time.perf_counter() - started
-        scored = data.select("unique_id", "truth").join(
-            labels.with_columns(pl.col("unique_id").cast(pl.UInt32)), on="unique_id", how="left")
-        con.close()
-        s = pairwise(scored.rename({"cluster_id": "predicted"}))
-        print(f"{dataset}-splink {entity} rows={data.height} precision={s.precision:.4f} recall={s.recall:.4f} "
+        scored, seconds = splink_dedupe(path, SPLINK_EXACT, candidates, project / f"splink_{entity}_clusters.parquet")
+        s = pairwise(scored)
+        print(f"{dataset}-splink {entity} rows={scored.height} precision={s.precision:.4f} recall={s.recall:.4f} "
               f"f1={s.f1:.4f} seconds={seconds:.2f} peak_mb={peak_mb():.0f}", flush=True)
         if entity in ours:
             # Splink's time covers pairs, weights and clusters; ours also builds the golden records.
