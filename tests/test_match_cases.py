@@ -1,0 +1,67 @@
+"""Hand-made cases of what real exports hold, each with the decision matching must reach on it: renewals of one
+deal name against a deal typed in twice, and people with nothing in common in a tiny project."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.match import evidence
+from crm_migrate.migrate.run import prepare
+from crm_migrate.project import load_project
+
+OPPORTUNITIES = """\
+file: data/opps.csv
+entities:
+  accounts:
+    columns: {公司: name}
+  opportunities:
+    columns: {编号: id, 商机: name, 金额: amount, 预计成交: close_date, 创建: created_at}
+"""
+# An old CRM's opportunity export: each account's deals, some of them renewed every year or quarter under the
+# same name, and a few typed in a second time (a new number, the same terms, or the amount rounded and the
+# date moved a few days by the salesperson who typed it again).
+DEALS = [
+    ("北京星辰科技有限公司", "O1", "年度采购", "120000", "2024-06-30", "2024-01-05"),
+    ("北京星辰科技有限公司", "O2", "年度采购", "135000", "2025-06-28", "2025-01-08"),  # next year's renewal
+    ("北京星辰科技有限公司", "O3", "年度采购", "120000", "2024-06-30", "2024-02-11"),  # O1 typed again
+    ("北京星辰科技有限公司", "O4", "服务器扩容", "80000", "2024-09-01", "2024-03-02"),
+    ("上海蓝鲸物流有限公司", "O5", "服务续约", "42000", "2024-03-01", "2023-12-01"),
+    ("上海蓝鲸物流有限公司", "O6", "服务续约", "42500", "2024-03-05", "2024-01-15"),  # O5 re-entered
+    ("上海蓝鲸物流有限公司", "O7", "服务续约", "48000", "2024-06-10", "2024-04-01"),  # next quarter's
+    ("上海蓝鲸物流有限公司", "O8", "仓储系统", "260000", "2024-11-20", "2024-05-06"),
+    ("广州恒润精密模具有限公司", "O9", "设备采购", "310000", "2024-05-15", "2024-02-01"),
+    ("广州恒润精密模具有限公司", "O10", "设备采购", "95000", "2024-08-20", "2024-06-01"),  # another order
+    ("广州恒润精密模具有限公司", "O11", "模具维保", "36000", "2024-12-31", "2024-06-20"),
+    ("深圳博锐达电子有限公司", "O12", "年度采购", "88000", "2025-01-15", "2024-07-01"),
+    ("深圳博锐达电子有限公司", "O13", "年度采购", "91000", "2026-01-20", "2025-07-03"),  # renewal
+    ("深圳博锐达电子有限公司", "O14", "年度采购", "88000", "2025-01-15", "2024-07-01"),  # O12 exported twice
+]
+
+
+def deal_clusters(make_project) -> dict[str, int]:
+    rows = "公司,编号,商机,金额,预计成交,创建\n" + "".join(",".join(d) + "\n" for d in DEALS)
+    root = make_project("name: t\nentities: [accounts, opportunities]\n", {"opps": OPPORTUNITIES},
+                        {"data/opps.csv": rows})
+    result = prepare(load_project(root))
+    lineage = result.lineage.filter(pl.col("entity") == "opportunities").sort("row")
+    return dict(zip([d[1] for d in DEALS], lineage["record_id"].to_list(), strict=True)), result
+
+
+def test_renewals_stay_apart_and_deals_typed_twice_merge(make_project):
+    ids, _ = deal_clusters(make_project)
+    assert ids["O1"] == ids["O3"] and ids["O5"] == ids["O6"] and ids["O12"] == ids["O14"]  # one deal each
+    # Same name and account, another amount and another quarter's or year's date: a renewal, another order.
+    for a, b in [("O1", "O2"), ("O5", "O7"), ("O6", "O7"), ("O9", "O10"), ("O12", "O13"), ("O14", "O13")]:
+        assert ids[a] != ids[b], (a, b)
+    assert len(set(ids.values())) == len(DEALS) - 3
+
+
+def test_a_renewal_says_why_it_is_another_deal(make_project):
+    _, result = deal_clusters(make_project)
+    matches = result.migration.entities[Entity.opportunities].matches
+    rows = result.migration.entities[Entity.opportunities].frame  # not in source order once merged
+    pairs = matches.pairs.filter(pl.col("level:amount") == 0).filter(pl.col("level:close_date") <= 1)
+    assert pairs.height and (pairs["probability"] == 0).all(), rows.height
+    assert evidence(pairs.row(0, named=True), matches.comparisons).startswith("another deal: amount and close_date")
+
