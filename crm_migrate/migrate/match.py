@@ -267,6 +267,8 @@ def evidence(pair: dict, comparisons: list[Comparison]) -> str:
         parts.append((float("inf"), "another deal: " + " and ".join(c.name for c in comparisons if c.apart)
                       + " differ"))
     for comp in comparisons:
+        if comp.doubt_label and pair.get(f"doubt:{comp.name}"):
+            parts.append((float("inf"), f"{comp.name} {comp.doubt_label}: needs the same {', '.join(comp.needs)}"))
         level = pair.get(f"level:{comp.name}")
         if level is None or level == MISSING:
             continue
@@ -454,8 +456,10 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     total = np.log2(rate / (1 - rate)) + summed
     del summed
     probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
-    probability = _guards(probability, levels, comparisons, settings)
-    out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total))
+    doubts = {c.name: c.doubt(Sides(frame, pairs, cache)) for c in comparisons if c.doubt is not None}
+    probability = _guards(probability, levels, comparisons, settings, doubts)
+    out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total),
+                             *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()])
     del probability, total
     # Column by column, so that only one comparison's weights exist outside the frame at a time.
     out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)])
@@ -484,10 +488,11 @@ def terms_apart(levels: list, comparisons: list[Comparison]):
 
 
 def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Comparison],
-            settings: MatchSettings) -> np.ndarray:
+            settings: MatchSettings, doubts: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """A disagreeing identity (two credit codes) makes a pair impossible, and so do a deal's terms apart (a
     renewal, `terms_apart`); a weak level that needs a strong identifier (a surname and a salutation) without
-    one agreeing keeps the pair below the merge threshold, so at most a steward sees it."""
+    one agreeing keeps the pair below the merge threshold, so at most a steward sees it, and so does a pair a
+    comparison doubts (`Comparison.doubt`: two different common surnames)."""
     probability = probability.copy()
     names = {c.name: j for j, c in enumerate(comparisons)}
     renewal = terms_apart([levels[:, j] for j in range(len(comparisons))], comparisons)
@@ -496,8 +501,11 @@ def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Compa
     for j, comp in enumerate(comparisons):
         if comp.identity:
             probability[levels[:, j] == 0] = 0.0
-        if comp.needs and comp.weak:
+        doubted = (doubts or {}).get(comp.name)
+        if comp.needs and (comp.weak or doubted is not None):
             weak = np.isin(levels[:, j], list(comp.weak))
+            if doubted is not None:
+                weak |= doubted
             backed = np.zeros(len(probability), dtype=bool)
             for other in comp.needs:
                 if other in names:
