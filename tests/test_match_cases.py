@@ -120,3 +120,42 @@ def test_a_tiny_project_learns_little_from_a_few_pairs(make_project):
     assert m["mobile"][0] < 0.25 and m["name"][-1] > 0.6, m
     assert m["email"][-1] > 0.9, m
 
+
+CRM_AND_SIGNUPS = {
+    "crm": """\
+file: data/crm.csv
+entities:
+  accounts:
+    columns: {客户名称: name, 电话: phone, 地址: address, 最近跟进时间: last_activity_at}
+    where:
+      - field: last_activity_at
+        since: 3y
+        reason: "no activity in the last 3 years"
+""",
+    "signups": """\
+file: data/signups.csv
+entities:
+  accounts:
+    columns: {单位: name, 城市: address}
+""",
+}
+
+
+def test_a_name_without_region_is_not_given_to_one_company_while_another_city_has_it(make_project):
+    # The old CRM holds 泰明瑞电子 in 苏州 (not followed up for years, so not migrated) and in 北京; a sign-up
+    # writes only 泰明瑞电子. Which one it means, nothing says: the company left out of scope still exists.
+    crm = ("客户名称,电话,地址,最近跟进时间\n"
+           "苏州泰明瑞电子有限公司,0512-65432101,江苏省苏州市姑苏区人民路100号,2019-03-01\n"
+           "北京泰明瑞电子股份有限公司,010-62345678,北京市朝阳区建国路88号,2026-01-10\n"
+           + "".join(f"上海第{i}号贸易有限公司,021-5555{i:04d},上海市徐汇区漕溪路{i}号,2026-02-01\n" for i in range(20)))
+    signups = "单位,城市\n泰明瑞电子,\n北京泰明瑞电子股份有限公司,北京\n"
+    root = make_project("name: t\nentities: [accounts]\noptions: {today: 2026-06-30}\n", CRM_AND_SIGNUPS,
+                        {"data/crm.csv": crm, "data/signups.csv": signups})
+    result = prepare(load_project(root))
+    lineage = result.lineage.filter(pl.col("entity") == "accounts")
+    ids = {(r["source"], r["row"]): r["record_id"] for r in lineage.iter_rows(named=True)}
+    assert ids[("signups", 3)] == ids[("crm", 3)]  # the registered name, in both
+    assert ids[("signups", 2)] != ids[("crm", 3)]  # 泰明瑞电子 alone may be either
+    matches = result.migration.entities[Entity.accounts].matches
+    text = [evidence(p, matches.comparisons) for p in matches.pairs.iter_rows(named=True)]
+    assert any("name same without region" in t for t in text), text
