@@ -21,6 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from crm_migrate.cleaners.company_words import calque_of, initials, is_pinyin, trade_in
+from crm_migrate.cleaners.person import COMMON_SURNAMES
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec, FieldType
 from crm_migrate.migrate.columns import SOURCE, attr, key, val
 from crm_migrate.migrate.features import m
@@ -51,6 +52,12 @@ class Comparison:
     needs: tuple[str, ...] = ()  # at a weak level, one of these comparisons must agree exactly to merge
     neutral: frozenset[int] = frozenset()  # levels that say nothing either way (an office line colleagues share)
     personal: bool = False  # a person's own identifier: two of them disagreeing keep two records apart
+    doubt: Callable[[Sides], np.ndarray] | None = None  # pairs that never merge on evidence other than one of
+    # ``needs`` agreeing exactly (two different common surnames), whatever the levels say
+    doubt_label: str = ""  # what a doubted pair's evidence says
+    apart: frozenset[int] = frozenset()  # for a term of a deal (its amount, its close date): the levels past what
+    # re-entering it changes (another amount, a date more than a week off); they never count for a match, and
+    # a pair apart on every term it can compare, two at least, is two deals (`match.terms_apart`)
 
     def label(self, level: int) -> str:
         return self.labels[level] if 0 <= level < len(self.labels) else str(level)
@@ -484,7 +491,9 @@ def _alike(pairs: pl.DataFrame) -> np.ndarray:
 def person_name(name: str) -> Comparison:
     """Levels: 0 different; 1 only a surname and a salutation on one side (王经理) whose surname the other
     name has (weak: it needs the same mobile, email or ID number); 2-4 similar (Jaro-Winkler on the pinyin
-    key, so 张伟 and Zhang Wei meet); 5 the same name. A common name weighs less than a rare one."""
+    key, so 张伟 and Zhang Wei meet); 5 the same name. A common name weighs less than a rare one. Two names in
+    characters whose surnames, both common ones, read differently (王芳 / 杨帆, alike only in pinyin) are two
+    people unless the same mobile, email or ID number says otherwise (`another_surname`)."""
     k, v, form, family = key(name), val(name), attr(name, "form"), attr(name, "family_key")
 
     def compare(sides: Sides) -> np.ndarray:
@@ -512,8 +521,27 @@ def person_name(name: str) -> Comparison:
         return levels
 
     labels = ("different", "surname and salutation", "similar ≥0.80", "similar ≥0.90", "similar ≥0.96", "same")
-    return Comparison(name, 6, compare, (k, v, form, family), frequency=k, labels=labels, weak=frozenset({1}),
-                      needs=("mobile", "email", "id_card"))
+    return Comparison(name, 6, compare, (k, v, form, family), frequency=k, labels=labels,
+                      weak=frozenset({1}), needs=("mobile", "email", "id_card"), doubt=another_surname(name),
+                      doubt_label="another surname")
+
+
+def another_surname(name: str) -> Callable[[Sides], np.ndarray]:
+    """Per pair: both names in characters begin with one of the commonest surnames and the two read differently.
+    Such a surname is read for sure (a homophone typed for it, 汪 for 王, reads the same); in Latin letters which
+    word is the surname is a guess (Wang Fang, Fang Wang), and a rarer first character may be a nickname's (小金,
+    老欧阳) or read another way. Kept out of the levels: it says when likeness of the pinyin keys is no evidence,
+    not how often namesakes occur."""
+    script, characters, family = attr(name, "script"), attr(name, "family"), attr(name, "family_key")
+
+    def doubt(sides: Sides) -> np.ndarray:
+        if not {script, characters, family} <= set(sides.frame.columns):
+            return np.zeros(len(sides), dtype=bool)
+        sure = ((sides.frame[script] == "zh") & sides.frame[characters].is_in(list(COMMON_SURNAMES))
+                ).fill_null(False).to_numpy()
+        return sure[sides.left] & sure[sides.right] & sides.differ(family, either=False)
+
+    return doubt
 
 
 def phones(name: str, numbers: str, local: str, own: str | None = None) -> Comparison:
@@ -650,8 +678,18 @@ DESCRIPTIVE = frozenset({
 IDENTIFYING = {Entity.opportunities: frozenset({"amount", "close_date", "created_at"}),
                # Two records of one person mostly give one title; two namesakes at one company seldom do.
                Entity.contacts: frozenset({"title", "department"})}
+# What a deal is: a duplicate of an opportunity (typed again, copied into a salesperson's sheet) holds the same
+# amount and close date, or nearly (rounded, a few days moved); a renewal or a repeat order under the same name
+# holds another amount and another quarter's or year's date. When a record was created is no term: a copy typed
+# again is created later.
+TERMS = {Entity.opportunities: frozenset({"amount", "close_date"})}
 # Most dates say when something happened (a sign-up, a visit): only these say who someone is.
 IDENTIFYING_DATES = frozenset({"birthday", "date_of_birth", "founded_on", "registered_on"})
+
+
+def _as_term(comp: Comparison, spec: FieldSpec, entity: Entity, apart: frozenset[int]) -> Comparison:
+    """``comp`` as a term of the entity's records where it is one (`TERMS`), with the levels that are ``apart``."""
+    return replace(comp, apart=apart) if spec.name in TERMS.get(entity, ()) else comp
 
 
 def identifying_date(spec: FieldSpec, entity: Entity | None) -> bool:
@@ -701,14 +739,16 @@ def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity
             out.append(city(spec.name))
         elif t is FieldType.date:
             if identifying_date(spec, entity):
-                out.append(days_apart(spec.name, v))
+                out.append(_as_term(days_apart(spec.name, v), spec, entity, frozenset({0, 1})))
         elif t is FieldType.money:
-            out.append(amounts(spec.name, v))
+            out.append(_as_term(amounts(spec.name, v), spec, entity, frozenset({0})))
         elif entity is Entity.opportunities and spec.name == "name" and m("deal") in frame.columns:
             # Two opportunities of one account under different names are two deals: 设备采购 is not 年度采购,
             # however alike the brand in front makes them look to Jaro-Winkler.
-            out.append(similar(spec.name, m("deal"), (0.80, 0.90), scorer=Indel.normalized_similarity,
-                               exact_column=m("deal"), identity=True))
+            # Within one account a deal's name comes back by itself (年度采购 every year, 服务续约 every
+            # quarter): before the data says otherwise, one pair in 50 shares it by chance, not one in 10,000.
+            out.append(replace(similar(spec.name, m("deal"), (0.80, 0.90), scorer=Indel.normalized_similarity,
+                                       exact_column=m("deal"), identity=True), prior_u=(0.9, 0.05, 0.03, 0.02)))
         elif t in (FieldType.text, FieldType.id, FieldType.number, FieldType.picklist):
             out.append(similar(spec.name, k, (0.85, 0.95), exact_column=k))
     if entity in (Entity.accounts, Entity.contacts) and SOURCE in frame.columns and frame[SOURCE].n_unique() > 1:

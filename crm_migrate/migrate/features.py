@@ -29,7 +29,7 @@ import polars as pl
 from crm_migrate.cleaners.company_words import family_of, region_latin, romanise_series, syllable
 from crm_migrate.cleaners.divisions import CITY_SUFFIXES, PROVINCE_SUFFIXES, short_name
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldSpec, FieldType
-from crm_migrate.migrate.columns import OUTCOME, RECORD_ID, ROW, SEQ, SHEET, SOURCE, SYSTEM, attr, key, val, why
+from crm_migrate.migrate.columns import FILTERED, OUTCOME, RECORD_ID, ROW, SEQ, SHEET, SOURCE, SYSTEM, attr, key, val, why
 
 MOBILE = r"^\+861[3-9]\d{9}$|^\+(?:[1-79]|8[0-57-9])"  # a mainland mobile, or any number abroad
 LINE = r"^\+86"
@@ -113,9 +113,11 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         .otherwise(pl.col(k)).alias(m("whole")),
         pl.when(chinese).then(pl.col("_sound")).otherwise(NO_TEXT).alias(m("pinyin")),
     ).drop("_latin", "_sound")
-    live = pl.col(OUTCOME).is_null() if OUTCOME in frame.columns else pl.lit(True)
-    regions_per_key = pl.col("_region").filter(live).drop_nulls().n_unique().over(k)
-    trades_per_brand = a["trade"].filter(live).drop_nulls().n_unique().over("_brand")
+    # The companies the data shows, whether they are migrated or not: one left out of scope (no recent activity)
+    # still holds its name in its city, so 航精科技 without a region is not the one other 航精科技 there is. Rows
+    # rejected as no record at all are not companies.
+    known = (pl.col(OUTCOME).is_null() | (pl.col(OUTCOME) == FILTERED)) if OUTCOME in frame.columns else pl.lit(True)
+    trades_per_brand = a["trade"].filter(known).drop_nulls().n_unique().over("_brand")
     core = pl.when(pl.col("_branch").is_not_null()).then(
         pl.col(k).str.slice(0, pl.col(k).str.len_chars() - pl.col("_branch").str.len_chars())).otherwise(pl.col(k))
     frame = frame.with_columns(pl.when(chinese).then(core).alias("_core"))
@@ -144,12 +146,16 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         pl.when(code.is_null()).then(hint.str.slice(0, 2)).alias(m("hint_province")),
         pl.when(code.is_null() & (hint.str.slice(2, 2) != "00")).then(hint.str.slice(0, 4)).alias(m("hint_city")))
     zh_key = pl.when(chinese).then(pl.col(k))
+    # Where the records of one name are: the region in their names, else their branch, street address or landline
+    # (航精科技 with an address in 昆明 is a company in 昆明 as much as 昆明市航精科技 is).
+    places_per_key = pl.max_horizontal(pl.col(m(part)).filter(known).drop_nulls().n_unique().over(k)
+                                       for part in ("province", "city"))
     return frame.with_columns(
         # How many Chinese names sound like this one's brand (with its trade's family, and without): an English
         # name matches one of them only where it is the only one.
-        zh_key.filter(live).drop_nulls().n_unique().over(m("latin")).alias(m("sounds")),
-        zh_key.filter(live).drop_nulls().n_unique().over(m("latin"), m("family")).alias(m("sounds_in_trade")),
-        (pl.col(m("province")).is_null() & pl.col(k).is_not_null() & (regions_per_key >= 2)).alias(m("ambiguous")),
+        zh_key.filter(known).drop_nulls().n_unique().over(m("latin")).alias(m("sounds")),
+        zh_key.filter(known).drop_nulls().n_unique().over(m("latin"), m("family")).alias(m("sounds_in_trade")),
+        (pl.col(m("province")).is_null() & pl.col(k).is_not_null() & (places_per_key >= 2)).alias(m("ambiguous")),
         (a["trade"].is_null() & pl.col("_brand").is_not_null() & (trades_per_brand >= 2)).alias(m("brand_ambiguous")),
         pl.when(chinese).then(pl.col("_variants")).alias(m("variants")),
     ).drop("_brand", "_region", "_branch", "_core", "_heads", "_variants")

@@ -199,12 +199,14 @@ def estimate(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparis
         for j, mj, matches in zip(free, m_free, support, strict=True):
             sums[j] += matches * mj
             mass[j] += matches
-    m_all = None
     if (mass < MIN_SUPPORT).any():
-        m_all, _, _ = _em(levels, u, comparisons)
-    m = [(sums[j] + M_PSEUDO_MATCHES * prior_m(c)) / (mass[j] + M_PSEUDO_MATCHES) if mass[j] >= MIN_SUPPORT
-         else m_all[j] for j, c in enumerate(comparisons)]
-    return m
+        # From one run over all candidates, weighted by the matches it found: on a few pairs (a small project,
+        # the deals of a few accounts) EM finds a split of some kind whatever the data, and its m should
+        # count for no more than the matches it rests on.
+        m_all, _, support = _em(levels, u, comparisons)
+        for j in np.flatnonzero(mass < MIN_SUPPORT):
+            sums[j], mass[j] = support[j] * m_all[j], support[j]
+    return [(sums[j] + M_PSEUDO_MATCHES * prior_m(c)) / (mass[j] + M_PSEUDO_MATCHES) for j, c in enumerate(comparisons)]
 
 
 def prior(weights: np.ndarray, all_pairs: int) -> float:
@@ -259,7 +261,14 @@ def _overrides(comparisons: list[Comparison], weights: dict, m: list[np.ndarray]
 def evidence(pair: dict, comparisons: list[Comparison]) -> str:
     """What a scored pair rests on: each compared field's level and the bits it added, strongest first."""
     parts = []
+    renewal = terms_apart([np.array([MISSING if pair.get(f"level:{c.name}") is None else pair[f"level:{c.name}"]])
+                           for c in comparisons], comparisons)
+    if renewal is not None and renewal[0]:
+        parts.append((float("inf"), "another deal: " + " and ".join(c.name for c in comparisons if c.apart)
+                      + " differ"))
     for comp in comparisons:
+        if comp.doubt_label and pair.get(f"doubt:{comp.name}"):
+            parts.append((float("inf"), f"{comp.name} {comp.doubt_label}: needs the same {', '.join(comp.needs)}"))
         level = pair.get(f"level:{comp.name}")
         if level is None or level == MISSING:
             continue
@@ -277,6 +286,10 @@ def level_weights(comp: Comparison, m: np.ndarray, u: np.ndarray, rate: float) -
     cap = max(0.0, -np.log2(rate / (1 - rate)) - WEAK_MARGIN)
     for level in comp.weak:
         weights[level] = min(weights[level], cap)
+    for level in comp.apart:
+        # Where the pairs of one account are few, EM takes the renewals (same name, another amount) for
+        # duplicates and would learn that another amount is what a duplicate looks like.
+        weights[level] = min(weights[level], 0.0)
     return np.append(weights, 0.0)
 
 
@@ -443,8 +456,10 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     total = np.log2(rate / (1 - rate)) + summed
     del summed
     probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
-    probability = _guards(probability, levels, comparisons, settings)
-    out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total))
+    doubts = {c.name: c.doubt(Sides(frame, pairs, cache)) for c in comparisons if c.doubt is not None}
+    probability = _guards(probability, levels, comparisons, settings, doubts)
+    out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total),
+                             *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()])
     del probability, total
     # Column by column, so that only one comparison's weights exist outside the frame at a time.
     out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)])
@@ -455,18 +470,42 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
                        {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored, capped)
 
 
+def terms_apart(levels: list, comparisons: list[Comparison]):
+    """Per pair, whether it is two deals: two terms at least (amount, close date) on both sides, every one of
+    them apart (`Comparison.apart`): same name and account, another amount and another quarter's date is a
+    renewal. ``levels`` holds a column per comparison (numpy arrays or polars expressions); what comes back
+    is of the same kind."""
+    terms = [(levels[j], sorted(c.apart)) for j, c in enumerate(comparisons) if c.apart]
+    if len(terms) < 2:
+        return None
+    if isinstance(levels[0], pl.Expr):
+        present = pl.sum_horizontal([(col != MISSING).cast(pl.Int8) for col, _ in terms])
+        agree = pl.any_horizontal([(col != MISSING) & ~col.is_in(apart) for col, apart in terms])
+        return (present >= 2) & ~agree
+    present = sum((col != MISSING).astype(np.int8) for col, _ in terms)
+    agree = np.any([(col != MISSING) & ~np.isin(col, apart) for col, apart in terms], axis=0)
+    return (present >= 2) & ~agree
+
+
 def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Comparison],
-            settings: MatchSettings) -> np.ndarray:
-    """A disagreeing identity (two credit codes) makes a pair impossible; a weak level that needs a strong
-    identifier (a surname and a salutation) without one agreeing keeps the pair below the merge threshold, so
-    at most a steward sees it."""
+            settings: MatchSettings, doubts: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """A disagreeing identity (two credit codes) makes a pair impossible, and so do a deal's terms apart (a
+    renewal, `terms_apart`); a weak level that needs a strong identifier (a surname and a salutation) without
+    one agreeing keeps the pair below the merge threshold, so at most a steward sees it, and so does a pair a
+    comparison doubts (`Comparison.doubt`: two different common surnames)."""
     probability = probability.copy()
     names = {c.name: j for j, c in enumerate(comparisons)}
+    renewal = terms_apart([levels[:, j] for j in range(len(comparisons))], comparisons)
+    if renewal is not None:
+        probability[renewal] = 0.0
     for j, comp in enumerate(comparisons):
         if comp.identity:
             probability[levels[:, j] == 0] = 0.0
-        if comp.needs and comp.weak:
+        doubted = (doubts or {}).get(comp.name)
+        if comp.needs and (comp.weak or doubted is not None):
             weak = np.isin(levels[:, j], list(comp.weak))
+            if doubted is not None:
+                weak |= doubted
             backed = np.zeros(len(probability), dtype=bool)
             for other in comp.needs:
                 if other in names:
@@ -492,6 +531,14 @@ def _two_own_identifiers_differ(result: MatchResult, settings: MatchSettings) ->
     return (differ >= 2) & ~agree & (pl.col("probability") < settings.merge)
 
 
+def _terms_apart(result: MatchResult) -> pl.Expr:
+    """`terms_apart` over the scored pairs: two deals never share a cluster, whichever record would join them."""
+    if not all(f"level:{c.name}" in result.pairs.columns for c in result.comparisons):
+        return pl.lit(False)
+    found = terms_apart([pl.col(f"level:{c.name}") for c in result.comparisons], result.comparisons)
+    return pl.lit(False) if found is None else found
+
+
 def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(), steward_links=(), vetoes=(),
              identity_links=(), exclusive: np.ndarray | None = None) -> np.ndarray:
     """A cluster label per record: the smallest member index (see `clustering`). Pairs at or above the merge
@@ -507,8 +554,9 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(),
         identity = [f"level:{c.name}" for c in result.comparisons if c.forbidding and f"level:{c.name}" in pairs.columns]
         rate = min(max(result.match_rate, 1e-12), 0.5)
         evidence = pl.col("weight") - float(np.log2(rate / (1 - rate)))
+        renewal = _terms_apart(result)
         bad = edges(pairs.filter((evidence <= settings.against)
                                  | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)])
-                                 | _two_own_identifiers_differ(result, settings)))
+                                 | _two_own_identifiers_differ(result, settings) | renewal))
     stages = [edges(must_link), edges(steward_links), edges(identity_links), edges(strong)]
     return cluster(n, stages, bad, edges(vetoes), exclusive)
