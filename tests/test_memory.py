@@ -60,3 +60,17 @@ def test_the_estimate_grows_with_the_sources(tmp_path):
     small.write_text(ROWS, encoding="utf-8")
     big.write_text(ROWS * 10, encoding="utf-8")
     assert memory.estimate([big]) - memory.BASE == 10 * (memory.estimate([small]) - memory.BASE)
+
+
+def test_compact_keeps_every_value_and_type():
+    import polars as pl
+
+    from crm_migrate.migrate.columns import compact
+
+    a = pl.DataFrame({"id": ["1", "2"], "note": [None, None], "n": [1, None]}, schema_overrides={"note": pl.String})
+    b = pl.DataFrame({"id": ["3"], "other": ["x"]})
+    frame = pl.concat([a, b], how="diagonal_relaxed", rechunk=True)  # 'note' materialised, 'other' partly set
+    out = compact(frame)
+    assert out.schema == frame.schema and out.equals(frame)
+    assert out["note"].null_count() == 3 and out["other"].to_list() == [None, None, "x"]
+    assert compact(frame.head(0)).schema == frame.schema

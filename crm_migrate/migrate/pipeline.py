@@ -42,6 +42,7 @@ from crm_migrate.migrate.columns import (
     SOURCE,
     SYSTEM,
     attr,
+    compact,
     key,
     notes,
     raw,
@@ -212,7 +213,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
             if plan is None:
                 continue
             part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records)
-            extracted.setdefault(entity, []).append((r, assign_identity(part, entity, legacy_id(plan))))
+            extracted.setdefault(entity, []).append((r, compact(assign_identity(part, entity, legacy_id(plan)))))
         timings[f"{entity.value}.clean"] = time.perf_counter() - started
     _warn_id_collisions(extracted.get(Entity.accounts, []))
     errors = [e for r in reads for e in r.table.errors]
@@ -231,7 +232,8 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                             entity.singular, orphan)
             parts.append(part)
         frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
-        frame = _typed(frame)
+        del parts  # the concatenation is a copy: the parts go before matching starts
+        frame = compact(_typed(frame))
         frame, specs = _from_names(frame, entity, specs)
         if entity is Entity.accounts:
             related.people = related_to_accounts(frame, [p for _, p in extracted.get(Entity.contacts, [])],
@@ -269,6 +271,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
             frame = _english_name(frame, english)
         timings[f"{entity.value}.match"] = golden - matching  # pairs, weights, clusters: what Splink does
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching  # and the golden records
+        frame = compact(frame)  # what every later stage holds: no 16 bytes a row for a column with no value
         results[entity] = EntityResult(entity, frame, specs, matches, applied, settings)
         if entity is Entity.accounts:
             accounts = frame
