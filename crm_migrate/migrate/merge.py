@@ -120,11 +120,17 @@ def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, s
         if value in keep_others:
             golden = golden.join(_others(several, golden, value), on=LABEL, how="left")
     golden = golden.collect()
-    # Joined on the label alone and set beside the frame: a join of the whole frame would copy every column
-    # of every record (at 2M records, the run's peak: 3.9 -> 6.7 GB) to add a few.
+    # Each golden column is set beside the frame one at a time, through the position of each row's cluster
+    # in `golden` (one join on the label): joining them all at once held every golden column at the frame's
+    # length beside the old and the new ones (at 2M records the run's peak, 3.9 -> 6.7 GB).
     golden = golden.rename({c: f"{c}_golden" for c in golden.columns if c != LABEL and c in frame.columns})
-    aligned = frame.select(LABEL).join(golden, on=LABEL, how="left", maintain_order="left").drop(LABEL)
-    frame = frame.with_columns(aligned)
+    at = frame.select(LABEL).join(golden.select(LABEL).with_row_index("_g"), on=LABEL, how="left",
+                                  maintain_order="left")["_g"]
+
+    def aligned(column: str) -> pl.Expr:
+        return pl.lit(golden[column].gather(at))  # the cluster's golden value on each of its rows
+
+    frame = frame.with_columns(aligned("_survivor").alias("_survivor"))
     labelled = pl.col(LABEL).is_not_null()
     is_survivor = pl.col(LABEL) == pl.col(SEQ)
     merged_away = labelled & ~is_survivor
@@ -138,18 +144,22 @@ def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, s
         pl.when(merged_away).then(pl.lit("duplicate")).otherwise(pl.col(RULE)).alias(RULE),
     )
     # Survivors carry the golden values; other rows keep their own (they are not written). A record alone
-    # keeps its values, the parts of a field only with the field's value, as a chosen member's would.
+    # keeps its values, the parts of a field only with the field's value, as a chosen member's would (a
+    # value column replaced before its parts is the same on the rows alone, so the order does not matter).
     own = {c: value for value, cols in fields.items() for c in cols}
     own |= {f"{FROM}{value.removeprefix('v:')}": value for value in fields}
-    extra = [c for c in golden.columns if c.startswith((FROM, OTHERS))]
-    frame = frame.with_columns(
-        [pl.when(alone).then(pl.when(pl.col(own[c]).is_not_null()).then(pl.col(c)))
-         .when(is_survivor).then(pl.col(f"{c}_golden")).otherwise(pl.col(c)).alias(c) for c in columns]
-        + [pl.when(alone & pl.col(own[c]).is_not_null()).then(pl.col(SEQ)).when(is_survivor).then(pl.col(c))
-           .alias(c) for c in extra if c.startswith(FROM)]
-        + [pl.when(is_survivor).then(pl.col(c)).alias(c) for c in extra if c.startswith(OTHERS)])
+    for c in columns:
+        frame = frame.with_columns(
+            pl.when(alone).then(pl.when(pl.col(own[c]).is_not_null()).then(pl.col(c)))
+            .when(is_survivor).then(aligned(f"{c}_golden")).otherwise(pl.col(c)).alias(c))
+    for c in golden.columns:
+        if c.startswith(FROM):
+            frame = frame.with_columns(pl.when(alone & pl.col(own[c]).is_not_null()).then(pl.col(SEQ))
+                                       .when(is_survivor).then(aligned(c)).alias(c))
+        elif c.startswith(OTHERS):
+            frame = frame.with_columns(pl.when(is_survivor).then(aligned(c)).alias(c))
     helpers = [c for c in frame.columns if c.startswith("_rank:")] + ["_filled", "_size", "_survivor"]
-    return frame.drop([f"{c}_golden" for c in columns] + [c for c in helpers if c in frame.columns])
+    return frame.drop([c for c in helpers if c in frame.columns])
 
 
 def _rule_inputs(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, str],

@@ -48,7 +48,7 @@ def import_file_name(entity: Entity) -> str:
 
 def import_frame(result: EntityResult) -> pl.DataFrame:
     """What the target receives for one entity: external id, account link, legacy id, then the fields."""
-    written = result.written()
+    written = result.frame  # for its columns; the rows are filtered lazily with only the columns selected
     columns = [pl.col(RECORD_ID).alias("external_id")]
     if has_account_link(result.entity):
         columns.append(_col(written, ACCOUNT).alias("account_external_id"))
@@ -62,7 +62,7 @@ def import_frame(result: EntityResult) -> pl.DataFrame:
                     for part in OUTPUT_PARTS.get(spec.type, ())]
         if spec.type in MULTI_VALUED:  # merged members' other numbers and addresses
             columns.append(_col(written, f"{OTHERS}{spec.name}").alias(f"{spec.name}_others"))
-    return written.select(columns)
+    return result.written_lazy().select(columns).collect()
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -96,7 +96,7 @@ def _reason(frame: pl.DataFrame) -> pl.Expr:
 
 def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
     """Every rejected row of one entity with its reason and all its original values, as read."""
-    rejected = result.frame.filter(pl.col(OUTCOME) == REJECTED)
+    rejected = result.frame.lazy().filter(pl.col(OUTCOME) == REJECTED).select(SOURCE, SEQ, SHEET, ROW, REASON).collect()
     parts = []
     for r in migration.reads:
         mine = rejected.filter(pl.col(SOURCE) == r.source.name).select(SEQ, SHEET, ROW, REASON)

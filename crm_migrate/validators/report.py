@@ -51,7 +51,7 @@ def quality(migration: Migration, reconciliation: Reconciliation, conformed: dic
 def duplicates(result) -> dict[str, Any]:
     """Clusters of several records, their sizes, rows merged, and the pairs of distinct records left for a
     steward to review (as many as the review workbook lists)."""
-    members = result.frame.with_row_index("_i").filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+    members = result.frame.select(OUTCOME, RECORD_ID).with_row_index("_i").filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
     sizes = members.group_by(RECORD_ID).len().filter(pl.col("len") > 1)
     histogram = sizes.group_by("len").len(name="clusters").sort("len")
     ids = members.select(pl.col("_i"), pl.col(RECORD_ID))
@@ -109,21 +109,25 @@ def _outcomes(frame: pl.DataFrame) -> dict[str, int]:
 
 def _fields(migration: Migration, entity) -> list[dict[str, Any]]:
     result = migration.entities[entity]
-    rows = result.frame.filter(~pl.col(EMPTY)) if EMPTY in result.frame.columns else result.frame
+    # Lazily: each figure filters only the columns it reads (a filter of the whole frame copies the entity).
+    frame = result.frame
+    rows = frame.lazy().filter(~pl.col(EMPTY)) if EMPTY in frame.columns else frame.lazy()
+    height = rows.select(pl.len()).collect().item()
     out = []
     for spec in result.fields:
-        if val(spec.name) not in rows.columns:
+        if val(spec.name) not in frame.columns:
             continue
         r, v, w = pl.col(raw(spec.name)), pl.col(val(spec.name)), pl.col(why(spec.name))
         stats = rows.select(
             r.is_not_null().sum().alias("filled"), (v.is_not_null() & w.is_null()).sum().alias("valid"),
             w.is_not_null().sum().alias("invalid"), (r.is_not_null() & (r != v)).sum().alias("changed"),
-            (r.is_not_null() & (r == v)).sum().alias("unchanged")).row(0, named=True)
-        out.append({"field": spec.name, "type": spec.type.value, "rows": rows.height, **stats,
-                    "completeness": round(stats["filled"] / rows.height, 4) if rows.height else None,
-                    "invalid_reasons": _counts(rows[why(spec.name)]),
-                    "rules": _counts(rows[notes(spec.name)].str.split(NOTES_SEPARATOR).explode())
-                    if notes(spec.name) in rows.columns else {}})
+            (r.is_not_null() & (r == v)).sum().alias("unchanged")).collect().row(0, named=True)
+        out.append({"field": spec.name, "type": spec.type.value, "rows": height, **stats,
+                    "completeness": round(stats["filled"] / height, 4) if height else None,
+                    "invalid_reasons": _counts(rows.select(why(spec.name)).collect().to_series()),
+                    "rules": _counts(rows.select(pl.col(notes(spec.name)).str.split(NOTES_SEPARATOR).explode())
+                                     .collect().to_series())
+                    if notes(spec.name) in frame.columns else {}})
     return out
 
 
@@ -135,7 +139,7 @@ def _counts(values: pl.Series) -> dict[str, int]:
 
 def _decisions(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Filtered, rejected and merged rows grouped by the rule that decided them, with a few examples."""
-    decided = frame.filter(pl.col(RULE).is_not_null())
+    decided = frame.select(OUTCOME, RULE, "_source", "_sheet", "_row", "_reason").filter(pl.col(RULE).is_not_null())
     groups = decided.group_by(OUTCOME, RULE).agg(
         pl.len().alias("count"),
         pl.struct("_source", "_sheet", "_row", "_reason").head(EXAMPLES).alias("examples"))

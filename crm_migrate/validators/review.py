@@ -339,8 +339,10 @@ def provenance_frame(migration: Migration) -> pl.DataFrame:
         frame = result.frame
         origin = frame.select(pl.col(SEQ), pl.col(SOURCE).alias("from_source"), pl.col(SHEET).alias("from_sheet"),
                               pl.col(ROW).alias("from_row"))
-        merged = frame.filter(pl.col(OUTCOME) == MERGED).select(RECORD_ID).unique()
-        survivors = frame.filter((pl.col(OUTCOME) == WRITTEN) & pl.col(RECORD_ID).is_in(merged[RECORD_ID].implode()))
+        merged = frame.lazy().filter(pl.col(OUTCOME) == MERGED).select(RECORD_ID).unique().collect()
+        # Lazily: each field's part filters only the columns it reads, not the whole entity.
+        survivors = frame.lazy().filter((pl.col(OUTCOME) == WRITTEN)
+                                        & pl.col(RECORD_ID).is_in(merged[RECORD_ID].implode()))
         sensitive = {s.name for s in result.fields if s.sensitive or s.type is FieldType.id_card}
         for spec in result.fields:
             source = f"{FROM}{spec.name}"
@@ -352,7 +354,7 @@ def provenance_frame(migration: Migration) -> pl.DataFrame:
             part = survivors.filter(pl.col(source).is_not_null()).select(
                 pl.lit(entity.value).alias("entity"), pl.col(RECORD_ID).alias("record_id"),
                 pl.lit(spec.name).alias("field"), value.alias("value"), pl.col(source).alias(SEQ))
-            parts.append(part.join(origin, on=SEQ, how="left").drop(SEQ))
+            parts.append(part.join(origin.lazy(), on=SEQ, how="left").drop(SEQ).collect())
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in ("entity", "record_id", "field", "value")})
     return pl.concat(parts, how="diagonal_relaxed").sort(["entity", "record_id"], maintain_order=True)
@@ -365,13 +367,13 @@ def orphans_frame(migration: Migration) -> pl.DataFrame:
     for entity, result in migration.entities.items():
         frame = result.frame
         placed = pl.col(ORPHANED).is_not_null() if ORPHANED in frame.columns else pl.lit(False)
-        orphans = frame.filter(pl.col(RULE).is_in(ORPHAN_RULES) | placed)
+        orphans = frame.lazy().filter(pl.col(RULE).is_in(ORPHAN_RULES) | placed).select(
+            pl.lit(entity.value).alias("entity"), pl.col(SOURCE).alias("source"), pl.col(SHEET).alias("sheet"),
+            pl.col(ROW).alias("row"), pl.col(OUTCOME).alias("outcome"),
+            (pl.when(placed).then(pl.lit("linked to the placeholder account: ") + pl.col(ORPHANED))
+             .otherwise(pl.col(REASON)) if ORPHANED in frame.columns else pl.col(REASON)).alias("reason")).collect()
         if orphans.height:
-            parts.append(orphans.select(
-                pl.lit(entity.value).alias("entity"), pl.col(SOURCE).alias("source"), pl.col(SHEET).alias("sheet"),
-                pl.col(ROW).alias("row"), pl.col(OUTCOME).alias("outcome"),
-                pl.when(placed).then(pl.lit("linked to the placeholder account: ") + pl.col(ORPHANED))
-                .otherwise(pl.col(REASON)).alias("reason")))
+            parts.append(orphans)
     if not parts:
         return pl.DataFrame(schema={"entity": pl.String, "source": pl.String, "sheet": pl.String, "row": pl.Int64,
                                     "outcome": pl.String, "reason": pl.String})
