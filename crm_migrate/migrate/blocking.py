@@ -153,8 +153,9 @@ def _orders(bk: BlockingKey, fields: list[FieldSpec], frame: pl.DataFrame, entit
     """What a key's wide blocks are sorted by: a key on the name by the whole name, then the record's other
     identifying values (its address, birthday, ...); any other key by those values, then the name (its blocks
     sorted by the name are what its key with the name's start gives)."""
+    # (A key's own value is the same throughout its blocks: left in, so that keys share their orders.)
     rest = [pl.col(key(s.name)).fill_null("") for s in identifying(fields, entity)
-            if s.name != "name" and s.name not in bk.fields and frame.schema.get(key(s.name)) == pl.String]
+            if s.name != "name" and frame.schema.get(key(s.name)) == pl.String]
     name = [pl.col(name_key).fill_null("")] if name_key and bk.name != "name" else []
     order = name + rest if "name" in bk.fields else rest + name
     return (pl.concat_str(order, separator=SEP),) if order else ()
@@ -233,7 +234,7 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
         return empty, [], dropped, skipped_blocks
     # One code per pair, l * rows + r, each key's on its own (its join is at most about twice its pairs).
     kept.sort(key=lambda x: x[0])
-    orders: dict[str, pl.Series] = {}  # each order's values, per row of the frame, made once for all keys
+    orders: dict[str, np.ndarray] = {}  # each order's values, per row of the frame, made once for all keys
     codes = [_codes(part, keys[n], n_rows, _order_values(frame, keys[n], orders)) for n, part in kept]
     lengths = np.array([c.size for c in codes])
     unique, where = np.unique(np.concatenate(codes), return_inverse=True)
@@ -277,18 +278,18 @@ def _blocks(live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int
     return part, sizes, usable, int(pairs.sum()), listed
 
 
-def _order_values(frame: pl.DataFrame, bk: BlockingKey, made: dict[str, pl.Series]) -> list[pl.Series]:
-    """The values of each of the key's orders, per row of ``frame``; an order several keys share made once."""
+def _order_values(frame: pl.DataFrame, bk: BlockingKey, made: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Each of the key's orders as a rank per row of ``frame``; an order several keys share ranked once."""
     out = []
     for order in bk.order:
         name = str(order)
         if name not in made:
-            made[name] = frame.select(order.alias("_o")).to_series()
+            made[name] = frame.select(order.rank("dense")).to_series().to_numpy()
         out.append(made[name])
     return out
 
 
-def _codes(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[pl.Series]) -> np.ndarray:
+def _codes(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.ndarray]) -> np.ndarray:
     """One key's pairs as codes l * rows + r, unique: every two records of a block of at most ``WIDE``, and
     in a wider one each record with its neighbours (`_neighbours`)."""
     narrow = part.filter((pl.col("len") <= WIDE) | (len(bk.order) == 0))
@@ -303,16 +304,18 @@ def _codes(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[pl.Ser
     return np.unique(np.concatenate(out))
 
 
-def _neighbours(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[pl.Series]) -> list[np.ndarray]:
+def _neighbours(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.ndarray]) -> list[np.ndarray]:
     """The pairs of wide blocks, sub-blocked by the key's orders: in each, a block's records are sorted (by the
     order, then by row) and each is paired with the next ``WINDOW``. Records of one customer sit side by side
     in some order (the same name, or the same address) while a block of a common value grows with the data,
     so the pairs stay a fixed number per record at any size: sorted neighbourhood, per block."""
     out = []
-    for values in orders:
-        ranked = part.with_columns(values.gather(part["_i"]).alias("_o")).sort("_h", "_o", "_i")
-        h, i = ranked["_h"].to_numpy(), ranked["_i"].to_numpy().astype(np.int64)
-        kind = ranked["_d"].to_numpy() if bk.differ else None
+    block, record = part["_h"].to_numpy(), part["_i"].to_numpy().astype(np.int64)
+    kinds = part["_d"].to_numpy() if bk.differ else None
+    for rank in orders:
+        sort = np.lexsort((record, rank[record], block))
+        h, i = block[sort], record[sort]
+        kind = kinds[sort] if kinds is not None else None
         for d in range(1, WINDOW + 1):
             same = h[:-d] == h[d:]
             if kind is not None:
