@@ -4,9 +4,13 @@ Keys are built from the cleaners' match keys and the matching features (`feature
 phone and email alone (every number a record holds, whatever column it came in); the name key alone, by its
 two ends, and with its start in front of each other identifying field; a company's brand by its sound and
 trade (homophones and English names meet); an address with the name's end; a person's
-name syllables within the same account (王经理 meets 王建国 there). Three guards keep the work, and the
-memory, linear in the rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything
-and is skipped (reported per key with the largest block's size); a key whose blocks would still give more
+name syllables within the same account (王经理 meets 王建国 there). Four guards keep the work, and the
+memory, linear in the rows: a block of more than `common_block` records (``MAX_BLOCK``, or one record in
+1,000 on more records) is too common a value to say anything and is skipped (reported per key with the
+largest block's size); a person's block of more than ``WIDE`` records is sub-blocked, each record paired
+with the next ``WINDOW`` in the key's order (the name, or the other identifying values: sorted
+neighbourhood), so that a key whose blocks grow with the data (a birthday, a common name) keeps a fixed
+number of pairs per record and is kept rather than dropped; a key whose blocks would still give more
 than ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped; and all keys together
 stay within the pair budget, ``TOTAL_PAIRS_PER_ROW`` per record and never more than ``MAX_PAIRS``: keys are
 taken finest first, and one that would pass the budget is dropped. A key dropped is reported with the pairs
