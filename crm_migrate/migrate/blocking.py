@@ -4,9 +4,13 @@ Keys are built from the cleaners' match keys and the matching features (`feature
 phone and email alone (every number a record holds, whatever column it came in); the name key alone, by its
 two ends, and with its start in front of each other identifying field; a company's brand by its sound and
 trade (homophones and English names meet); an address with the name's end; a person's
-name syllables within the same account (王经理 meets 王建国 there). Three guards keep the work, and the
-memory, linear in the rows: a block of more than ``MAX_BLOCK`` records is too common a value to say anything
-and is skipped (reported per key with the largest block's size); a key whose blocks would still give more
+name syllables within the same account (王经理 meets 王建国 there). Four guards keep the work, and the
+memory, linear in the rows: a block of more than `common_block` records (``MAX_BLOCK``, or one record in
+1,000 on more records) is too common a value to say anything and is skipped (reported per key with the
+largest block's size); a person's block of more than ``WIDE`` records is sub-blocked, each record paired
+with the next ``WINDOW`` in the key's order (the name, or the other identifying values: sorted
+neighbourhood), so that a key whose blocks grow with the data (a birthday, a common name) keeps a fixed
+number of pairs per record and is kept rather than dropped; a key whose blocks would still give more
 than ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped; and all keys together
 stay within the pair budget, ``TOTAL_PAIRS_PER_ROW`` per record and never more than ``MAX_PAIRS``: keys are
 taken finest first, and one that would pass the budget is dropped. A key dropped is reported with the pairs
@@ -17,7 +21,7 @@ bounded by that budget.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -27,7 +31,10 @@ from crm_migrate.migrate.columns import OUTCOME, key
 from crm_migrate.migrate.comparisons import identifying, identifying_date
 from crm_migrate.migrate.features import m
 
-MAX_BLOCK = 100  # records sharing one blocking key; a larger block is too common a value to say anything
+MAX_BLOCK = 100  # records sharing one blocking key; a larger block is too common a value to say anything ...
+COMMON_SHARE = 0.001  # ... or, on more than MAX_BLOCK / COMMON_SHARE records, more than this share of them
+WIDE = 3  # a block of more records is sub-blocked: each record paired with its neighbours, not all
+WINDOW = 2  # the records after each, in each order of a wide block, it is paired with
 PAIRS_PER_ROW = 4  # a blocking key giving more candidate pairs than this per record is too coarse
 MIN_BUDGET = 20_000  # ... unless the data is small enough for that not to matter
 TOTAL_PAIRS_PER_ROW = 12  # all keys together: the pair budget, which bounds matching's memory ...
@@ -43,6 +50,7 @@ class BlockingKey:
     expr: pl.Expr  # a value per record, or a list of values (a record in several blocks)
     fields: tuple[str, ...]  # the comparisons its pairs agree on by construction
     differ: str | None = None  # pair only records whose values of this column differ (a Chinese and an English name)
+    order: tuple[pl.Expr, ...] = ()  # what a wide block is sorted by, one pass each (see `_neighbours`)
 
 
 TOO_COARSE, PAST_BUDGET, BLOCKS_TOO_LARGE = "too coarse", "past the budget", "blocks too large"  # SkippedKey.reason
@@ -136,7 +144,25 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         keys.append(BlockingKey("contact", pl.col(m("people")), ("contacts",)))
     if entity is Entity.accounts and m("deals") in columns:
         keys.append(BlockingKey("opportunity", pl.col(m("deals")), ("opportunities",)))
-    return keys
+    if entity is not Entity.contacts:
+        return keys
+    # People's blocks grow with the data (more people share a birthday or a common name, each its own), so a
+    # wide one is sub-blocked. (A company's are not yet: its keys are the brand's, and side by side in the
+    # name's order sit the look-alikes, the same brand in another city, that its weights must learn apart.)
+    return [replace(bk, order=_orders(bk, fields, frame, entity, name_key)) for bk in keys]
+
+
+def _orders(bk: BlockingKey, fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, name_key: str | None
+            ) -> tuple[pl.Expr, ...]:
+    """What a key's wide blocks are sorted by: a key on the name by the whole name, then the record's other
+    identifying values (its address, birthday, ...); any other key by those values, then the name (its blocks
+    sorted by the name are what its key with the name's start gives)."""
+    # (A key's own value is the same throughout its blocks: left in, so that keys share their orders.)
+    rest = [pl.col(key(s.name)).fill_null("") for s in identifying(fields, entity)
+            if s.name != "name" and frame.schema.get(key(s.name)) == pl.String]
+    name = [pl.col(name_key).fill_null("")] if name_key and bk.name != "name" else []
+    order = name + rest if "name" in bk.fields else rest + name
+    return (pl.concat_str(order, separator=SEP),) if order else ()
 
 
 def _with_last(values: pl.Expr, suffix: pl.Expr) -> pl.Expr:
@@ -161,9 +187,10 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
                     ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], list[SkippedKey]]:
     """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key
     the positions of its own pairs among them; the keys dropped (too coarse, or past the pair budget) and the
-    blocks skipped (each key's blocks of more than ``MAX_BLOCK`` records, as a `SkippedKey` per key naming the
+    blocks skipped (each key's blocks of more than `common_block` records, as a `SkippedKey` per key naming the
     largest), each with the records it would have compared. With ``within`` (a column), only records with the
-    same value there are paired: an opportunity only with those of its account.
+    same value there are paired: an opportunity only with those of its account. A block of more than ``WIDE``
+    records is paired by its neighbours (`_neighbours`), not every two.
 
     Memory stays within the pair budget: keys are sized on value hashes before any pair exists, a key is
     dropped once the pairs kept so far and its own would pass ``TOTAL_PAIRS_PER_ROW`` per record (or
@@ -171,40 +198,18 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
     empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
     if not keys:
         return empty, [], [], 0
-    group = pl.col(within) if within else pl.lit("")
     # One key's values at a time (a list key's are many per record: all of them at once would be gigabytes
     # of strings at millions of records), reduced to hashes at once.
     live = frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
     if within:
-        live = live.filter(group.is_not_null())
-    budget, total = pair_budget(live.select(pl.len()).collect().item())
+        live = live.filter(pl.col(within).is_not_null())
+    records = live.select(pl.len()).collect().item()
+    budget, total = pair_budget(records)
+    common = common_block(records)
     n_rows = max(frame.height, 1)
     # Each key's blocks as (record, value hash); a key whose blocks would give too many pairs is dropped
     # before it costs anything more.
-    sized = []
-    for n, bk in enumerate(keys):
-        part = live.select("_i", group.alias("_g"), bk.expr.alias("_b"),
-                           (pl.col(bk.differ) if bk.differ else pl.lit(None, pl.String)).alias("_d"))
-        listed = isinstance(part.collect_schema()["_b"], pl.List)
-        if listed:
-            part = part.explode("_b")
-        part = part.filter(pl.col("_b").is_not_null() & (pl.col("_b") != ""))
-        value = pl.concat_str(["_g", "_b"], separator=SEP) if within else pl.col("_b")
-        part = part.select("_i", value.hash(seed=0).alias("_h"), *(["_d"] if bk.differ else []))
-        if listed:
-            part = part.unique(["_i", "_h"])
-        part = part.collect()
-        # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
-        if bk.differ:
-            sizes = (part.group_by("_h", "_d").len("n").group_by("_h")
-                     .agg(pl.col("n").sum().alias("len"), (pl.col("n").cast(pl.Int64) ** 2).sum().alias("sq"))
-                     .with_columns(((pl.col("len").cast(pl.Int64) ** 2 - pl.col("sq")) // 2).alias("pairs")))
-        else:
-            sizes = part.group_by("_h").len("len").with_columns(
-                (pl.col("len").cast(pl.Int64) * (pl.col("len").cast(pl.Int64) - 1) // 2).alias("pairs"))
-        usable = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= MAX_BLOCK))
-        expected = int(usable["pairs"].sum())
-        sized.append((n, part, sizes, usable, expected, listed))
+    sized = [(n, *_blocks(live, bk, within, common)) for n, bk in enumerate(keys)]
     # The finest keys first, so that the budget goes to the keys that say most per pair.
     dropped, skipped_blocks, kept, spent = [], [], [], 0
     for n, part, sizes, usable, expected, listed in sorted(sized, key=lambda x: (x[4], x[0])):
@@ -219,28 +224,22 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
                                       records=_records_in(part, usable, listed), reason=PAST_BUDGET))
             continue
         spent += expected
-        big = sizes.filter(pl.col("len") > MAX_BLOCK)
+        big = sizes.filter(pl.col("len") > common)
         if big.height:
             largest = int(big["len"].max())
             skipped_blocks.append(SkippedKey(bk.name, int(big["pairs"].sum()),
-                                             f"{big.height:,} block(s) of more than {MAX_BLOCK} records, the largest "
+                                             f"{big.height:,} block(s) of more than {common} records, the largest "
                                              f"{largest:,} records sharing one value", big.height,
                                              _records_in(part, big, listed), largest, BLOCKS_TOO_LARGE))
-        kept.append((n, part.join(usable.select("_h"), on="_h", how="semi")))
+        kept.append((n, part.join(usable.select("_h", "len"), on="_h", how="inner")))
     dropped.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
     skipped_blocks.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
     if not kept:
         return empty, [], dropped, skipped_blocks
-    # One code per pair, l * rows + r, each key's joined on its own (its join is at most about twice its pairs).
-    kept.sort()
-    codes = []
-    for n, part in kept:
-        joined = part.join(part, on="_h", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
-        if keys[n].differ:
-            joined = joined.filter(pl.col("_d") != pl.col("_d_r"))
-        code = joined.select((pl.col("_i").cast(pl.Int64) * n_rows + pl.col("_i_r").cast(pl.Int64)).alias("c"))
-        codes.append(np.unique(code["c"].to_numpy()))
-        del joined, code
+    # One code per pair, l * rows + r, each key's on its own (its join is at most about twice its pairs).
+    kept.sort(key=lambda x: x[0])
+    orders: dict[str, np.ndarray] = {}  # each order's values, per row of the frame, made once for all keys
+    codes = [_codes(part, keys[n], n_rows, _order_values(frame, keys[n], orders)) for n, part in kept]
     lengths = np.array([c.size for c in codes])
     unique, where = np.unique(np.concatenate(codes), return_inverse=True)
     del codes
@@ -249,6 +248,85 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
     by_key = [(keys[n], where[bounds[i]:bounds[i + 1]]) for i, (n, _) in enumerate(kept)
               if bounds[i + 1] > bounds[i]]
     return pairs, by_key, dropped, skipped_blocks
+
+
+def _blocks(live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int
+            ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int, bool]:
+    """One key's blocks: its (record, value hash, kind) rows, the size and pairs of each
+    block, the blocks it pairs (more than one pair, at most ``common`` records) and the pairs they give."""
+    group = pl.col(within) if within else pl.lit("")
+    part = live.select("_i", group.alias("_g"), bk.expr.alias("_b"),
+                       (pl.col(bk.differ) if bk.differ else pl.lit(None, pl.String)).alias("_d"))
+    listed = isinstance(part.collect_schema()["_b"], pl.List)
+    if listed:
+        part = part.explode("_b")
+    part = part.filter(pl.col("_b").is_not_null() & (pl.col("_b") != ""))
+    value = pl.concat_str(["_g", "_b"], separator=SEP) if within else pl.col("_b")
+    part = part.select("_i", value.hash(seed=0).alias("_h"), *(["_d"] if bk.differ else []))
+    if listed:
+        part = part.unique(["_i", "_h"])
+    part = part.collect()
+    # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
+    if bk.differ:
+        sizes = (part.group_by("_h", "_d").len("n").group_by("_h")
+                 .agg(pl.col("n").sum().alias("len"), (pl.col("n").cast(pl.Int64) ** 2).sum().alias("sq"))
+                 .with_columns(((pl.col("len").cast(pl.Int64) ** 2 - pl.col("sq")) // 2).alias("pairs")))
+    else:
+        sizes = part.group_by("_h").len("len").with_columns(
+            (pl.col("len").cast(pl.Int64) * (pl.col("len").cast(pl.Int64) - 1) // 2).alias("pairs"))
+    usable = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= common))
+    size, pairs = usable["len"].to_numpy().astype(np.int64), usable["pairs"].to_numpy()
+    if bk.order:  # a wide block: each record's next WINDOW neighbours in each order, at most
+        windowed = (size * WINDOW - WINDOW * (WINDOW + 1) // 2) * len(bk.order)
+        pairs = np.where(size > WIDE, np.minimum(windowed, pairs), pairs)
+    return part, sizes, usable, int(pairs.sum()), listed
+
+
+def _order_values(frame: pl.DataFrame, bk: BlockingKey, made: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Each of the key's orders as a rank per row of ``frame``; an order several keys share ranked once."""
+    out = []
+    for order in bk.order:
+        name = str(order)
+        if name not in made:
+            made[name] = frame.select(order.rank("dense")).to_series().to_numpy()
+        out.append(made[name])
+    return out
+
+
+def _codes(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.ndarray]) -> np.ndarray:
+    """One key's pairs as codes l * rows + r, unique: every two records of a block of at most ``WIDE``, and
+    in a wider one each record with its neighbours (`_neighbours`)."""
+    narrow = part.filter((pl.col("len") <= WIDE) | (len(bk.order) == 0))
+    joined = narrow.join(narrow, on="_h", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
+    if bk.differ:
+        joined = joined.filter(pl.col("_d") != pl.col("_d_r"))
+    code = joined.select((pl.col("_i").cast(pl.Int64) * n_rows + pl.col("_i_r").cast(pl.Int64)).alias("c"))
+    out = [code["c"].to_numpy()]
+    del joined, code
+    if bk.order:
+        out += _neighbours(part.filter(pl.col("len") > WIDE), bk, n_rows, orders)
+    return np.unique(np.concatenate(out))
+
+
+def _neighbours(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.ndarray]) -> list[np.ndarray]:
+    """The pairs of wide blocks, sub-blocked by the key's orders: in each, a block's records are sorted (by the
+    order, then by row) and each is paired with the next ``WINDOW``. Records of one customer sit side by side
+    in some order (the same name, or the same address) while a block of a common value grows with the data,
+    so the pairs stay a fixed number per record at any size: sorted neighbourhood, per block."""
+    out = []
+    block, record = part["_h"].to_numpy(), part["_i"].to_numpy().astype(np.int64)
+    kinds = part["_d"].to_numpy() if bk.differ else None
+    for rank in orders:
+        sort = np.lexsort((record, rank[record], block))
+        h, i = block[sort], record[sort]
+        kind = kinds[sort] if kinds is not None else None
+        for d in range(1, WINDOW + 1):
+            same = h[:-d] == h[d:]
+            if kind is not None:
+                same &= kind[:-d] != kind[d:]
+            a, b = i[:-d][same], i[d:][same]
+            out.append(np.minimum(a, b) * n_rows + np.maximum(a, b))
+    return out
 
 
 def _records_in(part: pl.DataFrame, blocks: pl.DataFrame, listed: bool) -> int:
@@ -264,3 +342,9 @@ def pair_budget(records: int) -> tuple[int, int]:
     """The pairs a blocking key may give on ``records`` live records, and all keys together."""
     per_key = max(PAIRS_PER_ROW * records, MIN_BUDGET)
     return per_key, min(max(TOTAL_PAIRS_PER_ROW * records, MIN_BUDGET), max(MAX_PAIRS, per_key))
+
+
+def common_block(records: int) -> int:
+    """The records a block may hold before its value is too common to say anything: ``MAX_BLOCK``, or one record
+    in ``COMMON_SHARE`` where there are more records, so that the same values are skipped at any size."""
+    return max(MAX_BLOCK, int(records * COMMON_SHARE))

@@ -1,0 +1,64 @@
+"""A key whose blocks grow with the data (forty people born on one day) is kept, its wide block sub-blocked:
+each record paired with its neighbours in the key's order, never every two; a key without an order is still
+dropped as too coarse. People's keys get orders; companies' do not."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate import blocking
+from crm_migrate.migrate.blocking import BlockingKey, candidate_pairs
+
+PEOPLE = 40
+
+
+def _frame() -> pl.DataFrame:
+    # Forty people born on one day; the first and the last are one person (the same name, written twice).
+    names = [f"person {i:02d}" for i in range(PEOPLE)]
+    names[-1] = "person 00"
+    return pl.DataFrame({"_outcome": [None] * PEOPLE, "birthday": ["1990-01-01"] * PEOPLE, "name": names},
+                        schema_overrides={"_outcome": pl.String})
+
+
+def _budget(monkeypatch) -> None:
+    monkeypatch.setattr(blocking, "MIN_BUDGET", 0)  # 4 pairs per record: 160, not the block's 780
+
+
+def test_a_wide_block_is_paired_by_neighbours_and_its_key_kept(monkeypatch):
+    _budget(monkeypatch)
+    key = BlockingKey("birthday", pl.col("birthday"), ("birthday",), order=(pl.col("name"),))
+    pairs, by_key, dropped, capped = candidate_pairs(_frame(), [key])
+    assert dropped == [] and capped == []
+    assert pairs.height <= blocking.WINDOW * PEOPLE
+    assert (0, PEOPLE - 1) in pairs.rows()  # side by side in the name's order, far apart in the file's
+    [(_, where)] = by_key
+    assert where.size == pairs.height
+
+
+def test_a_wide_block_without_an_order_is_too_coarse_as_before(monkeypatch):
+    _budget(monkeypatch)
+    key = BlockingKey("birthday", pl.col("birthday"), ("birthday",))
+    pairs, _, [d], _ = candidate_pairs(_frame(), [key])
+    assert pairs.is_empty() and (d.name, d.pairs, d.reason) == ("birthday", 780, blocking.TOO_COARSE)
+
+
+def test_a_block_too_common_grows_with_the_records():
+    assert blocking.common_block(1_000) == blocking.MAX_BLOCK
+    assert blocking.common_block(1_000_000) == 1_000
+
+
+def test_people_keys_have_orders_companies_keys_not(make_project):
+    from crm_migrate.migrate.run import prepare
+    from crm_migrate.project import load_project
+
+    rows = ["名称,联系人,手机,生日"] + [f"公司{i},张{i}伟,1380013{i:04d},1990-01-0{i % 9 + 1}" for i in range(20)]
+    root = make_project("name: keys\nentities: [accounts, contacts]\n",
+                        {"a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"
+                              "  contacts:\n    columns: {联系人: name, 手机: mobile, 生日: birthday}\n"},
+                        {"data/a.csv": "\n".join(rows) + "\n"})
+    migration = prepare(load_project(root)).migration
+    for entity, ordered in ((Entity.contacts, True), (Entity.accounts, False)):
+        result = migration.entities[entity]
+        keys = blocking.blocking_keys(result.fields, result.frame, entity, entity is Entity.contacts)
+        assert keys and all(bool(k.order) is ordered for k in keys), [(k.name, k.order) for k in keys]
