@@ -90,10 +90,12 @@ def name_quality(frame: pl.DataFrame, specs) -> dict[str, pl.Expr]:
     return {"v:name": full * 4 + chinese * 2 + plain}
 
 
-def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, str] | None = None,
+def settle(frame: pl.DataFrame | list[pl.DataFrame], fields: dict[str, list[str]], rules: dict[str, str] | None = None,
            recency: str | None = None, keep_others: frozenset[str] = frozenset(),
            quality: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
     """Mark survivors written and the other members merged into them; give survivors the golden values.
+    ``frame`` may come in a one-item list, which settle empties: then the caller holds no reference to it, and
+    each column replaced by its golden one is freed as settle goes, instead of all of them at the end.
 
     ``fields`` maps each field's value column to its columns (the value and its parts: an address's
     province, a phone's extension); a field's columns always come from one member, so parts never mix.
@@ -103,6 +105,8 @@ def settle(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, s
     (its ``_seq``) each golden value came from. ``quality`` ranks a field's values before the rule does (a
     full name before a salutation).
     """
+    if isinstance(frame, list):
+        frame = frame.pop()
     rules = rules or {}
     columns = [c for cols in fields.values() for c in cols]
     frame = _rule_inputs(frame, fields, rules, recency)
