@@ -260,3 +260,36 @@ def test_the_dry_run_command_exits_1_on_the_demo_and_refuses_an_unreachable_data
                                    "--out", str(tmp_path / "nothing")])
     assert bad.exit_code == 1 and "bob:***@" in bad.output and "secret" not in bad.output
     assert "Traceback" not in bad.output and not (tmp_path / "nothing").exists()
+
+
+def test_the_dry_run_reads_each_source_once_and_samples_copies_of_its_tables(tmp_path, monkeypatch):
+    """The sample's rows come from the tables the full prepare read (a second read of every file was a
+    run's reading time again), and taking them leaves those tables as they were."""
+    import crm_migrate.migrate.pipeline as pipeline
+    import crm_migrate.validators.dryrun as dryrun_module
+    from crm_migrate.migrate import run as run_module
+
+    root = tmp_path / "demo"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("out"))
+    reads, preps = [], []
+    real_read, real_prepare = pipeline.read_source, run_module.prepare
+
+    def counted(source, **kw):
+        reads.append(source.name)
+        return real_read(source, **kw)
+
+    def kept(*args, **kw):
+        result = real_prepare(*args, **kw)
+        preps.append({r.source.name: (r.table.frame.height, len(r.table.warnings)) for r in result.migration.reads})
+        return result
+
+    monkeypatch.setattr(pipeline, "read_source", counted)
+    monkeypatch.setattr(run_module, "prepare", kept)  # the sample's, called by run
+    monkeypatch.setattr(dryrun_module, "prepare", kept)  # the full one
+    project = load_project(root)
+    dry = dry_run(project)
+    assert sorted(reads) == sorted(s.name for s in project.sources)  # once each
+    full, sample = preps
+    assert all(sample[name][0] <= full[name][0] for name in full) and sum(h for h, _ in sample.values()) < \
+        sum(h for h, _ in full.values())
+    assert dry.result.reconciliation.balanced

@@ -62,3 +62,19 @@ def test_people_keys_have_orders_companies_keys_not(make_project):
         result = migration.entities[entity]
         keys = blocking.blocking_keys(result.fields, result.frame, entity, entity is Entity.contacts)
         assert keys and all(bool(k.order) is ordered for k in keys), [(k.name, k.order) for k in keys]
+
+
+def test_a_key_paired_every_two_keeps_its_block_limit_however_many_records(monkeypatch):
+    """One record in 1,000 is the limit only for a sub-blocked key: a company key's block of more than
+    MAX_BLOCK records is skipped on many records too (at 1M companies, 400-record blocks paired whole were
+    +2 GB), while a person's key with an order still pairs such a block by neighbours."""
+    monkeypatch.setattr(blocking, "COMMON_SHARE", 0.01)  # the limit at 20,000 records: 200, not 100
+    n, shared = 20_000, 150
+    frame = pl.DataFrame({"_outcome": [None] * n, "name": ["同名"] * shared + [f"公司{i}" for i in range(n - shared)]},
+                         schema_overrides={"_outcome": pl.String})
+    whole = BlockingKey("name", pl.col("name"), ("name",))
+    _, _, _, capped = candidate_pairs(frame, [whole])
+    assert [(c.name, c.largest) for c in capped] == [("name", shared)]
+    ordered = BlockingKey("name", pl.col("name"), ("name",), order=(pl.col("name"),))
+    pairs, _, _, capped = candidate_pairs(frame, [ordered])
+    assert capped == [] and 0 < pairs.height <= blocking.WINDOW * shared

@@ -5,8 +5,8 @@ phone and email alone (every number a record holds, whatever column it came in);
 two ends, and with its start in front of each other identifying field; a company's brand by its sound and
 trade (homophones and English names meet); an address with the name's end; a person's
 name syllables within the same account (王经理 meets 王建国 there). Four guards keep the work, and the
-memory, linear in the rows: a block of more than `common_block` records (``MAX_BLOCK``, or one record in
-1,000 on more records) is too common a value to say anything and is skipped (reported per key with the
+memory, linear in the rows: a block of more than ``MAX_BLOCK`` records (for a person's sub-blocked key,
+`common_block`: one record in 1,000 on more records) is too common a value to say anything and is skipped (reported per key with the
 largest block's size); a person's block of more than ``WIDE`` records is sub-blocked, each record paired
 with the next ``WINDOW`` in the key's order (the name, or the other identifying values: sorted
 neighbourhood), so that a key whose blocks grow with the data (a birthday, a common name) keeps a fixed
@@ -185,12 +185,12 @@ def _phone_keys(entity: Entity, columns: set[str]) -> list[BlockingKey]:
 
 def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | None = None
                     ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], list[SkippedKey]]:
-    """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key
-    the positions of its own pairs among them; the keys dropped (too coarse, or past the pair budget) and the
-    blocks skipped (each key's blocks of more than `common_block` records, as a `SkippedKey` per key naming the
-    largest), each with the records it would have compared. With ``within`` (a column), only records with the
-    same value there are paired: an opportunity only with those of its account. A block of more than ``WIDE``
-    records is paired by its neighbours (`_neighbours`), not every two.
+    """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key the
+    positions of its own pairs among them; the keys dropped (too coarse, or past the pair budget) and the blocks
+    skipped (each key's blocks of more than its limit, ``MAX_BLOCK`` or `common_block`, as a `SkippedKey` per
+    key naming the largest), each with the records it would have compared. With ``within`` (a column), only
+    records with the same value there are paired: an opportunity only with those of its account. A block of more
+    than ``WIDE`` records is paired by its neighbours (`_neighbours`), not every two.
 
     Memory stays within the pair budget: keys are sized on value hashes before any pair exists, a key is
     dropped once the pairs kept so far and its own would pass ``TOTAL_PAIRS_PER_ROW`` per record (or
@@ -205,11 +205,14 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
         live = live.filter(pl.col(within).is_not_null())
     records = live.select(pl.len()).collect().item()
     budget, total = pair_budget(records)
-    common = common_block(records)
+    # A sub-blocked key's blocks give a fixed number of pairs per record, however large: the block too common
+    # to say anything grows with the data. Any other key's give every two, so its limit stays MAX_BLOCK (at
+    # 1M company records one record in 1,000 let 400-record blocks be paired whole: +2 GB at the peak).
+    common = {n: common_block(records) if bk.order else MAX_BLOCK for n, bk in enumerate(keys)}
     n_rows = max(frame.height, 1)
     # Each key's blocks as (record, value hash); a key whose blocks would give too many pairs is dropped
     # before it costs anything more.
-    sized = [(n, *_blocks(live, bk, within, common)) for n, bk in enumerate(keys)]
+    sized = [(n, *_blocks(live, bk, within, common[n])) for n, bk in enumerate(keys)]
     # The finest keys first, so that the budget goes to the keys that say most per pair.
     dropped, skipped_blocks, kept, spent = [], [], [], 0
     for n, part, sizes, usable, expected, listed in sorted(sized, key=lambda x: (x[4], x[0])):
@@ -224,11 +227,11 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
                                       records=_records_in(part, usable, listed), reason=PAST_BUDGET))
             continue
         spent += expected
-        big = sizes.filter(pl.col("len") > common)
+        big = sizes.filter(pl.col("len") > common[n])
         if big.height:
             largest = int(big["len"].max())
             skipped_blocks.append(SkippedKey(bk.name, int(big["pairs"].sum()),
-                                             f"{big.height:,} block(s) of more than {common} records, the largest "
+                                             f"{big.height:,} block(s) of more than {common[n]} records, the largest "
                                              f"{largest:,} records sharing one value", big.height,
                                              _records_in(part, big, listed), largest, BLOCKS_TOO_LARGE))
         kept.append((n, part.join(usable.select("_h", "len"), on="_h", how="inner")))

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -74,6 +74,7 @@ class SourceRead:
     source: Source
     table: SourceTable
     sha256: str
+    read_warnings: tuple[Problem, ...] = ()  # the table's warnings as read, before extraction adds its own
 
     @property
     def rows(self) -> int:
@@ -129,12 +130,17 @@ def sha256_of(path) -> str:
 Sample = dict[str, pl.DataFrame]  # source name -> the (_sheet, _row) of the rows to keep
 
 
-def read_all(project: Project, track: Track = no_progress, sample: Sample | None = None) -> list[SourceRead]:
+def read_all(project: Project, track: Track = no_progress, sample: Sample | None = None,
+             done: list[SourceRead] | None = None) -> list[SourceRead]:
     """Read every source; a mapped column the file lacks stops the run before anything is built.
 
     With ``sample`` (the dry run's), only those rows of each source are kept, right after reading, so
-    everything after the reader is what ``run`` does.
+    everything after the reader is what ``run`` does. ``done``: the same sources as an earlier build of this
+    project read them (the dry run's full prepare): the sample is taken from those tables, as they were
+    read, instead of reading every file a second time.
     """
+    if sample is not None and done is not None:
+        return [_sampled(r, sample) for r in done]
     from crm_migrate.validators.columns import check_columns
 
     reads, problems = [], []
@@ -157,10 +163,20 @@ def read_all(project: Project, track: Track = no_progress, sample: Sample | None
         found = check_columns(source, table)
         table.warnings += [p for p in found if p.severity == "warning"]
         problems += [p for p in found if p.severity == "error"]
-        reads.append(SourceRead(source, table, digest))
+        reads.append(SourceRead(source, table, digest, tuple(table.warnings)))
     if problems:
         raise ProjectError(problems)
     return reads
+
+
+def _sampled(read: SourceRead, sample: Sample) -> SourceRead:
+    """A source read earlier, with only the sample's rows: a table of its own (the earlier one is left as it
+    is), its warnings as the reader left them, and what is worked out per row (non_records) to do again."""
+    keep = sample.get(read.source.name, pl.DataFrame(schema={SHEET: pl.String, ROW: pl.Int64}))
+    frame = read.table.frame.join(keep.unique(), on=[SHEET, ROW], how="semi", nulls_equal=True,
+                                  maintain_order="left")
+    table = replace(read.table, frame=frame, warnings=list(read.read_warnings), errors=[], non_records=None)
+    return SourceRead(read.source, table, read.sha256, read.read_warnings)
 
 
 def _decisions_path(project: Project, given: Path | None) -> Path | None:
@@ -184,7 +200,8 @@ def _decisions_path(project: Project, given: Path | None) -> Path | None:
 
 
 def build(project: Project, track: Track = no_progress, today: dt.date | None = None,
-          decisions_file: Path | None = None, sample: Sample | None = None) -> Migration:
+          decisions_file: Path | None = None, sample: Sample | None = None,
+          done: list[SourceRead] | None = None) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if sample is None and (too_big := memory.check([s.file for s in project.sources],
@@ -194,7 +211,7 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
         raise ProjectError(too_big)  # before anything is read: better a message now than a kill an hour in
     decisions_path = _decisions_path(project, decisions_file)
     decisions = read_decisions(decisions_path) if decisions_path else []
-    reads = read_all(project, track, sample)
+    reads = read_all(project, track, sample, done)
     timings["read"] = time.perf_counter() - started
     options = project.config.options
     # The project secret keys ID numbers' match keys and the fingerprints decisions are checked by.

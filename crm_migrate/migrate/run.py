@@ -47,7 +47,7 @@ from crm_migrate.migrate.outdir import (
     tmp_path,
     write_problem,
 )
-from crm_migrate.migrate.pipeline import Migration, Sample, Track, build, no_progress, sha256_of
+from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, Track, build, no_progress, sha256_of
 from crm_migrate.migrate.write import lineage_frame, plain_columns, rejects_frame, write_csv
 from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
@@ -80,10 +80,12 @@ class RunResult:
 
 
 def prepare(project: Project, track: Track = no_progress, today: dt.date | None = None,
-            decisions: Path | None = None, sample: Sample | None = None) -> RunResult:
+            decisions: Path | None = None, sample: Sample | None = None,
+            done: list[SourceRead] | None = None) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
-    With ``sample``, only those source rows (the dry run)."""
-    migration = build(project, track, today, decisions, sample)
+    With ``sample``, only those source rows (the dry run), taken from ``done`` (the sources as an earlier
+    prepare read them) where given."""
+    migration = build(project, track, today, decisions, sample, done)
     target = project.target or load_target(project.config.target, project.root, project.doc.path, None,
                                                 project.confinement)[0]
     chosen = project.config.options.output_encoding
@@ -105,7 +107,8 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
 
 
 def run(project: Project, out: Path | None = None, track: Track = no_progress,
-        today: dt.date | None = None, decisions: Path | None = None, sample: Sample | None = None) -> RunResult:
+        today: dt.date | None = None, decisions: Path | None = None, sample: Sample | None = None,
+        done: list[SourceRead] | None = None) -> RunResult:
     started = time.perf_counter()
     out = Path(out) if out else project.root / "out"
     _check_out_folder(out, project)
@@ -114,7 +117,7 @@ def run(project: Project, out: Path | None = None, track: Track = no_progress,
     mode = modes(project)
     with output_lock(out, mode):  # before anything is read: a second run on this folder stops at once
         notes = tidy_leftovers(out)
-        result = prepare(project, track, today, decisions, sample)
+        result = prepare(project, track, today, decisions, sample, done)
         result.notes = notes
         result.decisions = decisions or (project.root / project.config.decisions if project.config.decisions
                                          else None)

@@ -48,20 +48,20 @@ def import_file_name(entity: Entity) -> str:
 
 def import_frame(result: EntityResult) -> pl.DataFrame:
     """What the target receives for one entity: external id, account link, legacy id, then the fields."""
-    written = result.frame  # for its columns; the rows are filtered lazily with only the columns selected
+    frame = result.frame  # its columns; the written rows are filtered lazily, only the columns selected
     columns = [pl.col(RECORD_ID).alias("external_id")]
     if has_account_link(result.entity):
-        columns.append(_col(written, ACCOUNT).alias("account_external_id"))
-    columns.append(_col(written, val(ID_FIELD)).alias("legacy_id"))
+        columns.append(_col(frame, ACCOUNT).alias("account_external_id"))
+    columns.append(_col(frame, val(ID_FIELD)).alias("legacy_id"))
     for spec in result.fields:
         # An invalid value (2021-02-30, a 200-digit phone) is left out, as dry-run says it will be; its
         # parts with it.
-        valid = pl.col(why(spec.name)).is_null() if why(spec.name) in written.columns else pl.lit(True)
-        columns.append(pl.when(valid).then(_col(written, val(spec.name))).alias(spec.name))
-        columns += [pl.when(valid).then(_col(written, attr(spec.name, part))).alias(f"{spec.name}_{part}")
+        valid = pl.col(why(spec.name)).is_null() if why(spec.name) in frame.columns else pl.lit(True)
+        columns.append(pl.when(valid).then(_col(frame, val(spec.name))).alias(spec.name))
+        columns += [pl.when(valid).then(_col(frame, attr(spec.name, part))).alias(f"{spec.name}_{part}")
                     for part in OUTPUT_PARTS.get(spec.type, ())]
         if spec.type in MULTI_VALUED:  # merged members' other numbers and addresses
-            columns.append(_col(written, f"{OTHERS}{spec.name}").alias(f"{spec.name}_others"))
+            columns.append(_col(frame, f"{OTHERS}{spec.name}").alias(f"{spec.name}_others"))
     return result.written_lazy().select(columns).collect()
 
 

@@ -1,7 +1,8 @@
 """``dry-run``: the sample import, through the same code as ``run``, then checked three ways.
 
 1. The whole project is prepared (nothing written) and a sample chosen from it (validators/sample.py).
-2. ``run`` itself runs on the sample's source rows only, into ``out/dry-run/``: same cleaning, matching,
+2. ``run`` itself runs on the sample's source rows only (taken from the tables step 1 read, so each file is
+   read once), into ``out/dry-run/``: same cleaning, matching,
    conforming, file splitting and writers; no separate test logic that could pass where the real run fails.
 3. The import files are read back as the target reads them and compared with what was meant, cell by cell
    (validators/readback.py); validated with a Great Expectations suite generated from the target profile
@@ -83,7 +84,8 @@ def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPL
 def _dry_run(project: Project, out: Path, size: int, url: str | None, track: Track) -> DryRun:
     full = prepare(project, track)
     chosen = choose(full.migration, size)
-    result = run(project, out, track, sample=chosen.sample())
+    # The sample's rows are taken from the tables the full prepare read: each file is read once.
+    result = run(project, out, track, sample=chosen.sample(), done=full.migration.reads)
     findings = held_back(result)
     files = readback.written_files(out, result.files, result.conformed or {})
     types = {e: c.types for e, c in (result.conformed or {}).items()}
