@@ -3,8 +3,9 @@ read, so that a run too big for the machine stops with a message instead of bein
 allocator, which no program can catch) an hour in.
 
 The estimate is the sources' records times what a run has been measured to need per record (``PER_ROW``,
-from `bench/`, whole runs with every output written: the 1M-record demo, 1.31M source rows, peaks at 5.05 GB,
-3.9 KB a record, and a 2M-row single CSV of companies at 8.3 GB, 4.2 KB; a margin on top), plus what the program itself takes. Records are counted without parsing:
+from `bench/`, whole runs with every output written: the 1M-record demo, 1.26M source rows, peaks at 4.45 GB,
+3.4 KB a record, and a 2M-row single CSV of companies at 4.84 GB, 2.4 KB; a margin on top), plus what the
+program itself takes. Records are counted without parsing:
 line breaks of a text file, cards of a vCard, ``<row`` elements of a workbook's sheets. The limit is
 ``options.memory_limit`` (``8GB``, ``512MB``, or ``none`` to skip the check); by default what the machine
 has available, or half of an address-space limit (``ulimit -v``) when one is set, as polars reserves about
@@ -20,7 +21,7 @@ from pathlib import Path
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.sizes import parse_size
 
-PER_ROW = 6 * 2**10  # peak bytes per source record (measured 3.9 to 4.2 KB; see the module docstring)
+PER_ROW = 5 * 2**10  # peak bytes per source record (measured 2.4 to 3.4 KB; see the module docstring)
 CHUNK = 2**24
 BASE = 400 * 2**20  # the program, its libraries and the division table
 def available() -> tuple[int | None, str]:
