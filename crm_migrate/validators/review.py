@@ -337,24 +337,26 @@ def provenance_frame(migration: Migration) -> pl.DataFrame:
     parts = []
     for entity, result in migration.entities.items():
         frame = result.frame
+        fields = [s for s in result.fields if f"{FROM}{s.name}" in frame.columns]
+        if not fields:
+            continue
+        merged = frame.lazy().filter(pl.col(OUTCOME) == MERGED).select(RECORD_ID).unique().collect()
+        sensitive = {s.name for s in result.fields if s.sensitive or s.type is FieldType.id_card}
+        # The survivors once, with only the columns read (a filter of the whole frame copies the entity), then
+        # one long table of (record, field, value, member) and one join for where each member was read.
+        survivors = (frame.lazy()
+                     .filter((pl.col(OUTCOME) == WRITTEN) & pl.col(RECORD_ID).is_in(merged[RECORD_ID].implode()))
+                     .select(RECORD_ID, *(val(s.name) for s in fields), *(f"{FROM}{s.name}" for s in fields))
+                     .collect())
+        long = pl.concat([survivors.lazy().filter(pl.col(f"{FROM}{spec.name}").is_not_null()).select(
+            pl.lit(entity.value).alias("entity"), pl.col(RECORD_ID).alias("record_id"),
+            pl.lit(spec.name).alias("field"),
+            (masked_whole(pl.col(val(spec.name))) if spec.name in sensitive else pl.col(val(spec.name))).alias("value"),
+            pl.col(f"{FROM}{spec.name}").alias(SEQ)) for spec in fields]).collect()
+        del survivors
         origin = frame.select(pl.col(SEQ), pl.col(SOURCE).alias("from_source"), pl.col(SHEET).alias("from_sheet"),
                               pl.col(ROW).alias("from_row"))
-        merged = frame.lazy().filter(pl.col(OUTCOME) == MERGED).select(RECORD_ID).unique().collect()
-        # Lazily: each field's part filters only the columns it reads, not the whole entity.
-        survivors = frame.lazy().filter((pl.col(OUTCOME) == WRITTEN)
-                                        & pl.col(RECORD_ID).is_in(merged[RECORD_ID].implode()))
-        sensitive = {s.name for s in result.fields if s.sensitive or s.type is FieldType.id_card}
-        for spec in result.fields:
-            source = f"{FROM}{spec.name}"
-            if source not in frame.columns:
-                continue
-            value = pl.col(val(spec.name))
-            if spec.name in sensitive:
-                value = masked_whole(value)
-            part = survivors.filter(pl.col(source).is_not_null()).select(
-                pl.lit(entity.value).alias("entity"), pl.col(RECORD_ID).alias("record_id"),
-                pl.lit(spec.name).alias("field"), value.alias("value"), pl.col(source).alias(SEQ))
-            parts.append(part.join(origin.lazy(), on=SEQ, how="left").drop(SEQ).collect())
+        parts.append(long.join(origin, on=SEQ, how="left", maintain_order="left").drop(SEQ))
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in ("entity", "record_id", "field", "value")})
     return pl.concat(parts, how="diagonal_relaxed").sort(["entity", "record_id"], maintain_order=True)
