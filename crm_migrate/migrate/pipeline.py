@@ -301,7 +301,9 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
             frame = _english_name(frame, english)
         timings[f"{entity.value}.match"] = golden - matching  # pairs, weights, clusters: what Splink does
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching  # and the golden records
-        frame = compact(frame)  # what every later stage holds: no 16 bytes a row for a column with no value
+        # What every later stage holds: no 16 bytes a row for a column with no value, and no match keys (only
+        # matching compares them; the legacy id's stays, which linking the children reads).
+        frame = compact(frame.drop([key(s.name) for s in specs if s.name != ID_FIELD and key(s.name) in frame.columns]))
         results[entity] = EntityResult(entity, frame, specs, matches, applied, settings)
         if entity is Entity.accounts:
             accounts = frame
