@@ -6,8 +6,8 @@ two ends, and with its start in front of each other identifying field; a company
 trade (homophones and English names meet); an address with the name's end; a person's
 name syllables within the same account (王经理 meets 王建国 there). Four guards keep the work, and the
 memory, linear in the rows: a block of more than ``MAX_BLOCK`` records (for a person's sub-blocked key,
-`common_block`: one record in 1,000 on more records) is too common a value to say anything and is skipped (reported per key with the
-largest block's size); a person's block of more than ``WIDE`` records is sub-blocked, each record paired
+`common_block`: one record in 1,000 on more records) is too common a value to say anything and is
+skipped (reported per key with the largest block's size); a person's block of more than ``WIDE`` records is sub-blocked, each record paired
 with the next ``WINDOW`` in the key's order (the name, or the other identifying values: sorted
 neighbourhood), so that a key whose blocks grow with the data (a birthday, a common name) keeps a fixed
 number of pairs per record and is kept rather than dropped; a key whose blocks would still give more

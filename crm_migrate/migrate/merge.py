@@ -90,8 +90,8 @@ def name_quality(frame: pl.DataFrame, specs) -> dict[str, pl.Expr]:
     return {"v:name": full * 4 + chinese * 2 + plain}
 
 
-def settle(frame: pl.DataFrame | list[pl.DataFrame], fields: dict[str, list[str]], rules: dict[str, str] | None = None,
-           recency: str | None = None, keep_others: frozenset[str] = frozenset(),
+def settle(frame: pl.DataFrame | list[pl.DataFrame], fields: dict[str, list[str]],
+           rules: dict[str, str] | None = None, recency: str | None = None, keep_others: frozenset[str] = frozenset(),
            quality: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
     """Mark survivors written and the other members merged into them; give survivors the golden values.
     ``frame`` may come in a one-item list, which settle empties: then the caller holds no reference to it, and

@@ -51,7 +51,8 @@ def quality(migration: Migration, reconciliation: Reconciliation, conformed: dic
 def duplicates(result) -> dict[str, Any]:
     """Clusters of several records, their sizes, rows merged, and the pairs of distinct records left for a
     steward to review (as many as the review workbook lists)."""
-    members = result.frame.select(OUTCOME, RECORD_ID).with_row_index("_i").filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+    members = (result.frame.select(OUTCOME, RECORD_ID).with_row_index("_i")
+               .filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED])))
     sizes = members.group_by(RECORD_ID).len().filter(pl.col("len") > 1)
     histogram = sizes.group_by("len").len(name="clusters").sort("len")
     ids = members.select(pl.col("_i"), pl.col(RECORD_ID))
