@@ -65,7 +65,7 @@ def test_the_estimate_grows_with_the_sources(tmp_path):
 def test_compact_keeps_every_value_and_type():
     import polars as pl
 
-    from crm_migrate.migrate.columns import compact
+    from crm_migrate.migrate.pipeline import compact
 
     a = pl.DataFrame({"id": ["1", "2"], "note": [None, None], "n": [1, None]}, schema_overrides={"note": pl.String})
     b = pl.DataFrame({"id": ["3"], "other": ["x"]})

@@ -38,17 +38,3 @@ def notes(field: str) -> str:
 def attr(field: str, name: str) -> str:
     return f"a:{field}.{name}"
 
-
-def compact(frame):
-    """The frame with each text column that holds no value at all stored as nulls alone. Polars keeps 16
-    bytes a row for a text column however empty, once a concatenation, filter or sort has materialised it;
-    a field one source does not map, a reason no value needed, a part no value has, is a third of an
-    entity's columns. Values and types are unchanged."""
-    import polars as pl
-
-    n = frame.height
-    empty = [c for c, t in frame.schema.items() if t == pl.String and n and frame[c].null_count() == n]
-    if not empty:
-        return frame
-    nulls = pl.Series("", [None], pl.String).extend_constant(None, n - 1)
-    return frame.with_columns(nulls.alias(c) for c in empty)

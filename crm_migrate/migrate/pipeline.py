@@ -42,7 +42,6 @@ from crm_migrate.migrate.columns import (
     SOURCE,
     SYSTEM,
     attr,
-    compact,
     key,
     notes,
     raw,
@@ -157,9 +156,7 @@ def read_all(project: Project, track: Track = no_progress, sample: Sample | None
                                           severity="warning", hint="export it again with its rows, or take "
                                           f"{source.name!r} out of sources in migration.yaml"))
         if sample is not None:
-            keep = sample.get(source.name, pl.DataFrame(schema={SHEET: pl.String, ROW: pl.Int64}))
-            table.frame = table.frame.join(keep.unique(), on=[SHEET, ROW], how="semi", nulls_equal=True,
-                                           maintain_order="left")
+            table.frame = _sample_rows(table.frame, source.name, sample)
         found = check_columns(source, table)
         table.warnings += [p for p in found if p.severity == "warning"]
         problems += [p for p in found if p.severity == "error"]
@@ -172,11 +169,15 @@ def read_all(project: Project, track: Track = no_progress, sample: Sample | None
 def _sampled(read: SourceRead, sample: Sample) -> SourceRead:
     """A source read earlier, with only the sample's rows: a table of its own (the earlier one is left as it
     is), its warnings as the reader left them, and what is worked out per row (non_records) to do again."""
-    keep = sample.get(read.source.name, pl.DataFrame(schema={SHEET: pl.String, ROW: pl.Int64}))
-    frame = read.table.frame.join(keep.unique(), on=[SHEET, ROW], how="semi", nulls_equal=True,
-                                  maintain_order="left")
-    table = replace(read.table, frame=frame, warnings=list(read.read_warnings), errors=[], non_records=None)
+    table = replace(read.table, frame=_sample_rows(read.table.frame, read.source.name, sample),
+                    warnings=list(read.read_warnings), errors=[], non_records=None)
     return SourceRead(read.source, table, read.sha256, read.read_warnings)
+
+
+def _sample_rows(frame: pl.DataFrame, source: str, sample: Sample) -> pl.DataFrame:
+    """The rows of one source's table the sample keeps, in their order."""
+    keep = sample.get(source, pl.DataFrame(schema={SHEET: pl.String, ROW: pl.Int64}))
+    return frame.join(keep.unique(), on=[SHEET, ROW], how="semi", nulls_equal=True, maintain_order="left")
 
 
 def _decisions_path(project: Project, given: Path | None) -> Path | None:
@@ -311,6 +312,19 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     return Migration(project, reads, results, timings, ctx.secret)
 
 
+
+
+def compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with each text column that holds no value at all stored as nulls alone. Polars keeps 16
+    bytes a row for a text column however empty, once a concatenation, filter or sort has materialised it;
+    a field one source does not map, a reason no value needed, a part no value has, is a third of an
+    entity's columns. Values and types are unchanged."""
+    n = frame.height
+    empty = [c for c, t in frame.schema.items() if t == pl.String and n and frame[c].null_count() == n]
+    if not empty:
+        return frame
+    nulls = pl.Series("", [None], pl.String).extend_constant(None, n - 1)
+    return frame.with_columns(nulls.alias(c) for c in empty)
 
 
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:

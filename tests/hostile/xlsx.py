@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from crm_migrate.migrate.readers.table import column_letter
+
 CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
@@ -27,13 +29,6 @@ WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8"?>
 </Relationships>"""
 
 
-def column(index: int) -> str:
-    out = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
 
 def sheet_xml(rows: list[list[str]], *, dimension: str | None = None, extra_cells: str = "", after: str = "",
               padding: int = 0) -> str:
@@ -42,9 +37,9 @@ def sheet_xml(rows: list[list[str]], *, dimension: str | None = None, extra_cell
     body = []
     for r, cells in enumerate(rows, start=1):
         body.append(f'<row r="{r}">' + "".join(
-            f'<c r="{column(c)}{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+            f'<c r="{column_letter(c - 1)}{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
             for c, v in enumerate(cells, start=1) if v != "") + "</row>")
-    dim = f'<dimension ref="{dimension or "A1:" + column(max(len(r) for r in rows)) + str(len(rows))}"/>'
+    dim = f'<dimension ref="{dimension or "A1:" + column_letter(max(len(r) for r in rows) - 1) + str(len(rows))}"/>'
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/'
             f'spreadsheetml/2006/main">{dim}<sheetData>{"".join(body)}{extra_cells}</sheetData>{after}'
             + " " * padding + "</worksheet>")

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from crm_migrate.errors import Problem, SourceError
 from crm_migrate.mappings.models import Limits
+from crm_migrate.migrate.readers.table import column_letter
 
 RATIO_FLOOR = 10_000_000  # parts smaller than this unpacked are cheap whatever their ratio
 CHUNK = 1 << 20
@@ -39,13 +40,6 @@ def _letters_to_index(letters: str) -> int:
         n = n * 26 + ord(ch) - 64
     return n
 
-
-def _column_name(index: int) -> str:
-    out = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _cell(ref: str) -> tuple[int, int] | None:
@@ -187,7 +181,7 @@ class _Extent:
                 self.row, self.col = int(rows[-1]), _letters_to_index(cols[-1].decode())
         if self.max_row * self.max_col > self.limit:
             raise _refuse(self.shown, f"sheet {self.sheet!r} holds data as far as row {self.max_row:,} and column "
-                          f"{_column_name(self.max_col)} ({self.max_row * self.max_col:,} cells from A1), more "
+                          f"{column_letter(self.max_col - 1)} ({self.max_row * self.max_col:,} cells from A1), more "
                           f"than options.limits.sheet_cells ({self.limit:,})", self.hint(), self.sheet)
 
     def _precise(self, body: bytes) -> None:
