@@ -100,3 +100,12 @@ def test_no_look_alike_pair_is_merged(verdicts):
     """The opposite traps are the costly ones: a false merge loses a customer."""
     merged = verdicts.filter((pl.col("verdict") == "different") & pl.col("merged"))
     assert merged.height <= 0.01 * verdicts.filter(pl.col("verdict") == "different").height, merged.to_dicts()
+
+
+@pytest.mark.parametrize("phenomenon", ["namesake_same_company", "colleagues_switchboard", "father_son"])
+def test_people_who_share_a_name_or_a_line_stay_apart(verdicts, phenomenon):
+    """Two 王芳 at one company with another mobile and another email each are two people, whatever their name,
+    title, company and desk line say; so are colleagues on one switchboard and a father and his son."""
+    kind = verdicts.filter(pl.col("phenomenon") == phenomenon)
+    assert kind.height >= 10
+    assert kind.filter((pl.col("verdict") == "different") & pl.col("merged")).is_empty()

@@ -52,6 +52,8 @@ class Comparison:
     needs: tuple[str, ...] = ()  # at a weak level, one of these comparisons must agree exactly to merge
     neutral: frozenset[int] = frozenset()  # levels that say nothing either way (an office line colleagues share)
     personal: bool = False  # a person's own identifier: two of them disagreeing keep two records apart
+    desk: bool = False  # a personal line at a desk, which namesakes who sit together share: the same one does not
+    # outweigh two others differing (`match.own_identifiers_differ`)
     doubt: Callable[[Sides], np.ndarray] | None = None  # pairs that never merge on evidence other than one of
     # ``needs`` agreeing exactly (two different common surnames), whatever the levels say
     doubt_label: str = ""  # what a doubted pair's evidence says
@@ -776,5 +778,5 @@ def _same_source(sides: Sides) -> np.ndarray:
 def _phone_comparisons(entity: Entity, frame: pl.DataFrame) -> list[Comparison]:
     if entity is Entity.contacts:
         return [replace(in_set("mobile", m("mobiles")), personal=True),
-                replace(phones("phone", m("lines"), m("locals"), own=m("own_lines")), personal=True)]
+                replace(phones("phone", m("lines"), m("locals"), own=m("own_lines")), personal=True, desk=True)]
     return [phones("phone", m("phones"), m("locals"))]

@@ -261,11 +261,17 @@ def _overrides(comparisons: list[Comparison], weights: dict, m: list[np.ndarray]
 def evidence(pair: dict, comparisons: list[Comparison]) -> str:
     """What a scored pair rests on: each compared field's level and the bits it added, strongest first."""
     parts = []
-    renewal = terms_apart([np.array([MISSING if pair.get(f"level:{c.name}") is None else pair[f"level:{c.name}"]])
-                           for c in comparisons], comparisons)
+    levels = [np.array([MISSING if pair.get(f"level:{c.name}") is None else pair[f"level:{c.name}"]])
+              for c in comparisons]
+    renewal = terms_apart(levels, comparisons)
     if renewal is not None and renewal[0]:
         parts.append((float("inf"), "another deal: " + " and ".join(c.name for c in comparisons if c.apart)
                       + " differ"))
+    own = own_identifiers_differ(levels, comparisons)
+    if own is not None and own[0]:
+        parts.append((float("inf"), "two people's own identifiers: "
+                      + " and ".join(c.name for c in comparisons if c.personal and pair.get(f"level:{c.name}") == 0)
+                      + " differ, none the same"))
     for comp in comparisons:
         if comp.doubt_label and pair.get(f"doubt:{comp.name}"):
             parts.append((float("inf"), f"{comp.name} {comp.doubt_label}: needs the same {', '.join(comp.needs)}"))
@@ -487,6 +493,21 @@ def terms_apart(levels: list, comparisons: list[Comparison]):
     return (present >= 2) & ~agree
 
 
+def own_identifiers_differ(levels: list, comparisons: list[Comparison]):
+    """Per pair, whether two of a person's own identifiers (`Comparison.personal`: mobile, email, direct line)
+    differ and none is the same but a desk line (`Comparison.desk`). ``levels`` holds a column per comparison
+    (numpy arrays or polars expressions); what comes back is of the same kind, or None where fewer than two
+    are compared."""
+    own = [(levels[j], c.levels - 1, c.desk) for j, c in enumerate(comparisons) if c.personal]
+    if len(own) < 2:
+        return None
+    if isinstance(levels[0], pl.Expr):
+        differ = pl.sum_horizontal([(col == 0).cast(pl.Int8) for col, _, _ in own])
+        return (differ >= 2) & ~pl.any_horizontal([col == top for col, top, desk in own if not desk])
+    differ = sum((col == 0).astype(np.int8) for col, _, _ in own)
+    return (differ >= 2) & ~np.any([col == top for col, top, desk in own if not desk], axis=0)
+
+
 def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Comparison],
             settings: MatchSettings, doubts: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """A disagreeing identity (two credit codes) makes a pair impossible, and so do a deal's terms apart (a
@@ -498,6 +519,11 @@ def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Compa
     renewal = terms_apart([levels[:, j] for j in range(len(comparisons))], comparisons)
     if renewal is not None:
         probability[renewal] = 0.0
+    # Another mobile and another email (or direct line), none the same: two namesakes at one company look like
+    # that, one person seldom does, whatever the name and the account say. A steward decides.
+    doubtful = own_identifiers_differ([levels[:, j] for j in range(len(comparisons))], comparisons)
+    if doubtful is not None:
+        probability[doubtful] = np.minimum(probability[doubtful], np.nextafter(settings.merge, 0))
     for j, comp in enumerate(comparisons):
         if comp.identity:
             probability[levels[:, j] == 0] = 0.0
@@ -518,17 +544,13 @@ def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Compa
 
 # -- clustering ----------------------------------------------------------------------------------------
 
-def _two_own_identifiers_differ(result: MatchResult, settings: MatchSettings) -> pl.Expr:
-    """Two records of people that do not merge as a pair and whose own identifiers differ twice over (another
-    mobile and another email) with none the same: two namesakes at one company, which a third record without
-    those identifiers must not bring together."""
-    own = [(f"level:{c.name}", c.levels - 1) for c in result.comparisons
-           if c.personal and f"level:{c.name}" in result.pairs.columns]
-    if len(own) < 2:
+def _two_own_identifiers_differ(result: MatchResult) -> pl.Expr:
+    """`own_identifiers_differ` over the scored pairs: two namesakes at one company, which a third record
+    without those identifiers must not bring together."""
+    if not all(f"level:{c.name}" in result.pairs.columns for c in result.comparisons):
         return pl.lit(False)
-    differ = pl.sum_horizontal([(pl.col(c) == 0).cast(pl.Int8) for c, _ in own])
-    agree = pl.any_horizontal([pl.col(c) == top for c, top in own])
-    return (differ >= 2) & ~agree & (pl.col("probability") < settings.merge)
+    found = own_identifiers_differ([pl.col(f"level:{c.name}") for c in result.comparisons], result.comparisons)
+    return pl.lit(False) if found is None else found
 
 
 def _terms_apart(result: MatchResult) -> pl.Expr:
@@ -557,6 +579,6 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(),
         renewal = _terms_apart(result)
         bad = edges(pairs.filter((evidence <= settings.against)
                                  | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)])
-                                 | _two_own_identifiers_differ(result, settings) | renewal))
+                                 | _two_own_identifiers_differ(result) | renewal))
     stages = [edges(must_link), edges(steward_links), edges(identity_links), edges(strong)]
     return cluster(n, stages, bad, edges(vetoes), exclusive)
