@@ -3,7 +3,7 @@
 Keys are built from the cleaners' match keys and the matching features (`features`): each identifying code,
 phone and email alone (every number a record holds, whatever column it came in); the name key alone, by its
 two ends, and with its start in front of each other identifying field; a company's brand by its sound and
-trade (homophones and English names meet); an address with the name's end; a person's
+trade (homophones and English names meet); an address with the name's start and with its end; a person's
 name syllables within the same account (王经理 meets 王建国 there). Four guards keep the work, and the
 memory, linear in the rows: a block of more than ``MAX_BLOCK`` records (for a person's sub-blocked key,
 `common_block`: one record in 1,000 on more records) is too common a value to say anything and is
@@ -113,10 +113,12 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         if head is not None and spec.type not in IDENTIFIERS and not company:
             keys.append(BlockingKey(f"{spec.name}+name start", _joined(pl.col(k), head), (spec.name, "name")))
         if spec.type is FieldType.address and company and name_key:
-            # A company's address with its name's end (its trade): a brand mistyped, at the same address. (With the
-            # name's start instead, it mostly pairs the companies of one building.)
+            # A company's address with its name's end (its trade): a brand mistyped, at the same address; and with
+            # its start (the brand's first characters, the region being off the key): a short name that keeps only
+            # part of the trade (百利达包装 / 百利达包装制品), whose sound and ends differ from the full name's.
             keys.append(BlockingKey(f"{spec.name}+name end", _joined(pl.col(k), pl.col(name_key).str.slice(-2)),
                                     (spec.name,)))
+            keys.append(BlockingKey(f"{spec.name}+name start", _joined(pl.col(k), head), (spec.name,)))
     if name_key:
         keys.append(BlockingKey("name", pl.col(name_key), ("name",)))
         # Both ends of a long name, for a typo in its middle (a short name's ends are all of it, and its typos
