@@ -325,6 +325,12 @@ def _regions_latin() -> dict[str, tuple[str, str | None]]:
     return {latin: (latin, next(iter(names)) if len(names) == 1 else None) for latin, names in found.items()}
 
 
+def division_of_latin(latin: str) -> str | None:
+    """The province or prefecture a pinyin (or English) place name reads as (nanjing -> 南京市), or None where
+    none or two do."""
+    return _regions_latin().get(latin, (None, None))[1]
+
+
 def region_latin(name: str | None) -> str | None:
     """The pinyin of a division's short name as English writes it: 北京市 -> beijing, 广东省 -> guangdong."""
     if not name:

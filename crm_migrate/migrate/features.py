@@ -26,7 +26,7 @@ import re
 
 import polars as pl
 
-from crm_migrate.cleaners.company_words import family_of, region_latin, romanise_series, syllable
+from crm_migrate.cleaners.company_words import division_of_latin, family_of, region_latin, romanise_series, syllable
 from crm_migrate.cleaners.divisions import CITY_SUFFIXES, PROVINCE_SUFFIXES, short_name
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldSpec, FieldType
 from crm_migrate.migrate.columns import FILTERED, OUTCOME, RECORD_ID, ROW, SEQ, SHEET, SOURCE, SYSTEM, attr, key, val, why
@@ -225,12 +225,18 @@ def _heads(cores: pl.Series) -> pl.Series:
 
 
 def _branch_code(branch: str) -> str | None:
-    """The division a Chinese branch's name places it in (成都分公司 -> 510100)."""
-    place = re.sub(_BRANCH_KINDS, "", branch)
-    if not place or not re.search(CJK, place):
-        return None
+    """The division a branch's name places it in (成都分公司, chengdu branch -> 510100)."""
     from crm_migrate.cleaners.divisions import divisions
 
+    place = re.sub(_BRANCH_KINDS, "", branch)
+    if place and not re.search(CJK, place):
+        # An English branch as the cleaner writes it, "<place> branch": the place's pinyin read back.
+        latin = re.sub(r"\s*branch$", "", branch).replace(" ", "")
+        division = division_of_latin(latin) if latin else None
+        unit = divisions().is_region(division) if division else None
+        return unit.code if unit is not None else None
+    if not place:
+        return None
     for n in range(min(len(place), 7), 1, -1):
         unit = divisions().is_region(place[-n:])
         if unit is not None:
