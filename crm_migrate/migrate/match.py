@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -36,6 +36,7 @@ M_PSEUDO_MATCHES = 10  # weight of prior_m against the matches EM found
 MIN_SUPPORT = 5.0  # expected matches with values on both sides needed to trust a learnt m
 MIN_EVIDENCE = 200  # random pairs with values needed before a field may be judged useless
 NOT_DISCRIMINATING = 0.5  # share of random pairs agreeing exactly above which a field says nothing
+UNIQUE_MARGIN = 6.0  # bits past even odds a unique-by-law level alone gives at least: 64 to 1 (0.985)
 WEAK_MARGIN = 1.0  # bits a weak level alone stays below even odds: alone it gives at most 1 in 3
 WITHIN_ACCOUNT = (Entity.opportunities, Entity.activities)
 
@@ -289,9 +290,15 @@ def level_weights(comp: Comparison, m: np.ndarray, u: np.ndarray, rate: float) -
     weights = np.log2(m) - np.log2(u)
     for level in comp.neutral:
         weights[level] = 0.0
-    cap = max(0.0, -np.log2(rate / (1 - rate)) - WEAK_MARGIN)
+    against_prior = -np.log2(rate / (1 - rate))
+    cap = max(0.0, against_prior - WEAK_MARGIN)
     for level in comp.weak:
         weights[level] = min(weights[level], cap)
+    if comp.unique:
+        # What no two companies share by chance (a registered name, a brand the data gives one company) decides
+        # alone: however few matches EM saw at that level (a small m), it is not chance.
+        for level in (comp.levels - 1, *comp.unique_levels):
+            weights[level] = max(weights[level], against_prior + UNIQUE_MARGIN)
     for level in comp.apart:
         # Where the pairs of one account are few, EM takes the renewals (same name, another amount) for
         # duplicates and would learn that another amount is what a duplicate looks like.
@@ -433,6 +440,9 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     m = estimate(levels, observed, comparisons, parts)
     u = list(observed)
     fixed_u = _overrides(comparisons, settings.weights, m, u)
+    # A project's own u says how rare by chance each level is: taken as it is, nothing decides alone unless its
+    # numbers make it decide.
+    comparisons = [replace(c, unique=False) if j in fixed_u else c for j, c in enumerate(comparisons)]
     shares = {j: _value_share(frame, pairs, c.frequency) for j, c in enumerate(comparisons) if c.frequency}
     live = frame[OUTCOME].null_count()
     all_pairs = _pairs_within(frame, within)
