@@ -96,3 +96,19 @@ def test_matching_thresholds_come_from_the_project(make_project):
                         {"data/a.csv": csv})
     kept = prepare(load_project(root)).migration.entities[Entity.accounts].frame
     assert kept.filter(pl.col("_outcome") == "merged").height == 0
+
+
+def test_different_deals_in_two_sources_say_nothing_of_the_account():
+    """A salesperson's pipeline lists the deals it is working on, the old CRM those it closed: an account's
+    record in each holding other deals is what one company looks like, so that level weighs nothing, however
+    often EM saw the two share one; sharing a deal still counts."""
+    import numpy as np
+
+    from crm_migrate.migrate.comparisons import comparisons_for
+    from crm_migrate.migrate.features import m as feature
+    from crm_migrate.migrate.match import level_weights
+
+    frame = pl.DataFrame({feature("deals"): [["a"], ["b"]]})
+    deals = next(c for c in comparisons_for([], frame, Entity.accounts, linked=False) if c.name == "opportunities")
+    weights = level_weights(deals, np.array([0.05, 0.95]), np.array([0.999, 0.001]), 1e-5)
+    assert weights[0] == 0.0 and weights[1] > 5

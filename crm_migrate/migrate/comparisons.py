@@ -760,7 +760,9 @@ def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity
     if entity is Entity.accounts and m("people") in frame.columns:
         out.append(in_set("contacts", m("people"), "a contact in common"))
     if entity is Entity.accounts and m("deals") in frame.columns:
-        out.append(in_set("opportunities", m("deals"), "an opportunity in common"))
+        # Other deals say nothing: a salesperson's pipeline lists the deals it works on, the old CRM those it
+        # closed. (Where the generator made every pipeline deal a copy of a CRM one, EM learned -2.5 bits.)
+        out.append(replace(in_set("opportunities", m("deals"), "an opportunity in common"), neutral=frozenset({0})))
     if linked and ACCOUNT in frame.columns:
         if entity is Entity.contacts and m("employer") in frame.columns:
             out.append(employer("account", ACCOUNT))
