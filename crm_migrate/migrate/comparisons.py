@@ -54,6 +54,8 @@ class Comparison:
     personal: bool = False  # a person's own identifier: two of them disagreeing keep two records apart
     desk: bool = False  # a personal line at a desk, which namesakes who sit together share: the same one does not
     # outweigh two others differing (`match.own_identifiers_differ`)
+    sole: bool = False  # a number only its holder uses (a mobile): another one, with nothing of the person's the
+    # same, is doubt enough on its own (`match.own_identifiers_differ`)
     doubt: Callable[[Sides], np.ndarray] | None = None  # pairs that never merge on evidence other than one of
     # ``needs`` agreeing exactly (two different common surnames), whatever the levels say
     doubt_label: str = ""  # what a doubted pair's evidence says
@@ -779,6 +781,6 @@ def _same_source(sides: Sides) -> np.ndarray:
 
 def _phone_comparisons(entity: Entity, frame: pl.DataFrame) -> list[Comparison]:
     if entity is Entity.contacts:
-        return [replace(in_set("mobile", m("mobiles")), personal=True),
+        return [replace(in_set("mobile", m("mobiles")), personal=True, sole=True),
                 replace(phones("phone", m("lines"), m("locals"), own=m("own_lines")), personal=True, desk=True)]
     return [phones("phone", m("phones"), m("locals"))]

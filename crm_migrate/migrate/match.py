@@ -270,9 +270,9 @@ def evidence(pair: dict, comparisons: list[Comparison]) -> str:
                       + " differ"))
     own = own_identifiers_differ(levels, comparisons)
     if own is not None and own[0]:
-        parts.append((float("inf"), "two people's own identifiers: "
+        parts.append((float("inf"), "own identifiers differ ("
                       + " and ".join(c.name for c in comparisons if c.personal and pair.get(f"level:{c.name}") == 0)
-                      + " differ, none the same"))
+                      + "), none the same: a steward decides"))
     for comp in comparisons:
         if comp.doubt_label and pair.get(f"doubt:{comp.name}"):
             parts.append((float("inf"), f"{comp.name} {comp.doubt_label}: needs the same {', '.join(comp.needs)}"))
@@ -503,19 +503,22 @@ def terms_apart(levels: list, comparisons: list[Comparison]):
     return (present >= 2) & ~agree
 
 
-def own_identifiers_differ(levels: list, comparisons: list[Comparison]):
-    """Per pair, whether two of a person's own identifiers (`Comparison.personal`: mobile, email, direct line)
-    differ and none is the same but a desk line (`Comparison.desk`). ``levels`` holds a column per comparison
-    (numpy arrays or polars expressions); what comes back is of the same kind, or None where fewer than two
-    are compared."""
-    own = [(levels[j], c.levels - 1, c.desk) for j, c in enumerate(comparisons) if c.personal]
-    if len(own) < 2:
+def own_identifiers_differ(levels: list, comparisons: list[Comparison], sole: bool = True):
+    """Per pair, whether a person's own identifiers (`Comparison.personal`: mobile, email, direct line) speak for
+    two people: two of them differ, or (with ``sole``) the one only its holder uses (`Comparison.sole`: the
+    mobile), and none is the same but a desk line (`Comparison.desk`). ``levels`` holds a column per comparison
+    (numpy arrays or polars expressions); what comes back is of the same kind, or None where none is compared."""
+    own = [(levels[j], c) for j, c in enumerate(comparisons) if c.personal]
+    if not own:
         return None
+    counts = [(col, 2 if sole and c.sole else 1, c.levels - 1, c.desk) for col, c in own]
     if isinstance(levels[0], pl.Expr):
-        differ = pl.sum_horizontal([(col == 0).cast(pl.Int8) for col, _, _ in own])
-        return (differ >= 2) & ~pl.any_horizontal([col == top for col, top, desk in own if not desk])
-    differ = sum((col == 0).astype(np.int8) for col, _, _ in own)
-    return (differ >= 2) & ~np.any([col == top for col, top, desk in own if not desk], axis=0)
+        differ = pl.sum_horizontal([(col == 0).cast(pl.Int8) * n for col, n, _, _ in counts])
+        agree = [col == top for col, _, top, desk in counts if not desk]
+        return (differ >= 2) & ~pl.any_horizontal(agree or [pl.lit(False)])
+    differ = sum((col == 0).astype(np.int8) * n for col, n, _, _ in counts)
+    agree = [col == top for col, _, top, desk in counts if not desk]
+    return (differ >= 2) & ~(np.any(agree, axis=0) if agree else False)
 
 
 def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Comparison],
@@ -529,8 +532,8 @@ def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Compa
     renewal = terms_apart([levels[:, j] for j in range(len(comparisons))], comparisons)
     if renewal is not None:
         probability[renewal] = 0.0
-    # Another mobile and another email (or direct line), none the same: two namesakes at one company look like
-    # that, one person seldom does, whatever the name and the account say. A steward decides.
+    # Another mobile (or another email and direct line), none the same: two namesakes at one company look like
+    # that; one person with a new mobile does too, and which it is no weight can tell. A steward decides.
     doubtful = own_identifiers_differ([levels[:, j] for j in range(len(comparisons))], comparisons)
     if doubtful is not None:
         probability[doubtful] = np.minimum(probability[doubtful], np.nextafter(settings.merge, 0))
@@ -555,11 +558,14 @@ def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Compa
 # -- clustering ----------------------------------------------------------------------------------------
 
 def _two_own_identifiers_differ(result: MatchResult) -> pl.Expr:
-    """`own_identifiers_differ` over the scored pairs: two namesakes at one company, which a third record
-    without those identifiers must not bring together."""
+    """`own_identifiers_differ` over the scored pairs, two of them differing: two namesakes at one company, which
+    a third record without those identifiers must not bring together. (A mobile alone differing only keeps the
+    pair itself from merging: one person's records with an old and a new number may still meet through a
+    third that holds both, or the same email.)"""
     if not all(f"level:{c.name}" in result.pairs.columns for c in result.comparisons):
         return pl.lit(False)
-    found = own_identifiers_differ([pl.col(f"level:{c.name}") for c in result.comparisons], result.comparisons)
+    found = own_identifiers_differ([pl.col(f"level:{c.name}") for c in result.comparisons], result.comparisons,
+                                   sole=False)
     return pl.lit(False) if found is None else found
 
 
