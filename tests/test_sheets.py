@@ -107,13 +107,17 @@ def test_each_filled_value_is_noted_in_lineage(sheets, tmp_path):
     assert not notes["4"]
 
 
-def test_without_fill_down_a_ditto_is_reported_with_the_option_to_set(sheets):
+def test_without_fill_down_a_ditto_still_takes_the_value_above_and_says_so(sheets):
     root = sheets().parent / "project"
     mapping = root / "mappings" / "sales.yaml"
     mapping.write_text(mapping.read_text(encoding="utf-8").replace(", fill_down: true", ""), encoding="utf-8")
     result = prepare(load_project(root))
     warning = next(p for p in result.migration.warnings if "same as above" in p.message)
     assert "fill_down: true" in warning.hint and "row 9" in warning.hint
+    lineage = result.lineage.filter(pl.col("entity") == "accounts", pl.col("sheet") == "张三")
+    notes = dict(zip(lineage["row"].cast(pl.Int64).to_list(), lineage["notes"].to_list(), strict=True))
+    assert notes[9] == "name filled from row 8 (同上)"  # 同上 is the name above, not a company called 同上
+    assert "filled" not in (notes.get(5) or "")  # an empty cell is not, without fill_down
 
 
 def test_only_a_field_no_sheet_fills_is_reported(sheets):

@@ -86,8 +86,10 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             series, fill_note = fill_down(series, frame, stop.is_not_null(),
                                           None if mf.spec.name == "name" else starts)
             filled.append(pl.select(pl.lit(f"{mf.spec.name} ") + fill_note).to_series())
-        else:
-            _ditto_warning(source, table, plan, mf, series, stop)
+        elif _ditto_warning(source, table, mf, series, stop):
+            # 同上 means the value above whatever the mapping says; empty cells stay empty without fill_down.
+            series, fill_note = fill_down(series, frame, stop.is_not_null(), empty_cells=False)
+            filled.append(pl.select(pl.lit(f"{mf.spec.name} ") + fill_note).to_series())
         field_ctx = ctx
         if mf.spec.type is FieldType.date:
             field_ctx = replace(ctx, date_order=_date_order(source, table, plan.entity.value, mf, series))
@@ -191,20 +193,22 @@ def _years_from_row(out: pl.DataFrame, plan: EntityPlan, source: Source) -> pl.D
     return out
 
 
-def _ditto_warning(source: Source, table: SourceTable, plan: EntityPlan, mf: MappedField, series: pl.Series,
-                   stop: pl.Series) -> None:
-    """A column that says 同上 without ``fill_down``: those cells would be read as values."""
+def _ditto_warning(source: Source, table: SourceTable, mf: MappedField, series: pl.Series, stop: pl.Series) -> bool:
+    """Whether a column without ``fill_down`` says 同上 somewhere; if so, a warning that those cells take the
+    value above and that empty cells below a value (a merged cell) would too with ``fill_down``."""
     ditto = pl.select(is_ditto(pl.lit(series)) & stop.is_null()).to_series()
     count = int(ditto.sum())
     if not count:
-        return
+        return False
     first = ditto.arg_true()[0]
     table.warnings.append(Problem(
-        source.mapping_path, f"{count} cell(s) of column {mf.column!r} say {series[first]!r} (same as above) and "
-        f"are read as a {mf.spec.name} as written", line=source.doc.line_of(mf.loc), severity="warning",
-        hint=f"write {mf.column}: {{field: {mf.spec.name}, fill_down: true}} to take the value above; first at "
-             f"{source.rel_file}" + (f"!{table.frame[SHEET][first]}" if table.frame[SHEET][first] else "")
+        source.mapping_path, f"{count} cell(s) of column {mf.column!r} say {series[first]!r} (same as above): each "
+        f"takes the {mf.spec.name} of the row above", line=source.doc.line_of(mf.loc), severity="warning",
+        hint=f"where empty cells below a value mean the same (merged cells), write {mf.column}: "
+             f"{{field: {mf.spec.name}, fill_down: true}}; first at {source.rel_file}"
+             + (f"!{table.frame[SHEET][first]}" if table.frame[SHEET][first] else "")
              + f" row {table.frame[ROW][first]}"))
+    return True
 
 
 def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField, series: pl.Series) -> str | None:

@@ -4,8 +4,8 @@ Exports and hand-kept sheets carry rows nobody meant as data: the header again w
 together, 合计 / 小计 rows, a footer (共 120 条记录, 导出时间：2024-05-01), rows of dashes. Each is found on the
 row's text as read, for the whole table at once, and every entity of the source files it with the reason.
 
-A column declared ``fill_down`` takes, in an empty cell or one that says 同上 / 〃 / 同前, the value of the
-last row above it in the same block: the same sheet, with no blank row or non-record row between. That is
+A column declared ``fill_down`` takes, in an empty cell or one that says 同上 / 〃 / 同前 (any column takes it
+in the latter), the value of the last row above it in the same block: the same sheet, with no blank row or non-record row between. That is
 what a vertically merged cell (Excel keeps its value in the top cell only) and a company written once above
 its people both mean. Each filled cell says which row it came from.
 """
@@ -88,12 +88,14 @@ def written(v: pl.Expr) -> pl.Expr:
 
 
 def fill_down(series: pl.Series, frame: pl.DataFrame, stop: pl.Series,
-              starts: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
+              starts: pl.Series | None = None, empty_cells: bool = True) -> tuple[pl.Series, pl.Series]:
     """The column with empty and ditto cells filled from the row above in their block, and per row a note
     saying where a filled value came from (null where nothing was filled). ``stop`` marks rows that are not
     records: they end a block and give nothing. ``starts`` marks rows that begin a record of their own (a
     company's name written, not left empty or 同上): such a row is not filled from the record above it, and
-    the rows that continue it are filled from it (a company's phone is not taken from the company above)."""
+    the rows that continue it are filled from it (a company's phone is not taken from the company above).
+    Without ``empty_cells`` only ditto cells are filled: what a column without ``fill_down`` gets, since 同上
+    says "the value above" whatever the mapping says, while an empty cell may be empty."""
     begins = starts.fill_null(False) if starts is not None else pl.Series([False] * len(series))
     work = pl.DataFrame({"v": series, "sheet": frame[SHEET], "row": frame[ROW], "stop": stop.fill_null(False),
                          "starts": begins})
@@ -108,7 +110,7 @@ def fill_down(series: pl.Series, frame: pl.DataFrame, stop: pl.Series,
                             given.alias("given")).with_columns(
         pl.when("given").then(v).forward_fill().over("block").alias("above"),
         pl.when("given").then(pl.col("row")).forward_fill().over("block").alias("from"))
-    fill = (pl.col("ditto") | pl.col("empty")) & ~pl.col("stop") & ~pl.col("starts")
+    fill = (pl.col("ditto") | (pl.col("empty") & empty_cells)) & ~pl.col("stop") & ~pl.col("starts")
     out = out.select(
         pl.when(fill).then(pl.col("above")).when(pl.col("ditto")).then(None).otherwise(v).alias(series.name),
         pl.when(fill & pl.col("above").is_not_null())
