@@ -190,6 +190,8 @@ class Person:
     id_card: str | None
     office: str = ""  # a direct office line of the person's own, where the company gives one
     short: bool = False  # a real name that looks like a nickname (金金, 王一)
+    new_mobile: str = ""  # a number taken since the old CRM was filled in: the salesperson's sheet and
+    # phone book hold it, the CRM and the sign-ups the old one
 
 
 class World:
@@ -213,6 +215,14 @@ class World:
         people = [p for c in self.companies for p in c.people]
         for i, p in enumerate(self.rng.sample(people, max(6, len(people) // 100))):
             (p.surname, p.given), p.short = SHORT_NAMES[i % len(SHORT_NAMES)], True
+        # Drawn from their own stream, so that the rest of the world is the one the seed always gave.
+        changes = random.Random(seed * 7919 + 1)
+        for p in people:
+            if changes.random() < 0.05:
+                while (mobile := f"{changes.choice(MOBILE_PREFIXES)}{changes.randint(0, 99999999):08d}") in mobiles:
+                    pass
+                mobiles.add(mobile)
+                p.new_mobile = mobile
         self.lookalikes: list[tuple[str, str, str, str]] = []
         self._add_lookalikes(names, mobiles, emails, pid)
 
@@ -525,7 +535,10 @@ class Generator:
             tag.append("landline_in_mobile")
             text = messy.landline_in_mobile(r, p.office or p.company.landline)
             return int(text) if text.isdigit() and not text.startswith("0") else text
-        return int(p.mobile) if r.random() < 0.7 else messy.mobile(r, p.mobile)
+        if p.new_mobile:
+            tag.append("mobile_changed")
+        number = p.new_mobile or p.mobile
+        return int(number) if r.random() < 0.7 else messy.mobile(r, number)
 
     def sales_workbook(self, path: Path) -> None:
         """One sheet per salesperson: banner, blank row, header on row 3, each sheet heading its columns its
@@ -730,10 +743,12 @@ class Generator:
             name = p.surname + p.given
             if r.random() < 0.2 and not p.short:
                 self.truth.add("address_book", "", start, "accounts", "none")
-                self.truth.add("address_book", "", start, "contacts", f"person:{p.id}")
+                self.truth.add("address_book", "", start, "contacts", f"person:{p.id}",
+                               "mobile_changed" if p.new_mobile else "")
                 qp = quopri.encodestring(name.encode()).decode().replace("\n", "")
                 lines += ["BEGIN:VCARD", "VERSION:2.1", f"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp};;;;",
-                          f"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp}", f"TEL;CELL:{p.mobile}", "END:VCARD"]
+                          f"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp}", f"TEL;CELL:{p.new_mobile or p.mobile}",
+                          "END:VCARD"]
                 continue
             company, company_tag = messy.company_name(r, p.company, "card")
             person, person_tag = messy.person_name(r, p, "card")
@@ -746,10 +761,13 @@ class Generator:
             if r.random() < 0.15:  # the office line as well, typed WORK
                 work, person_tag = [f"TEL;TYPE=WORK:{p.office or p.company.landline}"], \
                     ";".join(t for t in (person_tag, "tel_work") if t)
+            if p.new_mobile:
+                person_tag = ";".join(t for t in (person_tag, "mobile_changed") if t)
             self.truth.add("address_book", "", start, "accounts", f"company:{p.company.id}", company_tag)
             self.truth.add("address_book", "", start, "contacts", f"person:{p.id}", person_tag)
             lines += ["BEGIN:VCARD", "VERSION:3.0", f"N:{p.surname};{p.given};;;", f"FN:{person}",
-                      f"ORG:{company};{unit}", f"TITLE:{p.title}", f"TEL;TYPE=CELL:{messy.mobile(r, p.mobile)}", *work,
+                      f"ORG:{company};{unit}", f"TITLE:{p.title}",
+                      f"TEL;TYPE=CELL:{messy.mobile(r, p.new_mobile or p.mobile)}", *work,
                       f"EMAIL;TYPE=INTERNET:{p.email}", "END:VCARD"]
         path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
 
