@@ -50,6 +50,12 @@ def person(name: str) -> dict:
     ("星辰科技股份有线公司", "星辰科技", "星辰", "technology", None),
     ("星辰科技有限公司销售部", "星辰科技", "星辰", "technology", None),  # a department is the company
     ("星辰科技 市场部", "星辰科技", "星辰", "technology", None),
+    ("星辰科技有限公司-采购部", "星辰科技", "星辰", "technology", None),  # however it is set off
+    ("星辰科技有限公司/财务部", "星辰科技", "星辰", "technology", None),
+    ("星辰科技有限公司_销售一部", "星辰科技", "星辰", "technology", None),
+    ("星辰科技有限公司采购处", "星辰科技", "星辰", "technology", None),
+    ("星辰科技有限公司华东大区", "星辰科技", "星辰", "technology", None),  # a sales region is the company too
+    ("星辰科技（华南区）", "星辰科技", "星辰", "technology", None),
     ("苏州工业园区晶川光学材料有限公司", "晶川光学材料", "晶川光学", "materials", "苏州市"),  # a zone is where
     ("北京市海淀区星辰科技有限公司", "星辰科技", "星辰", "technology", "北京市"),  # so is a district
     ("成都德润达建材有限公司。", "德润达建材", "德润达", "building materials", "成都市"),

@@ -51,11 +51,13 @@ def _place_branch(text: str) -> tuple[str, str] | None:
     return None
 # A department written with the company (星辰科技有限公司销售部, 星辰科技（采购中心）, 星辰科技 市场部): the
 # company is the same, unlike a branch (分公司), which is a company of its own.
-_DEPARTMENT = re.compile(r"[\u4e00-\u9fffA-Za-z]{0,6}(?:事业部|部门|部|采购中心|研发中心|服务中心|办公室|项目组|科室)")
-_DEPARTMENT_AFTER_FORM = re.compile(r"^(.+?(?:有限责任公司|股份有限公司|有限公司|公司|集团|银行))[-－—_/、·]*(" + _DEPARTMENT.pattern
-                                    + ")$")
+_DEPARTMENT = re.compile(r"[\u4e00-\u9fffA-Za-z]{0,6}(?:事业部|部门|部|采购中心|研发中心|服务中心|办公室|项目组|科室|处)"
+                         r"|(?:华东|华南|华北|华中|西南|西北|东北)(?:大区|区域|区)")  # 采购处; a sales region
+_DEPARTMENT_AFTER_FORM = re.compile(r"^(.+?(?:有限责任公司|股份有限公司|有限公司|公司|集团|银行))[-－—_/／、·|]*(?:"
+                                    + _DEPARTMENT.pattern + ")$")
 _DEPARTMENT_AT_END = re.compile(r"(?:销售|市场|采购|财务|人事|人力资源|行政|技术|研发|工程|客服|综合|运营|生产|质量|法务)"
-                                r"(?:部|中心)$|(?:总经办|总裁办|董事会办公室)$")
+                                r"(?:部|中心|处)$|(?:总经办|总裁办|董事会办公室)$")
+_UNIT_SEPARATORS = " -－—_/／、·|"  # between a company and its department: 星辰科技有限公司-采购部
 _SPACED_DEPARTMENT = re.compile(r"(?<=[\u4e00-\u9fff）)])\s+(?:" + _DEPARTMENT.pattern + ")$")
 _PUNCT = re.compile(r"[\s()\[\]（）【】,.，。、&·\-_'\"/]+")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff（）])\s+|\s+(?=[\u3400-\u9fff（）])")
@@ -170,7 +172,7 @@ def company_parts(name: str) -> CompanyParts:
         return _latin_parts(text)
     text = _SPACED_DEPARTMENT.sub("", text.strip())  # 星辰科技 销售部: a department is part of the company
     if (m := _DEPARTMENT_AT_END.search(text)) and len(text) - len(m.group()) >= 4:
-        text = text[: m.start()]
+        text = text[: m.start()].rstrip(_UNIT_SEPARATORS)
     text = re.sub(r"\s+", "", text)
     region = None
     branch = None
