@@ -29,6 +29,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
+
+import polars as pl
 
 from crm_migrate.cleaners.company_words import TRADES
 from crm_migrate.cleaners.person import COMMON_SURNAMES, COMPOUND_SURNAMES
@@ -565,24 +568,56 @@ _WORDS = re.compile(r"[\s/\\|,，、;；()（）\[\]【】]+")  # 个人（无�
 
 # --- a fast pass over plain names ----------------------------------------------------------------------------
 
-def _vocabulary_chars() -> set[str]:
-    """Every Chinese character any rule above looks for: kinship, services, hotlines, markers, fillers,
-    placeholder names, titles, numerals and interjections."""
-    words = (*_KIN, *_SERVICES, *_SERVICE_BRANDS, *_HOTLINE, *_ORGS, *_STRONG_ZH, *_WEAK, *_FILLERS,
-             *_PLACEHOLDER_NAMES, *_INTERJECTIONS, "先生女士小姐老师同学经理总工", "某甲乙丙丁", "一二三四五六七八九十零〇",
-             "哥姐叔姨师傅", "无空")
-    return {c for w in words for c in w if "\u3400" <= c <= "\u9fff"}
+# Characters a rule looks for one at a time (titles, stand-ins, numerals, kin, "none"), beside the words below.
+_RULE_CHARS = "先生女士小姐老师同学经理总工某甲乙丙丁一二三四五六七八九十零〇哥姐叔姨师傅无空"
 
 
-def plain_person_pattern() -> str:
-    """A regular expression (Rust syntax, for polars) of names no rule here can object to: a common surname and
-    one or two ordinary simplified characters that no rule's vocabulary holds (王伟, 欧阳娜娜 goes to the rules).
-    Names that match it are people without calling the rules; everything else is judged one by one."""
+@lru_cache(maxsize=1)
+def _rule_vocabulary() -> tuple[list[str], set[str]]:
+    """What any rule above can match in a Chinese name: its words of two characters or more, and the characters
+    it looks for alone (its one-character words, the characters of its character classes, interjections).
+    A rule's regular expression gives its literal runs of CJK characters as words (a run whose last character
+    is optional, 暂时?, gives both 暂 and 暂时)."""
+    tuples = (_KIN, _SERVICES, _SERVICE_BRANDS, _HOTLINE, _ORGS, _STRONG_ZH, _WEAK, _FILLERS, tuple(_PLACEHOLDER_NAMES))
+    words = {w for t in tuples for w in t}
+    chars = set(_INTERJECTIONS) | set(_RULE_CHARS)
+    patterns = (_FAMILY, _SERVICE_RE, _NUISANCE_RE, _BRAND_RE, _HOTLINE_RE, _ORG_RE, _BUSINESS_TITLE, _COURIER_CUE,
+                _TITLE_END, _MASKED, _NONE, _STRONG_START, _WEAK_WHOLE, _CS, _SUFFIX_ZH, _PERSON)
+    for rx in patterns:
+        pattern = rx.pattern
+        for cls in re.findall(r"\[[^\]]*\]", pattern):
+            chars |= set(re.findall(r"[\u3400-\u9fff]", cls))
+        for run, optional in re.findall(r"([\u3400-\u9fff]+)(\?)?", re.sub(r"\[[^\]]*\]", " ", pattern)):
+            words.add(run[:-1] if optional else run)
+            words.add(run)
+    cjk = {w for w in words if w and re.search(r"[\u3400-\u9fff]", w)}
+    return sorted(w for w in cjk if len(w) > 1), chars | {w for w in cjk if len(w) == 1}
+
+
+def plain_text(name: pl.Expr) -> pl.Expr:
+    """Names of things (a deal, a visit) that no test rule can object to, as one expression: Chinese characters
+    only, at least two different ones, and none of the test markers' words (测试, 样本, 演示, 假 ...): 星辰科技年度
+    采购 is a deal without calling the rules, 测试商机 and 啊啊啊 go to them."""
     from crm_migrate.cleaners.text import traditional_chars
 
-    excluded = sorted(_vocabulary_chars() | set(traditional_chars()))
-    given = "[\u4e00-\u9fa5--[" + "".join(excluded) + "]]"
-    return f"^{_SURNAME}{given}{{1,2}}$"
+    markers = sorted({w for w in (*_STRONG_ZH, *_WEAK) if re.search(r"[\u3400-\u9fff]", w)})
+    barred = "".join(sorted(set(traditional_chars()) | set("某甲乙丙丁〇")))  # 測試 folds to 测试; 某某公司
+    several = name.str.split("").list.n_unique() >= 2
+    return (name.str.contains(f"^[\u4e00-\u9fa5--[{barred}]]{{2,}}$") & ~name.str.contains_any(markers)
+            & several)
+
+
+def plain_person(name: pl.Expr) -> pl.Expr:
+    """Names no rule here can object to, as one expression (polars): a common surname and one or two ordinary
+    simplified characters, with none of the rules' words (王伟, 黄平; not 王经理, 张三, 妈妈, 小王 or 欧阳娜娜,
+    which go to the rules) and not one character three times. Names that match are people without calling
+    the rules; everything else is judged one by one."""
+    from crm_migrate.cleaners.text import traditional_chars
+
+    words, chars = _rule_vocabulary()
+    given = "[\u4e00-\u9fa5--[" + "".join(sorted(chars | set(traditional_chars()))) + "]]"
+    thrice = (name.str.slice(0, 1) == name.str.slice(1, 1)) & (name.str.slice(1, 1) == name.str.slice(2, 1))
+    return name.str.contains(f"^{_SURNAME}{given}{{1,2}}$") & ~name.str.contains_any(words) & ~thrice
 
 
 def plain_company_patterns() -> tuple[str, str]:

@@ -25,7 +25,8 @@ from crm_migrate.cleaners.garbage import (
     placeholder_company,
     placeholder_person,
     plain_company_patterns,
-    plain_person_pattern,
+    plain_person,
+    plain_text,
     real_company_pattern,
     service_number,
 )
@@ -42,15 +43,8 @@ def says_no_company() -> pl.Expr:
     return (pl.col(RULE) == NO_COMPANY).fill_null(False)
 
 
-@lru_cache(maxsize=1)
-def _plain() -> str:
-    return plain_person_pattern()
-
-
 def _plain_person(column: str) -> pl.Expr:
-    c = pl.col(column)
-    same = (c.str.slice(0, 1) == c.str.slice(1, 1)) & (c.str.slice(1, 1) == c.str.slice(2, 1))
-    return c.str.contains(_plain()) & ~same
+    return plain_person(pl.col(column))
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +115,7 @@ def test_record_rule(plan: EntityPlan, frame: pl.DataFrame) -> Rule | None:
         # A company is judged by its name key (legal form and region already gone), computed once per value.
         pairs = frame.lazy().select(val("name"), key("name") if company else pl.lit(None, pl.String).alias("_k"))
         skip = (_plain_person(val("name")) if person else _plain_company(val("name"), key("name")) if company
-                else pl.lit(False))
+                else plain_text(pl.col(val("name"))))
         pairs = pairs.filter(pl.col(val("name")).is_not_null() & ~skip).unique().collect()
         reasons = {v: r for v, k in pairs.iter_rows() if (r := garbage_name(v, k)) is not None}
         if reasons:
