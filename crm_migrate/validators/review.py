@@ -117,7 +117,8 @@ def groups(result: EntityResult, max_rows: int = MAX_ROWS) -> Groups:
     review = (band.with_columns(pl.min_horizontal("_a", "_b").alias("_lo"), pl.max_horizontal("_a", "_b").alias("_hi"))
               .sort(MOST_LIKELY_FIRST, descending=[True, False, False])
               .unique(["_lo", "_hi"], keep="first", maintain_order=True)
-              .join(sizes.select(pl.col(RECORD_ID).alias("_lo"), pl.col("_n").alias("_nl")), on="_lo")
+              .join(sizes.select(pl.col(RECORD_ID).alias("_lo"), pl.col("_n").alias("_nl")), on="_lo",
+                    maintain_order="left")
               .join(sizes.select(pl.col(RECORD_ID).alias("_hi"), pl.col("_n").alias("_nh")), on="_hi",
                     maintain_order="left")
               .select(pl.lit("review").alias("kind"), pl.col("_lo").alias("_a"), pl.col("_hi").alias("_b"), "_p",
