@@ -165,6 +165,31 @@ def test_mojibake_is_repaired(garbled, meant):
     assert c.value == meant and "mojibake repaired" in c.notes
 
 
+def test_the_whole_frame_mojibake_screen_misses_no_repairable_value():
+    """`maybe_mojibake` lets the fast paths skip the per-value repair: it may flag a clean value, never pass a
+    garbled one."""
+    import itertools
+
+    import polars as pl
+
+    from crm_migrate.cleaners.text import maybe_mojibake, repair_mojibake
+
+    words = ["北京", "星辰", "科技", "有限公司", "深圳市", "南山区", "张伟", "你好", "物流", "医疗器械", "（上海）", "A座"]
+    texts = ["".join(p) for p in itertools.permutations(words, 3)]
+    garbled = []
+    for t in texts:
+        for codec in ("gbk", "latin-1", "cp1252"):
+            try:
+                garbled.append(t.encode().decode(codec))
+            except UnicodeDecodeError:
+                pass
+    values = pl.Series(texts + garbled)
+    flagged = dict(zip(values.to_list(), maybe_mojibake(values).to_list(), strict=True))
+    repairable = [v for v in values.to_list() if repair_mojibake(v) is not None]
+    assert len(repairable) > 500 and all(flagged[v] for v in repairable)
+    assert sum(flagged[t] for t in texts) < len(texts) / 10  # and it does screen most clean ones out
+
+
 @pytest.mark.parametrize("clean", ["北京星辰科技有限公司", "张伟", "René Müller", "你好", "Straße", "（北京）"])
 def test_clean_text_is_left_alone(clean):
     assert CLEANERS[T.text](clean, CTX).value == clean and not CLEANERS[T.text](clean, CTX).notes

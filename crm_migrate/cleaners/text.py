@@ -204,4 +204,32 @@ def plain_chinese(values: pl.Series, pattern: str) -> pl.Series:
     changing = [c for c in chars if c and not c.isascii() and simplified(c) != c]
     if changing:
         candidates = candidates.filter(~candidates.str.contains_any(changing))
-    return candidates.filter(pl.Series([repair_mojibake(v) is None for v in candidates.to_list()], dtype=pl.Boolean))
+    suspects = candidates.filter(maybe_mojibake(candidates))
+    if suspects.is_empty():
+        return candidates
+    repaired = [v for v in suspects.to_list() if repair_mojibake(v) is not None]
+    return candidates.filter(~candidates.is_in(repaired)) if repaired else candidates
+
+
+@lru_cache(maxsize=1)
+def _utf8_leads() -> list[str]:
+    """The characters whose GBK bytes could begin a UTF-8 sequence (a lead byte, then a continuation byte): the
+    first non-ASCII character of any text that is UTF-8 read as GBK is one of them (鍖 of 鍖椾含, 北京 so read)."""
+    out = []
+    for code in range(0x80, 0x10000):
+        char = chr(code)
+        try:
+            raw = char.encode("gbk")
+        except UnicodeEncodeError:
+            continue
+        if len(raw) == 2 and 0xC2 <= raw[0] <= 0xF4 and 0x80 <= raw[1] <= 0xBF:
+            out.append(char)
+    return out
+
+
+def maybe_mojibake(values: pl.Series) -> pl.Series:
+    """Per value, whether `repair_mojibake` could repair it, whole-frame: Latin-1 mojibake holds an accented
+    letter followed by a C1 character; UTF-8 read as GBK begins (after any ASCII) with a character of
+    `_utf8_leads`. False is certain; true asks `repair_mojibake`."""
+    first = values.str.extract(r"([^\x00-\x7f])", 1)
+    return (values.str.contains(_MOJIBAKE_LATIN.pattern) | first.is_in(_utf8_leads())).fill_null(False)
