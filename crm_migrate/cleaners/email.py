@@ -119,9 +119,13 @@ def clean_email(raw: str, ctx: CleanContext) -> Cleaned:
 
 @fast_path(clean_email)
 def _fast_emails(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
-    """Addresses already in lower case at a well-known mail domain: nothing to change or flag."""
+    """Addresses already in lower case at a domain that is no typo (a well-known mail domain, or one no common
+    domain is near: a company's own), judged once per distinct domain: nothing to change or flag."""
     domain = pl.col("raw").str.extract(r"@([^@]+)$")
-    frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(_SYNTAX.pattern)
-                                                 & domain.is_in(COMMON_DOMAINS))
+    valid = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(_SYNTAX.pattern))
+    domains = valid.select(domain.unique().alias("d"))["d"].drop_nulls().to_list()
+    plain = [d for d in domains if d in _COMMON_SET or (
+        (not ctx.fix_email_typos or correction(d) is None) and suggest_domain(d) is None)]
+    frame = valid.filter(domain.is_in(plain))
     return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
                         pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))
