@@ -80,3 +80,19 @@ PHONEISH = st.from_regex(r"[+]?(86|0086)?[ -]?(1[3-9][0-9]|0[1-9][0-9]{1,2})[ -]
 @given(values=st.lists(st.one_of(NAMEISH, PHONEISH, st.emails().map(str.lower)), min_size=1, max_size=20))
 def test_fast_paths_agree_on_generated_values(kind, values):
     assert_same(kind, values)
+
+
+def test_date_fast_path_agrees_on_year_first_dates_and_times():
+    """Both separators, padded or not, with a time or midnight; days, months, hours and years out of range."""
+    import random
+
+    r = random.Random(3)
+    values = []
+    for _ in range(4000):
+        sep = r.choice("-/")
+        month, day = r.randint(0, 13), r.randint(0, 32)
+        time = r.choice(["", f" {r.randint(0, 25)}:{r.randint(0, 61):02d}", " 00:00", " 0:00:00",
+                         f" {r.randint(0, 24):02d}:{r.randint(0, 60):02d}:{r.randint(0, 61):02d}"])
+        values.append(f"{r.choice([1899, 1900, 2019, 2024, 2100, 2101])}{sep}{month}{r.choice([sep, '-'])}"
+                      f"{day:02d}{time}")
+    assert assert_same(T.date, sorted(set(values))) > 1000
