@@ -184,6 +184,15 @@ def clean_url(raw: str, ctx: CleanContext) -> Cleaned:
     return Cleaned(value, key)
 
 
+@fast_path(clean_text)
+def _fast_texts(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Text of simplified Chinese characters and printable ASCII, single spaces inside (年度采购 2024, 星辰-A
+    项目): hygiene changes nothing, and its key is only lower case."""
+    frame = pl.DataFrame({"raw": plain_chinese(values, r"^[\u4e00-\u9fa5!-~]+(?: [\u4e00-\u9fa5!-~]+)*$")})
+    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").str.to_lowercase().alias("key"),
+                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))
+
+
 @fast_path(clean_id)
 def _fast_ids(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Ids that are plain printable ASCII words already."""
