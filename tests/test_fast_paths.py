@@ -96,3 +96,15 @@ def test_date_fast_path_agrees_on_year_first_dates_and_times():
         values.append(f"{r.choice([1899, 1900, 2019, 2024, 2100, 2101])}{sep}{month}{r.choice([sep, '-'])}"
                       f"{day:02d}{time}")
     assert assert_same(T.date, sorted(set(values))) > 1000
+
+
+def test_company_fast_path_agrees_on_names_with_and_without_a_legal_form():
+    """Short names (星辰科技, 南京达恒世, 北京银行), regions in front or in brackets, forms right and mistyped."""
+    import itertools
+
+    regions = ["", "北京", "北京市", "南京", "苏州工业园区", "海淀区", "（上海）", "广东省深圳市"]
+    brands = ["星辰", "达恒世", "银行", "中", "华为", "科技", "有线"]
+    trades = ["", "科技", "信息技术", "医疗器械", "集团", "建筑工程", "电子"]
+    forms = ["", "有限公司", "股份有限公司", "有限责任公司", "有现公司", "有限公", "公司", "集团", " "]
+    names = ["".join(p) for p in itertools.product(regions, brands, trades, forms)]
+    assert assert_same(T.company_name, names) > 300

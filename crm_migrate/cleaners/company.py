@@ -259,8 +259,12 @@ def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Chinese names ending in a legal form, perhaps with a bracketed region before it （北京） and stray
     spaces, without branch: the common cases."""
     names = plain_chinese(values, r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff])*(?:（[\u4e00-\u9fff]{2,9}）)?"
-                                  r"(?:股份有限公司|有限责任公司|有限公司) *$")
-    names = names.filter(~names.str.contains_any(_BRANCH_WORDS))
+                                  r"(?:股份有限公司|有限责任公司|有限公司)? *$")
+    # A name without a legal form (星辰科技, 南京达恒世) comes too, unless its end looks like a mistyped one
+    # (有现公司, 有限公, 集团): the slow path reads those.
+    formal = names.str.contains(r"(?:股份有限公司|有限责任公司|有限公司) *$")
+    formless = ~names.str.contains(_LEGAL_TYPO_AT_END.pattern) & ~names.str.strip_chars(" ").str.contains(_FORM_AT_END)
+    names = names.filter((formal | formless) & ~names.str.contains_any(_BRANCH_WORDS))
     aliases = _region_aliases()
     frame = pl.DataFrame({"raw": names}).with_columns(
         pl.col("raw").str.replace_all(" ", "").alias("value"),
