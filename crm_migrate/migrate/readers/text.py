@@ -215,6 +215,14 @@ def _refuse_or_report(decoded: Decoded, shown: str, errors: str, setting: str) -
              "another encoding"))
 
 
+def _utf8(chunk: bytes) -> bool:
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _decode_auto(raw: bytes, shown: str, errors: str) -> Decoded:
     bom = raw.startswith(codecs.BOM_UTF8)
     body = raw[len(codecs.BOM_UTF8):] if bom else raw
@@ -239,15 +247,21 @@ def _decode_auto(raw: bytes, shown: str, errors: str) -> Decoded:
         if chunk.isascii():
             lines.append(chunk.decode("ascii"))
             continue
-        try:
-            lines.append(chunk.decode("utf-8"))
+        # Whether the line is UTF-8 without raising for every GBK line: a replacement character appears where
+        # bytes are not UTF-8 (or where the line holds one itself: then ask strictly).
+        text = chunk.decode("utf-8", "replace")
+        if "\ufffd" not in text or (b"\xef\xbf\xbd" in chunk and _utf8(chunk)):
+            lines.append(text)
             utf8.append(i)
             continue
-        except UnicodeDecodeError as exc:
-            if i == len(chunks) - 1 and _cut_short(chunk, exc):
-                lines.append(chunk.decode("utf-8", "replace"))
-                bad[i] = _why(chunk, exc, "utf-8", True)
-                continue
+        if i == len(chunks) - 1:
+            try:
+                chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if _cut_short(chunk, exc):
+                    lines.append(text)
+                    bad[i] = _why(chunk, exc, "utf-8", True)
+                    continue
         try:
             lines.append(chunk.decode("gb18030"))
             gbk.append(i)
