@@ -122,6 +122,7 @@ def scaled_project(records: int) -> Path:
 
 def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[str, float]:
     """Print the bench lines of one data set; return our dedupe seconds per entity."""
+    keys = _keep_match_keys() if export else {}
     started = time.perf_counter()
     result = prepare(load_project(project))
     seconds = time.perf_counter() - started
@@ -140,7 +141,7 @@ def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[st
               f"match_seconds={ours[f'{entity}.match']:.2f} "
               f"features_seconds={timings.get(f'{entity}.features', 0.0):.2f}", flush=True)
         if export and entity in SPLINK_FIELDS:
-            _export_for_splink(result, entity, mine, project)
+            _export_for_splink(keys[entity], entity, mine, project)
         if "tag" in mine.columns:
             for t in recall_by_tag(mine).iter_rows(named=True):
                 print(f"{dataset} {entity} recall tag={t['tag']} pairs={t['pairs']} found={t['found']} "
@@ -162,11 +163,26 @@ def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[st
 
 # -- Splink, on the same cleaned records --------------------------------------------------------------
 
-def _export_for_splink(result, entity: str, truth_rows: pl.DataFrame, project: Path) -> None:
-    """The cleaned records that entered our matching, with their truth, as Splink's input."""
-    from crm_migrate.mappings.entities import Entity
+def _keep_match_keys() -> dict[str, pl.DataFrame]:
+    """Per entity, the cleaned keys of the records that enter matching, as matching gets them (the run drops
+    match keys once its golden records are set): Splink's input is taken from these."""
+    from crm_migrate.migrate import pipeline
 
-    frame = result.migration.entities[Entity(entity)].frame
+    kept: dict[str, pl.DataFrame] = {}
+    resolve = pipeline.resolve
+
+    def keeping(frame, entity, *args, **kwargs):
+        wanted = [c for c in frame.columns if c in ("_source", "_sheet", "_row", "_account")
+                  or c.startswith(("k:", "a:name."))]
+        kept[entity.value] = frame.select(wanted)
+        return resolve(frame, entity, *args, **kwargs)
+
+    pipeline.resolve = keeping
+    return kept
+
+
+def _export_for_splink(frame: pl.DataFrame, entity: str, truth_rows: pl.DataFrame, project: Path) -> None:
+    """The cleaned records that entered our matching, with their truth, as Splink's input."""
     columns = {c.split(":", 1)[1].replace(".", "_"): c for c in frame.columns
                if c.startswith(("k:", "a:name.")) and c.split(":", 1)[1].split(".")[0] in SPLINK_FIELDS[entity]}
     if "_account" in frame.columns and entity == "contacts":
