@@ -105,6 +105,7 @@ def test_company_fast_path_agrees_on_names_with_and_without_a_legal_form():
     regions = ["", "北京", "北京市", "南京", "苏州工业园区", "海淀区", "（上海）", "广东省深圳市"]
     brands = ["星辰", "达恒世", "银行", "中", "华为", "科技", "有线"]
     trades = ["", "科技", "信息技术", "医疗器械", "集团", "建筑工程", "电子"]
-    forms = ["", "有限公司", "股份有限公司", "有限责任公司", "有现公司", "有限公", "公司", "集团", " "]
+    forms = ["", "有限公司", "股份有限公司", "有限责任公司", "有现公司", "有限公", "公司", "集团", " ", "市场部", " 采购处",
+             "研发中心", "事业部"]
     names = ["".join(p) for p in itertools.product(regions, brands, trades, forms)]
     assert assert_same(T.company_name, names) > 300

@@ -56,6 +56,11 @@ def person(name: str) -> dict:
     ("星辰科技有限公司采购处", "星辰科技", "星辰", "technology", None),
     ("星辰科技有限公司华东大区", "星辰科技", "星辰", "technology", None),  # a sales region is the company too
     ("星辰科技（华南区）", "星辰科技", "星辰", "technology", None),
+    ("星辰科技【北京】有限公司", "星辰科技", "星辰", "technology", "北京市"),  # brackets of any style
+    ("星辰科技[北京]有限公司", "星辰科技", "星辰", "technology", "北京市"),
+    ("北京星辰科技(有限公司)", "星辰科技", "星辰", "technology", "北京市"),  # the form in brackets
+    ("北京星辰科技有限公司（原名：星辰电子）", "星辰科技", "星辰", "technology", "北京市"),  # a former name noted
+    ("北京星辰科技有限公司(曾用名北京星辰电子有限公司)", "星辰科技", "星辰", "technology", "北京市"),
     ("苏州工业园区晶川光学材料有限公司", "晶川光学材料", "晶川光学", "materials", "苏州市"),  # a zone is where
     ("北京市海淀区星辰科技有限公司", "星辰科技", "星辰", "technology", "北京市"),  # so is a district
     ("成都德润达建材有限公司。", "德润达建材", "德润达", "building materials", "成都市"),

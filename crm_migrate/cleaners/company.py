@@ -165,11 +165,21 @@ class CompanyParts:
     head: str | None = None  # an English name's brand as far as it is pinyin (hengrun)
 
 
+# Brackets of every style people type around a region or a note (【北京】, [北京], 〔北京〕, 《北京》) read as ( ).
+_BRACKETS = str.maketrans("【[〔〈<《「『〖", "(((((((((", ) | str.maketrans("】]〕〉>》」』〗", ")))))))))")
+# A note after the name about another name it had or has: (原北京星辰电子), （原名：星辰电子）, (曾用名…), (现…).
+_FORMER_NAME = re.compile(r"\((?:原名|原|曾用名|曾用|旧名|更名为|已更名为?|现名|现更名为?|简称|下称)[:：]?[^()]*\)$")
+# A legal form in brackets: 星辰科技(有限公司).
+_FORM_IN_BRACKETS = re.compile(r"\((股份有限公司|有限责任公司|有限公司|公司)\)$")
+
+
 def company_parts(name: str) -> CompanyParts:
     """Key, region, branch, brand and trade of a company name."""
     text = simplified(unicodedata.normalize("NFKC", name)).lower()
     if not re.search(r"[\u3400-\u9fff]", text):
         return _latin_parts(text)
+    text = text.translate(_BRACKETS).strip()
+    text = _FORM_IN_BRACKETS.sub(r"\1", _FORMER_NAME.sub("", re.sub(r"\s+(?=\()|(?<=\))\s+$", "", text)).strip())
     text = _SPACED_DEPARTMENT.sub("", text.strip())  # 星辰科技 销售部: a department is part of the company
     if (m := _DEPARTMENT_AT_END.search(text)) and len(text) - len(m.group()) >= 4:
         text = text[: m.start()].rstrip(_UNIT_SEPARATORS)
@@ -261,9 +271,10 @@ def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     names = plain_chinese(values, r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff])*(?:（[\u4e00-\u9fff]{2,9}）)?"
                                   r"(?:股份有限公司|有限责任公司|有限公司)? *$")
     # A name without a legal form (星辰科技, 南京达恒世) comes too, unless its end looks like a mistyped one
-    # (有现公司, 有限公, 集团): the slow path reads those.
+    # (有现公司, 有限公, 集团) or a department's (市场部, 采购处): the slow path reads those.
     formal = names.str.contains(r"(?:股份有限公司|有限责任公司|有限公司) *$")
-    formless = ~names.str.contains(_LEGAL_TYPO_AT_END.pattern) & ~names.str.strip_chars(" ").str.contains(_FORM_AT_END)
+    formless = (~names.str.contains(_LEGAL_TYPO_AT_END.pattern) & ~names.str.strip_chars(" ").str.contains(_FORM_AT_END)
+                & ~names.str.strip_chars(" ").str.contains("(?:" + _DEPARTMENT.pattern + ")$"))  # 星辰科技市场部
     names = names.filter((formal | formless) & ~names.str.contains_any(_BRANCH_WORDS))
     aliases = _region_aliases()
     frame = pl.DataFrame({"raw": names}).with_columns(
