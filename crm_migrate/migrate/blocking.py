@@ -41,6 +41,7 @@ TOTAL_PAIRS_PER_ROW = 12  # all keys together: the pair budget, which bounds mat
 MAX_PAIRS = 12_000_000  # ... and at most this many pairs scored, whatever the rows (about 2 GB at the peak)
 IDENTIFIERS = (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url)  # alone
 SEP = "\x1f"
+SLICE = 1 << 22  # pair codes looked up at a time, when their positions among the unique ones are found
 LONG_NAME = 7  # characters from which a name's two ends leave out enough of its middle to be a key of their own
 
 
@@ -237,22 +238,49 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
                                              f"{largest:,} records sharing one value", big.height,
                                              _records_in(part, big, listed), largest, BLOCKS_TOO_LARGE))
         kept.append((n, part.join(usable.select("_h", "len"), on="_h", how="inner")))
+    # Each key's (record, value hash) rows are read no more (the kept keys' are in ``kept``, with their sizes).
+    del sized
     dropped.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
     skipped_blocks.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
     if not kept:
         return empty, [], dropped, skipped_blocks
     # One code per pair, l * rows + r, each key's on its own (its join is at most about twice its pairs).
     kept.sort(key=lambda x: x[0])
+    order = [n for n, _ in kept]
     orders: dict[str, np.ndarray] = {}  # each order's values, per row of the frame, made once for all keys
     codes = [_codes(part, keys[n], n_rows, _order_values(frame, keys[n], orders)) for n, part in kept]
-    lengths = np.array([c.size for c in codes])
-    unique, where = np.unique(np.concatenate(codes), return_inverse=True)
-    del codes
-    pairs = pl.DataFrame({"l": unique // n_rows, "r": unique % n_rows}, schema={"l": pl.UInt32, "r": pl.UInt32})
-    bounds = np.concatenate([[0], np.cumsum(lengths)])
-    by_key = [(keys[n], where[bounds[i]:bounds[i + 1]]) for i, (n, _) in enumerate(kept)
+    del kept, orders  # not held while the codes are made unique
+    pairs, where, bounds = _unique_pairs(codes, n_rows)
+    by_key = [(keys[n], where[bounds[i]:bounds[i + 1]]) for i, n in enumerate(order)
               if bounds[i + 1] > bounds[i]]
     return pairs, by_key, dropped, skipped_blocks
+
+
+def _unique_pairs(codes: list[np.ndarray], n_rows: int) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """The pairs of all keys' codes (each key's unique and sorted; ``codes`` is emptied as they are read), once
+    each, in code order; the position of each key's codes among them, key after key; and where each key's start.
+
+    Not np.unique(..., return_inverse=True): it sorts by an argsort and builds the inverse through a cumsum,
+    five arrays of 8 bytes a code beside the codes themselves (with the keys' rows freed first: blocking's
+    peak at 2M records 4,257 -> 4,043 MB). A
+    key's codes being unique and sorted, their positions are where they sort in among the unique codes, found
+    a slice at a time, and kept in 32 bits (fewer pairs than 2**32, as ``MAX_PAIRS`` bounds them)."""
+    bounds = np.concatenate([[0], np.cumsum([c.size for c in codes])])
+    every = np.empty(int(bounds[-1]), np.int64)
+    for i in range(len(codes)):  # into one array, each key's freed as it is copied (not twice at once)
+        every[bounds[i]:bounds[i + 1]] = codes[i]
+        codes[i] = None
+    unique = _sorted_unique(np.sort(every))
+    where = np.empty(every.size, np.uint32)
+    for start in range(0, every.size, SLICE):
+        where[start:start + SLICE] = np.searchsorted(unique, every[start:start + SLICE])
+    del every
+    # l and r straight into 32 bits, without a 64-bit quotient and remainder first.
+    l, r = np.empty(unique.size, np.uint32), np.empty(unique.size, np.uint32)
+    np.floor_divide(unique, n_rows, out=l, casting="unsafe")
+    np.remainder(unique, n_rows, out=r, casting="unsafe")
+    del unique
+    return pl.DataFrame({"l": l, "r": r}, schema={"l": pl.UInt32, "r": pl.UInt32}), where, bounds
 
 
 def _blocks(live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int
@@ -310,7 +338,19 @@ def _codes(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.nda
     del joined, code
     if bk.order:
         out += _neighbours(part.filter(pl.col("len") > WIDE), bk, n_rows, orders)
-    return np.unique(np.concatenate(out))
+    codes = np.concatenate(out)
+    del out
+    codes.sort()
+    return _sorted_unique(codes)
+
+
+def _sorted_unique(codes: np.ndarray) -> np.ndarray:
+    """The distinct values of sorted ``codes``, in order. Not np.unique: numpy 2.4's goes through a hash table
+    before it sorts, 15x slower on millions of pair codes than comparing each with the next."""
+    keep = np.empty(codes.size, bool)
+    keep[:1] = True
+    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+    return codes[keep]
 
 
 def _neighbours(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.ndarray]) -> list[np.ndarray]:

@@ -94,7 +94,9 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
                                        if reasons else pl.lit(None, pl.String).alias("_why"))
         checked = checked.with_columns(pl.when(pl.col("_why") != "").then(pl.col("_why")).alias("_why"))
         bad = checked.filter(pl.col("_why").is_not_null())
-        good = checked.filter(pl.col("_why").is_null())
+        # Where the target refuses nothing (the usual run) the records are taken as they are: a filter keeping
+        # every row still copies each column, the whole import a second time at conform's peak.
+        good = checked.filter(pl.col("_why").is_null()) if bad.height else checked
         neutralised = {h: int(good[f].sum()) for h, f in formulas.items() if good[f].any()}
         good = good.select("_id", *(c.header for c in columns), "_why")
         types = {c.header: c.type for c in columns}
@@ -103,7 +105,7 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
         refused = bad.select("_id", *(c.header for c in columns), *(c for c in reasons if bad[c].null_count() < bad.height))
         out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked, refused,
                                 plain)
-        kept = frame.filter(~pl.col("external_id").is_in(list(rejected)))
+        kept = frame.filter(~pl.col("external_id").is_in(list(rejected))) if rejected else frame
         parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
         rejected_parents[entity] = rejected
         if rejected:
