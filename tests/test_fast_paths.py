@@ -109,3 +109,9 @@ def test_company_fast_path_agrees_on_names_with_and_without_a_legal_form():
              "研发中心", "事业部"]
     names = ["".join(p) for p in itertools.product(regions, brands, trades, forms)]
     assert assert_same(T.company_name, names) > 300
+
+
+def test_email_fast_path_agrees_on_upper_and_mixed_case():
+    values = ["LIAOYANHAI@QQ.COM", "Wang.Fang@XingChen.com.cn", "K@163.com", "A@QQ.CON", "x@GMIAL.com", "Li@Sina.Cn",
+              "ZHANG_WEI@HUATUO-E.COM", "a@b.com", "İ@qq.com", "Mail@126.COM."]
+    assert assert_same(T.email, values) >= 5

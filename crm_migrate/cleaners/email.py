@@ -119,13 +119,15 @@ def clean_email(raw: str, ctx: CleanContext) -> Cleaned:
 
 @fast_path(clean_email)
 def _fast_emails(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
-    """Addresses already in lower case at a domain that is no typo (a well-known mail domain, or one no common
-    domain is near: a company's own), judged once per distinct domain: nothing to change or flag."""
-    domain = pl.col("raw").str.extract(r"@([^@]+)$")
-    valid = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(_SYNTAX.pattern))
+    """Addresses valid once in lower case (LIAO@QQ.COM is folded, and says so) at a domain that is no typo (a
+    well-known mail domain, or one no common domain is near: a company's own), judged once per distinct
+    domain: nothing else to change or flag."""
+    lowered = pl.col("raw").str.to_lowercase()
+    domain = lowered.str.extract(r"@([^@]+)$")
+    valid = pl.DataFrame({"raw": values}).filter(lowered.str.contains(_SYNTAX.pattern))
     domains = valid.select(domain.unique().alias("d"))["d"].drop_nulls().to_list()
     plain = [d for d in domains if d in _COMMON_SET or (
         (not ctx.fix_email_typos or correction(d) is None) and suggest_domain(d) is None)]
     frame = valid.filter(domain.is_in(plain))
-    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
-                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))
+    return frame.select("raw", lowered.alias("value"), lowered.alias("key"), pl.lit(None, pl.String).alias("reason"),
+                        pl.when(lowered != pl.col("raw")).then(pl.lit("case folded")).alias("notes"))
