@@ -220,6 +220,7 @@ def _others(members: pl.LazyFrame, golden: pl.LazyFrame, value: str) -> pl.LazyF
     priority order (``members`` is sorted by it), "; "-separated."""
     name = value.removeprefix("v:")
     held = members.select(LABEL, value).drop_nulls(value).unique([LABEL, value], keep="first", maintain_order=True)
-    return (held.join(golden.select(LABEL, pl.col(value).alias("_chosen")), on=LABEL)
+    # The join keeps the members' order: it is the priority order the values are listed in, the same every run.
+    return (held.join(golden.select(LABEL, pl.col(value).alias("_chosen")), on=LABEL, maintain_order="left")
             .filter(pl.col(value) != pl.col("_chosen").fill_null(""))
             .group_by(LABEL, maintain_order=True).agg(pl.col(value).str.join("; ").alias(f"{OTHERS}{name}")))
