@@ -262,9 +262,9 @@ def _unique_pairs(codes: list[np.ndarray], n_rows: int) -> tuple[pl.DataFrame, n
 
     Not np.unique(..., return_inverse=True): it sorts by an argsort and builds the inverse through a cumsum,
     five arrays of 8 bytes a code beside the codes themselves (with the keys' rows freed first: blocking's
-    peak at 2M records 4,257 -> 4,043 MB). A
-    key's codes being unique and sorted, their positions are where they sort in among the unique codes, found
-    a slice at a time, and kept in 32 bits (fewer pairs than 2**32, as ``MAX_PAIRS`` bounds them)."""
+    peak at 2M records 4,257 -> 4,043 MB). A key's codes being unique and sorted, their positions are where
+    they sort in among the unique codes, found a slice at a time, and kept in 32 bits (fewer pairs than
+    2**32, as ``MAX_PAIRS`` bounds them)."""
     bounds = np.concatenate([[0], np.cumsum([c.size for c in codes])])
     every = np.empty(int(bounds[-1]), np.int64)
     for i in range(len(codes)):  # into one array, each key's freed as it is copied (not twice at once)

@@ -5,9 +5,9 @@ together, 合计 / 小计 rows, a footer (共 120 条记录, 导出时间：2024
 row's text as read, for the whole table at once, and every entity of the source files it with the reason.
 
 A column declared ``fill_down`` takes, in an empty cell or one that says 同上 / 〃 / 同前 (any column takes it
-in the latter), the value of the last row above it in the same block: the same sheet, with no blank row or non-record row between. That is
-what a vertically merged cell (Excel keeps its value in the top cell only) and a company written once above
-its people both mean. Each filled cell says which row it came from.
+in the latter), the value of the last row above it in the same block: the same sheet, with no blank row or
+non-record row between. That is what a vertically merged cell (Excel keeps its value in the top cell only)
+and a company written once above its people both mean. Each filled cell says which row it came from.
 """
 
 from __future__ import annotations
