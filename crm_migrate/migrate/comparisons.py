@@ -506,15 +506,15 @@ def person_name(name: str) -> Comparison:
         levels[scores < 0.80] = 0
         levels[sides.same(v)[0]] = 5
         if form in sides.frame.columns and family in sides.frame.columns:
-            surname = np.flatnonzero(sides.same(form)[1] == False)  # noqa: E712 -- both forms known
-            a_form, b_form = sides.values(form, surname)
-            partial = [i for i, (x, y) in enumerate(zip(a_form, b_form, strict=True)) if "surname" in (x, y)]
-            if partial:
-                where = surname[partial]
+            # Pairs with both forms known where one side is only a surname (王经理), found whole-frame.
+            only = (sides.frame[form] == "surname").fill_null(False).to_numpy()
+            a_only_all, b_only_all = only[sides.left], only[sides.right]
+            where = np.flatnonzero(~sides.same(form)[1] & (a_only_all | b_only_all))
+            if where.size:
                 fam_a, fam_b = sides.values(family, where)
                 key_a, key_b = sides.values(k, where)
                 for n, idx in enumerate(where):
-                    a_only, b_only = a_form[partial[n]] == "surname", b_form[partial[n]] == "surname"
+                    a_only, b_only = a_only_all[idx], b_only_all[idx]
                     if a_only and b_only:
                         agree = fam_a[n] == fam_b[n]
                     else:
