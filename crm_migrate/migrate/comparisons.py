@@ -294,9 +294,10 @@ def company_name(name: str, identity: bool) -> Comparison:
     the brands where the trades are the same, since 联博华医疗器械 and 云中汇医疗器械 share only their trade;
     else on the key, or on the key with its region in front, so 北京星辰 meets 星辰科技（北京）); 3 one
     character dropped, added or changed (星辰科技 / 星科技); 4 the same sound (星辰 / 星晨, typed through a pinyin
-    input method); 5 and 6 the same brand with the trade left out on one side (星辰 / 星辰科技, 星辰集团), weak
-    where the data holds that brand with several trades; 7 the same name where one side has no region and the
-    data holds the name in several regions (weak: it needs further evidence); 8 the same name, unique by law.
+    input method); 5 to 7 the same brand with the trade left out on one side (星辰 / 星辰科技, 星辰集团), weak
+    where the data holds that brand with several trades or (the short name saying nowhere) in several places,
+    distinctive where the data gives the brand one company; 8 the same name where one side has no region and the
+    data holds the name in several regions (weak: it needs further evidence); 9 the same name, unique by law.
 
     A pair in different scripts is missing here: `across_scripts` compares it."""
     k, whole, sound = key(name), m("whole"), m("pinyin")
@@ -336,8 +337,9 @@ def company_name(name: str, identity: bool) -> Comparison:
         if brand in columns and trade in columns:
             short = sides.same(brand)[0] & one_trade & ~same
             levels[short] = 6
-            # A brand of three characters or more names one company (鸿鼎嘉集团 / 鸿鼎嘉新材料).
-            long_brand = (sides.frame[brand].str.len_chars().fill_null(0) >= 3).to_numpy()
+            # A brand names one company where the data gives it one (锐宏集团 / 上海锐宏建筑工程; brand_ambiguous
+            # where it holds the brand with several trades or, the short name saying nowhere, in several places).
+            long_brand = (sides.frame[brand].str.len_chars().fill_null(0) >= 2).to_numpy()
             levels[short & long_brand[sides.left]] = 7
             if brand_ambiguous in columns:
                 a, b = sides.flags(brand_ambiguous)

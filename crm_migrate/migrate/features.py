@@ -148,6 +148,8 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
     zh_key = pl.when(chinese).then(pl.col(k))
     # Where the records of one name are: the region in their names, else their branch, street address or landline
     # (航精科技 with an address in 昆明 is a company in 昆明 as much as 昆明市航精科技 is).
+    places_per_brand = pl.max_horizontal(pl.col(m(part)).filter(known).drop_nulls().n_unique().over("_brand")
+                                         for part in ("province", "city"))
     places_per_key = pl.max_horizontal(pl.col(m(part)).filter(known).drop_nulls().n_unique().over(k)
                                        for part in ("province", "city"))
     return frame.with_columns(
@@ -156,7 +158,11 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         zh_key.filter(known).drop_nulls().n_unique().over(m("latin")).alias(m("sounds")),
         zh_key.filter(known).drop_nulls().n_unique().over(m("latin"), m("family")).alias(m("sounds_in_trade")),
         (pl.col(m("province")).is_null() & pl.col(k).is_not_null() & (places_per_key >= 2)).alias(m("ambiguous")),
-        (a["trade"].is_null() & pl.col("_brand").is_not_null() & (trades_per_brand >= 2)).alias(m("brand_ambiguous")),
+        # A short name (a brand without its trade: 锐宏集团) names no one company where the data holds its brand
+        # with several trades, or, saying nowhere itself, in several places (锐宏 in 上海 and in 成都).
+        (a["trade"].is_null() & pl.col("_brand").is_not_null()
+         & ((trades_per_brand >= 2) | (pl.col(m("province")).is_null() & (places_per_brand >= 2))))
+        .alias(m("brand_ambiguous")),
         pl.when(chinese).then(pl.col("_variants")).alias(m("variants")),
     ).drop("_brand", "_region", "_branch", "_core", "_heads", "_variants")
 
