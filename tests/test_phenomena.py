@@ -71,6 +71,7 @@ def person(name: str) -> dict:
     ("ＸＩＮＧＣＨＥＮ ＴＥＣＨ", "xingchentechnology", "xingchen", "technology", None),
     ("Xingchen Technology (Shanghai) Co.,Ltd", "xingchentechnology", "xingchen", "technology", "上海市"),
     ("Xing Chen Keji Youxian Gongsi", "xingchentechnology", "xingchen", "technology", None),  # pinyin words
+    ("Beijing Xingchen Sci & Tech Co Ltd", "xingchentechnology", "xingchen", "technology", "北京市"),
 ])
 def test_company_names_in_either_script_give_brand_trade_and_region(name, key, brand, trade, region):
     parts = company(name)

@@ -28,7 +28,8 @@ from functools import lru_cache
 _TRADE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("高科技", "high technology", "tech", ("hi tech", "hitech", "high tech", "high technology")),
     ("科技", "technology", "tech", ("technology", "technologies", "tech", "sci tech", "scitech",
-                                   "science and technology", "science technology", "s and t")),
+                                   "science and technology", "science technology", "s and t", "sci and tech",
+                                   "science and tech", "sci and technology")),
     ("技术", "technology", "tech", ("technology", "technologies", "tech")),
     ("信息技术", "information technology", "tech", ("information technology", "info tech", "infotech",
                                                   "it", "information tech")),
