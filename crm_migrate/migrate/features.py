@@ -148,10 +148,11 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
     zh_key = pl.when(chinese).then(pl.col(k))
     # Where the records of one name are: the region in their names, else their branch, street address or landline
     # (航精科技 with an address in 昆明 is a company in 昆明 as much as 昆明市航精科技 is).
-    places_per_brand = pl.max_horizontal(pl.col(m(part)).filter(known).drop_nulls().n_unique().over("_brand")
-                                         for part in ("province", "city"))
-    places_per_key = pl.max_horizontal(pl.col(m(part)).filter(known).drop_nulls().n_unique().over(k)
-                                       for part in ("province", "city"))
+    def places_per(column: str) -> pl.Expr:  # the provinces or cities the data gives a value in, the more
+        return pl.max_horizontal(pl.col(m(part)).filter(known).drop_nulls().n_unique().over(column)
+                                 for part in ("province", "city"))
+
+    places_per_key, places_per_brand = places_per(k), places_per("_brand")
     return frame.with_columns(
         # How many Chinese names sound like this one's brand (with its trade's family, and without): an English
         # name matches one of them only where it is the only one.

@@ -316,8 +316,6 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     return Migration(project, reads, results, timings, ctx.secret)
 
 
-
-
 def compact(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with each text column that holds no value at all stored as nulls alone. Polars keeps 16
     bytes a row for a text column however empty, once a concatenation, filter or sort has materialised it;
