@@ -112,3 +112,37 @@ def test_different_deals_in_two_sources_say_nothing_of_the_account():
     deals = next(c for c in comparisons_for([], frame, Entity.accounts, linked=False) if c.name == "opportunities")
     weights = level_weights(deals, np.array([0.05, 0.95]), np.array([0.999, 0.001]), 1e-5)
     assert weights[0] == 0.0 and weights[1] > 5
+
+
+def test_what_saves_memory_at_scale_changes_nothing_anyone_sees(demo_result, monkeypatch):
+    """At scale, levels and doubts are computed a chunk of pairs at a time, and the pairs nobody is shown
+    (below the review band, between records left apart) are let go after clustering. Forced here on the demo
+    (chunks of 61 pairs; every run "past" the pairs kept): no level, doubt, weight, probability or cluster
+    changes, and the review workbook's groups, probabilities and evidence are the same."""
+    from crm_migrate.migrate import match
+    from crm_migrate.validators.review import _evidence, groups
+
+    seen: list[int] = []
+    original = match.Sides
+    monkeypatch.setattr(match, "LEVEL_CHUNK", 61)
+    monkeypatch.setattr(match, "KEEP_PAIRS", 0)
+    monkeypatch.setattr(match, "Sides", lambda f, p, c=None: seen.append(p.height) or original(f, p, c))
+    again = prepare(load_project(DEMO))
+    assert max(seen) == 61
+    assert again.lineage.equals(demo_result.lineage)
+    for entity in (Entity.accounts, Entity.contacts, Entity.opportunities):
+        before, after = demo_result.migration.entities[entity], again.migration.entities[entity]
+        whole, kept = before.matches.pairs, after.matches.pairs
+        assert whole.height > 61, entity
+        assert after.matches.scored == whole.height == sum(after.matches.histogram), entity
+        label = before.frame.with_row_index("_i").select("_i", pl.col("_cluster").alias("_label"))
+        ends = whole.with_row_index("_p").join(label.rename({"_i": "l", "_label": "_a"}), on="l") \
+            .join(label.rename({"_i": "r", "_label": "_b"}), on="r").sort("_p")
+        shown = ends.filter((pl.col("probability") >= before.settings.review) | (pl.col("_a") == pl.col("_b")))
+        assert 0 < kept.height < whole.height, entity
+        assert kept.equals(shown.drop("_p", "_a", "_b")), entity
+        assert after.review_pairs().equals(before.review_pairs()), entity
+        found_before, found_after = groups(before), groups(after)
+        assert found_after.keys.drop("_p").equals(found_before.keys.drop("_p")), entity
+        assert found_after.rows.drop("_p").equals(found_before.rows.drop("_p")), entity
+        assert _evidence(found_after.rows, after).equals(_evidence(found_before.rows, before)), entity

@@ -138,7 +138,9 @@ class Sides:
             start = np.concatenate([[0], np.cumsum(size)[:-1]])
             position = np.arange(rows.size) - start[rows]
             keep = position < SET_WIDTH
-            matrix = np.zeros((self.frame.height, SET_WIDTH), dtype=np.uint64)
+            # As wide as the largest set: most records hold one phone (at 2M records, 96 MB a column at full width).
+            width = int(min(SET_WIDTH, max(int(size.max()) if size.size else 0, 1)))
+            matrix = np.zeros((self.frame.height, width), dtype=np.uint64)
             matrix[rows[keep], position[keep]] = hashes[keep]
             self._sets[column] = (matrix, size)
         return self._sets[column]
@@ -152,11 +154,11 @@ class Sides:
         both = np.flatnonzero(~missing)
         a, b = left_set[self.left[both]], right_set[self.right[both]]
         hit = np.zeros(both.size, dtype=bool)
-        for i in range(SET_WIDTH):
+        for i in range(a.shape[1]):
             rows = np.flatnonzero(a[:, i] != 0) if i else np.arange(both.size)
             if not rows.size:
                 break
-            for j in range(SET_WIDTH):
+            for j in range(b.shape[1]):
                 cols = rows if not j else rows[b[rows, j] != 0]
                 if not cols.size:
                     break

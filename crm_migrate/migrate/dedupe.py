@@ -19,7 +19,7 @@ from crm_migrate.migrate.columns import KEY, OUTCOME, SEQ, key, val
 from crm_migrate.migrate.decisions import Applied, Decision, apply
 from crm_migrate.migrate.features import account_features, contact_features, m, opportunity_features
 from crm_migrate.migrate.link import ACCOUNT
-from crm_migrate.migrate.match import MatchResult, MatchSettings, clusters, score
+from crm_migrate.migrate.match import MatchResult, MatchSettings, clusters, keep_shown, score
 from crm_migrate.migrate.merge import LABEL
 
 FUZZY = {Entity.accounts, Entity.contacts, Entity.opportunities}
@@ -117,7 +117,7 @@ def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settin
     labelled = frame.with_columns(pl.when(pl.col(OUTCOME).is_null()).then(pl.Series(first[labels])).alias(LABEL))
     if exact:
         labelled = labelled.drop(exact)
-    return labelled, result if result.comparisons else None, applied
+    return labelled, keep_shown(result, labels, settings) if result.comparisons else None, applied
 
 
 def drop_features(frame: pl.DataFrame) -> pl.DataFrame:
