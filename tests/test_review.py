@@ -166,13 +166,42 @@ def test_a_keep_apart_decision_overrules_a_merge_and_survives_a_rerun(make_proje
 
 def test_a_merge_into_decision_joins_records_the_tool_kept_apart(make_project, tmp_path):
     root = project(make_project)
-    out = tmp_path / "out"
-    run(load_project(root), out)
     decisions = tmp_path / "project" / "decisions.csv"
     decisions.write_text("entity,record,decision,into\naccounts,accounts:4,merge into,accounts:2\n", encoding="utf-8")
     result = prepare(load_project(root), decisions=decisions)
     accounts = import_frame(result.migration.entities[Entity.accounts])
-    assert set(accounts["legacy_id"]) == {"A1"}  # A3 (and A4, merged with it) now belong to A1
+    assert set(accounts["legacy_id"]) == {"A1", "A4"}  # A3 now belongs to A1; A4, merged with it before, stays
+
+
+def records_of(result) -> dict[str, set[str]]:
+    """Per written record (its legacy id), the legacy ids of the source rows it holds."""
+    rows = result.migration.entities[Entity.accounts].frame.filter(pl.col("_outcome").is_in(["written", "merged"]))
+    held = rows.group_by("_record_id").agg(pl.col("raw:id").filter(pl.col("_outcome") == "written").first(),
+                                          pl.col("raw:id").alias("all"))
+    return {legacy: set(members) for legacy, members in held.select("raw:id", "all").iter_rows()}
+
+
+def test_merge_into_moves_the_one_record_never_its_cluster_and_the_workbook_shows_it_again(make_project, tmp_path):
+    root = project(make_project)
+    out = tmp_path / "out"
+    run(load_project(root), out)
+    assert records_of(prepare(load_project(root))) == {"A1": {"A1", "A2"}, "A3": {"A3", "A4"}}
+    decisions = decide(out, tmp_path, {"accounts:4": ("merge into", "accounts:2")})
+    again = run(load_project(root), out, decisions=decisions)
+    assert records_of(again) == {"A1": {"A1", "A2", "A3"}, "A4": {"A4"}}  # A4 stays where it was
+    rows = review_rows(out)
+    a3 = [r for r in rows if r["record"] == "accounts:4"]
+    assert len(a3) == 1 and (a3[0]["decision"], a3[0]["into"]) == ("merge into", "accounts:2")
+    group = [r for r in rows if r["group"] == a3[0]["group"]]
+    assert {r["kind"] for r in group} == {"decided"}  # decided by the steward, not a merge of the tool's
+    assert "steward" in a3[0]["evidence"]
+    assert {r["record"] for r in group if r["role"] != "golden"} == {"accounts:2", "accounts:3", "accounts:4"}
+    # The regenerated workbook, given back as it is (a second session), decides the same.
+    book = tmp_path / "project" / "second.xlsx"
+    book.write_bytes((out / "review" / "duplicates.xlsx").read_bytes())
+    third = run(load_project(root), out, decisions=book)
+    assert records_of(third) == {"A1": {"A1", "A2", "A3"}, "A4": {"A4"}}
+    assert third.migration.entities[Entity.accounts].decisions.applied == 1
 
 
 def test_a_decision_on_a_changed_row_is_reported_not_applied(make_project, tmp_path):
