@@ -135,8 +135,7 @@ def read_decisions(path: Path) -> list[Decision]:
             continue
         at = {name: header.index(name) for name in COLUMNS if name in header}
         for number, row in rows:
-            cell = {name: (str(row[i]).strip() if i < len(row) and row[i] not in (None, "") else "")
-                    for name, i in at.items()}
+            cell = {name: _text(row[i]) if i < len(row) else "" for name, i in at.items()}
             choice = cell.get("decision", "").lower()
             if not choice:
                 continue
@@ -150,6 +149,18 @@ def read_decisions(path: Path) -> list[Decision]:
                 problems.append(Problem(str(path), "'merge into' needs the record to merge into", line=number,
                                         sheet=sheet, column="into", hint="copy that record's 'record' cell here"))
                 continue
+            if not cell.get("record"):
+                problems.append(Problem(str(path), f"a {choice!r} decision on a row without its record", line=number,
+                                        sheet=sheet, column="record",
+                                        hint="keep the 'record' column as written: it says which source row is decided"))
+                continue
+            if choice == MERGE_INTO and (cell["into"] == cell["record"] or not _REF.match(cell["into"])):
+                problems.append(Problem(str(path), f"'merge into' names {cell['into']!r}, "
+                                        + ("the row itself" if cell["into"] == cell["record"] else "not a record"),
+                                        line=number, sheet=sheet, column="into",
+                                        hint="copy the 'record' cell of the record to merge into (source:row, as "
+                                             "accounts:12 or workbook/Sheet1:5)"))
+                continue
             try:
                 entity = Entity(cell.get("entity") or sheet)
             except ValueError:
@@ -162,6 +173,18 @@ def read_decisions(path: Path) -> list[Decision]:
     if problems:
         raise ProjectError(problems)
     return out
+
+
+_REF = re.compile(r"^.+:\d+$")  # a `record_ref`
+
+
+def _text(value) -> str:
+    """A cell as text; a whole number the workbook holds as a number (the group) without its '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _read_tables(path: Path) -> list[tuple[str | None, list[str], list[tuple[int, list]]]]:
