@@ -176,7 +176,7 @@ def groups(result: EntityResult, max_rows: int = MAX_ROWS) -> Groups:
               .join(members.join(decided, on="_i").group_by("_c").agg(pl.len().alias("_decided")), on="_c", how="left"))
     # The group's own record: the largest, then the first read.
     record = record.sort(["_g", "_n", "_first"], descending=[False, True, False]).with_columns(
-        (pl.int_range(pl.len()).over("_g") == 0).alias("_main"))
+        pl.col("_g").is_first_distinct().alias("_main"))
     lowest = (members.join(best, on="_i").join(pairs.select("_p", "probability"), left_on="_bp", right_on="_p")
               .group_by("_c").agg(pl.col("probability").min().alias("_low")))
     pairs_in = review.join(record.select(pl.col("_c").alias("_a"), "_g"), on="_a").group_by("_g").agg(
