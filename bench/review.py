@@ -110,7 +110,11 @@ def main() -> None:
         del found, shown
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        written = review.write_workbook(Path(tmp) / "review" / "duplicates.xlsx", migration)
+        try:  # the workbook's own module since issue 16; before, beside the groups
+            from crm_migrate.validators.workbook import write_workbook
+        except ImportError:
+            write_workbook = review.write_workbook
+        written = write_workbook(Path(tmp) / "review" / "duplicates.xlsx", migration)
         groups = getattr(written, "groups", None)
         if groups is not None:
             from crm_migrate.cleaners.masking import mask_frame

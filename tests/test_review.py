@@ -166,13 +166,42 @@ def test_a_keep_apart_decision_overrules_a_merge_and_survives_a_rerun(make_proje
 
 def test_a_merge_into_decision_joins_records_the_tool_kept_apart(make_project, tmp_path):
     root = project(make_project)
-    out = tmp_path / "out"
-    run(load_project(root), out)
     decisions = tmp_path / "project" / "decisions.csv"
     decisions.write_text("entity,record,decision,into\naccounts,accounts:4,merge into,accounts:2\n", encoding="utf-8")
     result = prepare(load_project(root), decisions=decisions)
     accounts = import_frame(result.migration.entities[Entity.accounts])
-    assert set(accounts["legacy_id"]) == {"A1"}  # A3 (and A4, merged with it) now belong to A1
+    assert set(accounts["legacy_id"]) == {"A1", "A4"}  # A3 now belongs to A1; A4, merged with it before, stays
+
+
+def records_of(result) -> dict[str, set[str]]:
+    """Per written record (its legacy id), the legacy ids of the source rows it holds."""
+    rows = result.migration.entities[Entity.accounts].frame.filter(pl.col("_outcome").is_in(["written", "merged"]))
+    held = rows.group_by("_record_id").agg(pl.col("raw:id").filter(pl.col("_outcome") == "written").first(),
+                                          pl.col("raw:id").alias("all"))
+    return {legacy: set(members) for legacy, members in held.select("raw:id", "all").iter_rows()}
+
+
+def test_merge_into_moves_the_one_record_never_its_cluster_and_the_workbook_shows_it_again(make_project, tmp_path):
+    root = project(make_project)
+    out = tmp_path / "out"
+    run(load_project(root), out)
+    assert records_of(prepare(load_project(root))) == {"A1": {"A1", "A2"}, "A3": {"A3", "A4"}}
+    decisions = decide(out, tmp_path, {"accounts:4": ("merge into", "accounts:2")})
+    again = run(load_project(root), out, decisions=decisions)
+    assert records_of(again) == {"A1": {"A1", "A2", "A3"}, "A4": {"A4"}}  # A4 stays where it was
+    rows = review_rows(out)
+    a3 = [r for r in rows if r["record"] == "accounts:4"]
+    assert len(a3) == 1 and (a3[0]["decision"], a3[0]["into"]) == ("merge into", "accounts:2")
+    group = [r for r in rows if r["group"] == a3[0]["group"]]
+    assert {r["kind"] for r in group} == {"decided"}  # decided by the steward, not a merge of the tool's
+    assert "steward" in a3[0]["evidence"]
+    assert {r["record"] for r in group if r["role"] != "golden"} == {"accounts:2", "accounts:3", "accounts:4"}
+    # The regenerated workbook, given back as it is (a second session), decides the same.
+    book = tmp_path / "project" / "second.xlsx"
+    book.write_bytes((out / "review" / "duplicates.xlsx").read_bytes())
+    third = run(load_project(root), out, decisions=book)
+    assert records_of(third) == {"A1": {"A1", "A2", "A3"}, "A4": {"A4"}}
+    assert third.migration.entities[Entity.accounts].decisions.applied == 1
 
 
 def test_a_decision_on_a_changed_row_is_reported_not_applied(make_project, tmp_path):
@@ -270,7 +299,7 @@ def test_the_review_workbook_stops_at_the_row_limit_and_the_full_list_has_every_
     assert [r["kind"] for r in rows] == ["review"] * len(rows)  # review pairs first
     assert {r["record"] for r in rows if r["role"] != "golden"} == {"accounts:4", "accounts:5"}
     book = load_workbook(out / "review" / "duplicates.xlsx")
-    summary = [c for (c,) in book["How to use"].iter_rows(values_only=True, max_col=1) if c and "accounts:" in c]
+    summary = [c for (c,) in book["Summary"].iter_rows(values_only=True, max_col=1) if c and "accounts:" in c]
     assert len(summary) == 1 and "2 merged groups left out" in summary[0]
     assert "review/duplicate_groups.csv" in summary[0]
     with (out / "review" / "duplicate_groups.csv").open(encoding="utf-8-sig") as f:
@@ -282,3 +311,99 @@ def test_the_review_workbook_stops_at_the_row_limit_and_the_full_list_has_every_
     assert set(full[0]) == {"entity", "group", "kind", "record", "record_id", "probability", "in_workbook"}
     files = {o["path"]: o["rows"] for o in result.files}
     assert files["review/duplicates.xlsx"] == 1 and files["review/duplicate_groups.csv"] == 7
+
+
+# A1 and A2 merge; A5 (A1's name, nothing else) is a review candidate of that record; A3, A4 and A6 (one name,
+# nothing else) are review pairs among themselves: one group, A3 its record, A4 and A6 its candidates.
+REVIEWED = ("name: t\noptions: {today: 2026-01-01}\nmatching:\n  accounts: {merge: 0.9999, review: 0.5}\n")
+MORE = "A5,北京星辰科技有限公司,,,2025-05-05\nA6,上海云帆贸易有限公司,,,2025-04-05\n"
+
+
+def reviewed(make_project):
+    return make_project(REVIEWED, {"accounts": ACCOUNTS}, {"data/accounts.csv": ACCOUNTS_CSV + MORE})
+
+
+def test_each_record_is_in_one_group_a_merged_one_with_its_review_candidates(make_project, tmp_path):
+    out = tmp_path / "out"
+    run(load_project(reviewed(make_project)), out)
+    rows = [r for r in review_rows(out) if r["role"] != "golden"]
+    records = [r["record"] for r in rows]
+    assert len(records) == len(set(records)) == 6  # every record once
+    first = [(r["record"], r["role"]) for r in rows if r["group"] == rows[0]["group"]]
+    assert first == [("accounts:2", "survivor"), ("accounts:3", "merged"), ("accounts:6", "candidate")]
+    assert {r["kind"] for r in rows} == {"review"}
+    assert [(r["record"], r["role"]) for r in rows if r["group"] == 2] == [
+        ("accounts:4", "survivor"), ("accounts:5", "candidate"), ("accounts:7", "candidate")]
+
+
+def test_several_merges_in_one_group_all_join_its_record(make_project, tmp_path):
+    root = reviewed(make_project)
+    out = tmp_path / "out"
+    run(load_project(root), out)
+    decisions = decide(out, tmp_path, {"accounts:5": ("merge", None), "accounts:7": ("merge", None),
+                                       "accounts:3": ("merge into", "accounts:4")})
+    again = run(load_project(root), out, decisions=decisions)
+    # A4 and A6 join A3 (not only each other); A2 moves alone from A1 into A3; A1 and A5 stay as they were.
+    assert records_of(again) == {"A1": {"A1"}, "A2": {"A2", "A3", "A4", "A6"}, "A5": {"A5"}}  # A2 read first
+    rows = review_rows(out)
+    shown = {r["record"]: (r["kind"], r["decision"], r["into"]) for r in rows if r["role"] != "golden"}
+    assert shown["accounts:5"] == shown["accounts:7"] == ("decided", "merge", None)
+    assert shown["accounts:3"] == ("decided", "merge into", "accounts:4")
+    assert shown["accounts:4"] == ("decided", None, None)  # the record they joined, in their group
+    # A1 and A5 are review pairs of A2, now in that group: their candidates, undecided.
+    assert {r["record"]: r["role"] for r in rows if r["record"] in ("accounts:2", "accounts:6")} == {
+        "accounts:2": "candidate", "accounts:6": "candidate"}
+
+
+def test_a_decision_on_a_record_in_a_review_pair_and_a_group(make_project, tmp_path):
+    # A1 is a merged group's record (with A2) and in a review pair (with A5): listed once, with both.
+    root = reviewed(make_project)
+    out = tmp_path / "out"
+    run(load_project(root), out)
+    decisions = decide(out, tmp_path, {"accounts:6": ("merge", None), "accounts:3": ("keep apart", None)})
+    again = run(load_project(root), out, decisions=decisions)
+    assert records_of(again)["A1"] == {"A1", "A5"} and records_of(again)["A2"] == {"A2"}
+    rows = [r for r in review_rows(out) if r["role"] != "golden"]
+    decided = [r for r in rows if r["kind"] == "decided"]
+    assert [(r["record"], r["role"], r["decision"]) for r in decided] == [
+        ("accounts:2", "survivor", None), ("accounts:6", "merged", "merge"), ("accounts:3", "candidate", "keep apart")]  # A2 and A5: still a review pair
+    assert len({r["group"] for r in decided}) == 1
+    assert len([r["record"] for r in rows]) == len({r["record"] for r in rows})  # still one place each
+    assert "decided by the steward: keep apart" in decided[2]["evidence"]
+
+
+def test_the_workbook_fits_its_columns_keeps_numbers_as_numbers_and_prints_on_one_page_wide(make_project, tmp_path):
+    out = tmp_path / "out"
+    run(load_project(reviewed(make_project)), out)
+    book = load_workbook(out / "review" / "duplicates.xlsx")
+    assert book.sheetnames[:2] == ["Summary", "How to use"]
+    sheet = book["accounts"]
+    header = [c.value for c in sheet[1]]
+    rows = review_rows(out)
+    assert all(isinstance(r["group"], int) for r in rows)
+    assert all(isinstance(r["probability"], float) for r in rows if r["role"] != "golden")
+    width = {name: sheet.column_dimensions[chr(65 + i)].width for i, name in enumerate(header) if i < 26}
+    assert width["record"] >= len("accounts:2") and width["name"] >= 2 * len("北京星辰科技有限责任公司")
+    assert width["evidence"] <= 81 and all(w <= 41 for n, w in width.items() if n != "evidence")
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth in (None, 1)  # 1 by default
+    assert sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+    bands = [r.formula[0] for rules in sheet.conditional_formatting for r in rules.rules]
+    assert len(bands) == 3 and any("0.9999" in f for f in bands) and any("0.5" in f for f in bands)
+    summary = list(book["Summary"].iter_rows(values_only=True))
+    counts = dict(zip(summary[0], summary[1], strict=True))
+    assert counts["entity"] == "accounts" and counts["groups"] == 2 and counts["to review"] == 2
+    assert counts["review pairs"] == 4 and counts["decided"] == 0 and counts["stale decisions"] == 0
+
+
+def test_a_merge_into_naming_no_record_says_the_file_row_and_column(make_project, tmp_path):
+    root = project(make_project)
+    decisions = root / "decisions.csv"
+    decisions.write_text("entity,record,decision,into\naccounts,accounts:2,merge into,A1\n"
+                         "accounts,accounts:3,merge into,accounts:3\n", encoding="utf-8")
+    with pytest.raises(MigrateError) as exc:
+        prepare(load_project(root), decisions=decisions)
+    problems = exc.value.problems
+    assert [(p.line, p.column) for p in problems] == [(2, "into"), (3, "into")]
+    assert "not a record" in problems[0].message and "the row itself" in problems[1].message
+    assert "record" in problems[0].hint

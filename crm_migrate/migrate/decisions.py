@@ -13,10 +13,16 @@ before carry a bare 12-digit SHA-1; those are still checked (the hash is compute
 and counted, so the run can say to use the new workbook. A fingerprint under another key (the secret was
 replaced) cannot be checked: its decision is stale with that reason.
 
-    merge        the row belongs with the other rows of its group marked merge (or, alone, with the
-                 group's proposed survivor)
+    merge        the row belongs with its group's record: the group's first row (the proposed survivor), or
+                 the next one where the steward kept that one apart or moved it; every row marked merge in
+                 a group joins that one record
     keep apart   the row is a record of its own: never merged with the other rows of its group
-    merge into   the row is merged into the record named in the ``into`` column
+    merge into   the row, alone, is merged into the record named in the ``into`` column: it leaves its
+                 former cluster (its other rows stay as they were) and only the rows the steward merged
+                 into it come along
+
+A decided row is listed again in the next review workbook, in a group marked ``decided``, with its
+decision in the decision column, so that workbook can be given back as it is (several sessions).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import csv
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
@@ -129,8 +135,7 @@ def read_decisions(path: Path) -> list[Decision]:
             continue
         at = {name: header.index(name) for name in COLUMNS if name in header}
         for number, row in rows:
-            cell = {name: (str(row[i]).strip() if i < len(row) and row[i] not in (None, "") else "")
-                    for name, i in at.items()}
+            cell = {name: _text(row[i]) if i < len(row) else "" for name, i in at.items()}
             choice = cell.get("decision", "").lower()
             if not choice:
                 continue
@@ -144,6 +149,18 @@ def read_decisions(path: Path) -> list[Decision]:
                 problems.append(Problem(str(path), "'merge into' needs the record to merge into", line=number,
                                         sheet=sheet, column="into", hint="copy that record's 'record' cell here"))
                 continue
+            if not cell.get("record"):
+                problems.append(Problem(str(path), f"a {choice!r} decision on a row without its record", line=number,
+                                        sheet=sheet, column="record",
+                                        hint="keep the 'record' column as written: it says which source row is decided"))
+                continue
+            if choice == MERGE_INTO and (cell["into"] == cell["record"] or not _REF.match(cell["into"])):
+                problems.append(Problem(str(path), f"'merge into' names {cell['into']!r}, "
+                                        + ("the row itself" if cell["into"] == cell["record"] else "not a record"),
+                                        line=number, sheet=sheet, column="into",
+                                        hint="copy the 'record' cell of the record to merge into (source:row, as "
+                                             "accounts:12 or workbook/Sheet1:5)"))
+                continue
             try:
                 entity = Entity(cell.get("entity") or sheet)
             except ValueError:
@@ -156,6 +173,18 @@ def read_decisions(path: Path) -> list[Decision]:
     if problems:
         raise ProjectError(problems)
     return out
+
+
+_REF = re.compile(r"^.+:\d+$")  # a `record_ref`
+
+
+def _text(value) -> str:
+    """A cell as text; a whole number the workbook holds as a number (the group) without its '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _read_tables(path: Path) -> list[tuple[str | None, list[str], list[tuple[int, list]]]]:
@@ -182,10 +211,19 @@ class Applied:
     stale: list[Stale]
     applied: int
     legacy: int = 0  # decisions checked by an unkeyed fingerprint of an earlier version's workbook
+    moved: list[int] = field(default_factory=list)  # rows merged into another record: no automatic join keeps them
+    decided: list[tuple[int, Decision]] = field(default_factory=list)  # each applied decision and its row index
+
+
+def _anchor(group: list[Decision], members: list[str]) -> str | None:
+    """The row a group's merges join: its first member the steward neither kept apart nor moved."""
+    away = {d.record for d in group if d.decision != MERGE}
+    return next((m for m in members if m not in away), None)
 
 
 def apply(frame: pl.DataFrame, decisions: list[Decision], fields: list[FieldSpec], secret: bytes) -> Applied:
-    """Turn one entity's decisions into must-link and cannot-link pairs of row indices."""
+    """Turn one entity's decisions into must-link and cannot-link pairs of row indices, and the rows a
+    'merge into' moves (the caller detaches them from every automatic join)."""
     if not decisions:
         return Applied([], [], [], 0)
     live = frame.with_row_index("_i").filter(pl.col(OUTCOME).is_null()).with_columns(refs().alias("_ref"))
@@ -212,19 +250,20 @@ def apply(frame: pl.DataFrame, decisions: list[Decision], fields: list[FieldSpec
     by_group: dict[str, list[Decision]] = {}
     for d in good:
         by_group.setdefault(f"{d.entity.value}|{d.group}|{'; '.join(d.members)}", []).append(d)
+    moved = []
     for group in by_group.values():
-        merging = [d for d in group if d.decision == MERGE]
         members = [m for m in group[0].members if m in index]
-        if len(merging) == 1 and members:
-            anchor = next((m for m in members if m != merging[0].record), None)
-            if anchor:
-                links.append((index[merging[0].record], index[anchor]))
-        for a, b in pairwise(merging):
-            links.append((index[a.record], index[b.record]))
+        merging = [d.record for d in group if d.decision == MERGE]
+        anchor = _anchor(group, members)
+        if anchor is not None:
+            links += [(index[r], index[anchor]) for r in merging if r != anchor]
+        else:
+            links += [(index[a], index[b]) for a, b in pairwise(merging)]
         for d in group:
             if d.decision == KEEP_APART:
                 vetoes += [(index[d.record], index[m]) for m in members if m != d.record]
             elif d.decision == MERGE_INTO:
                 links.append((index[d.record], index[d.into]))
+                moved.append(index[d.record])
         applied += len(group)
-    return Applied(links, vetoes, stale, applied, legacy)
+    return Applied(links, vetoes, stale, applied, legacy, moved, [(index[d.record], d) for d in good])

@@ -46,6 +46,17 @@ def _must_link(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
     return np.column_stack([pairs["first"].to_numpy(), pairs["other"].to_numpy()]).astype(np.int64)
 
 
+def _moved(frame: pl.DataFrame, rows: list[int]) -> np.ndarray:
+    """The rows a steward's 'merge into' moves, with the other rows of the same source record (same key): no
+    automatic join (identity, score) holds them, so the record leaves its former cluster alone."""
+    if not rows:
+        return np.empty(0, dtype=np.int64)
+    indexed = frame.select(KEY).with_row_index("_i")
+    keys = indexed.filter(pl.col("_i").is_in(rows))[KEY].drop_nulls()
+    found = indexed.filter(pl.col("_i").is_in(rows) | pl.col(KEY).is_in(keys.implode()))["_i"]
+    return found.to_numpy().astype(np.int64)
+
+
 def with_features(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], related: Related | None
                   ) -> pl.DataFrame:
     """The entity's frame with the ``m:`` columns its matching reads."""
@@ -108,7 +119,7 @@ def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settin
         result = MatchResult(pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}), [])
     applied = apply(frame, decisions or [], fields, secret)
     labels = clusters(frame.height, result, settings, must_link=_must_link(frame, [KEY]),
-                      steward_links=applied.links, vetoes=applied.vetoes,
+                      steward_links=applied.links, vetoes=applied.vetoes, detached=_moved(frame, applied.moved),
                       identity_links=_must_link(frame, identities + exact),
                       exclusive=exclusive_codes(frame, exclusive_columns(frame, entity, fields)))
     seq = frame[SEQ].to_numpy()

@@ -613,12 +613,14 @@ def _terms_apart(result: MatchResult) -> pl.Expr:
 
 
 def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(), steward_links=(), vetoes=(),
-             identity_links=(), exclusive: np.ndarray | None = None) -> np.ndarray:
+             identity_links=(), exclusive: np.ndarray | None = None, detached: np.ndarray | None = None
+             ) -> np.ndarray:
     """A cluster label per record: the smallest member index (see `clustering`). Pairs at or above the merge
     threshold join, most likely first. A compared pair whose evidence speaks against it (its fields' weights
     sum to ``against`` bits or less: far less likely to be one than two records drawn at random) or with a
     disagreeing identity is forbidden inside one cluster; a pair that merely lacks evidence is not.
-    ``exclusive`` holds per record the codes of its exclusive attributes."""
+    ``exclusive`` holds per record the codes of its exclusive attributes; ``detached`` the records only the
+    must-links and the steward's links join (a steward's 'merge into' moved them)."""
     pairs = result.pairs
     strong = pairs.filter(pl.col("probability") >= settings.merge).sort(["probability", "l", "r"],
                                                                         descending=[True, False, False])
@@ -632,4 +634,8 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(),
                                  | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)])
                                  | _two_own_identifiers_differ(result) | renewal))
     stages = [edges(must_link), edges(steward_links), edges(identity_links), edges(strong)]
+    if detached is not None and detached.size:
+        # A record the steward merged into another one leaves its former cluster: no identity or score
+        # joins it to anything, only the steward's own links do.
+        stages[2:] = [stage[~np.isin(stage, detached).any(axis=1)] for stage in stages[2:]]
     return cluster(n, stages, bad, edges(vetoes), exclusive)

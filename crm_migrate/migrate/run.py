@@ -54,13 +54,8 @@ from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.report import quality, write_html, write_json
-from crm_migrate.validators.review import (
-    FULL_LIST,
-    orphans_frame,
-    provenance_frame,
-    stale_frame,
-    write_workbook,
-)
+from crm_migrate.validators.review import FULL_LIST, orphans_frame, provenance_frame, stale_frame
+from crm_migrate.validators.workbook import write_workbook
 
 MANIFEST = "manifest.json"
 DRY_RUN = "dry-run"  # out/dry-run: the sample import of ``crm-migrate dry-run``, kept across full runs

@@ -1,22 +1,20 @@
 """What a data steward reviews: duplicate groups with their evidence, golden-record provenance, orphans,
 and stale decisions.
 
-``review/duplicates.xlsx`` holds, per entity, one sheet of groups: the pairs in the review band (most likely
-first), then the merged clusters (the least certain first, those merged by identity alone last), each member
-record side by side with its values as read (sensitive ones masked), the cells where members differ
-highlighted, the best score and its evidence, and the proposed golden record; at most
-``options.review.max_rows`` rows a sheet, the groups left out counted on the first sheet and every group
-listed in ``review/duplicate_groups.csv``. All of it is built over whole frames (joins, group_by, windows);
-only the evidence texts, fingerprints and masks of the rows shown are worked out, and xlsxwriter is handed
-the cells row by row, streamed to disk.
-The ``decision`` column has a drop-down (merge / keep apart / merge into); the filled-in workbook, given
-back with ``run --decisions``, is applied on the next run (see `crm_migrate.migrate.decisions`).
+Per entity, the groups of ``review/duplicates.xlsx`` (written by `crm_migrate.validators.workbook`): each
+record in one group, a group being the records joined by a merge, by a review-band pair or by a steward's
+decision. Review groups first (most likely first), then merged ones (the least certain first, those merged
+by identity alone last), then those the steward decided; each member record with its values as read
+(sensitive ones masked), the cells where members differ highlighted, its best pair's probability and
+evidence, the steward's decision on it, and the proposed golden record. At most ``options.review.max_rows``
+rows a sheet besides the decided groups; every group is listed in ``review/duplicate_groups.csv``. All of
+it is built over whole frames (joins, group_by, connected components); only the evidence texts,
+fingerprints and masks of the rows shown are worked out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 
@@ -37,32 +35,14 @@ from crm_migrate.migrate.columns import (
     raw,
     val,
 )
-from crm_migrate.migrate.decisions import CHOICES, fingerprints, refs
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells, risky
+from crm_migrate.migrate.decisions import MERGE_INTO, fingerprints, refs
 from crm_migrate.migrate.link import ORPHAN_RULES, ORPHANED
 from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.merge import FROM
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 
 MAX_ROWS = ReviewOptions.model_fields["max_rows"].default  # per sheet (options.review.max_rows); the rest is counted
-# on the how-to sheet
-HOW_TO = """\
-How to use this workbook
-Each sheet lists one entity's duplicate groups. A group is either a merge the tool made ('merge') or a pair it was not sure about ('review').
-Every member record is one row, with its values as they were read; cells where the members of a group differ are highlighted. The 'golden' row is the record the tool proposes to write.
-'probability' and 'evidence' say why: each compared field, how it agreed, and the weight (in bits) it added to or took from the score.
-Decide in the 'decision' column (drop-down):
-  merge       - this row belongs with the other rows of its group marked 'merge' (or, marked alone, with the group's first record)
-  keep apart  - this row is a record of its own; it will not be merged with the other rows of the group
-  merge into  - merge this row into the record written in the 'into' column (copy that record's 'record' cell)
-Leave the decision empty to accept what the tool proposes.
-Save the workbook outside the out/ folder (the next run replaces out/), then run:
-  crm-migrate run PROJECT --decisions path/to/duplicates.xlsx
-or name the file under 'decisions:' in migration.yaml. Decisions are tied to source rows (the 'record' column), not to group numbers, so they survive re-runs and new data. A decision whose row has changed or gone is reported in review/stale_decisions.csv and not applied.
-Sensitive values (ID numbers) are masked here.
-"""
-
-
+# on the Summary sheet
 FULL_LIST = "review/duplicate_groups.csv"
 IDENTITY = "same source record, credit code or ID number"
 MOST_LIKELY_FIRST = ["probability", "l", "r"]  # ties in record order, so the workbook is the same every run
@@ -73,23 +53,58 @@ _NO_PAIRS = {"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}
 class Groups:
     """One entity's groups, all built over whole frames.
 
-    ``keys``: one row per group in workbook order (review pairs, most likely first; then merged groups, the
-    least certain first), with its number, kind, the record ids it joins (``_a``, ``_b``), its pair (``_p``),
-    its probability and its rows (members and the golden row). ``rows``: one row per member record of every
-    group, in workbook order, with the position of the pair its probability and evidence come from."""
+    ``keys``: one row per group in workbook order (the listed review groups, most likely first; the listed
+    merged groups, the least certain first; the groups the steward decided; then the groups left out), with
+    its number, kind (review, merge, decided), probability and rows (members and the golden row). ``rows``:
+    one row per member record of every group, in workbook order: the group's own record first (``_main``),
+    then its review candidates and the records the steward kept apart from it, each with its role, the
+    pair its probability and evidence come from, and the steward's decision on it, if any."""
 
     keys: pl.DataFrame
     rows: pl.DataFrame
-    listed: int  # groups that fit within the row limit: the first ``listed`` keys
+    listed: int  # groups within the row limit (and every decided one): the first ``listed`` keys
 
     def count(self, kind: str, listed: bool) -> int:
         part = self.keys.head(self.listed) if listed else self.keys.slice(self.listed)
         return int((part["kind"] == kind).sum())
 
 
+def _decided(result: EntityResult, members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The steward's applied decisions: per decided row its decision and ``into`` (the first, where an earlier
+    workbook listed a row twice), and per row kept apart the rows it was kept apart from, as record pairs."""
+    applied = result.decisions
+    index = members["_i"].dtype
+    rows = pl.DataFrame({"_i": [i for i, _ in applied.decided] if applied else [],
+                         "decision": [d.decision for _, d in applied.decided] if applied else [],
+                         "into": [d.into for _, d in applied.decided] if applied else []},
+                        schema={"_i": index, "decision": pl.String, "into": pl.String})
+    rows = rows.unique("_i", keep="first", maintain_order=True).join(members.select("_i"), on="_i")
+    vetoes = pl.DataFrame({"l": [a for a, _ in applied.vetoes] if applied else [],
+                           "r": [b for _, b in applied.vetoes] if applied else []}, schema={"l": index, "r": index})
+    ids = members.select("_i", "_c")
+    apart = (vetoes.join(ids.rename({"_i": "l", "_c": "_a"}), on="l").join(ids.rename({"_i": "r", "_c": "_b"}), on="r")
+             .filter(pl.col("_a") != pl.col("_b")).select("_a", "_b"))
+    return rows, apart
+
+
+def _components(nodes: pl.Series, links: pl.DataFrame) -> pl.DataFrame:
+    """Per node (a record's code), the smallest node it is linked to through ``links`` (``_a``, ``_b``)."""
+    import numpy as np
+
+    from crm_migrate.migrate.clustering import components
+
+    at = nodes.unique().sort().to_numpy()
+    ends = np.column_stack([links["_a"].to_numpy(), links["_b"].to_numpy()]).astype(np.int64).reshape(-1, 2)
+    root = components(at.size, np.searchsorted(at, ends))
+    return pl.DataFrame({"_c": at, "_g": at[root]}).with_columns(pl.col("_g").cast(nodes.dtype),
+                                                                  pl.col("_c").cast(nodes.dtype))
+
+
 def groups(result: EntityResult, max_rows: int = MAX_ROWS) -> Groups:
-    """Review-band pairs between different records, then merged clusters of two or more records, numbered in
-    that order; the groups whose rows (members and golden row) fit within ``max_rows`` are listed."""
+    """One group per set of records linked by the merges, the review-band pairs between records and the
+    steward's decisions, so each record is in one group: a merged record with its review candidates beside
+    it. Numbered in workbook order; the groups whose rows (members and golden row) fit within ``max_rows``,
+    and every group the steward decided, are listed."""
     frame = result.frame.select(SEQ, OUTCOME, RULE, RECORD_ID, SOURCE, SHEET, ROW).with_row_index("_i")
     members = frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))  # the values only for the rows listed
     index = members["_i"].dtype
@@ -104,17 +119,15 @@ def groups(result: EntityResult, max_rows: int = MAX_ROWS) -> Groups:
     ids = members.select("_i", "_c")
     sides = (pairs.join(ids.rename({"_i": "l", "_c": "_a"}), on="l")
              .join(ids.rename({"_i": "r", "_c": "_b"}), on="r"))
-    sizes = members.group_by("_c").agg(pl.col(RECORD_ID).first(), pl.len().alias("_n"),
-                                       pl.col(SEQ).min().alias("_first"))
+    sizes = members.group_by("_c").agg(pl.len().alias("_n"), pl.col(SEQ).min().alias("_first"))
 
     # Per member position, its most likely pair with another member of the same record.
     same = sides.filter(pl.col("_a") == pl.col("_b")).sort(MOST_LIKELY_FIRST, descending=[True, False, False])
     same = same.with_row_index("_o")
-    best = (pl.concat([same.select("_o", pl.col("l").alias("_i"), "_p", "probability"),
-                       same.select("_o", pl.col("r").alias("_i"), "_p", "probability")])
-            .group_by("_i").agg(pl.all().sort_by("_o").first()).drop("_o"))
+    best = (pl.concat([same.select("_o", pl.col("l").alias("_i"), "_p"), same.select("_o", pl.col("r").alias("_i"), "_p")])
+            .group_by("_i").agg(pl.col("_p").sort_by("_o").first().alias("_bp")))
 
-    # Review pairs: one per two records, the most likely first.
+    # Review pairs: one per two records, the most likely.
     if result.settings is not None:
         p = pl.col("probability")
         band = sides.filter((p >= result.settings.review) & (p < result.settings.merge) & (pl.col("_a") != pl.col("_b")))
@@ -122,41 +135,70 @@ def groups(result: EntityResult, max_rows: int = MAX_ROWS) -> Groups:
         band = sides.clear()
     review = (band.with_columns(pl.min_horizontal("_a", "_b").alias("_lo"), pl.max_horizontal("_a", "_b").alias("_hi"))
               .sort(MOST_LIKELY_FIRST, descending=[True, False, False])
-              .unique(["_lo", "_hi"], keep="first", maintain_order=True)
-              .join(sizes.select(pl.col("_c").alias("_lo"), pl.col(RECORD_ID).alias("_al"), pl.col("_n").alias("_nl")),
-                    on="_lo", maintain_order="left")
-              .join(sizes.select(pl.col("_c").alias("_hi"), pl.col(RECORD_ID).alias("_bh"), pl.col("_n").alias("_nh")),
-                    on="_hi", maintain_order="left")
-              .select(pl.lit("review").alias("kind"), pl.col("_al").alias("_a"), pl.col("_bh").alias("_b"), "_p",
-                      "probability", (pl.col("_nl") + pl.col("_nh")).alias("_n")))
+              .unique(["_lo", "_hi"], keep="first", maintain_order=True))
+    # Per record in a review pair, its most likely one and the member it names (``_re``).
+    ends = (pl.concat([review.select(pl.col("_a").alias("_c"), pl.col("l").alias("_re"), "_p", "probability"),
+                       review.select(pl.col("_b").alias("_c"), pl.col("r").alias("_re"), "_p", "probability")])
+            .sort(MOST_LIKELY_FIRST[:1] + ["_p"], descending=[True, False])
+            .group_by("_c").agg(pl.col("_re").first(), pl.col("_p").first().alias("_rp"),
+                                pl.col("probability").max().alias("_rprob")))
+    decided, apart = _decided(result, members)
 
-    # Merged groups: the least certain first (the lowest probability any member was merged by), those merged
-    # by identity alone (no scored pair) last; ties in record order.
-    lowest = (members.select("_i", "_c").join(best, on="_i").group_by("_c")
-              .agg(pl.col("probability").min()))
-    merged = (sizes.filter(pl.col("_n") > 1).join(lowest, on="_c", how="left")
-              .sort(["probability", "_first"], nulls_last=True)
-              .select(pl.lit("merge").alias("kind"), pl.col(RECORD_ID).alias("_a"), pl.lit(None, pl.String).alias("_b"),
-                      pl.lit(None, pairs["_p"].dtype).alias("_p"), "probability", "_n"))
+    # Records that form groups (merged ones, those in a review pair, those a steward decided) and the links
+    # between them; a group is the records linked to one another.
+    nodes = pl.concat([sizes.filter(pl.col("_n") > 1)["_c"], review["_a"], review["_b"], apart["_a"], apart["_b"],
+                       decided.join(ids, on="_i")["_c"]])
+    links = pl.concat([review.select("_a", "_b"), apart])
+    record = (_components(nodes, links).join(sizes, on="_c")
+              .join(ends, on="_c", how="left")
+              .join(members.join(decided, on="_i").group_by("_c").agg(pl.len().alias("_decided")), on="_c", how="left"))
+    # The group's own record: the largest, then the first read.
+    record = record.sort(["_g", "_n", "_first"], descending=[False, True, False]).with_columns(
+        pl.col("_g").is_first_distinct().alias("_main"))
+    lowest = (members.join(best, on="_i").join(pairs.select("_p", "probability"), left_on="_bp", right_on="_p")
+              .group_by("_c").agg(pl.col("probability").min().alias("_low")))
+    pairs_in = review.join(record.select(pl.col("_c").alias("_a"), "_g"), on="_a").group_by("_g").agg(
+        pl.len().alias("_pairs"))
+    keys = (record.join(lowest, on="_c", how="left").group_by("_g")
+            .agg(pl.col("_n").sum(), pl.col("_first").min(), pl.col("_decided").sum().alias("_d"),
+                 pl.col("_rprob").max(), pl.col("_low").filter(pl.col("_main")).min())
+            .with_columns(pl.when(pl.col("_d") > 0).then(pl.lit("decided"))
+                          .when(pl.col("_rprob").is_not_null()).then(pl.lit("review"))
+                          .otherwise(pl.lit("merge")).alias("kind"))
+            .with_columns(pl.when(pl.col("kind") == "review").then(pl.col("_rprob"))
+                          .when(pl.col("kind") == "merge").then(pl.col("_low")).alias("probability"),
+                          pl.col("kind").replace_strict({"review": 0, "merge": 1, "decided": 2}).alias("_kind"))
+            .join(pairs_in, on="_g", how="left").with_columns(pl.col("_pairs").fill_null(0)))
+    # Review groups the most likely first, merged groups the least certain first (merged by identity alone,
+    # with no scored pair, last), decided groups in record order; ties in record order.
+    keys = keys.sort(["_kind", pl.when(pl.col("_kind") == 0).then(-pl.col("probability")).otherwise(pl.col("probability")),
+                      "_first"], nulls_last=True)
+    # Every decided group is listed (its decisions come back with the next workbook); the others while they fit.
+    decided_rows = int(keys.filter(pl.col("_kind") == 2)["_n"].sum()) + int((keys["_kind"] == 2).sum())
+    fits = pl.when(pl.col("_kind") == 2).then(True).otherwise(
+        ((pl.col("_n") + 1) * (pl.col("_kind") != 2)).cum_sum() <= max(max_rows - decided_rows, 0))
+    keys = (keys.with_columns(fits.alias("_listed"))
+            .sort([~pl.col("_listed"), pl.col("_kind") == 2], maintain_order=True)
+            .with_row_index("group", offset=1).select("group", "kind", "probability", "_n", "_pairs", "_g", "_listed"))
+    listed = int(keys["_listed"].sum())
 
-    keys = pl.concat([review, merged]).with_row_index("group", offset=1)
-    fits = ((keys["_n"] + 1).cum_sum() <= max_rows).sum()  # each group: its members and its golden row
-
-    # Every member of every group (a record of a review pair may itself be a merged cluster).
-    member = pl.concat([keys.select("group", "kind", "_p", pl.col("probability").alias("_gp"),
-                                    pl.col("_a").alias(RECORD_ID)),
-                        keys.filter(pl.col("_b").is_not_null()).select(
-                            "group", "kind", "_p", pl.col("probability").alias("_gp"), pl.col("_b").alias(RECORD_ID))])
-    rows = (member.join(members.drop("_c"), on=RECORD_ID)
-            .join(best.rename({"_p": "_bp", "probability": "_bprob"}), on="_i", how="left")
-            .sort(["group", SEQ])
+    main = pl.col("_main")
+    rows = (members.join(record.select("_c", "_g", "_main", "_n", "_first", "_re", "_rp"), on="_c")
+            .join(keys.select("_g", "group", "kind"), on="_g")
+            .join(best, on="_i", how="left").join(decided, on="_i", how="left")
             .with_columns(
-                pl.when(pl.col("kind") == "review").then(pl.col("_p")).otherwise(pl.col("_bp")).alias("_p"),
-                pl.when(pl.col("kind") == "review").then(pl.col("_gp")).otherwise(pl.col("_bprob"))
-                .alias("_probability"),
+                # A record's member named by its review pair shows that pair, a merged member its own best pair.
+                pl.when((pl.col("_i") == pl.col("_re")) & (~main | (pl.col("_n") == 1))).then(pl.col("_rp"))
+                .when(pl.col("_n") > 1).then(pl.col("_bp")).otherwise(pl.col("_rp")).alias("_p"),
+                pl.when(main & (pl.col(OUTCOME) == WRITTEN)).then(pl.lit("survivor"))
+                .when(main).then(pl.lit("merged"))
+                .when(pl.col("_rp").is_not_null()).then(pl.lit("candidate"))
+                .otherwise(pl.lit("kept apart")).alias("role"),
                 refs().alias("_ref"))
-            .drop("_bp", "_bprob", "_gp"))
-    return Groups(keys, rows, int(fits))
+            .join(pairs.select("_p", pl.col("probability").alias("_probability")), on="_p", how="left")
+            .sort(["group", ~main, "_first", pl.col(OUTCOME) != WRITTEN, SEQ])
+            .drop("_bp", "_rp", "_re", "_first", "_n", "_g"))
+    return Groups(keys.drop("_g", "_listed"), rows, listed)
 
 
 def _evidence(rows: pl.DataFrame, result: EntityResult) -> pl.Series:
@@ -190,22 +232,30 @@ def sheet_frame(found: Groups, result: EntityResult, entity: str, secret: bytes,
     goldens = [(pl.col(val(s.name)) if val(s.name) in rows.columns else pl.lit(None, pl.String)).alias(s.name)
                for s in fields]
     joined = rows.group_by("group").agg(pl.col("_ref").str.join("; ").alias("members"))
+    steward = pl.format("decided by the steward: {}", pl.col("decision"))
     shown = rows.select(
-        "group", pl.lit(0).alias("_order"), "kind", pl.col("_ref").alias("record"),
-        pl.when(pl.col(OUTCOME) == WRITTEN).then(pl.lit("survivor"))
-        .when(pl.col("kind") == "merge").then(pl.lit("merged")).otherwise(pl.lit("candidate")).alias("role"),
-        pl.Series("probability", ["" if v is None else f"{v:.4f}" for v in rows["_probability"].to_list()],
-                  dtype=pl.String), *values,
+        "group", pl.lit(0).alias("_order"), "kind", pl.col("_ref").alias("record"), "role",
+        pl.col("_probability").alias("probability"), "decision",
+        pl.when(pl.col("decision") == MERGE_INTO).then(pl.col("into")).alias("into"), *values,
     ).with_columns(_evidence(rows, result),
                    pl.Series("fingerprint", fingerprints(rows, fields, secret), dtype=pl.String))
+    shown = shown.with_columns(
+        pl.when(pl.col("decision").is_null()).then(pl.col("evidence"))
+        .when(pl.col("decision") == MERGE_INTO).then(pl.concat_str([steward, pl.lit(" "), pl.col("into")]))
+        .otherwise(steward).alias("_steward"))
+    shown = shown.with_columns(
+        pl.when(pl.col("decision").is_null() | (pl.col("evidence") == "")).then(pl.col("_steward"))
+        .otherwise(pl.concat_str([pl.col("_steward"), pl.lit("; "), pl.col("evidence")])).alias("evidence")
+    ).drop("_steward")
     shown = shown.join(joined, on="group", how="left", maintain_order="left")
-    survivor = (rows.filter(pl.col(OUTCOME) == WRITTEN).unique("group", keep="first", maintain_order=True)
+    survivor = (rows.filter(pl.col("_main") & (pl.col(OUTCOME) == WRITTEN)).unique("group", keep="first", maintain_order=True)
                 .select("group", *goldens))
     golden = (found.keys.head(found.listed).select("group", "kind")
               .join(survivor, on="group", how="left", maintain_order="left")
               .with_columns(pl.lit(1).alias("_order"), pl.lit("golden").alias("role")))
     sheet = pl.concat([shown, golden], how="diagonal_relaxed").sort(["group", "_order"], maintain_order=True)
-    sheet = mask_frame(sheet, mobiles, keep=("kind", "record", "role", "probability", "members", "fingerprint"))
+    sheet = mask_frame(sheet, mobiles, keep=("kind", "record", "role", "probability", "decision", "into", "members",
+                                             "fingerprint"))
     sensitive = {s.name for s in fields if s.sensitive or s.type is FieldType.id_card}
     sheet = sheet.with_columns([masked_whole(pl.col(n)).alias(n) for n in sensitive])
     member = pl.col("_order") == 0
@@ -221,121 +271,6 @@ def groups_frame(found: Groups, entity: str) -> pl.DataFrame:
         pl.lit(entity).alias("entity"), pl.col("group").cast(pl.String), "kind", pl.col("_ref").alias("record"),
         pl.col(RECORD_ID).alias("record_id"), pl.col("_probability").round(4).alias("probability"),
         pl.when(pl.col("group") <= found.listed).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("in_workbook"))
-
-
-@dataclass
-class Review:
-    """What `write_workbook` wrote: the groups listed on its sheets, and the full list of groups (every
-    entity's, listed or not) for ``review/duplicate_groups.csv``."""
-
-    listed: int
-    groups: pl.DataFrame
-
-
-def write_workbook(path: Path, migration: Migration) -> Review:
-    """Write review/duplicates.xlsx, at most ``options.review.max_rows`` rows a sheet; return the number of
-    groups listed and the full list of groups, for the caller to write beside it as `FULL_LIST`."""
-    import xlsxwriter
-
-    options = migration.project.config.options
-    max_rows = options.review.max_rows
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # constant_memory: each row goes to disk once the next one starts, so a sheet costs no more than a row
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False, "constant_memory": True})
-    # Every text a spreadsheet would take for a formula gets the quote-prefix style, its value unchanged.
-    cells = QuotedCells(book)
-    header = {"bold": True, "bg_color": "#DDE4EE", "border": 1}
-    how = book.add_worksheet("How to use")
-    for i, line in enumerate(HOW_TO.splitlines()):
-        cells.write(how, i, 0, line)
-    how.set_column(0, 0, 140)
-    total, line, full = 0, len(HOW_TO.splitlines()) + 1, []
-    for entity, result in migration.entities.items():
-        found = groups(result, max_rows)
-        if found.keys.height == 0:
-            continue
-        full.append(groups_frame(found, entity.value))
-        rows = sheet_frame(found, result, entity.value, migration.secret, options.mask_mobiles)
-        sheet = book.add_worksheet(entity.value)
-        fields = result.fields
-        columns = [*_SHOWN, "decision", "into", *(s.name for s in fields), "members", "fingerprint"]
-        for c, name in enumerate(columns):
-            cells.write(sheet, 0, c, name, header)
-        first_field = columns.index("into") + 1
-        r = _write_rows(sheet, cells, rows, fields, first_field, len(columns) - 2) + 1
-        if r > 1:
-            sheet.data_validation(1, columns.index("decision"), r - 1, columns.index("decision"),
-                                  {"validate": "list", "source": list(CHOICES)})
-        sheet.freeze_panes(1, 4)
-        sheet.autofilter(0, 0, max(r - 1, 1), len(columns) - 1)
-        sheet.set_column(columns.index("evidence"), columns.index("evidence"), 60)
-        sheet.set_column(len(columns) - 2, len(columns) - 1, None, None, {"hidden": True})
-        total += found.listed
-        listed = (found.count("merge", True), found.count("review", True))
-        left = (found.count("merge", False), found.count("review", False))
-        text = f"{entity.value}: {_counted(listed[1], 'review pair')} and {_counted(listed[0], 'merged group')} listed"
-        if sum(left):
-            text += (f"; {_counted(left[1], 'review pair')} and {_counted(left[0], 'merged group')} left out (the "
-                     f"sheet holds at most "
-                     f"{max_rows:,} rows: options.review.max_rows; the most certain merges are left out first)")
-        cells.write(how, line, 0, f"{text}. All of them: {FULL_LIST}.")
-        line += 1
-    book.close()
-    schema = {"entity": pl.String, "group": pl.String, "kind": pl.String, "record": pl.String,
-              "record_id": pl.String, "probability": pl.Float64, "in_workbook": pl.String}
-    return Review(total, pl.concat(full) if full else pl.DataFrame(schema=schema))
-
-
-def _counted(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"
-
-
-_DIFFERS = {"bg_color": "#FFF2B3"}
-_GOLDEN = {"bold": True, "bg_color": "#E2F0D9"}
-_SHOWN = ("entity", "group", "kind", "record", "role", "probability", "evidence")
-_ON_GOLDEN = ("entity", "group", "kind", "role")  # and the fields: the golden row's other cells stay empty
-
-
-def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_field: int, first_hidden: int) -> int:
-    """Write the rows of `sheet_frame` below the header; return how many. Per cell, the text to write (None:
-    no cell) and its style are worked out over whole columns (a formula's quote prefix by `risky`, the same
-    test `QuotedCells` makes); the loop only hands them to xlsxwriter."""
-    rows = rows.with_columns(pl.col("group").cast(pl.String))
-    golden = pl.col("role") == "golden"
-    texts, codes, at = [], [], []
-    for c, name in enumerate(_SHOWN):
-        on = ~golden if name not in _ON_GOLDEN else pl.lit(True)
-        texts.append(pl.when(on).then(pl.col(name).fill_null("")))
-        codes.append(risky(name).cast(pl.Int8) + 2 * golden.cast(pl.Int8))
-        at.append(c)
-    for c, spec in enumerate(fields):
-        value = pl.col(spec.name).fill_null("")
-        texts.append(value)
-        codes.append(risky(spec.name, spec.type in PLAIN_FIELDS).cast(pl.Int8) + 2 * golden.cast(pl.Int8)
-                     + 4 * pl.col(f"_d:{spec.name}").fill_null(False).cast(pl.Int8))
-        at.append(first_field + c)
-    for c, name in enumerate(("members", "fingerprint")):
-        texts.append(pl.when(~golden).then(pl.col(name).fill_null("")))
-        codes.append(risky(name).cast(pl.Int8))
-        at.append(first_hidden + c)
-    m = len(at)
-    # An empty text without a style is no cell at all.
-    frame = rows.select([t.alias(f"t{k}") for k, t in enumerate(texts)] + [c.alias(f"c{k}") for k, c in enumerate(codes)])
-    frame = frame.with_columns([pl.when((pl.col(f"t{k}") == "") & (pl.col(f"c{k}") == 0)).then(None)
-                                .otherwise(pl.col(f"t{k}")).alias(f"t{k}") for k in range(m)])
-    styles = []
-    for code in range(8):
-        props = {**(_GOLDEN if code & 2 else {}), **(_DIFFERS if code & 4 and not code & 2 else {})}
-        styles.append(cells.format(props or None, bool(code & 1)))
-    write = sheet.write_string
-    r = 0
-    for r, row in enumerate(frame.iter_rows(), start=1):
-        for k in range(m):
-            text = row[k]
-            if text is not None:
-                write(r, at[k], text, styles[row[m + k]])
-    return r
 
 
 def provenance_frame(migration: Migration) -> pl.DataFrame:
