@@ -77,19 +77,33 @@ def _track(items: Iterable[T], description: str, total: int) -> Iterator[T]:
             progress.advance(task)
 
 
+MaxRejects = Annotated[int | None, typer.Option(
+    "--max-rejects", min=0, metavar="N", show_default=False,
+    help="Exit 1 when more than N rows of an entity would be rejected.")]
+MaxRejectShare = Annotated[float | None, typer.Option(
+    "--max-reject-share", min=0.0, max=1.0, metavar="P", show_default=False,
+    help="Exit 1 when more than this share (0 to 1) of an entity's rows in scope (not filtered) would be "
+         "rejected.")]
+
+
 @app.command()
 def validate(
     project: ProjectDir,
     format: Annotated[Format, typer.Option("--format", "-f", help="text: path:line lines; github: GitHub Actions "
                                            "annotations; json: a machine-readable list.")] = Format.text,
+    max_rejects: MaxRejects = None,
+    max_reject_share: MaxRejectShare = None,
 ) -> None:
-    """Check the project files and the headers of the sources (cheap: no data rows are read).
+    """Check the project files and the headers of the sources (cheap: the data is read only for the checks of
+    values, and whole, as 'plan' reads it, only with --max-rejects or --max-reject-share).
 
     Exit status 1 if there is any error. This is what CI runs on mapping files.
     """
     from crm_migrate.validators.checks import validate_project
+    from crm_migrate.validators.plan_facts import RejectLimits
 
-    problems = validate_project(project)
+    limits = RejectLimits(max_rejects, max_reject_share)
+    problems = validate_project(project, limits if limits != RejectLimits() else None)
     errors = [p for p in problems if p.severity == "error"]
     if format is Format.json:
         out.print_json(json.dumps({"errors": len(errors), "warnings": len(problems) - len(errors),
@@ -117,24 +131,43 @@ def _annotation(p: Problem) -> str:
     return f"::{p.severity} {props}::{esc(message)}"
 
 
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 @app.command()
-def plan(project: ProjectDir) -> None:
+def plan(
+    project: ProjectDir,
+    format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text: tables; json: the same, as one JSON "
+                                               "document on stdout (see README).")] = PlanFormat.text,
+    all_warnings: Annotated[bool, typer.Option("--all", help="List every warning, not the first 5.")] = False,
+    max_rejects: MaxRejects = None,
+    max_reject_share: MaxRejectShare = None,
+) -> None:
     """Read everything and say what 'run' would do, without writing anything.
 
     Per source: rows, encoding, sheets, mapped and unmapped columns. Per entity: rows written, merged,
-    filtered out of scope and rejected. Exit status 1 where 'run' would fail.
+    filtered out of scope and rejected. Exit status 1 where 'run' would fail, where an entity in scope would
+    write nothing, or where rejected rows exceed --max-rejects or --max-reject-share.
     """
     from crm_migrate.migrate.run import prepare
     from crm_migrate.project import load_project
-    from crm_migrate.validators.plan import render_plan, unlinked
+    from crm_migrate.validators.plan import render_plan
+    from crm_migrate.validators.plan_facts import RejectLimits, plan_facts
 
     try:
         result = prepare(load_project(project), _track)
     except MigrateError as exc:
         raise _fail(exc) from None
-    render_plan(result, out)
-    if problems := unlinked(result):
-        _print_problems(problems)
+    facts = plan_facts(result, RejectLimits(max_rejects, max_reject_share))
+    if format is PlanFormat.json:
+        typer.echo(json.dumps(facts, ensure_ascii=False, indent=2))
+    else:
+        render_plan(facts, out, all_warnings)
+    if facts["problems"]:
+        _print_problems([Problem(**{**p, "values": tuple(p["values"]) if "values" in p else None})
+                         for p in facts["problems"]])
         raise typer.Exit(1)
 
 
