@@ -103,7 +103,8 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
         rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
         first_rule = pl.coalesce([pl.when(pl.col(c).is_not_null()).then(pl.lit(_rule_name(c))) for c in reasons]
                                  or [pl.lit(TARGET_RULE)])
-        rules = dict(zip(bad["_id"].to_list(), bad.select(first_rule).to_series().to_list(), strict=True))
+        rules = dict(zip(bad["_id"].to_list(), bad.with_columns(first_rule.alias("_rule"))["_rule"].to_list(),
+                         strict=True))
         linked = int((frame["account_external_id"] == orphan).sum()) if orphan and has_account_link(entity) else 0
         refused = bad.select("_id", *(c.header for c in columns), *(c for c in reasons if bad[c].null_count() < bad.height))
         out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked, refused,
