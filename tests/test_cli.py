@@ -229,3 +229,21 @@ def test_plan_on_demo_writes_nothing(demo_copy):
     predicted = next(cells for line in table if (cells := [c.strip() for c in line.split("│")[1:-1]])[:1] == ["accounts"])
     assert predicted[2:4] == [str(clusters), str(merged.height)] and clusters > 50
     assert any(r[:4] == ["opportunities", "stage", "picklist", "2"] for r in rows)
+
+
+def test_paths_written_with_backslashes_are_found_and_still_confined(make_project, tmp_path):
+    root = make_project("name: t\ntarget: targets\\t.yaml\nentities: [accounts]\n", {"crm": (
+        "file: data\\sub\\a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"
+        "    derive:\n      industry: {column: 行业, lookup: {file: data\\codes.csv, key: code, value: name}}\n")},
+        {"data/sub/a.csv": "名称,行业\n北京星辰科技有限公司,I\n", "data/codes.csv": "code,name\nI,软件\n",
+         "targets/t.yaml": "name: t\nrests_on: x\nentities:\n  accounts:\n    object: accounts\n    columns:\n"
+                           "      - {header: name, value: name}\n"})
+    result = invoke("validate", root)
+    assert result.exit_code == 0, result.output
+    assert invoke("plan", root).exit_code == 0
+    (tmp_path / "outside.csv").write_text("名称\n外面的公司\n", encoding="utf-8")
+    (root / "mappings" / "crm.yaml").write_text(
+        "file: ..\\outside.csv\nentities:\n  accounts:\n    columns: {名称: name}\n", encoding="utf-8")
+    refused = invoke("validate", root)
+    assert refused.exit_code == 1 and "leads outside the project folder" in refused.output
+    assert "外面的公司" not in refused.output
