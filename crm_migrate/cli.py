@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -23,18 +24,42 @@ from rich.progress import (
 from crm_migrate import __version__
 from crm_migrate.errors import MigrateError, Problem
 
+class _Argument(TyperArgument):
+    """An argument shown by its metavar alone: PROJECT, FILE..., not {project} or <list[Path]>."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw + ("..." if self.nargs != 1 else "")
+
+    def display_type_rich(self, ctx) -> str | None:
+        return None
+
+
+class _Command(TyperCommand):
+    """A command whose help and usage show arguments by their metavars (every verb uses it)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _Argument
+
+
 app = typer.Typer(
     name="crm-migrate",
     help="Move a company's scattered customer data into a new CRM, clean.\n\n"
          "A project folder holds migration.yaml and mappings/*.yaml. Check it with 'validate', see what would "
          "happen with 'plan', and write the import files with 'run'.",
-    no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+    no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 ProjectDir = Annotated[Path, typer.Argument(help="The migration project folder (holding migration.yaml).",
-                                            show_default=False)]
+                                            metavar="PROJECT", show_default=False)]
 
 
 class Format(str, Enum):
@@ -50,9 +75,16 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Print the version and exit.")] = False) -> None:
-    pass
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours in the output (as the NO_COLOR "
+                                           "environment variable says too).")] = False,
+) -> None:
+    import os
+
+    # rich reads NO_COLOR when a console is made; read it again here, for a process that set it since
+    out.no_color = err.no_color = no_color or bool(os.environ.get("NO_COLOR"))
 
 
 def _print_problems(problems: list[Problem], console: Console = err) -> None:
@@ -86,13 +118,16 @@ MaxRejectShare = Annotated[float | None, typer.Option(
          "rejected.")]
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
     project: ProjectDir,
-    format: Annotated[Format, typer.Option("--format", "-f", help="text: path:line lines; github: GitHub Actions "
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="text: path:line lines; github: GitHub Actions "
                                            "annotations; json: a machine-readable list.")] = Format.text,
     max_rejects: MaxRejects = None,
     max_reject_share: MaxRejectShare = None,
+    root: Annotated[Path | None, typer.Option(
+        "--root", metavar="DIR", show_default=False, help="The folder annotations' paths are relative to "
+        "(--format github) [default: the git repository holding the project, else the current folder].")] = None,
 ) -> None:
     """Check the project files and the headers of the sources (cheap: the data is read only for the checks of
     values, and whole, as 'plan' reads it, only with --max-rejects or --max-reject-share).
@@ -109,8 +144,9 @@ def validate(
         out.print_json(json.dumps({"errors": len(errors), "warnings": len(problems) - len(errors),
                                    "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))
     elif format is Format.github:
+        base = root or _repository_root(project) or Path.cwd()
         for p in problems:
-            out.print(_annotation(p), markup=False)
+            out.print(_annotation(p, base), markup=False)
     else:
         _print_problems(problems, out)
         verdict = "[green]valid[/]" if not errors else f"[red]{len(errors)} error(s)[/]"
@@ -119,12 +155,33 @@ def validate(
         raise typer.Exit(1)
 
 
-def _annotation(p: Problem) -> str:
+def _repository_root(project: Path) -> Path | None:
+    """The git repository (or worktree) holding the project folder: the nearest folder up with a .git."""
+    here = project.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _relative_to(path: str, base: Path) -> str:
+    """``path`` (as the problem names it, relative to the current folder or absolute) relative to ``base``,
+    with forward slashes; a path outside ``base``, or none of a file (<built-in>/generic.yaml), as it is."""
+    if path.startswith("<") or path.startswith("--"):
+        return path
+    try:
+        return (Path.cwd() / path).resolve().relative_to(base.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path
+
+
+def _annotation(p: Problem, base: Path | None = None) -> str:
     def esc(text: str, props: bool = False) -> str:
         text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         return text.replace(":", "%3A").replace(",", "%2C") if props else text
 
-    props = f"file={esc(p.path, True)}" + (f",line={p.line}" if p.line else "") + ",title=crm-migrate"
+    path = _relative_to(p.path, base) if base is not None else p.path
+    props = f"file={esc(path, True)}" + (f",line={p.line}" if p.line else "") + ",title=crm-migrate"
     message = p.message + (f" — {p.hint}" if p.hint else "")
     if p.sheet or p.column:
         message = f"{p.location()}: {message}"
@@ -136,10 +193,10 @@ class PlanFormat(str, Enum):
     json = "json"
 
 
-@app.command()
+@app.command(cls=_Command)
 def plan(
     project: ProjectDir,
-    format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text: tables; json: the same, as one JSON "
+    format: Annotated[PlanFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text: tables; json: the same, as one JSON "
                                                "document on stdout (see README).")] = PlanFormat.text,
     all_warnings: Annotated[bool, typer.Option("--all", help="List every warning, not the first 5.")] = False,
     max_rejects: MaxRejects = None,
@@ -171,13 +228,13 @@ def plan(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     project: ProjectDir,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out]. "
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help="Output folder [default: PROJECT/out]. "
                                                  "Replaced only when the run succeeds.")] = None,
     decisions: Annotated[Path | None, typer.Option(
-        "--decisions", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
+        "--decisions", metavar="FILE", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
         "'decisions' in migration.yaml.")] = None,
 ) -> None:
     """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
@@ -193,15 +250,16 @@ def run(
     render_summary(result, out)
 
 
-@app.command("dry-run")
+@app.command("dry-run", cls=_Command)
 def dry_run(
     project: ProjectDir,
-    sample: Annotated[int, typer.Option("--sample", "-n", min=1, help="Source rows in the sample (the accounts "
+    sample: Annotated[int, typer.Option("--sample", "-n", min=1, metavar="N", help="Source rows in the sample (the accounts "
                                         "its children need are added).")] = 300,
     database: Annotated[str | None, typer.Option(
-        "--database", help="Load into PostgreSQL at this URL (postgresql://user:pw@host/db) instead of an embedded "
+        "--database", metavar="URL", help="Load into PostgreSQL at this URL (postgresql://user:pw@host/db) instead of an embedded "
         "SQLite; nothing is kept either way.", show_default=False)] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out/dry-run].")
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
+                                                     help="Output folder [default: PROJECT/out/dry-run].")
                        ] = None,
 ) -> None:
     """Import a representative sample first: the same code as 'run', then the files read back as the target
@@ -224,16 +282,16 @@ def dry_run(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def verify(
     project: ProjectDir,
-    entity: Annotated[str, typer.Option("--entity", "-e", help="accounts, contacts, opportunities or activities.",
+    entity: Annotated[str, typer.Option("--entity", "-e", metavar="ENTITY", help="accounts, contacts, opportunities or activities.",
                                         show_default=False)],
-    exported: Annotated[Path, typer.Option("--exported", help="The target's export of those records after the "
+    exported: Annotated[Path, typer.Option("--exported", metavar="FILE", help="The target's export of those records after the "
                                            "import (CSV or workbook).", show_default=False)],
-    key: Annotated[list[str] | None, typer.Option("--key", help="Column(s) to match records by when the export "
+    key: Annotated[list[str] | None, typer.Option("--key", metavar="COLUMN", help="Column(s) to match records by when the export "
                                                   "has no external id; repeat for several.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The run's output folder whose import files "
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help="The run's output folder whose import files "
                                                  "were imported [default: PROJECT/out].")] = None,
 ) -> None:
     """After the import: compare the target's export with what was sent. Counts, records missing or extra,
@@ -259,9 +317,10 @@ def verify(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def schema(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the schema files to.")] = Path("."),
+    out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
+                                                      help="Folder to write the schema files to.")] = Path("."),
 ) -> None:
     """Write the JSON Schema of migration.yaml and of the mapping files, for editors to complete and check.
 
@@ -278,12 +337,13 @@ def schema(
         out.print(f"wrote {path}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def init(
-    folder: Annotated[Path, typer.Argument(help="The project folder to create.", show_default=False)],
-    sources: Annotated[list[Path], typer.Option("--source", "-s", help="A source file (CSV, XLSX, vCard); "
+    folder: Annotated[Path, typer.Argument(help="The project folder to create.", metavar="FOLDER",
+                                                  show_default=False)],
+    sources: Annotated[list[Path], typer.Option("--source", "-s", metavar="FILE", help="A source file (CSV, XLSX, vCard); "
                                                 "repeat for each, in priority order.", show_default=False)],
-    target: Annotated[str, typer.Option("--target", "-t", help="Target profile: a built-in name or a profile "
+    target: Annotated[str, typer.Option("--target", "-t", metavar="NAME|FILE", help="Target profile: a built-in name or a profile "
                                         "file (copied into targets/); picklist values are mapped onto its "
                                         "values.")] = "generic",
 ) -> None:
@@ -316,14 +376,14 @@ target_app = typer.Typer(help="Target profiles: what the target CRM's import tem
 app.add_typer(target_app, name="target")
 
 
-@target_app.command("from-describe")
+@target_app.command("from-describe", cls=_Command)
 def from_describe(
-    files: Annotated[list[Path], typer.Argument(help="Describe JSON files: a Salesforce sObject describe or a "
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Describe JSON files: a Salesforce sObject describe or a "
                                                 "Fxiaoke object describe, one object each.", show_default=False)],
-    name: Annotated[str, typer.Option("--name", help="Profile name; the project uses it as target: NAME.")] = "tenant",
-    project: Annotated[Path, typer.Option("--project", "-p", help="Project folder; the profile is written to its "
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="Profile name; the project uses it as target: NAME.")] = "tenant",
+    project: Annotated[Path, typer.Option("--project", "-p", metavar="DIR", help="Project folder; the profile is written to its "
                                           "targets/NAME.yaml.")] = Path("."),
-    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]")] = "",
+    fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]")] = "",
 ) -> None:
     """Build a target profile from the tenant's own field metadata: its custom fields, required flags and
     picklists, instead of a guess. Fields no crm-migrate field fills are listed with value: null."""
