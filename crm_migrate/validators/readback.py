@@ -27,6 +27,7 @@ from crm_migrate.validators.findings import Finding
 
 _FLOATISH = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)$|^-?\d+\.0+$")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+AS_NUMBER = "came back as a number"  # text of digits without what made it text: the +, leading zeros, the X
 
 
 @dataclass
@@ -173,7 +174,7 @@ def _compare(f: WrittenFile, header: list[str | None], body: list[list[str | Non
 def difference(want: str | None, have: str | None, row: tuple, j: int) -> tuple[str, str, str]:
     """What kind of change turned ``want`` into ``have``, and what to do about it."""
     if want and have and (lost := _as_number(want, have)):
-        return ("number", f"{want!r} came back as a number, {have!r} ({lost})",
+        return (AS_NUMBER, f"{want!r} came back as a number, {have!r} ({lost})",
                 "the target stores the column as a number: make its field text there (phones, ids and codes "
                 "are text), then import the records again")
     if want and have and _same_number(want, have):
