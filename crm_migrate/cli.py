@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from typer.core import TyperArgument, TyperCommand
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -20,9 +19,11 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from typer.core import TyperArgument, TyperCommand
 
 from crm_migrate import __version__
 from crm_migrate.errors import MigrateError, Problem
+
 
 class _Argument(TyperArgument):
     """An argument shown by its metavar alone: PROJECT, FILE..., not {project} or <list[Path]>."""
@@ -121,8 +122,9 @@ MaxRejectShare = Annotated[float | None, typer.Option(
 @app.command(cls=_Command)
 def validate(
     project: ProjectDir,
-    format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="text: path:line lines; github: GitHub Actions "
-                                           "annotations; json: a machine-readable list.")] = Format.text,
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="text: path:line lines; github: "
+                                           "GitHub Actions annotations; json: a machine-readable list.")
+                      ] = Format.text,
     max_rejects: MaxRejects = None,
     max_reject_share: MaxRejectShare = None,
     root: Annotated[Path | None, typer.Option(
@@ -196,8 +198,8 @@ class PlanFormat(str, Enum):
 @app.command(cls=_Command)
 def plan(
     project: ProjectDir,
-    format: Annotated[PlanFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text: tables; json: the same, as one JSON "
-                                               "document on stdout (see README).")] = PlanFormat.text,
+    format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text: tables; json: the same, as one JSON "
+                                               "document on stdout (see README).", metavar="FORMAT")] = PlanFormat.text,
     all_warnings: Annotated[bool, typer.Option("--all", help="List every warning, not the first 5.")] = False,
     max_rejects: MaxRejects = None,
     max_reject_share: MaxRejectShare = None,
@@ -231,11 +233,11 @@ def plan(
 @app.command(cls=_Command)
 def run(
     project: ProjectDir,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help="Output folder [default: PROJECT/out]. "
-                                                 "Replaced only when the run succeeds.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out]. "
+                                                 "Replaced only when the run succeeds.", metavar="DIR")] = None,
     decisions: Annotated[Path | None, typer.Option(
-        "--decisions", metavar="FILE", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
-        "'decisions' in migration.yaml.")] = None,
+        "--decisions", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
+        "'decisions' in migration.yaml.", metavar="FILE")] = None,
 ) -> None:
     """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
     from crm_migrate.migrate.run import run as run_project
@@ -253,14 +255,13 @@ def run(
 @app.command("dry-run", cls=_Command)
 def dry_run(
     project: ProjectDir,
-    sample: Annotated[int, typer.Option("--sample", "-n", min=1, metavar="N", help="Source rows in the sample (the accounts "
-                                        "its children need are added).")] = 300,
+    sample: Annotated[int, typer.Option("--sample", "-n", min=1, help="Source rows in the sample (the accounts "
+                                        "its children need are added).", metavar="N")] = 300,
     database: Annotated[str | None, typer.Option(
-        "--database", metavar="URL", help="Load into PostgreSQL at this URL (postgresql://user:pw@host/db) instead of an embedded "
-        "SQLite; nothing is kept either way.", show_default=False)] = None,
+        "--database", help="Load into PostgreSQL at this URL (postgresql://user:pw@host/db) instead of an embedded "
+        "SQLite; nothing is kept either way.", show_default=False, metavar="URL")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
-                                                     help="Output folder [default: PROJECT/out/dry-run].")
-                       ] = None,
+                                                 help="Output folder [default: PROJECT/out/dry-run].")] = None,
 ) -> None:
     """Import a representative sample first: the same code as 'run', then the files read back as the target
     reads them, validated with a Great Expectations suite built from the target profile, and loaded into a
@@ -285,14 +286,14 @@ def dry_run(
 @app.command(cls=_Command)
 def verify(
     project: ProjectDir,
-    entity: Annotated[str, typer.Option("--entity", "-e", metavar="ENTITY", help="accounts, contacts, opportunities or activities.",
-                                        show_default=False)],
-    exported: Annotated[Path, typer.Option("--exported", metavar="FILE", help="The target's export of those records after the "
-                                           "import (CSV or workbook).", show_default=False)],
-    key: Annotated[list[str] | None, typer.Option("--key", metavar="COLUMN", help="Column(s) to match records by when the export "
-                                                  "has no external id; repeat for several.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help="The run's output folder whose import files "
-                                                 "were imported [default: PROJECT/out].")] = None,
+    entity: Annotated[str, typer.Option("--entity", "-e", help="accounts, contacts, opportunities or activities.",
+                                        show_default=False, metavar="ENTITY")],
+    exported: Annotated[Path, typer.Option("--exported", help="The target's export of those records after the "
+                                           "import (CSV or workbook).", show_default=False, metavar="FILE")],
+    key: Annotated[list[str] | None, typer.Option("--key", help="Column(s) to match records by when the export "
+                                                  "has no external id; repeat for several.", metavar="COLUMN")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The run's output folder whose import files "
+                                                 "were imported [default: PROJECT/out].", metavar="DIR")] = None,
 ) -> None:
     """After the import: compare the target's export with what was sent. Counts, records missing or extra,
     and every value that came back different (truncated, lost characters, dropped, moved dates).
@@ -320,7 +321,7 @@ def verify(
 @app.command(cls=_Command)
 def schema(
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
-                                                      help="Folder to write the schema files to.")] = Path("."),
+                                          help="Folder to write the schema files to.")] = Path("."),
 ) -> None:
     """Write the JSON Schema of migration.yaml and of the mapping files, for editors to complete and check.
 
@@ -340,12 +341,13 @@ def schema(
 @app.command(cls=_Command)
 def init(
     folder: Annotated[Path, typer.Argument(help="The project folder to create.", metavar="FOLDER",
-                                                  show_default=False)],
-    sources: Annotated[list[Path], typer.Option("--source", "-s", metavar="FILE", help="A source file (CSV, XLSX, vCard); "
-                                                "repeat for each, in priority order.", show_default=False)],
-    target: Annotated[str, typer.Option("--target", "-t", metavar="NAME|FILE", help="Target profile: a built-in name or a profile "
+                                           show_default=False)],
+    sources: Annotated[list[Path], typer.Option("--source", "-s", help="A source file (CSV, XLSX, vCard); "
+                                                "repeat for each, in priority order.", show_default=False,
+                                                metavar="FILE")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Target profile: a built-in name or a profile "
                                         "file (copied into targets/); picklist values are mapped onto its "
-                                        "values.")] = "generic",
+                                        "values.", metavar="NAME|FILE")] = "generic",
 ) -> None:
     """Start a project: copy the sources into FOLDER/data and write mappings that already map the columns
     whose header or values say what they are, each guess with a comment to review."""
@@ -378,12 +380,15 @@ app.add_typer(target_app, name="target")
 
 @target_app.command("from-describe", cls=_Command)
 def from_describe(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Describe JSON files: a Salesforce sObject describe or a "
-                                                "Fxiaoke object describe, one object each.", show_default=False)],
-    name: Annotated[str, typer.Option("--name", metavar="NAME", help="Profile name; the project uses it as target: NAME.")] = "tenant",
-    project: Annotated[Path, typer.Option("--project", "-p", metavar="DIR", help="Project folder; the profile is written to its "
-                                          "targets/NAME.yaml.")] = Path("."),
-    fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]")] = "",
+    files: Annotated[list[Path], typer.Argument(help="Describe JSON files: a Salesforce sObject describe or a "
+                                                "Fxiaoke object describe, one object each.", show_default=False,
+                                                metavar="FILE")],
+    name: Annotated[str, typer.Option("--name", help="Profile name; the project uses it as target: NAME.",
+                                      metavar="NAME")] = "tenant",
+    project: Annotated[Path, typer.Option("--project", "-p", help="Project folder; the profile is written to its "
+                                          "targets/NAME.yaml.", metavar="DIR")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]",
+                                     metavar="csv|xlsx")] = "",
 ) -> None:
     """Build a target profile from the tenant's own field metadata: its custom fields, required flags and
     picklists, instead of a guess. Fields no crm-migrate field fills are listed with value: null."""
