@@ -19,22 +19,48 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from typer.core import TyperArgument, TyperCommand
 
 from crm_migrate import __version__
 from crm_migrate.errors import MigrateError, Problem
+
+
+class _Argument(TyperArgument):
+    """An argument shown by its metavar alone: PROJECT, FILE..., not {project} or <list[Path]>."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw + ("..." if self.nargs != 1 else "")
+
+    def display_type_rich(self, ctx) -> str | None:
+        return None
+
+
+class _Command(TyperCommand):
+    """A command whose help and usage show arguments by their metavars (every verb uses it)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _Argument
+
 
 app = typer.Typer(
     name="crm-migrate",
     help="Move a company's scattered customer data into a new CRM, clean.\n\n"
          "A project folder holds migration.yaml and mappings/*.yaml. Check it with 'validate', see what would "
          "happen with 'plan', and write the import files with 'run'.",
-    no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+    no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 ProjectDir = Annotated[Path, typer.Argument(help="The migration project folder (holding migration.yaml).",
-                                            show_default=False)]
+                                            metavar="PROJECT", show_default=False)]
 
 
 class Format(str, Enum):
@@ -50,9 +76,16 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Print the version and exit.")] = False) -> None:
-    pass
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours in the output (as the NO_COLOR "
+                                           "environment variable says too).")] = False,
+) -> None:
+    import os
+
+    # rich reads NO_COLOR when a console is made; read it again here, for a process that set it since
+    out.no_color = err.no_color = no_color or bool(os.environ.get("NO_COLOR"))
 
 
 def _print_problems(problems: list[Problem], console: Console = err) -> None:
@@ -77,26 +110,45 @@ def _track(items: Iterable[T], description: str, total: int) -> Iterator[T]:
             progress.advance(task)
 
 
-@app.command()
+MaxRejects = Annotated[int | None, typer.Option(
+    "--max-rejects", min=0, metavar="N", show_default=False,
+    help="Exit 1 when more than N rows of an entity would be rejected.")]
+MaxRejectShare = Annotated[float | None, typer.Option(
+    "--max-reject-share", min=0.0, max=1.0, metavar="P", show_default=False,
+    help="Exit 1 when more than this share (0 to 1) of an entity's rows in scope (not filtered) would be "
+         "rejected.")]
+
+
+@app.command(cls=_Command)
 def validate(
     project: ProjectDir,
-    format: Annotated[Format, typer.Option("--format", "-f", help="text: path:line lines; github: GitHub Actions "
-                                           "annotations; json: a machine-readable list.")] = Format.text,
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="text: path:line lines; github: "
+                                           "GitHub Actions annotations; json: a machine-readable list.")
+                      ] = Format.text,
+    max_rejects: MaxRejects = None,
+    max_reject_share: MaxRejectShare = None,
+    root: Annotated[Path | None, typer.Option(
+        "--root", metavar="DIR", show_default=False, help="The folder annotations' paths are relative to "
+        "(--format github) [default: the git repository holding the project, else the current folder].")] = None,
 ) -> None:
-    """Check the project files and the headers of the sources (cheap: no data rows are read).
+    """Check the project files and the headers of the sources (cheap: the data is read only for the checks of
+    values, and whole, as 'plan' reads it, only with --max-rejects or --max-reject-share).
 
     Exit status 1 if there is any error. This is what CI runs on mapping files.
     """
     from crm_migrate.validators.checks import validate_project
+    from crm_migrate.validators.plan_facts import RejectLimits
 
-    problems = validate_project(project)
+    limits = RejectLimits(max_rejects, max_reject_share)
+    problems = validate_project(project, limits if limits != RejectLimits() else None)
     errors = [p for p in problems if p.severity == "error"]
     if format is Format.json:
         out.print_json(json.dumps({"errors": len(errors), "warnings": len(problems) - len(errors),
                                    "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))
     elif format is Format.github:
+        base = root or _repository_root(project) or Path.cwd()
         for p in problems:
-            out.print(_annotation(p), markup=False)
+            out.print(_annotation(p, base), markup=False)
     else:
         _print_problems(problems, out)
         verdict = "[green]valid[/]" if not errors else f"[red]{len(errors)} error(s)[/]"
@@ -105,47 +157,87 @@ def validate(
         raise typer.Exit(1)
 
 
-def _annotation(p: Problem) -> str:
+def _repository_root(project: Path) -> Path | None:
+    """The git repository (or worktree) holding the project folder: the nearest folder up with a .git."""
+    here = project.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _relative_to(path: str, base: Path) -> str:
+    """``path`` (as the problem names it, relative to the current folder or absolute) relative to ``base``,
+    with forward slashes; a path outside ``base``, or none of a file (<built-in>/generic.yaml), as it is."""
+    if path.startswith("<") or path.startswith("--"):
+        return path
+    try:
+        return (Path.cwd() / path).resolve().relative_to(base.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path
+
+
+def _annotation(p: Problem, base: Path | None = None) -> str:
     def esc(text: str, props: bool = False) -> str:
         text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         return text.replace(":", "%3A").replace(",", "%2C") if props else text
 
-    props = f"file={esc(p.path, True)}" + (f",line={p.line}" if p.line else "") + ",title=crm-migrate"
+    path = _relative_to(p.path, base) if base is not None else p.path
+    props = f"file={esc(path, True)}" + (f",line={p.line}" if p.line else "") + ",title=crm-migrate"
     message = p.message + (f" — {p.hint}" if p.hint else "")
     if p.sheet or p.column:
         message = f"{p.location()}: {message}"
     return f"::{p.severity} {props}::{esc(message)}"
 
 
-@app.command()
-def plan(project: ProjectDir) -> None:
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command(cls=_Command)
+def plan(
+    project: ProjectDir,
+    format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text: tables; json: the same, as one JSON "
+                                               "document on stdout (see README).", metavar="FORMAT")] = PlanFormat.text,
+    all_warnings: Annotated[bool, typer.Option("--all", help="List every warning, not the first 5.")] = False,
+    max_rejects: MaxRejects = None,
+    max_reject_share: MaxRejectShare = None,
+) -> None:
     """Read everything and say what 'run' would do, without writing anything.
 
     Per source: rows, encoding, sheets, mapped and unmapped columns. Per entity: rows written, merged,
-    filtered out of scope and rejected. Exit status 1 where 'run' would fail.
+    filtered out of scope and rejected. Exit status 1 where 'run' would fail, where an entity in scope would
+    write nothing, or where rejected rows exceed --max-rejects or --max-reject-share.
     """
     from crm_migrate.migrate.run import prepare
     from crm_migrate.project import load_project
-    from crm_migrate.validators.plan import render_plan, unlinked
+    from crm_migrate.validators.plan import render_plan
+    from crm_migrate.validators.plan_facts import RejectLimits, plan_facts
 
     try:
         result = prepare(load_project(project), _track)
     except MigrateError as exc:
         raise _fail(exc) from None
-    render_plan(result, out)
-    if problems := unlinked(result):
-        _print_problems(problems)
+    facts = plan_facts(result, RejectLimits(max_rejects, max_reject_share))
+    if format is PlanFormat.json:
+        typer.echo(json.dumps(facts, ensure_ascii=False, indent=2))
+    else:
+        render_plan(facts, out, all_warnings)
+    if facts["problems"]:
+        _print_problems([Problem(**{**p, "values": tuple(p["values"]) if "values" in p else None})
+                         for p in facts["problems"]])
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     project: ProjectDir,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out]. "
-                                                 "Replaced only when the run succeeds.")] = None,
+                                                 "Replaced only when the run succeeds.", metavar="DIR")] = None,
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
-        "'decisions' in migration.yaml.")] = None,
+        "'decisions' in migration.yaml.", metavar="FILE")] = None,
 ) -> None:
     """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
     from crm_migrate.migrate.run import run as run_project
@@ -160,16 +252,16 @@ def run(
     render_summary(result, out)
 
 
-@app.command("dry-run")
+@app.command("dry-run", cls=_Command)
 def dry_run(
     project: ProjectDir,
     sample: Annotated[int, typer.Option("--sample", "-n", min=1, help="Source rows in the sample (the accounts "
-                                        "its children need are added).")] = 300,
+                                        "its children need are added).", metavar="N")] = 300,
     database: Annotated[str | None, typer.Option(
         "--database", help="Load into PostgreSQL at this URL (postgresql://user:pw@host/db) instead of an embedded "
-        "SQLite; nothing is kept either way.", show_default=False)] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out/dry-run].")
-                       ] = None,
+        "SQLite; nothing is kept either way.", show_default=False, metavar="URL")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
+                                                 help="Output folder [default: PROJECT/out/dry-run].")] = None,
 ) -> None:
     """Import a representative sample first: the same code as 'run', then the files read back as the target
     reads them, validated with a Great Expectations suite built from the target profile, and loaded into a
@@ -191,17 +283,17 @@ def dry_run(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def verify(
     project: ProjectDir,
     entity: Annotated[str, typer.Option("--entity", "-e", help="accounts, contacts, opportunities or activities.",
-                                        show_default=False)],
+                                        show_default=False, metavar="ENTITY")],
     exported: Annotated[Path, typer.Option("--exported", help="The target's export of those records after the "
-                                           "import (CSV or workbook).", show_default=False)],
+                                           "import (CSV or workbook).", show_default=False, metavar="FILE")],
     key: Annotated[list[str] | None, typer.Option("--key", help="Column(s) to match records by when the export "
-                                                  "has no external id; repeat for several.")] = None,
+                                                  "has no external id; repeat for several.", metavar="COLUMN")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The run's output folder whose import files "
-                                                 "were imported [default: PROJECT/out].")] = None,
+                                                 "were imported [default: PROJECT/out].", metavar="DIR")] = None,
 ) -> None:
     """After the import: compare the target's export with what was sent. Counts, records missing or extra,
     and every value that came back different (truncated, lost characters, dropped, moved dates).
@@ -226,9 +318,10 @@ def verify(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def schema(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the schema files to.")] = Path("."),
+    out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
+                                          help="Folder to write the schema files to.")] = Path("."),
 ) -> None:
     """Write the JSON Schema of migration.yaml and of the mapping files, for editors to complete and check.
 
@@ -245,14 +338,16 @@ def schema(
         out.print(f"wrote {path}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def init(
-    folder: Annotated[Path, typer.Argument(help="The project folder to create.", show_default=False)],
+    folder: Annotated[Path, typer.Argument(help="The project folder to create.", metavar="FOLDER",
+                                           show_default=False)],
     sources: Annotated[list[Path], typer.Option("--source", "-s", help="A source file (CSV, XLSX, vCard); "
-                                                "repeat for each, in priority order.", show_default=False)],
+                                                "repeat for each, in priority order.", show_default=False,
+                                                metavar="FILE")],
     target: Annotated[str, typer.Option("--target", "-t", help="Target profile: a built-in name or a profile "
                                         "file (copied into targets/); picklist values are mapped onto its "
-                                        "values.")] = "generic",
+                                        "values.", metavar="NAME|FILE")] = "generic",
 ) -> None:
     """Start a project: copy the sources into FOLDER/data and write mappings that already map the columns
     whose header or values say what they are, each guess with a comment to review."""
@@ -283,14 +378,17 @@ target_app = typer.Typer(help="Target profiles: what the target CRM's import tem
 app.add_typer(target_app, name="target")
 
 
-@target_app.command("from-describe")
+@target_app.command("from-describe", cls=_Command)
 def from_describe(
     files: Annotated[list[Path], typer.Argument(help="Describe JSON files: a Salesforce sObject describe or a "
-                                                "Fxiaoke object describe, one object each.", show_default=False)],
-    name: Annotated[str, typer.Option("--name", help="Profile name; the project uses it as target: NAME.")] = "tenant",
+                                                "Fxiaoke object describe, one object each.", show_default=False,
+                                                metavar="FILE")],
+    name: Annotated[str, typer.Option("--name", help="Profile name; the project uses it as target: NAME.",
+                                      metavar="NAME")] = "tenant",
     project: Annotated[Path, typer.Option("--project", "-p", help="Project folder; the profile is written to its "
-                                          "targets/NAME.yaml.")] = Path("."),
-    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]")] = "",
+                                          "targets/NAME.yaml.", metavar="DIR")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]",
+                                     metavar="csv|xlsx")] = "",
 ) -> None:
     """Build a target profile from the tenant's own field metadata: its custom fields, required flags and
     picklists, instead of a guess. Fields no crm-migrate field fills are listed with value: null."""

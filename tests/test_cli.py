@@ -229,3 +229,87 @@ def test_plan_on_demo_writes_nothing(demo_copy):
     predicted = next(cells for line in table if (cells := [c.strip() for c in line.split("│")[1:-1]])[:1] == ["accounts"])
     assert predicted[2:4] == [str(clusters), str(merged.height)] and clusters > 50
     assert any(r[:4] == ["opportunities", "stage", "picklist", "2"] for r in rows)
+
+
+def _commands(group, path=()):
+    """Every command of the click tree typer builds, with the words that invoke it."""
+    import click
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name)
+
+
+def test_help_shows_metavars_not_placeholders():
+    import re
+
+    import typer
+
+    for words in _commands(typer.main.get_command(app)):
+        result = invoke(*words, "--help")
+        assert result.exit_code == 0, words
+        assert not re.search(r"<[a-z][\w\[\]|, ]*>|\{\w+\}", result.output), (words, result.output)
+    assert "validate [OPTIONS] PROJECT\n" in invoke("validate", "--help").output
+    assert "FILE..." in invoke("target", "from-describe", "--help").output
+
+
+def test_shell_completion_is_offered_and_completes_verbs():
+    assert "--install-completion" in invoke("--help").output
+    shown = runner.invoke(app, ["--show-completion", "bash"], prog_name="crm-migrate")
+    assert shown.exit_code == 0 and "_CRM_MIGRATE_COMPLETE=complete_bash" in shown.output
+    completed = runner.invoke(app, [], prog_name="crm-migrate", env={
+        "_CRM_MIGRATE_COMPLETE": "complete_bash", "COMP_WORDS": "crm-migrate pl", "COMP_CWORD": "1"})
+    assert completed.output.split() == ["plan"]
+
+
+def test_paths_written_with_backslashes_are_found_and_still_confined(make_project, tmp_path):
+    root = make_project("name: t\ntarget: targets\\t.yaml\nentities: [accounts]\n", {"crm": (
+        "file: data\\sub\\a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"
+        "    derive:\n      industry: {column: 行业, lookup: {file: data\\codes.csv, key: code, value: name}}\n")},
+        {"data/sub/a.csv": "名称,行业\n北京星辰科技有限公司,I\n", "data/codes.csv": "code,name\nI,软件\n",
+         "targets/t.yaml": "name: t\nrests_on: x\nentities:\n  accounts:\n    object: accounts\n    columns:\n"
+                           "      - {header: name, value: name}\n"})
+    result = invoke("validate", root)
+    assert result.exit_code == 0, result.output
+    assert invoke("plan", root).exit_code == 0
+    (tmp_path / "outside.csv").write_text("名称\n外面的公司\n", encoding="utf-8")
+    (root / "mappings" / "crm.yaml").write_text(
+        "file: ..\\outside.csv\nentities:\n  accounts:\n    columns: {名称: name}\n", encoding="utf-8")
+    refused = invoke("validate", root)
+    assert refused.exit_code == 1 and "leads outside the project folder" in refused.output
+    assert "外面的公司" not in refused.output
+
+
+def test_annotation_paths_are_relative_to_the_repository_root(make_project, tmp_path, monkeypatch):
+    root = broken(make_project)  # tmp_path/project
+    (tmp_path / ".git").mkdir()  # the repository is tmp_path
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for given in (root, Path("..") / "project"):
+        [line] = invoke("validate", given, "--format", "github").output.strip().splitlines()
+        assert line.startswith("::error file=project/mappings/crm.yaml,line=5,"), line
+    [line] = invoke("validate", "../project", "--format", "github", "--root", root).output.strip().splitlines()
+    assert line.startswith("::error file=mappings/crm.yaml,line=5,"), line
+
+
+def test_no_color_and_NO_COLOR_are_honoured(make_project):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = broken(make_project)
+
+    def colours(*args: str, **env: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-m", "crm_migrate", *args, "validate", str(root)],
+                              capture_output=True, text=True, env={**os.environ, "FORCE_COLOR": "1", **env})
+        assert done.returncode == 1
+        codes = re.findall(r"\x1b\[([0-9;]*)m", done.stdout + done.stderr)
+        return [c for c in codes for n in c.split(";") if n.isdigit() and (30 <= int(n) <= 49 or 90 <= int(n) <= 107)]
+
+    assert colours(NO_COLOR=""), "a terminal gets colours (else this test could not fail)"
+    assert colours(NO_COLOR="1") == []
+    assert colours("--no-color", NO_COLOR="") == []

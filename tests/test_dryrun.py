@@ -59,9 +59,12 @@ def test_the_demo_dry_run_finds_the_planted_problems_and_nothing_else(demo_dry):
     # The checks on the written files find nothing: conform held back what the target would refuse.
     assert not [f for f in dry.findings if f.check in ("read-back", "expectations", "database")]
     # The warnings are the other problems planted in the demo, each a kind the generator plants.
-    kinds = {f.rule for f in dry.findings if f.severity == "warning"}
+    kinds = {f.rule.split(": ")[0] for f in dry.findings if f.severity == "warning"}
     assert kinds <= {"test record", "required field empty or invalid", "account not found", "invalid mobile",
                      "invalid id_card"}
+    # A rule that a field breaks names the field.
+    required = {f.rule for f in dry.findings if f.rule.startswith("required field empty or invalid")}
+    assert all(r.startswith("required field empty or invalid: ") for r in required), required
     assert dry.failed
 
 

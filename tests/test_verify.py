@@ -10,6 +10,7 @@ from crm_migrate.cli import app
 from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import run
+from crm_migrate.validators.readback import AS_NUMBER
 from crm_migrate.validators.verify import verify
 from tests.conftest import FIXTURES
 from tests.test_targets import project
@@ -67,3 +68,69 @@ def test_the_verify_command_prints_totals_and_fails_on_differences(sent):
     assert "Reconciliation of contacts" in result.output and "truncated" in result.output
     bad = CliRunner().invoke(app, ["verify", str(p.root), "--entity", "leads", "--exported", str(EXPORT)])
     assert bad.exit_code == 1 and "no entity 'leads'" in bad.output
+
+
+def _export_changed(sent_file, path, changes: dict[tuple[int, str], str]):
+    """A copy of an import file with some cells changed: (row index, column) -> value."""
+    frame = pl.read_csv(sent_file, infer_schema=False, encoding="utf8-lossy")
+    for (i, column), value in changes.items():
+        frame = frame.with_columns(pl.when(pl.int_range(pl.len()) == i).then(pl.lit(value))
+                                   .otherwise(pl.col(column)).alias(column))
+    frame.write_csv(path)
+    return frame
+
+
+def test_text_that_came_back_as_a_number_is_a_change_named_so(make_project, tmp_path):
+    """A phone without its +, a code without its leading zeros, an ID without its X, a mobile as a float:
+    what a target that stores the column as a number gives back. None of them is the value sent."""
+    from tests.test_targets import ACCOUNTS_CSV
+
+    accounts = ACCOUNTS_CSV.replace("A3,广州", "007,广州")  # a legacy code with leading zeros
+    p = project(make_project, "generic", accounts_csv=accounts)
+    out = tmp_path / "out"
+    run(p, out)
+    sent_accounts = pl.read_csv(out / "import" / "01_accounts_001.csv", infer_schema=False)
+    i_phone = sent_accounts["phone"].to_list().index("+861062345678")
+    i_code = sent_accounts["legacy_id"].to_list().index("007")
+    _export_changed(out / "import" / "01_accounts_001.csv", tmp_path / "accounts.csv",
+                    {(i_phone, "phone"): "861062345678", (i_code, "legacy_id"): "7"})
+    v = verify(out, Entity.accounts, tmp_path / "accounts.csv")
+    assert v.by_column == {"phone": {AS_NUMBER: 1}, "legacy_id": {AS_NUMBER: 1}}, v.by_column
+    assert not v.clean
+    report = pl.read_csv(out / "verify" / "accounts.csv", infer_schema=False)
+    messages = dict(zip(report["column"], report["message"]))
+    assert "came back as a number" in messages["phone"] and "leading +" in messages["phone"]
+    assert "leading zeros" in messages["legacy_id"]
+
+    sent_contacts = pl.read_csv(out / "import" / "02_contacts_001.csv", infer_schema=False)
+    mobiles = sent_contacts["mobile"].to_list()
+    i_x = sent_contacts["id_card"].to_list().index("11010519491231002X")
+    _export_changed(out / "import" / "02_contacts_001.csv", tmp_path / "contacts.csv",
+                    {(i_x, "id_card"): "11010519491231002",
+                     (mobiles.index("+8613900139000"), "mobile"): "8613900139000.0",
+                     (mobiles.index("+8613800138001"), "mobile"): "8613800138001"})
+    v = verify(out, Entity.contacts, tmp_path / "contacts.csv")
+    assert v.by_column == {"mobile": {"float": 1, AS_NUMBER: 1}, "id_card": {AS_NUMBER: 1}}, v.by_column
+    report = pl.read_csv(out / "verify" / "contacts.csv", infer_schema=False)
+    assert report.filter(pl.col("column") == "mobile")["message"].str.contains("came back as a number").all()
+
+
+def test_amounts_with_other_decimals_stay_equal_only_where_the_column_holds_numbers():
+    from crm_migrate.validators.verify import _same
+
+    assert _same("1200.00", "1200", numeric=True) and _same("0.50", ".5", numeric=True)
+    assert not _same("+8675567158223", "8675567158223", numeric=False)
+    assert not _same("13800138000", "13800138000.0", numeric=False)
+    # A run whose manifest does not type its columns: text-shaped values are text, amounts numbers.
+    assert _same("1200.00", "1200") and not _same("+8675567158223", "8675567158223")
+    assert not _same("075512345678", "75512345678") and not _same("13800138000", "1.3800138e+10")
+
+
+def test_each_way_text_comes_back_as_a_number_is_named():
+    from crm_migrate.validators.readback import difference
+
+    for want, have in [("+8675567158223", "8675567158223"), ("075512345678", "75512345678"),
+                       ("0042", "42"), ("11010519491231002X", "11010519491231002"),
+                       ("13800138000", "1.3800138e+10"), ("13800138000", "13800138000.0")]:
+        rule, message, _ = difference(want, have, (want,), 0)
+        assert rule in (AS_NUMBER, "float") and "came back as a number" in message, (want, have, rule, message)

@@ -17,6 +17,17 @@ from crm_migrate.mappings.entities import Entity, FieldType
 from crm_migrate.mappings.sizes import parse_size
 
 
+def forward_slashes(value):
+    """A path as a Windows user copies it (``data\\accounts.xlsx``) read with forward slashes, so it finds
+    the file on every system; what it may lead to is checked afterwards (crm_migrate/confine.py), on the path
+    as read: ``..\\..\\etc`` leaves the project as surely as ``../../etc``."""
+    if isinstance(value, str):
+        return value.replace("\\", "/")
+    if isinstance(value, list):
+        return [forward_slashes(v) for v in value]
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -168,6 +179,8 @@ class MigrationConfig(_Strict):
         "tables, target profile, decisions), e.g. [/mnt/exports]. Every other path must lead, after symlinks, "
         "into the project folder.")
 
+    _slashes = field_validator("target", "decisions", "allow_outside")(forward_slashes)
+
 
 class ReadOptions(_Strict):
     """How to read the source file. Everything is detected unless set here."""
@@ -243,6 +256,8 @@ class Lookup(_Strict):
     value: str = Field(description="The table's column holding what to write.")
     unknown: Literal["error", "keep", "empty"] = Field(
         "error", description="A value the table lacks: error (validate and plan list it), keep it, or leave it empty.")
+
+    _slashes = field_validator("file")(forward_slashes)
 
 
 class Derived(_Strict):
@@ -362,6 +377,8 @@ class SourceMapping(_Strict):
 
     file: str = Field(description="Path of the source file, relative to the project folder.")
     description: str | None = None
+
+    _slashes = field_validator("file")(forward_slashes)
     system: str | None = Field(
         None, description="The legacy system the ids in this file belong to. Sources of one system share ids: a "
         "contact's account_id finds the account with that id from any source of the same system. "

@@ -34,7 +34,7 @@ from crm_migrate.migrate.link import ACCOUNT, ORPHANED, orphan_id
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 from crm_migrate.migrate.write import import_frame
 
-TARGET_RULE = "target"
+TARGET_RULE = "target"  # rules of records the target refuses: "target <rule>: <header>" (target max_length: name)
 UNIVERSAL = ("utf-8", "utf-16", "gb18030")  # encodings that hold every character
 WHY = "_why:"  # prefix of the per-rule reason columns: _why:<rule>:<header>
 
@@ -101,6 +101,10 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
         good = good.select("_id", *(c.header for c in columns), "_why")
         types = {c.header: c.type for c in columns}
         rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
+        first_rule = pl.coalesce([pl.when(pl.col(c).is_not_null()).then(pl.lit(_rule_name(c))) for c in reasons]
+                                 or [pl.lit(TARGET_RULE)])
+        rules = dict(zip(bad["_id"].to_list(), bad.with_columns(first_rule.alias("_rule"))["_rule"].to_list(),
+                         strict=True))
         linked = int((frame["account_external_id"] == orphan).sum()) if orphan and has_account_link(entity) else 0
         refused = bad.select("_id", *(c.header for c in columns), *(c for c in reasons if bad[c].null_count() < bad.height))
         out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked, refused,
@@ -109,7 +113,7 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
         parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
         rejected_parents[entity] = rejected
         if rejected:
-            result.frame = _reject(result.frame, rejected, profile.name)
+            result.frame = _reject(result.frame, rejected, rules, profile.name)
     if orphan and Entity.accounts in out and not any(c.orphans for c in out.values()):
         out[Entity.accounts] = _without(out[Entity.accounts], orphan)  # no child needs the placeholder
     return out
@@ -284,11 +288,24 @@ def _formulas(frame: pl.DataFrame, columns: list[ColumnSpec], plain: frozenset[s
     return frame, hit
 
 
-def _reject(frame: pl.DataFrame, rejected: dict[str, str], target: str) -> pl.DataFrame:
-    """Every row of a refused record (its survivor and the rows merged into it) rejected with the reason."""
+def _rule_name(why_column: str) -> str:
+    """``_why:max_length:name`` -> ``target max_length: name``: the rule and the column it was broken in."""
+    rule, header = why_column.removeprefix(WHY).split(":", 1)
+    return f"{TARGET_RULE} {rule}: {header}"
+
+
+def refused_by_target() -> pl.Expr:
+    """Rows rejected because the target would refuse their record (any of its rules)."""
+    return pl.col(RULE).str.starts_with(f"{TARGET_RULE} ").fill_null(False)
+
+
+def _reject(frame: pl.DataFrame, rejected: dict[str, str], rules: dict[str, str], target: str) -> pl.DataFrame:
+    """Every row of a refused record (its survivor and the rows merged into it) rejected with the reason and
+    the first rule it breaks."""
     hit = pl.col(RECORD_ID).is_in(list(rejected)) & pl.col(OUTCOME).is_in(["written", "merged"])
     reason = pl.col(RECORD_ID).replace_strict(rejected, default=None, return_dtype=pl.String)
+    rule = pl.col(RECORD_ID).replace_strict(rules, default=TARGET_RULE, return_dtype=pl.String)
     return frame.with_columns(
         pl.when(hit).then(pl.lit(REJECTED)).otherwise(pl.col(OUTCOME)).alias(OUTCOME),
         pl.when(hit).then(pl.lit(f"target {target}: ") + reason).otherwise(pl.col(REASON)).alias(REASON),
-        pl.when(hit).then(pl.lit(TARGET_RULE)).otherwise(pl.col(RULE)).alias(RULE))
+        pl.when(hit).then(rule).otherwise(pl.col(RULE)).alias(RULE))

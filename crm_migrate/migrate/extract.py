@@ -131,8 +131,8 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
                       TEST_RECORD)
     out = _decide(out, not_a_contact_rule(plan, out), FILTERED, NOT_A_CONTACT)
     for rule in plan.mapping.where:
-        out = _decide(out, _scope_rule(rule, today), FILTERED, "out of scope")
-    out = _decide(out, _required_rule(plan), REJECTED, "required field empty or invalid")
+        out = _decide(out, _scope_rule(rule, today), FILTERED, f"out of scope: {rule.field}")
+    out = _decide(out, *_required_rule(plan))
     return out
 
 
@@ -226,8 +226,10 @@ def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField
     return order
 
 
-def _decide(frame: pl.DataFrame, rule: tuple[pl.Expr, pl.Expr] | None, outcome: str, code: str) -> pl.DataFrame:
-    """Give ``outcome`` and the rule's reason to undecided rows where the rule's condition holds."""
+def _decide(frame: pl.DataFrame, rule: tuple[pl.Expr, pl.Expr] | None, outcome: str, code: str | pl.Expr
+            ) -> pl.DataFrame:
+    """Give ``outcome`` and the rule's reason to undecided rows where the rule's condition holds; ``code`` is
+    the rule's name, or an expression naming it per row (with the field that broke it)."""
     if rule is None:
         return frame
     condition, reason = rule
@@ -235,7 +237,7 @@ def _decide(frame: pl.DataFrame, rule: tuple[pl.Expr, pl.Expr] | None, outcome: 
     return frame.with_columns(
         pl.when(hit).then(pl.lit(outcome)).otherwise(pl.col(OUTCOME)).alias(OUTCOME),
         pl.when(hit).then(reason).otherwise(pl.col(REASON)).alias(REASON),
-        pl.when(hit).then(pl.lit(code)).otherwise(pl.col(RULE)).alias(RULE),
+        pl.when(hit).then(pl.lit(code) if isinstance(code, str) else code).otherwise(pl.col(RULE)).alias(RULE),
     )
 
 
@@ -268,22 +270,28 @@ def _scope_rule(rule: Filter, today: dt.date) -> tuple[pl.Expr, pl.Expr]:
     return (~keep.fill_null(False)), pl.lit(reason)
 
 
-def _required_rule(plan: EntityPlan) -> tuple[pl.Expr, pl.Expr] | None:
-    """A required field that is empty or invalid rejects the row; the reason names field and column."""
-    checks = []
+REQUIRED = "required field empty or invalid"  # the rule's name; ": <field>" names the field that broke it
+
+
+def _required_rule(plan: EntityPlan) -> tuple[tuple[pl.Expr, pl.Expr] | None, str, pl.Expr]:
+    """A required field that is empty or invalid rejects the row; the reason names field and column, the
+    rule the field (``required field empty or invalid: phone``). ``_decide``'s arguments after the frame."""
+    checks, codes = [], []
     for mf in plan.fields:
         if not (mf.spec.required or mf.required) or mf.spec.name == ACCOUNT_LINK:
             continue  # the account link is checked when links are resolved
         name = mf.spec.name
+        broken = pl.col(val(name)).is_null() | pl.col(why(name)).is_not_null()
         checks.append(pl.when(pl.col(val(name)).is_null())
                       .then(pl.lit(f"required {name} is empty (column {mf.column})"))
                       .when(pl.col(why(name)).is_not_null())
                       .then(pl.format(f"required {name} is invalid: {{}} (column {mf.column}: {{}})",
                                       pl.col(why(name)), pl.col(raw(name)))))
+        codes.append(pl.when(broken).then(pl.lit(f"{REQUIRED}: {name}")))
     if not checks:
-        return None
+        return None, REJECTED, pl.lit(REQUIRED)
     reason = pl.coalesce(checks)
-    return reason.is_not_null(), reason
+    return (reason.is_not_null(), reason), REJECTED, pl.coalesce(codes)
 
 
 def legacy_id(plan: EntityPlan) -> pl.Expr:

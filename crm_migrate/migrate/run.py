@@ -211,6 +211,10 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
                    "placeholder_account": _placeholder(result),
                    "external_id": {e.value: h for e, c in (result.conformed or {}).items()
                                    for h in c.frame.columns if _is_external_id(result.target, e, h)},
+                   # the template's type of each column: verify compares numbers as numbers only where
+                   # the target stores numbers, so a phone or an id that came back as a number is a change
+                   "types": {e.value: {h: t.value for h, t in c.types.items()}
+                             for e, c in (result.conformed or {}).items()},
                    } if result.target else None,
         "outputs": outputs,
         "timings_seconds": {k: round(v, 3) for k, v in migration.timings.items()},

@@ -21,12 +21,17 @@ from crm_migrate.project import MappedField, Project, Source, load_project
 from crm_migrate.validators.columns import check_columns
 
 
-def validate_project(root: Path) -> list[Problem]:
+def validate_project(root: Path, limits=None) -> list[Problem]:
+    """Every problem of the project at ``root``. With ``limits`` (a ``RejectLimits``) and no error found, the
+    data is read as ``plan`` reads it, to check the rejected rows against the limits and that every entity in
+    scope would write something."""
+    from crm_migrate.validators.plan_facts import unmapped_in_scope
+
     try:
         project = load_project(root, partial=True)
     except MigrateError as exc:
         return exc.problems
-    problems = list(project.warnings)
+    problems = list(project.warnings) + unmapped_in_scope(project)
     ctx = CleanContext(region=project.config.options.default_region)
     tables: dict[str, SourceTable] = {}
     for source in project.sources:
@@ -41,7 +46,23 @@ def validate_project(root: Path) -> list[Problem]:
         tables[source.name] = table  # a column that is missing is left out of the checks that follow
         problems += _value_map_problems(source, ctx, lambda s=source: _whole(s, tables))
     problems += _link_problems(project, ctx, tables)
+    if limits is not None and not any(p.severity == "error" for p in problems):
+        problems += _data_problems(root, limits)
     return _unique(problems)
+
+
+def _data_problems(root: Path, limits) -> list[Problem]:
+    """What only reading the data shows: entities in scope that would write nothing, rejections over the
+    limits, children none of which finds its account (as ``plan`` says them)."""
+    from crm_migrate.migrate.run import prepare
+    from crm_migrate.validators.plan_facts import entity_rows, nothing_written, over_limits, unlinked
+
+    try:
+        result = prepare(load_project(root))
+    except MigrateError as exc:
+        return exc.problems
+    rows = entity_rows(result)
+    return unlinked(result) + nothing_written(result, rows) + over_limits(result, rows, limits)
 
 
 def _whole(source: Source, tables: dict[str, SourceTable]) -> SourceTable:

@@ -40,7 +40,7 @@ from crm_migrate.migrate.columns import (
     raw,
     why,
 )
-from crm_migrate.migrate.conform import TARGET_RULE, WHY
+from crm_migrate.migrate.conform import WHY, refused_by_target
 from crm_migrate.errors import MigrateError
 from crm_migrate.migrate.outdir import modes, output_lock, restrict, write_problem
 from crm_migrate.migrate.pipeline import Track, no_progress, sha256_of
@@ -120,7 +120,7 @@ def held_back(result: RunResult) -> list[Finding]:
         frame = res.frame.filter(pl.col(OUTCOME).is_not_null())
         refused = (result.conformed or {}).get(entity)
         out += _refused(entity, frame, refused.refused if refused else None, files)
-        cleaning = frame.filter((pl.col(OUTCOME) == REJECTED) & (pl.col(RULE) != TARGET_RULE)).sort(SEQ)
+        cleaning = frame.filter((pl.col(OUTCOME) == REJECTED) & ~refused_by_target()).sort(SEQ)
         for row in cleaning.select(SOURCE, SHEET, ROW, RULE, REASON).iter_rows(named=True):
             out.append(Finding("cleaning", "warning", entity.value, _where(files, row), row[ROW], None, None,
                                row[RULE], row[REASON], "rejected on purpose; see rejects/" + entity.value + ".csv"))
@@ -150,7 +150,7 @@ def _refused(entity: Entity, frame: pl.DataFrame, refused: pl.DataFrame | None, 
     """One finding per broken rule of each record the target refused, at the record's first source row."""
     if refused is None or refused.height == 0:
         return []
-    first = (frame.filter(pl.col(RULE) == TARGET_RULE).sort(SEQ).group_by(RECORD_ID, maintain_order=True).first()
+    first = (frame.filter(refused_by_target()).sort(SEQ).group_by(RECORD_ID, maintain_order=True).first()
              .select(RECORD_ID, SOURCE, SHEET, ROW))
     rows = refused.join(first, left_on="_id", right_on=RECORD_ID, how="inner", maintain_order="left")
     out = []

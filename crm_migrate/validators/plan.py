@@ -2,160 +2,97 @@
 
 from __future__ import annotations
 
-import polars as pl
-from rich.console import Console
-from rich.table import Table
+from typing import Any
 
-from crm_migrate.cleaners.masking import mask_texts
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
 from crm_migrate.errors import Problem
-from crm_migrate.mappings.entities import CATALOGUE, has_account_link
-from crm_migrate.migrate.columns import OUTCOME, RULE
 from crm_migrate.migrate.run import RunResult
+from crm_migrate.validators.plan_facts import blocking_rows, entity_rows, masked_problems
 from crm_migrate.validators.reconcile import OUTCOMES
 
 
-def render_plan(result: RunResult, console: Console) -> None:
-    migration = result.migration
-    project = migration.project
-    console.print(f"[bold]{project.config.name}[/] → target {project.config.target}")
+def render_plan(facts: dict[str, Any], console: Console, all_warnings: bool = False) -> None:
+    """The plan's tables, from ``plan_facts`` (the same data ``plan --format json`` prints)."""
+    project = facts["project"]
+    console.print(f"[bold]{escape(project['name'])}[/] → target {escape(str(project['target']))}")
 
     sources = Table("source", "file", "format", "encoding", "sheets (header row)", "rows", "blank rows",
                     title="Sources", title_justify="left")
-    for r in migration.reads:
-        t = r.table
-        sheets = ", ".join([f"{s} ({t.header_rows[s]})" for s in t.sheets] + [f"{s} (empty)" for s in t.empty_sheets]
-                           ) or (f"header row {t.header_rows['']}" if "" in t.header_rows else "")
-        sources.add_row(r.source.name, r.source.rel_file, t.format, t.encoding or "", sheets, str(r.rows),
-                        str(t.blank_rows))
+    for r in facts["sources"]:
+        sheets = ", ".join(f"{s['sheet']} ({'empty' if s['header_row'] is None else s['header_row']})"
+                           for s in r["sheets"]) or (f"header row {r['header_row']}" if r["header_row"] else "")
+        sources.add_row(*_cells(r["source"], r["file"], r["format"], r["encoding"] or "", sheets, r["rows"],
+                                r["blank_rows"]))
     console.print(sources)
 
     columns = Table("source", "entity", "mapped columns", "unmapped columns", title="Columns", title_justify="left")
-    for r in migration.reads:
-        used = {c for plan in r.source.entities for f in plan.fields for c in f.inputs}
-        unmapped = [c for c in r.table.columns if c not in used]
-        for i, plan in enumerate(r.source.entities):
-            mapped = ", ".join(f"{'+'.join(f.inputs) or 'constant'}→{f.spec.name}" for f in plan.fields)
-            columns.add_row(r.source.name if i == 0 else "", plan.entity.value, mapped,
-                            ", ".join(unmapped) if i == 0 else "")
+    for r in facts["columns"]:
+        for i, e in enumerate(r["entities"]):
+            mapped = ", ".join(f"{'+'.join(m['columns']) or 'constant'}→{m['field']}" for m in e["mapped"])
+            columns.add_row(*_cells(r["source"] if i == 0 else "", e["entity"], mapped,
+                                    ", ".join(r["unmapped"]) if i == 0 else ""))
     console.print(columns)
 
-    unmapped = [e.value for e, res in migration.entities.items() if res.frame.height == 0]
-    if unmapped:
-        console.print(f"[yellow]In scope, but no source maps them:[/] {', '.join(unmapped)}")
-    uncovered = _uncovered(result)
-    if uncovered:
-        console.print("[yellow]Fields the target needs that no source fills:[/] " + "; ".join(uncovered))
+    if facts["unmapped_entities"]:
+        console.print("[yellow]In scope, but no source maps them:[/] " + escape(", ".join(facts["unmapped_entities"])))
+    if facts["uncovered_fields"]:
+        console.print("[yellow]Fields the target needs that no source fills:[/] "
+                      + escape("; ".join(facts["uncovered_fields"])))
 
-    entity_table(result, console, "What run would do")
-    _duplicates(result, console)
-    left_out(result, console)
-    _reasons(result, console)
-    _refusals(result, console)
-    _files(result, console)
-    _read_warnings(result, console)
-
-
-def unlinked(result: RunResult) -> list[Problem]:
-    """Child entities of which not one record found its account: the project, not the data, is wrong."""
-    from crm_migrate.migrate.link import ACCOUNT, ORPHAN_RULES, ORPHANED
-
-    out = []
-    for entity, res in result.migration.entities.items():
-        frame = res.frame
-        if not has_account_link(entity) or frame.height == 0 or ACCOUNT not in frame.columns:
-            continue
-        lost = frame.filter(pl.col(RULE).is_in(list(ORPHAN_RULES))
-                            | (pl.col(ORPHANED).is_not_null() if ORPHANED in frame.columns else pl.lit(False)))
-        linked = frame.filter(pl.col(ACCOUNT).is_not_null()
-                              & (pl.col(ORPHANED).is_null() if ORPHANED in frame.columns else pl.lit(True)))
-        if lost.height and not linked.height:
-            sources = sorted(set(lost["_source"].to_list()))
-            out.append(Problem(result.migration.project.doc.path, f"not one of the {lost.height} {entity.value} of "
-                               f"{', '.join(sources)} found its account ({lost['_reason'][0]})",
-                               hint="map the column holding the account's legacy id to account_id, and give the "
-                                    "child's mapping the same system: as the accounts' mapping"))
-    return out
-
-
-def _duplicates(result: RunResult, console: Console) -> None:
-    from crm_migrate.validators.report import duplicates as figures
-
+    _entity_table(facts["entities"], console, "What run would do")
     table = Table("entity", "records", "duplicate clusters", "rows merged", "largest", "pairs to review",
                   title="Expected duplicates", title_justify="left")
-    for entity, res in result.migration.entities.items():
-        d = figures(res)
-        table.add_row(entity.value, str(d["records"]), str(d["clusters"]), str(d["merged_rows"]), str(d["largest"]),
-                      str(d["review_pairs"]))
+    for d in facts["duplicates"]:
+        table.add_row(*_cells(d["entity"], d["records"], d["clusters"], d["merged_rows"], d["largest"],
+                              d["review_pairs"]))
     console.print(table)
-
-
-def _refusals(result: RunResult, console: Console) -> None:
-    """Records the target's template would refuse, by column and rule."""
-    from crm_migrate.migrate.conform import WHY
-
-    table = Table("entity", "column", "rule", "records", "example", title="Expected refusals by the target",
-                  title_justify="left")
-    for entity, done in (result.conformed or {}).items():
-        refused = done.refused
-        if refused is None or refused.height == 0:
-            continue
-        for name in [c for c in refused.columns if c.startswith(WHY)]:
-            hits = refused[name].drop_nulls()
-            if hits.len():
-                rule, header = name.removeprefix(WHY).split(":", 1)
-                example = hits[0].rsplit("; ", 1)[0] if "; " in hits[0] else hits[0]
-                example = mask_texts([example], result.migration.project.config.options.mask_mobiles)[0]
-                table.add_row(entity.value, header, rule, str(hits.len()), example[:80])
+    _blocking(facts["blocking"], console)
+    table = Table("entity", "outcome", "rule", "rows", title="Why rows are not written", title_justify="left")
+    for r in facts["reasons"]:
+        table.add_row(*_cells(r["entity"], r["outcome"], r["rule"], r["rows"]))
     if table.row_count:
         console.print(table)
+    table = Table("entity", "column", "rule", "records", "example", title="Expected refusals by the target",
+                  title_justify="left")
+    for r in facts["refusals"]:
+        table.add_row(*_cells(r["entity"], r["column"], r["rule"], r["records"], r["example"]))
+    if table.row_count:
+        console.print(table)
+    _files(facts["files"], console)
+    _warnings(facts["warnings"], console, all_warnings, "--all to list them")
 
 
-def _files(result: RunResult, console: Console) -> None:
-    """Per entity, the import files (the batches of the load, in load order) and their rows."""
-    spec = result.target.file if result.target else None
-    limits = ", ".join(x for x in (f"{spec.max_rows} rows" if spec and spec.max_rows else "",
-                                   f"{spec.max_bytes:,} bytes" if spec and spec.max_bytes else "") if x)
+def _cells(*values: object) -> list[Text]:
+    """Table cells as plain text: a sheet or a value holding [brackets] is not rich markup."""
+    return [Text(str(v)) for v in values]
+
+
+def _files(files: dict[str, Any], console: Console) -> None:
+    limits = ", ".join(x for x in (f"{files['max_rows']} rows" if files["max_rows"] else "",
+                                   f"{files['max_bytes']:,} bytes" if files["max_bytes"] else "") if x)
     table = Table("entity", "files (load batches)", "rows", "files", title="Files run would write"
                   + (f" (at most {limits} per file)" if limits else ""), title_justify="left")
-    by_entity: dict[str, list[dict]] = {}
-    for f in result.files:
-        by_entity.setdefault(str(f.get("entity", "")), []).append(f)
-    for entity, files in by_entity.items():
-        names = str(files[0]["path"]) + (f" … {str(files[-1]['path']).rsplit('_', 1)[-1]}" if len(files) > 1 else "")
-        table.add_row(entity, str(len(files)), str(sum(int(f["rows"] or 0) for f in files)), names)
+    for f in files["entities"]:
+        paths = f["paths"]
+        names = paths[0] + (f" … {paths[-1].rsplit('_', 1)[-1]}" if len(paths) > 1 else "")
+        table.add_row(*_cells(f["entity"], f["files"], f["rows"], names))
     console.print(table)
-    console.print("Also: rejects/<entity>.csv, lineage.csv, review/, reports/quality.html, manifest.json")
-
-
-def _uncovered(result: RunResult) -> list[str]:
-    """Well-known required fields (besides identity and links) that are mapped by no source at all."""
-    out = []
-    for entity, res in result.migration.entities.items():
-        if res.frame.height == 0:
-            continue
-        mapped = {s.name for s in res.fields}
-        out += [f"{entity.value}.{n}" for n, s in CATALOGUE[entity].items()
-                if s.required and n not in mapped and n not in ("id", "account_id")]
-    return out
+    console.print("Also: " + ", ".join(files["also"]), markup=False)
 
 
 def entity_table(result: RunResult, console: Console, title: str) -> None:
+    _entity_table(entity_rows(result), console, title)
+
+
+def _entity_table(rows: list[dict[str, Any]], console: Console, title: str) -> None:
     table = Table("entity", "source rows", *OUTCOMES, title=title, title_justify="left")
-    for entity, res in result.migration.entities.items():
-        counts = dict(res.frame.group_by(OUTCOME).len().iter_rows())
-        table.add_row(entity.value, str(res.frame.height), *[str(counts.get(o, 0)) for o in OUTCOMES])
+    for r in rows:
+        table.add_row(*_cells(r["entity"], r["source_rows"], *[r[o] for o in OUTCOMES]))
     console.print(table)
-
-
-def _reasons(result: RunResult, console: Console) -> None:
-    table = Table("entity", "outcome", "rule", "rows", title="Why rows are not written", title_justify="left")
-    for entity, res in result.migration.entities.items():
-        groups = (res.frame.filter(pl.col(RULE).is_not_null()).group_by(OUTCOME, RULE).len()
-                  .sort(["len", RULE], descending=[True, False]))
-        for outcome, rule, n in groups.iter_rows():
-            table.add_row(entity.value, outcome, rule, str(n))
-    if table.row_count:
-        console.print(table)
 
 
 def render_summary(result: RunResult, console: Console) -> None:
@@ -184,23 +121,38 @@ def render_summary(result: RunResult, console: Console) -> None:
 
 
 def left_out(result: RunResult, console: Console) -> None:
+    _blocking(blocking_rows(result), console)
+
+
+def _blocking(rows: list[dict[str, Any]], console: Console) -> None:
     """One line per blocking key matching left out for its pairs, and per key whose blocks it skipped for size."""
-    for entity, res in result.migration.entities.items():
-        matches = res.matches
-        for k in matches.skipped_keys if matches else ():
-            console.print(f"{entity.value}: blocking key {k.name} left out ({k.pairs:,} pairs over {k.records:,} "
-                          f"records: {k.why})", style="yellow", markup=False)
-        for c in matches.capped if matches else ():
-            console.print(f"{entity.value}: blocking key {c.name}: {c.why}, not paired ({c.pairs:,} pairs over "
-                          f"{c.records:,} records)", style="yellow", markup=False)
+    for k in rows:
+        if k["kind"] == "left out":
+            console.print(f"{k['entity']}: blocking key {k['key']} left out ({k['pairs']:,} pairs over "
+                          f"{k['records']:,} records: {k['why']})", style="yellow", markup=False)
+        else:
+            console.print(f"{k['entity']}: blocking key {k['key']}: {k['why']}, not paired ({k['pairs']:,} pairs "
+                          f"over {k['records']:,} records)", style="yellow", markup=False)
 
 
 def _read_warnings(result: RunResult, console: Console) -> None:
-    warnings = result.migration.warnings
-    if warnings:
-        console.print(f"[yellow]{len(warnings)} warning(s) while reading[/], e.g.:")
-        for w in warnings[:5]:
-            console.print("  " + w.render(), markup=False)
+    mobiles = result.migration.project.config.options.mask_mobiles
+    warnings = [p.as_dict() for p in masked_problems(result.migration.warnings, mobiles)]
+    _warnings(warnings, console, False, "'plan --all' lists them")
+
+
+SHOWN = 5  # warnings a plan shows without --all
+
+
+def _warnings(warnings: list[dict[str, Any]], console: Console, show_all: bool, how: str) -> None:
+    if not warnings:
+        return
+    shown = warnings if show_all else warnings[:SHOWN]
+    more = len(warnings) > len(shown)
+    console.print(f"[yellow]{len(warnings)} warning(s) while reading[/]" + (f", e.g. ({escape(how)}):" if more else ":"))
+    for w in shown:
+        console.print("  " + Problem(**{**w, "values": tuple(w["values"]) if "values" in w else None}).render(),
+                      markup=False)
 
 
 def render_dry_run(dry, console: Console) -> None:

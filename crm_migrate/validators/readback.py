@@ -27,6 +27,7 @@ from crm_migrate.validators.findings import Finding
 
 _FLOATISH = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)$|^-?\d+\.0+$")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+AS_NUMBER = "came back as a number"  # text of digits without what made it text: the +, leading zeros, the X
 
 
 @dataclass
@@ -172,11 +173,15 @@ def _compare(f: WrittenFile, header: list[str | None], body: list[list[str | Non
 
 def difference(want: str | None, have: str | None, row: tuple, j: int) -> tuple[str, str, str]:
     """What kind of change turned ``want`` into ``have``, and what to do about it."""
+    if want and have and (lost := _as_number(want, have)):
+        return (AS_NUMBER, f"{want!r} came back as a number, {have!r} ({lost})",
+                "the target stores the column as a number: make its field text there (phones, ids and codes "
+                "are text), then import the records again")
     if want and have and _same_number(want, have):
         return ("float", f"{want!r} came back as the number {have!r}",
                 "write the column as text, or as a number only where its type is money or number")
-    if want and have and _FLOATISH.match(have) and re.fullmatch(r"[+\d]+", want):
-        return ("float", f"{want!r} came back as the float {have!r}", "identifiers must stay text")
+    if want and have and _FLOATISH.match(have) and re.fullmatch(r"\+?\d+[Xx]?", want):
+        return ("float", f"{want!r} came back as a number, the float {have!r}", "identifiers must stay text")
     if want and have and want.startswith(have):
         return ("truncated", f"{want!r} came back cut to {len(have)} characters", "a length limit on the way; "
                 "check the profile's max_length against the target")
@@ -196,6 +201,21 @@ def difference(want: str | None, have: str | None, row: tuple, j: int) -> tuple[
         return ("lost characters", f"{want!r} came back as {have!r} (lost: {lost})",
                 "choose an encoding that holds every character (UTF-8 or GB18030)")
     return ("changed", f"{want!r} came back as {have!r}", "compare the template's column with the profile")
+
+
+def _as_number(want: str, have: str) -> str | None:
+    """What text of digits lost when it came back as the whole number ``have``: a leading + (a phone),
+    leading zeros (an area code, a code), a final X (an ID number); None when that is not what happened."""
+    want, have = want.strip(), have.strip()
+    if not have.isdigit() or have.startswith("0") and have != "0":
+        return None
+    if want.startswith("+") and want[1:] == have:
+        return "the leading + is gone"
+    if len(want) > len(have) and want.isdigit() and want.lstrip("0") == have.lstrip("0") and want.startswith("0"):
+        return "the leading zeros are gone"
+    if want[-1:] in "Xx" and want[:-1] == have:
+        return "the final X is gone"
+    return None
 
 
 def _equal_amounts(want: str | None, have: str | None) -> bool:

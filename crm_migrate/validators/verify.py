@@ -8,8 +8,11 @@ case, spaces, underscores and hyphens.
 
 The reconciliation: records sent, exported, matched, missing from the export and extra in it; per
 column, values equal, and values that differ, each classified (truncated, lost characters, dropped value,
-number became a float, date moved, changed). A value equal up to the form a target gives it back in (a
-date with a time of 00:00:00, an amount with other decimals) is equal. The report is written to
+text that came back as a number, number became a float, date moved, changed). A value equal up to the form a
+target gives it back in (a date with a time of 00:00:00, an amount with other decimals) is equal; other
+decimals are equal only in a column the template types as money or number (``types`` in the manifest): a
+phone, an id or a code sent as text that came back as a number (``+8675567158223`` as ``8675567158223``,
+``0755...`` as ``755...``, ``13800138000`` as ``13800138000.0``) is a change, "came back as a number". The report is written to
 ``out/verify/<entity>.csv`` (one line per difference or missing record) and ``<entity>.json`` (the totals).
 """
 
@@ -66,6 +69,7 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
     unmatched = [c for c in sent.columns if _norm(c) not in columns]
     theirs = theirs.select([pl.col(t).alias(m) for m, t in pairs] + [ROW])
     keys = key or [_external_id_column(out, entity, sent)]
+    numeric = _numeric_columns(out, entity)
     for k in keys:
         if k not in sent.columns or k not in theirs.columns:
             raise MigrateError(Problem(str(exported), f"cannot match records by {k!r}: "
@@ -100,7 +104,7 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
         values = tuple(row.get(c) for c in compared)
         for j, column in enumerate(compared):
             want, have = row[column], row.get(f"{column}__exported")
-            if _same(want, have):
+            if _same(want, have, None if numeric is None else column in numeric):
                 continue
             rule, message, _ = ("dropped", f"{want!r} was sent, the export has nothing", "") if not have \
                 else difference(want, have, values, j)
@@ -188,15 +192,30 @@ def _key(row: dict, keys: list[str]) -> str:
     return " / ".join(str(row.get(k)) for k in keys)
 
 
-def _same(want: str | None, have: str | None) -> bool:
-    """Equal, or equal up to the form a target gives values back in."""
+def _numeric_columns(out: Path, entity: Entity) -> set[str] | None:
+    """The sent columns the template types as money or number; None when the run's manifest does not say
+    (a run of an earlier version)."""
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    types = ((manifest.get("target") or {}).get("types") or {}).get(entity.value)
+    if types is None:
+        return None
+    return {h for h, t in types.items() if t in ("money", "number")}
+
+
+# Text only a text column holds: a leading + or zero, or digits enough for a phone or an ID number.
+_TEXTUAL = re.compile(r"^\+|^0\d|^\d{11,}$")
+
+
+def _same(want: str | None, have: str | None, numeric: bool | None = None) -> bool:
+    """Equal, or equal up to the form a target gives values back in. Amounts with other decimals are equal
+    in a ``numeric`` column; where the column's type is unknown (None), unless the value sent is text-shaped."""
     want, have = (want or "").strip() or None, (have or "").strip() or None
     if want == have:
         return True
     if want is None or have is None:
         return False
     try:
-        if Decimal(want) == Decimal(have):
+        if (numeric or (numeric is None and not _TEXTUAL.search(want))) and Decimal(want) == Decimal(have):
             return True
     except InvalidOperation:
         pass
