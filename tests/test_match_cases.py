@@ -231,3 +231,21 @@ def test_a_short_name_joins_the_one_company_the_data_gives_its_brand_and_no_othe
     twin = "成都锐宏建筑工程有限公司,028-85541236,四川省成都市武侯区天府大道中段666号"
     joined, why = _short_name_joins(make_project, [company, "锐宏集团,,", twin, *others])
     assert not joined and "short name the data gives several companies" in why
+
+
+def test_a_short_name_that_says_where_it_is_is_weighed_against_the_brand_there(make_project):
+    """西安锐宏 names the 锐宏 of 西安: 锐宏 in another trade in 上海 is not a company it could name, but one in
+    another trade in 西安 is, and so is one whose place nobody knows."""
+    company = "西安锐宏生物科技有限公司,029-88325614,陕西省西安市雁塔区科技路48号"
+    short = "西安锐宏,,"
+    elsewhere = "上海锐宏贸易有限公司,021-63218890,上海市黄浦区中山南路100号"
+    others = ["北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号",
+              "广州恒润精密模具有限公司,020-38825614,广东省广州市天河区天河北路233号"]
+    joined, why = _short_name_joins(make_project, [company, short, elsewhere, *others])
+    assert joined and "name distinctive short name" in why
+    here = "西安锐宏贸易有限公司,029-85541236,陕西省西安市碑林区南大街12号"
+    joined, why = _short_name_joins(make_project, [company, short, elsewhere, here, *others])
+    assert not joined and "short name the data gives several companies" in why
+    nowhere = "锐宏贸易有限公司,,"
+    joined, why = _short_name_joins(make_project, [company, short, elsewhere, nowhere, *others])
+    assert not joined and "short name the data gives several companies" in why

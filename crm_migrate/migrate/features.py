@@ -153,6 +153,7 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
                                  for part in ("province", "city"))
 
     places_per_key, places_per_brand = places_per(k), places_per("_brand")
+    frame = _trades_here(frame, a["trade"], known)
     return frame.with_columns(
         # How many Chinese names sound like this one's brand (with its trade's family, and without): an English
         # name matches one of them only where it is the only one.
@@ -160,12 +161,32 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         zh_key.filter(known).drop_nulls().n_unique().over(m("latin"), m("family")).alias(m("sounds_in_trade")),
         (pl.col(m("province")).is_null() & pl.col(k).is_not_null() & (places_per_key >= 2)).alias(m("ambiguous")),
         # A short name (a brand without its trade: 锐宏集团) names no one company where the data holds its brand
-        # with several trades, or, saying nowhere itself, in several places (锐宏 in 上海 and in 成都).
+        # with several trades, or, saying nowhere itself, in several places (锐宏 in 上海 and in 成都). One that
+        # says where it is (西安锐宏) is weighed against the brand's trades there and where no place is known:
+        # 锐宏贸易 in 上海 is not another company it could name.
         (a["trade"].is_null() & pl.col("_brand").is_not_null()
-         & ((trades_per_brand >= 2) | (pl.col(m("province")).is_null() & (places_per_brand >= 2))))
+         & pl.when(pl.col(m("province")).is_null()).then((trades_per_brand >= 2) | (places_per_brand >= 2))
+         .otherwise(pl.col("_trades_here") >= 2))
         .alias(m("brand_ambiguous")),
         pl.when(chinese).then(pl.col("_variants")).alias(m("variants")),
-    ).drop("_brand", "_region", "_branch", "_core", "_heads", "_variants")
+    ).drop("_brand", "_region", "_branch", "_core", "_heads", "_variants", "_trades_here")
+
+
+def _trades_here(frame: pl.DataFrame, trade: pl.Expr, known: pl.Expr) -> pl.DataFrame:
+    """``_trades_here``: per record, how many trades the data holds its brand with in its province or with no
+    place known (a placeless 锐宏贸易 may be in any province); 0 where it holds none. Counted on the distinct
+    (brand, province, trade) of the data, a small table, and joined back."""
+    province = m("province")
+    seen = (frame.lazy().filter(known).select("_brand", pl.col(province).alias("_p"), trade.alias("_t"))
+            .drop_nulls(["_brand", "_t"]).unique())
+    placed = seen.filter(pl.col("_p").is_not_null())
+    placeless = seen.filter(pl.col("_p").is_null()).select("_brand", "_t")
+    places = frame.lazy().select("_brand", pl.col(province).alias("_p")).drop_nulls().unique()
+    here = (pl.concat([placed, places.join(placeless, on="_brand").select("_brand", "_p", "_t")])
+            .unique().group_by("_brand", "_p").agg(pl.len().alias("_trades_here")))
+    return (frame.join(here.collect(), left_on=["_brand", province], right_on=["_brand", "_p"], how="left",
+                       maintain_order="left")
+            .with_columns(pl.col("_trades_here").fill_null(0)))
 
 
 def _brand_table(brands: pl.Series, has_english: bool) -> pl.DataFrame:
