@@ -160,6 +160,9 @@ def masked(text: str) -> str:
     return _LONG_DIGITS.sub(lambda m: mask(m.group(0)), text)
 
 
+UNMASKED = frozenset({"sha256", "project_hash"})  # digests, not data: a run of digits in one is no ID number
+
+
 def _mask_all(report: Any) -> Any:
     """Every text of the report (keys too) with long digit runs masked, then ID numbers in any form (and
     mobiles, where the report says so) masked over all the texts at once."""
@@ -175,7 +178,8 @@ def _mask_all(report: Any) -> Any:
         elif isinstance(value, dict):
             for k, v in value.items():
                 collect(str(k))
-                collect(v)
+                if k not in UNMASKED:
+                    collect(v)
 
     collect(report)
     shown = iter(mask_texts([masked(t) for t in texts], mobiles))
@@ -189,7 +193,7 @@ def _mask_all(report: Any) -> Any:
             out = {}
             for k, v in value.items():
                 name = next(shown)
-                out[name if isinstance(k, str) else k] = rebuild(v)
+                out[name if isinstance(k, str) else k] = v if k in UNMASKED else rebuild(v)
             return out
         return value
 
@@ -200,15 +204,17 @@ def write_json(report: dict[str, Any]) -> str:
     return json.dumps(_mask_all(report), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def add_findings(folder: Path, findings: list, sample: dict[str, int]) -> None:
-    """Rewrite ``quality.json`` and ``quality.html`` in ``folder`` with a dry run's findings."""
+def add_findings(folder: Path, findings: list, sample: dict[str, int], suites: list[dict] | None = None,
+                 ran_on: dict[str, Any] | None = None) -> None:
+    """Rewrite ``quality.json`` and ``quality.html`` in ``folder`` with a dry run's findings, its suites'
+    results and ``ran_on``: when and on what it ran (``at``, ``project_hash``, ``inputs``)."""
     from dataclasses import asdict
 
     from crm_migrate.validators.findings import summary
 
     path = folder / "quality.json"
     report = json.loads(path.read_text(encoding="utf-8"))
-    report["dry_run"] = {"sample": sample, "findings": len(findings),
+    report["dry_run"] = {**(ran_on or {}), "stale": [], "suites": suites, "sample": sample, "findings": len(findings),
                          "errors": sum(f.severity == "error" for f in findings),
                          "summary": summary(findings), "examples": [asdict(f) for f in findings[:200]]}
     path.write_text(write_json(report), encoding="utf-8")
@@ -360,9 +366,13 @@ def _summary_html(report: dict[str, Any]) -> str:
     if dry:
         verdict = (f'<span class="bad">{dry["errors"]} errors</span>' if dry["errors"]
                    else '<span class="ok">no errors</span>')
-        stale = (' <span class="bad" id="summary-stale">Stale: the project or its sources changed since.</span>'
+        stale = ('. <span class="bad" id="summary-stale">Stale: the project or its sources changed since</span>'
                  if dry.get("stale") else "")
-        out.append(f'<p>Dry run{_when(dry)}: {dry["findings"]} findings, {verdict}{stale} '
+        suites = dry.get("suites") or []
+        passed = sum(s["status"] == "passed" for s in suites)
+        held = (f'; expectation suites: {passed} of {len(suites)} passed (<a href="#expectations">why</a>)'
+                if suites else "")
+        out.append(f'<p>Dry run{_when(dry)}: {dry["findings"]} findings, {verdict}{held}{stale} '
                    '(<a href="#dry-run-findings">details</a>).</p>')
     return "".join(out)
 
