@@ -161,7 +161,7 @@ def explained(result) -> list[dict[str, Any]]:
         if abs(from_weight - probability) > 1e-9:
             held = (f"a rule holds it at {probability:.4f} (the weight alone gives {from_weight:.4f}): an identity "
                     "differs, a deal's terms are apart, or a weak level lacks a strong identifier")
-        out.append({"kind": row["kind"], "left": _who(row, "l"), "right": _who(row, "r"),
+        out.append({"kind": row["kind"], "l": row["l"], "r": row["r"], "left": _who(row, "l"), "right": _who(row, "r"),
                     "prior": prior, "steps": steps, "not_compared": missing, "weight": weight,
                     "probability": probability, "held": held})
     return out
