@@ -105,6 +105,72 @@ def test_a_full_run_keeps_the_dry_run_and_reports_its_findings(demo_dry, tmp_pat
     assert quality["dry_run"]["errors"] == 5
 
 
+def test_the_report_shows_the_dry_runs_findings_as_stale_once_a_source_or_the_project_changed(demo_dry, tmp_path):
+    from crm_migrate.migrate.run import run
+
+    root = tmp_path / "demo"
+    shutil.copytree(demo_dry[0], root)  # the project with its out/dry-run
+    dry = json.loads((root / "out/dry-run/reports/quality.json").read_text(encoding="utf-8"))["dry_run"]
+    manifest = json.loads((root / "out/dry-run/manifest.json").read_text(encoding="utf-8"))
+    assert dry["at"] == manifest["created_at"] and dry["project_hash"] == load_project(root).fingerprint()
+
+    def report():
+        run(load_project(root))
+        page = (root / "out/reports/quality.html").read_text(encoding="utf-8")
+        return json.loads((root / "out/reports/quality.json").read_text(encoding="utf-8")).get("dry_run"), page
+
+    found, page = report()
+    assert found["stale"] == [] and 'class="stale"' not in page
+    assert f'Dry run of {dry["at"].replace("T", " ")}, project <code title="{dry["project_hash"]}">' in page
+    with open(root / "data/老CRM_客户导出.csv", "ab") as f:  # a fix at the source: one more line
+        f.write(b"\r\n")
+    found, page = report()
+    assert found["stale"] == ["source data/老CRM_客户导出.csv changed since"]
+    assert '<div class="stale" id="stale"><strong>These findings are stale.</strong>' in page
+    assert "<li>source data/老CRM_客户导出.csv changed since</li>" in page and 'id="summary-stale"' in page
+    with open(root / "migration.yaml", "a", encoding="utf-8") as f:
+        f.write("# reviewed\n")
+    found, _ = report()
+    assert found["stale"][0].startswith("the project files changed: project hash ")
+    assert "project migration.yaml changed since" in found["stale"]
+    # A dry-run report that is not ours (hand-edited, cut short) is left out; the run does not break.
+    (root / "out/dry-run/reports/quality.json").write_text('{"dry_run": {"findings": "many"}}', encoding="utf-8")
+    found, page = report()
+    assert found is None and 'id="dry-run"' not in page
+
+
+@pytest.mark.skipif(not expectations.available(), reason="the validate extra is not installed")
+def test_a_suite_whose_files_passed_while_the_dry_run_held_records_back_is_not_shown_as_passed(demo_dry):
+    root, dry = demo_dry
+    suites = json.loads((root / "out/dry-run/reports/quality.json").read_text(encoding="utf-8"))["dry_run"]["suites"]
+    status = {s["entity"]: s["status"] for s in suites}
+    errors = {f.entity for f in dry.findings if f.severity == "error"}
+    assert errors == {"accounts", "contacts", "opportunities"}
+    assert status == {"accounts": "contradicted", "contacts": "contradicted", "opportunities": "contradicted",
+                      "activities": "passed"}
+    accounts = next(s for s in suites if s["entity"] == "accounts")
+    name = next(r for r in accounts["results"] if r["rule"] == "max_length" and r["column"] == "name")
+    assert name["result"] == "held" and name["dry-run errors"] == 1  # held on the files, as the long name is not in them
+    page = (root / "out/dry-run/reports/quality.html").read_text(encoding="utf-8")
+    for s in suites:
+        assert f'<tr data-suite="{s["suite"]}" data-status="{s["status"]}">' in page
+    assert page.count('<span class="ok">passed</span>') == 1
+    assert "http" not in page.split("<body>")[1]  # our page of the suites needs no network
+
+
+def test_a_suite_with_an_expectation_that_failed_is_failed_and_one_without_errors_passed():
+    from crm_migrate.validators.findings import Finding
+
+    suites = [{"suite": f"t.{e}", "entity": e, "results": [
+        {"expectation": "column values to not be null", "column": "Id", "rule": "required", "success": e != "a",
+         "unexpected": int(e == "a")}]} for e in ("a", "b", "c")]
+    refused = Finding("target", "error", "b", "data/b.csv", 2, "Id", None, "required", "Id is empty", "fill it")
+    warned = Finding("cleaning", "warning", "c", "data/c.csv", 2, None, None, "test record", "test", "on purpose")
+    judged = {s["entity"]: s for s in expectations.judge(suites, [refused, warned])}
+    assert [judged[e]["status"] for e in "abc"] == ["failed", "contradicted", "passed"]
+    assert judged["b"]["results"][0]["dry-run errors"] == 1 and "target: required" in judged["b"]["why"]
+
+
 # -- each check catches what it is for ------------------------------------------------------------------
 
 PROFILE = """\

@@ -67,6 +67,7 @@ class MatchResult:
     capped: list[SkippedKey] = field(default_factory=list)  # per key, its blocks skipped and the largest one
     scored: int = 0  # candidate pairs scored (``pairs`` may hold fewer: `keep_shown`)
     histogram: list[int] = field(default_factory=list)  # pairs scored per probability band of 0.01, lowest first
+    fields_rate: float = 0.0  # the match rate the fields' weights were taken at (`level_weights`): their caps
 
 
 def _by_chunks(frame: pl.DataFrame, pairs: pl.DataFrame, cache: dict | None, compute) -> np.ndarray:
@@ -499,7 +500,7 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
                                          _weight_column(levels, j, m, u, comparisons, shares, fields_rate)))
     return MatchResult(out, comparisons, {c.name: m[j].tolist() for j, c in enumerate(comparisons)},
                        {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored, capped,
-                       out.height, histogram(out["probability"].to_numpy()))
+                       out.height, histogram(out["probability"].to_numpy()), fields_rate)
 
 
 def histogram(probability: np.ndarray) -> list[int]:

@@ -53,6 +53,7 @@ from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
+from crm_migrate.validators.findings import stale_because
 from crm_migrate.validators.report import quality, write_html, write_json
 from crm_migrate.validators.review import FULL_LIST, orphans_frame, provenance_frame, stale_frame
 from crm_migrate.validators.workbook import write_workbook
@@ -185,7 +186,9 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
     emit("review/stale_decisions.csv", stale_frame(migration))
     report = quality(migration, result.reconciliation, result.conformed)
     if earlier_dry_run is not None:
-        report["dry_run"] = earlier_dry_run
+        # shown as stale, with why, when the project or its sources changed since the dry run
+        report["dry_run"] = {**earlier_dry_run, "stale": stale_because(
+            earlier_dry_run, migration.project.fingerprint(), _inputs(result))}
     (tmp / "reports").mkdir(parents=True, exist_ok=True)
     (tmp / "reports" / "quality.json").write_text(write_json(report), encoding="utf-8")
     (tmp / "reports" / "quality.html").write_text(write_html(report), encoding="utf-8")
@@ -262,11 +265,24 @@ def _is_external_id(target: TargetProfile, entity, header: str) -> bool:
 
 
 def _dry_run_findings(out: Path) -> dict | None:
-    """The findings of an earlier dry run in ``out/dry-run``, for the full run's quality report."""
+    """The findings of an earlier dry run in ``out/dry-run``, for the full run's quality report (None where
+    there is none, or its report is not one of ours)."""
     try:
-        return json.loads((out / DRY_RUN / "reports" / "quality.json").read_text(encoding="utf-8")).get("dry_run")
-    except (OSError, ValueError):
+        found = json.loads((out / DRY_RUN / "reports" / "quality.json").read_text(encoding="utf-8")).get("dry_run")
+    except (OSError, ValueError, AttributeError):
         return None
+    needed = {"sample": dict, "findings": int, "errors": int, "summary": list, "examples": list}
+    if not isinstance(found, dict) or not all(isinstance(found.get(k), t) for k, t in needed.items()) \
+            or not all(isinstance(x, dict) for k in ("summary", "examples") for x in found[k]):
+        return None
+    suites = found.get("suites")
+    keys = {"suite", "expectations", "failed", "status", "why", "results"}
+    if not (isinstance(suites, list) and all(isinstance(x, dict) and keys <= x.keys()
+                                             and isinstance(x["results"], list) for x in suites)):
+        found["suites"] = None
+    if not isinstance(found.get("inputs"), list) or not all(isinstance(i, dict) for i in found["inputs"]):
+        found["inputs"] = []
+    return found
 
 
 def _placeholder(result: RunResult) -> dict[str, object] | None:

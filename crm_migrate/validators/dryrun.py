@@ -91,10 +91,13 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None, track: Tra
     types = {e: c.types for e, c in (result.conformed or {}).items()}
     findings += readback.read_back(out, files, result.target.file, types)
     checks = {"read-back": f"{len(files)} import files read back and compared cell by cell"}
+    suites = None
     if expectations.available():
-        findings += expectations.validate(out, result.target, files)
+        found, suites = expectations.run_suites(out, result.target, files)
+        findings += found
         mask_tree(out / expectations.GX_FOLDER, project.config.options.mask_mobiles)  # its results quote values of import/
-        checks["expectations"] = f"Great Expectations suites and Data Docs in {out / expectations.DOCS}"
+        checks["expectations"] = (f"Great Expectations suites: results in {out / 'reports/quality.html'}"
+                                  f"#expectations (Data Docs, online styles, in {out / expectations.DOCS})")
     else:
         checks["expectations"] = 'skipped: Great Expectations is not installed (pip install "crm-migrate[validate]")'
     findings += database.load(result.target, files, url, out / "target_schema.sql")
@@ -103,7 +106,8 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None, track: Tra
     findings = _masked(project, result.target, findings)
     try:
         write_findings(out, findings)
-        _add_to_report(out, findings, chosen.counts)
+        _add_to_report(out, findings, chosen.counts,
+                       None if suites is None else expectations.judge(suites, findings))
         restrict(out, modes(project))  # the files written after the run's tree, private like it
     except OSError as exc:
         raise MigrateError(write_problem(out, exc)) from None
@@ -188,13 +192,18 @@ def _masked(project: Project, profile, findings: list[Finding]) -> list[Finding]
     return [replace(f, **{t: next(shown) for t in texts}) for f in out]
 
 
-def _add_to_report(out: Path, findings: list[Finding], sample_counts: dict[str, int]) -> None:
-    """The dry run's quality report, rewritten with its findings and how the sample was chosen."""
+def _add_to_report(out: Path, findings: list[Finding], sample_counts: dict[str, int],
+                   suites: list[dict] | None = None) -> None:
+    """The dry run's quality report, rewritten with its findings, how the sample was chosen, the suites'
+    results, and when and on what it ran (the date, the project hash, every input's sha256: a later run's
+    report tells from them whether the findings still hold)."""
     from crm_migrate.validators.report import add_findings
 
-    add_findings(out / "reports", findings, sample_counts)
     manifest = out / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
+    ran_on = {"at": data.get("created_at"), "project_hash": (data.get("project") or {}).get("files_sha256"),
+              "inputs": [{"kind": i["kind"], "path": i["path"], "sha256": i["sha256"]} for i in data.get("inputs", [])]}
+    add_findings(out / "reports", findings, sample_counts, suites, ran_on)
     data["dry_run"] = {"sample": sample_counts, "findings": len(findings),
                        "errors": sum(f.severity == "error" for f in findings)}
     for o in data["outputs"]:  # the report was rewritten; findings are new

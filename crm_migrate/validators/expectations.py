@@ -71,6 +71,12 @@ def expectations_for(profile: TargetProfile, entity: Entity, headers: list[str],
 
 def validate(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -> list[Finding]:
     """Build and run the suites on the files read back; keep the suites and Data Docs in ``folder/gx``."""
+    return run_suites(folder, profile, files)[0]
+
+
+def run_suites(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -> tuple[list[Finding], list[dict]]:
+    """`validate`, and per suite each expectation's result (its kind, column, rule, whether it held and how
+    many values it did not expect: no values, so nothing to mask), for the report to show offline."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
@@ -91,6 +97,7 @@ def validate(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -> 
         where.setdefault(f.entity, []).extend((f.path, line) for line in range(2, f.read.height + 2))
     keys = _parent_keys(profile, frames)
     findings: list[Finding] = []
+    suites: list[dict] = []
     for entity, frame in frames.items():
         asset = source.add_dataframe_asset(entity.value)
         batch = asset.add_batch_definition_whole_dataframe("written")
@@ -107,12 +114,51 @@ def validate(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -> 
             actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
             result_format={"result_format": "COMPLETE"}))
         result = checkpoint.run(batch_parameters={"dataframe": frame.to_pandas()})
+        shown = []
         for run in result.run_results.values():
             for r in run.results:
+                config = r.expectation_config
+                shown.append({"expectation": re.sub(r"^expect_", "", config.type).replace("_", " "),
+                              "column": config.kwargs.get("column"), "rule": config.meta.get("rule", "expectation"),
+                              "success": bool(r.success),
+                              "unexpected": int((r.result or {}).get("unexpected_count") or 0)})
                 if r.success:
                     continue
                 findings += _findings(entity, r, where[entity])
-    return findings
+        suites.append({"suite": suite.name, "entity": entity.value, "results": shown})
+    return findings, suites
+
+
+# The rules of the target's refusals (conform) and of the database load, as the suites name them.
+_SAME_RULE = {"link": "parent"}
+
+
+def judge(suites: list[dict], findings: list[Finding]) -> list[dict]:
+    """Each suite with its verdict as the dry run sees it: ``failed`` where an expectation did not hold;
+    ``contradicted`` where every expectation held on the files but another check of the dry run found errors
+    in the entity (the target would refuse records, so conform held them back from the files the suite saw);
+    ``passed`` only where neither. Each expectation carries the dry run's errors on its rule and column."""
+    errors = [f for f in findings if f.severity == "error" and f.check != "expectations"]
+    out = []
+    for s in suites:
+        mine = [f for f in errors if f.entity == s["entity"]]
+        results = []
+        for r in s["results"]:
+            against = sum(_SAME_RULE.get(f.rule, f.rule) == r["rule"] and f.column == r["column"] for f in mine)
+            results.append({**r, "result": "held" if r["success"] else "did not hold", "dry-run errors": against})
+        failed = sum(not r["success"] for r in s["results"])
+        if failed:
+            status, why = "failed", f"{failed} expectations did not hold on the import files"
+        elif mine:
+            rules = sorted({f"{f.check}: {f.rule}" for f in mine})
+            status = "contradicted"
+            why = (f"the files passed, but the dry run found {len(mine)} errors in {s['entity']} "
+                   f"({', '.join(rules)}): those records are not in the files")
+        else:
+            status, why = "passed", "every expectation held and the dry run found no error in this entity"
+        out.append({"suite": s["suite"], "entity": s["entity"], "expectations": len(s["results"]),
+                    "failed": failed, "status": status, "why": why, "results": results})
+    return out
 
 
 def _parent_keys(profile: TargetProfile, frames: dict[Entity, pl.DataFrame]) -> dict[Entity, dict[str, list[str]]]:

@@ -70,3 +70,25 @@ def summary(findings: list[Finding]) -> list[dict[str, object]]:
     counts = frame.group_by("check", "severity", "entity", "rule").agg(
         pl.len().alias("count"), pl.col("message").first().alias("example"))
     return counts.sort(["count", "check", "entity", "rule"], descending=[True, False, False, False]).to_dicts()
+
+
+def stale_because(dry_run: dict, project_hash: str, inputs: list[dict]) -> list[str]:
+    """Why an earlier dry run's findings may no longer hold for the run at hand, or [] when they do: the
+    project files (migration.yaml, mappings) hash differently, or a source, lookup table, target profile or
+    decisions file changed, appeared or went. A dry run that recorded no date or hash is stale too."""
+    if not dry_run.get("at") or not dry_run.get("project_hash"):
+        return ["the dry run recorded no date or project hash (an earlier crm-migrate made it), so what it "
+                "checked is not known"]
+    reasons = []
+    if dry_run["project_hash"] != project_hash:
+        reasons.append(f"the project files changed: project hash {str(dry_run['project_hash'])[:12]}, "
+                       f"now {project_hash[:12]}")
+    then = {(i.get("kind"), i.get("path")): i.get("sha256") for i in dry_run.get("inputs") or []}
+    now = {(i["kind"], i["path"]): i["sha256"] for i in inputs}
+    for (kind, path), digest in now.items():
+        if (kind, path) not in then:
+            reasons.append(f"{kind} {path} is read now but was not by the dry run")
+        elif then[(kind, path)] != digest:
+            reasons.append(f"{kind} {path} changed since")
+    reasons += [f"{kind} {path} was read by the dry run but is not now" for kind, path in then if (kind, path) not in now]
+    return reasons
