@@ -138,6 +138,9 @@ PHONE_BOOK_JUNK = [("family_entry", "妈妈", "{m}"), ("family_entry", "老爸",
                    ("service_number", "宽带客服", "400-{a}-{b}"), ("service_number", "政务服务热线", "12345")]
 SHORT_NAMES = [("金", "金"), ("林", "林"), ("王", "一")]  # real people whose names look like nicknames
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# The uncertain cases planted at any size, each kind some of them the record they look like and some not:
+# (kind, the same entity, another one). A handful, as a real export holds them, not a share of the rows.
+UNCERTAIN = [("uncertain_name_other_mobile", 2, 2), ("uncertain_salutation_office_line", 1, 2)]
 MOBILE_PREFIXES = [str(p) for p in [*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, 166, 176, 177,
                                      178, *range(180, 190), 198, 199]]
 
@@ -197,6 +200,7 @@ class Person:
 class World:
     def __init__(self, companies: int, seed: int) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.companies: list[Company] = []
         names, mobiles, emails = set(), set(), set()
         pid = 0
@@ -225,6 +229,7 @@ class World:
                 p.new_mobile = mobile
         self.lookalikes: list[tuple[str, str, str, str]] = []
         self._add_lookalikes(names, mobiles, emails, pid)
+        self.mobiles = mobiles  # every mobile the world holds: the uncertain cases take numbers nobody has
 
     def _add_lookalikes(self, names: set, mobiles: set, emails: set, pid: int) -> None:
         """Records that look alike but are not the same: the hard cases for matching."""
@@ -352,6 +357,7 @@ class Generator:
         self.truth = Truth()
         self.garbage = 0
         self.crm_companies: list[Company] = []
+        self.office_shown: set[int] = set()  # people whose own office line the old CRM holds
 
     def garbage_id(self) -> str:
         self.garbage += 1
@@ -384,6 +390,7 @@ class Generator:
         self.sales_workbook(data / "销售团队客户表.xlsx")  # after the opportunities: its pipeline repeats some
         self.event_list(data / "市场活动报名.csv")
         self.address_book(data / "通讯录.vcf")
+        self.uncertain_cases(data / "通讯录.vcf")
         self.truth.write(self.out / "truth" / "truth.csv")
         with (self.out / "truth" / "lookalikes.csv").open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
@@ -446,6 +453,8 @@ class Generator:
                 if r.random() < 0.85:
                     name, tag = messy.person_name(r, p, "crm")
                     office = p.office if p.office and r.random() < 0.6 else (c.landline if r.random() < 0.3 else "")
+                    if office and office == p.office:
+                        self.office_shown.add(p.id)
                     ref, ref_tag = self._ref(r, len(rows) + 2, c)
                     mail, mail_tag = messy.email(r, p.email, 0.02) if r.random() < 0.7 else ("", "")
                     rows.append([f"L{p.id:06d}", ref, name, messy.mobile(r, p.mobile), office,
@@ -770,6 +779,65 @@ class Generator:
                       f"TEL;TYPE=CELL:{messy.mobile(r, p.new_mobile or p.mobile)}", *work,
                       f"EMAIL;TYPE=INTERNET:{p.email}", "END:VCARD"]
         path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+    def uncertain_cases(self, cards: Path) -> None:
+        """Cases that no rule settles, the review band's work, as real phone books hold them (`UNCERTAIN`): a
+        card with a person's name at their company, a mobile nobody else has and no mail (a new phone, or a
+        colleague of the same name), and a card of a surname and a salutation (王经理) with the person's own
+        office line and no mobile (them, or a colleague of that surname answering the line). Some are the
+        person they look like, some another one (``person:uncertain-<n>``), which the truth says, tagging each
+        card with its kind. Drawn from a stream of their own and appended to the phone book after everything
+        else is written, so that every other row is the one the seed always gave. The people are ones the old
+        CRM alone shows, once, at a company in the demo's scope (active in the last three years): each true
+        case the review band holds back costs the benchmark one pair.
+
+        Companies are not planted: on the demo's 240 companies a name variant with nothing else (a brand
+        alone, a character dropped or a homophone, with or without the city) scores either above ``merge``
+        or below ``review``, so it would be a wrong merge or a case nobody is shown."""
+        u = random.Random(self.w.seed * 7919 + 2)
+        seen: dict[str, list[str]] = {}
+        for source, _, _, entity, truth, _ in self.truth.rows:
+            if entity in ("accounts", "contacts"):
+                seen.setdefault(truth, []).append(source)
+        lookalike = {t for _, a, b, _ in self.w.lookalikes for t in (a, b)}
+        crm = {c.id for c in self.crm_companies if (TODAY - c.last_activity).days < 3 * 365 - 30}
+        alone = [p for c in self.w.companies if c.id in crm for p in c.people
+                 if seen.get(f"person:{p.id}") == ["old_crm_contacts"] and not p.short and not p.new_mobile
+                 and f"person:{p.id}" not in lookalike]
+        counter = itertools.count(1)
+
+        def mobile() -> str:
+            while (number := f"{u.choice(MOBILE_PREFIXES)}{u.randint(0, 99999999):08d}") in self.w.mobiles:
+                pass
+            self.w.mobiles.add(number)
+            return number
+
+        # The phone book: one card per case, the company's full name on it, no title and no mail.
+        with cards.open(encoding="utf-8", newline="") as f:
+            start = f.read().count("\r\n") + 1
+        lines: list[str] = []
+        pools = {"uncertain_name_other_mobile": [p for p in alone if p.id not in self.office_shown],
+                 "uncertain_salutation_office_line": [p for p in alone if p.id in self.office_shown]}
+        for kind, same, other in UNCERTAIN:
+            pool = pools[kind]
+            for k, p in enumerate(u.sample(pool, min(len(pool), same + other))):
+                c = p.company
+                if kind == "uncertain_name_other_mobile":
+                    name = p.surname + p.given
+                    who = f"person:{p.id}" if k < same else f"person:uncertain-{next(counter)}"  # a namesake colleague
+                    tel, n = f"TEL;TYPE=CELL:{mobile()}", f"N:{p.surname};{p.given};;;"
+                else:
+                    who = f"person:{p.id}" if k < same else f"person:uncertain-{next(counter)}"  # a colleague
+                    gender = p.gender if k < same else u.choice("男女")
+                    title = u.choice([t for t in messy.SALUTATIONS if t not in ("先生", "女士")]
+                                     + ["先生" if gender == "男" else "女士"])
+                    name, tel = f"{p.surname}{title}", f"TEL;TYPE=WORK:{p.office}"
+                    n = f"N:;{name};;;"
+                self.truth.add("address_book", "", start + len(lines), "accounts", f"company:{c.id}", "")
+                self.truth.add("address_book", "", start + len(lines), "contacts", who, kind)
+                lines += ["BEGIN:VCARD", "VERSION:3.0", n, f"FN:{name}", f"ORG:{c.name}", tel, "END:VCARD"]
+        with cards.open("a", encoding="utf-8", newline="") as f:
+            f.write("".join(f"{x}\r\n" for x in lines))
 
 
 def main(argv: list[str] | None = None) -> None:
