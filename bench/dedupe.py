@@ -2,6 +2,7 @@
 
 Prints one line per data set and entity:
     <dataset> <entity> rows=<n> precision=<p> recall=<r> f1=<f> seconds=<s> peak_mb=<m>
+    <dataset> <entity> review_pairs=<n>
 (pairwise precision, recall and F1 of the clusters against the truth; seconds are the deduplication of that
 entity: blocking, scoring, clustering and golden records; peak_mb is the process's peak resident memory;
 match_seconds leaves out the golden records, which is what Splink's time covers; features_seconds is the
@@ -9,7 +10,8 @@ matching features derived per record beforehand (romanised brands, phones as set
 timed with the cleaning as Splink is given the cleaned keys). Where the truth tags rows
 with the phenomenon they show (samples/generate.py does), a `recall` line per entity and tag gives the share
 of the true pairs involving such a row that were found; and look-alikes (pairs that must stay apart) merged
-by kind.
+by kind. review_pairs is what the review workbook lists for a steward at the project's thresholds (pairs of
+distinct records in the review band).
 
     python bench/dedupe.py                          # Febrl3, Febrl4, the demo, and 100k/300k/1M records
     python bench/dedupe.py --only demo
@@ -46,6 +48,7 @@ from generated import generated_project  # noqa: E402
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
 from crm_migrate.validators.accuracy import lookalikes_merged, pairwise, recall_by_tag  # noqa: E402
+from crm_migrate.validators.report import duplicates  # noqa: E402
 
 RECORDS_PER_COMPANY = 4.54  # account and contact rows the generator writes per company (4.24 before the issue-13 rows)
 SCALES = (100_000, 300_000, 1_000_000)
@@ -146,6 +149,9 @@ def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[st
             for t in recall_by_tag(mine).iter_rows(named=True):
                 print(f"{dataset} {entity} recall tag={t['tag']} pairs={t['pairs']} found={t['found']} "
                       f"recall={t['recall']:.4f}")
+    for entity, found in result.migration.entities.items():
+        if found.matches is not None and entity.value in ours:
+            print(f"{dataset} {entity.value} review_pairs={duplicates(found)['review_pairs']}")
     lookalikes = project / "truth" / "lookalikes.csv"
     if lookalikes.exists():
         table = pl.read_csv(lookalikes)

@@ -28,6 +28,11 @@ the phone book, and real people with short names (金金, 林林, 王一). Amoun
 name (新津县, 临安市, 崇文区) or on a road named after a district (滨江北路, 湖滨南路); mistyped mail domains
 (qq.con, 163.cm, 126,com, gmial.com); vCards with TEL;TYPE=WORK and ORG:company;department.
 
+Uncertain cases for the review band, a handful at any size (`UNCERTAIN`, `Generator.uncertain_cases`): at
+the end of the old CRM's contacts, a person's name again at their account with another mobile and no mail
+(tag ``uncertain_name_other_mobile``) and a surname with a salutation and the person's office line
+(``uncertain_salutation_office_line``); some are the person, some a colleague (``person:uncertain-<n>``).
+
 ``truth/truth.csv`` says for every source row and entity which true company, person or opportunity it is,
 and which phenomena the row shows (its tags, ";"-separated), so that tests and benchmarks can score
 matching per phenomenon; ``truth/lookalikes.csv`` lists the pairs that look alike but are not one. Same
@@ -138,6 +143,9 @@ PHONE_BOOK_JUNK = [("family_entry", "妈妈", "{m}"), ("family_entry", "老爸",
                    ("service_number", "宽带客服", "400-{a}-{b}"), ("service_number", "政务服务热线", "12345")]
 SHORT_NAMES = [("金", "金"), ("林", "林"), ("王", "一")]  # real people whose names look like nicknames
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# The uncertain cases planted at any size, each kind some of them the record they look like and some not:
+# (kind, the same entity, another one). A handful, as a real export holds them, not a share of the rows.
+UNCERTAIN = [("uncertain_name_other_mobile", 2, 2), ("uncertain_salutation_office_line", 1, 2)]
 MOBILE_PREFIXES = [str(p) for p in [*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, 166, 176, 177,
                                      178, *range(180, 190), 198, 199]]
 
@@ -197,6 +205,7 @@ class Person:
 class World:
     def __init__(self, companies: int, seed: int) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.companies: list[Company] = []
         names, mobiles, emails = set(), set(), set()
         pid = 0
@@ -225,6 +234,7 @@ class World:
                 p.new_mobile = mobile
         self.lookalikes: list[tuple[str, str, str, str]] = []
         self._add_lookalikes(names, mobiles, emails, pid)
+        self.mobiles = mobiles  # every mobile the world holds: the uncertain cases take numbers nobody has
 
     def _add_lookalikes(self, names: set, mobiles: set, emails: set, pid: int) -> None:
         """Records that look alike but are not the same: the hard cases for matching."""
@@ -352,6 +362,7 @@ class Generator:
         self.truth = Truth()
         self.garbage = 0
         self.crm_companies: list[Company] = []
+        self.office_shown: set[int] = set()  # people whose own office line the old CRM holds
 
     def garbage_id(self) -> str:
         self.garbage += 1
@@ -384,6 +395,7 @@ class Generator:
         self.sales_workbook(data / "销售团队客户表.xlsx")  # after the opportunities: its pipeline repeats some
         self.event_list(data / "市场活动报名.csv")
         self.address_book(data / "通讯录.vcf")
+        self.uncertain_cases()
         self.truth.write(self.out / "truth" / "truth.csv")
         with (self.out / "truth" / "lookalikes.csv").open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
@@ -446,6 +458,8 @@ class Generator:
                 if r.random() < 0.85:
                     name, tag = messy.person_name(r, p, "crm")
                     office = p.office if p.office and r.random() < 0.6 else (c.landline if r.random() < 0.3 else "")
+                    if office and office == p.office:
+                        self.office_shown.add(p.id)
                     ref, ref_tag = self._ref(r, len(rows) + 2, c)
                     mail, mail_tag = messy.email(r, p.email, 0.02) if r.random() < 0.7 else ("", "")
                     rows.append([f"L{p.id:06d}", ref, name, messy.mobile(r, p.mobile), office,
@@ -467,8 +481,7 @@ class Generator:
         header = ["联系人编号", "客户编号", "姓名", "手机", "座机", "邮箱", "职务", "身份证号", "性别"]
         for i, (t, tag) in enumerate(who):
             self.truth.add("old_crm_contacts", "", i + 2, "contacts", t, tag)
-        path.write_bytes((csv_bytes(header, rows) + self._footer("old_crm_contacts", "contacts", len(rows)))
-                         .encode("gb18030"))
+        self.crm_contacts = (path, header, rows)  # written by `uncertain_cases`, which adds its own rows first
 
     def old_crm_opportunities(self, path: Path) -> None:
         """The old CRM's opportunities; a few entered again under a new number (same name, account, amount and
@@ -771,6 +784,55 @@ class Generator:
                       f"EMAIL;TYPE=INTERNET:{p.email}", "END:VCARD"]
         path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
 
+    def uncertain_cases(self) -> None:
+        """Cases that no rule settles, the review band's work, as an old CRM holds them (`UNCERTAIN`), at the
+        end of its contacts: a person's name and title again at their account with a mobile nobody else has
+        and no mail or ID (the person entered again with a new phone, or a colleague of the same name in the
+        same role), and a surname with a salutation (王经理) and the person's own office line, no mobile (them,
+        or a colleague of that surname at that desk). Some are the person they look like, some another one
+        (``person:uncertain-<n>``), which the truth says, tagging each row with its kind. Drawn from a stream
+        of their own and written after everything else is drawn, so that every other row is the one the seed
+        always gave (the export's footer, its count and its truth rows, move down). The people are ones the
+        old CRM alone shows, once, at an account in the demo's scope (active in the last three years): each
+        true case the review band holds back costs the benchmark one pair.
+
+        Companies are not planted: on the demo's 240 companies a name variant with nothing else (a brand
+        alone, a character dropped or a homophone, with or without the city) scores either above ``merge``
+        or below ``review``, so it would be a wrong merge or a case nobody is shown; and a new account row
+        moves the random pairs the accounts' weights are estimated from (planted as phone-book cards with the
+        company on them, these cases moved the labelled pairs of tests/test_pairs.py from 0.996 to 0.986)."""
+        u = random.Random(self.w.seed * 7919 + 2)
+        path, header, rows = self.crm_contacts
+        seen: dict[str, list[str]] = {}
+        for source, _, _, entity, truth, _ in self.truth.rows:
+            if entity in ("accounts", "contacts"):
+                seen.setdefault(truth, []).append(source)
+        lookalike = {t for _, a, b, _ in self.w.lookalikes for t in (a, b)}
+        crm = {c.id for c in self.crm_companies if (TODAY - c.last_activity).days < 3 * 365 - 30}
+        alone = [p for c in self.w.companies if c.id in crm for p in c.people
+                 if seen.get(f"person:{p.id}") == ["old_crm_contacts"] and not p.short and not p.new_mobile
+                 and f"person:{p.id}" not in lookalike]
+        pools = {"uncertain_name_other_mobile": [p for p in alone if p.id not in self.office_shown],
+                 "uncertain_salutation_office_line": [p for p in alone if p.id in self.office_shown]}
+        others = itertools.count(1)
+        for kind, same, other in UNCERTAIN:
+            for k, p in enumerate(u.sample(pools[kind], min(len(pools[kind]), same + other))):
+                who = f"person:{p.id}" if k < same else f"person:uncertain-{next(others)}"  # a colleague
+                if kind == "uncertain_name_other_mobile":
+                    while (mobile := f"{u.choice(MOBILE_PREFIXES)}{u.randint(0, 99999999):08d}") in self.w.mobiles:
+                        pass
+                    self.w.mobiles.add(mobile)
+                    name, office, gender, role = p.surname + p.given, "", "", p.title
+                else:
+                    gender = p.gender if k < same else u.choice("男女")
+                    title = u.choice([t for t in messy.SALUTATIONS if t not in ("先生", "女士")]
+                                     + ["先生" if gender == "男" else "女士"])
+                    name, mobile, office, role = f"{p.surname}{title}", "", p.office, ""
+                self.truth.add("old_crm_contacts", "", len(rows) + 2, "contacts", who, kind)
+                rows.append([f"L85{len(rows):04d}", self.account_ids[p.company.id], name, mobile, office, "", role, "",
+                             gender])
+        path.write_bytes((csv_bytes(header, rows) + self._footer("old_crm_contacts", "contacts", len(rows)))
+                         .encode("gb18030"))
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

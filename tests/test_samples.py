@@ -90,3 +90,25 @@ def test_truth_tags_the_phenomena_of_issue_13_in_a_few_rows_each():
     junk = [r for r in rows if r["tag"] in ("family_entry", "courier_entry", "service_number", "test_record",
                                             "placeholder_person") and r["entity"] == "contacts"]
     assert junk and all(r["truth"].startswith("garbage:") for r in junk)
+
+
+def review_pairs(project) -> dict[str, int]:
+    """Per entity, the pairs of distinct records the review workbook lists at the project's thresholds."""
+    from crm_migrate.migrate.run import prepare
+    from crm_migrate.project import load_project
+    from crm_migrate.validators.report import duplicates
+
+    entities = prepare(load_project(project)).migration.entities
+    return {e.value: duplicates(r)["review_pairs"] for e, r in entities.items() if r.matches is not None}
+
+
+def test_the_demo_gives_a_steward_uncertain_cases_to_review_at_default_thresholds():
+    """The generator plants uncertain cases (a name at its company with another mobile and no mail, a surname
+    and a salutation with the person's own office line), some the person they look like and some not, so
+    the demo's review workbook has pairs to decide without moving a threshold; without them it has 4."""
+    with (DEMO / "truth" / "truth.csv").open(encoding="utf-8") as f:
+        planted = [r for r in csv.DictReader(f) if r["tag"].startswith("uncertain_")]
+    verdicts = {r["truth"].startswith("person:uncertain-") for r in planted}
+    assert len(planted) >= 5 and verdicts == {True, False}, planted  # some are the person, some are another
+    counts = review_pairs(DEMO)
+    assert counts["accounts"] + counts["contacts"] >= 6, counts
