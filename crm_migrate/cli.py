@@ -5,20 +5,14 @@ wrong usage, 130 on Ctrl-C (one line, after every temporary file is removed), 3 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from typer.core import TyperArgument, TyperCommand
 
 from crm_migrate import __version__
@@ -57,7 +51,6 @@ app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-T = TypeVar("T")
 
 ProjectDir = Annotated[Path, typer.Argument(help="The migration project folder (holding migration.yaml).",
                                             metavar="PROJECT", show_default=False)]
@@ -101,13 +94,13 @@ def _fail(exc: MigrateError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _track(items: Iterable[T], description: str, total: int) -> Iterator[T]:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task(description, total=total)
-        for item in items:
-            yield item
-            progress.advance(task)
+@contextmanager
+def _progress() -> Iterator[None]:
+    """The library's steps shown on stderr while the block runs: bars on a terminal."""
+    from crm_migrate.progress import shown
+
+    with shown(err):
+        yield
 
 
 MaxRejects = Annotated[int | None, typer.Option(
@@ -140,7 +133,8 @@ def validate(
     from crm_migrate.validators.plan_facts import RejectLimits
 
     limits = RejectLimits(max_rejects, max_reject_share)
-    problems = validate_project(project, limits if limits != RejectLimits() else None)
+    with _progress():
+        problems = validate_project(project, limits if limits != RejectLimits() else None)
     errors = [p for p in problems if p.severity == "error"]
     if format is Format.json:
         out.print_json(json.dumps({"errors": len(errors), "warnings": len(problems) - len(errors),
@@ -216,7 +210,8 @@ def plan(
     from crm_migrate.validators.plan_facts import RejectLimits, plan_facts
 
     try:
-        result = prepare(load_project(project), _track)
+        with _progress():
+            result = prepare(load_project(project))
     except MigrateError as exc:
         raise _fail(exc) from None
     facts = plan_facts(result, RejectLimits(max_rejects, max_reject_share))
@@ -245,7 +240,8 @@ def run(
     from crm_migrate.validators.plan import render_summary
 
     try:
-        result = run_project(load_project(project), out_dir, _track, decisions=decisions)
+        with _progress():
+            result = run_project(load_project(project), out_dir, decisions=decisions)
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.notes)
@@ -274,7 +270,8 @@ def dry_run(
     from crm_migrate.validators.plan import render_dry_run
 
     try:
-        result = run_dry(load_project(project), out_dir, sample, database, _track)
+        with _progress():
+            result = run_dry(load_project(project), out_dir, sample, database)
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.result.notes)
@@ -310,7 +307,8 @@ def verify(
         raise _fail(MigrateError(Problem("--entity", f"no entity {entity!r}",
                                          hint="one of " + ", ".join(e.value for e in Entity)))) from None
     try:
-        result = run_verify(out_dir or project / "out", chosen, exported, key)
+        with _progress():
+            result = run_verify(out_dir or project / "out", chosen, exported, key)
     except MigrateError as exc:
         raise _fail(exc) from None
     render_verification(result, out)
