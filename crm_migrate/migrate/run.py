@@ -15,6 +15,7 @@ their checksums are taken before and after, and a file that changed during the r
       review/stale_decisions.csv   steward decisions that no longer apply, and why
       reports/quality.json, quality.html
       manifest.json                versions, checksums and row counts of everything read and written
+      run.log                      one line per step: when it ended, its name, count and seconds (no values)
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from crm_migrate.migrate.outdir import (
     write_problem,
 )
 from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, build, sha256_of
-from crm_migrate.migrate.steps import step
+from crm_migrate.migrate.steps import recording, step
 from crm_migrate.migrate.write import lineage_frame, plain_columns, rejects_frame, write_csv
 from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
@@ -119,7 +120,7 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
     project_secret(project.root, create=True)  # once per project; fingerprints in review/ are keyed with it
     mode = modes(project)
     # before anything is read: a second run on this folder stops at once
-    with output_lock(out, mode):
+    with output_lock(out, mode), recording() as log:
         notes = tidy_leftovers(out)
         result = prepare(project, today, decisions, sample, done)
         result.notes = notes
@@ -141,6 +142,7 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
             with step(f"Writing {MANIFEST}", unit="files") as writing:
                 _write_manifest(tmp, result, outputs)
                 writing.finish(len(outputs))
+            log.write(tmp)
             _replace(out, tmp, mode)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -45,7 +45,7 @@ from crm_migrate.errors import MigrateError
 from crm_migrate.migrate.outdir import modes, output_lock, restrict, write_problem
 from crm_migrate.migrate.pipeline import sha256_of
 from crm_migrate.migrate.run import DRY_RUN, RunResult, prepare, run
-from crm_migrate.migrate.steps import named, step
+from crm_migrate.migrate.steps import Recorder, named, recording, step
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators import database, expectations, readback
@@ -76,13 +76,14 @@ def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPL
     if url:  # a database that cannot be reached fails the dry run before anything is written
         database.connect(url).close()
     # out/dry-run lives inside a full run's output folder, which a full run replaces: the two take turns
-    if out.name == DRY_RUN:
-        with output_lock(out.parent, modes(project)):
-            return _dry_run(project, out, size, url)
-    return _dry_run(project, out, size, url)
+    with recording() as log:  # one run.log for the whole dry run: the run on the sample writes it first
+        if out.name == DRY_RUN:
+            with output_lock(out.parent, modes(project)):
+                return _dry_run(project, out, size, url, log)
+        return _dry_run(project, out, size, url, log)
 
 
-def _dry_run(project: Project, out: Path, size: int, url: str | None) -> DryRun:
+def _dry_run(project: Project, out: Path, size: int, url: str | None, log: Recorder) -> DryRun:
     full = prepare(project)
     with step("Choosing the sample") as choosing:
         chosen = choose(full.migration, size)
@@ -119,6 +120,7 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None) -> DryRun:
             write_findings(out, findings)
             _add_to_report(out, findings, chosen.counts)
             writing.finish(len(findings))
+        log.write(out)  # the sample run's log, with the checks after it
         restrict(out, modes(project))  # the files written after the run's tree, private like it
     except OSError as exc:
         raise MigrateError(write_problem(out, exc)) from None
