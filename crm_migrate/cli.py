@@ -56,6 +56,13 @@ ProjectDir = Annotated[Path, typer.Argument(help="The migration project folder (
                                             metavar="PROJECT", show_default=False)]
 
 
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (errors and warnings are "
+                                     "still printed).")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="A timing line on stderr for each step as it "
+                                       "finishes: seconds, step, count.")]
+_before_verb = {"quiet": False, "verbose": False}  # --quiet / --verbose given before the verb
+
+
 class Format(str, Enum):
     text = "text"
     github = "github"
@@ -74,11 +81,14 @@ def _main(
                                           help="Print the version and exit.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours in the output (as the NO_COLOR "
                                            "environment variable says too).")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     import os
 
     # rich reads NO_COLOR when a console is made; read it again here, for a process that set it since
     out.no_color = err.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+    _before_verb.update(quiet=quiet, verbose=verbose)  # every invocation: CliRunner reuses the process
 
 
 def _print_problems(problems: list[Problem], console: Console = err) -> None:
@@ -95,11 +105,15 @@ def _fail(exc: MigrateError) -> typer.Exit:
 
 
 @contextmanager
-def _progress() -> Iterator[None]:
-    """The library's steps shown on stderr while the block runs: bars on a terminal."""
+def _progress(quiet: bool, verbose: bool) -> Iterator[None]:
+    """The library's steps shown on stderr while the block runs: bars on a terminal, a timing line per step
+    with --verbose, nothing with --quiet (given before the verb or after it)."""
     from crm_migrate.progress import shown
 
-    with shown(err):
+    quiet, verbose = quiet or _before_verb["quiet"], verbose or _before_verb["verbose"]
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose contradict each other; give one", param_hint="--quiet")
+    with shown(err, quiet, verbose):
         yield
 
 
@@ -123,6 +137,8 @@ def validate(
     root: Annotated[Path | None, typer.Option(
         "--root", metavar="DIR", show_default=False, help="The folder annotations' paths are relative to "
         "(--format github) [default: the git repository holding the project, else the current folder].")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Check the project files and the headers of the sources (cheap: the data is read only for the checks of
     values, and whole, as 'plan' reads it, only with --max-rejects or --max-reject-share).
@@ -133,7 +149,7 @@ def validate(
     from crm_migrate.validators.plan_facts import RejectLimits
 
     limits = RejectLimits(max_rejects, max_reject_share)
-    with _progress():
+    with _progress(quiet, verbose):
         problems = validate_project(project, limits if limits != RejectLimits() else None)
     errors = [p for p in problems if p.severity == "error"]
     if format is Format.json:
@@ -197,6 +213,8 @@ def plan(
     all_warnings: Annotated[bool, typer.Option("--all", help="List every warning, not the first 5.")] = False,
     max_rejects: MaxRejects = None,
     max_reject_share: MaxRejectShare = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Read everything and say what 'run' would do, without writing anything.
 
@@ -210,7 +228,7 @@ def plan(
     from crm_migrate.validators.plan_facts import RejectLimits, plan_facts
 
     try:
-        with _progress():
+        with _progress(quiet, verbose):
             result = prepare(load_project(project))
     except MigrateError as exc:
         raise _fail(exc) from None
@@ -233,6 +251,8 @@ def run(
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
         "'decisions' in migration.yaml.", metavar="FILE")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
     from crm_migrate.migrate.run import run as run_project
@@ -240,7 +260,7 @@ def run(
     from crm_migrate.validators.plan import render_summary
 
     try:
-        with _progress():
+        with _progress(quiet, verbose):
             result = run_project(load_project(project), out_dir, decisions=decisions)
     except MigrateError as exc:
         raise _fail(exc) from None
@@ -258,6 +278,8 @@ def dry_run(
         "SQLite; nothing is kept either way.", show_default=False, metavar="URL")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
                                                  help="Output folder [default: PROJECT/out/dry-run].")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Import a representative sample first: the same code as 'run', then the files read back as the target
     reads them, validated with a Great Expectations suite built from the target profile, and loaded into a
@@ -270,7 +292,7 @@ def dry_run(
     from crm_migrate.validators.plan import render_dry_run
 
     try:
-        with _progress():
+        with _progress(quiet, verbose):
             result = run_dry(load_project(project), out_dir, sample, database)
     except MigrateError as exc:
         raise _fail(exc) from None
@@ -291,6 +313,8 @@ def verify(
                                                   "has no external id; repeat for several.", metavar="COLUMN")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The run's output folder whose import files "
                                                  "were imported [default: PROJECT/out].", metavar="DIR")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """After the import: compare the target's export with what was sent. Counts, records missing or extra,
     and every value that came back different (truncated, lost characters, dropped, moved dates).
@@ -307,7 +331,7 @@ def verify(
         raise _fail(MigrateError(Problem("--entity", f"no entity {entity!r}",
                                          hint="one of " + ", ".join(e.value for e in Entity)))) from None
     try:
-        with _progress():
+        with _progress(quiet, verbose):
             result = run_verify(out_dir or project / "out", chosen, exported, key)
     except MigrateError as exc:
         raise _fail(exc) from None
