@@ -5,20 +5,14 @@ wrong usage, 130 on Ctrl-C (one line, after every temporary file is removed), 3 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from typer.core import TyperArgument, TyperCommand
 
 from crm_migrate import __version__
@@ -57,10 +51,16 @@ app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-T = TypeVar("T")
 
 ProjectDir = Annotated[Path, typer.Argument(help="The migration project folder (holding migration.yaml).",
                                             metavar="PROJECT", show_default=False)]
+
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (errors and warnings are "
+                                     "still printed).")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="A timing line on stderr for each step as it "
+                                       "finishes: seconds, step, count.")]
+_before_verb = {"quiet": False, "verbose": False}  # --quiet / --verbose given before the verb
 
 
 class Format(str, Enum):
@@ -81,11 +81,14 @@ def _main(
                                           help="Print the version and exit.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours in the output (as the NO_COLOR "
                                            "environment variable says too).")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     import os
 
     # rich reads NO_COLOR when a console is made; read it again here, for a process that set it since
     out.no_color = err.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+    _before_verb.update(quiet=quiet, verbose=verbose)  # every invocation: CliRunner reuses the process
 
 
 def _print_problems(problems: list[Problem], console: Console = err) -> None:
@@ -101,13 +104,17 @@ def _fail(exc: MigrateError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _track(items: Iterable[T], description: str, total: int) -> Iterator[T]:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task(description, total=total)
-        for item in items:
-            yield item
-            progress.advance(task)
+@contextmanager
+def _progress(quiet: bool, verbose: bool) -> Iterator[None]:
+    """The library's steps shown on stderr while the block runs: bars on a terminal, a timing line per step
+    with --verbose, nothing with --quiet (given before the verb or after it)."""
+    from crm_migrate.progress import shown
+
+    quiet, verbose = quiet or _before_verb["quiet"], verbose or _before_verb["verbose"]
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose contradict each other; give one", param_hint="--quiet")
+    with shown(err, quiet, verbose):
+        yield
 
 
 MaxRejects = Annotated[int | None, typer.Option(
@@ -130,6 +137,8 @@ def validate(
     root: Annotated[Path | None, typer.Option(
         "--root", metavar="DIR", show_default=False, help="The folder annotations' paths are relative to "
         "(--format github) [default: the git repository holding the project, else the current folder].")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Check the project files and the headers of the sources (cheap: the data is read only for the checks of
     values, and whole, as 'plan' reads it, only with --max-rejects or --max-reject-share).
@@ -140,7 +149,8 @@ def validate(
     from crm_migrate.validators.plan_facts import RejectLimits
 
     limits = RejectLimits(max_rejects, max_reject_share)
-    problems = validate_project(project, limits if limits != RejectLimits() else None)
+    with _progress(quiet, verbose):
+        problems = validate_project(project, limits if limits != RejectLimits() else None)
     errors = [p for p in problems if p.severity == "error"]
     if format is Format.json:
         out.print_json(json.dumps({"errors": len(errors), "warnings": len(problems) - len(errors),
@@ -203,6 +213,8 @@ def plan(
     all_warnings: Annotated[bool, typer.Option("--all", help="List every warning, not the first 5.")] = False,
     max_rejects: MaxRejects = None,
     max_reject_share: MaxRejectShare = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Read everything and say what 'run' would do, without writing anything.
 
@@ -216,7 +228,8 @@ def plan(
     from crm_migrate.validators.plan_facts import RejectLimits, plan_facts
 
     try:
-        result = prepare(load_project(project), _track)
+        with _progress(quiet, verbose):
+            result = prepare(load_project(project))
     except MigrateError as exc:
         raise _fail(exc) from None
     facts = plan_facts(result, RejectLimits(max_rejects, max_reject_share))
@@ -238,6 +251,8 @@ def run(
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
         "'decisions' in migration.yaml.", metavar="FILE")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
     from crm_migrate.migrate.run import run as run_project
@@ -245,7 +260,8 @@ def run(
     from crm_migrate.validators.plan import render_summary
 
     try:
-        result = run_project(load_project(project), out_dir, _track, decisions=decisions)
+        with _progress(quiet, verbose):
+            result = run_project(load_project(project), out_dir, decisions=decisions)
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.notes)
@@ -262,6 +278,8 @@ def dry_run(
         "SQLite; nothing is kept either way.", show_default=False, metavar="URL")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
                                                  help="Output folder [default: PROJECT/out/dry-run].")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Import a representative sample first: the same code as 'run', then the files read back as the target
     reads them, validated with a Great Expectations suite built from the target profile, and loaded into a
@@ -274,7 +292,8 @@ def dry_run(
     from crm_migrate.validators.plan import render_dry_run
 
     try:
-        result = run_dry(load_project(project), out_dir, sample, database, _track)
+        with _progress(quiet, verbose):
+            result = run_dry(load_project(project), out_dir, sample, database)
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.result.notes)
@@ -294,6 +313,8 @@ def verify(
                                                   "has no external id; repeat for several.", metavar="COLUMN")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The run's output folder whose import files "
                                                  "were imported [default: PROJECT/out].", metavar="DIR")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """After the import: compare the target's export with what was sent. Counts, records missing or extra,
     and every value that came back different (truncated, lost characters, dropped, moved dates).
@@ -310,7 +331,8 @@ def verify(
         raise _fail(MigrateError(Problem("--entity", f"no entity {entity!r}",
                                          hint="one of " + ", ".join(e.value for e in Entity)))) from None
     try:
-        result = run_verify(out_dir or project / "out", chosen, exported, key)
+        with _progress(quiet, verbose):
+            result = run_verify(out_dir or project / "out", chosen, exported, key)
     except MigrateError as exc:
         raise _fail(exc) from None
     render_verification(result, out)

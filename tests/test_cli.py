@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -313,3 +314,94 @@ def test_no_color_and_NO_COLOR_are_honoured(make_project):
     assert colours(NO_COLOR=""), "a terminal gets colours (else this test could not fail)"
     assert colours(NO_COLOR="1") == []
     assert colours("--no-color", NO_COLOR="") == []
+
+
+# -- progress: --verbose, --quiet and out/run.log -------------------------------------------------------------
+
+TIMING = re.compile(r"^ *\d+\.\d\d s  (?P<step>.+?)(?:: (?P<count>[\d,]+) (?P<unit>\w+))?$")
+
+
+@pytest.fixture(scope="module")
+def verbose_run(tmp_path_factory):
+    import shutil
+
+    from .conftest import DEMO
+
+    project = tmp_path_factory.mktemp("verbose") / "demo"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns("out", ".out*", ".crm-migrate"))
+    result = runner.invoke(app, ["run", str(project), "--verbose"])
+    assert result.exit_code == 0, result.output
+    lines = {}
+    for line in result.stderr.splitlines():
+        if found := TIMING.match(line):
+            lines[found["step"]] = int(found["count"].replace(",", "")) if found["count"] else None
+    return project, result, lines
+
+
+DEMO_SOURCES = ("data/老CRM_客户导出.csv (old_crm_accounts)", "data/老CRM_联系人导出.csv (old_crm_contacts)",
+                "data/销售团队客户表.xlsx (sales_workbook)", "data/销售团队客户表.xlsx (sales_pipeline)",
+                "data/通讯录.vcf (address_book)")
+
+
+def test_verbose_prints_a_timing_line_for_every_step_and_output_file(verbose_run):
+    project, _, lines = verbose_run
+    manifest = json.loads((project / "out" / "manifest.json").read_text(encoding="utf-8"))
+    rows = {r["source"]: r["rows"] for r in manifest["inputs"] if r["kind"] == "source"}
+    assert lines["Reading data/老CRM_客户导出.csv (old_crm_accounts)"] == rows["old_crm_accounts"]
+    for source in DEMO_SOURCES:
+        assert f"Reading {source}" in lines, source
+    for entity in ("accounts", "contacts", "opportunities", "activities"):
+        for step in (f"Cleaning {entity}", f"Clustering {entity}", f"Golden records of {entity}",
+                     f"Conforming {entity}"):
+            assert step in lines, step
+    for entity in ("accounts", "contacts", "opportunities"):
+        for step in (f"Blocking {entity}", f"Scoring {entity}"):
+            assert step in lines, step
+    assert lines["Blocking accounts"] == lines["Scoring accounts"] > 0  # candidate pairs, all scored
+    # every output file, the review workbook included, with the rows the manifest says it holds
+    for output in manifest["outputs"]:
+        assert f"Writing {output['path']}" in lines, output["path"]
+        if output["rows"] is not None:
+            assert lines[f"Writing {output['path']}"] == output["rows"], output["path"]
+    assert "Writing review/duplicates.xlsx" in lines and "Writing manifest.json" in lines
+
+
+def test_run_log_has_the_steps_and_no_value_from_the_data(verbose_run):
+    import openpyxl
+
+    project, _, lines = verbose_run
+    log = (project / "out" / "run.log").read_text(encoding="utf-8").splitlines()
+    assert log[0] == "time\tstep\tcount\tunit\tseconds"
+    logged = {}
+    for line in log[1:]:
+        when, step, count, unit, seconds = line.split("\t")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", when) and float(seconds) >= 0
+        logged[step] = int(count) if count else None
+    text = "\n".join(log)
+    data = project / "data"
+    accounts = pl.read_csv(data / "老CRM_客户导出.csv", encoding="gb18030", infer_schema=False)
+    contacts = pl.read_csv(data / "老CRM_联系人导出.csv", encoding="gb18030", infer_schema=False)
+    signups = pl.read_csv(data / "市场活动报名.csv", encoding="utf-8", infer_schema=False)
+    book = openpyxl.load_workbook(data / "销售团队客户表.xlsx", read_only=True)
+    values = {*accounts["客户名称"].drop_nulls(), *accounts["电话"].drop_nulls(), *contacts["姓名"].drop_nulls(),
+              *contacts["手机"].drop_nulls(), *contacts["身份证号"].drop_nulls(), *signups["手机"].drop_nulls(),
+              *book.sheetnames}  # a salesperson's sheet is named after them
+    assert len(values) > 500 and "张三" in values
+    leaked = sorted(v for v in values if v.strip() and v.strip() in text)
+    assert leaked == []
+    assert {k: v for k, v in logged.items() if k != "total"} == lines  # the same steps as --verbose, same counts
+
+
+def test_quiet_prints_nothing_on_stderr_where_progress_would_show(make_project, monkeypatch):
+    from .test_pipeline import ACCOUNTS, ACCOUNTS_CSV, CONTACTS, CONTACTS_CSV, MIGRATION
+
+    root = make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
+                        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV})
+    monkeypatch.setenv("FORCE_COLOR", "1")  # stderr taken for a terminal: the bars are drawn
+    shown = runner.invoke(app, ["run", str(root)])
+    assert shown.exit_code == 0 and shown.stderr != "", "progress is drawn (else this test could not fail)"
+    for args in (["run", str(root), "--quiet"], ["--quiet", "run", str(root)], ["plan", str(root), "-q"]):
+        quiet = runner.invoke(app, args)
+        assert quiet.exit_code == 0, quiet.output
+        assert quiet.stderr == "", args
+    assert runner.invoke(app, ["run", str(root), "--quiet", "--verbose"]).exit_code == 2

@@ -175,7 +175,7 @@ def test_run_writes_the_output_tree_and_replaces_it_only_on_success(small, tmp_p
         "import/04_activities_001.csv", "lineage.csv", "manifest.json", "rejects/accounts.csv",
         "rejects/activities.csv", "rejects/contacts.csv", "rejects/opportunities.csv",
         "reports/quality.html", "reports/quality.json", "review/duplicate_groups.csv", "review/duplicates.xlsx",
-        "review/orphans.csv", "review/provenance.csv", "review/stale_decisions.csv"]
+        "review/orphans.csv", "review/provenance.csv", "review/stale_decisions.csv", "run.log"]
     assert result.reconciliation.balanced
     before = (out / "lineage.csv").read_bytes()
     # A run that fails (a source turned unreadable) leaves the previous output untouched.

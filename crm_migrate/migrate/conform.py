@@ -32,6 +32,7 @@ from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RU
 from crm_migrate.migrate.formulas import PLAIN_FIELDS, PREFIX, risky
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED, orphan_id
 from crm_migrate.migrate.pipeline import EntityResult, Migration
+from crm_migrate.migrate.steps import step
 from crm_migrate.migrate.write import import_frame
 
 TARGET_RULE = "target"  # rules of records the target refuses: "target <rule>: <header>" (target max_length: name)
@@ -65,55 +66,59 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
         result = migration.entities.get(entity)
         if result is None:
             continue
-        columns = _columns(profile.entities[entity], result)
-        refused = rejected_parents.get(Entity.accounts, {})
-        if orphan and has_account_link(entity) and refused and orphan not in refused:
-            result.frame = _to_placeholder(result.frame, refused, orphan, profile.name)
-        frame = import_frame(result)
-        if orphan and entity is Entity.accounts:
-            row = {"external_id": orphan, "name": placeholder.account_name, **placeholder.fields}
-            frame = pl.concat([frame, pl.DataFrame([row], schema={k: pl.String for k in row})],
-                              how="diagonal_relaxed")
-        # First the values the template receives, and why a link cannot stand; then the checks, on them.
-        values, links = [], []
-        for i, col in enumerate(columns):
-            value = _value(col, frame)
-            if col.parent is not None:
-                value, why = _link(col, value, parents.get(col.parent), rejected_parents.get(col.parent, {}),
-                                   profile.name)
-                links.append(why.alias(f"{WHY}link:{col.header}"))
-            values.append(_format(col, value).alias(col.header))
-        shaped = frame.select(pl.col("external_id").alias("_id"), *values, *links)
-        shaped = shaped.with_columns(_decimals(shaped, columns))
-        plain = _plain_headers(columns, result)
-        shaped, formulas = _formulas(shaped, columns, plain, profile.file.format == "csv")
-        checked = shaped.with_columns(r for col in columns for r in _checks(shaped, col, profile.file.encoding,
-                                                                             formulas.get(col.header)))
-        reasons = [c for c in checked.columns if c.startswith(WHY)]
-        checked = checked.with_columns(pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
-                                       if reasons else pl.lit(None, pl.String).alias("_why"))
-        checked = checked.with_columns(pl.when(pl.col("_why") != "").then(pl.col("_why")).alias("_why"))
-        bad = checked.filter(pl.col("_why").is_not_null())
-        # Where the target refuses nothing (the usual run) the records are taken as they are: a filter keeping
-        # every row still copies each column, the whole import a second time at conform's peak.
-        good = checked.filter(pl.col("_why").is_null()) if bad.height else checked
-        neutralised = {h: int(good[f].sum()) for h, f in formulas.items() if good[f].any()}
-        good = good.select("_id", *(c.header for c in columns), "_why")
-        types = {c.header: c.type for c in columns}
-        rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
-        first_rule = pl.coalesce([pl.when(pl.col(c).is_not_null()).then(pl.lit(_rule_name(c))) for c in reasons]
-                                 or [pl.lit(TARGET_RULE)])
-        rules = dict(zip(bad["_id"].to_list(), bad.with_columns(first_rule.alias("_rule"))["_rule"].to_list(),
-                         strict=True))
-        linked = int((frame["account_external_id"] == orphan).sum()) if orphan and has_account_link(entity) else 0
-        refused = bad.select("_id", *(c.header for c in columns), *(c for c in reasons if bad[c].null_count() < bad.height))
-        out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked, refused,
-                                plain)
-        kept = frame.filter(~pl.col("external_id").is_in(list(rejected))) if rejected else frame
-        parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
-        rejected_parents[entity] = rejected
-        if rejected:
-            result.frame = _reject(result.frame, rejected, rules, profile.name)
+        with step(f"Conforming {entity.value}", unit="records") as conforming:
+            columns = _columns(profile.entities[entity], result)
+            refused = rejected_parents.get(Entity.accounts, {})
+            if orphan and has_account_link(entity) and refused and orphan not in refused:
+                result.frame = _to_placeholder(result.frame, refused, orphan, profile.name)
+            frame = import_frame(result)
+            if orphan and entity is Entity.accounts:
+                row = {"external_id": orphan, "name": placeholder.account_name, **placeholder.fields}
+                frame = pl.concat([frame, pl.DataFrame([row], schema={k: pl.String for k in row})],
+                                  how="diagonal_relaxed")
+            # First the values the template receives, and why a link cannot stand; then the checks, on them.
+            values, links = [], []
+            for i, col in enumerate(columns):
+                value = _value(col, frame)
+                if col.parent is not None:
+                    value, why = _link(col, value, parents.get(col.parent), rejected_parents.get(col.parent, {}),
+                                       profile.name)
+                    links.append(why.alias(f"{WHY}link:{col.header}"))
+                values.append(_format(col, value).alias(col.header))
+            shaped = frame.select(pl.col("external_id").alias("_id"), *values, *links)
+            shaped = shaped.with_columns(_decimals(shaped, columns))
+            plain = _plain_headers(columns, result)
+            shaped, formulas = _formulas(shaped, columns, plain, profile.file.format == "csv")
+            checked = shaped.with_columns(r for col in columns for r in _checks(shaped, col, profile.file.encoding,
+                                                                                 formulas.get(col.header)))
+            reasons = [c for c in checked.columns if c.startswith(WHY)]
+            checked = checked.with_columns(pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
+                                           if reasons else pl.lit(None, pl.String).alias("_why"))
+            checked = checked.with_columns(pl.when(pl.col("_why") != "").then(pl.col("_why")).alias("_why"))
+            bad = checked.filter(pl.col("_why").is_not_null())
+            # Where the target refuses nothing (the usual run) the records are taken as they are: a filter keeping
+            # every row still copies each column, the whole import a second time at conform's peak.
+            good = checked.filter(pl.col("_why").is_null()) if bad.height else checked
+            neutralised = {h: int(good[f].sum()) for h, f in formulas.items() if good[f].any()}
+            good = good.select("_id", *(c.header for c in columns), "_why")
+            types = {c.header: c.type for c in columns}
+            rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
+            first_rule = pl.coalesce([pl.when(pl.col(c).is_not_null()).then(pl.lit(_rule_name(c))) for c in reasons]
+                                     or [pl.lit(TARGET_RULE)])
+            rules = dict(zip(bad["_id"].to_list(), bad.with_columns(first_rule.alias("_rule"))["_rule"].to_list(),
+                             strict=True))
+            linked = int((frame["account_external_id"] == orphan).sum()) \
+                if orphan and has_account_link(entity) else 0
+            refused = bad.select("_id", *(c.header for c in columns),
+                                 *(c for c in reasons if bad[c].null_count() < bad.height))
+            out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked,
+                                    refused, plain)
+            kept = frame.filter(~pl.col("external_id").is_in(list(rejected))) if rejected else frame
+            parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
+            rejected_parents[entity] = rejected
+            if rejected:
+                result.frame = _reject(result.frame, rejected, rules, profile.name)
+            conforming.finish(good.height)
     if orphan and Entity.accounts in out and not any(c.orphans for c in out.values()):
         out[Entity.accounts] = _without(out[Entity.accounts], orphan)  # no child needs the placeholder
     return out

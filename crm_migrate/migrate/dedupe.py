@@ -21,6 +21,7 @@ from crm_migrate.migrate.features import account_features, contact_features, m, 
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.match import MatchResult, MatchSettings, clusters, keep_shown, score
 from crm_migrate.migrate.merge import LABEL
+from crm_migrate.migrate.steps import step
 
 FUZZY = {Entity.accounts, Entity.contacts, Entity.opportunities}
 
@@ -117,18 +118,21 @@ def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settin
         result = score(frame, fields, entity, linked=entity is not Entity.accounts, settings=settings)
     else:
         result = MatchResult(pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}), [])
-    applied = apply(frame, decisions or [], fields, secret)
-    labels = clusters(frame.height, result, settings, must_link=_must_link(frame, [KEY]),
-                      steward_links=applied.links, vetoes=applied.vetoes, detached=_moved(frame, applied.moved),
-                      identity_links=_must_link(frame, identities + exact),
-                      exclusive=exclusive_codes(frame, exclusive_columns(frame, entity, fields)))
-    seq = frame[SEQ].to_numpy()
-    first = np.full(frame.height, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, labels, seq)  # a cluster's label: the smallest _seq among its members
-    labelled = frame.with_columns(pl.when(pl.col(OUTCOME).is_null()).then(pl.Series(first[labels])).alias(LABEL))
-    if exact:
-        labelled = labelled.drop(exact)
-    return labelled, keep_shown(result, labels, settings) if result.comparisons else None, applied
+    with step(f"Clustering {entity.value}", unit="records") as clustering:
+        applied = apply(frame, decisions or [], fields, secret)
+        labels = clusters(frame.height, result, settings, must_link=_must_link(frame, [KEY]),
+                          steward_links=applied.links, vetoes=applied.vetoes, detached=_moved(frame, applied.moved),
+                          identity_links=_must_link(frame, identities + exact),
+                          exclusive=exclusive_codes(frame, exclusive_columns(frame, entity, fields)))
+        seq = frame[SEQ].to_numpy()
+        first = np.full(frame.height, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, labels, seq)  # a cluster's label: the smallest _seq among its members
+        labelled = frame.with_columns(pl.when(pl.col(OUTCOME).is_null()).then(pl.Series(first[labels])).alias(LABEL))
+        if exact:
+            labelled = labelled.drop(exact)
+        shown = keep_shown(result, labels, settings) if result.comparisons else None
+        clustering.finish(frame.height)
+    return labelled, shown, applied
 
 
 def drop_features(frame: pl.DataFrame) -> pl.DataFrame:

@@ -26,6 +26,7 @@ from crm_migrate.migrate.clustering import cluster, edges
 from crm_migrate.migrate.columns import OUTCOME
 from crm_migrate.migrate.comparisons import MISSING, Comparison, Sides, comparisons_for
 from crm_migrate.migrate.link import ACCOUNT
+from crm_migrate.migrate.steps import Step, step
 
 RANDOM_PAIRS = 200_000
 LEVEL_CHUNK = 1_000_000  # candidate pairs compared at once
@@ -70,22 +71,26 @@ class MatchResult:
     fields_rate: float = 0.0  # the match rate the fields' weights were taken at (`level_weights`): their caps
 
 
-def _by_chunks(frame: pl.DataFrame, pairs: pl.DataFrame, cache: dict | None, compute) -> np.ndarray:
+def _by_chunks(frame: pl.DataFrame, pairs: pl.DataFrame, cache: dict | None, compute,
+               progress: Step | None = None) -> np.ndarray:
     """``compute`` of the pairs' `Sides`, ``LEVEL_CHUNK`` pairs at a time: what a comparison gathers per pair
     (two hashes, two sets of phones, strings) exists for one chunk only, not for every candidate pair at once
-    (at 2M records, 6M pairs: +0.6 GB)."""
-    if pairs.height <= LEVEL_CHUNK:
-        return compute(Sides(frame, pairs, cache))
-    return np.concatenate([compute(Sides(frame, pairs.slice(i, LEVEL_CHUNK), cache))
-                           for i in range(0, pairs.height, LEVEL_CHUNK)])
+    (at 2M records, 6M pairs: +0.6 GB). ``progress`` is advanced by each chunk's pairs."""
+    chunks = []
+    for i in range(0, max(pairs.height, 1), LEVEL_CHUNK):
+        part = pairs if pairs.height <= LEVEL_CHUNK else pairs.slice(i, LEVEL_CHUNK)
+        chunks.append(compute(Sides(frame, part, cache)))
+        if progress is not None:
+            progress.advance(part.height)
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
 
-def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparison], cache: dict | None = None
-            ) -> np.ndarray:
+def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparison], cache: dict | None = None,
+            progress: Step | None = None) -> np.ndarray:
     if not comparisons:
         return np.zeros((pairs.height, 0), dtype=np.int8)
     return _by_chunks(frame, pairs, cache, lambda sides: np.stack([comp.compare(sides) for comp in comparisons],
-                                                                  axis=1))
+                                                                  axis=1), progress)
 
 
 # -- weights -------------------------------------------------------------------------------------------
@@ -431,9 +436,11 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     comparisons = [c for c in comparisons_for(fields, frame, entity, linked) if c.name not in told
                    and not (within and c.columns == (within,))]
     fields = [f for f in fields if f.name not in told]
-    random = _random_pairs(frame, seed, within)
     cache: dict = {}
-    random_levels = _levels(frame, random, comparisons, cache)
+    with step(f"Comparing random pairs of {entity.value}", unit="pairs") as chance:
+        random = _random_pairs(frame, seed, within)
+        random_levels = _levels(frame, random, comparisons, cache)
+        chance.finish(random.height)
     ignored = []
     for j, comp in enumerate(comparisons):
         column = random_levels[:, j]
@@ -446,58 +453,61 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
         comparisons = [comparisons[j] for j in keep]
         random_levels = random_levels[:, keep]
         fields = [f for f in fields if f.name not in ignored]
-    pairs, parts, dropped, capped = candidate_pairs(frame, blocking_keys(fields, frame, entity, linked), within)
+    with step(f"Blocking {entity.value}", unit="pairs") as blocking:
+        pairs, parts, dropped, capped = candidate_pairs(frame, blocking_keys(fields, frame, entity, linked), within)
+        blocking.finish(pairs.height)
     skipped = sum(c.blocks for c in capped)
     if pairs.is_empty() or not comparisons:
         return MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
                            comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored, capped=capped)
-    levels = _levels(frame, pairs, comparisons, cache)
-    observed = _frequencies(random_levels, comparisons)
-    m = estimate(levels, observed, comparisons, parts)
-    u = list(observed)
-    fixed_u = _overrides(comparisons, settings.weights, m, u)
-    # A project's own u says how rare by chance each level is: taken as it is, nothing decides alone unless its
-    # numbers make it decide.
-    comparisons = [replace(c, unique=False) if j in fixed_u else c for j, c in enumerate(comparisons)]
-    shares = {j: _value_share(frame, pairs, c.frequency) for j, c in enumerate(comparisons) if c.frequency}
-    live = frame[OUTCOME].null_count()
-    all_pairs = _pairs_within(frame, within)
-    floor = 0.5 / (random_levels.shape[0] + U_PSEUDO_PAIRS)
-    rate = 1e-9
-    for _ in range(3):
-        rate = prior(_weight_total(levels, m, u, comparisons, shares, rate), all_pairs)
-        # Random pairs include some true matches (many, where sources are full of duplicates, and most among
-        # the records that hold a field at all); take each out of u by how likely it is a match, or agreeing
-        # on a company's registered name or on a contact would look like something chance does.
-        odds = np.log2(rate / (1 - rate)) + _weights(random_levels, m, u, comparisons, {}, rate).sum(axis=1)
-        chance = 1 - 1 / (1 + np.power(2.0, -np.clip(odds, -60, 60)))
-        u = [np.maximum(x, floor) for x in _frequencies(random_levels, comparisons, chance)]
-        for j, comp in enumerate(comparisons):
-            if comp.unique:
-                # However many records there are, a name unique by law is shared by a different company
-                # for at most UNIQUE_COLLISIONS of them: the evidence grows with the data as the prior
-                # (two random records being one) shrinks with it, so a shared name decides at any scale.
-                for level in (comp.levels - 1, *comp.unique_levels):
-                    u[j][level] = min(u[j][level], floor, UNIQUE_COLLISIONS / max(live, 1))
-        u = [x / x.sum() for x in u]
-        for j, given in fixed_u.items():
-            u[j] = given
-    fields_rate = rate  # the weights per field are those at this rate, as their sum is
-    summed = _weight_total(levels, m, u, comparisons, shares, fields_rate)
-    rate = prior(summed, all_pairs)
-    total = np.log2(rate / (1 - rate)) + summed
-    del summed
-    probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
-    doubts = {c.name: _by_chunks(frame, pairs, cache, c.doubt) for c in comparisons if c.doubt is not None}
-    probability = _guards(probability, levels, comparisons, settings, doubts)
-    out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total),
-                             *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()])
-    del probability, total
-    # Column by column, so that only one comparison's weights exist outside the frame at a time.
-    out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)])
-    for j, c in enumerate(comparisons):
-        out = out.with_columns(pl.Series(f"weight:{c.name}",
-                                         _weight_column(levels, j, m, u, comparisons, shares, fields_rate)))
+    with step(f"Scoring {entity.value}", total=pairs.height, unit="pairs") as scoring:
+        levels = _levels(frame, pairs, comparisons, cache, scoring)
+        observed = _frequencies(random_levels, comparisons)
+        m = estimate(levels, observed, comparisons, parts)
+        u = list(observed)
+        fixed_u = _overrides(comparisons, settings.weights, m, u)
+        # A project's own u says how rare by chance each level is: taken as it is, nothing decides alone unless its
+        # numbers make it decide.
+        comparisons = [replace(c, unique=False) if j in fixed_u else c for j, c in enumerate(comparisons)]
+        shares = {j: _value_share(frame, pairs, c.frequency) for j, c in enumerate(comparisons) if c.frequency}
+        live = frame[OUTCOME].null_count()
+        all_pairs = _pairs_within(frame, within)
+        floor = 0.5 / (random_levels.shape[0] + U_PSEUDO_PAIRS)
+        rate = 1e-9
+        for _ in range(3):
+            rate = prior(_weight_total(levels, m, u, comparisons, shares, rate), all_pairs)
+            # Random pairs include some true matches (many, where sources are full of duplicates, and most among
+            # the records that hold a field at all); take each out of u by how likely it is a match, or agreeing
+            # on a company's registered name or on a contact would look like something chance does.
+            odds = np.log2(rate / (1 - rate)) + _weights(random_levels, m, u, comparisons, {}, rate).sum(axis=1)
+            chance = 1 - 1 / (1 + np.power(2.0, -np.clip(odds, -60, 60)))
+            u = [np.maximum(x, floor) for x in _frequencies(random_levels, comparisons, chance)]
+            for j, comp in enumerate(comparisons):
+                if comp.unique:
+                    # However many records there are, a name unique by law is shared by a different company
+                    # for at most UNIQUE_COLLISIONS of them: the evidence grows with the data as the prior
+                    # (two random records being one) shrinks with it, so a shared name decides at any scale.
+                    for level in (comp.levels - 1, *comp.unique_levels):
+                        u[j][level] = min(u[j][level], floor, UNIQUE_COLLISIONS / max(live, 1))
+            u = [x / x.sum() for x in u]
+            for j, given in fixed_u.items():
+                u[j] = given
+        fields_rate = rate  # the weights per field are those at this rate, as their sum is
+        summed = _weight_total(levels, m, u, comparisons, shares, fields_rate)
+        rate = prior(summed, all_pairs)
+        total = np.log2(rate / (1 - rate)) + summed
+        del summed
+        probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
+        doubts = {c.name: _by_chunks(frame, pairs, cache, c.doubt) for c in comparisons if c.doubt is not None}
+        probability = _guards(probability, levels, comparisons, settings, doubts)
+        out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total),
+                                 *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()])
+        del probability, total
+        # Column by column, so that only one comparison's weights exist outside the frame at a time.
+        out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)])
+        for j, c in enumerate(comparisons):
+            out = out.with_columns(pl.Series(f"weight:{c.name}",
+                                             _weight_column(levels, j, m, u, comparisons, shares, fields_rate)))
     return MatchResult(out, comparisons, {c.name: m[j].tolist() for j, c in enumerate(comparisons)},
                        {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored, capped,
                        out.height, histogram(out["probability"].to_numpy()), fields_rate)

@@ -10,11 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
-
 import polars as pl
 
 from crm_migrate.cleaners import CleanContext
@@ -42,6 +39,7 @@ from crm_migrate.migrate.columns import (
     SHEET,
     SOURCE,
     SYSTEM,
+    WRITTEN,
     attr,
     key,
     notes,
@@ -58,16 +56,9 @@ from crm_migrate.migrate.link import ACCOUNT, account_index, id_collisions, link
 from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, name_quality, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
+from crm_migrate.migrate.steps import step
 from crm_migrate.project import Project, Source
 from crm_migrate.secret import project_secret
-
-T = TypeVar("T")
-Track = Callable[[Iterable[T], str, int], Iterator[T]]
-
-
-def no_progress(items: Iterable[T], description: str, total: int) -> Iterator[T]:
-    yield from items
-
 
 @dataclass
 class SourceRead:
@@ -130,7 +121,7 @@ def sha256_of(path) -> str:
 Sample = dict[str, pl.DataFrame]  # source name -> the (_sheet, _row) of the rows to keep
 
 
-def read_all(project: Project, track: Track = no_progress, sample: Sample | None = None,
+def read_all(project: Project, sample: Sample | None = None,
              done: list[SourceRead] | None = None) -> list[SourceRead]:
     """Read every source; a mapped column the file lacks stops the run before anything is built.
 
@@ -144,12 +135,14 @@ def read_all(project: Project, track: Track = no_progress, sample: Sample | None
     from crm_migrate.validators.columns import check_columns
 
     reads, problems = [], []
-    for source in track(project.sources, "Reading sources", len(project.sources)):
-        try:
-            digest = sha256_of(source.file)
-        except OSError as exc:
-            raise SourceError(unreadable(source.shown_file, exc)) from None
-        table = read_source(source, max_cell_bytes=project.config.options.limits.cell_bytes)
+    for source in project.sources:
+        with step(f"Reading {source.rel_file} ({source.name})") as reading:
+            try:
+                digest = sha256_of(source.file)
+            except OSError as exc:
+                raise SourceError(unreadable(source.shown_file, exc)) from None
+            table = read_source(source, max_cell_bytes=project.config.options.limits.cell_bytes)
+            reading.finish(table.frame.height)
         if table.records is None:
             table.records = table.frame.height
         if table.frame.height == 0 and sample is None:
@@ -201,7 +194,7 @@ def _decisions_path(project: Project, given: Path | None) -> Path | None:
     return Path(given)
 
 
-def build(project: Project, track: Track = no_progress, today: dt.date | None = None,
+def build(project: Project, today: dt.date | None = None,
           decisions_file: Path | None = None, sample: Sample | None = None,
           done: list[SourceRead] | None = None) -> Migration:
     timings: dict[str, float] = {}
@@ -212,8 +205,12 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                                                    if project.config.options.memory_limit else None)):
         raise ProjectError(too_big)  # before anything is read: better a message now than a kill an hour in
     decisions_path = _decisions_path(project, decisions_file)
-    decisions = read_decisions(decisions_path) if decisions_path else []
-    reads = read_all(project, track, sample, done)
+    decisions = []
+    if decisions_path:
+        with step(f"Reading decisions {decisions_path.name}", unit="decisions") as reading:
+            decisions = read_decisions(decisions_path)
+            reading.finish(len(decisions))
+    reads = read_all(project, sample, done)
     timings["read"] = time.perf_counter() - started
     options = project.config.options
     # The project secret keys ID numbers' match keys and the fingerprints decisions are checked by.
@@ -230,48 +227,55 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
     orphan = orphan_id() if options.orphans.send_to == "account" else None
     # Every entity's records are extracted first: an account's matching reads its contacts.
     extracted: dict[Entity, list[tuple[SourceRead, pl.DataFrame]]] = {}
-    for entity in track(project.entities, "Cleaning", len(project.entities)):
+    for entity in project.entities:
         started = time.perf_counter()
-        for r in reads:
-            plan = r.source.plan_for(entity)
-            if plan is None:
-                continue
-            part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records)
-            extracted.setdefault(entity, []).append((r, compact(assign_identity(part, entity, legacy_id(plan)))))
+        feeding = [r for r in reads if r.source.plan_for(entity) is not None]
+        with step(f"Cleaning {entity.value}", total=sum(r.rows for r in feeding)) as cleaning:
+            for r in feeding:
+                plan = r.source.plan_for(entity)
+                part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records)
+                extracted.setdefault(entity, []).append((r, compact(assign_identity(part, entity, legacy_id(plan)))))
+                cleaning.advance(r.rows)
         timings[f"{entity.value}.clean"] = time.perf_counter() - started
     _warn_id_collisions(extracted.get(Entity.accounts, []))
     errors = [e for r in reads for e in r.table.errors]
     if errors:
         raise ProjectError(errors)
     related = Related()
-    for entity in track(project.entities, "Merging, linking", len(project.entities)):
+    for entity in project.entities:
         started = time.perf_counter()
         specs, parts, entity_reads = _written_fields(project, entity), [], []
-        for r, part in extracted.pop(entity, []):
-            entity_reads.append(r)
-            if has_account_link(entity):
-                same_row = (same_row_index(accounts, r.source.name)
-                            if accounts is not None and r.source.plan_for(Entity.accounts) else None)
-                part = link(part, account_index(accounts), same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
-                            entity.singular, orphan)
-            parts.append(part)
-        frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
-        # The parts go before matching starts: one source's part is the frame's own columns (a concatenation of
-        # one frame copies nothing), and a reference left here would keep every column settle replaces alive.
-        parts = part = None
-        frame = compact(_typed(frame))
-        frame, specs = _from_names(frame, entity, specs)
-        if entity is Entity.accounts:
-            related.people = related_to_accounts(frame, [p for _, p in extracted.get(Entity.contacts, [])],
-                                                 [p for _, p in extracted.get(Entity.opportunities, [])])
+        linking = f"Linking {entity.value} to accounts" if has_account_link(entity) else f"Combining {entity.value}"
+        with step(linking, unit="records") as combined:
+            for r, part in extracted.pop(entity, []):
+                entity_reads.append(r)
+                if has_account_link(entity):
+                    same_row = (same_row_index(accounts, r.source.name)
+                                if accounts is not None and r.source.plan_for(Entity.accounts) else None)
+                    part = link(part, account_index(accounts), same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
+                                entity.singular, orphan)
+                parts.append(part)
+            frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
+            # The parts go before matching starts: one source's part is the frame's own columns (a concatenation
+            # of one frame copies nothing), and a reference left here would keep every column settle replaces
+            # alive.
+            parts = part = None
+            frame = compact(_typed(frame))
+            frame, specs = _from_names(frame, entity, specs)
+            combined.finish(frame.height)
         matching_options = project.config.matching.get(entity) or MatchingOptions()
         settings = MatchSettings(merge=matching_options.merge, review=matching_options.review,
                                  weights=matching_options.weights)
         featured = time.perf_counter()
-        if frame.height:
-            # What matching compares besides the cleaned keys (romanised brands, phones as sets, an account's
-            # contacts): derived per record like the keys, and timed with the cleaning.
-            frame = with_features(frame, entity, specs, related)
+        with step(f"Preparing {entity.value} for matching", unit="records") as preparing:
+            if entity is Entity.accounts:
+                related.people = related_to_accounts(frame, [p for _, p in extracted.get(Entity.contacts, [])],
+                                                     [p for _, p in extracted.get(Entity.opportunities, [])])
+            if frame.height:
+                # What matching compares besides the cleaned keys (romanised brands, phones as sets, an
+                # account's contacts): derived per record like the keys, and timed with the cleaning.
+                frame = with_features(frame, entity, specs, related)
+            preparing.finish(frame.height)
         matching = time.perf_counter()
         timings[f"{entity.value}.features"] = matching - featured
         try:
@@ -283,27 +287,30 @@ def build(project: Project, track: Track = no_progress, today: dt.date | None = 
                 project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
                 line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
         golden = time.perf_counter()
-        english = _english_names(frame) if entity is Entity.accounts else None
-        # What the contacts' matching needs of the accounts' features is kept aside; the golden records are
-        # built on the frame without them.
-        kept = frame.select(SEQ, *(c for c in ("m:own_phones", "m:latin") if c in frame.columns)) \
-            if entity is Entity.accounts else None
-        frame = drop_features(frame)
-        quality = name_quality(frame, specs)
-        frame, ranking = _drop_unread_parts(frame, specs, quality)
-        columns = {value: [c for c in cols if c not in ranking] for value, cols in _value_columns(frame, specs).items()}
-        # Handed over in a list that settle empties, so that no reference here keeps the old columns alive:
-        # each golden column it sets frees the one it replaces (at 2M records, 1.9 GB less at the peak).
-        handed, frame = [frame], None
-        frame = settle(handed, columns, *_survivorship(matching_options, specs),
-                       keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
-                       quality=quality)
-        if entity is Entity.accounts:
-            # Only the columns it reads: a join of the whole frame would copy every account (at 2M: +1.4 GB).
-            narrow = frame.select(SEQ, RECORD_ID, OUTCOME, *(c for c in (key("name"),) if c in frame.columns))
-            related.accounts = account_context(narrow.join(kept, on=SEQ, how="left"))
-            frame = _english_name(frame, english)
-        frame = frame.drop(ranking)
+        with step(f"Golden records of {entity.value}", unit="records") as building:
+            english = _english_names(frame) if entity is Entity.accounts else None
+            # What the contacts' matching needs of the accounts' features is kept aside; the golden records are
+            # built on the frame without them.
+            kept = frame.select(SEQ, *(c for c in ("m:own_phones", "m:latin") if c in frame.columns)) \
+                if entity is Entity.accounts else None
+            frame = drop_features(frame)
+            quality = name_quality(frame, specs)
+            frame, ranking = _drop_unread_parts(frame, specs, quality)
+            columns = {value: [c for c in cols if c not in ranking]
+                       for value, cols in _value_columns(frame, specs).items()}
+            # Handed over in a list that settle empties, so that no reference here keeps the old columns alive:
+            # each golden column it sets frees the one it replaces (at 2M records, 1.9 GB less at the peak).
+            handed, frame = [frame], None
+            frame = settle(handed, columns, *_survivorship(matching_options, specs),
+                           keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
+                           quality=quality)
+            if entity is Entity.accounts:
+                # Only the columns it reads: a join of the whole frame would copy every account (at 2M: +1.4 GB).
+                narrow = frame.select(SEQ, RECORD_ID, OUTCOME, *(c for c in (key("name"),) if c in frame.columns))
+                related.accounts = account_context(narrow.join(kept, on=SEQ, how="left"))
+                frame = _english_name(frame, english)
+            frame = frame.drop(ranking)
+            building.finish(int((frame[OUTCOME] == WRITTEN).sum()))
         timings[f"{entity.value}.match"] = golden - matching  # pairs, weights, clusters: what Splink does
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching  # and the golden records
         # What every later stage holds: no 16 bytes a row for a column with no value, and no match keys (only

@@ -15,6 +15,7 @@ their checksums are taken before and after, and a file that changed during the r
       review/stale_decisions.csv   steward decisions that no longer apply, and why
       reports/quality.json, quality.html
       manifest.json                versions, checksums and row counts of everything read and written
+      run.log                      one line per step: when it ended, its name, count and seconds (no values)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +49,8 @@ from crm_migrate.migrate.outdir import (
     tmp_path,
     write_problem,
 )
-from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, Track, build, no_progress, sha256_of
+from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, build, sha256_of
+from crm_migrate.migrate.steps import recording, step
 from crm_migrate.migrate.write import lineage_frame, plain_columns, rejects_frame, write_csv
 from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
@@ -75,13 +78,13 @@ class RunResult:
     decisions: Path | None = None  # the steward's decisions file the run applied, if any
 
 
-def prepare(project: Project, track: Track = no_progress, today: dt.date | None = None,
+def prepare(project: Project, today: dt.date | None = None,
             decisions: Path | None = None, sample: Sample | None = None,
             done: list[SourceRead] | None = None) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
     With ``sample``, only those source rows (the dry run), taken from ``done`` (the sources as an earlier
     prepare read them) where given."""
-    migration = build(project, track, today, decisions, sample, done)
+    migration = build(project, today, decisions, sample, done)
     target = project.target or load_target(project.config.target, project.root, project.doc.path, None,
                                                 project.confinement)[0]
     chosen = project.config.options.output_encoding
@@ -89,21 +92,27 @@ def prepare(project: Project, track: Track = no_progress, today: dt.date | None 
         encoding, bom = {"utf-8-sig": ("utf-8", True), "utf-8": ("utf-8", False), "gb18030": ("gb18030", False)}[chosen]
         target = target.model_copy(update={"file": target.file.model_copy(update={"encoding": encoding, "bom": bom})})
     conformed = conform(migration, target)  # records the target would refuse become rejects, with the reason
-    lineage = lineage_frame(migration)
+    with step("Tracing lineage") as tracing:
+        lineage = lineage_frame(migration)
+        tracing.finish(lineage.height)
     rows_read = {r.source.name: r.rows for r in migration.reads}
     entities_by_source = {r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
                           for r in migration.reads}
     files = {r.source.name: r.source.shown_file for r in migration.reads}
     counted = {r.source.name: (r.table.records, r.table.counted) for r in migration.reads
                if r.table.counted is not None and r.table.records is not None}
-    reconciliation = reconcile(lineage, rows_read, entities_by_source, files, counted)
-    planned = [{"path": path, "rows": rows, "entity": e.value}
-               for e, c in conformed.items() for path, rows in planned_files(c.frame, target.file, e)]
+    with step("Reconciling counts") as reconciling:
+        reconciliation = reconcile(lineage, rows_read, entities_by_source, files, counted)
+        reconciling.finish(lineage.height)
+    with step("Planning import files", unit="files") as planning:
+        planned = [{"path": path, "rows": rows, "entity": e.value}
+                   for e, c in conformed.items() for path, rows in planned_files(c.frame, target.file, e)]
+        planning.finish(len(planned))
     return RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
 
 
-def run(project: Project, out: Path | None = None, track: Track = no_progress,
-        today: dt.date | None = None, decisions: Path | None = None, sample: Sample | None = None,
+def run(project: Project, out: Path | None = None, today: dt.date | None = None,
+        decisions: Path | None = None, sample: Sample | None = None,
         done: list[SourceRead] | None = None) -> RunResult:
     started = time.perf_counter()
     out = Path(out) if out else project.root / "out"
@@ -111,9 +120,10 @@ def run(project: Project, out: Path | None = None, track: Track = no_progress,
     check_outside(project.root, out)
     project_secret(project.root, create=True)  # once per project; fingerprints in review/ are keyed with it
     mode = modes(project)
-    with output_lock(out, mode):  # before anything is read: a second run on this folder stops at once
+    # before anything is read: a second run on this folder stops at once
+    with output_lock(out, mode), recording() as log:
         notes = tidy_leftovers(out)
-        result = prepare(project, track, today, decisions, sample, done)
+        result = prepare(project, today, decisions, sample, done)
         result.notes = notes
         result.decisions = decisions or (project.root / project.config.decisions if project.config.decisions
                                          else None)
@@ -124,11 +134,16 @@ def run(project: Project, out: Path | None = None, track: Track = no_progress,
                 shutil.rmtree(tmp)
             tmp.mkdir(mode=0o700)  # nobody else can look in while it is written, whatever the files' modes
             t0 = time.perf_counter()
-            outputs = _write_tree(tmp, result, track, None if sample is not None else _dry_run_findings(out))
+            outputs = _write_tree(tmp, result, None if sample is not None else _dry_run_findings(out))
             migration.timings["write"] = time.perf_counter() - t0
-            _check_sources_unchanged(migration)
+            with step("Checking the sources did not change", unit="files") as checking:
+                _check_sources_unchanged(migration)
+                checking.finish(len(migration.reads))
             migration.timings["total"] = time.perf_counter() - started
-            _write_manifest(tmp, result, outputs)
+            with step(f"Writing {MANIFEST}", unit="files") as writing:
+                _write_manifest(tmp, result, outputs)
+                writing.finish(len(outputs))
+            log.write(tmp)
             _replace(out, tmp, mode)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -150,19 +165,21 @@ def _os_problem(out: Path, tmp: Path, exc: OSError) -> Problem:
     return unreadable(str(name), exc)
 
 
-def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dict | None = None
-                ) -> list[dict[str, object]]:
+def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = None) -> list[dict[str, object]]:
     migration = result.migration
     outputs: list[dict[str, object]] = []
 
     mobiles = migration.project.config.options.mask_mobiles
 
-    def emit(rel: str, frame: pl.DataFrame, plain: set[str] | frozenset[str] = frozenset(),
+    def emit(rel: str, make: Callable[[], pl.DataFrame], plain: set[str] | frozenset[str] = frozenset(),
              keep: tuple[str, ...] = ()) -> None:
         # Outside import/, an ID number (or, by the project option, a mobile) is masked in every column,
         # free text included; the tool's own record ids are left as they are. Formulas are neutralised,
-        # phones and amounts left as they are.
-        write_csv(mask_frame(frame, mobiles, keep), tmp / rel, plain=plain)
+        # phones and amounts left as they are. The frame is made inside the file's step, which times both.
+        with step(f"Writing {rel}") as writing:
+            frame = make()
+            write_csv(mask_frame(frame, mobiles, keep), tmp / rel, plain=plain)
+            writing.finish(frame.height)
         outputs.append({"path": rel, "rows": frame.height})
 
     plain = {c for r in migration.reads for c in plain_columns(r.source)}
@@ -170,31 +187,39 @@ def _write_tree(tmp: Path, result: RunResult, track: Track, earlier_dry_run: dic
     written_ids: dict[str, set[str]] = {}
     target = result.target
     conformed: dict = result.conformed or {}
-    for entity, res in track(list(migration.entities.items()), "Writing import files", len(migration.entities)):
+    for entity, res in migration.entities.items():
         done: Conformed = conformed[entity]
         written_ids[entity.value] = set(done.ids)
         for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity, done.plain):
             outputs.append({"path": f"import/{path.name}", "rows": rows})
-        emit(f"rejects/{entity.value}.csv", rejects_frame(migration, res), plain)
-    check_written(result.lineage, written_ids, {orphan_id()})
-    emit("lineage.csv", result.lineage, keep=("record_id",))
-    review = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
+        emit(f"rejects/{entity.value}.csv", lambda res=res: rejects_frame(migration, res), plain)
+    with step("Checking every written record is in an import file", unit="records") as checking:
+        check_written(result.lineage, written_ids, {orphan_id()})
+        checking.finish(sum(len(ids) for ids in written_ids.values()))
+    emit("lineage.csv", lambda: result.lineage, keep=("record_id",))
+    with step("Writing review/duplicates.xlsx", unit="groups") as writing:
+        review = write_workbook(tmp / "review" / "duplicates.xlsx", migration)
+        writing.finish(review.listed)
     outputs.append({"path": "review/duplicates.xlsx", "rows": review.listed})  # groups listed
-    emit(FULL_LIST, review.groups, keep=("record_id",))  # every group, listed or not
-    emit("review/provenance.csv", provenance_frame(migration), keep=("record_id",))
-    emit("review/orphans.csv", orphans_frame(migration))
-    emit("review/stale_decisions.csv", stale_frame(migration))
-    report = quality(migration, result.reconciliation, result.conformed)
-    if earlier_dry_run is not None:
-        # shown as stale, with why, when the project or its sources changed since the dry run
-        report["dry_run"] = {**earlier_dry_run, "stale": stale_because(
-            earlier_dry_run, migration.project.fingerprint(), _inputs(result))}
+    emit(FULL_LIST, lambda: review.groups, keep=("record_id",))  # every group, listed or not
+    emit("review/provenance.csv", lambda: provenance_frame(migration), keep=("record_id",))
+    emit("review/orphans.csv", lambda: orphans_frame(migration))
+    emit("review/stale_decisions.csv", lambda: stale_frame(migration))
     (tmp / "reports").mkdir(parents=True, exist_ok=True)
-    (tmp / "reports" / "quality.json").write_text(write_json(report), encoding="utf-8")
-    (tmp / "reports" / "quality.html").write_text(write_html(report), encoding="utf-8")
+    with step("Writing reports/quality.json", unit=""):
+        report = quality(migration, result.reconciliation, result.conformed)
+        if earlier_dry_run is not None:
+            # shown as stale, with why, when the project or its sources changed since the dry run
+            report["dry_run"] = {**earlier_dry_run, "stale": stale_because(
+                earlier_dry_run, migration.project.fingerprint(), _inputs(result))}
+        (tmp / "reports" / "quality.json").write_text(write_json(report), encoding="utf-8")
+    with step("Writing reports/quality.html", unit=""):
+        (tmp / "reports" / "quality.html").write_text(write_html(report), encoding="utf-8")
     outputs += [{"path": "reports/quality.json", "rows": None}, {"path": "reports/quality.html", "rows": None}]
-    for o in outputs:
-        o["sha256"] = sha256_of(tmp / str(o["path"]))
+    with step("Checksums of the files written", total=len(outputs), unit="files") as summing:
+        for o in outputs:
+            o["sha256"] = sha256_of(tmp / str(o["path"]))
+            summing.advance()
     return outputs
 
 

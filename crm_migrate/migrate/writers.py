@@ -19,6 +19,7 @@ import polars as pl
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
 from crm_migrate.migrate.formulas import QuotedCells
+from crm_migrate.migrate.steps import step
 from crm_migrate.migrate.write import write_csv
 
 TEXT_CELLS = (ColumnType.id, ColumnType.code, ColumnType.phone)
@@ -36,10 +37,13 @@ def write_import(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSp
 
     def fits(chunk: pl.DataFrame, number: int) -> bool:
         path = folder / f"{file_stem(entity)}_{number:03d}.{spec.format}"
-        _write(chunk, types, spec, path, plain)
-        if spec.max_bytes and path.stat().st_size > spec.max_bytes and chunk.height > 1:
-            path.unlink()
-            return False
+        with step(f"Writing {folder.name}/{path.name}") as writing:
+            _write(chunk, types, spec, path, plain)
+            writing.finish(chunk.height)
+            if spec.max_bytes and path.stat().st_size > spec.max_bytes and chunk.height > 1:
+                writing.name += " (over the size limit: written again in two)"
+                path.unlink()
+                return False
         return True
 
     parts = split(frame, spec, fits)

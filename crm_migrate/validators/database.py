@@ -18,6 +18,7 @@ from pathlib import Path
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import ColumnSpec, TargetProfile
+from crm_migrate.migrate.steps import step
 from crm_migrate.validators.findings import Finding
 from crm_migrate.validators.readback import WrittenFile
 
@@ -140,15 +141,20 @@ def load(profile: TargetProfile, files: list[WrittenFile], url: str | None = Non
     if schema_file is not None:
         schema_file.parent.mkdir(parents=True, exist_ok=True)
         schema_file.write_text(";\n\n".join(statements) + ";\n", encoding="utf-8")
-    db = connect(url)
+    kind = "PostgreSQL" if url else "SQLite"
     findings: list[Finding] = []
+    db = connect(url)
     try:
-        for statement in statements:
-            db.execute(statement)
+        with step(f"Creating the target's tables in {kind}", unit="statements") as creating:
+            for statement in statements:
+                db.execute(statement)
+            creating.finish(len(statements))
         for f in files:
             if f.read is None:
                 continue
-            findings += _insert(db, profile, f, names)
+            with step(f"Loading {f.path} into {kind}") as loading:
+                findings += _insert(db, profile, f, names)
+                loading.finish(f.read.height)
     finally:
         db.close()
     return findings

@@ -43,8 +43,9 @@ from crm_migrate.migrate.columns import (
 from crm_migrate.migrate.conform import WHY, refused_by_target
 from crm_migrate.errors import MigrateError
 from crm_migrate.migrate.outdir import modes, output_lock, restrict, write_problem
-from crm_migrate.migrate.pipeline import Track, no_progress, sha256_of
+from crm_migrate.migrate.pipeline import sha256_of
 from crm_migrate.migrate.run import DRY_RUN, RunResult, prepare, run
+from crm_migrate.migrate.steps import Recorder, named, recording, step
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators import database, expectations, readback
@@ -67,35 +68,48 @@ class DryRun:
         return any(f.severity == "error" for f in self.findings)
 
 
-def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None,
-            track: Track = no_progress) -> DryRun:
+def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None
+            ) -> DryRun:
     out = Path(out) if out else project.root / "out" / DRY_RUN
     check_outside(project.root, out)
     project_secret(project.root, create=True)  # before the full prepare, so both see the same key
     if url:  # a database that cannot be reached fails the dry run before anything is written
         database.connect(url).close()
     # out/dry-run lives inside a full run's output folder, which a full run replaces: the two take turns
-    if out.name == DRY_RUN:
-        with output_lock(out.parent, modes(project)):
-            return _dry_run(project, out, size, url, track)
-    return _dry_run(project, out, size, url, track)
+    with recording() as log:  # one run.log for the whole dry run: the run on the sample writes it first
+        if out.name == DRY_RUN:
+            with output_lock(out.parent, modes(project)):
+                return _dry_run(project, out, size, url, log)
+        return _dry_run(project, out, size, url, log)
 
 
-def _dry_run(project: Project, out: Path, size: int, url: str | None, track: Track) -> DryRun:
-    full = prepare(project, track)
-    chosen = choose(full.migration, size)
+def _dry_run(project: Project, out: Path, size: int, url: str | None, log: Recorder) -> DryRun:
+    full = prepare(project)
+    with step("Choosing the sample") as choosing:
+        chosen = choose(full.migration, size)
+        choosing.finish(sum(chosen.counts.values()))
     # The sample's rows are taken from the tables the full prepare read: each file is read once.
-    result = run(project, out, track, sample=chosen.sample(), done=full.migration.reads)
-    findings = held_back(result)
+    with named("sample"):
+        result = run(project, out, sample=chosen.sample(), done=full.migration.reads)
+    with step("Collecting the run's findings", unit="findings") as collecting:
+        findings = held_back(result)
+        collecting.finish(len(findings))
     files = readback.written_files(out, result.files, result.conformed or {})
     types = {e: c.types for e, c in (result.conformed or {}).items()}
     findings += readback.read_back(out, files, result.target.file, types)
     checks = {"read-back": f"{len(files)} import files read back and compared cell by cell"}
     suites = None
-    if expectations.available():
-        found, suites = expectations.run_suites(out, result.target, files)
-        findings += found
-        mask_tree(out / expectations.GX_FOLDER, project.config.options.mask_mobiles)  # its results quote values of import/
+    with step("Loading Great Expectations", unit="") as loading:  # its import alone takes seconds
+        available = expectations.available()
+        if not available:
+            loading.name += ": not installed, expectations skipped"
+    if available:
+        with step("Checking expectations (Great Expectations)") as checking:
+            found, suites = expectations.run_suites(out, result.target, files)
+            findings += found
+            # its results quote values of import/
+            mask_tree(out / expectations.GX_FOLDER, project.config.options.mask_mobiles)
+            checking.finish(sum(f.read.height for f in files if f.read is not None))
         checks["expectations"] = (f"Great Expectations suites: results in {out / 'reports/quality.html'}"
                                   f"#expectations (Data Docs, online styles, in {out / expectations.DOCS})")
     else:
@@ -105,9 +119,12 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None, track: Tra
         + str(out / "target_schema.sql")
     findings = _masked(project, result.target, findings)
     try:
-        write_findings(out, findings)
-        _add_to_report(out, findings, chosen.counts,
-                       None if suites is None else expectations.judge(suites, findings))
+        with step("Writing findings.csv, findings.json", unit="findings") as writing:
+            write_findings(out, findings)
+            _add_to_report(out, findings, chosen.counts,
+                           None if suites is None else expectations.judge(suites, findings))
+            writing.finish(len(findings))
+        log.write(out)  # the sample run's log, with the checks after it
         restrict(out, modes(project))  # the files written after the run's tree, private like it
     except OSError as exc:
         raise MigrateError(write_problem(out, exc)) from None

@@ -22,6 +22,7 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
+from crm_migrate.migrate.steps import step
 from crm_migrate.migrate.writers import file_stem
 from crm_migrate.validators.findings import Finding
 
@@ -57,19 +58,26 @@ def read_back(out: Path, files: list[WrittenFile], spec: FileSpec, types: dict[E
     """Fill each file's ``read`` and return what differs from what was meant."""
     findings: list[Finding] = []
     for f in files:
-        path = out / f.path
-        if spec.format == "xlsx":
-            rows, found = _read_xlsx(path, f, types[f.entity])
-        else:
-            rows, found = _read_csv(path, f, spec)
-        findings += found
-        if rows is None:
-            continue
-        header, body = (rows[0], rows[1:]) if rows else ([], [])
-        numeric = {h for h, k in types[f.entity].items() if k in NUMERIC} if spec.format == "xlsx" else set()
-        findings += _compare(f, header, body, numeric)
-        f.read = _frame(f.intended.columns, body)
+        with step(f"Reading back {f.path}") as reading:
+            findings += _read_back(out, f, spec, types)
+            reading.finish(None if f.read is None else f.read.height)
     return findings
+
+
+def _read_back(out: Path, f: WrittenFile, spec: FileSpec, types: dict[Entity, dict[str, ColumnType]]
+               ) -> list[Finding]:
+    path = out / f.path
+    if spec.format == "xlsx":
+        rows, found = _read_xlsx(path, f, types[f.entity])
+    else:
+        rows, found = _read_csv(path, f, spec)
+    if rows is None:
+        return found
+    header, body = (rows[0], rows[1:]) if rows else ([], [])
+    numeric = {h for h, k in types[f.entity].items() if k in NUMERIC} if spec.format == "xlsx" else set()
+    found += _compare(f, header, body, numeric)
+    f.read = _frame(f.intended.columns, body)
+    return found
 
 
 def _frame(header: list[str], rows: list[list[str | None]]) -> pl.DataFrame:

@@ -35,6 +35,7 @@ from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import FileSpec
 from crm_migrate.migrate.readers import ROW, SHEET, read_path
 from crm_migrate.migrate.run import MANIFEST
+from crm_migrate.migrate.steps import step
 from crm_migrate.migrate.outdir import PRIVATE, SHARED, restrict
 from crm_migrate.migrate.write import write_csv
 from crm_migrate.migrate.writers import file_stem
@@ -62,8 +63,12 @@ class Verification:
 
 
 def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = None) -> Verification:
-    sent = _sent(out, entity)
-    theirs = _exported(exported)
+    with step(f"Reading the {entity.value} sent") as reading:
+        sent = _sent(out, entity)
+        reading.finish(sent.height)
+    with step(f"Reading the export {exported.name}") as reading:
+        theirs = _exported(exported)
+        reading.finish(theirs.height)
     columns = {_norm(c): c for c in theirs.columns}
     pairs = [(c, columns[_norm(c)]) for c in sent.columns if _norm(c) in columns]
     unmatched = [c for c in sent.columns if _norm(c) not in columns]
@@ -76,46 +81,48 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
                                        + ("the export lacks it" if k in sent.columns else "no such column sent"),
                                        hint="export the external id column too, or give --key with columns "
                                        "both files have: " + ", ".join(m for m, _ in pairs[:8])))
-    left = sent.with_row_index("_line", offset=2)
-    joined = left.join(theirs, on=keys, how="full", suffix="__exported", coalesce=True, nulls_equal=False)
-    in_sent = pl.col("_line").is_not_null()
-    in_export = pl.col(ROW).is_not_null()
-    missing = joined.filter(in_sent & ~in_export)
-    extra = joined.filter(~in_sent & in_export)
-    both = joined.filter(in_sent & in_export)
-    lines: list[dict[str, object]] = []
-    for row in missing.iter_rows(named=True):
-        lines.append({"record": _key(row, keys), "sent_line": row["_line"], "export_row": None, "column": None,
-                      "sent": None, "exported": None, "rule": "missing", "message": "sent, not in the export"})
-    for row in extra.iter_rows(named=True):
-        lines.append({"record": _key(row, keys), "sent_line": None, "export_row": row[ROW], "column": None,
-                      "sent": None, "exported": None, "rule": "extra", "message": "in the export, never sent"})
-    compared = [m for m, _ in pairs if m not in keys]
-    by_column: dict[str, dict[str, int]] = {}
+    with step(f"Comparing {entity.value}", unit="records") as comparing:
+        left = sent.with_row_index("_line", offset=2)
+        joined = left.join(theirs, on=keys, how="full", suffix="__exported", coalesce=True, nulls_equal=False)
+        in_sent = pl.col("_line").is_not_null()
+        in_export = pl.col(ROW).is_not_null()
+        missing = joined.filter(in_sent & ~in_export)
+        extra = joined.filter(~in_sent & in_export)
+        both = joined.filter(in_sent & in_export)
+        lines: list[dict[str, object]] = []
+        for row in missing.iter_rows(named=True):
+            lines.append({"record": _key(row, keys), "sent_line": row["_line"], "export_row": None, "column": None,
+                          "sent": None, "exported": None, "rule": "missing", "message": "sent, not in the export"})
+        for row in extra.iter_rows(named=True):
+            lines.append({"record": _key(row, keys), "sent_line": None, "export_row": row[ROW], "column": None,
+                          "sent": None, "exported": None, "rule": "extra", "message": "in the export, never sent"})
+        compared = [m for m, _ in pairs if m not in keys]
+        by_column: dict[str, dict[str, int]] = {}
 
-    def trimmed(name: str) -> pl.Expr:
-        text = pl.col(name).str.strip_chars()
-        return pl.when(text != "").then(text)
+        def trimmed(name: str) -> pl.Expr:
+            text = pl.col(name).str.strip_chars()
+            return pl.when(text != "").then(text)
 
-    # Only rows where some value differs as text are looked at value by value (the forms _same allows).
-    unequal = [trimmed(c).ne_missing(trimmed(f"{c}__exported")) for c in compared]
-    differing = both.filter(pl.any_horizontal(unequal)) if unequal else both.clear()
-    for row in differing.iter_rows(named=True):
-        values = tuple(row.get(c) for c in compared)
-        for j, column in enumerate(compared):
-            want, have = row[column], row.get(f"{column}__exported")
-            if _same(want, have, None if numeric is None else column in numeric):
-                continue
-            rule, message, _ = ("dropped", f"{want!r} was sent, the export has nothing", "") if not have \
-                else difference(want, have, values, j)
-            by_column.setdefault(column, {}).setdefault(rule, 0)
-            by_column[column][rule] += 1
-            lines.append({"record": _key(row, keys), "sent_line": row["_line"], "export_row": row[ROW],
-                          "column": column, "sent": want, "exported": have, "rule": rule, "message": message})
-    differences: dict[str, int] = {}
-    for rules in by_column.values():
-        for rule, n in rules.items():
-            differences[rule] = differences.get(rule, 0) + n
+        # Only rows where some value differs as text are looked at value by value (the forms _same allows).
+        unequal = [trimmed(c).ne_missing(trimmed(f"{c}__exported")) for c in compared]
+        differing = both.filter(pl.any_horizontal(unequal)) if unequal else both.clear()
+        for row in differing.iter_rows(named=True):
+            values = tuple(row.get(c) for c in compared)
+            for j, column in enumerate(compared):
+                want, have = row[column], row.get(f"{column}__exported")
+                if _same(want, have, None if numeric is None else column in numeric):
+                    continue
+                rule, message, _ = ("dropped", f"{want!r} was sent, the export has nothing", "") if not have \
+                    else difference(want, have, values, j)
+                by_column.setdefault(column, {}).setdefault(rule, 0)
+                by_column[column][rule] += 1
+                lines.append({"record": _key(row, keys), "sent_line": row["_line"], "export_row": row[ROW],
+                              "column": column, "sent": want, "exported": have, "rule": rule, "message": message})
+        differences: dict[str, int] = {}
+        for rules in by_column.values():
+            for rule, n in rules.items():
+                differences[rule] = differences.get(rule, 0) + n
+        comparing.finish(both.height)
     folder = out / "verify"
     report = folder / f"{entity.value}.csv"
     schema = {"record": pl.String, "sent_line": pl.Int64, "export_row": pl.Int64, "column": pl.String,
