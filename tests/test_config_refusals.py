@@ -184,3 +184,16 @@ def test_every_condition_of_a_rule_applies(make_project):
     got = {row: (o, r) for row, o, r in frame.select("_row", "_outcome", "_reason").iter_rows()}
     assert got[2][0] == "written"
     assert got[3] == ("filtered", "out of scope: level is one of B")
+
+
+def test_json_schemas_say_which_lists_may_not_be_empty():
+    """Editors checking against `crm-migrate schema` flag the empty lists validate refuses."""
+    from crm_migrate.mappings.models import MigrationConfig, SourceMapping
+
+    migration, mapping = MigrationConfig.model_json_schema(), SourceMapping.model_json_schema()
+    assert migration["properties"]["entities"]["minItems"] == 1
+    assert migration["properties"]["sources"]["minItems"] == 1 and migration["properties"]["sources"]["uniqueItems"]
+    assert mapping["properties"]["entities"]["minProperties"] == 1
+    assert mapping["$defs"]["Derived"]["properties"]["concat"]["minItems"] == 1
+    assert mapping["$defs"]["Filter"]["properties"]["in"]["minItems"] == 1
+    assert mapping["$defs"]["Filter"]["properties"]["not_in"]["minItems"] == 1

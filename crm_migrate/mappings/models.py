@@ -220,9 +220,10 @@ class MigrationConfig(_Strict):
     name: str = Field(description="Name of the migration project.")
     target: str = Field("generic", description="Target CRM profile the import files are written for.")
     entities: list[Entity] = Field(
-        default_factory=lambda: list(Entity), description="Entities in scope; sources' other entities are ignored.")
+        default_factory=lambda: list(Entity), json_schema_extra={"minItems": 1},
+        description="Entities in scope; sources' other entities are ignored.")
     sources: list[str] | None = Field(
-        None, description="Source names (mapping file stems) in order of priority; default: every mappings/*.yaml, "
+        None, json_schema_extra={"minItems": 1, "uniqueItems": True}, description="Source names (mapping file stems) in order of priority; default: every mappings/*.yaml, "
         "in name order. The first source wins when merged records disagree.")
     options: Options = Field(default_factory=Options)
     matching: dict[Entity, MatchingOptions] = Field(
@@ -356,7 +357,7 @@ class Derived(_Strict):
 
     type: FieldType | None = Field(None, description="Needed only for custom fields.")
     column: str | None = Field(None, description="One source column (spellings joined by '|' where sheets differ).")
-    concat: list[str] | None = Field(None, description="Source columns joined by 'separator' (empty ones skipped).")
+    concat: list[str] | None = Field(None, json_schema_extra={"minItems": 1}, description="Source columns joined by 'separator' (empty ones skipped).")
     separator: str = Field("", description="For concat.")
     template: str | None = Field(None, description="Text with {column} placeholders, e.g. '{省}{市}{区}{地址}'.")
     constant: str | None = Field(None, description="The same value on every row.")
@@ -414,8 +415,8 @@ class Filter(_Strict):
 
     field: str = Field(description="Field the rule looks at (after cleaning).")
     equals: str | None = None
-    in_: list[str] | None = Field(None, alias="in")
-    not_in: list[str] | None = None
+    in_: list[str] | None = Field(None, alias="in", json_schema_extra={"minItems": 1})
+    not_in: list[str] | None = Field(None, json_schema_extra={"minItems": 1})
     since: str | None = Field(None, description="A date (2023-01-01) or a window back from today: 90d, 36m, 3y.")
     not_empty: bool | None = None
     reason: str | None = Field(None, description="Reason written to lineage for rows this rule filters out.")
@@ -514,7 +515,7 @@ class SourceMapping(_Strict):
         "contact's account_id finds the account with that id from any source of the same system. "
         "Default: the source's own name.")
     read: ReadOptions = Field(default_factory=ReadOptions)
-    entities: dict[Entity, EntityMapping]
+    entities: dict[Entity, EntityMapping] = Field(json_schema_extra={"minProperties": 1})
 
     @field_validator("entities")
     @classmethod
