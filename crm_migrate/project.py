@@ -244,11 +244,45 @@ def _check_matching(config: MigrationConfig, doc: YamlDocument, sources: list[So
         named += [(("weights", f), f) for f in options.weights]
         if options.survivorship.recency:
             named.append((("survivorship", "recency"), options.survivorship.recency))
+        if entity not in config.entities:
+            problems.append(Problem(doc.path, f"matching.{entity.value}: {entity.value} are not among the entities "
+                                    "in scope; these settings are ignored", line=doc.line_of(("matching", entity.value)),
+                                    severity="warning", hint=f"add {entity.value} to 'entities', or remove this block"))
+            continue
         for loc, name in named:
             if name not in mapped:
                 problems.append(Problem(doc.path, f"matching.{entity.value}: no source maps a field {name!r} "
                                         f"for {entity.value}", line=doc.line_of(("matching", entity.value, *loc)),
                                         hint=did_you_mean(name, mapped) or f"mapped fields: {', '.join(mapped)}"))
+        _check_recency(doc, entity, options, sources, problems)
+
+
+RECENCY_DEFAULTS = ("last_activity_at", "created_at", "occurred_at")  # as pipeline._survivorship takes them
+
+
+def _check_recency(doc: YamlDocument, entity: Entity, options: Any, sources: list[Source],
+                   problems: list[Problem]) -> None:
+    """most_recent needs a date to compare: the one ``recency`` names, or else one of `RECENCY_DEFAULTS`."""
+    rules = options.survivorship
+    users = [(("survivorship", "default"), "default")] if rules.default == "most_recent" else []
+    users += [(("survivorship", "fields", f), f) for f, r in rules.fields.items() if r == "most_recent"]
+    if not users:
+        return
+    types = {f.spec.name: f.spec.type for s in sources if (plan := s.plan_for(entity)) for f in plan.data_fields}
+    where = ("matching", entity.value)
+    if rules.recency is not None:
+        if rules.recency in types and types[rules.recency] is not FieldType.date:
+            problems.append(Problem(doc.path, f"matching.{entity.value}.survivorship.recency: {rules.recency} is "
+                                    f"{types[rules.recency].value}, not a date, so most_recent could rank nothing",
+                                    line=doc.line_of((*where, "survivorship", "recency")),
+                                    hint="name a date field, e.g. " + (", ".join(
+                                        n for n, t in types.items() if t is FieldType.date) or "last_activity_at")))
+        return
+    if not any(n in types for n in RECENCY_DEFAULTS):
+        loc, _ = users[0]
+        problems.append(Problem(doc.path, f"matching.{entity.value}: most_recent needs a date, and no source maps "
+                                f"{', '.join(RECENCY_DEFAULTS)} for {entity.value}", line=doc.line_of((*where, *loc)),
+                                hint="set survivorship.recency to a mapped date field, or use another rule"))
 
 
 def _check_orphans(config: MigrationConfig, doc: YamlDocument, sources: list[Source],
@@ -379,7 +413,13 @@ def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapp
                                   fill_down=derived.fill_down))
         if derived.lookup is not None:
             _check_lookup(root, doc, loc, derived, problems, confine)
+    for mf in fields:
+        if mf.date_order is not None and mf.spec.type is not FieldType.date:
+            problems.append(Problem(doc.path, f"{entity.value}.{mf.spec.name}: date_order applies to dates; "
+                                    f"{mf.spec.name} is {mf.spec.type.value}", line=doc.line_of(mf.loc),
+                                    hint="remove date_order, or map the column to a date field"))
     types = {f.spec.name: f.spec.type for f in fields}
+    _check_rules_together(doc, entity, emap, problems)
     for i, rule in enumerate(emap.where):
         if rule.since is not None and rule.field in types and types[rule.field] is not FieldType.date:
             problems.append(Problem(doc.path, f"'since' needs a date field; {rule.field} is "
@@ -390,6 +430,31 @@ def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapp
                                     f"maps for {entity.value}", line=doc.line_of(("entities", entity.value, "where", i)),
                                     hint=did_you_mean(rule.field, list(seen)) or "map the field first"))
     return EntityPlan(entity, emap, tuple(fields), doc.line_of(("entities", entity.value)))
+
+
+def _check_rules_together(doc: YamlDocument, entity: Entity, emap: EntityMapping, problems: list[Problem]) -> None:
+    """Scope rules all hold, so rules on one field whose values exclude each other let no row through."""
+    allowed: dict[str, set[str]] = {}
+    for i, rule in enumerate(emap.where):
+        keep = rule.kept_values()
+        if keep is None:
+            continue
+        before = allowed.get(rule.field)
+        allowed[rule.field] = keep if before is None else before & keep
+        if before is not None and before and not allowed[rule.field]:
+            problems.append(Problem(doc.path, f"scope rules on {rule.field!r} together let no row through: this "
+                                    f"one keeps {', '.join(sorted(keep))}, those above {', '.join(sorted(before))}",
+                                    line=doc.line_of(("entities", entity.value, "where", i)),
+                                    hint="every rule must hold; to keep any of several values, write one rule "
+                                         "with in: [...]"))
+    for i, rule in enumerate(emap.where):
+        excluded = set(rule.not_in or ())
+        keep = allowed.get(rule.field)
+        if keep and excluded and rule.kept_values() is None and keep <= excluded:
+            problems.append(Problem(doc.path, f"scope rules on {rule.field!r} together let no row through: "
+                                    f"not_in leaves out {', '.join(sorted(keep & excluded))}, all that the other "
+                                    "rules keep", line=doc.line_of(("entities", entity.value, "where", i)),
+                                    hint="every rule must hold; remove the one you do not mean"))
 
 
 def _check_required(doc: YamlDocument, plan: EntityPlan, source_has_accounts: bool, problems: list[Problem]) -> None:
@@ -440,8 +505,14 @@ def validate_model(model: type[BaseModel], doc: YamlDocument, problems: list[Pro
         return None
 
 
+def _branch(part: object) -> bool:
+    """A part of pydantic's error location that names a union branch or a validator, not a key of the file
+    (``ColumnMap``, ``function-after[_value_map(), ColumnMap]``)."""
+    return part in _UNION_BRANCHES or (isinstance(part, str) and part.startswith("function-"))
+
+
 def _data_loc(loc: tuple) -> tuple:
-    return tuple(part for part in loc if part not in _UNION_BRANCHES)
+    return tuple(part for part in loc if not _branch(part))
 
 
 def _prune(data: Any, loc: tuple, missing: bool) -> bool:
@@ -472,8 +543,7 @@ def _explain(model: type[BaseModel], doc: YamlDocument, exc: ValidationError) ->
     """Turn pydantic's errors into problems with lines; of a union's branches keep the informative ones."""
     errors = []
     for err in exc.errors():
-        loc = tuple(part for part in err["loc"] if part not in _UNION_BRANCHES)
-        errors.append((loc, err))
+        errors.append((_data_loc(err["loc"]), err))
     out = []
     for loc, err in errors:
         if err["type"] in ("string_type", "list_type", "int_type", "literal_error") and any(
@@ -489,7 +559,7 @@ def _explain(model: type[BaseModel], doc: YamlDocument, exc: ValidationError) ->
                                                                    if allowed else None)))
             continue
         message = err["msg"].removeprefix("Value error, ")
-        hint = None
+        hint = err.get("ctx", {}).get("hint") if err["type"] == "refused" else None
         if err["type"] == "enum":
             expected = err.get("ctx", {}).get("expected", "")
             choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip(" '")]

@@ -12,6 +12,7 @@ import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from crm_migrate.mappings.entities import Entity, FieldType
 from crm_migrate.mappings.sizes import parse_size
@@ -28,8 +29,33 @@ def forward_slashes(value):
     return value
 
 
+def refuse(message: str, hint: str) -> PydanticCustomError:
+    """A setting that validates as a type but cannot do what it says (a default never given, a condition
+    that selects nothing): an error with the line of the block and a hint, which project.py shows as
+    ``path:line: error: <where>: message — hint``."""
+    return PydanticCustomError("refused", message, {"hint": hint})
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_value_map(m: ColumnMap | Derived) -> None:
+    """``values``, ``unknown`` and ``default`` of a column or derived field: each one that is given must act."""
+    if m.values is not None and not m.values:
+        raise refuse("an empty value map maps nothing", "list source value: target value pairs under 'values', "
+                     "or remove 'values'")
+    if m.values is None:
+        given = [k for k in ("unknown", "default") if k in m.model_fields_set]
+        if given:
+            raise refuse(f"{' and '.join(given)} without a value map does nothing",
+                         "add values: {source value: target value}, or remove " + " and ".join(given))
+    if m.unknown == "default" and m.default is None:
+        raise refuse("unknown: default needs a 'default' value (else unmapped values are written empty)",
+                     "give default: VALUE, or use unknown: keep")
+    if m.default is not None and m.unknown != "default":
+        raise refuse(f"'default' is written only with unknown: default (this map has unknown: {m.unknown})",
+                     "set unknown: default, or remove 'default'")
 
 
 class Orphans(_Strict):
@@ -42,6 +68,14 @@ class Orphans(_Strict):
                               description="Name of the placeholder account; pick one the team will recognise.")
     fields: dict[str, str] = Field(default_factory=dict, description="Other values of the placeholder account, "
                                    "by field name (e.g. owner: 张伟), for targets that require them.")
+
+    @model_validator(mode="after")
+    def _used(self) -> Orphans:
+        unused = [k for k in ("account_name", "fields") if k in self.model_fields_set]
+        if self.send_to == "rejects" and unused:
+            raise refuse(f"{' and '.join(unused)} describe the placeholder account, which send_to: rejects "
+                         "does not use", "set send_to: account, or remove " + " and ".join(unused))
+        return self
 
 
 class Limits(_Strict):
@@ -93,7 +127,6 @@ class Options(_Strict):
     fix_email_typos: bool = Field(
         True, description="Correct a mistyped common mail domain (qq.con, 163.cm, gmial.com -> qq.com, 163.com, "
         "gmail.com), with a note; no mail can reach the typo. Set false to only flag it with the suggestion.")
-    limits: Limits = Field(default_factory=Limits, description="Sizes beyond which a row is rejected: cell_bytes.")
     today: dt.date | None = Field(
         None, description="The date relative time windows ('3y') count back from; default: the day of the run. "
         "Set it to make a project's results independent of the day it runs.")
@@ -131,6 +164,13 @@ class Survivorship(_Strict):
                                 "last_activity_at; default: the entity's last activity or creation date.")
     fields: dict[str, Rule] = Field(default_factory=dict, description="Rule per field, e.g. {phone: most_recent}.")
 
+    @model_validator(mode="after")
+    def _recency_used(self) -> Survivorship:
+        if self.recency is not None and "most_recent" not in (self.default, *self.fields.values()):
+            raise refuse("recency decides most_recent, which no field uses here",
+                         "set default: most_recent or a field's rule to most_recent, or remove recency")
+        return self
+
 
 class Weights(_Strict):
     """Match weights of one comparison, instead of those estimated from the data: m (how often each level
@@ -139,6 +179,22 @@ class Weights(_Strict):
     m: list[float] | None = Field(None, description="Per level, from disagreement to exact agreement.")
     u: list[float] | None = Field(None, description="Per level, from disagreement to exact agreement.")
     ignore: bool = Field(False, description="Leave this field out of matching altogether.")
+
+    @model_validator(mode="after")
+    def _acts(self) -> Weights:
+        given = [k for k in ("m", "u") if getattr(self, k) is not None]
+        if self.ignore and given:
+            raise refuse(f"ignore: true leaves the field out of matching, so its {' and '.join(given)} would "
+                         "not be used", "remove ignore, or remove " + " and ".join(given))
+        if not self.ignore and not given:
+            raise refuse("weights with neither m, u nor ignore: true change nothing",
+                         "give m and/or u (one number per level), or ignore: true")
+        for k in given:
+            values = getattr(self, k)
+            if not values or any(v <= 0 for v in values):
+                raise refuse(f"{k} needs one positive number per level (they are scaled to add up to 1)",
+                             f"write e.g. {k}: [0.05, 0.15, 0.8], from disagreement to exact agreement")
+        return self
 
 
 class MatchingOptions(_Strict):
@@ -164,9 +220,10 @@ class MigrationConfig(_Strict):
     name: str = Field(description="Name of the migration project.")
     target: str = Field("generic", description="Target CRM profile the import files are written for.")
     entities: list[Entity] = Field(
-        default_factory=lambda: list(Entity), description="Entities in scope; sources' other entities are ignored.")
+        default_factory=lambda: list(Entity), json_schema_extra={"minItems": 1},
+        description="Entities in scope; sources' other entities are ignored.")
     sources: list[str] | None = Field(
-        None, description="Source names (mapping file stems) in order of priority; default: every mappings/*.yaml, "
+        None, json_schema_extra={"minItems": 1, "uniqueItems": True}, description="Source names (mapping file stems) in order of priority; default: every mappings/*.yaml, "
         "in name order. The first source wins when merged records disagree.")
     options: Options = Field(default_factory=Options)
     matching: dict[Entity, MatchingOptions] = Field(
@@ -180,6 +237,25 @@ class MigrationConfig(_Strict):
         "into the project folder.")
 
     _slashes = field_validator("target", "decisions", "allow_outside")(forward_slashes)
+
+    @field_validator("entities")
+    @classmethod
+    def _some_entity(cls, v: list[Entity]) -> list[Entity]:
+        if not v:
+            raise refuse("entities: [] puts nothing in scope: run would write nothing",
+                         "list the entities to migrate, e.g. [accounts, contacts], or remove the key for all")
+        return v
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_once(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and not v:
+            raise refuse("sources: [] reads no source", "list the mapping files' names in order of priority, or "
+                         "remove the key for every mappings/*.yaml")
+        if v is not None and (twice := sorted({s for s in v if v.count(s) > 1})):
+            raise refuse(f"source {twice[0]!r} is listed twice (its rows would be read twice)",
+                         "list each source once")
+        return v
 
 
 class ReadOptions(_Strict):
@@ -201,6 +277,13 @@ class ReadOptions(_Strict):
         v = {"\\t": "\t", "tab": "\t"}.get(v, v)
         if v != "auto" and len(v) != 1:
             raise ValueError("a delimiter is one character (or 'auto', or 'tab')")
+        return v
+
+    @field_validator("sheets")
+    @classmethod
+    def _some_sheet(cls, v: list[str] | str) -> list[str] | str:
+        if v == []:
+            raise refuse("sheets: [] reads no sheet", "list the sheets to read, or write sheets: all")
         return v
 
     @field_validator("header_row")
@@ -237,15 +320,23 @@ class ColumnMap(_Strict):
                            "field is optional in general.")
 
     @model_validator(mode="after")
-    def _default_given(self) -> ColumnMap:
-        if self.unknown == "default" and self.default is None:
-            raise ValueError("unknown: default needs a 'default' value")
+    def _value_map(self) -> ColumnMap:
+        _check_value_map(self)
         return self
 
 
 class Split(_Strict):
     by: str = Field(min_length=1, description="The separator, e.g. '/' or ' '.")
-    part: int = Field(description="Which piece, counting from 1; -1 is the last.")
+    part: int = Field(description="Which piece, counting from 1; -1 is the last (0 is refused).")
+
+    @field_validator("part")
+    @classmethod
+    def _not_zero(cls, v: int) -> int:
+        if v == 0:
+            # Python's index 0 - 1 would silently take the last piece.
+            raise refuse("split.part counts from 1 (or back from -1 for the last); 0 is no piece",
+                         "write part: 1 for the first piece, or part: -1 for the last")
+        return v
 
 
 class Lookup(_Strict):
@@ -266,7 +357,7 @@ class Derived(_Strict):
 
     type: FieldType | None = Field(None, description="Needed only for custom fields.")
     column: str | None = Field(None, description="One source column (spellings joined by '|' where sheets differ).")
-    concat: list[str] | None = Field(None, description="Source columns joined by 'separator' (empty ones skipped).")
+    concat: list[str] | None = Field(None, json_schema_extra={"minItems": 1}, description="Source columns joined by 'separator' (empty ones skipped).")
     separator: str = Field("", description="For concat.")
     template: str | None = Field(None, description="Text with {column} placeholders, e.g. '{省}{市}{区}{地址}'.")
     constant: str | None = Field(None, description="The same value on every row.")
@@ -288,11 +379,17 @@ class Derived(_Strict):
         if len(given) != 1:
             raise ValueError("give exactly one of column, concat, template, constant"
                              + (f" (found {', '.join(given)})" if given else ""))
+        if self.concat is not None and not self.concat:
+            raise refuse("concat: [] joins no column", "list the source columns to join, e.g. concat: [省, 市]")
+        if "separator" in self.model_fields_set and self.concat is None:
+            raise refuse("'separator' joins the columns of concat; this field has no concat",
+                         "remove 'separator', or write concat: [column, ...]")
         if self.extract is not None:
             try:
                 re.compile(self.extract)
             except re.error as exc:
                 raise ValueError(f"extract is not a valid regular expression: {exc}") from None
+        _check_value_map(self)
         return self
 
     def inputs(self) -> list[str]:
@@ -309,18 +406,52 @@ class Derived(_Strict):
 _RELATIVE = re.compile(r"^(\d+)\s*([dmy])$")
 
 
+CONDITIONS = ("equals", "in", "not_in", "since", "not_empty")
+
+
 class Filter(_Strict):
-    """A scope rule: rows that fail it are counted as filtered, with the reason, never silently dropped."""
+    """A scope rule: rows that fail it are counted as filtered, with the reason, never silently dropped.
+    A rule names one field and at least one condition; several conditions must all hold."""
 
     field: str = Field(description="Field the rule looks at (after cleaning).")
     equals: str | None = None
-    in_: list[str] | None = Field(None, alias="in")
-    not_in: list[str] | None = None
+    in_: list[str] | None = Field(None, alias="in", json_schema_extra={"minItems": 1})
+    not_in: list[str] | None = Field(None, json_schema_extra={"minItems": 1})
     since: str | None = Field(None, description="A date (2023-01-01) or a window back from today: 90d, 36m, 3y.")
     not_empty: bool | None = None
     reason: str | None = Field(None, description="Reason written to lineage for rows this rule filters out.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _conditions(self) -> Filter:
+        given = self.conditions()
+        if not given:
+            raise refuse(f"scope rule on {self.field!r} has no condition, so it filters nothing",
+                         "a condition needs one of " + ", ".join(CONDITIONS)
+                         + f", e.g. {{field: {self.field}, not_empty: true}}")
+        if self.not_empty is False:
+            raise refuse("not_empty: false filters nothing", "write not_empty: true, or remove it")
+        if self.in_ == []:
+            raise refuse("in: [] lets no row through", "list the values to keep, or remove 'in'")
+        if self.not_in == []:
+            raise refuse("not_in: [] filters nothing", "list the values to leave out, or remove 'not_in'")
+        if (keep := self.kept_values()) is not None and not keep:
+            raise refuse(f"{' and '.join(given)} together let no value of {self.field} through",
+                         "conditions of one rule must all hold; keep the one you mean")
+        return self
+
+    def conditions(self) -> list[str]:
+        """The conditions given, as written."""
+        return [c for c in CONDITIONS if getattr(self, "in_" if c == "in" else c) is not None]
+
+    def kept_values(self) -> set[str] | None:
+        """The only values equals and in let through (less those not_in names); None where any may pass."""
+        allowed: set[str] | None = None
+        for values in ([self.equals] if self.equals is not None else None, self.in_):
+            if values is not None:
+                allowed = set(values) if allowed is None else allowed & set(values)
+        return None if allowed is None else allowed - set(self.not_in or ())
 
     @field_validator("since")
     @classmethod
@@ -384,4 +515,12 @@ class SourceMapping(_Strict):
         "contact's account_id finds the account with that id from any source of the same system. "
         "Default: the source's own name.")
     read: ReadOptions = Field(default_factory=ReadOptions)
-    entities: dict[Entity, EntityMapping]
+    entities: dict[Entity, EntityMapping] = Field(json_schema_extra={"minProperties": 1})
+
+    @field_validator("entities")
+    @classmethod
+    def _some_entity(cls, v: dict) -> dict:
+        if not v:
+            raise refuse("entities: {} maps nothing of this file", "map at least one entity, e.g. accounts: "
+                         "{columns: {客户名称: name}}, or remove the mapping file")
+        return v

@@ -643,6 +643,9 @@ def value_maps(part: Part, picklists: dict[tuple[Entity, str], list[str]]) -> No
                 g.values_note = "the target takes any value here: spellings of one value are written as one"
             else:
                 g.values_note = "every value seen is one of the target's; a new one is kept as it is"
+            if not g.values:  # nothing placed: no map (an empty one is refused), the values pass as they are
+                g.why += f"; {g.values_note}"
+                g.values, g.unknown, g.values_note = None, None, None
 
 
 def _core(key: str) -> str:

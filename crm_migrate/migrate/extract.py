@@ -131,7 +131,8 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
                       TEST_RECORD)
     out = _decide(out, not_a_contact_rule(plan, out), FILTERED, NOT_A_CONTACT)
     for rule in plan.mapping.where:
-        out = _decide(out, _scope_rule(rule, today), FILTERED, f"out of scope: {rule.field}")
+        for condition in _scope_rule(rule, today):  # all must hold: a row goes with the first it fails
+            out = _decide(out, condition, FILTERED, f"out of scope: {rule.field}")
     out = _decide(out, *_required_rule(plan))
     return out
 
@@ -250,24 +251,25 @@ def _empty_rule(plan: EntityPlan) -> tuple[pl.Expr, pl.Expr]:
             pl.lit(f"no {plan.entity.singular} on this row ({columns} empty)"))
 
 
-def _scope_rule(rule: Filter, today: dt.date) -> tuple[pl.Expr, pl.Expr]:
+def _scope_rule(rule: Filter, today: dt.date) -> list[tuple[pl.Expr, pl.Expr]]:
+    """Per condition of the rule, in the order written in `models.CONDITIONS`: (row fails it, reason)."""
     v = pl.col(val(rule.field))
-    if rule.equals is not None:
-        keep, text = v == rule.equals, f"{rule.field} is not {rule.equals}"
-    elif rule.in_ is not None:
-        keep, text = v.is_in(rule.in_), f"{rule.field} not in {', '.join(rule.in_)}"
-    elif rule.not_in is not None:
-        keep, text = ~v.is_in(rule.not_in), f"{rule.field} is one of {', '.join(rule.not_in)}"
-    elif rule.since is not None:
-        since = rule.since_date(today).isoformat()
-        # The match key of a date is its ISO day, and null when the value is not a date.
-        keep, text = pl.col(key(rule.field)) >= since, f"{rule.field} before {since} or unknown"
-    elif rule.not_empty:
-        keep, text = v.is_not_null(), f"{rule.field} is empty"
-    else:
-        return pl.lit(False), pl.lit("")
-    reason = rule.reason or f"out of scope: {text}"
-    return (~keep.fill_null(False)), pl.lit(reason)
+    out = []
+    for condition in rule.conditions():
+        if condition == "equals":
+            keep, text = v == rule.equals, f"{rule.field} is not {rule.equals}"
+        elif condition == "in":
+            keep, text = v.is_in(rule.in_), f"{rule.field} not in {', '.join(rule.in_)}"
+        elif condition == "not_in":
+            keep, text = ~v.is_in(rule.not_in), f"{rule.field} is one of {', '.join(rule.not_in)}"
+        elif condition == "since":
+            since = rule.since_date(today).isoformat()
+            # The match key of a date is its ISO day, and null when the value is not a date.
+            keep, text = pl.col(key(rule.field)) >= since, f"{rule.field} before {since} or unknown"
+        else:  # not_empty: true (false is refused by the model)
+            keep, text = v.is_not_null(), f"{rule.field} is empty"
+        out.append((~keep.fill_null(False), pl.lit(rule.reason or f"out of scope: {text}")))
+    return out
 
 
 REQUIRED = "required field empty or invalid"  # the rule's name; ": <field>" names the field that broke it
