@@ -43,11 +43,11 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from accuracy import lookalikes_merged, pairwise, recall_by_tag  # noqa: E402
 from generated import generated_project  # noqa: E402
 
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
-from crm_migrate.validators.accuracy import lookalikes_merged, pairwise, recall_by_tag  # noqa: E402
 from crm_migrate.validators.report import duplicates  # noqa: E402
 
 RECORDS_PER_COMPANY = 4.54  # account and contact rows the generator writes per company (4.24 before the issue-13 rows)

@@ -37,13 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from accuracy import pairwise  # noqa: E402
 from generated import generator  # noqa: E402
 
 from crm_migrate.mappings.entities import CATALOGUE  # noqa: E402
 from crm_migrate.migrate.readers import read_path  # noqa: E402
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
-from crm_migrate.validators.accuracy import pairwise  # noqa: E402
 
 KEY = ROOT / "bench" / "init_key.yaml"
 

@@ -122,9 +122,8 @@ def child_data(kind: str, rows: str) -> dict:
 def child_score(kind: str, project: str) -> dict:
     """Pairwise scores per entity of the clusters in the run's out/lineage.csv against truth/truth.csv."""
     import polars as pl
+    from accuracy import pairwise
     from dedupe import demo_truth
-
-    from crm_migrate.validators.accuracy import pairwise
 
     lineage = pl.read_csv(Path(project) / "out" / "lineage.csv", infer_schema=False)
     rows = demo_truth(lineage, Path(project)).filter(pl.col("outcome").is_in(["written", "merged"]))
@@ -181,9 +180,8 @@ def child_splink(project: str) -> dict:
     """Splink on the Febrl-like records of ``project``, as they are in its CSV (Febrl's values are already
     lower case and unpunctuated): its seconds and pairwise scores."""
     import polars as pl
+    from accuracy import pairwise
     from splink_dedupe import splink_dedupe
-
-    from crm_migrate.validators.accuracy import pairwise
 
     root = Path(project)
     records = pl.read_csv(root / "data" / "febrl.csv", infer_schema=False)

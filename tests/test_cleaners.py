@@ -270,7 +270,7 @@ def test_a_street_is_not_a_city():
 
 
 def test_address_benchmark_sample_meets_the_target():
-    from crm_migrate.cleaners.address_benchmark import score
+    from bench.address import score
 
     result = score(300, 7)
     assert result["all"] >= 0.98, result

