@@ -14,6 +14,7 @@ import polars as pl
 from crm_migrate.migrate.decisions import CHOICES
 from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells, risky
 from crm_migrate.migrate.pipeline import EntityResult, Migration
+from crm_migrate.migrate.readers.table import column_letter
 from crm_migrate.validators.review import FULL_LIST, groups, groups_frame, sheet_frame
 
 HOW_TO = """\
@@ -170,21 +171,12 @@ def _bands(book, sheet, column: int, last: int, result: EntityResult) -> None:
     """Colour the probability cells by band: merged (at or above ``merge``), for review, below review."""
     merge = result.settings.merge if result.settings is not None else 0.95
     review = result.settings.review if result.settings is not None else 0.60
-    cell = f"{_column_letter(column)}2"
+    cell = f"{column_letter(column)}2"
     for test, colour in ((f"{cell}>={merge}", "#C6EFCE"), (f"AND({cell}>={review},{cell}<{merge})", "#FFEB9C"),
                          (f"{cell}<{review}", "#FFC7CE")):
         sheet.conditional_format(1, column, last, column, {
             "type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{test})",
             "format": book.add_format({"bg_color": colour})})
-
-
-def _column_letter(column: int) -> str:
-    letters = ""
-    column += 1
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _counted(n: int, what: str) -> str:
