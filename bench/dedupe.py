@@ -123,7 +123,93 @@ def scaled_project(records: int) -> Path:
     return generated_project(f"r{records}", round(records / RECORDS_PER_COMPANY))
 
 
-def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[str, float]:
+def why_missed(dataset: str, entity: str, labels: pl.DataFrame, found, detail: bool = False) -> None:
+    """Aggregate lines on the true pairs left apart, per tag: how many were never compared (blocking), and of
+    the compared ones the name comparison's level, the probability band and which other fields added weight.
+    Counts only, no record: safe on data that must not be looked at."""
+    if found.matches is None or "tag" not in labels.columns:
+        return
+    frame = found.frame.with_row_index("_i").select(
+        "_i", pl.col("_source"), pl.col("_sheet").fill_null(""), pl.col("_row").cast(pl.Int64))
+    rows = labels.with_columns(pl.col("sheet").fill_null("")).join(
+        frame, left_on=["source", "sheet", "row"], right_on=["_source", "_sheet", "_row"]).select(
+        "_i", "truth", "predicted", pl.col("tag").fill_null(""))
+    left = rows.rename({c: f"{c}_a" for c in rows.columns if c != "truth"})
+    right = rows.rename({c: f"{c}_b" for c in rows.columns if c != "truth"})
+    missed = left.join(right, on="truth").filter(pl.col("_i_a") < pl.col("_i_b"),
+                                                 pl.col("predicted_a") != pl.col("predicted_b"))
+    if missed.is_empty():
+        return
+    comps = found.matches.comparisons
+    pairs = found.matches.pairs.select("l", "r", "probability", *[pl.col(f"level:{c.name}") for c in comps],
+                                       *[pl.col(f"weight:{c.name}") for c in comps])
+    missed = missed.join(pairs, left_on=["_i_a", "_i_b"], right_on=["l", "r"], how="left").with_columns(
+        (pl.col("tag_a") + ";" + pl.col("tag_b")).str.split(";").list.unique().alias("_tags"))
+    name = next((c for c in comps if c.name in ("name", "company")), comps[0])
+    for tag, group in missed.explode("_tags").filter(pl.col("_tags") != "").group_by("_tags"):
+        compared = group.filter(pl.col("probability").is_not_null())
+        levels = compared[f"level:{name.name}"].value_counts(sort=True)
+        level_text = ",".join(f"{name.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}"
+                              .replace(" ", "_") for v, n in levels.iter_rows())
+        bands = compared.select(pl.col("probability").cut([0.1, 0.5, 0.8, 0.95]).alias("b"))["b"].value_counts()
+        band_text = ",".join(f"{b}:{n}" for b, n in sorted(bands.iter_rows(), key=lambda x: str(x[0])))
+        support = [f"{c.name}:{int((compared[f'weight:{c.name}'] > 0).sum())}" for c in comps if c is not name]
+        against = [f"{c.name}:{int((compared[f'weight:{c.name}'] < 0).sum())}" for c in comps]
+        print(f"{dataset} {entity} missed tag={tag[0]} pairs={group.height} not_compared="
+              f"{group.height - compared.height} name_levels={level_text} probability={band_text} "
+              f"support={','.join(support)} against={','.join(against)}")
+        if detail:
+            for c in comps:
+                if c is name:
+                    continue
+                counts = compared[f"level:{c.name}"].value_counts(sort=True)
+                text = ",".join(f"{c.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}"
+                                .replace(" ", "_") for v, n in counts.iter_rows())
+                print(f"{dataset} {entity} missed tag={tag[0]} levels {c.name.replace(' ', '_')}={text}")
+
+
+def why_merged(dataset: str, entity: str, labels: pl.DataFrame, found, lookalikes: pl.DataFrame) -> None:
+    """Aggregate lines on look-alikes merged, per kind: whether some pair of their rows was scored directly
+    (and its name level, probability band, other fields that added weight) or the merge ran through a chain."""
+    if found.matches is None:
+        return
+    frame = found.frame.with_row_index("_i").select(
+        "_i", pl.col("_source"), pl.col("_sheet").fill_null(""), pl.col("_row").cast(pl.Int64))
+    rows = labels.with_columns(pl.col("sheet").fill_null("")).join(
+        frame, left_on=["source", "sheet", "row"], right_on=["_source", "_sheet", "_row"]).select(
+        "_i", "truth", "predicted")
+    table = lookalikes.filter(pl.col("entity") == entity)
+    both = (table.join(rows.rename({"truth": "a", "_i": "ia", "predicted": "pa"}), on="a")
+            .join(rows.rename({"truth": "b", "_i": "ib", "predicted": "pb"}), on="b")
+            .filter(pl.col("pa") == pl.col("pb"))
+            .with_columns(pl.min_horizontal("ia", "ib").alias("l"), pl.max_horizontal("ia", "ib").alias("r")))
+    if both.is_empty():
+        return
+    comps = found.matches.comparisons
+    pairs = found.matches.pairs.select("l", "r", "probability", *[pl.col(f"level:{c.name}") for c in comps],
+                                       *[pl.col(f"weight:{c.name}") for c in comps])
+    scored = both.join(pairs, on=["l", "r"], how="left")
+    name = next((c for c in comps if c.name in ("name", "company")), comps[0])
+    for kind, group in scored.group_by("kind"):
+        merged = group.select("a", "b").unique().height
+        direct = group.filter(pl.col("probability") >= 0.5)
+        top = direct.sort("probability", descending=True).unique(["a", "b"], keep="first")
+        levels = top[f"level:{name.name}"].value_counts(sort=True)
+        level_text = ",".join(f"{name.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}"
+                              .replace(" ", "_") for v, n in levels.iter_rows())
+        support = [f"{c.name}:{int((top[f'weight:{c.name}'] > 0).sum())}" for c in comps if c is not name]
+        against = [f"{c.name}:{int((top[f'weight:{c.name}'] < 0).sum())}" for c in comps]
+        print(f"{dataset} {entity} lookalike_merged kind={kind[0].replace(' ', '_')} merged={merged} "
+              f"direct={top.height} name_levels={level_text} support={','.join(support)} against={','.join(against)}")
+        for c in comps:
+            counts = top[f"level:{c.name}"].value_counts(sort=True)
+            text = ",".join(f"{c.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}"
+                            .replace(" ", "_") for v, n in counts.iter_rows())
+            print(f"{dataset} {entity} lookalike_merged kind={kind[0].replace(' ', '_')} levels "
+                  f"{c.name.replace(' ', '_')}={text}")
+
+
+def measure(dataset: str, project: Path, truth, export: bool = False, why: bool = False) -> dict[str, float]:
     """Print the bench lines of one data set; return our dedupe seconds per entity."""
     keys = _keep_match_keys() if export else {}
     started = time.perf_counter()
@@ -149,6 +235,12 @@ def measure(dataset: str, project: Path, truth, export: bool = False) -> dict[st
             for t in recall_by_tag(mine).iter_rows(named=True):
                 print(f"{dataset} {entity} recall tag={t['tag']} pairs={t['pairs']} found={t['found']} "
                       f"recall={t['recall']:.4f}")
+            if why:
+                from crm_migrate.mappings.entities import Entity
+                why_missed(dataset, entity, mine, result.migration.entities[Entity(entity)], detail=True)
+                if (project / "truth" / "lookalikes.csv").exists():
+                    why_merged(dataset, entity, mine, result.migration.entities[Entity(entity)],
+                               pl.read_csv(project / "truth" / "lookalikes.csv"))
     for entity, found in result.migration.entities.items():
         if found.matches is not None and entity.value in ours:
             print(f"{dataset} {entity.value} review_pairs={duplicates(found)['review_pairs']}")
@@ -227,13 +319,13 @@ def splink_run(dataset: str, project: Path, ours: dict[str, float]) -> None:
                   f"matching_only={ours[f'{entity}.match'] / seconds:.3f}", flush=True)
 
 
-def run_one(dataset: str, splink: bool, engine: str) -> None:
+def run_one(dataset: str, splink: bool, engine: str, why: bool = False) -> None:
     if dataset in ("febrl3", "febrl4"):
         measure(dataset, febrl_project(dataset), febrl_truth)
     elif dataset == "demo":
-        measure(dataset, ROOT / "samples" / "demo", demo_truth)
+        measure(dataset, ROOT / "samples" / "demo", demo_truth, why=why)
     elif Path(dataset).is_dir():
-        measure(Path(dataset).name, Path(dataset).resolve(), demo_truth)
+        measure(Path(dataset).name, Path(dataset).resolve(), demo_truth, why=why)
     elif dataset.startswith("scale-"):
         project = scaled_project(int(dataset.removeprefix("scale-")))
         seconds = project / "ours_seconds.json"
@@ -251,19 +343,22 @@ def main() -> None:
     parser.add_argument("--project", help="a project folder with truth/truth.csv (and truth/lookalikes.csv)")
     parser.add_argument("--splink", action="store_true", help="also run Splink on the scaled data")
     parser.add_argument("--scales", default=",".join(str(s) for s in SCALES))
+    parser.add_argument("--why-missed", action="store_true",
+                        help="per tag, aggregate lines on the true pairs left apart (compared? name level? support?)")
     parser.add_argument("--engine", choices=["ours", "splink"], default="ours", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     datasets = [args.project] if args.project else [args.only] if args.only else (
         ["febrl3", "febrl4", "demo"] + [f"scale-{s}" for s in args.scales.split(",") if s])
     if args.child:
-        run_one(datasets[0], args.splink, args.engine)
+        run_one(datasets[0], args.splink, args.engine, args.why_missed)
         return
     # Each run in a fresh process started from this small one: a child inherits its parent's peak memory
     # on Linux, so a run started from a big process would report the parent's peak as its own.
     for dataset in datasets:
         command = [sys.executable, __file__, "--child", "--only", dataset]
-        subprocess.run(command + (["--splink"] if args.splink else []) + ["--engine", "ours"], check=True)
+        subprocess.run(command + (["--splink"] if args.splink else []) + (["--why-missed"] if args.why_missed else [])
+                       + ["--engine", "ours"], check=True)
         if args.splink and dataset.startswith("scale-"):
             subprocess.run(command + ["--splink", "--engine", "splink"], check=True)
 

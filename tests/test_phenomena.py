@@ -174,10 +174,42 @@ def test_company_name_levels(make_project):
     assert labelled(result, Entity.accounts, "name", 2, 5) in ("short name", "short name the data gives several companies")
     assert level(result, Entity.accounts, "name", 2, 6) == 0  # 北京 and 上海: two registered companies
     assert labelled(result, Entity.accounts, "name", 6, 7) in ("same", "same without region")
-    # 星辰 and 星晨 (row 3) both read xingchen: the English name is only "the same brand" of either.
-    assert labelled(result, Entity.accounts, "name across scripts", 2, 8) == "same brand"
+    # 星辰科技 in 北京 (rows 2, 3) and in 上海 (row 6) read xingchen, tech: the English name is only "the same
+    # brand" of either company, its region notwithstanding.
+    assert labelled(result, Entity.accounts, "name across scripts", 2, 8) == \
+        "same brand the data gives several companies"
     assert level(result, Entity.accounts, "name", 2, 8) == -1  # scripts differ: only the other comparison
     assert labelled(result, Entity.accounts, "name across scripts", 2, 9) == "different"
+
+
+def test_a_sound_the_data_gives_one_company_is_that_companys_name_mistyped(make_project):
+    # 星辰 / 星晨 typed through a pinyin input method: where the data holds one company of that sound in that trade
+    # (its own records, in one city), the homophone and an English brand alone are that company's, and say so.
+    alone = run_rows(make_project, "\n".join([
+        "北京星辰科技有限公司,,,,,,,",  # 2
+        "星晨科技（北京）有限公司,,,,,,,",  # 3 a homophone, one character
+        "XINGCHEN,,,,,,,",  # 4 the brand alone in English
+        "北京兴晨达科技有限公司,,,,,,,",  # 5 another brand
+    ]) + "\n")
+    assert labelled(alone, Entity.accounts, "name", 2, 3) == "same sound, one company of it in its trade"
+    assert labelled(alone, Entity.accounts, "name across scripts", 2, 4) == "same distinctive brand"
+    # The same names beside a 星辰科技 in 上海: two companies read xingchen in tech, and neither is singled out.
+    two = run_rows(make_project, "\n".join([
+        "北京星辰科技有限公司,,,,,,,",  # 2
+        "星晨科技（北京）有限公司,,,,,,,",  # 3
+        "XINGCHEN,,,,,,,",  # 4
+        "上海星辰科技有限公司,,,,,,,",  # 5
+    ]) + "\n")
+    assert labelled(two, Entity.accounts, "name", 2, 3) == "same sound"
+    assert labelled(two, Entity.accounts, "name across scripts", 2, 4) == "same brand the data gives several companies"
+    # Two characters of one sound changed (星辰 / 兴晨) is another brand that sounds alike, not a slip.
+    other = run_rows(make_project, "北京星辰科技有限公司,,,,,,,\n兴晨科技（北京）有限公司,,,,,,,\n")
+    assert labelled(other, Entity.accounts, "name", 2, 3) == "same sound"
+
+
+def test_a_translated_brand_meets_its_chinese_name_without_other_evidence(make_project):
+    result = run_rows(make_project, "上海星云科技有限公司,,,,,,,\nStarCloud Technology,,,,,,,\n")
+    assert labelled(result, Entity.accounts, "name across scripts", 2, 3) is not None  # blocked by the calque
 
 
 def test_an_english_name_that_only_one_chinese_name_reads_like_is_that_company(make_project):

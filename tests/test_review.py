@@ -262,7 +262,7 @@ options: {today: 2026-01-01}
 matching:
   accounts:
     weights:
-      name: {m: [0.4, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05], u: [0.4, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05]}
+      name: {m: [0.35, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05], u: [0.35, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05]}
 """
     # With name agreement worth nothing (m = u), A3 and A4 (nothing else in common) stay apart.
     result = prepare(load_project(project(make_project, migration)))

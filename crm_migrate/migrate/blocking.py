@@ -135,14 +135,16 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
             keys.append(BlockingKey("name start+account", _joined(head, pl.col(ACCOUNT)), ("name", "account")))
     if name and name.type is FieldType.company_name and m("latin") in columns:
         # The brand by its sound (homophones and English names meet), by the pinyin an English name starts with,
-        # and with one character left out (a character dropped or changed) within the trade's family. A
-        # translated brand (StarCloud) meets its Chinese name on other evidence (a phone, a contact): its
-        # comparison reads the translation word by word.
+        # with one character left out (a character dropped or changed) within the trade's family, and translated
+        # character by character (StarCloud / 星云, from the glossary; the comparison reads it word by word).
         trade = pl.col(m("family")).fill_null("")
         keys.append(BlockingKey("brand sound", pl.col(m("latin")), ()))
         keys.append(BlockingKey("brand sound+trade", _joined(pl.col(m("latin")), trade), ()))  # where that is too coarse
         keys.append(BlockingKey("brand head across scripts", pl.col(m("heads")).fill_null([]), (), differ=m("script")))
         keys.append(BlockingKey("brand typo+trade", _with_last(pl.col(m("variants")).fill_null([]), trade), ()))
+        if m("calques") in columns:  # StarCloud meets 星云科技: the brand translated character by character
+            keys.append(BlockingKey("brand translated across scripts", pl.col(m("calques")).fill_null([]), (),
+                                    differ=m("script")))
     if entity is Entity.accounts and m("people") in columns:
         keys.append(BlockingKey("contact", pl.col(m("people")), ("contacts",)))
     if entity is Entity.accounts and m("deals") in columns:

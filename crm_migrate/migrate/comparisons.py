@@ -296,10 +296,12 @@ def company_name(name: str, identity: bool) -> Comparison:
     the brands where the trades are the same, since 联博华医疗器械 and 云中汇医疗器械 share only their trade;
     else on the key, or on the key with its region in front, so 北京星辰 meets 星辰科技（北京）); 3 one
     character dropped, added or changed (星辰科技 / 星科技); 4 the same sound (星辰 / 星晨, typed through a pinyin
-    input method); 5 to 7 the same brand with the trade left out on one side (星辰 / 星辰科技, 星辰集团), weak
-    where the data holds that brand with several trades or (the short name saying nowhere) in several places,
-    distinctive where the data gives the brand one company; 8 the same name where one side has no region and the
-    data holds the name in several regions (weak: it needs further evidence); 9 the same name, unique by law.
+    input method); 5 the same sound, one character typed for another, in two full names (brand and trade) whose
+    sound the data gives one company in that trade where it is (星晨科技 / 北京星辰科技); 6 to 8 the same brand
+    with the trade left out on one side (星辰 / 星辰科技, 星辰集团), weak where the data holds that brand with
+    several trades or (the short name saying nowhere) in several places, distinctive where the data gives the
+    brand one company; 9 the same name where one side has no region and the data holds the name in several
+    regions (weak: it needs further evidence); 10 the same name, unique by law.
 
     A pair in different scripts is missing here: `across_scripts` compares it."""
     k, whole, sound = key(name), m("whole"), m("pinyin")
@@ -336,17 +338,24 @@ def company_name(name: str, identity: bool) -> Comparison:
             levels[sides.same(sound)[0] & ~same] = 4
         if m("latin") in columns:  # the brands sound alike, the trades agree or one is left out
             levels[sides.same(m("latin"))[0] & (same_trade | one_trade) & ~same & (scores < 1)] = 4
+        if m("sound_alone") in columns:
+            # One character typed for another of the same sound, in a full name whose sound the data gives one
+            # company in its trade: far likelier that company's name mistyped than a second company's.
+            a, b = sides.flags(m("sound_alone"))
+            alone = np.flatnonzero((levels == 4) & a & b & same_trade)
+            if alone.size:
+                levels[alone[_scored(sides, k, alone, Levenshtein.distance, 1) <= 1]] = 5
         if brand in columns and trade in columns:
             short = sides.same(brand)[0] & one_trade & ~same
-            levels[short] = 6
+            levels[short] = 7
             # A brand names one company where the data gives it one (锐宏集团 / 上海锐宏建筑工程; brand_ambiguous
             # where it holds the brand with several trades or, the short name saying nowhere, in several places).
             long_brand = (sides.frame[brand].str.len_chars().fill_null(0) >= 2).to_numpy()
-            levels[short & long_brand[sides.left]] = 7
+            levels[short & long_brand[sides.left]] = 8
             if brand_ambiguous in columns:
                 a, b = sides.flags(brand_ambiguous)
-                levels[short & (a | b)] = 5
-        levels[same] = 9
+                levels[short & (a | b)] = 6
+        levels[same] = 10
         if ambiguous in columns:
             # A registered name is unique within its region. Where a side says nothing of where it is (no region
             # in its name, no street address, no landline) and the data holds the name in several regions, the
@@ -354,9 +363,9 @@ def company_name(name: str, identity: bool) -> Comparison:
             # it in one region, that is the company it names, unless the one city it gives (a sign-up's) is
             # another.
             a, b = sides.flags(ambiguous)
-            levels[same & (a | b)] = 8
+            levels[same & (a | b)] = 9
             if m("hint_province") in columns:
-                levels[same & _hint_conflicts(sides)] = 8
+                levels[same & _hint_conflicts(sides)] = 9
         for part in (province, city):
             if part in columns:
                 levels[sides.differ(part, either=False)] = 0
@@ -366,13 +375,14 @@ def company_name(name: str, identity: bool) -> Comparison:
         return levels
 
     labels = ("different", "similar ≥0.75", "similar ≥0.88", "one character apart", "same sound",
-              "short name the data gives several companies", "short name", "distinctive short name",
-              "same without region", "same")
-    columns = (k, whole, sound, brand, trade, region, branch, script, ambiguous, brand_ambiguous, province, city)
+              "same sound, one company of it in its trade", "short name the data gives several companies",
+              "short name", "distinctive short name", "same without region", "same")
+    columns = (k, whole, sound, brand, trade, region, branch, script, ambiguous, brand_ambiguous, province, city,
+               m("sound_alone"))
     # Two names that differ are never merged as a pair; but a record whose name is only unlike one variant of a
     # company's (two typos of one brand) may still join it through the others.
-    return Comparison(name, 10, compare, columns, identity=identity, forbids=False, unique=True,
-                      unique_levels=frozenset({7}), labels=labels, weak=frozenset({5, 8}))
+    return Comparison(name, 11, compare, columns, identity=identity, forbids=False, unique=True,
+                      unique_levels=frozenset({8}), labels=labels, weak=frozenset({6, 9}))
 
 
 def _hint_conflicts(sides: Sides) -> np.ndarray:
@@ -392,8 +402,10 @@ def across_scripts(name: str) -> Comparison:
     is a translation that cannot be checked (Blue Whale / 蓝鲸), nothing conflicting; 2 brands alike (a pinyin
     spelt a little differently, or the brand's initials: BRD / 博锐达); 3 the same brand, in pinyin (Hengrun
     Precision Mould / 恒润精密模具) or translated word by word from `company_words.GLOSSARY` (StarCloud /
-    星云); 4 the same brand and trade (科技 / Technology) or region; 5 the same brand, trade and region.
-    Missing unless the scripts differ."""
+    星云) where the data holds several Chinese companies reading that way (星辰科技 in 北京 and in 上海, or
+    星辰科技 and 星辰贸易: the English name could be either); 4 the same brand where the data holds one such
+    company, but neither trade nor region to check it by (XINGCHEN / 星辰科技); 5 the same brand and trade
+    (科技 / Technology) or region; 6 the same brand, trade and region. Missing unless the scripts differ."""
     script, latin, family = m("script"), m("latin"), m("family")
     trade, branch, brand = attr(name, "trade"), m("branch"), attr(name, "brand")
     read = (latin, trade, family, m("region_latin"), m("province"), m("city"), branch, brand, m("heads"),
@@ -406,12 +418,12 @@ def across_scripts(name: str) -> Comparison:
             levels[cross] = _cross_levels(sides, cross, read)
         return levels
 
-    labels = ("different", "translated brand", "brand alike", "same brand", "same brand and trade or region",
-              "same brand, trade and region")
+    labels = ("different", "translated brand", "brand alike", "same brand the data gives several companies",
+              "same distinctive brand", "same brand and trade or region", "same brand, trade and region")
     # Region, brand and trade are what a registered name is made of: the same brand with its trade or region in
     # English, where no other Chinese name in the data reads the same, is as rare by chance as the same name.
-    return Comparison(f"{name} across scripts", 6, compare, read, labels=labels, unique=True,
-                      unique_levels=frozenset({4}))
+    return Comparison(f"{name} across scripts", 7, compare, read, labels=labels, unique=True,
+                      unique_levels=frozenset({5}))
 
 
 def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.ndarray:
@@ -468,7 +480,7 @@ def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.
     ).to_numpy()
     trade_agrees = agree[:, 0].astype(bool) | trade_found
     ambiguous = agree[:, 2] >= 2
-    out = np.where(ambiguous, 3, 3 + trade_agrees.astype(np.int8) + agree[:, 1].astype(np.int8)).astype(np.int8)
+    out = np.where(ambiguous, 3, 4 + trade_agrees.astype(np.int8) + agree[:, 1].astype(np.int8)).astype(np.int8)
     # Not the same brand: alike (its initials, or pinyin spelt a little differently), a translation that cannot
     # be checked, or a different pinyin brand.
     other = np.flatnonzero(~same_brand)

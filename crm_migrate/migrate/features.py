@@ -26,7 +26,8 @@ import re
 
 import polars as pl
 
-from crm_migrate.cleaners.company_words import division_of_latin, family_of, region_latin, romanise_series, syllable
+from crm_migrate.cleaners.company_words import (calques, division_of_latin, family_of, region_latin, romanise_series,
+                                                syllable)
 from crm_migrate.cleaners.divisions import CITY_SUFFIXES, PROVINCE_SUFFIXES, short_name
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldSpec, FieldType
 from crm_migrate.migrate.columns import FILTERED, OUTCOME, RECORD_ID, ROW, SEQ, SHEET, SOURCE, SYSTEM, attr, key, val, why
@@ -112,7 +113,9 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         .then(pl.col("_region").replace_strict(region_short, default="", return_dtype=pl.String) + pl.col(k))
         .otherwise(pl.col(k)).alias(m("whole")),
         pl.when(chinese).then(pl.col("_sound")).otherwise(NO_TEXT).alias(m("pinyin")),
-    ).drop("_latin", "_sound")
+        pl.when(chinese).then(pl.col("_calques")).otherwise(pl.concat_list([pl.col("_brand")]).list.drop_nulls())
+        .alias(m("calques")),
+    ).drop("_latin", "_sound", "_calques")
     # The companies the data shows, whether they are migrated or not: one left out of scope (no recent activity)
     # still holds its name in its city, so 航精科技 without a region is not the one other 航精科技 there is. Rows
     # rejected as no record at all are not companies.
@@ -154,12 +157,12 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
 
     places_per_key, places_per_brand = places_per(k), places_per("_brand")
     frame = _trades_here(frame, a["trade"], known)
+    frame = _sounds(frame, chinese & pl.col(k).is_not_null() & known)
     return frame.with_columns(
-        # How many Chinese names sound like this one's brand (with its trade's family, and without): an English
-        # name matches one of them only where it is the only one.
-        zh_key.filter(known).drop_nulls().n_unique().over(m("latin")).alias(m("sounds")),
-        zh_key.filter(known).drop_nulls().n_unique().over(m("latin"), m("family")).alias(m("sounds_in_trade")),
         (pl.col(m("province")).is_null() & pl.col(k).is_not_null() & (places_per_key >= 2)).alias(m("ambiguous")),
+        # A full name (brand and trade) whose brand's sound the data gives one company in that trade there: a
+        # homophone of it is that company's name mistyped, not another's (星晨科技 beside 北京星辰科技).
+        (chinese & a["trade"].is_not_null() & (pl.col(m("sounds_in_trade")) == 1)).alias(m("sound_alone")),
         # A short name (a brand without its trade: 锐宏集团) names no one company where the data holds its brand
         # with several trades, or, saying nowhere itself, in several places (锐宏 in 上海 and in 成都). One that
         # says where it is (西安锐宏) is weighed against the brand's trades there and where no place is known:
@@ -170,6 +173,29 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         .alias(m("brand_ambiguous")),
         pl.when(chinese).then(pl.col("_variants")).alias(m("variants")),
     ).drop("_brand", "_region", "_branch", "_core", "_heads", "_variants", "_trades_here")
+
+
+def _sounds(frame: pl.DataFrame, counted: pl.Expr) -> pl.DataFrame:
+    """``m:sounds`` and ``m:sounds_in_trade``: how many companies the Chinese names that sound like this one's
+    brand may be (with its trade's family, and without). An English name matches one of them only where it is
+    the only one. A company is a brand's sound in one trade family and one province: 星辰科技 and 星晨科技 in 北京
+    (a homophone typed through a pinyin input method) or 星辰 beside 星辰科技 (its short name) are how one
+    company's records read, not two companies an English name could be; 星辰科技 in 北京 and in 上海, or
+    星辰科技 and 星辰贸易, are two. A name that says nowhere is not a company of its own where the data places
+    its sound and trade somewhere; a short name (no trade) counts only where no name of that sound has one.
+    Counted on the distinct (sound, family, province) of the data, a small table, and joined back."""
+    latin, family, province = m("latin"), m("family"), "_place"
+    seen = frame.lazy().filter(counted).select(latin, family, pl.coalesce(m("city"), m("province")).alias(province)
+                                               ).unique()
+    in_trade = seen.group_by(latin, family).agg(
+        pl.max_horizontal(pl.col(province).drop_nulls().n_unique(), pl.lit(1)).alias(m("sounds_in_trade")))
+    per_sound = in_trade.group_by(latin).agg(
+        pl.when(pl.col(family).is_not_null().any())
+        .then(pl.col(m("sounds_in_trade")).filter(pl.col(family).is_not_null()).sum())
+        .otherwise(pl.col(m("sounds_in_trade")).sum()).alias(m("sounds")))
+    tables = pl.collect_all([in_trade, per_sound])
+    return (frame.join(tables[0], on=[latin, family], how="left", nulls_equal=True, maintain_order="left")
+            .join(tables[1], on=latin, how="left", maintain_order="left"))
 
 
 def _trades_here(frame: pl.DataFrame, trade: pl.Expr, known: pl.Expr) -> pl.DataFrame:
@@ -198,7 +224,11 @@ def _brand_table(brands: pl.Series, has_english: bool) -> pl.DataFrame:
     dropped = [pl.when((n >= 3) & (n > i)).then(b.str.slice(0, i) + b.str.slice(i + 1)) for i in range(8)]
     table = table.with_columns(pl.concat_list([b, *dropped]).list.drop_nulls().list.unique(maintain_order=True)
                                .alias("_variants"))
-    return table
+    # The English a translated brand may be written in (星云 -> starcloud), asked once per distinct brand and only
+    # where English names are there to meet it: what blocks a calque with its Chinese name.
+    forms = {brand: list(calques(brand)) for brand in distinct.to_list()} if has_english else {}
+    return table.with_columns(pl.col("_brand").replace_strict(forms, default=None, return_dtype=pl.List(pl.String))
+                              .alias("_calques"))
 
 
 def _place(frame: pl.DataFrame) -> pl.Expr:
