@@ -275,3 +275,34 @@ def test_address_benchmark_sample_meets_the_target():
     result = score(300, 7)
     assert result["all"] >= 0.98, result
     assert min(result[k] for k in "ABCDF") >= 0.97, result
+
+
+@pytest.mark.parametrize("raw, name, title, company", [
+    ("王伟（星辰科技）", "王伟", None, "星辰科技"),
+    ("星辰科技-王伟", "王伟", None, "星辰科技"),
+    ("星辰科技王伟", "王伟", None, "星辰科技"),
+    ("华拓精密机械刘建军", "刘建军", None, "华拓精密机械"),
+    ("星辰科技有限公司王伟", "王伟", None, "星辰科技有限公司"),
+    ("【星辰科技】王伟", "王伟", None, "星辰科技"),
+    ("王伟@星辰科技", "王伟", None, "星辰科技"),
+    ("北京星辰科技有限公司欧阳靖宇", "欧阳靖宇", None, "北京星辰科技有限公司"),
+    ("星辰集团张总", "张", "总", "星辰集团"),
+    ("王美燕 华拓模具", "王美燕", None, "华拓模具"),  # the brand and trade beside the person, either way round
+    ("润通 赵乐渊", "赵乐渊", None, "润通"),
+    ("星辰信息技术 林经理", "林", "经理", "星辰信息技术"),
+    ("张伟（采购经理）", "张伟", "采购经理", None),  # a title, not a company
+    ("陈晶-经理", "陈晶", "经理", None),
+    ("欧阳 靖宇", "欧阳靖宇", None, None),  # a compound surname spaced from the given name: one person
+    ("王 伟", "王伟", None, None),
+    ("云帆 教育", "云帆教育", None, None),  # no person in it
+    ("星辰科技有限公司", "星辰科技有限公司", None, None),  # a company in the name column: not a person to cut out
+    ("李贸易", "李贸易", None, None),  # a name that happens to end in a trade word
+    ("欧阳靖宇", "欧阳靖宇", None, None),
+])
+def test_a_company_written_with_a_persons_name_is_taken_out(raw, name, title, company):
+    """The company is kept beside the person, never written as the person's job title."""
+    from crm_migrate.cleaners.person import clean_person_name
+
+    attrs = dict(clean_person_name(raw, CleanContext()).attrs or ())
+    assert (clean_person_name(raw, CleanContext()).value, attrs.get("title"), attrs.get("company")) == \
+        (name, title, company)

@@ -109,3 +109,11 @@ def test_people_who_share_a_name_or_a_line_stay_apart(verdicts, phenomenon):
     kind = verdicts.filter(pl.col("phenomenon") == phenomenon)
     assert kind.height >= 10
     assert kind.filter((pl.col("verdict") == "different") & pl.col("merged")).is_empty()
+
+
+def test_a_company_written_into_a_persons_name_is_taken_out_before_matching(verdicts):
+    """华拓模具刘建军, 【云帆教育】孙丽, 周敏@长信物流: the company a salesperson typed with the name is not part
+    of it; the person beside the same mobile or email is the same, another person of that company is not."""
+    kind = verdicts.filter(pl.col("phenomenon") == "company_in_name")
+    assert kind.height >= 5
+    assert kind.filter(pl.col("merged") != (pl.col("verdict") == "same")).is_empty(), kind.to_dicts()

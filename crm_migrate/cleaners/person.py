@@ -18,6 +18,7 @@ from functools import lru_cache
 import polars as pl
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
+from crm_migrate.cleaners.company_words import trade_of
 from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 
 SURNAME_READINGS = {
@@ -41,8 +42,10 @@ SALUTATIONS_BY_GENDER = {"先生": "男", "女士": "女", "小姐": "女", "太
 COMMON_SURNAMES = frozenset("""王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任
 沈姚卢钟姜崔谭陆汪范廖贾夏韦付邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤""".replace("\n", ""))
 _HONORIFIC = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|mister|madam)\.?\s+", re.I)
-_DELIMITED = re.compile(r"^([\u3400-\u9fff·]{2,5})\s*(?:[-－—–/／|｜·_＿:：,，]+|\s+)\s*(\S.*)$")
-_COMPANY_FIRST = re.compile(r"^(.+?)\s*(?:[-－—–/／|｜·_＿:：,，]+|\s+)\s*([\u3400-\u9fff·]{2,4})$")
+_DELIMITED = re.compile(r"^([\u3400-\u9fff·]{2,5})\s*(?:[-－—–/／|｜·_＿:：,，@＠]+|\s+)\s*(\S.*)$")
+_COMPANY_FIRST = re.compile(r"^(.+?)\s*(?:[-－—–/／|｜·_＿:：,，@＠]+|\s+)\s*([\u3400-\u9fff·]{2,4})$")
+# The company in brackets before the person (【星辰科技】王伟).
+_COMPANY_BRACKETED_FIRST = re.compile(r"^\s*[（(【\[]([^（）()【】\[\]]+)[）)】\]]\s*(.+)$")
 _BRACKET_TITLE = re.compile(r"^(.+?)\s*[（(【\[]([^（）()【】\[\]]+)[）)】\]]\s*$")
 _CJK_NAME = re.compile(r"^[\u3400-\u9fff·]+$")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
@@ -123,24 +126,86 @@ def _looks_like_title(text: str) -> bool:
             or bool(re.search(r"[部科处组室]$|中心$", text)) or bool(re.fullmatch(r"[A-Za-z .&/]+", text)))
 
 
-def _split_title(value: str) -> tuple[str, str | None]:
-    """A name with a title beside it: in brackets (张伟（采购经理）), after a dash, slash or space (陈晶-经理,
-    刘洋 销售), or an English honorific in front (Mr. Zhang)."""
+def _company_glued(value: str) -> tuple[str, str] | None:
+    """A company run into the person's name (星辰科技有限公司王伟, 华拓模具刘建军): the longest start that ends in
+    a legal form or a trade word, followed by what reads as a person; (person, company), or None."""
+    if not _CJK_NAME.match(value) or len(value) < 5:
+        return None
+    for cut in range(len(value) - 2, 2, -1):
+        head, tail = value[:cut], value[cut:]
+        if (_COMPANY_END.search(head) or trade_of(head) is not None) and _glued_name(tail):
+            return tail, head
+    return None
+
+
+_COMPANY_END = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|公司|集团|商行|工作室|事务所)$")
+
+
+def _glued_name(tail: str) -> bool:
+    """Whether what follows a company's closing word reads as a person (a surname, then one to three characters,
+    perhaps a title): 王伟, 欧阳靖宇, 王伟经理; not the rest of the company (科技有限公司 after 星辰)."""
+    name, title = _strip_title(tail)
+    if _COMPANY_WORDS.search(tail) or not (2 <= len(name) <= 4 or (len(name) == 1 and title)):
+        return False  # a surname alone only with its salutation: 星辰集团张总
+    return name[:2] in COMPOUND_SURNAMES or name[0] in COMMON_SURNAMES
+
+
+def _split_title(value: str) -> tuple[str, str | None, str | None]:
+    """A name with a title or its company beside it: the name, the title and the company. In brackets
+    (张伟（采购经理）, 王伟（星辰科技）, 【星辰科技】王伟), after a dash, slash, @ or space (陈晶-经理, 刘洋 销售,
+    星辰科技-张伟, 王伟@星辰科技, 王美燕 桃图家具, 润通 赵乐渊), run into it (华拓模具刘建军), or an English
+    honorific in front (Mr. Zhang)."""
     if m := _BRACKET_TITLE.match(value):
-        return m.group(1).strip(), m.group(2).strip()
+        return (m.group(1).strip(), *_title_or_company(m.group(2).strip()))
     if (m := _DELIMITED.match(value)) and _looks_like_title(m.group(2)):
-        return m.group(1), m.group(2).strip()
+        return (m.group(1), *_title_or_company(m.group(2).strip()))
     if (m := _COMPANY_FIRST.match(value)) and _looks_like_company(m.group(1)):
-        return m.group(2), m.group(1).strip()  # 星辰科技-张伟: the company written before the person
+        return m.group(2), None, m.group(1).strip()  # 星辰科技-张伟: the company written before the person
+    if (m := _COMPANY_BRACKETED_FIRST.match(value)) and _looks_like_company(m.group(1)):
+        return m.group(2).strip(), None, m.group(1).strip()
+    if glued := _company_glued(value):
+        return glued[0], None, glued[1]
     if m := _HONORIFIC.match(value):
-        return value[m.end():].strip(), m.group().strip().rstrip(".").capitalize() + "."
-    return value, None
+        return value[m.end():].strip(), m.group().strip().rstrip(".").capitalize() + ".", None
+    if m := _TWO_WORDS.match(value):
+        # 王美燕 桃图家具, 润通 赵乐渊: a person and the company's brand (with its trade or not) beside it, in
+        # either order; 欧阳 靖宇 or 王 伟 (a name spaced out) are one person.
+        first, second = m.group(1), m.group(2)
+        if first not in COMPOUND_SURNAMES:
+            if _reads_as_person(first) and not _reads_as_person(second):
+                return first, None, second
+            if _reads_as_person(second) and not _reads_as_person(first):
+                return second, None, first
+    return value, None, None
+
+
+def _title_or_company(text: str) -> tuple[str | None, str | None]:
+    """What was written beside a name: a title (经理, 采购部) or the company (星辰科技, 华拓精密机械)."""
+    if (_looks_like_company(text) or trade_of(text) is not None) and not any(t in text for t in TITLES):
+        return None, text
+    return text, None
+
+
+_TWO_WORDS = re.compile(r"^\s*([\u3400-\u9fff·]{2,12})\s+([\u3400-\u9fff·]{2,12})\s*$")
+
+
+def _reads_as_person(word: str) -> bool:
+    """A surname and one or two characters (王美燕), a compound surname and one or two (欧阳靖宇), or a surname
+    with its salutation (老李, 王总, 何小姐); not a brand or trade (桃图家具, 润通)."""
+    if _COMPANY_WORDS.search(word) or trade_of(word) is not None:
+        return False
+    name, title = _strip_title(word)
+    if title:
+        return len(name) == 1 and name in COMMON_SURNAMES or name[:2] in COMPOUND_SURNAMES
+    if name[:2] in COMPOUND_SURNAMES:
+        return 3 <= len(name) <= 4
+    return 2 <= len(name) <= 3 and name[0] in COMMON_SURNAMES
 
 
 def clean_person_name(raw: str, ctx: CleanContext) -> Cleaned:
     value, notes = hygiene(raw, ctx)
     value = value.replace("\n", " ")
-    value, title = _split_title(value)
+    value, title, company = _split_title(value)
     spaced = _CJK_GAP.sub("", value)
     if spaced != value:
         value = spaced
@@ -152,13 +217,15 @@ def clean_person_name(raw: str, ctx: CleanContext) -> Cleaned:
         title = " ".join(t for t in (inner, title) if t) or None
         if title:
             notes.append("title moved out of the name")
+        if company:
+            notes.append("company written with the name moved out of it")
         family, given = split_chinese(simplified(value))
         form = "surname" if not given else "full"
         key = pinyin_key(family, given.replace("·", ""))
         family_key = SURNAME_READINGS.get(family) or "".join(_syllables(family))
         traditional = "yes" if simplified(value) != value else None
         return Cleaned(value, key, None, tuple(notes), _attrs(family, given, title, form, "zh", family_key,
-                                                               traditional))
+                                                               traditional, company))
     if not any(ch.isalpha() for ch in value):
         return Cleaned(value, None, "no letters in the name", tuple(notes))
     honorific = title is not None and title.endswith(".")
@@ -169,14 +236,15 @@ def clean_person_name(raw: str, ctx: CleanContext) -> Cleaned:
     if form == "surname":
         given, family = "", value.strip()
     family_key = _fold(re.sub(r"[\s.\-]+", "", family.lower())) or None
-    return Cleaned(value, key, None, tuple(notes), _attrs(family, given, title, form, "latin", family_key, None))
+    return Cleaned(value, key, None, tuple(notes), _attrs(family, given, title, form, "latin", family_key, None,
+                                                           company))
 
 
 def _attrs(family: str, given: str, title: str | None, form: str, script: str, family_key: str | None,
-           traditional: str | None) -> tuple[tuple[str, str | None], ...]:
+           traditional: str | None, company: str | None = None) -> tuple[tuple[str, str | None], ...]:
     return (("family", family), ("given", given), ("title", title),
             ("gender", SALUTATIONS_BY_GENDER.get(title or "")), ("form", form), ("script", script),
-            ("family_key", family_key), ("traditional", traditional))
+            ("family_key", family_key), ("traditional", traditional), ("company", company))
 
 
 _TITLE_AT_END = "(?:" + "|".join(TITLES) + ")$"
@@ -210,4 +278,4 @@ def _fast_person_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
                         "attr:family", "attr:given", pl.lit(None, pl.String).alias("attr:title"),
                         pl.lit(None, pl.String).alias("attr:gender"), pl.lit("full").alias("attr:form"),
                         pl.lit("zh").alias("attr:script"), pl.col("f").alias("attr:family_key"),
-                        pl.lit(None, pl.String).alias("attr:traditional"))
+                        pl.lit(None, pl.String).alias("attr:traditional"), pl.lit(None, pl.String).alias("attr:company"))
