@@ -306,3 +306,22 @@ def test_a_company_written_with_a_persons_name_is_taken_out(raw, name, title, co
     attrs = dict(clean_person_name(raw, CleanContext()).attrs or ())
     assert (clean_person_name(raw, CleanContext()).value, attrs.get("title"), attrs.get("company")) == \
         (name, title, company)
+
+
+@pytest.mark.parametrize("raw, key, branch", [
+    ("星辰科技有限公司北京分公司", "星辰科技北京分公司", "北京分公司"),
+    ("星辰科技有限公司（北京分公司）", "星辰科技北京分公司", "北京分公司"),  # in brackets after the parent
+    ("星辰科技（北京）分公司", "星辰科技北京分公司", "北京分公司"),  # its place in brackets before the kind
+    ("星辰科技有限公司-北京分公司", "星辰科技北京分公司", "北京分公司"),
+    ("星辰科技有限公司驻北京办事处", "星辰科技北京办事处", "北京办事处"),
+    ("星辰科技有限公司北京代表处", "星辰科技北京代表处", "北京代表处"),  # a representative office, not a department
+    ("星辰保险有限公司苏州支公司", "星辰保险苏州支公司", "苏州支公司"),
+    ("星辰教育咨询有限公司浦东分校", "星辰教育咨询浦东分校", "浦东分校"),
+    ("星辰科技有限公司采购处", "星辰科技", None),  # a department is the company itself
+    ("星辰科技（上海）有限公司", "星辰科技", None),
+])
+def test_every_way_of_writing_a_branch_keeps_it_apart_from_its_parent(raw, key, branch):
+    from crm_migrate.cleaners.company import company_parts
+
+    parts = company_parts(raw)
+    assert (parts.key, parts.branch) == (key, branch)

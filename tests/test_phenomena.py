@@ -118,7 +118,7 @@ def test_the_fixed_syllable_list_holds_every_reading_pypinyin_gives():
     ("张伟（采购经理）", "张伟", "采购经理", "full"),
     ("张伟采购经理", "张伟", "采购经理", "full"),
     ("刘洋 销售", "刘洋", "销售", "full"),
-    ("星辰科技-张伟", "张伟", "星辰科技", "full"),  # the company written before the person
+    ("星辰科技-张伟", "张伟", None, "full"),  # the company written before the person: beside it, not its title
     ("欧阳 靖宇", "欧阳靖宇", None, "full"),  # a space inside a name is not a title
     ("小明", "小明", None, "full"),  # a nickname, not a salutation: 明 is no common surname
     ("Mr. Zhang", "Zhang", "Mr.", "surname"),

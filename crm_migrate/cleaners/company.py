@@ -31,16 +31,24 @@ from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 LEGAL_FORMS = ["股份有限公司", "有限责任公司", "股份合作公司", "有限合伙企业", "个人独资企业", "合伙企业", "有限公司",
                "总公司", "集团", "公司", "company limited", "limited",
                "ltd", "inc", "corporation", "corp", "llc", "gmbh", "co", "pte"]
-BRANCH = re.compile(r"^(.+?(?:有限责任公司|股份有限公司|有限公司|公司|集团|银行))(.+?(?:分公司|分行|支行|分店|营业部|办事处|"
-                    r"分部|分厂|分所|分中心))$")
+# What a branch is called (a branch, a representative office, a school's campus, an insurer's 支公司): a unit
+# of its own, not its parent, however the rest of the name reads. One list, which `migrate.features` reads too.
+BRANCH_KINDS = ("分公司", "子公司", "支公司", "分行", "支行", "分理处", "分店", "分厂", "分所", "分部", "分中心", "分校",
+                "分院", "分社", "办事处", "代表处", "营业部")
+_KINDS = "|".join(BRANCH_KINDS)
+BRANCH = re.compile(r"^(.+?(?:有限责任公司|股份有限公司|有限公司|公司|集团|银行))(.+?(?:" + _KINDS + "))$")
+# A branch in brackets after its parent (星辰科技有限公司（北京分公司）), or its place in brackets before the kind
+# (星辰科技（上海）分公司): the brackets come off.
+_BRACKETED_BRANCH = re.compile(r"\(([^()]*?(?:" + _KINDS + r"))\)$")
+_PLACE_BRACKETED_BEFORE_KIND = re.compile(r"\(([^()]+)\)(" + _KINDS + ")$")
+_BRANCH_LEAD = re.compile(r"^[-－—_/／、·|\s]+|^驻")  # 星辰科技有限公司-上海分公司, 驻上海办事处
 _BRACKETED = re.compile(r"[（(]([^（）()]*)[）)]")
-_BRANCH_KINDS = ("分公司", "分行", "支行", "分店", "分厂", "分所", "办事处", "营业部")
 
 
 def _place_branch(text: str) -> tuple[str, str] | None:
     """A branch written without its parent's legal form (恒新永医疗器械成都分公司): a place the division table
     knows, then the kind of branch; the name before it and the branch."""
-    for kind in _BRANCH_KINDS:
+    for kind in BRANCH_KINDS:
         if not text.endswith(kind):
             continue
         before = text[: -len(kind)]
@@ -186,8 +194,9 @@ def company_parts(name: str) -> CompanyParts:
     text = re.sub(r"\s+", "", text)
     region = None
     branch = None
+    text = _PLACE_BRACKETED_BEFORE_KIND.sub(r"\1\2", _BRACKETED_BRANCH.sub(r"\1", text))
     if m := BRANCH.match(text):
-        text, branch = m.group(1), m.group(2)
+        text, branch = m.group(1), _BRANCH_LEAD.sub("", m.group(2))
     elif found := _place_branch(text):
         text, branch = found
     elif m := _DEPARTMENT_AFTER_FORM.match(text):
@@ -247,7 +256,6 @@ def clean_company_name(raw: str, ctx: CleanContext) -> Cleaned:
 
 
 _CHINESE_FORMS = "(?:股份有限公司|有限责任公司|有限公司)$"
-_BRANCH_WORDS = ["分公司", "分行", "支行", "分店", "营业部", "办事处", "分部", "分厂", "分所", "分中心"]
 _FORM_AT_END = "(?:" + _CJK_FORMS + ")$"
 
 
@@ -275,7 +283,7 @@ def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     formal = names.str.contains(r"(?:股份有限公司|有限责任公司|有限公司) *$")
     formless = (~names.str.contains(_LEGAL_TYPO_AT_END.pattern) & ~names.str.strip_chars(" ").str.contains(_FORM_AT_END)
                 & ~names.str.strip_chars(" ").str.contains("(?:" + _DEPARTMENT.pattern + ")$"))  # 星辰科技市场部
-    names = names.filter((formal | formless) & ~names.str.contains_any(_BRANCH_WORDS))
+    names = names.filter((formal | formless) & ~names.str.contains_any(list(BRANCH_KINDS)))
     aliases = _region_aliases()
     frame = pl.DataFrame({"raw": names}).with_columns(
         pl.col("raw").str.replace_all(" ", "").alias("value"),

@@ -28,6 +28,7 @@ import polars as pl
 
 from crm_migrate.cleaners.company_words import (calques, division_of_latin, family_of, region_latin, romanise_series,
                                                 syllable)
+from crm_migrate.cleaners.company import BRANCH_KINDS
 from crm_migrate.cleaners.divisions import CITY_SUFFIXES, PROVINCE_SUFFIXES, short_name
 from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldSpec, FieldType
 from crm_migrate.migrate.columns import FILTERED, OUTCOME, RECORD_ID, ROW, SEQ, SHEET, SOURCE, SYSTEM, attr, key, val, why
@@ -314,7 +315,7 @@ def _families(frame: pl.DataFrame, trade: pl.Expr) -> dict[str, str]:
     return {c: family_of(c) for c in codes}
 
 
-_BRANCH_KINDS = r"(?:分公司|分行|支行|分店|营业部|办事处|分部|分厂|分所|分中心)$"
+_BRANCH_KINDS = "(?:" + "|".join(BRANCH_KINDS) + ")$"
 
 
 def _branch_place(frame: pl.DataFrame, chinese: pl.Expr) -> pl.Expr:
