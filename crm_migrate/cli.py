@@ -145,8 +145,8 @@ def validate(
 
     Exit status 1 if there is any error. This is what CI runs on mapping files.
     """
-    from crm_migrate.validators.checks import validate_project
-    from crm_migrate.validators.plan_facts import RejectLimits
+    from crm_migrate.migrate.validate import validate_project
+    from crm_migrate.migrate.plan import RejectLimits
 
     limits = RejectLimits(max_rejects, max_reject_share)
     with _progress(quiet, verbose):
@@ -224,8 +224,8 @@ def plan(
     """
     from crm_migrate.migrate.run import prepare
     from crm_migrate.project import load_project
-    from crm_migrate.validators.plan import render_plan
-    from crm_migrate.validators.plan_facts import RejectLimits, plan_facts
+    from crm_migrate.reports.console import render_plan
+    from crm_migrate.migrate.plan import RejectLimits, plan_facts
 
     try:
         with _progress(quiet, verbose):
@@ -257,7 +257,7 @@ def run(
     """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
     from crm_migrate.migrate.run import run as run_project
     from crm_migrate.project import load_project
-    from crm_migrate.validators.plan import render_summary
+    from crm_migrate.reports.console import render_summary
 
     try:
         with _progress(quiet, verbose):
@@ -288,8 +288,8 @@ def dry_run(
     Exit status 1 if any finding would make the real import fail or lose records.
     """
     from crm_migrate.project import load_project
-    from crm_migrate.validators.dryrun import dry_run as run_dry
-    from crm_migrate.validators.plan import render_dry_run
+    from crm_migrate.migrate.dryrun import dry_run as run_dry
+    from crm_migrate.reports.console import render_dry_run
 
     try:
         with _progress(quiet, verbose):
@@ -322,8 +322,8 @@ def verify(
     Exit status 1 if anything is missing, extra or different.
     """
     from crm_migrate.mappings.entities import Entity
-    from crm_migrate.validators.plan import render_verification
-    from crm_migrate.validators.verify import verify as run_verify
+    from crm_migrate.reports.console import render_verification
+    from crm_migrate.migrate.verify import verify as run_verify
 
     try:
         chosen = Entity(entity)
@@ -373,7 +373,7 @@ def init(
 ) -> None:
     """Start a project: copy the sources into FOLDER/data and write mappings that already map the columns
     whose header or values say what they are, each guess with a comment to review."""
-    from crm_migrate.mappings.suggest import init_project
+    from crm_migrate.migrate.suggest import init_project
     from crm_migrate.migrate.readers import read_path
 
     global interrupted_note

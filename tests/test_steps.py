@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crm_migrate.migrate.run import prepare, run
-from crm_migrate.migrate.steps import Listener, Recorder, listening, named, recording, step
+from crm_migrate.steps import Listener, Recorder, listening, named, recording, step
 from crm_migrate.project import load_project
-from crm_migrate.validators.dryrun import dry_run
+from crm_migrate.migrate.dryrun import dry_run
 
 from .test_pipeline import ACCOUNTS, ACCOUNTS_CSV, CONTACTS, CONTACTS_CSV, MIGRATION
 

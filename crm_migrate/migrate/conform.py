@@ -29,11 +29,11 @@ import polars as pl
 from crm_migrate.mappings.entities import CATALOGUE, Entity, has_account_link, output_columns
 from crm_migrate.mappings.targets import NUMERIC, ColumnSpec, ColumnType, EntityProfile, TargetProfile
 from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RULE
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, PREFIX, risky
+from crm_migrate.reports.formulas import PLAIN_FIELDS, PREFIX, risky
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED, orphan_id
 from crm_migrate.migrate.pipeline import EntityResult, Migration
-from crm_migrate.migrate.steps import step
-from crm_migrate.migrate.write import import_frame
+from crm_migrate.steps import step
+from crm_migrate.migrate.output_frames import import_frame
 
 TARGET_RULE = "target"  # rules of records the target refuses: "target <rule>: <header>" (target max_length: name)
 UNIVERSAL = ("utf-8", "utf-16", "gb18030")  # encodings that hold every character

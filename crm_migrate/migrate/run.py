@@ -50,16 +50,16 @@ from crm_migrate.migrate.outdir import (
     write_problem,
 )
 from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, build, sha256_of
-from crm_migrate.migrate.steps import recording, step
-from crm_migrate.migrate.write import lineage_frame, plain_columns, rejects_frame, write_csv
-from crm_migrate.migrate.writers import planned_files, write_import
+from crm_migrate.steps import recording, step
+from crm_migrate.migrate.output_frames import lineage_frame, plain_columns, rejects_frame, write_csv
+from crm_migrate.migrate.import_files import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.findings import stale_because
-from crm_migrate.validators.report import quality, write_html, write_json
-from crm_migrate.validators.review import FULL_LIST, orphans_frame, provenance_frame, stale_frame
-from crm_migrate.validators.workbook import write_workbook
+from crm_migrate.reports.quality import quality, write_html, write_json
+from crm_migrate.migrate.review import FULL_LIST, orphans_frame, provenance_frame, stale_frame
+from crm_migrate.reports.workbook import write_workbook
 
 MANIFEST = "manifest.json"
 DRY_RUN = "dry-run"  # out/dry-run: the sample import of ``crm-migrate dry-run``, kept across full runs

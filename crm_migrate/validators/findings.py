@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate.migrate.write import write_csv
+from crm_migrate.migrate.output_frames import write_csv
 
 CHECKS = ("target", "cleaning", "expectations", "database", "read-back")
 

@@ -22,8 +22,8 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
-from crm_migrate.migrate.steps import step
-from crm_migrate.migrate.writers import file_stem
+from crm_migrate.steps import step
+from crm_migrate.migrate.import_files import file_stem
 from crm_migrate.validators.findings import Finding
 
 _FLOATISH = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)$|^-?\d+\.0+$")

@@ -45,12 +45,12 @@ from crm_migrate.errors import MigrateError
 from crm_migrate.migrate.outdir import modes, output_lock, restrict, write_problem
 from crm_migrate.migrate.pipeline import sha256_of
 from crm_migrate.migrate.run import DRY_RUN, RunResult, prepare, run
-from crm_migrate.migrate.steps import Recorder, named, recording, step
+from crm_migrate.steps import Recorder, named, recording, step
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators import database, expectations, readback
 from crm_migrate.validators.findings import Finding, write_findings
-from crm_migrate.validators.sample import choose
+from crm_migrate.migrate.sample import choose
 
 
 DEFAULT_SAMPLE = 300
@@ -214,7 +214,7 @@ def _add_to_report(out: Path, findings: list[Finding], sample_counts: dict[str, 
     """The dry run's quality report, rewritten with its findings, how the sample was chosen, the suites'
     results, and when and on what it ran (the date, the project hash, every input's sha256: a later run's
     report tells from them whether the findings still hold)."""
-    from crm_migrate.validators.report import add_findings
+    from crm_migrate.reports.quality import add_findings
 
     manifest = out / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))

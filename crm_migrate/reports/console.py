@@ -11,7 +11,7 @@ from rich.text import Text
 
 from crm_migrate.errors import Problem
 from crm_migrate.migrate.run import RunResult
-from crm_migrate.validators.plan_facts import blocking_rows, entity_rows, masked_problems
+from crm_migrate.migrate.plan import blocking_rows, entity_rows, masked_problems
 from crm_migrate.validators.reconcile import OUTCOMES
 
 

@@ -1,4 +1,4 @@
-"""The review workbook, ``review/duplicates.xlsx``, written from the groups `crm_migrate.validators.review` builds:
+"""The review workbook, ``review/duplicates.xlsx``, written from the groups `crm_migrate.migrate.review` builds:
 a Summary sheet, a how-to sheet and one sheet per entity with duplicates, its columns fitted to their
 content, numbers stored as numbers, probabilities coloured by band, and print setup (landscape, one page
 wide, the header row on every page). xlsxwriter is handed the cells row by row, streamed to disk.
@@ -12,10 +12,10 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate.migrate.decisions import CHOICES
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells, risky
+from crm_migrate.reports.formulas import PLAIN_FIELDS, QuotedCells, risky
 from crm_migrate.migrate.pipeline import EntityResult, Migration
 from crm_migrate.migrate.readers.table import column_letter
-from crm_migrate.validators.review import FULL_LIST, groups, groups_frame, sheet_frame
+from crm_migrate.migrate.review import FULL_LIST, groups, groups_frame, sheet_frame
 
 HOW_TO = """\
 How to use this workbook

@@ -34,7 +34,7 @@ from crm_migrate.migrate.columns import (
     val,
     why,
 )
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, neutralise_frame
+from crm_migrate.reports.formulas import PLAIN_FIELDS, neutralise_frame
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED
 from crm_migrate.migrate.merge import OTHERS
 from crm_migrate.migrate.pipeline import EntityResult, Migration

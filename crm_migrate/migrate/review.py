@@ -1,7 +1,7 @@
 """What a data steward reviews: duplicate groups with their evidence, golden-record provenance, orphans,
 and stale decisions.
 
-Per entity, the groups of ``review/duplicates.xlsx`` (written by `crm_migrate.validators.workbook`): each
+Per entity, the groups of ``review/duplicates.xlsx`` (written by `crm_migrate.reports.workbook`): each
 record in one group, a group being the records joined by a merge, by a review-band pair or by a steward's
 decision. Review groups first (most likely first), then merged ones (the least certain first, those merged
 by identity alone last), then those the steward decided; each member record with its values as read

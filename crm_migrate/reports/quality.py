@@ -22,7 +22,7 @@ from crm_migrate.cleaners.codes import mask
 from crm_migrate.cleaners.masking import mask_texts
 from crm_migrate.migrate.columns import EMPTY, MERGED, OUTCOME, RECORD_ID, RULE, WRITTEN, notes, raw, val, why
 from crm_migrate.migrate.pipeline import Migration
-from crm_migrate.validators.explain import FONTS, histogram_svg, matching, waterfall
+from crm_migrate.migrate.explain import FONTS, histogram_svg, matching, waterfall
 from crm_migrate.validators.reconcile import Reconciliation
 
 EXAMPLES = 5

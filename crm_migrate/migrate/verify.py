@@ -35,10 +35,10 @@ from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import FileSpec
 from crm_migrate.migrate.readers import ROW, SHEET, read_path
 from crm_migrate.migrate.run import MANIFEST
-from crm_migrate.migrate.steps import step
+from crm_migrate.steps import step
 from crm_migrate.migrate.outdir import PRIVATE, SHARED, restrict
-from crm_migrate.migrate.write import write_csv
-from crm_migrate.migrate.writers import file_stem
+from crm_migrate.migrate.output_frames import write_csv
+from crm_migrate.migrate.import_files import file_stem
 from crm_migrate.validators.readback import difference, read_table
 
 

@@ -118,7 +118,7 @@ def entity_rows(result: RunResult) -> list[dict[str, Any]]:
 
 
 def _duplicates(result: RunResult) -> list[dict[str, Any]]:
-    from crm_migrate.validators.report import duplicates as figures
+    from crm_migrate.reports.quality import duplicates as figures
 
     out = []
     for entity, res in result.migration.entities.items():

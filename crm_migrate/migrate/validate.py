@@ -25,7 +25,7 @@ def validate_project(root: Path, limits=None) -> list[Problem]:
     """Every problem of the project at ``root``. With ``limits`` (a ``RejectLimits``) and no error found, the
     data is read as ``plan`` reads it, to check the rejected rows against the limits and that every entity in
     scope would write something."""
-    from crm_migrate.validators.plan_facts import unmapped_in_scope
+    from crm_migrate.migrate.plan import unmapped_in_scope
 
     try:
         project = load_project(root, partial=True)
@@ -55,7 +55,7 @@ def _data_problems(root: Path, limits) -> list[Problem]:
     """What only reading the data shows: entities in scope that would write nothing, rejections over the
     limits, children none of which finds its account (as ``plan`` says them)."""
     from crm_migrate.migrate.run import prepare
-    from crm_migrate.validators.plan_facts import entity_rows, nothing_written, over_limits, unlinked
+    from crm_migrate.migrate.plan import entity_rows, nothing_written, over_limits, unlinked
 
     try:
         result = prepare(load_project(root))
@@ -82,7 +82,7 @@ def _cleaned(table: SourceTable, mf: MappedField, ctx: CleanContext) -> pl.DataF
 
 def _value_map_problems(source: Source, ctx: CleanContext, whole) -> list[Problem]:
     """Picklist values the maps do not cover. Needs the column's values, so such sources are read whole."""
-    from crm_migrate.mappings.values import unknown_values_problem
+    from crm_migrate.migrate.values import unknown_values_problem
 
     checked = [(plan, mf) for plan in source.entities for mf in plan.fields if mf.values and mf.unknown == "error"]
     out = []
