@@ -110,10 +110,7 @@ def main() -> None:
         del found, shown
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        try:  # the workbook's own module since issue 16; before, beside the groups
-            from crm_migrate.reports.workbook import write_workbook
-        except ImportError:
-            write_workbook = review.write_workbook
+        write_workbook = review.write_workbook  # builds each entity's sheet, then reports/ writes it
         written = write_workbook(Path(tmp) / "review" / "duplicates.xlsx", migration)
         groups = getattr(written, "groups", None)
         if groups is not None:

@@ -7,6 +7,7 @@ not cover, legacy ids that read as one, and children whose account ids no accoun
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +20,38 @@ from crm_migrate.migrate.link import id_collisions
 from crm_migrate.migrate.readers import SourceTable, read_source
 from crm_migrate.project import MappedField, Project, Source, load_project
 from crm_migrate.validators.columns import check_columns
+
+
+@dataclass
+class Validation:
+    """What ``validate`` found: every problem of the project, errors and warnings, in one list."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when there is any error (``validate``'s exit status: what CI runs on mapping files), else 0."""
+        return 1 if self.errors else 0
+
+
+def validate(project: Project | Path | str, *, max_rejects: int | None = None,
+             max_reject_share: float | None = None) -> Validation:
+    """Check the project folder (or the folder of a loaded project): its files, the headers of its sources,
+    and the values a few checks need. With ``max_rejects`` (rows) or ``max_reject_share`` (0 to 1), the data
+    is read whole, as ``plan`` reads it, and rejects over the limit are errors too."""
+    from crm_migrate.migrate.plan import RejectLimits
+
+    root = project.root if isinstance(project, Project) else Path(project)
+    limits = RejectLimits(max_rejects, max_reject_share)
+    return Validation(validate_project(root, limits if limits != RejectLimits() else None))
 
 
 def validate_project(root: Path, limits=None) -> list[Problem]:
