@@ -1,4 +1,4 @@
-"""What the output tree promises, piece by piece: formulas neutralised (migrate/formulas.py), the output
+"""What the output tree promises, piece by piece: formulas neutralised (reports/formulas.py), the output
 folder locked, tidied and private (migrate/outdir.py), and plain errors instead of internal ones."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The steps API (migrate/steps.py): silent and free by default, told to listeners when one listens."""
+"""The steps API (crm_migrate/steps.py): silent and free by default, told to listeners when one listens."""
 
 from __future__ import annotations
 

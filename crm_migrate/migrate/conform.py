@@ -9,7 +9,7 @@ missing, or (where the target looks parents up by name) shares its name with ano
 with the reason; nothing is linked to the first match. Values that a spreadsheet would run as a formula
 (=, +, -, @, tab, carriage return at the start, OWASP's list, and the full-width forms) are counted and, in a
 CSV file, prefixed with a single quote before the length limits are checked, so a limit holds for what is
-written; an XLSX file keeps the value and gives the cell the quote-prefix style (migrate/formulas.py).
+written; an XLSX file keeps the value and gives the cell the quote-prefix style (reports/formulas.py).
 Phone numbers and amounts (+8613812345678, -350.00), in a column of those types or carrying a phone or
 amount field (phone_others), are values, not formulas, and stay as they are.
 

@@ -12,8 +12,10 @@ text that came back as a number, number became a float, date moved, changed). A 
 target gives it back in (a date with a time of 00:00:00, an amount with other decimals) is equal; other
 decimals are equal only in a column the template types as money or number (``types`` in the manifest): a
 phone, an id or a code sent as text that came back as a number (``+8675567158223`` as ``8675567158223``,
-``0755...`` as ``755...``, ``13800138000`` as ``13800138000.0``) is a change, "came back as a number". The report is written to
-``out/verify/<entity>.csv`` (one line per difference or missing record) and ``<entity>.json`` (the totals).
+``0755...`` as ``755...``, ``13800138000`` as ``13800138000.0``) is a change, "came back as a number". The
+comparison is a check of its own (`crm_migrate.validators.verify`); here the files are read and the report
+written to ``out/verify/<entity>.csv`` (one line per difference or missing record) and ``<entity>.json``
+(the totals).
 """
 
 from __future__ import annotations
