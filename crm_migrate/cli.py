@@ -336,13 +336,9 @@ def schema(
     With the YAML extension of VS Code, put '# yaml-language-server: $schema=mapping.schema.json' at the top
     of a mapping file.
     """
-    from crm_migrate.mappings.models import MigrationConfig, SourceMapping
+    from crm_migrate.mappings.schemas import write_schemas
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, model in (("migration.schema.json", MigrationConfig), ("mapping.schema.json", SourceMapping)):
-        path = out_dir / name
-        path.write_text(json.dumps(model.model_json_schema(by_alias=True), ensure_ascii=False, indent=2) + "\n",
-                        encoding="utf-8")
+    for path in write_schemas(out_dir):
         out.print(f"wrote {path}")
 
 
