@@ -54,8 +54,9 @@ def module_name(path: Path, root: Path = PACKAGE) -> str:
 
 
 def unit_of(module: str) -> str | None:
-    """The unit a module belongs to: the longest unit its name starts with."""
-    found = [u for u in LAYER if module == u or module.startswith(u + ".")]
+    """The unit a module belongs to: the longest unit its name starts with (the package root is its
+    ``__init__.py`` alone, so a new top-level module belongs to no unit until it is given a layer)."""
+    found = [u for u in LAYER if module == u or (u != "crm_migrate" and module.startswith(u + "."))]
     return max(found, key=len) if found else None
 
 
