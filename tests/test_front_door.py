@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 from contextlib import redirect_stdout
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
