@@ -31,7 +31,7 @@ _EXPORTS = {  # name -> the module that defines it
     "dry_run": "crm_migrate.migrate.dryrun",
     "DryRun": "crm_migrate.migrate.dryrun",
     "verify": "crm_migrate.migrate.verify",
-    "Verification": "crm_migrate.validators.verify",
+    "Verification": "crm_migrate.validators.roundtrip",
     "MigrateError": "crm_migrate.errors",
     "Problem": "crm_migrate.errors",
 }
@@ -60,5 +60,5 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from crm_migrate.migrate.validate import Validation, validate
     from crm_migrate.migrate.verify import verify
     from crm_migrate.project import Project, load_project
-    from crm_migrate.validators.verify import Verification
+    from crm_migrate.validators.roundtrip import Verification
     from crm_migrate.version import __version__

@@ -32,7 +32,7 @@ def test_the_verbs_and_their_results_are_exported():
     assert set(crm_migrate.__all__) == {*VERBS, *RESULTS}
     assert all(callable(getattr(crm_migrate, name)) for name in VERBS)
     assert crm_migrate.run.__module__ == "crm_migrate.migrate.run"
-    assert crm_migrate.Verification.__module__ == "crm_migrate.validators.verify"
+    assert crm_migrate.Verification.__module__ == "crm_migrate.validators.roundtrip"
     assert set(crm_migrate.__all__) <= set(dir(crm_migrate))
     with pytest.raises(AttributeError, match="no attribute 'runn'"):
         crm_migrate.runn  # noqa: B018

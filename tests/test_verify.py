@@ -116,7 +116,7 @@ def test_text_that_came_back_as_a_number_is_a_change_named_so(make_project, tmp_
 
 
 def test_amounts_with_other_decimals_stay_equal_only_where_the_column_holds_numbers():
-    from crm_migrate.validators.verify import _same
+    from crm_migrate.validators.roundtrip import _same
 
     assert _same("1200.00", "1200", numeric=True) and _same("0.50", ".5", numeric=True)
     assert not _same("+8675567158223", "8675567158223", numeric=False)

@@ -13,9 +13,9 @@ target gives it back in (a date with a time of 00:00:00, an amount with other de
 decimals are equal only in a column the template types as money or number (``types`` in the manifest): a
 phone, an id or a code sent as text that came back as a number (``+8675567158223`` as ``8675567158223``,
 ``0755...`` as ``755...``, ``13800138000`` as ``13800138000.0``) is a change, "came back as a number". The
-comparison is a check of its own (`crm_migrate.validators.verify`); here the files are read and the report
-written to ``out/verify/<entity>.csv`` (one line per difference or missing record) and ``<entity>.json``
-(the totals).
+comparison is a check of its own (`crm_migrate.validators.roundtrip`); here the files are read and the
+report written to ``out/verify/<entity>.csv`` (one line per difference or missing record) and
+``<entity>.json`` (the totals).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from crm_migrate.migrate.outdir import PRIVATE, SHARED, restrict
 from crm_migrate.migrate.output_frames import write_csv
 from crm_migrate.migrate.import_files import file_stem
 from crm_migrate.validators.readback import read_table
-from crm_migrate.validators.verify import Verification, compare
+from crm_migrate.validators.roundtrip import Verification, compare
 
 
 def verify(out: Path | str, entity: Entity | str, exported: Path | str, key: list[str] | None = None

@@ -15,7 +15,7 @@ from rich.text import Text
 from crm_migrate.errors import Problem
 from crm_migrate.validators.findings import summary as findings_summary
 from crm_migrate.validators.reconcile import OUTCOMES
-from crm_migrate.validators.verify import Verification
+from crm_migrate.validators.roundtrip import Verification
 
 
 def render_plan(facts: dict[str, Any], console: Console, all_warnings: bool = False) -> None:
