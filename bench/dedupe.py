@@ -48,7 +48,7 @@ from generated import generated_project  # noqa: E402
 
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
-from crm_migrate.validators.report import duplicates  # noqa: E402
+from crm_migrate.migrate.quality import duplicates  # noqa: E402
 
 RECORDS_PER_COMPANY = 4.54  # account and contact rows the generator writes per company (4.24 before the issue-13 rows)
 SCALES = (100_000, 300_000, 1_000_000)

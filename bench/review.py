@@ -96,7 +96,7 @@ def main() -> None:
     built = time.perf_counter() - t0
     rss_built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     from crm_migrate.mappings.models import Options, ReviewOptions
-    from crm_migrate.validators import review
+    from crm_migrate.migrate import review
 
     options = Options(review=ReviewOptions(max_rows=args.max_rows)) if args.max_rows else Options()
     migration = SimpleNamespace(entities={Entity.accounts: result}, secret=b"bench-secret" * 3,
@@ -110,15 +110,12 @@ def main() -> None:
         del found, shown
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        try:  # the workbook's own module since issue 16; before, beside the groups
-            from crm_migrate.validators.workbook import write_workbook
-        except ImportError:
-            write_workbook = review.write_workbook
+        write_workbook = review.write_workbook  # builds each entity's sheet, then reports/ writes it
         written = write_workbook(Path(tmp) / "review" / "duplicates.xlsx", migration)
         groups = getattr(written, "groups", None)
         if groups is not None:
             from crm_migrate.cleaners.masking import mask_frame
-            from crm_migrate.migrate.write import write_csv
+            from crm_migrate.migrate.output_frames import write_csv
             write_csv(mask_frame(groups, False, ("record_id",)), Path(tmp) / "review" / "duplicate_groups.csv")
         seconds = time.perf_counter() - t0
         size = (Path(tmp) / "review" / "duplicates.xlsx").stat().st_size

@@ -1,6 +1,7 @@
-"""The ``crm-migrate`` command: a thin layer that parses arguments, calls one function per verb and renders
-its result with rich. Errors are printed as ``path:line: message — hint``; exit status 1 on errors, 2 on
-wrong usage, 130 on Ctrl-C (one line, after every temporary file is removed), 3 only for a bug."""
+"""The ``crm-migrate`` command: a thin layer that parses arguments, calls the library's function for the verb
+(`crm_migrate`'s front door) and renders its result with rich (`crm_migrate.reports.console`). The exit
+status is the result's ``exit_code`` (a `MigrateError`'s: 1); errors are printed as ``path:line: message —
+hint``; 2 on wrong usage, 130 on Ctrl-C (one line, after every temporary file is removed), 3 only for a bug."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import typer
 from rich.console import Console
 from typer.core import TyperArgument, TyperCommand
 
-from crm_migrate import __version__
+import crm_migrate
 from crm_migrate.errors import MigrateError, Problem
+from crm_migrate.version import __version__
 
 
 class _Argument(TyperArgument):
@@ -101,7 +103,13 @@ def _fail(exc: MigrateError) -> typer.Exit:
     _print_problems(exc.problems)
     errors = sum(p.severity == "error" for p in exc.problems)
     err.print(f"{errors} error(s); nothing was written.", style="bold red")
-    return typer.Exit(1)
+    return typer.Exit(exc.exit_code)
+
+
+def _exit(result) -> None:
+    """End the command with the result's exit status, where it is not 0."""
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 @contextmanager
@@ -145,13 +153,9 @@ def validate(
 
     Exit status 1 if there is any error. This is what CI runs on mapping files.
     """
-    from crm_migrate.validators.checks import validate_project
-    from crm_migrate.validators.plan_facts import RejectLimits
-
-    limits = RejectLimits(max_rejects, max_reject_share)
     with _progress(quiet, verbose):
-        problems = validate_project(project, limits if limits != RejectLimits() else None)
-    errors = [p for p in problems if p.severity == "error"]
+        checked = crm_migrate.validate(project, max_rejects=max_rejects, max_reject_share=max_reject_share)
+    problems, errors = checked.problems, checked.errors
     if format is Format.json:
         out.print_json(json.dumps({"errors": len(errors), "warnings": len(problems) - len(errors),
                                    "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))
@@ -163,8 +167,7 @@ def validate(
         _print_problems(problems, out)
         verdict = "[green]valid[/]" if not errors else f"[red]{len(errors)} error(s)[/]"
         out.print(f"{project}: {verdict}, {len(problems) - len(errors)} warning(s)")
-    if errors:
-        raise typer.Exit(1)
+    _exit(checked)
 
 
 def _repository_root(project: Path) -> Path | None:
@@ -222,25 +225,20 @@ def plan(
     filtered out of scope and rejected. Exit status 1 where 'run' would fail, where an entity in scope would
     write nothing, or where rejected rows exceed --max-rejects or --max-reject-share.
     """
-    from crm_migrate.migrate.run import prepare
-    from crm_migrate.project import load_project
-    from crm_migrate.validators.plan import render_plan
-    from crm_migrate.validators.plan_facts import RejectLimits, plan_facts
+    from crm_migrate.reports.console import render_plan
 
     try:
         with _progress(quiet, verbose):
-            result = prepare(load_project(project))
+            planned = crm_migrate.plan(crm_migrate.load_project(project), max_rejects=max_rejects,
+                                       max_reject_share=max_reject_share)
     except MigrateError as exc:
         raise _fail(exc) from None
-    facts = plan_facts(result, RejectLimits(max_rejects, max_reject_share))
     if format is PlanFormat.json:
-        typer.echo(json.dumps(facts, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(planned.facts, ensure_ascii=False, indent=2))
     else:
-        render_plan(facts, out, all_warnings)
-    if facts["problems"]:
-        _print_problems([Problem(**{**p, "values": tuple(p["values"]) if "values" in p else None})
-                         for p in facts["problems"]])
-        raise typer.Exit(1)
+        render_plan(planned.facts, out, all_warnings)
+    _print_problems(planned.problems)
+    _exit(planned)
 
 
 @app.command(cls=_Command)
@@ -255,17 +253,16 @@ def run(
     verbose: Verbose = False,
 ) -> None:
     """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
-    from crm_migrate.migrate.run import run as run_project
-    from crm_migrate.project import load_project
-    from crm_migrate.validators.plan import render_summary
+    from crm_migrate.reports.console import render_summary
 
     try:
         with _progress(quiet, verbose):
-            result = run_project(load_project(project), out_dir, decisions=decisions)
+            result = crm_migrate.run(crm_migrate.load_project(project), out_dir, decisions=decisions)
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.notes)
-    render_summary(result, out)
+    render_summary(result.summary(), out)
+    _exit(result)
 
 
 @app.command("dry-run", cls=_Command)
@@ -287,19 +284,16 @@ def dry_run(
 
     Exit status 1 if any finding would make the real import fail or lose records.
     """
-    from crm_migrate.project import load_project
-    from crm_migrate.validators.dryrun import dry_run as run_dry
-    from crm_migrate.validators.plan import render_dry_run
+    from crm_migrate.reports.console import render_dry_run
 
     try:
         with _progress(quiet, verbose):
-            result = run_dry(load_project(project), out_dir, sample, database)
+            result = crm_migrate.dry_run(crm_migrate.load_project(project), out_dir, sample, database)
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.result.notes)
-    render_dry_run(result, out)
-    if result.failed:
-        raise typer.Exit(1)
+    render_dry_run(result.summary(), out)
+    _exit(result)
 
 
 @app.command(cls=_Command)
@@ -321,23 +315,15 @@ def verify(
 
     Exit status 1 if anything is missing, extra or different.
     """
-    from crm_migrate.mappings.entities import Entity
-    from crm_migrate.validators.plan import render_verification
-    from crm_migrate.validators.verify import verify as run_verify
+    from crm_migrate.reports.console import render_verification
 
     try:
-        chosen = Entity(entity)
-    except ValueError:
-        raise _fail(MigrateError(Problem("--entity", f"no entity {entity!r}",
-                                         hint="one of " + ", ".join(e.value for e in Entity)))) from None
-    try:
         with _progress(quiet, verbose):
-            result = run_verify(out_dir or project / "out", chosen, exported, key)
+            result = crm_migrate.verify(out_dir or project / "out", entity, exported, key)
     except MigrateError as exc:
         raise _fail(exc) from None
     render_verification(result, out)
-    if not result.clean:
-        raise typer.Exit(1)
+    _exit(result)
 
 
 @app.command(cls=_Command)
@@ -350,13 +336,9 @@ def schema(
     With the YAML extension of VS Code, put '# yaml-language-server: $schema=mapping.schema.json' at the top
     of a mapping file.
     """
-    from crm_migrate.mappings.models import MigrationConfig, SourceMapping
+    from crm_migrate.mappings.schemas import write_schemas
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, model in (("migration.schema.json", MigrationConfig), ("mapping.schema.json", SourceMapping)):
-        path = out_dir / name
-        path.write_text(json.dumps(model.model_json_schema(by_alias=True), ensure_ascii=False, indent=2) + "\n",
-                        encoding="utf-8")
+    for path in write_schemas(out_dir):
         out.print(f"wrote {path}")
 
 
@@ -373,21 +355,12 @@ def init(
 ) -> None:
     """Start a project: copy the sources into FOLDER/data and write mappings that already map the columns
     whose header or values say what they are, each guess with a comment to review."""
-    from crm_migrate.mappings.suggest import init_project
-    from crm_migrate.migrate.readers import read_path
+    from crm_migrate.migrate.suggest import init_project
 
     global interrupted_note
     interrupted_note = f"interrupted; {folder} may be incomplete: delete it and run init again"
-
-    if (folder / "migration.yaml").exists():
-        raise _fail(MigrateError(Problem(str(folder / "migration.yaml"), "a project already exists here",
-                                         hint="choose a new folder; init never overwrites a project")))
-    missing = [s for s in sources if not s.is_file()]
-    if missing:
-        raise _fail(MigrateError([Problem(str(s), "source file not found", hint="give the path of a CSV, XLSX or vCard file")
-                                  for s in missing]))
     try:
-        written = init_project(folder, sources, read_path, target)
+        written = init_project(folder, sources, target)
     except MigrateError as exc:
         raise _fail(exc) from None
     for path in written:
@@ -414,20 +387,14 @@ def from_describe(
 ) -> None:
     """Build a target profile from the tenant's own field metadata: its custom fields, required flags and
     picklists, instead of a guess. Fields no crm-migrate field fills are listed with value: null."""
-    from crm_migrate.mappings.describe import DescribeError, profile_yaml
+    from crm_migrate.mappings.describe import write_profile
 
-    if fmt not in ("", "csv", "xlsx"):
-        raise _fail(MigrateError(Problem("--format", f"{fmt!r} is neither csv nor xlsx")))
     try:
-        text = profile_yaml(name, files, fmt)
-    except DescribeError as exc:
-        raise _fail(MigrateError(Problem(str(exc.path), exc.message,
-                                         hint="export it with the target's describe API"))) from None
-    path = project / "targets" / f"{name}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    blank = text.count(", value: null,")
-    out.print(f"wrote {path}" + (f"; {blank} column(s) still need a value (value: null)" if blank else ""))
+        written = write_profile(name, files, project, fmt)
+    except MigrateError as exc:
+        raise _fail(exc) from None
+    blank = written.unfilled
+    out.print(f"wrote {written.path}" + (f"; {blank} column(s) still need a value (value: null)" if blank else ""))
     out.print(f"Use it with 'target: {name}' in migration.yaml, then run 'crm-migrate validate'.")
 
 

@@ -48,6 +48,8 @@ class Problem:
 class MigrateError(Exception):
     """Base of every error the tool reports to a user; carries one or more problems."""
 
+    exit_code = 1  # the command's exit status when a verb ends with this error
+
     def __init__(self, problems: list[Problem] | Problem) -> None:
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
         super().__init__("\n".join(p.render() for p in self.problems))

@@ -1,4 +1,4 @@
-"""What the command line shows of the library's steps (`crm_migrate.migrate.steps`), on stderr.
+"""What the command line shows of the library's steps (`crm_migrate.steps`), on stderr.
 
 - On a terminal, a transient bar per running step: its name, how far along (records, pairs, rows, files)
   and the time it has taken so far; nothing stays once the step is done.
@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from crm_migrate.migrate.steps import Listener, Step, listening
+from crm_migrate.steps import Listener, Step, listening
 
 
 def timing_line(step: Step) -> str:

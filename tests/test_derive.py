@@ -102,7 +102,7 @@ def test_required_on_a_field_rejects_the_rows_where_it_is_empty(make_project):
     ("      adress: {column: 省}\n", "accounts have no field 'adress'", "did you mean 'address'"),
 ])
 def test_a_bad_transform_is_reported_with_its_line(make_project, derive, message, hint):
-    from crm_migrate.validators.checks import validate_project
+    from crm_migrate.migrate.validate import validate_project
 
     try:
         project = build(make_project, derive)

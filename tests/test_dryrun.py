@@ -20,7 +20,7 @@ from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import load_target
 from crm_migrate.project import load_project
 from crm_migrate.validators import database, expectations, readback
-from crm_migrate.validators.dryrun import dry_run
+from crm_migrate.migrate.dryrun import dry_run
 from crm_migrate.validators.readback import WrittenFile
 from tests.conftest import DEMO
 
@@ -335,7 +335,7 @@ def test_the_dry_run_reads_each_source_once_and_samples_copies_of_its_tables(tmp
     """The sample's rows come from the tables the full prepare read (a second read of every file was a
     run's reading time again), and taking them leaves those tables as they were."""
     import crm_migrate.migrate.pipeline as pipeline
-    import crm_migrate.validators.dryrun as dryrun_module
+    import crm_migrate.migrate.dryrun as dryrun_module
     from crm_migrate.migrate import run as run_module
 
     root = tmp_path / "demo"

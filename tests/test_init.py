@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from crm_migrate.cli import app
 from crm_migrate.mappings.entities import Entity
-from crm_migrate.mappings.suggest import fold, suggest
+from crm_migrate.migrate.suggest import fold, suggest
 from crm_migrate.migrate.run import prepare
 from crm_migrate.project import load_project
 
@@ -65,7 +65,7 @@ def test_a_file_of_people_without_a_company_column_is_contacts_only():
 import polars as pl  # noqa: E402
 import pytest  # noqa: E402
 
-from crm_migrate.mappings.suggest import propose_values  # noqa: E402
+from crm_migrate.migrate.suggest import propose_values  # noqa: E402
 
 ROOT_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent
 

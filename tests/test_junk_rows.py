@@ -18,7 +18,7 @@ from crm_migrate.cleaners.garbage import (
 )
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import prepare
-from crm_migrate.migrate.write import import_frame
+from crm_migrate.migrate.output_frames import import_frame
 from crm_migrate.project import load_project
 from tests.conftest import FIXTURES
 

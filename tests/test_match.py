@@ -120,7 +120,7 @@ def test_what_saves_memory_at_scale_changes_nothing_anyone_sees(demo_result, mon
     (chunks of 61 pairs; every run "past" the pairs kept): no level, doubt, weight, probability or cluster
     changes, and the review workbook's groups, probabilities and evidence are the same."""
     from crm_migrate.migrate import match
-    from crm_migrate.validators.review import _evidence, groups
+    from crm_migrate.migrate.review import _evidence, groups
 
     seen: list[int] = []
     original = match.Sides

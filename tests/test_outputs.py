@@ -1,4 +1,4 @@
-"""What the output tree promises, piece by piece: formulas neutralised (migrate/formulas.py), the output
+"""What the output tree promises, piece by piece: formulas neutralised (reports/formulas.py), the output
 folder locked, tidied and private (migrate/outdir.py), and plain errors instead of internal ones."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from crm_migrate.errors import MigrateError, ProjectError, unreadable
 from crm_migrate.migrate.decisions import read_decisions
-from crm_migrate.migrate.formulas import QuotedCells, is_formula, neutralise, neutralise_frame
+from crm_migrate.reports.formulas import QuotedCells, is_formula, neutralise, neutralise_frame
 from crm_migrate.migrate.outdir import (
     PRIVATE,
     SHARED,
@@ -25,7 +25,7 @@ from crm_migrate.migrate.outdir import (
     tidy_leftovers,
     write_problem,
 )
-from crm_migrate.migrate.write import write_csv
+from crm_migrate.migrate.output_frames import write_csv
 
 FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1)", "@x", "-1+1", "＝李四", "＋1", "－1", "＠x", "\t=1", "\r=1", "  =1",
             "\u3000=1", "=HYPERLINK(\"http://x\")", "-", "+86 138 0013 8000"]

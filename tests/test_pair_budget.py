@@ -10,7 +10,7 @@ from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate import blocking
 from crm_migrate.migrate.run import prepare
 from crm_migrate.project import load_project
-from crm_migrate.validators.report import left_out
+from crm_migrate.migrate.quality import left_out
 
 MAPPING = """\
 file: data/a.csv

@@ -18,7 +18,7 @@ from crm_migrate.migrate.clustering import NONE, cluster
 from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.pipeline import build
 from crm_migrate.migrate.run import prepare
-from crm_migrate.migrate.write import import_frame
+from crm_migrate.migrate.output_frames import import_frame
 from crm_migrate.project import load_project
 
 CTX = CleanContext(secret=b"test")

@@ -8,7 +8,7 @@ import pytest
 from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import prepare, run
-from crm_migrate.migrate.write import import_frame
+from crm_migrate.migrate.output_frames import import_frame
 from crm_migrate.project import load_project
 
 MIGRATION = "name: t\noptions: {today: 2026-01-01}\n"
@@ -258,7 +258,7 @@ VALUES_CSV = "名称,行业\n北京星辰科技有限公司,信息技术\n上海
 
 
 def test_picklist_values_are_mapped_and_unknown_values_stop_plan_and_validate(make_project):
-    from crm_migrate.validators.checks import validate_project
+    from crm_migrate.migrate.validate import validate_project
 
     root = make_project(MIGRATION, {"accounts": VALUES}, {"data/accounts.csv": VALUES_CSV})
     with pytest.raises(MigrateError) as exc:
@@ -302,7 +302,7 @@ def test_row_signals_settle_districts_and_complete_area_codes(make_project):
 def test_run_leaves_out_every_value_dry_run_says_is_left_out(make_project, tmp_path):
     """0000-00-00, 2021-02-30 and a 200-digit phone: dry-run reports them as imported without the value,
     and the import file holds no such value."""
-    from crm_migrate.validators.dryrun import held_back
+    from crm_migrate.migrate.dryrun import held_back
 
     mapping = """\
     file: data/a.csv

@@ -7,7 +7,7 @@ import pytest
 from crm_migrate.errors import ProjectError
 from crm_migrate.mappings.entities import Entity, FieldType
 from crm_migrate.project import load_project
-from crm_migrate.validators.checks import validate_project
+from crm_migrate.migrate.validate import validate_project
 
 CSV = "客户编号,客户名称,电话\nC1,北京星辰科技有限公司,010-62345678\n".encode("gb18030")
 GOOD_MAPPING = """\

@@ -17,8 +17,8 @@ import pytest
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import run
 from crm_migrate.project import load_project
-from crm_migrate.validators.dryrun import dry_run
-from crm_migrate.validators.report import masked
+from crm_migrate.migrate.dryrun import dry_run
+from crm_migrate.reports.quality import masked
 from tests.conftest import DEMO
 from tests.test_targets import ACCOUNT_COLUMNS, ACCOUNTS, ACCOUNTS_CSV, CONTACTS, CONTACTS_CSV, ENTITIES, own_profile
 

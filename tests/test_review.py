@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import prepare, run
-from crm_migrate.migrate.write import import_frame
+from crm_migrate.migrate.output_frames import import_frame
 from crm_migrate.project import load_project
 
 ACCOUNTS = """\

@@ -96,7 +96,7 @@ def review_pairs(project) -> dict[str, int]:
     """Per entity, the pairs of distinct records the review workbook lists at the project's thresholds."""
     from crm_migrate.migrate.run import prepare
     from crm_migrate.project import load_project
-    from crm_migrate.validators.report import duplicates
+    from crm_migrate.migrate.quality import duplicates
 
     entities = prepare(load_project(project)).migration.entities
     return {e.value: duplicates(r)["review_pairs"] for e, r in entities.items() if r.matches is not None}

@@ -265,7 +265,7 @@ def test_a_frame_is_masked_over_whole_columns_but_its_record_ids():
 
 def test_no_id_number_leaves_import_in_full(make_project, tmp_path, monkeypatch):
     monkeypatch.delenv(SECRET_ENV, raising=False)
-    from crm_migrate.validators.dryrun import dry_run
+    from crm_migrate.migrate.dryrun import dry_run
 
     root = project(make_project)
     out = tmp_path / "out"

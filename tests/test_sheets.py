@@ -9,7 +9,7 @@ import pytest
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import prepare
 from crm_migrate.project import load_project
-from crm_migrate.validators.checks import validate_project
+from crm_migrate.migrate.validate import validate_project
 
 MAPPING = """\
     file: data/sales.xlsx

@@ -1,13 +1,13 @@
-"""The steps API (migrate/steps.py): silent and free by default, told to listeners when one listens."""
+"""The steps API (crm_migrate/steps.py): silent and free by default, told to listeners when one listens."""
 
 from __future__ import annotations
 
 import pytest
 
 from crm_migrate.migrate.run import prepare, run
-from crm_migrate.migrate.steps import Listener, Recorder, listening, named, recording, step
+from crm_migrate.steps import Listener, Recorder, listening, named, recording, step
 from crm_migrate.project import load_project
-from crm_migrate.validators.dryrun import dry_run
+from crm_migrate.migrate.dryrun import dry_run
 
 from .test_pipeline import ACCOUNTS, ACCOUNTS_CSV, CONTACTS, CONTACTS_CSV, MIGRATION
 

@@ -253,7 +253,7 @@ def test_files_are_split_at_the_row_limit_parents_first(make_project, tmp_path):
 def test_files_are_split_at_the_size_limit(make_project, tmp_path):
     from crm_migrate.mappings.entities import Entity as E
     from crm_migrate.mappings.targets import ColumnType, FileSpec
-    from crm_migrate.migrate.writers import planned_files, write_import
+    from crm_migrate.migrate.import_files import planned_files, write_import
 
     frame = pl.DataFrame({"Name": [f"客户{i:05d}" * 20 for i in range(300)]})
     spec = FileSpec(format="csv", encoding="utf-8", max_bytes=20_000)

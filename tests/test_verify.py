@@ -11,7 +11,7 @@ from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import run
 from crm_migrate.validators.readback import AS_NUMBER
-from crm_migrate.validators.verify import verify
+from crm_migrate.migrate.verify import verify
 from tests.conftest import FIXTURES
 from tests.test_targets import project
 
@@ -116,7 +116,7 @@ def test_text_that_came_back_as_a_number_is_a_change_named_so(make_project, tmp_
 
 
 def test_amounts_with_other_decimals_stay_equal_only_where_the_column_holds_numbers():
-    from crm_migrate.validators.verify import _same
+    from crm_migrate.validators.roundtrip import _same
 
     assert _same("1200.00", "1200", numeric=True) and _same("0.50", ".5", numeric=True)
     assert not _same("+8675567158223", "8675567158223", numeric=False)

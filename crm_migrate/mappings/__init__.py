@@ -1,1 +1,2 @@
-"""Mapping-file and project-file models, the entity catalogue and YAML loading with line numbers."""
+"""The entity catalogue, the mapping-file, project-file and target-profile models, the built-in profiles,
+and YAML loading with line numbers."""

@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.yamlfile import quote
 
@@ -178,8 +179,38 @@ def _fxiaoke(describe: dict, path: Path) -> tuple[str, Entity, list[Column], str
     return name, entity, columns, "fxiaoke"
 
 
+@dataclass(frozen=True)
+class WrittenProfile:
+    """A profile `write_profile` wrote: where, and how many of its columns no crm-migrate field fills yet
+    (``value: null``)."""
+
+    path: Path
+    unfilled: int
+
+
+def write_profile(name: str, files: list[Path], project: Path, fmt: str = "") -> WrittenProfile:
+    """Build the profile ``name`` from the describe files and write it to ``project/targets/NAME.yaml``;
+    ``fmt``: csv or xlsx ("" for the vendor's usual one). A file that is no describe stops it, named."""
+    if fmt not in ("", "csv", "xlsx"):
+        raise MigrateError(Problem("--format", f"{fmt!r} is neither csv nor xlsx"))
+    try:
+        text, columns = _profile(name, files, fmt)
+    except DescribeError as exc:
+        raise MigrateError(Problem(str(exc.path), exc.message,
+                                   hint="export it with the target's describe API")) from None
+    path = project / "targets" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return WrittenProfile(path, sum(not c.value for c in columns))
+
+
 def profile_yaml(name: str, files: list[Path], fmt: str = "") -> str:
     """The profile text for the describe files, one entity each, with comments on what needs doing."""
+    return _profile(name, files, fmt)[0]
+
+
+def _profile(name: str, files: list[Path], fmt: str) -> tuple[str, list[Column]]:
+    """The profile text and every column it holds."""
     described = [read_describe(p) for p in files]
     vendors = {v for *_, v in described}
     seen: dict[Entity, Path] = {}
@@ -212,4 +243,4 @@ def profile_yaml(name: str, files: list[Path], fmt: str = "") -> str:
                     parts.append(f"parent_key: {c.parent_key}")
             note = c.note or (None if c.value else "no crm-migrate field fills this yet")
             lines.append("      - {" + ", ".join(parts) + "}" + (f"  # {note}" if note else ""))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", [c for *_, columns, _ in described for c in columns]

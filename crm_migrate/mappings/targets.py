@@ -21,6 +21,7 @@ from crm_migrate.confine import Confinement
 from crm_migrate.errors import Problem, ProjectError, did_you_mean
 from crm_migrate.mappings.entities import CATALOGUE, Entity, output_columns
 from crm_migrate.mappings.models import _Strict
+from crm_migrate.mappings.validation import validate_model  # the same line-accurate messages as the project files
 from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
 
 BUILT_IN = Path(__file__).parent / "targets"
@@ -132,8 +133,6 @@ def load_target(target: str, root: Path, where: str, line: int | None, confine: 
                 ) -> tuple[TargetProfile, YamlDocument]:
     """Load and check a target profile; ``where``/``line`` locate the ``target:`` setting for messages. A
     profile of the project must lie inside it (or in a folder of ``confine``'s allow_outside)."""
-    from crm_migrate.project import validate_model  # the same line-accurate messages as the project files
-
     confine = confine or Confinement(root)
     written = target if target.endswith((".yaml", ".yml")) else f"{PROJECT_TARGETS}/{target}.yaml"
     if refusal := confine.check(written, "target profile"):

@@ -9,7 +9,7 @@ missing, or (where the target looks parents up by name) shares its name with ano
 with the reason; nothing is linked to the first match. Values that a spreadsheet would run as a formula
 (=, +, -, @, tab, carriage return at the start, OWASP's list, and the full-width forms) are counted and, in a
 CSV file, prefixed with a single quote before the length limits are checked, so a limit holds for what is
-written; an XLSX file keeps the value and gives the cell the quote-prefix style (migrate/formulas.py).
+written; an XLSX file keeps the value and gives the cell the quote-prefix style (reports/formulas.py).
 Phone numbers and amounts (+8613812345678, -350.00), in a column of those types or carrying a phone or
 amount field (phone_others), are values, not formulas, and stay as they are.
 
@@ -29,11 +29,11 @@ import polars as pl
 from crm_migrate.mappings.entities import CATALOGUE, Entity, has_account_link, output_columns
 from crm_migrate.mappings.targets import NUMERIC, ColumnSpec, ColumnType, EntityProfile, TargetProfile
 from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RULE
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, PREFIX, risky
+from crm_migrate.reports.formulas import PLAIN_FIELDS, PREFIX, risky
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED, orphan_id
 from crm_migrate.migrate.pipeline import EntityResult, Migration
-from crm_migrate.migrate.steps import step
-from crm_migrate.migrate.write import import_frame
+from crm_migrate.steps import step
+from crm_migrate.migrate.output_frames import import_frame
 
 TARGET_RULE = "target"  # rules of records the target refuses: "target <rule>: <header>" (target max_length: name)
 UNIVERSAL = ("utf-8", "utf-16", "gb18030")  # encodings that hold every character

@@ -21,7 +21,7 @@ from crm_migrate.migrate.features import account_features, contact_features, m, 
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.match import MatchResult, MatchSettings, clusters, keep_shown, score
 from crm_migrate.migrate.merge import LABEL
-from crm_migrate.migrate.steps import step
+from crm_migrate.steps import step
 
 FUZZY = {Entity.accounts, Entity.contacts, Entity.opportunities}
 

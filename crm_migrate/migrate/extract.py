@@ -23,7 +23,7 @@ from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldType
 from crm_migrate.mappings.lookups import derive, lookup_problem
 from crm_migrate.mappings.models import Filter
 from crm_migrate.mappings.spellings import column_expr
-from crm_migrate.mappings.values import apply_values, unknown_values_problem
+from crm_migrate.migrate.values import apply_values, unknown_values_problem
 from crm_migrate.migrate.columns import (
     EMPTY,
     FILLED,

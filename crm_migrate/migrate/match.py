@@ -26,7 +26,7 @@ from crm_migrate.migrate.clustering import cluster, edges
 from crm_migrate.migrate.columns import OUTCOME
 from crm_migrate.migrate.comparisons import MISSING, Comparison, Sides, comparisons_for
 from crm_migrate.migrate.link import ACCOUNT
-from crm_migrate.migrate.steps import Step, step
+from crm_migrate.steps import Step, step
 
 RANDOM_PAIRS = 200_000
 LEVEL_CHUNK = 1_000_000  # candidate pairs compared at once

@@ -56,7 +56,7 @@ from crm_migrate.migrate.link import ACCOUNT, account_index, id_collisions, link
 from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, name_quality, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
-from crm_migrate.migrate.steps import step
+from crm_migrate.steps import step
 from crm_migrate.project import Project, Source
 from crm_migrate.secret import project_secret
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate import __version__
+from crm_migrate.version import __version__
 from crm_migrate.cleaners.masking import mask_frame
 from crm_migrate.errors import MigrateError, Problem, SourceError, unreadable
 from crm_migrate.mappings.targets import BUILT_IN, TargetProfile, load_target, locate
@@ -50,16 +50,17 @@ from crm_migrate.migrate.outdir import (
     write_problem,
 )
 from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, build, sha256_of
-from crm_migrate.migrate.steps import recording, step
-from crm_migrate.migrate.write import lineage_frame, plain_columns, rejects_frame, write_csv
-from crm_migrate.migrate.writers import planned_files, write_import
+from crm_migrate.steps import recording, step
+from crm_migrate.migrate.output_frames import lineage_frame, plain_columns, rejects_frame, write_csv
+from crm_migrate.migrate.import_files import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
 from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
 from crm_migrate.validators.findings import stale_because
-from crm_migrate.validators.report import quality, write_html, write_json
-from crm_migrate.validators.review import FULL_LIST, orphans_frame, provenance_frame, stale_frame
-from crm_migrate.validators.workbook import write_workbook
+from crm_migrate.migrate.quality import quality
+from crm_migrate.reports.quality import write_html, write_json
+from crm_migrate.migrate.review import orphans_frame, provenance_frame, stale_frame, write_workbook
+from crm_migrate.reports.workbook import FULL_LIST
 
 MANIFEST = "manifest.json"
 DRY_RUN = "dry-run"  # out/dry-run: the sample import of ``crm-migrate dry-run``, kept across full runs
@@ -76,6 +77,18 @@ class RunResult:
     conformed: dict | None = None  # Entity -> Conformed: each entity as the target receives it
     notes: list[Problem] = field(default_factory=list)  # what the run tidied up beside the output folder
     decisions: Path | None = None  # the steward's decisions file the run applied, if any
+
+    @property
+    def exit_code(self) -> int:
+        """0: every row is accounted for and the tree was written (a run that cannot finish raises
+        `MigrateError` instead, exit status 1)."""
+        return 0 if self.reconciliation.balanced else 1
+
+    def summary(self) -> dict[str, object]:
+        """What ``run`` prints, as plain data (`crm_migrate.reports.console.render_summary`)."""
+        from crm_migrate.migrate.plan import run_summary
+
+        return run_summary(self)
 
 
 def prepare(project: Project, today: dt.date | None = None,

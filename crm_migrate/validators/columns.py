@@ -5,13 +5,25 @@ mapping says the sheets differ, so a sheet without any is not reported; only a f
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from crm_migrate.errors import Problem, did_you_mean
 from crm_migrate.mappings.spellings import present, spellings
-from crm_migrate.migrate.readers import SourceTable
 from crm_migrate.project import Source
 
 
-def check_columns(source: Source, table: SourceTable) -> list[Problem]:
+class Headers(Protocol):
+    """What the check needs of a source as read (a reader's `SourceTable`): each sheet's header ("" for a
+    file without sheets), the columns, the sheets."""
+
+    headers: dict[str, list[str]]
+    sheets: list[str]
+
+    @property
+    def columns(self) -> list[str]: ...
+
+
+def check_columns(source: Source, table: Headers) -> list[Problem]:
     problems = []
     headers = table.headers or {"": table.columns}
     every = sorted({c for cols in headers.values() for c in cols})

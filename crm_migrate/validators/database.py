@@ -18,7 +18,7 @@ from pathlib import Path
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import ColumnSpec, TargetProfile
-from crm_migrate.migrate.steps import step
+from crm_migrate.steps import step
 from crm_migrate.validators.findings import Finding
 from crm_migrate.validators.readback import WrittenFile
 

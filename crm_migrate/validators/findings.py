@@ -15,7 +15,6 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate.migrate.write import write_csv
 
 CHECKS = ("target", "cleaning", "expectations", "database", "read-back")
 
@@ -45,13 +44,6 @@ SCHEMA = {"check": pl.String, "severity": pl.String, "entity": pl.String, "file"
 
 def findings_frame(findings: list[Finding]) -> pl.DataFrame:
     return pl.DataFrame([asdict(f) for f in findings], schema=SCHEMA)
-
-
-def write_findings(folder: Path, findings: list[Finding]) -> None:
-    """``findings.csv`` (for a spreadsheet) and ``findings.json`` (for the report and scripts)."""
-    write_csv(findings_frame(findings), folder / "findings.csv")
-    (folder / "findings.json").write_text(
-        json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def read_findings(path: Path) -> list[Finding] | None:

@@ -22,8 +22,7 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
-from crm_migrate.migrate.steps import step
-from crm_migrate.migrate.writers import file_stem
+from crm_migrate.steps import step
 from crm_migrate.validators.findings import Finding
 
 _FLOATISH = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)$|^-?\d+\.0+$")
@@ -37,20 +36,6 @@ class WrittenFile:
     path: str  # relative to the output folder: import/01_accounts_001.csv
     intended: pl.DataFrame  # what crm-migrate meant to write into this file
     read: pl.DataFrame | None = None  # what the target reads from it (every value a string or null)
-
-
-def written_files(out: Path, outputs: list[dict[str, object]], conformed: dict) -> list[WrittenFile]:
-    """Each import file with the slice of its entity's rows it was meant to hold, in load order."""
-    files = []
-    for entity, done in conformed.items():
-        offset = 0
-        for o in outputs:
-            path = str(o["path"])
-            if path.startswith(f"import/{file_stem(entity)}_"):
-                rows = int(o["rows"] or 0)
-                files.append(WrittenFile(entity, path, done.frame.slice(offset, rows)))
-                offset += rows
-    return files
 
 
 def read_back(out: Path, files: list[WrittenFile], spec: FileSpec, types: dict[Entity, dict[str, ColumnType]]

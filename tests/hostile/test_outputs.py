@@ -23,7 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from crm_migrate.migrate.formulas import is_formula
+from crm_migrate.reports.formulas import is_formula
 from tests.hostile.outputs_project import SOURCE_ROWS, write_project
 
 ROOT = Path(__file__).resolve().parents[2]

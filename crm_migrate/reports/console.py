@@ -1,7 +1,10 @@
-"""What ``plan`` and ``run`` print: sources, columns, entity outcomes and files, as rich tables."""
+"""What the verbs print, as rich tables and lines: ``plan`` (sources, columns, entity outcomes, files),
+``run``'s summary, the dry run's findings and ``verify``'s reconciliation. Each is drawn from plain data: the
+plan's facts, the summaries `RunResult.summary` and `DryRun.summary` make, a `Verification`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -10,9 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from crm_migrate.errors import Problem
-from crm_migrate.migrate.run import RunResult
-from crm_migrate.validators.plan_facts import blocking_rows, entity_rows, masked_problems
+from crm_migrate.validators.findings import summary as findings_summary
 from crm_migrate.validators.reconcile import OUTCOMES
+from crm_migrate.validators.roundtrip import Verification
 
 
 def render_plan(facts: dict[str, Any], console: Console, all_warnings: bool = False) -> None:
@@ -84,10 +87,6 @@ def _files(files: dict[str, Any], console: Console) -> None:
     console.print("Also: " + ", ".join(files["also"]), markup=False)
 
 
-def entity_table(result: RunResult, console: Console, title: str) -> None:
-    _entity_table(entity_rows(result), console, title)
-
-
 def _entity_table(rows: list[dict[str, Any]], console: Console, title: str) -> None:
     table = Table("entity", "source rows", *OUTCOMES, title=title, title_justify="left")
     for r in rows:
@@ -95,33 +94,30 @@ def _entity_table(rows: list[dict[str, Any]], console: Console, title: str) -> N
     console.print(table)
 
 
-def render_summary(result: RunResult, console: Console) -> None:
-    entity_table(result, console, f"Written to {result.out}")
-    rec = result.reconciliation
-    console.print(("[green]Every source row is accounted for[/] " if rec.balanced else "[red]Unbalanced[/] ")
-                  + f"({sum(r['read'] for r in rec.rows())} source rows by entity; see lineage.csv).")
-    console.print(f"Import files: {result.out / 'import'}   Report: {result.out / 'reports' / 'quality.html'}")
-    review = [(e.value, r.matches, r.decisions) for e, r in result.migration.entities.items()]
-    for entity, matches, decisions in review:
-        if decisions and (decisions.applied or decisions.stale):
-            console.print(f"{entity}: {decisions.applied} steward decisions applied"
-                          + (f", [yellow]{len(decisions.stale)} stale[/] (see review/stale_decisions.csv)"
-                             if decisions.stale else ""))
-        if decisions and decisions.legacy:
-            console.print(f"[yellow]{entity}: {decisions.legacy} decisions were checked by the unkeyed fingerprints "
+def render_summary(summary: dict[str, Any], console: Console) -> None:
+    """What ``run`` prints once the tree is written, from `RunResult.summary`."""
+    out = Path(summary["out"])
+    _entity_table(summary["entities"], console, f"Written to {out}")
+    console.print(("[green]Every source row is accounted for[/] " if summary["balanced"] else "[red]Unbalanced[/] ")
+                  + f"({summary['rows']} source rows by entity; see lineage.csv).")
+    console.print(f"Import files: {out / 'import'}   Report: {out / 'reports' / 'quality.html'}")
+    for r in summary["review"]:
+        entity = r["entity"]
+        if r["applied"] or r["stale"]:
+            console.print(f"{entity}: {r['applied']} steward decisions applied"
+                          + (f", [yellow]{r['stale']} stale[/] (see review/stale_decisions.csv)"
+                             if r["stale"] else ""))
+        if r["legacy"]:
+            console.print(f"[yellow]{entity}: {r['legacy']} decisions were checked by the unkeyed fingerprints "
                           "of an earlier version's workbook[/]: they still apply; use the new "
                           "review/duplicates.xlsx (keyed fingerprints) for the next round and delete the old "
                           "file, whose fingerprints let anyone who guesses a row's values confirm them")
-        if matches and matches.ignored:
+        if r["ignored"]:
             console.print(f"{entity}: not used for matching, as most records share the value: "
-                          f"{', '.join(matches.ignored)}")
-    left_out(result, console)
-    console.print(f"Duplicates to review: {result.out / 'review' / 'duplicates.xlsx'}")
-    _read_warnings(result, console)
-
-
-def left_out(result: RunResult, console: Console) -> None:
-    _blocking(blocking_rows(result), console)
+                          f"{', '.join(r['ignored'])}")
+    _blocking(summary["blocking"], console)
+    console.print(f"Duplicates to review: {out / 'review' / 'duplicates.xlsx'}")
+    _warnings(summary["warnings"], console, False, "'plan --all' lists them")
 
 
 def _blocking(rows: list[dict[str, Any]], console: Console) -> None:
@@ -133,12 +129,6 @@ def _blocking(rows: list[dict[str, Any]], console: Console) -> None:
         else:
             console.print(f"{k['entity']}: blocking key {k['key']}: {k['why']}, not paired ({k['pairs']:,} pairs "
                           f"over {k['records']:,} records)", style="yellow", markup=False)
-
-
-def _read_warnings(result: RunResult, console: Console) -> None:
-    mobiles = result.migration.project.config.options.mask_mobiles
-    warnings = [p.as_dict() for p in masked_problems(result.migration.warnings, mobiles)]
-    _warnings(warnings, console, False, "'plan --all' lists them")
 
 
 SHOWN = 5  # warnings a plan shows without --all
@@ -155,18 +145,17 @@ def _warnings(warnings: list[dict[str, Any]], console: Console, show_all: bool, 
                       markup=False)
 
 
-def render_dry_run(dry, console: Console) -> None:
-    """The sample, what each check did, the findings by kind, and the first findings in full."""
-    from crm_migrate.validators.findings import summary
-
-    result = dry.result
-    rows = sum(r.rows for r in result.migration.reads)
-    console.print(f"[bold]Dry run[/] on {rows} source rows ("
-                  + ", ".join(f"{n} {why}" for why, n in dry.sample_counts.items()) + f"), written to {result.out}")
-    entity_table(result, console, "The sample, as run would do it")
-    for check, what in dry.checks.items():
+def render_dry_run(dry: dict[str, Any], console: Console) -> None:
+    """The sample, what each check did, the findings by kind, and the first findings in full, from
+    `DryRun.summary`."""
+    out = Path(dry["out"])
+    console.print(f"[bold]Dry run[/] on {dry['rows']} source rows ("
+                  + ", ".join(f"{n} {why}" for why, n in dry["sample"].items()) + f"), written to {out}")
+    _entity_table(dry["entities"], console, "The sample, as run would do it")
+    for check, what in dry["checks"].items():
         console.print(f"  {check}: {what}", markup=False)
-    groups = summary(dry.findings)
+    findings = dry["findings"]
+    groups = findings_summary(findings)
     if not groups:
         console.print("[green]No findings: the sample imports as it is.[/]")
         return
@@ -176,15 +165,15 @@ def render_dry_run(dry, console: Console) -> None:
         table.add_row(g["check"], f"[{style}]{g['severity']}[/]", g["entity"], g["rule"], str(g["count"]),
                       g["example"] if len(g["example"]) <= 80 else g["example"][:79] + "…")
     console.print(table)
-    for f in [f for f in dry.findings if f.severity == "error"][:10]:
+    for f in [f for f in findings if f.severity == "error"][:10]:
         console.print("  " + f.render(), markup=False, style="red")
-    errors = sum(f.severity == "error" for f in dry.findings)
+    errors = sum(f.severity == "error" for f in findings)
     console.print((f"[red]{errors} finding(s) would make the import fail or lose records[/]" if errors
                    else "[green]Nothing would make the import fail[/]")
-                  + f"; all findings: {result.out / 'findings.csv'}, report: {result.out / 'reports' / 'quality.html'}")
+                  + f"; all findings: {out / 'findings.csv'}, report: {out / 'reports' / 'quality.html'}")
 
 
-def render_verification(v, console: Console) -> None:
+def render_verification(v: Verification, console: Console) -> None:
     """Totals to sign off, then the differences per column and rule."""
     totals = Table("sent", "exported", "matched", "missing", "extra", "values differing",
                    title=f"Reconciliation of {v.entity} (matched by {', '.join(v.key)})", title_justify="left")

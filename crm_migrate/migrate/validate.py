@@ -7,6 +7,7 @@ not cover, legacy ids that read as one, and children whose account ids no accoun
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -21,11 +22,43 @@ from crm_migrate.project import MappedField, Project, Source, load_project
 from crm_migrate.validators.columns import check_columns
 
 
+@dataclass
+class Validation:
+    """What ``validate`` found: every problem of the project, errors and warnings, in one list."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when there is any error (``validate``'s exit status: what CI runs on mapping files), else 0."""
+        return 1 if self.errors else 0
+
+
+def validate(project: Project | Path | str, *, max_rejects: int | None = None,
+             max_reject_share: float | None = None) -> Validation:
+    """Check the project folder (or the folder of a loaded project): its files, the headers of its sources,
+    and the values a few checks need. With ``max_rejects`` (rows) or ``max_reject_share`` (0 to 1), the data
+    is read whole, as ``plan`` reads it, and rejects over the limit are errors too."""
+    from crm_migrate.migrate.plan import RejectLimits
+
+    root = project.root if isinstance(project, Project) else Path(project)
+    limits = RejectLimits(max_rejects, max_reject_share)
+    return Validation(validate_project(root, limits if limits != RejectLimits() else None))
+
+
 def validate_project(root: Path, limits=None) -> list[Problem]:
     """Every problem of the project at ``root``. With ``limits`` (a ``RejectLimits``) and no error found, the
     data is read as ``plan`` reads it, to check the rejected rows against the limits and that every entity in
     scope would write something."""
-    from crm_migrate.validators.plan_facts import unmapped_in_scope
+    from crm_migrate.migrate.plan import unmapped_in_scope
 
     try:
         project = load_project(root, partial=True)
@@ -55,7 +88,7 @@ def _data_problems(root: Path, limits) -> list[Problem]:
     """What only reading the data shows: entities in scope that would write nothing, rejections over the
     limits, children none of which finds its account (as ``plan`` says them)."""
     from crm_migrate.migrate.run import prepare
-    from crm_migrate.validators.plan_facts import entity_rows, nothing_written, over_limits, unlinked
+    from crm_migrate.migrate.plan import entity_rows, nothing_written, over_limits, unlinked
 
     try:
         result = prepare(load_project(root))
@@ -82,7 +115,7 @@ def _cleaned(table: SourceTable, mf: MappedField, ctx: CleanContext) -> pl.DataF
 
 def _value_map_problems(source: Source, ctx: CleanContext, whole) -> list[Problem]:
     """Picklist values the maps do not cover. Needs the column's values, so such sources are read whole."""
-    from crm_migrate.mappings.values import unknown_values_problem
+    from crm_migrate.migrate.values import unknown_values_problem
 
     checked = [(plan, mf) for plan in source.entities for mf in plan.fields if mf.values and mf.unknown == "error"]
     out = []

@@ -1,7 +1,7 @@
 """What a data steward reviews: duplicate groups with their evidence, golden-record provenance, orphans,
 and stale decisions.
 
-Per entity, the groups of ``review/duplicates.xlsx`` (written by `crm_migrate.validators.workbook`): each
+Per entity, the groups of ``review/duplicates.xlsx`` (written by `crm_migrate.reports.workbook`): each
 record in one group, a group being the records joined by a merge, by a review-band pair or by a steward's
 decision. Review groups first (most likely first), then merged ones (the least certain first, those merged
 by identity alone last), then those the steward decided; each member record with its values as read
@@ -14,7 +14,9 @@ fingerprints and masks of the rows shown are worked out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -35,15 +37,16 @@ from crm_migrate.migrate.columns import (
     raw,
     val,
 )
-from crm_migrate.migrate.decisions import MERGE_INTO, fingerprints, refs
+from crm_migrate.migrate.decisions import CHOICES, MERGE_INTO, fingerprints, refs
 from crm_migrate.migrate.link import ORPHAN_RULES, ORPHANED
 from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.merge import FROM
 from crm_migrate.migrate.pipeline import EntityResult, Migration
+from crm_migrate.reports.workbook import ReviewSheet
+from crm_migrate.reports.workbook import write_workbook as write_sheets
 
 MAX_ROWS = ReviewOptions.model_fields["max_rows"].default  # per sheet (options.review.max_rows); the rest is counted
 # on the Summary sheet
-FULL_LIST = "review/duplicate_groups.csv"
 IDENTITY = "same source record, credit code or ID number"
 MOST_LIKELY_FIRST = ["probability", "l", "r"]  # ties in record order, so the workbook is the same every run
 _NO_PAIRS = {"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}
@@ -64,9 +67,43 @@ class Groups:
     rows: pl.DataFrame
     listed: int  # groups within the row limit (and every decided one): the first ``listed`` keys
 
-    def count(self, kind: str, listed: bool) -> int:
-        part = self.keys.head(self.listed) if listed else self.keys.slice(self.listed)
-        return int((part["kind"] == kind).sum())
+
+@dataclass
+class Review:
+    """What `write_workbook` wrote: the groups listed on its sheets, and the full list of groups (every
+    entity's, listed or not) for ``review/duplicate_groups.csv``."""
+
+    listed: int
+    groups: pl.DataFrame
+
+
+def write_workbook(path: Path, migration: Migration) -> Review:
+    """Write review/duplicates.xlsx, at most ``options.review.max_rows`` rows a sheet (every decided group
+    besides); return the number of groups listed and the full list of groups, for the caller to write beside
+    it as ``review/duplicate_groups.csv``. Each entity's groups are built as the workbook reaches its sheet."""
+    options = migration.project.config.options
+    max_rows = options.review.max_rows
+    full: list[pl.DataFrame] = []
+
+    def sheets() -> Iterator[ReviewSheet]:
+        for entity, result in migration.entities.items():
+            stale = len(result.decisions.stale) if result.decisions else 0
+            found = groups(result, max_rows)
+            if found.keys.height == 0:
+                if stale:
+                    yield ReviewSheet(entity.value, found.keys, found.listed, stale)
+                continue
+            full.append(groups_frame(found, entity.value))
+            thresholds = ({"merge": result.settings.merge, "review": result.settings.review}
+                          if result.settings is not None else {})
+            yield ReviewSheet(entity.value, found.keys, found.listed, stale,
+                              sheet_frame(found, result, entity.value, migration.secret, options.mask_mobiles),
+                              result.fields, **thresholds)
+
+    listed = write_sheets(path, sheets(), max_rows, CHOICES)
+    schema = {"entity": pl.String, "group": pl.String, "kind": pl.String, "record": pl.String,
+              "record_id": pl.String, "probability": pl.Float64, "in_workbook": pl.String}
+    return Review(listed, pl.concat(full) if full else pl.DataFrame(schema=schema))
 
 
 def _decided(result: EntityResult, members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

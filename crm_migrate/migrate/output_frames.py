@@ -34,7 +34,7 @@ from crm_migrate.migrate.columns import (
     val,
     why,
 )
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, neutralise_frame
+from crm_migrate.reports.formulas import PLAIN_FIELDS, neutralise_frame
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED
 from crm_migrate.migrate.merge import OTHERS
 from crm_migrate.migrate.pipeline import EntityResult, Migration
@@ -130,7 +130,7 @@ def sensitive_columns(source) -> set[str]:
 def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig", delimiter: str = ",",
               plain: Iterable[str] = (), neutralise: bool = True) -> None:
     """CSV with a header, every value quoted only where needed; UTF-8 with a BOM unless told otherwise.
-    A value a spreadsheet would run as a formula gets the apostrophe in front (migrate/formulas.py), except a
+    A value a spreadsheet would run as a formula gets the apostrophe in front (reports/formulas.py), except a
     number in the ``plain`` columns (phones, amounts); import files come neutralised from conform()."""
     if neutralise:
         frame = neutralise_frame(frame, plain)[0]

@@ -1,4 +1,5 @@
-"""What ``plan`` knows, as plain data: the one source of its text tables and of ``plan --format json``.
+"""``plan``: what ``run`` would do, as plain data, the one source of its text tables and of ``plan --format
+json``; and the summary ``run`` prints.
 
 Every value a table shows is here under a stable key (see README, "plan --format json"), masked as the text
 is (ID numbers, and mobiles where the project masks them), so the JSON says exactly what the text says. The
@@ -8,7 +9,9 @@ write nothing are turned into problems here too; ``plan`` and ``validate`` exit 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -17,7 +20,8 @@ from crm_migrate.cleaners.masking import mask_texts
 from crm_migrate.errors import Problem
 from crm_migrate.mappings.entities import CATALOGUE
 from crm_migrate.migrate.columns import FILTERED, OUTCOME, REJECTED, RULE, WRITTEN
-from crm_migrate.migrate.run import RunResult
+from crm_migrate.migrate.run import RunResult, prepare
+from crm_migrate.project import Project
 from crm_migrate.validators.reconcile import OUTCOMES
 
 FORMAT_VERSION = 1  # of the JSON; raised when a key changes meaning or goes, never for a key added
@@ -31,6 +35,36 @@ class RejectLimits:
 
     rows: int | None = None
     share: float | None = None
+
+
+@dataclass
+class Plan:
+    """What ``plan`` found: ``facts`` (everything it shows, in the order it shows it: the document ``plan
+    --format json`` prints) and the prepared run they were read from, nothing written."""
+
+    facts: dict[str, Any]
+    result: RunResult
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What makes the plan fail: an entity in scope that would write nothing, children that find no
+        account, rejects over a limit (masked as the facts are)."""
+        return [Problem(**{**p, "values": tuple(p["values"]) if "values" in p else None})
+                for p in self.facts["problems"]]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when there is any problem (``plan``'s exit status), else 0."""
+        return 1 if self.facts["problems"] else 0
+
+
+def plan(project: Project, *, max_rejects: int | None = None, max_reject_share: float | None = None,
+         today: dt.date | None = None, decisions: Path | None = None) -> Plan:
+    """Read everything and say what ``run`` would do, writing nothing. ``max_rejects`` (rows) and
+    ``max_reject_share`` (0 to 1, of the rows in scope) are the rejects an entity may have before the plan
+    fails."""
+    result = prepare(project, today, decisions)
+    return Plan(plan_facts(result, RejectLimits(max_rejects, max_reject_share)), result)
 
 
 def plan_facts(result: RunResult, limits: RejectLimits = RejectLimits()) -> dict[str, Any]:
@@ -57,6 +91,25 @@ def plan_facts(result: RunResult, limits: RejectLimits = RejectLimits()) -> dict
     problems = unlinked(result) + nothing_written(result, entities) + over_limits(result, entities, limits)
     facts["problems"] = [p.as_dict() for p in masked_problems(problems, mobiles)]
     return facts
+
+
+def run_summary(result: RunResult) -> dict[str, Any]:
+    """What ``run`` prints once its tree is written, as plain data (`crm_migrate.reports.console`): the
+    outcomes per entity, the reconciliation, the steward's decisions applied and stale, the fields matching
+    left out, the blocking keys left out, the warnings while reading (masked)."""
+    migration = result.migration
+    mobiles = migration.project.config.options.mask_mobiles
+    review = []
+    for entity, res in migration.entities.items():
+        decisions, matches = res.decisions, res.matches
+        review.append({"entity": entity.value, "applied": decisions.applied if decisions else 0,
+                       "stale": len(decisions.stale) if decisions else 0,
+                       "legacy": decisions.legacy if decisions else 0,
+                       "ignored": list(matches.ignored) if matches else []})
+    return {"out": str(result.out), "entities": entity_rows(result), "balanced": result.reconciliation.balanced,
+            "rows": sum(r["read"] for r in result.reconciliation.rows()), "review": review,
+            "blocking": blocking_rows(result),
+            "warnings": [p.as_dict() for p in masked_problems(migration.warnings, mobiles)]}
 
 
 def masked_problems(problems: list[Problem], mobiles: bool) -> list[Problem]:
@@ -118,7 +171,7 @@ def entity_rows(result: RunResult) -> list[dict[str, Any]]:
 
 
 def _duplicates(result: RunResult) -> list[dict[str, Any]]:
-    from crm_migrate.validators.report import duplicates as figures
+    from crm_migrate.migrate.quality import duplicates as figures
 
     out = []
     for entity, res in result.migration.entities.items():

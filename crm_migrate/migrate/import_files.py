@@ -18,9 +18,9 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
-from crm_migrate.migrate.formulas import QuotedCells
-from crm_migrate.migrate.steps import step
-from crm_migrate.migrate.write import write_csv
+from crm_migrate.reports.formulas import QuotedCells
+from crm_migrate.steps import step
+from crm_migrate.migrate.output_frames import write_csv
 
 TEXT_CELLS = (ColumnType.id, ColumnType.code, ColumnType.phone)
 

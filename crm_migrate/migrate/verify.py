@@ -12,18 +12,18 @@ text that came back as a number, number became a float, date moved, changed). A 
 target gives it back in (a date with a time of 00:00:00, an amount with other decimals) is equal; other
 decimals are equal only in a column the template types as money or number (``types`` in the manifest): a
 phone, an id or a code sent as text that came back as a number (``+8675567158223`` as ``8675567158223``,
-``0755...`` as ``755...``, ``13800138000`` as ``13800138000.0``) is a change, "came back as a number". The report is written to
-``out/verify/<entity>.csv`` (one line per difference or missing record) and ``<entity>.json`` (the totals).
+``0755...`` as ``755...``, ``13800138000`` as ``13800138000.0``) is a change, "came back as a number". The
+comparison is a check of its own (`crm_migrate.validators.roundtrip`); here the files are read and the
+report written to ``out/verify/<entity>.csv`` (one line per difference or missing record) and
+``<entity>.json`` (the totals).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import zipfile
-from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import polars as pl
@@ -35,34 +35,20 @@ from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import FileSpec
 from crm_migrate.migrate.readers import ROW, SHEET, read_path
 from crm_migrate.migrate.run import MANIFEST
-from crm_migrate.migrate.steps import step
+from crm_migrate.steps import step
 from crm_migrate.migrate.outdir import PRIVATE, SHARED, restrict
-from crm_migrate.migrate.write import write_csv
-from crm_migrate.migrate.writers import file_stem
-from crm_migrate.validators.readback import difference, read_table
+from crm_migrate.migrate.output_frames import write_csv
+from crm_migrate.migrate.import_files import file_stem
+from crm_migrate.validators.readback import read_table
+from crm_migrate.validators.roundtrip import Verification, compare
 
 
-@dataclass
-class Verification:
-    entity: str
-    key: list[str]  # the sent columns records were matched by
-    sent: int
-    exported: int
-    matched: int
-    missing: int
-    extra: int
-    compared_columns: list[str]
-    unmatched_columns: list[str]  # sent columns the export lacks
-    differences: dict[str, int] = field(default_factory=dict)  # rule -> values
-    by_column: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> rule -> values
-    report: str = ""  # the CSV of differences
-
-    @property
-    def clean(self) -> bool:
-        return not (self.missing or self.extra or self.differences)
-
-
-def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = None) -> Verification:
+def verify(out: Path | str, entity: Entity | str, exported: Path | str, key: list[str] | None = None
+           ) -> Verification:
+    """Compare the target's export of ``entity`` (a CSV or workbook) with the import files of the run in
+    ``out``; records matched by external id, or by the ``key`` columns. Write ``out/verify/<entity>.csv``
+    (every difference, every record missing or extra) and ``<entity>.json`` (the totals)."""
+    out, exported, entity = Path(out), Path(exported), _entity(entity)
     with step(f"Reading the {entity.value} sent") as reading:
         sent = _sent(out, entity)
         reading.finish(sent.height)
@@ -81,48 +67,10 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
                                        + ("the export lacks it" if k in sent.columns else "no such column sent"),
                                        hint="export the external id column too, or give --key with columns "
                                        "both files have: " + ", ".join(m for m, _ in pairs[:8])))
+    compared = [m for m, _ in pairs if m not in keys]
     with step(f"Comparing {entity.value}", unit="records") as comparing:
-        left = sent.with_row_index("_line", offset=2)
-        joined = left.join(theirs, on=keys, how="full", suffix="__exported", coalesce=True, nulls_equal=False)
-        in_sent = pl.col("_line").is_not_null()
-        in_export = pl.col(ROW).is_not_null()
-        missing = joined.filter(in_sent & ~in_export)
-        extra = joined.filter(~in_sent & in_export)
-        both = joined.filter(in_sent & in_export)
-        lines: list[dict[str, object]] = []
-        for row in missing.iter_rows(named=True):
-            lines.append({"record": _key(row, keys), "sent_line": row["_line"], "export_row": None, "column": None,
-                          "sent": None, "exported": None, "rule": "missing", "message": "sent, not in the export"})
-        for row in extra.iter_rows(named=True):
-            lines.append({"record": _key(row, keys), "sent_line": None, "export_row": row[ROW], "column": None,
-                          "sent": None, "exported": None, "rule": "extra", "message": "in the export, never sent"})
-        compared = [m for m, _ in pairs if m not in keys]
-        by_column: dict[str, dict[str, int]] = {}
-
-        def trimmed(name: str) -> pl.Expr:
-            text = pl.col(name).str.strip_chars()
-            return pl.when(text != "").then(text)
-
-        # Only rows where some value differs as text are looked at value by value (the forms _same allows).
-        unequal = [trimmed(c).ne_missing(trimmed(f"{c}__exported")) for c in compared]
-        differing = both.filter(pl.any_horizontal(unequal)) if unequal else both.clear()
-        for row in differing.iter_rows(named=True):
-            values = tuple(row.get(c) for c in compared)
-            for j, column in enumerate(compared):
-                want, have = row[column], row.get(f"{column}__exported")
-                if _same(want, have, None if numeric is None else column in numeric):
-                    continue
-                rule, message, _ = ("dropped", f"{want!r} was sent, the export has nothing", "") if not have \
-                    else difference(want, have, values, j)
-                by_column.setdefault(column, {}).setdefault(rule, 0)
-                by_column[column][rule] += 1
-                lines.append({"record": _key(row, keys), "sent_line": row["_line"], "export_row": row[ROW],
-                              "column": column, "sent": want, "exported": have, "rule": rule, "message": message})
-        differences: dict[str, int] = {}
-        for rules in by_column.values():
-            for rule, n in rules.items():
-                differences[rule] = differences.get(rule, 0) + n
-        comparing.finish(both.height)
+        found, lines = compare(entity.value, sent, theirs, keys, compared, unmatched, numeric, ROW)
+        comparing.finish(found.matched)
     folder = out / "verify"
     report = folder / f"{entity.value}.csv"
     schema = {"record": pl.String, "sent_line": pl.Int64, "export_row": pl.Int64, "column": pl.String,
@@ -132,12 +80,19 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
     frame = mask_frame(pl.DataFrame(lines, schema=schema), _mobiles_masked(out),
                        keep=("record",) if key is None else ())
     write_csv(frame, report)
-    result = Verification(entity.value, keys, sent.height, theirs.height, both.height, missing.height, extra.height,
-                          compared, unmatched, differences, by_column, str(report))
+    result = replace(found, report=str(report))
     (folder / f"{entity.value}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n",
                                                  encoding="utf-8")
     restrict(folder, SHARED if out.stat().st_mode & 0o055 else PRIVATE)  # as private as the run's tree
     return result
+
+
+def _entity(entity: Entity | str) -> Entity:
+    try:
+        return Entity(entity)
+    except ValueError:
+        raise MigrateError(Problem("--entity", f"no entity {entity!r}",
+                                   hint="one of " + ", ".join(e.value for e in Entity))) from None
 
 
 def _mobiles_masked(out: Path) -> bool:
@@ -195,10 +150,6 @@ def _norm(header: str) -> str:
     return re.sub(r"[\s_\-]+", "", str(header)).lower()
 
 
-def _key(row: dict, keys: list[str]) -> str:
-    return " / ".join(str(row.get(k)) for k in keys)
-
-
 def _numeric_columns(out: Path, entity: Entity) -> set[str] | None:
     """The sent columns the template types as money or number; None when the run's manifest does not say
     (a run of an earlier version)."""
@@ -207,34 +158,3 @@ def _numeric_columns(out: Path, entity: Entity) -> set[str] | None:
     if types is None:
         return None
     return {h for h, t in types.items() if t in ("money", "number")}
-
-
-# Text only a text column holds: a leading + or zero, or digits enough for a phone or an ID number.
-_TEXTUAL = re.compile(r"^\+|^0\d|^\d{11,}$")
-
-
-def _same(want: str | None, have: str | None, numeric: bool | None = None) -> bool:
-    """Equal, or equal up to the form a target gives values back in. Amounts with other decimals are equal
-    in a ``numeric`` column; where the column's type is unknown (None), unless the value sent is text-shaped."""
-    want, have = (want or "").strip() or None, (have or "").strip() or None
-    if want == have:
-        return True
-    if want is None or have is None:
-        return False
-    try:
-        if (numeric or (numeric is None and not _TEXTUAL.search(want))) and Decimal(want) == Decimal(have):
-            return True
-    except InvalidOperation:
-        pass
-    dw, dh = _as_date(want), _as_date(have)
-    return dw is not None and dw == dh and len(want) <= 10
-
-
-def _as_date(text: str) -> dt.date | None:
-    m = re.match(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$", text)
-    if not m:
-        return None
-    try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None

@@ -36,6 +36,7 @@ import polars as pl
 
 from crm_migrate.cleaners.codes import id_check_digit, uscc_check_char
 from crm_migrate.cleaners.text import simplified, text_key, tidy
+from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings import headers as H
 from crm_migrate.mappings.entities import CATALOGUE, Entity, FieldType
 from crm_migrate.mappings.spellings import joined
@@ -797,12 +798,22 @@ def load_profile(target: str, root: Path):
     return load_target(target, root, "--target", None)[0]
 
 
-def init_project(folder: Path, sources: list[Path], read, target: str = "generic") -> list[Path]:
+def init_project(folder: Path, sources: list[Path], target: str = "generic", *, read=None) -> list[Path]:
     """Write migration.yaml and one mapping per source (or per group of a workbook's sheets) into ``folder``,
-    copying each source into data/ (the originals are never touched); ``read(path)`` gives a source's table.
-    ``target``: a built-in profile's name or a profile file, copied into targets/. Returns the files written.
-    When a source cannot be read (a damaged or oversized workbook), a folder this call created is removed
-    again, so that "nothing was written" holds."""
+    copying each source into data/ (the originals are never touched); ``read(path)`` gives a source's table
+    (default: the readers' `read_path`). ``target``: a built-in profile's name or a profile file, copied
+    into targets/. Returns the files written. A folder that holds a project already, or a source that is
+    not there, stops it before anything is written; when a source cannot be read (a damaged or oversized
+    workbook), a folder this call created is removed again, so that "nothing was written" holds."""
+    if (folder / "migration.yaml").exists():
+        raise MigrateError(Problem(str(folder / "migration.yaml"), "a project already exists here",
+                                   hint="choose a new folder; init never overwrites a project"))
+    missing = [s for s in sources if not s.is_file()]
+    if missing:
+        raise MigrateError([Problem(str(s), "source file not found", hint="give the path of a CSV, XLSX or vCard file")
+                            for s in missing])
+    if read is None:
+        from crm_migrate.migrate.readers import read_path as read
     created = not folder.exists()
     try:
         return _init_project(folder, sources, read, target)

@@ -1,21 +1,22 @@
-"""The review workbook, ``review/duplicates.xlsx``, written from the groups `crm_migrate.validators.review` builds:
-a Summary sheet, a how-to sheet and one sheet per entity with duplicates, its columns fitted to their
+"""The review workbook, ``review/duplicates.xlsx``, written from the sheets `crm_migrate.migrate.review`
+builds: a Summary sheet, a how-to sheet and one sheet per entity with duplicates, its columns fitted to their
 content, numbers stored as numbers, probabilities coloured by band, and print setup (landscape, one page
 wide, the header row on every page). xlsxwriter is handed the cells row by row, streamed to disk.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
+from xlsxwriter.utility import xl_col_to_name
 
-from crm_migrate.migrate.decisions import CHOICES
-from crm_migrate.migrate.formulas import PLAIN_FIELDS, QuotedCells, risky
-from crm_migrate.migrate.pipeline import EntityResult, Migration
-from crm_migrate.migrate.readers.table import column_letter
-from crm_migrate.validators.review import FULL_LIST, groups, groups_frame, sheet_frame
+from crm_migrate.mappings.entities import FieldSpec
+from crm_migrate.reports.formulas import PLAIN_FIELDS, QuotedCells, risky
+
+FULL_LIST = "review/duplicate_groups.csv"  # every group, listed in the workbook or not
 
 HOW_TO = """\
 How to use this workbook
@@ -39,22 +40,35 @@ Sensitive values (ID numbers) are masked here.
 
 
 @dataclass
-class Review:
-    """What `write_workbook` wrote: the groups listed on its sheets, and the full list of groups (every
-    entity's, listed or not) for ``review/duplicate_groups.csv``."""
+class ReviewSheet:
+    """One entity's part of the workbook, as plain data: its groups in workbook order (``keys``: per group
+    its number, ``kind`` and pairs, the first ``listed`` of them on the sheet), the steward's decisions that
+    no longer apply, and the rows the sheet shows (members and golden rows, values masked) with the fields
+    they hold and the thresholds that colour the probabilities. Without ``rows`` (no group, only stale
+    decisions) the entity has a line on the Summary sheet and no sheet of its own."""
 
+    entity: str
+    keys: pl.DataFrame
     listed: int
-    groups: pl.DataFrame
+    stale: int
+    rows: pl.DataFrame | None = None
+    fields: list[FieldSpec] = field(default_factory=list)
+    merge: float = 0.95
+    review: float = 0.60
+
+    def count(self, kind: str, listed: bool) -> int:
+        """The groups of ``kind`` listed on the sheet, or left out of it."""
+        part = self.keys.head(self.listed) if listed else self.keys.slice(self.listed)
+        return int((part["kind"] == kind).sum())
 
 
-def write_workbook(path: Path, migration: Migration) -> Review:
-    """Write review/duplicates.xlsx, at most ``options.review.max_rows`` rows a sheet (every decided group
-    besides); return the number of groups listed and the full list of groups, for the caller to write beside
-    it as `FULL_LIST`."""
+def write_workbook(path: Path, sheets: Iterable[ReviewSheet], max_rows: int, choices: Sequence[str]) -> int:
+    """Write review/duplicates.xlsx: the Summary sheet, how to use it, and a sheet per entity with groups,
+    whose decision column offers ``choices``; ``max_rows`` is the limit the Summary says groups were left out
+    by. ``sheets`` may be a generator: each entity's rows are written before the next one's are made.
+    Return the number of groups listed."""
     import xlsxwriter
 
-    options = migration.project.config.options
-    max_rows = options.review.max_rows
     path.parent.mkdir(parents=True, exist_ok=True)
     # constant_memory: each row goes to disk once the next one starts, so a sheet costs no more than a row
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
@@ -67,24 +81,15 @@ def write_workbook(path: Path, migration: Migration) -> Review:
         cells.write(how, i, 0, line)
     how.set_column(0, 0, 140)
     _print_setup(how, repeat=False)
-    total, full, counts = 0, [], []
-    for entity, result in migration.entities.items():
-        stale = len(result.decisions.stale) if result.decisions else 0
-        found = groups(result, max_rows)
-        if found.keys.height == 0:
-            if stale:
-                counts.append((entity.value, found, stale))
-            continue
-        counts.append((entity.value, found, stale))
-        full.append(groups_frame(found, entity.value))
-        rows = sheet_frame(found, result, entity.value, migration.secret, options.mask_mobiles)
-        _write_sheet(book, cells, entity.value, rows, result)
-        total += found.listed
+    total, counts = 0, []
+    for sheet in sheets:
+        if sheet.rows is not None:
+            _write_sheet(book, cells, sheet, choices)
+            total += sheet.listed
+        counts.append(replace(sheet, rows=None))  # the Summary needs the counts only
     _write_summary(summary, cells, counts, max_rows)
     book.close()
-    schema = {"entity": pl.String, "group": pl.String, "kind": pl.String, "record": pl.String,
-              "record_id": pl.String, "probability": pl.Float64, "in_workbook": pl.String}
-    return Review(total, pl.concat(full) if full else pl.DataFrame(schema=schema))
+    return total
 
 
 SUMMARY = "Summary"
@@ -93,13 +98,13 @@ _SUMMARY_COLUMNS = ("entity", "groups", "to review", "review pairs", "merged", "
                     "listed", "left out")
 
 
-def _write_summary(sheet, cells: QuotedCells, counts: list, max_rows: int) -> None:
+def _write_summary(sheet, cells: QuotedCells, counts: list[ReviewSheet], max_rows: int) -> None:
     """Per entity the groups, those to review (and their pairs), merged and decided, the stale decisions and
     how many groups are listed and left out; then per entity a line saying where the full list is."""
     for c, name in enumerate(_SUMMARY_COLUMNS):
         cells.write(sheet, 0, c, name, _HEADER)
-    for r, (entity, found, stale) in enumerate(counts, start=1):
-        keys = found.keys
+    for r, found in enumerate(counts, start=1):
+        entity, stale, keys = found.entity, found.stale, found.keys
         figures = [keys.height, found.count("review", True) + found.count("review", False),
                    int(keys.filter(pl.col("kind") == "review")["_pairs"].sum()),
                    found.count("merge", True) + found.count("merge", False), found.count("decided", True), stale,
@@ -108,7 +113,8 @@ def _write_summary(sheet, cells: QuotedCells, counts: list, max_rows: int) -> No
         for c, n in enumerate(figures, start=1):
             sheet.write_number(r, c, n)
     line = len(counts) + 2
-    for entity, found, stale in counts:
+    for found in counts:
+        entity, stale = found.entity, found.stale
         listed = (found.count("merge", True), found.count("review", True), found.count("decided", True))
         left = (found.count("merge", False), found.count("review", False))
         text = (f"{entity}: {_counted(listed[1], 'review pair')}, {_counted(listed[0], 'merged group')} and "
@@ -135,9 +141,9 @@ def _print_setup(sheet, repeat: bool = True) -> None:
         sheet.repeat_rows(0)
 
 
-def _write_sheet(book, cells: QuotedCells, entity: str, rows: pl.DataFrame, result: EntityResult) -> None:
-    fields = result.fields
-    sheet = book.add_worksheet(entity)
+def _write_sheet(book, cells: QuotedCells, entity: ReviewSheet, choices: Sequence[str]) -> None:
+    fields, rows = entity.fields, entity.rows
+    sheet = book.add_worksheet(entity.entity)
     columns = [*_SHOWN, *(s.name for s in fields), "members", "fingerprint"]
     for c, name in enumerate(columns):
         cells.write(sheet, 0, c, name, _HEADER)
@@ -146,8 +152,8 @@ def _write_sheet(book, cells: QuotedCells, entity: str, rows: pl.DataFrame, resu
     last = max(r, 1)
     decision = columns.index("decision")
     if r:
-        sheet.data_validation(1, decision, r, decision, {"validate": "list", "source": list(CHOICES)})
-        _bands(book, sheet, columns.index("probability"), r, result)
+        sheet.data_validation(1, decision, r, decision, {"validate": "list", "source": list(choices)})
+        _bands(book, sheet, columns.index("probability"), r, entity.merge, entity.review)
     sheet.freeze_panes(1, 4)
     sheet.autofilter(0, 0, last, len(columns) - 1)
     for c, name in enumerate(columns[:-2]):
@@ -167,11 +173,9 @@ def _width(name: str, content: int) -> float:
     return min(max(content, len(name) + 3), _WIDEST.get(name, 40)) + 1
 
 
-def _bands(book, sheet, column: int, last: int, result: EntityResult) -> None:
+def _bands(book, sheet, column: int, last: int, merge: float, review: float) -> None:
     """Colour the probability cells by band: merged (at or above ``merge``), for review, below review."""
-    merge = result.settings.merge if result.settings is not None else 0.95
-    review = result.settings.review if result.settings is not None else 0.60
-    cell = f"{column_letter(column)}2"
+    cell = f"{xl_col_to_name(column)}2"
     for test, colour in ((f"{cell}>={merge}", "#C6EFCE"), (f"AND({cell}>={review},{cell}<{merge})", "#FFEB9C"),
                          (f"{cell}<{review}", "#FFC7CE")):
         sheet.conditional_format(1, column, last, column, {

@@ -1,6 +1,6 @@
 """``dry-run``: the sample import, through the same code as ``run``, then checked three ways.
 
-1. The whole project is prepared (nothing written) and a sample chosen from it (validators/sample.py).
+1. The whole project is prepared (nothing written) and a sample chosen from it (migrate/sample.py).
 2. ``run`` itself runs on the sample's source rows only (taken from the tables step 1 read, so each file is
    read once), into ``out/dry-run/``: same cleaning, matching,
    conforming, file splitting and writers; no separate test logic that could pass where the real run fails.
@@ -17,13 +17,15 @@ value a cleaner could not keep is a finding too. The findings go to ``out/dry-ru
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from crm_migrate.cleaners.codes import mask
 from crm_migrate.cleaners.masking import mask_texts, mask_tree
+from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity, FieldType
 from crm_migrate.migrate.columns import (
     MERGED,
@@ -41,16 +43,19 @@ from crm_migrate.migrate.columns import (
     why,
 )
 from crm_migrate.migrate.conform import WHY, refused_by_target
-from crm_migrate.errors import MigrateError
+from crm_migrate.migrate.import_files import file_stem
 from crm_migrate.migrate.outdir import modes, output_lock, restrict, write_problem
+from crm_migrate.migrate.output_frames import write_csv
 from crm_migrate.migrate.pipeline import sha256_of
 from crm_migrate.migrate.run import DRY_RUN, RunResult, prepare, run
-from crm_migrate.migrate.steps import Recorder, named, recording, step
+from crm_migrate.migrate.sample import choose
 from crm_migrate.project import Project
+from crm_migrate.reports.quality import add_findings
 from crm_migrate.secret import check_outside, project_secret
+from crm_migrate.steps import Recorder, named, recording, step
 from crm_migrate.validators import database, expectations, readback
-from crm_migrate.validators.findings import Finding, write_findings
-from crm_migrate.validators.sample import choose
+from crm_migrate.validators.findings import Finding, findings_frame
+from crm_migrate.validators.readback import WrittenFile
 
 
 DEFAULT_SAMPLE = 300
@@ -67,9 +72,27 @@ class DryRun:
     def failed(self) -> bool:
         return any(f.severity == "error" for f in self.findings)
 
+    @property
+    def exit_code(self) -> int:
+        """1 when a finding would make the real import fail or lose records (``dry-run``'s exit status)."""
+        return 1 if self.failed else 0
 
-def dry_run(project: Project, out: Path | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None
+    def summary(self) -> dict[str, Any]:
+        """What ``dry-run`` prints, as plain data (`crm_migrate.reports.console.render_dry_run`): the sample
+        and why its rows were chosen, its outcomes per entity, what each check did, the findings."""
+        from crm_migrate.migrate.plan import entity_rows
+
+        return {"rows": sum(r.rows for r in self.result.migration.reads), "sample": self.sample_counts,
+                "out": str(self.result.out), "entities": entity_rows(self.result), "checks": self.checks,
+                "findings": self.findings}
+
+
+def dry_run(project: Project, out: Path | str | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None
             ) -> DryRun:
+    """Import a sample of ``size`` source rows (and the accounts their children need) through ``run`` into
+    ``out`` (default PROJECT/out/dry-run), then read the files back, validate them with Great Expectations
+    (when installed) and load them into a database (``url``: PostgreSQL; default an embedded SQLite)
+    inside a transaction that is rolled back."""
     out = Path(out) if out else project.root / "out" / DRY_RUN
     check_outside(project.root, out)
     project_secret(project.root, create=True)  # before the full prepare, so both see the same key
@@ -94,7 +117,7 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None, log: Recor
     with step("Collecting the run's findings", unit="findings") as collecting:
         findings = held_back(result)
         collecting.finish(len(findings))
-    files = readback.written_files(out, result.files, result.conformed or {})
+    files = written_files(out, result.files, result.conformed or {})
     types = {e: c.types for e, c in (result.conformed or {}).items()}
     findings += readback.read_back(out, files, result.target.file, types)
     checks = {"read-back": f"{len(files)} import files read back and compared cell by cell"}
@@ -129,6 +152,20 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None, log: Recor
     except OSError as exc:
         raise MigrateError(write_problem(out, exc)) from None
     return DryRun(result, chosen.counts, findings, checks)
+
+
+def written_files(out: Path, outputs: list[dict[str, object]], conformed: dict) -> list[WrittenFile]:
+    """Each import file with the slice of its entity's rows it was meant to hold, in load order."""
+    files = []
+    for entity, done in conformed.items():
+        offset = 0
+        for o in outputs:
+            path = str(o["path"])
+            if path.startswith(f"import/{file_stem(entity)}_"):
+                rows = int(o["rows"] or 0)
+                files.append(WrittenFile(entity, path, done.frame.slice(offset, rows)))
+                offset += rows
+    return files
 
 
 def held_back(result: RunResult) -> list[Finding]:
@@ -209,13 +246,18 @@ def _masked(project: Project, profile, findings: list[Finding]) -> list[Finding]
     return [replace(f, **{t: next(shown) for t in texts}) for f in out]
 
 
+def write_findings(folder: Path, findings: list[Finding]) -> None:
+    """``findings.csv`` (for a spreadsheet) and ``findings.json`` (for the report and scripts)."""
+    write_csv(findings_frame(findings), folder / "findings.csv")
+    (folder / "findings.json").write_text(
+        json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
 def _add_to_report(out: Path, findings: list[Finding], sample_counts: dict[str, int],
                    suites: list[dict] | None = None) -> None:
     """The dry run's quality report, rewritten with its findings, how the sample was chosen, the suites'
     results, and when and on what it ran (the date, the project hash, every input's sha256: a later run's
     report tells from them whether the findings still hold)."""
-    from crm_migrate.validators.report import add_findings
-
     manifest = out / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
     ran_on = {"at": data.get("created_at"), "project_hash": (data.get("project") or {}).get("files_sha256"),
