@@ -17,7 +17,7 @@ and a test asks each translator for each kind, so a new kind cannot be forgotten
 ['required', 'max_length', 'encoding']
 
 Patterns (``pattern``) are written in what the three regex engines share (polars' Rust regex, Python's ``re``
-and PostgreSQL's): anchors, ``[0-9]``, bracketed literals, ``{n}``, groups with ``|``, ``\\uXXXX``; no ``\\d``
+and PostgreSQL's): anchors, ``[0-9]``, bracketed literals, ``{n}``, ``(?:a|b)``, ``\\uXXXX``; no ``\\d``
 (Unicode digits in two of them), no lookaround. ``python_pattern`` ends in ``\\Z`` instead of ``$``, since
 Python's ``$`` also matches before a last newline.
 """
@@ -176,7 +176,7 @@ class NumberFormat(Rule):
     @property
     def pattern(self) -> str:
         if self.places is None:
-            return "^-?[0-9]+([.][0-9]+)?$"
+            return "^-?[0-9]+(?:[.][0-9]+)?$"
         return f"^-?[0-9]+[.][0-9]{{{self.places}}}$" if self.places else "^-?[0-9]+$"
 
     @property
@@ -272,8 +272,9 @@ def rules_for(spec: ColumnSpec, encoding: str) -> list[Rule]:
 # -- date formats: the directives crm-migrate writes, and their shapes -----------------------------------
 
 # Each number as Python's strptime reads it (a leading zero optional): the shape the database checks.
-_SHAPES = {"Y": "[0-9]{4}", "y": "[0-9]{2}", "m": "(0[1-9]|1[0-2]|[1-9])", "d": "(0[1-9]|[12][0-9]|3[01]|[1-9])",
-           "H": "([01][0-9]|2[0-3]|[0-9])", "M": "([0-5][0-9]|[0-9])", "S": "([0-5][0-9]|6[01]|[0-9])", "%": "[%]"}
+_SHAPES = {"Y": "[0-9]{4}", "y": "[0-9]{2}", "m": "(?:0[1-9]|1[0-2]|[1-9])",
+           "d": "(?:0[1-9]|[12][0-9]|3[01]|[1-9])", "H": "(?:[01][0-9]|2[0-3]|[0-9])", "M": "(?:[0-5][0-9]|[0-9])",
+           "S": "(?:[0-5][0-9]|6[01]|[0-9])", "%": "[%]"}
 DATE_DIRECTIVES = "Yymd%"  # what a date column's format may use
 TIME_DIRECTIVES = "HMS"  # and a date-and-time column's, besides
 

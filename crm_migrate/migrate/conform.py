@@ -21,7 +21,6 @@ child points at it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -259,10 +258,24 @@ def _checks(frame: pl.DataFrame, rules: list[Rule], formula: str | None = None) 
 def check(rule: Rule, on: Against) -> pl.Expr:
     """Conform's translation of a rule: why each row breaks it, "<header>: <what is wrong>; <hint>" (null
     where it does not). An empty text is no value, as in the file (an empty cell) the other checks read."""
-    translate = _TRANSLATIONS.get(rule.kind)
-    if translate is None:
-        raise MissingTranslation("conform", rule)
-    return translate(rule, on)
+    match rule:
+        case Required():
+            return _required(rule, on)
+        case Unique():
+            return _unique(rule, on)
+        case MaxLength():
+            return _max_length(rule, on)
+        case Picklist():
+            return _picklist(rule, on)
+        case DateFormat():
+            return _date_format(rule, on)
+        case NumberFormat():
+            return _number_format(rule, on)
+        case Encodable():
+            return _encoding(rule, on)
+        case Parent():
+            return _parent(rule, on)
+    raise MissingTranslation("conform", rule)
 
 
 def _present(value: pl.Expr) -> pl.Expr:
@@ -341,12 +354,6 @@ def _parent(rule: Parent, on: Against) -> pl.Expr:
                 f"{rule.key}; give them different names or link by external id",
                 carried.replace_strict(shared, default=None, return_dtype=pl.Int64), carried))
     return why.otherwise(pl.lit(None, pl.String))
-
-
-_TRANSLATIONS: dict[RuleKind, Callable[..., pl.Expr]] = {
-    RuleKind.required: _required, RuleKind.unique: _unique, RuleKind.max_length: _max_length,
-    RuleKind.picklist: _picklist, RuleKind.date_format: _date_format, RuleKind.number_format: _number_format,
-    RuleKind.encoding: _encoding, RuleKind.parent: _parent}
 
 
 def _plain_headers(columns: list[ColumnSpec], result: EntityResult) -> frozenset[str]:
