@@ -235,3 +235,41 @@ def test_a_datetime_format_may_have_hours():
     spec = ColumnSpec(header="At", value="created_at", type="datetime", format="%Y-%m-%d %H:%M:%S")
     (rule,) = rules_for(spec, "utf-8")
     assert rule.name == "format" and re.search(python_pattern(rule.pattern), "2024-01-02 09:30:00")
+
+
+def only_contacts() -> list[WrittenFile]:
+    f = WrittenFile(Entity.contacts, "import/02_contacts_001.csv", CONTACTS.select("Id", "Account"))
+    f.read = f.intended
+    return [f]
+
+
+def test_a_link_to_an_entity_no_file_holds_is_refused_by_conform_and_the_database(profile):
+    rule = next(r for r in all_rules(profile, Entity.contacts) if isinstance(r, Parent) and r.column == "Account")
+    why = CONTACT_LINKS.select(conform.check(rule, conform.Against(CONTACT_LINKS, pl.col("Account"))))[:, 0]
+    assert why.to_list() == ["Account: no account a2 among the records written",
+                             "Account: no account a99 among the records written", None]
+    found = database.load(profile, only_contacts())
+    assert sorted((f.row, f.column, f.rule) for f in found) == [(2, "Account", "parent"), (3, "Account", "parent")]
+
+
+@pytest.mark.skipif(not expectations.available(), reason="the validate extra is not installed")
+def test_a_link_to_an_entity_no_file_holds_fails_its_expectation(profile, tmp_path):
+    found = expectations.validate(tmp_path, profile, only_contacts())
+    assert sorted((f.row, f.column, f.rule) for f in found) == [(2, "Account", "parent"), (3, "Account", "parent")]
+
+
+def test_conform_refuses_an_amount_it_cannot_write_and_writes_dates_in_the_profiles_format(make_project):
+    from crm_migrate.migrate.run import prepare
+    from tests.test_targets import own_profile, project
+
+    columns = ("      - {header: Id, value: external_id, required: true}\n"
+               '      - {header: Note, value: note, type: money, format: "2"}\n')
+    birthday = '      - {header: Birthday, value: birthday, type: date, format: "%Y/%m/%d"}\n'
+    result = prepare(project(make_project, "targets/mine.yaml",
+                             {"targets/mine.yaml": own_profile(columns, contacts=birthday)}))
+    accounts = result.migration.entities[Entity.accounts].frame.sort("_row")
+    assert accounts["_outcome"].to_list() == ["rejected"] * 3  # no note of theirs is an amount
+    # as written: the apostrophe keeps a spreadsheet from running it as a formula
+    assert "Note: '-5 折扣 is not a plain decimal with 2 places; map an amount" in accounts["_reason"][1]
+    assert accounts["_rule"].to_list() == ["target format: Note"] * 3
+    assert result.conformed[Entity.contacts].frame["Birthday"].to_list() == ["1949/12/31", "1990/03/05", None]
