@@ -71,6 +71,11 @@ class ColumnSpec(_Strict):
     def _one_source(self) -> ColumnSpec:
         if self.value is not None and self.constant is not None:
             raise ValueError("a column takes either 'value' or 'constant', not both")
+        if self.type in (ColumnType.date, ColumnType.datetime) and self.format:
+            from crm_migrate.mappings.rules import format_problem  # the rules read this model
+
+            if problem := format_problem(self.format, self.type is ColumnType.datetime):
+                raise ValueError(problem)
         return self
 
 

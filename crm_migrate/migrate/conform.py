@@ -27,6 +27,21 @@ from decimal import Decimal, InvalidOperation
 import polars as pl
 
 from crm_migrate.mappings.entities import CATALOGUE, Entity, has_account_link, output_columns
+from crm_migrate.mappings.rules import (
+    DateFormat,
+    Encodable,
+    MaxLength,
+    MissingTranslation,
+    NumberFormat,
+    Parent,
+    Picklist,
+    Required,
+    Rule,
+    RuleKind,
+    Unique,
+    rules_for,
+    unencodable,
+)
 from crm_migrate.mappings.targets import NUMERIC, ColumnSpec, ColumnType, EntityProfile, TargetProfile
 from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RULE
 from crm_migrate.reports.formulas import PLAIN_FIELDS, PREFIX, risky
@@ -36,7 +51,6 @@ from crm_migrate.steps import step
 from crm_migrate.migrate.output_frames import import_frame
 
 TARGET_RULE = "target"  # rules of records the target refuses: "target <rule>: <header>" (target max_length: name)
-UNIVERSAL = ("utf-8", "utf-16", "gb18030")  # encodings that hold every character
 WHY = "_why:"  # prefix of the per-rule reason columns: _why:<rule>:<header>
 
 
@@ -50,7 +64,8 @@ class Conformed:
     neutralised: dict[str, int] = field(default_factory=dict)  # header -> values protected against formulas
     orphans: int = 0  # rows linked to the placeholder account
     # Records the target would refuse: ``_id``, the template's values, and per broken rule a column
-    # ``_why:<rule>:<header>`` (rule: required, max_length, picklist, encoding, link) with the reason.
+    # ``_why:<rule>:<header>`` (rule: required, unique, max_length, picklist, format, encoding, link) with the
+    # reason.
     refused: pl.DataFrame | None = None
     plain: frozenset[str] = frozenset()  # headers of phones and amounts: a plain number there is no formula
 
@@ -77,20 +92,23 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
                 frame = pl.concat([frame, pl.DataFrame([row], schema={k: pl.String for k in row})],
                                   how="diagonal_relaxed")
             # First the values the template receives, and why a link cannot stand; then the checks, on them.
+            rules = [rules_for(col, profile.file.encoding) for col in columns]
             values, links = [], []
-            for i, col in enumerate(columns):
+            for col, own in zip(columns, rules, strict=True):
                 value = _value(col, frame)
-                if col.parent is not None:
-                    value, why = _link(col, value, parents.get(col.parent), rejected_parents.get(col.parent, {}),
-                                       profile.name)
-                    links.append(why.alias(f"{WHY}link:{col.header}"))
-                values.append(_format(col, value).alias(col.header))
+                for rule in own:
+                    if isinstance(rule, Parent):
+                        on = Against(frame, value, parents=parents.get(rule.parent),
+                                     rejected=rejected_parents.get(rule.parent, {}), target=profile.name)
+                        links.append(check(rule, on).alias(_why_column(rule)))
+                        value = _carried(rule, value, on.parents)
+                values.append(_format(own, value).alias(col.header))
             shaped = frame.select(pl.col("external_id").alias("_id"), *values, *links)
-            shaped = shaped.with_columns(_decimals(shaped, columns))
+            shaped = shaped.with_columns(_decimals(shaped, [r for own in rules for r in own]))
             plain = _plain_headers(columns, result)
             shaped, formulas = _formulas(shaped, columns, plain, profile.file.format == "csv")
-            checked = shaped.with_columns(r for col in columns for r in _checks(shaped, col, profile.file.encoding,
-                                                                                 formulas.get(col.header)))
+            checked = shaped.with_columns(r for col, own in zip(columns, rules, strict=True)
+                                          for r in _checks(shaped, own, formulas.get(col.header)))
             reasons = [c for c in checked.columns if c.startswith(WHY)]
             checked = checked.with_columns(pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
                                            if reasons else pl.lit(None, pl.String).alias("_why"))
@@ -165,40 +183,29 @@ def _value(col: ColumnSpec, frame: pl.DataFrame) -> pl.Expr:
     return pl.col(name).cast(pl.String)
 
 
-def _link(col: ColumnSpec, value: pl.Expr, parents: pl.DataFrame | None, rejected: dict[str, str],
-          target: str) -> tuple[pl.Expr, pl.Expr]:
-    """The value the link column carries, and why a row's link cannot stand (null when it can)."""
-    parent = col.parent.singular if col.parent else "parent"
+def _parents(parents: pl.DataFrame | None) -> pl.DataFrame:
     if parents is None:
-        parents = pl.DataFrame(schema={"external_id": pl.String, "name": pl.String, "legacy_id": pl.String})
-    ids = parents["external_id"].to_list()
-    if col.parent_key == "external_id":
-        carried = value
-    else:
-        keys = parents[col.parent_key].to_list()
-        carried = value.replace_strict(dict(zip(ids, keys, strict=True)), default=None, return_dtype=pl.String)
-    why = (pl.when(value.is_null()).then(pl.lit(None, pl.String))
-           .when(value.is_in(list(rejected)))
-           .then(pl.format(f"{col.header}: its {parent} {{}} was rejected by the target ({target})", value))
-           .when(~value.is_in(ids))
-           .then(pl.format(f"{col.header}: no {parent} {{}} among the records written", value)))
-    if col.parent_key != "external_id":
-        counts = parents.group_by(col.parent_key).len().filter(pl.col("len") > 1)
-        shared = dict(zip(counts[col.parent_key].to_list(), counts["len"].to_list(), strict=True))
-        if shared:
-            why = why.when(carried.is_in(list(shared))).then(pl.format(
-                f"{col.header}: ambiguous link, {{}} {parent}s are called {{}} and the target looks them up by "
-                f"{col.parent_key}; give them different names or link by external id",
-                carried.replace_strict(shared, default=None, return_dtype=pl.Int64), carried))
-    return carried, why.otherwise(pl.lit(None, pl.String))
+        return pl.DataFrame(schema={"external_id": pl.String, "name": pl.String, "legacy_id": pl.String})
+    return parents
 
 
-def _format(col: ColumnSpec, value: pl.Expr) -> pl.Expr:
-    if col.type in (ColumnType.date, ColumnType.datetime) and col.format:
-        parsed = value.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False) if col.type is ColumnType.date \
-            else value.str.to_datetime(strict=False)
-        return pl.when(parsed.is_not_null()).then(parsed.dt.strftime(col.format)).otherwise(value)
-    return value
+def _carried(rule: Parent, value: pl.Expr, parents: pl.DataFrame | None) -> pl.Expr:
+    """The value the link column carries: the parent's external id, or its name or legacy id looked up by it."""
+    if rule.key == "external_id":
+        return value
+    parents = _parents(parents)
+    return value.replace_strict(dict(zip(parents["external_id"].to_list(), parents[rule.key].to_list(),
+                                         strict=True)), default=None, return_dtype=pl.String)
+
+
+def _format(rules: list[Rule], value: pl.Expr) -> pl.Expr:
+    """A date written as the column's format says (a value that is no ISO date is kept, for its rule to refuse)."""
+    rule = next((r for r in rules if isinstance(r, DateFormat)), None)
+    if rule is None:
+        return value
+    parsed = value.str.to_datetime(strict=False) if rule.with_time \
+        else value.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    return pl.when(parsed.is_not_null()).then(parsed.dt.strftime(rule.strftime)).otherwise(value)
 
 
 def _by_distinct(frame: pl.DataFrame, column: str, fn) -> pl.Expr:
@@ -207,10 +214,10 @@ def _by_distinct(frame: pl.DataFrame, column: str, fn) -> pl.Expr:
     return pl.col(column).replace_strict({v: fn(v) for v in distinct}, default=None, return_dtype=pl.String)
 
 
-def _decimals(frame: pl.DataFrame, columns: list[ColumnSpec]) -> list[pl.Expr]:
+def _decimals(frame: pl.DataFrame, rules: list[Rule]) -> list[pl.Expr]:
     """Amounts and numbers with the decimal places the profile gives ('2'), exactly (no float on the way)."""
-    return [_by_distinct(frame, c.header, lambda v, places=int(c.format): _decimal(v, places)).alias(c.header)
-            for c in columns if c.type in NUMERIC and c.format and c.format.isdigit()]
+    return [_by_distinct(frame, r.column, lambda v, places=r.places: _decimal(v, places)).alias(r.column)
+            for r in rules if isinstance(r, NumberFormat) and r.places is not None]
 
 
 def _decimal(text: str, places: int) -> str:
@@ -220,50 +227,136 @@ def _decimal(text: str, places: int) -> str:
         return text
 
 
-def _checks(frame: pl.DataFrame, col: ColumnSpec, encoding: str, formula: str | None = None) -> list[pl.Expr]:
-    """Per rule, the reason a row breaks it (null where it does not), as ``_why:<rule>:<header>``;
-    ``formula`` names the column that marks the values written with the protecting apostrophe."""
-    value = pl.col(col.header)
-    out = []
-    quoted = pl.col(formula) if formula and formula in frame.columns else pl.lit(False)
+@dataclass(frozen=True)
+class Against:
+    """What conform checks a rule against: the frame, the column's value in it, and for a link the parents
+    kept so far, those the target refused (external id -> reason) and the target's name."""
+
+    frame: pl.DataFrame
+    value: pl.Expr
+    formula: str | None = None  # the column marking the values written with the protecting apostrophe
+    parents: pl.DataFrame | None = None
+    rejected: dict[str, str] = field(default_factory=dict)
+    target: str = ""
+
+
+_LABELS = {RuleKind.parent: "link"}  # a broken link is "target link: <header>" in the rejects, as before the rules
+
+
+def _why_column(rule: Rule) -> str:
+    return f"{WHY}{_LABELS.get(rule.kind, rule.name)}:{rule.column}"
+
+
+def _checks(frame: pl.DataFrame, rules: list[Rule], formula: str | None = None) -> list[pl.Expr]:
+    """Per rule of a column (but its link, checked while its value is filled), the reason a row breaks it
+    (null where it does not), as ``_why:<rule>:<header>``; ``formula`` names the column that marks the
+    values written with the protecting apostrophe."""
+    return [check(r, Against(frame, pl.col(r.column), formula)).alias(_why_column(r))
+            for r in rules if not isinstance(r, Parent)]
+
+
+def check(rule: Rule, on: Against) -> pl.Expr:
+    """Conform's translation of a rule: why each row breaks it, "<header>: <what is wrong>; <hint>" (null
+    where it does not). An empty text is no value, as in the file (an empty cell) the other checks read."""
+    match rule:
+        case Required():
+            return _required(rule, on)
+        case Unique():
+            return _unique(rule, on)
+        case MaxLength():
+            return _max_length(rule, on)
+        case Picklist():
+            return _picklist(rule, on)
+        case DateFormat():
+            return _date_format(rule, on)
+        case NumberFormat():
+            return _number_format(rule, on)
+        case Encodable():
+            return _encoding(rule, on)
+        case Parent():
+            return _parent(rule, on)
+    raise MissingTranslation("conform", rule)
+
+
+def _present(value: pl.Expr) -> pl.Expr:
+    return value.is_not_null() & (value != "")
+
+
+def _required(rule: Required, on: Against) -> pl.Expr:
+    return pl.when(on.value.is_null() | (on.value == "")).then(pl.lit(
+        f"{rule.column}: {rule.message} but empty; {rule.hint}"))
+
+
+def _unique(rule: Unique, on: Against) -> pl.Expr:
+    present = _present(on.value)
+    distinct, values = on.frame.select(on.value.filter(present).n_unique().alias("distinct"),
+                                       present.sum().alias("values")).row(0)
+    if distinct == values:  # the usual case, told at a fifth of the cost of marking each duplicate
+        return pl.lit(None, pl.String)
+    return pl.when(present & on.value.is_duplicated()).then(pl.format(
+        f"{rule.column}: {{}} is the external id of {{}} records; {rule.hint}", on.value,
+        on.value.count().over(on.value)))
+
+
+def _max_length(rule: MaxLength, on: Against) -> pl.Expr:
+    value = on.value
+    quoted = pl.col(on.formula) if on.formula and on.formula in on.frame.columns else pl.lit(False)
     counted = pl.when(quoted).then(pl.lit(" with the apostrophe that keeps a spreadsheet from running it as a "
                                           "formula")).otherwise(pl.lit(""))
-    if col.required:
-        out.append(pl.when(value.is_null() | (value == "")).then(pl.lit(
-            f"{col.header}: required by the target but empty; fill the source column or map a default"))
-            .alias(f"{WHY}required:{col.header}"))
-    if col.max_length:
-        out.append(pl.when(value.str.len_chars() > col.max_length).then(pl.format(
-            f"{col.header}: {{}} characters{{}}, the target keeps at most {col.max_length} ({{}}...); "
-            "shorten it at the source or map it to a longer field", value.str.len_chars(), counted,
-            value.str.slice(0, 20)))
-            .alias(f"{WHY}max_length:{col.header}"))
-    if col.picklist:
-        out.append(pl.when(value.is_not_null() & ~value.is_in(col.picklist)).then(pl.format(
-            f"{col.header}: {{}} is not one of the target's values ({', '.join(col.picklist[:6])}"
-            f"{', ...' if len(col.picklist) > 6 else ''}); add it to the field's value map", value))
-            .alias(f"{WHY}picklist:{col.header}"))
-    if encoding not in UNIVERSAL:
-        out.append(_by_distinct(frame, col.header, lambda v: _unencodable(v, encoding, col.header))
-                   .alias(f"{WHY}encoding:{col.header}"))
-    return out
+    return pl.when(value.str.len_chars() > rule.limit).then(pl.format(
+        f"{rule.column}: {{}} characters{{}}, the target keeps at most {rule.limit} ({{}}...); {rule.hint}",
+        value.str.len_chars(), counted, value.str.slice(0, 20)))
 
 
-def _unencodable(text: str, encoding: str, header: str) -> str | None:
-    bad = sorted({ch for ch in text if not _encodes(ch, encoding)})
-    if not bad:
-        return None
-    shown = ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in bad[:5])
-    return (f"{header}: {shown} cannot be written in {encoding.upper()}; choose a UTF-8 or GB18030 file in the "
-            "target profile, or replace the character at the source")
+def _picklist(rule: Picklist, on: Against) -> pl.Expr:
+    return pl.when(_present(on.value) & ~on.value.is_in(list(rule.values))).then(pl.format(
+        f"{rule.column}: {{}} is not one of the target's values ({rule.shown}); {rule.hint}", on.value))
 
 
-def _encodes(ch: str, encoding: str) -> bool:
-    try:
-        ch.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
+def _date_format(rule: DateFormat, on: Against) -> pl.Expr:
+    parsed = on.value.str.to_datetime(rule.strftime, strict=False) if rule.with_time \
+        else on.value.str.to_date(rule.strftime, strict=False)
+    return pl.when(_present(on.value) & parsed.is_null()).then(pl.format(
+        f"{rule.column}: {{}} is not {rule.message}; {rule.hint}", on.value))
+
+
+def _number_format(rule: NumberFormat, on: Against) -> pl.Expr:
+    return pl.when(_present(on.value) & ~on.value.str.contains(rule.pattern)).then(pl.format(
+        f"{rule.column}: {{}} is not {rule.message}; {rule.hint}", on.value))
+
+
+def _encoding(rule: Encodable, on: Against) -> pl.Expr:
+    def why(text: str) -> str | None:
+        bad = unencodable(text, rule.encoding)
+        if not bad:
+            return None
+        shown = ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in bad[:5])
+        return f"{rule.column}: {shown} cannot be written in {rule.encoding.upper()}; {rule.hint}"
+
+    return _by_distinct(on.frame, rule.column, why)
+
+
+def _parent(rule: Parent, on: Against) -> pl.Expr:
+    """Why a row's link cannot stand: its parent was refused, is not among the records, or (by a name)
+    is one of several parents of that name; ``on.value`` is the parent's external id, before it is carried."""
+    value, parent, target = on.value, rule.parent.singular, on.target
+    parents = _parents(on.parents)
+    ids = parents["external_id"].to_list()
+    why = (pl.when(value.is_null()).then(pl.lit(None, pl.String))
+           .when(value.is_in(list(on.rejected)))
+           .then(pl.format(f"{rule.column}: its {parent} {{}} was rejected by the target ({target})", value))
+           .when(~value.is_in(ids))
+           .then(pl.format(f"{rule.column}: no {parent} {{}} among the records written", value)))
+    if rule.key != "external_id":
+        carried = _carried(rule, value, parents)
+        counts = parents.group_by(rule.key).len().filter(pl.col("len") > 1)
+        shared = dict(zip(counts[rule.key].to_list(), counts["len"].to_list(), strict=True))
+        if shared:
+            why = why.when(carried.is_in(list(shared))).then(pl.format(
+                f"{rule.column}: ambiguous link, {{}} {parent}s are called {{}} and the target looks them up by "
+                f"{rule.key}; give them different names or link by external id",
+                carried.replace_strict(shared, default=None, return_dtype=pl.Int64), carried))
+    return why.otherwise(pl.lit(None, pl.String))
 
 
 def _plain_headers(columns: list[ColumnSpec], result: EntityResult) -> frozenset[str]:

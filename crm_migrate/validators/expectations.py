@@ -1,10 +1,12 @@
 """A Great Expectations suite generated from the target profile, run on the import files as read back.
 
-Per entity: the template's columns in order; required columns not null; maximum lengths; picklist values;
-date formats (strftime) and decimal places; external ids present and unique; every child's link among the
-keys of the parents written. The suites, the checkpoint and the Data Docs are kept in ``gx/`` of the dry
-run's folder (``gx/uncommitted/data_docs/local_site/index.html``), so the team can open what was checked
-and rerun it. Great Expectations is heavy: it is imported here only, from the ``validate`` extra.
+Per entity: the template's columns in order, then each column's rules (mappings/rules.py, the statement
+conform and the database load translate too): required columns not null; external ids present and unique;
+maximum lengths; picklist values; date formats (strftime) and plain decimals with their places; only
+characters the file's encoding holds; every child's link among the keys of the parents written (by a name,
+among the names one parent alone carries). The suites, the checkpoint and the Data Docs are kept in ``gx/`` of
+the dry run's folder (``gx/uncommitted/data_docs/local_site/index.html``), so the team can open what was
+checked and rerun it. Great Expectations is heavy: it is imported here only, from the ``validate`` extra.
 """
 
 from __future__ import annotations
@@ -17,7 +19,22 @@ from pathlib import Path
 import polars as pl
 
 from crm_migrate.mappings.entities import Entity
-from crm_migrate.mappings.targets import NUMERIC, ColumnType, TargetProfile
+from crm_migrate.mappings.rules import (
+    DateFormat,
+    Encodable,
+    MaxLength,
+    MissingTranslation,
+    NumberFormat,
+    Parent,
+    Picklist,
+    Required,
+    Rule,
+    Unique,
+    Untranslated,
+    python_pattern,
+    rules_for,
+)
+from crm_migrate.mappings.targets import TargetProfile
 from crm_migrate.validators.findings import Finding
 from crm_migrate.validators.readback import WrittenFile
 
@@ -45,28 +62,42 @@ def expectations_for(profile: TargetProfile, entity: Entity, headers: list[str],
         spec = specs.get(h)
         if spec is None:
             continue
-        if spec.required or spec.value == "external_id":
-            out.append(("ExpectColumnValuesToNotBeNull", {"column": h}, "required", "fill it or map a default"))
-        if spec.value == "external_id":
-            out.append(("ExpectColumnValuesToBeUnique", {"column": h}, "unique", "two rows share an external id"))
-        if spec.max_length:
-            out.append(("ExpectColumnValueLengthsToBeBetween", {"column": h, "max_value": spec.max_length},
-                        "max_length", "shorten the value or map it to a longer field"))
-        if spec.picklist:
-            out.append(("ExpectColumnValuesToBeInSet", {"column": h, "value_set": list(spec.picklist)},
-                        "picklist", "add the value to the field's value map"))
-        if spec.type in (ColumnType.date, ColumnType.datetime) and spec.format:
-            out.append(("ExpectColumnValuesToMatchStrftimeFormat", {"column": h, "strftime_format": spec.format},
-                        "format", f"dates must be written as {spec.format}"))
-        if spec.type in NUMERIC:
-            places = int(spec.format) if spec.format and spec.format.isdigit() else None
-            pattern = rf"^-?\d+\.\d{{{places}}}$" if places else r"^-?\d+(?:\.\d+)?$"
-            out.append(("ExpectColumnValuesToMatchRegex", {"column": h, "regex": pattern}, "format",
-                        "amounts must be plain decimals" + (f" with {places} places" if places else "")))
-        if spec.parent is not None and h in parent_keys:
-            out.append(("ExpectColumnValuesToBeInSet", {"column": h, "value_set": parent_keys[h]}, "parent",
-                        f"the {spec.parent.singular} this row links to is not in the files"))
+        for rule in rules_for(spec, profile.file.encoding):
+            done = expectation(rule, parent_keys)
+            if not isinstance(done, Untranslated):
+                out.append(done)
     return out
+
+
+def expectation(rule: Rule, parent_keys: dict[str, list[str]]) -> tuple[str, dict, str, str] | Untranslated:
+    """The suite's translation of a rule: (expectation class name, its arguments, rule, hint), or why it is
+    left out; ``parent_keys``: per link header, the keys of the parents written."""
+    done = _translate(rule, parent_keys)
+    if isinstance(done, Untranslated):
+        return done
+    kind, kwargs = done
+    return kind, {"column": rule.column, **kwargs}, rule.name, rule.hint
+
+
+def _translate(rule: Rule, parent_keys: dict[str, list[str]]) -> tuple[str, dict] | Untranslated:
+    match rule:
+        case Required():
+            return "ExpectColumnValuesToNotBeNull", {}
+        case Unique():
+            return "ExpectColumnValuesToBeUnique", {}
+        case MaxLength(limit=limit):
+            return "ExpectColumnValueLengthsToBeBetween", {"max_value": limit}
+        case Picklist(values=values):
+            return "ExpectColumnValuesToBeInSet", {"value_set": list(values)}
+        case DateFormat(strftime=strftime):
+            return "ExpectColumnValuesToMatchStrftimeFormat", {"strftime_format": strftime}
+        case NumberFormat() | Encodable():
+            return "ExpectColumnValuesToMatchRegex", {"regex": python_pattern(rule.pattern)}
+        case Parent():
+            if rule.column not in parent_keys:
+                return Untranslated(rule, f"the {rule.parent.value} written have no {rule.key} column to link to")
+            return "ExpectColumnValuesToBeInSet", {"value_set": parent_keys[rule.column]}
+    raise MissingTranslation("expectations", rule)
 
 
 def validate(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -> list[Finding]:
@@ -162,15 +193,23 @@ def judge(suites: list[dict], findings: list[Finding]) -> list[dict]:
 
 
 def _parent_keys(profile: TargetProfile, frames: dict[Entity, pl.DataFrame]) -> dict[Entity, dict[str, list[str]]]:
-    """Per child entity and link header: the keys its parents were written with."""
+    """Per child entity and link header: the keys its parents were written with; by a name (or legacy id),
+    only those one parent alone carries, as conform links; none where no parent was written."""
     out: dict[Entity, dict[str, list[str]]] = {}
     for entity, frame in frames.items():
         for header, spec in profile.columns_by_header(entity).items():
-            if spec.parent is None or header not in frame.columns or spec.parent not in frames:
+            if spec.parent is None or header not in frame.columns:
+                continue
+            if spec.parent not in frames:
+                out.setdefault(entity, {})[header] = []
                 continue
             key = profile.parent_key_header(spec, frames[spec.parent].columns)
             if key:
-                out.setdefault(entity, {})[header] = frames[spec.parent][key].drop_nulls().unique().sort().to_list()
+                keys = frames[spec.parent][key].drop_nulls()
+                if spec.parent_key != "external_id":
+                    counts = keys.value_counts(name="n")
+                    keys = counts.filter(pl.col("n") == 1)[key]
+                out.setdefault(entity, {})[header] = keys.unique().sort().to_list()
     return out
 
 
