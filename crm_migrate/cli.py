@@ -336,7 +336,7 @@ def verify(
     """
     from crm_migrate.mappings.entities import Entity
     from crm_migrate.validators.plan import render_verification
-    from crm_migrate.validators.verify import verify as run_verify
+    from crm_migrate.migrate.state_views import verify_batch
 
     try:
         chosen = Entity(entity)
@@ -345,10 +345,13 @@ def verify(
                                          hint="one of " + ", ".join(e.value for e in Entity)))) from None
     try:
         with _progress(quiet, verbose):
-            result = run_verify(out_dir or project / "out", chosen, exported, key)
+            result = verify_batch(project, out_dir or project / "out", chosen, exported, key)
     except MigrateError as exc:
         raise _fail(exc) from None
     render_verification(result, out)
+    if result.batch is not None:
+        out.print(f"Batch {result.batch}: {result.earlier} exported record(s) were sent by earlier batches (not "
+                  "extra); the result is recorded in the migration state.", markup=False)
     if not result.clean:
         raise typer.Exit(1)
 

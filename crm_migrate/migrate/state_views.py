@@ -32,6 +32,8 @@ def batch_lines(result) -> list[str]:
     else:
         lines.append(f"Batch {batch.number} ({wave}{batch.kind}) recorded in {result.state}:")
     for entity, c in counts.items():
+        if not any(c.values()):
+            continue  # nothing of this entity in the wave, nothing withdrawn
         gone = f", {c['rows_gone']} source row(s) gone" if c.get("rows_gone") else ""
         lines.append(f"  {entity}: {c['sent']} written — {c['new']} new, {c['changed']} changed, {c['unchanged']} "
                      f"unchanged, {c['withdrawn']} withdrawn, {c['held']} held back{gone}")
@@ -159,3 +161,46 @@ def reset(path: Path, yes: bool) -> bool:
         if candidate.exists():
             candidate.unlink()
     return True
+
+
+def verify_batch(project: Path, out: Path, entity: Entity, exported: Path, key: list[str] | None = None):
+    """``verify`` of the batch in ``out`` against the migration state the run recorded it in: the import files
+    must be the ones the state says the batch wrote (their sha256), records the target holds from earlier
+    batches count as earlier (not extra), and the result is recorded beside the batch. A run without a state
+    is verified as before."""
+    from crm_migrate.migrate.pipeline import sha256_of
+    from crm_migrate.migrate.run import MANIFEST
+    from crm_migrate.migrate.state import record_verification
+    from crm_migrate.validators.verify import verify
+
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    batch = manifest.get("batch") if isinstance(manifest, dict) else None
+    if not isinstance(batch, dict) or not batch.get("state"):
+        return verify(out, entity, exported, key)
+    path = project / batch["state"]
+    conn = _connect(path)
+    try:
+        row = conn.execute("SELECT files FROM batches WHERE batch = ?", (batch["number"],)).fetchone()
+        known = set(get_frame(conn, GOLDEN, entity.value, GOLDEN_SCHEMA, ["external_id"])["external_id"].to_list())
+    finally:
+        conn.close()
+    if row is None:
+        raise MigrateError(Problem(str(path), f"the state has no batch {batch['number']}, which {out} says it is",
+                                   hint="verify against the state the run recorded its batch in (was it reset?)"))
+    recorded = {f["path"]: f.get("sha256") for f in json.loads(row[0])}
+    changed = [p for p, sha in recorded.items() if not (out / p).is_file() or sha256_of(out / p) != sha]
+    if changed:
+        raise MigrateError(Problem(str(out / changed[0]), f"not the file batch {batch['number']} wrote, as the "
+                                   "state recorded it (changed or missing)", hint="verify the output folder of "
+                                   "the run whose files were imported, as that run left it"))
+    result = verify(out, entity, exported, key, known=known)
+    result.batch = batch["number"]
+    record_verification(path, {"batch": batch["number"], "entity": entity.value, "export_file": exported.name,
+                               "export_sha256": sha256_of(exported), "sent": result.sent,
+                               "exported": result.exported, "matched": result.matched, "missing": result.missing,
+                               "extra": result.extra, "earlier": result.earlier,
+                               "differences": sum(result.differences.values()), "clean": int(result.clean)})
+    return result

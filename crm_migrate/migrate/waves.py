@@ -111,5 +111,6 @@ def assign(waves: list[Wave], records: dict[Entity, pl.DataFrame], specs: dict[E
             if wave.field is not None:
                 holds = holds & value_of[wave.field].cast(pl.String).is_in(list(wave.in_ or ())).fill_null(False)
             chosen = pl.when(holds).then(pl.lit(wave.name)).otherwise(chosen)
-        out[entity] = work.select(chosen.alias("wave"))["wave"] if work.height else pl.Series("wave", [], pl.String)
+        out[entity] = work.with_columns(chosen.alias("wave"))["wave"] if work.height \
+            else pl.Series("wave", [], pl.String)
     return out

@@ -56,13 +56,18 @@ class Verification:
     differences: dict[str, int] = field(default_factory=dict)  # rule -> values
     by_column: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> rule -> values
     report: str = ""  # the CSV of differences
+    earlier: int = 0  # exported records that an earlier batch sent (the migration state knows them): not extra
+    batch: int | None = None  # the state's batch these import files are, where the run kept a state
 
     @property
     def clean(self) -> bool:
         return not (self.missing or self.extra or self.differences)
 
 
-def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = None) -> Verification:
+def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = None,
+           known: set[str] | None = None) -> Verification:
+    """``known``: external ids that earlier batches sent (from the migration state): an exported record with one
+    of them is counted as ``earlier``, not as extra."""
     with step(f"Reading the {entity.value} sent") as reading:
         sent = _sent(out, entity)
         reading.finish(sent.height)
@@ -88,6 +93,11 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
         in_export = pl.col(ROW).is_not_null()
         missing = joined.filter(in_sent & ~in_export)
         extra = joined.filter(~in_sent & in_export)
+        earlier = 0
+        if known and key is None:  # records of earlier batches: in the target already, sent before
+            before = extra[keys[0]].is_in(pl.Series(sorted(known), dtype=pl.String).implode())
+            earlier = int(before.sum())
+            extra = extra.filter(~before)
         both = joined.filter(in_sent & in_export)
         lines: list[dict[str, object]] = []
         for row in missing.iter_rows(named=True):
@@ -133,7 +143,7 @@ def verify(out: Path, entity: Entity, exported: Path, key: list[str] | None = No
                        keep=("record",) if key is None else ())
     write_csv(frame, report)
     result = Verification(entity.value, keys, sent.height, theirs.height, both.height, missing.height, extra.height,
-                          compared, unmatched, differences, by_column, str(report))
+                          compared, unmatched, differences, by_column, str(report), earlier)
     (folder / f"{entity.value}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n",
                                                  encoding="utf-8")
     restrict(folder, SHARED if out.stat().st_mode & 0o055 else PRIVATE)  # as private as the run's tree
