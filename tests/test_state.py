@@ -400,3 +400,49 @@ def test_a_project_without_a_state_writes_everything_every_time(make_project):
     run(load_project(root))
     result = run(load_project(root))
     assert result.batch is None and len(sent(root, "accounts")) == 3 and not (root / "state").exists()
+
+
+SIGNUPS = """\
+file: data/signups.csv
+entities:
+  accounts:
+    columns: {公司: name, 电话: phone}
+"""
+SIGNUPS_CSV = """公司,电话
+北京星辰科技有限公司,010-62345678
+上海云帆贸易有限公司,021-52345678
+广州明远电子有限公司,020-82345678
+"""
+
+
+def test_rows_without_an_id_keep_their_records_when_a_row_is_inserted_above_them(make_project):
+    root = make_project("name: t\nentities: [accounts]\noptions: {today: 2026-01-01}\n", {"signups": SIGNUPS},
+                        {"data/signups.csv": SIGNUPS_CSV})
+    run(load_project(root))
+    before = {r["name"]: r["external_id"] for r in sent(root, "accounts")}
+    lines = SIGNUPS_CSV.splitlines()
+    (root / "data" / "signups.csv").write_text("\n".join([lines[0], "深圳博锐达电子有限公司,0755-26345678", *lines[1:]])
+                                               + "\n", encoding="utf-8")
+    result = run(load_project(root))
+    c = counts(result, Entity.accounts)
+    assert (c["new"], c["changed"], c["unchanged"], c["withdrawn"]) == (1, 0, 3, 0)
+    [new] = sent(root, "accounts")
+    assert new["name"] == "深圳博锐达电子有限公司" and new["external_id"] not in before.values()
+    ids = {r["external_id"] for r in result.batch.records[Entity.accounts].iter_rows(named=True)}
+    assert set(before.values()) < ids  # the three kept the ids the target has them by
+
+
+def test_a_golden_record_keeps_its_id_when_a_row_of_a_higher_priority_source_joins_it(make_project):
+    crm_csv = "编号,名称,电话,省份\nA1,北京星辰科技有限公司,010-62345678,北京\n"
+    root = make_project("name: t\nentities: [accounts]\nsources: [accounts, signups]\noptions: {today: 2026-01-01}\n",
+                        {"accounts": ACCOUNTS, "signups": SIGNUPS}, {"data/accounts.csv": crm_csv,
+                                                                     "data/signups.csv": SIGNUPS_CSV})
+    run(load_project(root))
+    before = {r["name"]: r["external_id"] for r in sent(root, "accounts")}
+    (root / "data" / "accounts.csv").write_text(crm_csv + "A2,上海云帆贸易有限公司,021-52345678,上海\n",
+                                                encoding="utf-8")
+    result = run(load_project(root))
+    c = counts(result, Entity.accounts)
+    assert (c["new"], c["withdrawn"]) == (0, 0)  # the sign-up's record, now led by the CRM's row, is the same one
+    [changed] = sent(root, "accounts")
+    assert changed["external_id"] == before["上海云帆贸易有限公司"] and changed["legacy_id"] == "A2"

@@ -117,7 +117,7 @@ def select(result, snapshot: Snapshot, waves: list[Wave], wave: Wave | None, ful
             pl.when(pl.col("send")).then(pl.lit(snapshot.batch)).otherwise(pl.col("_prev_batch")).alias("batch")
         ).drop("_prev", "_prev_wave", "_prev_batch", "_computed", "status")
     kind = "full" if full or not snapshot.exists else "delta"
-    prints = _row_prints(migration)
+    prints = result.row_prints if result.row_prints is not None else row_prints(migration)
     batch = Batch(snapshot.batch, kind, wave.name if wave else None, records, withdrawn, snapshot=snapshot,
                   row_prints=prints, waves=[w.name for w in waves])
     batch.rows_gone = _rows_gone(snapshot, result.lineage, prints)
@@ -170,7 +170,7 @@ def _hold_orphans(children: pl.DataFrame, accounts: pl.DataFrame, waves: list[Wa
     return joined.drop("_p_send", "_p_batch", "_p_wave"), accounts
 
 
-def _row_prints(migration) -> pl.DataFrame:
+def row_prints(migration) -> pl.DataFrame:
     """Every source row's keyed fingerprint (of its values as read, not its position: a row moved keeps it)."""
     from crm_migrate.migrate.readers import ROW, SHEET
 

@@ -55,7 +55,8 @@ from crm_migrate.migrate.write import lineage_frame, plain_columns, rejects_fram
 from crm_migrate.migrate.writers import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
-from crm_migrate.migrate.delta import held_back, select, sent_only, to_record, with_batches
+from crm_migrate.migrate.delta import held_back, row_prints, select, sent_only, to_record, with_batches
+from crm_migrate.migrate.stable_ids import keep_external_ids
 from crm_migrate.migrate.state import locate as locate_state
 from crm_migrate.migrate.state import previous_golden, snapshot
 from crm_migrate.migrate.state import recording as state_recording
@@ -83,15 +84,23 @@ class RunResult:
     decisions: Path | None = None  # the steward's decisions file the run applied, if any
     batch: object | None = None  # delta.Batch: what this run sends, against the migration state (None: no state)
     state: Path | None = None  # the state file the batch is recorded in
+    row_prints: pl.DataFrame | None = None  # every source row's keyed fingerprint, where a state was read
 
 
 def prepare(project: Project, today: dt.date | None = None,
             decisions: Path | None = None, sample: Sample | None = None,
-            done: list[SourceRead] | None = None) -> RunResult:
+            done: list[SourceRead] | None = None, state=None) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
     With ``sample``, only those source rows (the dry run), taken from ``done`` (the sources as an earlier
-    prepare read them) where given."""
+    prepare read them) where given. With ``state`` (a `state.Snapshot`), golden records keep the external ids
+    the state knows them by (`stable_ids`)."""
     migration = build(project, today, decisions, sample, done)
+    prints = None
+    if state is not None and state.exists:
+        with step("Keeping the external ids of the migration state", unit="rows") as keeping:
+            prints = row_prints(migration)
+            keep_external_ids(migration, state, prints)
+            keeping.finish(prints.height)
     target = project.target or load_target(project.config.target, project.root, project.doc.path, None,
                                                 project.confinement)[0]
     chosen = project.config.options.output_encoding
@@ -115,7 +124,9 @@ def prepare(project: Project, today: dt.date | None = None,
         planned = [{"path": path, "rows": rows, "entity": e.value}
                    for e, c in conformed.items() for path, rows in planned_files(c.frame, target.file, e)]
         planning.finish(len(planned))
-    return RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
+    result = RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
+    result.row_prints = prints
+    return result
 
 
 def run(project: Project, out: Path | None = None, today: dt.date | None = None,
@@ -136,7 +147,7 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
     with output_lock(out, mode), recording() as log:
         notes = tidy_leftovers(out)
         found = snapshot(state_path, secret) if state_path else None  # a bad state is refused before the work
-        result = prepare(project, today, decisions, sample, done)
+        result = prepare(project, today, decisions, sample, done, found)
         result.notes = notes
         result.decisions = decisions or (project.root / project.config.decisions if project.config.decisions
                                          else None)
