@@ -446,3 +446,15 @@ def test_a_golden_record_keeps_its_id_when_a_row_of_a_higher_priority_source_joi
     assert (c["new"], c["withdrawn"]) == (0, 0)  # the sign-up's record, now led by the CRM's row, is the same one
     [changed] = sent(root, "accounts")
     assert changed["external_id"] == before["上海云帆贸易有限公司"] and changed["legacy_id"] == "A2"
+
+
+def test_since_compares_with_and_records_into_the_state_it_names(make_project, monkeypatch):
+    root = project(make_project)
+    monkeypatch.chdir(root)
+    done = invoke("run", root, "--since", "state/production.sqlite")
+    assert done.exit_code == 0, done.output
+    assert (root / "state" / "production.sqlite").is_file() and not (root / "state" / "migration.sqlite").exists()
+    again = invoke("run", root, "--since", "state/production.sqlite")
+    assert "Nothing new or changed since batch 1" in again.output
+    outside = invoke("run", root, "--since", root.parent / "elsewhere.sqlite")
+    assert outside.exit_code == 1 and "outside the project" in outside.output

@@ -121,10 +121,15 @@ def export(path: Path, folder: Path, fmt: str) -> list[Path]:
         raise MigrateError(Problem("--format", f"{fmt!r} is not one of {', '.join(FORMATS)}"))
     from crm_migrate.migrate.write import write_csv
 
+    from crm_migrate.cleaners.masking import mask_frame
+
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
     for name, frame in tables(path).items():
         target = folder / f"{name}.{fmt}"
+        if fmt != "parquet":  # as every file outside import/: an ID number in a value masked; hashes left alone
+            frame = mask_frame(frame, False, keep=tuple(c for c in frame.columns if c.startswith("h:") or c in (
+                "fingerprint", "external_id", "record_id", "account", "export_sha256", "project_sha256")))
         if fmt == "csv":
             flat = frame.with_columns(pl.col(c).list.join("; ") for c, t in frame.schema.items()
                                       if isinstance(t, pl.List))
