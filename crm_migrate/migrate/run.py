@@ -175,14 +175,16 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
             with step(f"Writing {MANIFEST}", unit="files") as writing:
                 _write_manifest(tmp, result, outputs)
                 writing.finish(len(outputs))
-            log.write(tmp)
+            record = None
             if result.batch is not None:
-                with step("Recording the batch in the migration state", unit="records") as keeping:
+                with step("Preparing the batch for the migration state", unit="records") as keeping:
                     record = to_record(result.batch, result, [o for o in outputs if str(o["path"]).startswith(
                         "import/")], _relative(out, project.root), previous_golden(state_path))
-                    with state_recording(state_path, record, secret):
-                        _replace(out, tmp, mode)
                     keeping.finish(sum(f.height for f in record.golden.values()))
+            log.write(tmp)
+            if record is not None:  # the state commits only once the tree is in place, and not if it fails
+                with state_recording(state_path, record, secret):
+                    _replace(out, tmp, mode)
             else:
                 _replace(out, tmp, mode)
         except OSError as exc:
