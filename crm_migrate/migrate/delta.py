@@ -221,7 +221,7 @@ def sent_only(done, ids: pl.Series):
     return replace(done, frame=done.frame.filter(keep), ids=[i for i, k in zip(done.ids, keep.to_list()) if k])
 
 
-def match_values(res, secret: bytes) -> pl.DataFrame:
+def match_values(res, secret: bytes, only: pl.Series | None = None) -> pl.DataFrame:
     """Per written record of one entity, the golden values a later matching of new records against the state
     needs: names, addresses, dates and the like in clear (fuzzy comparisons need them); exact identifiers
     (phones, mobiles, emails, ID numbers, credit codes) only as `identifier_hash` (their golden value in
@@ -245,7 +245,10 @@ def match_values(res, secret: bytes) -> pl.DataFrame:
                                .alias(f"h:{spec.name}_others"))
         else:
             columns.append(pl.col(value).alias(spec.name))
-    return frame.lazy().filter(pl.col(OUTCOME) == WRITTEN).select(columns).collect()
+    written = pl.col(OUTCOME) == WRITTEN
+    if only is not None:  # only the records this batch sends: the others keep the values they were sent with
+        written = written & pl.col(RECORD_ID).is_in(only.implode())
+    return frame.lazy().filter(written).select(columns).collect()
 
 
 def golden_table(batch: Batch, entity: Entity, previous: pl.DataFrame, values: pl.DataFrame) -> pl.DataFrame:
@@ -318,7 +321,7 @@ def to_record(batch: Batch, result, files: list[dict], out: str, previous: dict[
     migration = result.migration
     golden = {}
     for entity in batch.records:
-        values = match_values(migration.entities[entity], migration.secret)
+        values = match_values(migration.entities[entity], migration.secret, batch.sent(entity))
         golden[entity] = golden_table(batch, entity, previous.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA)),
                                       values)
     matching, weights = weights_of(migration)

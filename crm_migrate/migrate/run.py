@@ -16,6 +16,11 @@ their checksums are taken before and after, and a file that changed during the r
       reports/quality.json, quality.html
       manifest.json                versions, checksums and row counts of everything read and written
       run.log                      one line per step: when it ended, its name, count and seconds (no values)
+
+With the migration state (`migrate/state.py`, the default) import/ holds only this run's batch: the records new
+or changed since the state last saw them (`migrate/delta.py`), of one wave with ``--wave`` (`migrate/waves.py`),
+and rejects/held_back.csv the children it could not send yet; the state records the batch in the same breath
+as the tree replaces the previous one.
 """
 
 from __future__ import annotations
