@@ -249,19 +249,32 @@ def run(
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
         "'decisions' in migration.yaml.", metavar="FILE")] = None,
+    wave: Annotated[str | None, typer.Option("--wave", help="Write the records of this wave only (waves in "
+                                             "migration.yaml); links to accounts of earlier waves come from the "
+                                             "state.", metavar="NAME", show_default=False)] = None,
+    full: Annotated[bool, typer.Option("--full", help="Write every record (of the wave), not only those new or "
+                                       "changed since the last run.")] = False,
+    since: Annotated[Path | None, typer.Option("--since", help="The migration state to compare with and record "
+                                               "into [default: the project's, options.state.file].",
+                                               metavar="STATE", show_default=False)] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Clean, merge and map every source and write the import files, rejects, lineage and reports."""
+    """Clean, merge and map every source and write the import files, rejects, lineage and reports. Once a
+    run has recorded its batch in the migration state, a run writes only what is new or changed since."""
+    from crm_migrate.migrate.state_views import batch_lines
     from crm_migrate.reports.console import render_summary
 
     try:
         with _progress(quiet, verbose):
-            result = crm_migrate.run(crm_migrate.load_project(project), out_dir, decisions=decisions)
+            result = crm_migrate.run(crm_migrate.load_project(project), out_dir, decisions=decisions, wave=wave,
+                                     full=full, since=since)
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.notes)
     render_summary(result.summary(), out)
+    for line in batch_lines(result):
+        out.print(line, markup=False)
     _exit(result)
 
 
@@ -315,14 +328,18 @@ def verify(
 
     Exit status 1 if anything is missing, extra or different.
     """
+    from crm_migrate.migrate.state_views import verify_batch
     from crm_migrate.reports.console import render_verification
 
     try:
         with _progress(quiet, verbose):
-            result = crm_migrate.verify(out_dir or project / "out", entity, exported, key)
+            result = verify_batch(project, out_dir or project / "out", entity, exported, key)
     except MigrateError as exc:
         raise _fail(exc) from None
     render_verification(result, out)
+    if result.batch is not None:
+        out.print(f"Batch {result.batch}: {result.earlier} exported record(s) were sent by earlier batches (not "
+                  "extra); the result is recorded in the migration state.", markup=False)
     _exit(result)
 
 
@@ -366,6 +383,62 @@ def init(
     for path in written:
         out.print(f"wrote {path}")
     out.print(f"Review the mappings, then: crm-migrate validate {folder} && crm-migrate plan {folder}")
+
+
+class StateAction(str, Enum):
+    show = "show"
+    export = "export"
+    reset = "reset"
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+@app.command("state", cls=_Command)
+def state(
+    project: ProjectDir,
+    action: Annotated[StateAction, typer.Argument(help="show: batches, golden records by wave, verify results, "
+                                                  "the matching kept; export: every table to files; reset: forget "
+                                                  "every batch (asks for --yes).", metavar="show|export|reset",
+                                                  show_default=False)],
+    since: Annotated[Path | None, typer.Option("--since", "--file", help="Another state file [default: the "
+                                               "project's, options.state.file].", metavar="STATE",
+                                               show_default=False)] = None,
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="export: csv, parquet or json.",
+                                                 metavar="FORMAT")] = ExportFormat.csv,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="export: the folder [default: "
+                                                 "PROJECT/state/export].", metavar="DIR", show_default=False)] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="reset: yes, forget every batch.")] = False,
+) -> None:
+    """The migration state: what every run wrote, in which batch and wave, and how each batch verified."""
+    from crm_migrate.migrate import state_views
+    from crm_migrate.migrate.state import locate
+    from crm_migrate.project import load_project
+
+    try:
+        loaded = load_project(project)
+        path = locate(loaded, since, loaded.root / "out")
+        if path is None:
+            raise MigrateError(Problem(loaded.doc.path, "this project keeps no migration state "
+                                       "(options.state.enabled: false)", hint="give --since FILE"))
+        if action is StateAction.show:
+            for line in state_views.show(path):
+                out.print(line, markup=False)
+        elif action is StateAction.export:
+            folder = out_dir or loaded.root / "state" / "export"
+            for written in state_views.export(path, folder, format.value):
+                out.print(f"wrote {written}", markup=False)
+        elif not state_views.reset(path, yes):
+            err.print(f"{path}: reset forgets every batch the state remembers, and the next run writes every "
+                      "record again; add --yes to do it", markup=False)
+            raise typer.Exit(2)
+        else:
+            out.print(f"removed {path}; the next run writes every record and starts a new state", markup=False)
+    except MigrateError as exc:
+        raise _fail(exc) from None
 
 
 target_app = typer.Typer(help="Target profiles: what the target CRM's import template accepts.",

@@ -180,6 +180,9 @@ def load_project(root: Path | str, *, partial: bool = False) -> Project:
     if config is not None:
         _check_matching(config, config_doc, sources, problems)
         _check_orphans(config, config_doc, sources, problems)
+        from crm_migrate.mappings.waves import check_waves
+
+        problems += check_waves(config, config_doc, sources)
         target = _load_target(root, config, config_doc, problems, confine)
     errors = [p for p in problems if p.severity == "error"]
     if (errors or config is None) and not partial:

@@ -47,5 +47,5 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
 def demo_copy(tmp_path: Path) -> Path:
     """A copy of the demo project without any earlier output, so tests never write into the checkout."""
     target = tmp_path / "demo"
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("out", ".out*", ".crm-migrate"))
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("out", ".out*", ".crm-migrate", "state"))
     return target

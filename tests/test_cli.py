@@ -144,7 +144,7 @@ def demo_run(tmp_path_factory):
     from .conftest import DEMO
 
     project = tmp_path_factory.mktemp("demo") / "demo"
-    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns("out", ".out*"))
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns("out", ".out*", "state"))
     before = {p: p.read_bytes() for p in (project / "data").iterdir()}
     result = invoke("run", project)
     return project, result, before
@@ -155,7 +155,8 @@ def test_run_demo_accounts_for_every_source_row(demo_run):
     assert result.exit_code == 0, result.output
     assert "Every source row is accounted for" in result.output
     lineage = pl.read_csv(project / "out" / "lineage.csv", infer_schema=False)
-    assert lineage.columns == ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason", "notes"]
+    assert lineage.columns == ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason", "notes",
+                               "wave", "batch"]
     expected = source_rows(project)
     entities = {"old_crm_accounts": {"accounts"}, "old_crm_contacts": {"contacts"},
                 "old_crm_opportunities": {"opportunities"}, "old_crm_activities": {"activities"},
@@ -205,13 +206,15 @@ def test_run_demo_links_children_and_reports(demo_run):
 
 
 def test_run_twice_gives_byte_identical_import_files(demo_run):
+    """With --full (a plain rerun writes only what changed: nothing); lineage differs only in the batch number."""
     project, _, _ = demo_run
     first = {p.name: p.read_bytes() for p in (project / "out" / "import").iterdir()}
-    lineage = (project / "out" / "lineage.csv").read_bytes()
-    again = invoke("run", project)
+    lineage = (project / "out" / "lineage.csv").read_text(encoding="utf-8-sig")
+    again = invoke("run", project, "--full")
     assert again.exit_code == 0
     assert {p.name: p.read_bytes() for p in (project / "out" / "import").iterdir()} == first
-    assert (project / "out" / "lineage.csv").read_bytes() == lineage
+    now = (project / "out" / "lineage.csv").read_text(encoding="utf-8-sig")
+    assert now.replace(",2\n", ",1\n") == lineage and now != lineage
 
 
 def test_plan_on_demo_writes_nothing(demo_copy):

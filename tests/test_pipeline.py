@@ -173,7 +173,7 @@ def test_run_writes_the_output_tree_and_replaces_it_only_on_success(small, tmp_p
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "import/01_accounts_001.csv", "import/02_contacts_001.csv", "import/03_opportunities_001.csv",
         "import/04_activities_001.csv", "lineage.csv", "manifest.json", "rejects/accounts.csv",
-        "rejects/activities.csv", "rejects/contacts.csv", "rejects/opportunities.csv",
+        "rejects/activities.csv", "rejects/contacts.csv", "rejects/held_back.csv", "rejects/opportunities.csv",
         "reports/quality.html", "reports/quality.json", "review/duplicate_groups.csv", "review/duplicates.xlsx",
         "review/orphans.csv", "review/provenance.csv", "review/stale_decisions.csv", "run.log"]
     assert result.reconciliation.balanced

@@ -104,10 +104,32 @@ class ReviewOptions(_Strict):
                           "steward gets through in a week; each further 10,000 rows cost some 2 s to write.")
 
 
+class StateOptions(_Strict):
+    """The migration state: what every run wrote, in which batch, so that later runs write only what changed."""
+
+    enabled: bool = Field(True, description="Keep the state (default). false: every run writes every record and "
+                          "remembers nothing, as before waves and deltas.")
+    file: str = Field("state/migration.sqlite", description="The state's SQLite file, relative to the project "
+                      "folder (never inside the output folder, which every run replaces). It holds golden records' "
+                      "names and addresses in clear: protect it as the import files.")
+
+    _slashes = field_validator("file")(forward_slashes)
+
+    @model_validator(mode="after")
+    def _used(self) -> StateOptions:
+        if not self.enabled and "file" in self.model_fields_set:
+            raise refuse("'file' names the state's file, which enabled: false does not keep",
+                         "remove 'file', or set enabled: true")
+        return self
+
+
 class Options(_Strict):
     """Project-wide settings."""
 
     review: ReviewOptions = Field(default_factory=ReviewOptions, description="The review workbook: max_rows.")
+
+    state: StateOptions = Field(default_factory=StateOptions, description="The migration state (batches, "
+                                "waves, what changed since the last run): enabled, file.")
 
     limits: Limits = Field(default_factory=Limits, description="Sizes beyond which a source is refused or a "
                            "row rejected: cell_bytes, sheet_cells, workbook_bytes, compression_ratio.")
@@ -214,6 +236,39 @@ class MatchingOptions(_Strict):
         return self
 
 
+class Wave(_Strict):
+    """One wave of a migration loaded in batches: the golden records it writes. Every criterion given must hold;
+    a record belongs to the first wave whose criteria it meets (and stays in the wave it was first written in)."""
+
+    name: str = Field(min_length=1, description="What `run --wave NAME` calls it.")
+    entities: list[Entity] | None = Field(None, json_schema_extra={"minItems": 1},
+                                          description="Records of these entities.")
+    sources: list[str] | None = Field(None, json_schema_extra={"minItems": 1}, description="Records whose golden "
+                                      "record comes from these sources (its first member by source priority).")
+    field: str | None = Field(None, description="A field or part of one, as the import names it (owner, level, "
+                              "address_province): records whose golden value is one of 'in'. A child whose "
+                              "entity has no such field is judged by its account's value.")
+    in_: list[str] | None = Field(None, alias="in", json_schema_extra={"minItems": 1},
+                                  description="The values of 'field' this wave takes.")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _criteria(self) -> Wave:
+        for key, given in (("entities", self.entities), ("sources", self.sources), ("in", self.in_)):
+            if given == []:
+                raise refuse(f"{key}: [] takes no record into wave {self.name!r}",
+                             f"list what the wave takes, or remove '{key}'")
+        if (self.field is None) != (self.in_ is None):
+            raise refuse("'field' and 'in' go together: the field, and the values of it the wave takes",
+                         "write e.g. {field: address_province, in: [广东省, 福建省]}")
+        return self
+
+    def criteria(self) -> list[str]:
+        return [k for k, v in (("entities", self.entities), ("sources", self.sources), ("field", self.field))
+                if v is not None]
+
+
 class MigrationConfig(_Strict):
     """``migration.yaml``: what is migrated, where to, and from which sources."""
 
@@ -235,6 +290,10 @@ class MigrationConfig(_Strict):
         default_factory=list, description="Folders outside the project that its files may read (sources, lookup "
         "tables, target profile, decisions), e.g. [/mnt/exports]. Every other path must lead, after symlinks, "
         "into the project folder.")
+    waves: list[Wave] = Field(
+        default_factory=list, description="Waves of a migration loaded in batches, in load order: `run --wave "
+        "NAME` writes that wave's records. A wave with no criterion takes every record no earlier wave took, "
+        "and comes last.")
 
     _slashes = field_validator("target", "decisions", "allow_outside")(forward_slashes)
 
@@ -244,6 +303,18 @@ class MigrationConfig(_Strict):
         if not v:
             raise refuse("entities: [] puts nothing in scope: run would write nothing",
                          "list the entities to migrate, e.g. [accounts, contacts], or remove the key for all")
+        return v
+
+    @field_validator("waves")
+    @classmethod
+    def _waves(cls, v: list[Wave]) -> list[Wave]:
+        names = [w.name for w in v]
+        if twice := sorted({n for n in names if names.count(n) > 1}):
+            raise refuse(f"wave {twice[0]!r} is declared twice", "give each wave its own name")
+        rest = [w.name for w in v[:-1] if not w.criteria()]
+        if rest:
+            raise refuse(f"wave {rest[0]!r} has no criterion, so it takes every record left, and the waves after "
+                         "it would take none", "give it entities, sources or field/in, or move it to the end")
         return v
 
     @field_validator("sources")

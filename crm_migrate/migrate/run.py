@@ -16,6 +16,11 @@ their checksums are taken before and after, and a file that changed during the r
       reports/quality.json, quality.html
       manifest.json                versions, checksums and row counts of everything read and written
       run.log                      one line per step: when it ended, its name, count and seconds (no values)
+
+With the migration state (`migrate/state.py`, the default) import/ holds only this run's batch: the records new
+or changed since the state last saw them (`migrate/delta.py`), of one wave with ``--wave`` (`migrate/waves.py`),
+and rejects/held_back.csv the children it could not send yet; the state records the batch in the same breath
+as the tree replaces the previous one.
 """
 
 from __future__ import annotations
@@ -55,7 +60,13 @@ from crm_migrate.migrate.output_frames import lineage_frame, plain_columns, reje
 from crm_migrate.migrate.import_files import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
-from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile
+from crm_migrate.migrate.delta import held_back, row_prints, select, sent_only, to_record, with_batches
+from crm_migrate.migrate.stable_ids import keep_external_ids
+from crm_migrate.migrate.state import locate as locate_state
+from crm_migrate.migrate.state import previous_golden, snapshot
+from crm_migrate.migrate.state import recording as state_recording
+from crm_migrate.migrate.waves import wave_named
+from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile, reconcile_waves
 from crm_migrate.validators.findings import stale_because
 from crm_migrate.migrate.quality import quality
 from crm_migrate.reports.quality import write_html, write_json
@@ -77,6 +88,9 @@ class RunResult:
     conformed: dict | None = None  # Entity -> Conformed: each entity as the target receives it
     notes: list[Problem] = field(default_factory=list)  # what the run tidied up beside the output folder
     decisions: Path | None = None  # the steward's decisions file the run applied, if any
+    batch: object | None = None  # delta.Batch: what this run sends, against the migration state (None: no state)
+    state: Path | None = None  # the state file the batch is recorded in
+    row_prints: pl.DataFrame | None = None  # every source row's keyed fingerprint, where a state was read
 
     @property
     def exit_code(self) -> int:
@@ -93,11 +107,18 @@ class RunResult:
 
 def prepare(project: Project, today: dt.date | None = None,
             decisions: Path | None = None, sample: Sample | None = None,
-            done: list[SourceRead] | None = None) -> RunResult:
+            done: list[SourceRead] | None = None, state=None) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
     With ``sample``, only those source rows (the dry run), taken from ``done`` (the sources as an earlier
-    prepare read them) where given."""
+    prepare read them) where given. With ``state`` (a `state.Snapshot`), golden records keep the external ids
+    the state knows them by (`stable_ids`)."""
     migration = build(project, today, decisions, sample, done)
+    prints = None
+    if state is not None and state.exists:
+        with step("Keeping the external ids of the migration state", unit="rows") as keeping:
+            prints = row_prints(migration)
+            keep_external_ids(migration, state, prints)
+            keeping.finish(prints.height)
     target = project.target or load_target(project.config.target, project.root, project.doc.path, None,
                                                 project.confinement)[0]
     chosen = project.config.options.output_encoding
@@ -121,26 +142,42 @@ def prepare(project: Project, today: dt.date | None = None,
         planned = [{"path": path, "rows": rows, "entity": e.value}
                    for e, c in conformed.items() for path, rows in planned_files(c.frame, target.file, e)]
         planning.finish(len(planned))
-    return RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
+    result = RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
+    result.row_prints = prints
+    return result
 
 
 def run(project: Project, out: Path | None = None, today: dt.date | None = None,
         decisions: Path | None = None, sample: Sample | None = None,
-        done: list[SourceRead] | None = None) -> RunResult:
+        done: list[SourceRead] | None = None, *, wave: str | None = None, full: bool = False,
+        since: Path | None = None) -> RunResult:
+    """Write the output tree. With the migration state (the default; not for a dry run's ``sample``), only the
+    records new or changed since the last run go into import/ (all with ``full``), of one wave with ``wave``,
+    and the batch is recorded in the state once the tree is in place; ``since`` names another state file."""
     started = time.perf_counter()
     out = Path(out) if out else project.root / "out"
     _check_out_folder(out, project)
     check_outside(project.root, out)
-    project_secret(project.root, create=True)  # once per project; fingerprints in review/ are keyed with it
+    secret = project_secret(project.root, create=True)  # once per project; fingerprints are keyed with it
     mode = modes(project)
+    state_path, chosen = _state_plan(project, sample, wave, since, out)
     # before anything is read: a second run on this folder stops at once
     with output_lock(out, mode), recording() as log:
         notes = tidy_leftovers(out)
-        result = prepare(project, today, decisions, sample, done)
+        found = snapshot(state_path, secret) if state_path else None  # a bad state is refused before the work
+        result = prepare(project, today, decisions, sample, done, found)
         result.notes = notes
         result.decisions = decisions or (project.root / project.config.decisions if project.config.decisions
                                          else None)
         migration = result.migration
+        if found is not None:
+            with step("Comparing with the migration state", unit="records") as comparing:
+                result.batch = select(result, found, project.config.waves, chosen, full)
+                result.state = state_path
+                result.lineage = with_batches(result.lineage, result.batch)
+                result.batch.accounting = reconcile_waves(result.lineage, result.reconciliation.table.select(
+                    "source", "entity", "read"))
+                comparing.finish(sum(f.height for f in result.batch.records.values()))
         tmp = tmp_path(out)
         try:
             if tmp.exists():
@@ -156,8 +193,18 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
             with step(f"Writing {MANIFEST}", unit="files") as writing:
                 _write_manifest(tmp, result, outputs)
                 writing.finish(len(outputs))
+            record = None
+            if result.batch is not None:
+                with step("Preparing the batch for the migration state", unit="records") as keeping:
+                    record = to_record(result.batch, result, [o for o in outputs if str(o["path"]).startswith(
+                        "import/")], _relative(out, project.root), previous_golden(state_path))
+                    keeping.finish(sum(f.height for f in record.golden.values()))
             log.write(tmp)
-            _replace(out, tmp, mode)
+            if record is not None:  # the state commits only once the tree is in place, and not if it fails
+                with state_recording(state_path, record, secret):
+                    _replace(out, tmp, mode)
+            else:
+                _replace(out, tmp, mode)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise MigrateError(_os_problem(out, tmp, exc)) from None
@@ -167,6 +214,22 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
     result.out = out
     result.files = outputs
     return result
+
+
+def _state_plan(project: Project, sample: Sample | None, wave: str | None, since: Path | None, out: Path):
+    """The state file this run compares with and records into (None: a dry run's sample, or a project that
+    keeps no state), and the wave ``--wave`` names; a wrong one is refused before anything is read."""
+    try:
+        chosen = wave_named(project.config, wave)
+    except ValueError as exc:
+        message, hint = str(exc).split("|", 1)
+        raise MigrateError(Problem("--wave", message, hint=hint)) from None
+    path = locate_state(project, since, out) if sample is None else None
+    if path is None and (wave is not None or since is not None) and sample is None:
+        raise MigrateError(Problem(project.doc.path, "--wave and --since need the migration state, which "
+                                   "options.state.enabled: false turns off", line=project.doc.line_of(
+                                       ("options", "state", "enabled")), hint="remove enabled: false"))
+    return path, chosen
 
 
 def _os_problem(out: Path, tmp: Path, exc: OSError) -> Problem:
@@ -200,14 +263,22 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
     written_ids: dict[str, set[str]] = {}
     target = result.target
     conformed: dict = result.conformed or {}
+    batch = result.batch
     for entity, res in migration.entities.items():
         done: Conformed = conformed[entity]
+        if batch is not None:  # only this batch's records: new or changed, of its wave
+            done = sent_only(done, batch.sent(entity))
         written_ids[entity.value] = set(done.ids)
-        for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity, done.plain):
-            outputs.append({"path": f"import/{path.name}", "rows": rows})
+        if done.frame.height or batch is None or batch.kind == "full":
+            for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity,
+                                           done.plain):
+                outputs.append({"path": f"import/{path.name}", "rows": rows})
         emit(f"rejects/{entity.value}.csv", lambda res=res: rejects_frame(migration, res), plain)
+    if batch is not None:
+        emit("rejects/held_back.csv", lambda: held_back(result.lineage))
     with step("Checking every written record is in an import file", unit="records") as checking:
-        check_written(result.lineage, written_ids, {orphan_id()})
+        sent = result.lineage if batch is None else result.lineage.filter(pl.col("batch") == batch.number)
+        check_written(sent, written_ids, {orphan_id()})
         checking.finish(sum(len(ids) for ids in written_ids.values()))
     emit("lineage.csv", lambda: result.lineage, keep=("record_id",))
     with step("Writing review/duplicates.xlsx", unit="groups") as writing:
@@ -225,6 +296,9 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
             # shown as stale, with why, when the project or its sources changed since the dry run
             report["dry_run"] = {**earlier_dry_run, "stale": stale_because(
                 earlier_dry_run, migration.project.fingerprint(), _inputs(result))}
+        if batch is not None:
+            report["batch"] = {"number": batch.number, "kind": batch.kind, "wave": batch.wave,
+                               "counts": batch.counts(), "waves": batch.accounting}
         (tmp / "reports" / "quality.json").write_text(write_json(report), encoding="utf-8")
     with step("Writing reports/quality.html", unit=""):
         (tmp / "reports" / "quality.html").write_text(write_html(report), encoding="utf-8")
@@ -258,6 +332,9 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
                              for e, c in (result.conformed or {}).items()},
                    } if result.target else None,
         "outputs": outputs,
+        "batch": {"number": result.batch.number, "kind": result.batch.kind, "wave": result.batch.wave,
+                  "state": _relative(result.state, project.root) if result.state else None,
+                  "counts": result.batch.counts()} if result.batch is not None else None,
         "timings_seconds": {k: round(v, 3) for k, v in migration.timings.items()},
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

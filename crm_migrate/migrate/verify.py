@@ -43,11 +43,13 @@ from crm_migrate.validators.readback import read_table
 from crm_migrate.validators.roundtrip import Verification, compare
 
 
-def verify(out: Path | str, entity: Entity | str, exported: Path | str, key: list[str] | None = None
-           ) -> Verification:
+def verify(out: Path | str, entity: Entity | str, exported: Path | str, key: list[str] | None = None,
+           known: set[str] | None = None) -> Verification:
     """Compare the target's export of ``entity`` (a CSV or workbook) with the import files of the run in
     ``out``; records matched by external id, or by the ``key`` columns. Write ``out/verify/<entity>.csv``
-    (every difference, every record missing or extra) and ``<entity>.json`` (the totals)."""
+    (every difference, every record missing or extra) and ``<entity>.json`` (the totals). ``known``: external
+    ids that earlier batches sent (from the migration state): an exported record with one of them is counted
+    as ``earlier``, not as extra."""
     out, exported, entity = Path(out), Path(exported), _entity(entity)
     with step(f"Reading the {entity.value} sent") as reading:
         sent = _sent(out, entity)
@@ -69,7 +71,8 @@ def verify(out: Path | str, entity: Entity | str, exported: Path | str, key: lis
                                        "both files have: " + ", ".join(m for m, _ in pairs[:8])))
     compared = [m for m, _ in pairs if m not in keys]
     with step(f"Comparing {entity.value}", unit="records") as comparing:
-        found, lines = compare(entity.value, sent, theirs, keys, compared, unmatched, numeric, ROW)
+        found, lines = compare(entity.value, sent, theirs, keys, compared, unmatched, numeric, ROW,
+                               known if key is None else None)
         comparing.finish(found.matched)
     folder = out / "verify"
     report = folder / f"{entity.value}.csv"

@@ -81,3 +81,37 @@ def check_written(lineage: pl.DataFrame, written_ids: dict[str, set[str]],
                                     hint="this is a bug in crm-migrate; please report it with the project"))
     if problems:
         raise ReconciliationError(problems)
+
+
+def reconcile_waves(lineage: pl.DataFrame, read: pl.DataFrame) -> list[dict[str, object]]:
+    """Per wave, source and entity, the rows behind the wave's golden records: sent (in this batch or an
+    earlier one), held back, pending (the wave not written yet); and the proof that every source row is
+    accounted for once across all waves: per source and entity, rows read = filtered + rejected + the
+    written and merged rows of each wave (and of none), and no row of an entity is counted twice.
+    ``lineage`` carries ``wave`` and ``batch`` (`delta.with_batches`); ``read``: source, entity, read."""
+    key = ["source", "sheet", "row", "entity"]
+    twice = lineage.group_by(key).len().filter(pl.col("len") > 1)
+    problems = [Problem(f"lineage: {r['source']}", f"{r['entity']}: row {r['row']}"
+                        + (f" of sheet {r['sheet']}" if r["sheet"] else "") + f" is counted {r['len']} times "
+                        "across the waves", hint="this is a bug in crm-migrate; please report it with the project")
+                for r in twice.head(5).to_dicts()]
+    kept = pl.col("outcome").is_in(OUTCOMES[:2])
+    totals = (lineage.group_by("source", "entity")
+              .agg(*[(pl.col("outcome") == o).sum().alias(o) for o in OUTCOMES[2:]],
+                   kept.sum().alias("in_waves")))
+    joined = read.join(totals, on=["source", "entity"], how="left").with_columns(
+        pl.col("filtered", "rejected", "in_waves").fill_null(0))
+    for r in joined.filter(pl.col("read") != pl.col("filtered") + pl.col("rejected") + pl.col("in_waves")).to_dicts():
+        problems.append(Problem(f"lineage: {r['source']}", f"{r['entity']}: {r['read']} rows read, but the waves "
+                                f"account for {r['filtered'] + r['rejected'] + r['in_waves']} ({r['filtered']} "
+                                f"filtered, {r['rejected']} rejected, {r['in_waves']} in golden records)",
+                                hint="this is a bug in crm-migrate; please report it with the project"))
+    if problems:
+        raise ReconciliationError(problems)
+    held = pl.col("reason").str.starts_with("held back:").fill_null(False)
+    table = (lineage.filter(kept).group_by("wave", "source", "entity")
+             .agg(pl.len().alias("rows"), pl.col("batch").is_not_null().sum().alias("sent"),
+                  (pl.col("batch").is_null() & held).sum().alias("held"),
+                  (pl.col("batch").is_null() & ~held).sum().alias("pending"))
+             .sort("wave", "source", "entity", nulls_last=True))
+    return table.to_dicts()

@@ -31,6 +31,8 @@ class Verification:
     differences: dict[str, int] = field(default_factory=dict)  # rule -> values
     by_column: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> rule -> values
     report: str = ""  # the CSV of differences
+    earlier: int = 0  # exported records that an earlier batch sent (the migration state knows them): not extra
+    batch: int | None = None  # the state's batch these import files are, where the run kept a state
 
     @property
     def clean(self) -> bool:
@@ -43,18 +45,24 @@ class Verification:
 
 
 def compare(entity: str, sent: pl.DataFrame, theirs: pl.DataFrame, keys: list[str], compared: list[str],
-            unmatched: list[str], numeric: set[str] | None, row_column: str
+            unmatched: list[str], numeric: set[str] | None, row_column: str, known: set[str] | None = None
             ) -> tuple[Verification, list[dict[str, object]]]:
     """Match ``sent`` and ``theirs`` (the export, its columns named as sent, its row numbers in
     ``row_column``) by ``keys`` and compare the ``compared`` columns, numbers as numbers in ``numeric`` ones
     (None: types not known). Return the totals and one line per record missing or extra and per value that
-    differs."""
+    differs. ``known``: external ids earlier batches sent (from the migration state): an exported record with
+    one of them is counted as ``earlier``, not as extra."""
     left = sent.with_row_index("_line", offset=2)
     joined = left.join(theirs, on=keys, how="full", suffix="__exported", coalesce=True, nulls_equal=False)
     in_sent = pl.col("_line").is_not_null()
     in_export = pl.col(row_column).is_not_null()
     missing = joined.filter(in_sent & ~in_export)
     extra = joined.filter(~in_sent & in_export)
+    earlier = 0
+    if known:  # records of earlier batches: in the target already, sent before
+        before = extra[keys[0]].is_in(pl.Series(sorted(known), dtype=pl.String).implode())
+        earlier = int(before.sum())
+        extra = extra.filter(~before)
     both = joined.filter(in_sent & in_export)
     lines: list[dict[str, object]] = []
     for row in missing.iter_rows(named=True):
@@ -89,7 +97,7 @@ def compare(entity: str, sent: pl.DataFrame, theirs: pl.DataFrame, keys: list[st
         for rule, n in rules.items():
             differences[rule] = differences.get(rule, 0) + n
     verification = Verification(entity, keys, sent.height, theirs.height, both.height, missing.height,
-                                extra.height, compared, unmatched, differences, by_column)
+                                extra.height, compared, unmatched, differences, by_column, earlier=earlier)
     return verification, lines
 
 

@@ -331,7 +331,7 @@ def test_a_set_aside_tree_of_a_killed_run_is_put_back(earlier):
     project = earlier
     before = tree(project / "out")
     (project / "out").rename(project / ".out.old-999999999")  # killed between the two renames
-    done = cli("run", str(project), cwd=project.parent)
+    done = cli("run", str(project), "--full", cwd=project.parent)  # --full: the same import files again
     assert done.returncode == 0 and "put back the previous output" in done.stderr
     assert tree(project / "out").keys() == before.keys() and not leftovers(project)
 
