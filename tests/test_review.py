@@ -407,3 +407,57 @@ def test_a_merge_into_naming_no_record_says_the_file_row_and_column(make_project
     assert [(p.line, p.column) for p in problems] == [(2, "into"), (3, "into")]
     assert "not a record" in problems[0].message and "the row itself" in problems[1].message
     assert "record" in problems[0].hint
+
+
+def test_the_workbook_rows_are_the_xml_xlsxwriter_writes_cell_by_cell(tmp_path):
+    """The review sheet's rows are built over whole columns (`_stream_rows`); xlsxwriter's own write_string
+    and write_number, cell by cell, must give the same sheet and the same styles."""
+    import zipfile
+
+    import xlsxwriter
+
+    from crm_migrate.migrate.formulas import QuotedCells
+    from crm_migrate.validators.workbook import _HEADER, _SPACE, _stream_rows
+
+    texts = ["plain", " leading space", "trailing\u3000", "a & b < c > d \"q\"", "line\nbreak", "tab\there",
+             "bell\x07 and \x1f", "_x0041_ kept literally", "<r>looks rich</r>", "", None, "两个字 😀",
+             "\ufffe\uffff", "=cmd|' /C calc'!A0", "x" * 20_000 + "😀" * 7_000, "\x85next line", "end\n"]
+    n = len(texts)
+    frame = pl.DataFrame({
+        "t0": texts, "t1": list(reversed(texts)),
+        "c0": pl.Series([i % 8 for i in range(n)], dtype=pl.Int8),
+        "c1": pl.Series([(i * 3) % 8 for i in range(n)], dtype=pl.Int8),
+        "n0": [0.1, 1e-5, 123.0, 0.9999999999999999, None, 2.5e20, 1 / 3, 0.0, 7.0, None, 42.0, 0.95, 1e-300,
+               None, 3.0, 0.6, 12345678901234567.0],
+        "_golden": [i % 3 == 0 for i in range(n)]})
+    at, number_at = [0, 2], [1]
+
+    def book(path, stream: bool):
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                             "strings_to_formulas": False, "strings_to_urls": False})
+        cells = QuotedCells(wb)
+        sheet = wb.add_worksheet("s")
+        for c in range(3):
+            cells.write(sheet, 0, c, f"h{c}", _HEADER)
+        styles = [cells.format({"bold": True} if code & 2 else ({"bg_color": "#FFF2B3"} if code & 4 else None),
+                               bool(code & 1)) for code in range(8)]
+        formats = [(cells.format({"num_format": "0.0000"}), cells.format({"bold": True, "num_format": "0.0000"}))]
+        if stream:
+            _stream_rows(sheet, frame, at, number_at, styles, formats)
+        else:
+            for r, row in enumerate(frame.iter_rows(named=True), start=1):
+                for i, c in enumerate(at):
+                    if row[f"t{i}"] is not None:
+                        sheet.write_string(r, c, row[f"t{i}"], styles[row[f"c{i}"]])
+                if row["n0"] is not None:
+                    sheet.write_number(r, 1, row["n0"], formats[0][row["_golden"]])
+        sheet.autofilter(0, 0, n, 2)
+        wb.close()
+        with zipfile.ZipFile(path) as z:
+            return z.read("xl/worksheets/sheet1.xml"), z.read("xl/styles.xml")
+
+    streamed = book(tmp_path / "streamed.xlsx", True)
+    by_cell = book(tmp_path / "by_cell.xlsx", False)
+    assert streamed[0] == by_cell[0]
+    assert streamed[1] == by_cell[1]
+    assert set(_SPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}  # Python's \s, as xlsxwriter's

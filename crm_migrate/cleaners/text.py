@@ -199,8 +199,10 @@ def _fast_ids(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(r"^[!-~]+(?: [!-~]+)*$"))
     key = (pl.col("raw").str.to_uppercase().str.replace_all(r"[\s\-_/.#:]+", "")
            .str.replace_all(r"(^|[^0-9])0+([0-9])", "${1}${2}"))
-    return frame.select("raw", pl.col("raw").alias("value"), pl.when(key != "").then(key).otherwise("raw").alias("key"),
-                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))
+    # lazily, so that the key is worked out once for its two uses
+    return frame.lazy().select("raw", pl.col("raw").alias("value"),
+                               pl.when(key != "").then(key).otherwise("raw").alias("key"),
+                               pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes")).collect()
 
 
 def plain_chinese(values: pl.Series, pattern: str) -> pl.Series:

@@ -48,12 +48,14 @@ def account_index(accounts: pl.DataFrame | None) -> pl.DataFrame:
         return pl.DataFrame(schema={SYSTEM: pl.String, "_ref": pl.String, "_a_outcome": pl.String,
                                     "_a_reason": pl.String, "_a_record": pl.String, "_a_none": pl.Boolean})
     rank = pl.col(OUTCOME).replace_strict({WRITTEN: 0, MERGED: 0, FILTERED: 1, REJECTED: 2}, default=3)
-    return (accounts.filter(pl.col(key(ID_FIELD)).is_not_null())
+    # lazily, with only the columns read: a sort of the whole frame would copy every account
+    return (accounts.lazy().select(SYSTEM, key(ID_FIELD), OUTCOME, REASON, RECORD_ID, RULE, "_seq")
+            .filter(pl.col(key(ID_FIELD)).is_not_null())
             .sort([rank, "_seq"])
             .group_by([SYSTEM, key(ID_FIELD)], maintain_order=True).first()
             .select(SYSTEM, pl.col(key(ID_FIELD)).alias("_ref"), pl.col(OUTCOME).alias("_a_outcome"),
                     pl.col(REASON).alias("_a_reason"), pl.col(RECORD_ID).alias("_a_record"),
-                    says_no_company().alias("_a_none")))
+                    says_no_company().alias("_a_none")).collect())
 
 
 def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -62,9 +64,9 @@ def same_row_index(accounts: pl.DataFrame, source: str) -> pl.DataFrame:
     person is not lost with it."""
     nameless = pl.col(val("name")).is_null() if val("name") in accounts.columns else pl.lit(False)
     nameless = nameless | says_no_company()  # 无, 个人: the person has no company
-    return (accounts.filter(pl.col(SOURCE) == source)
+    return (accounts.lazy().filter(pl.col(SOURCE) == source)  # lazily: the filter copies only the columns read
             .select(SHEET, ROW, pl.col(OUTCOME).alias("_s_outcome"), pl.col(REASON).alias("_s_reason"),
-                    pl.col(RECORD_ID).alias("_s_record"), (pl.col(EMPTY) | nameless).alias("_s_empty")))
+                    pl.col(RECORD_ID).alias("_s_record"), (pl.col(EMPTY) | nameless).alias("_s_empty")).collect())
 
 
 def id_collisions(frame: pl.DataFrame) -> list[tuple[str, str, list[str]]]:

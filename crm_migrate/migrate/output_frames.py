@@ -135,5 +135,9 @@ def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig", deli
     if neutralise:
         frame = neutralise_frame(frame, plain)[0]
     path.parent.mkdir(parents=True, exist_ok=True)
+    if encoding in ("utf-8", "utf-8-sig"):  # polars' own bytes, written straight to the file
+        frame.write_csv(path, include_bom=encoding == "utf-8-sig", separator=delimiter, line_terminator="\r\n",
+                        check_extension=False)
+        return
     text = frame.write_csv(None, separator=delimiter, line_terminator="\r\n")
     path.write_bytes(text.encode(encoding))

@@ -247,12 +247,13 @@ def build(project: Project, today: dt.date | None = None,
         specs, parts, entity_reads = _written_fields(project, entity), [], []
         linking = f"Linking {entity.value} to accounts" if has_account_link(entity) else f"Combining {entity.value}"
         with step(linking, unit="records") as combined:
+            index = account_index(accounts) if has_account_link(entity) else None  # once for every source
             for r, part in extracted.pop(entity, []):
                 entity_reads.append(r)
                 if has_account_link(entity):
                     same_row = (same_row_index(accounts, r.source.name)
                                 if accounts is not None and r.source.plan_for(Entity.accounts) else None)
-                    part = link(part, account_index(accounts), same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
+                    part = link(part, index, same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
                                 entity.singular, orphan)
                 parts.append(part)
             frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()

@@ -312,9 +312,10 @@ def groups_frame(found: Groups, entity: str) -> pl.DataFrame:
 
 def provenance_frame(migration: Migration) -> pl.DataFrame:
     """For every golden record built from two or more source rows: each field's value and the source row
-    it came from."""
+    it came from; entity by entity in alphabetical order, each entity's records by id, each record's fields
+    in the entity's order."""
     parts = []
-    for entity, result in migration.entities.items():
+    for entity, result in sorted(migration.entities.items(), key=lambda kv: kv[0].value):
         frame = result.frame
         fields = [s for s in result.fields if f"{FROM}{s.name}" in frame.columns]
         if not fields:
@@ -322,23 +323,27 @@ def provenance_frame(migration: Migration) -> pl.DataFrame:
         merged = frame.lazy().filter(pl.col(OUTCOME) == MERGED).select(RECORD_ID).unique().collect()
         sensitive = {s.name for s in result.fields if s.sensitive or s.type is FieldType.id_card}
         # The survivors once, with only the columns read (a filter of the whole frame copies the entity), then
-        # one long table of (record, field, value, member) and one join for where each member was read.
+        # one long table of (record, field, value, member) and one join for where each member was read. The
+        # order (record id, then field) is sorted on one number: the survivor's rank by its id, then the
+        # field's place.
         survivors = (frame.lazy()
                      .filter((pl.col(OUTCOME) == WRITTEN) & pl.col(RECORD_ID).is_in(merged[RECORD_ID].implode()))
                      .select(RECORD_ID, *(val(s.name) for s in fields), *(f"{FROM}{s.name}" for s in fields))
+                     .with_columns((pl.col(RECORD_ID).rank("dense").cast(pl.UInt64) * len(fields)).alias("_r"))
                      .collect())
         long = pl.concat([survivors.lazy().filter(pl.col(f"{FROM}{spec.name}").is_not_null()).select(
             pl.lit(entity.value).alias("entity"), pl.col(RECORD_ID).alias("record_id"),
             pl.lit(spec.name).alias("field"),
             (masked_whole(pl.col(val(spec.name))) if spec.name in sensitive else pl.col(val(spec.name))).alias("value"),
-            pl.col(f"{FROM}{spec.name}").alias(SEQ)) for spec in fields]).collect()
+            pl.col(f"{FROM}{spec.name}").alias(SEQ), (pl.col("_r") + f).alias("_r"))
+            for f, spec in enumerate(fields)]).sort("_r", maintain_order=True).drop("_r").collect()
         del survivors
         origin = frame.select(pl.col(SEQ), pl.col(SOURCE).alias("from_source"), pl.col(SHEET).alias("from_sheet"),
                               pl.col(ROW).alias("from_row"))
         parts.append(long.join(origin, on=SEQ, how="left", maintain_order="left").drop(SEQ))
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in ("entity", "record_id", "field", "value")})
-    return pl.concat(parts, how="diagonal_relaxed").sort(["entity", "record_id"], maintain_order=True)
+    return pl.concat(parts, how="diagonal_relaxed")
 
 
 def orphans_frame(migration: Migration) -> pl.DataFrame:

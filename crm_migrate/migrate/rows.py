@@ -53,7 +53,9 @@ def non_records(table: SourceTable) -> pl.Series:
         return table.non_records
     headers = sorted({h.strip() for cols in (table.headers or {"": columns}).values() for h in cols if h.strip()}
                      | {c.strip() for c in columns})
-    cells = [pl.col(c).str.strip_chars() for c in columns]
+    # Each cell stripped once, for the five tests below to read (an expression per test would strip it again).
+    frame = frame.select(pl.col(c).str.strip_chars().alias(str(i)) for i, c in enumerate(columns))
+    cells = [pl.col(str(i)) for i in range(len(columns))]
     filled = pl.sum_horizontal([(c.is_not_null() & (c != "")).cast(pl.Int32) for c in cells])
     header_hits = pl.sum_horizontal([c.is_in(headers).fill_null(False).cast(pl.Int32) for c in cells])
     first = pl.coalesce([pl.when(c != "").then(c) for c in cells])

@@ -65,8 +65,11 @@ def neutralise_frame(frame: pl.DataFrame, plain: Iterable[str] = ()) -> tuple[pl
     text = [c for c, t in frame.schema.items() if t == pl.String]
     if not text or frame.height == 0:
         return frame, {}
-    counts = frame.select(risky(c, c in plain).sum().alias(c) for c in text).row(0, named=True)
-    hit = [c for c in text if counts[c]]
+    # Only a column where some value starts like a formula can hold one: the others are not tested further.
+    starts = frame.select(pl.col(c).str.contains(_RISKY).any().alias(c) for c in text).row(0, named=True)
+    maybe = [c for c in text if starts[c]]
+    counts = frame.select(risky(c, c in plain).sum().alias(c) for c in maybe).row(0, named=True) if maybe else {}
+    hit = [c for c in maybe if counts[c]]
     if not hit:
         return frame, {}
     frame = frame.with_columns(pl.when(risky(c, c in plain)).then(pl.lit(PREFIX) + pl.col(c)).otherwise(pl.col(c))

@@ -242,16 +242,101 @@ def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_fie
         styles.append(cells.format(props or None, bool(code & 1)))
     formats = [(cells.format({"num_format": _NUMBERS[_SHOWN[c]]}), cells.format({**_GOLDEN, "num_format": _NUMBERS[_SHOWN[c]]}))
                for c in number_at]
-    write, number = sheet.write_string, sheet.write_number
-    r = 0
-    for r, row in enumerate(frame.iter_rows(), start=1):
-        for i in range(m):
-            text = row[i]
-            if text is not None:
-                write(r, at[i], text, styles[row[m + i]])
-        gold = row[-1]
-        for j in range(k):
-            value = row[2 * m + j]
-            if value is not None:
-                number(r, number_at[j], value, formats[j][gold])
-    return r, widths
+    return _stream_rows(sheet, frame, at, number_at, styles, formats), widths
+
+
+# -- the rows as xlsxwriter would write them ------------------------------------------------------------
+# In constant_memory mode xlsxwriter writes each row's XML to a file of its own as the next row starts, a
+# dozen Python calls a cell. Here the same XML is built over whole columns: the cells of a row in column
+# order, each as xlsxwriter writes an inline string (its control characters escaped as _xHHHH_, a text in
+# <r>...</r> as it is, xml:space="preserve" where it starts or ends with a space, & < > escaped) or a number
+# (%.16G), its style's index taken in the order xlsxwriter would first meet it. tests/test_review.py
+# compares the XML with xlsxwriter's own, cell by cell.
+
+_CHUNK = 20_000  # rows built into one text at a time
+# What Python's \s matches (str.isspace), where xlsxwriter marks a text's leading or trailing space
+_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+         "\u2028\u2029\u202f\u205f\u3000"
+_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]"
+_CONTROL = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))] + ["\ufffe", "\uffff"]
+_CONTROL_ESCAPED = [f"_x{ord(c):04X}_" for c in _CONTROL]
+
+
+def _escaped(text: pl.Expr) -> pl.Expr:
+    """A text as xlsxwriter stores it inline: its control characters as _xHHHH_ (and a literal _xHHHH_ kept)."""
+    return text.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1").str.replace_many(_CONTROL, _CONTROL_ESCAPED)
+
+
+def _text_cell(escaped: pl.Expr, ref: pl.Expr, style: pl.Expr) -> pl.Expr:
+    """A text cell's XML from its `_escaped` text (null where there is no cell): a text in <r>...</r> as it
+    is, any other with & < > escaped, xml:space="preserve" where it starts or ends with a space."""
+    rich = escaped.str.starts_with("<r>") & escaped.str.ends_with("</r>")
+    preserve = escaped.str.contains(f"^{_SPACE_CLASS}|{_SPACE_CLASS}$")
+    inner = pl.when(rich).then(escaped).otherwise(pl.concat_str([
+        pl.when(preserve).then(pl.lit('<t xml:space="preserve">')).otherwise(pl.lit("<t>")),
+        escaped.str.replace_many(["&", "<", ">"], ["&amp;", "&lt;", "&gt;"]), pl.lit("</t>")]))
+    return pl.concat_str([pl.lit('<c r="'), ref, pl.lit('"'), style, pl.lit(' t="inlineStr"><is>'), inner,
+                          pl.lit("</is></c>")])
+
+
+def _stream_rows(sheet, frame: pl.DataFrame, at: list[int], number_at: list[int], styles: list, formats: list) -> int:
+    """Write ``frame``'s cells (``t<i>`` texts at columns ``at``, styled by ``c<i>``; ``n<j>`` numbers at
+    ``number_at``) as rows 1.. of ``sheet``, as its own write_string and write_number would have; return the
+    last row written."""
+    from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
+
+    m = len(at)
+    frame = frame.head(sheet.xls_rowmax - 1)  # xlsxwriter leaves out cells past Excel's last row
+    if frame.height == 0:
+        return 0
+    long = [f"t{i}" for i in range(m) if (frame[f"t{i}"].str.len_chars().max() or 0) > sheet.xls_strmax // 2]
+    if long:  # over Excel's 32,767 UTF-16 units: cut, as xlsxwriter cuts it
+        frame = frame.with_columns(pl.col(c).map_elements(
+            lambda v: _utf16_truncate(v, sheet.xls_strmax) if _utf16_len(v) > sheet.xls_strmax else v,
+            return_dtype=pl.String) for c in long)
+    sheet._write_single_row(1)  # the header row goes out first, as writing row 1 would send it
+    # Style indexes in the order xlsxwriter would first write each style: by row, then by column.
+    first = []
+    for i, c in enumerate(at):
+        seen = (frame.lazy().with_row_index("_r").filter(pl.col(f"t{i}").is_not_null())
+                .group_by(f"c{i}").agg(pl.col("_r").min()).collect())
+        first += [(r, c, styles[code]) for code, r in seen.iter_rows() if styles[code] is not None]
+    for j, c in enumerate(number_at):
+        seen = (frame.lazy().with_row_index("_r").filter(pl.col(f"n{j}").is_not_null())
+                .group_by("_golden").agg(pl.col("_r").min()).collect())
+        first += [(r, c, formats[j][gold]) for gold, r in seen.iter_rows()]
+    index = {}
+    for _, _, fmt in sorted(first, key=lambda x: x[:2]):
+        index[id(fmt)] = fmt._get_xf_index()
+    attr = {None: ""} | {key: f' s="{n}"' for key, n in index.items()}  # a style no cell has: never looked up
+    style_of = {code: attr.get(None if f is None else id(f), "") for code, f in enumerate(styles)}
+    numbers = {f"n{j}": pl.Series([None if v is None else f"{v:.16G}" for v in frame[f"n{j}"].to_list()],
+                                  dtype=pl.String) for j in range(len(number_at))}
+    gold_style = [{g: attr.get(id(formats[j][g]), "") for g in (False, True)} for j in range(len(number_at))]
+    frame = frame.with_columns(**numbers)
+    row = pl.col("_row")
+    cells = {}
+    for i, c in enumerate(at):
+        style = pl.col(f"c{i}").replace_strict(style_of, return_dtype=pl.String)
+        cells[c] = _text_cell(pl.col(f"e{i}"), pl.lit(xl_col_to_name(c)) + row, style)
+    for j, c in enumerate(number_at):
+        style = pl.col("_golden").replace_strict(gold_style[j], return_dtype=pl.String)
+        cells[c] = pl.concat_str([pl.lit('<c r="'), pl.lit(xl_col_to_name(c)) + row, pl.lit('"'), style,
+                                  pl.lit("><v>"), pl.col(f"n{j}"), pl.lit("</v></c>")])
+    body = pl.concat_str([cells[c] for c in sorted(cells)], ignore_nulls=True).fill_null("")
+    xml = pl.when(pl.col("_b") != "").then(pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), pl.col("_b"),
+                                                          pl.lit("</row>")]))
+    last = 0
+    for start in range(0, frame.height, _CHUNK):
+        part = (frame.slice(start, _CHUNK).with_row_index("_r", offset=start + 2)
+                .with_columns(pl.col("_r").cast(pl.String).alias("_row"),
+                              *(_escaped(pl.col(f"t{i}")).alias(f"e{i}") for i in range(m)))
+                .select("_r", "_row", body.alias("_b")))
+        sheet.row_data_fh.write(part.select(xml.str.join("")).item() or "")
+        written = part.filter(pl.col("_b") != "")["_r"]
+        if written.len():
+            last = int(written.max()) - 1
+    sheet.previous_row = frame.height
+    if last:
+        sheet.dim_rowmax = max(sheet.dim_rowmax or 0, last)
+    return frame.height

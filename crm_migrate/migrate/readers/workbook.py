@@ -115,7 +115,8 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
         if not any(any(c not in (None, "") for c in r) for r in raw):
             table.empty_sheets.append(sheet_name)
             continue
-        text_rows = [[cell_text(c) for c in r] for r in raw]
+        # a text cell is its own text: cell_text only for the others
+        text_rows = [[c if c.__class__ is str else cell_text(c) for c in r] for r in raw]
         h = find_header(text_rows, wanted or set()) if header_row == "auto" else int(header_row) - 1
         if h >= len(text_rows):
             raise SourceError(Problem(shown, f"header row {h + 1} is past the end of the sheet", sheet=sheet_name,
@@ -133,23 +134,26 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
         all_names += [c for c in columns if c not in all_names]
         if header_only:
             continue
+        place = _placing(columns, all_names)
         for i in range(h + 1, len(raw)):
             cells = text_rows[i]
-            if big := oversized(cells, limits.cell_bytes):
+            # (a row whose longest cell cannot pass the limit needs no cell measured)
+            if cells and max(map(len, cells)) * 4 > limits.cell_bytes and (big := oversized(cells, limits.cell_bytes)):
                 for j, _ in big:
                     cells[j] = preview(cells[j])
                 table.rejected_rows[(sheet_name, i + 1)] = big_cell_reason(
                     f"{column_letter(big[0][0])}{i + 1}", big[0][1], limits.cell_bytes)
-                records.append((sheet_name, i + 1, _by_name(cells, columns, all_names)))
+                records.append((sheet_name, i + 1, place(cells)))
                 continue
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():  # nothing but spaces in every cell
                 table.blank_rows += 1
                 continue
             if len(cells) > len(columns) and (p := extra_cells_problem(shown, sheet_name, i + 1, cells, len(columns))):
                 table.warnings.append(p)
-            table.warnings += _lost_digits(raw[i], columns, shown, sheet_name, i + 1)
+            if _has_lost_digits(raw[i], len(columns)):
+                table.warnings += _lost_digits(raw[i], columns, shown, sheet_name, i + 1)
             # Cells are placed by this sheet's own header, so sheets with other column orders line up.
-            records.append((sheet_name, i + 1, _by_name(cells, columns, all_names)))
+            records.append((sheet_name, i + 1, place(cells)))
     if not table.sheets:
         raise SourceError(Problem(shown, f"the workbook holds no data: every sheet read ({', '.join(chosen) or 'none'}) "
                                   "is empty", hint="check that this is the right file, or choose the sheets with "
@@ -158,11 +162,29 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
     return table
 
 
-def _by_name(cells: list[str], columns: list[str], all_names: list[str]) -> list[str]:
-    out = [""] * len(all_names)
-    for name, value in zip(columns, cells):
-        out[all_names.index(name)] = value
-    return out
+def _placing(columns: list[str], all_names: list[str]):
+    """A function placing a row's cells, in the order of this sheet's header ``columns``, at their columns'
+    places among ``all_names`` (empty where the sheet has no such column)."""
+    at = [all_names.index(name) for name in columns]
+    width, n = len(all_names), len(columns)
+    if at == list(range(n)):  # the sheet's columns come first, in its order: the row as it is, cut or padded
+        def place(cells: list[str]) -> list[str]:
+            out = cells[:n]
+            out += [""] * (width - len(out))
+            return out
+        return place
+
+    def place(cells: list[str]) -> list[str]:
+        out = [""] * width
+        for i, value in zip(at, cells):
+            out[i] = value
+        return out
+    return place
+
+
+def _has_lost_digits(raw: list[object], n: int) -> bool:
+    """Whether one of the first ``n`` cells is a number of more than 15 significant digits (`_lost_digits`)."""
+    return any(isinstance(v, float) and v.is_integer() and abs(v) >= MAX_EXACT for v in raw[:n])
 
 
 def _first_rows(sheet: object, n: int) -> list[list[object]]:
