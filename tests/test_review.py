@@ -416,8 +416,8 @@ def test_the_workbook_rows_are_the_xml_xlsxwriter_writes_cell_by_cell(tmp_path):
 
     import xlsxwriter
 
-    from crm_migrate.migrate.formulas import QuotedCells
-    from crm_migrate.validators.workbook import _HEADER, _SPACE, _stream_rows
+    from crm_migrate.reports.formulas import QuotedCells
+    from crm_migrate.reports.workbook import _HEADER, _SPACE, _stream_rows
 
     texts = ["plain", " leading space", "trailing\u3000", "a & b < c > d \"q\"", "line\nbreak", "tab\there",
              "bell\x07 and \x1f", "_x0041_ kept literally", "<r>looks rich</r>", "", None, "两个字 😀",
