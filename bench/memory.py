@@ -138,9 +138,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="address-space limit for the run, in bytes")
     args = parser.parse_args()
     root = project(args.rows)
-    out = root / "out"
-    if out.exists():
-        shutil.rmtree(out)
+    for left in (root / "out", root / "state"):  # a run from scratch, not a delta of the last one
+        if left.exists():
+            shutil.rmtree(left)
     limit = args.limit
 
     def limited() -> None:

@@ -207,8 +207,9 @@ def measure_size(kind: str, rows: int, stages: set[str], splink: bool) -> dict |
     """Print the lines of one kind at one size; return what the growth line needs."""
     project = Path(helper("data", kind, rows, log=ROOT / "bench" / "data" / f"build-{kind}-{rows}.log")["project"])
     logs = project / "bench_run"
-    if (project / "out").exists():
-        shutil.rmtree(project / "out")  # a run from scratch, without an earlier dry run in its report
+    for left in ("out", "state"):  # a run from scratch: no earlier dry run in its report, no state to be a delta of
+        if (project / left).exists():
+            shutil.rmtree(project / left)
     ran = cli("run", project, log=logs / "run.log")
     head = f"kind={kind} rows={rows}"
     if ran.exit:
