@@ -57,12 +57,24 @@ def _mapping(entity: Entity, frame: pl.DataFrame, snapshot, prints: pl.DataFrame
         "source", "fingerprint", pl.col("record_id").alias("_was"))
     if before.is_empty():
         return {}
+    known = snapshot.records(entity)["external_id"].implode()
+    positional = pl.concat_str([pl.col(SOURCE), pl.col(SHEET).fill_null(""), pl.col(ROW).cast(pl.String)],
+                               separator="\x1f") == pl.col(KEY)
+    # A golden record the state knows, led by a row with a legacy id (its survivor, the row written), keeps its id
+    # as it is: only the others (new to the state, or led by a row known by its position) are looked at.
+    settled = (frame.lazy().filter((pl.col(OUTCOME) == WRITTEN) & ~positional & pl.col(RECORD_ID).is_in(known))
+               .select(RECORD_ID).collect()[RECORD_ID])
     members = (frame.lazy().filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
-               .select(SEQ, SOURCE, SHEET, ROW, RECORD_ID, KEY).collect()
+               .select(SEQ, SOURCE, SHEET, ROW, RECORD_ID, KEY).collect())
+    members = (members.filter(~pl.col(RECORD_ID).is_in(settled.implode()))
                .join(prints.rename({"source": SOURCE}), on=[SOURCE, SHEET, ROW], how="left", nulls_equal=True)
                .with_columns(pl.len().over(SOURCE, "fingerprint").alias("_n")))
+    if members.is_empty():
+        return {}
     members = members.join(before.rename({"source": SOURCE}), on=[SOURCE, "fingerprint"], how="left")
-    members = members.with_columns(pl.when(pl.col("_n") == 1).then(pl.col("_was")).alias("_was"))
+    # an id a settled record keeps is nobody else's to claim
+    members = members.with_columns(pl.when((pl.col("_n") == 1) & ~pl.col("_was").is_in(settled.implode()))
+                                   .then(pl.col("_was")).alias("_was"))
     claimed = (members.filter(pl.col("_was").is_not_null()).sort(SEQ)
                .group_by(RECORD_ID, maintain_order=True).agg(pl.col("_was").first(), pl.col(SEQ).first().alias("_at"))
                .sort("_at").unique("_was", keep="first", maintain_order=True))
