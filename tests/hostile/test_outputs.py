@@ -264,14 +264,16 @@ def test_source_deleted_mid_run(project):
 def test_full_disk(earlier):
     project = earlier
     before = tree(project / "out")
+    # lineage.csv is written by polars straight to the file (UTF-8): the disk fills there.
     patch = """
         import errno, pathlib
-        real = pathlib.Path.write_bytes
-        def full(self, data):
-            if self.name == "lineage.csv":
+        import polars as pl
+        real = pl.DataFrame.write_csv
+        def full(self, file=None, *args, **kwargs):
+            if file is not None and pathlib.Path(str(file)).name == "lineage.csv":
                 raise OSError(errno.ENOSPC, "No space left on device")
-            return real(self, data)
-        pathlib.Path.write_bytes = full
+            return real(self, file, *args, **kwargs)
+        pl.DataFrame.write_csv = full
         """
     done = cli("run", str(project), cwd=project.parent, patch=patch)
     assert done.returncode == 1
