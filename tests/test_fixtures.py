@@ -58,8 +58,8 @@ STORED: dict[str, tuple[str, str, str]] = {
         "Salesforce contacts: the account linked by Account.External_Id__c, LastName before FirstName, Birthdate."),
     # Inputs of the readers, written by tests/fixtures/make_fixtures.py (on purpose only).
     "fixtures/make_fixtures.py": (
-        "../README.md", "tests/fixtures/make_fixtures.py", "The script that writes the reader fixtures below; it is the record of "
-        "what each of them holds."),
+        "../README.md", "tests/fixtures/make_fixtures.py",
+        "The script that writes the reader fixtures below; it is the record of what each of them holds."),
     "fixtures/accounts_gbk.csv": (
         "test_readers.py", "accounts_gbk.csv",
         "An old CRM's export as Chinese Windows saves it: GBK, CRLF, a title row above the header, a blank "
@@ -74,7 +74,8 @@ STORED: dict[str, tuple[str, str, str]] = {
         "A salesperson's workbook: a merged banner, the header on row 3, phones and an 18-digit ID typed into "
         "number cells (the ID's last digits lost), a sheet with its columns in another order, an empty sheet."),
     "fixtures/legacy.xls": (
-        "test_readers.py", "legacy.xls", "An .xls of an old system: a title row, then the header, a mobile as a number."),
+        "test_readers.py", "legacy.xls",
+        "An .xls of an old system: a title row, then the header, a mobile as a number."),
     "fixtures/contacts.vcf": (
         "test_readers.py", "contacts.vcf",
         "A phone's address book: vCard 3.0 with a folded line and two mobiles, and 2.1 in quoted-printable UTF-8."),
@@ -86,7 +87,8 @@ STORED: dict[str, tuple[str, str, str]] = {
     "fixtures/describe/salesforce_Contact.json": (
         "test_describe.py", "salesforce_Contact", "Salesforce describe output of Contact, with its link to Account."),
     "fixtures/describe/fxiaoke_AccountObj.json": (
-        "test_describe.py", "fxiaoke_AccountObj", "Fxiaoke's field list of AccountObj (客户), the same made from Fxiaoke."),
+        "test_describe.py", "fxiaoke_AccountObj",
+        "Fxiaoke's field list of AccountObj (客户), the same made from Fxiaoke."),
     "fixtures/describe/fxiaoke_ContactObj.json": (
         "test_describe.py", "fxiaoke_ContactObj", "Fxiaoke's field list of ContactObj (联系人), linked to AccountObj."),
     "fixtures/divisions/county_and_above.html": (

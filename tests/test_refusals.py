@@ -99,7 +99,8 @@ VCARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:张伟\r\nTEL;TYPE=CELL:13800138000\r\
 CONTACTS = "entities:\n  contacts:\n    columns:\n      FN: name\n      TEL.cell: mobile\n"
 
 READS = {
-    "sheets for a CSV": ("data/a.csv", "read: {sheets: [Sheet1]}\n", 2, "read.sheets does not apply to a CSV file (a.csv)",
+    "sheets for a CSV": ("data/a.csv", "read: {sheets: [Sheet1]}\n", 2,
+                         "read.sheets does not apply to a CSV file (a.csv)",
                          "a CSV file takes encoding, errors, delimiter, header_row"),
     "encoding for a workbook": ("data/a.xlsx", "read: {encoding: gb18030}\n", 2,
                                 "read.encoding does not apply to a workbook file (a.xlsx)",
@@ -142,7 +143,8 @@ def test_the_kinds_of_files_are_the_readers_kinds():
 
 # --- (c) a lookup table that maps one key twice, differently ------------------------------------------------
 
-LOOKUP = HEAD + "    derive:\n      industry: {column: 行业代码, lookup: {file: data/industry.csv, key: code, value: name}}\n"
+LOOKUP = HEAD + ("    derive:\n      industry: {column: 行业代码, lookup: {file: data/industry.csv, key: code, "
+                 "value: name}}\n")
 
 
 def test_a_lookup_key_mapped_twice_differently_is_refused_with_both_rows(make_project):
@@ -196,7 +198,8 @@ TARGETS = {
         profile(column="      - {header: Country, constant: People's Republic of China, max_length: 10}\n"), 9,
         "is longer than max_length 10", "shorten the constant"),
     "a delimiter for an xlsx file": (profile(file="{format: xlsx, delimiter: ';'}"), 3,
-                                     "delimiter apply to CSV files; an XLSX file holds Unicode", "or write format: csv"),
+                                     "delimiter apply to CSV files; an XLSX file holds Unicode",
+                                     "or write format: csv"),
     "an encoding for an xlsx file": (profile(file="{format: xlsx, encoding: gb18030, bom: true}"), 3,
                                      "encoding and bom apply to CSV files", "remove encoding and bom"),
     "a bom for a GB18030 file": (profile(file="{format: csv, encoding: gb18030, bom: true}"), 3,
