@@ -53,6 +53,47 @@ def test_the_columns_of_phones_amounts_and_numbers_are_plain(make_project):
     assert plain_columns(load_project(root).sources[0]) == {"电话", "金额", "人数"}
 
 
+def test_a_frame_of_one_row_no_text_or_no_rows_is_neutralised_all_the_same():
+    from crm_migrate.migrate.formulas import neutralise_frame
+
+    done, counts = neutralise_frame(pl.DataFrame({"a": ["=1"]}))
+    assert done["a"].to_list() == ["'=1"] and counts == {"a": 1}
+    numbers = pl.DataFrame({"n": [1, 2]})
+    done, counts = neutralise_frame(numbers)
+    assert done.equals(numbers) and counts == {}
+    empty = pl.DataFrame(schema={"a": pl.String})
+    done, counts = neutralise_frame(empty)
+    assert done.equals(empty) and counts == {}
+
+
+def test_plain_columns_may_be_given_as_any_iterable():
+    from crm_migrate.migrate.formulas import neutralise_frame
+
+    frame = pl.DataFrame({"note": ["+86 10 1"], "phone": ["+86 10 6234 5678"], "fax": ["+86 10 6234 5679"]})
+    done, counts = neutralise_frame(frame, plain=(c for c in ("phone", "fax")))
+    assert done.row(0) == ("'+86 10 1", "+86 10 6234 5678", "+86 10 6234 5679") and counts == {"note": 1}
+
+
+def test_quoted_cells_keep_each_style_apart_and_quote_only_formulas_by_default(tmp_path):
+    import openpyxl
+    import xlsxwriter
+
+    from crm_migrate.migrate.formulas import QuotedCells
+
+    path = tmp_path / "q.xlsx"
+    with xlsxwriter.Workbook(str(path)) as book:
+        sheet, cells = book.add_worksheet("s"), QuotedCells(book)
+        cells.write(sheet, 0, 0, "=1", {"bold": True})
+        cells.write(sheet, 0, 1, "=2", {"italic": True})
+        cells.write(sheet, 0, 2, "+86 10 6234 5678")  # not said to be a phone: a formula to a spreadsheet
+        sheet.write_number(0, 3, 5, cells.format({"num_format": "0.00"}))
+        sheet.write_number(0, 4, 6, cells.format(None))
+    row = next(openpyxl.load_workbook(path)["s"].iter_rows())
+    assert [c.quotePrefix for c in row] == [True, True, True, False, False]
+    assert (row[0].font.b, row[0].font.i, row[1].font.b, row[1].font.i) == (True, False, False, True)
+    assert row[3].number_format == "0.00"
+
+
 # --- migrate/decisions.py -----------------------------------------------------------------------------------
 
 SECRET = b"k" * 32

@@ -226,7 +226,7 @@ def output_names(entity: Entity) -> list[str]:
 
 
 def check_profile(profile: TargetProfile, doc: YamlDocument) -> list[Problem]:
-    """What pydantic cannot see: unknown values, repeated headers, picklists on the wrong type."""
+    """What one column cannot see: values the entity lacks, repeated headers, links to entities not loaded."""
     problems = []
     for entity, ep in profile.entities.items():
         seen: set[str] = set()
