@@ -387,3 +387,119 @@ def test_the_golden_name_is_the_registered_one():
     ranks = people.select(**name_quality(people, person))["v:name"].to_list()
     assert ranks[0] > ranks[3] > ranks[2] > ranks[1]
     assert name_quality(people, [FieldSpec("name", FieldType.text, "name")]) == {}
+
+
+# --- secret.py ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_secret_env(monkeypatch):
+    from crm_migrate.secret import SECRET_ENV
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    return monkeypatch
+
+
+def test_the_secret_file_is_named_by_the_documented_variable(tmp_path, no_secret_env):
+    from crm_migrate.secret import secret_path
+
+    assert secret_path(tmp_path) == tmp_path / ".crm-migrate" / "secret"
+    no_secret_env.setenv("CRM_MIGRATE_SECRET_FILE", f"  {tmp_path / 'k'}\n")
+    assert secret_path(tmp_path) == tmp_path / "k"
+    no_secret_env.setenv("CRM_MIGRATE_SECRET_FILE", "   ")
+    assert secret_path(tmp_path) == tmp_path / ".crm-migrate" / "secret"
+
+
+def test_a_secret_is_32_bytes_written_as_64_hex_digits_and_one_written_by_hand_is_read(tmp_path, no_secret_env):
+    import os
+    import stat
+
+    from crm_migrate.secret import project_secret
+
+    made = project_secret(tmp_path / "a", create=True)
+    text = (tmp_path / "a" / ".crm-migrate" / "secret").read_text(encoding="ascii")
+    assert len(made) == 32 and text == made.hex() + "\n"
+    folder = tmp_path / "b" / ".crm-migrate"
+    folder.mkdir(parents=True)  # its folder already there
+    (folder / "secret").write_text("ab" * 32 + "\n", encoding="ascii")
+    os.chmod(folder / "secret", 0o600)
+    assert project_secret(tmp_path / "b") == bytes.fromhex("ab" * 32)
+    assert stat.S_IMODE((folder / "secret").stat().st_mode) == 0o600
+
+
+def test_a_secret_is_created_in_folders_that_do_not_exist_yet(tmp_path, no_secret_env):
+    from crm_migrate.secret import project_secret
+
+    (tmp_path / ".crm-migrate").mkdir()
+    assert len(project_secret(tmp_path, create=True)) == 32
+    no_secret_env.setenv("CRM_MIGRATE_SECRET_FILE", str(tmp_path / "x" / "y" / "z" / "secret"))
+    assert project_secret(tmp_path, create=True) == project_secret(tmp_path)
+
+
+def test_without_a_secret_plan_gets_one_key_per_project_for_the_process(tmp_path, no_secret_env):
+    from crm_migrate.secret import project_secret
+
+    one = project_secret(tmp_path / "p")
+    assert project_secret(tmp_path / "p") == one and project_secret(tmp_path / "q") != one
+    assert not (tmp_path / "p" / ".crm-migrate").exists()
+
+
+def secret_problem(call) -> str:
+    from crm_migrate.errors import ProjectError
+
+    with pytest.raises(ProjectError) as exc:
+        call()
+    [problem] = exc.value.problems
+    return f"{problem.message} | {problem.hint}"
+
+
+def test_a_secret_that_cannot_be_read_or_made_says_why(tmp_path, no_secret_env):
+    import os
+
+    from crm_migrate.secret import project_secret
+
+    dangling = tmp_path / "a" / ".crm-migrate"
+    dangling.mkdir(parents=True)
+    (dangling / "secret").symlink_to(tmp_path / "nowhere")
+    assert "cannot read the project secret: No such file" in secret_problem(lambda: project_secret(tmp_path / "a"))
+    folder = tmp_path / "b" / ".crm-migrate" / "secret"
+    folder.mkdir(parents=True, mode=0o700)
+    assert "cannot read the project secret: Is a directory" in secret_problem(
+        lambda: project_secret(tmp_path / "b", create=True))
+    garbled = tmp_path / "c" / ".crm-migrate"
+    garbled.mkdir(parents=True)
+    (garbled / "secret").write_bytes("密钥".encode() + b"\n")
+    os.chmod(garbled / "secret", 0o600)
+    assert "cannot read the project secret: not a secret written by crm-migrate" in secret_problem(
+        lambda: project_secret(tmp_path / "c"))
+    no_secret_env.setenv("CRM_MIGRATE_SECRET_FILE", str(tmp_path / ("s" * 300)))
+    said = secret_problem(lambda: project_secret(tmp_path, create=True))
+    assert "cannot read the project secret: File name too long" in said and "CRM_MIGRATE_SECRET_FILE" in said
+    no_secret_env.setenv("CRM_MIGRATE_SECRET_FILE", str(tmp_path / "d" / "secret"))
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    no_secret_env.setattr(os, "open", refused)
+    said = secret_problem(lambda: project_secret(tmp_path, create=True))
+    assert "cannot create the project secret: Permission denied" in said and "make the folder writable" in said
+
+
+def test_the_secret_may_not_be_the_output_folder_or_inside_it(tmp_path, no_secret_env):
+    from crm_migrate.secret import check_outside
+
+    out = tmp_path / "out"
+    check_outside(tmp_path, out)  # <project>/.crm-migrate/secret is outside
+    for inside in (out, out / "secret", out / "a" / "secret"):
+        no_secret_env.setenv("CRM_MIGRATE_SECRET_FILE", str(inside))
+        assert "inside the output folder" in secret_problem(lambda: check_outside(tmp_path, out))
+    no_secret_env.setenv("CRM_MIGRATE_SECRET_FILE", str(tmp_path / "outside" / "secret"))
+    check_outside(tmp_path, out)
+
+
+def test_a_key_id_is_six_hex_digits_of_the_keyed_name():
+    import hmac
+
+    from crm_migrate.secret import key_id
+
+    assert key_id(SECRET) == hmac.new(SECRET, b"crm-migrate key id", "sha256").hexdigest()[:6]
+    assert len(key_id(b"x")) == 6 and key_id(b"x") != key_id(b"y")
