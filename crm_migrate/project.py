@@ -204,6 +204,12 @@ def _load_target(root: Path, config: MigrationConfig, doc: YamlDocument, problem
     except ProjectError as exc:
         problems += exc.problems
         return None
+    if config.options.output_encoding and target.file.format != "csv":
+        problems.append(Problem(doc.path, f"options.output_encoding: target {target.name} writes "
+                                f"{target.file.format.upper()} files, which hold Unicode text in cells, so "
+                                f"{config.options.output_encoding} would be ignored",
+                                line=doc.line_of(("options", "output_encoding")),
+                                hint="remove output_encoding, or use a target profile with file: {format: csv}"))
     missing = [e.value for e in config.entities if e not in target.entities]
     if missing:
         problems.append(Problem(doc.path, f"target {target.name} has no import template for {', '.join(missing)}",
@@ -328,6 +334,12 @@ def _load_source(root: Path, name: str, path: Path, problems: list[Problem], con
         problems.append(Problem(shown, f"source file {mapping.file!r} not found", line=doc.line_of(("file",)),
                                 hint=did_you_mean(mapping.file, siblings) or
                                 "the path is relative to the project folder"))
+    if (unused := mapping.read.not_applying(Path(mapping.file).suffix)) is not None:
+        kind, keys, taken = unused
+        for k in keys:
+            problems.append(Problem(shown, f"read.{k} does not apply to a {kind} file ({Path(mapping.file).name}), "
+                                    "so it would be ignored", line=doc.line_of(("read", k)),
+                                    hint=f"remove it; a {kind} file takes {', '.join(taken)}"))
     entities = []
     for entity, emap in mapping.entities.items():
         entities.append(_entity_plan(root, doc, entity, emap, problems, confine))
@@ -350,19 +362,25 @@ def _check_lookup(root: Path, doc: YamlDocument, loc: tuple, derived: Derived, p
         problems.append(Problem(doc.path, f"lookup table {lookup.file!r} not found", line=line,
                                 hint="the path is relative to the project folder"))
         return
-    from crm_migrate.mappings.lookups import read_table
+    from crm_migrate.mappings.lookups import read_table, repeated_keys
 
     try:
-        header = read_table(path).columns
+        table = read_table(path)
     except ValueError as exc:
         problems.append(Problem(doc.path, f"lookup table {lookup.file!r} cannot be read: {exc}", line=line,
                                 hint="save it as CSV in UTF-8 with a header row"))
         return
-    for key in ("key", "value"):
-        name = getattr(lookup, key)
-        if name not in header:
-            problems.append(Problem(doc.path, f"lookup table {lookup.file!r} has no column {name!r}", line=line,
-                                    hint=did_you_mean(name, header) or f"its columns: {', '.join(header)}"))
+    header = table.columns
+    missing = [name for name in (lookup.key, lookup.value) if name not in header]
+    for name in missing:
+        problems.append(Problem(doc.path, f"lookup table {lookup.file!r} has no column {name!r}", line=line,
+                                hint=did_you_mean(name, header) or f"its columns: {', '.join(header)}"))
+    if missing:
+        return
+    for key, row, value, again, other in repeated_keys(table, lookup.key, lookup.value)[:5]:
+        problems.append(Problem(doc.path, f"lookup table {lookup.file!r} maps {lookup.key} {key!r} twice, "
+                                f"differently: row {row} to {value!r}, row {again} to {other!r}", line=line,
+                                hint=f"keep one row for {key!r} in {lookup.file} (only the last would be used)"))
 
 
 def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapping,

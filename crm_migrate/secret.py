@@ -41,7 +41,12 @@ def project_secret(root: Path, *, create: bool = False) -> bytes:
     Without ``create`` a missing secret gives a key for this process only: nothing keyed with it is meant to
     outlive the process (plan and validate write nothing)."""
     path = secret_path(root)
-    if path.is_file() or path.is_symlink():
+    try:
+        found = path.is_file() or path.is_symlink()
+    except OSError as exc:  # a name the system refuses (too long, a loop of links)
+        raise ProjectError(Problem(str(path), f"cannot read the project secret: {exc.strerror or exc}",
+                                   hint=f"point {SECRET_ENV} at a file you can write, or unset it")) from None
+    if found:
         return _read(path)
     if not create:
         return _EPHEMERAL.setdefault(path.resolve(), secrets.token_bytes(_BYTES))

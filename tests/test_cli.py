@@ -26,19 +26,54 @@ def invoke(*args: str):
     return runner.invoke(app, [str(a) for a in args])
 
 
+# Every verb of the CLI, as a user types it, with a phrase its --help must say.
+VERBS = {
+    "validate": "Check the project files",
+    "plan": "without writing anything",
+    "run": "write the import files",
+    "dry-run": "representative sample",
+    "verify": "compare the target's export",
+    "schema": "JSON Schema",
+    "init": "Start a project",
+    "target": "Target profiles",
+    "target from-describe": "field metadata",
+}
+
+
 def test_help_explains_every_command():
-    result = invoke("--help")
-    assert result.exit_code == 0
-    for command in ("validate", "plan", "run", "schema"):
-        assert command in result.output
-    for command in ("validate", "plan", "run", "schema"):
-        sub = invoke(command, "--help")
-        assert sub.exit_code == 0 and len(sub.output.splitlines()) > 5
+    """Every verb the CLI has is in this table (a verb added without help fails here), is listed by --help,
+    and has help of its own that says what it does, and is one of the README's verbs."""
+    import typer
+
+    def verbs(command, path=()):
+        for name, sub in command.commands.items():
+            yield " ".join((*path, name))
+            if hasattr(sub, "commands"):
+                yield from verbs(sub, (*path, name))
+
+    assert sorted(verbs(typer.main.get_command(app))) == sorted(VERBS)
+    top = invoke("--help")
+    assert top.exit_code == 0
+    listed = {line.split()[0] for line in top.output.split("Commands:")[1].splitlines() if line.strip()}
+    assert listed == {v for v in VERBS if " " not in v}
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for verb, phrase in VERBS.items():
+        sub = invoke(*verb.split(), "--help")
+        assert sub.exit_code == 0, verb
+        assert "[OPTIONS]" in sub.output.splitlines()[0] and verb in sub.output.splitlines()[0], sub.output
+        assert phrase in " ".join(sub.output.split()), (verb, sub.output)
+        assert f"crm-migrate {verb} " in readme, f"README's verbs do not show {verb}"
 
 
 def test_version():
+    """--version prints the version the package declares in pyproject.toml (not just its own __version__)."""
+    import tomllib
+
+    declared = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
     result = invoke("--version")
-    assert result.exit_code == 0 and result.output.strip() == f"crm-migrate {__version__}"
+    assert result.exit_code == 0
+    assert result.output.strip() == f"crm-migrate {declared['project']['version']}"
+    assert __version__ == declared["project"]["version"]
 
 
 def test_validate_demo_is_clean(demo_copy):

@@ -4,12 +4,13 @@ phone number or code is lost."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_migrate.cleaners import CLEANERS, CleanContext
+from crm_migrate.cleaners import CLEANERS, CleanContext, Cleaned
 from crm_migrate.mappings.entities import FieldType as T
 
 CTX = CleanContext(secret=b"test")
@@ -21,8 +22,21 @@ CHINESE = st.text(alphabet="北京上海深圳星辰科技有限公司张伟李�
 @pytest.mark.parametrize("kind", ALL_TYPES, ids=lambda k: k.value)
 @given(value=st.one_of(TEXTY, CHINESE))
 def test_never_raises(kind, value):
+    """Whatever the text, a cleaner returns a whole `Cleaned`: text or nothing in each place, a reason that
+    says something, notes that name a rule, parts as (name, text) pairs; a valid value is trimmed text, never
+    empty; and a value with a letter or digit in it is never lost without a reason or a note saying why."""
     result = CLEANERS[kind](value, CTX)
+    assert isinstance(result, Cleaned)
     assert result.value is None or isinstance(result.value, str)
+    assert result.key is None or isinstance(result.key, str)
+    assert result.reason is None or (isinstance(result.reason, str) and result.reason.strip())
+    assert isinstance(result.notes, tuple) and all(isinstance(n, str) and n.strip() for n in result.notes)
+    assert isinstance(result.attrs, tuple)
+    assert all(isinstance(name, str) and (part is None or isinstance(part, str)) for name, part in result.attrs)
+    if result.valid and result.value is not None:
+        assert result.value and result.value == result.value.strip(), result
+    if result.value is None and any(unicodedata.category(ch)[0] in "LN" for ch in value):
+        assert result.reason or result.notes, (value, result)  # dropped, and saying why
 
 
 @pytest.mark.parametrize("kind", [k for k in ALL_TYPES if k is not T.id_card], ids=lambda k: k.value)

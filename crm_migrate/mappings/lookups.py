@@ -26,6 +26,16 @@ def read_table(path: Path) -> pl.DataFrame:
         raise ValueError(str(exc).splitlines()[0]) from None
 
 
+def repeated_keys(table: pl.DataFrame, key: str, value: str) -> list[tuple[str, int, str | None, int, str | None]]:
+    """Keys the table maps twice, differently: (key, row, value, other row, other value), rows numbered as
+    in the file (the header is row 1), first of each key first. Only the last of them would be used."""
+    rows = table.select(pl.col(key).alias("k"), pl.col(value).alias("v")).with_row_index("row", offset=2)
+    firsts = rows.unique(["k", "v"], keep="first", maintain_order=True)
+    clashes = firsts.filter(pl.col("k").is_not_null() & (pl.len().over("k") > 1))
+    pairs = clashes.group_by("k", maintain_order=True).agg(pl.col("row").head(2), pl.col("v").head(2))
+    return [(k, r[0], v[0], r[1], v[1]) for k, r, v in pairs.iter_rows()]
+
+
 def _blank_is_null(expr: pl.Expr) -> pl.Expr:
     text = expr.cast(pl.String).str.strip_chars()
     return pl.when(text != "").then(text)

@@ -329,6 +329,15 @@ class MigrationConfig(_Strict):
         return v
 
 
+# The read options each kind of file takes (the readers of crm_migrate/migrate/readers are given only these):
+# kind -> (file name endings, options).
+READ_KINDS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "CSV": (frozenset({".csv", ".txt", ".tsv"}), ("encoding", "errors", "delimiter", "header_row")),
+    "workbook": (frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}), ("sheets", "header_row")),
+    "vCard": (frozenset({".vcf"}), ("encoding",)),
+}
+
+
 class ReadOptions(_Strict):
     """How to read the source file. Everything is detected unless set here."""
 
@@ -363,6 +372,15 @@ class ReadOptions(_Strict):
         if isinstance(v, int) and v < 1:
             raise ValueError("rows count from 1, as in Excel")
         return v
+
+    def not_applying(self, suffix: str) -> tuple[str, list[str], tuple[str, ...]] | None:
+        """The options set here that a file ending in ``suffix`` does not take: (its kind, those options, the
+        ones it takes); None when all apply, or when no reader takes the file (refused on its own)."""
+        for kind, (suffixes, taken) in READ_KINDS.items():
+            if suffix.lower() in suffixes:
+                unused = [k for k in type(self).model_fields if k in self.model_fields_set and k not in taken]
+                return (kind, unused, taken) if unused else None
+        return None
 
 
 FILL_DOWN = ("Fill an empty cell, or one that says 同上 / 〃 / 同前 (ditto), from the row above in the same "
@@ -455,6 +473,9 @@ class Derived(_Strict):
         if "separator" in self.model_fields_set and self.concat is None:
             raise refuse("'separator' joins the columns of concat; this field has no concat",
                          "remove 'separator', or write concat: [column, ...]")
+        if self.constant and self.if_empty is not None and not (self.split or self.extract or self.lookup):
+            raise refuse("if_empty fills a result that is empty; a constant with no split, extract or lookup "
+                         "after it never is", "remove if_empty, or write the value you mean as the constant")
         if self.extract is not None:
             try:
                 re.compile(self.extract)

@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 from crm_migrate.confine import Confinement
 from crm_migrate.errors import Problem, ProjectError, did_you_mean
 from crm_migrate.mappings.entities import CATALOGUE, Entity, output_columns
-from crm_migrate.mappings.models import _Strict
+from crm_migrate.mappings.models import _Strict, refuse
 from crm_migrate.mappings.validation import validate_model  # the same line-accurate messages as the project files
 from crm_migrate.mappings.yamlfile import YamlDocument, load_yaml
 
@@ -71,12 +71,51 @@ class ColumnSpec(_Strict):
     def _one_source(self) -> ColumnSpec:
         if self.value is not None and self.constant is not None:
             raise ValueError("a column takes either 'value' or 'constant', not both")
-        if self.type in (ColumnType.date, ColumnType.datetime) and self.format:
+        self._check_format()
+        self._check_link()
+        if self.picklist == []:
+            raise refuse("picklist: [] accepts no value, so every record with one would be refused",
+                         "list the values the target accepts, or remove 'picklist'")
+        if self.constant is not None and self.picklist and self.constant not in self.picklist:
+            raise refuse(f"the constant {self.constant!r} is not in the column's picklist, so every record would "
+                         "be refused", "write one of the picklist's values, or add it to the picklist")
+        if self.constant is not None and self.max_length and len(self.constant) > self.max_length:
+            raise refuse(f"the constant {self.constant!r} is longer than max_length {self.max_length}, so every "
+                         "record would be refused", "shorten the constant, or raise max_length")
+        return self
+
+    def _check_format(self) -> None:
+        """``format`` acts on dates (a strftime pattern) and numbers (decimal places) only."""
+        if self.format is None:
+            return
+        if self.type in (ColumnType.date, ColumnType.datetime):
+            if "%" not in self.format:
+                raise refuse(f"format {self.format!r} has no %-directive, so every date would be written as "
+                             "that text", "write a strftime pattern, e.g. '%Y-%m-%d' or '%Y/%m/%d %H:%M'")
             from crm_migrate.mappings.rules import format_problem  # the rules read this model
 
             if problem := format_problem(self.format, self.type is ColumnType.datetime):
                 raise ValueError(problem)
-        return self
+        elif self.type in NUMERIC:
+            if not self.format.isdigit():
+                raise refuse(f"format {self.format!r} of a {self.type.value} column is its number of decimal "
+                             "places, and this is none", "write e.g. format: '2'")
+        else:
+            raise refuse(f"format applies to date, datetime, number and money columns; this one is "
+                         f"{self.type.value}, so it would be ignored", "remove format, or set the column's type")
+
+    def _check_link(self) -> None:
+        """A link column carries the parent's external id, which only accounts' children have."""
+        if self.parent is None:
+            if "parent_key" in self.model_fields_set:
+                raise refuse("parent_key says what a link to a parent carries; this column has no parent",
+                             "add parent: accounts, or remove parent_key")
+            return
+        if self.parent is not Entity.accounts or self.value != "account_external_id":
+            raise refuse(f"a link to {self.parent.value} carries the parent's external id, which only "
+                         "account_external_id holds (the account of a contact, opportunity or activity); "
+                         f"{'value ' + repr(self.value) if self.value else 'this column'} would match no parent",
+                         "write value: account_external_id with parent: accounts, or remove parent")
 
 
 class EntityProfile(_Strict):
@@ -84,6 +123,12 @@ class EntityProfile(_Strict):
     columns: list[ColumnSpec]
     mapped_only: bool = Field(False, description="Write only the columns whose field some source maps, then "
                               "the project's custom fields (the generic profile); otherwise every column, in order.")
+
+    @model_validator(mode="after")
+    def _some_column(self) -> EntityProfile:
+        if not self.columns and not self.mapped_only:
+            raise refuse("columns: [] writes files with no column", "list the template's columns in order")
+        return self
 
 
 class FileSpec(_Strict):
@@ -93,6 +138,23 @@ class FileSpec(_Strict):
     delimiter: str = Field(",", min_length=1, max_length=1)
     max_rows: int | None = Field(None, gt=0, description="Most data rows in one file; more go to the next file.")
     max_bytes: int | None = Field(None, gt=1000, description="Largest file the target accepts, in bytes.")
+
+    @model_validator(mode="after")
+    def _acts(self) -> FileSpec:
+        if self.format == "xlsx":
+            # An XLSX file holds Unicode and has no delimiter: a setting other than the default would be ignored
+            # (utf-8 is what the cells are, and describe writes it).
+            ignored = [k for k, default in (("encoding", "utf-8"), ("bom", False), ("delimiter", ","))
+                       if getattr(self, k) != default]
+            if ignored:
+                raise refuse(f"{' and '.join(ignored)} apply to CSV files; an XLSX file holds Unicode text in "
+                             "cells, so they would be ignored", "remove " + " and ".join(ignored)
+                             + ", or write format: csv")
+        if self.bom and self.encoding != "utf-8":
+            raise refuse(f"bom: true adds the byte order mark of UTF-8; a {self.encoding} file "
+                         + ("always starts with its own" if self.encoding == "utf-16" else "has none"),
+                         "remove bom, or write encoding: utf-8")
+        return self
 
     @property
     def codec(self) -> str:
@@ -167,7 +229,7 @@ def output_names(entity: Entity) -> list[str]:
 
 
 def check_profile(profile: TargetProfile, doc: YamlDocument) -> list[Problem]:
-    """What pydantic cannot see: unknown values, repeated headers, picklists on the wrong type."""
+    """What one column cannot see: values the entity lacks, repeated headers, links to entities not loaded."""
     problems = []
     for entity, ep in profile.entities.items():
         seen: set[str] = set()

@@ -78,10 +78,58 @@ def validate_project(root: Path, limits=None) -> list[Problem]:
         problems += table.warnings + found
         tables[source.name] = table  # a column that is missing is left out of the checks that follow
         problems += _value_map_problems(source, ctx, lambda s=source: _whole(s, tables))
-    problems += _link_problems(project, ctx, tables)
+    problems += _link_problems(project, ctx, tables) + _weights_problems(project)
     if limits is not None and not any(p.severity == "error" for p in problems):
         problems += _data_problems(root, limits)
     return _unique(problems)
+
+
+class _EveryColumn:
+    """Stands for a frame of records from two sources holding every column matching may read, so that the
+    comparisons a project's fields get are known before any data is read (a superset: data without a field's
+    values gives it none)."""
+
+    class _All:
+        def __contains__(self, name: object) -> bool:
+            return True
+
+    columns = _All()
+
+    def __getitem__(self, name: str) -> pl.Series:
+        return pl.Series(name, ["a", "b"])
+
+
+def _weights_problems(project: Project) -> list[Problem]:
+    """The m and u a project sets for a field (matching.<entity>.weights) must fit the comparison the field
+    gets, one number per level, and the field must be compared at all: the run would say the first only
+    once it has read everything, and never the second."""
+    from crm_migrate.migrate.comparisons import comparisons_for
+
+    problems = []
+    for entity, options in project.config.matching.items():
+        specs = {f.spec.name: f.spec for s in project.sources if (plan := s.plan_for(entity)) for f in plan.data_fields}
+        given = {name: w for name, w in options.weights.items() if name in specs and not w.ignore}
+        if not given:
+            continue
+        comparisons = {c.name: c for c in comparisons_for(list(specs.values()), _EveryColumn(), entity, True)}
+        for name, weights in given.items():
+            where = f"matching.{entity.value}.weights.{name}"
+            comp = comparisons.get(name)
+            if comp is None:
+                problems.append(Problem(project.doc.path, f"{where}: {entity.value} are not matched on {name}, so "
+                                        "its m and u would not be used",
+                                        line=project.doc.line_of(("matching", entity.value, "weights", name)),
+                                        hint="weights apply to the fields compared: "
+                                             + ", ".join(c for c in comparisons if c in specs)))
+                continue
+            for kind, values in (("m", weights.m), ("u", weights.u)):
+                if values is not None and len(values) != comp.levels:
+                    problems.append(Problem(project.doc.path, f"{where}: {kind} has {len(values)} numbers, and "
+                                            f"{name} has {comp.levels} levels",
+                                            line=project.doc.line_of(("matching", entity.value, "weights", name, kind)),
+                                            hint=f"give {comp.levels} positive numbers, one per level: "
+                                                 + ", ".join(comp.labels)))
+    return problems
 
 
 def _data_problems(root: Path, limits) -> list[Problem]:
