@@ -66,10 +66,12 @@ entities:
 
 
 def target(fmt: str = "csv") -> str:
+    # A workbook has no byte order mark or delimiter: the profile refuses them for XLSX.
+    spec = '{format: csv, encoding: utf-8, bom: true, delimiter: ","}' if fmt == "csv" else f"{{format: {fmt}}}"
     return textwrap.dedent(f"""\
         name: t
         rests_on: the hostile cases of issue 14
-        file: {{format: {fmt}, encoding: utf-8, bom: true, delimiter: ","}}
+        file: {spec}
         entities:
           accounts:
             object: Account
