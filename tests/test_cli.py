@@ -35,6 +35,7 @@ VERBS = {
     "verify": "compare the target's export",
     "schema": "JSON Schema",
     "init": "Start a project",
+    "state": "what every run wrote",
     "target": "Target profiles",
     "target from-describe": "field metadata",
 }
