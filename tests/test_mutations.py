@@ -503,3 +503,84 @@ def test_a_key_id_is_six_hex_digits_of_the_keyed_name():
 
     assert key_id(SECRET) == hmac.new(SECRET, b"crm-migrate key id", "sha256").hexdigest()[:6]
     assert len(key_id(b"x")) == 6 and key_id(b"x") != key_id(b"y")
+
+
+def test_a_secret_another_run_created_meanwhile_is_used_not_replaced(tmp_path, no_secret_env):
+    import os
+
+    from crm_migrate.secret import _create
+
+    path = tmp_path / ".crm-migrate" / "secret"
+    path.parent.mkdir()
+    path.write_text("cd" * 32 + "\n", encoding="ascii")
+    os.chmod(path, 0o600)
+    assert _create(path) == bytes.fromhex("cd" * 32)  # as when two runs start together
+    assert path.read_text(encoding="ascii") == "cd" * 32 + "\n"
+
+
+# --- validators/reconcile.py: every row accounted for -------------------------------------------------------
+
+def lineage(rows, source: str = "crm", entity: str = "accounts", sheet: str | None = None) -> pl.DataFrame:
+    """Lineage lines: (row, outcome, record id) each."""
+    n = len(rows)
+    return pl.DataFrame({"source": [source] * n, "sheet": [sheet] * n, "row": [r for r, _, _ in rows],
+                         "entity": [entity] * n, "record_id": [i for _, _, i in rows],
+                         "outcome": [o for _, o, _ in rows]},
+                        schema={"source": pl.String, "sheet": pl.String, "row": pl.Int64, "entity": pl.String,
+                                "record_id": pl.String, "outcome": pl.String})
+
+
+FILES = {"crm": "data/a.csv", "book": "data/b.xlsx"}
+FOUR = [(2, "written", "a1"), (3, "merged", "a1"), (4, "rejected", None), (5, "filtered", None)]
+
+
+def refused_lineage(frame, read, entities=None) -> list[str]:
+    from crm_migrate.errors import ReconciliationError
+    from crm_migrate.validators.reconcile import reconcile
+
+    with pytest.raises(ReconciliationError) as exc:
+        reconcile(frame, read, entities or {s: ["accounts"] for s in read}, FILES)
+    return [f"{p.path}: {p.message}" for p in exc.value.problems]
+
+
+def test_an_outcome_that_is_none_of_the_four_is_refused():
+    assert refused_lineage(lineage([*FOUR, (6, "writen", "a2")]), {"crm": 4})
+    assert refused_lineage(lineage([(2, "written", "a1"), (3, "dropped", None)]), {"crm": 2}) == [
+        "data/a.csv: accounts: 2 rows read but 1 accounted for (1 written, 0 merged, 0 filtered, 0 rejected)"]
+
+
+def test_the_same_row_number_on_two_sheets_is_two_rows():
+    from crm_migrate.validators.reconcile import reconcile
+
+    frame = pl.concat([lineage(FOUR[:2], "book", sheet="张三"), lineage(FOUR[2:4], "book", sheet="李四"),
+                       lineage([(2, "written", "a2")], "book", sheet="李四")])
+    assert reconcile(frame, {"book": 5}, {"book": ["accounts"]}, FILES).balanced
+    twice = pl.concat([frame, lineage([(2, "filtered", None)], "book", sheet="李四")])
+    assert refused_lineage(twice, {"book": 5})  # 李四's row 2 twice
+
+
+def test_sources_and_entities_are_counted_each_on_their_own():
+    from crm_migrate.validators.reconcile import reconcile
+
+    book = lineage([(2, "written", "b1"), (3, "filtered", None)], "book")
+    people = lineage([(2, "written", "c1")], "book", "contacts")
+    frame = pl.concat([lineage(FOUR), book, people])
+    done = reconcile(frame, {"crm": 4, "book": 2}, {"crm": ["accounts"], "book": ["accounts"]}, FILES)
+    assert done.balanced and [(r["source"], r["read"], r["written"]) for r in done.rows()] == [
+        ("crm", 4, 1), ("book", 2, 1)]
+    said = refused_lineage(frame, {"crm": 4, "book": 2}, {"crm": ["accounts"], "book": ["accounts", "contacts"]})
+    assert said == ["data/b.xlsx: contacts: 2 rows read but 1 accounted for (1 written, 0 merged, 0 filtered, "
+                    "0 rejected)"]  # only what does not add up is named
+
+
+def test_every_written_and_merged_row_points_into_its_entitys_file_and_back():
+    from crm_migrate.errors import ReconciliationError
+    from crm_migrate.validators.reconcile import check_written
+
+    frame = pl.concat([lineage(FOUR), lineage([(2, "written", "c1"), (3, "merged", "c1")], "crm", "contacts")])
+    check_written(frame, {"accounts": {"a1"}, "contacts": {"c1"}})
+    with pytest.raises(ReconciliationError, match="1 record id.s. in lineage but not in the import file, e.g. a9"):
+        check_written(pl.concat([frame, lineage([(6, "merged", "a9")])]), {"accounts": {"a1"}, "contacts": {"c1"}})
+    only_merged = pl.concat([lineage([(2, "merged", "a1"), (3, "written", "a2")])])
+    with pytest.raises(ReconciliationError, match="that no source row was written as, e.g. a1"):
+        check_written(only_merged, {"accounts": {"a1", "a2"}})
