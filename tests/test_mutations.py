@@ -273,6 +273,97 @@ def test_the_decisions_of_a_workbook_are_read_from_every_sheet_that_has_them(tmp
         (Entity.contacts, "3", "crm/Sheet1:4", "d.xlsx [contacts] row 2")]
 
 
+def test_a_legacy_fingerprint_joins_the_values_as_earlier_versions_did():
+    from crm_migrate.migrate.decisions import fingerprints, legacy_fingerprint
+
+    assert legacy_fingerprint(["A1", None, "星辰"]) == hashlib.sha1("A1\x1f\x1f星辰".encode()).hexdigest()[:12]
+    bare = pl.DataFrame({ROW: [2, 3]})  # no source values at all: one fingerprint of nothing per row
+    assert fingerprints(bare, [], SECRET) == [fingerprints(pl.DataFrame({raw("id"): [""]}), [], SECRET)[0]] * 2
+
+
+def decisions_in(tmp_path, text: str, name: str = "d.csv"):
+    from crm_migrate.migrate.decisions import read_decisions
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return read_decisions(path)
+
+
+def test_a_decisions_csv_with_only_the_needed_columns_and_short_rows_is_read(tmp_path):
+    got = decisions_in(tmp_path, "entity,record,decision,into\naccounts,crm:3,keep apart\naccounts,crm:4,,\n,\n")
+    assert [(d.record, d.decision, d.into, d.group, d.members, d.fingerprint) for d in got] == [
+        ("crm:3", "keep apart", None, "", (), "")]
+    assert decisions_in(tmp_path, "") == []  # an empty file decides nothing
+
+
+@pytest.mark.parametrize("header", ["entity,decision\naccounts,merge\n", "entity,record\naccounts,crm:2\n"])
+def test_a_file_without_both_record_and_decision_is_refused(tmp_path, header):
+    from crm_migrate.errors import ProjectError
+
+    with pytest.raises(ProjectError, match="no sheet of this file has the 'record' and 'decision' columns"):
+        decisions_in(tmp_path, header)
+
+
+def test_a_decisions_file_that_is_missing_or_unreadable_says_so(tmp_path, monkeypatch):
+    from crm_migrate.errors import ProjectError
+    from crm_migrate.migrate import decisions
+
+    with pytest.raises(ProjectError, match="decisions file not found"):
+        decisions.read_decisions(tmp_path / "gone.csv")
+    (tmp_path / "d.csv").write_text("record,decision\n", encoding="utf-8")
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(decisions, "_read_tables", unreadable)
+    with pytest.raises(ProjectError) as exc:
+        decisions.read_decisions(tmp_path / "d.csv")
+    assert exc.value.problems[0].path.endswith("d.csv")
+
+
+def test_an_unknown_entity_on_the_first_row_is_a_problem_not_a_crash(tmp_path):
+    from crm_migrate.errors import ProjectError
+
+    with pytest.raises(ProjectError) as exc:
+        decisions_in(tmp_path, "entity,record,decision\nacounts,crm:2,merge\n")
+    assert [p.column for p in exc.value.problems] == ["entity"]
+
+
+def review_book(path, sheets: dict[str, list[list[str]]]) -> None:
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(path)) as book:
+        for name, rows in sheets.items():
+            sheet = book.add_worksheet(name)
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    sheet.write_string(r, c, cell)
+
+
+def test_a_review_workbook_without_groups_or_with_other_sheets_is_read(tmp_path):
+    from crm_migrate.migrate.decisions import read_decisions
+
+    review_book(tmp_path / "none.xlsx", {"How to use": [["Pick a decision"]]})
+    assert read_decisions(tmp_path / "none.xlsx") == []  # ours, with nothing to review yet
+    review_book(tmp_path / "more.xlsx", {"How to use": [["x"]], "Summary": [["decision", "count"], ["merge", "3"]],
+                                         "accounts": [["record", "decision"], ["crm:2", "merge"]]})
+    assert [d.record for d in read_decisions(tmp_path / "more.xlsx")] == ["crm:2"]
+    review_book(tmp_path / "other.xlsx", {"Sheet1": [["a", "b"]]})
+    from crm_migrate.errors import ProjectError
+
+    with pytest.raises(ProjectError, match="'record' and 'decision' columns"):
+        read_decisions(tmp_path / "other.xlsx")
+
+
+@pytest.mark.parametrize("name", ["D.XLSX", "d.xlsm"])
+def test_a_workbook_is_known_by_its_ending_in_any_case(tmp_path, name):
+    from crm_migrate.migrate.decisions import read_decisions
+
+    review_book(tmp_path / "book.xlsx", {"accounts": [["record", "decision"], ["crm:2", "keep apart"]]})
+    (tmp_path / "book.xlsx").rename(tmp_path / name)
+    assert [(d.record, d.decision) for d in read_decisions(tmp_path / name)] == [("crm:2", "keep apart")]
+
+
 # --- migrate/merge.py: golden records -----------------------------------------------------------------------
 
 def cluster(**values) -> pl.DataFrame:
