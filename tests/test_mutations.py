@@ -273,6 +273,97 @@ def test_the_decisions_of_a_workbook_are_read_from_every_sheet_that_has_them(tmp
         (Entity.contacts, "3", "crm/Sheet1:4", "d.xlsx [contacts] row 2")]
 
 
+def test_a_legacy_fingerprint_joins_the_values_as_earlier_versions_did():
+    from crm_migrate.migrate.decisions import fingerprints, legacy_fingerprint
+
+    assert legacy_fingerprint(["A1", None, "星辰"]) == hashlib.sha1("A1\x1f\x1f星辰".encode()).hexdigest()[:12]
+    bare = pl.DataFrame({ROW: [2, 3]})  # no source values at all: one fingerprint of nothing per row
+    assert fingerprints(bare, [], SECRET) == [fingerprints(pl.DataFrame({raw("id"): [""]}), [], SECRET)[0]] * 2
+
+
+def decisions_in(tmp_path, text: str, name: str = "d.csv"):
+    from crm_migrate.migrate.decisions import read_decisions
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return read_decisions(path)
+
+
+def test_a_decisions_csv_with_only_the_needed_columns_and_short_rows_is_read(tmp_path):
+    got = decisions_in(tmp_path, "entity,record,decision,into\naccounts,crm:3,keep apart\naccounts,crm:4,,\n,\n")
+    assert [(d.record, d.decision, d.into, d.group, d.members, d.fingerprint) for d in got] == [
+        ("crm:3", "keep apart", None, "", (), "")]
+    assert decisions_in(tmp_path, "") == []  # an empty file decides nothing
+
+
+@pytest.mark.parametrize("header", ["entity,decision\naccounts,merge\n", "entity,record\naccounts,crm:2\n"])
+def test_a_file_without_both_record_and_decision_is_refused(tmp_path, header):
+    from crm_migrate.errors import ProjectError
+
+    with pytest.raises(ProjectError, match="no sheet of this file has the 'record' and 'decision' columns"):
+        decisions_in(tmp_path, header)
+
+
+def test_a_decisions_file_that_is_missing_or_unreadable_says_so(tmp_path, monkeypatch):
+    from crm_migrate.errors import ProjectError
+    from crm_migrate.migrate import decisions
+
+    with pytest.raises(ProjectError, match="decisions file not found"):
+        decisions.read_decisions(tmp_path / "gone.csv")
+    (tmp_path / "d.csv").write_text("record,decision\n", encoding="utf-8")
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(decisions, "_read_tables", unreadable)
+    with pytest.raises(ProjectError) as exc:
+        decisions.read_decisions(tmp_path / "d.csv")
+    assert exc.value.problems[0].path.endswith("d.csv")
+
+
+def test_an_unknown_entity_on_the_first_row_is_a_problem_not_a_crash(tmp_path):
+    from crm_migrate.errors import ProjectError
+
+    with pytest.raises(ProjectError) as exc:
+        decisions_in(tmp_path, "entity,record,decision\nacounts,crm:2,merge\n")
+    assert [p.column for p in exc.value.problems] == ["entity"]
+
+
+def review_book(path, sheets: dict[str, list[list[str]]]) -> None:
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(path)) as book:
+        for name, rows in sheets.items():
+            sheet = book.add_worksheet(name)
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    sheet.write_string(r, c, cell)
+
+
+def test_a_review_workbook_without_groups_or_with_other_sheets_is_read(tmp_path):
+    from crm_migrate.migrate.decisions import read_decisions
+
+    review_book(tmp_path / "none.xlsx", {"How to use": [["Pick a decision"]]})
+    assert read_decisions(tmp_path / "none.xlsx") == []  # ours, with nothing to review yet
+    review_book(tmp_path / "more.xlsx", {"How to use": [["x"]], "Summary": [["decision", "count"], ["merge", "3"]],
+                                         "accounts": [["record", "decision"], ["crm:2", "merge"]]})
+    assert [d.record for d in read_decisions(tmp_path / "more.xlsx")] == ["crm:2"]
+    review_book(tmp_path / "other.xlsx", {"Sheet1": [["a", "b"]]})
+    from crm_migrate.errors import ProjectError
+
+    with pytest.raises(ProjectError, match="'record' and 'decision' columns"):
+        read_decisions(tmp_path / "other.xlsx")
+
+
+@pytest.mark.parametrize("name", ["D.XLSX", "d.xlsm"])
+def test_a_workbook_is_known_by_its_ending_in_any_case(tmp_path, name):
+    from crm_migrate.migrate.decisions import read_decisions
+
+    review_book(tmp_path / "book.xlsx", {"accounts": [["record", "decision"], ["crm:2", "keep apart"]]})
+    (tmp_path / "book.xlsx").rename(tmp_path / name)
+    assert [(d.record, d.decision) for d in read_decisions(tmp_path / name)] == [("crm:2", "keep apart")]
+
+
 # --- migrate/merge.py: golden records -----------------------------------------------------------------------
 
 def cluster(**values) -> pl.DataFrame:
@@ -503,3 +594,84 @@ def test_a_key_id_is_six_hex_digits_of_the_keyed_name():
 
     assert key_id(SECRET) == hmac.new(SECRET, b"crm-migrate key id", "sha256").hexdigest()[:6]
     assert len(key_id(b"x")) == 6 and key_id(b"x") != key_id(b"y")
+
+
+def test_a_secret_another_run_created_meanwhile_is_used_not_replaced(tmp_path, no_secret_env):
+    import os
+
+    from crm_migrate.secret import _create
+
+    path = tmp_path / ".crm-migrate" / "secret"
+    path.parent.mkdir()
+    path.write_text("cd" * 32 + "\n", encoding="ascii")
+    os.chmod(path, 0o600)
+    assert _create(path) == bytes.fromhex("cd" * 32)  # as when two runs start together
+    assert path.read_text(encoding="ascii") == "cd" * 32 + "\n"
+
+
+# --- validators/reconcile.py: every row accounted for -------------------------------------------------------
+
+def lineage(rows, source: str = "crm", entity: str = "accounts", sheet: str | None = None) -> pl.DataFrame:
+    """Lineage lines: (row, outcome, record id) each."""
+    n = len(rows)
+    return pl.DataFrame({"source": [source] * n, "sheet": [sheet] * n, "row": [r for r, _, _ in rows],
+                         "entity": [entity] * n, "record_id": [i for _, _, i in rows],
+                         "outcome": [o for _, o, _ in rows]},
+                        schema={"source": pl.String, "sheet": pl.String, "row": pl.Int64, "entity": pl.String,
+                                "record_id": pl.String, "outcome": pl.String})
+
+
+FILES = {"crm": "data/a.csv", "book": "data/b.xlsx"}
+FOUR = [(2, "written", "a1"), (3, "merged", "a1"), (4, "rejected", None), (5, "filtered", None)]
+
+
+def refused_lineage(frame, read, entities=None) -> list[str]:
+    from crm_migrate.errors import ReconciliationError
+    from crm_migrate.validators.reconcile import reconcile
+
+    with pytest.raises(ReconciliationError) as exc:
+        reconcile(frame, read, entities or {s: ["accounts"] for s in read}, FILES)
+    return [f"{p.path}: {p.message}" for p in exc.value.problems]
+
+
+def test_an_outcome_that_is_none_of_the_four_is_refused():
+    assert refused_lineage(lineage([*FOUR, (6, "writen", "a2")]), {"crm": 4})
+    assert refused_lineage(lineage([(2, "written", "a1"), (3, "dropped", None)]), {"crm": 2}) == [
+        "data/a.csv: accounts: 2 rows read but 1 accounted for (1 written, 0 merged, 0 filtered, 0 rejected)"]
+
+
+def test_the_same_row_number_on_two_sheets_is_two_rows():
+    from crm_migrate.validators.reconcile import reconcile
+
+    frame = pl.concat([lineage(FOUR[:2], "book", sheet="张三"), lineage(FOUR[2:4], "book", sheet="李四"),
+                       lineage([(2, "written", "a2")], "book", sheet="李四")])
+    assert reconcile(frame, {"book": 5}, {"book": ["accounts"]}, FILES).balanced
+    twice = pl.concat([frame, lineage([(2, "filtered", None)], "book", sheet="李四")])
+    assert refused_lineage(twice, {"book": 5})  # 李四's row 2 twice
+
+
+def test_sources_and_entities_are_counted_each_on_their_own():
+    from crm_migrate.validators.reconcile import reconcile
+
+    book = lineage([(2, "written", "b1"), (3, "filtered", None)], "book")
+    people = lineage([(2, "written", "c1")], "book", "contacts")
+    frame = pl.concat([lineage(FOUR), book, people])
+    done = reconcile(frame, {"crm": 4, "book": 2}, {"crm": ["accounts"], "book": ["accounts"]}, FILES)
+    assert done.balanced and [(r["source"], r["read"], r["written"]) for r in done.rows()] == [
+        ("crm", 4, 1), ("book", 2, 1)]
+    said = refused_lineage(frame, {"crm": 4, "book": 2}, {"crm": ["accounts"], "book": ["accounts", "contacts"]})
+    assert said == ["data/b.xlsx: contacts: 2 rows read but 1 accounted for (1 written, 0 merged, 0 filtered, "
+                    "0 rejected)"]  # only what does not add up is named
+
+
+def test_every_written_and_merged_row_points_into_its_entitys_file_and_back():
+    from crm_migrate.errors import ReconciliationError
+    from crm_migrate.validators.reconcile import check_written
+
+    frame = pl.concat([lineage(FOUR), lineage([(2, "written", "c1"), (3, "merged", "c1")], "crm", "contacts")])
+    check_written(frame, {"accounts": {"a1"}, "contacts": {"c1"}})
+    with pytest.raises(ReconciliationError, match="1 record id.s. in lineage but not in the import file, e.g. a9"):
+        check_written(pl.concat([frame, lineage([(6, "merged", "a9")])]), {"accounts": {"a1"}, "contacts": {"c1"}})
+    only_merged = pl.concat([lineage([(2, "merged", "a1"), (3, "written", "a2")])])
+    with pytest.raises(ReconciliationError, match="that no source row was written as, e.g. a1"):
+        check_written(only_merged, {"accounts": {"a1", "a2"}})

@@ -50,7 +50,10 @@ def test_a_missing_row_is_refused():
 
 
 def test_a_row_counted_twice_is_refused():
-    twice = [*GOOD[:-1], (4, "rejected", None)]  # row 5 lost, row 4 twice: the totals alone still add up
+    twice = [*GOOD[:-1], (4, "filtered", None)]  # row 5 lost, row 4 twice: the totals alone still add up
+    with pytest.raises(ReconciliationError) as exc:
+        reconcile(lineage(*twice), {"crm": 4}, {"crm": ["accounts"]}, FILES)
+    assert "1 line(s) of lineage repeat a row" in exc.value.problems[0].message
     with pytest.raises(ReconciliationError):
         reconcile(lineage(*twice, (5, "filtered", None)), {"crm": 4}, {"crm": ["accounts"]}, FILES)
 

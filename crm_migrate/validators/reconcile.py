@@ -1,8 +1,8 @@
 """The run proves that nothing was lost: for every source and entity, rows read = written + merged +
-filtered + rejected, every row has exactly one outcome, and every written record is in its import file;
-and for a text source, the rows its reader yielded are as many as an independent count of the file's
-records from its lines (`crm_migrate.validators.linecount`), so a reader that glued or dropped rows fails
-the run too."""
+filtered + rejected, every row has exactly one outcome (none twice, none without), and every written record
+is in its import file; and for a text source, the rows its reader yielded are as many as an independent
+count of the file's records from its lines (`crm_migrate.validators.linecount`), so a reader that glued or
+dropped rows fails the run too."""
 
 from __future__ import annotations
 
@@ -38,22 +38,28 @@ def reconcile(lineage: pl.DataFrame, rows_read: dict[str, int], entities_by_sour
                   for s, (read, lines) in (counted or {}).items() if read != lines]
     if miscounted:
         raise ReconciliationError(miscounted)
-    counts = (lineage.group_by("source", "entity")
+    # Per sheet first, where a row number is one row ("distinct"): a row twice and another missing add up.
+    tallies = [*OUTCOMES, "undecided", "lines", "distinct"]
+    counts = (lineage.group_by("source", "entity", "sheet")
               .agg(*[(pl.col("outcome") == o).sum().alias(o) for o in OUTCOMES],
                    pl.col("outcome").is_null().sum().alias("undecided"),
-                   pl.len().alias("lines")))
+                   pl.len().alias("lines"), pl.col("row").n_unique().alias("distinct"))
+              .group_by("source", "entity").agg(pl.col(c).sum() for c in tallies))
     expected = pl.DataFrame(
         [{"source": s, "entity": e, "read": rows_read[s]} for s, ents in entities_by_source.items() for e in ents],
         schema={"source": pl.String, "entity": pl.String, "read": pl.Int64})
     table = (expected.join(counts, on=["source", "entity"], how="left")
-             .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in [*OUTCOMES, "undecided", "lines"])
+             .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in tallies)
              .with_columns(((pl.sum_horizontal(OUTCOMES) == pl.col("read")) & (pl.col("undecided") == 0)
-                            & (pl.col("lines") == pl.col("read"))).alias("balanced")))
-    result = Reconciliation(table.drop("lines", "undecided"))
+                            & (pl.col("lines") == pl.col("read")) & (pl.col("distinct") == pl.col("read")))
+                           .alias("balanced")))
+    result = Reconciliation(table.drop("lines", "undecided", "distinct"))
     if not result.balanced:
         problems = [Problem(files[r["source"]], f"{r['entity']}: {r['read']} rows read but "
                             f"{sum(r[o] for o in OUTCOMES)} accounted for ("
-                            + ", ".join(f"{r[o]} {o}" for o in OUTCOMES) + ")",
+                            + ", ".join(f"{r[o]} {o}" for o in OUTCOMES) + ")"
+                            + (f"; {r['lines'] - r['distinct']} line(s) of lineage repeat a row"
+                               if r["distinct"] < r["lines"] else ""),
                             hint="this is a bug in crm-migrate; please report it with the project")
                     for r in table.filter(~pl.col("balanced")).to_dicts()]
         raise ReconciliationError(problems)
