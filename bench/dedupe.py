@@ -123,17 +123,40 @@ def scaled_project(records: int) -> Path:
     return generated_project(f"r{records}", round(records / RECORDS_PER_COMPANY))
 
 
+def _frame_rows(labels: pl.DataFrame, found, *columns: str) -> pl.DataFrame:
+    """The truth's rows with their position in the frame matching scored (``_i``, what pairs' l and r are)."""
+    frame = found.frame.with_row_index("_i").select(
+        "_i", pl.col("_source"), pl.col("_sheet").fill_null(""), pl.col("_row").cast(pl.Int64))
+    return labels.with_columns(pl.col("sheet").fill_null("")).join(
+        frame, left_on=["source", "sheet", "row"], right_on=["_source", "_sheet", "_row"]).select("_i", *columns)
+
+
+def _scored_pairs(found) -> pl.DataFrame:
+    comps = found.matches.comparisons
+    return found.matches.pairs.select("l", "r", "probability", *[pl.col(f"level:{c.name}") for c in comps],
+                                      *[pl.col(f"weight:{c.name}") for c in comps])
+
+
+def _levels(comp, levels: pl.Series) -> str:
+    """How many pairs got each level, most first: same_sound:682,missing:97."""
+    return ",".join(f"{comp.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}".replace(" ", "_")
+                    for v, n in levels.value_counts(sort=True).iter_rows())
+
+
+def _weighed(comps, pairs: pl.DataFrame, name) -> tuple[str, str]:
+    """Per field, how many pairs it added weight to (besides the name) and took weight from."""
+    support = [f"{c.name}:{int((pairs[f'weight:{c.name}'] > 0).sum())}" for c in comps if c is not name]
+    against = [f"{c.name}:{int((pairs[f'weight:{c.name}'] < 0).sum())}" for c in comps]
+    return ",".join(support), ",".join(against)
+
+
 def why_missed(dataset: str, entity: str, labels: pl.DataFrame, found, detail: bool = False) -> None:
     """Aggregate lines on the true pairs left apart, per tag: how many were never compared (blocking), and of
     the compared ones the name comparison's level, the probability band and which other fields added weight.
     Counts only, no record: safe on data that must not be looked at."""
     if found.matches is None or "tag" not in labels.columns:
         return
-    frame = found.frame.with_row_index("_i").select(
-        "_i", pl.col("_source"), pl.col("_sheet").fill_null(""), pl.col("_row").cast(pl.Int64))
-    rows = labels.with_columns(pl.col("sheet").fill_null("")).join(
-        frame, left_on=["source", "sheet", "row"], right_on=["_source", "_sheet", "_row"]).select(
-        "_i", "truth", "predicted", pl.col("tag").fill_null(""))
+    rows = _frame_rows(labels, found, "truth", "predicted", pl.col("tag").fill_null(""))
     left = rows.rename({c: f"{c}_a" for c in rows.columns if c != "truth"})
     right = rows.rename({c: f"{c}_b" for c in rows.columns if c != "truth"})
     missed = left.join(right, on="truth").filter(pl.col("_i_a") < pl.col("_i_b"),
@@ -141,31 +164,22 @@ def why_missed(dataset: str, entity: str, labels: pl.DataFrame, found, detail: b
     if missed.is_empty():
         return
     comps = found.matches.comparisons
-    pairs = found.matches.pairs.select("l", "r", "probability", *[pl.col(f"level:{c.name}") for c in comps],
-                                       *[pl.col(f"weight:{c.name}") for c in comps])
-    missed = missed.join(pairs, left_on=["_i_a", "_i_b"], right_on=["l", "r"], how="left").with_columns(
+    missed = missed.join(_scored_pairs(found), left_on=["_i_a", "_i_b"], right_on=["l", "r"], how="left").with_columns(
         (pl.col("tag_a") + ";" + pl.col("tag_b")).str.split(";").list.unique().alias("_tags"))
     name = next((c for c in comps if c.name in ("name", "company")), comps[0])
     for tag, group in missed.explode("_tags").filter(pl.col("_tags") != "").group_by("_tags"):
         compared = group.filter(pl.col("probability").is_not_null())
-        levels = compared[f"level:{name.name}"].value_counts(sort=True)
-        level_text = ",".join(f"{name.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}"
-                              .replace(" ", "_") for v, n in levels.iter_rows())
         bands = compared.select(pl.col("probability").cut([0.1, 0.5, 0.8, 0.95]).alias("b"))["b"].value_counts()
         band_text = ",".join(f"{b}:{n}" for b, n in sorted(bands.iter_rows(), key=lambda x: str(x[0])))
-        support = [f"{c.name}:{int((compared[f'weight:{c.name}'] > 0).sum())}" for c in comps if c is not name]
-        against = [f"{c.name}:{int((compared[f'weight:{c.name}'] < 0).sum())}" for c in comps]
+        support, against = _weighed(comps, compared, name)
         print(f"{dataset} {entity} missed tag={tag[0]} pairs={group.height} not_compared="
-              f"{group.height - compared.height} name_levels={level_text} probability={band_text} "
-              f"support={','.join(support)} against={','.join(against)}")
+              f"{group.height - compared.height} name_levels={_levels(name, compared[f'level:{name.name}'])} "
+              f"probability={band_text} support={support} against={against}")
         if detail:
             for c in comps:
-                if c is name:
-                    continue
-                counts = compared[f"level:{c.name}"].value_counts(sort=True)
-                text = ",".join(f"{c.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}"
-                                .replace(" ", "_") for v, n in counts.iter_rows())
-                print(f"{dataset} {entity} missed tag={tag[0]} levels {c.name.replace(' ', '_')}={text}")
+                if c is not name:
+                    print(f"{dataset} {entity} missed tag={tag[0]} levels {c.name.replace(' ', '_')}="
+                          f"{_levels(c, compared[f'level:{c.name}'])}")
 
 
 def why_merged(dataset: str, entity: str, labels: pl.DataFrame, found, lookalikes: pl.DataFrame) -> None:
@@ -173,40 +187,28 @@ def why_merged(dataset: str, entity: str, labels: pl.DataFrame, found, lookalike
     (and its name level, probability band, other fields that added weight) or the merge ran through a chain."""
     if found.matches is None:
         return
-    frame = found.frame.with_row_index("_i").select(
-        "_i", pl.col("_source"), pl.col("_sheet").fill_null(""), pl.col("_row").cast(pl.Int64))
-    rows = labels.with_columns(pl.col("sheet").fill_null("")).join(
-        frame, left_on=["source", "sheet", "row"], right_on=["_source", "_sheet", "_row"]).select(
-        "_i", "truth", "predicted")
-    table = lookalikes.filter(pl.col("entity") == entity)
-    both = (table.join(rows.rename({"truth": "a", "_i": "ia", "predicted": "pa"}), on="a")
+    rows = _frame_rows(labels, found, "truth", "predicted")
+    both = (lookalikes.filter(pl.col("entity") == entity)
+            .join(rows.rename({"truth": "a", "_i": "ia", "predicted": "pa"}), on="a")
             .join(rows.rename({"truth": "b", "_i": "ib", "predicted": "pb"}), on="b")
             .filter(pl.col("pa") == pl.col("pb"))
             .with_columns(pl.min_horizontal("ia", "ib").alias("l"), pl.max_horizontal("ia", "ib").alias("r")))
     if both.is_empty():
         return
     comps = found.matches.comparisons
-    pairs = found.matches.pairs.select("l", "r", "probability", *[pl.col(f"level:{c.name}") for c in comps],
-                                       *[pl.col(f"weight:{c.name}") for c in comps])
-    scored = both.join(pairs, on=["l", "r"], how="left")
+    scored = both.join(_scored_pairs(found), on=["l", "r"], how="left")
     name = next((c for c in comps if c.name in ("name", "company")), comps[0])
     for kind, group in scored.group_by("kind"):
         merged = group.select("a", "b").unique().height
-        direct = group.filter(pl.col("probability") >= 0.5)
-        top = direct.sort("probability", descending=True).unique(["a", "b"], keep="first")
-        levels = top[f"level:{name.name}"].value_counts(sort=True)
-        level_text = ",".join(f"{name.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}"
-                              .replace(" ", "_") for v, n in levels.iter_rows())
-        support = [f"{c.name}:{int((top[f'weight:{c.name}'] > 0).sum())}" for c in comps if c is not name]
-        against = [f"{c.name}:{int((top[f'weight:{c.name}'] < 0).sum())}" for c in comps]
-        print(f"{dataset} {entity} lookalike_merged kind={kind[0].replace(' ', '_')} merged={merged} "
-              f"direct={top.height} name_levels={level_text} support={','.join(support)} against={','.join(against)}")
+        top = group.filter(pl.col("probability") >= 0.5).sort("probability", descending=True) \
+            .unique(["a", "b"], keep="first")
+        support, against = _weighed(comps, top, name)
+        label = kind[0].replace(" ", "_")
+        print(f"{dataset} {entity} lookalike_merged kind={label} merged={merged} direct={top.height} "
+              f"name_levels={_levels(name, top[f'level:{name.name}'])} support={support} against={against}")
         for c in comps:
-            counts = top[f"level:{c.name}"].value_counts(sort=True)
-            text = ",".join(f"{c.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}"
-                            .replace(" ", "_") for v, n in counts.iter_rows())
-            print(f"{dataset} {entity} lookalike_merged kind={kind[0].replace(' ', '_')} levels "
-                  f"{c.name.replace(' ', '_')}={text}")
+            print(f"{dataset} {entity} lookalike_merged kind={label} levels {c.name.replace(' ', '_')}="
+                  f"{_levels(c, top[f'level:{c.name}'])}")
 
 
 def measure(dataset: str, project: Path, truth, export: bool = False, why: bool = False) -> dict[str, float]:
