@@ -7,6 +7,7 @@ import errno
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import openpyxl
 import polars as pl
@@ -206,3 +207,14 @@ def test_header_only_source_in_process(make_project):
     result = run(load_project(root))
     assert result.reconciliation.balanced and all(r.rows == 0 for r in result.migration.reads)
     assert any("header and no data rows" in w.message for w in result.migration.warnings)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs a device that is always full")
+def test_a_full_disk_while_a_csv_is_written_is_an_oserror_that_says_so():
+    """polars writes the UTF-8 outputs; a full disk must still reach the run as errno ENOSPC (its message
+    names the disk as full), not as an OSError without one."""
+    from crm_migrate.migrate.output_frames import write_csv
+
+    with pytest.raises(OSError) as exc:
+        write_csv(pl.DataFrame({"a": ["x" * 100] * 100_000}), Path("/dev/full"))
+    assert exc.value.errno == errno.ENOSPC

@@ -6,6 +6,8 @@ give byte-identical files.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -135,9 +137,15 @@ def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig", deli
     if neutralise:
         frame = neutralise_frame(frame, plain)[0]
     path.parent.mkdir(parents=True, exist_ok=True)
-    if encoding in ("utf-8", "utf-8-sig"):  # polars' own bytes, written straight to the file
-        frame.write_csv(path, include_bom=encoding == "utf-8-sig", separator=delimiter, line_terminator="\r\n",
-                        check_extension=False)
+    if encoding in ("utf-8", "utf-8-sig"):  # polars' own bytes, straight into the file
+        try:
+            frame.write_csv(path, include_bom=encoding == "utf-8-sig", separator=delimiter, line_terminator="\r\n",
+                            check_extension=False)
+        except OSError as exc:
+            # polars says "No space left on device (os error 28)" without the errno a caller tells a full disk by
+            if exc.errno is None and (code := re.search(r"\(os error (\d+)\)", str(exc))):
+                raise OSError(int(code.group(1)), os.strerror(int(code.group(1))), str(path)) from None
+            raise
         return
     text = frame.write_csv(None, separator=delimiter, line_terminator="\r\n")
     path.write_bytes(text.encode(encoding))
