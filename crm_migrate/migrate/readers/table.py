@@ -108,12 +108,17 @@ def rows_to_frame(records: list[tuple[str, int, list[str]]], names: list[str]) -
     """Build the text frame from (sheet, row, cells); short rows are padded, empty cells become null."""
     width = len(names)
     padded = [cells if len(cells) == width else (list(cells) + [""] * width)[:width] for _, _, cells in records]
-    columns = list(zip(*padded)) if padded and width else [() for _ in range(width)]
     data = {SHEET: pl.Series(SHEET, [s for s, _, _ in records], dtype=pl.String),
             ROW: pl.Series(ROW, [r for _, r, _ in records], dtype=pl.Int64)}
-    for name, values in zip(names, columns):
-        data[name] = pl.Series(name, values, dtype=pl.String)
-    frame = pl.DataFrame(data)
+    if width and SHEET not in names and ROW not in names:
+        # the cells row by row, as polars takes them (a transpose into columns in Python costs more than this)
+        cells = pl.DataFrame(padded, schema={n: pl.String for n in names}, orient="row")
+        frame = pl.DataFrame(data).hstack(cells.get_columns())
+    else:
+        columns = list(zip(*padded)) if padded and width else [() for _ in range(width)]
+        for name, values in zip(names, columns):
+            data[name] = pl.Series(name, values, dtype=pl.String)
+        frame = pl.DataFrame(data)
     return frame.with_columns(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names) if names else frame
 
 
