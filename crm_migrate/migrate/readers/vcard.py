@@ -24,11 +24,15 @@ _ESCAPES = re.compile(r"\\([\\,;nN])")
 
 
 def _unescape(value: str) -> str:
+    if "\\" not in value:  # nothing escaped (most values)
+        return value
     return _ESCAPES.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
 def _split(value: str, sep: str) -> list[str]:
     """Split on unescaped ``sep``."""
+    if "\\" not in value:  # nothing escaped: every sep splits, and no part has an escape to undo
+        return value.split(sep)
     return [_unescape(p) for p in re.split(rf"(?<!\\){re.escape(sep)}", value)]
 
 
