@@ -23,7 +23,7 @@ from crm_migrate.mappings.entities import (
     has_account_link,
     output_columns,
 )
-from crm_migrate.mappings.models import Derived, EntityMapping, Limits, MigrationConfig, SourceMapping
+from crm_migrate.mappings.models import Derived, EntityMapping, Limits, Lookup, MigrationConfig, SourceMapping
 from crm_migrate.mappings.spellings import spellings
 from crm_migrate.mappings.targets import TargetProfile
 from crm_migrate.mappings.validation import validate_model
@@ -247,7 +247,8 @@ def _check_matching(config: MigrationConfig, doc: YamlDocument, sources: list[So
     """Fields named under ``matching`` must be fields some source maps for that entity."""
     for entity, options in config.matching.items():
         mapped = sorted({f.spec.name for s in sources if (plan := s.plan_for(entity)) for f in plan.data_fields})
-        named = [(("survivorship", "fields", f), f) for f in options.survivorship.fields]
+        named: list[tuple[tuple[str, ...], str]] = [(("survivorship", "fields", f), f)
+                                                    for f in options.survivorship.fields]
         named += [(("weights", f), f) for f in options.weights]
         if options.survivorship.recency:
             named.append((("survivorship", "recency"), options.survivorship.recency))
@@ -271,7 +272,7 @@ def _check_recency(doc: YamlDocument, entity: Entity, options: Any, sources: lis
                    problems: list[Problem]) -> None:
     """most_recent needs a date to compare: the one ``recency`` names, or else one of `RECENCY_DEFAULTS`."""
     rules = options.survivorship
-    users = [(("survivorship", "default"), "default")] if rules.default == "most_recent" else []
+    users: list[tuple[tuple[str, ...], str]] = [(("survivorship", "default"), "default")] if rules.default == "most_recent" else []
     users += [(("survivorship", "fields", f), f) for f, r in rules.fields.items() if r == "most_recent"]
     if not users:
         return
@@ -350,9 +351,8 @@ def _load_source(root: Path, name: str, path: Path, problems: list[Problem], con
                   root, limits)
 
 
-def _check_lookup(root: Path, doc: YamlDocument, loc: tuple, derived: Derived, problems: list[Problem],
+def _check_lookup(root: Path, doc: YamlDocument, loc: tuple, lookup: Lookup, problems: list[Problem],
                   confine: Confinement) -> None:
-    lookup = derived.lookup
     line = doc.line_of((*loc, "lookup"))
     if refusal := confine.check(lookup.file, "lookup table"):
         problems.append(Problem(doc.path, refusal.message, line=line, hint=refusal.hint))
@@ -431,7 +431,7 @@ def _entity_plan(root: Path, doc: YamlDocument, entity: Entity, emap: EntityMapp
                                   derived.unknown, derived.default, derived.required, derived, loc,
                                   fill_down=derived.fill_down))
         if derived.lookup is not None:
-            _check_lookup(root, doc, loc, derived, problems, confine)
+            _check_lookup(root, doc, loc, derived.lookup, problems, confine)
     for mf in fields:
         if mf.date_order is not None and mf.spec.type is not FieldType.date:
             problems.append(Problem(doc.path, f"{entity.value}.{mf.spec.name}: date_order applies to dates; "

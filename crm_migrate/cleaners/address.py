@@ -139,9 +139,11 @@ def parse_address(text: str) -> AddressParts:
     elif s[pos:].startswith(province.name):
         pos += len(province.name)  # 北京市北京市朝阳区
     if city is not None:
-        scope = lambda d: d.parent == city.code  # noqa: E731
+        city_code = city.code
+        scope = lambda d: d.parent == city_code  # noqa: E731
     elif province is not None:
-        scope = lambda d: d.code[:2] == province.code[:2]  # noqa: E731
+        province_code = province.code
+        scope = lambda d: d.code[:2] == province_code[:2]  # noqa: E731
     else:
         scope = lambda d: True  # noqa: E731
     found = _match(s[pos:], 3, scope)
@@ -170,7 +172,8 @@ def resolve(parts: AddressParts, region_text: str) -> AddressParts:
         return parts
     county = hits[0]
     p, c, _ = divisions().path(county)
-    rest, renamed = parts.detail, ()
+    renamed: tuple[str, ...] = ()
+    rest = parts.detail
     for alias in (county.name, *(a for a, units in divisions().names[3].items() if county in units)):
         if rest.startswith(alias):
             rest = rest[len(alias):]
@@ -186,7 +189,7 @@ def resolve(parts: AddressParts, region_text: str) -> AddressParts:
 
 def _cleaned(parts: AddressParts, value: str, notes: list[str]) -> Cleaned:
     if parts.candidates:
-        where = " or ".join(f"{(divisions().path(d)[1] or divisions().path(d)[0]).name}" for d in parts.candidates)
+        where = " or ".join(f"{(divisions().path(d)[1] or divisions().path(d)[0] or d).name}" for d in parts.candidates)
         notes.append("ambiguous district left unresolved")
         return Cleaned(value, None, None, tuple(notes),
                        (("candidates", "|".join(d.code for d in parts.candidates)), ("ambiguity", where)))
@@ -217,7 +220,7 @@ def parse_pinyin_place(value: str) -> AddressParts | None:
         return None
     tokens = [t for t in re.split(r"[\s,.]+", value.lower()) if t and t not in _PINYIN_NOISE]
     regions = _regions_latin()
-    found: list[Division] = []
+    found: list[Division | None] = []  # None: a name that is no division after all
     i = 0
     while i < len(tokens):
         for n in (2, 1):

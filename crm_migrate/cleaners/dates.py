@@ -53,7 +53,8 @@ def infer_order(values: Iterable[str]) -> str | None:
 
 def _build(y: int, m: int, d: int, time: tuple[int, ...] | None) -> dt.date | dt.datetime:
     if time and any(time):
-        return dt.datetime(y, m, d, *(time + (0, 0, 0))[:3])
+        hour, minute, second = (time + (0, 0, 0))[:3]
+        return dt.datetime(y, m, d, hour, minute, second)
     return dt.date(y, m, d)
 
 

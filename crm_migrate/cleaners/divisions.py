@@ -19,6 +19,7 @@ full old names are read: a short one (崇文) is a gate and a street too.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -209,9 +210,9 @@ def read_table(lines: Iterable[str]) -> list[tuple[str, str]]:
 @lru_cache(maxsize=1)
 def divisions() -> Divisions:
     table = resources.files("crm_migrate.cleaners").joinpath("data/divisions.csv")
-    with table.open("r", encoding="utf-8", newline="") as f:
+    with io.TextIOWrapper(table.open("rb"), encoding="utf-8", newline="") as f:
         units = records(read_table(f))
     history = resources.files("crm_migrate.cleaners").joinpath("data/renamed_divisions.csv")
-    with history.open("r", encoding="utf-8", newline="") as f:
+    with io.TextIOWrapper(history.open("rb"), encoding="utf-8", newline="") as f:
         renames = list(csv.DictReader(f))
     return Divisions(units, renames)

@@ -425,12 +425,12 @@ def placeholder_person(name: str, emails: Iterable[str | None] = (), phones: Ite
     """
     if not name or not _placeholder_name(name):
         return None
-    emails = [e for e in emails if e and e.strip()]
-    phones = [p for p in phones if p and p.strip()]
-    if not emails and not phones:
+    mails = [e for e in emails if e and e.strip()]
+    numbers = [p for p in phones if p and p.strip()]
+    if not mails and not numbers:
         return f"placeholder name {name!r} and no contact data"
-    if all(placeholder_email(e) for e in emails) and all(placeholder_phone(p) for p in phones):
-        shown = ", ".join(repr(c) for c in emails + phones)
+    if all(placeholder_email(e) for e in mails) and all(placeholder_phone(p) for p in numbers):
+        shown = ", ".join(repr(c) for c in mails + numbers)
         return f"placeholder name {name!r} with placeholder contact data ({shown})"
     return None
 
@@ -506,9 +506,9 @@ def not_a_contact(name: str | None, phones: Iterable[str | None] = ()) -> str | 
     folded = _fold(name or "")
     bare = _bare(folded)
     if bare and bare not in _NOT_FAMILY and _FAMILY.match(bare):
-        return f"family entry ({name.strip()})"
+        return f"family entry ({(name or '').strip()})"
     if bare and (reason := _service_entry(bare, folded)):
-        return f"{reason} ({name.strip()})"
+        return f"{reason} ({(name or '').strip()})"
     numbers = [p for p in phones if p and p.strip()]
     services = [service_number(p) for p in numbers]
     if numbers and all(services):

@@ -178,5 +178,5 @@ def mask_tree(folder, mobiles: bool = False) -> None:
         except (OSError, UnicodeDecodeError):
             continue
         shown = mask_texts([text], mobiles)[0]
-        if shown != text:
+        if shown is not None and shown != text:
             path.write_text(shown, encoding="utf-8")

@@ -155,7 +155,7 @@ def _range(core: str) -> bool:
 
 
 def _approximations(core: str) -> tuple[str, list[str]]:
-    dropped = []
+    dropped: list[str] = []
     for word in APPROX_BEFORE:
         if core.startswith(word) and len(core) > len(word):
             core, dropped = core[len(word):], dropped + [word]

@@ -222,7 +222,7 @@ def clean_person_name(raw: str, ctx: CleanContext) -> Cleaned:
         family, given = split_chinese(simplified(value))
         form = "surname" if not given else "full"
         key = pinyin_key(family, given.replace("·", ""))
-        family_key = SURNAME_READINGS.get(family) or "".join(_syllables(family))
+        family_key: str | None = SURNAME_READINGS.get(family) or "".join(_syllables(family))
         traditional = "yes" if simplified(value) != value else None
         return Cleaned(value, key, None, tuple(notes), _attrs(family, given, title, form, "zh", family_key,
                                                                traditional, company))

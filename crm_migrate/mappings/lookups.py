@@ -97,8 +97,9 @@ def lookup_problem(mapping_path: str, line: int | None, field: str, d: Derived, 
                    ) -> Problem | None:
     if not missing:
         return None
+    table = d.lookup.file if d.lookup is not None else "the lookup table"
     listed = ", ".join(f"{v} ({n})" for v, n in missing[:10]) + (f", and {len(missing) - 10} more"
                                                                  if len(missing) > 10 else "")
     return Problem(mapping_path, f"{len(missing)} value(s) of {field} are not in the lookup table "
-                   f"{d.lookup.file}: {listed}", line=line,
-                   hint=f"add them to {d.lookup.file}, or set lookup.unknown: keep (or empty)")
+                   f"{table}: {listed}", line=line,
+                   hint=f"add them to {table}, or set lookup.unknown: keep (or empty)")

@@ -91,7 +91,7 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
     spec_of = {s.name: s for s in fields}
     name = spec_of.get("name")
     name_key = key("name") if name and key("name") in columns else None
-    head = _head(pl.col(name_key)) if name_key else None
+    head = _head(pl.col(name_key)) if name_key else pl.lit(None, pl.String)  # used only with a name
     account = linked and ACCOUNT in columns
     phones_done = False
     for spec in identifying(fields, entity):
@@ -127,7 +127,7 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         ends = _joined(pl.col(name_key).str.slice(0, 3), pl.col(name_key).str.slice(-3))
         keys.append(BlockingKey("name[:3]+name[-3:]", pl.when(pl.col(name_key).str.len_chars() >= LONG_NAME).then(ends),
                                 ("name",)))
-        if account and name.type is FieldType.person_name:
+        if account and name is not None and name.type is FieldType.person_name:
             # Every syllable group of the name within one account: 王经理 (wang) meets 王建国 (jianguo wang).
             keys.append(BlockingKey("name part+account", _with_last(pl.col(name_key).str.split(" "), pl.col(ACCOUNT)),
                                     ("account",)))
@@ -202,7 +202,7 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
     ``MAX_PAIRS``), and each key's pairs are joined on their own, as one 64-bit code per pair."""
     empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
     if not keys:
-        return empty, [], [], 0
+        return empty, [], [], []
     # One key's values at a time (a list key's are many per record: all of them at once would be gigabytes
     # of strings at millions of records), reduced to hashes at once.
     live = frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
@@ -234,7 +234,7 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
         spent += expected
         big = sizes.filter(pl.col("len") > common[n])
         if big.height:
-            largest = int(big["len"].max())
+            largest = int(big.select(pl.col("len").max()).item())
             skipped_blocks.append(SkippedKey(bk.name, int(big["pairs"].sum()),
                                              f"{big.height:,} block(s) of more than {common[n]} records, the largest "
                                              f"{largest:,} records sharing one value", big.height,
@@ -271,7 +271,7 @@ def _unique_pairs(codes: list[np.ndarray], n_rows: int) -> tuple[pl.DataFrame, n
     every = np.empty(int(bounds[-1]), np.int64)
     for i in range(len(codes)):  # into one array, each key's freed as it is copied (not twice at once)
         every[bounds[i]:bounds[i + 1]] = codes[i]
-        codes[i] = None
+        codes[i] = np.empty(0, np.int64)  # freed
     unique = _sorted_unique(np.sort(every))
     where = np.empty(every.size, np.uint32)
     for start in range(0, every.size, SLICE):
@@ -290,17 +290,17 @@ def _blocks(live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int
     """One key's blocks: its (record, value hash, kind) rows, the size and pairs of each
     block, the blocks it pairs (more than one pair, at most ``common`` records) and the pairs they give."""
     group = pl.col(within) if within else pl.lit("")
-    part = live.select("_i", group.alias("_g"), bk.expr.alias("_b"),
+    lazy = live.select("_i", group.alias("_g"), bk.expr.alias("_b"),
                        (pl.col(bk.differ) if bk.differ else pl.lit(None, pl.String)).alias("_d"))
-    listed = isinstance(part.collect_schema()["_b"], pl.List)
+    listed = isinstance(lazy.collect_schema()["_b"], pl.List)
     if listed:
-        part = part.explode("_b")
-    part = part.filter(pl.col("_b").is_not_null() & (pl.col("_b") != ""))
+        lazy = lazy.explode("_b")
+    lazy = lazy.filter(pl.col("_b").is_not_null() & (pl.col("_b") != ""))
     value = pl.concat_str(["_g", "_b"], separator=SEP) if within else pl.col("_b")
-    part = part.select("_i", value.hash(seed=0).alias("_h"), *(["_d"] if bk.differ else []))
+    lazy = lazy.select("_i", value.hash(seed=0).alias("_h"), *(["_d"] if bk.differ else []))
     if listed:
-        part = part.unique(["_i", "_h"])
-    part = part.collect()
+        lazy = lazy.unique(["_i", "_h"])
+    part = lazy.collect()
     # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
     if bk.differ:
         sizes = (part.group_by("_h", "_d").len("n").group_by("_h")

@@ -237,8 +237,8 @@ def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler
         return levels
 
     labels = ("different", *(f"similar ≥{b:.2f}" for b in sorted(bands)), *(("same",) if exact_column else ()))
-    return Comparison(name, len(bands) + 1 + (1 if exact_column else 0), compare, columns, identity, frequency,
-                      unique, labels=labels)
+    return Comparison(name, len(bands) + 1 + (1 if exact_column else 0), compare, columns, identity,
+                      frequency=frequency, unique=unique, labels=labels)
 
 
 def _banded(scores: np.ndarray, bands: tuple[float, ...]) -> np.ndarray:
@@ -653,8 +653,8 @@ def _coarse(sides: Sides, name: str) -> tuple[np.ndarray, np.ndarray] | None:
     coarse = sides.frame[code].is_not_null() & sides.frame[detail].is_null() & sides.frame[code].str.ends_with("00")
     if flag in sides.frame.columns:
         coarse = coarse | sides.frame[flag].is_not_null()
-    coarse = coarse.to_numpy()
-    return coarse[sides.left], coarse[sides.right]
+    flags = coarse.to_numpy()
+    return flags[sides.left], flags[sides.right]
 
 
 def city(name: str) -> Comparison:
@@ -713,7 +713,7 @@ def _as_term(comp: Comparison, spec: FieldSpec, entity: Entity, apart: frozenset
 
 
 def identifying_date(spec: FieldSpec, entity: Entity | None) -> bool:
-    return spec.name in IDENTIFYING_DATES or spec.name in IDENTIFYING.get(entity, ())
+    return spec.name in IDENTIFYING_DATES or (entity is not None and spec.name in IDENTIFYING.get(entity, ()))
 
 
 def identifying(fields: list[FieldSpec], entity: Entity | None = None) -> list[FieldSpec]:

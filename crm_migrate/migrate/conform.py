@@ -83,9 +83,9 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
             continue
         with step(f"Conforming {entity.value}", unit="records") as conforming:
             columns = _columns(profile.entities[entity], result)
-            refused = rejected_parents.get(Entity.accounts, {})
-            if orphan and has_account_link(entity) and refused and orphan not in refused:
-                result.frame = _to_placeholder(result.frame, refused, orphan, profile.name)
+            refused_parents = rejected_parents.get(Entity.accounts, {})
+            if orphan and has_account_link(entity) and refused_parents and orphan not in refused_parents:
+                result.frame = _to_placeholder(result.frame, refused_parents, orphan, profile.name)
             frame = import_frame(result)
             if orphan and entity is Entity.accounts:
                 row = {"external_id": orphan, "name": placeholder.account_name, **placeholder.fields}
@@ -121,9 +121,9 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
             good = good.select("_id", *(c.header for c in columns), "_why")
             types = {c.header: c.type for c in columns}
             rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
-            first_rule = pl.coalesce([pl.when(pl.col(c).is_not_null()).then(pl.lit(_rule_name(c))) for c in reasons]
-                                     or [pl.lit(TARGET_RULE)])
-            rules = dict(zip(bad["_id"].to_list(), bad.with_columns(first_rule.alias("_rule"))["_rule"].to_list(),
+            firsts: list[pl.Expr] = [pl.when(pl.col(c).is_not_null()).then(pl.lit(_rule_name(c))) for c in reasons]
+            first_rule = pl.coalesce(firsts or [pl.lit(TARGET_RULE)])
+            rule_of = dict(zip(bad["_id"].to_list(), bad.with_columns(first_rule.alias("_rule"))["_rule"].to_list(),
                              strict=True))
             linked = int((frame["account_external_id"] == orphan).sum()) \
                 if orphan and has_account_link(entity) else 0
@@ -135,7 +135,7 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
             parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
             rejected_parents[entity] = rejected
             if rejected:
-                result.frame = _reject(result.frame, rejected, rules, profile.name)
+                result.frame = _reject(result.frame, rejected, rule_of, profile.name)
             conforming.finish(good.height)
     if orphan and Entity.accounts in out and not any(c.orphans for c in out.values()):
         out[Entity.accounts] = _without(out[Entity.accounts], orphan)  # no child needs the placeholder

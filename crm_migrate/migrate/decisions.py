@@ -192,7 +192,7 @@ def _read_tables(path: Path) -> list[tuple[str | None, list[str], list[tuple[int
         from python_calamine import CalamineWorkbook
 
         book = CalamineWorkbook.from_path(str(path))
-        tables = []
+        tables: list[tuple[str | None, list[str], list[tuple[int, list]]]] = []
         for name in book.sheet_names:
             rows = book.get_sheet_by_name(name).to_python()
             if rows:
@@ -200,8 +200,8 @@ def _read_tables(path: Path) -> list[tuple[str | None, list[str], list[tuple[int
                 tables.append((name, header, [(i + 2, list(r)) for i, r in enumerate(rows[1:])]))
         return tables
     with path.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
-    return [(None, [h.strip() for h in rows[0]], [(i + 2, r) for i, r in enumerate(rows[1:])])] if rows else []
+        lines = list(csv.reader(f))
+    return [(None, [h.strip() for h in lines[0]], [(i + 2, r) for i, r in enumerate(lines[1:])])] if lines else []
 
 
 @dataclass

@@ -327,5 +327,6 @@ def to_record(batch: Batch, result, files: list[dict], out: str, previous: dict[
     matching, weights = weights_of(migration)
     project = migration.project
     return Record(batch.number, batch.kind, batch.wave, out, files, batch.counts(), golden,
-                  state_rows(result.lineage, batch.row_prints), matching, weights, project.fingerprint(),
+                  state_rows(result.lineage, batch.row_prints if batch.row_prints is not None else row_prints(migration)),
+                  matching, weights, project.fingerprint(),
                   project.config.name)

@@ -154,7 +154,7 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None, log: Recor
     return DryRun(result, chosen.counts, findings, checks)
 
 
-def written_files(out: Path, outputs: list[dict[str, object]], conformed: dict) -> list[WrittenFile]:
+def written_files(out: Path, outputs: list[dict[str, Any]], conformed: dict) -> list[WrittenFile]:
     """Each import file with the slice of its entity's rows it was meant to hold, in load order."""
     files = []
     for entity, done in conformed.items():
@@ -189,8 +189,8 @@ def held_back(result: RunResult) -> list[Finding]:
             if why(spec.name) not in kept.columns:
                 continue
             lost = kept.filter(pl.col(why(spec.name)).is_not_null()).sort(SEQ)
-            for row in lost.select(SOURCE, SHEET, ROW, raw(spec.name), why(spec.name)).iter_rows():
-                source, sheet, line, value, reason = row
+            for source, sheet, line, value, reason in lost.select(SOURCE, SHEET, ROW, raw(spec.name),
+                                                                  why(spec.name)).iter_rows():
                 out.append(Finding("cleaning", "warning", entity.value,
                                    _where(files, {SOURCE: source, SHEET: sheet}), line, spec.name, value,
                                    f"invalid {spec.name}", f"{spec.name}: {reason}",
@@ -243,7 +243,11 @@ def _masked(project: Project, profile, findings: list[Finding]) -> list[Finding]
     # from a remark, a message quoting it
     texts = ("file", "value", "message", "hint")
     shown = iter(mask_texts([getattr(f, t) for f in out for t in texts], project.config.options.mask_mobiles))
-    return [replace(f, **{t: next(shown) for t in texts}) for f in out]
+    masked = []
+    for f in out:
+        file, value, message, hint = (next(shown) for _ in texts)
+        masked.append(replace(f, file=file or "", value=value, message=message or "", hint=hint or ""))
+    return masked
 
 
 def write_findings(folder: Path, findings: list[Finding]) -> None:

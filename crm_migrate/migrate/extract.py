@@ -227,7 +227,7 @@ def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField
     return order
 
 
-def _decide(frame: pl.DataFrame, rule: tuple[pl.Expr, pl.Expr] | None, outcome: str, code: str | pl.Expr
+def _decide(frame: pl.DataFrame, rule: tuple[pl.Expr | pl.Series, pl.Expr] | None, outcome: str, code: str | pl.Expr
             ) -> pl.DataFrame:
     """Give ``outcome`` and the rule's reason to undecided rows where the rule's condition holds; ``code`` is
     the rule's name, or an expression naming it per row (with the field that broke it)."""
@@ -259,11 +259,14 @@ def _scope_rule(rule: Filter, today: dt.date) -> list[tuple[pl.Expr, pl.Expr]]:
         if condition == "equals":
             keep, text = v == rule.equals, f"{rule.field} is not {rule.equals}"
         elif condition == "in":
-            keep, text = v.is_in(rule.in_), f"{rule.field} not in {', '.join(rule.in_)}"
+            listed = rule.in_ or []
+            keep, text = v.is_in(listed), f"{rule.field} not in {', '.join(listed)}"
         elif condition == "not_in":
-            keep, text = ~v.is_in(rule.not_in), f"{rule.field} is one of {', '.join(rule.not_in)}"
+            listed = rule.not_in or []
+            keep, text = ~v.is_in(listed), f"{rule.field} is one of {', '.join(listed)}"
         elif condition == "since":
-            since = rule.since_date(today).isoformat()
+            day = rule.since_date(today)
+            since = day.isoformat() if day is not None else ""  # a "since" condition has its date
             # The match key of a date is its ISO day, and null when the value is not a date.
             keep, text = pl.col(key(rule.field)) >= since, f"{rule.field} before {since} or unknown"
         else:  # not_empty: true (false is refused by the model)

@@ -236,7 +236,7 @@ def _place(frame: pl.DataFrame) -> pl.Expr:
     """Where a company whose name says no region is, as a division code: its street address's district, or
     else its landline's area. A sign-up's city (an address that is only a city) is left out: it is often the
     attendee's."""
-    options = []
+    options: list[pl.Expr] = []
     code, detail, coarse = attr("address", "code"), attr("address", "detail"), attr("address", "coarse")
     if code in frame.columns and detail in frame.columns:
         full = ((pl.col(detail).is_not_null() | ~pl.col(code).str.ends_with("00"))
@@ -310,7 +310,7 @@ def _region_code(name: str) -> str | None:
     return unit.code if unit else None
 
 
-def _families(frame: pl.DataFrame, trade: pl.Expr) -> dict[str, str]:
+def _families(frame: pl.DataFrame, trade: pl.Expr) -> dict[str, str | None]:
     codes = frame.select(trade.alias("t"))["t"].drop_nulls().unique().to_list()
     return {c: family_of(c) for c in codes}
 
@@ -362,7 +362,8 @@ def related_to_accounts(accounts: pl.DataFrame, contact_parts: list[pl.DataFrame
     """Per account row (``_seq``): ``m:people``, the mobiles and emails of its contacts, ``m:contact_lines``,
     their office lines, and ``m:deals``, its opportunities by name and amount and by name and close date: two
     records of one company often share a person or a deal (a pipeline sheet repeats the CRM's)."""
-    schema = {SEQ: pl.Int64, m("people"): pl.List(pl.String), m("contact_lines"): pl.List(pl.String),
+    schema: dict[str, pl.DataType] = {SEQ: pl.Int64(), m("people"): pl.List(pl.String),
+              m("contact_lines"): pl.List(pl.String),
               m("deals"): pl.List(pl.String)}
     out = pl.DataFrame(schema=schema)
     if accounts.is_empty():

@@ -113,10 +113,10 @@ def test_record_rule(plan: EntityPlan, frame: pl.DataFrame) -> Rule | None:
         company = name.spec.type is FieldType.company_name
         person = name.spec.type is FieldType.person_name
         # A company is judged by its name key (legal form and region already gone), computed once per value.
-        pairs = frame.lazy().select(val("name"), key("name") if company else pl.lit(None, pl.String).alias("_k"))
+        names = frame.lazy().select(val("name"), key("name") if company else pl.lit(None, pl.String).alias("_k"))
         skip = (_plain_person(val("name")) if person else _plain_company(val("name"), key("name")) if company
                 else plain_text(pl.col(val("name"))))
-        pairs = pairs.filter(pl.col(val("name")).is_not_null() & ~skip).unique().collect()
+        pairs = names.filter(pl.col(val("name")).is_not_null() & ~skip).unique().collect()
         reasons = {v: r for v, k in pairs.iter_rows() if (r := garbage_name(v, k)) is not None}
         if reasons:
             checks.append(pl.col(val("name")).replace_strict(reasons, default=None, return_dtype=pl.String))

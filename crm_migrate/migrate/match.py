@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from collections.abc import Sequence
+
 import numpy as np
 import polars as pl
 
@@ -201,7 +203,7 @@ def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison]
 
 
 def estimate(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison],
-             by_key: list[tuple[BlockingKey, np.ndarray]] = ()) -> list[np.ndarray]:
+             by_key: Sequence[tuple[BlockingKey, np.ndarray]] = ()) -> list[np.ndarray]:
     """m by EM (u, from random pairs, held fixed), one run per blocking key, as Splink does.
 
     The pairs of one blocking key agree on its fields by construction, which would teach EM that agreeing
@@ -214,8 +216,8 @@ def estimate(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparis
     sums = [np.zeros(c.levels) for c in comparisons]
     mass = np.zeros(len(comparisons))
     for bk, rows in by_key:
-        free = [j for j, name in enumerate(names) if name not in bk.fields]
-        if rows.size < MIN_TRAINING_PAIRS or not free:
+        free = np.array([j for j, name in enumerate(names) if name not in bk.fields], dtype=np.intp)
+        if rows.size < MIN_TRAINING_PAIRS or not free.size:
             continue
         m_free, _, support = _em(levels[np.ix_(rows, free)], [u[j] for j in free], [comparisons[j] for j in free])
         for j, mj, matches in zip(free, m_free, support, strict=True):

@@ -87,6 +87,7 @@ def estimate(files: list[Path]) -> int:
 
 def check(files: list[Path], limit: str | None, where: str, line: int | None = None) -> Problem | None:
     """A problem when the run will not fit in ``limit`` (the project's option, or what the machine has)."""
+    have: int | None
     if limit is not None:
         bytes_ = parse_size(limit)
         if bytes_ is None:

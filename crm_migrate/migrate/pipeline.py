@@ -12,6 +12,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 import polars as pl
 
 from crm_migrate.cleaners import CleanContext
@@ -177,15 +178,16 @@ def _sample_rows(frame: pl.DataFrame, source: str, sample: Sample) -> pl.DataFra
 def _decisions_path(project: Project, given: Path | None) -> Path | None:
     """The decisions file to read: ``--decisions`` (relative to where the command runs) or migration.yaml's
     ``decisions:`` (relative to the project); either must lie inside the project or an allow_outside folder."""
-    if given is None and not project.config.decisions:
-        return None
+    configured = project.config.decisions
     if given is not None:
         refusal = project.confinement.check(Path(given).absolute(), "decisions file", relative_to=Path.cwd())
         where, line = str(given), None
-    else:
-        refusal = project.confinement.check(project.config.decisions, "decisions file")
-        given = project.root / project.config.decisions
+    elif configured:
+        refusal = project.confinement.check(configured, "decisions file")
+        given = project.root / configured
         where, line = project.doc.path, project.doc.line_of(("decisions",))
+    else:
+        return None
     if refusal is not None:
         raise ProjectError(Problem(where, refusal.message, line=line, hint=refusal.hint))
     from crm_migrate.migrate.readers.inspect import check_workbook
@@ -229,10 +231,9 @@ def build(project: Project, today: dt.date | None = None,
     extracted: dict[Entity, list[tuple[SourceRead, pl.DataFrame]]] = {}
     for entity in project.entities:
         started = time.perf_counter()
-        feeding = [r for r in reads if r.source.plan_for(entity) is not None]
-        with step(f"Cleaning {entity.value}", total=sum(r.rows for r in feeding)) as cleaning:
-            for r in feeding:
-                plan = r.source.plan_for(entity)
+        feeding = [(r, plan) for r in reads if (plan := r.source.plan_for(entity)) is not None]
+        with step(f"Cleaning {entity.value}", total=sum(r.rows for r, _ in feeding)) as cleaning:
+            for r, plan in feeding:
                 part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records)
                 extracted.setdefault(entity, []).append((r, compact(assign_identity(part, entity, legacy_id(plan)))))
                 cleaning.advance(r.rows)
@@ -250,7 +251,7 @@ def build(project: Project, today: dt.date | None = None,
             index = account_index(accounts) if has_account_link(entity) else None  # once for every source
             for r, part in extracted.pop(entity, []):
                 entity_reads.append(r)
-                if has_account_link(entity):
+                if index is not None:  # a child of accounts
                     same_row = (same_row_index(accounts, r.source.name)
                                 if accounts is not None and r.source.plan_for(Entity.accounts) else None)
                     part = link(part, index, same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
@@ -260,7 +261,8 @@ def build(project: Project, today: dt.date | None = None,
             # The parts go before matching starts: one source's part is the frame's own columns (a concatenation
             # of one frame copies nothing), and a reference left here would keep every column settle replaces
             # alive.
-            parts = part = None
+            parts.clear()
+            part = _empty_frame()
             frame = compact(_typed(frame))
             frame, specs = _from_names(frame, entity, specs)
             combined.finish(frame.height)
@@ -301,11 +303,12 @@ def build(project: Project, today: dt.date | None = None,
                        for value, cols in _value_columns(frame, specs).items()}
             # Handed over in a list that settle empties, so that no reference here keeps the old columns alive:
             # each golden column it sets frees the one it replaces (at 2M records, 1.9 GB less at the peak).
-            handed, frame = [frame], None
+            handed = [frame]
+            del frame
             frame = settle(handed, columns, *_survivorship(matching_options, specs),
                            keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
                            quality=quality)
-            if entity is Entity.accounts:
+            if entity is Entity.accounts and kept is not None:
                 # Only the columns it reads: a join of the whole frame would copy every account (at 2M: +1.4 GB).
                 narrow = frame.select(SEQ, RECORD_ID, OUTCOME, *(c for c in (key("name"),) if c in frame.columns))
                 related.accounts = account_context(narrow.join(kept, on=SEQ, how="left"))
@@ -356,7 +359,7 @@ def _from_names(frame: pl.DataFrame, entity: Entity, specs: list[FieldSpec]) -> 
     names = {s.name for s in specs}
     if entity is Entity.contacts and attr("name", "title") in frame.columns:
         job = pl.when(~pl.col(attr("name", "title")).is_in(list(_SALUTATIONS))).then(pl.col(attr("name", "title")))
-        fills = []
+        fills: list[tuple[str, pl.Expr]] = []
         if "title" in names:
             fills.append(("title", job))
         if "gender" in names and attr("name", "gender") in frame.columns:
@@ -399,7 +402,7 @@ def _english_name(frame: pl.DataFrame, english: pl.DataFrame | None) -> pl.DataF
             .drop("_english"))
 
 
-def _survivorship(options: MatchingOptions, specs: list[FieldSpec]) -> tuple[dict[str, str], str | None]:
+def _survivorship(options: MatchingOptions, specs: list[FieldSpec]) -> tuple[dict[str, Any], str | None]:
     """Rules per value column and the value column of the date that decides most_recent."""
     rules = options.survivorship
     names = {s.name for s in specs}
@@ -425,7 +428,7 @@ def _warn_id_collisions(parts: list[tuple[SourceRead, pl.DataFrame]]) -> None:
     frames = [p.select(SYSTEM, key(ID_FIELD), val(ID_FIELD)) for _, p in parts if key(ID_FIELD) in p.columns]
     if not frames:
         return
-    first = {}
+    first: dict[str, SourceRead] = {}
     for r, _ in parts:
         first.setdefault(r.source.system, r)
     for system, normal, ids in id_collisions(pl.concat(frames)):

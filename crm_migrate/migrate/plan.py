@@ -120,8 +120,8 @@ def masked_problems(problems: list[Problem], mobiles: bool) -> list[Problem]:
     out = []
     for p in problems:
         message, hint = next(masked), next(masked)
-        out.append(replace(p, message=message, hint=hint or None,
-                           values=tuple(mask_texts(list(p.values), mobiles)) if p.values else p.values))
+        values = tuple(v or "" for v in mask_texts(list(p.values), mobiles)) if p.values else p.values
+        out.append(replace(p, message=message or "", hint=hint or None, values=values))
     return out
 
 
@@ -221,7 +221,7 @@ def _refusals(result: RunResult, mobiles: bool) -> list[dict[str, Any]]:
                 rule, header = name.removeprefix(WHY).split(":", 1)
                 example = hits[0].rsplit("; ", 1)[0] if "; " in hits[0] else hits[0]
                 out.append({"entity": entity.value, "column": header, "rule": rule, "records": hits.len(),
-                            "example": mask_texts([example], mobiles)[0][:80]})
+                            "example": (mask_texts([example], mobiles)[0] or "")[:80]})
     return out
 
 

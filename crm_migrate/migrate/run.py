@@ -33,7 +33,9 @@ import re
 import shutil
 import time
 from collections.abc import Callable
+from functools import partial
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import polars as pl
@@ -60,7 +62,7 @@ from crm_migrate.migrate.output_frames import lineage_frame, plain_columns, reje
 from crm_migrate.migrate.import_files import planned_files, write_import
 from crm_migrate.project import Project
 from crm_migrate.secret import check_outside, project_secret
-from crm_migrate.migrate.delta import held_back, row_prints, select, sent_only, to_record, with_batches
+from crm_migrate.migrate.delta import Batch, held_back, row_prints, select, sent_only, to_record, with_batches
 from crm_migrate.migrate.stable_ids import keep_external_ids
 from crm_migrate.migrate.state import locate as locate_state
 from crm_migrate.migrate.state import previous_golden, snapshot
@@ -83,12 +85,12 @@ class RunResult:
     reconciliation: Reconciliation
     lineage: pl.DataFrame
     out: Path | None
-    files: list[dict[str, object]]  # what was (or would be) written
-    target: TargetProfile | None = None
+    files: list[dict[str, Any]]  # what was (or would be) written
+    target: TargetProfile
     conformed: dict | None = None  # Entity -> Conformed: each entity as the target receives it
     notes: list[Problem] = field(default_factory=list)  # what the run tidied up beside the output folder
     decisions: Path | None = None  # the steward's decisions file the run applied, if any
-    batch: object | None = None  # delta.Batch: what this run sends, against the migration state (None: no state)
+    batch: Batch | None = None  # what this run sends, against the migration state (None: no state)
     state: Path | None = None  # the state file the batch is recorded in
     row_prints: pl.DataFrame | None = None  # every source row's keyed fingerprint, where a state was read
 
@@ -273,7 +275,7 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
             for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity,
                                            done.plain):
                 outputs.append({"path": f"import/{path.name}", "rows": rows})
-        emit(f"rejects/{entity.value}.csv", lambda res=res: rejects_frame(migration, res), plain)
+        emit(f"rejects/{entity.value}.csv", partial(rejects_frame, migration, res), plain)
     if batch is not None:
         emit("rejects/held_back.csv", lambda: held_back(result.lineage))
     with step("Checking every written record is in an import file", unit="records") as checking:

@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 import shutil
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as default
 from pathlib import Path
 
 import polars as pl
@@ -92,7 +93,7 @@ class Guess:
     values: dict[str, str] | None = None
     unknown: str | None = None
     values_note: str | None = None
-    spellings: list[str] = field(default_factory=list)
+    spellings: list[str] = default(default_factory=list)
 
     def __post_init__(self):
         self.spellings = self.spellings or [self.column]
@@ -116,11 +117,11 @@ class Part:
     sheet_headers: dict[str, list[str]]
     format: str = "csv"
     sheets: list[str] | None = None  # None: the whole file
-    merged: dict[str, set[str]] = field(default_factory=dict)  # sheet -> headers with vertically merged cells
-    guesses: dict[Entity, list[Guess]] = field(default_factory=dict)
-    derived: dict[Entity, list[Derive]] = field(default_factory=dict)
-    unmapped: list[tuple[str, list[str]]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    merged: dict[str, set[str]] = default(default_factory=dict)  # sheet -> headers with vertically merged cells
+    guesses: dict[Entity, list[Guess]] = default(default_factory=dict)
+    derived: dict[Entity, list[Derive]] = default(default_factory=dict)
+    unmapped: list[tuple[str, list[str]]] = default(default_factory=list)
+    notes: list[str] = default(default_factory=list)
     system: str | None = None
     system_why: str | None = None
 
@@ -304,13 +305,13 @@ def _guess_column(column: str, folded: str, sample: list[str], entities: list[En
     if seen[0] != "uscc" and _has(folded, H.OTHER_PERSON):
         part.notes.append(f"{column!r} holds {seen[0]} values of someone else (its header says whose): not mapped")
         return None
-    entity, name = _field_for_values(seen[0], folded, entities, slots, column)
-    if name is None:
+    entity, value_field = _field_for_values(seen[0], folded, entities, slots, column)
+    if value_field is None:
         if seen[0] == "date":
             part.notes.append(f"{column!r} holds dates, but its header does not say of what: not mapped")
         return None
     why = f"{seen[1]:.0%} of {len(sample)} sampled values look like {seen[0]}; the header says nothing, check it"
-    return entity, Guess(column, name, why)
+    return entity, Guess(column, value_field, why)
 
 
 def _by_header(column: str, folded: str, entities: list[Entity], slots: _Slots) -> tuple[Entity, str] | None:
@@ -392,7 +393,7 @@ def _derive_address(part: Part, entities, present, folded, slots, consumed) -> N
     entity = next((e for e in (Entity.accounts, Entity.contacts) if e in entities), None)
     if entity is None:
         return
-    parts = {}
+    parts: dict[str, str] = {}
     for kind in ("province", "city", "district", "street"):
         c = next((c for c in present if folded[c] in _FOLDED_PARTS[kind] and c not in parts.values()), None)
         if c:
@@ -551,7 +552,7 @@ def link_systems(parts: list[Part]) -> None:
             if all(v.isdigit() and len(v) <= 3 for v in values):
                 continue  # 1, 2, 3: row numbers as much as ids; they say nothing of a shared system
             best = max(((len(values & ids) / max(len(values), 1), j) for j, ids in account_ids.items() if j != i),
-                       default=(0.0, None))
+                       default=(0.0, -1))
             if best[0] >= 0.5:
                 parent[root(i)] = root(best[1])
                 why[i] = (f"{best[0]:.0%} of the account ids in {ref.column!r} are ids of "
@@ -672,8 +673,8 @@ def propose_values(counts: Counter, allowed: list[str] | None) -> tuple[dict[str
             same = [(_CONCEPT_RANK[ak], a) for ak, a in keys.items() if _CONCEPT_OF.get(ak) == _CONCEPT_OF[k]]
             hit = min(same)[1] if same else None  # the group's first name the target has
         if hit is None and k:
-            same = [a for ak, a in keys.items() if _core(ak) == _core(k)]  # B级 -> B类, 重点 -> 重点客户
-            hit = same[0] if len(same) == 1 else None
+            cores = [a for ak, a in keys.items() if _core(ak) == _core(k)]  # B级 -> B类, 重点 -> 重点客户
+            hit = cores[0] if len(cores) == 1 else None
         if hit is None and k:
             inside = [a for ak, a in keys.items() if ak.startswith(k) or k.startswith(ak)]  # A -> A类
             hit = inside[0] if len(inside) == 1 else None

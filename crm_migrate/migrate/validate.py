@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import cast
+
 import polars as pl
 
 from crm_migrate.cleaners import CLEANERS, CleanContext, clean_column
@@ -111,7 +113,7 @@ def _weights_problems(project: Project) -> list[Problem]:
         given = {name: w for name, w in options.weights.items() if name in specs and not w.ignore}
         if not given:
             continue
-        comparisons = {c.name: c for c in comparisons_for(list(specs.values()), _EveryColumn(), entity, True)}
+        comparisons = {c.name: c for c in comparisons_for(list(specs.values()), cast(pl.DataFrame, _EveryColumn()), entity, True)}
         for name, weights in given.items():
             where = f"matching.{entity.value}.weights.{name}"
             comp = comparisons.get(name)

@@ -84,7 +84,7 @@ def write_workbook(path: Path, sheets: Iterable[ReviewSheet], max_rows: int, cho
     total, counts = 0, []
     for sheet in sheets:
         if sheet.rows is not None:
-            _write_sheet(book, cells, sheet, choices)
+            _write_sheet(book, cells, sheet, sheet.rows, choices)
             total += sheet.listed
         counts.append(replace(sheet, rows=None))  # the Summary needs the counts only
     _write_summary(summary, cells, counts, max_rows)
@@ -141,8 +141,8 @@ def _print_setup(sheet, repeat: bool = True) -> None:
         sheet.repeat_rows(0)
 
 
-def _write_sheet(book, cells: QuotedCells, entity: ReviewSheet, choices: Sequence[str]) -> None:
-    fields, rows = entity.fields, entity.rows
+def _write_sheet(book, cells: QuotedCells, entity: ReviewSheet, rows: pl.DataFrame, choices: Sequence[str]) -> None:
+    fields = entity.fields
     sheet = book.add_worksheet(entity.entity)
     columns = [*_SHOWN, *(s.name for s in fields), "members", "fingerprint"]
     for c, name in enumerate(columns):
@@ -207,7 +207,9 @@ def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_fie
     formula's quote prefix by `risky`, the same test `QuotedCells` makes); the numbers (group, probability)
     are written as numbers; the loop only hands them to xlsxwriter."""
     golden = pl.col("role") == "golden"
-    texts, codes, at = [], [], []
+    texts: list[pl.Expr] = []
+    codes: list[pl.Expr] = []
+    at: list[int] = []
     numbers, number_at = [], []
     for c, name in enumerate(_SHOWN):
         on = ~golden if name not in _ON_GOLDEN else pl.lit(True)
@@ -335,7 +337,7 @@ def _stream_rows(sheet, frame: pl.DataFrame, at: list[int], number_at: list[int]
         sheet.row_data_fh.write(part.select(xml.str.join("")).item() or "")
         written = part.filter(pl.col("_b") != "")["_r"]
         if written.len():
-            last = int(written.max()) - 1
+            last = int(part.select(pl.col("_r").filter(pl.col("_b") != "").max()).item()) - 1
     sheet.previous_row = frame.height
     if last:
         sheet.dim_rowmax = max(sheet.dim_rowmax or 0, last)

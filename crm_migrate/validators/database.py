@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
@@ -69,7 +69,8 @@ def ddl(profile: TargetProfile, written: dict[Entity, list[str]], dialect: Diale
     """CREATE TABLE statements for the entities written, with the headers each was written with, and what
     each named constraint checks: name -> (header, rule). Names are short (``accounts_c3``), since
     PostgreSQL keeps 63 bytes of a name and a Chinese header takes three per character."""
-    statements, names = [], {}
+    statements: list[str] = []
+    names: dict[str, tuple[str, str]] = {}
 
     def named(entity: Entity, rule: Rule) -> str:
         name = f"{entity.value}_c{len(names) + 1}"
@@ -135,6 +136,7 @@ class _Database:
 
     def __init__(self, url: str | None) -> None:
         self.url = url
+        self.conn: Any  # sqlite3's or psycopg's connection
         if url is None:
             import sqlite3
 
@@ -162,7 +164,7 @@ class _Database:
             self.execute(f"CREATE SCHEMA {quote(SCHEMA_NAME)}")
             self.execute(f"SET LOCAL search_path TO {quote(SCHEMA_NAME)}")
 
-    def execute(self, sql: str, params: tuple = ()) -> object:
+    def execute(self, sql: str, params: tuple = ()) -> Any:
         cursor = self.conn.cursor()
         cursor.execute(sql, params)
         return cursor
@@ -217,6 +219,8 @@ def load(profile: TargetProfile, files: list[WrittenFile], url: str | None = Non
 
 def _insert(db: _Database, profile: TargetProfile, f: WrittenFile, names: dict[str, tuple[str, str]],
             tables: set[Entity]) -> list[Finding]:
+    if f.read is None:  # not read back: the caller skips it
+        return []
     headers = f.read.columns
     specs = profile.columns_by_header(f.entity)
     rules = {(r.column, r.name): r for h in headers if h in specs for r in rules_for(specs[h], profile.file.encoding)}
@@ -248,12 +252,12 @@ def _insert(db: _Database, profile: TargetProfile, f: WrittenFile, names: dict[s
         except db.errors as exc:
             db.execute("ROLLBACK TO SAVEPOINT row")
             header, name = _constraint(exc, names, links)
-            value = row[headers.index(header)] if header in headers else None
-            rule = rules.get((header, name))
-            said = f" ({header}: {rule.message})" if rule else ""
+            value = row[headers.index(header)] if header is not None and header in headers else None
+            broken = rules.get((header, name)) if header is not None else None
+            said = f" ({header}: {broken.message})" if broken else ""
             found.append(Finding("database", "error", f.entity.value, f.path, line, header, value, name,
                                  f"the database refused the row{said}: {str(exc).strip().splitlines()[0]}",
-                                 rule.hint if rule else "compare the row with the target profile"))
+                                 broken.hint if broken else "compare the row with the target profile"))
         db.execute("RELEASE SAVEPOINT row")
     return found
 

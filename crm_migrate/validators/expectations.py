@@ -149,6 +149,8 @@ def run_suites(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -
         for run in result.run_results.values():
             for r in run.results:
                 config = r.expectation_config
+                if config is None:
+                    continue
                 shown.append({"expectation": re.sub(r"^expect_", "", config.type).replace("_", " "),
                               "column": config.kwargs.get("column"), "rule": config.meta.get("rule", "expectation"),
                               "success": bool(r.success),

@@ -10,6 +10,7 @@ rule and the team should agree with it.
 from __future__ import annotations
 
 import json
+from typing import Any
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def read_findings(path: Path) -> list[Finding] | None:
         return None
 
 
-def summary(findings: list[Finding]) -> list[dict[str, object]]:
+def summary(findings: list[Finding]) -> list[dict[str, Any]]:
     """Findings counted by check, severity, entity and rule, most frequent first."""
     if not findings:
         return []

@@ -205,7 +205,7 @@ class _Extent:
     def _range_tag(self, kind: bytes, attrs: bytes) -> None:
         ref = _ATTR[b"ref"].search(attrs)
         rng = _range(ref.group(1).decode("ascii", "replace")) if ref else None
-        if rng is None:
+        if ref is None or rng is None:
             return
         written = ref.group(1).decode("ascii", "replace")
         if kind == b"dimension":

@@ -7,6 +7,7 @@ starts on). Nothing is typed, trimmed or dropped here except wholly blank rows, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -104,7 +105,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def rows_to_frame(records: list[tuple[str, int, list[str]]], names: list[str]) -> pl.DataFrame:
+def rows_to_frame(records: Sequence[tuple[str | None, int, list[str]]], names: list[str]) -> pl.DataFrame:
     """Build the text frame from (sheet, row, cells); short rows are padded, empty cells become null."""
     width = len(names)
     padded = [cells if len(cells) == width else (list(cells) + [""] * width)[:width] for _, _, cells in records]

@@ -129,10 +129,14 @@ class Decoded:
 
 def split_lines(text: str | bytes) -> list:
     """Physical lines with their ends: LF (or CRLF) ends a line; in a file without any LF, CR does."""
-    lf, cr = ("\n", "\r") if isinstance(text, str) else (b"\n", b"\r")
-    sep = lf if lf in text else cr
-    parts = text.split(sep)
-    lines = [p + sep for p in parts[:-1]]
+    if isinstance(text, str):
+        sep = "\n" if "\n" in text else "\r"
+        parts: list = text.split(sep)
+        lines: list = [p + sep for p in parts[:-1]]
+    else:
+        end = b"\n" if b"\n" in text else b"\r"
+        parts = text.split(end)
+        lines = [p + end for p in parts[:-1]]
     if parts[-1]:
         lines.append(parts[-1])
     return lines
@@ -430,7 +434,8 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
     if header_only:
         return table
     width = len(names)
-    records, rejected = [], {}
+    records: list[tuple[str | None, int, list[str]]] = []
+    rejected: dict[tuple[str | None, int], str] = {}
     for k, (first, last, cells, recovered) in enumerate(_records(lines, header_last + 1, delim, width)):
         row = h + 2 + k  # as Excel numbers rows: one per record, blank ones included
         if _blank(cells):

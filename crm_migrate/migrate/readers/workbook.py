@@ -13,6 +13,7 @@ a short preview), so one absurd value costs neither memory downstream nor the ot
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from decimal import Decimal
 from pathlib import Path
 
@@ -168,11 +169,11 @@ def _placing(columns: list[str], all_names: list[str]):
     at = [all_names.index(name) for name in columns]
     width, n = len(all_names), len(columns)
     if at == list(range(n)):  # the sheet's columns come first, in its order: the row as it is, cut or padded
-        def place(cells: list[str]) -> list[str]:
+        def as_it_is(cells: list[str]) -> list[str]:
             out = cells[:n]
             out += [""] * (width - len(out))
             return out
-        return place
+        return as_it_is
 
     def place(cells: list[str]) -> list[str]:
         out = [""] * width
@@ -187,8 +188,8 @@ def _has_lost_digits(raw: list[object], n: int) -> bool:
     return any(isinstance(v, float) and v.is_integer() and abs(v) >= MAX_EXACT for v in raw[:n])
 
 
-def _first_rows(sheet: object, n: int) -> list[list[object]]:
-    rows: list[list[object]] = []
+def _first_rows(sheet: Any, n: int) -> list[list[Any]]:
+    rows: list[list[Any]] = []
     start_row, start_col = sheet.start or (0, 0)  # iter_rows begins at the first used cell
     rows += [[] for _ in range(start_row)]
     for row in sheet.iter_rows():
