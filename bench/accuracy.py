@@ -71,7 +71,7 @@ def recall_by_tag(labels: pl.DataFrame, predicted: str = "predicted", truth: str
     for name in names:
         flagged = rows.with_columns(pl.col("_tags").list.contains(name).cast(pl.Int64).alias("_k"))
 
-        def pairs(by: list[str]) -> int:
+        def pairs(by: list[str], flagged: pl.DataFrame = flagged) -> int:
             groups = flagged.group_by(by).agg(pl.len().alias("n"), pl.col("_k").sum().alias("k"))
             n, k = pl.col("n").cast(pl.Int64), pl.col("k").cast(pl.Int64)
             return int(groups.select((n * (n - 1) // 2 - (n - k) * (n - k - 1) // 2).sum()).item() or 0)

@@ -574,7 +574,7 @@ class Generator:
             col = {f: i for i, f in enumerate(fields)}
             glued = k % 2 == 1
 
-            def mark(line: int, tag: str) -> None:
+            def mark(line: int, tag: str, seller: str = seller) -> None:
                 self.truth.add("sales_workbook", seller, line + 1, "accounts", "none", tag)
                 self.truth.add("sales_workbook", seller, line + 1, "contacts", "none", tag)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import polars as pl
 import pytest
 
@@ -179,10 +181,8 @@ def test_the_whole_frame_mojibake_screen_misses_no_repairable_value():
     garbled = []
     for t in texts:
         for codec in ("gbk", "latin-1", "cp1252"):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 garbled.append(t.encode().decode(codec))
-            except UnicodeDecodeError:
-                pass
     values = pl.Series(texts + garbled)
     flagged = dict(zip(values.to_list(), maybe_mojibake(values).to_list(), strict=True))
     repairable = [v for v in values.to_list() if repair_mojibake(v) is not None]

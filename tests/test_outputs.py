@@ -100,9 +100,9 @@ def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         lock_path(out).write_text(f"{holder.pid}\n", encoding="ascii")
-        with pytest.raises(MigrateError, match=rf"another crm-migrate run \(pid {holder.pid}\) is writing"):
-            with output_lock(out):
-                pass
+        with pytest.raises(MigrateError, match=rf"another crm-migrate run \(pid {holder.pid}\) is writing"), \
+                output_lock(out):
+            pass
     finally:
         holder.kill()
         holder.wait()

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
 
@@ -66,10 +67,8 @@ def _one(text: str, ctx: CleanContext) -> tuple[Cleaned, str | None]:
     except phonenumbers.NumberParseException:
         return Cleaned(text, None, "not a phone number"), extension
     if not phonenumbers.is_valid_number(number) and ctx.region == "CN" and digits[:3] in ("852", "853", "886"):
-        try:  # Hong Kong, Macao, Taiwan written without the +
+        with contextlib.suppress(phonenumbers.NumberParseException):  # Hong Kong, Macao, Taiwan without the +
             number = phonenumbers.parse("+" + digits, None)
-        except phonenumbers.NumberParseException:
-            pass
     if not phonenumbers.is_valid_number(number):
         from phonenumbers import shortnumberinfo
 

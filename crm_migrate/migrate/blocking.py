@@ -278,11 +278,11 @@ def _unique_pairs(codes: list[np.ndarray], n_rows: int) -> tuple[pl.DataFrame, n
         where[start:start + SLICE] = np.searchsorted(unique, every[start:start + SLICE])
     del every
     # l and r straight into 32 bits, without a 64-bit quotient and remainder first.
-    l, r = np.empty(unique.size, np.uint32), np.empty(unique.size, np.uint32)
-    np.floor_divide(unique, n_rows, out=l, casting="unsafe")
-    np.remainder(unique, n_rows, out=r, casting="unsafe")
+    left, right = np.empty(unique.size, np.uint32), np.empty(unique.size, np.uint32)
+    np.floor_divide(unique, n_rows, out=left, casting="unsafe")
+    np.remainder(unique, n_rows, out=right, casting="unsafe")
     del unique
-    return pl.DataFrame({"l": l, "r": r}, schema={"l": pl.UInt32, "r": pl.UInt32}), where, bounds
+    return pl.DataFrame({"l": left, "r": right}, schema={"l": pl.UInt32, "r": pl.UInt32}), where, bounds
 
 
 def _blocks(live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int

@@ -149,7 +149,6 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         # not a place.
         pl.when(code.is_null()).then(hint.str.slice(0, 2)).alias(m("hint_province")),
         pl.when(code.is_null() & (hint.str.slice(2, 2) != "00")).then(hint.str.slice(0, 4)).alias(m("hint_city")))
-    zh_key = pl.when(chinese).then(pl.col(k))
     # Where the records of one name are: the region in their names, else their branch, street address or landline
     # (航精科技 with an address in 昆明 is a company in 昆明 as much as 昆明市航精科技 is).
     def places_per(column: str) -> pl.Expr:  # the provinces or cities the data gives a value in, the more

@@ -237,7 +237,7 @@ def _state_plan(project: Project, sample: Sample | None, wave: str | None, since
 def _os_problem(out: Path, tmp: Path, exc: OSError) -> Problem:
     """A failure writing the tree, or reading a project file for the manifest, said plainly."""
     name = Path(exc.filename) if exc.filename else None
-    writing = name is None or tmp in name.parents or name == tmp or name == out or out in name.parents
+    writing = name is None or tmp in name.parents or name in (tmp, out) or out in name.parents
     if writing or exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return write_problem(out, exc)
     return unreadable(str(name), exc)

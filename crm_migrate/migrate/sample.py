@@ -80,7 +80,7 @@ def choose(migration: Migration, size: int = 300) -> Chosen:
                 invalid = frame.filter(pl.col(why(spec.name)).is_not_null() & (pl.col(OUTCOME) != REJECTED))
                 for part in invalid.partition_by(why(spec.name), maintain_order=True):
                     take(part, "invalid value", PER_RULE)
-    for entity, frame in frames.items():  # 2. every source, entity and outcome
+    for frame in frames.values():  # 2. every source, entity and outcome
         for part in frame.partition_by(SOURCE, OUTCOME, maintain_order=True):
             take(part, "coverage", PER_SOURCE)
     budget = max(size - total(), 0)

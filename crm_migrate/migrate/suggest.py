@@ -26,6 +26,7 @@ writing it; columns left unmapped are listed with example values.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from collections import Counter
@@ -764,10 +765,8 @@ def parts_of(table, rel_file: str, stem: str, path: Path | None = None) -> list[
     frame = table.frame if hasattr(table, "frame") else table
     fmt = getattr(table, "format", "csv")
     if hasattr(table, "frame"):
-        try:
+        with contextlib.suppress(Exception):  # a table the row rules cannot judge is used as read
             frame = frame.filter(non_records(table).is_null())
-        except Exception:  # noqa: BLE001 - a table the row rules cannot judge is used as read
-            pass
     sheet_headers = dict(getattr(table, "headers", None) or {})
     if not sheet_headers:
         sheet_headers = {"": [c for c in frame.columns if not c.startswith("_")]}

@@ -230,7 +230,7 @@ def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_fie
         texts.append(pl.when(~golden).then(pl.col(name).fill_null("")))
         codes.append(risky(name).cast(pl.Int8))
         at.append(first_hidden + c)
-    m, k = len(at), len(number_at)
+    m = len(at)
     # An empty text without a style is no cell at all.
     frame = rows.select([t.alias(f"t{i}") for i, t in enumerate(texts)] + [c.alias(f"c{i}") for i, c in enumerate(codes)]
                         + [n.alias(f"n{i}") for i, n in enumerate(numbers)] + [golden.alias("_golden")])

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from crm_migrate.errors import Problem, SourceError, unreadable
 from crm_migrate.migrate.readers.table import ROW, SHEET, SourceTable
-from crm_migrate.migrate.readers.text import DEFAULT_MAX_CELL_BYTES, read_csv
+from crm_migrate.migrate.readers.text import DEFAULT_MAX_CELL_BYTES as DEFAULT_MAX_CELL_BYTES
+from crm_migrate.migrate.readers.text import read_csv
 from crm_migrate.migrate.readers.vcard import read_vcard
 from crm_migrate.migrate.readers.workbook import WORKBOOK_SUFFIXES, read_workbook
 from crm_migrate.project import Source
