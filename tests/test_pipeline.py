@@ -321,3 +321,55 @@ def test_run_leaves_out_every_value_dry_run_says_is_left_out(make_project, tmp_p
     assert rows["北京星辰科技有限公司"]["created_at"] is None and rows["北京星辰科技有限公司"]["phone"]
     assert rows["上海云帆贸易有限公司"]["phone"] is None and rows["上海云帆贸易有限公司"]["created_at"] is None
     assert rows["广州海岸电子有限公司"]["created_at"] == "2021-03-05"
+
+
+def test_extracting_returns_its_problems_and_leaves_the_table_read_as_it_was(make_project):
+    """A 同上 column's warning and a lookup's missing values come back from extract, once per call; the table
+    it reads keeps only what its reader found (a dry run extracts the same table again)."""
+    import datetime as dt
+
+    from crm_migrate.cleaners import CleanContext
+    from crm_migrate.errors import ProjectError
+    from crm_migrate.migrate.extract import extract
+    from crm_migrate.migrate.pipeline import build, read_all
+
+    p = load_project(make_project("name: t\nentities: [accounts]\noptions: {today: 2026-01-01}\n", {"crm": (
+        "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name, 行业: industry}\n"
+        "    derive:\n      level: {column: 级别, lookup: {file: data/levels.csv, key: code, value: name}}\n")},
+        {"data/a.csv": "名称,行业,级别\n北京星辰科技有限公司,软件,A\n上海云帆贸易有限公司,同上,Z\n",
+         "data/levels.csv": "code,name\nA,重点\n"}))
+    read = read_all(p, None, None)[0]
+    table, plan = read.table, read.source.plan_for(Entity.accounts)
+    assert plan is not None
+    kept = list(table.warnings)
+    first = extract(read.source, table, plan, 0, CleanContext(), dt.date(2026, 1, 1))
+    again = extract(read.source, table, plan, 0, CleanContext(), dt.date(2026, 1, 1))
+    assert [w.message for w in first.warnings] == [w.message for w in again.warnings]
+    assert sum("same as above" in w.message for w in first.warnings) == 1
+    assert len(first.errors) == 1 and "not in the lookup table" in first.errors[0].message
+    assert table.warnings == kept  # nothing appended to the table read
+    assert first.frame.equals(again.frame)
+    with pytest.raises(ProjectError, match="not in the lookup table"):
+        build(p)  # the error extract returned stops the build
+
+
+def test_a_column_a_stage_reads_and_the_frame_lacks_is_an_error_not_nulls(small):
+    """Before, a missing column became a column of nulls: contacts without their account link would have been
+    written with empty links. Now the stage names what is missing; only what may legitimately be absent (a
+    part no value has, merged members' other values) reads as nulls."""
+    from dataclasses import replace
+
+    from crm_migrate.migrate.columns import MissingColumns, optional
+
+    result = prepare(small)
+    contacts = result.migration.entities[Entity.contacts]
+    assert import_frame(contacts)["account_external_id"].null_count() < contacts.frame.height
+    unlinked = replace(contacts, frame=contacts.frame.drop("_account"))
+    with pytest.raises(MissingColumns, match="import file of contacts: the frame has no column '_account'"):
+        import_frame(unlinked)
+    frame = contacts.frame
+    assert "a:name.nickname" not in frame.columns
+    assert frame.with_columns(optional(frame, "a:name.nickname", "t").alias("x"))["x"].null_count() == frame.height
+    for misspelt in ("_filed_from", "v;name", "account"):
+        with pytest.raises(MissingColumns, match=misspelt):
+            optional(frame, misspelt, "t")

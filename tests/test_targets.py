@@ -288,3 +288,24 @@ def test_a_target_without_an_entity_in_scope_is_an_error(make_project):
     assert any("target salesforce has no import template for activities" in p.message for p in exc.value.problems)
 
 
+
+
+def test_conform_returns_a_new_migration_and_leaves_the_one_it_was_given_as_it_was(make_project, tmp_path):
+    """The records the target refuses are rejected in the migration conform returns; the one it is given
+    keeps its outcomes (a caller holding it, as the dry run does, sees the build as it was)."""
+    from crm_migrate.migrate.conform import conform
+    from crm_migrate.migrate.pipeline import build
+
+    p = project(make_project, "targets/mine.yaml", {"targets/mine.yaml": (own_profile(ACCOUNT_COLUMNS))})
+    migration = build(p)
+    before = {e: r.frame.select("_seq", "_outcome", "_reason") for e, r in migration.entities.items()}
+    assert p.target is not None
+    conformed_migration, conformed = conform(migration, p.target)
+    for entity, frame in before.items():
+        assert migration.entities[entity].frame.select("_seq", "_outcome", "_reason").equals(frame)
+    after = conformed_migration.entities[Entity.accounts].frame
+    assert after.filter(pl.col("_row") == 3)["_outcome"][0] == "rejected"
+    assert before[Entity.accounts].filter(pl.col("_outcome") == "rejected").height == 0
+    assert conformed_migration.entities[Entity.contacts].frame.filter(
+        pl.col("_row") == 3)["_outcome"][0] == "rejected"  # the refused account's contact
+    assert set(conformed) == {Entity.accounts, Entity.contacts}

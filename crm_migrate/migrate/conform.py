@@ -21,7 +21,7 @@ child points at it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
@@ -70,22 +70,26 @@ class Conformed:
     plain: frozenset[str] = frozenset()  # headers of phones and amounts: a plain number there is no formula
 
 
-def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Conformed]:
-    """Conform every entity in load order and mark the records the target would refuse as rejected."""
+def conform(migration: Migration, profile: TargetProfile) -> tuple[Migration, dict[Entity, Conformed]]:
+    """Conform every entity in load order. Returns the migration with the records the target would refuse
+    marked as rejected (and children of refused accounts linked to the placeholder), a new object whose
+    lineage is the one to write, and what each entity's import files receive. ``migration`` is left as it
+    is: a frame that changes is a new frame (sharing the columns it does not change)."""
+    results = dict(migration.entities)
     out: dict[Entity, Conformed] = {}
     parents: dict[Entity, pl.DataFrame] = {}
     rejected_parents: dict[Entity, dict[str, str]] = {}
     placeholder = migration.project.config.options.orphans
     orphan = orphan_id() if placeholder.send_to == "account" and Entity.accounts in migration.entities else None
     for entity in profile.load_order:
-        result = migration.entities.get(entity)
+        result = results.get(entity)
         if result is None:
             continue
         with step(f"Conforming {entity.value}", unit="records") as conforming:
             columns = _columns(profile.entities[entity], result)
             refused_parents = rejected_parents.get(Entity.accounts, {})
             if orphan and has_account_link(entity) and refused_parents and orphan not in refused_parents:
-                result.frame = _to_placeholder(result.frame, refused_parents, orphan, profile.name)
+                result = replace(result, frame=_to_placeholder(result.frame, refused_parents, orphan, profile.name))
             frame = import_frame(result)
             if orphan and entity is Entity.accounts:
                 row = {"external_id": orphan, "name": placeholder.account_name, **placeholder.fields}
@@ -135,11 +139,12 @@ def conform(migration: Migration, profile: TargetProfile) -> dict[Entity, Confor
             parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
             rejected_parents[entity] = rejected
             if rejected:
-                result.frame = _reject(result.frame, rejected, rule_of, profile.name)
+                result = replace(result, frame=_reject(result.frame, rejected, rule_of, profile.name))
+            results[entity] = result
             conforming.finish(good.height)
     if orphan and Entity.accounts in out and not any(c.orphans for c in out.values()):
         out[Entity.accounts] = _without(out[Entity.accounts], orphan)  # no child needs the placeholder
-    return out
+    return replace(migration, entities=results), out
 
 
 def _to_placeholder(frame: pl.DataFrame, refused: dict[str, str], orphan: str, target: str) -> pl.DataFrame:

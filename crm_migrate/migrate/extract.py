@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
@@ -58,9 +59,21 @@ from crm_migrate.migrate.signals import apply_row_signals
 from crm_migrate.project import EntityPlan, MappedField, Source
 
 
+class Extracted(NamedTuple):
+    """What extracting one entity from one source gives: the frame, and the problems found on the way (errors
+    stop the run after every source is extracted; warnings go to the run's summary). Nothing is appended to
+    the table read: the same table may be extracted again (the dry run's sample reuses the full run's)."""
+
+    frame: pl.DataFrame
+    errors: list[Problem]
+    warnings: list[Problem]
+
+
 def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int, ctx: CleanContext,
-            today: dt.date, test_records: str = "reject") -> pl.DataFrame:
+            today: dt.date, test_records: str = "reject") -> Extracted:
     """One row per source row: the entity's cleaned fields, and an outcome for rows already decided."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
     frame = table.frame
     n = frame.height
     columns = [
@@ -76,7 +89,7 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             series, missing = derive(frame, mf.derive, source.root)
             series = series.rename(mf.column)
             if p := lookup_problem(source.mapping_path, source.doc.line_of(mf.loc), mf.spec.name, mf.derive, missing):
-                table.errors.append(p)
+                errors.append(p)
         elif (expr := column_expr(mf.column, frame.columns)) is not None:
             series = frame.select(expr.alias(mf.column)).to_series()
         else:
@@ -86,7 +99,8 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             series, fill_note = fill_down(series, frame, stop.is_not_null(),
                                           None if mf.spec.name == "name" else starts)
             filled.append(pl.select(pl.lit(f"{mf.spec.name} ") + fill_note).to_series())
-        elif _ditto_warning(source, table, mf, series, stop):
+        elif ditto := _ditto_warning(source, table, mf, series, stop):
+            warnings.append(ditto)
             # 同上 means the value above whatever the mapping says; empty cells stay empty without fill_down.
             series, fill_note = fill_down(series, frame, stop.is_not_null(), empty_cells=False)
             filled.append(pl.select(pl.lit(f"{mf.spec.name} ") + fill_note).to_series())
@@ -99,7 +113,7 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             mapped, value_notes = apply_values(cleaned["value"], mf)
             if mf.unknown == "error" and (p := unknown_values_problem(source, plan.entity.value, mf,
                                                                       cleaned["value"])):
-                table.errors.append(p)
+                errors.append(p)
             cleaned = cleaned.with_columns(mapped.alias("value"),
                                            pl.coalesce(value_notes, cleaned["notes"]).alias("notes"))
         field_notes = cleaned["notes"]
@@ -134,7 +148,7 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
         for condition in _scope_rule(rule, today):  # all must hold: a row goes with the first it fails
             out = _decide(out, condition, FILTERED, f"out of scope: {rule.field}")
     out = _decide(out, *_required_rule(plan))
-    return out
+    return Extracted(out, errors, warnings)
 
 
 def _unreadable_rule(table: SourceTable) -> tuple[pl.Expr, pl.Expr]:
@@ -194,22 +208,22 @@ def _years_from_row(out: pl.DataFrame, plan: EntityPlan, source: Source) -> pl.D
     return out
 
 
-def _ditto_warning(source: Source, table: SourceTable, mf: MappedField, series: pl.Series, stop: pl.Series) -> bool:
-    """Whether a column without ``fill_down`` says 同上 somewhere; if so, a warning that those cells take the
-    value above and that empty cells below a value (a merged cell) would too with ``fill_down``."""
+def _ditto_warning(source: Source, table: SourceTable, mf: MappedField, series: pl.Series, stop: pl.Series
+                   ) -> Problem | None:
+    """Where a column without ``fill_down`` says 同上 somewhere, a warning that those cells take the value
+    above and that empty cells below a value (a merged cell) would too with ``fill_down``; else None."""
     ditto = pl.select(is_ditto(pl.lit(series)) & stop.is_null()).to_series()
     count = int(ditto.sum())
     if not count:
-        return False
+        return None
     first = ditto.arg_true()[0]
-    table.warnings.append(Problem(
+    return Problem(
         source.mapping_path, f"{count} cell(s) of column {mf.column!r} say {series[first]!r} (same as above): each "
         f"takes the {mf.spec.name} of the row above", line=source.doc.line_of(mf.loc), severity="warning",
         hint=f"where empty cells below a value mean the same (merged cells), write {mf.column}: "
              f"{{field: {mf.spec.name}, fill_down: true}}; first at {source.rel_file}"
              + (f"!{table.frame[SHEET][first]}" if table.frame[SHEET][first] else "")
-             + f" row {table.frame[ROW][first]}"))
-    return True
+             + f" row {table.frame[ROW][first]}")
 
 
 def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField, series: pl.Series) -> str | None:

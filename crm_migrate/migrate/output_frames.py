@@ -33,6 +33,8 @@ from crm_migrate.migrate.columns import (
     SHEET,
     SOURCE,
     attr,
+    optional,
+    require,
     val,
     why,
 )
@@ -51,36 +53,38 @@ def import_file_name(entity: Entity) -> str:
 def import_frame(result: EntityResult) -> pl.DataFrame:
     """What the target receives for one entity: external id, account link, legacy id, then the fields."""
     frame = result.frame  # its columns; the written rows are filtered lazily, only the columns selected
+    stage = f"import file of {result.entity.value}"
+    linked = has_account_link(result.entity)
+    require(frame, [RECORD_ID, OUTCOME, SEQ, *([ACCOUNT] if linked else []), *(val(s.name) for s in result.fields)],
+            stage)
     columns = [pl.col(RECORD_ID).alias("external_id")]
-    if has_account_link(result.entity):
-        columns.append(_col(frame, ACCOUNT).alias("account_external_id"))
-    columns.append(_col(frame, val(ID_FIELD)).alias("legacy_id"))
+    if linked:
+        columns.append(pl.col(ACCOUNT).alias("account_external_id"))
+    columns.append(optional(frame, val(ID_FIELD), stage).alias("legacy_id"))
     for spec in result.fields:
         # An invalid value (2021-02-30, a 200-digit phone) is left out, as dry-run says it will be; its
         # parts with it.
         valid = pl.col(why(spec.name)).is_null() if why(spec.name) in frame.columns else pl.lit(True)
-        columns.append(pl.when(valid).then(_col(frame, val(spec.name))).alias(spec.name))
-        columns += [pl.when(valid).then(_col(frame, attr(spec.name, part))).alias(f"{spec.name}_{part}")
+        columns.append(pl.when(valid).then(pl.col(val(spec.name))).alias(spec.name))
+        columns += [pl.when(valid).then(optional(frame, attr(spec.name, part), stage)).alias(f"{spec.name}_{part}")
                     for part in OUTPUT_PARTS.get(spec.type, ())]
         if spec.type in MULTI_VALUED:  # merged members' other numbers and addresses
-            columns.append(_col(frame, f"{OTHERS}{spec.name}").alias(f"{spec.name}_others"))
+            columns.append(optional(frame, f"{OTHERS}{spec.name}", stage).alias(f"{spec.name}_others"))
     return result.written_lazy().select(columns).collect()
-
-
-def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
 
 
 def lineage_frame(migration: Migration) -> pl.DataFrame:
     files = {r.source.name: r.source.rel_file for r in migration.reads}
     parts = []
     for entity, result in migration.entities.items():
+        require(result.frame, [SOURCE, SHEET, ROW, OUTCOME, RECORD_ID, REASON, SEQ], f"lineage of {entity.value}")
         parts.append(result.frame.select(
             pl.col(SOURCE).alias("source"),
             pl.col(SOURCE).replace_strict(files, return_dtype=pl.String).alias("file"),
             pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.lit(entity.value).alias("entity"),
             pl.when(pl.col(OUTCOME).is_in(["written", "merged"])).then(pl.col(RECORD_ID)).alias("record_id"),
-            pl.col(OUTCOME).alias("outcome"), _reason(result.frame), _col(result.frame, FILLED).alias("notes"),
+            pl.col(OUTCOME).alias("outcome"), _reason(result.frame),
+            optional(result.frame, FILLED, "lineage").alias("notes"),
             pl.col(SEQ).alias("_seq"), pl.lit(entity.order).alias("_order")))
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in LINEAGE_COLUMNS})

@@ -105,10 +105,13 @@ class Migration:
     entities: dict[Entity, EntityResult]
     timings: dict[str, float] = field(default_factory=dict)
     secret: bytes = field(default=b"", repr=False)  # the project secret: fingerprints in the review workbook
+    # per source: what the stages after reading found (a 同上 column, account ids read as one), after what
+    # its reading found; kept here, not in the table read, which a dry run's sample extracts again
+    stage_warnings: dict[str, list[Problem]] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[Problem]:
-        return [w for r in self.reads for w in r.table.warnings]
+        return [w for r in self.reads for w in (*r.table.warnings, *self.stage_warnings.get(r.source.name, ()))]
 
 
 def sha256_of(path) -> str:
@@ -165,7 +168,7 @@ def _sampled(read: SourceRead, sample: Sample) -> SourceRead:
     """A source read earlier, with only the sample's rows: a table of its own (the earlier one is left as it
     is), its warnings as the reader left them, and what is worked out per row (non_records) to do again."""
     table = replace(read.table, frame=_sample_rows(read.table.frame, read.source.name, sample),
-                    warnings=list(read.read_warnings), errors=[], non_records=None)
+                    warnings=list(read.read_warnings), non_records=None)
     return SourceRead(read.source, table, read.sha256, read.read_warnings)
 
 
@@ -229,17 +232,22 @@ def build(project: Project, today: dt.date | None = None,
     orphan = orphan_id() if options.orphans.send_to == "account" else None
     # Every entity's records are extracted first: an account's matching reads its contacts.
     extracted: dict[Entity, list[tuple[SourceRead, pl.DataFrame]]] = {}
+    errors: list[Problem] = []  # stop the run once every source is extracted
+    stage_warnings: dict[str, list[Problem]] = {}
     for entity in project.entities:
         started = time.perf_counter()
         feeding = [(r, plan) for r in reads if (plan := r.source.plan_for(entity)) is not None]
         with step(f"Cleaning {entity.value}", total=sum(r.rows for r, _ in feeding)) as cleaning:
             for r, plan in feeding:
-                part = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records)
+                part, found, warned = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today,
+                                              options.test_records)
+                errors += found
+                stage_warnings.setdefault(r.source.name, []).extend(warned)
                 extracted.setdefault(entity, []).append((r, compact(assign_identity(part, entity, legacy_id(plan)))))
                 cleaning.advance(r.rows)
         timings[f"{entity.value}.clean"] = time.perf_counter() - started
-    _warn_id_collisions(extracted.get(Entity.accounts, []))
-    errors = [e for r in reads for e in r.table.errors]
+    for name, problem in _id_collisions(extracted.get(Entity.accounts, [])):
+        stage_warnings.setdefault(name, []).append(problem)
     if errors:
         raise ProjectError(errors)
     related = Related()
@@ -257,7 +265,8 @@ def build(project: Project, today: dt.date | None = None,
                     part = link(part, index, same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
                                 entity.singular, orphan)
                 parts.append(part)
-            frame = pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts else _empty_frame()
+            frame = (pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts
+                     else _empty_frame(has_account_link(entity)))
             # The parts go before matching starts: one source's part is the frame's own columns (a concatenation
             # of one frame copies nothing), and a reference left here would keep every column settle replaces
             # alive.
@@ -324,7 +333,7 @@ def build(project: Project, today: dt.date | None = None,
         if entity is Entity.accounts:
             accounts = frame
         timings[entity.value] = time.perf_counter() - started + timings.get(f"{entity.value}.clean", 0.0)
-    return Migration(project, reads, results, timings, ctx.secret)
+    return Migration(project, reads, results, timings, ctx.secret, stage_warnings)
 
 
 def compact(frame: pl.DataFrame) -> pl.DataFrame:
@@ -422,24 +431,26 @@ def _written_fields(project: Project, entity: Entity) -> list[FieldSpec]:
     return known + [s for name, s in mapped.items() if name not in CATALOGUE[entity]]
 
 
-def _warn_id_collisions(parts: list[tuple[SourceRead, pl.DataFrame]]) -> None:
-    """Account ids of one system that differ as written but read as one (KH01, KH001): reported on the
-    mapping of the first source of that system, as children pointing at either find the first."""
+def _id_collisions(parts: list[tuple[SourceRead, pl.DataFrame]]) -> list[tuple[str, Problem]]:
+    """Account ids of one system that differ as written but read as one (KH01, KH001): a warning on the
+    mapping of the first source of that system (as children pointing at either find the first), with the
+    name of that source."""
     frames = [p.select(SYSTEM, key(ID_FIELD), val(ID_FIELD)) for _, p in parts if key(ID_FIELD) in p.columns]
     if not frames:
-        return
+        return []
+    found: list[tuple[str, Problem]] = []
     first: dict[str, SourceRead] = {}
     for r, _ in parts:
         first.setdefault(r.source.system, r)
     for system, normal, ids in id_collisions(pl.concat(frames)):
         r = first[system]
         shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-        r.table.warnings.append(Problem(r.source.mapping_path, f"account ids {shown} of system {system!r} read as "
-                                        f"one id ({normal}): case, width, separators and zero padding are not "
-                                        "counted when children find their account", severity="warning",
-                                        hint="children pointing at either are linked to the first; give the "
-                                        "accounts distinct ids in the old system, or split them into two "
-                                        "systems if they come from two"))
+        found.append((r.source.name, Problem(
+            r.source.mapping_path, f"account ids {shown} of system {system!r} read as one id ({normal}): case, "
+            "width, separators and zero padding are not counted when children find their account",
+            severity="warning", hint="children pointing at either are linked to the first; give the accounts "
+            "distinct ids in the old system, or split them into two systems if they come from two")))
+    return found
 
 
 def _drop_unread_parts(frame: pl.DataFrame, specs: list[FieldSpec], quality: dict[str, pl.Expr]
@@ -470,8 +481,9 @@ def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> dict[str, lis
     return out
 
 
-def _empty_frame() -> pl.DataFrame:
+def _empty_frame(linked: bool = False) -> pl.DataFrame:
+    """An entity no source gives: no rows, and the columns the later stages read (a child's account link)."""
     return pl.DataFrame(schema={SOURCE: pl.String, SHEET: pl.String, ROW: pl.Int64, SEQ: pl.Int64,
                                 SYSTEM: pl.String, OUTCOME: pl.String, REASON: pl.String, RULE: pl.String,
-                                EMPTY: pl.Boolean,
-                                KEY: pl.String, RECORD_ID: pl.String, LABEL: pl.Int64})
+                                EMPTY: pl.Boolean, KEY: pl.String, RECORD_ID: pl.String, LABEL: pl.Int64,
+                                **({ACCOUNT: pl.String} if linked else {})})

@@ -127,7 +127,8 @@ def prepare(project: Project, today: dt.date | None = None,
     if chosen:  # the project's choice of encoding over the profile's
         encoding, bom = {"utf-8-sig": ("utf-8", True), "utf-8": ("utf-8", False), "gb18030": ("gb18030", False)}[chosen]
         target = target.model_copy(update={"file": target.file.model_copy(update={"encoding": encoding, "bom": bom})})
-    conformed = conform(migration, target)  # records the target would refuse become rejects, with the reason
+    # records the target would refuse become rejects, with the reason: the migration from here on is conform's
+    migration, conformed = conform(migration, target)
     with step("Tracing lineage") as tracing:
         lineage = lineage_frame(migration)
         tracing.finish(lineage.height)

@@ -33,7 +33,6 @@ class SourceTable:
     headers: dict[str, list[str]] = field(default_factory=dict)  # sheet -> its columns
     blank_rows: int = 0
     warnings: list[Problem] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)  # found while building: the run cannot go on
     non_records: pl.Series | None = None  # per row, why it is not a record (migrate.rows computes it once)
     # (sheet, row) -> why the reader could not take the row as it is (a cell over the size limit): every
     # entity of the source rejects it with this reason, so it is accounted for and nothing else reads it.
