@@ -75,7 +75,9 @@ def clean_column(raw: pl.Series, cleaner: Cleaner, ctx: CleanContext) -> pl.Data
 
 
 def _slow(distinct: pl.Series, cleaner: Cleaner, ctx: CleanContext) -> pl.DataFrame:
-    results = [cleaner(v, ctx) for v in distinct.to_list()]
+    from crm_migrate.cleaners.helper import clean_values
+
+    results = clean_values(distinct.to_list(), cleaner, ctx)  # a large batch half in the helper process
     attr_names = list(dict.fromkeys(name for r in results for name, _ in r.attrs))
     data = {
         "raw": distinct,

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from crm_migrate.cleaners import CleanContext
+from crm_migrate.cleaners.helper import FROM_BYTES, done_helping, helping
 from crm_migrate.errors import Problem, ProjectError, SourceError, unreadable
 from crm_migrate.mappings.entities import (
     ACCOUNT_LINK,
@@ -202,6 +203,24 @@ def _decisions_path(project: Project, given: Path | None) -> Path | None:
 def build(project: Project, today: dt.date | None = None,
           decisions_file: Path | None = None, sample: Sample | None = None,
           done: list[SourceRead] | None = None) -> Migration:
+    # the helper process boots while the sources are read and cleans half of each large batch of values
+    # until the cleaning is over (crm_migrate.cleaners.helper)
+    with helping(sample is None and _source_bytes(project) >= FROM_BYTES):
+        return _build(project, today, decisions_file, sample, done)
+
+
+def _source_bytes(project: Project) -> int:
+    total = 0
+    for s in project.sources:
+        try:
+            total += s.file.stat().st_size
+        except OSError:
+            pass  # the read says why it cannot be read
+    return total
+
+
+def _build(project: Project, today: dt.date | None, decisions_file: Path | None, sample: Sample | None,
+           done: list[SourceRead] | None) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if sample is None and (too_big := memory.check([s.file for s in project.sources],
@@ -246,6 +265,7 @@ def build(project: Project, today: dt.date | None = None,
                 extracted.setdefault(entity, []).append((r, compact(assign_identity(part, entity, legacy_id(plan)))))
                 cleaning.advance(r.rows)
         timings[f"{entity.value}.clean"] = time.perf_counter() - started
+    done_helping()  # the per-value cleaning is over
     for name, problem in _id_collisions(extracted.get(Entity.accounts, [])):
         stage_warnings.setdefault(name, []).append(problem)
     if errors:
