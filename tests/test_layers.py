@@ -32,7 +32,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "crm_migrate"
 
 LAYERS: list[tuple[str, ...]] = [  # lowest first
-    ("crm_migrate.errors", "crm_migrate.confine", "crm_migrate.version"),
+    ("crm_migrate.errors", "crm_migrate.confine", "crm_migrate.version", "crm_migrate.outcomes"),
     ("crm_migrate.secret", "crm_migrate.steps"),
     ("crm_migrate.mappings",),
     ("crm_migrate.project", "crm_migrate.cleaners"),

@@ -206,9 +206,8 @@ def clean_values(values: list[str], cleaner: Callable, ctx: Any) -> list:
 
 
 def _package_file() -> str:
-    import crm_migrate
-
-    return str(Path(crm_migrate.__file__).resolve())
+    """The crm_migrate package this module belongs to, by its __init__.py (what its parent runs)."""
+    return str(Path(__file__).resolve().parent.parent / "__init__.py")
 
 
 def _serve(parent_package: str) -> None:

@@ -10,6 +10,12 @@ import polars as pl
 
 from crm_migrate.mappings.entities import ID_FIELD
 from crm_migrate.migrate.readers import ROW, SHEET
+from crm_migrate.outcomes import FILTERED as FILTERED
+from crm_migrate.outcomes import KEPT as KEPT
+from crm_migrate.outcomes import MERGED as MERGED
+from crm_migrate.outcomes import OUTCOMES as OUTCOMES
+from crm_migrate.outcomes import REJECTED as REJECTED
+from crm_migrate.outcomes import WRITTEN as WRITTEN
 
 SOURCE, SEQ, SYSTEM = "_source", "_seq", "_system"
 OUTCOME, REASON, RECORD_ID, KEY = "_outcome", "_reason", "_record_id", "_key"
@@ -18,7 +24,6 @@ RULE = "_rule"  # which rule decided the row, for grouping in reports
 FILLED = "_filled_from"  # cells filled from the row above (fill_down), for lineage: "name filled from row 5 (同上)"
 ORIGIN = [SOURCE, SHEET, ROW]
 
-WRITTEN, MERGED, FILTERED, REJECTED = "written", "merged", "filtered", "rejected"
 
 
 def raw(field: str) -> str:

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
+from crm_migrate.outcomes import KEPT
 from crm_migrate.mappings.entities import CATALOGUE, Entity, has_account_link, output_columns
 from crm_migrate.mappings.rules import (
     DateFormat,
@@ -149,7 +150,7 @@ def conform(migration: Migration, profile: TargetProfile) -> tuple[Migration, di
 
 def _to_placeholder(frame: pl.DataFrame, refused: dict[str, str], orphan: str, target: str) -> pl.DataFrame:
     """Children of accounts the target refused, linked to the placeholder account, with the reason kept."""
-    moved = pl.col(ACCOUNT).is_in(list(refused)) & pl.col(OUTCOME).is_in(["written", "merged"])
+    moved = pl.col(ACCOUNT).is_in(list(refused)) & pl.col(OUTCOME).is_in(KEPT)
     why = pl.format(f"its account {{}} was rejected by the target ({target}): {{}}", pl.col(ACCOUNT),
                     pl.col(ACCOUNT).replace_strict(refused, default=None, return_dtype=pl.String))
     before = pl.col(ORPHANED) if ORPHANED in frame.columns else pl.lit(None, pl.String)
@@ -405,7 +406,7 @@ def refused_by_target() -> pl.Expr:
 def _reject(frame: pl.DataFrame, rejected: dict[str, str], rules: dict[str, str], target: str) -> pl.DataFrame:
     """Every row of a refused record (its survivor and the rows merged into it) rejected with the reason and
     the first rule it breaks."""
-    hit = pl.col(RECORD_ID).is_in(list(rejected)) & pl.col(OUTCOME).is_in(["written", "merged"])
+    hit = pl.col(RECORD_ID).is_in(list(rejected)) & pl.col(OUTCOME).is_in(KEPT)
     reason = pl.col(RECORD_ID).replace_strict(rejected, default=None, return_dtype=pl.String)
     rule = pl.col(RECORD_ID).replace_strict(rules, default=TARGET_RULE, return_dtype=pl.String)
     return frame.with_columns(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from crm_migrate.outcomes import KEPT
 from crm_migrate.mappings.entities import MULTI_VALUED, Entity, FieldType, has_account_link
 from crm_migrate.mappings.models import Wave
 from crm_migrate.migrate.columns import OUTCOME, RECORD_ID, SOURCE, WRITTEN, val
@@ -209,7 +210,7 @@ def with_batches(lineage: pl.DataFrame, batch: Batch) -> pl.DataFrame:
 def held_back(lineage: pl.DataFrame) -> pl.DataFrame:
     """The source rows of held-back records, for rejects/held_back.csv (lineage after `with_batches`)."""
     return lineage.filter(pl.col("reason").str.starts_with("held back:").fill_null(False)
-                          & pl.col("outcome").is_in(["written", "merged"])) \
+                          & pl.col("outcome").is_in(KEPT)) \
         .select("source", "file", "sheet", "row", "entity", "record_id", "wave", "reason")
 
 

@@ -26,6 +26,7 @@ import re
 
 import polars as pl
 
+from crm_migrate.outcomes import KEPT, WRITTEN
 from crm_migrate.cleaners.company_words import (calques, division_of_latin, family_of, region_latin, romanise_series,
                                                 syllable)
 from crm_migrate.cleaners.company import BRANCH_KINDS
@@ -415,12 +416,12 @@ def account_context(accounts: pl.DataFrame) -> pl.DataFrame:
     (``_employer``) and brand in pinyin (``_employer_latin``), for its contacts' matching."""
     from crm_migrate.migrate.link import ACCOUNT
 
-    kept = accounts.filter(pl.col(OUTCOME).is_in(["written", "merged"]))
+    kept = accounts.filter(pl.col(OUTCOME).is_in(KEPT))
     own = m("own_phones")  # the company's own numbers, not its contacts' lines
     phones = (kept.select(RECORD_ID, own).explode(own).drop_nulls(own)
               .group_by(RECORD_ID).agg(pl.col(own).unique().alias("_phones"))
               if own in kept.columns else pl.DataFrame(schema={RECORD_ID: pl.String, "_phones": pl.List(pl.String)}))
-    written = kept.filter(pl.col(OUTCOME) == "written").select(
+    written = kept.filter(pl.col(OUTCOME) == WRITTEN).select(
         RECORD_ID, (pl.col(key("name")) if key("name") in kept.columns else NO_TEXT).alias("_employer"),
         (pl.col(m("latin")) if m("latin") in kept.columns else NO_TEXT).alias("_employer_latin"))
     return written.join(phones, on=RECORD_ID, how="left").rename({RECORD_ID: ACCOUNT})

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from crm_migrate.outcomes import KEPT, WRITTEN
 from crm_migrate.cleaners.masking import masked_whole
 from crm_migrate.mappings.entities import (
     ID_FIELD,
@@ -82,7 +83,7 @@ def lineage_frame(migration: Migration) -> pl.DataFrame:
             pl.col(SOURCE).alias("source"),
             pl.col(SOURCE).replace_strict(files, return_dtype=pl.String).alias("file"),
             pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.lit(entity.value).alias("entity"),
-            pl.when(pl.col(OUTCOME).is_in(["written", "merged"])).then(pl.col(RECORD_ID)).alias("record_id"),
+            pl.when(pl.col(OUTCOME).is_in(KEPT)).then(pl.col(RECORD_ID)).alias("record_id"),
             pl.col(OUTCOME).alias("outcome"), _reason(result.frame),
             optional(result.frame, FILLED, "lineage").alias("notes"),
             pl.col(SEQ).alias("_seq"), pl.lit(entity.order).alias("_order")))
@@ -95,7 +96,7 @@ def _reason(frame: pl.DataFrame) -> pl.Expr:
     """Why a row ended as it did; for a written child linked to the placeholder account, why it was."""
     if ORPHANED not in frame.columns:
         return pl.col(REASON).alias("reason")
-    return (pl.when((pl.col(OUTCOME) == "written") & pl.col(ORPHANED).is_not_null())
+    return (pl.when((pl.col(OUTCOME) == WRITTEN) & pl.col(ORPHANED).is_not_null())
             .then(pl.lit("linked to the placeholder account: ") + pl.col(ORPHANED))
             .otherwise(pl.col(REASON)).alias("reason"))
 

@@ -89,7 +89,7 @@ class EntityResult:
     def written_lazy(self) -> pl.LazyFrame:
         """The written rows, lazily: a caller that selects a few columns filters and sorts only those (the
         whole frame is some 100 columns; a filter of all of them copies the entity)."""
-        return self.frame.lazy().filter(pl.col(OUTCOME) == "written").sort(SEQ)
+        return self.frame.lazy().filter(pl.col(OUTCOME) == WRITTEN).sort(SEQ)
 
     def review_pairs(self) -> pl.DataFrame:
         """Scored pairs in the review band (at or above ``review``, below ``merge``): a steward decides them."""
@@ -426,7 +426,7 @@ def _english_name(frame: pl.DataFrame, english: pl.DataFrame | None) -> pl.DataF
         return frame
     current = pl.col(val("name_en")) if val("name_en") in frame.columns else pl.lit(None, pl.String)
     return (frame.join(english, on=LABEL, how="left", maintain_order="left")
-            .with_columns(pl.when(pl.col(OUTCOME) == "written").then(pl.coalesce(current, pl.col("_english")))
+            .with_columns(pl.when(pl.col(OUTCOME) == WRITTEN).then(pl.coalesce(current, pl.col("_english")))
                           .otherwise(current).alias(val("name_en")))
             .drop("_english"))
 

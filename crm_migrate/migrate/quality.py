@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from crm_migrate.outcomes import OUTCOMES
 from crm_migrate.cleaners.base import NOTES_SEPARATOR
 from crm_migrate.migrate.columns import EMPTY, MERGED, OUTCOME, RECORD_ID, RULE, WRITTEN, notes, raw, val, why
 from crm_migrate.migrate.explain import matching
@@ -97,7 +98,7 @@ def _source(read) -> dict[str, Any]:
 
 def _outcomes(frame: pl.DataFrame) -> dict[str, int]:
     counts = dict(frame.group_by(OUTCOME).len().iter_rows())
-    return {"rows": frame.height, **{o: int(counts.get(o, 0)) for o in ("written", "merged", "filtered", "rejected")}}
+    return {"rows": frame.height, **{o: int(counts.get(o, 0)) for o in OUTCOMES}}
 
 
 def _fields(migration: Migration, entity) -> list[dict[str, Any]]:

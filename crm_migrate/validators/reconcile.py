@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from crm_migrate.outcomes import FILTERED, KEPT, REJECTED, WRITTEN
+from crm_migrate.outcomes import OUTCOMES as ALL_OUTCOMES
 from crm_migrate.errors import Problem, ReconciliationError
 
-OUTCOMES = ["written", "merged", "filtered", "rejected"]
+OUTCOMES = list(ALL_OUTCOMES)
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,14 @@ def check_written(lineage: pl.DataFrame, written_ids: dict[str, set[str]],
     orphans are linked to, which no source row is)."""
     problems = []
     for entity, ids in written_ids.items():
-        mine = lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"]))
+        mine = lineage.filter((pl.col("entity") == entity) & pl.col("outcome").is_in(KEPT))
         claimed = set(mine["record_id"].to_list())
         missing = claimed - ids
         if missing:
             problems.append(Problem(f"import/{entity}", f"{len(missing)} record id(s) in lineage but not in the "
                                     f"import file, e.g. {sorted(missing, key=str)[0]}",
                                     hint="this is a bug in crm-migrate; please report it with the project"))
-        extra = ids - set(mine.filter(pl.col("outcome") == "written")["record_id"].to_list()) - set(placeholders)
+        extra = ids - set(mine.filter(pl.col("outcome") == WRITTEN)["record_id"].to_list()) - set(placeholders)
         if extra:
             problems.append(Problem(f"import/{entity}", f"{len(extra)} record id(s) in the import file that no "
                                     f"source row was written as, e.g. {sorted(extra, key=str)[0]}",
@@ -106,8 +108,8 @@ def reconcile_waves(lineage: pl.DataFrame, read: pl.DataFrame) -> list[dict[str,
               .agg(*[(pl.col("outcome") == o).sum().alias(o) for o in OUTCOMES[2:]],
                    kept.sum().alias("in_waves")))
     joined = read.join(totals, on=["source", "entity"], how="left").with_columns(
-        pl.col("filtered", "rejected", "in_waves").fill_null(0))
-    for r in joined.filter(pl.col("read") != pl.col("filtered") + pl.col("rejected") + pl.col("in_waves")).to_dicts():
+        pl.col(FILTERED, REJECTED, "in_waves").fill_null(0))
+    for r in joined.filter(pl.col("read") != pl.col(FILTERED) + pl.col(REJECTED) + pl.col("in_waves")).to_dicts():
         problems.append(Problem(f"lineage: {r['source']}", f"{r['entity']}: {r['read']} rows read, but the waves "
                                 f"account for {r['filtered'] + r['rejected'] + r['in_waves']} ({r['filtered']} "
                                 f"filtered, {r['rejected']} rejected, {r['in_waves']} in golden records)",
