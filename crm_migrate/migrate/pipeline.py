@@ -109,6 +109,7 @@ class Migration:
     # per source: what the stages after reading found (a 同上 column, account ids read as one), after what
     # its reading found; kept here, not in the table read, which a dry run's sample extracts again
     stage_warnings: dict[str, list[Problem]] = field(default_factory=dict)
+    moved_ids: dict[Entity, int] = field(default_factory=dict)  # golden records that kept the state's id
 
     @property
     def warnings(self) -> list[Problem]:

@@ -119,7 +119,7 @@ def prepare(project: Project, today: dt.date | None = None,
     if state is not None and state.exists:
         with step("Keeping the external ids of the migration state", unit="rows") as keeping:
             prints = row_prints(migration)
-            keep_external_ids(migration, state, prints)
+            migration = keep_external_ids(migration, state, prints)
             keeping.finish(prints.height)
     target = project.target or load_target(project.config.target, project.root, project.doc.path, None,
                                                 project.confinement)[0]

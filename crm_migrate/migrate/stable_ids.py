@@ -19,6 +19,8 @@ Children follow their account's id.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, REASON, RECORD_ID, ROW, SEQ, SHEET, SOURCE, WRITTEN
@@ -27,11 +29,13 @@ from crm_migrate.migrate.merge import record_id
 from crm_migrate.mappings.entities import Entity, has_account_link
 
 
-def keep_external_ids(migration, snapshot, prints: pl.DataFrame) -> dict[Entity, int]:
-    """Re-anchor this run's golden record ids on the state's (see the module); returns per entity how many
-    golden records took another id than the one derived today."""
+def keep_external_ids(migration, snapshot, prints: pl.DataFrame):
+    """This run's migration with its golden record ids re-anchored on the state's (see the module): a new
+    migration, the one given left as it is. Its ``moved`` says per entity how many golden records took
+    another id than the one derived today."""
     moved: dict[Entity, int] = {}
     accounts: dict[str, str] = {}
+    results = {}
     for entity, res in migration.entities.items():
         mapping = _mapping(entity, res.frame, snapshot, prints)
         frame = res.frame
@@ -44,11 +48,11 @@ def keep_external_ids(migration, snapshot, prints: pl.DataFrame) -> dict[Entity,
                 .then(pl.format("merged into {}", new)).otherwise(pl.col(REASON)).alias(REASON))
         if accounts and has_account_link(entity) and ACCOUNT in frame.columns:
             frame = frame.with_columns(pl.col(ACCOUNT).replace(accounts))
-        res.frame = frame
+        results[entity] = replace(res, frame=frame)
         if entity is Entity.accounts:
             accounts = mapping
         moved[entity] = len(mapping)
-    return moved
+    return replace(migration, entities=results, moved_ids=moved)
 
 
 def _mapping(entity: Entity, frame: pl.DataFrame, snapshot, prints: pl.DataFrame) -> dict[str, str]:
