@@ -137,7 +137,10 @@ def load(path, project) -> Stored:
             for entity, merge, review, rate, fields_rate in conn.execute(
                     "SELECT entity, merge, review, match_rate, fields_rate FROM matching"):
                 matching[Entity(entity)] = (merge, review, rate, fields_rate)
-        if not weights or not matching or SOURCES not in kinds or MATCH not in kinds:
+        # An entity the full run found no candidate pair for has no weights (nothing to learn them from): its new
+        # rows are matched among themselves. A state with no matching at all, or without the rows matching
+        # compared, was written by an older crm-migrate.
+        if not matching or SOURCES not in kinds or MATCH not in kinds:
             raise MigrateError(Problem(str(path), "the migration state holds no matching weights or no rows to "
                                        "match against (an older crm-migrate wrote it)", hint=HINT))
         sources = get_frame(conn, SOURCES, "", SOURCES_SCHEMA)
