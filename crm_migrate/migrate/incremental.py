@@ -338,7 +338,12 @@ def _resolve_against(against: Against, frame: pl.DataFrame, entity: Entity, fiel
         levels = M._levels(combined, pairs, comparisons, {})
         m = [np.array(stored[c.name][0], dtype=float) for c in comparisons]
         u = [np.array(stored[c.name][1], dtype=float) for c in comparisons]
-        shares = {j: M._value_share(combined, pairs, c.frequency) for j, c in enumerate(comparisons) if c.frequency}
+        # a value's share among all the rows, the state's included, not among the few paired here
+        held = {c.frequency: new[c.frequency].drop_nulls().len()
+                + (old[c.frequency].drop_nulls().len() if c.frequency in old.columns else 0)
+                for c in comparisons if c.frequency}
+        shares = {j: M._value_share(combined, pairs, c.frequency, held[c.frequency])
+                  for j, c in enumerate(comparisons) if c.frequency}
         total = np.log2(rate / (1 - rate)) + M._weight_total(levels, m, u, comparisons, shares, fields_rate)
         probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
         doubts = {c.name: M._by_chunks(combined, pairs, {}, c.doubt) for c in comparisons if c.doubt is not None}
