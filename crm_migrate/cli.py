@@ -257,6 +257,9 @@ def run(
     since: Annotated[Path | None, typer.Option("--since", help="The migration state to compare with and record "
                                                "into [default: the project's, options.state.file].",
                                                metavar="STATE", show_default=False)] = None,
+    incremental: Annotated[bool, typer.Option("--incremental", help="Read only the sources the state has not "
+                                              "seen and match their rows against the state's records (joined, "
+                                              "new, or to review), with its weights.")] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -268,7 +271,7 @@ def run(
     try:
         with _progress(quiet, verbose):
             result = crm_migrate.run(crm_migrate.load_project(project), out_dir, decisions=decisions, wave=wave,
-                                     full=full, since=since)
+                                     full=full, since=since, incremental=incremental)
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.notes)

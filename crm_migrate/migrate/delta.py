@@ -54,6 +54,8 @@ class Batch:
     row_prints: pl.DataFrame | None = None  # source, _sheet, _row, fingerprint: every source row read
     waves: list[str] = field(default_factory=list)  # the project's waves, in order
     accounting: list[dict] = field(default_factory=list)  # per wave, source and entity: rows sent, held, pending
+    matched: dict[str, dict[str, int]] = field(default_factory=dict)  # --incremental: per entity, new rows that
+    # joined a record of the state, started a new one, or went to review
 
     def sent(self, entity: Entity) -> pl.Series:
         frame = self.records.get(entity)
@@ -78,8 +80,11 @@ class Batch:
         return not any(c["sent"] for c in self.counts().values())
 
 
-def select(result, snapshot: Snapshot, waves: list[Wave], wave: Wave | None, full: bool) -> Batch:
-    """The batch of a run: ``result`` is the run's `RunResult` (its migration and conformed entities)."""
+def select(result, snapshot: Snapshot, waves: list[Wave], wave: Wave | None, full: bool,
+           incremental: bool = False) -> Batch:
+    """The batch of a run: ``result`` is the run's `RunResult` (its migration and conformed entities). With
+    ``incremental`` the run read only new sources: the state's records it does not hold stay as they are (none
+    is withdrawn), and its children may link to any live account of the state."""
     migration = result.migration
     secret = migration.secret
     records: dict[Entity, pl.DataFrame] = {}
@@ -108,20 +113,22 @@ def select(result, snapshot: Snapshot, waves: list[Wave], wave: Wave | None, ful
         frame = frame.with_columns((pl.col("in_scope") & (pl.lit(full) | (pl.col("change") != UNCHANGED)))
                                    .alias("send"), pl.lit(None, pl.String).alias("held"))
         if has_account_link(entity) and Entity.accounts in records:
-            frame, records[Entity.accounts] = _hold_orphans(frame, records[Entity.accounts], waves, wave)
+            frame, records[Entity.accounts] = _hold_orphans(frame, records[Entity.accounts], waves, wave,
+                                                            snapshot.records(Entity.accounts) if incremental else None)
         records[entity] = frame
         current = frame["external_id"]
         withdrawn[entity] = snapshot.records(entity).filter(
-            (pl.col("status") == LIVE) & ~pl.col("external_id").is_in(current.implode())).select("external_id")
+            (pl.col("status") == LIVE) & ~pl.col("external_id").is_in(current.implode())
+            & pl.lit(not incremental)).select("external_id")
     for entity, frame in records.items():
         records[entity] = frame.with_columns(
             pl.when(pl.col("send")).then(pl.lit(snapshot.batch)).otherwise(pl.col("_prev_batch")).alias("batch")
         ).drop("_prev", "_prev_wave", "_prev_batch", "_computed", "status")
-    kind = "full" if full or not snapshot.exists else "delta"
+    kind = "incremental" if incremental else "full" if full or not snapshot.exists else "delta"
     prints = result.row_prints if result.row_prints is not None else row_prints(migration)
     batch = Batch(snapshot.batch, kind, wave.name if wave else None, records, withdrawn, snapshot=snapshot,
                   row_prints=prints, waves=[w.name for w in waves])
-    batch.rows_gone = _rows_gone(snapshot, result.lineage, prints)
+    batch.rows_gone = {} if incremental else _rows_gone(snapshot, result.lineage, prints)
     return batch
 
 
@@ -142,10 +149,11 @@ def _with_ids(done, attrs: pl.DataFrame) -> pl.DataFrame:
                     maintain_order="left").with_columns(pl.col("external_id").alias(RECORD_ID))
 
 
-def _hold_orphans(children: pl.DataFrame, accounts: pl.DataFrame, waves: list[Wave], wave: Wave | None
-                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _hold_orphans(children: pl.DataFrame, accounts: pl.DataFrame, waves: list[Wave], wave: Wave | None,
+                  known: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Children to send whose account is neither in this batch nor written before are held back, with why;
-    the placeholder account goes with the first batch that has a child linked to it."""
+    the placeholder account goes with the first batch that has a child linked to it. ``known``: the state's
+    accounts, which an incremental run's children may link to without the run holding them."""
     placeholder = orphan_id()
     if children.filter(pl.col("send") & (pl.col("account") == placeholder)).height:
         needed = (pl.col("external_id") == placeholder) & (pl.col("_prev_batch").is_null()
@@ -153,6 +161,11 @@ def _hold_orphans(children: pl.DataFrame, accounts: pl.DataFrame, waves: list[Wa
         accounts = accounts.with_columns((pl.col("send") | needed).alias("send"))
     parents = accounts.select(pl.col("external_id").alias("account"), pl.col("send").alias("_p_send"),
                               pl.col("_prev_batch").alias("_p_batch"), pl.col("wave").alias("_p_wave"))
+    if known is not None:
+        state = known.filter(pl.col("status") == LIVE).select(
+            pl.col("external_id").alias("account"), pl.lit(False).alias("_p_send"), pl.col("batch").alias("_p_batch"),
+            pl.col("wave").alias("_p_wave")).join(parents.select("account"), on="account", how="anti")
+        parents = pl.concat([parents, state.cast(parents.schema)])
     joined = children.join(parents, on="account", how="left", maintain_order="left")
     there = pl.col("_p_send").fill_null(False) | pl.col("_p_batch").is_not_null()
     order = {w.name: i for i, w in enumerate(waves)}
@@ -327,7 +340,9 @@ def to_record(batch: Batch, result, files: list[dict], out: str, previous: dict[
                                       values)
     matching, weights = weights_of(migration)
     project = migration.project
+    from crm_migrate.migrate.incremental import extra_records
+
     return Record(batch.number, batch.kind, batch.wave, out, files, batch.counts(), golden,
                   state_rows(result.lineage, batch.row_prints if batch.row_prints is not None else row_prints(migration)),
                   matching, weights, project.fingerprint(),
-                  project.config.name)
+                  project.config.name, extra_records(migration, migration.secret))

@@ -360,10 +360,11 @@ def _weight_total(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], 
     return total
 
 
-def _value_share(frame: pl.DataFrame, pairs: pl.DataFrame, column: str) -> np.ndarray:
+def _value_share(frame: pl.DataFrame, pairs: pl.DataFrame, column: str, held: int | None = None) -> np.ndarray:
     """Per pair, the share of records holding the left record's value of ``column``: agreeing on 张伟 says
-    less than agreeing on 欧阳靖宇 (term frequency, as Winkler proposed and Splink does)."""
-    held = frame[column].drop_nulls().len()
+    less than agreeing on 欧阳靖宇 (term frequency, as Winkler proposed and Splink does). ``held``: the records
+    with a value, where ``frame`` is a part of them (an incremental run's new rows and their neighbours)."""
+    held = frame[column].drop_nulls().len() if held is None else held
     counts = frame.select(pl.col(column).count().over(column).alias("n"))["n"].cast(pl.Float64).to_numpy()
     share = counts / (held + U_PSEUDO_PAIRS)  # a small project cannot tell a common name from a rare one
     return share[pairs["l"].to_numpy()]

@@ -54,6 +54,7 @@ from crm_migrate.migrate.decisions import Applied, read_decisions
 from crm_migrate.migrate.dedupe import Related, drop_features, resolve, with_features
 from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.features import account_context, related_to_accounts
+from crm_migrate.migrate.incremental import compared_by
 from crm_migrate.migrate.link import ACCOUNT, account_index, id_collisions, link, orphan_id, same_row_index
 from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, name_quality, settle
@@ -82,6 +83,9 @@ class EntityResult:
     matches: MatchResult | None = None  # scored candidate pairs, for evidence and review
     decisions: Applied | None = None  # the steward's decisions for this entity: applied and stale
     settings: MatchSettings | None = None
+    # what matching compared of each row (its k: and m: columns, by _seq), kept for the migration state so that
+    # a later --incremental run matches new rows against these (`incremental.match_rows`); None without a state
+    compared: pl.DataFrame | None = None
 
     def written(self) -> pl.DataFrame:
         return self.written_lazy().collect()
@@ -203,11 +207,13 @@ def _decisions_path(project: Project, given: Path | None) -> Path | None:
 
 def build(project: Project, today: dt.date | None = None,
           decisions_file: Path | None = None, sample: Sample | None = None,
-          done: list[SourceRead] | None = None) -> Migration:
+          done: list[SourceRead] | None = None, against=None) -> Migration:
+    """The migration of ``project``. With ``against`` (an `incremental.Against`), the rows read are new ones,
+    matched against the migration state's records instead of among themselves alone."""
     # the helper process boots while the sources are read and cleans half of each large batch of values
     # until the cleaning is over (crm_migrate.cleaners.helper)
     with helping(sample is None and _source_bytes(project) >= FROM_BYTES):
-        return _build(project, today, decisions_file, sample, done)
+        return _build(project, today, decisions_file, sample, done, against)
 
 
 def _source_bytes(project: Project) -> int:
@@ -221,7 +227,7 @@ def _source_bytes(project: Project) -> int:
 
 
 def _build(project: Project, today: dt.date | None, decisions_file: Path | None, sample: Sample | None,
-           done: list[SourceRead] | None) -> Migration:
+           done: list[SourceRead] | None, against=None) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if sample is None and (too_big := memory.check([s.file for s in project.sources],
@@ -278,6 +284,8 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
         linking = f"Linking {entity.value} to accounts" if has_account_link(entity) else f"Combining {entity.value}"
         with step(linking, unit="records") as combined:
             index = account_index(accounts) if has_account_link(entity) else None  # once for every source
+            if index is not None and against is not None:
+                index = against.account_index(index)  # children of accounts the state holds find them
             for r, part in extracted.pop(entity, []):
                 entity_reads.append(r)
                 if index is not None:  # a child of accounts
@@ -312,7 +320,8 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
         matching = time.perf_counter()
         timings[f"{entity.value}.features"] = matching - featured
         try:
-            frame, matches, applied = resolve(frame, entity, specs, settings,
+            frame, matches, applied = (against.resolve if against is not None else resolve)(
+                frame, entity, specs, settings,
                                               [d for d in decisions if d.entity is entity], related,
                                               secret=ctx.secret)
         except WeightsError as exc:
@@ -320,6 +329,8 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
                 project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
                 line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
         golden = time.perf_counter()
+        compared = compared_by(frame, entity, specs) if project.config.options.state.enabled and sample is None \
+            else None
         with step(f"Golden records of {entity.value}", unit="records") as building:
             english = _english_names(frame) if entity is Entity.accounts else None
             # What the contacts' matching needs of the accounts' features is kept aside; the golden records are
@@ -344,13 +355,15 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
                 related.accounts = account_context(narrow.join(kept, on=SEQ, how="left"))
                 frame = _english_name(frame, english)
             frame = frame.drop(ranking)
+            if against is not None:
+                frame = against.settled(entity, frame)  # the records new rows joined keep the state's ids
             building.finish(int((frame[OUTCOME] == WRITTEN).sum()))
         timings[f"{entity.value}.match"] = golden - matching  # pairs, weights, clusters: what Splink does
         timings[f"{entity.value}.dedupe"] = time.perf_counter() - matching  # and the golden records
         # What every later stage holds: no 16 bytes a row for a column with no value, and no match keys (only
         # matching compares them; the legacy id's stays, which linking the children reads).
         frame = compact(frame.drop([key(s.name) for s in specs if s.name != ID_FIELD and key(s.name) in frame.columns]))
-        results[entity] = EntityResult(entity, frame, specs, matches, applied, settings)
+        results[entity] = EntityResult(entity, frame, specs, matches, applied, settings, compared)
         if entity is Entity.accounts:
             accounts = frame
         timings[entity.value] = time.perf_counter() - started + timings.get(f"{entity.value}.clean", 0.0)

@@ -33,9 +33,9 @@ import re
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import partial
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 import polars as pl
@@ -79,6 +79,9 @@ MANIFEST = "manifest.json"
 DRY_RUN = "dry-run"  # out/dry-run: the sample import of ``crm-migrate dry-run``, kept across full runs
 
 
+if TYPE_CHECKING:
+    from crm_migrate.migrate.incremental import Against
+
 @dataclass
 class RunResult:
     migration: Migration
@@ -93,6 +96,7 @@ class RunResult:
     batch: Batch | None = None  # what this run sends, against the migration state (None: no state)
     state: Path | None = None  # the state file the batch is recorded in
     row_prints: pl.DataFrame | None = None  # every source row's keyed fingerprint, where a state was read
+    against: Against | None = None  # new rows matched against the state (--incremental)
 
     @property
     def exit_code(self) -> int:
@@ -109,12 +113,13 @@ class RunResult:
 
 def prepare(project: Project, today: dt.date | None = None,
             decisions: Path | None = None, sample: Sample | None = None,
-            done: list[SourceRead] | None = None, state=None) -> RunResult:
+            done: list[SourceRead] | None = None, state=None, against=None) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
     With ``sample``, only those source rows (the dry run), taken from ``done`` (the sources as an earlier
     prepare read them) where given. With ``state`` (a `state.Snapshot`), golden records keep the external ids
-    the state knows them by (`stable_ids`)."""
-    migration = build(project, today, decisions, sample, done)
+    the state knows them by (`stable_ids`). With ``against`` (`incremental.Against`), the project's new sources
+    alone, matched against the state's records."""
+    migration = build(project, today, decisions, sample, done, against)
     prints = None
     if state is not None and state.exists:
         with step("Keeping the external ids of the migration state", unit="rows") as keeping:
@@ -153,29 +158,43 @@ def prepare(project: Project, today: dt.date | None = None,
 def run(project: Project, out: Path | None = None, today: dt.date | None = None,
         decisions: Path | None = None, sample: Sample | None = None,
         done: list[SourceRead] | None = None, *, wave: str | None = None, full: bool = False,
-        since: Path | None = None) -> RunResult:
+        since: Path | None = None, incremental: bool = False) -> RunResult:
     """Write the output tree. With the migration state (the default; not for a dry run's ``sample``), only the
     records new or changed since the last run go into import/ (all with ``full``), of one wave with ``wave``,
-    and the batch is recorded in the state once the tree is in place; ``since`` names another state file."""
+    and the batch is recorded in the state once the tree is in place; ``since`` names another state file. With
+    ``incremental``, only the sources the state has not read are read, and matched against its records
+    (`migrate/incremental.py`)."""
     started = time.perf_counter()
     out = Path(out) if out else project.root / "out"
     _check_out_folder(out, project)
     check_outside(project.root, out)
     secret = project_secret(project.root, create=True)  # once per project; fingerprints are keyed with it
     mode = modes(project)
-    state_path, chosen = _state_plan(project, sample, wave, since, out)
+    state_path, chosen = _state_plan(project, sample, wave, since, out, incremental, full)
     # before anything is read: a second run on this folder stops at once
     with output_lock(out, mode), recording() as log:
         notes = tidy_leftovers(out)
         found = snapshot(state_path, secret) if state_path else None  # a bad state is refused before the work
-        result = prepare(project, today, decisions, sample, done, found)
+        against = None
+        if incremental:
+            from crm_migrate.migrate.incremental import Against, load, new_sources
+
+            stored = load(state_path, project)
+            against = Against(stored, secret)
+            project = replace(project, sources=tuple(new_sources(project, stored, sha256_of)))
+            result = prepare(project, today, decisions, None, None, None, against)
+        else:
+            result = prepare(project, today, decisions, sample, done, found)
+        result.against = against
         result.notes = notes
         result.decisions = decisions or (project.root / project.config.decisions if project.config.decisions
                                          else None)
         migration = result.migration
         if found is not None:
             with step("Comparing with the migration state", unit="records") as comparing:
-                result.batch = select(result, found, project.config.waves, chosen, full)
+                result.batch = select(result, found, project.config.waves, chosen, full, incremental)
+                if against is not None:
+                    result.batch.matched = against.counts()
                 result.state = state_path
                 result.lineage = with_batches(result.lineage, result.batch)
                 result.batch.accounting = reconcile_waves(result.lineage, result.reconciliation.table.select(
@@ -201,6 +220,10 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
                 with step("Preparing the batch for the migration state", unit="records") as keeping:
                     record = to_record(result.batch, result, [o for o in outputs if str(o["path"]).startswith(
                         "import/")], _relative(out, project.root), previous_golden(state_path))
+                    if against is not None:
+                        from crm_migrate.migrate.incremental import added_to
+
+                        record = added_to(record, against, state_path)
                     keeping.finish(sum(f.height for f in record.golden.values()))
             log.write(tmp)
             if record is not None:  # the state commits only once the tree is in place, and not if it fails
@@ -219,7 +242,8 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
     return result
 
 
-def _state_plan(project: Project, sample: Sample | None, wave: str | None, since: Path | None, out: Path):
+def _state_plan(project: Project, sample: Sample | None, wave: str | None, since: Path | None, out: Path,
+                incremental: bool = False, full: bool = False):
     """The state file this run compares with and records into (None: a dry run's sample, or a project that
     keeps no state), and the wave ``--wave`` names; a wrong one is refused before anything is read."""
     try:
@@ -227,9 +251,14 @@ def _state_plan(project: Project, sample: Sample | None, wave: str | None, since
     except ValueError as exc:
         message, hint = str(exc).split("|", 1)
         raise MigrateError(Problem("--wave", message, hint=hint)) from None
+    if incremental and (wave is not None or full):
+        raise MigrateError(Problem("--incremental", "--incremental adds new sources to what the state holds; it "
+                                   "cannot be combined with " + ("--wave" if wave is not None else "--full"),
+                                   hint="run --incremental alone, then --wave or --full without it"))
     path = locate_state(project, since, out) if sample is None else None
-    if path is None and (wave is not None or since is not None) and sample is None:
-        raise MigrateError(Problem(project.doc.path, "--wave and --since need the migration state, which "
+    if path is None and (wave is not None or since is not None or incremental) and sample is None:
+        raise MigrateError(Problem(project.doc.path, "--wave, --since and --incremental need the migration state, "
+                                   "which "
                                    "options.state.enabled: false turns off", line=project.doc.line_of(
                                        ("options", "state", "enabled")), hint="remove enabled: false"))
     return path, chosen
@@ -279,6 +308,8 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
         emit(f"rejects/{entity.value}.csv", partial(rejects_frame, migration, res), plain)
     if batch is not None:
         emit("rejects/held_back.csv", lambda: held_back(result.lineage))
+    if result.against is not None:  # new rows whose record of the state a steward decides
+        emit("review/incremental.csv", partial(result.against.review, migration), keep=("record_id", "state_record"))
     with step("Checking every written record is in an import file", unit="records") as checking:
         sent = result.lineage if batch is None else result.lineage.filter(pl.col("batch") == batch.number)
         check_written(sent, written_ids, {orphan_id()})

@@ -21,7 +21,10 @@ Tables (schema version 1, in ``schema_version``; a newer or unknown file is refu
                     kind 'golden', per entity: external_id, fingerprint, wave, first_batch, batch, status
                     (live | withdrawn), withdrawn_batch, then the values matching needs (`delta.match_values`);
                     kind 'rows' (entity ''): source, sheet, row, entity, record_id, outcome, fingerprint, wave,
-                    batch: every source row of the last run and the golden record it is behind.
+                    batch: every source row of the last run and the golden record it is behind;
+                    kind 'sources' (entity ''): source, file, sha256, rows of every source read;
+                    kind 'match', per entity: what matching compared of every row behind a golden record,
+                    identifiers as keyed hashes (`incremental`: new rows are matched against these).
 
 Fingerprints and the hashes of identifiers are HMAC-SHA256 under keys derived from the project secret
 (`crm_migrate.secret`), so the state confirms nothing about a customer to anyone without the secret. Names,
@@ -276,6 +279,8 @@ class Record:
     weights: list[tuple]  # (entity, comparison, level, label, m, u, weight)
     project_sha256: str = ""
     project: str = ""  # the project's name
+    extra: dict[tuple[str, str], pl.DataFrame] = field(default_factory=dict)  # (kind, entity) -> records of
+    # another kind: the sources' files and the rows matching compared (`incremental`)
 
 
 @contextlib.contextmanager
@@ -302,6 +307,8 @@ def recording(path: Path, record: Record, secret: bytes) -> Iterator[None]:
         for entity, frame in record.golden.items():
             put_frame(conn, GOLDEN, entity.value, frame)
         put_frame(conn, ROWS, "", record.rows)
+        for (kind, name), frame in record.extra.items():
+            put_frame(conn, kind, name, frame)
         for entity, *rest in record.matching:
             conn.execute("INSERT OR REPLACE INTO matching VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (entity, record.batch, *rest))

@@ -37,6 +37,12 @@ def batch_lines(result) -> list[str]:
         gone = f", {c['rows_gone']} source row(s) gone" if c.get("rows_gone") else ""
         lines.append(f"  {entity}: {c['sent']} written — {c['new']} new, {c['changed']} changed, {c['unchanged']} "
                      f"unchanged, {c['withdrawn']} withdrawn, {c['held']} held back{gone}")
+    for entity, c in batch.matched.items():
+        lines.append(f"  {entity}: {sum(c.values())} new row(s) matched against the state — {c['joined']} joined a "
+                     f"record of the state, {c['new']} new, {c['review']} to review")
+    if any(c["review"] for c in batch.matched.values()):
+        lines.append(f"  To review (each new row and the record of the state it may be): "
+                     f"{result.out / 'review' / 'incremental.csv'}")
     reasons = (result.lineage.filter(pl.col("reason").str.starts_with("held back:").fill_null(False))
                .group_by("entity", "reason").len().sort("len", descending=True).head(5))
     for entity, reason, n in reasons.iter_rows():

@@ -1,0 +1,197 @@
+"""Issue 18 item 4: new records matched against what was migrated (``run --incremental``).
+
+1. Accuracy: a demo-generator project (default: a copy of bench/data/g2000 in a temporary folder) is split
+   80/20: the last 20% of the data rows of each CSV source become a new source file (its own mapping, the
+   same system). A full run on 100% is scored against the truth, and so is a full run on the 80% followed by
+   ``--incremental`` on the 20% (the lineage of both runs together, the new files' rows read as the rows they
+   were cut from): pairwise precision, recall and F1 per entity, and the difference. The sources that are not
+   CSV (the workbook, the address book, the follow-up log) stay whole in the 80%.
+2. Time (``--big DIR``, e.g. bench/data/r1000000, copied to a temporary folder, never written in place): the
+   last ``--new-rows`` rows of the event sign-ups held back, a full run on the rest (the state of about 1M
+   migrated records), then ``crm-migrate run --incremental`` on the held-back rows timed as a fresh process,
+   with its peak RSS.
+
+    python bench/incremental.py                       # accuracy on g2000
+    python bench/incremental.py --big bench/data/r1000000 --skip-accuracy
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from accuracy import pairwise  # noqa: E402
+from dedupe import demo_truth  # noqa: E402
+
+from crm_migrate.migrate.run import run  # noqa: E402
+from crm_migrate.project import load_project  # noqa: E402
+
+NEW = "_new"  # suffix of the held-back sources
+# The CLI in a fresh process that says its own peak resident memory on its last line of stderr.
+PEAK = ("import resource, runpy, sys\nsys.argv = ['crm-migrate', *sys.argv[1:]]\ntry:\n"
+        "    runpy.run_module('crm_migrate', run_name='__main__')\nfinally:\n"
+        "    print('peak_kb=%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+
+
+def split(project: Path, share: float, only: set[str] | None = None, rows: int | None = None) -> dict[str, int]:
+    """Cut the last ``share`` (or ``rows``) data rows of each CSV source (of ``only``) into a new file with its
+    own mapping, not yet listed in migration.yaml; return per new source the rows kept before it (its row r
+    is the original's r + kept)."""
+    kept = {}
+    for mapping in sorted((project / "mappings").glob("*.yaml")):
+        text = mapping.read_text(encoding="utf-8")
+        line = next((x for x in text.splitlines() if x.startswith("file:")), "")
+        name = mapping.stem
+        rel = line.split(":", 1)[1].split("#")[0].strip()
+        if not rel.endswith(".csv") or (only and name not in only):
+            continue
+        path = project / rel
+        lines = path.read_bytes().splitlines(keepends=True)
+        header, data = lines[0], lines[1:]
+        cut = len(data) - (rows if rows is not None else round(len(data) * share))
+        new_rel = rel[:-4] + NEW + ".csv"
+        path.write_bytes(b"".join([header, *data[:cut]]))
+        (project / new_rel).write_bytes(b"".join([header, *data[cut:]]))
+        (project / "mappings" / f"{name}{NEW}.yaml").write_text(text.replace(line, f"file: {new_rel}"),
+                                                                encoding="utf-8")
+        kept[name + NEW] = cut
+    return kept
+
+
+def list_new(project: Path, names: list[str]) -> None:
+    """Add the new sources to migration.yaml's sources, after the others (the lowest priority)."""
+    lines = (project / "migration.yaml").read_text(encoding="utf-8").splitlines()
+    at = lines.index("sources:") + 1
+    while at < len(lines) and lines[at].startswith("  - "):
+        at += 1
+    lines[at:at] = [f"  - {n}" for n in names]
+    (project / "migration.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def hide(project: Path, names: list[str]) -> None:
+    """Keep the new sources' mappings out of the folder for the 80% run (a project lists them by file too)."""
+    for n in names:
+        (project / "mappings" / f"{n}.yaml").rename(project / f"{n}.yaml.held")
+
+
+def unhide(project: Path, names: list[str]) -> None:
+    for n in names:
+        (project / f"{n}.yaml.held").rename(project / "mappings" / f"{n}.yaml")
+
+
+def scores(lineage: pl.DataFrame, project: Path) -> dict[str, tuple]:
+    rows = demo_truth(lineage, project).filter(pl.col("outcome").is_in(["written", "merged"]))
+    out = {}
+    for entity in ("accounts", "contacts", "opportunities", "activities"):
+        mine = rows.filter(pl.col("entity") == entity).rename({"record_id": "predicted"})
+        if mine.height:
+            s = pairwise(mine)
+            out[entity] = (mine.height, s.precision, s.recall, s.f1)
+    return out
+
+
+def accuracy(source: Path, share: float) -> None:
+    work = Path(tempfile.mkdtemp(prefix="crm-inc-"))
+    full, part = work / "full", work / "split"
+    shutil.copytree(source, full, ignore=shutil.ignore_patterns("out", "state", ".crm-migrate"))
+    shutil.copytree(full, part)
+    kept = split(part, share)
+    names = sorted(kept)
+    t0 = time.perf_counter()
+    whole = run(load_project(full), work / "out-full")
+    t_full = time.perf_counter() - t0
+    hide(part, names)
+    t0 = time.perf_counter()
+    first = run(load_project(part), work / "out-80")
+    t_80 = time.perf_counter() - t0
+    unhide(part, names)
+    list_new(part, names)
+    t0 = time.perf_counter()
+    later = run(load_project(part), work / "out-20", incremental=True)
+    t_20 = time.perf_counter() - t0
+    back = pl.DataFrame({"source": names, "_kept": [kept[n] for n in names]})
+    translated = (later.lineage.join(back, on="source", how="left")
+                  .with_columns(pl.col("source").str.replace(f"{NEW}$", ""),
+                                (pl.col("row").cast(pl.Int64) + pl.col("_kept").fill_null(0)).alias("row"))
+                  .drop("_kept"))
+    together = pl.concat([first.lineage.select(translated.columns), translated], how="vertical_relaxed")
+    a, b = scores(whole.lineage, full), scores(together, full)
+    new_rows = sum(r.rows for r in later.migration.reads)
+    print(f"# accuracy: {source.name} split {1 - share:.0%}/{share:.0%} by rows of each CSV source "
+          f"({new_rows:,} rows in {len(names)} new source(s)); pairwise scores of the clusters against the truth")
+    for entity in a:
+        n, p, r, f = a[entity]
+        n2, p2, r2, f2 = b.get(entity, (0, 0.0, 0.0, 0.0))
+        print(f"incremental {entity} rows={n} full_f1={f:.4f} (p={p:.4f} r={r:.4f}) "
+              f"incremental_f1={f2:.4f} (p={p2:.4f} r={r2:.4f}) diff={f2 - f:+.4f}")
+    print(f"incremental matched {later.batch.matched}")
+    print(f"incremental seconds full_100={t_full:.1f} full_80={t_80:.1f} incremental_20={t_20:.1f} (in-process runs)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def timing(big: Path, new_rows: int, keep: bool) -> None:
+    work = Path(tempfile.mkdtemp(prefix="crm-inc-big-"))
+    project = work / big.name
+    shutil.copytree(big, project, ignore=shutil.ignore_patterns("out", "state", ".crm-migrate"))
+    kept = split(project, 0.0, only={"event_signups"}, rows=new_rows)
+    names = sorted(kept)
+    hide(project, names)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "crm_migrate", "-q", "run", str(project)], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    t_state = time.perf_counter() - t0
+    unhide(project, names)
+    list_new(project, names)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PEAK, "run", str(project), "--incremental"],
+                          env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    peak = float(done.stderr.strip().splitlines()[-1].split("=")[1]) if "peak_kb=" in done.stderr else float("nan")
+    peak /= 1024
+    if done.returncode:
+        print(done.stdout[-3000:], done.stderr[-3000:])
+        raise SystemExit(1)
+    state_mb = (project / "state" / "migration.sqlite").stat().st_size / 1e6
+    print(f"# time: {big.name}, the last {new_rows:,} sign-up rows held back; full run on the rest {t_state:.0f} s "
+          f"(state {state_mb:.0f} MB); then `crm-migrate run --incremental` in a fresh process, wall clock from "
+          f"start to exit (reading the state, the new rows, matching, writing out/ and recording the state)")
+    print(f"incremental time new_rows={new_rows} seconds={seconds:.1f} peak_rss_mb={peak:.0f} "
+          f"(peak resident memory of that process)")
+    for line in done.stdout.splitlines():
+        if "matched against the state" in line or "Batch" in line:
+            print("  " + line.strip())
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--project", type=Path, default=ROOT / "bench" / "data" / "g2000")
+    parser.add_argument("--share", type=float, default=0.2)
+    parser.add_argument("--big", type=Path, default=None)
+    parser.add_argument("--new-rows", type=int, default=10_000)
+    parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the big project's copy")
+    args = parser.parse_args()
+    if not args.skip_accuracy:
+        accuracy(args.project, args.share)
+    if args.big:
+        timing(args.big, args.new_rows, args.keep)
+
+
+if __name__ == "__main__":
+    main()

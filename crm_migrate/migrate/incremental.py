@@ -1,0 +1,429 @@
+"""New records matched against what was migrated: ``run --incremental``.
+
+A new export (an event's sign-ups, a salesperson's sheet found later, the new CRM's own export) is not matched
+among itself alone: its rows are blocked and scored against every row behind the state's golden records, with
+the weights and thresholds the state keeps from the run that matched the whole data (no estimate on a small
+batch), and each new row then
+
+- **joins** a golden record of the state (the record is written again as an update, under its external id),
+- starts a **new** golden record (alone, or with other new rows), or
+- goes to **review**: it starts a new record, and its most likely record of the state, in the review band, is
+  listed in ``review/incremental.csv`` for a steward.
+
+The sources whose file the state already saw (the same sha256) are not read again: the state's rows stand in
+for them. What matching compared of each of those rows (its keys and features, `EntityResult.compared`) is kept
+in the state as records of kind ``match``, exact identifiers (phones, emails, ID numbers, credit codes, the
+source key) as keyed hashes (`state.identifier_hash`) compared with the new rows' hashed the same way; the
+files of every source as records of kind ``sources``. Only the old rows that share a blocking key value with a
+new row are paired, found by joins: the time grows with the new rows, not with the state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from crm_migrate.errors import MigrateError, Problem
+from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec
+from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, REASON, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key
+from crm_migrate.migrate.delta import HASHED
+from crm_migrate.migrate.link import ACCOUNT
+from crm_migrate.migrate.merge import LABEL
+from crm_migrate.migrate.state import connect, get_frame, identifier_hash
+
+MATCH, SOURCES = "match", "sources"  # the `records` kinds this module adds to the state
+SOURCES_SCHEMA = {"source": pl.String, "file": pl.String, "sha256": pl.String, "rows": pl.Int64}
+EXTERNAL = "_ext"  # in the rows of the state: the golden record's external id
+JOINED, NEW, REVIEW = "joined", "new", "review"
+# The features that hold phone numbers or email addresses (or parts of them): hashed like the identifiers.
+IDENTIFYING_FEATURES = frozenset(f"m:{n}" for n in (
+    "mobiles", "lines", "locals", "own_lines", "own_phones", "phones", "people", "contact_lines", "emails",
+    "own_emails"))
+HINT = "run without --incremental: a full run reads every source again and records a new state"
+
+
+# -- what the state keeps --------------------------------------------------------------------------------
+
+def compared_by(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec]) -> pl.DataFrame:
+    """What matching compares of each row (`EntityResult.compared`): its source key, source and system, the
+    keys, values and parts of its identifying fields, and its features."""
+    from crm_migrate.migrate.comparisons import identifying
+
+    names = {s.name for s in identifying(fields, entity)}
+    wanted = {f"v:{n}" for n in names} | {f"k:{n}" for n in names} | {key(ID_FIELD)}
+    columns = [c for c in frame.columns if c in wanted or c.startswith("m:")
+               or (c.startswith("a:") and c[2:].split(".", 1)[0] in names)]
+    return frame.select(SEQ, KEY, SOURCE, SYSTEM, *columns)
+
+
+def hashed(frame: pl.DataFrame, fields: list[FieldSpec], secret: bytes) -> pl.DataFrame:
+    """``frame`` with every exact identifier replaced by its keyed hash: the values and keys of phone, email,
+    ID-number and credit-code fields (their parts left out), the features made of phones and emails (lists hashed
+    element by element), and the source key (a legacy id or a position)."""
+    exact = {s.name for s in fields if s.type in HASHED}
+    columns = {f"{p}:{n}" for n in exact for p in ("k", "v")} | IDENTIFYING_FEATURES | {KEY}
+    frame = frame.drop([c for c in frame.columns if c.startswith("a:") and c[2:].split(".", 1)[0] in exact])
+    out = []
+    for c, dtype in frame.schema.items():
+        if c not in columns:
+            continue
+        if isinstance(dtype, pl.List):
+            out.append(pl.col(c).list.eval(identifier_hash(pl.element(), secret)).alias(c))
+        elif dtype == pl.String:
+            out.append(identifier_hash(c, secret).alias(c))
+    return frame.with_columns(out) if out else frame
+
+
+def match_rows(res, secret: bytes) -> pl.DataFrame:
+    """For the state (kind ``match``): every written or merged row of one entity with the golden record it is
+    behind (``_ext``), its account, and what matching compared of it, identifiers hashed."""
+    if res.compared is None:
+        return pl.DataFrame(schema={EXTERNAL: pl.String})
+    members = (res.frame.lazy().filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+               .select(SEQ, pl.col(RECORD_ID).alias(EXTERNAL),
+                       *([pl.col(ACCOUNT)] if ACCOUNT in res.frame.columns else [])).collect())
+    joined = members.join(res.compared, on=SEQ, how="inner").drop(SEQ)
+    return hashed(joined, res.fields, secret)
+
+
+def source_files(migration) -> pl.DataFrame:
+    """For the state (kind ``sources``): every source read, its file, sha256 and rows."""
+    return pl.DataFrame([{"source": r.source.name, "file": r.source.rel_file, "sha256": r.sha256, "rows": r.rows}
+                         for r in migration.reads], schema=SOURCES_SCHEMA)
+
+
+def extra_records(migration, secret: bytes) -> dict[tuple[str, str], pl.DataFrame]:
+    """The records of this module's kinds that a full or delta run hands the state."""
+    out = {(SOURCES, ""): source_files(migration)}
+    for entity, res in migration.entities.items():
+        if res.compared is not None:
+            out[(MATCH, entity.value)] = match_rows(res, secret)
+    return out
+
+
+# -- what an incremental run finds in the state ---------------------------------------------------------
+
+@dataclass
+class Stored:
+    """The state as an incremental run needs it."""
+
+    sources: pl.DataFrame
+    rows: dict[Entity, pl.DataFrame]  # kind match, per entity
+    weights: dict[Entity, dict[str, tuple[list[float], list[float]]]]  # comparison -> (m, u) per level
+    matching: dict[Entity, tuple[float, float, float, float]]  # merge, review, match rate, fields rate
+
+
+def load(path, project) -> Stored:
+    """Read what ``--incremental`` needs from the state, or refuse: no state, or one an older version wrote
+    (no weights, no rows to match against)."""
+    conn = connect(path)
+    if conn is None:
+        raise MigrateError(Problem(str(path), "--incremental needs the migration state, and there is none yet",
+                                   hint="run without --incremental first: the full run records the state the "
+                                   "new rows are matched against"))
+    try:
+        tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        kinds = ({k for (k,) in conn.execute("SELECT DISTINCT kind FROM records")} if "records" in tables else set())
+        weights: dict[Entity, dict] = {}
+        matching: dict[Entity, tuple] = {}
+        if "weights" in tables:
+            for entity, comp, level, m, u in conn.execute(
+                    "SELECT entity, comparison, level, m, u FROM weights ORDER BY entity, comparison, level"):
+                ms, us = weights.setdefault(Entity(entity), {}).setdefault(comp, ([], []))
+                ms.append(m)
+                us.append(u)
+            for entity, merge, review, rate, fields_rate in conn.execute(
+                    "SELECT entity, merge, review, match_rate, fields_rate FROM matching"):
+                matching[Entity(entity)] = (merge, review, rate, fields_rate)
+        # An entity the full run found no candidate pair for has no weights (nothing to learn them from): its new
+        # rows are matched among themselves. A state with no matching at all, or without the rows matching
+        # compared, was written by an older crm-migrate.
+        if not matching or SOURCES not in kinds or MATCH not in kinds:
+            raise MigrateError(Problem(str(path), "the migration state holds no matching weights or no rows to "
+                                       "match against (an older crm-migrate wrote it)", hint=HINT))
+        sources = get_frame(conn, SOURCES, "", SOURCES_SCHEMA)
+        rows = {e: get_frame(conn, MATCH, e.value, {EXTERNAL: pl.String}) for e in project.entities}
+    finally:
+        conn.close()
+    return Stored(sources, rows, weights, matching)
+
+
+def new_sources(project, stored: Stored, sha256_of) -> list:
+    """The project's sources the state has not seen; refused where a source it saw changed or is gone."""
+    known = {s: h for s, h in stored.sources.select("source", "sha256").iter_rows()}
+    files = {s: f for s, f in stored.sources.select("source", "file").iter_rows()}
+    problems, fresh = [], []
+    names = {s.name for s in project.sources}
+    for source in project.sources:
+        if source.name not in known:
+            fresh.append(source)
+            continue
+        try:
+            same = sha256_of(source.file) == known[source.name]
+        except OSError as exc:
+            problems.append(Problem(source.shown_file, f"cannot read the file ({exc.strerror})", hint=HINT))
+            continue
+        if not same:
+            problems.append(Problem(source.shown_file, f"source {source.name!r} changed since the state read it: "
+                                    "--incremental only adds new sources", hint=HINT))
+    for name in sorted(set(known) - names):
+        problems.append(Problem(files[name] or name, f"source {name!r}, which the state read, is no longer in the "
+                                "project: --incremental only adds new sources", hint=HINT))
+    if problems:
+        raise MigrateError(problems)
+    if not fresh:
+        raise MigrateError(Problem(project.doc.path, "--incremental found no new source: the state has read every "
+                                   "source of the project", hint="add the new export as a source (a mapping in "
+                                   "mappings/), or run without --incremental"))
+    return fresh
+
+
+# -- matching new rows against the state ----------------------------------------------------------------
+
+@dataclass
+class Against:
+    """Handed to `pipeline.build`: the state's rows and weights, and what became of each new row."""
+
+    stored: Stored
+    secret: bytes
+    outcomes: dict[Entity, pl.DataFrame] = field(default_factory=dict)  # _seq, status, _ext, candidate, p
+
+    def account_index(self, index: pl.DataFrame) -> pl.DataFrame:
+        """Linking children: the accounts of the state by their legacy ids, after this run's own."""
+        rows = self.stored.rows.get(Entity.accounts)
+        if rows is None or key(ID_FIELD) not in rows.columns or SYSTEM not in rows.columns:
+            return index
+        old = (rows.lazy().filter(pl.col(key(ID_FIELD)).is_not_null())
+               .select(SYSTEM, pl.col(key(ID_FIELD)).alias("_ref"), pl.lit(WRITTEN).alias("_a_outcome"),
+                       pl.lit(None, pl.String).alias("_a_reason"), pl.col(EXTERNAL).alias("_a_record"),
+                       pl.lit(False).alias("_a_none"))
+               .unique([SYSTEM, "_ref"], keep="first").collect())
+        old = old.join(index.select(SYSTEM, "_ref"), on=[SYSTEM, "_ref"], how="anti")
+        return pl.concat([index, old.select(index.columns).cast(index.schema)])
+
+    def resolve(self, frame, entity, fields, settings, decisions=None, related=None, secret=b""):
+        """`dedupe.resolve` with the state's rows beside the new ones (see the module)."""
+        from crm_migrate.migrate import dedupe
+
+        old = self.stored.rows.get(entity)
+        stored = self.stored.weights.get(entity)
+        if entity not in dedupe.FUZZY or not frame.height or old is None or old.is_empty() or not stored \
+                or entity not in self.stored.matching:
+            labelled, shown, applied = dedupe.resolve(frame, entity, fields, settings, decisions, related, secret)
+            self.outcomes[entity] = _alone(labelled)
+            return labelled, shown, applied
+        if not any(c.startswith("m:") for c in frame.columns):
+            frame = dedupe.with_features(frame, entity, fields, related)
+        return _resolve_against(self, frame, entity, fields, settings, decisions or [], old, secret)
+
+    def settled(self, entity: Entity, frame: pl.DataFrame) -> pl.DataFrame:
+        """The golden records new rows joined take the state's external id (their members are merged into it)."""
+        found = self.outcomes.get(entity)
+        if found is None or found.filter(pl.col("status") == JOINED).is_empty():
+            return frame
+        joined = found.filter(pl.col("status") == JOINED).select(SEQ, EXTERNAL)
+        mapping = (frame.lazy().filter(pl.col(OUTCOME) == WRITTEN).select(SEQ, RECORD_ID).collect()
+                   .join(joined, on=SEQ, how="inner"))
+        if mapping.is_empty():
+            return frame
+        table = dict(mapping.select(RECORD_ID, EXTERNAL).iter_rows())
+        live = pl.col(OUTCOME).is_in([WRITTEN, MERGED])
+        new = pl.col(RECORD_ID).replace(table)
+        return frame.with_columns(
+            pl.when(live).then(new).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
+            pl.when(live & (pl.col(OUTCOME) == MERGED) & pl.col(REASON).str.starts_with("merged into "))
+            .then(pl.format("merged into {}", new)).otherwise(pl.col(REASON)).alias(REASON))
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per entity, the new rows that joined a record of the state, started a new one, or went to review."""
+        out = {}
+        for entity, found in self.outcomes.items():
+            tally = dict(found.group_by("status").len().iter_rows())
+            out[entity.value] = {s: int(tally.get(s, 0)) for s in (JOINED, NEW, REVIEW)}
+        return out
+
+    def review(self, migration) -> pl.DataFrame:
+        """review/incremental.csv: each new row sent to review, its record of this run and the state's record
+        it may be (no values: the lineage and the state have them)."""
+        from crm_migrate.migrate.columns import ROW, SHEET
+
+        parts = []
+        for entity, found in self.outcomes.items():
+            picked = found.filter(pl.col("status") == REVIEW)
+            if picked.is_empty():
+                continue
+            frame = migration.entities[entity].frame.select(SEQ, SOURCE, SHEET, ROW, RECORD_ID)
+            parts.append(picked.join(frame, on=SEQ, how="inner").select(
+                pl.col(SOURCE).alias("source"), pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"),
+                pl.lit(entity.value).alias("entity"), pl.col(RECORD_ID).alias("record_id"),
+                pl.col("candidate").alias("state_record"), pl.col("probability").round(4)))
+        schema = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "entity": pl.String,
+                  "record_id": pl.String, "state_record": pl.String, "probability": pl.Float64}
+        return pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=schema)
+
+
+def _alone(labelled: pl.DataFrame) -> pl.DataFrame:
+    """Outcomes where nothing of the state is compared (activities, or an entity the state has no rows of)."""
+    return labelled.filter(pl.col(OUTCOME).is_null()).select(
+        SEQ, pl.lit(NEW).alias("status"), pl.lit(None, pl.String).alias(EXTERNAL),
+        pl.lit(None, pl.String).alias("candidate"), pl.lit(None, pl.Float64).alias("probability"))
+
+
+def _values(frame: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
+    """A blocking key's values per row (``_i``, ``_v``), a list key's exploded."""
+    out = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), expr.alias("_v"))
+    if isinstance(out.schema["_v"], pl.List):
+        out = out.explode("_v")
+    return out.drop_nulls("_v")
+
+
+def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
+    """The old rows sharing a value of some blocking key with a live new row: one join per key."""
+    live = new.filter(pl.col(OUTCOME).is_null())
+    found = []
+    for bk in keys:
+        try:
+            wanted = _values(live, bk.expr).select("_v").unique()
+            had = _values(old, bk.expr)
+        except pl.exceptions.ColumnNotFoundError:
+            continue
+        if had.schema["_v"] != wanted.schema["_v"]:
+            continue
+        found.append(had.join(wanted, on="_v", how="semi").select("_i"))
+    if not found:
+        return old.clear()
+    rows = pl.concat(found).unique()["_i"].sort()
+    return old[rows]
+
+
+def _resolve_against(against: Against, frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settings,
+                     decisions, old: pl.DataFrame, secret: bytes):
+    from crm_migrate.migrate import match as M
+    from crm_migrate.migrate.blocking import blocking_keys, candidate_pairs
+    from crm_migrate.migrate.clustering import exclusive_codes
+    from crm_migrate.migrate.comparisons import comparisons_for
+    from crm_migrate.migrate.decisions import apply
+    from crm_migrate.migrate.dedupe import _must_link, exclusive_columns
+
+    stored = against.stored.weights[entity]
+    merge, review, rate, fields_rate = against.stored.matching[entity]
+    settings = replace(settings, merge=merge, review=review)
+    told = {name for name, w in settings.weights.items() if w.ignore}
+    fields = [f for f in fields if f.name not in told]
+    linked = entity is not Entity.accounts
+    within = ACCOUNT if entity in M.WITHIN_ACCOUNT and ACCOUNT in frame.columns else None
+    n = frame.height
+    compared = compared_by(frame, entity, fields)
+    new = hashed(compared.with_columns(frame[OUTCOME], *([frame[ACCOUNT]] if ACCOUNT in frame.columns else [])),
+                 fields, against.secret)
+    new = new.with_columns(pl.lit(None, pl.String).alias(EXTERNAL))
+    old = old.with_columns(pl.lit(None, pl.String).alias(OUTCOME),
+                           *(pl.lit(None, dtype).alias(c) for c, dtype in new.schema.items()
+                             if c not in old.columns and c != OUTCOME))
+    schema: dict[Any, Any] = {c: (old.schema[c] if t == pl.Null and c in old.columns else t)
+                              for c, t in new.schema.items()}
+    new = new.cast(schema)
+    old = old.select(new.columns).cast({c: t for c, t in schema.items() if old.schema[c] != t})
+    near = _candidates(new, old, blocking_keys(fields, new, entity, linked))
+    combined = pl.concat([new, near])
+    comparisons = [c for c in comparisons_for(fields, combined, entity, linked)
+                   if c.name in stored and len(stored[c.name][0]) == c.levels
+                   and not (within and c.columns == (within,))]
+    pairs, _, _, _ = candidate_pairs(combined, blocking_keys(fields, combined, entity, linked), within)
+    pairs = pairs.filter(pl.col("l") < n)  # (l < r) at least one new row: old rows were matched before
+    comparisons = [replace(c, unique=False) if c.name in settings.weights and settings.weights[c.name].u
+                   else c for c in comparisons]
+    if pairs.height and comparisons:
+        levels = M._levels(combined, pairs, comparisons, {})
+        m = [np.array(stored[c.name][0], dtype=float) for c in comparisons]
+        u = [np.array(stored[c.name][1], dtype=float) for c in comparisons]
+        # a value's share among all the rows, the state's included, not among the few paired here
+        held = {c.frequency: new[c.frequency].drop_nulls().len()
+                + (old[c.frequency].drop_nulls().len() if c.frequency in old.columns else 0)
+                for c in comparisons if c.frequency}
+        shares = {j: M._value_share(combined, pairs, c.frequency, held[c.frequency])
+                  for j, c in enumerate(comparisons) if c.frequency}
+        total = np.log2(rate / (1 - rate)) + M._weight_total(levels, m, u, comparisons, shares, fields_rate)
+        probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
+        doubts = {c.name: M._by_chunks(combined, pairs, {}, c.doubt) for c in comparisons if c.doubt is not None}
+        probability = M._guards(probability, levels, comparisons, settings, doubts)
+        scored = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total),
+                                    *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()],
+                                    *[pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)],
+                                    *[pl.Series(f"weight:{c.name}", M._weight_column(levels, j, m, u, comparisons,
+                                                                                     shares, fields_rate))
+                                      for j, c in enumerate(comparisons)])
+        result = M.MatchResult(scored, comparisons, {c.name: list(stored[c.name][0]) for c in comparisons},
+                               {c.name: list(stored[c.name][1]) for c in comparisons}, rate, scored=scored.height,
+                               histogram=M.histogram(probability), fields_rate=fields_rate)
+    else:
+        result = M.MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
+                               comparisons)
+    identities = [key(s.name) for s in fields if s.type.name in ("uscc", "id_card") and key(s.name) in combined.columns]
+    applied = apply(frame, decisions, fields, secret)
+    labels = M.clusters(combined.height, result, settings,
+                        must_link=np.concatenate([_must_link(combined, [KEY]), _must_link(combined, [EXTERNAL])]),
+                        steward_links=applied.links, vetoes=applied.vetoes,
+                        identity_links=_must_link(combined, identities),
+                        exclusive=exclusive_codes(combined, exclusive_columns(combined, entity, fields)))
+    outcomes = _outcomes(combined, labels, result.pairs, n, review)
+    against.outcomes[entity] = outcomes
+    labelled = frame.join(outcomes.select(SEQ, LABEL), on=SEQ, how="left", maintain_order="left")
+    own = result.pairs.filter(pl.col("r") < n)  # the pairs of two new rows: the review workbook's
+    shown = M.keep_shown(replace(result, pairs=own), labels[:n], settings) if comparisons else None
+    return labelled, shown, applied
+
+
+def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n: int, review: float
+              ) -> pl.DataFrame:
+    """Per live new row: its label among the new rows, and whether it joined a record of the state (its cluster
+    holds the rows of exactly one), starts a new one, or goes to review (its most likely record of the state
+    scored in the review band; or its cluster would join two records of the state, which only a steward can
+    merge)."""
+    ext = combined[EXTERNAL]
+    olds = (pl.DataFrame({"_c": labels[n:], EXTERNAL: ext.slice(n)})
+            .group_by("_c").agg(pl.col(EXTERNAL).n_unique().alias("_k"), pl.col(EXTERNAL).min()))
+    rows = (pl.DataFrame({"_i": np.arange(n, dtype=np.int64), "_c": labels[:n], SEQ: combined[SEQ].slice(0, n),
+                          "_live": combined[OUTCOME].slice(0, n).is_null()})
+            .filter(pl.col("_live")).join(olds, on="_c", how="left", maintain_order="left"))
+    positions = pl.DataFrame({"r": np.arange(combined.height, dtype=np.uint32), "candidate": ext})
+    best = (pairs.filter(pl.col("r") >= n).select(pl.col("l").cast(pl.Int64).alias("_i"), "r", "probability")
+            .sort("probability", descending=True).unique("_i", keep="first")
+            .join(positions, on="r", how="left"))
+    rows = rows.join(best.select("_i", "candidate", "probability"), on="_i", how="left", maintain_order="left")
+    joined = pl.col("_k") == 1
+    # Rows whose cluster would join two records of the state start one of their own, without them.
+    split = (pl.col("_k") > 1).fill_null(False)
+    status = (pl.when(joined).then(pl.lit(JOINED))
+              .when(split | (pl.col("probability") >= review).fill_null(False)).then(pl.lit(REVIEW))
+              .otherwise(pl.lit(NEW)))
+    rows = rows.with_columns(status.alias("status"), pl.when(joined).then(pl.col(EXTERNAL)).alias(EXTERNAL))
+    return rows.with_columns(pl.col(SEQ).min().over("_c").alias(LABEL)).select(
+        SEQ, "status", EXTERNAL, "candidate", "probability", LABEL)
+
+
+def added_to(record, against: Against, path):
+    """The state's record of an incremental batch: the rows it read added to those the state holds (its rows,
+    its rows matching compared, its sources), and the weights and thresholds of the full run kept as they are."""
+    from crm_migrate.migrate.state import ROWS, ROWS_SCHEMA
+
+    conn = connect(path)
+    if conn is None:  # `load` refused a run without a state before this
+        raise MigrateError(Problem(str(path), "the migration state is gone", hint="run without --incremental"))
+    try:
+        rows = get_frame(conn, ROWS, "", ROWS_SCHEMA)
+    finally:
+        conn.close()
+    extra = {}
+    for (kind, entity), frame in record.extra.items():
+        if kind == SOURCES:
+            extra[(kind, entity)] = pl.concat([against.stored.sources, frame], how="diagonal_relaxed")
+        else:
+            before = against.stored.rows.get(Entity(entity))
+            extra[(kind, entity)] = frame if before is None or before.is_empty() else \
+                pl.concat([before, frame], how="diagonal_relaxed")
+    return replace(record, rows=pl.concat([rows, record.rows], how="vertical_relaxed"), matching=[], weights=[],
+                   extra=extra)

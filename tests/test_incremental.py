@@ -1,0 +1,192 @@
+"""``run --incremental`` on a small hand-made project: a sign-up list found after the full run is matched against
+the state's records with the state's weights (a person already migrated joins their record, a new one starts
+a record), the state grows by an incremental batch, the old sources are not read again, and the refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from crm_migrate.cli import app
+from crm_migrate.errors import MigrateError
+from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.run import run
+from crm_migrate.project import load_project
+
+runner = CliRunner()
+
+ACCOUNTS = """\
+file: data/accounts.csv
+system: crm
+entities:
+  accounts:
+    columns: {编号: id, 名称: name, 电话: phone, 地址: address}
+"""
+CONTACTS = """\
+file: data/contacts.csv
+system: crm
+entities:
+  contacts:
+    columns: {编号: id, 客户编号: account_id, 姓名: name, 手机: mobile, 邮箱: email}
+"""
+EVENT = """\
+file: data/event.csv
+entities:
+  accounts:
+    columns: {公司: name}
+  contacts:
+    columns: {姓名: name, 手机: mobile, 邮箱: email}
+"""
+ACCOUNTS_CSV = """编号,名称,电话,地址
+A1,北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号
+A2,上海云帆贸易有限公司,021-52345678,上海市浦东新区世纪大道100号
+A3,广州明远电子有限公司,020-82345678,广州市天河区天河路200号
+A4,深圳华创软件有限公司,0755-26345678,深圳市南山区科技园南路8号
+A5,杭州西湖茶业有限公司,0571-87345678,杭州市西湖区龙井路18号
+A6,成都天府物流有限公司,028-85345678,成都市武侯区人民南路4段9号
+A7,深圳华创软件有限公司,0755-26345678,深圳市南山区科技园南路8号
+A8,杭州西湖茶业有限公司,0571-87345678,
+"""
+CONTACTS_CSV = """编号,客户编号,姓名,手机,邮箱
+C1,A1,张伟,13812345678,zhangwei@xingchen.cn
+C2,A2,李娜,13912345678,lina@yunfan.cn
+C3,A3,王芳,13712345678,wangfang@mingyuan.cn
+C4,A4,刘洋,13612345678,liuyang@huachuang.cn
+C5,A5,陈静,13512345678,chenjing@xihu.cn
+C6,A6,杨磊,13412345678,yanglei@tianfu.cn
+C7,A7,刘洋,13612345678,liuyang@huachuang.cn
+C8,A8,陈静,13512345678,
+"""
+# 张伟 of 星辰 again (same mobile and email), and a person of a company nobody has seen
+EVENT_CSV = """公司,姓名,手机,邮箱
+北京星辰科技有限公司,张伟,13812345678,zhangwei@xingchen.cn
+南京紫金农业有限公司,赵敏,13312345678,zhaomin@zijin.cn
+"""
+MIGRATION = "name: t\nentities: [accounts, contacts]\noptions: {today: 2026-01-01}\n"
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def migrated(make_project):
+    """A project whose full run is recorded in the state, then given the sign-up list as a new source."""
+    root = make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
+                        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV})
+    run(load_project(root))
+    (root / "mappings" / "event.yaml").write_text(EVENT, encoding="utf-8")
+    (root / "data" / "event.csv").write_text(EVENT_CSV, encoding="utf-8")
+    return root
+
+
+def state_rows(root, kind: str, entity: str) -> pl.DataFrame:
+    with sqlite3.connect(root / "state" / "migration.sqlite") as conn:
+        blob = conn.execute("SELECT data FROM records WHERE kind = ? AND entity = ?", (kind, entity)).fetchone()[0]
+    return pl.read_parquet(io.BytesIO(blob))
+
+
+def test_a_new_row_joins_the_record_it_is_and_another_starts_one(migrated):
+    before = state_rows(migrated, "golden", "contacts")
+    zhang = before.filter(pl.col("name") == "张伟")["external_id"].item()
+    result = run(load_project(migrated), incremental=True)
+    assert [r.source.name for r in result.migration.reads] == ["event"]  # the old sources are not read again
+    assert result.batch.kind == "incremental"
+    assert result.batch.matched["contacts"] == {"joined": 1, "new": 1, "review": 0}
+    assert result.batch.matched["accounts"] == {"joined": 1, "new": 1, "review": 0}
+    assert result.reconciliation.balanced
+    lineage = result.lineage.filter(pl.col("entity") == "contacts")
+    assert lineage.filter(pl.col("row") == 2)["record_id"].item() == zhang  # the update goes to the same id
+    # nothing migrated earlier is withdrawn, and the new record is added beside the old ones
+    counts = result.batch.counts()["contacts"]
+    assert counts["withdrawn"] == 0 and counts["new"] == 1
+    after = state_rows(migrated, "golden", "contacts")
+    assert after.height == before.height + 1
+    assert set(before["external_id"]) < set(after["external_id"])
+    rows = state_rows(migrated, "rows", "")
+    assert set(rows["source"]) == {"accounts", "contacts", "event"}
+    assert state_rows(migrated, "match", "contacts").height == 10  # 8 old rows and 2 new behind the records
+    with sqlite3.connect(migrated / "state" / "migration.sqlite") as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM batches ORDER BY batch")]
+    assert kinds == ["full", "incremental"]
+    written = list(csv.DictReader(next((migrated / "out" / "import").glob("*_contacts_*.csv"))
+                                  .read_text(encoding="utf-8-sig").splitlines()))
+    assert zhang in {r[next(iter(r))] for r in written} or any(zhang in r.values() for r in written)
+
+
+def test_the_same_decisions_as_a_full_run_on_old_and_new(migrated, make_project, tmp_path):
+    known = set(state_rows(migrated, "rows", "")["record_id"].drop_nulls())
+    incremental = run(load_project(migrated), incremental=True)
+    fresh = tmp_path / "full"
+    import shutil
+
+    shutil.copytree(migrated, fresh, ignore=shutil.ignore_patterns("state", "out", ".crm-migrate*"))
+    full = run(load_project(fresh))
+
+    def decided(result, others):
+        """Per row of the sign-ups: whether it went into a record of the old sources."""
+        lineage = result.lineage.filter(pl.col("source") == "event")
+        return sorted((e, r, rid in others) for e, r, rid in lineage.select("entity", "row", "record_id").iter_rows())
+
+    olds = set(full.lineage.filter(pl.col("source") != "event")["record_id"].drop_nulls())
+    assert decided(incremental, known) == decided(full, olds)
+    assert sum(joined for _, _, joined in decided(full, olds)) == 2  # 张伟 and 星辰 in both
+
+
+def test_identifiers_are_kept_only_as_keyed_hashes(migrated):
+    run(load_project(migrated), incremental=True)
+    for entity in ("accounts", "contacts"):
+        text = str(state_rows(migrated, "match", entity).to_dicts())
+        for secret in ("13812345678", "13312345678", "zhangwei@xingchen.cn", "62345678"):
+            assert secret not in text, (entity, secret)
+        assert "张伟" in text or entity == "accounts"  # names stay in clear: fuzzy matching compares them
+
+
+def test_refused_without_a_state(make_project):
+    root = make_project(MIGRATION, {"accounts": ACCOUNTS}, {"data/accounts.csv": ACCOUNTS_CSV})
+    got = invoke("run", root, "--incremental")
+    assert got.exit_code == 1 and "Traceback" not in got.output
+    assert "needs the migration state" in got.output and "without --incremental" in got.output
+
+
+def test_refused_when_an_old_source_changed_or_is_gone(migrated):
+    path = migrated / "data" / "contacts.csv"
+    path.write_text(CONTACTS_CSV + "C7,A1,周杰,13212345678,zhoujie@xingchen.cn\n", encoding="utf-8")
+    got = invoke("run", migrated, "--incremental")
+    assert got.exit_code == 1 and "changed since the state read it" in got.output
+    assert "run without --incremental" in got.output
+    path.write_text(CONTACTS_CSV, encoding="utf-8")
+    (migrated / "mappings" / "contacts.yaml").unlink()
+    got = invoke("run", migrated, "--incremental")
+    assert got.exit_code == 1 and "no longer in the project" in got.output and "Traceback" not in got.output
+
+
+def test_refused_on_a_state_without_weights(migrated):
+    with sqlite3.connect(migrated / "state" / "migration.sqlite") as conn:
+        for table in ("weights", "matching"):  # as an older crm-migrate wrote it
+            conn.execute(f"DELETE FROM {table}")
+    got = invoke("run", migrated, "--incremental")
+    assert got.exit_code == 1 and "no matching weights" in got.output and "without --incremental" in got.output
+    with pytest.raises(MigrateError):
+        run(load_project(migrated), incremental=True)
+
+
+def test_refused_with_nothing_new_or_with_wave(make_project):
+    root = make_project(MIGRATION, {"accounts": ACCOUNTS}, {"data/accounts.csv": ACCOUNTS_CSV})
+    run(load_project(root))
+    got = invoke("run", root, "--incremental")
+    assert got.exit_code == 1 and "no new source" in got.output
+    got = invoke("run", root, "--incremental", "--full")
+    assert got.exit_code == 1 and "cannot be combined" in got.output
+
+
+def test_the_summary_says_joined_new_and_review(migrated):
+    got = invoke("run", migrated, "--incremental")
+    assert got.exit_code == 0, got.output
+    assert "contacts: 2 new row(s) matched against the state — 1 joined" in got.output
+    assert Entity.contacts.value in got.output
