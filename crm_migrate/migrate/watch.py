@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from crm_migrate.cleaners import CleanContext
-from crm_migrate.cleaners.masking import masked_whole
+from crm_migrate.cleaners.masking import mask_frame, masked_whole
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, FieldType
 from crm_migrate.mappings.models import EntityMapping, ReadOptions, SourceMapping, Weights
@@ -483,7 +483,9 @@ def watch(project: Project, exported: dict[Entity | str, Path | str], since: Pat
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "watch.json").write_text(write_json(report), encoding="utf-8")
     (folder / "watch.html").write_text(write_html(report), encoding="utf-8")
-    pl.concat(full_lists, how="diagonal_relaxed").write_csv(folder / "duplicates.csv")
+    # the full list has no values but the owner, where a steward may have typed anything: masked as the rest
+    mask_frame(pl.concat(full_lists, how="diagonal_relaxed"), True, keep=("external_id",)).write_csv(
+        folder / "duplicates.csv")
     restrict(folder, modes(project))
     recorded = _record(path, state, {e: entities[e]["sha256"] for e in entities}, figures, now)
     return Watch(report, folder, over, recorded)
