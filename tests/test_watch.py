@@ -230,3 +230,42 @@ def test_a_misspelt_field_under_watch_is_refused_with_its_line(migrated):
     assert done.exit_code == 1
     assert "migration.yaml:6: error: watch.fields: accounts have no field 'phnoe' — did you mean 'phone'?" \
         in done.output, done.output
+
+
+PROFILE = """\
+name: crm
+rests_on: a hand-made template
+entities:
+  accounts:
+    object: Account
+    columns:
+      - {header: 客户名称, value: name, required: true, max_length: 12}
+      - {header: 级别, value: level, type: picklist, picklist: [A, B]}
+      - {header: 创建日期, value: created_at, type: date}
+      - {header: 负责人, value: owner}
+"""
+
+
+def test_without_external_ids_new_is_by_created_date_and_the_target_refusals_are_invalid(make_project):
+    import datetime as dt
+
+    mapping = ACCOUNTS.replace("负责人: owner}", "负责人: owner, 级别: {field: level, values: {重要: A, 一般: B}}, "
+                               "创建日期: created_at}")
+    root = make_project("name: t\ntarget: crm\nentities: [accounts]\noptions: {today: 2026-01-01}\n",
+                        {"accounts": mapping},
+                        {"data/accounts.csv": "编号,名称,电话,负责人,级别,创建日期\n"
+                         "A1,北京星辰科技有限公司,010-62345678,王强,重要,2024-03-01\n"
+                         "A2,上海云帆贸易有限公司,021-52345678,李明,一般,2024-05-01\n",
+                         "targets/crm.yaml": PROFILE})
+    run(load_project(root))
+    today = dt.date.today().isoformat()
+    file = root.parent / "crm.csv"
+    file.write_text("客户名称,级别,创建日期,负责人\n北京星辰科技有限公司,A,2024-03-01,王强\n上海云帆贸易有限公司,B,2024-05-01,李明\n"
+                    f"深圳前海明日之星国际贸易有限公司,C,{today},赵敏\n", encoding="utf-8")
+    done = invoke("watch", root, "--exported", file)
+    assert done.exit_code == 0, done.output
+    accounts = report_of(done.output, root)["entities"]["accounts"]
+    assert accounts["new"] == 1 and accounts["new_by"].startswith("created on or after go-live")
+    fields = {f["field"]: f for f in accounts["fields"]}
+    assert fields["name"]["reasons"] == {"longer than the target keeps (12)": 1}
+    assert fields["level"]["reasons"] == {"not one of the target's values": 1}

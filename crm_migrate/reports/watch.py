@@ -1,7 +1,7 @@
 """The watch report, written from its figures (one dict, made by `crm_migrate.migrate.watch`) as ``watch.json``,
 a self-contained ``watch.html`` (no script, nothing loaded from elsewhere) and the few lines the command
 prints. ID numbers and mobiles in any text are masked as in the quality report (its masking, applied to the
-whole dict); person names come masked from the figures (张**), and fields of a sensitive type never appear.
+whole dict); person names come masked from the figures (张伟 as 张*), and fields of a sensitive type never appear.
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ def _entity_html(entity: str, data: dict[str, Any]) -> str:
     out = [f"<h2>{e(entity)}: {data['records']} record(s), {data['new']} new</h2>",
            f"<p>{e(data['file'])} (sha256 {e(data['sha256'][:12])}…). New: {e(data['new_by'])}.</p>",
            f"<h3>Duplicates holding a new record: {d['clusters']} cluster(s), {d['records']} record(s)</h3>",
-           f"<p>Weights: {e(d['weights'])}. Clusters of migrated records only: {d['clusters_without_new']}. "
-           "Every cluster is in duplicates.csv.</p>"]
+           (f"<p>Weights: {e(d['weights'])}. Clusters of migrated records only: {d['clusters_without_new']}. "
+            "Every cluster is in duplicates.csv.</p>")]
     for c in d["listed"]:
         out.append(f"<h4>Cluster {c['cluster']}</h4>"
                    + _table([{**m, "new": "new" if m["new"] else ""} for m in c["members"]],
