@@ -269,3 +269,18 @@ def test_without_external_ids_new_is_by_created_date_and_the_target_refusals_are
     fields = {f["field"]: f for f in accounts["fields"]}
     assert fields["name"]["reasons"] == {"longer than the target keeps (12)": 1}
     assert fields["level"]["reasons"] == {"not one of the target's values": 1}
+
+
+def test_an_export_with_no_rows_or_no_ids_is_watched_and_says_how_new_was_told(migrated):
+    root = migrated()
+    empty = root.parent / "empty.csv"
+    empty.write_text("external_id,name,phone,owner\n", encoding="utf-8")
+    done = invoke("watch", root, "--exported", empty)
+    assert done.exit_code == 0, done.output
+    assert "accounts: 0 record(s), 0 new; 0 duplicate cluster(s)" in done.output
+    bare = root.parent / "bare.csv"
+    bare.write_text("name,phone\n北京星辰科技有限公司,010-62345678\n", encoding="utf-8")
+    done = invoke("watch", root, "--exported", bare)
+    assert done.exit_code == 0, done.output
+    assert report_of(done.output, root)["entities"]["accounts"]["new_by"] == \
+        "the export has neither external ids nor a created date: every record counts as new"

@@ -189,6 +189,8 @@ def mark_new(watched: Watched, state: StateView) -> str:
     frame = watched.frame
     if not state.exists or not state.batches:
         rule, new = "no migration state: every record counts as new", pl.lit(True)
+    elif frame.height and frame[EXTERNAL].null_count() == frame.height and "v:created_at" not in frame.columns:
+        rule, new = "the export has neither external ids nor a created date: every record counts as new", pl.lit(True)
     elif frame[EXTERNAL].null_count() < frame.height or "v:created_at" not in frame.columns:
         known = state.known.get(watched.entity, pl.Series([], dtype=pl.String))
         rule, new = "external id not in the migration state", ~pl.col(EXTERNAL).is_in(known.implode()).fill_null(False)
