@@ -32,6 +32,8 @@ _EXPORTS = {  # name -> the module that defines it
     "DryRun": "crm_migrate.migrate.dryrun",
     "verify": "crm_migrate.migrate.verify",
     "Verification": "crm_migrate.validators.roundtrip",
+    "watch": "crm_migrate.migrate.watch",
+    "Watch": "crm_migrate.migrate.watch",
     "MigrateError": "crm_migrate.errors",
     "Problem": "crm_migrate.errors",
 }
@@ -59,6 +61,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from crm_migrate.migrate.run import RunResult as RunResult, run as run
     from crm_migrate.migrate.validate import Validation as Validation, validate as validate
     from crm_migrate.migrate.verify import verify as verify
+    from crm_migrate.migrate.watch import Watch as Watch, watch as watch
     from crm_migrate.project import Project as Project, load_project as load_project
     from crm_migrate.validators.roundtrip import Verification as Verification
     from crm_migrate.version import __version__ as __version__

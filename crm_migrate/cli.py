@@ -346,6 +346,62 @@ def verify(
     _exit(result)
 
 
+def _exports(exported: list[str], entity: str | None) -> dict[str, Path]:
+    """``--exported FILE`` (of ``--entity``, default accounts) or ``--exported ENTITY=FILE``, once per entity."""
+    from crm_migrate.mappings.entities import Entity
+
+    names = {e.value for e in Entity}
+    out: dict[str, Path] = {}
+    for given in exported:
+        name, sep, file = given.partition("=")
+        if not sep or name not in names:
+            name, file = entity or "accounts", given
+        if name in out:
+            raise typer.BadParameter(f"two exports of {name}: give each entity once (ENTITY=FILE)",
+                                     param_hint="--exported")
+        out[name] = Path(file)
+    return out
+
+
+@app.command(cls=_Command)
+def watch(
+    project: ProjectDir,
+    exported: Annotated[list[str], typer.Option("--exported", help="The CRM's export (CSV or workbook): FILE, of "
+                                                "--entity, or ENTITY=FILE; repeat for each entity.",
+                                                show_default=False, metavar="[ENTITY=]FILE")],
+    entity: Annotated[str | None, typer.Option("--entity", "-e", help="The entity of an --exported FILE given "
+                                               "without ENTITY= [default: accounts].", show_default=False,
+                                               metavar="ENTITY")] = None,
+    since: Annotated[Path | None, typer.Option("--since", help="The migration state [default: the project's, "
+                                               "options.state.file].", metavar="STATE", show_default=False)] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for watch.html, watch.json and "
+                                                 "duplicates.csv [default: PROJECT/watch/<UTC time>].",
+                                                 metavar="DIR", show_default=False)] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """After go-live, the quality of the new CRM's export: duplicates of records created since go-live,
+    invalid and incomplete values by field and owner, and each figure against the last watch.
+
+    Exit status 1 when a figure is above its limit in migration.yaml (watch:), 2 when the export or the
+    project cannot be used, 0 otherwise: made for a nightly CI job.
+    """
+    from crm_migrate.reports.watch import summary_lines
+
+    exports = _exports(exported, entity)
+    try:
+        with _progress(quiet, verbose):
+            result = crm_migrate.watch(crm_migrate.load_project(project), exports, since=since, out=out_dir)
+    except MigrateError as exc:
+        _fail(exc)
+        raise typer.Exit(2) from None
+    for line in summary_lines(result.report):
+        out.print(line, markup=False, style="red" if line.startswith("over the limit") else None)
+    out.print(f"Report: {result.folder / 'watch.html'}" + ("" if result.recorded else " (not kept: no state)"),
+              markup=False)
+    _exit(result)
+
+
 @app.command(cls=_Command)
 def schema(
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",

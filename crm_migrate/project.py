@@ -180,6 +180,7 @@ def load_project(root: Path | str, *, partial: bool = False) -> Project:
     if config is not None:
         _check_matching(config, config_doc, sources, problems)
         _check_orphans(config, config_doc, sources, problems)
+        _check_watch(config, config_doc, sources, problems)
         from crm_migrate.mappings.waves import check_waves
 
         problems += check_waves(config, config_doc, sources)
@@ -291,6 +292,27 @@ def _check_recency(doc: YamlDocument, entity: Entity, options: Any, sources: lis
         problems.append(Problem(doc.path, f"matching.{entity.value}: most_recent needs a date, and no source maps "
                                 f"{', '.join(RECENCY_DEFAULTS)} for {entity.value}", line=doc.line_of((*where, *loc)),
                                 hint="set survivorship.recency to a mapped date field, or use another rule"))
+
+
+def _check_watch(config: MigrationConfig, doc: YamlDocument, sources: list[Source], problems: list[Problem]) -> None:
+    """``watch.fields`` names fields (``name`` or ``entity.name``) an entity has: a misspelt one would limit
+    nothing."""
+    known = {e: set(CATALOGUE[e]) | {f.spec.name for s in sources if (plan := s.plan_for(e)) for f in plan.fields}
+             for e in Entity}
+    for name in config.watch.fields:
+        entity_name, _, field = name.rpartition(".")
+        entity = next((e for e in Entity if e.value == entity_name), None)
+        line = doc.line_of(("watch", "fields", name))
+        if entity_name and entity is None:
+            problems.append(Problem(doc.path, f"watch.fields: no entity {entity_name!r}", line=line,
+                                    hint=did_you_mean(entity_name, [e.value for e in Entity])
+                                    or "write entity.field (contacts.mobile), or the field alone"))
+            continue
+        choices = sorted(known[entity] if entity else set().union(*known.values()))
+        if field not in choices:
+            owner = f"{entity.value} have" if entity else "no entity has"
+            problems.append(Problem(doc.path, f"watch.fields: {owner} no field {field!r}", line=line,
+                                    hint=did_you_mean(field, choices) or f"fields: {', '.join(choices)}"))
 
 
 def _check_orphans(config: MigrationConfig, doc: YamlDocument, sources: list[Source],

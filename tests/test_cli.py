@@ -36,6 +36,7 @@ VERBS = {
     "schema": "JSON Schema",
     "init": "Start a project",
     "state": "what every run wrote",
+    "watch": "the quality of the new CRM's export",
     "target": "Target profiles",
     "target from-describe": "field metadata",
 }

@@ -24,8 +24,8 @@ from crm_migrate.validators.findings import Finding
 from tests.conftest import DEMO, ROOT
 from tests.test_plan import make
 
-VERBS = ["load_project", "validate", "plan", "run", "dry_run", "verify"]
-RESULTS = ["Project", "Validation", "Plan", "RunResult", "DryRun", "Verification", "MigrateError", "Problem"]
+VERBS = ["load_project", "validate", "plan", "run", "dry_run", "verify", "watch"]
+RESULTS = ["Project", "Validation", "Plan", "RunResult", "DryRun", "Verification", "Watch", "MigrateError", "Problem"]
 
 
 def test_the_verbs_and_their_results_are_exported():

@@ -87,7 +87,7 @@ def test_first_run_records_every_record_in_batch_one_and_a_rerun_with_no_change_
     path = root / "state" / "migration.sqlite"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(state_module.SCHEMA_VERSION,)]
         assert conn.execute("SELECT batch, kind FROM batches").fetchall() == [(1, "full")]
     again = invoke("run", root)
     assert again.exit_code == 0, again.output

@@ -269,6 +269,39 @@ class Wave(_Strict):
                 if v is not None]
 
 
+class FieldLimits(_Strict):
+    """Limits of one field for `crm-migrate watch`, instead of the watch's own."""
+
+    max_invalid_rate: float | None = Field(None, ge=0, le=1, description="Most share (0 to 1) of the field's "
+                                           "values that may be invalid.")
+    max_incomplete_rate: float | None = Field(None, ge=0, le=1, description="Most share (0 to 1) of the records "
+                                              "that may lack the field, where it is required.")
+
+    @model_validator(mode="after")
+    def _acts(self) -> FieldLimits:
+        if self.max_invalid_rate is None and self.max_incomplete_rate is None:
+            raise refuse("limits of a field with neither max_invalid_rate nor max_incomplete_rate change nothing",
+                         "give one of them, or remove the field")
+        return self
+
+
+class WatchLimits(_Strict):
+    """``watch:``: what `crm-migrate watch` tolerates in the new CRM's export before it exits 1. A limit not
+    given is not checked (the figure is still reported)."""
+
+    max_new_duplicates: int | None = Field(None, ge=0, description="Most duplicate clusters holding a record "
+                                           "created since go-live, per entity.")
+    max_invalid_rate: float | None = Field(None, ge=0, le=1, description="Most share (0 to 1) of a field's "
+                                           "values that may be invalid (as run's cleaners judge them).")
+    max_incomplete_rate: float | None = Field(None, ge=0, le=1, description="Most share (0 to 1) of the records "
+                                              "that may lack a field the target profile requires.")
+    scope: Literal["all", "new"] = Field("all", description="The records the rates are taken over: all of the "
+                                         "export, or only those created since go-live.")
+    fields: dict[str, FieldLimits] = Field(default_factory=dict, description="Per field (name, or entity.name "
+                                           "for one entity's), limits instead of the two above, e.g. "
+                                           "{contacts.mobile: {max_invalid_rate: 0}}.")
+
+
 class MigrationConfig(_Strict):
     """``migration.yaml``: what is migrated, where to, and from which sources."""
 
@@ -294,6 +327,8 @@ class MigrationConfig(_Strict):
         default_factory=list, description="Waves of a migration loaded in batches, in load order: `run --wave "
         "NAME` writes that wave's records. A wave with no criterion takes every record no earlier wave took, "
         "and comes last.")
+    watch: WatchLimits = Field(default_factory=WatchLimits, description="Limits of `crm-migrate watch` (the "
+                               "quality of the new CRM's export after go-live): above one, it exits 1.")
 
     _slashes = field_validator("target", "decisions", "allow_outside")(forward_slashes)
 

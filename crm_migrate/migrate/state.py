@@ -5,7 +5,7 @@ Where: ``PROJECT/state/migration.sqlite`` (``options.state.file``, or ``run --si
 output folder, which every run replaces; its folder 0700, the file 0600. Written by `run` only, in one
 transaction at the end of a run that succeeded: a failed or interrupted run leaves it as it was.
 
-Tables (schema version 1, in ``schema_version``; a newer or unknown file is refused, an older one migrated):
+Tables (schema version 2, in ``schema_version``; a newer or unknown file is refused, an older one migrated):
 
     schema_version  version
     meta            key, value: created_at, tool version, the project's name, the secret's key id
@@ -25,6 +25,8 @@ Tables (schema version 1, in ``schema_version``; a newer or unknown file is refu
                     kind 'sources' (entity ''): source, file, sha256, rows of every source read;
                     kind 'match', per entity: what matching compared of every row behind a golden record,
                     identifiers as keyed hashes (`incremental`: new rows are matched against these).
+    watches         watch, watched_at, export_sha256 (JSON: entity -> sha256 of its export), figures (JSON: the
+                    headline figures of `crm-migrate watch`, which the next watch compares with). Version 2.
 
 Fingerprints and the hashes of identifiers are HMAC-SHA256 under keys derived from the project secret
 (`crm_migrate.secret`), so the state confirms nothing about a customer to anyone without the secret. Names,
@@ -53,9 +55,8 @@ from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.secret import key_id
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FIRST_VERSION = 1  # the oldest schema this version can migrate from
-MIGRATIONS: dict[int, object] = {}  # version -> function(connection) that brings it to version + 1
 GOLDEN, ROWS = "golden", "rows"
 LIVE, WITHDRAWN = "live", "withdrawn"
 GOLDEN_SCHEMA = {"external_id": pl.String, "fingerprint": pl.String, "wave": pl.String, "first_batch": pl.Int64,
@@ -79,6 +80,18 @@ CREATE TABLE weights (entity TEXT NOT NULL, comparison TEXT NOT NULL, level INTE
 CREATE TABLE records (kind TEXT NOT NULL, entity TEXT NOT NULL, rows INTEGER NOT NULL, data BLOB NOT NULL,
                       PRIMARY KEY (kind, entity));
 """
+_WATCHES = """
+CREATE TABLE watches (watch INTEGER PRIMARY KEY, watched_at TEXT NOT NULL, export_sha256 TEXT NOT NULL,
+                      figures TEXT NOT NULL)"""
+_TABLES += _WATCHES + ";"
+
+
+def _add_watches(conn: sqlite3.Connection) -> None:
+    """1 -> 2: the watches table (each `crm-migrate watch` of the new CRM's export, for the next one's trend)."""
+    conn.execute(_WATCHES)
+
+
+MIGRATIONS: dict[int, object] = {1: _add_watches}  # version -> function(connection) that brings it to version + 1
 
 
 def _refused(path: Path, message: str, hint: str) -> MigrateError:
