@@ -6,6 +6,7 @@ hint``; 2 on wrong usage, 130 on Ctrl-C (one line, after every temporary file is
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -354,6 +355,12 @@ def _exports(exported: list[str], entity: str | None) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for given in exported:
         name, sep, file = given.partition("=")
+        if sep and name not in names and not Path(given).exists() and re.fullmatch(r"[A-Za-z_]+", name):
+            # acounts=a.csv: a misspelt entity, not a file whose name holds '='
+            from crm_migrate.errors import did_you_mean
+
+            raise typer.BadParameter(f"{name!r} is no entity" + (f", {hint}" if (hint := did_you_mean(
+                name, sorted(names))) else "") + f" (entities: {', '.join(sorted(names))})", param_hint="--exported")
         if not sep or name not in names:
             name, file = entity or "accounts", given
         if name in out:

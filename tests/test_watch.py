@@ -188,6 +188,11 @@ def test_each_watch_is_kept_and_the_next_shows_the_trend(migrated):
     assert trend["accounts.new"] == {"figure": "accounts.new", "now": 4, "before": 1, "change": 3}
     assert trend["accounts.new_duplicates"]["before"] == 1 and trend["accounts.new_duplicates"]["now"] == 2
     assert "(last watch 1)" in second.output
+    shown = invoke("state", root, "show")
+    assert shown.exit_code == 0 and "2 watch(es) of the CRM's export" in shown.output
+    exported = invoke("state", root, "export", "--out", root / "dump", "--format", "json")
+    assert exported.exit_code == 0, exported.output
+    assert len(json.loads((root / "dump" / "watches.json").read_text(encoding="utf-8"))) == 2
 
 
 def test_names_mobiles_and_id_numbers_are_masked_in_the_report(migrated):
@@ -220,7 +225,9 @@ def test_an_export_that_cannot_be_used_exits_2_with_the_file_named(migrated, tmp
     assert "external_id" in wrong.output  # the headers it reads, as a hint
     twice = invoke("watch", root, "--exported", other, "--exported", f"accounts={other}")
     assert twice.exit_code == 2 and "two exports of accounts" in twice.output
-    for result in (missing, wrong, twice):
+    misspelt = invoke("watch", root, "--exported", f"acounts={other}")
+    assert misspelt.exit_code == 2 and "'acounts' is no entity, did you mean 'accounts'?" in misspelt.output
+    for result in (missing, wrong, twice, misspelt):
         assert "Traceback" not in result.output
 
 

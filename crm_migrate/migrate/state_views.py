@@ -13,7 +13,7 @@ from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.state import GOLDEN, GOLDEN_SCHEMA, ROWS, ROWS_SCHEMA, connect, get_frame
 
-TABLES = ("batches", "verifications", "matching", "weights")
+TABLES = ("batches", "verifications", "matching", "weights", "watches")
 FORMATS = ("csv", "parquet", "json")
 
 
@@ -64,7 +64,8 @@ def _connect(path: Path):
 
 
 def tables(path: Path) -> dict[str, pl.DataFrame]:
-    """Every table of the state as a frame: batches, verifications, matching, weights, golden_<entity>, rows."""
+    """Every table of the state as a frame: batches, verifications, matching, weights, watches, golden_<entity>,
+    rows."""
     conn = _connect(path)
     try:
         out = {}
@@ -117,6 +118,11 @@ def show(path: Path) -> list[str]:
         lines.append(f"matching {row['entity']} (from batch {row['batch']}, {row['records']:,} records): merge "
                      f"{row['merge']}, review {row['review']}, {levels['comparison'].n_unique()} comparisons, "
                      f"{levels.height} levels with m and u")
+    watches = t["watches"]
+    if watches.height:
+        last = watches.sort("watch")[-1]
+        lines.append(f"{watches.height} watch(es) of the CRM's export, the last at {last['watched_at'][0]} "
+                     "(crm-migrate watch compares the next one with it)")
     return lines
 
 
