@@ -46,6 +46,7 @@ from crm_migrate.migrate.columns import (
     key,
     notes,
     raw,
+    require,
     val,
     why,
 )
@@ -62,6 +63,10 @@ from crm_migrate.migrate.readers import SourceTable, read_source
 from crm_migrate.steps import step
 from crm_migrate.project import Project, Source
 from crm_migrate.secret import project_secret
+
+# What every extracted frame holds, and every later stage reads: where each row came from, its place in the
+# run, and its outcome so far (`columns.require` checks it at each stage boundary).
+EXTRACTED = (SOURCE, SHEET, ROW, SEQ, SYSTEM, OUTCOME, REASON, RULE)
 
 @dataclass
 class SourceRead:
@@ -267,6 +272,7 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
             for r, plan in feeding:
                 part, found, warned = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today,
                                               options.test_records)
+                require(part, EXTRACTED, f"extract of {entity.value} from {r.source.name}")
                 errors += found
                 stage_warnings.setdefault(r.source.name, []).extend(warned)
                 extracted.setdefault(entity, []).append((r, compact(assign_identity(part, entity, legacy_id(plan)))))
@@ -319,6 +325,7 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
             preparing.finish(frame.height)
         matching = time.perf_counter()
         timings[f"{entity.value}.features"] = matching - featured
+        require(frame, [*EXTRACTED, RECORD_ID, *(val(s.name) for s in specs)], f"matching of {entity.value}")
         try:
             frame, matches, applied = (against.resolve if against is not None else resolve)(
                 frame, entity, specs, settings,
@@ -349,6 +356,7 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
             frame = settle(handed, columns, *_survivorship(matching_options, specs),
                            keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
                            quality=quality)
+            require(frame, [*EXTRACTED, RECORD_ID, LABEL], f"golden records of {entity.value}")
             if entity is Entity.accounts and kept is not None:
                 # Only the columns it reads: a join of the whole frame would copy every account (at 2M: +1.4 GB).
                 narrow = frame.select(SEQ, RECORD_ID, OUTCOME, *(c for c in (key("name"),) if c in frame.columns))
