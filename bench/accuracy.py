@@ -36,8 +36,9 @@ def pairwise(labels: pl.DataFrame, predicted: str = "predicted", truth: str = "t
     but no cluster (rejected, filtered) still counts in the true pairs: losing it loses its pairs."""
     true_pairs = labels.drop_nulls(truth).group_by(truth).len().select(_pairs(pl.col("len"))).item()
     predicted_pairs = labels.drop_nulls(predicted).group_by(predicted).len().select(_pairs(pl.col("len"))).item()
-    correct = labels.drop_nulls([predicted, truth]).group_by(predicted, truth).len().select(
-        _pairs(pl.col("len"))).item()
+    correct = (
+        labels.drop_nulls([predicted, truth]).group_by(predicted, truth).len().select(_pairs(pl.col("len"))).item()
+    )
     return PairScores(int(true_pairs or 0), int(predicted_pairs or 0), int(correct or 0))
 
 
@@ -45,21 +46,28 @@ def lookalikes_merged(labels: pl.DataFrame, lookalikes: pl.DataFrame, by_kind: b
     """(look-alike pairs seen, pairs merged into one record): rows of truth ``a`` and of truth ``b`` (columns
     entity, a, b, kind) sharing a predicted record. With ``by_kind``, a frame of both per entity and kind."""
     records = labels.drop_nulls(["predicted", "truth"]).select("entity", "truth", "predicted").unique()
-    pairs = (lookalikes.join(records.rename({"truth": "a", "predicted": "pa"}), on=["entity", "a"])
-             .join(records.rename({"truth": "b", "predicted": "pb"}), on=["entity", "b"]))
+    pairs = lookalikes.join(records.rename({"truth": "a", "predicted": "pa"}), on=["entity", "a"]).join(
+        records.rename({"truth": "b", "predicted": "pb"}), on=["entity", "b"]
+    )
     if by_kind:
         keys = ["entity", "kind", "a", "b"]
         seen = pairs.select(keys).unique().group_by("entity", "kind").len("seen")
-        merged = pairs.filter(pl.col("pa") == pl.col("pb")).select(keys).unique().group_by("entity", "kind").len("merged")
-        return seen.join(merged, on=["entity", "kind"], how="left").with_columns(pl.col("merged").fill_null(0)) \
+        merged = (
+            pairs.filter(pl.col("pa") == pl.col("pb")).select(keys).unique().group_by("entity", "kind").len("merged")
+        )
+        return (
+            seen.join(merged, on=["entity", "kind"], how="left")
+            .with_columns(pl.col("merged").fill_null(0))
             .sort("entity", "kind")
+        )
     seen = pairs.select("entity", "a", "b").unique().height
     merged = pairs.filter(pl.col("pa") == pl.col("pb")).select("entity", "a", "b").unique().height
     return seen, merged
 
 
-def recall_by_tag(labels: pl.DataFrame, predicted: str = "predicted", truth: str = "truth", tags: str = "tag"
-                  ) -> pl.DataFrame:
+def recall_by_tag(
+    labels: pl.DataFrame, predicted: str = "predicted", truth: str = "truth", tags: str = "tag"
+) -> pl.DataFrame:
     """Per phenomenon tag (``tag`` holds a row's tags, ";"-separated): the true pairs with at least one row of
     that tag (``pairs``), how many of them share a predicted record (``found``), and the share (``recall``).
 

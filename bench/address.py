@@ -40,9 +40,14 @@ def spellings(unit: Division, street: str) -> dict[str, str]:
     c_short = (short_name(c_full, CITY_SUFFIXES) or c_full) if c_full else ""
     u_short = short_name(unit.name, COUNTY_SUFFIXES) or unit.name
     full = p_full + c_full + unit.name + street
-    return {"A": full, "B": c_full + unit.name + street, "C": p_short + c_short + unit.name + street,
-            "D": p_short + c_short + u_short + street, "E": unit.name + street,
-            "F": _s2t().convert(full)}
+    return {
+        "A": full,
+        "B": c_full + unit.name + street,
+        "C": p_short + c_short + unit.name + street,
+        "D": p_short + c_short + u_short + street,
+        "E": unit.name + street,
+        "F": _s2t().convert(full),
+    }
 
 
 @lru_cache(maxsize=1)

@@ -47,8 +47,10 @@ def main() -> None:
         for plan in s.entities:
             started = time.perf_counter()
             extract(s, tables[s.name], plan, 0, ctx, today)  # (frame, errors, warnings): timed, not kept
-            print(f"  {s.name}.{plan.entity.value}: {tables[s.name].frame.height} rows, "
-                  f"{len(plan.fields)} fields, {time.perf_counter() - started:.2f}s")
+            print(
+                f"  {s.name}.{plan.entity.value}: {tables[s.name].frame.height} rows, "
+                f"{len(plan.fields)} fields, {time.perf_counter() - started:.2f}s"
+            )
     seconds = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"read rows={rows} seconds={read_seconds:.2f}")

@@ -46,9 +46,9 @@ sys.path.insert(0, str(ROOT))
 from accuracy import lookalikes_merged, pairwise, recall_by_tag  # noqa: E402
 from generated import generated_project  # noqa: E402
 
+from crm_migrate.migrate.quality import duplicates  # noqa: E402
 from crm_migrate.migrate.run import prepare  # noqa: E402
 from crm_migrate.project import load_project  # noqa: E402
-from crm_migrate.migrate.quality import duplicates  # noqa: E402
 
 RECORDS_PER_COMPANY = 4.54  # account and contact rows the generator writes per company (4.24 before the issue-13 rows)
 SCALES = (100_000, 300_000, 1_000_000)
@@ -89,12 +89,22 @@ def febrl_project(dataset: str) -> Path:
             w = csv.writer(f)
             w.writerow(["rec_id", "name", "address", "suburb", "postcode", "state", "date_of_birth", "soc_sec_id"])
             for rec_id, row in frame.fillna("").iterrows():
-                w.writerow([rec_id, f"{row.given_name} {row.surname}".strip(),
-                            " ".join(str(x) for x in (row.street_number, row.address_1, row.address_2) if x),
-                            row.suburb, row.postcode, row.state, row.date_of_birth, row.soc_sec_id])
+                w.writerow(
+                    [
+                        rec_id,
+                        f"{row.given_name} {row.surname}".strip(),
+                        " ".join(str(x) for x in (row.street_number, row.address_1, row.address_2) if x),
+                        row.suburb,
+                        row.postcode,
+                        row.state,
+                        row.date_of_birth,
+                        row.soc_sec_id,
+                    ]
+                )
         (root / "mappings" / f"{name}.yaml").write_text(FEBRL_MAPPING.format(name=name), encoding="utf-8")
-    (root / "migration.yaml").write_text(f"name: {dataset}\nentities: [contacts]\noptions: {{test_records: keep}}\n",
-                                         encoding="utf-8")
+    (root / "migration.yaml").write_text(
+        f"name: {dataset}\nentities: [contacts]\noptions: {{test_records: keep}}\n", encoding="utf-8"
+    )
     return root
 
 
@@ -103,19 +113,27 @@ def febrl_truth(lineage: pl.DataFrame, project: Path) -> pl.DataFrame:
     ids = []
     for source in load_project(project).sources:
         table = pl.read_csv(source.file, infer_schema=False).with_row_index("row", offset=2)
-        ids.append(table.select(pl.lit(source.name).alias("source"), pl.col("row").cast(pl.Int64),
-                                pl.col("rec_id").str.extract(r"rec-(\d+)", 1).alias("truth")))
+        ids.append(
+            table.select(
+                pl.lit(source.name).alias("source"),
+                pl.col("row").cast(pl.Int64),
+                pl.col("rec_id").str.extract(r"rec-(\d+)", 1).alias("truth"),
+            )
+        )
     return lineage.with_columns(pl.col("row").cast(pl.Int64)).join(pl.concat(ids), on=["source", "row"])
 
 
 def demo_truth(lineage: pl.DataFrame, project: Path) -> pl.DataFrame:
     truth = pl.read_csv(project / "truth" / "truth.csv", infer_schema=False).with_columns(
-        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64)
+    )
     if "tag" not in truth.columns:
         truth = truth.with_columns(pl.lit(None, pl.String).alias("tag"))
-    return (lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
-            .join(truth, on=["source", "sheet", "row", "entity"])
-            .filter(pl.col("truth").str.contains("^(company|person|opportunity|activity):")))
+    return (
+        lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+        .join(truth, on=["source", "sheet", "row", "entity"])
+        .filter(pl.col("truth").str.contains("^(company|person|opportunity|activity):"))
+    )
 
 
 def scaled_project(records: int) -> Path:
@@ -126,21 +144,32 @@ def scaled_project(records: int) -> Path:
 def _frame_rows(labels: pl.DataFrame, found, *columns: str) -> pl.DataFrame:
     """The truth's rows with their position in the frame matching scored (``_i``, what pairs' l and r are)."""
     frame = found.frame.with_row_index("_i").select(
-        "_i", pl.col("_source"), pl.col("_sheet").fill_null(""), pl.col("_row").cast(pl.Int64))
-    return labels.with_columns(pl.col("sheet").fill_null("")).join(
-        frame, left_on=["source", "sheet", "row"], right_on=["_source", "_sheet", "_row"]).select("_i", *columns)
+        "_i", pl.col("_source"), pl.col("_sheet").fill_null(""), pl.col("_row").cast(pl.Int64)
+    )
+    return (
+        labels.with_columns(pl.col("sheet").fill_null(""))
+        .join(frame, left_on=["source", "sheet", "row"], right_on=["_source", "_sheet", "_row"])
+        .select("_i", *columns)
+    )
 
 
 def _scored_pairs(found) -> pl.DataFrame:
     comps = found.matches.comparisons
-    return found.matches.pairs.select("l", "r", "probability", *[pl.col(f"level:{c.name}") for c in comps],
-                                      *[pl.col(f"weight:{c.name}") for c in comps])
+    return found.matches.pairs.select(
+        "l",
+        "r",
+        "probability",
+        *[pl.col(f"level:{c.name}") for c in comps],
+        *[pl.col(f"weight:{c.name}") for c in comps],
+    )
 
 
 def _levels(comp, levels: pl.Series) -> str:
     """How many pairs got each level, most first: same_sound:682,missing:97."""
-    return ",".join(f"{comp.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}".replace(" ", "_")
-                    for v, n in levels.value_counts(sort=True).iter_rows())
+    return ",".join(
+        f"{comp.label(int(v)) if v is not None and v >= 0 else 'missing'}:{n}".replace(" ", "_")
+        for v, n in levels.value_counts(sort=True).iter_rows()
+    )
 
 
 def _weighed(comps, pairs: pl.DataFrame, name) -> tuple[str, str]:
@@ -159,27 +188,33 @@ def why_missed(dataset: str, entity: str, labels: pl.DataFrame, found, detail: b
     rows = _frame_rows(labels, found, "truth", "predicted", pl.col("tag").fill_null(""))
     left = rows.rename({c: f"{c}_a" for c in rows.columns if c != "truth"})
     right = rows.rename({c: f"{c}_b" for c in rows.columns if c != "truth"})
-    missed = left.join(right, on="truth").filter(pl.col("_i_a") < pl.col("_i_b"),
-                                                 pl.col("predicted_a") != pl.col("predicted_b"))
+    missed = left.join(right, on="truth").filter(
+        pl.col("_i_a") < pl.col("_i_b"), pl.col("predicted_a") != pl.col("predicted_b")
+    )
     if missed.is_empty():
         return
     comps = found.matches.comparisons
     missed = missed.join(_scored_pairs(found), left_on=["_i_a", "_i_b"], right_on=["l", "r"], how="left").with_columns(
-        (pl.col("tag_a") + ";" + pl.col("tag_b")).str.split(";").list.unique().alias("_tags"))
+        (pl.col("tag_a") + ";" + pl.col("tag_b")).str.split(";").list.unique().alias("_tags")
+    )
     name = next((c for c in comps if c.name in ("name", "company")), comps[0])
     for tag, group in missed.explode("_tags").filter(pl.col("_tags") != "").group_by("_tags"):
         compared = group.filter(pl.col("probability").is_not_null())
         bands = compared.select(pl.col("probability").cut([0.1, 0.5, 0.8, 0.95]).alias("b"))["b"].value_counts()
         band_text = ",".join(f"{b}:{n}" for b, n in sorted(bands.iter_rows(), key=lambda x: str(x[0])))
         support, against = _weighed(comps, compared, name)
-        print(f"{dataset} {entity} missed tag={tag[0]} pairs={group.height} not_compared="
-              f"{group.height - compared.height} name_levels={_levels(name, compared[f'level:{name.name}'])} "
-              f"probability={band_text} support={support} against={against}")
+        print(
+            f"{dataset} {entity} missed tag={tag[0]} pairs={group.height} not_compared="
+            f"{group.height - compared.height} name_levels={_levels(name, compared[f'level:{name.name}'])} "
+            f"probability={band_text} support={support} against={against}"
+        )
         if detail:
             for c in comps:
                 if c is not name:
-                    print(f"{dataset} {entity} missed tag={tag[0]} levels {c.name.replace(' ', '_')}="
-                          f"{_levels(c, compared[f'level:{c.name}'])}")
+                    print(
+                        f"{dataset} {entity} missed tag={tag[0]} levels {c.name.replace(' ', '_')}="
+                        f"{_levels(c, compared[f'level:{c.name}'])}"
+                    )
 
 
 def why_merged(dataset: str, entity: str, labels: pl.DataFrame, found, lookalikes: pl.DataFrame) -> None:
@@ -188,11 +223,13 @@ def why_merged(dataset: str, entity: str, labels: pl.DataFrame, found, lookalike
     if found.matches is None:
         return
     rows = _frame_rows(labels, found, "truth", "predicted")
-    both = (lookalikes.filter(pl.col("entity") == entity)
-            .join(rows.rename({"truth": "a", "_i": "ia", "predicted": "pa"}), on="a")
-            .join(rows.rename({"truth": "b", "_i": "ib", "predicted": "pb"}), on="b")
-            .filter(pl.col("pa") == pl.col("pb"))
-            .with_columns(pl.min_horizontal("ia", "ib").alias("l"), pl.max_horizontal("ia", "ib").alias("r")))
+    both = (
+        lookalikes.filter(pl.col("entity") == entity)
+        .join(rows.rename({"truth": "a", "_i": "ia", "predicted": "pa"}), on="a")
+        .join(rows.rename({"truth": "b", "_i": "ib", "predicted": "pb"}), on="b")
+        .filter(pl.col("pa") == pl.col("pb"))
+        .with_columns(pl.min_horizontal("ia", "ib").alias("l"), pl.max_horizontal("ia", "ib").alias("r"))
+    )
     if both.is_empty():
         return
     comps = found.matches.comparisons
@@ -200,15 +237,22 @@ def why_merged(dataset: str, entity: str, labels: pl.DataFrame, found, lookalike
     name = next((c for c in comps if c.name in ("name", "company")), comps[0])
     for kind, group in scored.group_by("kind"):
         merged = group.select("a", "b").unique().height
-        top = group.filter(pl.col("probability") >= 0.5).sort("probability", descending=True) \
+        top = (
+            group.filter(pl.col("probability") >= 0.5)
+            .sort("probability", descending=True)
             .unique(["a", "b"], keep="first")
+        )
         support, against = _weighed(comps, top, name)
         label = kind[0].replace(" ", "_")
-        print(f"{dataset} {entity} lookalike_merged kind={label} merged={merged} direct={top.height} "
-              f"name_levels={_levels(name, top[f'level:{name.name}'])} support={support} against={against}")
+        print(
+            f"{dataset} {entity} lookalike_merged kind={label} merged={merged} direct={top.height} "
+            f"name_levels={_levels(name, top[f'level:{name.name}'])} support={support} against={against}"
+        )
         for c in comps:
-            print(f"{dataset} {entity} lookalike_merged kind={label} levels {c.name.replace(' ', '_')}="
-                  f"{_levels(c, top[f'level:{c.name}'])}")
+            print(
+                f"{dataset} {entity} lookalike_merged kind={label} levels {c.name.replace(' ', '_')}="
+                f"{_levels(c, top[f'level:{c.name}'])}"
+            )
 
 
 def measure(dataset: str, project: Path, truth, export: bool = False, why: bool = False) -> dict[str, float]:
@@ -227,22 +271,33 @@ def measure(dataset: str, project: Path, truth, export: bool = False, why: bool 
         s = pairwise(mine)
         ours[entity] = timings.get(f"{entity}.dedupe", seconds)
         ours[f"{entity}.match"] = timings.get(f"{entity}.match", seconds)
-        print(f"{dataset} {entity} rows={mine.height} precision={s.precision:.4f} recall={s.recall:.4f} "
-              f"f1={s.f1:.4f} seconds={ours[entity]:.2f} peak_mb={peak_mb():.0f} "
-              f"match_seconds={ours[f'{entity}.match']:.2f} "
-              f"features_seconds={timings.get(f'{entity}.features', 0.0):.2f}", flush=True)
+        print(
+            f"{dataset} {entity} rows={mine.height} precision={s.precision:.4f} recall={s.recall:.4f} "
+            f"f1={s.f1:.4f} seconds={ours[entity]:.2f} peak_mb={peak_mb():.0f} "
+            f"match_seconds={ours[f'{entity}.match']:.2f} "
+            f"features_seconds={timings.get(f'{entity}.features', 0.0):.2f}",
+            flush=True,
+        )
         if export and entity in SPLINK_FIELDS:
             _export_for_splink(keys[entity], entity, mine, project)
         if "tag" in mine.columns:
             for t in recall_by_tag(mine).iter_rows(named=True):
-                print(f"{dataset} {entity} recall tag={t['tag']} pairs={t['pairs']} found={t['found']} "
-                      f"recall={t['recall']:.4f}")
+                print(
+                    f"{dataset} {entity} recall tag={t['tag']} pairs={t['pairs']} found={t['found']} "
+                    f"recall={t['recall']:.4f}"
+                )
             if why:
                 from crm_migrate.mappings.entities import Entity
+
                 why_missed(dataset, entity, mine, result.migration.entities[Entity(entity)], detail=True)
                 if (project / "truth" / "lookalikes.csv").exists():
-                    why_merged(dataset, entity, mine, result.migration.entities[Entity(entity)],
-                               pl.read_csv(project / "truth" / "lookalikes.csv"))
+                    why_merged(
+                        dataset,
+                        entity,
+                        mine,
+                        result.migration.entities[Entity(entity)],
+                        pl.read_csv(project / "truth" / "lookalikes.csv"),
+                    )
     for entity, found in result.migration.entities.items():
         if found.matches is not None and entity.value in ours:
             print(f"{dataset} {entity.value} review_pairs={duplicates(found)['review_pairs']}")
@@ -253,15 +308,21 @@ def measure(dataset: str, project: Path, truth, export: bool = False, why: bool 
         seen, merged = lookalikes_merged(labels, table)
         print(f"{dataset} lookalikes pairs={seen} merged_wrongly={merged} share={merged / max(seen, 1):.4f}")
         for k in lookalikes_merged(labels, table, by_kind=True).iter_rows(named=True):
-            print(f"{dataset} lookalikes {k['entity']} kind={k['kind'].replace(' ', '_')} pairs={k['seen']} "
-                  f"merged_wrongly={k['merged']}")
+            print(
+                f"{dataset} lookalikes {k['entity']} kind={k['kind'].replace(' ', '_')} pairs={k['seen']} "
+                f"merged_wrongly={k['merged']}"
+            )
     records = rows.height
-    print(f"{dataset} total records={records} seconds={seconds:.2f} peak_mb={peak_mb():.0f} "
-          f"per_million_records={seconds / max(records, 1) * 1e6:.1f}", flush=True)
+    print(
+        f"{dataset} total records={records} seconds={seconds:.2f} peak_mb={peak_mb():.0f} "
+        f"per_million_records={seconds / max(records, 1) * 1e6:.1f}",
+        flush=True,
+    )
     return ours
 
 
 # -- Splink, on the same cleaned records --------------------------------------------------------------
+
 
 def _keep_match_keys() -> dict[str, pl.DataFrame]:
     """Per entity, the cleaned keys of the records that enter matching, as matching gets them (the run drops
@@ -272,8 +333,11 @@ def _keep_match_keys() -> dict[str, pl.DataFrame]:
     resolve = pipeline.resolve
 
     def keeping(frame, entity, *args, **kwargs):
-        wanted = [c for c in frame.columns if c in ("_source", "_sheet", "_row", "_account")
-                  or c.startswith(("k:", "a:name."))]
+        wanted = [
+            c
+            for c in frame.columns
+            if c in ("_source", "_sheet", "_row", "_account") or c.startswith(("k:", "a:name."))
+        ]
         kept[entity.value] = frame.select(wanted)
         return resolve(frame, entity, *args, **kwargs)
 
@@ -283,14 +347,24 @@ def _keep_match_keys() -> dict[str, pl.DataFrame]:
 
 def _export_for_splink(frame: pl.DataFrame, entity: str, truth_rows: pl.DataFrame, project: Path) -> None:
     """The cleaned records that entered our matching, with their truth, as Splink's input."""
-    columns = {c.split(":", 1)[1].replace(".", "_"): c for c in frame.columns
-               if c.startswith(("k:", "a:name.")) and c.split(":", 1)[1].split(".")[0] in SPLINK_FIELDS[entity]}
+    columns = {
+        c.split(":", 1)[1].replace(".", "_"): c
+        for c in frame.columns
+        if c.startswith(("k:", "a:name.")) and c.split(":", 1)[1].split(".")[0] in SPLINK_FIELDS[entity]
+    }
     if "_account" in frame.columns and entity == "contacts":
         columns["account"] = "_account"
-    keyed = frame.select(pl.col("_source").alias("source"), pl.col("_sheet").fill_null("").alias("sheet"),
-                         pl.col("_row").cast(pl.Int64).alias("row"), *[pl.col(c).alias(n) for n, c in columns.items()])
-    joined = keyed.join(truth_rows.select("source", pl.col("sheet").fill_null(""), "row", "truth"),
-                        on=["source", "sheet", "row"], how="inner").with_row_index("unique_id")
+    keyed = frame.select(
+        pl.col("_source").alias("source"),
+        pl.col("_sheet").fill_null("").alias("sheet"),
+        pl.col("_row").cast(pl.Int64).alias("row"),
+        *[pl.col(c).alias(n) for n, c in columns.items()],
+    )
+    joined = keyed.join(
+        truth_rows.select("source", pl.col("sheet").fill_null(""), "row", "truth"),
+        on=["source", "sheet", "row"],
+        how="inner",
+    ).with_row_index("unique_id")
     joined.write_parquet(project / f"splink_{entity}.parquet")
 
 
@@ -313,12 +387,18 @@ def splink_run(dataset: str, project: Path, ours: dict[str, float]) -> None:
         candidates = ("uscc", "phone", "email") if entity == "accounts" else ("mobile", "email", "id_card")
         scored, seconds = splink_dedupe(path, SPLINK_EXACT, candidates, project / f"splink_{entity}_clusters.parquet")
         s = pairwise(scored)
-        print(f"{dataset}-splink {entity} rows={scored.height} precision={s.precision:.4f} recall={s.recall:.4f} "
-              f"f1={s.f1:.4f} seconds={seconds:.2f} peak_mb={peak_mb():.0f}", flush=True)
+        print(
+            f"{dataset}-splink {entity} rows={scored.height} precision={s.precision:.4f} recall={s.recall:.4f} "
+            f"f1={s.f1:.4f} seconds={seconds:.2f} peak_mb={peak_mb():.0f}",
+            flush=True,
+        )
         if entity in ours:
             # Splink's time covers pairs, weights and clusters; ours also builds the golden records.
-            print(f"{dataset} {entity} ratio ours/splink={ours[entity] / seconds:.3f} "
-                  f"matching_only={ours[f'{entity}.match'] / seconds:.3f}", flush=True)
+            print(
+                f"{dataset} {entity} ratio ours/splink={ours[entity] / seconds:.3f} "
+                f"matching_only={ours[f'{entity}.match'] / seconds:.3f}",
+                flush=True,
+            )
 
 
 def run_one(dataset: str, splink: bool, engine: str, why: bool = False) -> None:
@@ -345,13 +425,21 @@ def main() -> None:
     parser.add_argument("--project", help="a project folder with truth/truth.csv (and truth/lookalikes.csv)")
     parser.add_argument("--splink", action="store_true", help="also run Splink on the scaled data")
     parser.add_argument("--scales", default=",".join(str(s) for s in SCALES))
-    parser.add_argument("--why-missed", action="store_true",
-                        help="per tag, aggregate lines on the true pairs left apart (compared? name level? support?)")
+    parser.add_argument(
+        "--why-missed",
+        action="store_true",
+        help="per tag, aggregate lines on the true pairs left apart (compared? name level? support?)",
+    )
     parser.add_argument("--engine", choices=["ours", "splink"], default="ours", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    datasets = [args.project] if args.project else [args.only] if args.only else (
-        ["febrl3", "febrl4", "demo"] + [f"scale-{s}" for s in args.scales.split(",") if s])
+    datasets = (
+        [args.project]
+        if args.project
+        else [args.only]
+        if args.only
+        else (["febrl3", "febrl4", "demo"] + [f"scale-{s}" for s in args.scales.split(",") if s])
+    )
     if args.child:
         run_one(datasets[0], args.splink, args.engine, args.why_missed)
         return
@@ -359,8 +447,13 @@ def main() -> None:
     # on Linux, so a run started from a big process would report the parent's peak as its own.
     for dataset in datasets:
         command = [sys.executable, __file__, "--child", "--only", dataset]
-        subprocess.run(command + (["--splink"] if args.splink else []) + (["--why-missed"] if args.why_missed else [])
-                       + ["--engine", "ours"], check=True)
+        subprocess.run(
+            command
+            + (["--splink"] if args.splink else [])
+            + (["--why-missed"] if args.why_missed else [])
+            + ["--engine", "ours"],
+            check=True,
+        )
         if args.splink and dataset.startswith("scale-"):
             subprocess.run(command + ["--splink", "--engine", "splink"], check=True)
 

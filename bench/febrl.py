@@ -31,23 +31,64 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-FIELDS = ("given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state",
-          "date_of_birth", "soc_sec_id")
+FIELDS = (
+    "given_name",
+    "surname",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "date_of_birth",
+    "soc_sec_id",
+)
 DIGITS = frozenset(("street_number", "postcode", "date_of_birth", "soc_sec_id"))
 SEED = 15
 DUPLICATED_SHARE = 0.4  # of originals; with the counts below, duplicates are about 45% of the rows
 DUPLICATE_COUNTS = np.array([0.5, 0.2, 0.13, 0.1, 0.07])  # 1..5 duplicates of an original that has any
 ERRORS_PER_DUPLICATE = np.array([0.5, 0.3, 0.2])  # 1..3
 # Which error, and which fields it may hit (weights), as Febrl's generator spreads them.
-ERRORS = {
-    "typo": 0.35, "keyboard": 0.15, "ocr": 0.1, "missing": 0.15, "swap": 0.1, "truncate": 0.15,
+ERRORS = {"typo": 0.35, "keyboard": 0.15, "ocr": 0.1, "missing": 0.15, "swap": 0.1, "truncate": 0.15}
+FIELD_WEIGHTS = {
+    "given_name": 0.2,
+    "surname": 0.2,
+    "street_number": 0.05,
+    "address_1": 0.15,
+    "address_2": 0.1,
+    "suburb": 0.1,
+    "postcode": 0.05,
+    "state": 0.03,
+    "date_of_birth": 0.07,
+    "soc_sec_id": 0.05,
 }
-FIELD_WEIGHTS = {"given_name": 0.2, "surname": 0.2, "street_number": 0.05, "address_1": 0.15, "address_2": 0.1,
-                 "suburb": 0.1, "postcode": 0.05, "state": 0.03, "date_of_birth": 0.07, "soc_sec_id": 0.05}
 KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
-OCR = {"0": "o", "o": "0", "1": "l", "l": "1", "5": "s", "s": "5", "8": "b", "b": "8", "2": "z", "z": "2",
-       "g": "9", "9": "g", "m": "rn", "rn": "m", "e": "c", "c": "e", "u": "v", "v": "u", "i": "l", "h": "b",
-       "6": "b", "q": "9", "cl": "d", "d": "cl"}
+OCR = {
+    "0": "o",
+    "o": "0",
+    "1": "l",
+    "l": "1",
+    "5": "s",
+    "s": "5",
+    "8": "b",
+    "b": "8",
+    "2": "z",
+    "z": "2",
+    "g": "9",
+    "9": "g",
+    "m": "rn",
+    "rn": "m",
+    "e": "c",
+    "c": "e",
+    "u": "v",
+    "v": "u",
+    "i": "l",
+    "h": "b",
+    "6": "b",
+    "q": "9",
+    "cl": "d",
+    "d": "cl",
+}
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -59,8 +100,9 @@ def keyboard_neighbours() -> dict[str, str]:
             around = [row[c + d] for d in (-1, 1) if 0 <= c + d < len(row)]
             for other in (r - 1, r + 1):
                 if 0 <= other < len(KEYBOARD_ROWS):
-                    around += [KEYBOARD_ROWS[other][c + d] for d in (-1, 0, 1)
-                               if 0 <= c + d < len(KEYBOARD_ROWS[other])]
+                    around += [
+                        KEYBOARD_ROWS[other][c + d] for d in (-1, 0, 1) if 0 <= c + d < len(KEYBOARD_ROWS[other])
+                    ]
             near[key] = "".join(around)
     return near
 
@@ -84,6 +126,7 @@ def pools() -> dict[str, np.ndarray]:
 
 # -- the errors ---------------------------------------------------------------------------------------
 
+
 def typo(value: str, u: float, v: float, digits: bool) -> str:
     """A character inserted, deleted, substituted, or two neighbours transposed (u picks which and where)."""
     if not value:
@@ -94,11 +137,11 @@ def typo(value: str, u: float, v: float, digits: bool) -> str:
     if kind == 0:
         return value[:at] + other + value[at:]
     if kind == 1 and len(value) > 1:
-        return value[:at] + value[at + 1:]
+        return value[:at] + value[at + 1 :]
     if kind == 3 and len(value) > 1:
         at = min(at, len(value) - 2)
-        return value[:at] + value[at + 1] + value[at] + value[at + 2:]
-    return value[:at] + other + value[at + 1:]
+        return value[:at] + value[at + 1] + value[at] + value[at + 2 :]
+    return value[:at] + other + value[at + 1 :]
 
 
 def keyboard(value: str, u: float, v: float, digits: bool) -> str:
@@ -110,7 +153,7 @@ def keyboard(value: str, u: float, v: float, digits: bool) -> str:
     near = NEAR[value[at]]
     if digits:
         near = "".join(ch for ch in near if ch.isdigit()) or near
-    return value[:at] + near[int(u * len(near))] + value[at + 1:]
+    return value[:at] + near[int(u * len(near))] + value[at + 1 :]
 
 
 def ocr(value: str, u: float, v: float, digits: bool) -> str:
@@ -119,7 +162,7 @@ def ocr(value: str, u: float, v: float, digits: bool) -> str:
     if not spots:
         return typo(value, u, v, digits)
     at, k = spots[int(v * len(spots))]
-    return value[:at] + OCR[k] + value[at + len(k):]
+    return value[:at] + OCR[k] + value[at + len(k) :]
 
 
 def truncate(value: str, u: float) -> str:
@@ -145,6 +188,7 @@ def corrupt(record: dict[str, str], errors: list[tuple[str, str, float, float]])
 
 
 # -- the people -----------------------------------------------------------------------------------------
+
 
 def plan_people(rows: int, rng: np.random.Generator) -> np.ndarray:
     """How many duplicates each original gets, so that originals and duplicates make exactly ``rows``."""
@@ -214,13 +258,24 @@ def febrl_like_project(rows: int, seed: int = SEED) -> Path:
     # The columns bench/dedupe.py writes for Febrl: a person's name in one field, the address in another.
     name = pl.concat_str("given_name", "surname", separator=" ").str.strip_chars()
     address = pl.concat_str("street_number", "address_1", "address_2", separator=" ").str.replace_all(r" +", " ")
-    columns = [name.alias("name"), address.str.strip_chars().alias("address"), "suburb", "postcode", "state",
-               "date_of_birth", "soc_sec_id"]
+    columns = [
+        name.alias("name"),
+        address.str.strip_chars().alias("address"),
+        "suburb",
+        "postcode",
+        "state",
+        "date_of_birth",
+        "soc_sec_id",
+    ]
     # An empty cell for a missing value, as an export has it (polars would write "" for an empty string).
     frame.select("rec_id", *columns).with_columns(pl.all().replace("", None)).write_csv(root / "data" / "febrl.csv")
-    frame.select(pl.lit("febrl").alias("source"), pl.lit(None, pl.String).alias("sheet"),
-                 (pl.int_range(pl.len()) + 2).alias("row"), pl.lit("contacts").alias("entity"),
-                 ("person:" + pl.col("truth").cast(pl.String)).alias("truth")).write_csv(root / "truth" / "truth.tmp")
+    frame.select(
+        pl.lit("febrl").alias("source"),
+        pl.lit(None, pl.String).alias("sheet"),
+        (pl.int_range(pl.len()) + 2).alias("row"),
+        pl.lit("contacts").alias("entity"),
+        ("person:" + pl.col("truth").cast(pl.String)).alias("truth"),
+    ).write_csv(root / "truth" / "truth.tmp")
     (root / "mappings" / "febrl.yaml").write_text(FEBRL_MAPPING.format(name="febrl"), encoding="utf-8")
     (root / "migration.yaml").write_text(MIGRATION.format(rows=rows), encoding="utf-8")
     (root / "truth" / "truth.tmp").rename(root / "truth" / "truth.csv")  # last: a half-built project is rebuilt
@@ -236,8 +291,10 @@ def main() -> None:
     root = febrl_like_project(args.rows, args.seed)
     truth = pl.read_csv(root / "truth" / "truth.csv")
     people_count = truth["truth"].n_unique()
-    print(f"{root} rows={truth.height} people={people_count} duplicates={truth.height - people_count} "
-          f"share={(truth.height - people_count) / truth.height:.3f}")
+    print(
+        f"{root} rows={truth.height} people={people_count} duplicates={truth.height - people_count} "
+        f"share={(truth.height - people_count) / truth.height:.3f}"
+    )
 
 
 if __name__ == "__main__":

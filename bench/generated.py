@@ -40,8 +40,12 @@ def generator_checksum() -> str:
     """SHA-256 over the generator's code (samples/*.py) and the demo project it copies (mappings, target)."""
     digest = hashlib.sha256()
     demo = ROOT / "samples" / "demo"
-    files = sorted(ROOT.glob("samples/*.py")) + sorted(demo.glob("*.yaml")) + sorted(demo.glob("mappings/*.yaml")) \
+    files = (
+        sorted(ROOT.glob("samples/*.py"))
+        + sorted(demo.glob("*.yaml"))
+        + sorted(demo.glob("mappings/*.yaml"))
         + sorted(demo.glob("targets/*.yaml"))
+    )
     for path in files:
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

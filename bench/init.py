@@ -59,8 +59,9 @@ def init(hand: Path, out: Path, same_target: bool = True) -> None:
     target = project.config.target
     if same_target:
         command += ["--target", str(hand / target) if target.endswith((".yaml", ".yml")) else target]
-    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
-                   env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    )
 
 
 def init_answers(project: Path) -> dict[str, dict[str, set[str]]]:
@@ -95,8 +96,9 @@ def column_score(data: Path, project: Path) -> tuple[int, int, list[str]]:
             if given & expected and len(given) == 1:
                 right += 1
             else:
-                misses.append(f"column {file.name} {header}: init={'|'.join(sorted(given))} "
-                              f"key={'|'.join(sorted(expected))}")
+                misses.append(
+                    f"column {file.name} {header}: init={'|'.join(sorted(given))} key={'|'.join(sorted(expected))}"
+                )
     return right, total, misses
 
 
@@ -105,10 +107,15 @@ def f1s(project: Path, truth: pl.DataFrame) -> dict[str, tuple[int, float, float
     loaded = load_project(project)
     files = {s.name: s.file.name for s in loaded.sources}
     result = prepare(loaded)
-    rows = (result.lineage.with_columns(pl.col("source").replace_strict(files).alias("file"),
-                                        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
-            .join(truth, on=["file", "sheet", "row", "entity"])
-            .filter(pl.col("outcome").is_in(["written", "merged"])))
+    rows = (
+        result.lineage.with_columns(
+            pl.col("source").replace_strict(files).alias("file"),
+            pl.col("sheet").fill_null(""),
+            pl.col("row").cast(pl.Int64),
+        )
+        .join(truth, on=["file", "sheet", "row", "entity"])
+        .filter(pl.col("outcome").is_in(["written", "merged"]))
+    )
     out = {}
     for entity in ("accounts", "contacts"):
         mine = rows.filter(pl.col("entity") == entity).rename({"record_id": "predicted"})
@@ -122,10 +129,10 @@ def truth_by_file(hand: Path) -> pl.DataFrame:
     loaded = load_project(hand)
     files = {s.name: s.file.name for s in loaded.sources}
     truth = pl.read_csv(hand / "truth" / "truth.csv", infer_schema=False).with_columns(
-        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64)
+    )
     truth = truth.filter(pl.col("truth").str.contains("^(company|person|opportunity|activity):"))
-    return truth.with_columns(pl.col("source").replace_strict(files).alias("file")).drop("source", "tag",
-                                                                                         strict=False)
+    return truth.with_columns(pl.col("source").replace_strict(files).alias("file")).drop("source", "tag", strict=False)
 
 
 def main() -> None:
@@ -146,8 +153,10 @@ def main() -> None:
             print(m)
         truth = truth_by_file(hand)
         init(hand, Path(tmp) / "init-generic", same_target=False)
-        scores = {name: f1s(p, truth) for name, p in (("hand", hand), ("init", out),
-                                                       ("init-generic", Path(tmp) / "init-generic"))}
+        scores = {
+            name: f1s(p, truth)
+            for name, p in (("hand", hand), ("init", out), ("init-generic", Path(tmp) / "init-generic"))
+        }
         for name, per in scores.items():
             for entity, (n, p, r, f) in per.items():
                 print(f"{name} {entity} rows={n} precision={p:.4f} recall={r:.4f} f1={f:.4f}")

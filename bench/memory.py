@@ -29,15 +29,43 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏")
-BRAND_CHARS = list("星辰云帆华创博远恒通瑞丰嘉禾天泽鼎盛汇智锐思启明联宏达新卓越航金桥德信中科永泰东方鸿运世安康隆兴昌茂")
-TRADES = ["科技", "信息技术", "电子", "机械设备", "医疗器械", "物流", "贸易", "餐饮管理", "教育咨询", "建筑工程",
-          "新材料", "生物科技", "网络科技", "文化传媒", "食品", "环保科技", "能源", "实业"]
+BRAND_CHARS = list(
+    "星辰云帆华创博远恒通瑞丰嘉禾天泽鼎盛汇智锐思启明联宏达新卓越航金桥德信中科永泰东方鸿运世安康隆兴昌茂"
+)
+TRADES = [
+    "科技",
+    "信息技术",
+    "电子",
+    "机械设备",
+    "医疗器械",
+    "物流",
+    "贸易",
+    "餐饮管理",
+    "教育咨询",
+    "建筑工程",
+    "新材料",
+    "生物科技",
+    "网络科技",
+    "文化传媒",
+    "食品",
+    "环保科技",
+    "能源",
+    "实业",
+]
 INDUSTRIES = ["信息技术", "制造业", "医疗健康", "交通物流", "批发零售", "餐饮", "教育", "建筑"]
 FORMS = ["有限公司", "有限公司", "有限公司", "有限责任公司", "股份有限公司"]
-CITIES = [("北京", "北京市朝阳区", "010"), ("上海", "上海市浦东新区", "021"), ("深圳", "广东省深圳市南山区", "0755"),
-          ("广州", "广东省广州市天河区", "020"), ("杭州", "浙江省杭州市西湖区", "0571"), ("成都", "四川省成都市武侯区", "028"),
-          ("武汉", "湖北省武汉市洪山区", "027"), ("南京", "江苏省南京市鼓楼区", "025"), ("苏州", "江苏省苏州市姑苏区", "0512"),
-          ("西安", "陕西省西安市雁塔区", "029")]
+CITIES = [
+    ("北京", "北京市朝阳区", "010"),
+    ("上海", "上海市浦东新区", "021"),
+    ("深圳", "广东省深圳市南山区", "0755"),
+    ("广州", "广东省广州市天河区", "020"),
+    ("杭州", "浙江省杭州市西湖区", "0571"),
+    ("成都", "四川省成都市武侯区", "028"),
+    ("武汉", "湖北省武汉市洪山区", "027"),
+    ("南京", "江苏省南京市鼓楼区", "025"),
+    ("苏州", "江苏省苏州市姑苏区", "0512"),
+    ("西安", "陕西省西安市雁塔区", "029"),
+]
 STREETS = ["科技园路", "中山路", "人民路", "建设路", "解放大道", "长江路", "创业路", "文一西路", "高新大道", "滨江路"]
 OWNERS = ["张三", "李四", "王五", "赵六"]
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -105,9 +133,17 @@ def write_source(path: Path, rows: int, seed: int = 14) -> None:
             phone = f"{area}-{phone_digits[c]}" if variant[i] < 0.85 else ""
             uscc = f"91{c % 90 + 10:02d}{''.join(USCC_CHARS[x] for x in uscc_chars[c])}" if has_uscc[c] else ""
             address = f"{address_region}{STREETS[street[c]]}{number[c]}号" if v < 0.7 else ""
-            w.writerow([name_override.get(i, name), uscc[:18], phone_override.get(i, phone),
-                        address_override.get(i, address), INDUSTRIES[trade[c] % len(INDUSTRIES)],
-                        OWNERS[i % len(OWNERS)], ""])
+            w.writerow(
+                [
+                    name_override.get(i, name),
+                    uscc[:18],
+                    phone_override.get(i, phone),
+                    address_override.get(i, address),
+                    INDUSTRIES[trade[c] % len(INDUSTRIES)],
+                    OWNERS[i % len(OWNERS)],
+                    "",
+                ]
+            )
 
 
 def project(rows: int) -> Path:
@@ -123,7 +159,8 @@ def project(rows: int) -> Path:
         (root / "mappings" / "customers.yaml").write_text(MAPPING, encoding="utf-8")
         (root / "migration.yaml").write_text(
             f"name: memory bench ({rows:,} rows)\nentities: [accounts]\noptions:\n  today: 2026-06-30\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     return root
 
 
@@ -149,15 +186,22 @@ def main() -> None:
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "crm_migrate", "run", str(root)], cwd=ROOT, env=env,
-                          preexec_fn=limited, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "crm_migrate", "run", str(root)],
+        cwd=ROOT,
+        env=env,
+        preexec_fn=limited,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB -> bytes
-    print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}")
+    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
     # Both units: the bar says 4 GB, and 4 GiB is 7% more.
-    print(f"memory rows={args.rows} exit={done.returncode} wall_s={wall:.1f} peak_rss_gib={peak / 2**30:.2f} "
-          f"peak_rss_gb={peak / 1e9:.2f}"
-          + (f" limit_gb={limit / 1e9:.1f}" if limit else ""))
+    print(
+        f"memory rows={args.rows} exit={done.returncode} wall_s={wall:.1f} peak_rss_gib={peak / 2**30:.2f} "
+        f"peak_rss_gb={peak / 1e9:.2f}" + (f" limit_gb={limit / 1e9:.1f}" if limit else "")
+    )
     if done.returncode:
         print(done.stderr[-3000:] or done.stdout[-3000:])
     sys.exit(done.returncode)

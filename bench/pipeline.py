@@ -1,6 +1,6 @@
 """Throughput of a whole run on a generated project: prints seconds per stage and per million source rows.
 
-    python bench/pipeline.py --companies 100000      # about 600k rows by entity
+python bench/pipeline.py --companies 100000      # about 600k rows by entity
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ def main() -> None:
     timings = " ".join(f"{k}={v:.2f}s" for k, v in result.migration.timings.items())
     print(f"companies={args.companies} source_rows={source_rows} rows_by_entity={rows} generate={generated:.1f}s")
     print(f"run total={total:.2f}s {timings}")
-    print(f"per_million_rows_by_entity={total / rows * 1e6:.1f}s peak_mb={peak_mb:.0f} "
-          f"balanced={result.reconciliation.balanced}")
+    print(
+        f"per_million_rows_by_entity={total / rows * 1e6:.1f}s peak_mb={peak_mb:.0f} "
+        f"balanced={result.reconciliation.balanced}"
+    )
 
 
 if __name__ == "__main__":

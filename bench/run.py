@@ -109,6 +109,7 @@ def bar(value: float, limit: float, applies: bool = True, unit: str = "") -> str
 
 # -- the children ---------------------------------------------------------------------------------
 
+
 def child_data(kind: str, rows: str) -> dict:
     if kind == "demo":
         from dedupe import scaled_project
@@ -160,15 +161,20 @@ def child_export(project: str, rows: str, export: str) -> dict:
         at = export_frame.filter((pl.col("_i") >= k * 997) & pl.col(column).is_not_null())["_i"][0]
         value = export_frame[column][at]
         export_frame = export_frame.with_columns(
-            pl.when(pl.col("_i") == at).then(pl.lit(change(value), pl.String)).otherwise(pl.col(column)).alias(column))
+            pl.when(pl.col("_i") == at).then(pl.lit(change(value), pl.String)).otherwise(pl.col(column)).alias(column)
+        )
         planted.append(rule)
     dates = [c for c in ("created_at", "last_activity_at") if c in sent.columns]
     export_frame = export_frame.drop("_i").with_columns(
-        pl.when(pl.col(c).is_not_null()).then(pl.col(c) + " 00:00:00").alias(c) for c in dates)
+        pl.when(pl.col(c).is_not_null()).then(pl.col(c) + " 00:00:00").alias(c) for c in dates
+    )
     copies = max(int(rows) - sent.height, 0)
     if copies:
-        extra = pl.concat([export_frame] * math.ceil(copies / sent.height)).head(copies).with_columns(
-            (pl.lit("copy") + pl.int_range(pl.len()).cast(pl.String) + "_" + pl.col(key)).alias(key))
+        extra = (
+            pl.concat([export_frame] * math.ceil(copies / sent.height))
+            .head(copies)
+            .with_columns((pl.lit("copy") + pl.int_range(pl.len()).cast(pl.String) + "_" + pl.col(key)).alias(key))
+        )
         export_frame = pl.concat([export_frame, extra])
     export_frame = export_frame.sample(fraction=1.0, shuffle=True, seed=15)
     Path(export).parent.mkdir(parents=True, exist_ok=True)
@@ -189,11 +195,23 @@ def child_splink(project: str) -> dict:
     folder = root / "bench_run"
     folder.mkdir(exist_ok=True)
     path = folder / "splink_febrl.parquet"
-    records.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("unique_id"), truth["truth"],
-                   "name", "address", "suburb", "postcode", "state", pl.col("date_of_birth").alias("birthday"),
-                   "soc_sec_id").write_parquet(path)
-    scored, seconds = splink_dedupe(path, ("soc_sec_id", "birthday", "postcode", "suburb"), ("soc_sec_id",),
-                                    folder / "splink_febrl_clusters.parquet")
+    records.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("unique_id"),
+        truth["truth"],
+        "name",
+        "address",
+        "suburb",
+        "postcode",
+        "state",
+        pl.col("date_of_birth").alias("birthday"),
+        "soc_sec_id",
+    ).write_parquet(path)
+    scored, seconds = splink_dedupe(
+        path,
+        ("soc_sec_id", "birthday", "postcode", "suburb"),
+        ("soc_sec_id",),
+        folder / "splink_febrl_clusters.parquet",
+    )
     s = pairwise(scored)
     return {"seconds": seconds, "precision": s.precision, "recall": s.recall, "f1": s.f1, "records": scored.height}
 
@@ -202,6 +220,7 @@ CHILDREN = {"data": child_data, "score": child_score, "export": child_export, "s
 
 
 # -- the figures ----------------------------------------------------------------------------------
+
 
 def measure_size(kind: str, rows: int, stages: set[str], splink: bool) -> dict | None:
     """Print the lines of one kind at one size; return what the growth line needs."""
@@ -213,25 +232,32 @@ def measure_size(kind: str, rows: int, stages: set[str], splink: bool) -> dict |
     ran = cli("run", project, log=logs / "run.log")
     head = f"kind={kind} rows={rows}"
     if ran.exit:
-        print(f"run {head} exit={ran.exit} seconds={ran.seconds:.1f} peak_mb={ran.peak_mb:.0f} failed: see {ran.log}",
-              flush=True)
+        print(
+            f"run {head} exit={ran.exit} seconds={ran.seconds:.1f} peak_mb={ran.peak_mb:.0f} failed: see {ran.log}",
+            flush=True,
+        )
         return None
     big = rows >= 1_000_000
     scores = helper("score", kind, project, log=logs / "score.log")
     source_rows = scores.pop("source_rows")
     for entity, s in scores.items():
-        print(f"run {head} seconds={ran.seconds:.1f} peak_mb={ran.peak_mb:.0f} precision={s['precision']:.4f} "
-              f"recall={s['recall']:.4f} f1={s['f1']:.4f} entity={entity} records={s['records']} "
-              f"source_rows={source_rows} "
-              f"bars: seconds {bar(ran.seconds, RUN_SECONDS, big)}, peak_mb {bar(ran.peak_mb, RUN_MB, big)}",
-              flush=True)
+        print(
+            f"run {head} seconds={ran.seconds:.1f} peak_mb={ran.peak_mb:.0f} precision={s['precision']:.4f} "
+            f"recall={s['recall']:.4f} f1={s['f1']:.4f} entity={entity} records={s['records']} "
+            f"source_rows={source_rows} "
+            f"bars: seconds {bar(ran.seconds, RUN_SECONDS, big)}, peak_mb {bar(ran.peak_mb, RUN_MB, big)}",
+            flush=True,
+        )
     if kind == "demo":
         for verb, limit in (("plan", PLAN_RATIO), ("dry-run", DRY_RUN_RATIO)):
             if verb in stages:
                 t = cli(verb, project, log=logs / f"{verb}.log")
                 ratio = t.seconds / ran.seconds
-                print(f"{verb} {head} seconds={t.seconds:.1f} peak_mb={t.peak_mb:.0f} exit={t.exit} "
-                      f"ratio_to_run={ratio:.2f} bar {bar(ratio, limit)}", flush=True)
+                print(
+                    f"{verb} {head} seconds={t.seconds:.1f} peak_mb={t.peak_mb:.0f} exit={t.exit} "
+                    f"ratio_to_run={ratio:.2f} bar {bar(ratio, limit)}",
+                    flush=True,
+                )
         if "verify" in stages:
             verify_line(head, project, rows, big)
     if kind == "febrl" and splink:
@@ -241,11 +267,18 @@ def measure_size(kind: str, rows: int, stages: set[str], splink: bool) -> dict |
         else:
             s = result_of(t.log)
             ratio = ran.seconds / s["seconds"]
-            print(f"splink {head} seconds={s['seconds']:.1f} wall_seconds={t.seconds:.1f} peak_mb={t.peak_mb:.0f} "
-                  f"precision={s['precision']:.4f} recall={s['recall']:.4f} f1={s['f1']:.4f} entity=contacts "
-                  f"ratio ours/splink={ratio:.2f} bar {bar(ratio, SPLINK_RATIO)}", flush=True)
-    return {"rows": rows, "seconds": ran.seconds, "peak_mb": ran.peak_mb,
-            "recall": {e: s["recall"] for e, s in scores.items()}}
+            print(
+                f"splink {head} seconds={s['seconds']:.1f} wall_seconds={t.seconds:.1f} peak_mb={t.peak_mb:.0f} "
+                f"precision={s['precision']:.4f} recall={s['recall']:.4f} f1={s['f1']:.4f} entity=contacts "
+                f"ratio ours/splink={ratio:.2f} bar {bar(ratio, SPLINK_RATIO)}",
+                flush=True,
+            )
+    return {
+        "rows": rows,
+        "seconds": ran.seconds,
+        "peak_mb": ran.peak_mb,
+        "recall": {e: s["recall"] for e, s in scores.items()},
+    }
 
 
 def verify_line(head: str, project: Path, rows: int, big: bool) -> None:
@@ -257,11 +290,14 @@ def verify_line(head: str, project: Path, rows: int, big: bool) -> None:
     found = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
     rules = found.get("differences", {})
     caught = sum(1 for r in set(made["planted"]) if rules.get(r))
-    print(f"verify {head} entity=accounts sent={made['sent']} export_rows={made['rows']} "
-          f"(copies under new ids {made['copies']}) seconds={t.seconds:.1f} peak_mb={t.peak_mb:.0f} exit={t.exit} "
-          f"found: differences={sum(rules.values())} of {len(made['planted'])} planted, rules {caught} of "
-          f"{len(made['planted'])}, missing={found.get('missing')} extra={found.get('extra')} "
-          f"bar seconds {bar(t.seconds, VERIFY_SECONDS, big)}", flush=True)
+    print(
+        f"verify {head} entity=accounts sent={made['sent']} export_rows={made['rows']} "
+        f"(copies under new ids {made['copies']}) seconds={t.seconds:.1f} peak_mb={t.peak_mb:.0f} exit={t.exit} "
+        f"found: differences={sum(rules.values())} of {len(made['planted'])} planted, rules {caught} of "
+        f"{len(made['planted'])}, missing={found.get('missing')} extra={found.get('extra')} "
+        f"bar seconds {bar(t.seconds, VERIFY_SECONDS, big)}",
+        flush=True,
+    )
 
 
 def growth_line(kind: str, figures: list[dict]) -> None:
@@ -273,19 +309,33 @@ def growth_line(kind: str, figures: list[dict]) -> None:
     memory_exp = math.log(large["peak_mb"] / small["peak_mb"]) / span
     drift = " ".join(f"{e}={large['recall'][e] - small['recall'][e]:+.4f}" for e in large["recall"])
     applies = small["rows"] <= 100_000 and large["rows"] >= 1_000_000
-    print(f"growth kind={kind} rows={small['rows']}..{large['rows']} time_exponent={time_exp:.2f} "
-          f"memory_exponent={memory_exp:.2f} recall_change {drift} bars: exponents {bar(max(time_exp, memory_exp), GROWTH)}, "
-          f"recall change within {RECALL_DRIFT} from 100k to 1M"
-          + (" " + ("met" if all(abs(large['recall'][e] - small['recall'][e]) <= RECALL_DRIFT
-                                 for e in large["recall"]) else "MISSED") if applies else ""), flush=True)
+    print(
+        f"growth kind={kind} rows={small['rows']}..{large['rows']} time_exponent={time_exp:.2f} "
+        f"memory_exponent={memory_exp:.2f} recall_change {drift} bars: exponents {bar(max(time_exp, memory_exp), GROWTH)}, "
+        f"recall change within {RECALL_DRIFT} from 100k to 1M"
+        + (
+            " "
+            + (
+                "met"
+                if all(abs(large["recall"][e] - small["recall"][e]) <= RECALL_DRIFT for e in large["recall"])
+                else "MISSED"
+            )
+            if applies
+            else ""
+        ),
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="source rows, comma-separated")
     parser.add_argument("--kind", choices=["demo", "febrl", "both"], default="both")
-    parser.add_argument("--stages", default=",".join(STAGES),
-                        help="of the demo kind, besides the run: plan, dry-run, verify (comma-separated)")
+    parser.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        help="of the demo kind, besides the run: plan, dry-run, verify (comma-separated)",
+    )
     parser.add_argument("--no-splink", action="store_true", help="leave Splink out (febrl kind)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -295,10 +345,10 @@ def main() -> None:
         return
     from memory import machine
 
-    print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}", flush=True)
+    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}", flush=True)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s)
     stages = set(args.stages.split(","))
-    for kind in (["demo", "febrl"] if args.kind == "both" else [args.kind]):
+    for kind in ["demo", "febrl"] if args.kind == "both" else [args.kind]:
         figures = [f for rows in sizes if (f := measure_size(kind, rows, stages, not args.no_splink))]
         growth_line(kind, figures)
 

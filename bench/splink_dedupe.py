@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import polars as pl
 
 NOT_RECORD_FIELDS = ("unique_id", "truth", "source", "sheet", "row")
 
 
-def splink_dedupe(path: Path, exact: Sequence[str], identifiers: Sequence[str], out: Path) -> tuple[pl.DataFrame, float]:
+def splink_dedupe(
+    path: Path, exact: Sequence[str], identifiers: Sequence[str], out: Path
+) -> tuple[pl.DataFrame, float]:
     """Cluster the records of the parquet file ``path`` (columns unique_id, truth, name, and any of
     ``exact`` and address) and return (unique_id, truth, predicted) with the seconds of training, prediction
     and clustering. ``identifiers`` are the exact columns also used as blocking rules, where some records
@@ -43,8 +45,9 @@ def splink_dedupe(path: Path, exact: Sequence[str], identifiers: Sequence[str], 
     rules = [block_on("name")] + [block_on(c) for c in shared]
     if "address" in present:
         rules.append(block_on("substr(name, 1, 2)", "address"))
-    settings = SettingsCreator(link_type="dedupe_only", comparisons=comparisons,
-                               blocking_rules_to_generate_predictions=rules)
+    settings = SettingsCreator(
+        link_type="dedupe_only", comparisons=comparisons, blocking_rules_to_generate_predictions=rules
+    )
     linker = Linker("records", settings, db_api=DuckDBAPI(connection=con))
     deterministic = [block_on("name", c) for c in shared] or [block_on("name")]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
@@ -58,5 +61,6 @@ def splink_dedupe(path: Path, exact: Sequence[str], identifiers: Sequence[str], 
     seconds = time.perf_counter() - started
     con.close()
     scored = data.select("unique_id", "truth").join(
-        labels.with_columns(pl.col("unique_id").cast(data["unique_id"].dtype)), on="unique_id", how="left")
+        labels.with_columns(pl.col("unique_id").cast(data["unique_id"].dtype)), on="unique_id", how="left"
+    )
     return scored.rename({"cluster_id": "predicted"}), seconds

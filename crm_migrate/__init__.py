@@ -55,13 +55,20 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ imports each on first use
-    from crm_migrate.errors import MigrateError as MigrateError, Problem as Problem
-    from crm_migrate.migrate.dryrun import DryRun as DryRun, dry_run as dry_run
-    from crm_migrate.migrate.plan import Plan as Plan, plan as plan
-    from crm_migrate.migrate.run import RunResult as RunResult, run as run
-    from crm_migrate.migrate.validate import Validation as Validation, validate as validate
+    from crm_migrate.errors import MigrateError as MigrateError
+    from crm_migrate.errors import Problem as Problem
+    from crm_migrate.migrate.dryrun import DryRun as DryRun
+    from crm_migrate.migrate.dryrun import dry_run as dry_run
+    from crm_migrate.migrate.plan import Plan as Plan
+    from crm_migrate.migrate.plan import plan as plan
+    from crm_migrate.migrate.run import RunResult as RunResult
+    from crm_migrate.migrate.run import run as run
+    from crm_migrate.migrate.validate import Validation as Validation
+    from crm_migrate.migrate.validate import validate as validate
     from crm_migrate.migrate.verify import verify as verify
-    from crm_migrate.migrate.watch import Watch as Watch, watch as watch
-    from crm_migrate.project import Project as Project, load_project as load_project
+    from crm_migrate.migrate.watch import Watch as Watch
+    from crm_migrate.migrate.watch import watch as watch
+    from crm_migrate.project import Project as Project
+    from crm_migrate.project import load_project as load_project
     from crm_migrate.validators.roundtrip import Verification as Verification
     from crm_migrate.version import __version__ as __version__

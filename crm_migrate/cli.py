@@ -49,20 +49,30 @@ class _Command(TyperCommand):
 app = typer.Typer(
     name="crm-migrate",
     help="Move a company's scattered customer data into a new CRM, clean.\n\n"
-         "A project folder holds migration.yaml and mappings/*.yaml. Check it with 'validate', see what would "
-         "happen with 'plan', and write the import files with 'run'.",
-    no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
+    "A project folder holds migration.yaml and mappings/*.yaml. Check it with 'validate', see what would "
+    "happen with 'plan', and write the import files with 'run'.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-ProjectDir = Annotated[Path, typer.Argument(help="The migration project folder (holding migration.yaml).",
-                                            metavar="PROJECT", show_default=False)]
+ProjectDir = Annotated[
+    Path,
+    typer.Argument(
+        help="The migration project folder (holding migration.yaml).", metavar="PROJECT", show_default=False
+    ),
+]
 
 
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (errors and warnings are "
-                                     "still printed).")]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="A timing line on stderr for each step as it "
-                                       "finishes: seconds, step, count.")]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress on stderr (errors and warnings are still printed).")
+]
+Verbose = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="A timing line on stderr for each step as it finishes: seconds, step, count."),
+]
 _before_verb = {"quiet": False, "verbose": False}  # --quiet / --verbose given before the verb
 
 
@@ -80,10 +90,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colours in the output (as the NO_COLOR "
-                                           "environment variable says too).")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    no_color: Annotated[
+        bool,
+        typer.Option("--no-color", help="No colours in the output (as the NO_COLOR environment variable says too)."),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -126,26 +139,53 @@ def _progress(quiet: bool, verbose: bool) -> Iterator[None]:
         yield
 
 
-MaxRejects = Annotated[int | None, typer.Option(
-    "--max-rejects", min=0, metavar="N", show_default=False,
-    help="Exit 1 when more than N rows of an entity would be rejected.")]
-MaxRejectShare = Annotated[float | None, typer.Option(
-    "--max-reject-share", min=0.0, max=1.0, metavar="P", show_default=False,
-    help="Exit 1 when more than this share (0 to 1) of an entity's rows in scope (not filtered) would be "
-         "rejected.")]
+MaxRejects = Annotated[
+    int | None,
+    typer.Option(
+        "--max-rejects",
+        min=0,
+        metavar="N",
+        show_default=False,
+        help="Exit 1 when more than N rows of an entity would be rejected.",
+    ),
+]
+MaxRejectShare = Annotated[
+    float | None,
+    typer.Option(
+        "--max-reject-share",
+        min=0.0,
+        max=1.0,
+        metavar="P",
+        show_default=False,
+        help="Exit 1 when more than this share (0 to 1) of an entity's rows in scope (not filtered) would be rejected.",
+    ),
+]
 
 
 @app.command(cls=_Command)
 def validate(
     project: ProjectDir,
-    format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="text: path:line lines; github: "
-                                           "GitHub Actions annotations; json: a machine-readable list.")
-                      ] = Format.text,
+    format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="text: path:line lines; github: GitHub Actions annotations; json: a machine-readable list.",
+        ),
+    ] = Format.text,
     max_rejects: MaxRejects = None,
     max_reject_share: MaxRejectShare = None,
-    root: Annotated[Path | None, typer.Option(
-        "--root", metavar="DIR", show_default=False, help="The folder annotations' paths are relative to "
-        "(--format github) [default: the git repository holding the project, else the current folder].")] = None,
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            metavar="DIR",
+            show_default=False,
+            help="The folder annotations' paths are relative to "
+            "(--format github) [default: the git repository holding the project, else the current folder].",
+        ),
+    ] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -158,8 +198,16 @@ def validate(
         checked = crm_migrate.validate(project, max_rejects=max_rejects, max_reject_share=max_reject_share)
     problems, errors = checked.problems, checked.errors
     if format is Format.json:
-        out.print_json(json.dumps({"errors": len(errors), "warnings": len(problems) - len(errors),
-                                   "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))
+        out.print_json(
+            json.dumps(
+                {
+                    "errors": len(errors),
+                    "warnings": len(problems) - len(errors),
+                    "problems": [p.as_dict() for p in problems],
+                },
+                ensure_ascii=False,
+            )
+        )
     elif format is Format.github:
         base = root or _repository_root(project) or Path.cwd()
         for p in problems:
@@ -212,8 +260,15 @@ class PlanFormat(str, Enum):
 @app.command(cls=_Command)
 def plan(
     project: ProjectDir,
-    format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text: tables; json: the same, as one JSON "
-                                               "document on stdout (see README).", metavar="FORMAT")] = PlanFormat.text,
+    format: Annotated[
+        PlanFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text: tables; json: the same, as one JSON document on stdout (see README).",
+            metavar="FORMAT",
+        ),
+    ] = PlanFormat.text,
     all_warnings: Annotated[bool, typer.Option("--all", help="List every warning, not the first 5.")] = False,
     max_rejects: MaxRejects = None,
     max_reject_share: MaxRejectShare = None,
@@ -230,8 +285,9 @@ def plan(
 
     try:
         with _progress(quiet, verbose):
-            planned = crm_migrate.plan(crm_migrate.load_project(project), max_rejects=max_rejects,
-                                       max_reject_share=max_reject_share)
+            planned = crm_migrate.plan(
+                crm_migrate.load_project(project), max_rejects=max_rejects, max_reject_share=max_reject_share
+            )
     except MigrateError as exc:
         raise _fail(exc) from None
     if format is PlanFormat.json:
@@ -245,22 +301,59 @@ def plan(
 @app.command(cls=_Command)
 def run(
     project: ProjectDir,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder [default: PROJECT/out]. "
-                                                 "Replaced only when the run succeeds.", metavar="DIR")] = None,
-    decisions: Annotated[Path | None, typer.Option(
-        "--decisions", help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
-        "'decisions' in migration.yaml.", metavar="FILE")] = None,
-    wave: Annotated[str | None, typer.Option("--wave", help="Write the records of this wave only (waves in "
-                                             "migration.yaml); links to accounts of earlier waves come from the "
-                                             "state.", metavar="NAME", show_default=False)] = None,
-    full: Annotated[bool, typer.Option("--full", help="Write every record (of the wave), not only those new or "
-                                       "changed since the last run.")] = False,
-    since: Annotated[Path | None, typer.Option("--since", help="The migration state to compare with and record "
-                                               "into [default: the project's, options.state.file].",
-                                               metavar="STATE", show_default=False)] = None,
-    incremental: Annotated[bool, typer.Option("--incremental", help="Read only the sources the state has not "
-                                              "seen and match their rows against the state's records (joined, "
-                                              "new, or to review), with its weights.")] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder [default: PROJECT/out]. Replaced only when the run succeeds.",
+            metavar="DIR",
+        ),
+    ] = None,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            "--decisions",
+            help="The review workbook (or CSV) with a steward's decisions on duplicates; overrides "
+            "'decisions' in migration.yaml.",
+            metavar="FILE",
+        ),
+    ] = None,
+    wave: Annotated[
+        str | None,
+        typer.Option(
+            "--wave",
+            help="Write the records of this wave only (waves in "
+            "migration.yaml); links to accounts of earlier waves come from the "
+            "state.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Write every record (of the wave), not only those new or changed since the last run."
+        ),
+    ] = False,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            help="The migration state to compare with and record into [default: the project's, options.state.file].",
+            metavar="STATE",
+            show_default=False,
+        ),
+    ] = None,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Read only the sources the state has not "
+            "seen and match their rows against the state's records (joined, "
+            "new, or to review), with its weights.",
+        ),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -271,8 +364,15 @@ def run(
 
     try:
         with _progress(quiet, verbose):
-            result = crm_migrate.run(crm_migrate.load_project(project), out_dir, decisions=decisions, wave=wave,
-                                     full=full, since=since, incremental=incremental)
+            result = crm_migrate.run(
+                crm_migrate.load_project(project),
+                out_dir,
+                decisions=decisions,
+                wave=wave,
+                full=full,
+                since=since,
+                incremental=incremental,
+            )
     except MigrateError as exc:
         raise _fail(exc) from None
     _print_problems(result.notes)
@@ -285,13 +385,29 @@ def run(
 @app.command("dry-run", cls=_Command)
 def dry_run(
     project: ProjectDir,
-    sample: Annotated[int, typer.Option("--sample", "-n", min=1, help="Source rows in the sample (the accounts "
-                                        "its children need are added).", metavar="N")] = 300,
-    database: Annotated[str | None, typer.Option(
-        "--database", help="Load into PostgreSQL at this URL (postgresql://user:pw@host/db) instead of an embedded "
-        "SQLite; nothing is kept either way.", show_default=False, metavar="URL")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
-                                                 help="Output folder [default: PROJECT/out/dry-run].")] = None,
+    sample: Annotated[
+        int,
+        typer.Option(
+            "--sample",
+            "-n",
+            min=1,
+            help="Source rows in the sample (the accounts its children need are added).",
+            metavar="N",
+        ),
+    ] = 300,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="Load into PostgreSQL at this URL (postgresql://user:pw@host/db) instead of an embedded "
+            "SQLite; nothing is kept either way.",
+            show_default=False,
+            metavar="URL",
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="DIR", help="Output folder [default: PROJECT/out/dry-run].")
+    ] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -316,14 +432,42 @@ def dry_run(
 @app.command(cls=_Command)
 def verify(
     project: ProjectDir,
-    entity: Annotated[str, typer.Option("--entity", "-e", help="accounts, contacts, opportunities or activities.",
-                                        show_default=False, metavar="ENTITY")],
-    exported: Annotated[Path, typer.Option("--exported", help="The target's export of those records after the "
-                                           "import (CSV or workbook).", show_default=False, metavar="FILE")],
-    key: Annotated[list[str] | None, typer.Option("--key", help="Column(s) to match records by when the export "
-                                                  "has no external id; repeat for several.", metavar="COLUMN")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The run's output folder whose import files "
-                                                 "were imported [default: PROJECT/out].", metavar="DIR")] = None,
+    entity: Annotated[
+        str,
+        typer.Option(
+            "--entity",
+            "-e",
+            help="accounts, contacts, opportunities or activities.",
+            show_default=False,
+            metavar="ENTITY",
+        ),
+    ],
+    exported: Annotated[
+        Path,
+        typer.Option(
+            "--exported",
+            help="The target's export of those records after the import (CSV or workbook).",
+            show_default=False,
+            metavar="FILE",
+        ),
+    ],
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Column(s) to match records by when the export has no external id; repeat for several.",
+            metavar="COLUMN",
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The run's output folder whose import files were imported [default: PROJECT/out].",
+            metavar="DIR",
+        ),
+    ] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -342,8 +486,11 @@ def verify(
         raise _fail(exc) from None
     render_verification(result, out)
     if result.batch is not None:
-        out.print(f"Batch {result.batch}: {result.earlier} exported record(s) were sent by earlier batches (not "
-                  "extra); the result is recorded in the migration state.", markup=False)
+        out.print(
+            f"Batch {result.batch}: {result.earlier} exported record(s) were sent by earlier batches (not "
+            "extra); the result is recorded in the migration state.",
+            markup=False,
+        )
     _exit(result)
 
 
@@ -359,13 +506,18 @@ def _exports(exported: list[str], entity: str | None) -> dict[str, Path]:
             # acounts=a.csv: a misspelt entity, not a file whose name holds '='
             from crm_migrate.errors import did_you_mean
 
-            raise typer.BadParameter(f"{name!r} is no entity" + (f", {hint}" if (hint := did_you_mean(
-                name, sorted(names))) else "") + f" (entities: {', '.join(sorted(names))})", param_hint="--exported")
+            raise typer.BadParameter(
+                f"{name!r} is no entity"
+                + (f", {hint}" if (hint := did_you_mean(name, sorted(names))) else "")
+                + f" (entities: {', '.join(sorted(names))})",
+                param_hint="--exported",
+            )
         if not sep or name not in names:
             name, file = entity or "accounts", given
         if name in out:
-            raise typer.BadParameter(f"two exports of {name}: give each entity once (ENTITY=FILE)",
-                                     param_hint="--exported")
+            raise typer.BadParameter(
+                f"two exports of {name}: give each entity once (ENTITY=FILE)", param_hint="--exported"
+            )
         out[name] = Path(file)
     return out
 
@@ -373,17 +525,44 @@ def _exports(exported: list[str], entity: str | None) -> dict[str, Path]:
 @app.command(cls=_Command)
 def watch(
     project: ProjectDir,
-    exported: Annotated[list[str], typer.Option("--exported", help="The CRM's export (CSV or workbook): FILE, of "
-                                                "--entity, or ENTITY=FILE; repeat for each entity.",
-                                                show_default=False, metavar="[ENTITY=]FILE")],
-    entity: Annotated[str | None, typer.Option("--entity", "-e", help="The entity of an --exported FILE given "
-                                               "without ENTITY= [default: accounts].", show_default=False,
-                                               metavar="ENTITY")] = None,
-    since: Annotated[Path | None, typer.Option("--since", help="The migration state [default: the project's, "
-                                               "options.state.file].", metavar="STATE", show_default=False)] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for watch.html, watch.json and "
-                                                 "duplicates.csv [default: PROJECT/watch/<UTC time>].",
-                                                 metavar="DIR", show_default=False)] = None,
+    exported: Annotated[
+        list[str],
+        typer.Option(
+            "--exported",
+            help="The CRM's export (CSV or workbook): FILE, of --entity, or ENTITY=FILE; repeat for each entity.",
+            show_default=False,
+            metavar="[ENTITY=]FILE",
+        ),
+    ],
+    entity: Annotated[
+        str | None,
+        typer.Option(
+            "--entity",
+            "-e",
+            help="The entity of an --exported FILE given without ENTITY= [default: accounts].",
+            show_default=False,
+            metavar="ENTITY",
+        ),
+    ] = None,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            help="The migration state [default: the project's, options.state.file].",
+            metavar="STATE",
+            show_default=False,
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for watch.html, watch.json and duplicates.csv [default: PROJECT/watch/<UTC time>].",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -404,15 +583,17 @@ def watch(
         raise typer.Exit(2) from None
     for line in summary_lines(result.report):
         out.print(line, markup=False, style="red" if line.startswith("over the limit") else None)
-    out.print(f"Report: {result.folder / 'watch.html'}" + ("" if result.recorded else " (not kept: no state)"),
-              markup=False)
+    out.print(
+        f"Report: {result.folder / 'watch.html'}" + ("" if result.recorded else " (not kept: no state)"), markup=False
+    )
     _exit(result)
 
 
 @app.command(cls=_Command)
 def schema(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
-                                          help="Folder to write the schema files to.")] = Path("."),
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the schema files to.")
+    ] = Path("."),
 ) -> None:
     """Write the JSON Schema of migration.yaml and of the mapping files, for editors to complete and check.
 
@@ -427,14 +608,28 @@ def schema(
 
 @app.command(cls=_Command)
 def init(
-    folder: Annotated[Path, typer.Argument(help="The project folder to create.", metavar="FOLDER",
-                                           show_default=False)],
-    sources: Annotated[list[Path], typer.Option("--source", "-s", help="A source file (CSV, XLSX, vCard); "
-                                                "repeat for each, in priority order.", show_default=False,
-                                                metavar="FILE")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Target profile: a built-in name or a profile "
-                                        "file (copied into targets/); picklist values are mapped onto its "
-                                        "values.", metavar="NAME|FILE")] = "generic",
+    folder: Annotated[Path, typer.Argument(help="The project folder to create.", metavar="FOLDER", show_default=False)],
+    sources: Annotated[
+        list[Path],
+        typer.Option(
+            "--source",
+            "-s",
+            help="A source file (CSV, XLSX, vCard); repeat for each, in priority order.",
+            show_default=False,
+            metavar="FILE",
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            "-t",
+            help="Target profile: a built-in name or a profile "
+            "file (copied into targets/); picklist values are mapped onto its "
+            "values.",
+            metavar="NAME|FILE",
+        ),
+    ] = "generic",
 ) -> None:
     """Start a project: copy the sources into FOLDER/data and write mappings that already map the columns
     whose header or values say what they are, each guess with a comment to review."""
@@ -466,17 +661,35 @@ class ExportFormat(str, Enum):
 @app.command("state", cls=_Command)
 def state(
     project: ProjectDir,
-    action: Annotated[StateAction, typer.Argument(help="show: batches, golden records by wave, verify results, "
-                                                  "the matching kept; export: every table to files; reset: forget "
-                                                  "every batch (asks for --yes).", metavar="show|export|reset",
-                                                  show_default=False)],
-    since: Annotated[Path | None, typer.Option("--since", "--file", help="Another state file [default: the "
-                                               "project's, options.state.file].", metavar="STATE",
-                                               show_default=False)] = None,
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="export: csv, parquet or json.",
-                                                 metavar="FORMAT")] = ExportFormat.csv,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="export: the folder [default: "
-                                                 "PROJECT/state/export].", metavar="DIR", show_default=False)] = None,
+    action: Annotated[
+        StateAction,
+        typer.Argument(
+            help="show: batches, golden records by wave, verify results, "
+            "the matching kept; export: every table to files; reset: forget "
+            "every batch (asks for --yes).",
+            metavar="show|export|reset",
+            show_default=False,
+        ),
+    ],
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            "--file",
+            help="Another state file [default: the project's, options.state.file].",
+            metavar="STATE",
+            show_default=False,
+        ),
+    ] = None,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="export: csv, parquet or json.", metavar="FORMAT")
+    ] = ExportFormat.csv,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="export: the folder [default: PROJECT/state/export].", metavar="DIR", show_default=False
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="reset: yes, forget every batch.")] = False,
 ) -> None:
     """The migration state: what every run wrote, in which batch and wave, and how each batch verified."""
@@ -488,8 +701,13 @@ def state(
         loaded = load_project(project)
         path = locate(loaded, since, loaded.root / "out")
         if path is None:
-            raise MigrateError(Problem(loaded.doc.path, "this project keeps no migration state "
-                                       "(options.state.enabled: false)", hint="give --since FILE"))
+            raise MigrateError(
+                Problem(
+                    loaded.doc.path,
+                    "this project keeps no migration state (options.state.enabled: false)",
+                    hint="give --since FILE",
+                )
+            )
         if action is StateAction.show:
             for line in state_views.show(path):
                 out.print(line, markup=False)
@@ -498,8 +716,11 @@ def state(
             for written in state_views.export(path, folder, format.value):
                 out.print(f"wrote {written}", markup=False)
         elif not state_views.reset(path, yes):
-            err.print(f"{path}: reset forgets every batch the state remembers, and the next run writes every "
-                      "record again; add --yes to do it", markup=False)
+            err.print(
+                f"{path}: reset forgets every batch the state remembers, and the next run writes every "
+                "record again; add --yes to do it",
+                markup=False,
+            )
             raise typer.Exit(2)
         else:
             out.print(f"removed {path}; the next run writes every record and starts a new state", markup=False)
@@ -507,22 +728,32 @@ def state(
         raise _fail(exc) from None
 
 
-target_app = typer.Typer(help="Target profiles: what the target CRM's import template accepts.",
-                         no_args_is_help=True)
+target_app = typer.Typer(help="Target profiles: what the target CRM's import template accepts.", no_args_is_help=True)
 app.add_typer(target_app, name="target")
 
 
 @target_app.command("from-describe", cls=_Command)
 def from_describe(
-    files: Annotated[list[Path], typer.Argument(help="Describe JSON files: a Salesforce sObject describe or a "
-                                                "Fxiaoke object describe, one object each.", show_default=False,
-                                                metavar="FILE")],
-    name: Annotated[str, typer.Option("--name", help="Profile name; the project uses it as target: NAME.",
-                                      metavar="NAME")] = "tenant",
-    project: Annotated[Path, typer.Option("--project", "-p", help="Project folder; the profile is written to its "
-                                          "targets/NAME.yaml.", metavar="DIR")] = Path("."),
-    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]",
-                                     metavar="csv|xlsx")] = "",
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Describe JSON files: a Salesforce sObject describe or a Fxiaoke object describe, one object each.",
+            show_default=False,
+            metavar="FILE",
+        ),
+    ],
+    name: Annotated[
+        str, typer.Option("--name", help="Profile name; the project uses it as target: NAME.", metavar="NAME")
+    ] = "tenant",
+    project: Annotated[
+        Path,
+        typer.Option(
+            "--project", "-p", help="Project folder; the profile is written to its targets/NAME.yaml.", metavar="DIR"
+        ),
+    ] = Path("."),
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv or xlsx [default: xlsx for Fxiaoke, csv otherwise]", metavar="csv|xlsx")
+    ] = "",
 ) -> None:
     """Build a target profile from the tenant's own field metadata: its custom fields, required flags and
     picklists, instead of a guess. Fields no crm-migrate field fills are listed with value: null."""
@@ -583,12 +814,15 @@ def main() -> None:
         if os.environ.get("CRM_MIGRATE_DEBUG"):
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"{where}error: {exc.strerror or exc} — check the disk, the folder and its permissions, then run "
-                  "again", style="bold red", markup=False)
+        err.print(
+            f"{where}error: {exc.strerror or exc} — check the disk, the folder and its permissions, then run again",
+            style="bold red",
+            markup=False,
+        )
         raise SystemExit(1) from None
     except SystemExit:
         raise
-    except BaseException as exc:  # noqa: BLE001 - the last line of defence (a PanicException is no Exception)
+    except BaseException as exc:
         import tempfile
         import traceback
 
@@ -601,8 +835,11 @@ def main() -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(traceback.format_exc())
         err.print(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], style="bold red", markup=False)
-        err.print(f"This is a bug in crm-migrate {__version__}. The details are in {log}; please report them "
-                  "with the command you ran.", markup=False)
+        err.print(
+            f"This is a bug in crm-migrate {__version__}. The details are in {log}; please report them "
+            "with the command you ran.",
+            markup=False,
+        )
         raise SystemExit(3) from None
 
 

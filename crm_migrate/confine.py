@@ -13,8 +13,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-HINT = "copy the file into the project folder, or list its folder under allow_outside in migration.yaml " \
-       "(allow_outside: [{folder}])"
+HINT = (
+    "copy the file into the project folder, or list its folder under allow_outside in migration.yaml "
+    "(allow_outside: [{folder}])"
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,10 @@ class Confinement:
             real.exists()  # raises for a name too long, which later checks would not survive
         except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a name too long, a symlink loop
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            return Refusal(f"{what} {str(written)[:200]!r} is not a path that can be read ({reason})",
-                           "write the path of a file inside the project folder")
+            return Refusal(
+                f"{what} {str(written)[:200]!r} is not a path that can be read ({reason})",
+                "write the path of a file inside the project folder",
+            )
         if self.permits(real):
             return None
         shown = str(written)
@@ -63,8 +67,11 @@ class Confinement:
         if link is not None and link == base / given:
             return Refusal(f"{what} {shown!r} is a symlink to {real}, outside the project", hint)
         if link is not None:
-            return Refusal(f"{what} {shown!r} passes through the symlink {link.name!r}, which leads to {real}, "
-                           "outside the project", hint)
+            return Refusal(
+                f"{what} {shown!r} passes through the symlink {link.name!r}, which leads to {real}, "
+                "outside the project",
+                hint,
+            )
         return Refusal(f"{what} {shown!r} resolves to {real}, outside the project", hint)
 
 

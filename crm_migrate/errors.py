@@ -70,15 +70,24 @@ class ReconciliationError(MigrateError):
 def unreadable(shown: str, exc: OSError) -> Problem:
     """A file the system refuses to open, said plainly with what to do."""
     if isinstance(exc, FileNotFoundError):
-        return Problem(shown, "the file is not there (moved or deleted since the project was loaded)",
-                       hint="put it back, or correct 'file:' in its mapping, and run again")
+        return Problem(
+            shown,
+            "the file is not there (moved or deleted since the project was loaded)",
+            hint="put it back, or correct 'file:' in its mapping, and run again",
+        )
     if isinstance(exc, PermissionError):
-        return Problem(shown, "permission denied: this user may not read the file",
-                       hint="give the user running crm-migrate read access (chmod u+r, or ask its owner)")
+        return Problem(
+            shown,
+            "permission denied: this user may not read the file",
+            hint="give the user running crm-migrate read access (chmod u+r, or ask its owner)",
+        )
     if isinstance(exc, IsADirectoryError):
         return Problem(shown, "this is a folder, not a file", hint="name the file in the mapping's 'file:'")
-    return Problem(shown, f"cannot read the file: {exc.strerror or exc}",
-                   hint="check that it exists and is not open in another program")
+    return Problem(
+        shown,
+        f"cannot read the file: {exc.strerror or exc}",
+        hint="check that it exists and is not open in another program",
+    )
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:

@@ -43,8 +43,15 @@ class Renderer(Listener):
         self.console = console
         self.verbose = verbose
         self.live = console.is_terminal
-        self.bars = Progress(TextColumn("{task.description}"), BarColumn(), _Count(), TimeElapsedColumn(),
-                             console=console, transient=True, disable=not self.live)
+        self.bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            _Count(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not self.live,
+        )
         self.tasks: dict[int, TaskID] = {}
 
     def started(self, step: Step) -> None:

@@ -44,8 +44,13 @@ def project_secret(root: Path, *, create: bool = False) -> bytes:
     try:
         found = path.is_file() or path.is_symlink()
     except OSError as exc:  # a name the system refuses (too long, a loop of links)
-        raise ProjectError(Problem(str(path), f"cannot read the project secret: {exc.strerror or exc}",
-                                   hint=f"point {SECRET_ENV} at a file you can write, or unset it")) from None
+        raise ProjectError(
+            Problem(
+                str(path),
+                f"cannot read the project secret: {exc.strerror or exc}",
+                hint=f"point {SECRET_ENV} at a file you can write, or unset it",
+            )
+        ) from None
     if found:
         return _read(path)
     if not create:
@@ -64,35 +69,53 @@ def check_outside(root: Path, out: Path) -> None:
     path = secret_path(root).resolve()
     folder = Path(out).resolve()
     if path == folder or folder in path.parents:
-        raise ProjectError(Problem(str(secret_path(root)), "the project secret is inside the output folder "
-                                   f"{out}, which every run replaces and which is meant to be handed on",
-                                   hint=f"point {SECRET_ENV} at a file outside it (default: "
-                                        f"<project>/{SECRET_DIR}/{SECRET_NAME})"))
+        raise ProjectError(
+            Problem(
+                str(secret_path(root)),
+                "the project secret is inside the output folder "
+                f"{out}, which every run replaces and which is meant to be handed on",
+                hint=f"point {SECRET_ENV} at a file outside it (default: <project>/{SECRET_DIR}/{SECRET_NAME})",
+            )
+        )
 
 
 def _read(path: Path) -> bytes:
     shown = str(path)
     try:
         if os.name == "posix" and path.stat().st_mode & 0o077:
-            raise ProjectError(Problem(shown, "the project secret can be read by other users",
-                                       hint=f"make it owner-only: chmod 600 {shown}"))
+            raise ProjectError(
+                Problem(
+                    shown,
+                    "the project secret can be read by other users",
+                    hint=f"make it owner-only: chmod 600 {shown}",
+                )
+            )
         text = path.read_text(encoding="ascii").strip()
     except ProjectError:
         raise
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a secret written by crm-migrate"
-        raise ProjectError(Problem(shown, f"cannot read the project secret: {reason}",
-                                   hint="restore it from a backup; deleting it lets the next run create a new "
-                                        "one, and decisions of earlier review workbooks are then reported stale")
-                           ) from None
+        raise ProjectError(
+            Problem(
+                shown,
+                f"cannot read the project secret: {reason}",
+                hint="restore it from a backup; deleting it lets the next run create a new "
+                "one, and decisions of earlier review workbooks are then reported stale",
+            )
+        ) from None
     try:
         secret = bytes.fromhex(text)
     except ValueError:
         secret = b""
     if len(secret) < _BYTES:
-        raise ProjectError(Problem(shown, f"the project secret is damaged (not {_BYTES * 2} hexadecimal digits)",
-                                   hint="restore it from a backup; deleting it lets the next run create a new "
-                                        "one, and decisions of earlier review workbooks are then reported stale"))
+        raise ProjectError(
+            Problem(
+                shown,
+                f"the project secret is damaged (not {_BYTES * 2} hexadecimal digits)",
+                hint="restore it from a backup; deleting it lets the next run create a new "
+                "one, and decisions of earlier review workbooks are then reported stale",
+            )
+        )
     return secret
 
 
@@ -104,9 +127,13 @@ def _create(path: Path) -> bytes:
     except FileExistsError:  # another run created it meanwhile: use that one
         return _read(path)
     except OSError as exc:
-        raise ProjectError(Problem(str(path), f"cannot create the project secret: {exc.strerror or exc}",
-                                   hint=f"make the folder writable, or point {SECRET_ENV} at a file you can "
-                                        "write")) from None
+        raise ProjectError(
+            Problem(
+                str(path),
+                f"cannot create the project secret: {exc.strerror or exc}",
+                hint=f"make the folder writable, or point {SECRET_ENV} at a file you can write",
+            )
+        ) from None
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(secret.hex() + "\n")
     return secret

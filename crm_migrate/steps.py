@@ -128,13 +128,13 @@ class Recorder(Listener):
     def finished(self, step: Step) -> None:
         if step.failed:
             return
-        when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         count = "" if step.counted is None else str(step.counted)
         name = " ".join(step.name.split())  # one line, one field: no tab or newline of a file name
         self.lines.append(f"{when}\t{name}\t{count}\t{step.unit}\t{step.seconds:.3f}")
 
     def text(self) -> str:
-        when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         total = f"{when}\ttotal\t\t\t{time.perf_counter() - self.began:.3f}"
         return "\n".join([_HEADER, *self.lines, total]) + "\n"
 

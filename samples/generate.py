@@ -72,40 +72,152 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import messy  # noqa: E402  (beside this script, which runs as a script)
+import messy
 
 TODAY = dt.date(2026, 6, 30)  # the demo project's options.today, so scope windows do not move
 HERE = Path(__file__).resolve().parent
 
-SURNAMES = {"王": "wang", "李": "li", "张": "zhang", "刘": "liu", "陈": "chen", "杨": "yang", "黄": "huang",
-            "赵": "zhao", "吴": "wu", "周": "zhou", "徐": "xu", "孙": "sun", "马": "ma", "朱": "zhu", "胡": "hu",
-            "郭": "guo", "何": "he", "高": "gao", "林": "lin", "罗": "luo", "郑": "zheng", "梁": "liang",
-            "谢": "xie", "宋": "song", "唐": "tang", "许": "xu", "韩": "han", "冯": "feng", "邓": "deng",
-            "曹": "cao", "彭": "peng", "曾": "zeng", "肖": "xiao", "田": "tian", "董": "dong", "袁": "yuan",
-            "潘": "pan", "蒋": "jiang", "蔡": "cai", "余": "yu", "杜": "du", "叶": "ye", "程": "cheng", "苏": "su",
-            "魏": "wei", "吕": "lv", "丁": "ding", "任": "ren", "沈": "shen", "姚": "yao", "卢": "lu", "钟": "zhong",
-            "谭": "tan", "陆": "lu", "汪": "wang", "范": "fan", "金": "jin", "石": "shi", "廖": "liao", "单": "shan",
-            "欧阳": "ouyang", "司马": "sima"}
-GIVEN = {"伟": "wei", "芳": "fang", "娜": "na", "敏": "min", "静": "jing", "丽": "li", "强": "qiang", "磊": "lei",
-         "军": "jun", "洋": "yang", "勇": "yong", "艳": "yan", "杰": "jie", "娟": "juan", "涛": "tao", "明": "ming",
-         "超": "chao", "秀": "xiu", "霞": "xia", "平": "ping", "刚": "gang", "英": "ying", "华": "hua", "玉": "yu",
-         "红": "hong", "鹏": "peng", "辉": "hui", "建": "jian", "国": "guo", "文": "wen", "斌": "bin", "宇": "yu",
-         "浩": "hao", "凯": "kai", "晨": "chen", "欣": "xin", "怡": "yi", "婷": "ting", "雪": "xue", "琳": "lin",
-         "俊": "jun", "峰": "feng", "志": "zhi", "海": "hai", "波": "bo", "宁": "ning", "嘉": "jia", "思": "si"}
-CITIES = [("北京市", "北京市", ["朝阳区", "海淀区", "东城区", "丰台区"], "010", 11, "1101"),
-          ("上海市", "上海市", ["浦东新区", "徐汇区", "静安区"], "021", 31, "3101"),
-          ("广东省", "深圳市", ["南山区", "福田区", "宝安区"], "0755", 44, "4403"),
-          ("广东省", "广州市", ["天河区", "越秀区", "海珠区"], "020", 44, "4401"),
-          ("浙江省", "杭州市", ["西湖区", "滨江区", "余杭区", "临安区"], "0571", 33, "3301"),
-          ("四川省", "成都市", ["武侯区", "锦江区", "青羊区", "新津区"], "028", 51, "5101"),
-          ("湖北省", "武汉市", ["洪山区", "江汉区", "武昌区"], "027", 42, "4201"),
-          ("江苏省", "南京市", ["鼓楼区", "玄武区", "建邺区"], "025", 32, "3201"),
-          ("江苏省", "苏州市", ["姑苏区", "吴中区", "虎丘区"], "0512", 32, "3205"),
-          ("陕西省", "西安市", ["雁塔区", "碑林区", "未央区"], "029", 61, "6101")]
+SURNAMES = {
+    "王": "wang",
+    "李": "li",
+    "张": "zhang",
+    "刘": "liu",
+    "陈": "chen",
+    "杨": "yang",
+    "黄": "huang",
+    "赵": "zhao",
+    "吴": "wu",
+    "周": "zhou",
+    "徐": "xu",
+    "孙": "sun",
+    "马": "ma",
+    "朱": "zhu",
+    "胡": "hu",
+    "郭": "guo",
+    "何": "he",
+    "高": "gao",
+    "林": "lin",
+    "罗": "luo",
+    "郑": "zheng",
+    "梁": "liang",
+    "谢": "xie",
+    "宋": "song",
+    "唐": "tang",
+    "许": "xu",
+    "韩": "han",
+    "冯": "feng",
+    "邓": "deng",
+    "曹": "cao",
+    "彭": "peng",
+    "曾": "zeng",
+    "肖": "xiao",
+    "田": "tian",
+    "董": "dong",
+    "袁": "yuan",
+    "潘": "pan",
+    "蒋": "jiang",
+    "蔡": "cai",
+    "余": "yu",
+    "杜": "du",
+    "叶": "ye",
+    "程": "cheng",
+    "苏": "su",
+    "魏": "wei",
+    "吕": "lv",
+    "丁": "ding",
+    "任": "ren",
+    "沈": "shen",
+    "姚": "yao",
+    "卢": "lu",
+    "钟": "zhong",
+    "谭": "tan",
+    "陆": "lu",
+    "汪": "wang",
+    "范": "fan",
+    "金": "jin",
+    "石": "shi",
+    "廖": "liao",
+    "单": "shan",
+    "欧阳": "ouyang",
+    "司马": "sima",
+}
+GIVEN = {
+    "伟": "wei",
+    "芳": "fang",
+    "娜": "na",
+    "敏": "min",
+    "静": "jing",
+    "丽": "li",
+    "强": "qiang",
+    "磊": "lei",
+    "军": "jun",
+    "洋": "yang",
+    "勇": "yong",
+    "艳": "yan",
+    "杰": "jie",
+    "娟": "juan",
+    "涛": "tao",
+    "明": "ming",
+    "超": "chao",
+    "秀": "xiu",
+    "霞": "xia",
+    "平": "ping",
+    "刚": "gang",
+    "英": "ying",
+    "华": "hua",
+    "玉": "yu",
+    "红": "hong",
+    "鹏": "peng",
+    "辉": "hui",
+    "建": "jian",
+    "国": "guo",
+    "文": "wen",
+    "斌": "bin",
+    "宇": "yu",
+    "浩": "hao",
+    "凯": "kai",
+    "晨": "chen",
+    "欣": "xin",
+    "怡": "yi",
+    "婷": "ting",
+    "雪": "xue",
+    "琳": "lin",
+    "俊": "jun",
+    "峰": "feng",
+    "志": "zhi",
+    "海": "hai",
+    "波": "bo",
+    "宁": "ning",
+    "嘉": "jia",
+    "思": "si",
+}
+CITIES = [
+    ("北京市", "北京市", ["朝阳区", "海淀区", "东城区", "丰台区"], "010", 11, "1101"),
+    ("上海市", "上海市", ["浦东新区", "徐汇区", "静安区"], "021", 31, "3101"),
+    ("广东省", "深圳市", ["南山区", "福田区", "宝安区"], "0755", 44, "4403"),
+    ("广东省", "广州市", ["天河区", "越秀区", "海珠区"], "020", 44, "4401"),
+    ("浙江省", "杭州市", ["西湖区", "滨江区", "余杭区", "临安区"], "0571", 33, "3301"),
+    ("四川省", "成都市", ["武侯区", "锦江区", "青羊区", "新津区"], "028", 51, "5101"),
+    ("湖北省", "武汉市", ["洪山区", "江汉区", "武昌区"], "027", 42, "4201"),
+    ("江苏省", "南京市", ["鼓楼区", "玄武区", "建邺区"], "025", 32, "3201"),
+    ("江苏省", "苏州市", ["姑苏区", "吴中区", "虎丘区"], "0512", 32, "3205"),
+    ("陕西省", "西安市", ["雁塔区", "碑林区", "未央区"], "029", 61, "6101"),
+]
 BRANDS = list("星辰云帆华创博远恒通瑞丰嘉禾天泽鼎盛汇智锐思启明联创宏达新锐卓越远航金桥德信中科永泰东方鸿运盛世")
-INDUSTRY_WORDS = [("科技", "信息技术"), ("信息技术", "信息技术"), ("电子", "制造业"), ("机械设备", "制造业"),
-                  ("医疗器械", "医疗健康"), ("物流", "交通物流"), ("贸易", "批发零售"), ("餐饮管理", "餐饮"),
-                  ("教育咨询", "教育"), ("建筑工程", "建筑"), ("新材料", "制造业"), ("生物科技", "医疗健康")]
+INDUSTRY_WORDS = [
+    ("科技", "信息技术"),
+    ("信息技术", "信息技术"),
+    ("电子", "制造业"),
+    ("机械设备", "制造业"),
+    ("医疗器械", "医疗健康"),
+    ("物流", "交通物流"),
+    ("贸易", "批发零售"),
+    ("餐饮管理", "餐饮"),
+    ("教育咨询", "教育"),
+    ("建筑工程", "建筑"),
+    ("新材料", "制造业"),
+    ("生物科技", "医疗健康"),
+]
 LEGAL_FORMS = ["有限公司", "有限公司", "有限公司", "有限责任公司", "股份有限公司"]
 STREETS = ["科技园路", "中山路", "人民路", "建设路", "解放大道", "长江路", "创业路", "文一西路", "高新大道"]
 TITLES = ["总经理", "采购经理", "财务总监", "技术总监", "行政主管", "销售经理", "董事长", "IT经理", "项目经理"]
@@ -120,34 +232,101 @@ SALES = ["张三", "李四", "王五", "赵六"]
 # How each salesperson's sheet heads its columns (the fields in the order of the sheet): one kept the
 # template, one renamed the columns, one moved them and typed in traditional characters, one wrote 单位.
 SHEET_HEADERS = [
-    [("name", "公司名称"), ("person", "联系人"), ("title", "职务"), ("mobile", "手机"), ("phone", "电话"),
-     ("email", "邮箱"), ("address", "地址"), ("id_card", "身份证"), ("note", "备注")],
-    [("name", "客户名称"), ("person", "姓名"), ("title", "职务"), ("mobile", "手机号码"), ("phone", "电话"),
-     ("email", "邮箱"), ("address", "地址"), ("id_card", "身份证"), ("note", "备注")],
-    [("person", "聯繫人"), ("name", "客戶名稱"), ("mobile", "手機"), ("title", "職務"), ("phone", "電話"),
-     ("email", "郵箱"), ("address", "地址"), ("id_card", "身份證"), ("note", "備註")],
-    [("name", "单位"), ("person", "联系人"), ("title", "职务"), ("mobile", "联系电话"), ("phone", "座机"),
-     ("email", "邮箱"), ("address", "地址"), ("id_card", "身份证号"), ("note", "备注")],
+    [
+        ("name", "公司名称"),
+        ("person", "联系人"),
+        ("title", "职务"),
+        ("mobile", "手机"),
+        ("phone", "电话"),
+        ("email", "邮箱"),
+        ("address", "地址"),
+        ("id_card", "身份证"),
+        ("note", "备注"),
+    ],
+    [
+        ("name", "客户名称"),
+        ("person", "姓名"),
+        ("title", "职务"),
+        ("mobile", "手机号码"),
+        ("phone", "电话"),
+        ("email", "邮箱"),
+        ("address", "地址"),
+        ("id_card", "身份证"),
+        ("note", "备注"),
+    ],
+    [
+        ("person", "聯繫人"),
+        ("name", "客戶名稱"),
+        ("mobile", "手機"),
+        ("title", "職務"),
+        ("phone", "電話"),
+        ("email", "郵箱"),
+        ("address", "地址"),
+        ("id_card", "身份證"),
+        ("note", "備註"),
+    ],
+    [
+        ("name", "单位"),
+        ("person", "联系人"),
+        ("title", "职务"),
+        ("mobile", "联系电话"),
+        ("phone", "座机"),
+        ("email", "邮箱"),
+        ("address", "地址"),
+        ("id_card", "身份证号"),
+        ("note", "备注"),
+    ],
 ]
 PAGE_ROWS = 25  # a printed page: sheets glued together from pages repeat their header this often
 DITTOS = ["同上", "〃", "同前"]
 # What people type in a company field when there is none: the person is real, the account is not.
 PLACEHOLDER_COMPANIES = ["无", "暂无", "个人", "自由职业", "散户", "/", "-", "N/A"]
 # Test records people leave in a system: (company, person, mobile, email).
-TEST_RECORDS = [("测试数据勿动", "测试", "13800138000", "test@test.com"), ("演示客户", "张三", "13800138000", "test@test.com"),
-                ("ceshi", "ceshi", "13800000000", ""), ("test01", "test01", "13800138000", "test01@test.com")]
+TEST_RECORDS = [
+    ("测试数据勿动", "测试", "13800138000", "test@test.com"),
+    ("演示客户", "张三", "13800138000", "test@test.com"),
+    ("ceshi", "ceshi", "13800000000", ""),
+    ("test01", "test01", "13800138000", "test01@test.com"),
+]
 # Phone-book cards that are not customers: (kind, name, number); "{m}" is a mobile made up for the card.
-PHONE_BOOK_JUNK = [("family_entry", "妈妈", "{m}"), ("family_entry", "老爸", "{m}"), ("family_entry", "老婆", "{m}"),
-                   ("courier_entry", "顺丰快递-小王", "{m}"), ("courier_entry", "京东快递 李师傅", "{m}"),
-                   ("service_number", "招商银行", "95555"), ("service_number", "中国移动", "10086"),
-                   ("service_number", "宽带客服", "400-{a}-{b}"), ("service_number", "政务服务热线", "12345")]
+PHONE_BOOK_JUNK = [
+    ("family_entry", "妈妈", "{m}"),
+    ("family_entry", "老爸", "{m}"),
+    ("family_entry", "老婆", "{m}"),
+    ("courier_entry", "顺丰快递-小王", "{m}"),
+    ("courier_entry", "京东快递 李师傅", "{m}"),
+    ("service_number", "招商银行", "95555"),
+    ("service_number", "中国移动", "10086"),
+    ("service_number", "宽带客服", "400-{a}-{b}"),
+    ("service_number", "政务服务热线", "12345"),
+]
 SHORT_NAMES = [("金", "金"), ("林", "林"), ("王", "一")]  # real people whose names look like nicknames
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # The uncertain cases planted at any size, each kind some of them the record they look like and some not:
 # (kind, the same entity, another one). A handful, as a real export holds them, not a share of the rows.
 UNCERTAIN = [("uncertain_name_other_mobile", 2, 2), ("uncertain_salutation_office_line", 1, 2)]
-MOBILE_PREFIXES = [str(p) for p in [*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, 166, 176, 177,
-                                     178, *range(180, 190), 198, 199]]
+MOBILE_PREFIXES = [
+    str(p)
+    for p in [
+        *range(130, 140),
+        150,
+        151,
+        152,
+        153,
+        155,
+        156,
+        157,
+        158,
+        159,
+        166,
+        176,
+        177,
+        178,
+        *range(180, 190),
+        198,
+        199,
+    ]
+]
 
 
 @dataclass
@@ -240,8 +419,7 @@ class World:
         """Records that look alike but are not the same: the hard cases for matching."""
         r = self.rng
         originals = list(self.companies)
-        for kind, share in (("same brand in another city", 20), ("branch and parent", 30),
-                            ("homophone brand", 40)):
+        for kind, share in (("same brand in another city", 20), ("branch and parent", 30), ("homophone brand", 40)):
             for c in r.sample(originals, max(2, len(originals) // share)):
                 other = self._company(len(self.companies) + 1)
                 while other.city == c.city:
@@ -256,7 +434,7 @@ class World:
                     i = r.randrange(len(c.brand))
                     if c.brand[i] not in messy.HOMOPHONES:
                         continue
-                    other.brand = c.brand[:i] + r.choice(messy.HOMOPHONES[c.brand[i]]) + c.brand[i + 1:]
+                    other.brand = c.brand[:i] + r.choice(messy.HOMOPHONES[c.brand[i]]) + c.brand[i + 1 :]
                     other.region = other.city[1].removesuffix("市")
                 else:
                     other.region = other.city[1].removesuffix("市")
@@ -288,11 +466,24 @@ class World:
         last = created + dt.timedelta(days=r.randint(0, (TODAY - created).days))
         named = r.random() < 0.04
         street = f"{r.choice(messy.DISTRICT_STREETS if named else STREETS)}{r.randint(1, 999)}号"
-        return Company(cid, city[1].removesuffix("市"), "".join(r.sample(BRANDS, 2)) + r.choice(["", "", "", "达", "通", *BRANDS]),
-                       word, industry, r.choice(LEGAL_FORMS), city, r.choice(city[2]),
-                       street, uscc(r, city[5]),
-                       f"{city[3]}-{r.randint(2, 8)}{r.randint(0, 9999999):07d}", r.choice(SALES), created, last,
-                       r.choice(LEVELS), street_named=named)
+        return Company(
+            cid,
+            city[1].removesuffix("市"),
+            "".join(r.sample(BRANDS, 2)) + r.choice(["", "", "", "达", "通", *BRANDS]),
+            word,
+            industry,
+            r.choice(LEGAL_FORMS),
+            city,
+            r.choice(city[2]),
+            street,
+            uscc(r, city[5]),
+            f"{city[3]}-{r.randint(2, 8)}{r.randint(0, 9999999):07d}",
+            r.choice(SALES),
+            created,
+            last,
+            r.choice(LEVELS),
+            street_named=named,
+        )
 
     def _person(self, pid: int, c: Company, mobiles: set, emails: set) -> Person:
         r = self.rng
@@ -344,8 +535,9 @@ class Truth:
             w.writerows(self.rows)
 
 
-def csv_bytes(header: list[str], rows: list[list[str]], delimiter: str = ",", blank_after: set[int] = frozenset()
-              ) -> str:
+def csv_bytes(
+    header: list[str], rows: list[list[str]], delimiter: str = ",", blank_after: set[int] = frozenset()
+) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     w.writerow(header)
@@ -413,36 +605,116 @@ class Generator:
             if r.random() < 0.04:  # a required field filled with anything: 0, 无, 暂无, /
                 code, code_tag = r.choice(["0", "无", "暂无", "/"]), "placeholder_uscc"
             where, where_tag = messy.address(r, c)
-            rows.append([f"C{c.id:05d}", c.name, code, c.landline, where,
-                         c.industry, c.level, "有效" if r.random() < 0.9 else "无效", c.owner,
-                         f"{c.created:%Y-%m-%d}", f"{c.last_activity:%Y/%m/%d}", ""])
+            rows.append(
+                [
+                    f"C{c.id:05d}",
+                    c.name,
+                    code,
+                    c.landline,
+                    where,
+                    c.industry,
+                    c.level,
+                    "有效" if r.random() < 0.9 else "无效",
+                    c.owner,
+                    f"{c.created:%Y-%m-%d}",
+                    f"{c.last_activity:%Y/%m/%d}",
+                    "",
+                ]
+            )
             who.append((f"company:{c.id}", ";".join(t for t in (code_tag, where_tag) if t)))
             if r.random() < 0.05:  # entered again later under a new id, written differently
                 name, tag = messy.company_name(r, c, "crm")
                 where, where_tag = messy.address(r, c)
-                rows.append([f"C{n + len(rows) + 50000:05d}", name, "", c.landline if r.random() < 0.8 else "",
-                             where, c.industry, c.level, "有效", c.owner, f"{c.created:%Y-%m-%d}",
-                             f"{c.last_activity:%Y/%m/%d}", "重复录入?"])
+                rows.append(
+                    [
+                        f"C{n + len(rows) + 50000:05d}",
+                        name,
+                        "",
+                        c.landline if r.random() < 0.8 else "",
+                        where,
+                        c.industry,
+                        c.level,
+                        "有效",
+                        c.owner,
+                        f"{c.created:%Y-%m-%d}",
+                        f"{c.last_activity:%Y/%m/%d}",
+                        "重复录入?",
+                    ]
+                )
                 who.append((f"company:{c.id}", ";".join(t for t in (tag, where_tag) if t)))
         tests = ["测试客户", "test", "asdf有限公司", "测试数据勿动", "演示客户", "ceshi"]
         for i in range(max(len(tests), n // 40)):
-            rows.append([f"T{len(rows):05d}", tests[i % len(tests)], "", "13800138000", "", "", "", "有效", "admin",
-                         f"{TODAY:%Y-%m-%d}", f"{TODAY:%Y/%m/%d}", "测试数据"])
+            rows.append(
+                [
+                    f"T{len(rows):05d}",
+                    tests[i % len(tests)],
+                    "",
+                    "13800138000",
+                    "",
+                    "",
+                    "",
+                    "有效",
+                    "admin",
+                    f"{TODAY:%Y-%m-%d}",
+                    f"{TODAY:%Y/%m/%d}",
+                    "测试数据",
+                ]
+            )
             who.append((self.garbage_id(), "test_record"))
-        rows.append([f"C{90000 + len(rows)}", "", "", "0755-88888888", "", "", "", "有效", "", "2024-01-01",
-                     "2025/01/01", "名称丢失"])
+        rows.append(
+            [
+                f"C{90000 + len(rows)}",
+                "",
+                "",
+                "0755-88888888",
+                "",
+                "",
+                "",
+                "有效",
+                "",
+                "2024-01-01",
+                "2025/01/01",
+                "名称丢失",
+            ]
+        )
         who.append((self.garbage_id(), ""))
         order = list(range(len(rows)))
         r.shuffle(order)
         rows, who = [rows[i] for i in order], [who[i] for i in order]
         blank_after = {len(rows) // 2}
         recent = TODAY - dt.timedelta(days=30)
-        rows.append([PLANTED_ACCOUNT, LONG_NAME, "", "0755-86001234", "广东省深圳市南山区前海大道1号", "物流", "B类", "有效",
-                     SALES[0], "2024-03-01", f"{recent:%Y/%m/%d}", ""])
+        rows.append(
+            [
+                PLANTED_ACCOUNT,
+                LONG_NAME,
+                "",
+                "0755-86001234",
+                "广东省深圳市南山区前海大道1号",
+                "物流",
+                "B类",
+                "有效",
+                SALES[0],
+                "2024-03-01",
+                f"{recent:%Y/%m/%d}",
+                "",
+            ]
+        )
         who.append(("company:planted-long-name", ""))
         self.active = next(c for c in self.crm_companies if (TODAY - c.last_activity).days < 365)
-        header = ["客户编号", "客户名称", "统一社会信用代码", "电话", "地址", "行业", "客户级别", "状态", "负责人",
-                  "创建时间", "最近跟进时间", "备注"]
+        header = [
+            "客户编号",
+            "客户名称",
+            "统一社会信用代码",
+            "电话",
+            "地址",
+            "行业",
+            "客户级别",
+            "状态",
+            "负责人",
+            "创建时间",
+            "最近跟进时间",
+            "备注",
+        ]
         path.write_bytes(csv_bytes(header, rows, blank_after=blank_after).encode("gb18030"))
         line = 2
         for i, (t, tag) in enumerate(who):
@@ -462,8 +734,19 @@ class Generator:
                         self.office_shown.add(p.id)
                     ref, ref_tag = self._ref(r, len(rows) + 2, c)
                     mail, mail_tag = messy.email(r, p.email, 0.02) if r.random() < 0.7 else ("", "")
-                    rows.append([f"L{p.id:06d}", ref, name, messy.mobile(r, p.mobile), office,
-                                 mail, p.title, p.id_card or "", p.gender])
+                    rows.append(
+                        [
+                            f"L{p.id:06d}",
+                            ref,
+                            name,
+                            messy.mobile(r, p.mobile),
+                            office,
+                            mail,
+                            p.title,
+                            p.id_card or "",
+                            p.gender,
+                        ]
+                    )
                     who.append((f"person:{p.id}", ";".join(t for t in (tag, ref_tag, mail_tag) if t)))
         for i in range(max(2, len(rows) // 60)):  # contacts of accounts deleted long ago
             given = list(GIVEN)[i % len(GIVEN)]
@@ -474,9 +757,11 @@ class Generator:
             c = self.crm_companies[r.randrange(len(self.crm_companies))]
             rows.append([f"L7{i:05d}", self.account_ids[c.id], person, phone, "", mail, "", "", ""])
             who.append((self.garbage_id(), "placeholder_person" if person == "张三" else "test_record"))
-        rows += [["L800001", PLANTED_ACCOUNT, "钟思远", "13612340001", "", "", "物流经理", "", "男"],
-                 ["L800002", PLANTED_ACCOUNT, "范雪", "13612340002", "", "", "采购", "", "女"],
-                 ["L800003", self.account_ids[self.active.id], "田嘉怡", EXCEL_MOBILE, "", "", "助理", "", "女"]]
+        rows += [
+            ["L800001", PLANTED_ACCOUNT, "钟思远", "13612340001", "", "", "物流经理", "", "男"],
+            ["L800002", PLANTED_ACCOUNT, "范雪", "13612340002", "", "", "采购", "", "女"],
+            ["L800003", self.account_ids[self.active.id], "田嘉怡", EXCEL_MOBILE, "", "", "助理", "", "女"],
+        ]
         who += [("person:planted-1", ""), ("person:planted-2", ""), ("person:planted-excel-mobile", "")]
         header = ["联系人编号", "客户编号", "姓名", "手机", "座机", "邮箱", "职务", "身份证号", "性别"]
         for i, (t, tag) in enumerate(who):
@@ -502,18 +787,44 @@ class Generator:
                 written, amount_tag = messy.amount(r, value, 0.05)
                 for copy in range(copies):
                     ref, ref_tag = self._ref(r, len(rows) + 2, c, "old_crm_opportunities")
-                    rows.append([f"O{len(rows) + 1:06d}", ref, name, written, stage,
-                                 f"{close:%Y-%m-%d}", c.owner, f"{opened:%Y-%m-%d}"])
-                    who.append((f"opportunity:{oid}", ";".join(
-                        t for t in ("dup_opportunity" if copy else "", amount_tag, ref_tag) if t)))
+                    rows.append(
+                        [
+                            f"O{len(rows) + 1:06d}",
+                            ref,
+                            name,
+                            written,
+                            stage,
+                            f"{close:%Y-%m-%d}",
+                            c.owner,
+                            f"{opened:%Y-%m-%d}",
+                        ]
+                    )
+                    who.append(
+                        (
+                            f"opportunity:{oid}",
+                            ";".join(t for t in ("dup_opportunity" if copy else "", amount_tag, ref_tag) if t),
+                        )
+                    )
         c = self.active
         for k, what in enumerate(["仓储扩容", "年度框架协议"]):
-            rows.append([f"O9{k + 1:05d}", self.account_ids[c.id], f"{c.brand}{what}", "120000", UNMAPPED_STAGE,
-                         f"{TODAY + dt.timedelta(days=60):%Y-%m-%d}", c.owner, f"{c.created:%Y-%m-%d}"])
+            rows.append(
+                [
+                    f"O9{k + 1:05d}",
+                    self.account_ids[c.id],
+                    f"{c.brand}{what}",
+                    "120000",
+                    UNMAPPED_STAGE,
+                    f"{TODAY + dt.timedelta(days=60):%Y-%m-%d}",
+                    c.owner,
+                    f"{c.created:%Y-%m-%d}",
+                ]
+            )
             who.append((f"opportunity:planted-{k + 1}", ""))
         header = ["商机编号", "客户编号", "商机名称", "金额", "阶段", "预计成交日期", "负责人", "创建时间"]
-        path.write_text(csv_bytes(header, rows) + self._footer("old_crm_opportunities", "opportunities", len(rows)),
-                        encoding="utf-8")
+        path.write_text(
+            csv_bytes(header, rows) + self._footer("old_crm_opportunities", "opportunities", len(rows)),
+            encoding="utf-8",
+        )
         for i, (t, tag) in enumerate(who):
             self.truth.add("old_crm_opportunities", "", i + 2, "opportunities", t, tag)
 
@@ -528,15 +839,21 @@ class Generator:
                 at = f"{r.randint(8, 18):02d}:{r.choice(['00', '30'])}"
                 written, date_tag = f"{when:%Y-%m-%d} {at}", ""
                 if r.random() < 0.04:  # typed without the year: 5月6日
-                    written, date_tag = r.choice([f"{when.month}月{when.day}日", f"{when.month}月{when.day}日 {at}"]), \
-                        "date_no_year"
+                    written, date_tag = (
+                        r.choice([f"{when.month}月{when.day}日", f"{when.month}月{when.day}日 {at}"]),
+                        "date_no_year",
+                    )
                 row = [kind, f"{kind}沟通{r.choice(['需求', '报价', '合同', '回款', '售后'])}事宜", written, c.owner]
                 aid = len(who) + 1
                 for copy in range(2 if r.random() < 0.02 else 1):
                     ref, ref_tag = self._ref(r, len(rows) + 2, c, "old_crm_activities")
                     rows.append([f"R{len(rows) + 1:07d}", ref, *row])
-                    who.append((f"activity:{aid}", ";".join(
-                        t for t in ("dup_activity" if copy else "", date_tag, ref_tag) if t)))
+                    who.append(
+                        (
+                            f"activity:{aid}",
+                            ";".join(t for t in ("dup_activity" if copy else "", date_tag, ref_tag) if t),
+                        )
+                    )
         header = ["记录编号", "客户编号", "跟进方式", "跟进内容", "跟进时间", "跟进人"]
         path.write_bytes(b"\xff\xfe" + csv_bytes(header, rows, delimiter="\t").encode("utf-16-le"))
         for i, (t, tag) in enumerate(who):
@@ -602,32 +919,47 @@ class Generator:
                     self.truth.add("sales_workbook", seller, row + 1, "contacts", self.garbage_id(), "test_record")
                     row, page = row + 1, page + 1
                 placeholder = r.random() < 0.03
-                people = r.sample(c.people, 2) if len(c.people) >= 2 and not placeholder and r.random() < 0.3 \
+                people = (
+                    r.sample(c.people, 2)
+                    if len(c.people) >= 2 and not placeholder and r.random() < 0.3
                     else [r.choice(c.people)]
+                )
                 how = r.choice(["merged", "merged", "blank", "ditto"]) if len(people) == 2 else ""
                 for i, p in enumerate(people):
                     company, company_tag = messy.company_name(r, c, "sheet")
                     if placeholder:
                         company, company_tag = r.choice(PLACEHOLDER_COMPANIES), "placeholder_company"
-                    person, person_tag = messy.person_name(r, p, "sheet") if placeholder or i or r.random() < 0.9 \
-                        else ("", "")
+                    person, person_tag = (
+                        messy.person_name(r, p, "sheet") if placeholder or i or r.random() < 0.9 else ("", "")
+                    )
                     phone_tags: list[str] = []
                     where, where_tag = messy.address(r, c)
                     mail, mail_tag = messy.email(r, p.email, 0.04)
-                    values = {"name": company, "person": person, "title": p.title,
-                              "mobile": self._phone_cell(r, p, phone_tags),
-                              "phone": int(c.landline.replace("-", "")) if r.random() < 0.3 else c.landline,
-                              "address": where, "email": mail.upper() if r.random() < 0.2 else mail,
-                              "id_card": (int(p.id_card) if p.id_card and p.id_card[-1] != "X" and r.random() < 0.5
-                                          else p.id_card or ""),
-                              "note": r.choice(["", "", "老客户", "有意向", "需回访"])}
+                    values = {
+                        "name": company,
+                        "person": person,
+                        "title": p.title,
+                        "mobile": self._phone_cell(r, p, phone_tags),
+                        "phone": int(c.landline.replace("-", "")) if r.random() < 0.3 else c.landline,
+                        "address": where,
+                        "email": mail.upper() if r.random() < 0.2 else mail,
+                        "id_card": (
+                            int(p.id_card)
+                            if p.id_card and p.id_card[-1] != "X" and r.random() < 0.5
+                            else p.id_card or ""
+                        ),
+                        "note": r.choice(["", "", "老客户", "有意向", "需回访"]),
+                    }
                     if placeholder:
                         values["phone"] = values["address"] = where_tag = ""
                     if i == 0 and how == "merged":  # the company's cells merged over its two rows
                         for f in ("name", "phone", "address"):
                             ws.merge_range(row, col[f], row + 1, col[f], values.pop(f))
                     elif i == 1:
-                        company_tag, where_tag = {"merged": "merged_cell", "blank": "blank_below", "ditto": "ditto"}[how], ""
+                        company_tag, where_tag = (
+                            {"merged": "merged_cell", "blank": "blank_below", "ditto": "ditto"}[how],
+                            "",
+                        )
                         for f in ("name", "phone", "address"):
                             values[f] = r.choice(DITTOS) if how == "ditto" and (f == "name" or r.random() < 0.5) else ""
                     for f, v in values.items():
@@ -635,12 +967,26 @@ class Generator:
                             ws.write_number(row, col[f], v)
                         elif v:
                             ws.write_string(row, col[f], v)
-                    self.truth.add("sales_workbook", seller, row + 1, "accounts",
-                                   "none" if placeholder else f"company:{c.id}",
-                                   ";".join(t for t in (company_tag, where_tag) if t))
-                    self.truth.add("sales_workbook", seller, row + 1, "contacts", f"person:{p.id}" if person else "none",
-                                   ";".join(t for t in (person_tag, *phone_tags, mail_tag,
-                                                        "placeholder_company" if placeholder else "") if t))
+                    self.truth.add(
+                        "sales_workbook",
+                        seller,
+                        row + 1,
+                        "accounts",
+                        "none" if placeholder else f"company:{c.id}",
+                        ";".join(t for t in (company_tag, where_tag) if t),
+                    )
+                    self.truth.add(
+                        "sales_workbook",
+                        seller,
+                        row + 1,
+                        "contacts",
+                        f"person:{p.id}" if person else "none",
+                        ";".join(
+                            t
+                            for t in (person_tag, *phone_tags, mail_tag, "placeholder_company" if placeholder else "")
+                            if t
+                        ),
+                    )
                     row, page = row + 1, page + 1
             if k % 2 == 0:
                 ws.write_row(row, 0, ["-----"] * len(header))
@@ -661,12 +1007,23 @@ class Generator:
         ws.write_row(1, 0, header)
         known = r.sample(self.opportunities, min(len(self.opportunities), max(4, len(self.opportunities) // 6)))
         fresh = r.sample(self.w.companies, min(len(self.w.companies), max(2, len(self.w.companies) // 25)))
-        items = [(c, f"opportunity:{oid}", name, value, close, stage, True) for c, oid, name, value, close, stage in known]
+        items = [
+            (c, f"opportunity:{oid}", name, value, close, stage, True) for c, oid, name, value, close, stage in known
+        ]
         for c in fresh:
             oid = f"opportunity:sheet-{c.id}"
             close = TODAY + dt.timedelta(days=r.randint(10, 200))
-            items.append((c, oid, f"{c.brand}{r.choice(['新建项目', '扩容项目'])}", r.randint(5, 90) * 10_000, close,
-                          r.choice(STAGES), False))
+            items.append(
+                (
+                    c,
+                    oid,
+                    f"{c.brand}{r.choice(['新建项目', '扩容项目'])}",
+                    r.randint(5, 90) * 10_000,
+                    close,
+                    r.choice(STAGES),
+                    False,
+                )
+            )
         r.shuffle(items)
         for i, (c, oid, name, value, close, stage, again) in enumerate(items):
             row = i + 2
@@ -677,8 +1034,9 @@ class Generator:
             written, amount_tag = messy.amount(r, value, 0.15)
             ws.write_row(row, 0, [company, name, written, stage, f"{close:%Y/%m/%d}", c.owner])
             self.truth.add("sales_pipeline", "商机跟进", row + 1, "accounts", f"company:{c.id}", company_tag)
-            self.truth.add("sales_pipeline", "商机跟进", row + 1, "opportunities", oid,
-                           ";".join(t for t in (tag, amount_tag) if t))
+            self.truth.add(
+                "sales_pipeline", "商机跟进", row + 1, "opportunities", oid, ";".join(t for t in (tag, amount_tag) if t)
+            )
 
     def event_list(self, path: Path) -> None:
         """A sign-up form's export: the company as the attendee typed it, and the attendee's city (in pinyin
@@ -708,12 +1066,26 @@ class Generator:
             if r.random() < 0.3:
                 city = messy.CITY_PINYIN.get(city, city)
             mail, mail_tag = messy.email(r, p.email, 0.05)
-            rows.append([person, company, phone, mail.replace("@", "＠") if r.random() < 0.1 else mail,
-                         p.title, city, f"{TODAY - dt.timedelta(days=r.randint(1, 90)):%Y-%m-%d}", "2026 春季新品发布会"])
+            rows.append(
+                [
+                    person,
+                    company,
+                    phone,
+                    mail.replace("@", "＠") if r.random() < 0.1 else mail,
+                    p.title,
+                    city,
+                    f"{TODAY - dt.timedelta(days=r.randint(1, 90)):%Y-%m-%d}",
+                    "2026 春季新品发布会",
+                ]
+            )
             placeholder = company_tag == "placeholder_company"
-            who.append((p, company_tag if placeholder else ";".join(t for t in (company_tag, city_tag) if t),
-                        ";".join(t for t in (person_tag, phone_tag, mail_tag, company_tag if placeholder else "")
-                                 if t)))
+            who.append(
+                (
+                    p,
+                    company_tag if placeholder else ";".join(t for t in (company_tag, city_tag) if t),
+                    ";".join(t for t in (person_tag, phone_tag, mail_tag, company_tag if placeholder else "") if t),
+                )
+            )
         header = ["姓名", "公司", "手机", "邮箱", "职位", "城市", "报名时间", "活动名称"]
         path.write_text(csv_bytes(header, rows), encoding="utf-8-sig")
         for i, (p, company_tag, person_tag) in enumerate(who):
@@ -722,8 +1094,14 @@ class Generator:
                 self.truth.add("event_signups", "", i + 2, "contacts", self.garbage_id(), person_tag)
                 continue
             real = rows[i][1] and company_tag != "placeholder_company"
-            self.truth.add("event_signups", "", i + 2, "accounts", f"company:{p.company.id}" if real else "none",
-                           company_tag if rows[i][1] else "")
+            self.truth.add(
+                "event_signups",
+                "",
+                i + 2,
+                "accounts",
+                f"company:{p.company.id}" if real else "none",
+                company_tag if rows[i][1] else "",
+            )
             self.truth.add("event_signups", "", i + 2, "contacts", f"person:{p.id}", person_tag)
 
     def address_book(self, path: Path) -> None:
@@ -742,26 +1120,41 @@ class Generator:
             if n in junk:  # family, couriers and service numbers: a phone's book is not all customers
                 planted = len(junk_done)  # each kind once, then any
                 junk_done.append(n)
-                kind, name, number = PHONE_BOOK_JUNK[planted if planted < len(PHONE_BOOK_JUNK)
-                                                     else r.randrange(len(PHONE_BOOK_JUNK))]
-                number = number.format(m=f"{r.choice(MOBILE_PREFIXES)}{r.randint(0, 99999999):08d}",
-                                       a=r.randint(100, 999), b=r.randint(1000, 9999))
+                kind, name, number = PHONE_BOOK_JUNK[
+                    planted if planted < len(PHONE_BOOK_JUNK) else r.randrange(len(PHONE_BOOK_JUNK))
+                ]
+                number = number.format(
+                    m=f"{r.choice(MOBILE_PREFIXES)}{r.randint(0, 99999999):08d}",
+                    a=r.randint(100, 999),
+                    b=r.randint(1000, 9999),
+                )
                 start = len(lines) + 1
                 self.truth.add("address_book", "", start, "accounts", "none", kind)
                 self.truth.add("address_book", "", start, "contacts", self.garbage_id(), kind)
-                lines += ["BEGIN:VCARD", "VERSION:3.0", f"N:;{name};;;", f"FN:{name}",
-                          f"TEL;TYPE={'CELL' if number.startswith('1') and len(number) == 11 else 'WORK'}:{number}",
-                          "END:VCARD"]
+                lines += [
+                    "BEGIN:VCARD",
+                    "VERSION:3.0",
+                    f"N:;{name};;;",
+                    f"FN:{name}",
+                    f"TEL;TYPE={'CELL' if number.startswith('1') and len(number) == 11 else 'WORK'}:{number}",
+                    "END:VCARD",
+                ]
             start = len(lines) + 1
             name = p.surname + p.given
             if r.random() < 0.2 and not p.short:
                 self.truth.add("address_book", "", start, "accounts", "none")
-                self.truth.add("address_book", "", start, "contacts", f"person:{p.id}",
-                               "mobile_changed" if p.new_mobile else "")
+                self.truth.add(
+                    "address_book", "", start, "contacts", f"person:{p.id}", "mobile_changed" if p.new_mobile else ""
+                )
                 qp = quopri.encodestring(name.encode()).decode().replace("\n", "")
-                lines += ["BEGIN:VCARD", "VERSION:2.1", f"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp};;;;",
-                          f"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp}", f"TEL;CELL:{p.new_mobile or p.mobile}",
-                          "END:VCARD"]
+                lines += [
+                    "BEGIN:VCARD",
+                    "VERSION:2.1",
+                    f"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp};;;;",
+                    f"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{qp}",
+                    f"TEL;CELL:{p.new_mobile or p.mobile}",
+                    "END:VCARD",
+                ]
                 continue
             company, company_tag = messy.company_name(r, p.company, "card")
             person, person_tag = messy.person_name(r, p, "card")
@@ -772,16 +1165,26 @@ class Generator:
                 unit, company_tag = r.choice(messy.DEPARTMENTS), ";".join(t for t in (company_tag, "org_unit") if t)
             work = []
             if r.random() < 0.15:  # the office line as well, typed WORK
-                work, person_tag = [f"TEL;TYPE=WORK:{p.office or p.company.landline}"], \
-                    ";".join(t for t in (person_tag, "tel_work") if t)
+                work, person_tag = (
+                    [f"TEL;TYPE=WORK:{p.office or p.company.landline}"],
+                    ";".join(t for t in (person_tag, "tel_work") if t),
+                )
             if p.new_mobile:
                 person_tag = ";".join(t for t in (person_tag, "mobile_changed") if t)
             self.truth.add("address_book", "", start, "accounts", f"company:{p.company.id}", company_tag)
             self.truth.add("address_book", "", start, "contacts", f"person:{p.id}", person_tag)
-            lines += ["BEGIN:VCARD", "VERSION:3.0", f"N:{p.surname};{p.given};;;", f"FN:{person}",
-                      f"ORG:{company};{unit}", f"TITLE:{p.title}",
-                      f"TEL;TYPE=CELL:{messy.mobile(r, p.new_mobile or p.mobile)}", *work,
-                      f"EMAIL;TYPE=INTERNET:{p.email}", "END:VCARD"]
+            lines += [
+                "BEGIN:VCARD",
+                "VERSION:3.0",
+                f"N:{p.surname};{p.given};;;",
+                f"FN:{person}",
+                f"ORG:{company};{unit}",
+                f"TITLE:{p.title}",
+                f"TEL;TYPE=CELL:{messy.mobile(r, p.new_mobile or p.mobile)}",
+                *work,
+                f"EMAIL;TYPE=INTERNET:{p.email}",
+                "END:VCARD",
+            ]
         path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
 
     def uncertain_cases(self) -> None:
@@ -809,11 +1212,20 @@ class Generator:
                 seen.setdefault(truth, []).append(source)
         lookalike = {t for _, a, b, _ in self.w.lookalikes for t in (a, b)}
         crm = {c.id for c in self.crm_companies if (TODAY - c.last_activity).days < 3 * 365 - 30}
-        alone = [p for c in self.w.companies if c.id in crm for p in c.people
-                 if seen.get(f"person:{p.id}") == ["old_crm_contacts"] and not p.short and not p.new_mobile
-                 and f"person:{p.id}" not in lookalike]
-        pools = {"uncertain_name_other_mobile": [p for p in alone if p.id not in self.office_shown],
-                 "uncertain_salutation_office_line": [p for p in alone if p.id in self.office_shown]}
+        alone = [
+            p
+            for c in self.w.companies
+            if c.id in crm
+            for p in c.people
+            if seen.get(f"person:{p.id}") == ["old_crm_contacts"]
+            and not p.short
+            and not p.new_mobile
+            and f"person:{p.id}" not in lookalike
+        ]
+        pools = {
+            "uncertain_name_other_mobile": [p for p in alone if p.id not in self.office_shown],
+            "uncertain_salutation_office_line": [p for p in alone if p.id in self.office_shown],
+        }
         others = itertools.count(1)
         for kind, same, other in UNCERTAIN:
             for k, p in enumerate(u.sample(pools[kind], min(len(pools[kind]), same + other))):
@@ -825,14 +1237,19 @@ class Generator:
                     name, office, gender, role = p.surname + p.given, "", "", p.title
                 else:
                     gender = p.gender if k < same else u.choice("男女")
-                    title = u.choice([t for t in messy.SALUTATIONS if t not in ("先生", "女士")]
-                                     + ["先生" if gender == "男" else "女士"])
+                    title = u.choice(
+                        [t for t in messy.SALUTATIONS if t not in ("先生", "女士")]
+                        + ["先生" if gender == "男" else "女士"]
+                    )
                     name, mobile, office, role = f"{p.surname}{title}", "", p.office, ""
                 self.truth.add("old_crm_contacts", "", len(rows) + 2, "contacts", who, kind)
-                rows.append([f"L85{len(rows):04d}", self.account_ids[p.company.id], name, mobile, office, "", role, "",
-                             gender])
-        path.write_bytes((csv_bytes(header, rows) + self._footer("old_crm_contacts", "contacts", len(rows)))
-                         .encode("gb18030"))
+                rows.append(
+                    [f"L85{len(rows):04d}", self.account_ids[p.company.id], name, mobile, office, "", role, "", gender]
+                )
+        path.write_bytes(
+            (csv_bytes(header, rows) + self._footer("old_crm_contacts", "contacts", len(rows))).encode("gb18030")
+        )
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -17,42 +17,157 @@ from functools import lru_cache
 
 # Characters a pinyin input method offers for the same syllable: picking the wrong one is the commonest typo.
 HOMOPHONES = {
-    "星": "兴新腥", "辰": "晨臣尘", "云": "芸耘运", "帆": "凡繁", "华": "桦骅画", "创": "闯窗", "博": "波伯",
-    "远": "源元园", "恒": "衡横", "通": "同桐", "瑞": "睿锐", "丰": "峰锋枫", "嘉": "佳家", "禾": "和合",
-    "天": "添田", "泽": "择则", "鼎": "定顶", "盛": "胜圣", "汇": "惠慧", "智": "志知", "锐": "瑞睿", "思": "斯司",
-    "启": "奇琦", "明": "名鸣", "联": "连莲", "宏": "鸿弘", "达": "大答", "新": "鑫欣", "卓": "桌琢", "越": "跃悦",
-    "航": "杭行", "金": "今锦", "桥": "乔侨", "德": "得", "信": "鑫欣", "中": "忠钟", "科": "可克", "永": "勇咏",
-    "泰": "太态", "东": "冬栋", "方": "芳坊", "鸿": "宏洪", "运": "韵云", "世": "士事",
+    "星": "兴新腥",
+    "辰": "晨臣尘",
+    "云": "芸耘运",
+    "帆": "凡繁",
+    "华": "桦骅画",
+    "创": "闯窗",
+    "博": "波伯",
+    "远": "源元园",
+    "恒": "衡横",
+    "通": "同桐",
+    "瑞": "睿锐",
+    "丰": "峰锋枫",
+    "嘉": "佳家",
+    "禾": "和合",
+    "天": "添田",
+    "泽": "择则",
+    "鼎": "定顶",
+    "盛": "胜圣",
+    "汇": "惠慧",
+    "智": "志知",
+    "锐": "瑞睿",
+    "思": "斯司",
+    "启": "奇琦",
+    "明": "名鸣",
+    "联": "连莲",
+    "宏": "鸿弘",
+    "达": "大答",
+    "新": "鑫欣",
+    "卓": "桌琢",
+    "越": "跃悦",
+    "航": "杭行",
+    "金": "今锦",
+    "桥": "乔侨",
+    "德": "得",
+    "信": "鑫欣",
+    "中": "忠钟",
+    "科": "可克",
+    "永": "勇咏",
+    "泰": "太态",
+    "东": "冬栋",
+    "方": "芳坊",
+    "鸿": "宏洪",
+    "运": "韵云",
+    "世": "士事",
 }
 # Pinyin of the brand characters, as an English name writes them.
 BRAND_PINYIN = {
-    "星": "xing", "辰": "chen", "云": "yun", "帆": "fan", "华": "hua", "创": "chuang", "博": "bo", "远": "yuan",
-    "恒": "heng", "通": "tong", "瑞": "rui", "丰": "feng", "嘉": "jia", "禾": "he", "天": "tian", "泽": "ze",
-    "鼎": "ding", "盛": "sheng", "汇": "hui", "智": "zhi", "锐": "rui", "思": "si", "启": "qi", "明": "ming",
-    "联": "lian", "宏": "hong", "达": "da", "新": "xin", "卓": "zhuo", "越": "yue", "航": "hang", "金": "jin",
-    "桥": "qiao", "德": "de", "信": "xin", "中": "zhong", "科": "ke", "永": "yong", "泰": "tai", "东": "dong",
-    "方": "fang", "鸿": "hong", "运": "yun", "世": "shi",
+    "星": "xing",
+    "辰": "chen",
+    "云": "yun",
+    "帆": "fan",
+    "华": "hua",
+    "创": "chuang",
+    "博": "bo",
+    "远": "yuan",
+    "恒": "heng",
+    "通": "tong",
+    "瑞": "rui",
+    "丰": "feng",
+    "嘉": "jia",
+    "禾": "he",
+    "天": "tian",
+    "泽": "ze",
+    "鼎": "ding",
+    "盛": "sheng",
+    "汇": "hui",
+    "智": "zhi",
+    "锐": "rui",
+    "思": "si",
+    "启": "qi",
+    "明": "ming",
+    "联": "lian",
+    "宏": "hong",
+    "达": "da",
+    "新": "xin",
+    "卓": "zhuo",
+    "越": "yue",
+    "航": "hang",
+    "金": "jin",
+    "桥": "qiao",
+    "德": "de",
+    "信": "xin",
+    "中": "zhong",
+    "科": "ke",
+    "永": "yong",
+    "泰": "tai",
+    "东": "dong",
+    "方": "fang",
+    "鸿": "hong",
+    "运": "yun",
+    "世": "shi",
 }
 # Brand characters an English name translates instead (星云 -> StarCloud); the others it writes in pinyin.
-CALQUES = {"星": ["Star"], "云": ["Cloud"], "帆": ["Sail"], "华": ["Sino"], "创": ["Innov", "Create"],
-           "远": ["Vision", "Far"], "恒": ["Ever"], "通": ["Link"], "丰": ["Rich"], "天": ["Sky"], "智": ["Smart", "Wise"],
-           "锐": ["Sharp"], "思": ["Think"], "明": ["Bright"], "联": ["Union", "Link"], "宏": ["Grand"], "新": ["New"],
-           "金": ["Golden", "Gold"], "桥": ["Bridge"], "信": ["Trust"], "中": ["Sino"], "永": ["Ever"], "东": ["East"],
-           "世": ["World"], "鸿": ["Swan"], "卓": ["Excel"], "航": ["Voyage"]}
+CALQUES = {
+    "星": ["Star"],
+    "云": ["Cloud"],
+    "帆": ["Sail"],
+    "华": ["Sino"],
+    "创": ["Innov", "Create"],
+    "远": ["Vision", "Far"],
+    "恒": ["Ever"],
+    "通": ["Link"],
+    "丰": ["Rich"],
+    "天": ["Sky"],
+    "智": ["Smart", "Wise"],
+    "锐": ["Sharp"],
+    "思": ["Think"],
+    "明": ["Bright"],
+    "联": ["Union", "Link"],
+    "宏": ["Grand"],
+    "新": ["New"],
+    "金": ["Golden", "Gold"],
+    "桥": ["Bridge"],
+    "信": ["Trust"],
+    "中": ["Sino"],
+    "永": ["Ever"],
+    "东": ["East"],
+    "世": ["World"],
+    "鸿": ["Swan"],
+    "卓": ["Excel"],
+    "航": ["Voyage"],
+}
 # The trade as English names write it, full and short.
 TRADE_EN = {
     "科技": ["Technology", "Technologies", "Tech", "Sci-Tech", "Science & Technology"],
-    "信息技术": ["Information Technology", "Info Tech", "IT"], "电子": ["Electronics", "Electronic"],
+    "信息技术": ["Information Technology", "Info Tech", "IT"],
+    "电子": ["Electronics", "Electronic"],
     "机械设备": ["Machinery Equipment", "Machinery", "Machinery & Equipment"],
-    "医疗器械": ["Medical Devices", "Medical Equipment", "Medical Instruments"], "物流": ["Logistics"],
-    "贸易": ["Trading", "Trade"], "餐饮管理": ["Catering Management", "Catering"],
-    "教育咨询": ["Education Consulting", "Education Consultancy"], "建筑工程": ["Construction Engineering", "Construction"],
-    "新材料": ["New Materials", "Advanced Materials"], "生物科技": ["Biotechnology", "Biotech", "Bio-Tech"],
+    "医疗器械": ["Medical Devices", "Medical Equipment", "Medical Instruments"],
+    "物流": ["Logistics"],
+    "贸易": ["Trading", "Trade"],
+    "餐饮管理": ["Catering Management", "Catering"],
+    "教育咨询": ["Education Consulting", "Education Consultancy"],
+    "建筑工程": ["Construction Engineering", "Construction"],
+    "新材料": ["New Materials", "Advanced Materials"],
+    "生物科技": ["Biotechnology", "Biotech", "Bio-Tech"],
 }
 LEGAL_EN = ["Co., Ltd.", "Co., Ltd.", "Co.,Ltd", "Co. Ltd", "Limited", "Inc.", "Company Limited", ""]
 LEGAL_TYPOS = ["有线公司", "有限公公司", "有现公司", "有限司", "有限公"]
-CITY_PINYIN = {"北京": "Beijing", "上海": "Shanghai", "深圳": "Shenzhen", "广州": "Guangzhou", "杭州": "Hangzhou",
-               "成都": "Chengdu", "武汉": "Wuhan", "南京": "Nanjing", "苏州": "Suzhou", "西安": "Xi'an"}
+CITY_PINYIN = {
+    "北京": "Beijing",
+    "上海": "Shanghai",
+    "深圳": "Shenzhen",
+    "广州": "Guangzhou",
+    "杭州": "Hangzhou",
+    "成都": "Chengdu",
+    "武汉": "Wuhan",
+    "南京": "Nanjing",
+    "苏州": "Suzhou",
+    "西安": "Xi'an",
+}
 SALUTATIONS = ["经理", "总", "工", "先生", "女士", "主任", "老师"]
 NAME_TITLES = ["工程师", "经理", "主管", "总监", "助理"]
 DEPARTMENTS = ["采购部", "销售部", "财务部", "技术部", "市场部"]
@@ -77,8 +192,11 @@ def english_company(r: random.Random, c) -> tuple[str, str]:
     """The company's English name, as its staff write it on a business card or a sign-up form."""
     trade = r.choice(TRADE_EN[c.industry_word])
     region = CITY_PINYIN.get(c.region, "")
-    translate = all(ch in CALQUES or ch in BRAND_PINYIN for ch in c.brand) and \
-        sum(ch in CALQUES for ch in c.brand) >= 2 and r.random() < 0.35
+    translate = (
+        all(ch in CALQUES or ch in BRAND_PINYIN for ch in c.brand)
+        and sum(ch in CALQUES for ch in c.brand) >= 2
+        and r.random() < 0.35
+    )
     if translate:
         brand = "".join(r.choice(CALQUES[ch]) if ch in CALQUES else BRAND_PINYIN[ch].capitalize() for ch in c.brand)
         tag = "english_calque"
@@ -110,12 +228,12 @@ def _typo(r: random.Random, c) -> tuple[str, str] | None:
     i = r.randrange(len(brand))
     kind = r.random()
     if kind < 0.55 and brand[i] in HOMOPHONES:
-        wrong = brand[:i] + r.choice(HOMOPHONES[brand[i]]) + brand[i + 1:]
+        wrong = brand[:i] + r.choice(HOMOPHONES[brand[i]]) + brand[i + 1 :]
         tag = "homophone"
     elif kind < 0.85 and len(brand) >= 2:
-        wrong, tag = brand[:i] + brand[i + 1:], "dropped_char"
+        wrong, tag = brand[:i] + brand[i + 1 :], "dropped_char"
     else:
-        wrong, tag = brand[:i] + r.choice("华通达信源泰") + brand[i + 1:], "changed_char"
+        wrong, tag = brand[:i] + r.choice("华通达信源泰") + brand[i + 1 :], "changed_char"
     if wrong == brand:
         return None
     return f"{c.region}{wrong}{c.industry_word}{c.legal}{c.branch}", tag
@@ -124,30 +242,47 @@ def _typo(r: random.Random, c) -> tuple[str, str] | None:
 def company_name(r: random.Random, c, source: str) -> tuple[str, str]:
     """How ``source`` writes the company's name. ``source``: crm (re-entered in the old CRM), sheet (a
     salesperson's workbook), event (a sign-up form), card (a phone's address book)."""
-    odds = {"crm": (0.0, 0.0, 0.08, 0.05, 0.03), "sheet": (0.02, 0.12, 0.07, 0.04, 0.02),
-            "event": (0.10, 0.22, 0.06, 0.04, 0.03), "card": (0.14, 0.20, 0.03, 0.02, 0.02)}[source]
+    odds = {
+        "crm": (0.0, 0.0, 0.08, 0.05, 0.03),
+        "sheet": (0.02, 0.12, 0.07, 0.04, 0.02),
+        "event": (0.10, 0.22, 0.06, 0.04, 0.03),
+        "card": (0.14, 0.20, 0.03, 0.02, 0.02),
+    }[source]
     english, short, typo, legal_typo, traditional = odds
     x = r.random()
     if x < english:
         return english_company(r, c)
     x -= english
     if x < short:
-        return r.choice([f"{c.brand}{c.industry_word}", f"{c.region}{c.brand}", f"{c.brand}{c.industry_word}{c.branch}",
-                         f"{c.brand}集团"]) if not c.branch else f"{c.brand}{c.industry_word}{c.branch}", "short_name"
+        return r.choice(
+            [
+                f"{c.brand}{c.industry_word}",
+                f"{c.region}{c.brand}",
+                f"{c.brand}{c.industry_word}{c.branch}",
+                f"{c.brand}集团",
+            ]
+        ) if not c.branch else f"{c.brand}{c.industry_word}{c.branch}", "short_name"
     x -= short
     if x < typo and (found := _typo(r, c)):
         return found
     x -= typo
     if x < legal_typo and c.legal.endswith("有限公司"):
-        return f"{c.region}{c.brand}{c.industry_word}{c.legal.removesuffix('有限公司')}{r.choice(LEGAL_TYPOS)}" \
-               f"{c.branch}", "legal_form_typo"
+        return (
+            f"{c.region}{c.brand}{c.industry_word}{c.legal.removesuffix('有限公司')}{r.choice(LEGAL_TYPOS)}{c.branch}",
+            "legal_form_typo",
+        )
     x -= legal_typo
     if x < traditional:
         return _traditional(c.name), "traditional"
-    variants = [(c.name, ""), (c.name, ""), (c.name, ""),
-                (f"{c.brand}{c.industry_word}（{c.region}）{c.legal}{c.branch}", "region_variant"),
-                (f"{c.region} {c.brand}{c.industry_word}{c.legal}{c.branch}", "spacing"), (f"{c.name} ", "spacing"),
-                (f"{c.brand}{c.industry_word}({c.region}){c.legal}{c.branch}", "region_variant")]
+    variants = [
+        (c.name, ""),
+        (c.name, ""),
+        (c.name, ""),
+        (f"{c.brand}{c.industry_word}（{c.region}）{c.legal}{c.branch}", "region_variant"),
+        (f"{c.region} {c.brand}{c.industry_word}{c.legal}{c.branch}", "spacing"),
+        (f"{c.name} ", "spacing"),
+        (f"{c.brand}{c.industry_word}({c.region}){c.legal}{c.branch}", "region_variant"),
+    ]
     return r.choice(variants)
 
 
@@ -159,16 +294,28 @@ def person_name(r: random.Random, p, source: str) -> tuple[str, str]:
     side = random.Random(f"company-in-name|{p.mobile}|{source}")
     if side.random() < {"crm": 0.0, "sheet": 0.005, "event": 0.02, "card": 0.05}[source]:
         n, brand, trade = p.surname + p.given, p.company.brand, p.company.industry_word
-        return side.choice([f"{n} {brand}{trade}", f"{brand} {n}", f"{brand}{trade}{n}", f"【{brand}{trade}】{n}",
-                            f"{n}@{brand}{trade}", f"{n}（{brand}{trade}）"]), "company_in_name"
+        return side.choice(
+            [
+                f"{n} {brand}{trade}",
+                f"{brand} {n}",
+                f"{brand}{trade}{n}",
+                f"【{brand}{trade}】{n}",
+                f"{n}@{brand}{trade}",
+                f"{n}（{brand}{trade}）",
+            ]
+        ), "company_in_name"
     return written
 
 
 def _person_name(r: random.Random, p, source: str) -> tuple[str, str]:
     """How ``source`` writes the person's name: plainly, as a salutation (王经理, 小李), with a title (何然工程师,
     陈晶-经理, 张伟（采购经理）), in pinyin (Zhang Wei, WANG Fang) or in traditional characters."""
-    odds = {"crm": (0.0, 0.01, 0.0, 0.01), "sheet": (0.07, 0.05, 0.01, 0.01), "event": (0.02, 0.03, 0.06, 0.01),
-            "card": (0.06, 0.02, 0.08, 0.01)}[source]
+    odds = {
+        "crm": (0.0, 0.01, 0.0, 0.01),
+        "sheet": (0.07, 0.05, 0.01, 0.01),
+        "event": (0.02, 0.03, 0.06, 0.01),
+        "card": (0.06, 0.02, 0.08, 0.01),
+    }[source]
     salutation, titled, pinyin, traditional = odds
     n = p.surname + p.given
     x = r.random()
@@ -182,8 +329,9 @@ def _person_name(r: random.Random, p, source: str) -> tuple[str, str]:
     x -= salutation
     if x < titled:
         title = r.choice(NAME_TITLES)
-        return r.choice([f"{n}{title}", f"{n}-{title}", f"{n}（{r.choice(DEPARTMENTS)[:-1]}{title}）", f"{n} {title}"]), \
-            "title_in_name"
+        return r.choice(
+            [f"{n}{title}", f"{n}-{title}", f"{n}（{r.choice(DEPARTMENTS)[:-1]}{title}）", f"{n} {title}"]
+        ), "title_in_name"
     x -= titled
     if x < pinyin:
         from pypinyin import lazy_pinyin
@@ -247,7 +395,7 @@ def account_ref(r: random.Random, ref: str, share: float = 0.03) -> tuple[str, s
     if r.random() >= share:
         return ref, ""
     prefix = ref.rstrip("0123456789")
-    digits = ref[len(prefix):]
+    digits = ref[len(prefix) :]
     kind = r.randrange(5)
     if kind == 0:
         return ref.lower(), "fk_lowercase"
@@ -277,7 +425,7 @@ def financial_numeral(value: int) -> str:
                 out.append("零")
             zero = False
             out.append(_CAPITAL_DIGITS[d] + _CAPITAL_UNITS[pos % 4])
-        if pos % 4 == 0 and pos and int(s[max(0, i - 3):i + 1]):
+        if pos % 4 == 0 and pos and int(s[max(0, i - 3) : i + 1]):
             out.append(_CAPITAL_GROUPS[pos // 4])
     return "".join(out or ["零"]) + "元整"
 

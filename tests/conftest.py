@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # CI explores the same examples every run; HYPOTHESIS_PROFILE=search digs deeper on purpose.
-settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile("search", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
@@ -24,8 +25,11 @@ DEMO = ROOT / "samples" / "demo"
 def make_project(tmp_path: Path) -> Callable[..., Path]:
     """Write a project folder: make_project(migration="...", mappings={"name": "..."}, files={"data/x.csv": b"..."})."""
 
-    def make(migration: str = "name: test\n", mappings: dict[str, str] | None = None,
-             files: dict[str, bytes | str] | None = None) -> Path:
+    def make(
+        migration: str = "name: test\n",
+        mappings: dict[str, str] | None = None,
+        files: dict[str, bytes | str] | None = None,
+    ) -> Path:
         root = tmp_path / "project"
         (root / "mappings").mkdir(parents=True, exist_ok=True)
         (root / "migration.yaml").write_text(textwrap.dedent(migration), encoding="utf-8")

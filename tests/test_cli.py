@@ -93,8 +93,10 @@ def test_validate_text_format_has_path_line_and_hint(make_project):
     root = broken(make_project)
     result = invoke("validate", root)
     assert result.exit_code == 1
-    assert f"{root}/mappings/crm.yaml:5: error: column '客户名' is not in data/a.csv — did you mean '客户名称'?" \
+    assert (
+        f"{root}/mappings/crm.yaml:5: error: column '客户名' is not in data/a.csv — did you mean '客户名称'?"
         in result.output
+    )
 
 
 def test_validate_github_annotations(make_project):
@@ -119,16 +121,20 @@ def test_plan_fails_like_run_would(make_project):
 
 def test_plan_fails_when_no_child_finds_its_account(make_project):
     """Contacts from another export whose system differs from the accounts': every one would be rejected."""
-    root = make_project(mappings={
-        "crm": "file: data/a.csv\nsystem: old_crm\nentities:\n  accounts:\n    columns: {编号: id, 名称: name}\n",
-        "people": "file: data/c.csv\nentities:\n  contacts:\n    columns: {客户编号: account_id, 姓名: name}\n"},
-        files={"data/a.csv": "编号,名称\nC1,星辰科技有限公司\n", "data/c.csv": "客户编号,姓名\nC1,王芳\n"})
+    root = make_project(
+        mappings={
+            "crm": "file: data/a.csv\nsystem: old_crm\nentities:\n  accounts:\n    columns: {编号: id, 名称: name}\n",
+            "people": "file: data/c.csv\nentities:\n  contacts:\n    columns: {客户编号: account_id, 姓名: name}\n",
+        },
+        files={"data/a.csv": "编号,名称\nC1,星辰科技有限公司\n", "data/c.csv": "客户编号,姓名\nC1,王芳\n"},
+    )
     result = invoke("plan", root)
     assert result.exit_code == 1 and "not one of the 1 contacts of people found its account" in result.output
     assert "system:" in result.output and "account_id" in result.output
     (root / "mappings" / "people.yaml").write_text(
         "file: data/c.csv\nsystem: old_crm\nentities:\n  contacts:\n    columns: {客户编号: account_id, 姓名: name}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     assert invoke("plan", root).exit_code == 0
 
 
@@ -155,9 +161,13 @@ def source_rows(project: Path) -> dict[str, set[tuple[str, int]]]:
 
     data = project / "data"
     book = openpyxl.load_workbook(data / "销售团队客户表.xlsx", read_only=True)
+
     def rows_of(ws, first: int) -> set[tuple[str, int]]:
-        return {(ws.title, n) for n, cells in enumerate(ws.iter_rows(min_row=first), start=first)
-                if any(c.value not in (None, "") for c in cells)}
+        return {
+            (ws.title, n)
+            for n, cells in enumerate(ws.iter_rows(min_row=first), start=first)
+            if any(c.value not in (None, "") for c in cells)
+        }
 
     sheet_rows = {r for ws in book.worksheets if ws.title != "商机跟进" for r in rows_of(ws, 4)}
     pipeline_rows = rows_of(book["商机跟进"], 3)  # a banner, then the header on row 2
@@ -192,14 +202,30 @@ def test_run_demo_accounts_for_every_source_row(demo_run):
     assert result.exit_code == 0, result.output
     assert "Every source row is accounted for" in result.output
     lineage = pl.read_csv(project / "out" / "lineage.csv", infer_schema=False)
-    assert lineage.columns == ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason", "notes",
-                               "wave", "batch"]
+    assert lineage.columns == [
+        "source",
+        "file",
+        "sheet",
+        "row",
+        "entity",
+        "record_id",
+        "outcome",
+        "reason",
+        "notes",
+        "wave",
+        "batch",
+    ]
     expected = source_rows(project)
-    entities = {"old_crm_accounts": {"accounts"}, "old_crm_contacts": {"contacts"},
-                "old_crm_opportunities": {"opportunities"}, "old_crm_activities": {"activities"},
-                "sales_workbook": {"accounts", "contacts"}, "sales_pipeline": {"accounts", "opportunities"},
-                "event_signups": {"accounts", "contacts"},
-                "address_book": {"accounts", "contacts"}}
+    entities = {
+        "old_crm_accounts": {"accounts"},
+        "old_crm_contacts": {"contacts"},
+        "old_crm_opportunities": {"opportunities"},
+        "old_crm_activities": {"activities"},
+        "sales_workbook": {"accounts", "contacts"},
+        "sales_pipeline": {"accounts", "opportunities"},
+        "event_signups": {"accounts", "contacts"},
+        "address_book": {"accounts", "contacts"},
+    }
     for source, rows in expected.items():
         mine = lineage.filter(pl.col("source") == source)
         assert set(mine["entity"]) == entities[source]
@@ -258,8 +284,16 @@ def test_plan_on_demo_writes_nothing(demo_copy):
     result = invoke("plan", demo_copy)
     assert result.exit_code == 0, result.output
     assert not (demo_copy / "out").exists()
-    for text in ("old_crm_accounts", "gb18030", "张三 (3)", "import/01_accounts_001.csv", "unmapped columns",
-                 "Expected duplicates", "Expected refusals by the target", "Files run would write"):
+    for text in (
+        "old_crm_accounts",
+        "gb18030",
+        "张三 (3)",
+        "import/01_accounts_001.csv",
+        "unmapped columns",
+        "Expected duplicates",
+        "Expected refusals by the target",
+        "Files run would write",
+    ):
         assert text in result.output
     # The predictions are the run's figures: the clusters and merged rows run finds; the planted refusals.
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.output.splitlines()]
@@ -267,7 +301,9 @@ def test_plan_on_demo_writes_nothing(demo_copy):
     merged = accounts.filter(pl.col("_outcome") == "merged")
     clusters = merged["_record_id"].n_unique()
     table = result.output.split("Expected duplicates", 1)[1].splitlines()
-    predicted = next(cells for line in table if (cells := [c.strip() for c in line.split("│")[1:-1]])[:1] == ["accounts"])
+    predicted = next(
+        cells for line in table if (cells := [c.strip() for c in line.split("│")[1:-1]])[:1] == ["accounts"]
+    )
     assert predicted[2:4] == [str(clusters), str(merged.height)] and clusters > 50
     assert any(r[:4] == ["opportunities", "stage", "picklist", "2"] for r in rows)
 
@@ -306,24 +342,38 @@ def test_shell_completion_is_offered_and_completes_verbs(monkeypatch):
     shown = runner.invoke(app, ["--show-completion", "bash"], prog_name="crm-migrate")
     assert shown.exit_code == 0, (shown.output, shown.exception)
     assert "_CRM_MIGRATE_COMPLETE=complete_bash" in shown.output
-    completed = runner.invoke(app, [], prog_name="crm-migrate", env={
-        "_CRM_MIGRATE_COMPLETE": "complete_bash", "COMP_WORDS": "crm-migrate pl", "COMP_CWORD": "1"})
+    completed = runner.invoke(
+        app,
+        [],
+        prog_name="crm-migrate",
+        env={"_CRM_MIGRATE_COMPLETE": "complete_bash", "COMP_WORDS": "crm-migrate pl", "COMP_CWORD": "1"},
+    )
     assert completed.output.split() == ["plan"]
 
 
 def test_paths_written_with_backslashes_are_found_and_still_confined(make_project, tmp_path):
-    root = make_project("name: t\ntarget: targets\\t.yaml\nentities: [accounts]\n", {"crm": (
-        "file: data\\sub\\a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"
-        "    derive:\n      industry: {column: 行业, lookup: {file: data\\codes.csv, key: code, value: name}}\n")},
-        {"data/sub/a.csv": "名称,行业\n北京星辰科技有限公司,I\n", "data/codes.csv": "code,name\nI,软件\n",
-         "targets/t.yaml": "name: t\nrests_on: x\nentities:\n  accounts:\n    object: accounts\n    columns:\n"
-                           "      - {header: name, value: name}\n"})
+    root = make_project(
+        "name: t\ntarget: targets\\t.yaml\nentities: [accounts]\n",
+        {
+            "crm": (
+                "file: data\\sub\\a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"
+                "    derive:\n      industry: {column: 行业, lookup: {file: data\\codes.csv, key: code, value: name}}\n"
+            )
+        },
+        {
+            "data/sub/a.csv": "名称,行业\n北京星辰科技有限公司,I\n",
+            "data/codes.csv": "code,name\nI,软件\n",
+            "targets/t.yaml": "name: t\nrests_on: x\nentities:\n  accounts:\n    object: accounts\n    columns:\n"
+            "      - {header: name, value: name}\n",
+        },
+    )
     result = invoke("validate", root)
     assert result.exit_code == 0, result.output
     assert invoke("plan", root).exit_code == 0
     (tmp_path / "outside.csv").write_text("名称\n外面的公司\n", encoding="utf-8")
     (root / "mappings" / "crm.yaml").write_text(
-        "file: ..\\outside.csv\nentities:\n  accounts:\n    columns: {名称: name}\n", encoding="utf-8")
+        "file: ..\\outside.csv\nentities:\n  accounts:\n    columns: {名称: name}\n", encoding="utf-8"
+    )
     refused = invoke("validate", root)
     assert refused.exit_code == 1 and "leads outside the project folder" in refused.output
     assert "外面的公司" not in refused.output
@@ -351,8 +401,12 @@ def test_no_color_and_NO_COLOR_are_honoured(make_project):
     root = broken(make_project)
 
     def colours(*args: str, **env: str) -> list[str]:
-        done = subprocess.run([sys.executable, "-m", "crm_migrate", *args, "validate", str(root)],
-                              capture_output=True, text=True, env={**os.environ, "FORCE_COLOR": "1", **env})
+        done = subprocess.run(
+            [sys.executable, "-m", "crm_migrate", *args, "validate", str(root)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "FORCE_COLOR": "1", **env},
+        )
         assert done.returncode == 1
         codes = re.findall(r"\x1b\[([0-9;]*)m", done.stdout + done.stderr)
         return [c for c in codes for n in c.split(";") if n.isdigit() and (30 <= int(n) <= 49 or 90 <= int(n) <= 107)]
@@ -384,9 +438,13 @@ def verbose_run(tmp_path_factory):
     return project, result, lines
 
 
-DEMO_SOURCES = ("data/老CRM_客户导出.csv (old_crm_accounts)", "data/老CRM_联系人导出.csv (old_crm_contacts)",
-                "data/销售团队客户表.xlsx (sales_workbook)", "data/销售团队客户表.xlsx (sales_pipeline)",
-                "data/通讯录.vcf (address_book)")
+DEMO_SOURCES = (
+    "data/老CRM_客户导出.csv (old_crm_accounts)",
+    "data/老CRM_联系人导出.csv (old_crm_contacts)",
+    "data/销售团队客户表.xlsx (sales_workbook)",
+    "data/销售团队客户表.xlsx (sales_pipeline)",
+    "data/通讯录.vcf (address_book)",
+)
 
 
 def test_verbose_prints_a_timing_line_for_every_step_and_output_file(verbose_run):
@@ -397,8 +455,12 @@ def test_verbose_prints_a_timing_line_for_every_step_and_output_file(verbose_run
     for source in DEMO_SOURCES:
         assert f"Reading {source}" in lines, source
     for entity in ("accounts", "contacts", "opportunities", "activities"):
-        for step in (f"Cleaning {entity}", f"Clustering {entity}", f"Golden records of {entity}",
-                     f"Conforming {entity}"):
+        for step in (
+            f"Cleaning {entity}",
+            f"Clustering {entity}",
+            f"Golden records of {entity}",
+            f"Conforming {entity}",
+        ):
             assert step in lines, step
     for entity in ("accounts", "contacts", "opportunities"):
         for step in (f"Blocking {entity}", f"Scoring {entity}"):
@@ -429,9 +491,15 @@ def test_run_log_has_the_steps_and_no_value_from_the_data(verbose_run):
     contacts = pl.read_csv(data / "老CRM_联系人导出.csv", encoding="gb18030", infer_schema=False)
     signups = pl.read_csv(data / "市场活动报名.csv", encoding="utf-8", infer_schema=False)
     book = openpyxl.load_workbook(data / "销售团队客户表.xlsx", read_only=True)
-    values = {*accounts["客户名称"].drop_nulls(), *accounts["电话"].drop_nulls(), *contacts["姓名"].drop_nulls(),
-              *contacts["手机"].drop_nulls(), *contacts["身份证号"].drop_nulls(), *signups["手机"].drop_nulls(),
-              *book.sheetnames}  # a salesperson's sheet is named after them
+    values = {
+        *accounts["客户名称"].drop_nulls(),
+        *accounts["电话"].drop_nulls(),
+        *contacts["姓名"].drop_nulls(),
+        *contacts["手机"].drop_nulls(),
+        *contacts["身份证号"].drop_nulls(),
+        *signups["手机"].drop_nulls(),
+        *book.sheetnames,
+    }  # a salesperson's sheet is named after them
     assert len(values) > 500 and "张三" in values
     leaked = sorted(v for v in values if v.strip() and v.strip() in text)
     assert leaked == []
@@ -441,8 +509,11 @@ def test_run_log_has_the_steps_and_no_value_from_the_data(verbose_run):
 def test_quiet_prints_nothing_on_stderr_where_progress_would_show(make_project, monkeypatch):
     from .test_pipeline import ACCOUNTS, ACCOUNTS_CSV, CONTACTS, CONTACTS_CSV, MIGRATION
 
-    root = make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
-                        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV})
+    root = make_project(
+        MIGRATION,
+        {"accounts": ACCOUNTS, "contacts": CONTACTS},
+        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV},
+    )
     monkeypatch.setenv("FORCE_COLOR", "1")  # stderr taken for a terminal: the bars are drawn
     shown = runner.invoke(app, ["run", str(root)])
     assert shown.exit_code == 0 and shown.stderr != "", "progress is drawn (else this test could not fail)"

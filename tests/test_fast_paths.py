@@ -28,7 +28,11 @@ def assert_same(kind: T, values: list[str]) -> int:
         slow = cleaner(row["raw"], CTX)
         attrs = {k.removeprefix("attr:"): v for k, v in row.items() if k.startswith("attr:")}
         assert (row["value"], row["key"], row["reason"], row["notes"]) == (
-            slow.value, slow.key, slow.reason, NOTES_SEPARATOR.join(slow.notes) or None), (kind, row, slow)
+            slow.value,
+            slow.key,
+            slow.reason,
+            NOTES_SEPARATOR.join(slow.notes) or None,
+        ), (kind, row, slow)
         assert attrs == {k: v for k, v in slow.attrs if k in attrs or v is not None}, (kind, row, slow)
     return fast.height
 
@@ -55,8 +59,9 @@ def test_address_fast_path_agrees_on_every_division_path():
     from crm_migrate.cleaners.address import _full_prefixes
 
     prefixes = list(_full_prefixes())
-    assert assert_same(T.address, prefixes + [p + "人民路1号" for p in prefixes] + [p + "长安镇" for p in prefixes]) \
-        >= 2 * len(prefixes)
+    assert assert_same(
+        T.address, prefixes + [p + "人民路1号" for p in prefixes] + [p + "长安镇" for p in prefixes]
+    ) >= 2 * len(prefixes)
 
 
 def test_no_division_name_extends_another_of_the_same_parent():
@@ -70,10 +75,14 @@ def test_no_division_name_extends_another_of_the_same_parent():
             assert not any(b != a and b.startswith(a) for b in names), a
 
 
-NAMEISH = st.text(alphabet="张王李单曾欧阳司马吕伟娜明總经理先生北京深圳市区县省有限公司股份集团科技银行分公司"
-                  "0123456789-号路 （）()", min_size=1, max_size=16)
-PHONEISH = st.from_regex(r"[+]?(86|0086)?[ -]?(1[3-9][0-9]|0[1-9][0-9]{1,2})[ -]?[0-9]{3,4}[ -]?[0-9]{4}",
-                         fullmatch=True)
+NAMEISH = st.text(
+    alphabet="张王李单曾欧阳司马吕伟娜明總经理先生北京深圳市区县省有限公司股份集团科技银行分公司0123456789-号路 （）()",
+    min_size=1,
+    max_size=16,
+)
+PHONEISH = st.from_regex(
+    r"[+]?(86|0086)?[ -]?(1[3-9][0-9]|0[1-9][0-9]{1,2})[ -]?[0-9]{3,4}[ -]?[0-9]{4}", fullmatch=True
+)
 
 
 @pytest.mark.parametrize("kind", FAST, ids=lambda k: k.value)
@@ -91,10 +100,18 @@ def test_date_fast_path_agrees_on_year_first_dates_and_times():
     for _ in range(4000):
         sep = r.choice("-/")
         month, day = r.randint(0, 13), r.randint(0, 32)
-        time = r.choice(["", f" {r.randint(0, 25)}:{r.randint(0, 61):02d}", " 00:00", " 0:00:00",
-                         f" {r.randint(0, 24):02d}:{r.randint(0, 60):02d}:{r.randint(0, 61):02d}"])
-        values.append(f"{r.choice([1899, 1900, 2019, 2024, 2100, 2101])}{sep}{month}{r.choice([sep, '-'])}"
-                      f"{day:02d}{time}")
+        time = r.choice(
+            [
+                "",
+                f" {r.randint(0, 25)}:{r.randint(0, 61):02d}",
+                " 00:00",
+                " 0:00:00",
+                f" {r.randint(0, 24):02d}:{r.randint(0, 60):02d}:{r.randint(0, 61):02d}",
+            ]
+        )
+        values.append(
+            f"{r.choice([1899, 1900, 2019, 2024, 2100, 2101])}{sep}{month}{r.choice([sep, '-'])}{day:02d}{time}"
+        )
     assert assert_same(T.date, sorted(set(values))) > 1000
 
 
@@ -105,13 +122,36 @@ def test_company_fast_path_agrees_on_names_with_and_without_a_legal_form():
     regions = ["", "北京", "北京市", "南京", "苏州工业园区", "海淀区", "（上海）", "广东省深圳市"]
     brands = ["星辰", "达恒世", "银行", "中", "华为", "科技", "有线"]
     trades = ["", "科技", "信息技术", "医疗器械", "集团", "建筑工程", "电子"]
-    forms = ["", "有限公司", "股份有限公司", "有限责任公司", "有现公司", "有限公", "公司", "集团", " ", "市场部", " 采购处",
-             "研发中心", "事业部"]
+    forms = [
+        "",
+        "有限公司",
+        "股份有限公司",
+        "有限责任公司",
+        "有现公司",
+        "有限公",
+        "公司",
+        "集团",
+        " ",
+        "市场部",
+        " 采购处",
+        "研发中心",
+        "事业部",
+    ]
     names = ["".join(p) for p in itertools.product(regions, brands, trades, forms)]
     assert assert_same(T.company_name, names) > 300
 
 
 def test_email_fast_path_agrees_on_upper_and_mixed_case():
-    values = ["LIAOYANHAI@QQ.COM", "Wang.Fang@XingChen.com.cn", "K@163.com", "A@QQ.CON", "x@GMIAL.com", "Li@Sina.Cn",
-              "ZHANG_WEI@HUATUO-E.COM", "a@b.com", "İ@qq.com", "Mail@126.COM."]
+    values = [
+        "LIAOYANHAI@QQ.COM",
+        "Wang.Fang@XingChen.com.cn",
+        "K@163.com",
+        "A@QQ.CON",
+        "x@GMIAL.com",
+        "Li@Sina.Cn",
+        "ZHANG_WEI@HUATUO-E.COM",
+        "a@b.com",
+        "İ@qq.com",
+        "Mail@126.COM.",
+    ]
     assert assert_same(T.email, values) >= 5

@@ -41,13 +41,21 @@ def test_the_verbs_and_their_results_are_exported():
 def test_importing_the_package_imports_nothing_heavy():
     """The names are imported on first use: ``import crm_migrate`` loads no dataframe, model or CLI library,
     and the first use of a verb does."""
-    code = ("import sys, crm_migrate\n"
-            "heavy = ('polars', 'pydantic', 'typer', 'rich', 'crm_migrate.')\n"
-            "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
-            "crm_migrate.plan\n"
-            "print('polars' in sys.modules, 'crm_migrate.migrate.plan' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={"PYTHONPATH": str(ROOT), "PATH": ""}, check=True)
+    code = (
+        "import sys, crm_migrate\n"
+        "heavy = ('polars', 'pydantic', 'typer', 'rich', 'crm_migrate.')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+        "crm_migrate.plan\n"
+        "print('polars' in sys.modules, 'crm_migrate.migrate.plan' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        check=True,
+    )
     assert done.stdout.splitlines() == ["[]", "True True"], done.stdout + done.stderr
 
 
@@ -75,8 +83,9 @@ def test_each_result_says_its_exit_status(make_project, tmp_path):
         crm_migrate.verify(result.out, "acounts", short)
     assert raised.value.exit_code == 1 and "no entity 'acounts'" in raised.value.problems[0].message
 
-    (root / "mappings" / "crm.yaml").write_text((root / "mappings" / "crm.yaml").read_text(encoding="utf-8")
-                                                .replace("entities:", "entites:"), encoding="utf-8")
+    (root / "mappings" / "crm.yaml").write_text(
+        (root / "mappings" / "crm.yaml").read_text(encoding="utf-8").replace("entities:", "entites:"), encoding="utf-8"
+    )
     broken = crm_migrate.validate(root)
     assert broken.exit_code == 1 and broken.errors and set(broken.problems) >= set(broken.errors)
     with pytest.raises(MigrateError) as raised:
@@ -119,7 +128,7 @@ def test_the_readme_example_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     printed = io.StringIO()
     with redirect_stdout(printed):
-        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+        exec(compile(code, "README.md", "exec"), {})
     assert printed.getvalue().splitlines()[-1].split("#")[0].split() == ["0", "0", "0", "0"]
     assert code.splitlines()[-1].split("# ")[-1] == printed.getvalue().strip()  # the comment says what it prints
     assert (tmp_path / "out" / "import" / "02_contacts_001.csv").is_file()

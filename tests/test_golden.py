@@ -31,8 +31,16 @@ def cells(path: Path) -> str:
     lines = []
     for ws in book.worksheets:
         lines.append(f"# {ws.title}")
-        lines += [json.dumps([[type(c.value).__name__, c.value, c.number_format, *(["quote"] if c.quotePrefix else [])]
-                              for c in row], ensure_ascii=False) for row in ws.iter_rows()]
+        lines += [
+            json.dumps(
+                [
+                    [type(c.value).__name__, c.value, c.number_format, *(["quote"] if c.quotePrefix else [])]
+                    for c in row
+                ],
+                ensure_ascii=False,
+            )
+            for row in ws.iter_rows()
+        ]
     return "\n".join(lines) + "\n"
 
 

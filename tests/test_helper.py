@@ -10,12 +10,15 @@ import time
 
 import pytest
 
-from crm_migrate.cleaners import CLEANERS, CleanContext
-from crm_migrate.cleaners import helper
+from crm_migrate.cleaners import CLEANERS, CleanContext, helper
 from crm_migrate.mappings.entities import FieldType
 
-NAMES = [f"{city}星辰{trade}{i}有限公司" for i in range(40) for city in ("北京", "（上海）", "深圳市")
-         for trade in ("科技", "贸易 ")] + ["Xingchen Tech Co., Ltd.", "  星辰科技有限公司上海分公司 ", "无"]
+NAMES = [
+    f"{city}星辰{trade}{i}有限公司"
+    for i in range(40)
+    for city in ("北京", "（上海）", "深圳市")
+    for trade in ("科技", "贸易 ")
+] + ["Xingchen Tech Co., Ltd.", "  星辰科技有限公司上海分公司 ", "无"]
 
 
 @pytest.fixture
@@ -58,12 +61,15 @@ def test_a_helper_that_dies_costs_only_its_half_cleaned_here(small_batches):
 
 def test_a_helper_that_never_answers_is_given_up(small_batches, monkeypatch):
     ready = pickle.dumps(("ready",))
-    stuck = (f"import sys, time; sys.stdout.buffer.write({helper._HEAD.pack(len(ready)) + ready!r}); "
-             "sys.stdout.flush(); sys.stdin.buffer.read(); time.sleep(120)")
+    stuck = (
+        f"import sys, time; sys.stdout.buffer.write({helper._HEAD.pack(len(ready)) + ready!r}); "
+        "sys.stdout.flush(); sys.stdin.buffer.read(); time.sleep(120)"
+    )
 
     def start() -> helper._Helper:
-        return helper._Helper(subprocess.Popen([sys.executable, "-c", stuck], stdin=subprocess.PIPE,
-                                               stdout=subprocess.PIPE, bufsize=0))
+        return helper._Helper(
+            subprocess.Popen([sys.executable, "-c", stuck], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        )
 
     monkeypatch.setattr(helper._Helper, "start", staticmethod(start))
     monkeypatch.setattr(helper, "WAIT_LEAST", 0.5)

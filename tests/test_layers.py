@@ -78,9 +78,14 @@ def imports(path: Path, module: str) -> list[tuple[int, str]]:
             found.append((node.lineno, target))
             found += [(node.lineno, f"{target}.{a.name}") for a in node.names if _is_module(f"{target}.{a.name}")]
         elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in (
-                "import_module", "__import__"):
-            found += [(node.lineno, a.value) for a in node.args[:1] if isinstance(a, ast.Constant)
-                      and isinstance(a.value, str)]
+            "import_module",
+            "__import__",
+        ):
+            found += [
+                (node.lineno, a.value)
+                for a in node.args[:1]
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
     return [(line, name) for line, name in found if name == "crm_migrate" or name.startswith("crm_migrate.")]
 
 
@@ -127,8 +132,15 @@ def test_the_walk_sees_every_kind_of_import(tmp_path: Path):
     """An upward import is caught at the top of a module, inside a function, under TYPE_CHECKING, relative,
     and through importlib; a downward one is not."""
     root = tmp_path / "crm_migrate"
-    for rel in ("errors.py", "project.py", "cleaners/__init__.py", "cleaners/text.py", "mappings/__init__.py",
-                "migrate/__init__.py", "migrate/run.py"):
+    for rel in (
+        "errors.py",
+        "project.py",
+        "cleaners/__init__.py",
+        "cleaners/text.py",
+        "mappings/__init__.py",
+        "migrate/__init__.py",
+        "migrate/run.py",
+    ):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("", encoding="utf-8")
     (root / "mappings" / "models.py").write_text(
@@ -137,22 +149,27 @@ def test_the_walk_sees_every_kind_of_import(tmp_path: Path):
         "def f():\n    import crm_migrate.migrate.run\n"
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from crm_migrate.migrate import run\n"
         "from ..project import Project\n"
-        "import importlib\nimportlib.import_module('crm_migrate.migrate.run')\n", encoding="utf-8")
+        "import importlib\nimportlib.import_module('crm_migrate.migrate.run')\n",
+        encoding="utf-8",
+    )
     found = [(m, line, name) for m, line, name in edges(root) if m == "crm_migrate.mappings.models"]
     assert {line for _, line, _ in found} == set(range(1, 11)) - {3, 5, 6, 9}
     lines = sorted({line for line in (int(v.split("(line ")[1].split(")")[0]) for v in violations(found))})
     assert lines == [2, 4, 7, 8, 10]
 
 
-@pytest.mark.parametrize("module, name, ok", [
-    ("crm_migrate.migrate.run", "crm_migrate.reports.quality", True),
-    ("crm_migrate.reports.quality", "crm_migrate.migrate.run", False),
-    ("crm_migrate.migrate.readers.text", "crm_migrate.migrate.columns", False),  # readers know no stage
-    ("crm_migrate.migrate.pipeline", "crm_migrate.migrate.readers", True),
-    ("crm_migrate.steps", "crm_migrate.secret", False),  # sideways, within the base
-    ("crm_migrate.cleaners.base", "crm_migrate.mappings.entities", True),
-    ("crm_migrate.cleaners.base", "crm_migrate.project", False),  # sideways
-    ("crm_migrate.mappings.models", "crm_migrate.project", False),
-])
+@pytest.mark.parametrize(
+    "module, name, ok",
+    [
+        ("crm_migrate.migrate.run", "crm_migrate.reports.quality", True),
+        ("crm_migrate.reports.quality", "crm_migrate.migrate.run", False),
+        ("crm_migrate.migrate.readers.text", "crm_migrate.migrate.columns", False),  # readers know no stage
+        ("crm_migrate.migrate.pipeline", "crm_migrate.migrate.readers", True),
+        ("crm_migrate.steps", "crm_migrate.secret", False),  # sideways, within the base
+        ("crm_migrate.cleaners.base", "crm_migrate.mappings.entities", True),
+        ("crm_migrate.cleaners.base", "crm_migrate.project", False),  # sideways
+        ("crm_migrate.mappings.models", "crm_migrate.project", False),
+    ],
+)
 def test_the_rule(module: str, name: str, ok: bool):
     assert (not violations([(module, 1, name)])) is ok

@@ -15,12 +15,14 @@ from .conftest import DEMO
 
 
 def result(pairs: list[tuple[int, int, float]], identity_conflicts: list[tuple[int, int]] = ()) -> MatchResult:
-    frame = pl.DataFrame({"l": [p[0] for p in pairs], "r": [p[1] for p in pairs],
-                          "probability": [p[2] for p in pairs]},
-                         schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64})
-    frame = frame.with_columns(pl.Series("level:uscc", [0 if (p[0], p[1]) in identity_conflicts else 1
-                                                         for p in pairs], dtype=pl.Int8),
-                               (pl.col("probability") / (1 - pl.col("probability"))).log(2).alias("weight"))
+    frame = pl.DataFrame(
+        {"l": [p[0] for p in pairs], "r": [p[1] for p in pairs], "probability": [p[2] for p in pairs]},
+        schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64},
+    )
+    frame = frame.with_columns(
+        pl.Series("level:uscc", [0 if (p[0], p[1]) in identity_conflicts else 1 for p in pairs], dtype=pl.Int8),
+        (pl.col("probability") / (1 - pl.col("probability"))).log(2).alias("weight"),
+    )
     # At a match rate of one half, a pair's weight is its evidence: 0.01 is 6.6 bits against.
     return MatchResult(frame, [Comparison("uscc", 2, lambda f: None, ("k:uscc",), identity=True)], match_rate=0.5)
 
@@ -57,11 +59,17 @@ def demo_result():
 @pytest.mark.parametrize("entity", ["accounts", "contacts"])
 def test_demo_matching_meets_the_bar(demo_result, entity):
     truth = pl.read_csv(DEMO / "truth" / "truth.csv", infer_schema=False).with_columns(
-        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
-    rows = (demo_result.lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
-            .join(truth, on=["source", "sheet", "row", "entity"])
-            .filter((pl.col("entity") == entity) & pl.col("outcome").is_in(["written", "merged"])
-                    & pl.col("truth").str.contains("^(company|person):")))
+        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64)
+    )
+    rows = (
+        demo_result.lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+        .join(truth, on=["source", "sheet", "row", "entity"])
+        .filter(
+            (pl.col("entity") == entity)
+            & pl.col("outcome").is_in(["written", "merged"])
+            & pl.col("truth").str.contains("^(company|person):")
+        )
+    )
     scores = pairwise(rows.rename({"record_id": "predicted"}))
     assert scores.true_pairs > 50
     # The draw of the issue-13 generator gives 0.978 (misses: short names, a dropped character); 0.975 catches
@@ -73,9 +81,13 @@ def test_demo_lookalikes_stay_apart(demo_result):
     from bench.accuracy import lookalikes_merged
 
     truth = pl.read_csv(DEMO / "truth" / "truth.csv", infer_schema=False).with_columns(
-        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
-    rows = (demo_result.lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
-            .join(truth, on=["source", "sheet", "row", "entity"]).rename({"record_id": "predicted"}))
+        pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64)
+    )
+    rows = (
+        demo_result.lineage.with_columns(pl.col("sheet").fill_null(""), pl.col("row").cast(pl.Int64))
+        .join(truth, on=["source", "sheet", "row", "entity"])
+        .rename({"record_id": "predicted"})
+    )
     seen, merged = lookalikes_merged(rows, pl.read_csv(DEMO / "truth" / "lookalikes.csv"))
     assert seen >= 10 and merged / seen < 0.01, (seen, merged)
 
@@ -88,12 +100,14 @@ def test_matching_thresholds_come_from_the_project(make_project):
         columns: {名称: name, 电话: phone}
     """
     csv = "名称,电话\n北京星辰科技有限公司,010-62345678\n星辰科技（北京）有限公司,010-62345678\n" + "".join(
-        f"上海第{i}贸易有限公司,021-5555{i:04d}\n" for i in range(30))
+        f"上海第{i}贸易有限公司,021-5555{i:04d}\n" for i in range(30)
+    )
     root = make_project("name: t\n", {"a": mapping}, {"data/a.csv": csv})
     merged = prepare(load_project(root)).migration.entities[Entity.accounts].frame
     assert merged.filter(pl.col("_outcome") == "merged").height == 1
-    root = make_project("name: t\nmatching: {accounts: {merge: 1.0, review: 0.9}}\n", {"a": mapping},
-                        {"data/a.csv": csv})
+    root = make_project(
+        "name: t\nmatching: {accounts: {merge: 1.0, review: 0.9}}\n", {"a": mapping}, {"data/a.csv": csv}
+    )
     kept = prepare(load_project(root)).migration.entities[Entity.accounts].frame
     assert kept.filter(pl.col("_outcome") == "merged").height == 0
 
@@ -136,8 +150,12 @@ def test_what_saves_memory_at_scale_changes_nothing_anyone_sees(demo_result, mon
         assert whole.height > 61, entity
         assert after.matches.scored == whole.height == sum(after.matches.histogram), entity
         label = before.frame.with_row_index("_i").select("_i", pl.col("_cluster").alias("_label"))
-        ends = whole.with_row_index("_p").join(label.rename({"_i": "l", "_label": "_a"}), on="l") \
-            .join(label.rename({"_i": "r", "_label": "_b"}), on="r").sort("_p")
+        ends = (
+            whole.with_row_index("_p")
+            .join(label.rename({"_i": "l", "_label": "_a"}), on="l")
+            .join(label.rename({"_i": "r", "_label": "_b"}), on="r")
+            .sort("_p")
+        )
         shown = ends.filter((pl.col("probability") >= before.settings.review) | (pl.col("_a") == pl.col("_b")))
         assert 0 < kept.height < whole.height, entity
         assert kept.equals(shown.drop("_p", "_a", "_b")), entity

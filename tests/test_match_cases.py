@@ -41,8 +41,9 @@ DEALS = [
 
 def deal_clusters(make_project) -> dict[str, int]:
     rows = "公司,编号,商机,金额,预计成交,创建\n" + "".join(",".join(d) + "\n" for d in DEALS)
-    root = make_project("name: t\nentities: [accounts, opportunities]\n", {"opps": OPPORTUNITIES},
-                        {"data/opps.csv": rows})
+    root = make_project(
+        "name: t\nentities: [accounts, opportunities]\n", {"opps": OPPORTUNITIES}, {"data/opps.csv": rows}
+    )
     result = prepare(load_project(root))
     lineage = result.lineage.filter(pl.col("entity") == "opportunities").sort("row")
     return dict(zip([d[1] for d in DEALS], lineage["record_id"].to_list(), strict=True)), result
@@ -144,13 +145,18 @@ entities:
 def test_a_name_without_region_is_not_given_to_one_company_while_another_city_has_it(make_project):
     # The old CRM holds 泰明瑞电子 in 苏州 (not followed up for years, so not migrated) and in 北京; a sign-up
     # writes only 泰明瑞电子. Which one it means, nothing says: the company left out of scope still exists.
-    crm = ("客户名称,电话,地址,最近跟进时间\n"
-           "苏州泰明瑞电子有限公司,0512-65432101,江苏省苏州市姑苏区人民路100号,2019-03-01\n"
-           "北京泰明瑞电子股份有限公司,010-62345678,北京市朝阳区建国路88号,2026-01-10\n"
-           + "".join(f"上海第{i}号贸易有限公司,021-5555{i:04d},上海市徐汇区漕溪路{i}号,2026-02-01\n" for i in range(20)))
+    crm = (
+        "客户名称,电话,地址,最近跟进时间\n"
+        "苏州泰明瑞电子有限公司,0512-65432101,江苏省苏州市姑苏区人民路100号,2019-03-01\n"
+        "北京泰明瑞电子股份有限公司,010-62345678,北京市朝阳区建国路88号,2026-01-10\n"
+        + "".join(f"上海第{i}号贸易有限公司,021-5555{i:04d},上海市徐汇区漕溪路{i}号,2026-02-01\n" for i in range(20))
+    )
     signups = "单位,城市\n泰明瑞电子,\n北京泰明瑞电子股份有限公司,北京\n"
-    root = make_project("name: t\nentities: [accounts]\noptions: {today: 2026-06-30}\n", CRM_AND_SIGNUPS,
-                        {"data/crm.csv": crm, "data/signups.csv": signups})
+    root = make_project(
+        "name: t\nentities: [accounts]\noptions: {today: 2026-06-30}\n",
+        CRM_AND_SIGNUPS,
+        {"data/crm.csv": crm, "data/signups.csv": signups},
+    )
     result = prepare(load_project(root))
     lineage = result.lineage.filter(pl.col("entity") == "accounts")
     ids = {(r["source"], r["row"]): r["record_id"] for r in lineage.iter_rows(named=True)}
@@ -192,8 +198,10 @@ def test_two_namesakes_at_one_company_are_two_people_and_a_steward_sees_why(make
     assert ids[5] != ids[6]
     contacts = result.migration.entities[Entity.contacts]
     rows = dict(zip(contacts.frame["_row"].cast(pl.Int64).to_list(), range(contacts.frame.height), strict=True))
-    for (a, b), says in [((2, 3), "own identifiers differ (mobile and email), none the same"),
-                         ((7, 8), "own identifiers differ (mobile), none the same")]:
+    for (a, b), says in [
+        ((2, 3), "own identifiers differ (mobile and email), none the same"),
+        ((7, 8), "own identifiers differ (mobile), none the same"),
+    ]:
         first, second = sorted((rows[a], rows[b]))
         pair = contacts.matches.pairs.filter((pl.col("l") == first) & (pl.col("r") == second))
         assert pair.height and pair["probability"][0] < 0.95
@@ -210,8 +218,11 @@ entities:
 
 def _short_name_joins(make_project, rows: list[str]) -> tuple[bool, str]:
     """Whether the first two rows are one record, and the evidence of their pair."""
-    root = make_project("name: t\nentities: [accounts]\n", {"accounts": SHORT},
-                        {"data/accounts.csv": "客户名称,电话,地址\n" + "\n".join(rows) + "\n"})
+    root = make_project(
+        "name: t\nentities: [accounts]\n",
+        {"accounts": SHORT},
+        {"data/accounts.csv": "客户名称,电话,地址\n" + "\n".join(rows) + "\n"},
+    )
     result = prepare(load_project(root))
     ids = result.lineage.filter(pl.col("entity") == "accounts").sort("row")["record_id"]
     accounts = result.migration.entities[Entity.accounts]
@@ -223,8 +234,10 @@ def _short_name_joins(make_project, rows: list[str]) -> tuple[bool, str]:
 
 def test_a_short_name_joins_the_one_company_the_data_gives_its_brand_and_no_other(make_project):
     company = "上海锐宏建筑工程有限公司,021-63218890,上海市黄浦区中山南路100号"
-    others = ["北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号",
-              "广州恒润精密模具有限公司,020-38825614,广东省广州市天河区天河北路233号"]
+    others = [
+        "北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号",
+        "广州恒润精密模具有限公司,020-38825614,广东省广州市天河区天河北路233号",
+    ]
     joined, why = _short_name_joins(make_project, [company, "锐宏集团,,", *others])
     assert joined and "name distinctive short name" in why  # a brand of two characters too
     # The data holds 锐宏 in 成都 as well: a short name that says nowhere is neither company.
@@ -239,8 +252,10 @@ def test_a_short_name_that_says_where_it_is_is_weighed_against_the_brand_there(m
     company = "西安锐宏生物科技有限公司,029-88325614,陕西省西安市雁塔区科技路48号"
     short = "西安锐宏,,"
     elsewhere = "上海锐宏贸易有限公司,021-63218890,上海市黄浦区中山南路100号"
-    others = ["北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号",
-              "广州恒润精密模具有限公司,020-38825614,广东省广州市天河区天河北路233号"]
+    others = [
+        "北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号",
+        "广州恒润精密模具有限公司,020-38825614,广东省广州市天河区天河北路233号",
+    ]
     joined, why = _short_name_joins(make_project, [company, short, elsewhere, *others])
     assert joined and "name distinctive short name" in why
     here = "西安锐宏贸易有限公司,029-85541236,陕西省西安市碑林区南大街12号"

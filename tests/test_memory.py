@@ -18,8 +18,17 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "crm_migrate", *args], capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("text, size", [("8GB", 8 * 2**30), ("512 MB", 512 * 2**20), ("6GiB", 6 * 2**30),
-                                        ("1000000", 1_000_000), ("1.5g", int(1.5 * 2**30)), ("none", None)])
+@pytest.mark.parametrize(
+    "text, size",
+    [
+        ("8GB", 8 * 2**30),
+        ("512 MB", 512 * 2**20),
+        ("6GiB", 6 * 2**30),
+        ("1000000", 1_000_000),
+        ("1.5g", int(1.5 * 2**30)),
+        ("none", None),
+    ],
+)
 def test_sizes_as_a_project_writes_them(text, size):
     assert parse_size(text) == size
 
@@ -28,8 +37,11 @@ def test_a_run_that_will_not_fit_stops_before_reading_with_the_figures(make_proj
     root = make_project("name: t\noptions:\n  memory_limit: 1MB\n", {"s": SIGNUPS}, {"data/s.csv": ROWS})
     done = _cli("run", str(root))
     assert done.returncode == 1, done.stderr
-    assert "migration.yaml:3: error: the sources (" in done.stderr and "more than the 1.0 MB of options.memory_limit" \
-        in done.stderr and "split the sources into waves" in done.stderr
+    assert (
+        "migration.yaml:3: error: the sources (" in done.stderr
+        and "more than the 1.0 MB of options.memory_limit" in done.stderr
+        and "split the sources into waves" in done.stderr
+    )
     assert not (root / "out").exists()
     assert _cli("plan", str(root)).returncode == 1  # plan reads everything too
 

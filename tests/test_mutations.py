@@ -5,7 +5,6 @@ accounted for, and junk rows told apart from customers."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 import polars as pl
@@ -46,9 +45,11 @@ def test_the_columns_of_phones_amounts_and_numbers_are_plain(make_project):
     from crm_migrate.migrate.output_frames import plain_columns
     from crm_migrate.project import load_project
 
-    mapping = ("file: data/a.csv\nentities:\n  accounts:\n    columns:\n      名称: name\n      电话: phone\n"
-               "      金额: {field: budget, type: money}\n      人数: {field: staff, type: number}\n"
-               "      备注: note\n")
+    mapping = (
+        "file: data/a.csv\nentities:\n  accounts:\n    columns:\n      名称: name\n      电话: phone\n"
+        "      金额: {field: budget, type: money}\n      人数: {field: staff, type: number}\n"
+        "      备注: note\n"
+    )
     root = make_project(mappings={"a": mapping}, files={"data/a.csv": "名称,电话,金额,人数,备注\n星辰,1,2,3,4\n"})
     assert plain_columns(load_project(root).sources[0]) == {"电话", "金额", "人数"}
 
@@ -101,14 +102,26 @@ SECRET = b"k" * 32
 
 def frame_of(rows: int, gone: tuple[int, ...] = ()) -> pl.DataFrame:
     """Rows 2.. of source crm, the ones in ``gone`` already decided (filtered) before matching."""
-    return pl.DataFrame({SOURCE: ["crm"] * rows, SHEET: [None] * rows, ROW: list(range(2, rows + 2)),
-                         OUTCOME: ["filtered" if r + 2 in gone else None for r in range(rows)],
-                         raw("id"): [f"A{r + 1}" for r in range(rows)]},
-                        schema_overrides={SHEET: pl.String, OUTCOME: pl.String})
+    return pl.DataFrame(
+        {
+            SOURCE: ["crm"] * rows,
+            SHEET: [None] * rows,
+            ROW: list(range(2, rows + 2)),
+            OUTCOME: ["filtered" if r + 2 in gone else None for r in range(rows)],
+            raw("id"): [f"A{r + 1}" for r in range(rows)],
+        },
+        schema_overrides={SHEET: pl.String, OUTCOME: pl.String},
+    )
 
 
-def decision(record: str, choice: str = "merge", group: str = "1", members: tuple[str, ...] = (),
-             into: str | None = None, fingerprint: str = ""):
+def decision(
+    record: str,
+    choice: str = "merge",
+    group: str = "1",
+    members: tuple[str, ...] = (),
+    into: str | None = None,
+    fingerprint: str = "",
+):
     from crm_migrate.migrate.decisions import Decision
 
     return Decision(Entity.accounts, group, record, choice, into, members, fingerprint, "test")
@@ -147,8 +160,14 @@ def test_merges_join_the_next_row_where_the_first_is_kept_apart_or_moved():
     kept = apply([decision("crm:2", "keep apart", members=GROUP), decision("crm:4", members=GROUP)])
     assert kept.links == [(2, 1)]
     assert sorted(kept.vetoes) == [(0, 1), (0, 2), (0, 3)]
-    moved = apply([decision("crm:2", "merge into", members=GROUP, into="crm:7"),
-                   decision("crm:3", "keep apart", members=GROUP), decision("crm:5", members=GROUP)], rows=7)
+    moved = apply(
+        [
+            decision("crm:2", "merge into", members=GROUP, into="crm:7"),
+            decision("crm:3", "keep apart", members=GROUP),
+            decision("crm:5", members=GROUP),
+        ],
+        rows=7,
+    )
     assert sorted(moved.links) == [(0, 5), (3, 2)] and moved.moved == [0]
 
 
@@ -159,9 +178,13 @@ def test_merges_without_the_group_members_join_each_other():
 
 
 def test_groups_are_told_apart_by_entity_group_and_members():
-    done = apply([decision("crm:3", group="1", members=("crm:2", "crm:3")),
-                  decision("crm:5", group="1", members=("crm:4", "crm:5")),
-                  decision("crm:6", group="2", members=("crm:3", "crm:6"))])
+    done = apply(
+        [
+            decision("crm:3", group="1", members=("crm:2", "crm:3")),
+            decision("crm:5", group="1", members=("crm:4", "crm:5")),
+            decision("crm:6", group="2", members=("crm:3", "crm:6")),
+        ]
+    )
     assert sorted(done.links) == [(1, 0), (3, 2), (4, 1)]  # each joins its own group's first row
 
 
@@ -177,14 +200,26 @@ def test_stale_decisions_say_why_and_are_not_applied():
     spec = [FieldSpec("name", FieldType.company_name, "name")]
     theirs = fingerprint(["A3"], b"x" * 32)
     mine = fingerprint(["A9"], SECRET)  # crm:5 holds A4
-    done = apply([decision("crm:9"), decision("crm:3", fingerprint=theirs), decision("crm:5", fingerprint=mine),
-                  decision("crm:4", "merge into", into="crm:99"), decision("crm:6", members=("crm:6", "crm:7"))],
-                 rows=6, gone=(6,), fields=spec)
+    done = apply(
+        [
+            decision("crm:9"),
+            decision("crm:3", fingerprint=theirs),
+            decision("crm:5", fingerprint=mine),
+            decision("crm:4", "merge into", into="crm:99"),
+            decision("crm:6", members=("crm:6", "crm:7")),
+        ],
+        rows=6,
+        gone=(6,),
+        fields=spec,
+    )
     why = {s.decision.record: s.why for s in done.stale}
-    assert why == {"crm:9": "the record is no longer in the sources (or no longer enters matching)",
-                   "crm:3": STALE_KEY, "crm:5": "the record's source values changed since the review",
-                   "crm:4": "the record to merge into, crm:99, is no longer in the sources",
-                   "crm:6": "the record is no longer in the sources (or no longer enters matching)"}
+    assert why == {
+        "crm:9": "the record is no longer in the sources (or no longer enters matching)",
+        "crm:3": STALE_KEY,
+        "crm:5": "the record's source values changed since the review",
+        "crm:4": "the record to merge into, crm:99, is no longer in the sources",
+        "crm:6": "the record is no longer in the sources (or no longer enters matching)",
+    }
     assert done.links == [] and done.applied == 0 and done.decided == []
 
 
@@ -194,8 +229,13 @@ def test_a_fingerprint_that_matches_applies_and_an_earlier_versions_one_is_count
     spec = [FieldSpec("name", FieldType.company_name, "name")]
     ours, old = fingerprint(["A2"], SECRET), legacy_fingerprint(["A3"])  # the ids of crm:3 and crm:4
     assert old == hashlib.sha1(b"A3").hexdigest()[:12]
-    done = apply([decision("crm:3", "keep apart", members=GROUP, fingerprint=ours),
-                  decision("crm:4", "keep apart", members=GROUP, fingerprint=old.upper())], fields=spec)
+    done = apply(
+        [
+            decision("crm:3", "keep apart", members=GROUP, fingerprint=ours),
+            decision("crm:4", "keep apart", members=GROUP, fingerprint=old.upper()),
+        ],
+        fields=spec,
+    )
     assert done.stale == [] and done.applied == 2 and done.legacy == 1
     assert len(done.vetoes) == 6
 
@@ -215,25 +255,32 @@ def test_decisions_are_read_with_their_columns_whatever_their_order(tmp_path):
     from crm_migrate.migrate.decisions import read_decisions
 
     path = tmp_path / "d.csv"
-    path.write_text("members,into,decision,record,group,entity,fingerprint\n"
-                    "crm:2; crm:3,,Merge,crm:3,7,accounts,ab:cd\n"
-                    ",,,crm:4,7,accounts,\n"
-                    ",crm:2,merge into,crm:5,8,contacts,\n", encoding="utf-8")
+    path.write_text(
+        "members,into,decision,record,group,entity,fingerprint\n"
+        "crm:2; crm:3,,Merge,crm:3,7,accounts,ab:cd\n"
+        ",,,crm:4,7,accounts,\n"
+        ",crm:2,merge into,crm:5,8,contacts,\n",
+        encoding="utf-8",
+    )
     got = read_decisions(path)
     assert [(d.entity, d.group, d.record, d.decision, d.into, d.members, d.fingerprint) for d in got] == [
         (Entity.accounts, "7", "crm:3", "merge", None, ("crm:2", "crm:3"), "ab:cd"),
-        (Entity.contacts, "8", "crm:5", "merge into", "crm:2", (), "")]
+        (Entity.contacts, "8", "crm:5", "merge into", "crm:2", (), ""),
+    ]
     assert got[0].origin == "d.csv row 2"
 
 
-@pytest.mark.parametrize("row, column, says", [
-    ("accounts,crm:3,merj,", "decision", "is not one of merge, keep apart, merge into"),
-    ("accounts,crm:3,merge into,", "into", "'merge into' needs the record to merge into"),
-    ("accounts,,keep apart,", "record", "a 'keep apart' decision on a row without its record"),
-    ("accounts,crm:3,merge into,crm:3", "into", "the row itself"),
-    ("accounts,crm:3,merge into,somewhere", "into", "not a record"),
-    ("acounts,crm:3,merge,", "entity", "unknown entity 'acounts'"),
-])
+@pytest.mark.parametrize(
+    "row, column, says",
+    [
+        ("accounts,crm:3,merj,", "decision", "is not one of merge, keep apart, merge into"),
+        ("accounts,crm:3,merge into,", "into", "'merge into' needs the record to merge into"),
+        ("accounts,,keep apart,", "record", "a 'keep apart' decision on a row without its record"),
+        ("accounts,crm:3,merge into,crm:3", "into", "the row itself"),
+        ("accounts,crm:3,merge into,somewhere", "into", "not a record"),
+        ("acounts,crm:3,merge,", "entity", "unknown entity 'acounts'"),
+    ],
+)
 def test_a_decision_the_file_cannot_mean_names_its_row_and_column(tmp_path, row, column, says):
     from crm_migrate.errors import ProjectError
     from crm_migrate.migrate.decisions import read_decisions
@@ -270,7 +317,8 @@ def test_the_decisions_of_a_workbook_are_read_from_every_sheet_that_has_them(tmp
     got = read_decisions(path)
     assert [(d.entity, d.group, d.record, d.origin) for d in got] == [
         (Entity.accounts, "3", "crm:3", "d.xlsx [accounts] row 2"),
-        (Entity.contacts, "3", "crm/Sheet1:4", "d.xlsx [contacts] row 2")]
+        (Entity.contacts, "3", "crm/Sheet1:4", "d.xlsx [contacts] row 2"),
+    ]
 
 
 def test_a_legacy_fingerprint_joins_the_values_as_earlier_versions_did():
@@ -292,7 +340,8 @@ def decisions_in(tmp_path, text: str, name: str = "d.csv"):
 def test_a_decisions_csv_with_only_the_needed_columns_and_short_rows_is_read(tmp_path):
     got = decisions_in(tmp_path, "entity,record,decision,into\naccounts,crm:3,keep apart\naccounts,crm:4,,\n,\n")
     assert [(d.record, d.decision, d.into, d.group, d.members, d.fingerprint) for d in got] == [
-        ("crm:3", "keep apart", None, "", (), "")]
+        ("crm:3", "keep apart", None, "", (), "")
+    ]
     assert decisions_in(tmp_path, "") == []  # an empty file decides nothing
 
 
@@ -345,8 +394,14 @@ def test_a_review_workbook_without_groups_or_with_other_sheets_is_read(tmp_path)
 
     review_book(tmp_path / "none.xlsx", {"How to use": [["Pick a decision"]]})
     assert read_decisions(tmp_path / "none.xlsx") == []  # ours, with nothing to review yet
-    review_book(tmp_path / "more.xlsx", {"How to use": [["x"]], "Summary": [["decision", "count"], ["merge", "3"]],
-                                         "accounts": [["record", "decision"], ["crm:2", "merge"]]})
+    review_book(
+        tmp_path / "more.xlsx",
+        {
+            "How to use": [["x"]],
+            "Summary": [["decision", "count"], ["merge", "3"]],
+            "accounts": [["record", "decision"], ["crm:2", "merge"]],
+        },
+    )
     assert [d.record for d in read_decisions(tmp_path / "more.xlsx")] == ["crm:2"]
     review_book(tmp_path / "other.xlsx", {"Sheet1": [["a", "b"]]})
     from crm_migrate.errors import ProjectError
@@ -366,11 +421,20 @@ def test_a_workbook_is_known_by_its_ending_in_any_case(tmp_path, name):
 
 # --- migrate/merge.py: golden records -----------------------------------------------------------------------
 
+
 def cluster(**values) -> pl.DataFrame:
     """One cluster of three members (sequence 0 first in priority) and a record alone (3)."""
-    frame = pl.DataFrame({"_cluster": [0, 0, 0, 3], SEQ: [0, 1, 2, 3], RECORD_ID: ["r0", "r1", "r2", "r3"],
-                          OUTCOME: [None] * 4, REASON: [None] * 4, RULE: [None] * 4},
-                         schema_overrides={OUTCOME: pl.String, REASON: pl.String, RULE: pl.String})
+    frame = pl.DataFrame(
+        {
+            "_cluster": [0, 0, 0, 3],
+            SEQ: [0, 1, 2, 3],
+            RECORD_ID: ["r0", "r1", "r2", "r3"],
+            OUTCOME: [None] * 4,
+            REASON: [None] * 4,
+            RULE: [None] * 4,
+        },
+        schema_overrides={OUTCOME: pl.String, REASON: pl.String, RULE: pl.String},
+    )
     return frame.with_columns(pl.Series(f"v:{k}", v, dtype=pl.String) for k, v in values.items())
 
 
@@ -391,15 +455,18 @@ def test_most_frequent_takes_the_value_most_members_hold():
 
 
 def test_most_complete_takes_the_field_from_the_member_with_the_most_fields():
-    frame = cluster(phone=["+861", "+862", "+863", None], email=[None, "b@x.cn", None, None],
-                    address=["北京", "上海", None, None])
+    frame = cluster(
+        phone=["+861", "+862", "+863", None], email=[None, "b@x.cn", None, None], address=["北京", "上海", None, None]
+    )
     golden = settled(frame, {"v:phone": "most_complete"})
     assert golden["v:phone"] == "+862" and golden["_from:phone"] == 1
     assert golden["v:address"] == "北京"  # no rule: source priority
 
 
 def test_longest_and_most_recent():
-    frame = cluster(address=["北京", "北京市海淀区", "北京海淀", None], seen=["2024-01-01", "2025-06-01 10:00", None, None])
+    frame = cluster(
+        address=["北京", "北京市海淀区", "北京海淀", None], seen=["2024-01-01", "2025-06-01 10:00", None, None]
+    )
     golden = settled(frame, {"v:address": "longest", "v:seen": "most_recent"}, recency="v:seen")
     assert golden["v:address"] == "北京市海淀区" and golden["v:seen"] == "2025-06-01 10:00"
     frame = cluster(phone=["+861", "+862", "+863", None], seen=["2024-01-01", None, "2026-01-01", None])
@@ -417,7 +484,8 @@ def test_an_unknown_rule_is_an_error():
 
 def test_a_valid_value_beats_an_invalid_one_and_a_filled_one_an_empty_one():
     frame = cluster(phone=[None, "+86bad", "+862", None]).with_columns(
-        pl.Series("r:phone", [None, "invalid", None, None], dtype=pl.String))
+        pl.Series("r:phone", [None, "invalid", None, None], dtype=pl.String)
+    )
     golden = settled(frame, {"v:phone": "longest"})
     assert golden["v:phone"] == "+862" and golden["_from:phone"] == 2
 
@@ -440,7 +508,8 @@ def test_members_are_marked_merged_into_the_survivor_and_a_record_alone_keeps_it
 
 def test_the_parts_of_a_field_come_from_the_member_its_value_came_from():
     frame = cluster(address=[None, "上海市浦东新区", "北京市", None]).with_columns(
-        pl.Series("a:address.city", ["广州市", "上海市", "北京市", "深圳市"], dtype=pl.String))
+        pl.Series("a:address.city", ["广州市", "上海市", "北京市", "深圳市"], dtype=pl.String)
+    )
     from crm_migrate.migrate.merge import settle
 
     done = settle(frame, {"v:address": ["v:address", "a:address.city"]})
@@ -453,8 +522,10 @@ def test_record_ids_are_stable_and_come_from_the_legacy_id_where_there_is_one():
     from crm_migrate.migrate.columns import KEY, SYSTEM
     from crm_migrate.migrate.merge import assign_identity, record_id
 
-    frame = pl.DataFrame({SYSTEM: ["crm", "crm"], SOURCE: ["a", "b"], SHEET: [None, "S"], ROW: [2, 3],
-                          "id": ["K1", None]}, schema_overrides={SHEET: pl.String})
+    frame = pl.DataFrame(
+        {SYSTEM: ["crm", "crm"], SOURCE: ["a", "b"], SHEET: [None, "S"], ROW: [2, 3], "id": ["K1", None]},
+        schema_overrides={SHEET: pl.String},
+    )
     done = assign_identity(frame, Entity.accounts, pl.col("id"))
     assert done[KEY].to_list() == ["crm\x1fid\x1fK1", "b\x1fS\x1f3"]
     assert done[RECORD_ID].to_list() == [record_id(Entity.accounts, k) for k in done[KEY]]
@@ -466,21 +537,30 @@ def test_the_golden_name_is_the_registered_one():
     from crm_migrate.migrate.merge import name_quality
 
     spec = [FieldSpec("name", FieldType.company_name, "name")]
-    frame = pl.DataFrame({"v:name": ["星辰科技", "北京星辰科技有限公司", "Xingchen Tech", "星辰科技有线公司", "北京星辰科技有限公司"],
-                          "n:name": [None, None, None, "legal form misspelt", None],
-                          "a:name.region": [None, "北京市", None, None, "北京市"]})
+    frame = pl.DataFrame(
+        {
+            "v:name": ["星辰科技", "北京星辰科技有限公司", "Xingchen Tech", "星辰科技有线公司", "北京星辰科技有限公司"],
+            "n:name": [None, None, None, "legal form misspelt", None],
+            "a:name.region": [None, "北京市", None, None, "北京市"],
+        }
+    )
     ranks = frame.select(**name_quality(frame, spec))["v:name"].to_list()
     assert ranks[1] > ranks[0] > ranks[2] and ranks[0] == ranks[3] and ranks[1] == ranks[4]
     person = [FieldSpec("name", FieldType.person_name, "name")]
-    people = pl.DataFrame({"v:name": ["张伟", "张", "Zhang Wei", "張偉"],
-                           "a:name.form": [None, "surname", None, None],
-                           "a:name.traditional": [None, None, None, "張偉"]})
+    people = pl.DataFrame(
+        {
+            "v:name": ["张伟", "张", "Zhang Wei", "張偉"],
+            "a:name.form": [None, "surname", None, None],
+            "a:name.traditional": [None, None, None, "張偉"],
+        }
+    )
     ranks = people.select(**name_quality(people, person))["v:name"].to_list()
     assert ranks[0] > ranks[3] > ranks[2] > ranks[1]
     assert name_quality(people, [FieldSpec("name", FieldType.text, "name")]) == {}
 
 
 # --- secret.py ----------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def no_secret_env(monkeypatch):
@@ -555,13 +635,15 @@ def test_a_secret_that_cannot_be_read_or_made_says_why(tmp_path, no_secret_env):
     folder = tmp_path / "b" / ".crm-migrate" / "secret"
     folder.mkdir(parents=True, mode=0o700)
     assert "cannot read the project secret: Is a directory" in secret_problem(
-        lambda: project_secret(tmp_path / "b", create=True))
+        lambda: project_secret(tmp_path / "b", create=True)
+    )
     garbled = tmp_path / "c" / ".crm-migrate"
     garbled.mkdir(parents=True)
     (garbled / "secret").write_bytes("密钥".encode() + b"\n")
     os.chmod(garbled / "secret", 0o600)
     assert "cannot read the project secret: not a secret written by crm-migrate" in secret_problem(
-        lambda: project_secret(tmp_path / "c"))
+        lambda: project_secret(tmp_path / "c")
+    )
     no_secret_env.setenv("CRM_MIGRATE_SECRET_FILE", str(tmp_path / ("s" * 300)))
     said = secret_problem(lambda: project_secret(tmp_path, create=True))
     assert "cannot read the project secret: File name too long" in said and "CRM_MIGRATE_SECRET_FILE" in said
@@ -611,14 +693,28 @@ def test_a_secret_another_run_created_meanwhile_is_used_not_replaced(tmp_path, n
 
 # --- validators/reconcile.py: every row accounted for -------------------------------------------------------
 
+
 def lineage(rows, source: str = "crm", entity: str = "accounts", sheet: str | None = None) -> pl.DataFrame:
     """Lineage lines: (row, outcome, record id) each."""
     n = len(rows)
-    return pl.DataFrame({"source": [source] * n, "sheet": [sheet] * n, "row": [r for r, _, _ in rows],
-                         "entity": [entity] * n, "record_id": [i for _, _, i in rows],
-                         "outcome": [o for _, o, _ in rows]},
-                        schema={"source": pl.String, "sheet": pl.String, "row": pl.Int64, "entity": pl.String,
-                                "record_id": pl.String, "outcome": pl.String})
+    return pl.DataFrame(
+        {
+            "source": [source] * n,
+            "sheet": [sheet] * n,
+            "row": [r for r, _, _ in rows],
+            "entity": [entity] * n,
+            "record_id": [i for _, _, i in rows],
+            "outcome": [o for _, o, _ in rows],
+        },
+        schema={
+            "source": pl.String,
+            "sheet": pl.String,
+            "row": pl.Int64,
+            "entity": pl.String,
+            "record_id": pl.String,
+            "outcome": pl.String,
+        },
+    )
 
 
 FILES = {"crm": "data/a.csv", "book": "data/b.xlsx"}
@@ -637,14 +733,20 @@ def refused_lineage(frame, read, entities=None) -> list[str]:
 def test_an_outcome_that_is_none_of_the_four_is_refused():
     assert refused_lineage(lineage([*FOUR, (6, "writen", "a2")]), {"crm": 4})
     assert refused_lineage(lineage([(2, "written", "a1"), (3, "dropped", None)]), {"crm": 2}) == [
-        "data/a.csv: accounts: 2 rows read but 1 accounted for (1 written, 0 merged, 0 filtered, 0 rejected)"]
+        "data/a.csv: accounts: 2 rows read but 1 accounted for (1 written, 0 merged, 0 filtered, 0 rejected)"
+    ]
 
 
 def test_the_same_row_number_on_two_sheets_is_two_rows():
     from crm_migrate.validators.reconcile import reconcile
 
-    frame = pl.concat([lineage(FOUR[:2], "book", sheet="张三"), lineage(FOUR[2:4], "book", sheet="李四"),
-                       lineage([(2, "written", "a2")], "book", sheet="李四")])
+    frame = pl.concat(
+        [
+            lineage(FOUR[:2], "book", sheet="张三"),
+            lineage(FOUR[2:4], "book", sheet="李四"),
+            lineage([(2, "written", "a2")], "book", sheet="李四"),
+        ]
+    )
     assert reconcile(frame, {"book": 5}, {"book": ["accounts"]}, FILES).balanced
     twice = pl.concat([frame, lineage([(2, "filtered", None)], "book", sheet="李四")])
     assert refused_lineage(twice, {"book": 5})  # 李四's row 2 twice
@@ -658,10 +760,13 @@ def test_sources_and_entities_are_counted_each_on_their_own():
     frame = pl.concat([lineage(FOUR), book, people])
     done = reconcile(frame, {"crm": 4, "book": 2}, {"crm": ["accounts"], "book": ["accounts"]}, FILES)
     assert done.balanced and [(r["source"], r["read"], r["written"]) for r in done.rows()] == [
-        ("crm", 4, 1), ("book", 2, 1)]
+        ("crm", 4, 1),
+        ("book", 2, 1),
+    ]
     said = refused_lineage(frame, {"crm": 4, "book": 2}, {"crm": ["accounts"], "book": ["accounts", "contacts"]})
-    assert said == ["data/b.xlsx: contacts: 2 rows read but 1 accounted for (1 written, 0 merged, 0 filtered, "
-                    "0 rejected)"]  # only what does not add up is named
+    assert said == [
+        "data/b.xlsx: contacts: 2 rows read but 1 accounted for (1 written, 0 merged, 0 filtered, 0 rejected)"
+    ]  # only what does not add up is named
 
 
 def test_every_written_and_merged_row_points_into_its_entitys_file_and_back():

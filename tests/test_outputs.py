@@ -15,7 +15,6 @@ import pytest
 
 from crm_migrate.errors import MigrateError, ProjectError, unreadable
 from crm_migrate.migrate.decisions import read_decisions
-from crm_migrate.reports.formulas import QuotedCells, is_formula, neutralise, neutralise_frame
 from crm_migrate.migrate.outdir import (
     PRIVATE,
     SHARED,
@@ -27,9 +26,25 @@ from crm_migrate.migrate.outdir import (
     write_problem,
 )
 from crm_migrate.migrate.output_frames import write_csv
+from crm_migrate.reports.formulas import QuotedCells, is_formula, neutralise, neutralise_frame
 
-FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1)", "@x", "-1+1", "＝李四", "＋1", "－1", "＠x", "\t=1", "\r=1", "  =1",
-            "\u3000=1", "=HYPERLINK(\"http://x\")", "-", "+86 138 0013 8000"]
+FORMULAS = [
+    "=cmd|' /C calc'!A0",
+    "+SUM(1)",
+    "@x",
+    "-1+1",
+    "＝李四",
+    "＋1",
+    "－1",
+    "＠x",
+    "\t=1",
+    "\r=1",
+    "  =1",
+    "\u3000=1",
+    '=HYPERLINK("http://x")',
+    "-",
+    "+86 138 0013 8000",
+]
 VALUES = ["星辰科技", "'=already", "a=b", "", "1+1", "+8613800138000", "-5.00", "-1,200.50", "350", "e=mc2"]
 
 
@@ -43,8 +58,9 @@ def test_values_are_left_alone(text):
     assert not is_formula(text) and neutralise(text) == text
 
 
-@pytest.mark.parametrize("text", ["+86 138 0013 8000", "010-6234 5678", "+8613800138000; +8613900139000",
-                                  "(010) 62345678", "-350.00"])
+@pytest.mark.parametrize(
+    "text", ["+86 138 0013 8000", "010-6234 5678", "+8613800138000; +8613900139000", "(010) 62345678", "-350.00"]
+)
 def test_phones_and_amounts_in_their_columns_are_values(text):
     assert not is_formula(text, plain=True)
 
@@ -65,8 +81,10 @@ def test_frame_and_predicate_agree():
 def test_frame_leaves_numbers_nulls_and_plain_columns():
     frame = pl.DataFrame({"row": [1, 2], "phone": ["+86 10 6234 5678", None], "note": ["=1", None]})
     done, counts = neutralise_frame(frame, plain={"phone"})
-    assert done.to_dicts() == [{"row": 1, "phone": "+86 10 6234 5678", "note": "'=1"},
-                               {"row": 2, "phone": None, "note": None}]
+    assert done.to_dicts() == [
+        {"row": 1, "phone": "+86 10 6234 5678", "note": "'=1"},
+        {"row": 2, "phone": None, "note": None},
+    ]
     assert counts == {"note": 1}
 
 
@@ -74,7 +92,10 @@ def test_write_csv_neutralises_unless_told_not_to(tmp_path):
     frame = pl.DataFrame({"name": ["=SUM(1)", "星辰"], "phone": ["+86 10 6234 5678", "-"]})
     write_csv(frame, tmp_path / "a.csv", plain={"phone"})
     assert (tmp_path / "a.csv").read_text(encoding="utf-8-sig").splitlines() == [
-        "name,phone", "'=SUM(1),+86 10 6234 5678", "星辰,'-"]
+        "name,phone",
+        "'=SUM(1),+86 10 6234 5678",
+        "星辰,'-",
+    ]
     write_csv(frame, tmp_path / "b.csv", neutralise=False)
     assert "'" not in (tmp_path / "b.csv").read_text(encoding="utf-8-sig")
 
@@ -100,8 +121,10 @@ def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         lock_path(out).write_text(f"{holder.pid}\n", encoding="ascii")
-        with pytest.raises(MigrateError, match=rf"another crm-migrate run \(pid {holder.pid}\) is writing"), \
-                output_lock(out):
+        with (
+            pytest.raises(MigrateError, match=rf"another crm-migrate run \(pid {holder.pid}\) is writing"),
+            output_lock(out),
+        ):
             pass
     finally:
         holder.kill()
@@ -187,8 +210,10 @@ def test_run_refuses_out_naming_a_file(make_project, tmp_path):
     from crm_migrate.migrate.run import run
     from crm_migrate.project import load_project
 
-    root = make_project(mappings={"a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"},
-                        files={"data/a.csv": "名称\n星辰科技有限公司\n"})
+    root = make_project(
+        mappings={"a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"},
+        files={"data/a.csv": "名称\n星辰科技有限公司\n"},
+    )
     target = tmp_path / "file.txt"
     target.write_text("x", encoding="utf-8")
     with pytest.raises(MigrateError, match="--out names a file"):
@@ -201,9 +226,12 @@ def test_header_only_source_in_process(make_project):
 
     root = make_project(
         migration="name: t\nentities: [accounts, contacts]\n",
-        mappings={"a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name, 电话: phone}\n"
-                       "  contacts:\n    columns: {姓名: name}\n"},
-        files={"data/a.csv": "名称,电话,姓名\n"})
+        mappings={
+            "a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name, 电话: phone}\n"
+            "  contacts:\n    columns: {姓名: name}\n"
+        },
+        files={"data/a.csv": "名称,电话,姓名\n"},
+    )
     result = run(load_project(root))
     assert result.reconciliation.balanced and all(r.rows == 0 for r in result.migration.reads)
     assert any("header and no data rows" in w.message for w in result.migration.warnings)

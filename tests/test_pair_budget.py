@@ -8,9 +8,9 @@ import pytest
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate import blocking
+from crm_migrate.migrate.quality import left_out
 from crm_migrate.migrate.run import prepare
 from crm_migrate.project import load_project
-from crm_migrate.migrate.quality import left_out
 
 MAPPING = """\
 file: data/a.csv
@@ -61,8 +61,13 @@ def test_a_huge_block_is_skipped_reported_and_the_pairs_stay_within_the_budget(p
     assert f"{SAME:,} records sharing one value" in capped["phone"].why
     # The report has them, with the records in the block (the key's one block of 5,000) and its pairs.
     skipped = {b["key"]: b for b in left_out(result)["blocks_skipped"]}
-    assert skipped["phone"] == {"key": "phone", "blocks": 1, "largest": SAME, "records": SAME,
-                                "pairs": SAME * (SAME - 1) // 2}
+    assert skipped["phone"] == {
+        "key": "phone",
+        "blocks": 1,
+        "largest": SAME,
+        "records": SAME,
+        "pairs": SAME * (SAME - 1) // 2,
+    }
     assert skipped["name"]["largest"] == SAME
     assert not any("blocking key" in w.message for w in migration.warnings)  # not as a warning besides
     # The ordinary companies still meet their other half.
@@ -80,5 +85,7 @@ def test_keys_past_the_total_budget_are_dropped_finest_first(pathological, monke
     assert matches.pairs.height <= total
     past = [k for k in matches.skipped_keys if "past the pair budget" in k.why]
     assert past, matches.skipped_keys
-    assert any(k["why"] == "past the budget" and k["records"] > 0
-               for k in left_out(migration.entities[Entity.accounts])["keys_left_out"])
+    assert any(
+        k["why"] == "past the budget" and k["records"] > 0
+        for k in left_out(migration.entities[Entity.accounts])["keys_left_out"]
+    )

@@ -53,6 +53,8 @@ entities:
     columns: {name: name, amount: amount, stage: stage, close_date: close_date, created_at: created_at}
 """,
 }
+
+
 def judge(entity: str, root: Path, background: Path = DEMO) -> pl.DataFrame:
     """Run the pairs of ``entity`` among the records of the ``background`` project (a copy under ``root``); per
     pair its verdict, phenomenon and whether its two rows became one record (``merged``)."""
@@ -68,25 +70,27 @@ def judge(entity: str, root: Path, background: Path = DEMO) -> pl.DataFrame:
     (root / "migration.yaml").write_text(migration, encoding="utf-8")
     lineage = prepare(load_project(root)).lineage.filter((pl.col("entity") == entity) & (pl.col("source") == "pairs"))
     rows = pl.read_csv(PAIRS / f"{entity}.csv", infer_schema=False).with_row_index("line", offset=2)
-    joined = rows.join(lineage.select(pl.col("row").cast(pl.UInt32).alias("line"), "record_id", "outcome"),
-                       on="line", how="left")
+    joined = rows.join(
+        lineage.select(pl.col("row").cast(pl.UInt32).alias("line"), "record_id", "outcome"), on="line", how="left"
+    )
     return joined.group_by("pair", "verdict", "phenomenon", maintain_order=True).agg(
-        (pl.col("record_id").n_unique() == 1).alias("merged"), pl.col("outcome").str.join(",").alias("outcomes"))
+        (pl.col("record_id").n_unique() == 1).alias("merged"), pl.col("outcome").str.join(",").alias("outcomes")
+    )
 
 
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory) -> pl.DataFrame:
     base = tmp_path_factory.mktemp("pairs")
-    return pl.concat([judge(entity, base / entity).with_columns(pl.lit(entity).alias("entity"))
-                      for entity in MAPPINGS])
+    return pl.concat([judge(entity, base / entity).with_columns(pl.lit(entity).alias("entity")) for entity in MAPPINGS])
 
 
 def test_the_pairs_files_hold_enough_pairs_of_every_kind(verdicts):
     assert verdicts.height >= 400
     counts = verdicts.group_by("entity", "verdict").len()
     assert counts.filter(pl.col("len") < 20).is_empty(), counts
-    assert verdicts.filter(pl.col("outcomes").str.contains("rejected|filtered")).is_empty(), \
+    assert verdicts.filter(pl.col("outcomes").str.contains("rejected|filtered")).is_empty(), (
         "a pair's row was rejected or filtered: the pair does not test matching"
+    )
 
 
 def test_matching_agrees_with_the_verdicts(verdicts):

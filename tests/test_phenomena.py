@@ -16,9 +16,8 @@ from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.entities import FieldType as T
 from crm_migrate.migrate.clustering import NONE, cluster
 from crm_migrate.migrate.match import evidence
-from crm_migrate.migrate.pipeline import build
-from crm_migrate.migrate.run import prepare
 from crm_migrate.migrate.output_frames import import_frame
+from crm_migrate.migrate.run import prepare
 from crm_migrate.project import load_project
 
 CTX = CleanContext(secret=b"test")
@@ -43,36 +42,39 @@ def person(name: str) -> dict:
     return {"value": cleaned.value, **dict(cleaned.attrs)}
 
 
-@pytest.mark.parametrize("name, key, brand, trade, region", [
-    ("北京星辰科技有限公司", "星辰科技", "星辰", "technology", "北京市"),
-    ("星辰科技有线公司", "星辰科技", "星辰", "technology", None),  # 有线 for 有限
-    ("星辰科技有限公公司", "星辰科技", "星辰", "technology", None),
-    ("星辰科技股份有线公司", "星辰科技", "星辰", "technology", None),
-    ("星辰科技有限公司销售部", "星辰科技", "星辰", "technology", None),  # a department is the company
-    ("星辰科技 市场部", "星辰科技", "星辰", "technology", None),
-    ("星辰科技有限公司-采购部", "星辰科技", "星辰", "technology", None),  # however it is set off
-    ("星辰科技有限公司/财务部", "星辰科技", "星辰", "technology", None),
-    ("星辰科技有限公司_销售一部", "星辰科技", "星辰", "technology", None),
-    ("星辰科技有限公司采购处", "星辰科技", "星辰", "technology", None),
-    ("星辰科技有限公司华东大区", "星辰科技", "星辰", "technology", None),  # a sales region is the company too
-    ("星辰科技（华南区）", "星辰科技", "星辰", "technology", None),
-    ("星辰科技【北京】有限公司", "星辰科技", "星辰", "technology", "北京市"),  # brackets of any style
-    ("星辰科技[北京]有限公司", "星辰科技", "星辰", "technology", "北京市"),
-    ("北京星辰科技(有限公司)", "星辰科技", "星辰", "technology", "北京市"),  # the form in brackets
-    ("北京星辰科技有限公司（原名：星辰电子）", "星辰科技", "星辰", "technology", "北京市"),  # a former name noted
-    ("北京星辰科技有限公司(曾用名北京星辰电子有限公司)", "星辰科技", "星辰", "technology", "北京市"),
-    ("苏州工业园区晶川光学材料有限公司", "晶川光学材料", "晶川光学", "materials", "苏州市"),  # a zone is where
-    ("北京市海淀区星辰科技有限公司", "星辰科技", "星辰", "technology", "北京市"),  # so is a district
-    ("成都德润达建材有限公司。", "德润达建材", "德润达", "building materials", "成都市"),
-    ("北京星辰", "星辰", "星辰", None, "北京市"),  # a region and a brand of two characters
-    ("北京银行", "北京银行", "北京银行", None, None),  # a region and a generic word: the name itself
-    ("Beijing Xingchen Technology Co., Ltd.", "xingchentechnology", "xingchen", "technology", "北京市"),
-    ("XINGCHEN TECH", "xingchentechnology", "xingchen", "technology", None),
-    ("ＸＩＮＧＣＨＥＮ ＴＥＣＨ", "xingchentechnology", "xingchen", "technology", None),
-    ("Xingchen Technology (Shanghai) Co.,Ltd", "xingchentechnology", "xingchen", "technology", "上海市"),
-    ("Xing Chen Keji Youxian Gongsi", "xingchentechnology", "xingchen", "technology", None),  # pinyin words
-    ("Beijing Xingchen Sci & Tech Co Ltd", "xingchentechnology", "xingchen", "technology", "北京市"),
-])
+@pytest.mark.parametrize(
+    "name, key, brand, trade, region",
+    [
+        ("北京星辰科技有限公司", "星辰科技", "星辰", "technology", "北京市"),
+        ("星辰科技有线公司", "星辰科技", "星辰", "technology", None),  # 有线 for 有限
+        ("星辰科技有限公公司", "星辰科技", "星辰", "technology", None),
+        ("星辰科技股份有线公司", "星辰科技", "星辰", "technology", None),
+        ("星辰科技有限公司销售部", "星辰科技", "星辰", "technology", None),  # a department is the company
+        ("星辰科技 市场部", "星辰科技", "星辰", "technology", None),
+        ("星辰科技有限公司-采购部", "星辰科技", "星辰", "technology", None),  # however it is set off
+        ("星辰科技有限公司/财务部", "星辰科技", "星辰", "technology", None),
+        ("星辰科技有限公司_销售一部", "星辰科技", "星辰", "technology", None),
+        ("星辰科技有限公司采购处", "星辰科技", "星辰", "technology", None),
+        ("星辰科技有限公司华东大区", "星辰科技", "星辰", "technology", None),  # a sales region is the company too
+        ("星辰科技（华南区）", "星辰科技", "星辰", "technology", None),
+        ("星辰科技【北京】有限公司", "星辰科技", "星辰", "technology", "北京市"),  # brackets of any style
+        ("星辰科技[北京]有限公司", "星辰科技", "星辰", "technology", "北京市"),
+        ("北京星辰科技(有限公司)", "星辰科技", "星辰", "technology", "北京市"),  # the form in brackets
+        ("北京星辰科技有限公司（原名：星辰电子）", "星辰科技", "星辰", "technology", "北京市"),  # a former name noted
+        ("北京星辰科技有限公司(曾用名北京星辰电子有限公司)", "星辰科技", "星辰", "technology", "北京市"),
+        ("苏州工业园区晶川光学材料有限公司", "晶川光学材料", "晶川光学", "materials", "苏州市"),  # a zone is where
+        ("北京市海淀区星辰科技有限公司", "星辰科技", "星辰", "technology", "北京市"),  # so is a district
+        ("成都德润达建材有限公司。", "德润达建材", "德润达", "building materials", "成都市"),
+        ("北京星辰", "星辰", "星辰", None, "北京市"),  # a region and a brand of two characters
+        ("北京银行", "北京银行", "北京银行", None, None),  # a region and a generic word: the name itself
+        ("Beijing Xingchen Technology Co., Ltd.", "xingchentechnology", "xingchen", "technology", "北京市"),
+        ("XINGCHEN TECH", "xingchentechnology", "xingchen", "technology", None),
+        ("ＸＩＮＧＣＨＥＮ ＴＥＣＨ", "xingchentechnology", "xingchen", "technology", None),
+        ("Xingchen Technology (Shanghai) Co.,Ltd", "xingchentechnology", "xingchen", "technology", "上海市"),
+        ("Xing Chen Keji Youxian Gongsi", "xingchentechnology", "xingchen", "technology", None),  # pinyin words
+        ("Beijing Xingchen Sci & Tech Co Ltd", "xingchentechnology", "xingchen", "technology", "北京市"),
+    ],
+)
 def test_company_names_in_either_script_give_brand_trade_and_region(name, key, brand, trade, region):
     parts = company(name)
     assert (parts["key"], parts["brand"], parts["trade"], parts["region"]) == (key, brand, trade, region)
@@ -106,24 +108,27 @@ def test_the_fixed_syllable_list_holds_every_reading_pypinyin_gives():
     assert not missing
 
 
-@pytest.mark.parametrize("raw, value, title, form", [
-    ("王经理", "王", "经理", "surname"),
-    ("张总", "张", "总", "surname"),
-    ("小李", "李", "小", "surname"),
-    ("老王", "王", "老", "surname"),
-    ("李先生", "李", "先生", "surname"),
-    ("何然工程师", "何然", "工程师", "full"),
-    ("陈晶-经理", "陈晶", "经理", "full"),
-    ("万蕾_助理", "万蕾", "助理", "full"),
-    ("张伟（采购经理）", "张伟", "采购经理", "full"),
-    ("张伟采购经理", "张伟", "采购经理", "full"),
-    ("刘洋 销售", "刘洋", "销售", "full"),
-    ("星辰科技-张伟", "张伟", None, "full"),  # the company written before the person: beside it, not its title
-    ("欧阳 靖宇", "欧阳靖宇", None, "full"),  # a space inside a name is not a title
-    ("小明", "小明", None, "full"),  # a nickname, not a salutation: 明 is no common surname
-    ("Mr. Zhang", "Zhang", "Mr.", "surname"),
-    ("Zhang Wei (Sales)", "Zhang Wei", "Sales", "full"),
-])
+@pytest.mark.parametrize(
+    "raw, value, title, form",
+    [
+        ("王经理", "王", "经理", "surname"),
+        ("张总", "张", "总", "surname"),
+        ("小李", "李", "小", "surname"),
+        ("老王", "王", "老", "surname"),
+        ("李先生", "李", "先生", "surname"),
+        ("何然工程师", "何然", "工程师", "full"),
+        ("陈晶-经理", "陈晶", "经理", "full"),
+        ("万蕾_助理", "万蕾", "助理", "full"),
+        ("张伟（采购经理）", "张伟", "采购经理", "full"),
+        ("张伟采购经理", "张伟", "采购经理", "full"),
+        ("刘洋 销售", "刘洋", "销售", "full"),
+        ("星辰科技-张伟", "张伟", None, "full"),  # the company written before the person: beside it, not its title
+        ("欧阳 靖宇", "欧阳靖宇", None, "full"),  # a space inside a name is not a title
+        ("小明", "小明", None, "full"),  # a nickname, not a salutation: 明 is no common surname
+        ("Mr. Zhang", "Zhang", "Mr.", "surname"),
+        ("Zhang Wei (Sales)", "Zhang Wei", "Sales", "full"),
+    ],
+)
 def test_person_names_lose_their_titles_and_salutations(raw, value, title, form):
     parts = person(raw)
     assert (parts["value"], parts["title"], parts["form"]) == (value, title, form)
@@ -137,8 +142,11 @@ def test_a_city_in_pinyin_is_a_place_and_an_ambiguous_one_only_coarse():
 
 
 def run_rows(make_project, csv: str, extra: str = ""):
-    root = make_project("name: t\nentities: [accounts, contacts]\noptions: {today: 2026-06-30}\n" + extra,
-                        {"rows": COMPANIES}, {"data/rows.csv": "公司,电话,地址,姓名,手机,座机,邮箱,职务\n" + csv})
+    root = make_project(
+        "name: t\nentities: [accounts, contacts]\noptions: {today: 2026-06-30}\n" + extra,
+        {"rows": COMPANIES},
+        {"data/rows.csv": "公司,电话,地址,姓名,手机,座机,邮箱,职务\n" + csv},
+    )
     return prepare(load_project(root))
 
 
@@ -159,25 +167,35 @@ def labelled(result, entity: Entity, comparison: str, row_a: int, row_b: int) ->
 
 
 def test_company_name_levels(make_project):
-    result = run_rows(make_project, "\n".join([
-        "北京星辰科技有限公司,010-62345678,,,,,,",  # 2
-        "星晨科技（北京）有限公司,,,,,,,",  # 3 a homophone
-        "北京星科技有限公司,010-62345678,,,,,,",  # 4 a character dropped (and the same phone)
-        "星辰集团,,,,,,,",  # 5 the brand without its trade
-        "上海星辰科技有限公司,,,,,,,",  # 6 the same brand in another city
-        "星辰科技有限公司,,,,,,,",  # 7 the same name without a region
-        '"Beijing Xingchen Technology Co., Ltd.",010-62345678,,,,,,',  # 8 in English
-        '"Xingchen Trading Co., Ltd.",,,,,,,',  # 9 another trade in English
-    ]) + "\n")
+    result = run_rows(
+        make_project,
+        "\n".join(
+            [
+                "北京星辰科技有限公司,010-62345678,,,,,,",  # 2
+                "星晨科技（北京）有限公司,,,,,,,",  # 3 a homophone
+                "北京星科技有限公司,010-62345678,,,,,,",  # 4 a character dropped (and the same phone)
+                "星辰集团,,,,,,,",  # 5 the brand without its trade
+                "上海星辰科技有限公司,,,,,,,",  # 6 the same brand in another city
+                "星辰科技有限公司,,,,,,,",  # 7 the same name without a region
+                '"Beijing Xingchen Technology Co., Ltd.",010-62345678,,,,,,',  # 8 in English
+                '"Xingchen Trading Co., Ltd.",,,,,,,',  # 9 another trade in English
+            ]
+        )
+        + "\n",
+    )
     assert labelled(result, Entity.accounts, "name", 2, 3) == "same sound"
     assert labelled(result, Entity.accounts, "name", 2, 4) == "one character apart"
-    assert labelled(result, Entity.accounts, "name", 2, 5) in ("short name", "short name the data gives several companies")
+    assert labelled(result, Entity.accounts, "name", 2, 5) in (
+        "short name",
+        "short name the data gives several companies",
+    )
     assert level(result, Entity.accounts, "name", 2, 6) == 0  # 北京 and 上海: two registered companies
     assert labelled(result, Entity.accounts, "name", 6, 7) in ("same", "same without region")
     # 星辰科技 in 北京 (rows 2, 3) and in 上海 (row 6) read xingchen, tech: the English name is only "the same
     # brand" of either company, its region notwithstanding.
-    assert labelled(result, Entity.accounts, "name across scripts", 2, 8) == \
-        "same brand the data gives several companies"
+    assert (
+        labelled(result, Entity.accounts, "name across scripts", 2, 8) == "same brand the data gives several companies"
+    )
     assert level(result, Entity.accounts, "name", 2, 8) == -1  # scripts differ: only the other comparison
     assert labelled(result, Entity.accounts, "name across scripts", 2, 9) == "different"
 
@@ -185,21 +203,33 @@ def test_company_name_levels(make_project):
 def test_a_sound_the_data_gives_one_company_is_that_companys_name_mistyped(make_project):
     # 星辰 / 星晨 typed through a pinyin input method: where the data holds one company of that sound in that trade
     # (its own records, in one city), the homophone and an English brand alone are that company's, and say so.
-    alone = run_rows(make_project, "\n".join([
-        "北京星辰科技有限公司,,,,,,,",  # 2
-        "星晨科技（北京）有限公司,,,,,,,",  # 3 a homophone, one character
-        "XINGCHEN,,,,,,,",  # 4 the brand alone in English
-        "北京兴晨达科技有限公司,,,,,,,",  # 5 another brand
-    ]) + "\n")
+    alone = run_rows(
+        make_project,
+        "\n".join(
+            [
+                "北京星辰科技有限公司,,,,,,,",  # 2
+                "星晨科技（北京）有限公司,,,,,,,",  # 3 a homophone, one character
+                "XINGCHEN,,,,,,,",  # 4 the brand alone in English
+                "北京兴晨达科技有限公司,,,,,,,",  # 5 another brand
+            ]
+        )
+        + "\n",
+    )
     assert labelled(alone, Entity.accounts, "name", 2, 3) == "same sound, one company of it in its trade"
     assert labelled(alone, Entity.accounts, "name across scripts", 2, 4) == "same distinctive brand"
     # The same names beside a 星辰科技 in 上海: two companies read xingchen in tech, and neither is singled out.
-    two = run_rows(make_project, "\n".join([
-        "北京星辰科技有限公司,,,,,,,",  # 2
-        "星晨科技（北京）有限公司,,,,,,,",  # 3
-        "XINGCHEN,,,,,,,",  # 4
-        "上海星辰科技有限公司,,,,,,,",  # 5
-    ]) + "\n")
+    two = run_rows(
+        make_project,
+        "\n".join(
+            [
+                "北京星辰科技有限公司,,,,,,,",  # 2
+                "星晨科技（北京）有限公司,,,,,,,",  # 3
+                "XINGCHEN,,,,,,,",  # 4
+                "上海星辰科技有限公司,,,,,,,",  # 5
+            ]
+        )
+        + "\n",
+    )
     assert labelled(two, Entity.accounts, "name", 2, 3) == "same sound"
     assert labelled(two, Entity.accounts, "name across scripts", 2, 4) == "same brand the data gives several companies"
     # Two characters of one sound changed (星辰 / 兴晨) is another brand that sounds alike, not a slip.
@@ -213,26 +243,41 @@ def test_a_translated_brand_meets_its_chinese_name_without_other_evidence(make_p
 
 
 def test_an_english_name_that_only_one_chinese_name_reads_like_is_that_company(make_project):
-    result = run_rows(make_project, "\n".join([
-        "北京星辰科技有限公司,,,,,,,",  # 2
-        '"Beijing Xingchen Technology Co., Ltd.",,,,,,,',  # 3
-    ]) + "\n")
+    result = run_rows(
+        make_project,
+        "\n".join(
+            [
+                "北京星辰科技有限公司,,,,,,,",  # 2
+                '"Beijing Xingchen Technology Co., Ltd.",,,,,,,',  # 3
+            ]
+        )
+        + "\n",
+    )
     assert labelled(result, Entity.accounts, "name across scripts", 2, 3) == "same brand, trade and region"
     accounts = result.migration.entities[Entity.accounts].frame
     assert accounts["_record_id"].n_unique() == 1
 
 
 def test_phones_are_sets_by_kind_and_shared_lines_say_nothing_of_a_person(make_project):
-    result = run_rows(make_project, "\n".join([
-        "星辰科技有限公司,,,张伟,0755-26738841,,,",  # 2 a landline typed in the mobile column
-        "星辰科技有限公司,,,张伟,,0755-2673 8841,,",  # 3 ... in the phone column elsewhere
-        "星辰科技有限公司,,,王芳,13911728045,0755-86000000,,",  # 4 and 5: colleagues sharing the switchboard
-        "星辰科技有限公司,,,李强,13911728046,0755-86000000,,",
-        "星辰科技有限公司,,,王经理,13911728045,,,",  # 6 a salutation with 王芳's mobile
-        "星辰科技有限公司,,,李先生,,,,",  # 7 a salutation and nothing else
-    ]) + "\n")
+    result = run_rows(
+        make_project,
+        "\n".join(
+            [
+                "星辰科技有限公司,,,张伟,0755-26738841,,,",  # 2 a landline typed in the mobile column
+                "星辰科技有限公司,,,张伟,,0755-2673 8841,,",  # 3 ... in the phone column elsewhere
+                "星辰科技有限公司,,,王芳,13911728045,0755-86000000,,",  # 4 and 5: colleagues sharing the switchboard
+                "星辰科技有限公司,,,李强,13911728046,0755-86000000,,",
+                "星辰科技有限公司,,,王经理,13911728045,,,",  # 6 a salutation with 王芳's mobile
+                "星辰科技有限公司,,,李先生,,,,",  # 7 a salutation and nothing else
+            ]
+        )
+        + "\n",
+    )
     assert labelled(result, Entity.contacts, "phone", 2, 3) == "same"
-    assert labelled(result, Entity.contacts, "mobile", 2, 3) is None or level(result, Entity.contacts, "mobile", 2, 3) == -1
+    assert (
+        labelled(result, Entity.contacts, "mobile", 2, 3) is None
+        or level(result, Entity.contacts, "mobile", 2, 3) == -1
+    )
     assert labelled(result, Entity.contacts, "phone", 4, 5) in (None, "shared office line")  # no key pairs them
     assert labelled(result, Entity.contacts, "name", 4, 6) == "surname and salutation"
     contacts = result.migration.entities[Entity.contacts].frame
@@ -243,13 +288,21 @@ def test_phones_are_sets_by_kind_and_shared_lines_say_nothing_of_a_person(make_p
 
 
 def test_the_golden_record_takes_the_full_chinese_name_and_keeps_the_english_one(make_project):
-    result = run_rows(make_project, "\n".join([
-        '"Beijing Xingchen Technology Co., Ltd.",010-62345678,,Zhang Wei,13800001111,,,',
-        "北京星辰科技有限公司,010-62345678,,张总,13800001111,,,",
-        "星辰科技（北京）有限公司,010-62345678,,张伟,13800001111,,,销售经理",
-    ]) + "\n")
+    result = run_rows(
+        make_project,
+        "\n".join(
+            [
+                '"Beijing Xingchen Technology Co., Ltd.",010-62345678,,Zhang Wei,13800001111,,,',
+                "北京星辰科技有限公司,010-62345678,,张总,13800001111,,,",
+                "星辰科技（北京）有限公司,010-62345678,,张伟,13800001111,,,销售经理",
+            ]
+        )
+        + "\n",
+    )
     accounts = import_frame(result.migration.entities[Entity.accounts])
-    assert accounts.select("name", "name_en").rows() == [("北京星辰科技有限公司", "Beijing Xingchen Technology Co., Ltd.")]
+    assert accounts.select("name", "name_en").rows() == [
+        ("北京星辰科技有限公司", "Beijing Xingchen Technology Co., Ltd.")
+    ]
     contacts = import_frame(result.migration.entities[Entity.contacts])
     assert contacts["name"].to_list() == ["张伟"]  # not Zhang Wei (first in priority), not 张总
 
@@ -271,10 +324,10 @@ def test_a_cluster_never_holds_two_exclusive_values_however_the_chain_runs():
 
 
 def test_evidence_names_the_new_kinds(make_project):
-    result = run_rows(make_project, "\n".join([
-        "北京星辰科技有限公司,,,王芳,13911728045,,,",
-        "Xingchen Tech,,,Wang Fang,13911728045,,,",
-    ]) + "\n")
+    result = run_rows(
+        make_project,
+        "\n".join(["北京星辰科技有限公司,,,王芳,13911728045,,,", "Xingchen Tech,,,Wang Fang,13911728045,,,"]) + "\n",
+    )
     er = result.migration.entities[Entity.accounts]
     text = evidence(er.matches.pairs.row(0, named=True), er.matches.comparisons)
     assert "name across scripts same brand and trade" in text and "contacts a contact in common" in text
@@ -290,28 +343,45 @@ entities:
     columns: {商机: name, 金额: amount, 预计成交: close_date}
 """
     rows = "公司,商机,金额,预计成交\n" + "".join(
-        f"星辰科技有限公司,{n},{a},{d}\n" for n, a, d in [
-            ("2025年度采购", "120000", "2025-06-30"), ("【2025年度采购项目】", "12万", "2025-06-30"),  # one deal
-            ("2026年度采购", "150000", "2026-06-30"), ("服务器扩容", "80000", "2025-09-01")])
+        f"星辰科技有限公司,{n},{a},{d}\n"
+        for n, a, d in [
+            ("2025年度采购", "120000", "2025-06-30"),
+            ("【2025年度采购项目】", "12万", "2025-06-30"),  # one deal
+            ("2026年度采购", "150000", "2026-06-30"),
+            ("服务器扩容", "80000", "2025-09-01"),
+        ]
+    )
     root = make_project("name: t\nentities: [accounts, opportunities]\n", {"opps": mapping}, {"data/opps.csv": rows})
     result = prepare(load_project(root))
     assert [labelled(result, Entity.opportunities, c, 2, 3) for c in ("name", "amount", "close_date")] == [
-        "same", "same", "same day"]
+        "same",
+        "same",
+        "same day",
+    ]
     assert [labelled(result, Entity.opportunities, c, 2, 4) for c in ("name", "amount", "close_date")] == [
-        "similar ≥0.80", "different", "within a year"]  # next year's renewal
+        "similar ≥0.80",
+        "different",
+        "within a year",
+    ]  # next year's renewal
     assert labelled(result, Entity.opportunities, "name", 2, 5) in (None, "different")  # another deal
 
 
-@pytest.mark.parametrize("first, registered", [
-    ("星辰科技", "北京星辰科技有限公司"),  # a short name from the source first in priority
-    ('"Beijing Xingchen Technology Co., Ltd."', "北京星辰科技有限公司"),  # English
-    ("北京星辰科技有线公司", "北京星辰科技有限公司"),  # a misspelt legal form
-    ("北京星辰科技有限公司", "北京星辰科技有限公司"),
-    ("北京星辰貿易有限公司", "北京星辰贸易有限公司"),  # traditional characters
-    ("星辰贸易（北京）", "星辰贸易（北京）有限公司"),  # the region there, the legal form not
-])
+@pytest.mark.parametrize(
+    "first, registered",
+    [
+        ("星辰科技", "北京星辰科技有限公司"),  # a short name from the source first in priority
+        ('"Beijing Xingchen Technology Co., Ltd."', "北京星辰科技有限公司"),  # English
+        ("北京星辰科技有线公司", "北京星辰科技有限公司"),  # a misspelt legal form
+        ("北京星辰科技有限公司", "北京星辰科技有限公司"),
+        ("北京星辰貿易有限公司", "北京星辰贸易有限公司"),  # traditional characters
+        ("星辰贸易（北京）", "星辰贸易（北京）有限公司"),  # the region there, the legal form not
+    ],
+)
 def test_the_golden_company_name_is_the_registered_form_any_member_has(make_project, first, registered):
-    result = run_rows(make_project, f"{first},010-62345678,北京市海淀区中关村大街1号,王芳,13812345671,,,\n"
-                                    f"{registered},010-62345678,北京市海淀区中关村大街1号,王芳,13812345671,,,\n")
+    result = run_rows(
+        make_project,
+        f"{first},010-62345678,北京市海淀区中关村大街1号,王芳,13812345671,,,\n"
+        f"{registered},010-62345678,北京市海淀区中关村大街1号,王芳,13812345671,,,\n",
+    )
     written = import_frame(result.migration.entities[Entity.accounts])
     assert written["name"].to_list() == [registered]

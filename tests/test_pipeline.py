@@ -7,8 +7,8 @@ import pytest
 
 from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity
-from crm_migrate.migrate.run import prepare, run
 from crm_migrate.migrate.output_frames import import_frame
+from crm_migrate.migrate.run import prepare, run
 from crm_migrate.project import load_project
 
 MIGRATION = "name: t\noptions: {today: 2026-01-01}\n"
@@ -58,8 +58,13 @@ L6,,孙七,13700137000,
 
 @pytest.fixture
 def small(make_project):
-    return load_project(make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
-                                     {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV}))
+    return load_project(
+        make_project(
+            MIGRATION,
+            {"accounts": ACCOUNTS, "contacts": CONTACTS},
+            {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV},
+        )
+    )
 
 
 def outcome(result, entity: Entity, row: int) -> tuple[str, str | None]:
@@ -100,8 +105,7 @@ def test_links_follow_merges_and_report_orphans(small):
     assert zhang["account_external_id"] == a1
     assert zhang["id_card"] == "11010519491231002X"  # taken from the merged member that had it
     assert outcome(result, Entity.contacts, 4) == ("rejected", "no account with id A9 in crm")
-    assert outcome(result, Entity.contacts, 5) == (
-        "filtered", "its account A2 was filtered: no activity in 3 years")
+    assert outcome(result, Entity.contacts, 5) == ("filtered", "its account A2 was filtered: no activity in 3 years")
     assert outcome(result, Entity.contacts, 6)[0] == "rejected"
     assert "its account A3 was rejected" in outcome(result, Entity.contacts, 6)[1]
     # Contacts may stand without an account; opportunities and activities may not.
@@ -110,7 +114,9 @@ def test_links_follow_merges_and_report_orphans(small):
 
 
 def test_golden_record_prefers_a_valid_value_over_an_earlier_invalid_one(make_project):
-    contacts = "编号,客户,姓名,手机,身份证\nL1,,张伟,13800138001,110101199003074512\nL2,,张伟,13800138001,11010519491231002X\n"
+    contacts = (
+        "编号,客户,姓名,手机,身份证\nL1,,张伟,13800138001,110101199003074512\nL2,,张伟,13800138001,11010519491231002X\n"
+    )
     root = make_project(MIGRATION, {"contacts": CONTACTS}, {"data/contacts.csv": contacts})
     frame = import_frame(prepare(load_project(root)).migration.entities[Entity.contacts])
     assert frame["id_card"].to_list() == ["11010519491231002X"]
@@ -149,8 +155,11 @@ def test_record_ids_are_stable_across_runs_and_independent_of_row_position(make_
     first = import_frame(prepare(small).migration.entities[Entity.accounts])
     shuffled = ACCOUNTS_CSV.splitlines()
     reordered = "\n".join([shuffled[0], *reversed(shuffled[1:])]) + "\n"
-    root = make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
-                        {"data/accounts.csv": reordered, "data/contacts.csv": CONTACTS_CSV})
+    root = make_project(
+        MIGRATION,
+        {"accounts": ACCOUNTS, "contacts": CONTACTS},
+        {"data/accounts.csv": reordered, "data/contacts.csv": CONTACTS_CSV},
+    )
     second = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
     ids_first = dict(zip(first["legacy_id"], first["external_id"]))
     ids_second = dict(zip(second["legacy_id"], second["external_id"]))
@@ -171,11 +180,26 @@ def test_run_writes_the_output_tree_and_replaces_it_only_on_success(small, tmp_p
     out = tmp_path / "out"
     result = run(small, out)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "import/01_accounts_001.csv", "import/02_contacts_001.csv", "import/03_opportunities_001.csv",
-        "import/04_activities_001.csv", "lineage.csv", "manifest.json", "rejects/accounts.csv",
-        "rejects/activities.csv", "rejects/contacts.csv", "rejects/held_back.csv", "rejects/opportunities.csv",
-        "reports/quality.html", "reports/quality.json", "review/duplicate_groups.csv", "review/duplicates.xlsx",
-        "review/orphans.csv", "review/provenance.csv", "review/stale_decisions.csv", "run.log"]
+        "import/01_accounts_001.csv",
+        "import/02_contacts_001.csv",
+        "import/03_opportunities_001.csv",
+        "import/04_activities_001.csv",
+        "lineage.csv",
+        "manifest.json",
+        "rejects/accounts.csv",
+        "rejects/activities.csv",
+        "rejects/contacts.csv",
+        "rejects/held_back.csv",
+        "rejects/opportunities.csv",
+        "reports/quality.html",
+        "reports/quality.json",
+        "review/duplicate_groups.csv",
+        "review/duplicates.xlsx",
+        "review/orphans.csv",
+        "review/provenance.csv",
+        "review/stale_decisions.csv",
+        "run.log",
+    ]
     assert result.reconciliation.balanced
     before = (out / "lineage.csv").read_bytes()
     # A run that fails (a source turned unreadable) leaves the previous output untouched.
@@ -207,17 +231,24 @@ def test_rejects_keep_original_values_and_reason(small, tmp_path):
 
 
 def test_test_records_are_rejected_by_default_and_configurable(make_project):
-    csv = "编号,名称,信用代码,电话,最近跟进\nA1,测试客户,,,2025-01-01\nA2,asdf有限公司,,,2025-01-01\n" \
-          "A3,北京星辰科技有限公司,,,2025-01-01\nA4,,,13800138000,2025-01-01\n"
+    csv = (
+        "编号,名称,信用代码,电话,最近跟进\nA1,测试客户,,,2025-01-01\nA2,asdf有限公司,,,2025-01-01\n"
+        "A3,北京星辰科技有限公司,,,2025-01-01\nA4,,,13800138000,2025-01-01\n"
+    )
     root = make_project(MIGRATION, {"accounts": ACCOUNTS}, {"data/accounts.csv": csv})
     result = prepare(load_project(root))
     assert outcome(result, Entity.accounts, 2) == ("rejected", "test record: test marker in '测试客户'")
     assert outcome(result, Entity.accounts, 3)[1].startswith("test record:")
     assert outcome(result, Entity.accounts, 4)[0] == "written"
-    assert outcome(result, Entity.accounts, 5) == ("rejected",
-                                                   "test record: no name and only placeholder phone numbers")
-    root = make_project(MIGRATION.replace("{today: 2026-01-01}", "{today: 2026-01-01, test_records: keep}"),
-                        {"accounts": ACCOUNTS}, {"data/accounts.csv": csv})
+    assert outcome(result, Entity.accounts, 5) == (
+        "rejected",
+        "test record: no name and only placeholder phone numbers",
+    )
+    root = make_project(
+        MIGRATION.replace("{today: 2026-01-01}", "{today: 2026-01-01, test_records: keep}"),
+        {"accounts": ACCOUNTS},
+        {"data/accounts.csv": csv},
+    )
     assert outcome(prepare(load_project(root)), Entity.accounts, 2)[0] == "written"
 
 
@@ -236,9 +267,11 @@ def test_ambiguous_date_column_is_reported_and_the_mapping_settles_it(make_proje
     assert frame["last_activity_at"].to_list() == [None, None]  # invalid until settled: left out of the import
     [warning] = [w for w in result.migration.warnings if "日期" in w.message]
     assert warning.line == 5 and "date_order" in warning.hint
-    root = make_project(MIGRATION, {"acts": mapping.replace("日期: last_activity_at",
-                                                             "日期: {field: last_activity_at, date_order: dmy}")},
-                        {"data/acts.csv": csv})
+    root = make_project(
+        MIGRATION,
+        {"acts": mapping.replace("日期: last_activity_at", "日期: {field: last_activity_at, date_order: dmy}")},
+        {"data/acts.csv": csv},
+    )
     frame = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
     assert frame["last_activity_at"].to_list() == ["2025-03-05", "2025-02-04"]
 
@@ -253,8 +286,10 @@ entities:
         field: industry
         values: {信息技术: IT, 制造业: Manufacturing, 醫療健康: Healthcare}
 """
-VALUES_CSV = "名称,行业\n北京星辰科技有限公司,信息技术\n上海云帆贸易有限公司,批发零售\n广州恒通物流有限公司,批发零售\n" \
-             "深圳大疆创新科技有限公司,医疗健康\n杭州云栖科技有限公司,\n"
+VALUES_CSV = (
+    "名称,行业\n北京星辰科技有限公司,信息技术\n上海云帆贸易有限公司,批发零售\n广州恒通物流有限公司,批发零售\n"
+    "深圳大疆创新科技有限公司,医疗健康\n杭州云栖科技有限公司,\n"
+)
 
 
 def test_picklist_values_are_mapped_and_unknown_values_stop_plan_and_validate(make_project):
@@ -264,15 +299,20 @@ def test_picklist_values_are_mapped_and_unknown_values_stop_plan_and_validate(ma
     with pytest.raises(MigrateError) as exc:
         prepare(load_project(root))
     [problem] = exc.value.problems
-    assert problem.line == 6 and "1 value(s) of '行业' are not in the value map of industry: 批发零售 (2)" \
-        in problem.message
+    assert (
+        problem.line == 6
+        and "1 value(s) of '行业' are not in the value map of industry: 批发零售 (2)" in problem.message
+    )
     assert [p.message for p in validate_project(root)] == [problem.message]
 
 
-@pytest.mark.parametrize("policy, expected", [
-    ("unknown: keep", ["IT", "批发零售", "批发零售", "Healthcare", None]),
-    ("{unknown: default, default: Other}", ["IT", "Other", "Other", "Healthcare", None]),
-])
+@pytest.mark.parametrize(
+    "policy, expected",
+    [
+        ("unknown: keep", ["IT", "批发零售", "批发零售", "Healthcare", None]),
+        ("{unknown: default, default: Other}", ["IT", "Other", "Other", "Healthcare", None]),
+    ],
+)
 def test_picklist_unknown_policies(make_project, policy, expected):
     mapping = VALUES + "        " + policy.strip("{}").replace(", ", "\n        ") + "\n"
     root = make_project(MIGRATION, {"accounts": mapping}, {"data/accounts.csv": VALUES_CSV})
@@ -287,9 +327,11 @@ def test_row_signals_settle_districts_and_complete_area_codes(make_project):
       accounts:
         columns: {名称: name, 地址: address, 电话: phone}
     """
-    csv = ("名称,地址,电话\n北京星辰科技有限公司,朝阳区建国路88号,010-62345678\n"
-           "长春一汽贸易有限公司,朝阳区人民大街1号,0431-88888888\n上海云帆贸易有限公司,朝阳区某路,\n"
-           "深圳大疆创新科技有限公司,广东省深圳市南山区科技园,26656677\n")
+    csv = (
+        "名称,地址,电话\n北京星辰科技有限公司,朝阳区建国路88号,010-62345678\n"
+        "长春一汽贸易有限公司,朝阳区人民大街1号,0431-88888888\n上海云帆贸易有限公司,朝阳区某路,\n"
+        "深圳大疆创新科技有限公司,广东省深圳市南山区科技园,26656677\n"
+    )
     root = make_project("name: t\n", {"a": mapping}, {"data/a.csv": csv})
     frame = import_frame(prepare(load_project(root)).migration.entities[Entity.accounts])
     rows = frame.select("address", "address_city", "address_code", "phone").rows()
@@ -310,8 +352,11 @@ def test_run_leaves_out_every_value_dry_run_says_is_left_out(make_project, tmp_p
       accounts:
         columns: {客户: name, 电话: phone, 创建: created_at}
     """
-    csv = ("客户,电话,创建\n北京星辰科技有限公司,010-62345678,0000-00-00\n上海云帆贸易有限公司," + "1" * 200
-           + ",2021-02-30\n广州海岸电子有限公司,020-83886688,2021-03-05\n")
+    csv = (
+        "客户,电话,创建\n北京星辰科技有限公司,010-62345678,0000-00-00\n上海云帆贸易有限公司,"
+        + "1" * 200
+        + ",2021-02-30\n广州海岸电子有限公司,020-83886688,2021-03-05\n"
+    )
     root = make_project(MIGRATION, {"a": mapping}, {"data/a.csv": csv})
     result = run(load_project(root), tmp_path / "out")
     written = pl.read_csv(tmp_path / "out" / "import" / "01_accounts_001.csv", infer_schema=False)
@@ -333,11 +378,21 @@ def test_extracting_returns_its_problems_and_leaves_the_table_read_as_it_was(mak
     from crm_migrate.migrate.extract import extract
     from crm_migrate.migrate.pipeline import build, read_all
 
-    p = load_project(make_project("name: t\nentities: [accounts]\noptions: {today: 2026-01-01}\n", {"crm": (
-        "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name, 行业: industry}\n"
-        "    derive:\n      level: {column: 级别, lookup: {file: data/levels.csv, key: code, value: name}}\n")},
-        {"data/a.csv": "名称,行业,级别\n北京星辰科技有限公司,软件,A\n上海云帆贸易有限公司,同上,Z\n",
-         "data/levels.csv": "code,name\nA,重点\n"}))
+    p = load_project(
+        make_project(
+            "name: t\nentities: [accounts]\noptions: {today: 2026-01-01}\n",
+            {
+                "crm": (
+                    "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name, 行业: industry}\n"
+                    "    derive:\n      level: {column: 级别, lookup: {file: data/levels.csv, key: code, value: name}}\n"
+                )
+            },
+            {
+                "data/a.csv": "名称,行业,级别\n北京星辰科技有限公司,软件,A\n上海云帆贸易有限公司,同上,Z\n",
+                "data/levels.csv": "code,name\nA,重点\n",
+            },
+        )
+    )
     read = read_all(p, None, None)[0]
     table, plan = read.table, read.source.plan_for(Entity.accounts)
     assert plan is not None

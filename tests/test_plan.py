@@ -39,29 +39,47 @@ entities:
     columns: {编号: id, 名称: name, 电话: phone, 备注: note, 行业: industry, 地址: address, 网站: website, 邮箱: email,
               传真: {field: fax, type: text}, 级别: level}
 """
-NAMES = ["广州恒通物流有限公司", "深圳锐宏建筑有限公司", "杭州青禾农业有限公司", "成都蓝海软件有限公司", "武汉长江化工有限公司",
-         "南京金陵纺织有限公司", "西安秦川机械有限公司", "天津海河船舶有限公司"]
+NAMES = [
+    "广州恒通物流有限公司",
+    "深圳锐宏建筑有限公司",
+    "杭州青禾农业有限公司",
+    "成都蓝海软件有限公司",
+    "武汉长江化工有限公司",
+    "南京金陵纺织有限公司",
+    "西安秦川机械有限公司",
+    "天津海河船舶有限公司",
+]
 
 
 def csv_text() -> str:
     """Eight good companies, each with a 同上 in another column (a warning each: eight, more than plan shows);
     one whose note is too long for the target and whose level is an ID number; two without a name; one whose
     name is too long; two total rows."""
-    rows = ["编号,名称,电话,备注,行业,地址,网站,邮箱,传真,级别",
-            f"A1,北京星辰科技有限公司,010-62345678,老客户 联系人王芳女士请回电 电话打不通时发邮件到她的工作邮箱,软件,北京市海淀区,www.a.com,a@a.com,"
-            f"010-1,{ID_A}"]
+    rows = [
+        "编号,名称,电话,备注,行业,地址,网站,邮箱,传真,级别",
+        f"A1,北京星辰科技有限公司,010-62345678,老客户 联系人王芳女士请回电 电话打不通时发邮件到她的工作邮箱,软件,北京市海淀区,www.a.com,a@a.com,"
+        f"010-1,{ID_A}",
+    ]
     for i, name in enumerate(NAMES):
         values = [f"A{i + 2}", name, "010-62345679", "x", "软件", "北京", "www.b.com", "b@b.com", "010-2", "B"]
         values[i + 2] = "同上"
         rows.append(",".join(values))
-    rows += ["A20,,010-1,,,,,,,", "A21,,010-2,,,,,,,", "A22,上海云帆国际贸易集团股份有限公司总部,,,,,,,,",
-             "合计,12,,,,,,,,", "小计,12,,,,,,,,"]  # not records: filtered, so not in scope
+    rows += [
+        "A20,,010-1,,,,,,,",
+        "A21,,010-2,,,,,,,",
+        "A22,上海云帆国际贸易集团股份有限公司总部,,,,,,,,",
+        "合计,12,,,,,,,,",
+        "小计,12,,,,,,,,",
+    ]  # not records: filtered, so not in scope
     return "\n".join(rows) + "\n"
 
 
 def make(make_project, migration: str = "name: t\ntarget: targets/t.yaml\nentities: [accounts]\n") -> Path:
-    return make_project(migration + "options: {today: 2026-01-01}\n", {"crm": MAPPING},
-                        {"data/a.csv": csv_text(), "targets/t.yaml": TARGET})
+    return make_project(
+        migration + "options: {today: 2026-01-01}\n",
+        {"crm": MAPPING},
+        {"data/a.csv": csv_text(), "targets/t.yaml": TARGET},
+    )
 
 
 def invoke(*args):
@@ -88,20 +106,39 @@ def test_plan_json_says_what_the_text_says(make_project):
     data = invoke("plan", root, "--format", "json")
     assert text.exit_code == data.exit_code == 0, text.output
     facts = json.loads(data.stdout)  # stdout is the JSON alone
-    assert list(facts) == ["format_version", "project", "sources", "columns", "unmapped_entities",
-                           "uncovered_fields", "entities", "duplicates", "blocking", "reasons", "refusals", "files",
-                           "warnings", "problems"]
+    assert list(facts) == [
+        "format_version",
+        "project",
+        "sources",
+        "columns",
+        "unmapped_entities",
+        "uncovered_fields",
+        "entities",
+        "duplicates",
+        "blocking",
+        "reasons",
+        "refusals",
+        "files",
+        "warnings",
+        "problems",
+    ]
     out = text.stdout
-    assert [[r["entity"], str(r["source_rows"]), *(str(r[o]) for o in ("written", "merged", "filtered", "rejected"))]
-            for r in facts["entities"]] == table_rows(out, "What run would do")
-    assert [[r["entity"], r["outcome"], r["rule"], str(r["rows"])] for r in facts["reasons"]] \
-        == table_rows(out, "Why rows are not written")
-    assert [[r["entity"], r["column"], r["rule"], str(r["records"])] for r in facts["refusals"]] \
-        == [r[:4] for r in table_rows(out, "Expected refusals by the target")]
-    assert [[s["source"], s["file"], s["format"], s["encoding"]] for s in facts["sources"]] \
-        == [r[:4] for r in table_rows(out, "Sources")]
-    assert [[f["entity"], str(f["files"]), str(f["rows"]), f["paths"][0]] for f in facts["files"]["entities"]] \
-        == table_rows(out, "Files run would write")
+    assert [
+        [r["entity"], str(r["source_rows"]), *(str(r[o]) for o in ("written", "merged", "filtered", "rejected"))]
+        for r in facts["entities"]
+    ] == table_rows(out, "What run would do")
+    assert [[r["entity"], r["outcome"], r["rule"], str(r["rows"])] for r in facts["reasons"]] == table_rows(
+        out, "Why rows are not written"
+    )
+    assert [[r["entity"], r["column"], r["rule"], str(r["records"])] for r in facts["refusals"]] == [
+        r[:4] for r in table_rows(out, "Expected refusals by the target")
+    ]
+    assert [[s["source"], s["file"], s["format"], s["encoding"]] for s in facts["sources"]] == [
+        r[:4] for r in table_rows(out, "Sources")
+    ]
+    assert [
+        [f["entity"], str(f["files"]), str(f["rows"]), f["paths"][0]] for f in facts["files"]["entities"]
+    ] == table_rows(out, "Files run would write")
     # Every warning, in the words of the text (--all lists them all).
     shown = [line.strip() for line in out.split("warning(s) while reading", 1)[1].splitlines()[1:] if line.strip()]
     rendered = [f"{w['path']}:{w['line']}: warning: {w['message']} — {w['hint']}" for w in facts["warnings"]]
@@ -115,8 +152,12 @@ def test_plan_json_says_what_the_text_says(make_project):
 def test_plan_names_each_rule_with_its_field(make_project):
     facts = json.loads(invoke("plan", make(make_project), "-f", "json").stdout)
     rules = {r["rule"]: r["rows"] for r in facts["reasons"]}
-    assert rules == {"required field empty or invalid: name": 2, "target max_length: name": 1,
-                     "target max_length: note": 1, "not a record": 2}, rules
+    assert rules == {
+        "required field empty or invalid: name": 2,
+        "target max_length: name": 1,
+        "target max_length: note": 1,
+        "not a record": 2,
+    }, rules
 
 
 def test_plan_shows_five_warnings_and_says_how_to_see_all(make_project):
@@ -135,8 +176,9 @@ def test_plan_and_validate_exit_1_over_the_reject_limits_and_say_which(make_proj
     share = invoke("plan", root, "--max-reject-share", 0.3, "-f", "json")
     assert share.exit_code == 1
     [problem] = json.loads(share.stdout)["problems"]
-    assert problem["message"] == ("accounts: 4 of the 12 rows in scope would be rejected (33.3%), more than "
-                                  "--max-reject-share 0.3")
+    assert problem["message"] == (
+        "accounts: 4 of the 12 rows in scope would be rejected (33.3%), more than --max-reject-share 0.3"
+    )
     assert invoke("validate", root, "--max-rejects", 4).exit_code == 0
     checked = invoke("validate", root, "--max-rejects", 3, "--format", "github")
     assert checked.exit_code == 1 and "more than --max-rejects 3" in checked.stdout

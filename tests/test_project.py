@@ -6,8 +6,8 @@ import pytest
 
 from crm_migrate.errors import ProjectError
 from crm_migrate.mappings.entities import Entity, FieldType
-from crm_migrate.project import load_project
 from crm_migrate.migrate.validate import validate_project
+from crm_migrate.project import load_project
 
 CSV = "客户编号,客户名称,电话\nC1,北京星辰科技有限公司,010-62345678\n".encode("gb18030")
 GOOD_MAPPING = """\
@@ -33,14 +33,18 @@ def test_good_project_loads(make_project):
     assert [s.name for s in project.sources] == ["crm"]
     plan = project.sources[0].plan_for(Entity.accounts)
     assert [(f.column, f.spec.name, f.spec.type) for f in plan.fields] == [
-        ("客户编号", "id", FieldType.id), ("客户名称", "name", FieldType.company_name), ("电话", "phone", FieldType.phone)]
+        ("客户编号", "id", FieldType.id),
+        ("客户名称", "name", FieldType.company_name),
+        ("电话", "phone", FieldType.phone),
+    ]
     assert project.entities == list(Entity)
     assert len(project.fingerprint()) == 64
 
 
 def test_unknown_key_in_migration_yaml_has_line_and_suggestion(make_project):
-    root = make_project(migration="name: t\nentites: [accounts]\n", mappings={"crm": GOOD_MAPPING},
-                        files={"data/accounts.csv": CSV})
+    root = make_project(
+        migration="name: t\nentites: [accounts]\n", mappings={"crm": GOOD_MAPPING}, files={"data/accounts.csv": CSV}
+    )
     [message] = errors_of(root)
     assert message.endswith("migration.yaml:2: error: unknown key 'entites' — did you mean 'entities'?")
 
@@ -102,16 +106,18 @@ def test_children_without_account_link_need_one_unless_the_row_has_an_account(ma
 
 
 def test_duplicate_key_and_yaml_syntax_errors(make_project):
-    root = make_project(migration="name: a\nname: b\n", mappings={"crm": "file: [unclosed\n"},
-                        files={"data/accounts.csv": CSV})
+    root = make_project(
+        migration="name: a\nname: b\n", mappings={"crm": "file: [unclosed\n"}, files={"data/accounts.csv": CSV}
+    )
     messages = errors_of(root)
     assert any("migration.yaml:2: error: duplicate key 'name'" in m for m in messages)
     assert any("crm.yaml:2: error: YAML syntax" in m for m in messages)
 
 
 def test_sources_list_names_a_missing_mapping(make_project):
-    root = make_project(migration="name: t\nsources: [crn]\n", mappings={"crm": GOOD_MAPPING},
-                        files={"data/accounts.csv": CSV})
+    root = make_project(
+        migration="name: t\nsources: [crn]\n", mappings={"crm": GOOD_MAPPING}, files={"data/accounts.csv": CSV}
+    )
     [message] = errors_of(root)
     assert "migration.yaml:2:" in message and "did you mean 'crm'?" in message
 
@@ -122,7 +128,9 @@ def test_no_migration_yaml(tmp_path):
 
 
 def test_bad_scope_rule(make_project):
-    mapping = GOOD_MAPPING + "    where:\n      - {field: phone, since: 3 years}\n      - {field: phnoe, not_empty: true}\n"
+    mapping = (
+        GOOD_MAPPING + "    where:\n      - {field: phone, since: 3 years}\n      - {field: phnoe, not_empty: true}\n"
+    )
     root = make_project(mappings={"crm": mapping}, files={"data/accounts.csv": CSV})
     messages = errors_of(root)
     assert any(":9: " in m and "'since' takes a date" in m for m in messages)
@@ -140,7 +148,9 @@ def test_validate_checks_columns_against_the_source_header(make_project):
     root = make_project(mappings={"crm": mapping}, files={"data/accounts.csv": CSV})
     problems = validate_project(root)
     [p] = [p for p in problems if p.severity == "error"]
-    assert p.render().endswith("crm.yaml:6: error: column '客户名' is not in data/accounts.csv — did you mean '客户名称'?")
+    assert p.render().endswith(
+        "crm.yaml:6: error: column '客户名' is not in data/accounts.csv — did you mean '客户名称'?"
+    )
 
 
 def test_validate_reports_unreadable_source_with_hint(make_project):
@@ -151,8 +161,9 @@ def test_validate_reports_unreadable_source_with_hint(make_project):
 
 
 def test_entities_out_of_scope_warn(make_project):
-    root = make_project(migration="name: t\nentities: [contacts]\n", mappings={"crm": GOOD_MAPPING},
-                        files={"data/accounts.csv": CSV})
+    root = make_project(
+        migration="name: t\nentities: [contacts]\n", mappings={"crm": GOOD_MAPPING}, files={"data/accounts.csv": CSV}
+    )
     project = load_project(root)
     assert any("not among the entities in scope" in w.message for w in project.warnings)
 
@@ -167,8 +178,10 @@ def test_since_needs_a_date_field(make_project):
 def test_validate_reports_every_mistake_in_one_pass(make_project):
     """An unknown key, a bad regular expression, a missing column and unmapped picklist values, in two
     mapping files: all reported together, each at its line."""
-    accounts = GOOD_MAPPING.replace("file: data/accounts.csv\n", "file: data/accounts.csv\nsheet: 1\n") + \
-        "    derive:\n      website: {column: 网址, extract: '([a-z'}\n"
+    accounts = (
+        GOOD_MAPPING.replace("file: data/accounts.csv\n", "file: data/accounts.csv\nsheet: 1\n")
+        + "    derive:\n      website: {column: 网址, extract: '([a-z'}\n"
+    )
     deals = """\
         file: data/deals.csv
         entities:
@@ -180,8 +193,10 @@ def test_validate_reports_every_mistake_in_one_pass(make_project):
               金额X: amount
         """
     stages = "".join(f"D{i},商机{i},C1,阶段{i}\n" for i in range(30))
-    root = make_project(mappings={"crm": accounts, "deals": deals},
-                        files={"data/accounts.csv": CSV, "data/deals.csv": "编号,商机,客户编号,阶段\n" + stages})
+    root = make_project(
+        mappings={"crm": accounts, "deals": deals},
+        files={"data/accounts.csv": CSV, "data/deals.csv": "编号,商机,客户编号,阶段\n" + stages},
+    )
     problems = {p.render() for p in validate_project(root) if p.severity == "error"}
     text = "\n".join(sorted(problems))
     assert "crm.yaml:2: error: unknown key 'sheet'" in text
@@ -205,8 +220,9 @@ def test_validate_says_when_no_child_can_find_its_account(make_project):
     root = make_project(mappings={"crm": crm, "people": contacts.format(system="contacts_export")}, files=files)
     [p] = [p for p in validate_project(root) if p.severity == "error"]
     assert "no account source has system 'contacts_export'" in p.message and "system: old_crm" in p.hint
-    (root / "mappings" / "people.yaml").write_text(contacts.format(system="old_crm").replace(" " * 8, ""),
-                                                   encoding="utf-8")
+    (root / "mappings" / "people.yaml").write_text(
+        contacts.format(system="old_crm").replace(" " * 8, ""), encoding="utf-8"
+    )
     assert not [p for p in validate_project(root) if p.severity == "error"]  # c0001 is C1 as people write it
     (root / "data" / "contacts.csv").write_text("客户编号,姓名\nX9,王芳\n", encoding="utf-8")
     [p] = [p for p in validate_project(root) if p.severity == "error"]

@@ -16,7 +16,9 @@ from crm_migrate.mappings.entities import FieldType as T
 CTX = CleanContext(secret=b"test")
 ALL_TYPES = list(CLEANERS)
 TEXTY = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
-CHINESE = st.text(alphabet="北京上海深圳星辰科技有限公司张伟李娜王（）() 区市省路号0123456789１２３-—/,，。@＠.", max_size=30)
+CHINESE = st.text(
+    alphabet="北京上海深圳星辰科技有限公司张伟李娜王（）() 区市省路号0123456789１２３-—/,，。@＠.", max_size=30
+)
 
 
 @pytest.mark.parametrize("kind", ALL_TYPES, ids=lambda k: k.value)

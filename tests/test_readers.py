@@ -51,9 +51,9 @@ def test_utf16_unicode_text_is_read_with_tabs():
     assert rows(t)[0] == {"_sheet": None, "_row": 2, "记录编号": "R1", "客户编号": "C001", "跟进内容": "电话沟通，报价"}
 
 
-@pytest.mark.parametrize("encoding, expected", [
-    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("utf-16", "utf-16"),
-])
+@pytest.mark.parametrize(
+    "encoding, expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("utf-16", "utf-16")]
+)
 def test_detect_encoding(encoding, expected):
     text = "客户名称,电话\n北京星辰科技有限公司,010-62345678\n张伟,13800138000\n"
     assert detect_encoding(text.encode(encoding)) == expected
@@ -79,10 +79,16 @@ def test_unknown_encoding_name_is_an_error(tmp_path: Path):
         read_csv(f, "x.csv", encoding="klingon")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("a,b,c\n1,2,3\n", ","), ("a;b;c\n1;2,5;3\n", ";"), ("a\tb\n1\t2\n", "\t"), ("a|b\n1|2\n", "|"),
-    ('name,note\n"x; y; z",1\n', ","),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a,b,c\n1,2,3\n", ","),
+        ("a;b;c\n1;2,5;3\n", ";"),
+        ("a\tb\n1\t2\n", "\t"),
+        ("a|b\n1|2\n", "|"),
+        ('name,note\n"x; y; z",1\n', ","),
+    ],
+)
 def test_sniff_delimiter(text, expected):
     assert sniff_delimiter(text) == expected
 
@@ -125,11 +131,20 @@ def test_workbook_title_rows_numeric_cells_and_sheets():
     assert first["手机"] == "13800138000"  # a number cell, without ".0" and without exponent
     assert first["电话"] == "75588888888"  # the file itself lost the zero; the phone cleaner repairs it
     # As Excel shows it: 15 significant digits, then zeros (the digits beyond were never stored).
-    assert len(first["身份证"]) == 18 and first["身份证"].startswith("11010119900307") and first["身份证"].endswith("000")
+    assert (
+        len(first["身份证"]) == 18 and first["身份证"].startswith("11010119900307") and first["身份证"].endswith("000")
+    )
     assert got[1]["_row"] == 6 and got[1]["身份证"] == "11010519491231002X"
     # The second sheet's columns are in another order: values land under their own header.
-    assert got[2] == {"_sheet": "李四", "_row": 2, "公司名称": "杭州云栖科技有限公司", "联系人": "赵敏",
-                      "手机": "13600136000", "电话": None, "身份证": None}
+    assert got[2] == {
+        "_sheet": "李四",
+        "_row": 2,
+        "公司名称": "杭州云栖科技有限公司",
+        "联系人": "赵敏",
+        "手机": "13600136000",
+        "电话": None,
+        "身份证": None,
+    }
     lost = [w for w in t.warnings if "15 significant digits" in w.message]
     assert len(lost) == 1 and (lost[0].line, lost[0].sheet, lost[0].column) == (4, "张三", "E")
 
@@ -159,10 +174,19 @@ def test_damaged_workbook_is_an_error_not_a_traceback(tmp_path: Path):
         read_workbook(f, "broken.xlsx")
 
 
-@pytest.mark.parametrize("value, text", [
-    (13800138000.0, "13800138000"), (3.25, "3.25"), (0.1 + 0.2, "0.3"), (True, "TRUE"), ("0123", "0123"),
-    (None, ""), (float(110101199003074514), "110101199003075000"), (1.10101e17, "110101000000000000"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (13800138000.0, "13800138000"),
+        (3.25, "3.25"),
+        (0.1 + 0.2, "0.3"),
+        (True, "TRUE"),
+        ("0123", "0123"),
+        (None, ""),
+        (float(110101199003074514), "110101199003075000"),
+        (1.10101e17, "110101000000000000"),
+    ],
+)
 def test_cell_text(value, text):
     assert cell_text(value) == text
 

@@ -21,14 +21,28 @@ FILES = {"crm": "data/a.csv"}
 
 def lineage(*rows: tuple[int, str | None, str | None]) -> pl.DataFrame:
     """Lineage of source 'crm', entity accounts: (row, outcome, record id) per line."""
-    return pl.DataFrame({"source": ["crm"] * len(rows), "file": ["data/a.csv"] * len(rows),
-                         "sheet": [None] * len(rows), "row": [r for r, _, _ in rows],
-                         "entity": ["accounts"] * len(rows),
-                         "record_id": [i for _, _, i in rows], "outcome": [o for _, o, _ in rows],
-                         "reason": [None] * len(rows)},
-                        schema={"source": pl.String, "file": pl.String, "sheet": pl.String, "row": pl.Int64,
-                                "entity": pl.String, "record_id": pl.String, "outcome": pl.String,
-                                "reason": pl.String})
+    return pl.DataFrame(
+        {
+            "source": ["crm"] * len(rows),
+            "file": ["data/a.csv"] * len(rows),
+            "sheet": [None] * len(rows),
+            "row": [r for r, _, _ in rows],
+            "entity": ["accounts"] * len(rows),
+            "record_id": [i for _, _, i in rows],
+            "outcome": [o for _, o, _ in rows],
+            "reason": [None] * len(rows),
+        },
+        schema={
+            "source": pl.String,
+            "file": pl.String,
+            "sheet": pl.String,
+            "row": pl.Int64,
+            "entity": pl.String,
+            "record_id": pl.String,
+            "outcome": pl.String,
+            "reason": pl.String,
+        },
+    )
 
 
 GOOD = [(2, "written", "a1"), (3, "merged", "a1"), (4, "rejected", None), (5, "filtered", None)]
@@ -98,14 +112,14 @@ def test_the_line_count_agrees_with_the_reader(tmp_path, seed):
     f.write_bytes(("h1,h2,h3\n" + body).encode("utf-8"))
     try:
         table = read_csv(f, "x.csv", delimiter=",", header_row=1)
-    except Exception as exc:  # noqa: BLE001 - only a clear SourceError may stop it
+    except Exception as exc:
         assert type(exc).__name__ == "SourceError", exc
         return
     assert table.records == table.counted, repr(body)
 
 
 def test_the_line_count_is_not_the_readers_code():
-    lines = ['a,b\n', '1,"x\n', '2,y\n']  # a quote never closed
+    lines = ["a,b\n", '1,"x\n', "2,y\n"]  # a quote never closed
     assert count_records(lines, ",", 0, 2) == 2
     assert [(f, last) for f, last, _, _ in _records(lines, 1, ",", 2)] == [(1, 1), (2, 2)]
 

@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from crm_migrate.mappings.entities import Entity
+from crm_migrate.migrate.dryrun import dry_run
 from crm_migrate.migrate.run import run
 from crm_migrate.project import load_project
-from crm_migrate.migrate.dryrun import dry_run
 from crm_migrate.reports.quality import masked
 from tests.conftest import DEMO
 from tests.test_targets import ACCOUNT_COLUMNS, ACCOUNTS, ACCOUNTS_CSV, CONTACTS, CONTACTS_CSV, ENTITIES, own_profile
@@ -30,10 +30,26 @@ EVIL = "<script>document.title='pwned'</script>"
 def open_in_chromium(page: Path, tmp_path: Path) -> tuple[str, list[str]]:
     """The DOM after the page loaded, and the console messages Chromium logged while loading it."""
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chromium-profile'}", "--enable-logging=stderr", "--v=0",
-         "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
     return done.stdout, console
 
@@ -45,8 +61,9 @@ def reported(tmp_path_factory):
     (root / "mappings").mkdir(parents=True)
     (root / "targets").mkdir()
     (root / "data").mkdir()
-    (root / "migration.yaml").write_text(f"name: t<b>x</b>\ntarget: targets/mine.yaml\n{ENTITIES}"
-                                         "options: {today: 2026-01-01}\n", encoding="utf-8")
+    (root / "migration.yaml").write_text(
+        f"name: t<b>x</b>\ntarget: targets/mine.yaml\n{ENTITIES}options: {{today: 2026-01-01}}\n", encoding="utf-8"
+    )
     (root / "mappings/accounts.yaml").write_text(ACCOUNTS, encoding="utf-8")
     (root / "mappings/contacts.yaml").write_text(CONTACTS, encoding="utf-8")
     (root / "targets/mine.yaml").write_text(own_profile(ACCOUNT_COLUMNS), encoding="utf-8")
@@ -102,6 +119,7 @@ def test_long_digit_runs_are_masked_in_any_text():
 
 # -- the report that explains matching ----------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory):
     """The demo run, its result in memory and its report: pairs to review and merges to explain."""
@@ -123,7 +141,9 @@ def test_the_histogram_counts_every_pair_scored_and_each_band_holds_its_pairs(de
         assert dict(bands.iter_rows()) == {i: n for i, n in enumerate(data["histogram"]) if n}
         p = matches.pairs["probability"]
         review = next(b for b in data["bands"] if b["from"] == data["review"])
-        assert review["today"] == "to review" and review["pairs"] == int(((p >= review["from"]) & (p < review["to"])).sum())
+        assert review["today"] == "to review" and review["pairs"] == int(
+            ((p >= review["from"]) & (p < review["to"])).sum()
+        )
     page = (demo_report[0] / "out/reports/quality.html").read_text(encoding="utf-8")
     svg = re.search(r'<svg class="histogram" id="histogram-accounts".*?</svg>', page).group(0)
     assert sum(map(int, re.findall(r'data-count="(\d+)"', svg))) == report["matching"]["accounts"]["scored"]
@@ -177,8 +197,11 @@ def test_the_weights_table_gives_each_level_the_weight_its_pairs_got(demo_report
         assert table[(c.name, 0)]["m"] == pytest.approx(matches.m[c.name][0], abs=1e-6)
         if c.frequency:
             continue  # its top level gives less for a common value, pair by pair
-        seen = matches.pairs.select(pl.col(f"level:{c.name}").alias("level"), pl.col(f"weight:{c.name}").alias("w")) \
-            .filter(pl.col("level") >= 0).unique("level")
+        seen = (
+            matches.pairs.select(pl.col(f"level:{c.name}").alias("level"), pl.col(f"weight:{c.name}").alias("w"))
+            .filter(pl.col("level") >= 0)
+            .unique("level")
+        )
         for level, weight in seen.iter_rows():
             assert table[(c.name, level)]["weight"] == pytest.approx(weight, abs=0.01)
 
@@ -217,10 +240,24 @@ document.body.appendChild(pre);
 
 
 def chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                           "--hide-scrollbars", f"--user-data-dir={tmp_path / 'chromium-profile'}", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @needs_chromium
@@ -233,7 +270,9 @@ def test_chromium_draws_the_waterfalls_and_the_contents_jump_to_their_sections(d
     done = chromium("--window-size=1200,900", "--dump-dom", probe.as_uri(), tmp_path=tmp_path)
     layout = json.loads(html.unescape(re.search(r'<pre id="layout">(.*?)</pre>', done.stdout).group(1)))
     drawn = {name: (w, h) for name, w, h in layout["waterfalls"]}
-    explained = [f"pair-{entity}-{i}" for entity, d in report["matching"].items() for i in range(1, len(d["pairs"]) + 1)]
+    explained = [
+        f"pair-{entity}-{i}" for entity, d in report["matching"].items() for i in range(1, len(d["pairs"]) + 1)
+    ]
     assert explained and all(drawn[name][0] > 200 and drawn[name][1] > 50 for name in explained)
     assert all(drawn[f"histogram-{entity}"][1] > 100 for entity in report["matching"])
     steps = sum(len(p["steps"]) for d in report["matching"].values() for p in d["pairs"])
@@ -245,13 +284,18 @@ def test_chromium_draws_the_waterfalls_and_the_contents_jump_to_their_sections(d
     # Screenshots for a person to look at: the top of the report, and the first entity's matching section.
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    chromium("--window-size=1200,1600", f"--screenshot={shots / 'report-top.png'}", (root / "out/reports/quality.html").as_uri(),
-             tmp_path=tmp_path)
+    chromium(
+        "--window-size=1200,1600",
+        f"--screenshot={shots / 'report-top.png'}",
+        (root / "out/reports/quality.html").as_uri(),
+        tmp_path=tmp_path,
+    )
     section = re.search(r'<section id="matching-accounts">.*?</section>', page, re.S).group(0)
     alone = tmp_path / "matching-accounts.html"
-    alone.write_text(page[:page.index("<body>") + 6] + section + "</body></html>", encoding="utf-8")
-    chromium("--window-size=1200,3200", f"--screenshot={shots / 'matching-accounts.png'}", alone.as_uri(),
-             tmp_path=tmp_path)
+    alone.write_text(page[: page.index("<body>") + 6] + section + "</body></html>", encoding="utf-8")
+    chromium(
+        "--window-size=1200,3200", f"--screenshot={shots / 'matching-accounts.png'}", alone.as_uri(), tmp_path=tmp_path
+    )
     for shot in ("report-top.png", "matching-accounts.png"):
         assert (shots / shot).stat().st_size > 10_000
     print(f"\nscreenshots of the report: {shots}")

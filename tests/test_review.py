@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity
-from crm_migrate.migrate.run import prepare, run
 from crm_migrate.migrate.output_frames import import_frame
+from crm_migrate.migrate.run import prepare, run
 from crm_migrate.project import load_project
 
 ACCOUNTS = """\
@@ -176,8 +176,9 @@ def test_a_merge_into_decision_joins_records_the_tool_kept_apart(make_project, t
 def records_of(result) -> dict[str, set[str]]:
     """Per written record (its legacy id), the legacy ids of the source rows it holds."""
     rows = result.migration.entities[Entity.accounts].frame.filter(pl.col("_outcome").is_in(["written", "merged"]))
-    held = rows.group_by("_record_id").agg(pl.col("raw:id").filter(pl.col("_outcome") == "written").first(),
-                                          pl.col("raw:id").alias("all"))
+    held = rows.group_by("_record_id").agg(
+        pl.col("raw:id").filter(pl.col("_outcome") == "written").first(), pl.col("raw:id").alias("all")
+    )
     return {legacy: set(members) for legacy, members in held.select("raw:id", "all").iter_rows()}
 
 
@@ -209,8 +210,9 @@ def test_a_decision_on_a_changed_row_is_reported_not_applied(make_project, tmp_p
     out = tmp_path / "out"
     run(load_project(root), out)
     decisions = decide(out, tmp_path, {"accounts:5": ("keep apart", None)})
-    (root / "data" / "accounts.csv").write_text(ACCOUNTS_CSV.replace("A4,上海云帆贸易有限公司", "A4,上海云帆贸易股份有限公司"),
-                                                encoding="utf-8")
+    (root / "data" / "accounts.csv").write_text(
+        ACCOUNTS_CSV.replace("A4,上海云帆贸易有限公司", "A4,上海云帆贸易股份有限公司"), encoding="utf-8"
+    )
     result = run(load_project(root), out, decisions=decisions)
     stale = result.migration.entities[Entity.accounts].decisions.stale
     assert [s.decision.record for s in stale] == ["accounts:5"] and "changed" in stale[0].why
@@ -246,8 +248,11 @@ entities:
   contacts:
     columns: {编号: id, 客户: account_id, 姓名: name}
 """
-    root = make_project("name: t\noptions: {today: 2026-01-01}\n", {"accounts": ACCOUNTS, "contacts": contacts},
-                        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": "编号,客户,姓名\nL1,A1,张伟\nL2,A9,李娜\n"})
+    root = make_project(
+        "name: t\noptions: {today: 2026-01-01}\n",
+        {"accounts": ACCOUNTS, "contacts": contacts},
+        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": "编号,客户,姓名\nL1,A1,张伟\nL2,A9,李娜\n"},
+    )
     out = tmp_path / "out"
     run(load_project(root), out)
     with (out / "review" / "orphans.csv").open(encoding="utf-8-sig") as f:
@@ -287,10 +292,14 @@ matching:
 
 def test_the_review_workbook_stops_at_the_row_limit_and_the_full_list_has_every_group(make_project, tmp_path):
     # A3/A4 only just miss the merge threshold: a review pair. A1, A2 and A5 merge, and so do A6 and A7.
-    more = ("A5,北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号,2024-02-01\n"
-            "A6,深圳海角电子有限公司,0755-23456789,,2024-01-01\nA7,深圳海角电子有限公司,0755-23456789,,2024-01-01\n")
-    migration = ("name: t\noptions: {today: 2026-01-01, review: {max_rows: 5}}\n"
-                 "matching:\n  accounts: {merge: 0.9999, review: 0.5}\n")
+    more = (
+        "A5,北京星辰科技有限公司,010-62345678,北京市海淀区中关村大街1号,2024-02-01\n"
+        "A6,深圳海角电子有限公司,0755-23456789,,2024-01-01\nA7,深圳海角电子有限公司,0755-23456789,,2024-01-01\n"
+    )
+    migration = (
+        "name: t\noptions: {today: 2026-01-01, review: {max_rows: 5}}\n"
+        "matching:\n  accounts: {merge: 0.9999, review: 0.5}\n"
+    )
     root = make_project(migration, {"accounts": ACCOUNTS}, {"data/accounts.csv": ACCOUNTS_CSV + more})
     out = tmp_path / "out"
     result = run(load_project(root), out)
@@ -315,7 +324,7 @@ def test_the_review_workbook_stops_at_the_row_limit_and_the_full_list_has_every_
 
 # A1 and A2 merge; A5 (A1's name, nothing else) is a review candidate of that record; A3, A4 and A6 (one name,
 # nothing else) are review pairs among themselves: one group, A3 its record, A4 and A6 its candidates.
-REVIEWED = ("name: t\noptions: {today: 2026-01-01}\nmatching:\n  accounts: {merge: 0.9999, review: 0.5}\n")
+REVIEWED = "name: t\noptions: {today: 2026-01-01}\nmatching:\n  accounts: {merge: 0.9999, review: 0.5}\n"
 MORE = "A5,北京星辰科技有限公司,,,2025-05-05\nA6,上海云帆贸易有限公司,,,2025-04-05\n"
 
 
@@ -333,15 +342,21 @@ def test_each_record_is_in_one_group_a_merged_one_with_its_review_candidates(mak
     assert first == [("accounts:2", "survivor"), ("accounts:3", "merged"), ("accounts:6", "candidate")]
     assert {r["kind"] for r in rows} == {"review"}
     assert [(r["record"], r["role"]) for r in rows if r["group"] == 2] == [
-        ("accounts:4", "survivor"), ("accounts:5", "candidate"), ("accounts:7", "candidate")]
+        ("accounts:4", "survivor"),
+        ("accounts:5", "candidate"),
+        ("accounts:7", "candidate"),
+    ]
 
 
 def test_several_merges_in_one_group_all_join_its_record(make_project, tmp_path):
     root = reviewed(make_project)
     out = tmp_path / "out"
     run(load_project(root), out)
-    decisions = decide(out, tmp_path, {"accounts:5": ("merge", None), "accounts:7": ("merge", None),
-                                       "accounts:3": ("merge into", "accounts:4")})
+    decisions = decide(
+        out,
+        tmp_path,
+        {"accounts:5": ("merge", None), "accounts:7": ("merge", None), "accounts:3": ("merge into", "accounts:4")},
+    )
     again = run(load_project(root), out, decisions=decisions)
     # A4 and A6 join A3 (not only each other); A2 moves alone from A1 into A3; A1 and A5 stay as they were.
     assert records_of(again) == {"A1": {"A1"}, "A2": {"A2", "A3", "A4", "A6"}, "A5": {"A5"}}  # A2 read first
@@ -352,7 +367,9 @@ def test_several_merges_in_one_group_all_join_its_record(make_project, tmp_path)
     assert shown["accounts:4"] == ("decided", None, None)  # the record they joined, in their group
     # A1 and A5 are review pairs of A2, now in that group: their candidates, undecided.
     assert {r["record"]: r["role"] for r in rows if r["record"] in ("accounts:2", "accounts:6")} == {
-        "accounts:2": "candidate", "accounts:6": "candidate"}
+        "accounts:2": "candidate",
+        "accounts:6": "candidate",
+    }
 
 
 def test_a_decision_on_a_record_in_a_review_pair_and_a_group(make_project, tmp_path):
@@ -366,7 +383,10 @@ def test_a_decision_on_a_record_in_a_review_pair_and_a_group(make_project, tmp_p
     rows = [r for r in review_rows(out) if r["role"] != "golden"]
     decided = [r for r in rows if r["kind"] == "decided"]
     assert [(r["record"], r["role"], r["decision"]) for r in decided] == [
-        ("accounts:2", "survivor", None), ("accounts:6", "merged", "merge"), ("accounts:3", "candidate", "keep apart")]  # A2 and A5: still a review pair
+        ("accounts:2", "survivor", None),
+        ("accounts:6", "merged", "merge"),
+        ("accounts:3", "candidate", "keep apart"),
+    ]  # A2 and A5: still a review pair
     assert len({r["group"] for r in decided}) == 1
     assert len([r["record"] for r in rows]) == len({r["record"] for r in rows})  # still one place each
     assert "decided by the steward: keep apart" in decided[2]["evidence"]
@@ -399,8 +419,10 @@ def test_the_workbook_fits_its_columns_keeps_numbers_as_numbers_and_prints_on_on
 def test_a_merge_into_naming_no_record_says_the_file_row_and_column(make_project, tmp_path):
     root = project(make_project)
     decisions = root / "decisions.csv"
-    decisions.write_text("entity,record,decision,into\naccounts,accounts:2,merge into,A1\n"
-                         "accounts,accounts:3,merge into,accounts:3\n", encoding="utf-8")
+    decisions.write_text(
+        "entity,record,decision,into\naccounts,accounts:2,merge into,A1\naccounts,accounts:3,merge into,accounts:3\n",
+        encoding="utf-8",
+    )
     with pytest.raises(MigrateError) as exc:
         prepare(load_project(root), decisions=decisions)
     problems = exc.value.problems
@@ -419,28 +441,76 @@ def test_the_workbook_rows_are_the_xml_xlsxwriter_writes_cell_by_cell(tmp_path):
     from crm_migrate.reports.formulas import QuotedCells
     from crm_migrate.reports.workbook import _HEADER, _SPACE, _stream_rows
 
-    texts = ["plain", " leading space", "trailing\u3000", "a & b < c > d \"q\"", "line\nbreak", "tab\there",
-             "bell\x07 and \x1f", "_x0041_ kept literally", "<r>looks rich</r>", "", None, "两个字 😀",
-             "\ufffe\uffff", "=cmd|' /C calc'!A0", "x" * 20_000 + "😀" * 7_000, "\x85next line", "end\n"]
+    texts = [
+        "plain",
+        " leading space",
+        "trailing\u3000",
+        'a & b < c > d "q"',
+        "line\nbreak",
+        "tab\there",
+        "bell\x07 and \x1f",
+        "_x0041_ kept literally",
+        "<r>looks rich</r>",
+        "",
+        None,
+        "两个字 😀",
+        "\ufffe\uffff",
+        "=cmd|' /C calc'!A0",
+        "x" * 20_000 + "😀" * 7_000,
+        "\x85next line",
+        "end\n",
+    ]
     n = len(texts)
-    frame = pl.DataFrame({
-        "t0": texts, "t1": list(reversed(texts)),
-        "c0": pl.Series([i % 8 for i in range(n)], dtype=pl.Int8),
-        "c1": pl.Series([(i * 3) % 8 for i in range(n)], dtype=pl.Int8),
-        "n0": [0.1, 1e-5, 123.0, 0.9999999999999999, None, 2.5e20, 1 / 3, 0.0, 7.0, None, 42.0, 0.95, 1e-300,
-               None, 3.0, 0.6, 12345678901234567.0],
-        "_golden": [i % 3 == 0 for i in range(n)]})
+    frame = pl.DataFrame(
+        {
+            "t0": texts,
+            "t1": list(reversed(texts)),
+            "c0": pl.Series([i % 8 for i in range(n)], dtype=pl.Int8),
+            "c1": pl.Series([(i * 3) % 8 for i in range(n)], dtype=pl.Int8),
+            "n0": [
+                0.1,
+                1e-5,
+                123.0,
+                0.9999999999999999,
+                None,
+                2.5e20,
+                1 / 3,
+                0.0,
+                7.0,
+                None,
+                42.0,
+                0.95,
+                1e-300,
+                None,
+                3.0,
+                0.6,
+                12345678901234567.0,
+            ],
+            "_golden": [i % 3 == 0 for i in range(n)],
+        }
+    )
     at, number_at = [0, 2], [1]
 
     def book(path, stream: bool):
-        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                             "strings_to_formulas": False, "strings_to_urls": False})
+        wb = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
         cells = QuotedCells(wb)
         sheet = wb.add_worksheet("s")
         for c in range(3):
             cells.write(sheet, 0, c, f"h{c}", _HEADER)
-        styles = [cells.format({"bold": True} if code & 2 else ({"bg_color": "#FFF2B3"} if code & 4 else None),
-                               bool(code & 1)) for code in range(8)]
+        styles = [
+            cells.format(
+                {"bold": True} if code & 2 else ({"bg_color": "#FFF2B3"} if code & 4 else None), bool(code & 1)
+            )
+            for code in range(8)
+        ]
         formats = [(cells.format({"num_format": "0.0000"}), cells.format({"bold": True, "num_format": "0.0000"}))]
         if stream:
             _stream_rows(sheet, frame, at, number_at, styles, formats)

@@ -57,8 +57,14 @@ entities:
 ACCOUNT_COLUMNS = ["Id", "Name", "Short", "Level", "Since", "Revenue", "Note"]
 GOOD = ["星辰", "简称", "A", "2024-01-02", "100.00", "老客户"]  # Name .. Note of a record that breaks nothing
 BROKEN = {  # line -> (column, bad value): one rule broken per row, so the database names each
-    5: ("Name", None), 6: ("Short", "星辰科技有限"), 7: ("Level", "Z"), 8: ("Since", "2024/01/02"),
-    9: ("Revenue", "1,200.00"), 10: ("Note", "王䶮"), 11: ("Revenue", "100.00\n")}  # Python's $ takes "\n"
+    5: ("Name", None),
+    6: ("Short", "星辰科技有限"),
+    7: ("Level", "Z"),
+    8: ("Since", "2024/01/02"),
+    9: ("Revenue", "1,200.00"),
+    10: ("Note", "王䶮"),
+    11: ("Revenue", "100.00\n"),
+}  # Python's $ takes "\n"
 
 
 def accounts() -> pl.DataFrame:
@@ -72,16 +78,26 @@ def accounts() -> pl.DataFrame:
 
 
 # As written: c2 links to no account, c3 by a name two accounts carry.
-CONTACTS = pl.DataFrame([["c1", "a2", "嵩山"], ["c2", "a99", None], ["c3", None, "星辰"]],
-                        schema={c: pl.String for c in ("Id", "Account", "AccountName")}, orient="row")
+CONTACTS = pl.DataFrame(
+    [["c1", "a2", "嵩山"], ["c2", "a99", None], ["c3", None, "星辰"]],
+    schema={c: pl.String for c in ("Id", "Account", "AccountName")},
+    orient="row",
+)
 # What conform links from: the parent's external id in both columns, before the name is looked up.
 CONTACT_LINKS = CONTACTS.with_columns(pl.Series("AccountName", ["a10", None, "a2"]))
-EXPECTED = {("unique", "accounts", "Id", 3), ("unique", "accounts", "Id", 4),
-            ("required", "accounts", "Name", 5), ("max_length", "accounts", "Short", 6),
-            ("picklist", "accounts", "Level", 7), ("format", "accounts", "Since", 8),
-            ("format", "accounts", "Revenue", 9), ("encoding", "accounts", "Note", 10),
-            ("format", "accounts", "Revenue", 11),
-            ("parent", "contacts", "Account", 3), ("parent", "contacts", "AccountName", 4)}
+EXPECTED = {
+    ("unique", "accounts", "Id", 3),
+    ("unique", "accounts", "Id", 4),
+    ("required", "accounts", "Name", 5),
+    ("max_length", "accounts", "Short", 6),
+    ("picklist", "accounts", "Level", 7),
+    ("format", "accounts", "Since", 8),
+    ("format", "accounts", "Revenue", 9),
+    ("encoding", "accounts", "Note", 10),
+    ("format", "accounts", "Revenue", 11),
+    ("parent", "contacts", "Account", 3),
+    ("parent", "contacts", "AccountName", 4),
+}
 # The database takes the first of two rows sharing an id and refuses the second: a0 is refused once.
 EXPECTED_BY_DATABASE = EXPECTED - {("unique", "accounts", "Id", 3)}
 
@@ -99,8 +115,10 @@ def all_rules(profile, entity: Entity) -> list[Rule]:
 
 
 def files() -> list[WrittenFile]:
-    out = [WrittenFile(Entity.accounts, "import/01_accounts_001.csv", accounts()),
-           WrittenFile(Entity.contacts, "import/02_contacts_001.csv", CONTACTS)]
+    out = [
+        WrittenFile(Entity.accounts, "import/01_accounts_001.csv", accounts()),
+        WrittenFile(Entity.contacts, "import/02_contacts_001.csv", CONTACTS),
+    ]
     for f in out:
         f.read = f.intended
     return out
@@ -110,13 +128,16 @@ def conform_refusals(profile) -> set[tuple[str, str, str, int]]:
     """What conform's translation of each rule refuses: (rule, entity, column, line)."""
     found = set()
     frame = accounts()
-    reasons = frame.select(conform.check(r, conform.Against(frame, pl.col(r.column))).alias(str(i))
-                           for i, r in enumerate(all_rules(profile, Entity.accounts)))
+    reasons = frame.select(
+        conform.check(r, conform.Against(frame, pl.col(r.column))).alias(str(i))
+        for i, r in enumerate(all_rules(profile, Entity.accounts))
+    )
     for i, rule in enumerate(all_rules(profile, Entity.accounts)):
         found |= {(rule.name, "accounts", rule.column, n + 2) for n, why in enumerate(reasons[str(i)]) if why}
     kept = frame.filter(reasons.select(pl.all_horizontal(pl.all().is_null()))[:, 0])
-    parents = kept.select(pl.col("Id").alias("external_id"), pl.col("Name").alias("name"),
-                          pl.lit(None, pl.String).alias("legacy_id"))
+    parents = kept.select(
+        pl.col("Id").alias("external_id"), pl.col("Name").alias("name"), pl.lit(None, pl.String).alias("legacy_id")
+    )
     for rule in all_rules(profile, Entity.contacts):
         on = conform.Against(CONTACT_LINKS, pl.col(rule.column), parents=parents, target="rules")
         why = CONTACT_LINKS.select(conform.check(rule, on))[:, 0]
@@ -131,8 +152,17 @@ def test_every_kind_of_rule_is_stated_by_the_hand_made_profile_and_translated_th
     keys = {"Account": ["a2"], "AccountName": ["嵩山"]}
     for rule in rules:
         frame = accounts() if rule.column in ACCOUNT_COLUMNS else CONTACT_LINKS
-        expr = conform.check(rule, conform.Against(frame, pl.col(rule.column), parents=pl.DataFrame(
-            {"external_id": ["a2"], "name": ["星辰"], "legacy_id": [None]}, schema_overrides={"legacy_id": pl.String})))
+        expr = conform.check(
+            rule,
+            conform.Against(
+                frame,
+                pl.col(rule.column),
+                parents=pl.DataFrame(
+                    {"external_id": ["a2"], "name": ["星辰"], "legacy_id": [None]},
+                    schema_overrides={"legacy_id": pl.String},
+                ),
+            ),
+        )
         assert frame.select(expr).height == frame.height, rule
         suite = expectations.expectation(rule, keys)
         assert isinstance(suite, tuple) and suite[1]["column"] == rule.column and suite[2] == rule.name, rule
@@ -169,17 +199,29 @@ def test_conform_refuses_each_bad_value_and_only_those(profile):
 
 def test_conform_takes_an_empty_text_for_no_value_as_the_file_writes_it():
     frame = pl.DataFrame({"Level": ["", "Z"], "Since": ["", "x"], "Revenue": ["", "x"], "Id": ["", ""]})
-    rules = [KINDS[RuleKind.picklist]("Level", ("A",)), KINDS[RuleKind.date_format]("Since", "%Y-%m-%d"),
-             KINDS[RuleKind.number_format]("Revenue", 2), KINDS[RuleKind.unique]("Id"),
-             KINDS[RuleKind.required]("Id")]
-    got = frame.select(conform.check(r, conform.Against(frame, pl.col(r.column))).alias(str(i))
-                       for i, r in enumerate(rules))
-    assert got.row(0) == (None, None, None, None, "Id: required by the target but empty; fill the source "
-                          "column or map a default")
-    assert got.row(1)[:3] == ("Level: Z is not one of the target's values (A); add it to the field's value map",
-                              "Since: x is not a date written as %Y-%m-%d; map a date field to the column or fix "
-                              "the value at the source", "Revenue: x is not a plain decimal with 2 places; map an "
-                              "amount or number field to the column or fix the value at the source")
+    rules = [
+        KINDS[RuleKind.picklist]("Level", ("A",)),
+        KINDS[RuleKind.date_format]("Since", "%Y-%m-%d"),
+        KINDS[RuleKind.number_format]("Revenue", 2),
+        KINDS[RuleKind.unique]("Id"),
+        KINDS[RuleKind.required]("Id"),
+    ]
+    got = frame.select(
+        conform.check(r, conform.Against(frame, pl.col(r.column))).alias(str(i)) for i, r in enumerate(rules)
+    )
+    assert got.row(0) == (
+        None,
+        None,
+        None,
+        None,
+        "Id: required by the target but empty; fill the source column or map a default",
+    )
+    assert got.row(1)[:3] == (
+        "Level: Z is not one of the target's values (A); add it to the field's value map",
+        "Since: x is not a date written as %Y-%m-%d; map a date field to the column or fix the value at the source",
+        "Revenue: x is not a plain decimal with 2 places; map an "
+        "amount or number field to the column or fix the value at the source",
+    )
 
 
 def test_the_database_refuses_the_same_values(profile, tmp_path):
@@ -197,8 +239,10 @@ def test_the_expectation_suite_refuses_the_same_values(profile, tmp_path):
     assert {(f.rule, f.entity, f.column, f.row) for f in found} == EXPECTED
 
 
-@pytest.mark.skipif(not os.environ.get("CRM_MIGRATE_TEST_POSTGRES"),
-                    reason="set CRM_MIGRATE_TEST_POSTGRES=postgresql://... to test against a server")
+@pytest.mark.skipif(
+    not os.environ.get("CRM_MIGRATE_TEST_POSTGRES"),
+    reason="set CRM_MIGRATE_TEST_POSTGRES=postgresql://... to test against a server",
+)
 def test_postgresql_refuses_the_same_values(profile):
     found = database.load(profile, files(), os.environ["CRM_MIGRATE_TEST_POSTGRES"])
     assert {(f.rule, f.entity, f.column, f.row) for f in found} == EXPECTED_BY_DATABASE
@@ -215,9 +259,15 @@ def test_the_shape_of_a_date_format_holds_every_date_written_in_it_and_refuses_o
     assert not re.search(python_pattern(pattern), "2000-13-01" if fmt == "%Y-%m-%d" else "1.1.1.1")
 
 
-@pytest.mark.parametrize(("kind", "fmt", "said"), [
-    ("date", "%Y-%m-%d %H:%M", "uses %H, %M"), ("date", "%b %d %Y", "uses %b"), ("date", "%m-%d", "no year"),
-    ("datetime", "%Y-%m-%dT%H:%M:%S%z", "uses %z")])
+@pytest.mark.parametrize(
+    ("kind", "fmt", "said"),
+    [
+        ("date", "%Y-%m-%d %H:%M", "uses %H, %M"),
+        ("date", "%b %d %Y", "uses %b"),
+        ("date", "%m-%d", "no year"),
+        ("datetime", "%Y-%m-%dT%H:%M:%S%z", "uses %z"),
+    ],
+)
 def test_a_date_format_crm_migrate_cannot_write_is_refused_at_its_line(tmp_path: Path, kind, fmt, said):
     (tmp_path / "targets").mkdir()
     text = PROFILE.replace('type: date, format: "%Y-%m-%d"', f'type: {kind}, format: "{fmt}"')
@@ -225,8 +275,11 @@ def test_a_date_format_crm_migrate_cannot_write_is_refused_at_its_line(tmp_path:
     with pytest.raises(ProjectError) as exc:
         load_target("targets/rules.yaml", tmp_path, "migration.yaml", None)
     problem = exc.value.problems[0]
-    assert said in problem.message and problem.line == text.splitlines().index(
-        next(line for line in text.splitlines() if "header: Since" in line)) + 1
+    assert (
+        said in problem.message
+        and problem.line
+        == text.splitlines().index(next(line for line in text.splitlines() if "header: Since" in line)) + 1
+    )
 
 
 def test_a_datetime_format_may_have_hours():
@@ -246,8 +299,11 @@ def only_contacts() -> list[WrittenFile]:
 def test_a_link_to_an_entity_no_file_holds_is_refused_by_conform_and_the_database(profile):
     rule = next(r for r in all_rules(profile, Entity.contacts) if isinstance(r, Parent) and r.column == "Account")
     why = CONTACT_LINKS.select(conform.check(rule, conform.Against(CONTACT_LINKS, pl.col("Account"))))[:, 0]
-    assert why.to_list() == ["Account: no account a2 among the records written",
-                             "Account: no account a99 among the records written", None]
+    assert why.to_list() == [
+        "Account: no account a2 among the records written",
+        "Account: no account a99 among the records written",
+        None,
+    ]
     found = database.load(profile, only_contacts())
     assert sorted((f.row, f.column, f.rule) for f in found) == [(2, "Account", "parent"), (3, "Account", "parent")]
 
@@ -262,11 +318,14 @@ def test_conform_refuses_an_amount_it_cannot_write_and_writes_dates_in_the_profi
     from crm_migrate.migrate.run import prepare
     from tests.test_targets import own_profile, project
 
-    columns = ("      - {header: Id, value: external_id, required: true}\n"
-               '      - {header: Note, value: note, type: money, format: "2"}\n')
+    columns = (
+        "      - {header: Id, value: external_id, required: true}\n"
+        '      - {header: Note, value: note, type: money, format: "2"}\n'
+    )
     birthday = '      - {header: Birthday, value: birthday, type: date, format: "%Y/%m/%d"}\n'
-    result = prepare(project(make_project, "targets/mine.yaml",
-                             {"targets/mine.yaml": own_profile(columns, contacts=birthday)}))
+    result = prepare(
+        project(make_project, "targets/mine.yaml", {"targets/mine.yaml": own_profile(columns, contacts=birthday)})
+    )
     accounts = result.migration.entities[Entity.accounts].frame.sort("_row")
     assert accounts["_outcome"].to_list() == ["rejected"] * 3  # no note of theirs is an amount
     # as written: the apostrophe keeps a spreadsheet from running it as a formula

@@ -31,10 +31,19 @@ def test_truth_names_a_true_identity_for_every_row_of_the_matching_sources():
     by_source = {}
     for r in rows:
         by_source.setdefault(r["source"], []).append(r)
-    assert set(by_source) == {"old_crm_accounts", "old_crm_contacts", "old_crm_opportunities", "old_crm_activities",
-                              "sales_workbook", "sales_pipeline", "event_signups", "address_book"}
-    assert all(r["truth"].split(":")[0] in {"company", "person", "opportunity", "activity", "garbage", "none"}
-               for r in rows)
+    assert set(by_source) == {
+        "old_crm_accounts",
+        "old_crm_contacts",
+        "old_crm_opportunities",
+        "old_crm_activities",
+        "sales_workbook",
+        "sales_pipeline",
+        "event_signups",
+        "address_book",
+    }
+    assert all(
+        r["truth"].split(":")[0] in {"company", "person", "opportunity", "activity", "garbage", "none"} for r in rows
+    )
     # Duplicates exist across sources: the same company shows up more than once.
     companies = [r["truth"] for r in rows if r["entity"] == "accounts" and r["truth"].startswith("company:")]
     assert len(companies) > len(set(companies))
@@ -45,24 +54,45 @@ def test_truth_tags_name_the_phenomena_the_generator_plants():
     with (DEMO / "truth" / "truth.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     tags = [t for r in rows for t in r["tag"].split(";") if t]
-    for tag in ("english_pinyin", "english_calque", "homophone", "dropped_char", "legal_form_typo", "short_name",
-                "event_city", "landline_in_mobile", "salutation", "title_in_name", "pinyin_name",
-                "dup_opportunity"):
+    for tag in (
+        "english_pinyin",
+        "english_calque",
+        "homophone",
+        "dropped_char",
+        "legal_form_typo",
+        "short_name",
+        "event_city",
+        "landline_in_mobile",
+        "salutation",
+        "title_in_name",
+        "pinyin_name",
+        "dup_opportunity",
+    ):
         assert tag in tags, tag
     accounts = [r for r in rows if r["entity"] == "accounts"]
     assert sum(1 for r in accounts if r["tag"] not in ("", "spacing")) < 0.5 * len(accounts)
 
 
 ISSUE_13_TAGS = {
-    "sales_workbook": ("merged_cell", "blank_below", "ditto", "repeated_header", "total_row", "separator_row",
-                       "placeholder_company", "test_record", "email_typo", "old_division", "district_in_street"),
+    "sales_workbook": (
+        "merged_cell",
+        "blank_below",
+        "ditto",
+        "repeated_header",
+        "total_row",
+        "separator_row",
+        "placeholder_company",
+        "test_record",
+        "email_typo",
+        "old_division",
+        "district_in_street",
+    ),
     "old_crm_accounts": ("placeholder_uscc", "test_record", "old_division"),
     "old_crm_contacts": ("export_footer", "placeholder_person", "test_record", "fk_unpadded"),
     "old_crm_opportunities": ("export_footer", "fk_padded"),
     "old_crm_activities": ("date_no_year",),
     "event_signups": ("placeholder_company", "test_record", "email_typo"),
-    "address_book": ("family_entry", "courier_entry", "service_number", "tel_work", "org_unit",
-                     "short_real_name"),
+    "address_book": ("family_entry", "courier_entry", "service_number", "tel_work", "org_unit", "short_real_name"),
 }
 
 
@@ -87,16 +117,20 @@ def test_truth_tags_the_phenomena_of_issue_13_in_a_few_rows_each():
     placeholder = [r for r in rows if "placeholder_company" in r["tag"]]
     assert {r["truth"] for r in placeholder if r["entity"] == "accounts"} == {"none"}
     assert all(r["truth"].startswith("person:") for r in placeholder if r["entity"] == "contacts")
-    junk = [r for r in rows if r["tag"] in ("family_entry", "courier_entry", "service_number", "test_record",
-                                            "placeholder_person") and r["entity"] == "contacts"]
+    junk = [
+        r
+        for r in rows
+        if r["tag"] in ("family_entry", "courier_entry", "service_number", "test_record", "placeholder_person")
+        and r["entity"] == "contacts"
+    ]
     assert junk and all(r["truth"].startswith("garbage:") for r in junk)
 
 
 def review_pairs(project) -> dict[str, int]:
     """Per entity, the pairs of distinct records the review workbook lists at the project's thresholds."""
+    from crm_migrate.migrate.quality import duplicates
     from crm_migrate.migrate.run import prepare
     from crm_migrate.project import load_project
-    from crm_migrate.migrate.quality import duplicates
 
     entities = prepare(load_project(project)).migration.entities
     return {e.value: duplicates(r)["review_pairs"] for e, r in entities.items() if r.matches is not None}

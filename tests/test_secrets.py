@@ -75,10 +75,10 @@ entities:
 
 
 def project(make_project, options: str = "") -> Path:
-    migration = (f"name: t\ntarget: targets/t.yaml\nentities: [accounts]\n"
-                 f"options: {{today: 2026-01-01{options}}}\n")
-    return make_project(migration, {"accounts": ACCOUNTS}, {"data/accounts.csv": ACCOUNTS_CSV,
-                                                             "targets/t.yaml": TARGET})
+    migration = f"name: t\ntarget: targets/t.yaml\nentities: [accounts]\noptions: {{today: 2026-01-01{options}}}\n"
+    return make_project(
+        migration, {"accounts": ACCOUNTS}, {"data/accounts.csv": ACCOUNTS_CSV, "targets/t.yaml": TARGET}
+    )
 
 
 def texts_outside_import(out: Path) -> dict[str, str]:
@@ -166,8 +166,11 @@ def test_a_fingerprint_depends_on_the_secret_and_cannot_be_recomputed_without_it
     # trying every birth date of the masked number finds nothing without the secret
     masked = ID_A[:6] + "********" + ID_A[-4:]
     assert masked.startswith("110105")
-    guesses = {legacy_fingerprint([*values[:3], f"110105{1990:04d}{m:02d}{d:02d}{ID_A[-4:]}"])
-               for m in range(1, 13) for d in range(1, 32)}
+    guesses = {
+        legacy_fingerprint([*values[:3], f"110105{1990:04d}{m:02d}{d:02d}{ID_A[-4:]}"])
+        for m in range(1, 13)
+        for d in range(1, 32)
+    }
     assert legacy_fingerprint(values) in guesses  # what the unkeyed one gave away
     assert not any(g in one for g in guesses)
 
@@ -240,21 +243,32 @@ def test_a_fingerprint_under_another_secret_is_stale_with_the_reason(make_projec
 def test_id_numbers_in_any_form_are_masked_and_look_alikes_are_not():
     with_x = valid_id("11010519900307005")
     assert with_x.endswith("X")
-    texts = [f"身份证 {ID_A} 完", f"号码{with_x.lower()}号",
-             "".join("０１２３４５６７８９"[int(c)] for c in ID_B), f"{ID_A[:6]} {ID_A[6:14]} {ID_A[14:]}",
-             "旧证 110105900307002 作废", f"{ID_A}x1",
-             "913101284463376896", ID_A[:17] + str((int(ID_A[17]) + 1) % 10), "卡号 6222021234567890123",
-             f"手机 {MOBILE}", None]
+    texts = [
+        f"身份证 {ID_A} 完",
+        f"号码{with_x.lower()}号",
+        "".join("０１２３４５６７８９"[int(c)] for c in ID_B),
+        f"{ID_A[:6]} {ID_A[6:14]} {ID_A[14:]}",
+        "旧证 110105900307002 作废",
+        f"{ID_A}x1",
+        "913101284463376896",
+        ID_A[:17] + str((int(ID_A[17]) + 1) % 10),
+        "卡号 6222021234567890123",
+        f"手机 {MOBILE}",
+        None,
+    ]
     masked = mask_texts(texts)
     assert masked[0] == f"身份证 {ID_A[:6]}********{ID_A[-4:]} 完"
-    assert masked[1] == f"号码110105********005x号"
+    assert masked[1] == "号码110105********005x号"
     assert "********" in masked[2]
     assert masked[3] == f"{ID_A[:6]}**********{ID_A[-4:]}"
     assert masked[4] == "旧证 110105*****7002 作废"
     assert masked[5] == f"{ID_A[:6]}********{ID_A[-4:]}x1"
     assert masked[6:] == texts[6:]  # a credit code, a wrong check digit, a bank card, a mobile (no option), None
     assert mask_texts([f"手机 {MOBILE}", "+86 139-1234-5678", "8613912345678"], mobiles=True) == [
-        "手机 139****5678", "+86 139-****-5678", "86139****5678"]
+        "手机 139****5678",
+        "+86 139-****-5678",
+        "86139****5678",
+    ]
 
 
 def test_a_frame_is_masked_over_whole_columns_but_its_record_ids():

@@ -8,8 +8,8 @@ import pytest
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import prepare
-from crm_migrate.project import load_project
 from crm_migrate.migrate.validate import validate_project
+from crm_migrate.project import load_project
 
 MAPPING = """\
     file: data/sales.xlsx
@@ -57,13 +57,16 @@ def sheets(make_project, tmp_path):
         (root / "data").mkdir(exist_ok=True)
         _workbook(root / "data" / "sales.xlsx")
         return root
+
     return make
 
 
 def _rows(result, entity: Entity) -> dict[tuple[str, int], tuple[str | None, str | None, str | None]]:
     frame = result.migration.entities[entity].frame
-    return {(s, r): (o, reason, name) for s, r, o, reason, name in
-            frame.select("_sheet", "_row", "_outcome", "_reason", "v:name").iter_rows()}
+    return {
+        (s, r): (o, reason, name)
+        for s, r, o, reason, name in frame.select("_sheet", "_row", "_outcome", "_reason", "v:name").iter_rows()
+    }
 
 
 def test_spellings_fill_down_and_rows_that_are_not_records(sheets):
@@ -89,8 +92,9 @@ def test_spellings_fill_down_and_rows_that_are_not_records(sheets):
         assert entity[("张三", 12)][0] == "filtered" and "export footer" in entity[("张三", 12)][1]
         assert entity[("李四", 6)][0] == "filtered" and "export footer" in entity[("李四", 6)][1]
     # one company on three rows is one account
-    ids = result.migration.entities[Entity.accounts].frame.filter(pl.col("_sheet") == "张三",
-                                                                  pl.col("_row").is_in([4, 5, 6]))["_record_id"]
+    ids = result.migration.entities[Entity.accounts].frame.filter(
+        pl.col("_sheet") == "张三", pl.col("_row").is_in([4, 5, 6])
+    )["_record_id"]
     assert ids.n_unique() == 1
 
 
@@ -100,8 +104,12 @@ def test_each_filled_value_is_noted_in_lineage(sheets, tmp_path):
     root = sheets()
     run(load_project(root), tmp_path / "out")
     lineage = pl.read_csv(tmp_path / "out" / "lineage.csv", infer_schema=False)
-    notes = dict(zip(lineage.filter(pl.col("entity") == "accounts", pl.col("sheet") == "张三")["row"],
-                     lineage.filter(pl.col("entity") == "accounts", pl.col("sheet") == "张三")["notes"]))
+    notes = dict(
+        zip(
+            lineage.filter(pl.col("entity") == "accounts", pl.col("sheet") == "张三")["row"],
+            lineage.filter(pl.col("entity") == "accounts", pl.col("sheet") == "张三")["notes"],
+        )
+    )
     assert notes["5"] == "name filled from row 4 (empty cell)"
     assert notes["9"] == "name filled from row 8 (同上)"
     assert not notes["4"]
@@ -129,37 +137,47 @@ def test_only_a_field_no_sheet_fills_is_reported(sheets):
 
 
 def test_also_is_the_list_form_of_spellings(make_project):
-    root = make_project(mappings={"s": """\
+    root = make_project(
+        mappings={
+            "s": """\
         file: data/a.csv
         entities:
           accounts:
             columns:
               公司: {field: name, also: [客户名称, 单位]}
-        """}, files={"data/a.csv": "单位\n星辰科技\n"})
+        """
+        },
+        files={"data/a.csv": "单位\n星辰科技\n"},
+    )
     result = prepare(load_project(root))
     assert result.migration.entities[Entity.accounts].frame["v:name"].to_list() == ["星辰科技"]
 
 
 def test_a_childs_link_survives_the_ways_people_mangle_legacy_ids(make_project):
-    root = make_project(mappings={
-        "accounts": """\
+    root = make_project(
+        mappings={
+            "accounts": """\
             file: data/accounts.csv
             system: old_crm
             entities:
               accounts:
                 columns: {客户编号: id, 客户名称: name}
             """,
-        "contacts": """\
+            "contacts": """\
             file: data/contacts.csv
             system: old_crm
             entities:
               contacts:
                 columns: {所属客户: account_id, 姓名: name, 手机: mobile}
-            """}, files={
-        "data/accounts.csv": "客户编号,客户名称\nKH008793,星辰科技有限公司\nKH2239,云帆物流有限公司\nKH01,海岸电子有限公司\n"
-                             "KH001,蓝鲸数据有限公司\n",
-        "data/contacts.csv": "所属客户,姓名,手机\nkh008793,王芳,13812345671\nKH002239,李雷,13812345672\n"
-                             "ＫＨ８７９３,韩梅梅,13812345673\nKH-2239 ,赵强,13812345674\nKH9999,钱多多,13812345675\n"})
+            """,
+        },
+        files={
+            "data/accounts.csv": "客户编号,客户名称\nKH008793,星辰科技有限公司\nKH2239,云帆物流有限公司\nKH01,海岸电子有限公司\n"
+            "KH001,蓝鲸数据有限公司\n",
+            "data/contacts.csv": "所属客户,姓名,手机\nkh008793,王芳,13812345671\nKH002239,李雷,13812345672\n"
+            "ＫＨ８７９３,韩梅梅,13812345673\nKH-2239 ,赵强,13812345674\nKH9999,钱多多,13812345675\n",
+        },
+    )
     result = prepare(load_project(root))
     accounts = result.migration.entities[Entity.accounts].frame
     contacts = result.migration.entities[Entity.contacts].frame
@@ -185,8 +203,10 @@ def test_a_row_that_names_its_own_company_takes_nothing_from_the_company_above(m
       contacts:
         columns: {联系人: name, 手机: mobile}
     """
-    csv_text = ("公司,电话,联系人,手机\n北京星辰科技有限公司,010-62345678,王芳,13812345671\n,,李雷,13812345672\n"
-                "-,,赵强,13812345674\n,,钱多多,13812345675\n上海云帆物流有限公司,,孙悦,13812345676\n")
+    csv_text = (
+        "公司,电话,联系人,手机\n北京星辰科技有限公司,010-62345678,王芳,13812345671\n,,李雷,13812345672\n"
+        "-,,赵强,13812345674\n,,钱多多,13812345675\n上海云帆物流有限公司,,孙悦,13812345676\n"
+    )
     root = make_project(mappings={"sales": mapping}, files={"data/sales.csv": csv_text})
     frame = prepare(load_project(root)).migration.entities[Entity.accounts].frame
     phones = dict(frame.select("_row", "v:phone").iter_rows())

@@ -49,11 +49,14 @@ C2,A2,李娜,13912345678
 C3,A3,王芳,13712345678
 """
 MIGRATION = "name: t\nentities: [accounts, contacts]\noptions: {today: 2026-01-01}\n"
-WAVES = MIGRATION + """\
+WAVES = (
+    MIGRATION
+    + """\
 waves:
   - {name: firms, entities: [accounts]}
   - {name: people, entities: [contacts]}
 """
+)
 
 
 def invoke(*args):
@@ -61,8 +64,11 @@ def invoke(*args):
 
 
 def project(make_project, migration: str = MIGRATION, accounts: str = ACCOUNTS_CSV, contacts: str = CONTACTS_CSV):
-    return make_project(migration, {"accounts": ACCOUNTS, "contacts": CONTACTS},
-                        {"data/accounts.csv": accounts, "data/contacts.csv": contacts})
+    return make_project(
+        migration,
+        {"accounts": ACCOUNTS, "contacts": CONTACTS},
+        {"data/accounts.csv": accounts, "data/contacts.csv": contacts},
+    )
 
 
 def sent(root, entity: str) -> list[dict]:
@@ -109,7 +115,14 @@ def test_one_value_changed_is_one_upsert_under_the_same_external_id(make_project
     rows = sent(root, "accounts")
     assert [(r["legacy_id"], r["external_id"], r["phone"]) for r in rows] == [("A2", ids["A2"], "+862152345999")]
     assert counts(second, Entity.accounts) | {"rows_gone": 0} == {
-        "new": 0, "changed": 1, "unchanged": 2, "withdrawn": 0, "held": 0, "sent": 1, "rows_gone": 0}
+        "new": 0,
+        "changed": 1,
+        "unchanged": 2,
+        "withdrawn": 0,
+        "held": 0,
+        "sent": 1,
+        "rows_gone": 0,
+    }
     assert sent(root, "contacts") == []  # a contact of A2 links by external id, which did not change
 
 
@@ -179,11 +192,14 @@ def test_wave_two_children_link_to_wave_one_parents_through_the_state(make_proje
 
 
 def test_a_child_whose_parent_is_in_a_later_wave_is_held_back_with_the_reason(make_project):
-    migration = MIGRATION + """\
+    migration = (
+        MIGRATION
+        + """\
 waves:
   - {name: people, entities: [contacts]}
   - {name: firms, entities: [accounts]}
 """
+    )
     root = project(make_project, migration)
     done = invoke("run", root, "--wave", "people")
     assert done.exit_code == 0, done.output
@@ -196,12 +212,15 @@ waves:
 
 
 def test_children_without_the_wave_field_go_with_their_account(make_project):
-    migration = MIGRATION + """\
+    migration = (
+        MIGRATION
+        + """\
 waves:
   - {name: north, field: region, in: [北京]}
   - {name: south, field: region, in: [广东]}
   - {name: rest}
 """
+    )
     root = project(make_project, migration)
     done = invoke("run", root, "--wave", "north")
     assert done.exit_code == 0, done.output
@@ -223,8 +242,9 @@ def test_a_child_held_back_is_in_held_back_csv_and_the_summary_never_written_wit
     assert done.exit_code == 0, done.output
     assert sent(root, "contacts") == []  # every contact's account is in wave firms, not written yet
     assert "3 held back" in done.output and "run --wave firms first" in done.output
-    held = list(csv.DictReader((root / "out" / "rejects" / "held_back.csv").read_text(encoding="utf-8-sig")
-                               .splitlines()))
+    held = list(
+        csv.DictReader((root / "out" / "rejects" / "held_back.csv").read_text(encoding="utf-8-sig").splitlines())
+    )
     assert [r["row"] for r in held] == ["2", "3", "4"]
     assert all(r["reason"].startswith("held back: its account acc_") and "wave firms" in r["reason"] for r in held)
     lineage = pl.read_csv(root / "out" / "lineage.csv", infer_schema_length=0).filter(pl.col("entity") == "contacts")
@@ -235,16 +255,19 @@ def test_a_child_held_back_is_in_held_back_csv_and_the_summary_never_written_wit
     assert len(sent(root, "contacts")) == 3 and "0 held back" in again.output
 
 
-@pytest.mark.parametrize("waves, message", [
-    ("[{name: a, sources: [acounts]}]", "waves.a: no source 'acounts'"),
-    ("[{name: a, field: regoin, in: [北京]}]", "waves.a: no source maps a field 'regoin'"),
-    ("[{name: a, entities: [opportunities]}]", "waves.a: opportunities are not among the entities in scope"),
-    ("[{name: a, entities: [leads]}]", "'leads' is not one of"),
-    ("[{name: a, entities: [accounts]}, {name: a, entities: [contacts]}]", "wave 'a' is declared twice"),
-    ("[{name: all}, {name: b, entities: [contacts]}]", "wave 'all' has no criterion"),
-    ("[{name: a, field: region}]", "'field' and 'in' go together"),
-    ("[{name: a, sources: []}]", "sources: [] takes no record"),
-])
+@pytest.mark.parametrize(
+    "waves, message",
+    [
+        ("[{name: a, sources: [acounts]}]", "waves.a: no source 'acounts'"),
+        ("[{name: a, field: regoin, in: [北京]}]", "waves.a: no source maps a field 'regoin'"),
+        ("[{name: a, entities: [opportunities]}]", "waves.a: opportunities are not among the entities in scope"),
+        ("[{name: a, entities: [leads]}]", "'leads' is not one of"),
+        ("[{name: a, entities: [accounts]}, {name: a, entities: [contacts]}]", "wave 'a' is declared twice"),
+        ("[{name: all}, {name: b, entities: [contacts]}]", "wave 'all' has no criterion"),
+        ("[{name: a, field: region}]", "'field' and 'in' go together"),
+        ("[{name: a, sources: []}]", "sources: [] takes no record"),
+    ],
+)
 def test_waves_that_cannot_act_are_refused_with_their_line(make_project, waves, message):
     root = project(make_project, MIGRATION + f"waves: {waves}\n")
     with pytest.raises(MigrateError) as caught:
@@ -350,14 +373,16 @@ def test_verify_of_a_wave_counts_earlier_batches_as_earlier_and_records_the_resu
     run(load_project(root), wave="people")
     # the target's export after both batches: every contact, and nothing else
     export = tmp_path / "export.csv"
-    export.write_text((root / "out" / "import" / "02_contacts_001.csv").read_text(encoding="utf-8-sig"),
-                      encoding="utf-8")
+    export.write_text(
+        (root / "out" / "import" / "02_contacts_001.csv").read_text(encoding="utf-8-sig"), encoding="utf-8"
+    )
     done = invoke("verify", root, "--entity", "contacts", "--exported", export)
     assert done.exit_code == 0, done.output
     assert "Batch 2: 0 exported record(s) were sent by earlier batches" in done.output
     with sqlite3.connect(root / "state" / "migration.sqlite") as conn:
         assert conn.execute("SELECT batch, entity, sent, matched, clean FROM verifications").fetchall() == [
-            (2, "contacts", 3, 3, 1)]
+            (2, "contacts", 3, 3, 1)
+        ]
     # a record of the export that no batch sent is extra; one an earlier batch sent is not
     run(load_project(root), wave="firms", full=True)  # batch 3: the accounts again
     rows = (root / "out" / "import" / "01_accounts_001.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -375,7 +400,9 @@ def test_every_source_row_is_accounted_for_once_across_the_waves(make_project):
     lineage = result.lineage
     read = result.reconciliation.table.select("source", "entity", "read")
     assert {(r["wave"], r["entity"]): r["rows"] for r in reconcile_waves(lineage, read)} == {
-        ("firms", "accounts"): 3, ("people", "contacts"): 3}
+        ("firms", "accounts"): 3,
+        ("people", "contacts"): 3,
+    }
     # A row counted in a second wave besides its own, or lost from every wave, breaks the accounting.
     twice = pl.concat([lineage, lineage.head(1).with_columns(pl.lit("people").alias("wave"))])
     with pytest.raises(ReconciliationError, match="counted 2 times across the waves"):
@@ -395,8 +422,10 @@ def test_manifest_and_report_name_the_batch(make_project):
 
 
 def test_a_project_without_a_state_writes_everything_every_time(make_project):
-    root = project(make_project, MIGRATION.replace("options: {today: 2026-01-01}",
-                                                   "options: {today: 2026-01-01, state: {enabled: false}}"))
+    root = project(
+        make_project,
+        MIGRATION.replace("options: {today: 2026-01-01}", "options: {today: 2026-01-01, state: {enabled: false}}"),
+    )
     run(load_project(root))
     result = run(load_project(root))
     assert result.batch is None and len(sent(root, "accounts")) == 3 and not (root / "state").exists()
@@ -416,13 +445,17 @@ SIGNUPS_CSV = """公司,电话
 
 
 def test_rows_without_an_id_keep_their_records_when_a_row_is_inserted_above_them(make_project):
-    root = make_project("name: t\nentities: [accounts]\noptions: {today: 2026-01-01}\n", {"signups": SIGNUPS},
-                        {"data/signups.csv": SIGNUPS_CSV})
+    root = make_project(
+        "name: t\nentities: [accounts]\noptions: {today: 2026-01-01}\n",
+        {"signups": SIGNUPS},
+        {"data/signups.csv": SIGNUPS_CSV},
+    )
     run(load_project(root))
     before = {r["name"]: r["external_id"] for r in sent(root, "accounts")}
     lines = SIGNUPS_CSV.splitlines()
-    (root / "data" / "signups.csv").write_text("\n".join([lines[0], "深圳博锐达电子有限公司,0755-26345678", *lines[1:]])
-                                               + "\n", encoding="utf-8")
+    (root / "data" / "signups.csv").write_text(
+        "\n".join([lines[0], "深圳博锐达电子有限公司,0755-26345678", *lines[1:]]) + "\n", encoding="utf-8"
+    )
     result = run(load_project(root))
     c = counts(result, Entity.accounts)
     assert (c["new"], c["changed"], c["unchanged"], c["withdrawn"]) == (1, 0, 3, 0)
@@ -434,13 +467,16 @@ def test_rows_without_an_id_keep_their_records_when_a_row_is_inserted_above_them
 
 def test_a_golden_record_keeps_its_id_when_a_row_of_a_higher_priority_source_joins_it(make_project):
     crm_csv = "编号,名称,电话,省份\nA1,北京星辰科技有限公司,010-62345678,北京\n"
-    root = make_project("name: t\nentities: [accounts]\nsources: [accounts, signups]\noptions: {today: 2026-01-01}\n",
-                        {"accounts": ACCOUNTS, "signups": SIGNUPS}, {"data/accounts.csv": crm_csv,
-                                                                     "data/signups.csv": SIGNUPS_CSV})
+    root = make_project(
+        "name: t\nentities: [accounts]\nsources: [accounts, signups]\noptions: {today: 2026-01-01}\n",
+        {"accounts": ACCOUNTS, "signups": SIGNUPS},
+        {"data/accounts.csv": crm_csv, "data/signups.csv": SIGNUPS_CSV},
+    )
     run(load_project(root))
     before = {r["name"]: r["external_id"] for r in sent(root, "accounts")}
-    (root / "data" / "accounts.csv").write_text(crm_csv + "A2,上海云帆贸易有限公司,021-52345678,上海\n",
-                                                encoding="utf-8")
+    (root / "data" / "accounts.csv").write_text(
+        crm_csv + "A2,上海云帆贸易有限公司,021-52345678,上海\n", encoding="utf-8"
+    )
     result = run(load_project(root))
     c = counts(result, Entity.accounts)
     assert (c["new"], c["withdrawn"]) == (0, 0)  # the sign-up's record, now led by the CRM's row, is the same one

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from crm_migrate.migrate.run import prepare, run
-from crm_migrate.steps import Listener, Recorder, listening, named, recording, step
-from crm_migrate.project import load_project
 from crm_migrate.migrate.dryrun import dry_run
+from crm_migrate.migrate.run import prepare, run
+from crm_migrate.project import load_project
+from crm_migrate.steps import Listener, Recorder, listening, named, recording, step
 
 from .test_pipeline import ACCOUNTS, ACCOUNTS_CSV, CONTACTS, CONTACTS_CSV, MIGRATION
 
 
 @pytest.fixture
 def root(make_project):
-    return make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
-                        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV})
+    return make_project(
+        MIGRATION,
+        {"accounts": ACCOUNTS, "contacts": CONTACTS},
+        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV},
+    )
 
 
 def test_library_calls_print_nothing(root, tmp_path, capfd):
@@ -53,10 +56,16 @@ def test_listeners_are_told_start_progress_and_end_with_counts():
             raise KeyboardInterrupt
     with step("unheard") as s:  # nobody listens any more
         s.advance()
-    assert seen.events == [("started", "Scoring accounts", 0), ("advanced", "Scoring accounts", 2),
-                           ("advanced", "Scoring accounts", 3), ("finished", "Scoring accounts", 3),
-                           ("started", "sample: Writing lineage.csv", 0), ("finished", "sample: Writing lineage.csv", 7),
-                           ("started", "Blocking contacts", 0), ("failed", "Blocking contacts", None)]
+    assert seen.events == [
+        ("started", "Scoring accounts", 0),
+        ("advanced", "Scoring accounts", 2),
+        ("advanced", "Scoring accounts", 3),
+        ("finished", "Scoring accounts", 3),
+        ("started", "sample: Writing lineage.csv", 0),
+        ("finished", "sample: Writing lineage.csv", 7),
+        ("started", "Blocking contacts", 0),
+        ("failed", "Blocking contacts", None),
+    ]
 
 
 def test_recorder_lines_and_one_recorder_per_run():
@@ -70,4 +79,7 @@ def test_recorder_lines_and_one_recorder_per_run():
     lines = Recorder.text(outer).splitlines()
     assert lines[0] == "time\tstep\tcount\tunit\tseconds"
     assert [line.split("\t")[1:4] for line in lines[1:]] == [
-        ["Reading data/a.csv (a)", "3", "rows"], ["Writing reports/quality.json", "", ""], ["total", "", ""]]
+        ["Reading data/a.csv (a)", "3", "rows"],
+        ["Writing reports/quality.json", "", ""],
+        ["total", "", ""],
+    ]

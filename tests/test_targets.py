@@ -48,8 +48,13 @@ USCC2 = "91110108MA0123456G"
 
 def project(make_project, target: str, extra: dict[str, str] | None = None, accounts_csv: str = ACCOUNTS_CSV):
     files = {"data/accounts.csv": accounts_csv, "data/contacts.csv": CONTACTS_CSV, **(extra or {})}
-    return load_project(make_project(f"name: t\ntarget: {target}\n{ENTITIES}options: {{today: 2026-01-01}}\n",
-                                     {"accounts": ACCOUNTS, "contacts": CONTACTS}, files))
+    return load_project(
+        make_project(
+            f"name: t\ntarget: {target}\n{ENTITIES}options: {{today: 2026-01-01}}\n",
+            {"accounts": ACCOUNTS, "contacts": CONTACTS},
+            files,
+        )
+    )
 
 
 @pytest.mark.parametrize("name", built_in_names())
@@ -95,8 +100,9 @@ def test_fxiaoke_xlsx_keeps_identifiers_as_text_with_chinese_headers(make_projec
     first = dict(zip(rows[0], rows[1], strict=True))
     assert first["统一社会信用代码"] == "91350100M000100Y43"
     assert first["电话"] == "+861062345678" and isinstance(first["电话"], str)
-    contacts = list(openpyxl.load_workbook(tmp_path / "out/import/02_contacts_001.xlsx").active.iter_rows(
-        values_only=True))
+    contacts = list(
+        openpyxl.load_workbook(tmp_path / "out/import/02_contacts_001.xlsx").active.iter_rows(values_only=True)
+    )
     row = dict(zip(contacts[0], contacts[1], strict=True))
     assert row["客户名称"] == "北京星辰科技有限公司"  # Fxiaoke looks the account up by its name
     assert row["手机"] == "+8613800138001"
@@ -107,7 +113,7 @@ def test_formula_values_are_prefixed_and_counted_but_phones_and_amounts_are_not(
     result = run(project(make_project, "generic"), tmp_path / "out")
     frame = result.conformed[Entity.accounts].frame
     notes = dict(zip(frame["legacy_id"].to_list(), frame["note"].to_list(), strict=True))
-    assert notes["A1"] == "'=HYPERLINK(\"http://x\")"
+    assert notes["A1"] == '\'=HYPERLINK("http://x")'
     assert notes["A2"] == "'-5 折扣"
     assert frame.filter(pl.col("legacy_id") == "A2")["phone"][0] == "+862155556666"
     manifest = json.loads((tmp_path / "out/manifest.json").read_text(encoding="utf-8"))
@@ -117,11 +123,14 @@ def test_formula_values_are_prefixed_and_counted_but_phones_and_amounts_are_not(
 def own_profile(columns_accounts: str, file: str = "{format: csv, encoding: utf-8}", contacts: str = "") -> str:
     """A project profile; the column lines are given at six spaces' indent."""
     link = contacts or "      - {header: Account, value: account_external_id, parent: accounts}\n"
-    return ("name: mine\nrests_on: a test\nfile: " + file + "\nentities:\n"
-            "  accounts:\n    object: Account\n    columns:\n" + columns_accounts
-            + "  contacts:\n    object: Contact\n    columns:\n"
-            "      - {header: Id, value: external_id, required: true}\n"
-            "      - {header: Name, value: name}\n" + link)
+    return (
+        "name: mine\nrests_on: a test\nfile: " + file + "\nentities:\n"
+        "  accounts:\n    object: Account\n    columns:\n"
+        + columns_accounts
+        + "  contacts:\n    object: Contact\n    columns:\n"
+        "      - {header: Id, value: external_id, required: true}\n"
+        "      - {header: Name, value: name}\n" + link
+    )
 
 
 ACCOUNT_COLUMNS = """\
@@ -146,18 +155,25 @@ def test_a_record_the_target_would_refuse_is_rejected_with_its_reason_and_so_are
     rejects = pl.read_csv(tmp_path / "out/rejects/contacts.csv", infer_schema=False)
     assert rejects.filter(pl.col("reason").str.contains("rejected by the target")).height == 1
     written = pl.read_csv(tmp_path / "out/import/02_contacts_001.csv", infer_schema=False)
-    assert set(written["Account"]) <= set(pl.read_csv(tmp_path / "out/import/01_accounts_001.csv",
-                                                      infer_schema=False)["Id"])
+    assert set(written["Account"]) <= set(
+        pl.read_csv(tmp_path / "out/import/01_accounts_001.csv", infer_schema=False)["Id"]
+    )
     assert result.reconciliation.balanced
 
 
 def test_orphans_go_to_a_placeholder_account_where_the_project_says_so(make_project, tmp_path):
     contacts_csv = CONTACTS_CSV + "L4,A9,赵磊,13600136000,,\n"  # A9 does not exist; A3 the target refuses (level B)
-    files = {"data/accounts.csv": ACCOUNTS_CSV.replace("A3,广州恒通物流有限公司,,,老客户,A",
-                                                       "A3,广州恒通物流有限公司,,,老客户,B"),
-             "data/contacts.csv": contacts_csv, "targets/mine.yaml": own_profile(ACCOUNT_COLUMNS)}
-    config = (f"name: t\ntarget: targets/mine.yaml\n{ENTITIES}options:\n  today: 2026-01-01\n"
-              "  orphans: {send_to: account, account_name: 待分配客户}\n")
+    files = {
+        "data/accounts.csv": ACCOUNTS_CSV.replace(
+            "A3,广州恒通物流有限公司,,,老客户,A", "A3,广州恒通物流有限公司,,,老客户,B"
+        ),
+        "data/contacts.csv": contacts_csv,
+        "targets/mine.yaml": own_profile(ACCOUNT_COLUMNS),
+    }
+    config = (
+        f"name: t\ntarget: targets/mine.yaml\n{ENTITIES}options:\n  today: 2026-01-01\n"
+        "  orphans: {send_to: account, account_name: 待分配客户}\n"
+    )
     p = load_project(make_project(config, {"accounts": ACCOUNTS, "contacts": CONTACTS}, files))
     result = run(p, tmp_path / "out")
     accounts = pl.read_csv(tmp_path / "out/import/01_accounts_001.csv", infer_schema=False)
@@ -176,14 +192,16 @@ def test_orphans_go_to_a_placeholder_account_where_the_project_says_so(make_proj
     orphans = pl.read_csv(tmp_path / "out/review/orphans.csv", infer_schema=False)
     assert sorted(orphans["row"].to_list()) == ["3", "4", "5"]
     manifest = json.loads((tmp_path / "out/manifest.json").read_text(encoding="utf-8"))
-    assert manifest["target"]["placeholder_account"] == {"external_id": placeholder[0], "name": "待分配客户",
-                                                         "children": {"contacts": 3}}
+    assert manifest["target"]["placeholder_account"] == {
+        "external_id": placeholder[0],
+        "name": "待分配客户",
+        "children": {"contacts": 3},
+    }
     assert result.reconciliation.balanced
 
 
 def test_no_placeholder_account_is_written_when_no_child_needs_it(make_project, tmp_path):
-    config = (f"name: t\ntarget: generic\n{ENTITIES}options:\n  today: 2026-01-01\n"
-              "  orphans: {send_to: account}\n")
+    config = f"name: t\ntarget: generic\n{ENTITIES}options:\n  today: 2026-01-01\n  orphans: {{send_to: account}}\n"
     files = {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV}
     p = load_project(make_project(config, {"accounts": ACCOUNTS, "contacts": CONTACTS}, files))
     result = prepare(p)
@@ -192,8 +210,9 @@ def test_no_placeholder_account_is_written_when_no_child_needs_it(make_project, 
 
 
 def test_placeholder_values_must_be_account_fields_a_source_maps(make_project):
-    config = (f"name: t\ntarget: generic\n{ENTITIES}options:\n  orphans:\n    send_to: account\n"
-              "    fields: {onwer: 张伟}\n")
+    config = (
+        f"name: t\ntarget: generic\n{ENTITIES}options:\n  orphans:\n    send_to: account\n    fields: {{onwer: 张伟}}\n"
+    )
     files = {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV}
     with pytest.raises(ProjectError) as exc:
         load_project(make_project(config, {"accounts": ACCOUNTS, "contacts": CONTACTS}, files))
@@ -208,8 +227,12 @@ def test_an_over_long_value_and_a_gbk_character_are_refused_by_row_and_column(ma
       - {header: Note, value: note}
 """
     accounts = ACCOUNTS_CSV.replace("老客户", "王䶮的客户")
-    p = project(make_project, "targets/mine.yaml",
-                {"targets/mine.yaml": (own_profile(columns, "{format: csv, encoding: gbk}"))}, accounts)
+    p = project(
+        make_project,
+        "targets/mine.yaml",
+        {"targets/mine.yaml": (own_profile(columns, "{format: csv, encoding: gbk}"))},
+        accounts,
+    )
     result = prepare(p)
     reasons = result.migration.entities[Entity.accounts].frame.sort("_row")["_reason"].to_list()
     assert "Name: 10 characters, the target keeps at most 9 (北京星辰科技有限公司...)" in reasons[0]
@@ -225,28 +248,46 @@ def test_a_link_by_name_that_two_parents_share_is_refused_not_resolved_to_the_fi
     # A3 has A1's name but another credit code: two companies the target could not tell apart by name.
     accounts = ACCOUNTS_CSV.replace("A3,广州恒通物流有限公司,,", "A3,北京星辰科技有限公司,USCC2,")
     accounts = accounts.replace("USCC2", USCC2)
-    p = project(make_project, "targets/mine.yaml", {"targets/mine.yaml": (own_profile(columns, contacts=link))},
-                accounts)
+    p = project(
+        make_project, "targets/mine.yaml", {"targets/mine.yaml": (own_profile(columns, contacts=link))}, accounts
+    )
     result = prepare(p)
     assert result.migration.entities[Entity.accounts].written().height == 3
     contacts = result.migration.entities[Entity.contacts].frame.sort("_row")
     assert contacts["_outcome"].to_list() == ["rejected", "written", "rejected"]
-    assert ("Account: ambiguous link, 2 accounts are called 北京星辰科技有限公司 and the target looks them up by name"
-            in contacts["_reason"][0])
+    assert (
+        "Account: ambiguous link, 2 accounts are called 北京星辰科技有限公司 and the target looks them up by name"
+        in contacts["_reason"][0]
+    )
     assert result.conformed[Entity.contacts].frame["Account"].to_list() == ["上海云帆贸易有限公司"]
 
 
 def test_files_are_split_at_the_row_limit_parents_first(make_project, tmp_path):
-    p = project(make_project, "targets/mine.yaml", {"targets/mine.yaml": (own_profile(
-        "      - {header: Id, value: external_id, required: true}\n"
-        "      - {header: Name, value: name}\n", "{format: csv, encoding: utf-8, max_rows: 2}"))})
+    p = project(
+        make_project,
+        "targets/mine.yaml",
+        {
+            "targets/mine.yaml": (
+                own_profile(
+                    "      - {header: Id, value: external_id, required: true}\n      - {header: Name, value: name}\n",
+                    "{format: csv, encoding: utf-8, max_rows: 2}",
+                )
+            )
+        },
+    )
     planned = [(f["path"], f["rows"]) for f in prepare(p).files]  # what plan predicts
     result = run(p, tmp_path / "out")
     names = sorted(f["path"] for f in result.files if str(f["path"]).startswith("import/"))
-    assert names == ["import/01_accounts_001.csv", "import/01_accounts_002.csv", "import/02_contacts_001.csv",
-                     "import/02_contacts_002.csv"]
+    assert names == [
+        "import/01_accounts_001.csv",
+        "import/01_accounts_002.csv",
+        "import/02_contacts_001.csv",
+        "import/02_contacts_002.csv",
+    ]
     assert planned == [(f["path"], f["rows"]) for f in result.files if str(f["path"]).startswith("import/")]
-    sizes = [f["rows"] for f in sorted(result.files, key=lambda f: str(f["path"])) if str(f["path"]).startswith("import/")]
+    sizes = [
+        f["rows"] for f in sorted(result.files, key=lambda f: str(f["path"])) if str(f["path"]).startswith("import/")
+    ]
     assert sizes == [2, 1, 2, 1]
 
 
@@ -266,8 +307,7 @@ def test_files_are_split_at_the_size_limit(make_project, tmp_path):
 
 
 def test_a_profile_with_an_unknown_value_names_its_line_and_suggests(make_project):
-    bad = (own_profile("      - {header: Id, value: external_id, required: true}\n"
-                              "      - {header: Name, value: nmae}\n"))
+    bad = own_profile("      - {header: Id, value: external_id, required: true}\n      - {header: Name, value: nmae}\n")
     with pytest.raises(ProjectError) as exc:
         project(make_project, "targets/mine.yaml", {"targets/mine.yaml": bad})
     problem = next(p for p in exc.value.problems if "nmae" in p.message)
@@ -281,13 +321,14 @@ def test_an_unknown_target_suggests_the_built_in_ones(make_project):
 
 
 def test_a_target_without_an_entity_in_scope_is_an_error(make_project):
-    root = make_project("name: t\ntarget: salesforce\n", {"accounts": ACCOUNTS, "contacts": CONTACTS},
-                        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV})
+    root = make_project(
+        "name: t\ntarget: salesforce\n",
+        {"accounts": ACCOUNTS, "contacts": CONTACTS},
+        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV},
+    )
     with pytest.raises(ProjectError) as exc:
         load_project(root)
     assert any("target salesforce has no import template for activities" in p.message for p in exc.value.problems)
-
-
 
 
 def test_conform_returns_a_new_migration_and_leaves_the_one_it_was_given_as_it_was(make_project, tmp_path):
@@ -306,6 +347,7 @@ def test_conform_returns_a_new_migration_and_leaves_the_one_it_was_given_as_it_w
     after = conformed_migration.entities[Entity.accounts].frame
     assert after.filter(pl.col("_row") == 3)["_outcome"][0] == "rejected"
     assert before[Entity.accounts].filter(pl.col("_outcome") == "rejected").height == 0
-    assert conformed_migration.entities[Entity.contacts].frame.filter(
-        pl.col("_row") == 3)["_outcome"][0] == "rejected"  # the refused account's contact
+    assert (
+        conformed_migration.entities[Entity.contacts].frame.filter(pl.col("_row") == 3)["_outcome"][0] == "rejected"
+    )  # the refused account's contact
     assert set(conformed) == {Entity.accounts, Entity.contacts}

@@ -57,12 +57,17 @@ def invoke(*args):
 @pytest.fixture
 def migrated(make_project):
     """A project whose run recorded batch 1 in the state."""
+
     def make(watch: str = "", run_it: bool = True):
-        root = make_project(MIGRATION + watch, {"accounts": ACCOUNTS, "contacts": CONTACTS},
-                            {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV})
+        root = make_project(
+            MIGRATION + watch,
+            {"accounts": ACCOUNTS, "contacts": CONTACTS},
+            {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV},
+        )
         if run_it:
             run(load_project(root))
         return root
+
     return make
 
 
@@ -100,8 +105,12 @@ def test_duplicates_of_new_records_against_the_state_and_among_themselves(migrat
     root = migrated("watch: {max_new_duplicates: 0}\n")
     file = export(root, "accounts", NEW_ACCOUNTS)
     # a migrated account edited in the CRM into another migrated one: a duplicate, but none created since go-live
-    file.write_text(file.read_text(encoding="utf-8").replace("广州明远电子有限公司,+862082345678",
-                                                             "深圳海天物流有限公司,+8675582345678"), encoding="utf-8")
+    file.write_text(
+        file.read_text(encoding="utf-8").replace(
+            "广州明远电子有限公司,+862082345678", "深圳海天物流有限公司,+8675582345678"
+        ),
+        encoding="utf-8",
+    )
     done = invoke("watch", root, "--exported", file)
     assert done.exit_code == 1, done.output
     assert "over the limit: accounts.new_duplicates 2 > 0" in done.output
@@ -128,8 +137,10 @@ def test_the_state_weights_are_used_rather_than_estimated_again(migrated):
     root = migrated()
     with sqlite3.connect(root / "state" / "migration.sqlite") as conn:
         assert conn.execute("SELECT COUNT(*) FROM weights WHERE entity = 'accounts'").fetchone()[0] > 0
-        conn.execute("UPDATE weights SET m = CASE WHEN level = 0 THEN 0.99 ELSE 0.0001 END, "
-                     "u = CASE WHEN level = 0 THEN 0.01 ELSE 0.5 END WHERE entity = 'accounts'")
+        conn.execute(
+            "UPDATE weights SET m = CASE WHEN level = 0 THEN 0.99 ELSE 0.0001 END, "
+            "u = CASE WHEN level = 0 THEN 0.01 ELSE 0.5 END WHERE entity = 'accounts'"
+        )
     done = invoke("watch", root, "--exported", export(root, "accounts", NEW_ACCOUNTS))
     assert done.exit_code == 0, done.output
     d = report_of(done.output, root)["entities"]["accounts"]["duplicates"]
@@ -138,8 +149,11 @@ def test_the_state_weights_are_used_rather_than_estimated_again(migrated):
 
 def test_without_a_state_every_record_is_new_and_the_watch_is_not_kept(migrated):
     root = migrated(run_it=False)
-    file = export(root, "accounts", [{"external_id": "", "name": n["name"], "phone": n["phone"], "owner": n["owner"]}
-                                     for n in NEW_ACCOUNTS])
+    file = export(
+        root,
+        "accounts",
+        [{"external_id": "", "name": n["name"], "phone": n["phone"], "owner": n["owner"]} for n in NEW_ACCOUNTS],
+    )
     done = invoke("watch", root, "--exported", file)
     assert done.exit_code == 0, done.output
     assert "No migration state: every record counts as new" in done.output and "not kept" in done.output
@@ -150,11 +164,15 @@ def test_without_a_state_every_record_is_new_and_the_watch_is_not_kept(migrated)
 
 
 def test_invalid_and_incomplete_values_by_field_and_owner_against_limits(migrated):
-    root = migrated("watch:\n  max_invalid_rate: 0.5\n  max_incomplete_rate: 0.5\n"
-                    "  fields: {accounts.phone: {max_invalid_rate: 0.1}}\n")
-    typed = [{"name": "", "phone": "0571-87654321", "owner": "赵敏"},            # no name: incomplete
-             {"name": "成都锦程文化有限公司", "phone": "电话待补", "owner": "赵敏"},  # invalid phone
-             {"name": "重庆山城火锅有限公司", "phone": "023-6", "owner": ""}]  # invalid, no owner
+    root = migrated(
+        "watch:\n  max_invalid_rate: 0.5\n  max_incomplete_rate: 0.5\n"
+        "  fields: {accounts.phone: {max_invalid_rate: 0.1}}\n"
+    )
+    typed = [
+        {"name": "", "phone": "0571-87654321", "owner": "赵敏"},  # no name: incomplete
+        {"name": "成都锦程文化有限公司", "phone": "电话待补", "owner": "赵敏"},  # invalid phone
+        {"name": "重庆山城火锅有限公司", "phone": "023-6", "owner": ""},
+    ]  # invalid, no owner
     done = invoke("watch", root, "--exported", export(root, "accounts", typed))
     assert done.exit_code == 1, done.output
     report = report_of(done.output, root)
@@ -235,8 +253,9 @@ def test_a_misspelt_field_under_watch_is_refused_with_its_line(migrated):
     root = migrated("watch:\n  fields:\n    accounts.phnoe: {max_invalid_rate: 0}\n", run_it=False)
     done = invoke("validate", root)
     assert done.exit_code == 1
-    assert "migration.yaml:6: error: watch.fields: accounts have no field 'phnoe' — did you mean 'phone'?" \
-        in done.output, done.output
+    assert (
+        "migration.yaml:6: error: watch.fields: accounts have no field 'phnoe' — did you mean 'phone'?" in done.output
+    ), done.output
 
 
 PROFILE = """\
@@ -256,19 +275,27 @@ entities:
 def test_without_external_ids_new_is_by_created_date_and_the_target_refusals_are_invalid(make_project):
     import datetime as dt
 
-    mapping = ACCOUNTS.replace("负责人: owner}", "负责人: owner, 级别: {field: level, values: {重要: A, 一般: B}}, "
-                               "创建日期: created_at}")
-    root = make_project("name: t\ntarget: crm\nentities: [accounts]\noptions: {today: 2026-01-01}\n",
-                        {"accounts": mapping},
-                        {"data/accounts.csv": "编号,名称,电话,负责人,级别,创建日期\n"
-                         "A1,北京星辰科技有限公司,010-62345678,王强,重要,2024-03-01\n"
-                         "A2,上海云帆贸易有限公司,021-52345678,李明,一般,2024-05-01\n",
-                         "targets/crm.yaml": PROFILE})
+    mapping = ACCOUNTS.replace(
+        "负责人: owner}", "负责人: owner, 级别: {field: level, values: {重要: A, 一般: B}}, 创建日期: created_at}"
+    )
+    root = make_project(
+        "name: t\ntarget: crm\nentities: [accounts]\noptions: {today: 2026-01-01}\n",
+        {"accounts": mapping},
+        {
+            "data/accounts.csv": "编号,名称,电话,负责人,级别,创建日期\n"
+            "A1,北京星辰科技有限公司,010-62345678,王强,重要,2024-03-01\n"
+            "A2,上海云帆贸易有限公司,021-52345678,李明,一般,2024-05-01\n",
+            "targets/crm.yaml": PROFILE,
+        },
+    )
     run(load_project(root))
     today = dt.date.today().isoformat()
     file = root.parent / "crm.csv"
-    file.write_text("客户名称,级别,创建日期,负责人\n北京星辰科技有限公司,A,2024-03-01,王强\n上海云帆贸易有限公司,B,2024-05-01,李明\n"
-                    f"深圳前海明日之星国际贸易有限公司,C,{today},赵敏\n", encoding="utf-8")
+    file.write_text(
+        "客户名称,级别,创建日期,负责人\n北京星辰科技有限公司,A,2024-03-01,王强\n上海云帆贸易有限公司,B,2024-05-01,李明\n"
+        f"深圳前海明日之星国际贸易有限公司,C,{today},赵敏\n",
+        encoding="utf-8",
+    )
     done = invoke("watch", root, "--exported", file)
     assert done.exit_code == 0, done.output
     accounts = report_of(done.output, root)["entities"]["accounts"]
@@ -289,5 +316,7 @@ def test_an_export_with_no_rows_or_no_ids_is_watched_and_says_how_new_was_told(m
     bare.write_text("name,phone\n北京星辰科技有限公司,010-62345678\n", encoding="utf-8")
     done = invoke("watch", root, "--exported", bare)
     assert done.exit_code == 0, done.output
-    assert report_of(done.output, root)["entities"]["accounts"]["new_by"] == \
-        "the export has neither external ids nor a created date: every record counts as new"
+    assert (
+        report_of(done.output, root)["entities"]["accounts"]["new_by"]
+        == "the export has neither external ids nor a created date: every record counts as new"
+    )

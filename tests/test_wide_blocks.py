@@ -17,8 +17,10 @@ def _frame() -> pl.DataFrame:
     # Forty people born on one day; the first and the last are one person (the same name, written twice).
     names = [f"person {i:02d}" for i in range(PEOPLE)]
     names[-1] = "person 00"
-    return pl.DataFrame({"_outcome": [None] * PEOPLE, "birthday": ["1990-01-01"] * PEOPLE, "name": names},
-                        schema_overrides={"_outcome": pl.String})
+    return pl.DataFrame(
+        {"_outcome": [None] * PEOPLE, "birthday": ["1990-01-01"] * PEOPLE, "name": names},
+        schema_overrides={"_outcome": pl.String},
+    )
 
 
 def _budget(monkeypatch) -> None:
@@ -53,10 +55,14 @@ def test_people_keys_have_orders_companies_keys_not(make_project, monkeypatch):
     from crm_migrate.project import load_project
 
     rows = ["名称,联系人,手机,生日"] + [f"公司{i},张{i}伟,1380013{i:04d},1990-01-0{i % 9 + 1}" for i in range(20)]
-    root = make_project("name: keys\nentities: [accounts, contacts]\n",
-                        {"a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"
-                              "  contacts:\n    columns: {联系人: name, 手机: mobile, 生日: birthday}\n"},
-                        {"data/a.csv": "\n".join(rows) + "\n"})
+    root = make_project(
+        "name: keys\nentities: [accounts, contacts]\n",
+        {
+            "a": "file: data/a.csv\nentities:\n  accounts:\n    columns: {名称: name}\n"
+            "  contacts:\n    columns: {联系人: name, 手机: mobile, 生日: birthday}\n"
+        },
+        {"data/a.csv": "\n".join(rows) + "\n"},
+    )
     import crm_migrate.migrate.pipeline as pipeline
 
     matched = {}  # each entity's frame as matching gets it (the match keys are dropped after)
@@ -80,8 +86,10 @@ def test_a_key_paired_every_two_keeps_its_block_limit_however_many_records(monke
     +2 GB), while a person's key with an order still pairs such a block by neighbours."""
     monkeypatch.setattr(blocking, "COMMON_SHARE", 0.01)  # the limit at 20,000 records: 200, not 100
     n, shared = 20_000, 150
-    frame = pl.DataFrame({"_outcome": [None] * n, "name": ["同名"] * shared + [f"公司{i}" for i in range(n - shared)]},
-                         schema_overrides={"_outcome": pl.String})
+    frame = pl.DataFrame(
+        {"_outcome": [None] * n, "name": ["同名"] * shared + [f"公司{i}" for i in range(n - shared)]},
+        schema_overrides={"_outcome": pl.String},
+    )
     whole = BlockingKey("name", pl.col("name"), ("name",))
     _, _, _, capped = candidate_pairs(frame, [whole])
     assert [(c.name, c.largest) for c in capped] == [("name", shared)]

@@ -26,43 +26,136 @@ from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.yamlfile import quote
 
 OBJECTS = {
-    "Account": Entity.accounts, "AccountObj": Entity.accounts,
-    "Contact": Entity.contacts, "ContactObj": Entity.contacts,
-    "Opportunity": Entity.opportunities, "NewOpportunityObj": Entity.opportunities,
+    "Account": Entity.accounts,
+    "AccountObj": Entity.accounts,
+    "Contact": Entity.contacts,
+    "ContactObj": Entity.contacts,
+    "Opportunity": Entity.opportunities,
+    "NewOpportunityObj": Entity.opportunities,
     "OpportunityObj": Entity.opportunities,
-    "Task": Entity.activities, "ActiveRecordObj": Entity.activities,
+    "Task": Entity.activities,
+    "ActiveRecordObj": Entity.activities,
 }
 
 KNOWN = {  # (entity, the target's field api name) -> the value that fills it
-    Entity.accounts: {"Name": "name", "Phone": "phone", "Website": "website", "BillingStreet": "address",
-                      "BillingCity": "address_city", "BillingState": "address_province",
-                      "BillingPostalCode": "address_code", "Industry": "industry", "Description": "note",
-                      "AccountNumber": "legacy_id", "name": "name", "tel": "phone", "email": "email", "url": "website",
-                      "address": "address", "remark": "note", "account_level": "level", "industry": "industry",
-                      "province": "address_province", "city": "address_city", "district": "address_district",
-                      "uniform_social_credit_code": "uscc"},
-    Entity.contacts: {"LastName": "name_family", "FirstName": "name_given", "Email": "email",
-                      "MobilePhone": "mobile", "Phone": "phone", "Title": "title", "Department": "department",
-                      "Birthdate": "birthday", "Description": "note", "name": "name", "mobile": "mobile",
-                      "tel": "phone", "email": "email", "job_title": "title", "department": "department",
-                      "birthday": "birthday", "remark": "note", "gender": "gender"},
-    Entity.opportunities: {"Name": "name", "Amount": "amount", "StageName": "stage", "CloseDate": "close_date",
-                           "Description": "note", "name": "name", "amount": "amount", "sales_stage": "stage",
-                           "close_date": "close_date", "remark": "note"},
-    Entity.activities: {"Subject": "subject", "Description": "content", "ActivityDate": "occurred_at",
-                        "Type": "type", "content": "content", "active_time": "occurred_at"},
+    Entity.accounts: {
+        "Name": "name",
+        "Phone": "phone",
+        "Website": "website",
+        "BillingStreet": "address",
+        "BillingCity": "address_city",
+        "BillingState": "address_province",
+        "BillingPostalCode": "address_code",
+        "Industry": "industry",
+        "Description": "note",
+        "AccountNumber": "legacy_id",
+        "name": "name",
+        "tel": "phone",
+        "email": "email",
+        "url": "website",
+        "address": "address",
+        "remark": "note",
+        "account_level": "level",
+        "industry": "industry",
+        "province": "address_province",
+        "city": "address_city",
+        "district": "address_district",
+        "uniform_social_credit_code": "uscc",
+    },
+    Entity.contacts: {
+        "LastName": "name_family",
+        "FirstName": "name_given",
+        "Email": "email",
+        "MobilePhone": "mobile",
+        "Phone": "phone",
+        "Title": "title",
+        "Department": "department",
+        "Birthdate": "birthday",
+        "Description": "note",
+        "name": "name",
+        "mobile": "mobile",
+        "tel": "phone",
+        "email": "email",
+        "job_title": "title",
+        "department": "department",
+        "birthday": "birthday",
+        "remark": "note",
+        "gender": "gender",
+    },
+    Entity.opportunities: {
+        "Name": "name",
+        "Amount": "amount",
+        "StageName": "stage",
+        "CloseDate": "close_date",
+        "Description": "note",
+        "name": "name",
+        "amount": "amount",
+        "sales_stage": "stage",
+        "close_date": "close_date",
+        "remark": "note",
+    },
+    Entity.activities: {
+        "Subject": "subject",
+        "Description": "content",
+        "ActivityDate": "occurred_at",
+        "Type": "type",
+        "content": "content",
+        "active_time": "occurred_at",
+    },
 }
 ACCOUNT_OBJECTS = ("Account", "AccountObj")
 
-SF_TYPES = {"string": "text", "textarea": "text", "phone": "phone", "email": "email", "url": "url", "date": "date",
-            "datetime": "datetime", "currency": "money", "double": "number", "int": "number", "percent": "number",
-            "picklist": "picklist", "multipicklist": "text", "boolean": "boolean", "reference": "id"}
-FX_TYPES = {"text": "text", "long_text": "text", "phone_number": "phone", "email": "email", "url": "url",
-            "date": "date", "date_time": "datetime", "currency": "money", "number": "number", "select_one": "picklist",
-            "select_many": "text", "true_or_false": "boolean", "object_reference": "id", "location": "text"}
-FX_SYSTEM = {"_id", "created_by", "create_time", "last_modified_by", "last_modified_time", "is_deleted",
-             "life_status", "lock_status", "record_type", "version", "tenant_id", "object_describe_api_name",
-             "extend_obj_data_id", "package", "out_tenant_id", "data_own_department"}
+SF_TYPES = {
+    "string": "text",
+    "textarea": "text",
+    "phone": "phone",
+    "email": "email",
+    "url": "url",
+    "date": "date",
+    "datetime": "datetime",
+    "currency": "money",
+    "double": "number",
+    "int": "number",
+    "percent": "number",
+    "picklist": "picklist",
+    "multipicklist": "text",
+    "boolean": "boolean",
+    "reference": "id",
+}
+FX_TYPES = {
+    "text": "text",
+    "long_text": "text",
+    "phone_number": "phone",
+    "email": "email",
+    "url": "url",
+    "date": "date",
+    "date_time": "datetime",
+    "currency": "money",
+    "number": "number",
+    "select_one": "picklist",
+    "select_many": "text",
+    "true_or_false": "boolean",
+    "object_reference": "id",
+    "location": "text",
+}
+FX_SYSTEM = {
+    "_id",
+    "created_by",
+    "create_time",
+    "last_modified_by",
+    "last_modified_time",
+    "is_deleted",
+    "life_status",
+    "lock_status",
+    "record_type",
+    "version",
+    "tenant_id",
+    "object_describe_api_name",
+    "extend_obj_data_id",
+    "package",
+    "out_tenant_id",
+    "data_own_department",
+}
 
 
 class DescribeError(ValueError):
@@ -100,14 +193,16 @@ def read_describe(path: Path) -> tuple[str, Entity, list[Column], str]:
             return _fxiaoke(describe, path)
     except (KeyError, TypeError, AttributeError) as exc:
         raise DescribeError(path, f"a field entry lacks what a describe has ({type(exc).__name__}: {exc})") from None
-    raise DescribeError(path, "neither a Salesforce sObject describe (name, fields[]) nor a Fxiaoke object "
-                        "describe (api_name, fields)")
+    raise DescribeError(
+        path, "neither a Salesforce sObject describe (name, fields[]) nor a Fxiaoke object describe (api_name, fields)"
+    )
 
 
 def _entity(name: str, path: Path) -> Entity:
     if name not in OBJECTS:
-        raise DescribeError(path, f"object {name!r} is not one crm-migrate loads "
-                            f"(it knows {', '.join(sorted(OBJECTS))})")
+        raise DescribeError(
+            path, f"object {name!r} is not one crm-migrate loads (it knows {', '.join(sorted(OBJECTS))})"
+        )
     return OBJECTS[name]
 
 
@@ -125,17 +220,42 @@ def _salesforce(data: dict, path: Path) -> tuple[str, Entity, list[Column], str]
         if kind == "id":
             refs = f.get("referenceTo") or []
             if any(r in ACCOUNT_OBJECTS for r in refs) and external and f.get("relationshipName"):
-                columns.append(Column(f"{f['relationshipName']}.{external}", "account_external_id", "id", required,
-                                      parent="accounts", parent_key="external_id"))
+                columns.append(
+                    Column(
+                        f"{f['relationshipName']}.{external}",
+                        "account_external_id",
+                        "id",
+                        required,
+                        parent="accounts",
+                        parent_key="external_id",
+                    )
+                )
             continue  # other lookups (owner, record type) are not migrated data
         picklist = [p["value"] for p in f.get("picklistValues") or [] if p.get("active", True)] or None
         value = "external_id" if api == external else KNOWN[entity].get(api)
-        columns.append(Column(api, value, kind, required, length if kind in ("text", "phone", "email", "url") else None,
-                              picklist if kind == "picklist" else None))
+        columns.append(
+            Column(
+                api,
+                value,
+                kind,
+                required,
+                length if kind in ("text", "phone", "email", "url") else None,
+                picklist if kind == "picklist" else None,
+            )
+        )
     if external is None:
-        columns.insert(0, Column("External_Id__c", "external_id", "id", True, 255,
-                                 note="no external id field in this describe: create External_Id__c (External ID, "
-                                 "Unique) so re-runs update instead of duplicating"))
+        columns.insert(
+            0,
+            Column(
+                "External_Id__c",
+                "external_id",
+                "id",
+                True,
+                255,
+                note="no external id field in this describe: create External_Id__c (External ID, "
+                "Unique) so re-runs update instead of duplicating",
+            ),
+        )
     return name, entity, columns, "salesforce"
 
 
@@ -166,16 +286,31 @@ def _fxiaoke(describe: dict, path: Path) -> tuple[str, Entity, list[Column], str
         required = bool(f.get("is_required"))
         if kind == "id":
             if f.get("target_api_name") in ACCOUNT_OBJECTS:
-                columns.append(Column(label, "account_external_id", "text", required, parent="accounts",
-                                      parent_key="name"))
+                columns.append(
+                    Column(label, "account_external_id", "text", required, parent="accounts", parent_key="name")
+                )
             continue
         length = f.get("max_length") or f.get("length") or None
         options = [o.get("label") or o.get("value") for o in f.get("options") or [] if not o.get("not_usable")]
-        columns.append(Column(label, KNOWN[entity].get(api), kind, required,
-                              length if kind in ("text", "phone", "email", "url") else None,
-                              ([o for o in options if o] or None) if kind == "picklist" else None))
-    columns.append(Column("外部ID", "external_id", "id", True,
-                          note="add a text field 外部ID to the object in Fxiaoke, or drop this column"))
+        columns.append(
+            Column(
+                label,
+                KNOWN[entity].get(api),
+                kind,
+                required,
+                length if kind in ("text", "phone", "email", "url") else None,
+                ([o for o in options if o] or None) if kind == "picklist" else None,
+            )
+        )
+    columns.append(
+        Column(
+            "外部ID",
+            "external_id",
+            "id",
+            True,
+            note="add a text field 外部ID to the object in Fxiaoke, or drop this column",
+        )
+    )
     return name, entity, columns, "fxiaoke"
 
 
@@ -196,8 +331,9 @@ def write_profile(name: str, files: list[Path], project: Path, fmt: str = "") ->
     try:
         text, columns = _profile(name, files, fmt)
     except DescribeError as exc:
-        raise MigrateError(Problem(str(exc.path), exc.message,
-                                   hint="export it with the target's describe API")) from None
+        raise MigrateError(
+            Problem(str(exc.path), exc.message, hint="export it with the target's describe API")
+        ) from None
     path = project / "targets" / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -220,13 +356,15 @@ def _profile(name: str, files: list[Path], fmt: str) -> tuple[str, list[Column]]
         seen[entity] = p
     fxiaoke = vendors == {"fxiaoke"}
     file = fmt or ("xlsx" if fxiaoke else "csv")
-    lines = [f"# Built by `crm-migrate target from-describe` from {', '.join(p.name for p in files)}.",
-             "# Columns with `value: null` are fields of the tenant no crm-migrate field fills yet: give each a",
-             "# value (a field, a part, custom:<field>) or a constant, or delete the line.",
-             f"name: {quote(name)}",
-             f"rests_on: {quote('describe output of ' + ', '.join(o for o, *_ in described))}",
-             "file: {format: " + file + ", encoding: utf-8" + (", max_rows: 10000" if fxiaoke else ", bom: false") + "}",
-             "entities:"]
+    lines = [
+        f"# Built by `crm-migrate target from-describe` from {', '.join(p.name for p in files)}.",
+        "# Columns with `value: null` are fields of the tenant no crm-migrate field fills yet: give each a",
+        "# value (a field, a part, custom:<field>) or a constant, or delete the line.",
+        f"name: {quote(name)}",
+        f"rests_on: {quote('describe output of ' + ', '.join(o for o, *_ in described))}",
+        "file: {format: " + file + ", encoding: utf-8" + (", max_rows: 10000" if fxiaoke else ", bom: false") + "}",
+        "entities:",
+    ]
     for obj, entity, columns, _ in sorted(described, key=lambda d: d[1].order):
         lines += [f"  {entity.value}:", f"    object: {quote(obj)}", "    columns:"]
         for c in columns:

@@ -43,8 +43,9 @@ class Entity(str, Enum):
 
     @property
     def singular(self) -> str:
-        return {"accounts": "account", "contacts": "contact", "opportunities": "opportunity",
-                "activities": "activity"}[self.value]
+        return {"accounts": "account", "contacts": "contact", "opportunities": "opportunity", "activities": "activity"}[
+            self.value
+        ]
 
 
 @dataclass(frozen=True)
@@ -132,16 +133,22 @@ del F, T
 
 
 # Parts of a value that a target profile may give columns of their own (name_family, address_city, ...).
-OUTPUT_PARTS = {FieldType.address: ("province", "city", "district", "code"), FieldType.phone: ("extension",),
-                FieldType.person_name: ("family", "given")}
+OUTPUT_PARTS = {
+    FieldType.address: ("province", "city", "district", "code"),
+    FieldType.phone: ("extension",),
+    FieldType.person_name: ("family", "given"),
+}
 MULTI_VALUED = (FieldType.phone, FieldType.email)  # a customer may have several: merged members' are kept
 
 
 def output_columns(spec: FieldSpec) -> list[str]:
     """The import columns one field gives: its value, its parts, and (phones, emails) the other values of
     the records merged into it."""
-    return [spec.name, *(f"{spec.name}_{part}" for part in OUTPUT_PARTS.get(spec.type, ())),
-            *([f"{spec.name}_others"] if spec.type in MULTI_VALUED else [])]
+    return [
+        spec.name,
+        *(f"{spec.name}_{part}" for part in OUTPUT_PARTS.get(spec.type, ())),
+        *([f"{spec.name}_others"] if spec.type in MULTI_VALUED else []),
+    ]
 
 
 def has_account_link(entity: Entity) -> bool:

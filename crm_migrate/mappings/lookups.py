@@ -43,6 +43,7 @@ def _blank_is_null(expr: pl.Expr) -> pl.Expr:
 
 def derive(frame: pl.DataFrame, d: Derived, root: Path) -> tuple[pl.Series, list[tuple[str, int]]]:
     """The derived values for every row, and the values a lookup with ``unknown: error`` lacks (with counts)."""
+
     def col(name: str) -> pl.Expr:
         expr = column_expr(name, frame.columns)
         return _blank_is_null(expr) if expr is not None else pl.lit(None, pl.String)
@@ -93,13 +94,18 @@ def _template(template: str, col) -> pl.Expr:
     return _blank_is_null(pl.concat_str(pieces))
 
 
-def lookup_problem(mapping_path: str, line: int | None, field: str, d: Derived, missing: list[tuple[str, int]]
-                   ) -> Problem | None:
+def lookup_problem(
+    mapping_path: str, line: int | None, field: str, d: Derived, missing: list[tuple[str, int]]
+) -> Problem | None:
     if not missing:
         return None
     table = d.lookup.file if d.lookup is not None else "the lookup table"
-    listed = ", ".join(f"{v} ({n})" for v, n in missing[:10]) + (f", and {len(missing) - 10} more"
-                                                                 if len(missing) > 10 else "")
-    return Problem(mapping_path, f"{len(missing)} value(s) of {field} are not in the lookup table "
-                   f"{table}: {listed}", line=line,
-                   hint=f"add them to {table}, or set lookup.unknown: keep (or empty)")
+    listed = ", ".join(f"{v} ({n})" for v, n in missing[:10]) + (
+        f", and {len(missing) - 10} more" if len(missing) > 10 else ""
+    )
+    return Problem(
+        mapping_path,
+        f"{len(missing)} value(s) of {field} are not in the lookup table {table}: {listed}",
+        line=line,
+        hint=f"add them to {table}, or set lookup.unknown: keep (or empty)",
+    )

@@ -226,8 +226,9 @@ class Parent(Rule):
         return "fix or import the parent first, or send orphans to a placeholder account (options.orphans)"
 
 
-KINDS: dict[RuleKind, type[Rule]] = {c.kind: c for c in (Required, Unique, MaxLength, Picklist, DateFormat,
-                                                         NumberFormat, Encodable, Parent)}
+KINDS: dict[RuleKind, type[Rule]] = {
+    c.kind: c for c in (Required, Unique, MaxLength, Picklist, DateFormat, NumberFormat, Encodable, Parent)
+}
 
 
 @dataclass(frozen=True)
@@ -272,9 +273,16 @@ def rules_for(spec: ColumnSpec, encoding: str) -> list[Rule]:
 # -- date formats: the directives crm-migrate writes, and their shapes -----------------------------------
 
 # Each number as Python's strptime reads it (a leading zero optional): the shape the database checks.
-_SHAPES = {"Y": "[0-9]{4}", "y": "[0-9]{2}", "m": "(?:0[1-9]|1[0-2]|[1-9])",
-           "d": "(?:0[1-9]|[12][0-9]|3[01]|[1-9])", "H": "(?:[01][0-9]|2[0-3]|[0-9])", "M": "(?:[0-5][0-9]|[0-9])",
-           "S": "(?:[0-5][0-9]|6[01]|[0-9])", "%": "[%]"}
+_SHAPES = {
+    "Y": "[0-9]{4}",
+    "y": "[0-9]{2}",
+    "m": "(?:0[1-9]|1[0-2]|[1-9])",
+    "d": "(?:0[1-9]|[12][0-9]|3[01]|[1-9])",
+    "H": "(?:[01][0-9]|2[0-3]|[0-9])",
+    "M": "(?:[0-5][0-9]|[0-9])",
+    "S": "(?:[0-5][0-9]|6[01]|[0-9])",
+    "%": "[%]",
+}
 DATE_DIRECTIVES = "Yymd%"  # what a date column's format may use
 TIME_DIRECTIVES = "HMS"  # and a date-and-time column's, besides
 
@@ -285,9 +293,11 @@ def format_problem(strftime: str, with_time: bool) -> str | None:
     parts = re.findall(r"%(.?)", strftime)
     bad = sorted({f"%{p}" for p in parts if p not in allowed})
     if bad:
-        return (f"the date format {strftime!r} uses {', '.join(bad)}; a "
-                f"{'date-and-time' if with_time else 'date'} format may use "
-                f"{', '.join('%' + d for d in allowed if d != '%')} (and %% for a percent sign)")
+        return (
+            f"the date format {strftime!r} uses {', '.join(bad)}; a "
+            f"{'date-and-time' if with_time else 'date'} format may use "
+            f"{', '.join('%' + d for d in allowed if d != '%')} (and %% for a percent sign)"
+        )
     if not {"Y", "y"} & set(parts):
         return f"the date format {strftime!r} has no year (%Y or %y)"
     return None
@@ -321,6 +331,7 @@ def python_pattern(pattern: str) -> str:
 
 
 # -- encodings ------------------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=4)
 def encodable_class(encoding: str) -> str:

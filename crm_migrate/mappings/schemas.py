@@ -17,7 +17,8 @@ def write_schemas(folder: Path) -> list[Path]:
     written = []
     for name, model in SCHEMAS:
         path = folder / name
-        path.write_text(json.dumps(model.model_json_schema(by_alias=True), ensure_ascii=False, indent=2) + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(model.model_json_schema(by_alias=True), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         written.append(path)
     return written

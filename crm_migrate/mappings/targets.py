@@ -52,20 +52,28 @@ class ColumnSpec(_Strict):
     """One column of the target's template."""
 
     header: str = Field(description="The header text exactly as the template has it.")
-    value: str | None = Field(None, description="What fills it: external_id, account_external_id, legacy_id, "
-                              "a field (name, phone, ...), a field's part (address_province, phone_extension) or "
-                              "its other values (phone_others). Empty: the column is written blank.")
+    value: str | None = Field(
+        None,
+        description="What fills it: external_id, account_external_id, legacy_id, "
+        "a field (name, phone, ...), a field's part (address_province, phone_extension) or "
+        "its other values (phone_others). Empty: the column is written blank.",
+    )
     constant: str | None = Field(None, description="A fixed value for every row instead of a field.")
     type: ColumnType = ColumnType.text
     required: bool = Field(False, description="A row with no value here is rejected before it reaches the target.")
     max_length: int | None = Field(None, gt=0, description="Longest value the target stores, in characters.")
     picklist: list[str] | None = Field(None, description="The only values the target accepts.")
     format: str | None = Field(None, description="Dates: a strftime pattern (%Y-%m-%d); numbers: decimals, e.g. '2'.")
-    parent: Entity | None = Field(None, description="This column links to a record of that entity; the link is "
-                                  "checked across files before anything is written.")
+    parent: Entity | None = Field(
+        None,
+        description="This column links to a record of that entity; the link is "
+        "checked across files before anything is written.",
+    )
     parent_key: Literal["external_id", "name", "legacy_id"] = Field(
-        "external_id", description="What the link carries: the parent's external id, or its name where the "
-        "target looks parents up by name (a name two parents share is an ambiguous link, refused).")
+        "external_id",
+        description="What the link carries: the parent's external id, or its name where the "
+        "target looks parents up by name (a name two parents share is an ambiguous link, refused).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:
@@ -74,14 +82,21 @@ class ColumnSpec(_Strict):
         self._check_format()
         self._check_link()
         if self.picklist == []:
-            raise refuse("picklist: [] accepts no value, so every record with one would be refused",
-                         "list the values the target accepts, or remove 'picklist'")
+            raise refuse(
+                "picklist: [] accepts no value, so every record with one would be refused",
+                "list the values the target accepts, or remove 'picklist'",
+            )
         if self.constant is not None and self.picklist and self.constant not in self.picklist:
-            raise refuse(f"the constant {self.constant!r} is not in the column's picklist, so every record would "
-                         "be refused", "write one of the picklist's values, or add it to the picklist")
+            raise refuse(
+                f"the constant {self.constant!r} is not in the column's picklist, so every record would be refused",
+                "write one of the picklist's values, or add it to the picklist",
+            )
         if self.constant is not None and self.max_length and len(self.constant) > self.max_length:
-            raise refuse(f"the constant {self.constant!r} is longer than max_length {self.max_length}, so every "
-                         "record would be refused", "shorten the constant, or raise max_length")
+            raise refuse(
+                f"the constant {self.constant!r} is longer than max_length {self.max_length}, so every "
+                "record would be refused",
+                "shorten the constant, or raise max_length",
+            )
         return self
 
     def _check_format(self) -> None:
@@ -90,39 +105,54 @@ class ColumnSpec(_Strict):
             return
         if self.type in (ColumnType.date, ColumnType.datetime):
             if "%" not in self.format:
-                raise refuse(f"format {self.format!r} has no %-directive, so every date would be written as "
-                             "that text", "write a strftime pattern, e.g. '%Y-%m-%d' or '%Y/%m/%d %H:%M'")
+                raise refuse(
+                    f"format {self.format!r} has no %-directive, so every date would be written as that text",
+                    "write a strftime pattern, e.g. '%Y-%m-%d' or '%Y/%m/%d %H:%M'",
+                )
             from crm_migrate.mappings.rules import format_problem  # the rules read this model
 
             if problem := format_problem(self.format, self.type is ColumnType.datetime):
                 raise ValueError(problem)
         elif self.type in NUMERIC:
             if not self.format.isdigit():
-                raise refuse(f"format {self.format!r} of a {self.type.value} column is its number of decimal "
-                             "places, and this is none", "write e.g. format: '2'")
+                raise refuse(
+                    f"format {self.format!r} of a {self.type.value} column is its number of decimal "
+                    "places, and this is none",
+                    "write e.g. format: '2'",
+                )
         else:
-            raise refuse(f"format applies to date, datetime, number and money columns; this one is "
-                         f"{self.type.value}, so it would be ignored", "remove format, or set the column's type")
+            raise refuse(
+                f"format applies to date, datetime, number and money columns; this one is "
+                f"{self.type.value}, so it would be ignored",
+                "remove format, or set the column's type",
+            )
 
     def _check_link(self) -> None:
         """A link column carries the parent's external id, which only accounts' children have."""
         if self.parent is None:
             if "parent_key" in self.model_fields_set:
-                raise refuse("parent_key says what a link to a parent carries; this column has no parent",
-                             "add parent: accounts, or remove parent_key")
+                raise refuse(
+                    "parent_key says what a link to a parent carries; this column has no parent",
+                    "add parent: accounts, or remove parent_key",
+                )
             return
         if self.parent is not Entity.accounts or self.value != "account_external_id":
-            raise refuse(f"a link to {self.parent.value} carries the parent's external id, which only "
-                         "account_external_id holds (the account of a contact, opportunity or activity); "
-                         f"{'value ' + repr(self.value) if self.value else 'this column'} would match no parent",
-                         "write value: account_external_id with parent: accounts, or remove parent")
+            raise refuse(
+                f"a link to {self.parent.value} carries the parent's external id, which only "
+                "account_external_id holds (the account of a contact, opportunity or activity); "
+                f"{'value ' + repr(self.value) if self.value else 'this column'} would match no parent",
+                "write value: account_external_id with parent: accounts, or remove parent",
+            )
 
 
 class EntityProfile(_Strict):
     object: str = Field(description="The target's name for the object (Account, AccountObj, companies, ...).")
     columns: list[ColumnSpec]
-    mapped_only: bool = Field(False, description="Write only the columns whose field some source maps, then "
-                              "the project's custom fields (the generic profile); otherwise every column, in order.")
+    mapped_only: bool = Field(
+        False,
+        description="Write only the columns whose field some source maps, then "
+        "the project's custom fields (the generic profile); otherwise every column, in order.",
+    )
 
     @model_validator(mode="after")
     def _some_column(self) -> EntityProfile:
@@ -144,16 +174,23 @@ class FileSpec(_Strict):
         if self.format == "xlsx":
             # An XLSX file holds Unicode and has no delimiter: a setting other than the default would be ignored
             # (utf-8 is what the cells are, and describe writes it).
-            ignored = [k for k, default in (("encoding", "utf-8"), ("bom", False), ("delimiter", ","))
-                       if getattr(self, k) != default]
+            ignored = [
+                k
+                for k, default in (("encoding", "utf-8"), ("bom", False), ("delimiter", ","))
+                if getattr(self, k) != default
+            ]
             if ignored:
-                raise refuse(f"{' and '.join(ignored)} apply to CSV files; an XLSX file holds Unicode text in "
-                             "cells, so they would be ignored", "remove " + " and ".join(ignored)
-                             + ", or write format: csv")
+                raise refuse(
+                    f"{' and '.join(ignored)} apply to CSV files; an XLSX file holds Unicode text in "
+                    "cells, so they would be ignored",
+                    "remove " + " and ".join(ignored) + ", or write format: csv",
+                )
         if self.bom and self.encoding != "utf-8":
-            raise refuse(f"bom: true adds the byte order mark of UTF-8; a {self.encoding} file "
-                         + ("always starts with its own" if self.encoding == "utf-16" else "has none"),
-                         "remove bom, or write encoding: utf-8")
+            raise refuse(
+                f"bom: true adds the byte order mark of UTF-8; a {self.encoding} file "
+                + ("always starts with its own" if self.encoding == "utf-16" else "has none"),
+                "remove bom, or write encoding: utf-8",
+            )
         return self
 
     @property
@@ -181,8 +218,14 @@ class TargetProfile(_Strict):
         among the parent's columns ``written``; None if the parent has no such column."""
         if link.parent is None or link.parent not in self.entities:
             return None
-        return next((c.header for c in self.entities[link.parent].columns
-                     if c.value == link.parent_key and c.header in written), None)
+        return next(
+            (
+                c.header
+                for c in self.entities[link.parent].columns
+                if c.value == link.parent_key and c.header in written
+            ),
+            None,
+        )
 
 
 def built_in_names() -> list[str]:
@@ -191,13 +234,17 @@ def built_in_names() -> list[str]:
 
 def locate(target: str, root: Path) -> Path | None:
     """The profile file ``target`` names: a path, a project's ``targets/<name>.yaml``, or a built-in."""
-    candidates = [root / target] if target.endswith((".yaml", ".yml")) else [
-        root / PROJECT_TARGETS / f"{target}.yaml", BUILT_IN / f"{target}.yaml"]
+    candidates = (
+        [root / target]
+        if target.endswith((".yaml", ".yml"))
+        else [root / PROJECT_TARGETS / f"{target}.yaml", BUILT_IN / f"{target}.yaml"]
+    )
     return next((p for p in candidates if p.is_file()), None)
 
 
-def load_target(target: str, root: Path, where: str, line: int | None, confine: Confinement | None = None
-                ) -> tuple[TargetProfile, YamlDocument]:
+def load_target(
+    target: str, root: Path, where: str, line: int | None, confine: Confinement | None = None
+) -> tuple[TargetProfile, YamlDocument]:
     """Load and check a target profile; ``where``/``line`` locate the ``target:`` setting for messages. A
     profile of the project must lie inside it (or in a folder of ``confine``'s allow_outside)."""
     confine = confine or Confinement(root)
@@ -207,9 +254,15 @@ def load_target(target: str, root: Path, where: str, line: int | None, confine: 
     path = locate(target, root)
     if path is None:
         choices = built_in_names() + sorted(p.stem for p in (root / PROJECT_TARGETS).glob("*.yaml"))
-        raise ProjectError(Problem(where, f"no target profile {target!r}", line=line,
-                                   hint=did_you_mean(target, choices) or f"built in: {', '.join(built_in_names())}; "
-                                   f"or put your own in {PROJECT_TARGETS}/{target}.yaml"))
+        raise ProjectError(
+            Problem(
+                where,
+                f"no target profile {target!r}",
+                line=line,
+                hint=did_you_mean(target, choices)
+                or f"built in: {', '.join(built_in_names())}; or put your own in {PROJECT_TARGETS}/{target}.yaml",
+            )
+        )
     shown = str(path) if path.is_relative_to(root) else f"<built-in>/{path.name}"
     doc, problems = load_yaml(path, shown)
     profile = validate_model(TargetProfile, doc, problems) if not problems else None
@@ -224,8 +277,9 @@ def load_target(target: str, root: Path, where: str, line: int | None, confine: 
 def output_names(entity: Entity) -> list[str]:
     """The values a profile column of ``entity`` may take (``value:``)."""
     names = ["external_id", "legacy_id"] + (["account_external_id"] if "account_id" in CATALOGUE[entity] else [])
-    return names + [c for spec in CATALOGUE[entity].values() if spec.name not in ("id", "account_id")
-                    for c in output_columns(spec)]
+    return names + [
+        c for spec in CATALOGUE[entity].values() if spec.name not in ("id", "account_id") for c in output_columns(spec)
+    ]
 
 
 def check_profile(profile: TargetProfile, doc: YamlDocument) -> list[Problem]:
@@ -237,15 +291,32 @@ def check_profile(profile: TargetProfile, doc: YamlDocument) -> list[Problem]:
         for i, col in enumerate(ep.columns):
             line = doc.line_of(("entities", entity.value, "columns", i))
             if col.header in seen:
-                problems.append(Problem(doc.path, f"{entity.value}: header {col.header!r} appears twice", line=line,
-                                        hint="each template column once"))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"{entity.value}: header {col.header!r} appears twice",
+                        line=line,
+                        hint="each template column once",
+                    )
+                )
             seen.add(col.header)
             if col.value is not None and col.value not in known and not col.value.startswith("custom:"):
-                problems.append(Problem(doc.path, f"{entity.value}: column {col.header!r} takes {col.value!r}, "
-                                        f"which {entity.value} do not have", line=line,
-                                        hint=did_you_mean(col.value, known) or
-                                        f"one of {', '.join(known)}, or custom:<field> for a custom field"))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"{entity.value}: column {col.header!r} takes {col.value!r}, which {entity.value} do not have",
+                        line=line,
+                        hint=did_you_mean(col.value, known)
+                        or f"one of {', '.join(known)}, or custom:<field> for a custom field",
+                    )
+                )
             if col.parent is not None and col.parent not in profile.entities:
-                problems.append(Problem(doc.path, f"{entity.value}: column {col.header!r} links to "
-                                        f"{col.parent.value}, which this profile does not load", line=line))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"{entity.value}: column {col.header!r} links to "
+                        f"{col.parent.value}, which this profile does not load",
+                        line=line,
+                    )
+                )
     return problems

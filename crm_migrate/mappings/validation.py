@@ -19,14 +19,19 @@ from crm_migrate.mappings.yamlfile import YamlDocument
 _UNION_BRANCHES = {"str", "ColumnMap", "list[str]", "literal['all']", "int", "literal['auto']", "[key]"}
 
 
-def validate_model(model: type[BaseModel], doc: YamlDocument, problems: list[Problem],
-                   salvage: bool = False) -> Any:
+def validate_model(model: type[BaseModel], doc: YamlDocument, problems: list[Problem], salvage: bool = False) -> Any:
     """The file's data as ``model``, or None with its problems added. With ``salvage``, a file with errors
     still gives the model of what is right in it (each wrong part left out), so that the rest can be checked
     in the same pass; the errors are reported all the same."""
     if not isinstance(doc.data, dict):
-        problems.append(Problem(doc.path, "expected a mapping of keys to values at the top", line=1,
-                                hint=f"see the JSON Schema written by 'crm-migrate schema' for {model.__name__}"))
+        problems.append(
+            Problem(
+                doc.path,
+                "expected a mapping of keys to values at the top",
+                line=1,
+                hint=f"see the JSON Schema written by 'crm-migrate schema' for {model.__name__}",
+            )
+        )
         return None
     try:
         return model.model_validate(doc.data)
@@ -87,16 +92,22 @@ def _explain(model: type[BaseModel], doc: YamlDocument, exc: ValidationError) ->
     out = []
     for loc, err in errors:
         if err["type"] in ("string_type", "list_type", "int_type", "literal_error") and any(
-                other is not err and other_loc[:len(loc)] == loc for other_loc, other in errors):
+            other is not err and other_loc[: len(loc)] == loc for other_loc, other in errors
+        ):
             continue  # another branch of the union explains it better
         where = ".".join(str(p) for p in loc) or "top level"
         line = doc.line_of(loc)
         if err["type"] == "extra_forbidden":
             key = str(loc[-1])
             allowed = _allowed_keys(model, loc[:-1])
-            out.append(Problem(doc.path, f"unknown key {key!r}", line=line,
-                               hint=did_you_mean(key, allowed) or (f"allowed here: {', '.join(allowed)}"
-                                                                   if allowed else None)))
+            out.append(
+                Problem(
+                    doc.path,
+                    f"unknown key {key!r}",
+                    line=line,
+                    hint=did_you_mean(key, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None),
+                )
+            )
             continue
         message = err["msg"].removeprefix("Value error, ")
         hint = err.get("ctx", {}).get("hint") if err["type"] == "refused" else None

@@ -24,20 +24,44 @@ def check_waves(config: MigrationConfig, doc, sources) -> list[Problem]:
         where = ("waves", i)
         for j, entity in enumerate(wave.entities or ()):
             if entity not in scope:
-                problems.append(Problem(doc.path, f"waves.{wave.name}: {entity.value} are not among the entities in "
-                                        "scope, so the wave would take none of them", line=doc.line_of((*where, "entities", j)),
-                                        hint=f"in scope: {', '.join(e.value for e in scope)}"))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"waves.{wave.name}: {entity.value} are not among the entities in "
+                        "scope, so the wave would take none of them",
+                        line=doc.line_of((*where, "entities", j)),
+                        hint=f"in scope: {', '.join(e.value for e in scope)}",
+                    )
+                )
         for j, source in enumerate(wave.sources or ()):
             if source not in names:
-                problems.append(Problem(doc.path, f"waves.{wave.name}: no source {source!r}",
-                                        line=doc.line_of((*where, "sources", j)),
-                                        hint=did_you_mean(source, names) or f"sources: {', '.join(names)}"))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"waves.{wave.name}: no source {source!r}",
+                        line=doc.line_of((*where, "sources", j)),
+                        hint=did_you_mean(source, names) or f"sources: {', '.join(names)}",
+                    )
+                )
         if wave.field is not None:
             entities = [e for e in (wave.entities or scope) if e in scope]
-            known = sorted({name for s in sources for plan in s.entities if plan.entity in entities
-                            for name in field_names([f.spec for f in plan.data_fields])})
+            known = sorted(
+                {
+                    name
+                    for s in sources
+                    for plan in s.entities
+                    if plan.entity in entities
+                    for name in field_names([f.spec for f in plan.data_fields])
+                }
+            )
             if wave.field not in known:
-                problems.append(Problem(doc.path, f"waves.{wave.name}: no source maps a field {wave.field!r} for "
-                                        + ", ".join(e.value for e in entities), line=doc.line_of((*where, "field")),
-                                        hint=did_you_mean(wave.field, known) or f"fields: {', '.join(known[:12])}"))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"waves.{wave.name}: no source maps a field {wave.field!r} for "
+                        + ", ".join(e.value for e in entities),
+                        line=doc.line_of((*where, "field")),
+                        hint=did_you_mean(wave.field, known) or f"fields: {', '.join(known[:12])}",
+                    )
+                )
     return problems

@@ -55,14 +55,25 @@ class _Builder:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
-                    raise _Refused(Problem(self.shown_path, "a key must be plain text, not a list or a mapping",
-                                           line=key_node.start_mark.line + 1, hint="write the key as text"))
+                    raise _Refused(
+                        Problem(
+                            self.shown_path,
+                            "a key must be plain text, not a list or a mapping",
+                            line=key_node.start_mark.line + 1,
+                            hint="write the key as text",
+                        )
+                    )
                 key = self.constructor.construct_object(key_node, deep=True)
                 key = key if isinstance(key, str) else str(key)  # a column may be named 2023
                 if key in out:
-                    self.problems.append(Problem(
-                        self.shown_path, f"duplicate key {key!r}", line=key_node.start_mark.line + 1,
-                        hint=f"it is already set on line {self.lines[(*loc, key)]}; keep one"))
+                    self.problems.append(
+                        Problem(
+                            self.shown_path,
+                            f"duplicate key {key!r}",
+                            line=key_node.start_mark.line + 1,
+                            hint=f"it is already set on line {self.lines[(*loc, key)]}; keep one",
+                        )
+                    )
                     continue
                 self.lines[(*loc, key)] = key_node.start_mark.line + 1
                 out[key] = self.build(value_node, (*loc, key))
@@ -95,8 +106,14 @@ def _check_expansion(root: yaml.Node, shown_path: str) -> None:
         if key in sizes:
             return sizes[key]
         if key in busy:
-            raise _Refused(Problem(shown_path, "an alias refers to the value that holds it (an endless value)",
-                                   line=node.start_mark.line + 1, hint="remove the alias (*name) on this line"))
+            raise _Refused(
+                Problem(
+                    shown_path,
+                    "an alias refers to the value that holds it (an endless value)",
+                    line=node.start_mark.line + 1,
+                    hint="remove the alias (*name) on this line",
+                )
+            )
         busy.add(key)
         total = 1
         for child in children(node):
@@ -111,8 +128,9 @@ def _check_expansion(root: yaml.Node, shown_path: str) -> None:
         if size(root) <= MAX_NODES:
             return
     except RecursionError:
-        raise _Refused(Problem(shown_path, "values nested too deeply", hint="a project file needs a few levels")
-                       ) from None
+        raise _Refused(
+            Problem(shown_path, "values nested too deeply", hint="a project file needs a few levels")
+        ) from None
     # Say where: the outermost value that is too large by itself (usually the key that starts the bomb).
     node = root
     while True:
@@ -120,9 +138,15 @@ def _check_expansion(root: yaml.Node, shown_path: str) -> None:
         if big is None or node is not root:
             break
         node = big
-    raise _Refused(Problem(shown_path, f"aliases (*name) here expand to more than {MAX_NODES:,} values; a "
-                           "project file never needs that many (a YAML bomb?)", line=node.start_mark.line + 1,
-                           hint="write the values out, or remove the anchors (&name) and aliases (*name)"))
+    raise _Refused(
+        Problem(
+            shown_path,
+            f"aliases (*name) here expand to more than {MAX_NODES:,} values; a "
+            "project file never needs that many (a YAML bomb?)",
+            line=node.start_mark.line + 1,
+            hint="write the values out, or remove the anchors (&name) and aliases (*name)",
+        )
+    )
 
 
 def load_yaml(file: Path, shown_path: str) -> tuple[YamlDocument, list[Problem]]:
@@ -130,25 +154,35 @@ def load_yaml(file: Path, shown_path: str) -> tuple[YamlDocument, list[Problem]]
     try:
         size = file.stat().st_size
         if size > MAX_BYTES:
-            return YamlDocument(shown_path, None), [Problem(
-                shown_path, f"{size:,} bytes: larger than a project file can be ({MAX_BYTES:,} bytes)",
-                hint="check that this is the right file; a mapping or profile is a few kilobytes")]
+            return YamlDocument(shown_path, None), [
+                Problem(
+                    shown_path,
+                    f"{size:,} bytes: larger than a project file can be ({MAX_BYTES:,} bytes)",
+                    hint="check that this is the right file; a mapping or profile is a few kilobytes",
+                )
+            ]
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        return YamlDocument(shown_path, None), [Problem(
-            shown_path, f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-            hint="save the file as UTF-8")]
+        return YamlDocument(shown_path, None), [
+            Problem(shown_path, f"not UTF-8 text ({exc.reason} at byte {exc.start})", hint="save the file as UTF-8")
+        ]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        return YamlDocument(shown_path, None), [Problem(
-            shown_path, f"YAML syntax: {exc.problem or exc.context}", line=line,
-            hint="check the indentation and quoting on this line and the one before")]
+        return YamlDocument(shown_path, None), [
+            Problem(
+                shown_path,
+                f"YAML syntax: {exc.problem or exc.context}",
+                line=line,
+                hint="check the indentation and quoting on this line and the one before",
+            )
+        ]
     except RecursionError:
-        return YamlDocument(shown_path, None), [Problem(shown_path, "values nested too deeply",
-                                                        hint="a project file needs a few levels")]
+        return YamlDocument(shown_path, None), [
+            Problem(shown_path, "values nested too deeply", hint="a project file needs a few levels")
+        ]
     if node is None:
         return YamlDocument(shown_path, {}, {(): 1}), []
     builder = _Builder(shown_path)
@@ -158,8 +192,9 @@ def load_yaml(file: Path, shown_path: str) -> tuple[YamlDocument, list[Problem]]
     except _Refused as exc:
         return YamlDocument(shown_path, None), [exc.problem]
     except RecursionError:
-        return YamlDocument(shown_path, None), [Problem(shown_path, "values nested too deeply",
-                                                        hint="a project file needs a few levels")]
+        return YamlDocument(shown_path, None), [
+            Problem(shown_path, "values nested too deeply", hint="a project file needs a few levels")
+        ]
     return YamlDocument(shown_path, data, builder.lines), builder.problems
 
 

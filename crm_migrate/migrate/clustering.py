@@ -83,14 +83,19 @@ def _conflicted(root: np.ndarray, values: np.ndarray) -> np.ndarray:
         has = column != NONE
         if not has.any():
             continue
-        spread = (pl.DataFrame({"root": root[has], "value": column[has]}).group_by("root")
-                  .agg(pl.col("value").n_unique().alias("n")).filter(pl.col("n") > 1))
+        spread = (
+            pl.DataFrame({"root": root[has], "value": column[has]})
+            .group_by("root")
+            .agg(pl.col("value").n_unique().alias("n"))
+            .filter(pl.col("n") > 1)
+        )
         found.append(spread["root"].to_numpy())
     return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
 
 
-def cluster(n: int, stages: list[np.ndarray], forbidden: np.ndarray, vetoes: np.ndarray,
-            exclusive: np.ndarray | None = None) -> np.ndarray:
+def cluster(
+    n: int, stages: list[np.ndarray], forbidden: np.ndarray, vetoes: np.ndarray, exclusive: np.ndarray | None = None
+) -> np.ndarray:
     """A cluster label per record (the smallest member index) from the joins of the four ``stages``
     (must-link, steward, identity, scored; see the module text)."""
     labels = np.arange(n, dtype=np.int64)
@@ -103,20 +108,25 @@ def cluster(n: int, stages: list[np.ndarray], forbidden: np.ndarray, vetoes: np.
     constraints = np.concatenate([forbidden, vetoes])
     inside = np.isin(constraints, nodes).all(axis=1)
     ends = np.searchsorted(nodes, constraints[inside])
-    conflicted = np.union1d(root[ends[:, 0]][root[ends[:, 0]] == root[ends[:, 1]]],
-                            _conflicted(root, exclusive[nodes]))
+    conflicted = np.union1d(root[ends[:, 0]][root[ends[:, 0]] == root[ends[:, 1]]], _conflicted(root, exclusive[nodes]))
     careful = np.isin(root, conflicted)
     labels[nodes[~careful]] = nodes[root[~careful]]
     if careful.any():
         chosen = nodes[careful]
         within = [stage[np.isin(stage[:, 0], chosen)] for stage in stages]
-        labels[chosen] = _join_in_order(chosen, within, _adjacency(forbidden[np.isin(forbidden, chosen).all(axis=1)]),
-                                        _adjacency(vetoes), exclusive)
+        labels[chosen] = _join_in_order(
+            chosen, within, _adjacency(forbidden[np.isin(forbidden, chosen).all(axis=1)]), _adjacency(vetoes), exclusive
+        )
     return labels
 
 
-def _join_in_order(records: np.ndarray, stages: list[np.ndarray], forbidden: dict[int, list[int]],
-                   kept_apart: dict[int, list[int]], exclusive: np.ndarray) -> np.ndarray:
+def _join_in_order(
+    records: np.ndarray,
+    stages: list[np.ndarray],
+    forbidden: dict[int, list[int]],
+    kept_apart: dict[int, list[int]],
+    exclusive: np.ndarray,
+) -> np.ndarray:
     """Union-find over ``records`` joining the stages' pairs in order, with the checks; the smallest member of
     each record's cluster. A check walks the forbidden partners of the smaller side, so a join costs the size
     of the smaller cluster, never the product of both; each cluster keeps one value per exclusive attribute."""

@@ -25,7 +25,6 @@ FILLED = "_filled_from"  # cells filled from the row above (fill_down), for line
 ORIGIN = [SOURCE, SHEET, ROW]
 
 
-
 def raw(field: str) -> str:
     return f"raw:{field}"
 
@@ -50,7 +49,6 @@ def attr(field: str, name: str) -> str:
     return f"a:{field}.{name}"
 
 
-
 # What may be missing from a stage's frame without anything being wrong: a part no value of a field has
 # (a:address.city), the other values of merged members where nothing merged (o:phone), the reason of a field no
 # value of which was invalid (r:email), the fill-down notes of a project without fill_down, and the legacy id
@@ -65,8 +63,10 @@ class MissingColumns(RuntimeError):
 
     def __init__(self, stage: str, missing: list[str], present: Iterable[str]) -> None:
         present = sorted(present)
-        super().__init__(f"{stage}: the frame has no column {', '.join(map(repr, missing))} "
-                         f"(it has {len(present)}: {', '.join(present[:12])}{', ...' if len(present) > 12 else ''})")
+        super().__init__(
+            f"{stage}: the frame has no column {', '.join(map(repr, missing))} "
+            f"(it has {len(present)}: {', '.join(present[:12])}{', ...' if len(present) > 12 else ''})"
+        )
         self.stage, self.missing = stage, missing
 
 

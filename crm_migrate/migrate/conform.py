@@ -26,7 +26,6 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from crm_migrate.outcomes import KEPT
 from crm_migrate.mappings.entities import CATALOGUE, Entity, has_account_link, output_columns
 from crm_migrate.mappings.rules import (
     DateFormat,
@@ -45,11 +44,12 @@ from crm_migrate.mappings.rules import (
 )
 from crm_migrate.mappings.targets import NUMERIC, ColumnSpec, ColumnType, EntityProfile, TargetProfile
 from crm_migrate.migrate.columns import OUTCOME, REASON, RECORD_ID, REJECTED, RULE
-from crm_migrate.reports.formulas import PLAIN_FIELDS, PREFIX, risky
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED, orphan_id
-from crm_migrate.migrate.pipeline import EntityResult, Migration
-from crm_migrate.steps import step
 from crm_migrate.migrate.output_frames import import_frame
+from crm_migrate.migrate.pipeline import EntityResult, Migration
+from crm_migrate.outcomes import KEPT
+from crm_migrate.reports.formulas import PLAIN_FIELDS, PREFIX, risky
+from crm_migrate.steps import step
 
 TARGET_RULE = "target"  # rules of records the target refuses: "target <rule>: <header>" (target max_length: name)
 WHY = "_why:"  # prefix of the per-rule reason columns: _why:<rule>:<header>
@@ -94,8 +94,9 @@ def conform(migration: Migration, profile: TargetProfile) -> tuple[Migration, di
             frame = import_frame(result)
             if orphan and entity is Entity.accounts:
                 row = {"external_id": orphan, "name": placeholder.account_name, **placeholder.fields}
-                frame = pl.concat([frame, pl.DataFrame([row], schema={k: pl.String for k in row})],
-                                  how="diagonal_relaxed")
+                frame = pl.concat(
+                    [frame, pl.DataFrame([row], schema={k: pl.String for k in row})], how="diagonal_relaxed"
+                )
             # First the values the template receives, and why a link cannot stand; then the checks, on them.
             rules = [rules_for(col, profile.file.encoding) for col in columns]
             values, links = [], []
@@ -103,8 +104,13 @@ def conform(migration: Migration, profile: TargetProfile) -> tuple[Migration, di
                 value = _value(col, frame)
                 for rule in own:
                     if isinstance(rule, Parent):
-                        on = Against(frame, value, parents=parents.get(rule.parent),
-                                     rejected=rejected_parents.get(rule.parent, {}), target=profile.name)
+                        on = Against(
+                            frame,
+                            value,
+                            parents=parents.get(rule.parent),
+                            rejected=rejected_parents.get(rule.parent, {}),
+                            target=profile.name,
+                        )
                         links.append(check(rule, on).alias(_why_column(rule)))
                         value = _carried(rule, value, on.parents)
                 values.append(_format(own, value).alias(col.header))
@@ -112,11 +118,17 @@ def conform(migration: Migration, profile: TargetProfile) -> tuple[Migration, di
             shaped = shaped.with_columns(_decimals(shaped, [r for own in rules for r in own]))
             plain = _plain_headers(columns, result)
             shaped, formulas = _formulas(shaped, columns, plain, profile.file.format == "csv")
-            checked = shaped.with_columns(r for col, own in zip(columns, rules, strict=True)
-                                          for r in _checks(shaped, own, formulas.get(col.header)))
+            checked = shaped.with_columns(
+                r
+                for col, own in zip(columns, rules, strict=True)
+                for r in _checks(shaped, own, formulas.get(col.header))
+            )
             reasons = [c for c in checked.columns if c.startswith(WHY)]
-            checked = checked.with_columns(pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
-                                           if reasons else pl.lit(None, pl.String).alias("_why"))
+            checked = checked.with_columns(
+                pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_why")
+                if reasons
+                else pl.lit(None, pl.String).alias("_why")
+            )
             checked = checked.with_columns(pl.when(pl.col("_why") != "").then(pl.col("_why")).alias("_why"))
             bad = checked.filter(pl.col("_why").is_not_null())
             # Where the target refuses nothing (the usual run) the records are taken as they are: a filter keeping
@@ -128,14 +140,16 @@ def conform(migration: Migration, profile: TargetProfile) -> tuple[Migration, di
             rejected = dict(zip(bad["_id"].to_list(), bad["_why"].to_list(), strict=True))
             firsts: list[pl.Expr] = [pl.when(pl.col(c).is_not_null()).then(pl.lit(_rule_name(c))) for c in reasons]
             first_rule = pl.coalesce(firsts or [pl.lit(TARGET_RULE)])
-            rule_of = dict(zip(bad["_id"].to_list(), bad.with_columns(first_rule.alias("_rule"))["_rule"].to_list(),
-                             strict=True))
-            linked = int((frame["account_external_id"] == orphan).sum()) \
-                if orphan and has_account_link(entity) else 0
-            refused = bad.select("_id", *(c.header for c in columns),
-                                 *(c for c in reasons if bad[c].null_count() < bad.height))
-            out[entity] = Conformed(good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked,
-                                    refused, plain)
+            rule_of = dict(
+                zip(bad["_id"].to_list(), bad.with_columns(first_rule.alias("_rule"))["_rule"].to_list(), strict=True)
+            )
+            linked = int((frame["account_external_id"] == orphan).sum()) if orphan and has_account_link(entity) else 0
+            refused = bad.select(
+                "_id", *(c.header for c in columns), *(c for c in reasons if bad[c].null_count() < bad.height)
+            )
+            out[entity] = Conformed(
+                good.drop("_id", "_why"), types, good["_id"].to_list(), neutralised, linked, refused, plain
+            )
             kept = frame.filter(~pl.col("external_id").is_in(list(rejected))) if rejected else frame
             parents[entity] = kept.select("external_id", _or_null(kept, "name"), _or_null(kept, "legacy_id"))
             rejected_parents[entity] = rejected
@@ -151,17 +165,29 @@ def conform(migration: Migration, profile: TargetProfile) -> tuple[Migration, di
 def _to_placeholder(frame: pl.DataFrame, refused: dict[str, str], orphan: str, target: str) -> pl.DataFrame:
     """Children of accounts the target refused, linked to the placeholder account, with the reason kept."""
     moved = pl.col(ACCOUNT).is_in(list(refused)) & pl.col(OUTCOME).is_in(KEPT)
-    why = pl.format(f"its account {{}} was rejected by the target ({target}): {{}}", pl.col(ACCOUNT),
-                    pl.col(ACCOUNT).replace_strict(refused, default=None, return_dtype=pl.String))
+    why = pl.format(
+        f"its account {{}} was rejected by the target ({target}): {{}}",
+        pl.col(ACCOUNT),
+        pl.col(ACCOUNT).replace_strict(refused, default=None, return_dtype=pl.String),
+    )
     before = pl.col(ORPHANED) if ORPHANED in frame.columns else pl.lit(None, pl.String)
-    return frame.with_columns(pl.when(moved).then(why).otherwise(before).alias(ORPHANED),
-                              pl.when(moved).then(pl.lit(orphan)).otherwise(pl.col(ACCOUNT)).alias(ACCOUNT))
+    return frame.with_columns(
+        pl.when(moved).then(why).otherwise(before).alias(ORPHANED),
+        pl.when(moved).then(pl.lit(orphan)).otherwise(pl.col(ACCOUNT)).alias(ACCOUNT),
+    )
 
 
 def _without(done: Conformed, record: str) -> Conformed:
     keep = [i != record for i in done.ids]
-    return Conformed(done.frame.filter(pl.Series(keep, dtype=pl.Boolean)), done.types,
-                     [i for i in done.ids if i != record], done.neutralised, done.orphans, done.refused, done.plain)
+    return Conformed(
+        done.frame.filter(pl.Series(keep, dtype=pl.Boolean)),
+        done.types,
+        [i for i in done.ids if i != record],
+        done.neutralised,
+        done.orphans,
+        done.refused,
+        done.plain,
+    )
 
 
 def _or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -200,8 +226,11 @@ def _carried(rule: Parent, value: pl.Expr, parents: pl.DataFrame | None) -> pl.E
     if rule.key == "external_id":
         return value
     parents = _parents(parents)
-    return value.replace_strict(dict(zip(parents["external_id"].to_list(), parents[rule.key].to_list(),
-                                         strict=True)), default=None, return_dtype=pl.String)
+    return value.replace_strict(
+        dict(zip(parents["external_id"].to_list(), parents[rule.key].to_list(), strict=True)),
+        default=None,
+        return_dtype=pl.String,
+    )
 
 
 def _format(rules: list[Rule], value: pl.Expr) -> pl.Expr:
@@ -209,8 +238,11 @@ def _format(rules: list[Rule], value: pl.Expr) -> pl.Expr:
     rule = next((r for r in rules if isinstance(r, DateFormat)), None)
     if rule is None:
         return value
-    parsed = value.str.to_datetime(strict=False) if rule.with_time \
+    parsed = (
+        value.str.to_datetime(strict=False)
+        if rule.with_time
         else value.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    )
     return pl.when(parsed.is_not_null()).then(parsed.dt.strftime(rule.strftime)).otherwise(value)
 
 
@@ -222,8 +254,11 @@ def _by_distinct(frame: pl.DataFrame, column: str, fn) -> pl.Expr:
 
 def _decimals(frame: pl.DataFrame, rules: list[Rule]) -> list[pl.Expr]:
     """Amounts and numbers with the decimal places the profile gives ('2'), exactly (no float on the way)."""
-    return [_by_distinct(frame, r.column, lambda v, places=r.places: _decimal(v, places)).alias(r.column)
-            for r in rules if isinstance(r, NumberFormat) and r.places is not None]
+    return [
+        _by_distinct(frame, r.column, lambda v, places=r.places: _decimal(v, places)).alias(r.column)
+        for r in rules
+        if isinstance(r, NumberFormat) and r.places is not None
+    ]
 
 
 def _decimal(text: str, places: int) -> str:
@@ -257,8 +292,11 @@ def _checks(frame: pl.DataFrame, rules: list[Rule], formula: str | None = None) 
     """Per rule of a column (but its link, checked while its value is filled), the reason a row breaks it
     (null where it does not), as ``_why:<rule>:<header>``; ``formula`` names the column that marks the
     values written with the protecting apostrophe."""
-    return [check(r, Against(frame, pl.col(r.column), formula)).alias(_why_column(r))
-            for r in rules if not isinstance(r, Parent)]
+    return [
+        check(r, Against(frame, pl.col(r.column), formula)).alias(_why_column(r))
+        for r in rules
+        if not isinstance(r, Parent)
+    ]
 
 
 def check(rule: Rule, on: Against) -> pl.Expr:
@@ -289,46 +327,66 @@ def _present(value: pl.Expr) -> pl.Expr:
 
 
 def _required(rule: Required, on: Against) -> pl.Expr:
-    return pl.when(on.value.is_null() | (on.value == "")).then(pl.lit(
-        f"{rule.column}: {rule.message} but empty; {rule.hint}"))
+    return pl.when(on.value.is_null() | (on.value == "")).then(
+        pl.lit(f"{rule.column}: {rule.message} but empty; {rule.hint}")
+    )
 
 
 def _unique(rule: Unique, on: Against) -> pl.Expr:
     present = _present(on.value)
-    distinct, values = on.frame.select(on.value.filter(present).n_unique().alias("distinct"),
-                                       present.sum().alias("values")).row(0)
+    distinct, values = on.frame.select(
+        on.value.filter(present).n_unique().alias("distinct"), present.sum().alias("values")
+    ).row(0)
     if distinct == values:  # the usual case, told at a fifth of the cost of marking each duplicate
         return pl.lit(None, pl.String)
-    return pl.when(present & on.value.is_duplicated()).then(pl.format(
-        f"{rule.column}: {{}} is the external id of {{}} records; {rule.hint}", on.value,
-        on.value.count().over(on.value)))
+    return pl.when(present & on.value.is_duplicated()).then(
+        pl.format(
+            f"{rule.column}: {{}} is the external id of {{}} records; {rule.hint}",
+            on.value,
+            on.value.count().over(on.value),
+        )
+    )
 
 
 def _max_length(rule: MaxLength, on: Against) -> pl.Expr:
     value = on.value
     quoted = pl.col(on.formula) if on.formula and on.formula in on.frame.columns else pl.lit(False)
-    counted = pl.when(quoted).then(pl.lit(" with the apostrophe that keeps a spreadsheet from running it as a "
-                                          "formula")).otherwise(pl.lit(""))
-    return pl.when(value.str.len_chars() > rule.limit).then(pl.format(
-        f"{rule.column}: {{}} characters{{}}, the target keeps at most {rule.limit} ({{}}...); {rule.hint}",
-        value.str.len_chars(), counted, value.str.slice(0, 20)))
+    counted = (
+        pl.when(quoted)
+        .then(pl.lit(" with the apostrophe that keeps a spreadsheet from running it as a formula"))
+        .otherwise(pl.lit(""))
+    )
+    return pl.when(value.str.len_chars() > rule.limit).then(
+        pl.format(
+            f"{rule.column}: {{}} characters{{}}, the target keeps at most {rule.limit} ({{}}...); {rule.hint}",
+            value.str.len_chars(),
+            counted,
+            value.str.slice(0, 20),
+        )
+    )
 
 
 def _picklist(rule: Picklist, on: Against) -> pl.Expr:
-    return pl.when(_present(on.value) & ~on.value.is_in(list(rule.values))).then(pl.format(
-        f"{rule.column}: {{}} is not one of the target's values ({rule.shown}); {rule.hint}", on.value))
+    return pl.when(_present(on.value) & ~on.value.is_in(list(rule.values))).then(
+        pl.format(f"{rule.column}: {{}} is not one of the target's values ({rule.shown}); {rule.hint}", on.value)
+    )
 
 
 def _date_format(rule: DateFormat, on: Against) -> pl.Expr:
-    parsed = on.value.str.to_datetime(rule.strftime, strict=False) if rule.with_time \
+    parsed = (
+        on.value.str.to_datetime(rule.strftime, strict=False)
+        if rule.with_time
         else on.value.str.to_date(rule.strftime, strict=False)
-    return pl.when(_present(on.value) & parsed.is_null()).then(pl.format(
-        f"{rule.column}: {{}} is not {rule.message}; {rule.hint}", on.value))
+    )
+    return pl.when(_present(on.value) & parsed.is_null()).then(
+        pl.format(f"{rule.column}: {{}} is not {rule.message}; {rule.hint}", on.value)
+    )
 
 
 def _number_format(rule: NumberFormat, on: Against) -> pl.Expr:
-    return pl.when(_present(on.value) & ~on.value.str.contains(rule.pattern)).then(pl.format(
-        f"{rule.column}: {{}} is not {rule.message}; {rule.hint}", on.value))
+    return pl.when(_present(on.value) & ~on.value.str.contains(rule.pattern)).then(
+        pl.format(f"{rule.column}: {{}} is not {rule.message}; {rule.hint}", on.value)
+    )
 
 
 def _encoding(rule: Encodable, on: Against) -> pl.Expr:
@@ -348,20 +406,27 @@ def _parent(rule: Parent, on: Against) -> pl.Expr:
     value, parent, target = on.value, rule.parent.singular, on.target
     parents = _parents(on.parents)
     ids = parents["external_id"].to_list()
-    why = (pl.when(value.is_null()).then(pl.lit(None, pl.String))
-           .when(value.is_in(list(on.rejected)))
-           .then(pl.format(f"{rule.column}: its {parent} {{}} was rejected by the target ({target})", value))
-           .when(~value.is_in(ids))
-           .then(pl.format(f"{rule.column}: no {parent} {{}} among the records written", value)))
+    why = (
+        pl.when(value.is_null())
+        .then(pl.lit(None, pl.String))
+        .when(value.is_in(list(on.rejected)))
+        .then(pl.format(f"{rule.column}: its {parent} {{}} was rejected by the target ({target})", value))
+        .when(~value.is_in(ids))
+        .then(pl.format(f"{rule.column}: no {parent} {{}} among the records written", value))
+    )
     if rule.key != "external_id":
         carried = _carried(rule, value, parents)
         counts = parents.group_by(rule.key).len().filter(pl.col("len") > 1)
         shared = dict(zip(counts[rule.key].to_list(), counts["len"].to_list(), strict=True))
         if shared:
-            why = why.when(carried.is_in(list(shared))).then(pl.format(
-                f"{rule.column}: ambiguous link, {{}} {parent}s are called {{}} and the target looks them up by "
-                f"{rule.key}; give them different names or link by external id",
-                carried.replace_strict(shared, default=None, return_dtype=pl.Int64), carried))
+            why = why.when(carried.is_in(list(shared))).then(
+                pl.format(
+                    f"{rule.column}: ambiguous link, {{}} {parent}s are called {{}} and the target looks them up by "
+                    f"{rule.key}; give them different names or link by external id",
+                    carried.replace_strict(shared, default=None, return_dtype=pl.Int64),
+                    carried,
+                )
+            )
     return why.otherwise(pl.lit(None, pl.String))
 
 
@@ -378,8 +443,9 @@ def _plain_headers(columns: list[ColumnSpec], result: EntityResult) -> frozenset
     return frozenset(out)
 
 
-def _formulas(frame: pl.DataFrame, columns: list[ColumnSpec], plain: frozenset[str], prefix: bool
-              ) -> tuple[pl.DataFrame, dict[str, str]]:
+def _formulas(
+    frame: pl.DataFrame, columns: list[ColumnSpec], plain: frozenset[str], prefix: bool
+) -> tuple[pl.DataFrame, dict[str, str]]:
     """Mark the values a spreadsheet would run as a formula (column ``_fx:<header>``); in CSV put the
     apostrophe in front of them now, so the checks that follow (length, encoding) see what is written."""
     marks = {c.header: f"_fx:{c.header}" for c in columns}
@@ -387,8 +453,9 @@ def _formulas(frame: pl.DataFrame, columns: list[ColumnSpec], plain: frozenset[s
     hit = {h: f for h, f in marks.items() if frame[f].any()}
     frame = frame.drop([f for h, f in marks.items() if h not in hit])
     if prefix and hit:
-        frame = frame.with_columns(pl.when(pl.col(f)).then(pl.lit(PREFIX) + pl.col(h)).otherwise(pl.col(h)).alias(h)
-                                   for h, f in hit.items())
+        frame = frame.with_columns(
+            pl.when(pl.col(f)).then(pl.lit(PREFIX) + pl.col(h)).otherwise(pl.col(h)).alias(h) for h, f in hit.items()
+        )
     return frame, hit
 
 
@@ -412,4 +479,5 @@ def _reject(frame: pl.DataFrame, rejected: dict[str, str], rules: dict[str, str]
     return frame.with_columns(
         pl.when(hit).then(pl.lit(REJECTED)).otherwise(pl.col(OUTCOME)).alias(OUTCOME),
         pl.when(hit).then(pl.lit(f"target {target}: ") + reason).otherwise(pl.col(REASON)).alias(REASON),
-        pl.when(hit).then(rule).otherwise(pl.col(RULE)).alias(RULE))
+        pl.when(hit).then(rule).otherwise(pl.col(RULE)).alias(RULE),
+    )

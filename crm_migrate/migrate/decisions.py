@@ -72,15 +72,19 @@ def record_ref(source: str, sheet: str | None, row: int) -> str:
 
 def refs() -> pl.Expr:
     """The `record_ref` of each row, as an expression."""
-    return pl.when(pl.col(SHEET).is_not_null()).then(
-        pl.format("{}/{}:{}", pl.col(SOURCE), pl.col(SHEET), pl.col(ROW))).otherwise(
-        pl.format("{}:{}", pl.col(SOURCE), pl.col(ROW)))
+    return (
+        pl.when(pl.col(SHEET).is_not_null())
+        .then(pl.format("{}/{}:{}", pl.col(SOURCE), pl.col(SHEET), pl.col(ROW)))
+        .otherwise(pl.format("{}:{}", pl.col(SOURCE), pl.col(ROW)))
+    )
 
 
 _LEGACY = re.compile(r"^[0-9a-f]{12}$")  # an unkeyed SHA-1 of the workbooks written before keyed fingerprints
-STALE_KEY = ("its fingerprint was made under another project secret (the secret file was replaced or the "
-             "workbook comes from another copy of the project), so the row cannot be checked: decide it again "
-             "in the new review workbook")
+STALE_KEY = (
+    "its fingerprint was made under another project secret (the secret file was replaced or the "
+    "workbook comes from another copy of the project), so the row cannot be checked: decide it again "
+    "in the new review workbook"
+)
 
 
 def _joined(values: list[str | None]) -> bytes:
@@ -111,23 +115,38 @@ def fingerprints(frame: pl.DataFrame, fields: list[FieldSpec], secret: bytes) ->
 def read_decisions(path: Path) -> list[Decision]:
     """Decisions from the filled-in review workbook (.xlsx) or a CSV with the same columns."""
     if not path.is_file():
-        raise ProjectError(Problem(str(path), "decisions file not found",
-                                   hint="pass the review workbook the steward filled in (out/review/duplicates.xlsx, "
-                                        "copied out of out/ so the next run does not replace it)"))
+        raise ProjectError(
+            Problem(
+                str(path),
+                "decisions file not found",
+                hint="pass the review workbook the steward filled in (out/review/duplicates.xlsx, "
+                "copied out of out/ so the next run does not replace it)",
+            )
+        )
     try:
         tables = _read_tables(path)
     except OSError as exc:
         raise ProjectError(unreadable(str(path), exc)) from None
-    except Exception as exc:  # noqa: BLE001 - calamine's and csv's errors for a file that is not what it says
-        raise ProjectError(Problem(str(path), f"the decisions file cannot be read ({type(exc).__name__}: "
-                                   f"{str(exc).splitlines()[0] if str(exc) else 'damaged'})",
-                                   hint="it is damaged or not a workbook: save the review workbook again from "
-                                   "Excel (File > Save As > .xlsx), or pass the CSV export of it")) from None
+    except Exception as exc:
+        raise ProjectError(
+            Problem(
+                str(path),
+                f"the decisions file cannot be read ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else 'damaged'})",
+                hint="it is damaged or not a workbook: save the review workbook again from "
+                "Excel (File > Save As > .xlsx), or pass the CSV export of it",
+            )
+        ) from None
     ours = any(sheet == "How to use" for sheet, _, _ in tables)  # a review workbook, with no group or with some
     if tables and not ours and not any("decision" in header and "record" in header for _, header, _ in tables):
-        raise ProjectError(Problem(str(path), "no sheet of this file has the 'record' and 'decision' columns",
-                                   hint="pass the review workbook crm-migrate wrote (review/duplicates.xlsx) with "
-                                   "the steward's decisions filled in, its columns as written"))
+        raise ProjectError(
+            Problem(
+                str(path),
+                "no sheet of this file has the 'record' and 'decision' columns",
+                hint="pass the review workbook crm-migrate wrote (review/duplicates.xlsx) with "
+                "the steward's decisions filled in, its columns as written",
+            )
+        )
     out: list[Decision] = []
     problems: list[Problem] = []
     for sheet, header, rows in tables:
@@ -141,35 +160,82 @@ def read_decisions(path: Path) -> list[Decision]:
                 continue
             origin = f"{path.name} [{sheet}] row {number}" if sheet else f"{path.name} row {number}"
             if choice not in CHOICES:
-                problems.append(Problem(str(path), f"decision {cell['decision']!r} is not one of "
-                                        f"{', '.join(CHOICES)}", line=number, sheet=sheet, column="decision",
-                                        hint="choose from the drop-down list"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        f"decision {cell['decision']!r} is not one of {', '.join(CHOICES)}",
+                        line=number,
+                        sheet=sheet,
+                        column="decision",
+                        hint="choose from the drop-down list",
+                    )
+                )
                 continue
             if choice == MERGE_INTO and not cell.get("into"):
-                problems.append(Problem(str(path), "'merge into' needs the record to merge into", line=number,
-                                        sheet=sheet, column="into", hint="copy that record's 'record' cell here"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        "'merge into' needs the record to merge into",
+                        line=number,
+                        sheet=sheet,
+                        column="into",
+                        hint="copy that record's 'record' cell here",
+                    )
+                )
                 continue
             if not cell.get("record"):
-                problems.append(Problem(str(path), f"a {choice!r} decision on a row without its record", line=number,
-                                        sheet=sheet, column="record",
-                                        hint="keep the 'record' column as written: it says which source row is decided"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        f"a {choice!r} decision on a row without its record",
+                        line=number,
+                        sheet=sheet,
+                        column="record",
+                        hint="keep the 'record' column as written: it says which source row is decided",
+                    )
+                )
                 continue
             if choice == MERGE_INTO and (cell["into"] == cell["record"] or not _REF.match(cell["into"])):
-                problems.append(Problem(str(path), f"'merge into' names {cell['into']!r}, "
-                                        + ("the row itself" if cell["into"] == cell["record"] else "not a record"),
-                                        line=number, sheet=sheet, column="into",
-                                        hint="copy the 'record' cell of the record to merge into (source:row, as "
-                                             "accounts:12 or workbook/Sheet1:5)"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        f"'merge into' names {cell['into']!r}, "
+                        + ("the row itself" if cell["into"] == cell["record"] else "not a record"),
+                        line=number,
+                        sheet=sheet,
+                        column="into",
+                        hint="copy the 'record' cell of the record to merge into (source:row, as "
+                        "accounts:12 or workbook/Sheet1:5)",
+                    )
+                )
                 continue
             try:
                 entity = Entity(cell.get("entity") or sheet)
             except ValueError:
-                problems.append(Problem(str(path), f"unknown entity {cell.get('entity') or sheet!r}", line=number,
-                                        sheet=sheet, column="entity", hint="keep the entity column as written"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        f"unknown entity {cell.get('entity') or sheet!r}",
+                        line=number,
+                        sheet=sheet,
+                        column="entity",
+                        hint="keep the entity column as written",
+                    )
+                )
                 continue
             members = tuple(m for m in cell.get("members", "").split("; ") if m)
-            out.append(Decision(entity, cell.get("group", ""), cell["record"], choice, cell.get("into") or None,
-                                members, cell.get("fingerprint", ""), origin))
+            out.append(
+                Decision(
+                    entity,
+                    cell.get("group", ""),
+                    cell["record"],
+                    choice,
+                    cell.get("into") or None,
+                    members,
+                    cell.get("fingerprint", ""),
+                    origin,
+                )
+            )
     if problems:
         raise ProjectError(problems)
     return out
@@ -239,8 +305,11 @@ def apply(frame: pl.DataFrame, decisions: list[Decision], fields: list[FieldSpec
             stale.append(Stale(d, "the record is no longer in the sources (or no longer enters matching)"))
         elif d.fingerprint and not old and d.fingerprint.split(":", 1)[0] != mine:
             stale.append(Stale(d, STALE_KEY))
-        elif d.fingerprint and (legacy_fingerprint(list(values[d.record])) != d.fingerprint.lower() if old
-                                else fingerprint(list(values[d.record]), secret) != d.fingerprint):
+        elif d.fingerprint and (
+            legacy_fingerprint(list(values[d.record])) != d.fingerprint.lower()
+            if old
+            else fingerprint(list(values[d.record]), secret) != d.fingerprint
+        ):
             stale.append(Stale(d, "the record's source values changed since the review"))
         elif d.decision == MERGE_INTO and d.into not in index:
             stale.append(Stale(d, f"the record to merge into, {d.into}, is no longer in the sources"))

@@ -38,9 +38,13 @@ class Related:
 def _must_link(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
     """Pairs (first, other) chaining together the live records that share an identity value."""
     live = frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
-    parts = [live.select("_i", column).drop_nulls(column)
-             .select(pl.col("_i").min().over(column).alias("first"), pl.col("_i").alias("other"))
-             .filter(pl.col("first") != pl.col("other")) for column in columns]
+    parts = [
+        live.select("_i", column)
+        .drop_nulls(column)
+        .select(pl.col("_i").min().over(column).alias("first"), pl.col("_i").alias("other"))
+        .filter(pl.col("first") != pl.col("other"))
+        for column in columns
+    ]
     if not parts:
         return np.empty((0, 2), dtype=np.int64)
     pairs = pl.concat(parts).collect()
@@ -58,8 +62,9 @@ def _moved(frame: pl.DataFrame, rows: list[int]) -> np.ndarray:
     return found.to_numpy().astype(np.int64)
 
 
-def with_features(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], related: Related | None
-                  ) -> pl.DataFrame:
+def with_features(
+    frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], related: Related | None
+) -> pl.DataFrame:
     """The entity's frame with the ``m:`` columns its matching reads."""
     related = related or Related()
     if entity is Entity.accounts:
@@ -94,20 +99,30 @@ def _same_in_every_field(frame: pl.DataFrame, entity: Entity, fields: list[Field
     columns += [ACCOUNT] if ACCOUNT in frame.columns else []
     if len(columns) < 2:
         return None
-    return (pl.when(pl.any_horizontal([pl.col(c).is_not_null() for c in columns]))
-            .then(pl.concat_str([pl.col(c).fill_null("") for c in columns], separator="\x1f")).alias(SAME_ALL))
+    return (
+        pl.when(pl.any_horizontal([pl.col(c).is_not_null() for c in columns]))
+        .then(pl.concat_str([pl.col(c).fill_null("") for c in columns], separator="\x1f"))
+        .alias(SAME_ALL)
+    )
 
 
-def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settings: MatchSettings | None = None,
-            decisions: list[Decision] | None = None, related: Related | None = None, secret: bytes = b""
-            ) -> tuple[pl.DataFrame, MatchResult | None, Applied]:
+def resolve(
+    frame: pl.DataFrame,
+    entity: Entity,
+    fields: list[FieldSpec],
+    settings: MatchSettings | None = None,
+    decisions: list[Decision] | None = None,
+    related: Related | None = None,
+    secret: bytes = b"",
+) -> tuple[pl.DataFrame, MatchResult | None, Applied]:
     """Label the live rows with their cluster (the smallest ``_seq`` of its members), honouring the
     steward's decisions; return the scored pairs and what became of the decisions. The frame comes back with
     its matching features (``m:`` columns, added here unless `with_features` already did); `drop_features`
     takes them off. ``secret`` keys the fingerprints decisions are checked by (the project secret)."""
     settings = settings or MatchSettings()
-    identities = [key(s.name) for s in fields if s.type in (FieldType.uscc, FieldType.id_card)
-                  and key(s.name) in frame.columns]
+    identities = [
+        key(s.name) for s in fields if s.type in (FieldType.uscc, FieldType.id_card) and key(s.name) in frame.columns
+    ]
     if frame.height and not any(c.startswith("m:") for c in frame.columns):
         frame = with_features(frame, entity, fields, related)
     same_all = _same_in_every_field(frame, entity, fields)
@@ -120,10 +135,17 @@ def resolve(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settin
         result = MatchResult(pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "probability": pl.Float64}), [])
     with step(f"Clustering {entity.value}", unit="records") as clustering:
         applied = apply(frame, decisions or [], fields, secret)
-        labels = clusters(frame.height, result, settings, must_link=_must_link(frame, [KEY]),
-                          steward_links=applied.links, vetoes=applied.vetoes, detached=_moved(frame, applied.moved),
-                          identity_links=_must_link(frame, identities + exact),
-                          exclusive=exclusive_codes(frame, exclusive_columns(frame, entity, fields)))
+        labels = clusters(
+            frame.height,
+            result,
+            settings,
+            must_link=_must_link(frame, [KEY]),
+            steward_links=applied.links,
+            vetoes=applied.vetoes,
+            detached=_moved(frame, applied.moved),
+            identity_links=_must_link(frame, identities + exact),
+            exclusive=exclusive_codes(frame, exclusive_columns(frame, entity, fields)),
+        )
         seq = frame[SEQ].to_numpy()
         first = np.full(frame.height, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first, labels, seq)  # a cluster's label: the smallest _seq among its members

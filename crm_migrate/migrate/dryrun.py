@@ -57,7 +57,6 @@ from crm_migrate.validators import database, expectations, readback
 from crm_migrate.validators.findings import Finding, findings_frame
 from crm_migrate.validators.readback import WrittenFile
 
-
 DEFAULT_SAMPLE = 300
 
 
@@ -82,13 +81,19 @@ class DryRun:
         and why its rows were chosen, its outcomes per entity, what each check did, the findings."""
         from crm_migrate.migrate.plan import entity_rows
 
-        return {"rows": sum(r.rows for r in self.result.migration.reads), "sample": self.sample_counts,
-                "out": str(self.result.out), "entities": entity_rows(self.result), "checks": self.checks,
-                "findings": self.findings}
+        return {
+            "rows": sum(r.rows for r in self.result.migration.reads),
+            "sample": self.sample_counts,
+            "out": str(self.result.out),
+            "entities": entity_rows(self.result),
+            "checks": self.checks,
+            "findings": self.findings,
+        }
 
 
-def dry_run(project: Project, out: Path | str | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None
-            ) -> DryRun:
+def dry_run(
+    project: Project, out: Path | str | None = None, size: int = DEFAULT_SAMPLE, url: str | None = None
+) -> DryRun:
     """Import a sample of ``size`` source rows (and the accounts their children need) through ``run`` into
     ``out`` (default PROJECT/out/dry-run), then read the files back, validate them with Great Expectations
     (when installed) and load them into a database (``url``: PostgreSQL; default an embedded SQLite)
@@ -133,19 +138,25 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None, log: Recor
             # its results quote values of import/
             mask_tree(out / expectations.GX_FOLDER, project.config.options.mask_mobiles)
             checking.finish(sum(f.read.height for f in files if f.read is not None))
-        checks["expectations"] = (f"Great Expectations suites: results in {out / 'reports/quality.html'}"
-                                  f"#expectations (Data Docs, online styles, in {out / expectations.DOCS})")
+        checks["expectations"] = (
+            f"Great Expectations suites: results in {out / 'reports/quality.html'}"
+            f"#expectations (Data Docs, online styles, in {out / expectations.DOCS})"
+        )
     else:
         checks["expectations"] = 'skipped: Great Expectations is not installed (pip install "crm-migrate[validate]")'
     findings += database.load(result.target, files, url, out / "target_schema.sql")
-    checks["database"] = ("PostgreSQL" if url else "SQLite") + " load in one transaction, rolled back; schema in " \
+    checks["database"] = (
+        ("PostgreSQL" if url else "SQLite")
+        + " load in one transaction, rolled back; schema in "
         + str(out / "target_schema.sql")
+    )
     findings = _masked(project, result.target, findings)
     try:
         with step("Writing findings.csv, findings.json", unit="findings") as writing:
             write_findings(out, findings)
-            _add_to_report(out, findings, chosen.counts,
-                           None if suites is None else expectations.judge(suites, findings))
+            _add_to_report(
+                out, findings, chosen.counts, None if suites is None else expectations.judge(suites, findings)
+            )
             writing.finish(len(findings))
         log.write(out)  # the sample run's log, with the checks after it
         restrict(out, modes(project))  # the files written after the run's tree, private like it
@@ -180,8 +191,20 @@ def held_back(result: RunResult) -> list[Finding]:
         out += _refused(entity, frame, refused.refused if refused else None, files)
         cleaning = frame.filter((pl.col(OUTCOME) == REJECTED) & ~refused_by_target()).sort(SEQ)
         for row in cleaning.select(SOURCE, SHEET, ROW, RULE, REASON).iter_rows(named=True):
-            out.append(Finding("cleaning", "warning", entity.value, _where(files, row), row[ROW], None, None,
-                               row[RULE], row[REASON], "rejected on purpose; see rejects/" + entity.value + ".csv"))
+            out.append(
+                Finding(
+                    "cleaning",
+                    "warning",
+                    entity.value,
+                    _where(files, row),
+                    row[ROW],
+                    None,
+                    None,
+                    row[RULE],
+                    row[REASON],
+                    "rejected on purpose; see rejects/" + entity.value + ".csv",
+                )
+            )
         # Only what is imported can be imported without a value: not rows filtered (out of scope, not a record,
         # no company) or rejected.
         kept = frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
@@ -189,12 +212,23 @@ def held_back(result: RunResult) -> list[Finding]:
             if why(spec.name) not in kept.columns:
                 continue
             lost = kept.filter(pl.col(why(spec.name)).is_not_null()).sort(SEQ)
-            for source, sheet, line, value, reason in lost.select(SOURCE, SHEET, ROW, raw(spec.name),
-                                                                  why(spec.name)).iter_rows():
-                out.append(Finding("cleaning", "warning", entity.value,
-                                   _where(files, {SOURCE: source, SHEET: sheet}), line, spec.name, value,
-                                   f"invalid {spec.name}", f"{spec.name}: {reason}",
-                                   "the record is imported without this value; fix it at the source to keep it"))
+            for source, sheet, line, value, reason in lost.select(
+                SOURCE, SHEET, ROW, raw(spec.name), why(spec.name)
+            ).iter_rows():
+                out.append(
+                    Finding(
+                        "cleaning",
+                        "warning",
+                        entity.value,
+                        _where(files, {SOURCE: source, SHEET: sheet}),
+                        line,
+                        spec.name,
+                        value,
+                        f"invalid {spec.name}",
+                        f"{spec.name}: {reason}",
+                        "the record is imported without this value; fix it at the source to keep it",
+                    )
+                )
     return out
 
 
@@ -203,13 +237,17 @@ def _where(files: dict[str, str], row: dict) -> str:
     return f"{file}!{row[SHEET]}" if row.get(SHEET) else file
 
 
-def _refused(entity: Entity, frame: pl.DataFrame, refused: pl.DataFrame | None, files: dict[str, str]
-             ) -> list[Finding]:
+def _refused(entity: Entity, frame: pl.DataFrame, refused: pl.DataFrame | None, files: dict[str, str]) -> list[Finding]:
     """One finding per broken rule of each record the target refused, at the record's first source row."""
     if refused is None or refused.height == 0:
         return []
-    first = (frame.filter(refused_by_target()).sort(SEQ).group_by(RECORD_ID, maintain_order=True).first()
-             .select(RECORD_ID, SOURCE, SHEET, ROW))
+    first = (
+        frame.filter(refused_by_target())
+        .sort(SEQ)
+        .group_by(RECORD_ID, maintain_order=True)
+        .first()
+        .select(RECORD_ID, SOURCE, SHEET, ROW)
+    )
     rows = refused.join(first, left_on="_id", right_on=RECORD_ID, how="inner", maintain_order="left")
     out = []
     for record in rows.iter_rows(named=True):
@@ -219,8 +257,20 @@ def _refused(entity: Entity, frame: pl.DataFrame, refused: pl.DataFrame | None, 
             rule, header = name.removeprefix(WHY).split(":", 1)
             # conform's reasons end with their hint ("...; add it to the field's value map"), bar a lost parent's
             message, hint = reason.rsplit("; ", 1) if "; " in reason else (reason, LOST_PARENT_HINT)
-            out.append(Finding("target", "error", entity.value, _where(files, record), record[ROW], header,
-                               record.get(header), rule, message, hint))
+            out.append(
+                Finding(
+                    "target",
+                    "error",
+                    entity.value,
+                    _where(files, record),
+                    record[ROW],
+                    header,
+                    record.get(header),
+                    rule,
+                    message,
+                    hint,
+                )
+            )
     return out
 
 
@@ -230,10 +280,20 @@ LOST_PARENT_HINT = "fix or import the parent first, or send orphans to a placeho
 def _masked(project: Project, profile, findings: list[Finding]) -> list[Finding]:
     """Values of sensitive fields (ID numbers, fields marked sensitive) shown masked, under the field's name
     or under the template's header for it."""
-    sensitive = {spec.name for s in project.sources for plan in s.entities for f in plan.fields
-                 for spec in [f.spec] if spec.sensitive or spec.type is FieldType.id_card}
-    headers = {(e.value, c.header) for e, ep in profile.entities.items() for c in ep.columns
-               if c.value and c.value.removeprefix("custom:") in sensitive}
+    sensitive = {
+        spec.name
+        for s in project.sources
+        for plan in s.entities
+        for f in plan.fields
+        for spec in [f.spec]
+        if spec.sensitive or spec.type is FieldType.id_card
+    }
+    headers = {
+        (e.value, c.header)
+        for e, ep in profile.entities.items()
+        for c in ep.columns
+        if c.value and c.value.removeprefix("custom:") in sensitive
+    }
     out = []
     for f in findings:
         if f.value and f.column and (f.column in sensitive or (f.entity, f.column) in headers):
@@ -254,23 +314,33 @@ def write_findings(folder: Path, findings: list[Finding]) -> None:
     """``findings.csv`` (for a spreadsheet) and ``findings.json`` (for the report and scripts)."""
     write_csv(findings_frame(findings), folder / "findings.csv")
     (folder / "findings.json").write_text(
-        json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
 
 
-def _add_to_report(out: Path, findings: list[Finding], sample_counts: dict[str, int],
-                   suites: list[dict] | None = None) -> None:
+def _add_to_report(
+    out: Path, findings: list[Finding], sample_counts: dict[str, int], suites: list[dict] | None = None
+) -> None:
     """The dry run's quality report, rewritten with its findings, how the sample was chosen, the suites'
     results, and when and on what it ran (the date, the project hash, every input's sha256: a later run's
     report tells from them whether the findings still hold)."""
     manifest = out / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    ran_on = {"at": data.get("created_at"), "project_hash": (data.get("project") or {}).get("files_sha256"),
-              "inputs": [{"kind": i["kind"], "path": i["path"], "sha256": i["sha256"]} for i in data.get("inputs", [])]}
+    ran_on = {
+        "at": data.get("created_at"),
+        "project_hash": (data.get("project") or {}).get("files_sha256"),
+        "inputs": [{"kind": i["kind"], "path": i["path"], "sha256": i["sha256"]} for i in data.get("inputs", [])],
+    }
     add_findings(out / "reports", findings, sample_counts, suites, ran_on)
-    data["dry_run"] = {"sample": sample_counts, "findings": len(findings),
-                       "errors": sum(f.severity == "error" for f in findings)}
+    data["dry_run"] = {
+        "sample": sample_counts,
+        "findings": len(findings),
+        "errors": sum(f.severity == "error" for f in findings),
+    }
     for o in data["outputs"]:  # the report was rewritten; findings are new
         o["sha256"] = sha256_of(out / o["path"])
-    data["outputs"] += [{"path": name, "rows": len(findings), "sha256": sha256_of(out / name)}
-                        for name in ("findings.csv", "findings.json")]
+    data["outputs"] += [
+        {"path": name, "rows": len(findings), "sha256": sha256_of(out / name)}
+        for name in ("findings.csv", "findings.json")
+    ]
     manifest.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

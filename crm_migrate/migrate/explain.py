@@ -33,11 +33,18 @@ def matching(result) -> dict[str, Any] | None:
     matches, settings = result.matches, result.settings
     if matches is None or settings is None or not matches.comparisons or not matches.scored:
         return None
-    return {"match_rate": matches.match_rate, "prior_bits": round(bits_of(matches.match_rate), 6),
-            "merge": settings.merge, "review": settings.review, "scored": matches.scored,
-            "kept": matches.pairs.height, "histogram": list(matches.histogram),
-            "bands": bands(matches.histogram, settings.review, settings.merge),
-            "weights": weights_table(matches), "pairs": explained(result)}
+    return {
+        "match_rate": matches.match_rate,
+        "prior_bits": round(bits_of(matches.match_rate), 6),
+        "merge": settings.merge,
+        "review": settings.review,
+        "scored": matches.scored,
+        "kept": matches.pairs.height,
+        "histogram": list(matches.histogram),
+        "bands": bands(matches.histogram, settings.review, settings.merge),
+        "weights": weights_table(matches),
+        "pairs": explained(result),
+    }
 
 
 def weights_table(matches) -> list[dict[str, Any]]:
@@ -61,10 +68,18 @@ def weights_table(matches) -> list[dict[str, Any]]:
                 notes.append("another deal's term: at most 0")
             if comp.frequency and level == comp.levels - 1:
                 notes.append("less for a common value")
-            out.append({"field": comp.name, "level": level, "label": comp.label(level),
-                        "m": round(float(m[level]), 6), "u": round(float(u[level]), 8),
-                        "log2(m/u)": round(float(raw[level]), 2), "weight": round(float(used[level]), 2),
-                        "note": "; ".join(notes)})
+            out.append(
+                {
+                    "field": comp.name,
+                    "level": level,
+                    "label": comp.label(level),
+                    "m": round(float(m[level]), 6),
+                    "u": round(float(u[level]), 8),
+                    "log2(m/u)": round(float(raw[level]), 2),
+                    "weight": round(float(used[level]), 2),
+                    "note": "; ".join(notes),
+                }
+            )
     return out
 
 
@@ -79,7 +94,7 @@ def bands(histogram: list[int], review: float, merge: float) -> list[dict[str, A
     r, m = _band(review), _band(merge)
 
     def between(a: int, b: int) -> int:
-        return int(counts[min(a, b):max(a, b)].sum())
+        return int(counts[min(a, b) : max(a, b)].sum())
 
     out = []
     for a, b in zip(edges, edges[1:], strict=False):
@@ -87,14 +102,30 @@ def bands(histogram: list[int], review: float, merge: float) -> list[dict[str, A
         if b <= r:
             today, moving = "left apart", f"review at {a / 100:.2f}: {between(a, r)} more pairs to review"
         elif a >= m:
-            today, moving = "merged", (f"merge at {b / 100:.2f}: {between(m, b)} of the merges go to review instead"
-                                       if b < HISTOGRAM_BANDS else "")
+            today, moving = (
+                "merged",
+                (
+                    f"merge at {b / 100:.2f}: {between(m, b)} of the merges go to review instead"
+                    if b < HISTOGRAM_BANDS
+                    else ""
+                ),
+            )
         else:
             today = "to review"
-            moving = f"merge at {a / 100:.2f}: {between(a, m)} more merge unreviewed; " \
-                     f"review at {b / 100:.2f}: {between(r, b)} fewer to review"
-        out.append({"probability": f"{a / 100:.2f}–{b / 100:.2f}", "from": a / 100, "to": b / 100, "pairs": n,
-                    "today": today, "moving a threshold to this edge": moving})
+            moving = (
+                f"merge at {a / 100:.2f}: {between(a, m)} more merge unreviewed; "
+                f"review at {b / 100:.2f}: {between(r, b)} fewer to review"
+            )
+        out.append(
+            {
+                "probability": f"{a / 100:.2f}–{b / 100:.2f}",
+                "from": a / 100,
+                "to": b / 100,
+                "pairs": n,
+                "today": today,
+                "moving a threshold to this edge": moving,
+            }
+        )
     return out
 
 
@@ -125,8 +156,12 @@ def chosen_pairs(result) -> pl.DataFrame:
     hashed = merges.bottom_k(MERGE_WEAKEST + MERGE_SAMPLED, by=[pick, pl.col("l"), pl.col("r")])
     sampled = hashed.filter(~pl.col("_i").is_in(list(taken))).head(MERGE_SAMPLED)
     merged = pl.concat([weakest, sampled]).sort(["probability", "l", "r"])
-    order = pl.concat([review.select("_i").with_columns(pl.lit("review").alias("kind")),
-                       merged.select("_i").with_columns(pl.lit("merge").alias("kind"))])
+    order = pl.concat(
+        [
+            review.select("_i").with_columns(pl.lit("review").alias("kind")),
+            merged.select("_i").with_columns(pl.lit("merge").alias("kind")),
+        ]
+    )
     return pairs[order["_i"].to_list()].with_columns(order["kind"])
 
 
@@ -139,8 +174,9 @@ def explained(result) -> list[dict[str, Any]]:
         return []
     # Gathered by index: a dozen rows of three columns, whatever the entity's size.
     frame = result.frame
-    chosen = chosen.with_columns(frame[c].gather(chosen[s]).alias(f"{s}_{c}") for s in ("l", "r")
-                                 for c in (RECORD_ID, SOURCE, ROW))
+    chosen = chosen.with_columns(
+        frame[c].gather(chosen[s]).alias(f"{s}_{c}") for s in ("l", "r") for c in (RECORD_ID, SOURCE, ROW)
+    )
     prior = bits_of(matches.match_rate)
     out = []
     for row in chosen.iter_rows(named=True):  # a dozen pairs at most
@@ -150,17 +186,37 @@ def explained(result) -> list[dict[str, Any]]:
             if level is None or level == MISSING:
                 missing.append(comp.name)
                 continue
-            steps.append({"field": comp.name, "level": int(level), "label": comp.label(int(level)),
-                          "bits": float(row[f"weight:{comp.name}"])})
+            steps.append(
+                {
+                    "field": comp.name,
+                    "level": int(level),
+                    "label": comp.label(int(level)),
+                    "bits": float(row[f"weight:{comp.name}"]),
+                }
+            )
         weight, probability = float(row["weight"]), float(row["probability"])
         from_weight = 1 / (1 + 2.0 ** -max(min(weight, 60), -60))
         held = None
         if abs(from_weight - probability) > 1e-9:
-            held = (f"a rule holds it at {probability:.4f} (the weight alone gives {from_weight:.4f}): an identity "
-                    "differs, a deal's terms are apart, or a weak level lacks a strong identifier")
-        out.append({"kind": row["kind"], "l": row["l"], "r": row["r"], "left": _who(row, "l"), "right": _who(row, "r"),
-                    "prior": prior, "steps": steps, "not_compared": missing, "weight": weight,
-                    "probability": probability, "held": held})
+            held = (
+                f"a rule holds it at {probability:.4f} (the weight alone gives {from_weight:.4f}): an identity "
+                "differs, a deal's terms are apart, or a weak level lacks a strong identifier"
+            )
+        out.append(
+            {
+                "kind": row["kind"],
+                "l": row["l"],
+                "r": row["r"],
+                "left": _who(row, "l"),
+                "right": _who(row, "r"),
+                "prior": prior,
+                "steps": steps,
+                "not_compared": missing,
+                "weight": weight,
+                "probability": probability,
+                "held": held,
+            }
+        )
     return out
 
 

@@ -24,7 +24,6 @@ from crm_migrate.mappings.entities import ACCOUNT_LINK, ID_FIELD, FieldType
 from crm_migrate.mappings.lookups import derive, lookup_problem
 from crm_migrate.mappings.models import Filter
 from crm_migrate.mappings.spellings import column_expr
-from crm_migrate.migrate.values import apply_values, unknown_values_problem
 from crm_migrate.migrate.columns import (
     EMPTY,
     FILLED,
@@ -56,6 +55,7 @@ from crm_migrate.migrate.junk import (
 from crm_migrate.migrate.readers import SourceTable
 from crm_migrate.migrate.rows import fill_down, is_ditto, non_records, written
 from crm_migrate.migrate.signals import apply_row_signals
+from crm_migrate.migrate.values import apply_values, unknown_values_problem
 from crm_migrate.project import EntityPlan, MappedField, Source
 
 
@@ -69,16 +69,26 @@ class Extracted(NamedTuple):
     warnings: list[Problem]
 
 
-def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int, ctx: CleanContext,
-            today: dt.date, test_records: str = "reject") -> Extracted:
+def extract(
+    source: Source,
+    table: SourceTable,
+    plan: EntityPlan,
+    seq_base: int,
+    ctx: CleanContext,
+    today: dt.date,
+    test_records: str = "reject",
+) -> Extracted:
     """One row per source row: the entity's cleaned fields, and an outcome for rows already decided."""
     errors: list[Problem] = []
     warnings: list[Problem] = []
     frame = table.frame
     n = frame.height
     columns = [
-        pl.lit(source.name).alias(SOURCE), frame[SHEET].alias(SHEET), frame[ROW].alias(ROW),
-        pl.int_range(seq_base, seq_base + n, dtype=pl.Int64).alias(SEQ), pl.lit(source.system).alias(SYSTEM),
+        pl.lit(source.name).alias(SOURCE),
+        frame[SHEET].alias(SHEET),
+        frame[ROW].alias(ROW),
+        pl.int_range(seq_base, seq_base + n, dtype=pl.Int64).alias(SEQ),
+        pl.lit(source.system).alias(SYSTEM),
     ]
     out = frame.select(columns)
     stop = non_records(table)
@@ -96,8 +106,7 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
             series = pl.Series(mf.column, [None] * n, pl.String)
         fill_note = None
         if mf.fill_down:
-            series, fill_note = fill_down(series, frame, stop.is_not_null(),
-                                          None if mf.spec.name == "name" else starts)
+            series, fill_note = fill_down(series, frame, stop.is_not_null(), None if mf.spec.name == "name" else starts)
             filled.append(pl.select(pl.lit(f"{mf.spec.name} ") + fill_note).to_series())
         elif ditto := _ditto_warning(source, table, mf, series, stop):
             warnings.append(ditto)
@@ -111,15 +120,16 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
         name = mf.spec.name
         if mf.values is not None:
             mapped, value_notes = apply_values(cleaned["value"], mf)
-            if mf.unknown == "error" and (p := unknown_values_problem(source, plan.entity.value, mf,
-                                                                      cleaned["value"])):
+            if mf.unknown == "error" and (p := unknown_values_problem(source, plan.entity.value, mf, cleaned["value"])):
                 errors.append(p)
-            cleaned = cleaned.with_columns(mapped.alias("value"),
-                                           pl.coalesce(value_notes, cleaned["notes"]).alias("notes"))
+            cleaned = cleaned.with_columns(
+                mapped.alias("value"), pl.coalesce(value_notes, cleaned["notes"]).alias("notes")
+            )
         field_notes = cleaned["notes"]
         if fill_note is not None:
-            field_notes = pl.select(pl.concat_str([fill_note, field_notes], separator=NOTES_SEPARATOR,
-                                                  ignore_nulls=True)).to_series()
+            field_notes = pl.select(
+                pl.concat_str([fill_note, field_notes], separator=NOTES_SEPARATOR, ignore_nulls=True)
+            ).to_series()
         out = out.with_columns(
             series.alias(raw(name)),
             cleaned["value"].alias(val(name)),
@@ -131,18 +141,22 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
     out = _years_from_row(out, plan, source)
     out = apply_row_signals(out, plan, ctx)
     empty, empty_reason = _empty_rule(plan)
-    out = out.with_columns(pl.lit(None, pl.String).alias(OUTCOME), pl.lit(None, pl.String).alias(REASON),
-                           pl.lit(None, pl.String).alias(RULE), empty.alias(EMPTY),
-                           (pl.concat_str(filled, separator=NOTES_SEPARATOR, ignore_nulls=True) if filled
-                            else pl.lit(None, pl.String)).alias(FILLED))
+    out = out.with_columns(
+        pl.lit(None, pl.String).alias(OUTCOME),
+        pl.lit(None, pl.String).alias(REASON),
+        pl.lit(None, pl.String).alias(RULE),
+        empty.alias(EMPTY),
+        (
+            pl.concat_str(filled, separator=NOTES_SEPARATOR, ignore_nulls=True) if filled else pl.lit(None, pl.String)
+        ).alias(FILLED),
+    )
     if table.rejected_rows:
         out = _decide(out, _unreadable_rule(table), REJECTED, "unreadable row")
     out = _decide(out, (stop.is_not_null(), pl.lit("not a record: ") + stop), FILTERED, "not a record")
     out = _decide(out, (pl.col(EMPTY), empty_reason), FILTERED, "empty row")
     out = _decide(out, no_company_rule(plan, out), FILTERED, NO_COMPANY)
     if test_records != "keep":
-        out = _decide(out, test_record_rule(plan, out), REJECTED if test_records == "reject" else FILTERED,
-                      TEST_RECORD)
+        out = _decide(out, test_record_rule(plan, out), REJECTED if test_records == "reject" else FILTERED, TEST_RECORD)
     out = _decide(out, not_a_contact_rule(plan, out), FILTERED, NOT_A_CONTACT)
     for rule in plan.mapping.where:
         for condition in _scope_rule(rule, today):  # all must hold: a row goes with the first it fails
@@ -153,11 +167,17 @@ def extract(source: Source, table: SourceTable, plan: EntityPlan, seq_base: int,
 
 def _unreadable_rule(table: SourceTable) -> tuple[pl.Expr, pl.Expr]:
     """Rows the reader could not take as they are (a cell over the size limit), with the reader's reason."""
-    bad = pl.DataFrame({SHEET: [k[0] for k in table.rejected_rows], ROW: [k[1] for k in table.rejected_rows],
-                        "reason": list(table.rejected_rows.values())},
-                       schema={SHEET: pl.String, ROW: pl.Int64, "reason": pl.String})
-    reasons = table.frame.select(SHEET, ROW).join(bad, on=[SHEET, ROW], how="left", nulls_equal=True,
-                                                  maintain_order="left")["reason"]
+    bad = pl.DataFrame(
+        {
+            SHEET: [k[0] for k in table.rejected_rows],
+            ROW: [k[1] for k in table.rejected_rows],
+            "reason": list(table.rejected_rows.values()),
+        },
+        schema={SHEET: pl.String, ROW: pl.Int64, "reason": pl.String},
+    )
+    reasons = table.frame.select(SHEET, ROW).join(
+        bad, on=[SHEET, ROW], how="left", nulls_equal=True, maintain_order="left"
+    )["reason"]
     return pl.lit(reasons).is_not_null(), pl.lit(reasons)
 
 
@@ -189,9 +209,13 @@ def _years_from_row(out: pl.DataFrame, plan: EntityPlan, source: Source) -> pl.D
             continue
         others = [o for o in dates if o != d]
         from_row = pl.coalesce([pl.col(key(o)).str.slice(0, 4) for o in others]) if others else pl.lit(None, pl.String)
-        where = pl.coalesce([pl.when(pl.col(key(o)).is_not_null()).then(pl.lit(f"the row's {o}")) for o in others]
-                            + [pl.when(sheet_year.is_not_null()).then(pl.lit("the sheet's name")),
-                               pl.when(file_year.is_not_null()).then(pl.lit("the file's name"))])
+        where = pl.coalesce(
+            [pl.when(pl.col(key(o)).is_not_null()).then(pl.lit(f"the row's {o}")) for o in others]
+            + [
+                pl.when(sheet_year.is_not_null()).then(pl.lit("the sheet's name")),
+                pl.when(file_year.is_not_null()).then(pl.lit("the file's name")),
+            ]
+        )
         year = pl.coalesce(from_row, sheet_year, file_year)
         # MM-DD, or MM-DD HH:MM:SS where a time was written (1月26日 18:30)
         day = (year + "-" + pl.col(md).str.slice(0, 5)).str.to_date("%Y-%m-%d", strict=False).dt.to_string("%Y-%m-%d")
@@ -202,14 +226,17 @@ def _years_from_row(out: pl.DataFrame, plan: EntityPlan, source: Source) -> pl.D
             pl.when(hit).then(moment).otherwise(pl.col(val(d))).alias(val(d)),
             pl.when(hit).then(day).otherwise(pl.col(key(d))).alias(key(d)),
             pl.when(hit).then(pl.lit(None, pl.String)).otherwise(pl.col(why(d))).alias(why(d)),
-            pl.when(hit).then(pl.concat_str([pl.col(notes(d)), note], separator=NOTES_SEPARATOR, ignore_nulls=True))
-            .otherwise(pl.col(notes(d))).alias(notes(d)),
+            pl.when(hit)
+            .then(pl.concat_str([pl.col(notes(d)), note], separator=NOTES_SEPARATOR, ignore_nulls=True))
+            .otherwise(pl.col(notes(d)))
+            .alias(notes(d)),
         )
     return out
 
 
-def _ditto_warning(source: Source, table: SourceTable, mf: MappedField, series: pl.Series, stop: pl.Series
-                   ) -> Problem | None:
+def _ditto_warning(
+    source: Source, table: SourceTable, mf: MappedField, series: pl.Series, stop: pl.Series
+) -> Problem | None:
     """Where a column without ``fill_down`` says 同上 somewhere, a warning that those cells take the value
     above and that empty cells below a value (a merged cell) would too with ``fill_down``; else None."""
     ditto = pl.select(is_ditto(pl.lit(series)) & stop.is_null()).to_series()
@@ -218,12 +245,16 @@ def _ditto_warning(source: Source, table: SourceTable, mf: MappedField, series: 
         return None
     first = ditto.arg_true()[0]
     return Problem(
-        source.mapping_path, f"{count} cell(s) of column {mf.column!r} say {series[first]!r} (same as above): each "
-        f"takes the {mf.spec.name} of the row above", line=source.doc.line_of(mf.loc), severity="warning",
+        source.mapping_path,
+        f"{count} cell(s) of column {mf.column!r} say {series[first]!r} (same as above): each "
+        f"takes the {mf.spec.name} of the row above",
+        line=source.doc.line_of(mf.loc),
+        severity="warning",
         hint=f"where empty cells below a value mean the same (merged cells), write {mf.column}: "
-             f"{{field: {mf.spec.name}, fill_down: true}}; first at {source.rel_file}"
-             + (f"!{table.frame[SHEET][first]}" if table.frame[SHEET][first] else "")
-             + f" row {table.frame[ROW][first]}")
+        f"{{field: {mf.spec.name}, fill_down: true}}; first at {source.rel_file}"
+        + (f"!{table.frame[SHEET][first]}" if table.frame[SHEET][first] else "")
+        + f" row {table.frame[ROW][first]}",
+    )
 
 
 def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField, series: pl.Series) -> str | None:
@@ -232,17 +263,26 @@ def _date_order(source: Source, table: SourceTable, entity: str, mf: MappedField
         return mf.date_order
     order = infer_order(series.drop_nulls().unique().to_list())
     if order in (AMBIGUOUS, MIXED):
-        what = "mixes day-first and month-first dates" if order == MIXED else "has dates like 05/03/2021 whose " \
-            "day and month order no value settles"
-        table.warnings.append(Problem(source.mapping_path, f"column {mf.column!r} {what}; they are invalid until "
-                                      "the mapping says", line=source.doc.line_of(mf.loc),
-                                      severity="warning", hint=f"write {mf.column}: {{field: {mf.spec.name}, "
-                                      "date_order: dmy}} (or mdy)"))
+        what = (
+            "mixes day-first and month-first dates"
+            if order == MIXED
+            else "has dates like 05/03/2021 whose day and month order no value settles"
+        )
+        table.warnings.append(
+            Problem(
+                source.mapping_path,
+                f"column {mf.column!r} {what}; they are invalid until the mapping says",
+                line=source.doc.line_of(mf.loc),
+                severity="warning",
+                hint=f"write {mf.column}: {{field: {mf.spec.name}, date_order: dmy}}}} (or mdy)",
+            )
+        )
     return order
 
 
-def _decide(frame: pl.DataFrame, rule: tuple[pl.Expr | pl.Series, pl.Expr] | None, outcome: str, code: str | pl.Expr
-            ) -> pl.DataFrame:
+def _decide(
+    frame: pl.DataFrame, rule: tuple[pl.Expr | pl.Series, pl.Expr] | None, outcome: str, code: str | pl.Expr
+) -> pl.DataFrame:
     """Give ``outcome`` and the rule's reason to undecided rows where the rule's condition holds; ``code`` is
     the rule's name, or an expression naming it per row (with the field that broke it)."""
     if rule is None:
@@ -261,8 +301,10 @@ def _empty_rule(plan: EntityPlan) -> tuple[pl.Expr, pl.Expr]:
     a company but no person holds no contact)."""
     data = [raw(f.spec.name) for f in plan.data_fields] or [raw(f.spec.name) for f in plan.fields]
     columns = ", ".join(f.column for f in plan.data_fields) or "any mapped column"
-    return (pl.all_horizontal([pl.col(c).is_null() for c in data]),
-            pl.lit(f"no {plan.entity.singular} on this row ({columns} empty)"))
+    return (
+        pl.all_horizontal([pl.col(c).is_null() for c in data]),
+        pl.lit(f"no {plan.entity.singular} on this row ({columns} empty)"),
+    )
 
 
 def _scope_rule(rule: Filter, today: dt.date) -> list[tuple[pl.Expr, pl.Expr]]:
@@ -301,11 +343,16 @@ def _required_rule(plan: EntityPlan) -> tuple[tuple[pl.Expr, pl.Expr] | None, st
             continue  # the account link is checked when links are resolved
         name = mf.spec.name
         broken = pl.col(val(name)).is_null() | pl.col(why(name)).is_not_null()
-        checks.append(pl.when(pl.col(val(name)).is_null())
-                      .then(pl.lit(f"required {name} is empty (column {mf.column})"))
-                      .when(pl.col(why(name)).is_not_null())
-                      .then(pl.format(f"required {name} is invalid: {{}} (column {mf.column}: {{}})",
-                                      pl.col(why(name)), pl.col(raw(name)))))
+        checks.append(
+            pl.when(pl.col(val(name)).is_null())
+            .then(pl.lit(f"required {name} is empty (column {mf.column})"))
+            .when(pl.col(why(name)).is_not_null())
+            .then(
+                pl.format(
+                    f"required {name} is invalid: {{}} (column {mf.column}: {{}})", pl.col(why(name)), pl.col(raw(name))
+                )
+            )
+        )
         codes.append(pl.when(broken).then(pl.lit(f"{REQUIRED}: {name}")))
     if not checks:
         return None, REJECTED, pl.lit(REQUIRED)
@@ -316,4 +363,3 @@ def _required_rule(plan: EntityPlan) -> tuple[tuple[pl.Expr, pl.Expr] | None, st
 def legacy_id(plan: EntityPlan) -> pl.Expr:
     """The row's own id in its legacy system, if the source maps one."""
     return pl.col(val(ID_FIELD)) if plan.field(ID_FIELD) else pl.lit(None, pl.String)
-

@@ -18,9 +18,9 @@ import polars as pl
 
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import NUMERIC, ColumnType, FileSpec
+from crm_migrate.migrate.output_frames import write_csv
 from crm_migrate.reports.formulas import QuotedCells
 from crm_migrate.steps import step
-from crm_migrate.migrate.output_frames import write_csv
 
 TEXT_CELLS = (ColumnType.id, ColumnType.code, ColumnType.phone)
 
@@ -29,8 +29,14 @@ def file_stem(entity: Entity) -> str:
     return f"{entity.order:02d}_{entity.value}"
 
 
-def write_import(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, folder: Path,
-                 entity: Entity, plain: frozenset[str] = frozenset()) -> list[tuple[Path, int]]:
+def write_import(
+    frame: pl.DataFrame,
+    types: dict[str, ColumnType],
+    spec: FileSpec,
+    folder: Path,
+    entity: Entity,
+    plain: frozenset[str] = frozenset(),
+) -> list[tuple[Path, int]]:
     """Write one entity's rows in as many files as the target's limits need; return (path, rows) per file.
     ``plain``: the headers of phones and amounts, where a number is never taken for a formula."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,14 +73,17 @@ def split(frame: pl.DataFrame, spec: FileSpec, fits) -> list[pl.DataFrame]:
 def planned_files(frame: pl.DataFrame, spec: FileSpec, entity: Entity) -> list[tuple[str, int]]:
     """The files ``run`` will write for these rows, without writing: the row limit exactly, the size limit
     exactly for CSV (the bytes are rendered in memory), not at all for XLSX (its size is known once written)."""
+
     def fits(chunk: pl.DataFrame, number: int) -> bool:
         if not spec.max_bytes or spec.format != "csv" or chunk.height <= 1:
             return True
         text = chunk.write_csv(None, separator=spec.delimiter, line_terminator="\r\n")
         return len(text.encode(spec.codec)) <= spec.max_bytes
 
-    return [(f"import/{file_stem(entity)}_{i:03d}.{spec.format}", part.height)
-            for i, part in enumerate(split(frame, spec, fits), 1)]
+    return [
+        (f"import/{file_stem(entity)}_{i:03d}.{spec.format}", part.height)
+        for i, part in enumerate(split(frame, spec, fits), 1)
+    ]
 
 
 def _by_rows(frame: pl.DataFrame, max_rows: int | None) -> list[pl.DataFrame]:
@@ -82,20 +91,26 @@ def _by_rows(frame: pl.DataFrame, max_rows: int | None) -> list[pl.DataFrame]:
     return [frame.slice(i, size) for i in range(0, frame.height, size)]
 
 
-def _write(frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, path: Path,
-           plain: frozenset[str] = frozenset()) -> None:
+def _write(
+    frame: pl.DataFrame, types: dict[str, ColumnType], spec: FileSpec, path: Path, plain: frozenset[str] = frozenset()
+) -> None:
     if spec.format == "xlsx":
         _write_xlsx(frame, types, path, plain)
     else:  # conform() refused what the encoding cannot hold, and put the apostrophe before formulas
         write_csv(frame, path, spec.codec, spec.delimiter, neutralise=False)
 
 
-def _write_xlsx(frame: pl.DataFrame, types: dict[str, ColumnType], path: Path,
-                plain: frozenset[str] = frozenset()) -> None:
+def _write_xlsx(
+    frame: pl.DataFrame, types: dict[str, ColumnType], path: Path, plain: frozenset[str] = frozenset()
+) -> None:
     import xlsxwriter
 
-    options = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-               "strings_to_urls": False}
+    options = {
+        "constant_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
     with xlsxwriter.Workbook(str(path), options) as book:
         sheet = book.add_worksheet("data")
         cells = QuotedCells(book)

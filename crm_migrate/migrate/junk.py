@@ -55,8 +55,12 @@ def _company_patterns() -> tuple[str, str]:
 def _plain_company(name: str, key_: str) -> pl.Expr:
     value, k = pl.col(name), pl.col(key_)
     repeated = k.str.slice(1) == k.str.slice(0, k.str.len_chars() - 1)  # 啊啊啊: one character over and over
-    return (value.str.contains(_company_patterns()[0]) & k.str.contains(r"^[\u4e00-\u9fa5]{2,}$")
-            & k.str.contains(_company_patterns()[1]) & ~repeated).fill_null(False)
+    return (
+        value.str.contains(_company_patterns()[0])
+        & k.str.contains(r"^[\u4e00-\u9fa5]{2,}$")
+        & k.str.contains(_company_patterns()[1])
+        & ~repeated
+    ).fill_null(False)
 
 
 def _by_value(frame: pl.DataFrame, column: str, verdict, skip: pl.Expr | None = None) -> pl.Expr | None:
@@ -96,8 +100,9 @@ def no_company_rule(plan: EntityPlan, frame: pl.DataFrame) -> Rule | None:
     name = plan.field("name")
     if name is None or name.spec.type is not FieldType.company_name:
         return None
-    reason = _by_value(frame, raw("name"), placeholder_company,
-                       skip=pl.col(raw("name")).str.contains(real_company_pattern()))
+    reason = _by_value(
+        frame, raw("name"), placeholder_company, skip=pl.col(raw("name")).str.contains(real_company_pattern())
+    )
     if reason is None:
         return None
     return reason.is_not_null(), pl.lit("not an account: ") + reason
@@ -114,8 +119,13 @@ def test_record_rule(plan: EntityPlan, frame: pl.DataFrame) -> Rule | None:
         person = name.spec.type is FieldType.person_name
         # A company is judged by its name key (legal form and region already gone), computed once per value.
         names = frame.lazy().select(val("name"), key("name") if company else pl.lit(None, pl.String).alias("_k"))
-        skip = (_plain_person(val("name")) if person else _plain_company(val("name"), key("name")) if company
-                else plain_text(pl.col(val("name"))))
+        skip = (
+            _plain_person(val("name"))
+            if person
+            else _plain_company(val("name"), key("name"))
+            if company
+            else plain_text(pl.col(val("name")))
+        )
         pairs = names.filter(pl.col(val("name")).is_not_null() & ~skip).unique().collect()
         reasons = {v: r for v, k in pairs.iter_rows() if (r := garbage_name(v, k)) is not None}
         if reasons:
@@ -137,10 +147,13 @@ def test_record_rule(plan: EntityPlan, frame: pl.DataFrame) -> Rule | None:
     if phones:
         placeholder = [pl.col(why(p)) == "placeholder number" for p in phones]
         unnamed = pl.col(val("name")).is_null() if name is not None else pl.lit(True)
-        checks.append(pl.when(unnamed & pl.any_horizontal(placeholder)
-                              & pl.all_horizontal([pl.col(val(p)).is_null() | c
-                                                   for p, c in zip(phones, placeholder, strict=True)]))
-                      .then(pl.lit("no name and only placeholder phone numbers")))
+        checks.append(
+            pl.when(
+                unnamed
+                & pl.any_horizontal(placeholder)
+                & pl.all_horizontal([pl.col(val(p)).is_null() | c for p, c in zip(phones, placeholder, strict=True)])
+            ).then(pl.lit("no name and only placeholder phone numbers"))
+        )
     if not checks:
         return None
     reason = pl.coalesce(checks)
@@ -168,10 +181,12 @@ def not_a_contact_rule(plan: EntityPlan, frame: pl.DataFrame) -> Rule | None:
         services = [_by_value(frame, p, service_number, skip=~_service_candidate(p)) for p in phones]
         if any(s is not None for s in services):
             only_services = pl.any_horizontal([pl.col(p).is_not_null() for p in phones]) & pl.all_horizontal(
-                [pl.col(p).is_null() | (s.is_not_null() if s is not None else pl.lit(False))
-                 for p, s in zip(phones, services, strict=True)])
-            found = _by_row(frame, only_services, [raw("name"), *phones],
-                            lambda n, *numbers: not_a_contact(n, numbers))
+                [
+                    pl.col(p).is_null() | (s.is_not_null() if s is not None else pl.lit(False))
+                    for p, s in zip(phones, services, strict=True)
+                ]
+            )
+            found = _by_row(frame, only_services, [raw("name"), *phones], lambda n, *numbers: not_a_contact(n, numbers))
             if found is not None:
                 checks.append(found)
     if not checks:

@@ -15,9 +15,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -73,8 +72,9 @@ class MatchResult:
     fields_rate: float = 0.0  # the match rate the fields' weights were taken at (`level_weights`): their caps
 
 
-def _by_chunks(frame: pl.DataFrame, pairs: pl.DataFrame, cache: dict | None, compute,
-               progress: Step | None = None) -> np.ndarray:
+def _by_chunks(
+    frame: pl.DataFrame, pairs: pl.DataFrame, cache: dict | None, compute, progress: Step | None = None
+) -> np.ndarray:
     """``compute`` of the pairs' `Sides`, ``LEVEL_CHUNK`` pairs at a time: what a comparison gathers per pair
     (two hashes, two sets of phones, strings) exists for one chunk only, not for every candidate pair at once
     (at 2M records, 6M pairs: +0.6 GB). ``progress`` is advanced by each chunk's pairs."""
@@ -87,16 +87,23 @@ def _by_chunks(frame: pl.DataFrame, pairs: pl.DataFrame, cache: dict | None, com
     return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
 
-def _levels(frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Comparison], cache: dict | None = None,
-            progress: Step | None = None) -> np.ndarray:
+def _levels(
+    frame: pl.DataFrame,
+    pairs: pl.DataFrame,
+    comparisons: list[Comparison],
+    cache: dict | None = None,
+    progress: Step | None = None,
+) -> np.ndarray:
     if not comparisons:
         return np.zeros((pairs.height, 0), dtype=np.int8)
-    return _by_chunks(frame, pairs, cache, lambda sides: np.stack([comp.compare(sides) for comp in comparisons],
-                                                                  axis=1), progress)
+    return _by_chunks(
+        frame, pairs, cache, lambda sides: np.stack([comp.compare(sides) for comp in comparisons], axis=1), progress
+    )
 
 
 # -- weights -------------------------------------------------------------------------------------------
 # -- weights -------------------------------------------------------------------------------------------
+
 
 def prior_u(comp: Comparison) -> np.ndarray:
     """What chance agreement looks like before any data is seen: the top level 1 in 10,000, the levels
@@ -116,8 +123,9 @@ def prior_m(comp: Comparison) -> np.ndarray:
     return out
 
 
-def _frequencies(levels: np.ndarray, comparisons: list[Comparison], weight: np.ndarray | None = None
-                 ) -> list[np.ndarray]:
+def _frequencies(
+    levels: np.ndarray, comparisons: list[Comparison], weight: np.ndarray | None = None
+) -> list[np.ndarray]:
     """Per comparison, the share of each level among the pairs with values on both sides (each pair counted
     with its ``weight``: how surely it is not a match), drawn towards `prior_u` by ``U_PSEUDO_PAIRS``
     imaginary pairs."""
@@ -126,8 +134,9 @@ def _frequencies(levels: np.ndarray, comparisons: list[Comparison], weight: np.n
         column = levels[:, j]
         present = column != MISSING
         seen = column[present]
-        counts = np.bincount(seen, weights=None if weight is None else weight[present],
-                             minlength=comp.levels).astype(float) + U_PSEUDO_PAIRS * prior_u(comp)
+        counts = np.bincount(seen, weights=None if weight is None else weight[present], minlength=comp.levels).astype(
+            float
+        ) + U_PSEUDO_PAIRS * prior_u(comp)
         out.append(counts / counts.sum())
     return out
 
@@ -169,8 +178,9 @@ def _patterns(levels: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndar
     return picked.reshape(first.size, len(sizes)), counts.astype(float)
 
 
-def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison]
-        ) -> tuple[list[np.ndarray], float, np.ndarray]:
+def _em(
+    levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison]
+) -> tuple[list[np.ndarray], float, np.ndarray]:
     """Expectation-maximisation of m and the match rate over candidate pairs, u held fixed, started from
     `_seed`. Also returns, per comparison, the expected number of matches its m was learnt from (the pairs
     where it had values on both sides).
@@ -202,8 +212,12 @@ def _em(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison]
     return m, rate, support
 
 
-def estimate(levels: np.ndarray, u: list[np.ndarray], comparisons: list[Comparison],
-             by_key: Sequence[tuple[BlockingKey, np.ndarray]] = ()) -> list[np.ndarray]:
+def estimate(
+    levels: np.ndarray,
+    u: list[np.ndarray],
+    comparisons: list[Comparison],
+    by_key: Sequence[tuple[BlockingKey, np.ndarray]] = (),
+) -> list[np.ndarray]:
     """m by EM (u, from random pairs, held fixed), one run per blocking key, as Splink does.
 
     The pairs of one blocking key agree on its fields by construction, which would teach EM that agreeing
@@ -260,8 +274,9 @@ class WeightsError(ValueError):
         self.field, self.kind, self.message, self.hint = field, kind, message, hint
 
 
-def _overrides(comparisons: list[Comparison], weights: dict, m: list[np.ndarray], u: list[np.ndarray]
-               ) -> dict[int, np.ndarray]:
+def _overrides(
+    comparisons: list[Comparison], weights: dict, m: list[np.ndarray], u: list[np.ndarray]
+) -> dict[int, np.ndarray]:
     """Put the project's own m and u in place of the estimates; return the u values it fixed."""
     fixed = {}
     for j, comp in enumerate(comparisons):
@@ -272,8 +287,12 @@ def _overrides(comparisons: list[Comparison], weights: dict, m: list[np.ndarray]
             if values is None:
                 continue
             if len(values) != comp.levels or any(v <= 0 for v in values):
-                raise WeightsError(comp.name, kind, f"{kind} has {len(values)} numbers",
-                                   f"give {comp.levels} positive numbers, one per level: {', '.join(comp.labels)}")
+                raise WeightsError(
+                    comp.name,
+                    kind,
+                    f"{kind} has {len(values)} numbers",
+                    f"give {comp.levels} positive numbers, one per level: {', '.join(comp.labels)}",
+                )
             array = np.array(values, dtype=float) / sum(values)
             if kind == "m":
                 m[j] = array
@@ -285,25 +304,33 @@ def _overrides(comparisons: list[Comparison], weights: dict, m: list[np.ndarray]
 def evidence(pair: dict, comparisons: list[Comparison]) -> str:
     """What a scored pair rests on: each compared field's level and the bits it added, strongest first."""
     parts = []
-    levels = [np.array([MISSING if pair.get(f"level:{c.name}") is None else pair[f"level:{c.name}"]])
-              for c in comparisons]
+    levels = [
+        np.array([MISSING if pair.get(f"level:{c.name}") is None else pair[f"level:{c.name}"]]) for c in comparisons
+    ]
     renewal = terms_apart(levels, comparisons)
     if renewal is not None and renewal[0]:
-        parts.append((float("inf"), "another deal: " + " and ".join(c.name for c in comparisons if c.apart)
-                      + " differ"))
+        parts.append(
+            (float("inf"), "another deal: " + " and ".join(c.name for c in comparisons if c.apart) + " differ")
+        )
     own = own_identifiers_differ(levels, comparisons)
     if own is not None and own[0]:
-        parts.append((float("inf"), "own identifiers differ ("
-                      + " and ".join(c.name for c in comparisons if c.personal and pair.get(f"level:{c.name}") == 0)
-                      + "), none the same: a steward decides"))
+        parts.append(
+            (
+                float("inf"),
+                "own identifiers differ ("
+                + " and ".join(c.name for c in comparisons if c.personal and pair.get(f"level:{c.name}") == 0)
+                + "), none the same: a steward decides",
+            )
+        )
     for comp in comparisons:
         if comp.doubt_label and pair.get(f"doubt:{comp.name}"):
             parts.append((float("inf"), f"{comp.name} {comp.doubt_label}: needs the same {', '.join(comp.needs)}"))
         level = pair.get(f"level:{comp.name}")
         if level is None or level == MISSING:
             continue
-        parts.append((abs(pair[f"weight:{comp.name}"]), f"{comp.name} {comp.label(level)} "
-                      f"{pair[f'weight:{comp.name}']:+.1f}"))
+        parts.append(
+            (abs(pair[f"weight:{comp.name}"]), f"{comp.name} {comp.label(level)} {pair[f'weight:{comp.name}']:+.1f}")
+        )
     return "; ".join(text for _, text in sorted(parts, key=lambda x: -x[0]))
 
 
@@ -329,8 +356,14 @@ def level_weights(comp: Comparison, m: np.ndarray, u: np.ndarray, rate: float) -
     return np.append(weights, 0.0)
 
 
-def _weights(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], comparisons: list[Comparison],
-             shares: dict[int, np.ndarray], rate: float) -> np.ndarray:
+def _weights(
+    levels: np.ndarray,
+    m: list[np.ndarray],
+    u: list[np.ndarray],
+    comparisons: list[Comparison],
+    shares: dict[int, np.ndarray],
+    rate: float,
+) -> np.ndarray:
     """Per pair and comparison, the weight of its level (0 where a value is missing); at the top level of a
     comparison with value frequencies, u is at least the share of records holding the value."""
     weights = np.zeros(levels.shape, dtype=float)
@@ -339,8 +372,15 @@ def _weights(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], compa
     return weights
 
 
-def _weight_column(levels: np.ndarray, j: int, m: list[np.ndarray], u: list[np.ndarray],
-                   comparisons: list[Comparison], shares: dict[int, np.ndarray], rate: float) -> np.ndarray:
+def _weight_column(
+    levels: np.ndarray,
+    j: int,
+    m: list[np.ndarray],
+    u: list[np.ndarray],
+    comparisons: list[Comparison],
+    shares: dict[int, np.ndarray],
+    rate: float,
+) -> np.ndarray:
     """One comparison's column of `_weights`."""
     comp, column = comparisons[j], levels[:, j]
     weights = level_weights(comp, m[j], u[j], rate)[column]  # MISSING (-1): the 0 at the end
@@ -350,8 +390,14 @@ def _weight_column(levels: np.ndarray, j: int, m: list[np.ndarray], u: list[np.n
     return weights
 
 
-def _weight_total(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], comparisons: list[Comparison],
-                  shares: dict[int, np.ndarray], rate: float) -> np.ndarray:
+def _weight_total(
+    levels: np.ndarray,
+    m: list[np.ndarray],
+    u: list[np.ndarray],
+    comparisons: list[Comparison],
+    shares: dict[int, np.ndarray],
+    rate: float,
+) -> np.ndarray:
     """Per pair, the sum of `_weights` over its comparisons, one column at a time: no pairs x comparisons
     array of floats (on millions of pairs, gigabytes)."""
     total = np.zeros(levels.shape[0], dtype=float)
@@ -383,9 +429,15 @@ def _random_pairs(frame: pl.DataFrame, seed: int, within: str | None = None) -> 
             left, right = rng.integers(0, n, RANDOM_PAIRS), rng.integers(0, n, RANDOM_PAIRS)
         pairs = pl.DataFrame({"l": live[left], "r": live[right]}, schema={"l": pl.UInt32, "r": pl.UInt32})
         return pairs.filter(pl.col("l") != pl.col("r"))
-    rows = (frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"), pl.col(within).alias("g"),
-                         pl.col(OUTCOME).is_null().alias("live"))
-            .filter(pl.col("live") & pl.col("g").is_not_null()).sort("g", "i"))
+    rows = (
+        frame.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"),
+            pl.col(within).alias("g"),
+            pl.col(OUTCOME).is_null().alias("live"),
+        )
+        .filter(pl.col("live") & pl.col("g").is_not_null())
+        .sort("g", "i")
+    )
     if _pairs_within(frame, within) <= RANDOM_PAIRS:
         pairs = rows.join(rows, on="g", suffix="_r").filter(pl.col("i") < pl.col("i_r"))
         return pairs.select(pl.col("i").alias("l"), pl.col("i_r").alias("r"))
@@ -424,8 +476,14 @@ def _empty(frame: pl.DataFrame, comp: Comparison) -> bool:
     return column.null_count() == frame.height
 
 
-def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: bool,
-          settings: MatchSettings | None = None, seed: int = 0) -> MatchResult:
+def score(
+    frame: pl.DataFrame,
+    fields: list[FieldSpec],
+    entity: Entity,
+    linked: bool,
+    settings: MatchSettings | None = None,
+    seed: int = 0,
+) -> MatchResult:
     """Candidate pairs with their match probability and, per field, the level and weight behind it.
 
     A field on which most random pairs agree exactly (an event name that most sign-ups share, a country)
@@ -436,8 +494,11 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
     # Opportunities and activities are one only within one account: they are compared, and chance is
     # measured, among the records of each account (else sharing the account would weigh as rare evidence).
     within = ACCOUNT if entity in WITHIN_ACCOUNT and ACCOUNT in frame.columns else None
-    comparisons = [c for c in comparisons_for(fields, frame, entity, linked) if c.name not in told
-                   and not (within and c.columns == (within,))]
+    comparisons = [
+        c
+        for c in comparisons_for(fields, frame, entity, linked)
+        if c.name not in told and not (within and c.columns == (within,))
+    ]
     fields = [f for f in fields if f.name not in told]
     cache: dict = {}
     with step(f"Comparing random pairs of {entity.value}", unit="pairs") as chance:
@@ -461,8 +522,14 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
         blocking.finish(pairs.height)
     skipped = sum(c.blocks for c in capped)
     if pairs.is_empty() or not comparisons:
-        return MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
-                           comparisons, skipped_blocks=skipped, skipped_keys=dropped, ignored=ignored, capped=capped)
+        return MatchResult(
+            pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
+            comparisons,
+            skipped_blocks=skipped,
+            skipped_keys=dropped,
+            ignored=ignored,
+            capped=capped,
+        )
     with step(f"Scoring {entity.value}", total=pairs.height, unit="pairs") as scoring:
         levels = _levels(frame, pairs, comparisons, cache, scoring)
         observed = _frequencies(random_levels, comparisons)
@@ -503,17 +570,32 @@ def score(frame: pl.DataFrame, fields: list[FieldSpec], entity: Entity, linked: 
         probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
         doubts = {c.name: _by_chunks(frame, pairs, cache, c.doubt) for c in comparisons if c.doubt is not None}
         probability = _guards(probability, levels, comparisons, settings, doubts)
-        out = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total),
-                                 *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()])
+        out = pairs.with_columns(
+            pl.Series("probability", probability),
+            pl.Series("weight", total),
+            *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()],
+        )
         del probability, total
         # Column by column, so that only one comparison's weights exist outside the frame at a time.
         out = out.with_columns([pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)])
         for j, c in enumerate(comparisons):
-            out = out.with_columns(pl.Series(f"weight:{c.name}",
-                                             _weight_column(levels, j, m, u, comparisons, shares, fields_rate)))
-    return MatchResult(out, comparisons, {c.name: m[j].tolist() for j, c in enumerate(comparisons)},
-                       {c.name: u[j].tolist() for j, c in enumerate(comparisons)}, rate, skipped, dropped, ignored, capped,
-                       out.height, histogram(out["probability"].to_numpy()), fields_rate)
+            out = out.with_columns(
+                pl.Series(f"weight:{c.name}", _weight_column(levels, j, m, u, comparisons, shares, fields_rate))
+            )
+    return MatchResult(
+        out,
+        comparisons,
+        {c.name: m[j].tolist() for j, c in enumerate(comparisons)},
+        {c.name: u[j].tolist() for j, c in enumerate(comparisons)},
+        rate,
+        skipped,
+        dropped,
+        ignored,
+        capped,
+        out.height,
+        histogram(out["probability"].to_numpy()),
+        fields_rate,
+    )
 
 
 def histogram(probability: np.ndarray) -> list[int]:
@@ -570,8 +652,13 @@ def own_identifiers_differ(levels: list, comparisons: list[Comparison], sole: bo
     return (differ >= 2) & ~(np.any(agree, axis=0) if agree else False)
 
 
-def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Comparison],
-            settings: MatchSettings, doubts: dict[str, np.ndarray] | None = None) -> np.ndarray:
+def _guards(
+    probability: np.ndarray,
+    levels: np.ndarray,
+    comparisons: list[Comparison],
+    settings: MatchSettings,
+    doubts: dict[str, np.ndarray] | None = None,
+) -> np.ndarray:
     """A disagreeing identity (two credit codes) makes a pair impossible, and so do a deal's terms apart (a
     renewal, `terms_apart`); a weak level that needs a strong identifier (a surname and a salutation) without
     one agreeing keeps the pair below the merge threshold, so at most a steward sees it, and so does a pair a
@@ -606,6 +693,7 @@ def _guards(probability: np.ndarray, levels: np.ndarray, comparisons: list[Compa
 
 # -- clustering ----------------------------------------------------------------------------------------
 
+
 def _two_own_identifiers_differ(result: MatchResult) -> pl.Expr:
     """`own_identifiers_differ` over the scored pairs, two of them differing: two namesakes at one company, which
     a third record without those identifiers must not bring together. (A mobile alone differing only keeps the
@@ -613,8 +701,9 @@ def _two_own_identifiers_differ(result: MatchResult) -> pl.Expr:
     third that holds both, or the same email.)"""
     if not all(f"level:{c.name}" in result.pairs.columns for c in result.comparisons):
         return pl.lit(False)
-    found = own_identifiers_differ([pl.col(f"level:{c.name}") for c in result.comparisons], result.comparisons,
-                                   sole=False)
+    found = own_identifiers_differ(
+        [pl.col(f"level:{c.name}") for c in result.comparisons], result.comparisons, sole=False
+    )
     return pl.lit(False) if found is None else found
 
 
@@ -626,9 +715,17 @@ def _terms_apart(result: MatchResult) -> pl.Expr:
     return pl.lit(False) if found is None else found
 
 
-def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(), steward_links=(), vetoes=(),
-             identity_links=(), exclusive: np.ndarray | None = None, detached: np.ndarray | None = None
-             ) -> np.ndarray:
+def clusters(
+    n: int,
+    result: MatchResult,
+    settings: MatchSettings,
+    must_link=(),
+    steward_links=(),
+    vetoes=(),
+    identity_links=(),
+    exclusive: np.ndarray | None = None,
+    detached: np.ndarray | None = None,
+) -> np.ndarray:
     """A cluster label per record: the smallest member index (see `clustering`). Pairs at or above the merge
     threshold join, most likely first. A compared pair whose evidence speaks against it (its fields' weights
     sum to ``against`` bits or less: far less likely to be one than two records drawn at random) or with a
@@ -636,17 +733,25 @@ def clusters(n: int, result: MatchResult, settings: MatchSettings, must_link=(),
     ``exclusive`` holds per record the codes of its exclusive attributes; ``detached`` the records only the
     must-links and the steward's links join (a steward's 'merge into' moved them)."""
     pairs = result.pairs
-    strong = pairs.filter(pl.col("probability") >= settings.merge).sort(["probability", "l", "r"],
-                                                                        descending=[True, False, False])
+    strong = pairs.filter(pl.col("probability") >= settings.merge).sort(
+        ["probability", "l", "r"], descending=[True, False, False]
+    )
     bad = np.empty((0, 2), dtype=np.int64)
     if pairs.height and "weight" in pairs.columns:
-        identity = [f"level:{c.name}" for c in result.comparisons if c.forbidding and f"level:{c.name}" in pairs.columns]
+        identity = [
+            f"level:{c.name}" for c in result.comparisons if c.forbidding and f"level:{c.name}" in pairs.columns
+        ]
         rate = min(max(result.match_rate, 1e-12), 0.5)
         evidence = pl.col("weight") - float(np.log2(rate / (1 - rate)))
         renewal = _terms_apart(result)
-        bad = edges(pairs.filter((evidence <= settings.against)
-                                 | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)])
-                                 | _two_own_identifiers_differ(result) | renewal))
+        bad = edges(
+            pairs.filter(
+                (evidence <= settings.against)
+                | pl.any_horizontal([pl.col(c) == 0 for c in identity] or [pl.lit(False)])
+                | _two_own_identifiers_differ(result)
+                | renewal
+            )
+        )
     stages = [edges(must_link), edges(steward_links), edges(identity_links), edges(strong)]
     if detached is not None and detached.size:
         # A record the steward merged into another one leaves its former cluster: no identity or score

@@ -24,6 +24,8 @@ from crm_migrate.mappings.sizes import parse_size
 PER_ROW = 5 * 2**10  # peak bytes per source record (measured 2.4 to 3.4 KB; see the module docstring)
 CHUNK = 2**24
 BASE = 400 * 2**20  # the program, its libraries and the division table
+
+
 def available() -> tuple[int | None, str]:
     """The memory this run may use, and where the figure comes from."""
     try:
@@ -101,10 +103,14 @@ def check(files: list[Path], limit: str | None, where: str, line: int | None = N
     if need <= have:
         return None
     rows = source_rows(files)
-    return Problem(where, line=line, message=f"the sources ({rows:,} records) need about {_shown(need)} to run, "
-                   f"more than the {_shown(have)} of {source}; the run stopped before reading them",
-                   hint="run it on a machine with more memory, split the sources into waves, or set "
-                   "options.memory_limit (e.g. 16GB, or none) if the estimate is wrong for this data")
+    return Problem(
+        where,
+        line=line,
+        message=f"the sources ({rows:,} records) need about {_shown(need)} to run, "
+        f"more than the {_shown(have)} of {source}; the run stopped before reading them",
+        hint="run it on a machine with more memory, split the sources into waves, or set "
+        "options.memory_limit (e.g. 16GB, or none) if the estimate is wrong for this data",
+    )
 
 
 def _shown(n: int) -> str:

@@ -43,13 +43,16 @@ def assign_identity(frame: pl.DataFrame, entity: Entity, legacy: pl.Expr) -> pl.
     frame = frame.with_columns(
         pl.when(legacy.is_not_null())
         .then(pl.concat_str([pl.col(SYSTEM), pl.lit("id"), legacy], separator="\x1f"))
-        .otherwise(pl.concat_str([pl.col(SOURCE), pl.col(SHEET).fill_null(""), pl.col(ROW).cast(pl.String)],
-                                 separator="\x1f"))
-        .alias(KEY))
+        .otherwise(
+            pl.concat_str([pl.col(SOURCE), pl.col(SHEET).fill_null(""), pl.col(ROW).cast(pl.String)], separator="\x1f")
+        )
+        .alias(KEY)
+    )
     keys = frame[KEY].unique()
     # typed, so that a source with no rows (a header-only CSV) still joins on it downstream
-    ids = pl.DataFrame({KEY: keys, RECORD_ID: pl.Series([record_id(entity, k) for k in keys.to_list()],
-                                                        dtype=pl.String)})
+    ids = pl.DataFrame(
+        {KEY: keys, RECORD_ID: pl.Series([record_id(entity, k) for k in keys.to_list()], dtype=pl.String)}
+    )
     return frame.join(ids, on=KEY, how="left", maintain_order="left")
 
 
@@ -74,25 +77,36 @@ def name_quality(frame: pl.DataFrame, specs) -> dict[str, pl.Expr]:
     chinese = name.str.contains(r"[\u3400-\u9fff]").fill_null(False).cast(pl.Int64)
     if spec.type is FieldType.company_name:
         forms = "|".join(f for f in LEGAL_FORMS if not f.isascii())
-        misspelt = pl.col("n:name").str.contains("legal form misspelt").fill_null(False) \
-            if "n:name" in frame.columns else pl.lit(False)
+        misspelt = (
+            pl.col("n:name").str.contains("legal form misspelt").fill_null(False)
+            if "n:name" in frame.columns
+            else pl.lit(False)
+        )
         legal = (name.str.contains(rf"(?:{forms})(?:（[^（）]*）)?$").fill_null(False) & ~misspelt).cast(pl.Int64)
-        region = pl.col("a:name.region").is_not_null().cast(pl.Int64) if "a:name.region" in frame.columns \
-            else pl.lit(0)
+        region = pl.col("a:name.region").is_not_null().cast(pl.Int64) if "a:name.region" in frame.columns else pl.lit(0)
         plain = (~name.str.contains_any(traditional_chars()).fill_null(False)).cast(pl.Int64)
         return {"v:name": chinese * 8 + legal * 2 + region * 2 + plain}
     if spec.type is not FieldType.person_name:
         return {}
-    full = (pl.col("a:name.form") != "surname").fill_null(True).cast(pl.Int64) if "a:name.form" in frame.columns \
+    full = (
+        (pl.col("a:name.form") != "surname").fill_null(True).cast(pl.Int64)
+        if "a:name.form" in frame.columns
         else pl.lit(1)
-    plain = pl.col("a:name.traditional").is_null().cast(pl.Int64) if "a:name.traditional" in frame.columns \
-        else pl.lit(1)
+    )
+    plain = (
+        pl.col("a:name.traditional").is_null().cast(pl.Int64) if "a:name.traditional" in frame.columns else pl.lit(1)
+    )
     return {"v:name": full * 4 + chinese * 2 + plain}
 
 
-def settle(frame: pl.DataFrame | list[pl.DataFrame], fields: dict[str, list[str]],
-           rules: dict[str, str] | None = None, recency: str | None = None, keep_others: frozenset[str] = frozenset(),
-           quality: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
+def settle(
+    frame: pl.DataFrame | list[pl.DataFrame],
+    fields: dict[str, list[str]],
+    rules: dict[str, str] | None = None,
+    recency: str | None = None,
+    keep_others: frozenset[str] = frozenset(),
+    quality: dict[str, pl.Expr] | None = None,
+) -> pl.DataFrame:
     """Mark survivors written and the other members merged into them; give survivors the golden values.
     ``frame`` may come in a one-item list, which settle empties: then the caller holds no reference to it, and
     each column replaced by its golden one is freed as settle goes, instead of all of them at the end.
@@ -113,10 +127,20 @@ def settle(frame: pl.DataFrame | list[pl.DataFrame], fields: dict[str, list[str]
     frame = frame.with_columns(pl.when(pl.col(LABEL).is_not_null()).then(pl.len().over(LABEL)).alias("_size"))
     # Only clusters of several members need choosing; a record alone is its own golden record. Lazily, so
     # the sort and the aggregation touch only the columns the rules read.
-    several = (frame.lazy().filter(pl.col("_size") > 1)
-               .select(LABEL, SEQ, RECORD_ID, *columns,
-                       *(_preference(frame, value, (quality or {}).get(value)) for value in fields))
-               .sort(SEQ).collect().lazy())
+    several = (
+        frame.lazy()
+        .filter(pl.col("_size") > 1)
+        .select(
+            LABEL,
+            SEQ,
+            RECORD_ID,
+            *columns,
+            *(_preference(frame, value, (quality or {}).get(value)) for value in fields),
+        )
+        .sort(SEQ)
+        .collect()
+        .lazy()
+    )
     chosen = [e for value, cols in fields.items() for e in _from_one_member(value, cols)]
     survivors = several.filter(pl.col(LABEL) == pl.col(SEQ)).select(LABEL, pl.col(RECORD_ID).alias("_survivor"))
     chosen_lazy = several.group_by(LABEL).agg(*chosen).join(survivors, on=LABEL)
@@ -128,8 +152,9 @@ def settle(frame: pl.DataFrame | list[pl.DataFrame], fields: dict[str, list[str]
     # in `golden` (one join on the label): joining them all at once held every golden column at the frame's
     # length beside the old and the new ones (at 2M records the run's peak, 3.9 -> 6.7 GB).
     golden = golden.rename({c: f"{c}_golden" for c in golden.columns if c != LABEL and c in frame.columns})
-    at = frame.select(LABEL).join(golden.select(LABEL).with_row_index("_g"), on=LABEL, how="left",
-                                  maintain_order="left")["_g"]
+    at = frame.select(LABEL).join(
+        golden.select(LABEL).with_row_index("_g"), on=LABEL, how="left", maintain_order="left"
+    )["_g"]
 
     def aligned(column: str) -> pl.Expr:
         return pl.lit(golden[column].gather(at))  # the cluster's golden value on each of its rows
@@ -140,9 +165,15 @@ def settle(frame: pl.DataFrame | list[pl.DataFrame], fields: dict[str, list[str]
     merged_away = labelled & ~is_survivor
     alone = is_survivor & (pl.col("_size") == 1)
     frame = frame.with_columns(
-        pl.when(is_survivor).then(pl.lit(WRITTEN)).when(labelled).then(pl.lit(MERGED))
-        .otherwise(pl.col(OUTCOME)).alias(OUTCOME),
-        pl.when(merged_away).then(pl.format("merged into {}", pl.col("_survivor"))).otherwise(pl.col(REASON))
+        pl.when(is_survivor)
+        .then(pl.lit(WRITTEN))
+        .when(labelled)
+        .then(pl.lit(MERGED))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME),
+        pl.when(merged_away)
+        .then(pl.format("merged into {}", pl.col("_survivor")))
+        .otherwise(pl.col(REASON))
         .alias(REASON),
         pl.when(labelled & ~alone).then(pl.col("_survivor")).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
         pl.when(merged_away).then(pl.lit("duplicate")).otherwise(pl.col(RULE)).alias(RULE),
@@ -154,20 +185,31 @@ def settle(frame: pl.DataFrame | list[pl.DataFrame], fields: dict[str, list[str]
     own |= {f"{FROM}{value.removeprefix('v:')}": value for value in fields}
     for c in columns:
         frame = frame.with_columns(
-            pl.when(alone).then(pl.when(pl.col(own[c]).is_not_null()).then(pl.col(c)))
-            .when(is_survivor).then(aligned(f"{c}_golden")).otherwise(pl.col(c)).alias(c))
+            pl.when(alone)
+            .then(pl.when(pl.col(own[c]).is_not_null()).then(pl.col(c)))
+            .when(is_survivor)
+            .then(aligned(f"{c}_golden"))
+            .otherwise(pl.col(c))
+            .alias(c)
+        )
     for c in golden.columns:
         if c.startswith(FROM):
-            frame = frame.with_columns(pl.when(alone & pl.col(own[c]).is_not_null()).then(pl.col(SEQ))
-                                       .when(is_survivor).then(aligned(c)).alias(c))
+            frame = frame.with_columns(
+                pl.when(alone & pl.col(own[c]).is_not_null())
+                .then(pl.col(SEQ))
+                .when(is_survivor)
+                .then(aligned(c))
+                .alias(c)
+            )
         elif c.startswith(OTHERS):
             frame = frame.with_columns(pl.when(is_survivor).then(aligned(c)).alias(c))
     helpers = [c for c in frame.columns if c.startswith("_rank:")] + ["_filled", "_size", "_survivor"]
     return frame.drop([c for c in helpers if c in frame.columns])
 
 
-def _rule_inputs(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, str],
-                 recency: str | None) -> pl.DataFrame:
+def _rule_inputs(
+    frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[str, str], recency: str | None
+) -> pl.DataFrame:
     """Per value column with a rule other than source priority, ``_rank:<value>``: higher is preferred."""
     values = list(fields)
     ranks = []
@@ -175,8 +217,11 @@ def _rule_inputs(frame: pl.DataFrame, fields: dict[str, list[str]], rules: dict[
         if value not in fields or rule == SOURCE_PRIORITY:
             continue
         if rule == "most_recent":
-            date = pl.col(recency).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False) \
-                if recency and recency in frame.columns else pl.lit(None, pl.Date)
+            date = (
+                pl.col(recency).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+                if recency and recency in frame.columns
+                else pl.lit(None, pl.Date)
+            )
             rank = date.cast(pl.Int64).fill_null(-(10**6))
         elif rule == "most_complete":
             rank = pl.sum_horizontal([pl.col(v).is_not_null().cast(pl.Int64) for v in values])
@@ -212,7 +257,8 @@ def _from_one_member(value: str, columns: list[str]) -> list[pl.Expr]:
     filled = pl.col(value).is_not_null().any()
     name = value.removeprefix("v:")
     return [pl.when(filled).then(pl.col(c).get(index)).alias(c) for c in columns] + [
-        pl.when(filled).then(pl.col(SEQ).get(index)).alias(f"{FROM}{name}")]
+        pl.when(filled).then(pl.col(SEQ).get(index)).alias(f"{FROM}{name}")
+    ]
 
 
 def _others(members: pl.LazyFrame, golden: pl.LazyFrame, value: str) -> pl.LazyFrame:
@@ -221,6 +267,9 @@ def _others(members: pl.LazyFrame, golden: pl.LazyFrame, value: str) -> pl.LazyF
     name = value.removeprefix("v:")
     held = members.select(LABEL, value).drop_nulls(value).unique([LABEL, value], keep="first", maintain_order=True)
     # The join keeps the members' order: it is the priority order the values are listed in, the same every run.
-    return (held.join(golden.select(LABEL, pl.col(value).alias("_chosen")), on=LABEL, maintain_order="left")
-            .filter(pl.col(value) != pl.col("_chosen").fill_null(""))
-            .group_by(LABEL, maintain_order=True).agg(pl.col(value).str.join("; ").alias(f"{OTHERS}{name}")))
+    return (
+        held.join(golden.select(LABEL, pl.col(value).alias("_chosen")), on=LABEL, maintain_order="left")
+        .filter(pl.col(value) != pl.col("_chosen").fill_null(""))
+        .group_by(LABEL, maintain_order=True)
+        .agg(pl.col(value).str.join("; ").alias(f"{OTHERS}{name}"))
+    )

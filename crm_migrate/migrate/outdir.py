@@ -84,8 +84,13 @@ def make_parent(out: Path, mode: Modes) -> None:
     """The folder the output folder lives in; a missing one is created (0700 when private)."""
     parent = out.parent
     if parent.exists() and not parent.is_dir():
-        raise MigrateError(Problem(str(parent), "this is a file, so the output folder cannot be made in it",
-                                   hint="choose an --out inside a folder"))
+        raise MigrateError(
+            Problem(
+                str(parent),
+                "this is a file, so the output folder cannot be made in it",
+                hint="choose an --out inside a folder",
+            )
+        )
     try:
         parent.mkdir(parents=True, exist_ok=True, mode=mode.folder)
     except OSError as exc:
@@ -103,9 +108,13 @@ def output_lock(out: Path, mode: Modes = PRIVATE) -> Iterator[None]:
         except FileExistsError:
             pid = _holder(lock)
             if pid is not None and pid != os.getpid() and alive(pid):
-                raise MigrateError(Problem(str(out), f"another crm-migrate run (pid {pid}) is writing {out}",
-                                           hint=f"wait until it has finished; if no crm-migrate is running, "
-                                           f"delete {lock}")) from None
+                raise MigrateError(
+                    Problem(
+                        str(out),
+                        f"another crm-migrate run (pid {pid}) is writing {out}",
+                        hint=f"wait until it has finished; if no crm-migrate is running, delete {lock}",
+                    )
+                ) from None
             if pid is None and _age(lock) < 5:  # being written this instant: its PID is not in it yet
                 time.sleep(0.1)
                 continue
@@ -120,8 +129,13 @@ def output_lock(out: Path, mode: Modes = PRIVATE) -> Iterator[None]:
             f.write(f"{os.getpid()}\n")
         break
     else:
-        raise MigrateError(Problem(str(out), f"cannot take the lock {lock}",
-                                   hint=f"if no crm-migrate is running, delete {lock} and run again"))
+        raise MigrateError(
+            Problem(
+                str(out),
+                f"cannot take the lock {lock}",
+                hint=f"if no crm-migrate is running, delete {lock} and run again",
+            )
+        )
     try:
         yield
     finally:
@@ -146,22 +160,37 @@ def tidy_leftovers(out: Path) -> list[Problem]:
             continue
         pid = int(found["pid"])
         if pid != os.getpid() and alive(pid):
-            notes.append(Problem(str(path), f"left by a run with pid {pid}, which is still running; left as it is",
-                                 severity="warning", hint="delete it if no crm-migrate run is writing "
-                                 f"{out} (it may hold customer data)"))
+            notes.append(
+                Problem(
+                    str(path),
+                    f"left by a run with pid {pid}, which is still running; left as it is",
+                    severity="warning",
+                    hint=f"delete it if no crm-migrate run is writing {out} (it may hold customer data)",
+                )
+            )
             continue
         if found["kind"] == "old" and not out.exists():
             try:
                 path.rename(out)
             except OSError:
                 continue
-            notes.append(Problem(str(out), f"put back the previous output, which a killed run (pid {pid}) had set "
-                                 f"aside as {path.name}", severity="warning"))
+            notes.append(
+                Problem(
+                    str(out),
+                    f"put back the previous output, which a killed run (pid {pid}) had set aside as {path.name}",
+                    severity="warning",
+                )
+            )
             continue
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():
-            notes.append(Problem(str(path), f"removed: left by a run (pid {pid}) that was killed before it "
-                                 "finished", severity="warning"))
+            notes.append(
+                Problem(
+                    str(path),
+                    f"removed: left by a run (pid {pid}) that was killed before it finished",
+                    severity="warning",
+                )
+            )
     return notes
 
 
@@ -186,13 +215,25 @@ def write_problem(out: Path, exc: OSError) -> Problem:
     kept = f"nothing was replaced: {out} is as it was" if out.exists() else "nothing was written"
     where = exc.filename or out.parent
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return Problem(str(out), f"the disk is full: no space left in {out.parent} to write the output; {kept}",
-                       hint="free some space there, or choose another --out on a disk with room, and run again")
+        return Problem(
+            str(out),
+            f"the disk is full: no space left in {out.parent} to write the output; {kept}",
+            hint="free some space there, or choose another --out on a disk with room, and run again",
+        )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return Problem(str(where), f"not allowed to write here ({exc.strerror}); {kept}",
-                       hint="choose an --out in a folder this user may write to, or change its permissions")
+        return Problem(
+            str(where),
+            f"not allowed to write here ({exc.strerror}); {kept}",
+            hint="choose an --out in a folder this user may write to, or change its permissions",
+        )
     if exc.errno == errno.ENOTDIR:
-        return Problem(str(where), f"a file stands where a folder is needed; {kept}",
-                       hint="choose an --out that is a folder (or does not exist yet)")
-    return Problem(str(where), f"cannot write the output: {exc.strerror or exc}; {kept}",
-                   hint="check the disk and the folder, then run again")
+        return Problem(
+            str(where),
+            f"a file stands where a folder is needed; {kept}",
+            hint="choose an --out that is a folder (or does not exist yet)",
+        )
+    return Problem(
+        str(where),
+        f"cannot write the output: {exc.strerror or exc}; {kept}",
+        hint="check the disk and the folder, then run again",
+    )

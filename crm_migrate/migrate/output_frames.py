@@ -13,16 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate.outcomes import KEPT, WRITTEN
 from crm_migrate.cleaners.masking import masked_whole
-from crm_migrate.mappings.entities import (
-    ID_FIELD,
-    MULTI_VALUED,
-    OUTPUT_PARTS,
-    Entity,
-    FieldType,
-    has_account_link,
-)
+from crm_migrate.mappings.entities import ID_FIELD, MULTI_VALUED, OUTPUT_PARTS, Entity, FieldType, has_account_link
 from crm_migrate.migrate.columns import (
     FILLED,
     OUTCOME,
@@ -39,10 +31,11 @@ from crm_migrate.migrate.columns import (
     val,
     why,
 )
-from crm_migrate.reports.formulas import PLAIN_FIELDS, neutralise_frame
 from crm_migrate.migrate.link import ACCOUNT, ORPHANED
 from crm_migrate.migrate.merge import OTHERS
 from crm_migrate.migrate.pipeline import EntityResult, Migration
+from crm_migrate.outcomes import KEPT, WRITTEN
+from crm_migrate.reports.formulas import PLAIN_FIELDS, neutralise_frame
 
 LINEAGE_COLUMNS = ["source", "file", "sheet", "row", "entity", "record_id", "outcome", "reason", "notes"]
 
@@ -56,8 +49,9 @@ def import_frame(result: EntityResult) -> pl.DataFrame:
     frame = result.frame  # its columns; the written rows are filtered lazily, only the columns selected
     stage = f"import file of {result.entity.value}"
     linked = has_account_link(result.entity)
-    require(frame, [RECORD_ID, OUTCOME, SEQ, *([ACCOUNT] if linked else []), *(val(s.name) for s in result.fields)],
-            stage)
+    require(
+        frame, [RECORD_ID, OUTCOME, SEQ, *([ACCOUNT] if linked else []), *(val(s.name) for s in result.fields)], stage
+    )
     columns = [pl.col(RECORD_ID).alias("external_id")]
     if linked:
         columns.append(pl.col(ACCOUNT).alias("account_external_id"))
@@ -67,8 +61,10 @@ def import_frame(result: EntityResult) -> pl.DataFrame:
         # parts with it.
         valid = pl.col(why(spec.name)).is_null() if why(spec.name) in frame.columns else pl.lit(True)
         columns.append(pl.when(valid).then(pl.col(val(spec.name))).alias(spec.name))
-        columns += [pl.when(valid).then(optional(frame, attr(spec.name, part), stage)).alias(f"{spec.name}_{part}")
-                    for part in OUTPUT_PARTS.get(spec.type, ())]
+        columns += [
+            pl.when(valid).then(optional(frame, attr(spec.name, part), stage)).alias(f"{spec.name}_{part}")
+            for part in OUTPUT_PARTS.get(spec.type, ())
+        ]
         if spec.type in MULTI_VALUED:  # merged members' other numbers and addresses
             columns.append(optional(frame, f"{OTHERS}{spec.name}", stage).alias(f"{spec.name}_others"))
     return result.written_lazy().select(columns).collect()
@@ -79,14 +75,21 @@ def lineage_frame(migration: Migration) -> pl.DataFrame:
     parts = []
     for entity, result in migration.entities.items():
         require(result.frame, [SOURCE, SHEET, ROW, OUTCOME, RECORD_ID, REASON, SEQ], f"lineage of {entity.value}")
-        parts.append(result.frame.select(
-            pl.col(SOURCE).alias("source"),
-            pl.col(SOURCE).replace_strict(files, return_dtype=pl.String).alias("file"),
-            pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.lit(entity.value).alias("entity"),
-            pl.when(pl.col(OUTCOME).is_in(KEPT)).then(pl.col(RECORD_ID)).alias("record_id"),
-            pl.col(OUTCOME).alias("outcome"), _reason(result.frame),
-            optional(result.frame, FILLED, "lineage").alias("notes"),
-            pl.col(SEQ).alias("_seq"), pl.lit(entity.order).alias("_order")))
+        parts.append(
+            result.frame.select(
+                pl.col(SOURCE).alias("source"),
+                pl.col(SOURCE).replace_strict(files, return_dtype=pl.String).alias("file"),
+                pl.col(SHEET).alias("sheet"),
+                pl.col(ROW).alias("row"),
+                pl.lit(entity.value).alias("entity"),
+                pl.when(pl.col(OUTCOME).is_in(KEPT)).then(pl.col(RECORD_ID)).alias("record_id"),
+                pl.col(OUTCOME).alias("outcome"),
+                _reason(result.frame),
+                optional(result.frame, FILLED, "lineage").alias("notes"),
+                pl.col(SEQ).alias("_seq"),
+                pl.lit(entity.order).alias("_order"),
+            )
+        )
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in LINEAGE_COLUMNS})
     return pl.concat(parts).sort(["_seq", "_order"]).drop("_seq", "_order")
@@ -96,9 +99,12 @@ def _reason(frame: pl.DataFrame) -> pl.Expr:
     """Why a row ended as it did; for a written child linked to the placeholder account, why it was."""
     if ORPHANED not in frame.columns:
         return pl.col(REASON).alias("reason")
-    return (pl.when((pl.col(OUTCOME) == WRITTEN) & pl.col(ORPHANED).is_not_null())
-            .then(pl.lit("linked to the placeholder account: ") + pl.col(ORPHANED))
-            .otherwise(pl.col(REASON)).alias("reason"))
+    return (
+        pl.when((pl.col(OUTCOME) == WRITTEN) & pl.col(ORPHANED).is_not_null())
+        .then(pl.lit("linked to the placeholder account: ") + pl.col(ORPHANED))
+        .otherwise(pl.col(REASON))
+        .alias("reason")
+    )
 
 
 def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
@@ -110,12 +116,20 @@ def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
         if mine.height == 0:
             continue
         original = mine.join(r.table.frame, on=[SHEET, ROW], how="left", nulls_equal=True, maintain_order="left")
-        original = original.with_columns(masked_whole(pl.col(c)).alias(c)
-                                         for c in sensitive_columns(r.source) if c in original.columns)
-        parts.append(original.select(
-            pl.lit(r.source.name).alias("source"), pl.lit(r.source.rel_file).alias("file"),
-            pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"), pl.col(REASON).alias("reason"),
-            pl.col(SEQ).alias("_seq"), *[pl.col(c) for c in r.table.columns]))
+        original = original.with_columns(
+            masked_whole(pl.col(c)).alias(c) for c in sensitive_columns(r.source) if c in original.columns
+        )
+        parts.append(
+            original.select(
+                pl.lit(r.source.name).alias("source"),
+                pl.lit(r.source.rel_file).alias("file"),
+                pl.col(SHEET).alias("sheet"),
+                pl.col(ROW).alias("row"),
+                pl.col(REASON).alias("reason"),
+                pl.col(SEQ).alias("_seq"),
+                *[pl.col(c) for c in r.table.columns],
+            )
+        )
     head = {"source": pl.String, "file": pl.String, "sheet": pl.String, "row": pl.Int64, "reason": pl.String}
     if not parts:
         return pl.DataFrame(schema=head)
@@ -124,18 +138,28 @@ def rejects_frame(migration: Migration, result: EntityResult) -> pl.DataFrame:
 
 def plain_columns(source) -> set[str]:
     """Source columns that feed a phone or an amount: a number there is written as it is, never prefixed."""
-    return {c for plan in source.entities for f in plan.fields for c in f.inputs
-            if f.spec.type in PLAIN_FIELDS}
+    return {c for plan in source.entities for f in plan.fields for c in f.inputs if f.spec.type in PLAIN_FIELDS}
 
 
 def sensitive_columns(source) -> set[str]:
     """Source columns that feed a sensitive field: review files show them masked (110105********002X)."""
-    return {c for plan in source.entities for f in plan.fields for c in f.inputs
-            if f.spec.sensitive or f.spec.type is FieldType.id_card}
+    return {
+        c
+        for plan in source.entities
+        for f in plan.fields
+        for c in f.inputs
+        if f.spec.sensitive or f.spec.type is FieldType.id_card
+    }
 
 
-def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig", delimiter: str = ",",
-              plain: Iterable[str] = (), neutralise: bool = True) -> None:
+def write_csv(
+    frame: pl.DataFrame,
+    path: Path,
+    encoding: str = "utf-8-sig",
+    delimiter: str = ",",
+    plain: Iterable[str] = (),
+    neutralise: bool = True,
+) -> None:
     """CSV with a header, every value quoted only where needed; UTF-8 with a BOM unless told otherwise.
     A value a spreadsheet would run as a formula gets the apostrophe in front (reports/formulas.py), except a
     number in the ``plain`` columns (phones, amounts); import files come neutralised from conform()."""
@@ -144,8 +168,13 @@ def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8-sig", deli
     path.parent.mkdir(parents=True, exist_ok=True)
     if encoding in ("utf-8", "utf-8-sig"):  # polars' own bytes, straight into the file
         try:
-            frame.write_csv(path, include_bom=encoding == "utf-8-sig", separator=delimiter, line_terminator="\r\n",
-                            check_extension=False)
+            frame.write_csv(
+                path,
+                include_bom=encoding == "utf-8-sig",
+                separator=delimiter,
+                line_terminator="\r\n",
+                check_extension=False,
+            )
         except OSError as exc:
             # polars says "No space left on device (os error 28)" without the errno a caller tells a full disk by
             if exc.errno is None and (code := re.search(r"\(os error (\d+)\)", str(exc))):

@@ -49,8 +49,9 @@ class Plan:
     def problems(self) -> list[Problem]:
         """What makes the plan fail: an entity in scope that would write nothing, children that find no
         account, rejects over a limit (masked as the facts are)."""
-        return [Problem(**{**p, "values": tuple(p["values"]) if "values" in p else None})
-                for p in self.facts["problems"]]
+        return [
+            Problem(**{**p, "values": tuple(p["values"]) if "values" in p else None}) for p in self.facts["problems"]
+        ]
 
     @property
     def exit_code(self) -> int:
@@ -58,8 +59,14 @@ class Plan:
         return 1 if self.facts["problems"] else 0
 
 
-def plan(project: Project, *, max_rejects: int | None = None, max_reject_share: float | None = None,
-         today: dt.date | None = None, decisions: Path | None = None) -> Plan:
+def plan(
+    project: Project,
+    *,
+    max_rejects: int | None = None,
+    max_reject_share: float | None = None,
+    today: dt.date | None = None,
+    decisions: Path | None = None,
+) -> Plan:
     """Read everything and say what ``run`` would do, writing nothing. ``max_rejects`` (rows) and
     ``max_reject_share`` (0 to 1, of the rows in scope) are the rejects an entity may have before the plan
     fails."""
@@ -102,14 +109,24 @@ def run_summary(result: RunResult) -> dict[str, Any]:
     review = []
     for entity, res in migration.entities.items():
         decisions, matches = res.decisions, res.matches
-        review.append({"entity": entity.value, "applied": decisions.applied if decisions else 0,
-                       "stale": len(decisions.stale) if decisions else 0,
-                       "legacy": decisions.legacy if decisions else 0,
-                       "ignored": list(matches.ignored) if matches else []})
-    return {"out": str(result.out), "entities": entity_rows(result), "balanced": result.reconciliation.balanced,
-            "rows": sum(r["read"] for r in result.reconciliation.rows()), "review": review,
-            "blocking": blocking_rows(result),
-            "warnings": [p.as_dict() for p in masked_problems(migration.warnings, mobiles)]}
+        review.append(
+            {
+                "entity": entity.value,
+                "applied": decisions.applied if decisions else 0,
+                "stale": len(decisions.stale) if decisions else 0,
+                "legacy": decisions.legacy if decisions else 0,
+                "ignored": list(matches.ignored) if matches else [],
+            }
+        )
+    return {
+        "out": str(result.out),
+        "entities": entity_rows(result),
+        "balanced": result.reconciliation.balanced,
+        "rows": sum(r["read"] for r in result.reconciliation.rows()),
+        "review": review,
+        "blocking": blocking_rows(result),
+        "warnings": [p.as_dict() for p in masked_problems(migration.warnings, mobiles)],
+    }
 
 
 def masked_problems(problems: list[Problem], mobiles: bool) -> list[Problem]:
@@ -129,11 +146,19 @@ def _sources(result: RunResult) -> list[dict[str, Any]]:
     out = []
     for r in result.migration.reads:
         t = r.table
-        out.append({"source": r.source.name, "file": r.source.rel_file, "format": t.format,
-                    "encoding": t.encoding or None,
-                    "sheets": [{"sheet": s, "header_row": t.header_rows[s]} for s in t.sheets]
-                    + [{"sheet": s, "header_row": None} for s in t.empty_sheets],
-                    "header_row": t.header_rows.get(""), "rows": r.rows, "blank_rows": t.blank_rows})
+        out.append(
+            {
+                "source": r.source.name,
+                "file": r.source.rel_file,
+                "format": t.format,
+                "encoding": t.encoding or None,
+                "sheets": [{"sheet": s, "header_row": t.header_rows[s]} for s in t.sheets]
+                + [{"sheet": s, "header_row": None} for s in t.empty_sheets],
+                "header_row": t.header_rows.get(""),
+                "rows": r.rows,
+                "blank_rows": t.blank_rows,
+            }
+        )
     return out
 
 
@@ -141,10 +166,19 @@ def _columns(result: RunResult) -> list[dict[str, Any]]:
     out = []
     for r in result.migration.reads:
         used = {c for plan in r.source.entities for f in plan.fields for c in f.inputs}
-        out.append({"source": r.source.name, "unmapped": [c for c in r.table.columns if c not in used],
-                    "entities": [{"entity": plan.entity.value,
-                                  "mapped": [{"columns": list(f.inputs), "field": f.spec.name} for f in plan.fields]}
-                                 for plan in r.source.entities]})
+        out.append(
+            {
+                "source": r.source.name,
+                "unmapped": [c for c in r.table.columns if c not in used],
+                "entities": [
+                    {
+                        "entity": plan.entity.value,
+                        "mapped": [{"columns": list(f.inputs), "field": f.spec.name} for f in plan.fields],
+                    }
+                    for plan in r.source.entities
+                ],
+            }
+        )
     return out
 
 
@@ -155,8 +189,11 @@ def _uncovered(result: RunResult) -> list[str]:
         if res.frame.height == 0:
             continue
         mapped = {s.name for s in res.fields}
-        out += [f"{entity.value}.{n}" for n, s in CATALOGUE[entity].items()
-                if s.required and n not in mapped and n not in ("id", "account_id")]
+        out += [
+            f"{entity.value}.{n}"
+            for n, s in CATALOGUE[entity].items()
+            if s.required and n not in mapped and n not in ("id", "account_id")
+        ]
     return out
 
 
@@ -165,8 +202,9 @@ def entity_rows(result: RunResult) -> list[dict[str, Any]]:
     out = []
     for entity, res in result.migration.entities.items():
         counts = dict(res.frame.group_by(OUTCOME).len().iter_rows())
-        out.append({"entity": entity.value, "source_rows": res.frame.height,
-                    **{o: int(counts.get(o, 0)) for o in OUTCOMES}})
+        out.append(
+            {"entity": entity.value, "source_rows": res.frame.height, **{o: int(counts.get(o, 0)) for o in OUTCOMES}}
+        )
     return out
 
 
@@ -176,8 +214,12 @@ def _duplicates(result: RunResult) -> list[dict[str, Any]]:
     out = []
     for entity, res in result.migration.entities.items():
         d = figures(res)
-        out.append({"entity": entity.value, **{k: d[k] for k in ("records", "clusters", "merged_rows", "largest",
-                                                                  "review_pairs")}})
+        out.append(
+            {
+                "entity": entity.value,
+                **{k: d[k] for k in ("records", "clusters", "merged_rows", "largest", "review_pairs")},
+            }
+        )
     return out
 
 
@@ -188,21 +230,43 @@ def blocking_rows(result: RunResult) -> list[dict[str, Any]]:
     for entity, res in result.migration.entities.items():
         matches = res.matches
         for k in matches.skipped_keys if matches else ():
-            out.append({"entity": entity.value, "key": k.name, "kind": "left out", "pairs": k.pairs,
-                        "records": k.records, "why": k.why})
+            out.append(
+                {
+                    "entity": entity.value,
+                    "key": k.name,
+                    "kind": "left out",
+                    "pairs": k.pairs,
+                    "records": k.records,
+                    "why": k.why,
+                }
+            )
         for c in matches.capped if matches else ():
-            out.append({"entity": entity.value, "key": c.name, "kind": "not paired", "pairs": c.pairs,
-                        "records": c.records, "why": c.why})
+            out.append(
+                {
+                    "entity": entity.value,
+                    "key": c.name,
+                    "kind": "not paired",
+                    "pairs": c.pairs,
+                    "records": c.records,
+                    "why": c.why,
+                }
+            )
     return out
 
 
 def _reasons(result: RunResult) -> list[dict[str, Any]]:
     out = []
     for entity, res in result.migration.entities.items():
-        groups = (res.frame.filter(pl.col(RULE).is_not_null()).group_by(OUTCOME, RULE).len()
-                  .sort(["len", RULE], descending=[True, False]))
-        out += [{"entity": entity.value, "outcome": outcome, "rule": rule, "rows": n}
-                for outcome, rule, n in groups.iter_rows()]
+        groups = (
+            res.frame.filter(pl.col(RULE).is_not_null())
+            .group_by(OUTCOME, RULE)
+            .len()
+            .sort(["len", RULE], descending=[True, False])
+        )
+        out += [
+            {"entity": entity.value, "outcome": outcome, "rule": rule, "rows": n}
+            for outcome, rule, n in groups.iter_rows()
+        ]
     return out
 
 
@@ -220,8 +284,15 @@ def _refusals(result: RunResult, mobiles: bool) -> list[dict[str, Any]]:
             if hits.len():
                 rule, header = name.removeprefix(WHY).split(":", 1)
                 example = hits[0].rsplit("; ", 1)[0] if "; " in hits[0] else hits[0]
-                out.append({"entity": entity.value, "column": header, "rule": rule, "records": hits.len(),
-                            "example": (mask_texts([example], mobiles)[0] or "")[:80]})
+                out.append(
+                    {
+                        "entity": entity.value,
+                        "column": header,
+                        "rule": rule,
+                        "records": hits.len(),
+                        "example": (mask_texts([example], mobiles)[0] or "")[:80],
+                    }
+                )
     return out
 
 
@@ -231,10 +302,20 @@ def _files(result: RunResult) -> dict[str, Any]:
     by_entity: dict[str, list[dict]] = {}
     for f in result.files:
         by_entity.setdefault(str(f.get("entity", "")), []).append(f)
-    return {"max_rows": spec.max_rows if spec else None, "max_bytes": spec.max_bytes if spec else None,
-            "entities": [{"entity": e, "files": len(files), "rows": sum(int(f["rows"] or 0) for f in files),
-                          "paths": [str(f["path"]) for f in files]} for e, files in by_entity.items()],
-            "also": ALSO}
+    return {
+        "max_rows": spec.max_rows if spec else None,
+        "max_bytes": spec.max_bytes if spec else None,
+        "entities": [
+            {
+                "entity": e,
+                "files": len(files),
+                "rows": sum(int(f["rows"] or 0) for f in files),
+                "paths": [str(f["path"]) for f in files],
+            }
+            for e, files in by_entity.items()
+        ],
+        "also": ALSO,
+    }
 
 
 def unlinked(result: RunResult) -> list[Problem]:
@@ -247,16 +328,24 @@ def unlinked(result: RunResult) -> list[Problem]:
         frame = res.frame
         if not has_account_link(entity) or frame.height == 0 or ACCOUNT not in frame.columns:
             continue
-        lost = frame.filter(pl.col(RULE).is_in(list(ORPHAN_RULES))
-                            | (pl.col(ORPHANED).is_not_null() if ORPHANED in frame.columns else pl.lit(False)))
-        linked = frame.filter(pl.col(ACCOUNT).is_not_null()
-                              & (pl.col(ORPHANED).is_null() if ORPHANED in frame.columns else pl.lit(True)))
+        lost = frame.filter(
+            pl.col(RULE).is_in(list(ORPHAN_RULES))
+            | (pl.col(ORPHANED).is_not_null() if ORPHANED in frame.columns else pl.lit(False))
+        )
+        linked = frame.filter(
+            pl.col(ACCOUNT).is_not_null() & (pl.col(ORPHANED).is_null() if ORPHANED in frame.columns else pl.lit(True))
+        )
         if lost.height and not linked.height:
             sources = sorted(set(lost["_source"].to_list()))
-            out.append(Problem(result.migration.project.doc.path, f"not one of the {lost.height} {entity.value} of "
-                               f"{', '.join(sources)} found its account ({lost['_reason'][0]})",
-                               hint="map the column holding the account's legacy id to account_id, and give the "
-                                    "child's mapping the same system: as the accounts' mapping"))
+            out.append(
+                Problem(
+                    result.migration.project.doc.path,
+                    f"not one of the {lost.height} {entity.value} of "
+                    f"{', '.join(sources)} found its account ({lost['_reason'][0]})",
+                    hint="map the column holding the account's legacy id to account_id, and give the "
+                    "child's mapping the same system: as the accounts' mapping",
+                )
+            )
     return out
 
 
@@ -274,10 +363,16 @@ def nothing_written(result: RunResult, entities: list[dict[str, Any]]) -> list[P
         if row["source_rows"] == 0:
             out += unmapped_in_scope(project, [e for e in project.config.entities if e.value == entity])
             continue
-        out.append(Problem(project.doc.path, f"run would write no {entity}: all {row['source_rows']} source rows "
-                           f"are filtered ({row[FILTERED]}) or rejected ({row[REJECTED]})", line=line,
-                           hint=f"see 'Why rows are not written' for {entity}: a scope rule, a required field or "
-                                "the target refuses them all"))
+        out.append(
+            Problem(
+                project.doc.path,
+                f"run would write no {entity}: all {row['source_rows']} source rows "
+                f"are filtered ({row[FILTERED]}) or rejected ({row[REJECTED]})",
+                line=line,
+                hint=f"see 'Why rows are not written' for {entity}: a scope rule, a required field or "
+                "the target refuses them all",
+            )
+        )
     return out
 
 
@@ -288,9 +383,16 @@ def unmapped_in_scope(project, entities: list | None = None) -> list[Problem]:
         return []
     mapped = {plan.entity for s in project.sources for plan in s.entities}
     line = project.doc.line_of(("entities",))
-    return [Problem(project.doc.path, f"{e.value} are in scope but no source maps them: run would write no "
-                    f"{e.value}", line=line, hint=f"map {e.value} in a mapping file, or take them out of 'entities'")
-            for e in (project.config.entities if entities is None else entities) if e not in mapped]
+    return [
+        Problem(
+            project.doc.path,
+            f"{e.value} are in scope but no source maps them: run would write no {e.value}",
+            line=line,
+            hint=f"map {e.value} in a mapping file, or take them out of 'entities'",
+        )
+        for e in (project.config.entities if entities is None else entities)
+        if e not in mapped
+    ]
 
 
 def over_limits(result: RunResult, entities: list[dict[str, Any]], limits: RejectLimits) -> list[Problem]:
@@ -300,15 +402,27 @@ def over_limits(result: RunResult, entities: list[dict[str, Any]], limits: Rejec
     for row in entities:
         entity, rejected = row["entity"], row[REJECTED]
         if limits.rows is not None and rejected > limits.rows:
-            out.append(Problem(path, f"{entity}: {rejected:,} rows would be rejected, more than --max-rejects "
-                               f"{limits.rows:,}", hint=_LIMIT_HINT.format(entity=entity)))
+            out.append(
+                Problem(
+                    path,
+                    f"{entity}: {rejected:,} rows would be rejected, more than --max-rejects {limits.rows:,}",
+                    hint=_LIMIT_HINT.format(entity=entity),
+                )
+            )
         in_scope = row["source_rows"] - row[FILTERED]
         if limits.share is not None and in_scope and rejected / in_scope > limits.share:
-            out.append(Problem(path, f"{entity}: {rejected:,} of the {in_scope:,} rows in scope would be rejected "
-                               f"({rejected / in_scope:.1%}), more than --max-reject-share {limits.share:g}",
-                               hint=_LIMIT_HINT.format(entity=entity)))
+            out.append(
+                Problem(
+                    path,
+                    f"{entity}: {rejected:,} of the {in_scope:,} rows in scope would be rejected "
+                    f"({rejected / in_scope:.1%}), more than --max-reject-share {limits.share:g}",
+                    hint=_LIMIT_HINT.format(entity=entity),
+                )
+            )
     return out
 
 
-_LIMIT_HINT = ("see 'Why rows are not written' and 'Expected refusals by the target' for {entity}; fix the sources "
-               "or mappings, or raise the limit")
+_LIMIT_HINT = (
+    "see 'Why rows are not written' and 'Expected refusals by the target' for {entity}; fix the sources "
+    "or mappings, or raise the limit"
+)

@@ -19,11 +19,43 @@ import polars as pl
 from crm_migrate.migrate.readers import ROW, SHEET, SourceTable
 
 # A cell that is only a total's label, however it is spaced or punctuated.
-TOTAL_WORDS = ["合计", "小计", "总计", "总合计", "共计", "累计", "汇总", "总数", "总额", "合计金额", "本页合计", "本页小计",
-               "全部合计", "本月合计", "本年合计", "年度合计", "总计金额", "统计", "合計", "小計", "總計", "總數",
-               "total", "totals", "subtotal", "sub-total", "grand total", "sum", "total amount"]
-_TOTAL = re.compile(r"^[\s【\[(（<《]*(" + "|".join(re.escape(w).replace(r"\ ", r"\s*") for w in TOTAL_WORDS)
-                    + r")[\s:：】\])）>》.。]*$", re.I)
+TOTAL_WORDS = [
+    "合计",
+    "小计",
+    "总计",
+    "总合计",
+    "共计",
+    "累计",
+    "汇总",
+    "总数",
+    "总额",
+    "合计金额",
+    "本页合计",
+    "本页小计",
+    "全部合计",
+    "本月合计",
+    "本年合计",
+    "年度合计",
+    "总计金额",
+    "统计",
+    "合計",
+    "小計",
+    "總計",
+    "總數",
+    "total",
+    "totals",
+    "subtotal",
+    "sub-total",
+    "grand total",
+    "sum",
+    "total amount",
+]
+_TOTAL = re.compile(
+    r"^[\s【\[(（<《]*("
+    + "|".join(re.escape(w).replace(r"\ ", r"\s*") for w in TOTAL_WORDS)
+    + r")[\s:：】\])）>》.。]*$",
+    re.I,
+)
 # What an export writes under its data: counts, who and when, page marks, "nothing below".
 _FOOTER = re.compile(
     r"^\s*(?:"
@@ -36,7 +68,9 @@ _FOOTER = re.compile(
     r"|(?:total|exported|generated|printed)\s*(?:on|at|by|:|\d)"
     r"|\d[\d,]*\s*(?:records?|rows?)\s*(?:in total|total|exported|found)?\s*\.?$"
     r"|(?:record|row)s?\s*(?:count|total)\s*[:：]"
-    r")", re.I)
+    r")",
+    re.I,
+)
 _SEPARATOR = re.compile(r"^[\s\-=_*~.#—–·•|+:：,，。/\\]+$")
 DITTO = ["同上", "同前", "同左", "仝上", "〃", "″", "〞", '"', "”", "“", "''", "々", "ditto", "same as above", "do."]
 _DITTO = re.compile(r"^\s*(?:" + "|".join(re.escape(d) for d in DITTO) + r")[\s。.,，]*$", re.I)
@@ -51,8 +85,10 @@ def non_records(table: SourceTable) -> pl.Series:
     if not columns or frame.height == 0:
         table.non_records = pl.Series("non_record", [None] * frame.height, pl.String)
         return table.non_records
-    headers = sorted({h.strip() for cols in (table.headers or {"": columns}).values() for h in cols if h.strip()}
-                     | {c.strip() for c in columns})
+    headers = sorted(
+        {h.strip() for cols in (table.headers or {"": columns}).values() for h in cols if h.strip()}
+        | {c.strip() for c in columns}
+    )
     # Each cell stripped once, for the five tests below to read (an expression per test would strip it again).
     frame = frame.select(pl.col(c).str.strip_chars().alias(str(i)) for i, c in enumerate(columns))
     cells = [pl.col(str(i)) for i in range(len(columns))]
@@ -89,8 +125,9 @@ def written(v: pl.Expr) -> pl.Expr:
     return ~blank(v) & ~is_ditto(v)
 
 
-def fill_down(series: pl.Series, frame: pl.DataFrame, stop: pl.Series,
-              starts: pl.Series | None = None, empty_cells: bool = True) -> tuple[pl.Series, pl.Series]:
+def fill_down(
+    series: pl.Series, frame: pl.DataFrame, stop: pl.Series, starts: pl.Series | None = None, empty_cells: bool = True
+) -> tuple[pl.Series, pl.Series]:
     """The column with empty and ditto cells filled from the row above in their block, and per row a note
     saying where a filled value came from (null where nothing was filled). ``stop`` marks rows that are not
     records: they end a block and give nothing. ``starts`` marks rows that begin a record of their own (a
@@ -99,26 +136,39 @@ def fill_down(series: pl.Series, frame: pl.DataFrame, stop: pl.Series,
     Without ``empty_cells`` only ditto cells are filled: what a column without ``fill_down`` gets, since 同上
     says "the value above" whatever the mapping says, while an empty cell may be empty."""
     begins = starts.fill_null(False) if starts is not None else pl.Series([False] * len(series))
-    work = pl.DataFrame({"v": series, "sheet": frame[SHEET], "row": frame[ROW], "stop": stop.fill_null(False),
-                         "starts": begins})
+    work = pl.DataFrame(
+        {"v": series, "sheet": frame[SHEET], "row": frame[ROW], "stop": stop.fill_null(False), "starts": begins}
+    )
     v = pl.col("v")
     ditto = is_ditto(v)
     empty = blank(v)
     given = written(v) & ~pl.col("stop")
-    new_block = (pl.col("sheet").ne_missing(pl.col("sheet").shift(1))  # a CSV has no sheet: null is one sheet
-                 | (pl.col("row") - pl.col("row").shift(1) != 1).fill_null(True)
-                 | pl.col("stop") | pl.col("stop").shift(1).fill_null(False) | pl.col("starts"))
-    out = work.with_columns(new_block.cum_sum().alias("block"), ditto.alias("ditto"), empty.alias("empty"),
-                            given.alias("given")).with_columns(
+    new_block = (
+        pl.col("sheet").ne_missing(pl.col("sheet").shift(1))  # a CSV has no sheet: null is one sheet
+        | (pl.col("row") - pl.col("row").shift(1) != 1).fill_null(True)
+        | pl.col("stop")
+        | pl.col("stop").shift(1).fill_null(False)
+        | pl.col("starts")
+    )
+    out = work.with_columns(
+        new_block.cum_sum().alias("block"), ditto.alias("ditto"), empty.alias("empty"), given.alias("given")
+    ).with_columns(
         pl.when("given").then(v).forward_fill().over("block").alias("above"),
-        pl.when("given").then(pl.col("row")).forward_fill().over("block").alias("from"))
+        pl.when("given").then(pl.col("row")).forward_fill().over("block").alias("from"),
+    )
     fill = (pl.col("ditto") | (pl.col("empty") & empty_cells)) & ~pl.col("stop") & ~pl.col("starts")
     out = out.select(
         pl.when(fill).then(pl.col("above")).when(pl.col("ditto")).then(None).otherwise(v).alias(series.name),
         pl.when(fill & pl.col("above").is_not_null())
-        .then(pl.format("filled from row {} ({})", pl.col("from"),
-                        pl.when(pl.col("ditto")).then(v.str.strip_chars()).otherwise(pl.lit("empty cell"))))
+        .then(
+            pl.format(
+                "filled from row {} ({})",
+                pl.col("from"),
+                pl.when(pl.col("ditto")).then(v.str.strip_chars()).otherwise(pl.lit("empty cell")),
+            )
+        )
         .when(pl.col("ditto"))
         .then(pl.format("{} with nothing above it: left empty", v.str.strip_chars()))
-        .alias("note"))
+        .alias("note"),
+    )
     return out[series.name], out["note"]

@@ -61,8 +61,7 @@ def choose(migration: Migration, size: int = 300) -> Chosen:
     def take(rows: pl.DataFrame, reason: str, limit: int | None = None) -> None:
         rows = rows.select(KEY).unique(maintain_order=True)
         if picked:
-            rows = rows.join(pl.concat(picked).select(KEY), on=KEY, how="anti", nulls_equal=True,
-                             maintain_order="left")
+            rows = rows.join(pl.concat(picked).select(KEY), on=KEY, how="anti", nulls_equal=True, maintain_order="left")
         if limit is not None:
             rows = rows.head(max(limit, 0))
         if rows.height:
@@ -87,23 +86,30 @@ def choose(migration: Migration, size: int = 300) -> Chosen:
     for entity, frame in frames.items():  # 3. clusters and review pairs
         members = frame.filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
         merged = members.filter(pl.col(OUTCOME) == MERGED)[RECORD_ID].unique(maintain_order=True).head(8)
-        take(members.filter(pl.col(RECORD_ID).is_in(merged.to_list())), "duplicate cluster",
-             budget // (3 * len(frames)))
+        take(
+            members.filter(pl.col(RECORD_ID).is_in(merged.to_list())), "duplicate cluster", budget // (3 * len(frames))
+        )
         review = migration.entities[entity].review_pairs().head(5)
         if review.height:
             at = pl.concat([review["l"], review["r"]]).cast(pl.UInt32)
             take(frame.filter(pl.col("_i").is_in(at.to_list())), "review pair", 10)
     for entity, frame in frames.items():  # 4. most changed by the cleaners
-        changed = [(pl.col(raw(s.name)).is_not_null() & (pl.col(raw(s.name)) != pl.col(val(s.name))).fill_null(True))
-                   .cast(pl.Int32) for s in migration.entities[entity].fields
-                   if raw(s.name) in frame.columns and val(s.name) in frame.columns]
+        changed = [
+            (pl.col(raw(s.name)).is_not_null() & (pl.col(raw(s.name)) != pl.col(val(s.name))).fill_null(True)).cast(
+                pl.Int32
+            )
+            for s in migration.entities[entity].fields
+            if raw(s.name) in frame.columns and val(s.name) in frame.columns
+        ]
         if changed:
             ranked = frame.with_columns(pl.sum_horizontal(changed).alias("_changed")).filter(pl.col("_changed") > 0)
-            take(ranked.sort("_changed", "_i", descending=[True, False]), "most changed",
-                 budget // (3 * len(frames)))
+            take(ranked.sort("_changed", "_i", descending=[True, False]), "most changed", budget // (3 * len(frames)))
     _close_links(frames, picked, take)
-    everything = pl.concat([f.select(KEY) for f in frames.values()]).unique(maintain_order=True) \
-        if frames else pl.DataFrame(schema={SOURCE: pl.String, SHEET: pl.String, ROW: pl.Int64})
+    everything = (
+        pl.concat([f.select(KEY) for f in frames.values()]).unique(maintain_order=True)
+        if frames
+        else pl.DataFrame(schema={SOURCE: pl.String, SHEET: pl.String, ROW: pl.Int64})
+    )
     room = size - total()
     if room > 0 and everything.height:  # 5. spread
         step = max(everything.height // room, 1)
@@ -130,8 +136,9 @@ def _close_links(frames: dict[Entity, pl.DataFrame], picked: list[pl.DataFrame],
     _parents(frames, accounts, picked, take, by_legacy_id=False)
 
 
-def _parents(frames: dict[Entity, pl.DataFrame], accounts: pl.DataFrame, picked: list[pl.DataFrame], take,
-             by_legacy_id: bool) -> None:
+def _parents(
+    frames: dict[Entity, pl.DataFrame], accounts: pl.DataFrame, picked: list[pl.DataFrame], take, by_legacy_id: bool
+) -> None:
     """Every row of the account record each chosen child is linked to; with ``by_legacy_id``, also the rows
     carrying the legacy id a child names, whatever became of that account."""
     chosen = pl.concat(picked).select(KEY)

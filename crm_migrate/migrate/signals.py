@@ -17,9 +17,11 @@ from crm_migrate.project import EntityPlan
 def _write_back(frame: pl.DataFrame, field: str, mask: pl.Series, results: list[Cleaned | None]) -> pl.DataFrame:
     """Replace the cleaned columns of ``field`` on the masked rows where a result was found."""
     rows = mask.arg_true().to_list()
-    updates: dict[str, list] = {c: frame[c].to_list() for c in frame.columns
-                                if c in (val(field), key(field), why(field), notes(field))
-                                or c.startswith(f"a:{field}.")}
+    updates: dict[str, list] = {
+        c: frame[c].to_list()
+        for c in frame.columns
+        if c in (val(field), key(field), why(field), notes(field)) or c.startswith(f"a:{field}.")
+    }
     for row, result in zip(rows, results, strict=True):
         if result is None:
             continue
@@ -46,8 +48,10 @@ def apply_row_signals(frame: pl.DataFrame, plan: EntityPlan, ctx: CleanContext) 
         if not mask.any():
             continue
         rows = frame.filter(mask)
-        results = [resolve_with_phone(row[val(field)], [row[val(p)] for p in phones], ctx)
-                   for row in rows.select(val(field), *[val(p) for p in phones]).iter_rows(named=True)]
+        results = [
+            resolve_with_phone(row[val(field)], [row[val(p)] for p in phones], ctx)
+            for row in rows.select(val(field), *[val(p) for p in phones]).iter_rows(named=True)
+        ]
         frame = _write_back(frame, field, mask, results)
     for field in phones:
         local = attr(field, "local")
@@ -58,8 +62,10 @@ def apply_row_signals(frame: pl.DataFrame, plan: EntityPlan, ctx: CleanContext) 
             continue
         results = []
         for row in frame.filter(mask).iter_rows(named=True):
-            code = next((c for a in addresses if (c := area_code_for(row.get(attr(a, "province")),
-                                                                      row.get(attr(a, "city"))))), None)
+            code = next(
+                (c for a in addresses if (c := area_code_for(row.get(attr(a, "province")), row.get(attr(a, "city"))))),
+                None,
+            )
             results.append(complete_local(row[local], code, ctx) if code else None)
         frame = _write_back(frame, field, mask, results)
     return frame

@@ -23,10 +23,10 @@ from dataclasses import replace
 
 import polars as pl
 
+from crm_migrate.mappings.entities import Entity, has_account_link
 from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, REASON, RECORD_ID, ROW, SEQ, SHEET, SOURCE, WRITTEN
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.merge import record_id
-from crm_migrate.mappings.entities import Entity, has_account_link
 
 
 def keep_external_ids(migration, snapshot, prints: pl.DataFrame):
@@ -45,7 +45,10 @@ def keep_external_ids(migration, snapshot, prints: pl.DataFrame):
             frame = frame.with_columns(
                 pl.when(live).then(new).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
                 pl.when(live & (pl.col(OUTCOME) == MERGED) & pl.col(REASON).str.starts_with("merged into "))
-                .then(pl.format("merged into {}", new)).otherwise(pl.col(REASON)).alias(REASON))
+                .then(pl.format("merged into {}", new))
+                .otherwise(pl.col(REASON))
+                .alias(REASON),
+            )
         if accounts and has_account_link(entity) and ACCOUNT in frame.columns:
             frame = frame.with_columns(pl.col(ACCOUNT).replace(accounts))
         results[entity] = replace(res, frame=frame)
@@ -58,36 +61,63 @@ def keep_external_ids(migration, snapshot, prints: pl.DataFrame):
 def _mapping(entity: Entity, frame: pl.DataFrame, snapshot, prints: pl.DataFrame) -> dict[str, str]:
     before = snapshot.rows.filter((pl.col("entity") == entity.value) & pl.col("record_id").is_not_null())
     before = before.filter(pl.len().over("source", "fingerprint") == 1).select(
-        "source", "fingerprint", pl.col("record_id").alias("_was"))
+        "source", "fingerprint", pl.col("record_id").alias("_was")
+    )
     if before.is_empty():
         return {}
     known = snapshot.records(entity)["external_id"].implode()
-    positional = pl.concat_str([pl.col(SOURCE), pl.col(SHEET).fill_null(""), pl.col(ROW).cast(pl.String)],
-                               separator="\x1f") == pl.col(KEY)
+    positional = pl.concat_str(
+        [pl.col(SOURCE), pl.col(SHEET).fill_null(""), pl.col(ROW).cast(pl.String)], separator="\x1f"
+    ) == pl.col(KEY)
     # A golden record the state knows, led by a row with a legacy id (its survivor, the row written), keeps its id
     # as it is: only the others (new to the state, or led by a row known by its position) are looked at.
-    settled = (frame.lazy().filter((pl.col(OUTCOME) == WRITTEN) & ~positional & pl.col(RECORD_ID).is_in(known))
-               .select(RECORD_ID).collect()[RECORD_ID])
-    members = (frame.lazy().filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
-               .select(SEQ, SOURCE, SHEET, ROW, RECORD_ID, KEY).collect())
-    members = (members.filter(~pl.col(RECORD_ID).is_in(settled.implode()))
-               .join(prints.rename({"source": SOURCE}), on=[SOURCE, SHEET, ROW], how="left", nulls_equal=True)
-               .with_columns(pl.len().over(SOURCE, "fingerprint").alias("_n")))
+    settled = (
+        frame.lazy()
+        .filter((pl.col(OUTCOME) == WRITTEN) & ~positional & pl.col(RECORD_ID).is_in(known))
+        .select(RECORD_ID)
+        .collect()[RECORD_ID]
+    )
+    members = (
+        frame.lazy()
+        .filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+        .select(SEQ, SOURCE, SHEET, ROW, RECORD_ID, KEY)
+        .collect()
+    )
+    members = (
+        members.filter(~pl.col(RECORD_ID).is_in(settled.implode()))
+        .join(prints.rename({"source": SOURCE}), on=[SOURCE, SHEET, ROW], how="left", nulls_equal=True)
+        .with_columns(pl.len().over(SOURCE, "fingerprint").alias("_n"))
+    )
     if members.is_empty():
         return {}
     members = members.join(before.rename({"source": SOURCE}), on=[SOURCE, "fingerprint"], how="left")
     # an id a settled record keeps is nobody else's to claim
-    members = members.with_columns(pl.when((pl.col("_n") == 1) & ~pl.col("_was").is_in(settled.implode()))
-                                   .then(pl.col("_was")).alias("_was"))
-    claimed = (members.filter(pl.col("_was").is_not_null()).sort(SEQ)
-               .group_by(RECORD_ID, maintain_order=True).agg(pl.col("_was").first(), pl.col(SEQ).first().alias("_at"))
-               .sort("_at").unique("_was", keep="first", maintain_order=True))
-    golden = (members.sort(SEQ).group_by(RECORD_ID, maintain_order=True).agg(pl.col(KEY).first())
-              .join(claimed.select(RECORD_ID, "_was"), on=RECORD_ID, how="left"))
+    members = members.with_columns(
+        pl.when((pl.col("_n") == 1) & ~pl.col("_was").is_in(settled.implode())).then(pl.col("_was")).alias("_was")
+    )
+    claimed = (
+        members.filter(pl.col("_was").is_not_null())
+        .sort(SEQ)
+        .group_by(RECORD_ID, maintain_order=True)
+        .agg(pl.col("_was").first(), pl.col(SEQ).first().alias("_at"))
+        .sort("_at")
+        .unique("_was", keep="first", maintain_order=True)
+    )
+    golden = (
+        members.sort(SEQ)
+        .group_by(RECORD_ID, maintain_order=True)
+        .agg(pl.col(KEY).first())
+        .join(claimed.select(RECORD_ID, "_was"), on=RECORD_ID, how="left")
+    )
     taken = claimed["_was"]
     displaced = golden.filter(pl.col("_was").is_null() & pl.col(RECORD_ID).is_in(taken.implode()))
-    fresh = {g: record_id(entity, f"{k}\x1fbatch {snapshot.batch}") for g, k in
-             displaced.select(RECORD_ID, KEY).iter_rows()}  # the few records displaced by a moved row
-    mapping = {g: w for g, w in golden.filter(pl.col("_was").is_not_null() & (pl.col("_was") != pl.col(RECORD_ID)))
-               .select(RECORD_ID, "_was").iter_rows()}
+    fresh = {
+        g: record_id(entity, f"{k}\x1fbatch {snapshot.batch}") for g, k in displaced.select(RECORD_ID, KEY).iter_rows()
+    }  # the few records displaced by a moved row
+    mapping = {
+        g: w
+        for g, w in golden.filter(pl.col("_was").is_not_null() & (pl.col("_was") != pl.col(RECORD_ID)))
+        .select(RECORD_ID, "_was")
+        .iter_rows()
+    }
     return mapping | fresh

@@ -27,39 +27,59 @@ def batch_lines(result) -> list[str]:
     wave = f"wave {batch.wave}, " if batch.wave else ""
     lines = []
     if batch.nothing:
-        lines.append(f"Nothing new or changed since batch {batch.number - 1}: no import file written "
-                     f"({wave}state {result.state}).")
+        lines.append(
+            f"Nothing new or changed since batch {batch.number - 1}: no import file written "
+            f"({wave}state {result.state})."
+        )
     else:
         lines.append(f"Batch {batch.number} ({wave}{batch.kind}) recorded in {result.state}:")
     for entity, c in counts.items():
         if not any(c.values()):
             continue  # nothing of this entity in the wave, nothing withdrawn
         gone = f", {c['rows_gone']} source row(s) gone" if c.get("rows_gone") else ""
-        lines.append(f"  {entity}: {c['sent']} written — {c['new']} new, {c['changed']} changed, {c['unchanged']} "
-                     f"unchanged, {c['withdrawn']} withdrawn, {c['held']} held back{gone}")
+        lines.append(
+            f"  {entity}: {c['sent']} written — {c['new']} new, {c['changed']} changed, {c['unchanged']} "
+            f"unchanged, {c['withdrawn']} withdrawn, {c['held']} held back{gone}"
+        )
     for entity, c in batch.matched.items():
-        lines.append(f"  {entity}: {sum(c.values())} new row(s) matched against the state — {c['joined']} joined a "
-                     f"record of the state, {c['new']} new, {c['review']} to review")
+        lines.append(
+            f"  {entity}: {sum(c.values())} new row(s) matched against the state — {c['joined']} joined a "
+            f"record of the state, {c['new']} new, {c['review']} to review"
+        )
     if any(c["review"] for c in batch.matched.values()):
-        lines.append(f"  To review (each new row and the record of the state it may be): "
-                     f"{result.out / 'review' / 'incremental.csv'}")
-    reasons = (result.lineage.filter(pl.col("reason").str.starts_with("held back:").fill_null(False))
-               .group_by("entity", "reason").len().sort("len", descending=True).head(5))
+        lines.append(
+            f"  To review (each new row and the record of the state it may be): "
+            f"{result.out / 'review' / 'incremental.csv'}"
+        )
+    reasons = (
+        result.lineage.filter(pl.col("reason").str.starts_with("held back:").fill_null(False))
+        .group_by("entity", "reason")
+        .len()
+        .sort("len", descending=True)
+        .head(5)
+    )
     for entity, reason, n in reasons.iter_rows():
         lines.append(f"  {entity}: {n} row(s) {reason}")
     if any(c["held"] for c in counts.values()):
         lines.append(f"  Held back, with the reasons: {result.out / 'rejects' / 'held_back.csv'}")
     if any(c["withdrawn"] for c in counts.values()):
-        lines.append("  Withdrawn records are not deleted from the target: their source rows are gone; "
-                     "`crm-migrate state PROJECT export` lists them (status withdrawn).")
+        lines.append(
+            "  Withdrawn records are not deleted from the target: their source rows are gone; "
+            "`crm-migrate state PROJECT export` lists them (status withdrawn)."
+        )
     return lines
 
 
 def _connect(path: Path):
     conn = connect(path)
     if conn is None:
-        raise MigrateError(Problem(str(path), "no migration state here yet",
-                                   hint="a run records one (options.state.file; run --since FILE for another)"))
+        raise MigrateError(
+            Problem(
+                str(path),
+                "no migration state here yet",
+                hint="a run records one (options.state.file; run --since FILE for another)",
+            )
+        )
     return conn
 
 
@@ -70,16 +90,18 @@ def tables(path: Path) -> dict[str, pl.DataFrame]:
     try:
         out = {}
         for name in TABLES:
-            cursor = conn.execute(f"SELECT * FROM {name}")  # noqa: S608 - our own table names
+            cursor = conn.execute(f"SELECT * FROM {name}")
             columns = [d[0] for d in cursor.description]
             out[name] = pl.DataFrame(cursor.fetchall(), schema=columns, orient="row", infer_schema_length=None)
         for entity in Entity:
             out[f"golden_{entity.value}"] = get_frame(conn, GOLDEN, entity.value, GOLDEN_SCHEMA)
         out["rows"] = get_frame(conn, ROWS, "", ROWS_SCHEMA)
-        out["meta"] = pl.DataFrame(conn.execute("SELECT key, value FROM meta").fetchall(), schema=["key", "value"],
-                                   orient="row")
-        out["schema_version"] = pl.DataFrame({"version": [conn.execute("SELECT version FROM schema_version")
-                                                          .fetchone()[0]]})
+        out["meta"] = pl.DataFrame(
+            conn.execute("SELECT key, value FROM meta").fetchall(), schema=["key", "value"], orient="row"
+        )
+        out["schema_version"] = pl.DataFrame(
+            {"version": [conn.execute("SELECT version FROM schema_version").fetchone()[0]]}
+        )
     finally:
         conn.close()
     return out
@@ -90,16 +112,21 @@ def show(path: Path) -> list[str]:
     withdrawn, by wave; the verify results; the matching it keeps."""
     t = tables(path)
     meta = dict(t["meta"].iter_rows())
-    lines = [f"State {path} (schema {t['schema_version']['version'][0]}, {os.path.getsize(path):,} bytes), "
-             f"created {meta.get('created_at', '?')} by {meta.get('created_by', '?')}"]
+    lines = [
+        f"State {path} (schema {t['schema_version']['version'][0]}, {os.path.getsize(path):,} bytes), "
+        f"created {meta.get('created_at', '?')} by {meta.get('created_by', '?')}"
+    ]
     batches = t["batches"]
     lines.append(f"{batches.height} batch(es):")
     for row in batches.iter_rows(named=True):
         counts = json.loads(row["counts"])
         sent = ", ".join(f"{e} {c.get('sent', 0)}" for e, c in counts.items())
         files = len(json.loads(row["files"]))
-        lines.append(f"  {row['batch']}  {row['created_at']}  {row['kind']}"
-                     + (f"  wave {row['wave']}" if row["wave"] else "") + f"  {files} file(s): {sent}")
+        lines.append(
+            f"  {row['batch']}  {row['created_at']}  {row['kind']}"
+            + (f"  wave {row['wave']}" if row["wave"] else "")
+            + f"  {files} file(s): {sent}"
+        )
     for entity in Entity:
         golden = t[f"golden_{entity.value}"]
         if golden.is_empty():
@@ -109,20 +136,29 @@ def show(path: Path) -> list[str]:
         lines.append(f"{entity.value}: {golden.height} golden record(s) ({parts})")
     checks = t["verifications"]
     for row in checks.iter_rows(named=True):
-        verdict = "clean" if row["clean"] else (f"{row['missing']} missing, {row['extra']} extra, "
-                                                f"{row['differences']} value(s) different")
-        lines.append(f"verified batch {row['batch']} {row['entity']} at {row['verified_at']}: {verdict} "
-                     f"({row['matched']} of {row['sent']} sent found; {row['earlier']} of earlier batches)")
+        verdict = (
+            "clean"
+            if row["clean"]
+            else (f"{row['missing']} missing, {row['extra']} extra, {row['differences']} value(s) different")
+        )
+        lines.append(
+            f"verified batch {row['batch']} {row['entity']} at {row['verified_at']}: {verdict} "
+            f"({row['matched']} of {row['sent']} sent found; {row['earlier']} of earlier batches)"
+        )
     for row in t["matching"].iter_rows(named=True):
         levels = t["weights"].filter(pl.col("entity") == row["entity"])
-        lines.append(f"matching {row['entity']} (from batch {row['batch']}, {row['records']:,} records): merge "
-                     f"{row['merge']}, review {row['review']}, {levels['comparison'].n_unique()} comparisons, "
-                     f"{levels.height} levels with m and u")
+        lines.append(
+            f"matching {row['entity']} (from batch {row['batch']}, {row['records']:,} records): merge "
+            f"{row['merge']}, review {row['review']}, {levels['comparison'].n_unique()} comparisons, "
+            f"{levels.height} levels with m and u"
+        )
     watches = t["watches"]
     if watches.height:
         last = watches.sort("watch")[-1]
-        lines.append(f"{watches.height} watch(es) of the CRM's export, the last at {last['watched_at'][0]} "
-                     "(crm-migrate watch compares the next one with it)")
+        lines.append(
+            f"{watches.height} watch(es) of the CRM's export, the last at {last['watched_at'][0]} "
+            "(crm-migrate watch compares the next one with it)"
+        )
     return lines
 
 
@@ -131,26 +167,35 @@ def export(path: Path, folder: Path, fmt: str) -> list[Path]:
     (0700 folder, 0600 files): the golden tables hold names and addresses in clear."""
     if fmt not in FORMATS:
         raise MigrateError(Problem("--format", f"{fmt!r} is not one of {', '.join(FORMATS)}"))
-    from crm_migrate.migrate.output_frames import write_csv
-
     from crm_migrate.cleaners.masking import mask_frame
+    from crm_migrate.migrate.output_frames import write_csv
 
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
     for name, frame in tables(path).items():
         target = folder / f"{name}.{fmt}"
         if fmt != "parquet":  # as every file outside import/: an ID number in a value masked; hashes left alone
-            frame = mask_frame(frame, False, keep=tuple(c for c in frame.columns if c.startswith("h:") or c in (
-                "fingerprint", "external_id", "record_id", "account", "export_sha256", "project_sha256")))
+            frame = mask_frame(
+                frame,
+                False,
+                keep=tuple(
+                    c
+                    for c in frame.columns
+                    if c.startswith("h:")
+                    or c in ("fingerprint", "external_id", "record_id", "account", "export_sha256", "project_sha256")
+                ),
+            )
         if fmt == "csv":
-            flat = frame.with_columns(pl.col(c).list.join("; ") for c, t in frame.schema.items()
-                                      if isinstance(t, pl.List))
+            flat = frame.with_columns(
+                pl.col(c).list.join("; ") for c, t in frame.schema.items() if isinstance(t, pl.List)
+            )
             write_csv(flat, target)
         elif fmt == "parquet":
             frame.write_parquet(target)
         else:
-            target.write_text(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=1, default=str) + "\n",
-                              encoding="utf-8")
+            target.write_text(
+                json.dumps(frame.to_dicts(), ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+            )
         target.chmod(0o600)
         written.append(target)
     return written
@@ -207,19 +252,40 @@ def verify_batch(project: Path, out: Path, entity: Entity | str, exported: Path,
     finally:
         conn.close()
     if row is None:
-        raise MigrateError(Problem(str(path), f"the state has no batch {batch['number']}, which {out} says it is",
-                                   hint="verify against the state the run recorded its batch in (was it reset?)"))
+        raise MigrateError(
+            Problem(
+                str(path),
+                f"the state has no batch {batch['number']}, which {out} says it is",
+                hint="verify against the state the run recorded its batch in (was it reset?)",
+            )
+        )
     recorded = {f["path"]: f.get("sha256") for f in json.loads(row[0])}
     changed = [p for p, sha in recorded.items() if not (out / p).is_file() or sha256_of(out / p) != sha]
     if changed:
-        raise MigrateError(Problem(str(out / changed[0]), f"not the file batch {batch['number']} wrote, as the "
-                                   "state recorded it (changed or missing)", hint="verify the output folder of "
-                                   "the run whose files were imported, as that run left it"))
+        raise MigrateError(
+            Problem(
+                str(out / changed[0]),
+                f"not the file batch {batch['number']} wrote, as the state recorded it (changed or missing)",
+                hint="verify the output folder of the run whose files were imported, as that run left it",
+            )
+        )
     result = verify(out, entity, exported, key, known=known)
     result.batch = batch["number"]
-    record_verification(path, {"batch": batch["number"], "entity": entity.value, "export_file": exported.name,
-                               "export_sha256": sha256_of(exported), "sent": result.sent,
-                               "exported": result.exported, "matched": result.matched, "missing": result.missing,
-                               "extra": result.extra, "earlier": result.earlier,
-                               "differences": sum(result.differences.values()), "clean": int(result.clean)})
+    record_verification(
+        path,
+        {
+            "batch": batch["number"],
+            "entity": entity.value,
+            "export_file": exported.name,
+            "export_sha256": sha256_of(exported),
+            "sent": result.sent,
+            "exported": result.exported,
+            "matched": result.matched,
+            "missing": result.missing,
+            "extra": result.extra,
+            "earlier": result.earlier,
+            "differences": sum(result.differences.values()),
+            "clean": int(result.clean),
+        },
+    )
     return result

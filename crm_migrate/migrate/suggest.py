@@ -46,8 +46,12 @@ from crm_migrate.mappings.yamlfile import quote
 
 HEADERS = H.HEADERS
 PERSONAL = ("email", "mobile", "title", "id_card", "birthday", "gender", "wechat", "department")
-MARKERS = {Entity.accounts: H.ACCOUNT_NAME, Entity.contacts: H.PERSON_NAME, Entity.opportunities: H.OPPORTUNITY_NAME,
-           Entity.activities: H.ACTIVITY_CONTENT}
+MARKERS = {
+    Entity.accounts: H.ACCOUNT_NAME,
+    Entity.contacts: H.PERSON_NAME,
+    Entity.opportunities: H.OPPORTUNITY_NAME,
+    Entity.activities: H.ACTIVITY_CONTENT,
+}
 CHILDREN = (Entity.contacts, Entity.opportunities, Entity.activities)
 PICKLIST_MAX = 40  # more distinct values than this is not a picklist to map value by value
 
@@ -191,8 +195,9 @@ class _Slots:
         self.filled.setdefault((entity, name), set()).update(self.sheets_of[column])
 
 
-def suggest(table, sheet_headers: dict[str, list[str]] | None = None, fmt: str = "csv"
-            ) -> tuple[dict[Entity, list[Guess]], list[tuple[str, list[str]]]]:
+def suggest(
+    table, sheet_headers: dict[str, list[str]] | None = None, fmt: str = "csv"
+) -> tuple[dict[Entity, list[Guess]], list[tuple[str, list[str]]]]:
     """Per entity the columns mapped to its fields, and the columns left unmapped with example values."""
     frame = table.frame if hasattr(table, "frame") else table
     part = Part("source", "", frame, sheet_headers or {"": [c for c in frame.columns if not c.startswith("_")]}, fmt)
@@ -215,8 +220,9 @@ def suggest_part(part: Part) -> None:
         return
     entities = _entities_of({folded[c] for c in present})
     if not entities:
-        entities = [Entity.contacts if any(by_values(samples[c]) == ("mobile", 1.0) for c in present)
-                    else Entity.accounts]
+        entities = [
+            Entity.contacts if any(by_values(samples[c]) == ("mobile", 1.0) for c in present) else Entity.accounts
+        ]
     refs = [c for c in present if folded[c] in _FOLDED_REF]
     children = [e for e in entities if e in CHILDREN]
     if Entity.accounts in entities and children and refs:
@@ -224,8 +230,10 @@ def suggest_part(part: Part) -> None:
         explicit = any(folded[c] not in _folded(H.ACCOUNT_ID) for c in refs)
         if own_id or explicit:
             entities.remove(Entity.accounts)
-            part.notes.append(f"These rows are {children[0].value} of accounts kept elsewhere: {refs[0]!r} holds "
-                              "the account's legacy id, which finds the account; its name here is not mapped.")
+            part.notes.append(
+                f"These rows are {children[0].value} of accounts kept elsewhere: {refs[0]!r} holds "
+                "the account's legacy id, which finds the account; its name here is not mapped."
+            )
     part.guesses = {e: [] for e in entities}
     slots = _Slots(sheets_of)
     consumed: set[str] = set()
@@ -250,8 +258,11 @@ def suggest_part(part: Part) -> None:
 
 
 _GENERIC_NAME = {"name", "名称", "全称", "fullname"}
-_COMPANY = re.compile(r"公司|集团|有限|工厂|商行|中心|研究院|研究所|学校|大学|医院|银行|事务所|\b(?:co|ltd|inc|corp|llc|"
-                      r"gmbh|limited|company|group|plc|corporation)\b", re.I)
+_COMPANY = re.compile(
+    r"公司|集团|有限|工厂|商行|中心|研究院|研究所|学校|大学|医院|银行|事务所|\b(?:co|ltd|inc|corp|llc|"
+    r"gmbh|limited|company|group|plc|corporation)\b",
+    re.I,
+)
 
 
 def _read_as(folded: str, sample: list[str]) -> str:
@@ -272,8 +283,9 @@ def _add(part: Part, entity: Entity, guess: Guess) -> None:
     same.why = f"headers {', '.join(repr(s) for s in same.spellings)} (one per sheet) say {guess.field}"
 
 
-def _guess_column(column: str, folded: str, sample: list[str], entities: list[Entity], slots: _Slots,
-                  part: Part) -> tuple[Entity, Guess] | None:
+def _guess_column(
+    column: str, folded: str, sample: list[str], entities: list[Entity], slots: _Slots, part: Part
+) -> tuple[Entity, Guess] | None:
     if folded in _FOLDED_NEVER or not folded:
         return None
     seen = by_values(sample)
@@ -291,14 +303,21 @@ def _guess_column(column: str, folded: str, sample: list[str], entities: list[En
             return entity, Guess(column, name, why)
     if event and is_date:
         if Entity.contacts in entities and _has(folded, H.SIGN_UP_WORDS):
-            return Entity.contacts, Guess(column, "signed_up_at", f"header {column!r}: when the person signed up; "
-                                          "a custom field, not a birthday or the account's creation date", "date")
-        part.notes.append(f"{column!r} holds the dates of visits or follow-ups, not a field of these records: "
-                          "not mapped")
+            return Entity.contacts, Guess(
+                column,
+                "signed_up_at",
+                f"header {column!r}: when the person signed up; "
+                "a custom field, not a birthday or the account's creation date",
+                "date",
+            )
+        part.notes.append(
+            f"{column!r} holds the dates of visits or follow-ups, not a field of these records: not mapped"
+        )
         return None
     if folded in _FOLDED_EVENT_NAME and Entity.contacts in entities:
-        return Entity.contacts, Guess(column, "lead_event", f"header {column!r}: the event the person came "
-                                      "through; a custom field", "text")
+        return Entity.contacts, Guess(
+            column, "lead_event", f"header {column!r}: the event the person came through; a custom field", "text"
+        )
     if folded in _FOLDED_OWN_ID and slots.free(entities[0], "id", column):
         return entities[0], Guess(column, "id", f"header {column!r}: the record's own legacy id")
     if seen is None:
@@ -337,8 +356,11 @@ def _by_header(column: str, folded: str, entities: list[Entity], slots: _Slots) 
     for prefix, entity in _PREFIXES:
         rest = folded.removeprefix(prefix)
         if rest != folded and rest and entity in entities:
-            if rest in _FOLDED_OWN_ID and entity is entities[-1 if entity in CHILDREN else 0] \
-                    and slots.free(entity, "id", column):
+            if (
+                rest in _FOLDED_OWN_ID
+                and entity is entities[-1 if entity in CHILDREN else 0]
+                and slots.free(entity, "id", column)
+            ):
                 return entity, "id"  # 跟进ID in a file of follow-ups
             for name, synonyms in _FOLDED_HEADERS[entity].items():
                 if rest in synonyms and name not in ("id", "account_id", "name") and slots.free(entity, name, column):
@@ -350,23 +372,34 @@ def _by_header(column: str, folded: str, entities: list[Entity], slots: _Slots) 
     return None
 
 
-_PREFIXES = [(fold(p), e) for e, words in (
-    (Entity.contacts, ("联系人", "联系人的", "个人", "contact", "contacts", "person", "primarycontact")),
-    (Entity.accounts, ("客户", "公司", "企业", "单位", "机构", "company", "account", "customer", "organization",
-                       "organisation")),
-    (Entity.opportunities, ("商机", "机会", "opportunity", "deal")),
-    (Entity.activities, ("跟进", "拜访", "活动", "activity", "task"))) for p in words]
+_PREFIXES = [
+    (fold(p), e)
+    for e, words in (
+        (Entity.contacts, ("联系人", "联系人的", "个人", "contact", "contacts", "person", "primarycontact")),
+        (
+            Entity.accounts,
+            ("客户", "公司", "企业", "单位", "机构", "company", "account", "customer", "organization", "organisation"),
+        ),
+        (Entity.opportunities, ("商机", "机会", "opportunity", "deal")),
+        (Entity.activities, ("跟进", "拜访", "活动", "activity", "task")),
+    )
+    for p in words
+]
 _PREFIXES.sort(key=lambda pe: -len(pe[0]))
 
 
-def _field_for_values(kind: str, folded: str, entities: list[Entity], slots: _Slots, column: str
-                      ) -> tuple[Entity, str | None]:
+def _field_for_values(
+    kind: str, folded: str, entities: list[Entity], slots: _Slots, column: str
+) -> tuple[Entity, str | None]:
     if kind == "date":
         wanted = [key for key, words in H.DATE_WORDS.items() if _has(folded, words)]
     else:
-        wanted = {"mobile": [(Entity.contacts, "mobile"), (Entity.accounts, "phone")],
-                  "email": [(Entity.contacts, "email"), (Entity.accounts, "email")],
-                  "id_card": [(Entity.contacts, "id_card")], "uscc": [(Entity.accounts, "uscc")]}[kind]
+        wanted = {
+            "mobile": [(Entity.contacts, "mobile"), (Entity.accounts, "phone")],
+            "email": [(Entity.contacts, "email"), (Entity.accounts, "email")],
+            "id_card": [(Entity.contacts, "id_card")],
+            "uscc": [(Entity.accounts, "uscc")],
+        }[kind]
     for entity, name in wanted:
         if entity in entities and slots.free(entity, name, column):
             return entity, name
@@ -383,8 +416,10 @@ def _derive_name(part: Part, entities, present, folded, slots, consumed) -> None
         return
     text = f"{{{first}}} {{{last}}}" if (first + last).isascii() else f"{{{last}}}{{{first}}}"
     part.derived.setdefault(Entity.contacts, []).append(
-        Derive("name", f"{{template: {quote(text)}}}", f"the name is in two columns, {last!r} and {first!r}",
-               [first, last]))
+        Derive(
+            "name", f"{{template: {quote(text)}}}", f"the name is in two columns, {last!r} and {first!r}", [first, last]
+        )
+    )
     consumed.update((first, last))
     slots.take(Entity.contacts, "name", first)
 
@@ -399,8 +434,9 @@ def _derive_address(part: Part, entities, present, folded, slots, consumed) -> N
         c = next((c for c in present if folded[c] in _FOLDED_PARTS[kind] and c not in parts.values()), None)
         if c:
             parts[kind] = c
-    whole = next((c for c in present if folded[c] in _FOLDED_HEADERS[entity]["address"]
-                  and c not in parts.values()), None)
+    whole = next(
+        (c for c in present if folded[c] in _FOLDED_HEADERS[entity]["address"] and c not in parts.values()), None
+    )
     divisions = [parts[k] for k in ("province", "city", "district") if k in parts]
     if len(divisions) >= 2 or (divisions and "street" in parts):
         street = parts.get("street") or whole
@@ -408,8 +444,13 @@ def _derive_address(part: Part, entities, present, folded, slots, consumed) -> N
         sep = " " if all(c.isascii() for c in cols) else ""
         text = sep.join(f"{{{c}}}" for c in cols)
         part.derived.setdefault(entity, []).append(
-            Derive("address", f"{{template: {quote(text)}}}", "the address is in columns of its own, "
-                   + ", ".join(repr(c) for c in cols), cols))
+            Derive(
+                "address",
+                f"{{template: {quote(text)}}}",
+                "the address is in columns of its own, " + ", ".join(repr(c) for c in cols),
+                cols,
+            )
+        )
         consumed.update(cols)
         slots.take(entity, "address", cols[0])
     elif divisions and whole is None:
@@ -419,15 +460,25 @@ def _derive_address(part: Part, entities, present, folded, slots, consumed) -> N
         consumed.add(col)
         slots.take(entity, "address", col)
     elif divisions:
-        part.notes.append(f"{', '.join(repr(c) for c in divisions)}: {whole!r} is taken as the whole address; "
-                          "check that it holds the place")
+        part.notes.append(
+            f"{', '.join(repr(c) for c in divisions)}: {whole!r} is taken as the whole address; "
+            "check that it holds the place"
+        )
 
 
-VCARD = {"FN": (Entity.contacts, "name"), "ORG": (Entity.accounts, "name"), "ORG.unit": (Entity.contacts, "department"),
-         "TITLE": (Entity.contacts, "title"), "TEL.cell": (Entity.contacts, "mobile"),
-         "TEL.work": (Entity.contacts, "phone"), "EMAIL": (Entity.contacts, "email"),
-         "ADR": (Entity.contacts, "address"), "NOTE": (Entity.contacts, "note"),
-         "BDAY": (Entity.contacts, "birthday"), "URL": (Entity.accounts, "website")}
+VCARD = {
+    "FN": (Entity.contacts, "name"),
+    "ORG": (Entity.accounts, "name"),
+    "ORG.unit": (Entity.contacts, "department"),
+    "TITLE": (Entity.contacts, "title"),
+    "TEL.cell": (Entity.contacts, "mobile"),
+    "TEL.work": (Entity.contacts, "phone"),
+    "EMAIL": (Entity.contacts, "email"),
+    "ADR": (Entity.contacts, "address"),
+    "NOTE": (Entity.contacts, "note"),
+    "BDAY": (Entity.contacts, "birthday"),
+    "URL": (Entity.accounts, "website"),
+}
 
 
 def _vcard(part: Part, present: list[str], samples: dict[str, list[str]]) -> None:
@@ -451,13 +502,19 @@ def _vcard(part: Part, present: list[str], samples: dict[str, list[str]]) -> Non
         taken.add(target)
         part.guesses[target[0]].append(Guess(column, target[1], why))
     if "FN" not in present and {"N.family", "N.given"} <= set(present):
-        part.derived[Entity.contacts] = [Derive("name", '{template: "{N.family}{N.given}"}',
-                                                "no FN: the name from N's family and given parts",
-                                                ["N.family", "N.given"])]
+        part.derived[Entity.contacts] = [
+            Derive(
+                "name",
+                '{template: "{N.family}{N.given}"}',
+                "no FN: the name from N's family and given parts",
+                ["N.family", "N.given"],
+            )
+        ]
     part.guesses = {e: g for e, g in part.guesses.items() if g or part.derived.get(e)}
 
 
 # -- fill down ------------------------------------------------------------------------------------------
+
 
 def _dittos(frame: pl.DataFrame, column: str) -> int:
     from crm_migrate.migrate.rows import is_ditto
@@ -480,11 +537,14 @@ def _fill_down(part: Part) -> None:
                 reasons.append(f"{dittos} cell(s) say 同上 / 〃 (same as above)")
             if merged:
                 where = sorted(sheet for sheet, cols in part.merged.items() if set(g.spellings) & cols)
-                reasons.append(f"merged cells in sheet(s) {', '.join(where)} (Excel keeps the value in the top "
-                               "cell only)")
+                reasons.append(
+                    f"merged cells in sheet(s) {', '.join(where)} (Excel keeps the value in the top cell only)"
+                )
             if blocks and entity is Entity.accounts and g.field != "id":
-                reasons.append(f"{blocks} row(s) with a person but no company, each below a row with one, and the "
-                               "other company columns blank too: a company written once above its people")
+                reasons.append(
+                    f"{blocks} row(s) with a person but no company, each below a row with one, and the "
+                    "other company columns blank too: a company written once above its people"
+                )
             if reasons:
                 g.fill_down = "; ".join(reasons) + ": those cells take the value above"
 
@@ -498,8 +558,9 @@ def _account_blocks(part: Part) -> int:
     if ROW not in frame.columns:
         return 0
     name = part.guess(Entity.accounts, "name")
-    person = next(iter(g for e, gs in part.guesses.items() if e is not Entity.accounts for g in gs
-                       if g.field == "name"), None)
+    person = next(
+        iter(g for e, gs in part.guesses.items() if e is not Entity.accounts for g in gs if g.field == "name"), None
+    )
     others = [g for g in part.guesses[Entity.accounts] if g is not name and g.field != "id"]
     if name is None or person is None or not others:
         return 0
@@ -509,10 +570,17 @@ def _account_blocks(part: Part) -> int:
 
     sheet = pl.col(SHEET).fill_null("") if SHEET in frame.columns else pl.lit("")
     work = frame.with_columns(sheet.alias("_s")).select(
-        "_s", pl.col(ROW).cast(pl.Int64), filled(name).alias("n"), filled(person).alias("p"),
-        pl.any_horizontal([filled(g) for g in others]).alias("o"))
-    work = work.with_columns(((pl.col("_s") == pl.col("_s").shift(1)) & (pl.col(ROW) - pl.col(ROW).shift(1) == 1))
-                             .fill_null(False).alias("below"))
+        "_s",
+        pl.col(ROW).cast(pl.Int64),
+        filled(name).alias("n"),
+        filled(person).alias("p"),
+        pl.any_horizontal([filled(g) for g in others]).alias("o"),
+    )
+    work = work.with_columns(
+        ((pl.col("_s") == pl.col("_s").shift(1)) & (pl.col(ROW) - pl.col(ROW).shift(1) == 1))
+        .fill_null(False)
+        .alias("below")
+    )
     blank = work.filter(pl.col("p") & ~pl.col("n"))
     if blank.height < 2 or blank.height < 0.03 * frame.height:
         return 0
@@ -521,6 +589,7 @@ def _account_blocks(part: Part) -> int:
 
 
 # -- across sources: systems, account links by value, value maps --------------------------------------
+
 
 def _values_of(part: Part, g: Guess) -> set[str]:
     out = set()
@@ -532,8 +601,9 @@ def _values_of(part: Part, g: Guess) -> set[str]:
 def link_systems(parts: list[Part]) -> None:
     """Give the parts of one legacy system the same ``system``: by a shared file-name prefix, or by one
     part's account ids found in another's account column; map an unnamed account column found that way."""
-    account_ids = {i: _values_of(p, g) for i, p in enumerate(parts)
-                   if (g := p.guess(Entity.accounts, "id")) is not None}
+    account_ids = {
+        i: _values_of(p, g) for i, p in enumerate(parts) if (g := p.guess(Entity.accounts, "id")) is not None
+    }
     parent = list(range(len(parts)))
 
     def root(i):
@@ -552,18 +622,20 @@ def link_systems(parts: list[Part]) -> None:
             values = _values_of(p, ref)
             if all(v.isdigit() and len(v) <= 3 for v in values):
                 continue  # 1, 2, 3: row numbers as much as ids; they say nothing of a shared system
-            best = max(((len(values & ids) / max(len(values), 1), j) for j, ids in account_ids.items() if j != i),
-                       default=(0.0, -1))
+            best = max(
+                ((len(values & ids) / max(len(values), 1), j) for j, ids in account_ids.items() if j != i),
+                default=(0.0, -1),
+            )
             if best[0] >= 0.5:
                 parent[root(i)] = root(best[1])
-                why[i] = (f"{best[0]:.0%} of the account ids in {ref.column!r} are ids of "
-                          f"{parts[best[1]].rel_file}")
+                why[i] = f"{best[0]:.0%} of the account ids in {ref.column!r} are ids of {parts[best[1]].rel_file}"
                 why.setdefault(best[1], f"its account ids are found in {p.rel_file}")
             else:
-                p.notes.append(f"{ref.column!r} names accounts by id, but no other source given has most of them: "
-                               "set 'system:' to the system of the file holding those accounts")
-    with_ids = [i for i, p in enumerate(parts)
-                if any(p.guess(e, "id") or p.guess(e, "account_id") for e in p.guesses)]
+                p.notes.append(
+                    f"{ref.column!r} names accounts by id, but no other source given has most of them: "
+                    "set 'system:' to the system of the file holding those accounts"
+                )
+    with_ids = [i for i, p in enumerate(parts) if any(p.guess(e, "id") or p.guess(e, "account_id") for e in p.guesses)]
     prefixes: dict[str, list[int]] = {}
     for i in with_ids:
         stem = Path(parts[i].rel_file).stem
@@ -588,8 +660,11 @@ def link_systems(parts: list[Part]) -> None:
         first = {re.split(r"[_\-\s.]", s)[0] for s in stems}
         if len(first) == 1 and len(next(iter(first))) >= 2:
             prefix = next(iter(first))  # hubspot-crm-exports-all-contacts, ... -> hubspot
-        name = re.sub(r"[^\w]+", "_", prefix).strip("_").lower() if len(prefix) >= 2 else \
-            next((parts[i].stem for i in members if i in account_ids), parts[members[0]].stem)
+        name = (
+            re.sub(r"[^\w]+", "_", prefix).strip("_").lower()
+            if len(prefix) >= 2
+            else next((parts[i].stem for i in members if i in account_ids), parts[members[0]].stem)
+        )
         for i in members:
             parts[i].system = name
             parts[i].system_why = why.get(i, "shares ids with the other sources of this system")
@@ -604,7 +679,7 @@ def _common_prefix(stems: list[str]) -> str:
     if all(len(s) > len(prefix) and re.match(r"[_\-\s.]", s[len(prefix)]) for s in stems):
         return prefix
     cut = [m.start() for m in re.finditer(r"[_\-\s.]", prefix)]
-    return prefix[:cut[-1]] if cut else ""
+    return prefix[: cut[-1]] if cut else ""
 
 
 def _ref_by_values(part: Part, entity: Entity, account_ids: dict[int, set[str]]) -> Guess | None:
@@ -640,8 +715,10 @@ def value_maps(part: Part, picklists: dict[tuple[Entity, str], list[str]]) -> No
             g.unknown = "keep"
             if allowed and unplaced:
                 listed = ", ".join(f"{v} ({counts[v]})" for v in unplaced)
-                g.values_note = (f"not placed among the target's values ({', '.join(allowed)}): {listed}; kept as "
-                                 "they are, so the target may refuse them: add them to the map")
+                g.values_note = (
+                    f"not placed among the target's values ({', '.join(allowed)}): {listed}; kept as "
+                    "they are, so the target may refuse them: add them to the map"
+                )
             elif not allowed:
                 g.values_note = "the target takes any value here: spellings of one value are written as one"
             else:
@@ -691,10 +768,14 @@ def propose_values(counts: Counter, allowed: list[str] | None) -> tuple[dict[str
 
 # -- writing ----------------------------------------------------------------------------------------------
 
-def mapping_yaml(rel_file: str, guesses: dict[Entity, list[Guess]], unmapped: list[tuple[str, list[str]]],
-                 part: Part | None = None) -> str:
-    lines = [f"# Suggested by `crm-migrate init` from the headers and values of {rel_file}: review every line.",
-             f"file: {quote(rel_file)}"]
+
+def mapping_yaml(
+    rel_file: str, guesses: dict[Entity, list[Guess]], unmapped: list[tuple[str, list[str]]], part: Part | None = None
+) -> str:
+    lines = [
+        f"# Suggested by `crm-migrate init` from the headers and values of {rel_file}: review every line.",
+        f"file: {quote(rel_file)}",
+    ]
     if part is not None and part.system:
         lines.append(f"system: {quote(part.system)}  # {part.system_why}")
     if part is not None and part.sheets:
@@ -741,7 +822,7 @@ def _merged_headers(path: Path, header_rows: dict[str, int]) -> dict[str, set[st
         from openpyxl import load_workbook
 
         book = load_workbook(path, read_only=False, data_only=True)
-    except Exception:  # noqa: BLE001 - merged cells are a hint; the file is read by calamine all the same
+    except Exception:
         return {}
     out: dict[str, set[str]] = {}
     for ws in book.worksheets:
@@ -786,8 +867,17 @@ def parts_of(table, rel_file: str, stem: str, path: Path | None = None) -> list[
         cols = list(dict.fromkeys(c for s in sheets for c in sheet_headers[s]))
         sub = frame.filter(pl.col(SHEET).is_in(sheets)).select([c for c in frame.columns if c.startswith("_")] + cols)
         name = stem if n == 0 else stem + "_" + re.sub(r"[^\w]+", "_", sheets[0]).strip("_").lower()
-        out.append(Part(name, rel_file, sub, {s: sheet_headers[s] for s in sheets}, fmt, sheets,
-                        {s: merged[s] for s in sheets if s in merged}))
+        out.append(
+            Part(
+                name,
+                rel_file,
+                sub,
+                {s: sheet_headers[s] for s in sheets},
+                fmt,
+                sheets,
+                {s: merged[s] for s in sheets if s in merged},
+            )
+        )
     return out
 
 
@@ -806,12 +896,21 @@ def init_project(folder: Path, sources: list[Path], target: str = "generic", *, 
     not there, stops it before anything is written; when a source cannot be read (a damaged or oversized
     workbook), a folder this call created is removed again, so that "nothing was written" holds."""
     if (folder / "migration.yaml").exists():
-        raise MigrateError(Problem(str(folder / "migration.yaml"), "a project already exists here",
-                                   hint="choose a new folder; init never overwrites a project"))
+        raise MigrateError(
+            Problem(
+                str(folder / "migration.yaml"),
+                "a project already exists here",
+                hint="choose a new folder; init never overwrites a project",
+            )
+        )
     missing = [s for s in sources if not s.is_file()]
     if missing:
-        raise MigrateError([Problem(str(s), "source file not found", hint="give the path of a CSV, XLSX or vCard file")
-                            for s in missing])
+        raise MigrateError(
+            [
+                Problem(str(s), "source file not found", hint="give the path of a CSV, XLSX or vCard file")
+                for s in missing
+            ]
+        )
     if read is None:
         from crm_migrate.migrate.readers import read_path as read
     created = not folder.exists()
@@ -834,8 +933,12 @@ def _init_project(folder: Path, sources: list[Path], read, target: str) -> list[
             shutil.copy2(target, copied)
         target_setting = f"targets/{copied.name}"
     profile = load_profile(target_setting, folder)
-    picklists = {(e, c.value): list(c.picklist) for e, ep in profile.entities.items() for c in ep.columns
-                 if c.picklist and c.value}
+    picklists = {
+        (e, c.value): list(c.picklist)
+        for e, ep in profile.entities.items()
+        for c in ep.columns
+        if c.picklist and c.value
+    }
     parts: list[Part] = []
     names: list[str] = []
     for source in sources:
@@ -857,8 +960,10 @@ def _init_project(folder: Path, sources: list[Path], read, target: str) -> list[
         value_maps(part, picklists)
         _drop_incomplete(part)
         if not part.guesses:
-            skipped.append(f"# {part.rel_file}{' ' + ', '.join(part.sheets) if part.sheets else ''}: nothing mapped "
-                           f"({' '.join(part.notes) or 'no column says what it is'})")
+            skipped.append(
+                f"# {part.rel_file}{' ' + ', '.join(part.sheets) if part.sheets else ''}: nothing mapped "
+                f"({' '.join(part.notes) or 'no column says what it is'})"
+            )
             continue
         path = folder / "mappings" / f"{part.stem}.yaml"
         path.write_text(mapping_yaml(part.rel_file, part.guesses, part.unmapped, part), encoding="utf-8")
@@ -868,13 +973,17 @@ def _init_project(folder: Path, sources: list[Path], read, target: str) -> list[
     scope = [e for e in mapped if e in profile.entities]
     left_out = [e.value for e in mapped if e not in scope]
     config = folder / "migration.yaml"
-    config.write_text("# Written by `crm-migrate init`. Sources are listed in priority order: when merged records\n"
-                      "# disagree, the first source's value wins.\n"
-                      f"name: {quote(folder.resolve().name)}\ntarget: {quote(target_setting)}\n"
-                      f"entities: [{', '.join(e.value for e in scope)}]"
-                      + (f"  # the target has no import template for {', '.join(left_out)}" if left_out else "")
-                      + "\nsources:\n" + "".join(f"  - {p.stem}\n" for p in parts)
-                      + "".join(f"{line}\n" for line in skipped), encoding="utf-8")
+    config.write_text(
+        "# Written by `crm-migrate init`. Sources are listed in priority order: when merged records\n"
+        "# disagree, the first source's value wins.\n"
+        f"name: {quote(folder.resolve().name)}\ntarget: {quote(target_setting)}\n"
+        f"entities: [{', '.join(e.value for e in scope)}]"
+        + (f"  # the target has no import template for {', '.join(left_out)}" if left_out else "")
+        + "\nsources:\n"
+        + "".join(f"  - {p.stem}\n" for p in parts)
+        + "".join(f"{line}\n" for line in skipped),
+        encoding="utf-8",
+    )
     return [config, *written]
 
 
@@ -883,11 +992,19 @@ def _drop_incomplete(part: Part) -> None:
     rather than written into a mapping that cannot be loaded."""
     for entity in list(part.guesses):
         mapped = {g.field for g in part.guesses[entity]} | {d.field for d in part.derived.get(entity, [])}
-        missing = [spec.name for spec in CATALOGUE[entity].values() if spec.required and spec.name not in mapped
-                   and not (spec.name == "account_id" and Entity.accounts in part.guesses)]
+        missing = [
+            spec.name
+            for spec in CATALOGUE[entity].values()
+            if spec.required
+            and spec.name not in mapped
+            and not (spec.name == "account_id" and Entity.accounts in part.guesses)
+        ]
         if missing:
             cols = ", ".join(g.column for g in part.guesses.pop(entity))
             part.derived.pop(entity, None)
-            why = ("no column names their account, by id or by name; map the account's legacy id to account_id"
-                   if missing == ["account_id"] else f"no column gives their {', '.join(missing)}")
+            why = (
+                "no column names their account, by id or by name; map the account's legacy id to account_id"
+                if missing == ["account_id"]
+                else f"no column gives their {', '.join(missing)}"
+            )
             part.notes.append(f"{entity.value} ({cols}) not mapped: {why}")

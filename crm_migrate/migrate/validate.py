@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import cast
 
 import polars as pl
@@ -44,8 +43,9 @@ class Validation:
         return 1 if self.errors else 0
 
 
-def validate(project: Project | Path | str, *, max_rejects: int | None = None,
-             max_reject_share: float | None = None) -> Validation:
+def validate(
+    project: Project | Path | str, *, max_rejects: int | None = None, max_reject_share: float | None = None
+) -> Validation:
     """Check the project folder (or the folder of a loaded project): its files, the headers of its sources,
     and the values a few checks need. With ``max_rejects`` (rows) or ``max_reject_share`` (0 to 1), the data
     is read whole, as ``plan`` reads it, and rejects over the limit are errors too."""
@@ -71,8 +71,7 @@ def validate_project(root: Path, limits=None) -> list[Problem]:
     tables: dict[str, SourceTable] = {}
     for source in project.sources:
         try:
-            table = read_source(source, header_only=True,
-                                max_cell_bytes=project.config.options.limits.cell_bytes)
+            table = read_source(source, header_only=True, max_cell_bytes=project.config.options.limits.cell_bytes)
         except MigrateError as exc:
             problems += exc.problems
             continue
@@ -113,32 +112,40 @@ def _weights_problems(project: Project) -> list[Problem]:
         given = {name: w for name, w in options.weights.items() if name in specs and not w.ignore}
         if not given:
             continue
-        comparisons = {c.name: c for c in comparisons_for(list(specs.values()), cast(pl.DataFrame, _EveryColumn()), entity, True)}
+        comparisons = {
+            c.name: c for c in comparisons_for(list(specs.values()), cast(pl.DataFrame, _EveryColumn()), entity, True)
+        }
         for name, weights in given.items():
             where = f"matching.{entity.value}.weights.{name}"
             comp = comparisons.get(name)
             if comp is None:
-                problems.append(Problem(project.doc.path, f"{where}: {entity.value} are not matched on {name}, so "
-                                        "its m and u would not be used",
-                                        line=project.doc.line_of(("matching", entity.value, "weights", name)),
-                                        hint="weights apply to the fields compared: "
-                                             + ", ".join(c for c in comparisons if c in specs)))
+                problems.append(
+                    Problem(
+                        project.doc.path,
+                        f"{where}: {entity.value} are not matched on {name}, so its m and u would not be used",
+                        line=project.doc.line_of(("matching", entity.value, "weights", name)),
+                        hint="weights apply to the fields compared: " + ", ".join(c for c in comparisons if c in specs),
+                    )
+                )
                 continue
             for kind, values in (("m", weights.m), ("u", weights.u)):
                 if values is not None and len(values) != comp.levels:
-                    problems.append(Problem(project.doc.path, f"{where}: {kind} has {len(values)} numbers, and "
-                                            f"{name} has {comp.levels} levels",
-                                            line=project.doc.line_of(("matching", entity.value, "weights", name, kind)),
-                                            hint=f"give {comp.levels} positive numbers, one per level: "
-                                                 + ", ".join(comp.labels)))
+                    problems.append(
+                        Problem(
+                            project.doc.path,
+                            f"{where}: {kind} has {len(values)} numbers, and {name} has {comp.levels} levels",
+                            line=project.doc.line_of(("matching", entity.value, "weights", name, kind)),
+                            hint=f"give {comp.levels} positive numbers, one per level: " + ", ".join(comp.labels),
+                        )
+                    )
     return problems
 
 
 def _data_problems(root: Path, limits) -> list[Problem]:
     """What only reading the data shows: entities in scope that would write nothing, rejections over the
     limits, children none of which finds its account (as ``plan`` says them)."""
-    from crm_migrate.migrate.run import prepare
     from crm_migrate.migrate.plan import entity_rows, nothing_written, over_limits, unlinked
+    from crm_migrate.migrate.run import prepare
 
     try:
         result = prepare(load_project(root))
@@ -186,16 +193,30 @@ def _link_problems(project: Project, ctx: CleanContext, tables: dict[str, Source
             continue
         cleaned = _cleaned(_whole(source, tables), mf, ctx)
         if cleaned is not None:
-            ids.append(cleaned.select(pl.lit(source.system).alias("_system"), pl.col("key").alias(f"k:{ID_FIELD}"),
-                                      pl.col("value").alias(f"v:{ID_FIELD}")))
-    known = pl.concat(ids) if ids else pl.DataFrame(schema={"_system": pl.String, f"k:{ID_FIELD}": pl.String,
-                                                            f"v:{ID_FIELD}": pl.String})
+            ids.append(
+                cleaned.select(
+                    pl.lit(source.system).alias("_system"),
+                    pl.col("key").alias(f"k:{ID_FIELD}"),
+                    pl.col("value").alias(f"v:{ID_FIELD}"),
+                )
+            )
+    known = (
+        pl.concat(ids)
+        if ids
+        else pl.DataFrame(schema={"_system": pl.String, f"k:{ID_FIELD}": pl.String, f"v:{ID_FIELD}": pl.String})
+    )
     out = []
     for system, normal, written in id_collisions(known):
         first = next(s for s in project.sources if s.system == system and s.plan_for(Entity.accounts))
-        out.append(Problem(first.mapping_path, f"account ids {', '.join(written[:5])} of system {system!r} read as "
-                           f"one id ({normal}): case, width, separators and zero padding are not counted",
-                           severity="warning", hint="children pointing at either are linked to the first"))
+        out.append(
+            Problem(
+                first.mapping_path,
+                f"account ids {', '.join(written[:5])} of system {system!r} read as "
+                f"one id ({normal}): case, width, separators and zero padding are not counted",
+                severity="warning",
+                hint="children pointing at either are linked to the first",
+            )
+        )
     systems = set(known["_system"].unique().to_list())
     for source in project.sources:
         if source.name not in tables:
@@ -207,12 +228,21 @@ def _link_problems(project: Project, ctx: CleanContext, tables: dict[str, Source
             line = source.doc.line_of(mf.loc)
             if source.system not in systems:
                 others = sorted(systems)
-                out.append(Problem(source.mapping_path, f"{plan.entity.value} of this source name their account by "
-                                   f"{mf.column!r}, but no account source has system {source.system!r}: none of "
-                                   "them can be linked", line=line,
-                                   hint=(f"set system: {others[0]} here if these ids are that system's" if others
-                                         else "map the accounts' legacy id column to 'id' in their source, and give "
-                                              "both files the same system:")))
+                out.append(
+                    Problem(
+                        source.mapping_path,
+                        f"{plan.entity.value} of this source name their account by "
+                        f"{mf.column!r}, but no account source has system {source.system!r}: none of "
+                        "them can be linked",
+                        line=line,
+                        hint=(
+                            f"set system: {others[0]} here if these ids are that system's"
+                            if others
+                            else "map the accounts' legacy id column to 'id' in their source, and give "
+                            "both files the same system:"
+                        ),
+                    )
+                )
                 continue
             cleaned = _cleaned(_whole(source, tables), mf, ctx)
             if cleaned is None:
@@ -220,11 +250,17 @@ def _link_problems(project: Project, ctx: CleanContext, tables: dict[str, Source
             refs = cleaned["key"].drop_nulls()
             mine = known.filter(pl.col("_system") == source.system)[f"k:{ID_FIELD}"]
             if len(refs) and not refs.is_in(mine.implode()).any():
-                out.append(Problem(source.mapping_path, f"none of the {len(refs)} account ids in {mf.column!r} "
-                                   f"(e.g. {cleaned['value'].drop_nulls()[0]!r}) is an account id of system "
-                                   f"{source.system!r}: no {plan.entity.singular} can be linked", line=line,
-                                   hint="check that the column holds the account's legacy id (account_id) and "
-                                        "that both files name the same system:"))
+                out.append(
+                    Problem(
+                        source.mapping_path,
+                        f"none of the {len(refs)} account ids in {mf.column!r} "
+                        f"(e.g. {cleaned['value'].drop_nulls()[0]!r}) is an account id of system "
+                        f"{source.system!r}: no {plan.entity.singular} can be linked",
+                        line=line,
+                        hint="check that the column holds the account's legacy id (account_id) and "
+                        "that both files name the same system:",
+                    )
+                )
     return out
 
 

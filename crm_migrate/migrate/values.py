@@ -30,8 +30,9 @@ def apply_values(values: pl.Series, mf: MappedField) -> tuple[pl.Series, pl.Seri
         mapped = {v: (m if m is not None else v) for v, m in mapped.items()}
     note = DEFAULTED_NOTE if mf.unknown == "default" else UNMAPPED_NOTE
     out = values.replace_strict(mapped, default=None, return_dtype=pl.String)
-    notes = pl.select(pl.when(values.is_in(list(unknown))).then(pl.lit(note)).otherwise(pl.lit(None, pl.String))
-                      ).to_series()
+    notes = pl.select(
+        pl.when(values.is_in(list(unknown))).then(pl.lit(note)).otherwise(pl.lit(None, pl.String))
+    ).to_series()
     return out, notes.rename("notes")
 
 
@@ -44,6 +45,10 @@ def unknown_values_problem(source: Source, entity: str, mf: MappedField, values:
         return None
     every = tuple(f"{v} ({n})" for v, n in missing)
     listed = ", ".join(every[:SHOWN]) + (f", and {len(every) - SHOWN} more" if len(every) > SHOWN else "")
-    return Problem(source.mapping_path, f"{len(missing)} value(s) of {mf.column!r} are not in the value map of "
-                   f"{mf.spec.name}: {listed}", line=source.doc.line_of(mf.loc),
-                   hint="add them under 'values', or set unknown: keep (or default)", values=every)
+    return Problem(
+        source.mapping_path,
+        f"{len(missing)} value(s) of {mf.column!r} are not in the value map of {mf.spec.name}: {listed}",
+        line=source.doc.line_of(mf.loc),
+        hint="add them under 'values', or set unknown: keep (or default)",
+        values=every,
+    )

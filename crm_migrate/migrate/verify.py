@@ -33,18 +33,23 @@ from crm_migrate.cleaners.masking import mask_frame
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import FileSpec
+from crm_migrate.migrate.import_files import file_stem
+from crm_migrate.migrate.outdir import PRIVATE, SHARED, restrict
+from crm_migrate.migrate.output_frames import write_csv
 from crm_migrate.migrate.readers import ROW, SHEET, read_path
 from crm_migrate.migrate.run import MANIFEST
 from crm_migrate.steps import step
-from crm_migrate.migrate.outdir import PRIVATE, SHARED, restrict
-from crm_migrate.migrate.output_frames import write_csv
-from crm_migrate.migrate.import_files import file_stem
 from crm_migrate.validators.readback import read_table
 from crm_migrate.validators.roundtrip import Verification, compare
 
 
-def verify(out: Path | str, entity: Entity | str, exported: Path | str, key: list[str] | None = None,
-           known: set[str] | None = None) -> Verification:
+def verify(
+    out: Path | str,
+    entity: Entity | str,
+    exported: Path | str,
+    key: list[str] | None = None,
+    known: set[str] | None = None,
+) -> Verification:
     """Compare the target's export of ``entity`` (a CSV or workbook) with the import files of the run in
     ``out``; records matched by external id, or by the ``key`` columns. Write ``out/verify/<entity>.csv``
     (every difference, every record missing or extra) and ``<entity>.json`` (the totals). ``known``: external
@@ -65,27 +70,43 @@ def verify(out: Path | str, entity: Entity | str, exported: Path | str, key: lis
     numeric = _numeric_columns(out, entity)
     for k in keys:
         if k not in sent.columns or k not in theirs.columns:
-            raise MigrateError(Problem(str(exported), f"cannot match records by {k!r}: "
-                                       + ("the export lacks it" if k in sent.columns else "no such column sent"),
-                                       hint="export the external id column too, or give --key with columns "
-                                       "both files have: " + ", ".join(m for m, _ in pairs[:8])))
+            raise MigrateError(
+                Problem(
+                    str(exported),
+                    f"cannot match records by {k!r}: "
+                    + ("the export lacks it" if k in sent.columns else "no such column sent"),
+                    hint="export the external id column too, or give --key with columns "
+                    "both files have: " + ", ".join(m for m, _ in pairs[:8]),
+                )
+            )
     compared = [m for m, _ in pairs if m not in keys]
     with step(f"Comparing {entity.value}", unit="records") as comparing:
-        found, lines = compare(entity.value, sent, theirs, keys, compared, unmatched, numeric, ROW,
-                               known if key is None else None)
+        found, lines = compare(
+            entity.value, sent, theirs, keys, compared, unmatched, numeric, ROW, known if key is None else None
+        )
         comparing.finish(found.matched)
     folder = out / "verify"
     report = folder / f"{entity.value}.csv"
-    schema = {"record": pl.String, "sent_line": pl.Int64, "export_row": pl.Int64, "column": pl.String,
-              "sent": pl.String, "exported": pl.String, "rule": pl.String, "message": pl.String}
+    schema = {
+        "record": pl.String,
+        "sent_line": pl.Int64,
+        "export_row": pl.Int64,
+        "column": pl.String,
+        "sent": pl.String,
+        "exported": pl.String,
+        "rule": pl.String,
+        "message": pl.String,
+    }
     # Values sent and exported are outside import/ here: ID numbers (and mobiles where the run masked them)
     # masked; the record column is left readable when it is the tool's own external id.
-    frame = mask_frame(pl.DataFrame(lines, schema=schema), _mobiles_masked(out),
-                       keep=("record",) if key is None else ())
+    frame = mask_frame(
+        pl.DataFrame(lines, schema=schema), _mobiles_masked(out), keep=("record",) if key is None else ()
+    )
     write_csv(frame, report)
     result = replace(found, report=str(report))
-    (folder / f"{entity.value}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n",
-                                                 encoding="utf-8")
+    (folder / f"{entity.value}.json").write_text(
+        json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     restrict(folder, SHARED if out.stat().st_mode & 0o055 else PRIVATE)  # as private as the run's tree
     return result
 
@@ -94,8 +115,9 @@ def _entity(entity: Entity | str) -> Entity:
     try:
         return Entity(entity)
     except ValueError:
-        raise MigrateError(Problem("--entity", f"no entity {entity!r}",
-                                   hint="one of " + ", ".join(e.value for e in Entity))) from None
+        raise MigrateError(
+            Problem("--entity", f"no entity {entity!r}", hint="one of " + ", ".join(e.value for e in Entity))
+        ) from None
 
 
 def _mobiles_masked(out: Path) -> bool:
@@ -111,28 +133,46 @@ def _sent(out: Path, entity: Entity) -> pl.DataFrame:
     """The entity's import files of the run in ``out``, read as the target read them, in one frame."""
     manifest_path = out / MANIFEST
     if not manifest_path.is_file():
-        raise MigrateError(Problem(str(manifest_path), "no run here to verify against",
-                                   hint="give the output folder of the run whose files were imported (--out)"))
+        raise MigrateError(
+            Problem(
+                str(manifest_path),
+                "no run here to verify against",
+                hint="give the output folder of the run whose files were imported (--out)",
+            )
+        )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     spec = FileSpec(**(manifest.get("target") or {}).get("file", {}))
     outputs = [o for o in manifest["outputs"] if str(o["path"]).startswith(f"import/{file_stem(entity)}_")]
     if not outputs:
-        raise MigrateError(Problem(str(out / "import"), f"the run wrote no {entity.value}",
-                                   hint="choose an entity the run wrote: see out/import"))
+        raise MigrateError(
+            Problem(
+                str(out / "import"),
+                f"the run wrote no {entity.value}",
+                hint="choose an entity the run wrote: see out/import",
+            )
+        )
     frames = []
     for o in outputs:
         try:
             frames.append(read_table(out / str(o["path"]), str(o["path"]), entity, spec))
         except (OSError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:  # unreadable, not a workbook
-            raise MigrateError(Problem(str(out / str(o["path"])), f"cannot read what was sent: {exc}",
-                                       hint="verify against the run folder whose files were imported")) from None
+            raise MigrateError(
+                Problem(
+                    str(out / str(o["path"])),
+                    f"cannot read what was sent: {exc}",
+                    hint="verify against the run folder whose files were imported",
+                )
+            ) from None
     return pl.concat(frames, how="diagonal_relaxed")
 
 
 def _exported(path: Path) -> pl.DataFrame:
     if not path.is_file():
-        raise MigrateError(Problem(str(path), "export file not found", hint="give the CSV or workbook the target "
-                                   "exported after the import"))
+        raise MigrateError(
+            Problem(
+                str(path), "export file not found", hint="give the CSV or workbook the target exported after the import"
+            )
+        )
     table = read_path(path)
     return table.frame.drop(SHEET)
 

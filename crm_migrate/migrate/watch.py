@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -31,28 +31,11 @@ from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, Entity, FieldSpec, FieldType
 from crm_migrate.mappings.targets import ColumnSpec
 from crm_migrate.migrate import state as state_db
-from crm_migrate.migrate.columns import (
-    EMPTY,
-    OUTCOME,
-    REJECTED,
-    ROW,
-    RULE,
-    raw,
-    val,
-    why,
-)
+from crm_migrate.migrate.columns import EMPTY, OUTCOME, REJECTED, ROW, RULE, raw, val, why
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.match import evidence
 from crm_migrate.migrate.merge import LABEL
-from crm_migrate.migrate.watch_export import (
-    EXTERNAL,
-    StateView,
-    Watched,
-    mark_new,
-    match,
-    read_export,
-    read_state,
-)
+from crm_migrate.migrate.watch_export import EXTERNAL, StateView, Watched, mark_new, match, read_export, read_state
 from crm_migrate.project import Project
 from crm_migrate.version import __version__
 
@@ -82,30 +65,57 @@ def duplicates(watched: Watched) -> tuple[dict[str, Any], pl.DataFrame]:
     pair evidence, and the full membership (one line per record, no values) for duplicates.csv."""
     frame = watched.frame.with_row_index("_i")
     members = frame.filter(pl.col(LABEL).is_not_null()).with_columns(
-        pl.len().over(LABEL).alias("_size"), pl.col("_new").any().over(LABEL).alias("_has_new"))
+        pl.len().over(LABEL).alias("_size"), pl.col("_new").any().over(LABEL).alias("_has_new")
+    )
     clustered = members.filter(pl.col("_size") > 1)
     old = clustered.filter(~pl.col("_has_new"))[LABEL].n_unique()
     new = clustered.filter(pl.col("_has_new"))
-    order = (new.group_by(LABEL).agg(pl.len().alias("size"), pl.col("_i").min().alias("_first"))
-             .sort(["size", "_first"], descending=[True, False]).with_row_index("cluster", offset=1))
+    order = (
+        new.group_by(LABEL)
+        .agg(pl.len().alias("size"), pl.col("_i").min().alias("_first"))
+        .sort(["size", "_first"], descending=[True, False])
+        .with_row_index("cluster", offset=1)
+    )
     new = new.join(order.select(LABEL, "cluster"), on=LABEL).sort("cluster", "_i")
-    full = new.select("cluster", pl.col(ROW).alias("row"), pl.col(EXTERNAL).alias("external_id"),
-                      pl.col("_new").alias("new"), owner_expr(new).alias("owner"))
+    full = new.select(
+        "cluster",
+        pl.col(ROW).alias("row"),
+        pl.col(EXTERNAL).alias("external_id"),
+        pl.col("_new").alias("new"),
+        owner_expr(new).alias("owner"),
+    )
     listed = new.filter(pl.col("cluster") <= LISTED)
-    shown = listed.select("cluster", "_i", pl.col(ROW).alias("row"), pl.col(EXTERNAL).alias("external_id"),
-                          pl.col("_new").alias("new"), owner_expr(listed).alias("owner"),
-                          _shown_name(watched).alias("name"))
+    shown = listed.select(
+        "cluster",
+        "_i",
+        pl.col(ROW).alias("row"),
+        pl.col(EXTERNAL).alias("external_id"),
+        pl.col("_new").alias("new"),
+        owner_expr(listed).alias("owner"),
+        _shown_name(watched).alias("name"),
+    )
     pairs = _listed_pairs(watched, listed)
     clusters = []
     for (cluster,), group in shown.group_by("cluster", maintain_order=True):
         indices = set(group["_i"].to_list())
-        clusters.append({"cluster": cluster, "members": group.drop("cluster", "_i").to_dicts(),
-                         "pairs": [p for p in pairs if p["_l"] in indices]})
+        clusters.append(
+            {
+                "cluster": cluster,
+                "members": group.drop("cluster", "_i").to_dicts(),
+                "pairs": [p for p in pairs if p["_l"] in indices],
+            }
+        )
     for c in clusters:
         for p in c["pairs"]:
             p.pop("_l")
-    figures = {"clusters": order.height, "records": new.height, "new_records": int(new["_new"].sum()),
-               "clusters_without_new": old, "weights": watched.weights_from, "listed": clusters}
+    figures = {
+        "clusters": order.height,
+        "records": new.height,
+        "new_records": int(new["_new"].sum()),
+        "clusters_without_new": old,
+        "weights": watched.weights_from,
+        "listed": clusters,
+    }
     return figures, full
 
 
@@ -114,25 +124,42 @@ def _listed_pairs(watched: Watched, listed: pl.DataFrame) -> list[dict[str, Any]
     if watched.pairs is None or listed.is_empty():
         return []
     labels = listed.select(pl.col("_i").cast(pl.UInt32), LABEL, pl.col(ROW))
-    pairs = (watched.pairs.join(labels.rename({"_i": "l", LABEL: "_a", ROW: "row_a"}), on="l")
-             .join(labels.rename({"_i": "r", LABEL: "_b", ROW: "row_b"}), on="r")
-             .filter(pl.col("_a") == pl.col("_b")).sort("probability", descending=True))
-    return [{"_l": p["l"], "rows": [p["row_a"], p["row_b"]], "probability": round(float(p["probability"]), 4),
-             "evidence": evidence(p, watched.comparisons)} for p in pairs.to_dicts()]
+    pairs = (
+        watched.pairs.join(labels.rename({"_i": "l", LABEL: "_a", ROW: "row_a"}), on="l")
+        .join(labels.rename({"_i": "r", LABEL: "_b", ROW: "row_b"}), on="r")
+        .filter(pl.col("_a") == pl.col("_b"))
+        .sort("probability", descending=True)
+    )
+    return [
+        {
+            "_l": p["l"],
+            "rows": [p["row_a"], p["row_b"]],
+            "probability": round(float(p["probability"]), 4),
+            "evidence": evidence(p, watched.comparisons),
+        }
+        for p in pairs.to_dicts()
+    ]
 
 
 # -- invalid and incomplete values ----------------------------------------------------------------------
+
 
 def _target_reason(spec: FieldSpec, column: ColumnSpec | None) -> pl.Expr:
     """Why the target would refuse the cleaned value: not one of its picklist values, or too long."""
     v = pl.col(val(spec.name))
     reason = pl.lit(None, pl.String)
     if column is not None and column.max_length:
-        reason = pl.when(v.str.len_chars() > column.max_length).then(
-            pl.lit(f"longer than the target keeps ({column.max_length})")).otherwise(reason)
+        reason = (
+            pl.when(v.str.len_chars() > column.max_length)
+            .then(pl.lit(f"longer than the target keeps ({column.max_length})"))
+            .otherwise(reason)
+        )
     if column is not None and column.picklist:
-        reason = pl.when(v.is_not_null() & ~v.is_in(column.picklist)).then(
-            pl.lit("not one of the target's values")).otherwise(reason)
+        reason = (
+            pl.when(v.is_not_null() & ~v.is_in(column.picklist))
+            .then(pl.lit("not one of the target's values"))
+            .otherwise(reason)
+        )
     return reason
 
 
@@ -147,27 +174,45 @@ def values(watched: Watched, scope: str) -> tuple[list[dict[str, Any]], list[dic
         if val(spec.name) not in frame.columns:
             continue
         cleaner = pl.col(why(spec.name)) if why(spec.name) in frame.columns else pl.lit(None, pl.String)
-        reasons.append(pl.coalesce(cleaner, _target_reason(spec, watched.checks.get(spec.name))).alias(f"_r:{spec.name}"))
+        reasons.append(
+            pl.coalesce(cleaner, _target_reason(spec, watched.checks.get(spec.name))).alias(f"_r:{spec.name}")
+        )
         if spec.name in watched.required:
             lacking.append((pl.col(val(spec.name)).is_null() & cleaner.is_null()).alias(f"_m:{spec.name}"))
     if ACCOUNT_LINK in watched.required:
         lacking.append(pl.col(ACCOUNT).is_null().alias(f"_m:{ACCOUNT_LINK}"))
-    judged = frame.select(owner_expr(frame).alias("owner"), "_new", *reasons, *lacking,
-                          *(pl.col(raw(s.name)).is_not_null().alias(f"_f:{s.name}") for s in watched.fields
-                            if raw(s.name) in frame.columns))
+    judged = frame.select(
+        owner_expr(frame).alias("owner"),
+        "_new",
+        *reasons,
+        *lacking,
+        *(
+            pl.col(raw(s.name)).is_not_null().alias(f"_f:{s.name}")
+            for s in watched.fields
+            if raw(s.name) in frame.columns
+        ),
+    )
     records = judged.height
     fields = []
-    for spec in [*watched.fields, *([FieldSpec(ACCOUNT_LINK, FieldType.id, "account")]
-                                   if ACCOUNT_LINK in watched.required else [])]:
+    for spec in [
+        *watched.fields,
+        *([FieldSpec(ACCOUNT_LINK, FieldType.id, "account")] if ACCOUNT_LINK in watched.required else []),
+    ]:
         r, m, f = f"_r:{spec.name}", f"_m:{spec.name}", f"_f:{spec.name}"
         if r not in judged.columns and m not in judged.columns:
             continue
         filled = int(judged[f].sum()) if f in judged.columns else records - int(judged[m].sum())
         invalid = int(judged[r].is_not_null().sum()) if r in judged.columns else 0
-        row = {"field": spec.name, "type": spec.type.value, "records": records, "filled": filled, "invalid": invalid,
-               "invalid_rate": round(invalid / filled, 4) if filled else 0.0,
-               "required": spec.name in watched.required,
-               "reasons": _counts(judged[r]) if r in judged.columns else {}}
+        row = {
+            "field": spec.name,
+            "type": spec.type.value,
+            "records": records,
+            "filled": filled,
+            "invalid": invalid,
+            "invalid_rate": round(invalid / filled, 4) if filled else 0.0,
+            "required": spec.name in watched.required,
+            "reasons": _counts(judged[r]) if r in judged.columns else {},
+        }
         if m in judged.columns:
             missing = int(judged[m].sum())
             row.update(missing=missing, incomplete_rate=round(missing / records, 4) if records else 0.0)
@@ -180,13 +225,22 @@ def values(watched: Watched, scope: str) -> tuple[list[dict[str, Any]], list[dic
 def _owners(judged: pl.DataFrame) -> list[dict[str, Any]]:
     r = [c for c in judged.columns if c.startswith("_r:")]
     m = [c for c in judged.columns if c.startswith("_m:")]
-    per = judged.select("owner", "_new",
-                        pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int64) for c in r] or [pl.lit(0)]).alias("_inv"),
-                        pl.any_horizontal([pl.col(c) for c in m] or [pl.lit(False)]).alias("_inc"))
-    table = (per.group_by("owner").agg(pl.len().alias("records"), pl.col("_new").sum().alias("new"),
-                                       pl.col("_inv").sum().alias("invalid_values"),
-                                       pl.col("_inc").sum().alias("incomplete_records"))
-             .sort(["invalid_values", "incomplete_records", "records", "owner"], descending=[True, True, True, False]))
+    per = judged.select(
+        "owner",
+        "_new",
+        pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int64) for c in r] or [pl.lit(0)]).alias("_inv"),
+        pl.any_horizontal([pl.col(c) for c in m] or [pl.lit(False)]).alias("_inc"),
+    )
+    table = (
+        per.group_by("owner")
+        .agg(
+            pl.len().alias("records"),
+            pl.col("_new").sum().alias("new"),
+            pl.col("_inv").sum().alias("invalid_values"),
+            pl.col("_inc").sum().alias("incomplete_records"),
+        )
+        .sort(["invalid_values", "incomplete_records", "records", "owner"], descending=[True, True, True, False])
+    )
     return table.to_dicts()
 
 
@@ -196,6 +250,7 @@ def _counts(values: pl.Series) -> dict[str, int]:
 
 
 # -- limits, trend, the verb ----------------------------------------------------------------------------
+
 
 def flat(entities: dict[str, dict[str, Any]]) -> dict[str, float]:
     """The headline figures, one number each, as the watches table keeps them for the next watch."""
@@ -215,8 +270,15 @@ def flat(entities: dict[str, dict[str, Any]]) -> dict[str, float]:
 def trend(now: dict[str, float], last: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Each figure against the last watch: now, before (None for a figure the last watch did not have), change."""
     before = (last or {}).get("figures", {})
-    return [{"figure": k, "now": v, "before": before.get(k),
-             "change": None if before.get(k) is None else round(v - before[k], 4)} for k, v in now.items()]
+    return [
+        {
+            "figure": k,
+            "now": v,
+            "before": before.get(k),
+            "change": None if before.get(k) is None else round(v - before[k], 4),
+        }
+        for k, v in now.items()
+    ]
 
 
 def limits(project: Project, entities: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -235,8 +297,11 @@ def limits(project: Project, entities: dict[str, dict[str, Any]]) -> list[dict[s
             invalid = own.max_invalid_rate if own and own.max_invalid_rate is not None else config.max_invalid_rate
             check(f"{entity}.{f['field']}.invalid_rate", f["invalid_rate"], invalid)
             if "incomplete_rate" in f:
-                incomplete = own.max_incomplete_rate if own and own.max_incomplete_rate is not None \
+                incomplete = (
+                    own.max_incomplete_rate
+                    if own and own.max_incomplete_rate is not None
                     else config.max_incomplete_rate
+                )
                 check(f"{entity}.{f['field']}.incomplete_rate", f["incomplete_rate"], incomplete)
     return out
 
@@ -261,11 +326,17 @@ def _entities(project: Project, exported: Mapping[Entity | str, Path | str]) -> 
         try:
             out[Entity(entity)] = Path(path)
         except ValueError:
-            raise MigrateError(Problem("--exported", f"no entity {entity!r}", hint="one of "
-                                       + ", ".join(e.value for e in Entity))) from None
+            raise MigrateError(
+                Problem("--exported", f"no entity {entity!r}", hint="one of " + ", ".join(e.value for e in Entity))
+            ) from None
     if not out:
-        raise MigrateError(Problem("--exported", "no export given", hint="--exported FILE (accounts) or "
-                                   "--exported ENTITY=FILE, once per entity"))
+        raise MigrateError(
+            Problem(
+                "--exported",
+                "no export given",
+                hint="--exported FILE (accounts) or --exported ENTITY=FILE, once per entity",
+            )
+        )
     return dict(sorted(out.items(), key=lambda kv: kv[0].order))
 
 
@@ -278,8 +349,13 @@ def _folder(root: Path, now: dt.datetime) -> Path:
     return folder
 
 
-def watch(project: Project, exported: Mapping[Entity | str, Path | str], since: Path | None = None,
-          out: Path | None = None, now: dt.datetime | None = None) -> Watch:
+def watch(
+    project: Project,
+    exported: Mapping[Entity | str, Path | str],
+    since: Path | None = None,
+    out: Path | None = None,
+    now: dt.datetime | None = None,
+) -> Watch:
     """Watch the CRM's exports (entity -> file): read, match and measure each, compare with the last watch,
     write ``watch.json``, ``watch.html`` and ``duplicates.csv`` into ``out`` (default
     ``PROJECT/watch/<UTC time>/``) and keep the figures in the migration state (where there is one)."""
@@ -298,34 +374,56 @@ def watch(project: Project, exported: Mapping[Entity | str, Path | str], since: 
         match(watched, project, state)
         found, members = duplicates(watched)
         fields, owners, rejected = values(watched, project.config.watch.scope)
-        entities[entity.value] = {"file": str(file), "sha256": watched.sha256, "records": watched.frame.height,
-                                  "new": int(watched.frame["_new"].sum()), "new_by": rule, "rejected": rejected,
-                                  "duplicates": found, "fields": fields, "owners": owners}
+        entities[entity.value] = {
+            "file": str(file),
+            "sha256": watched.sha256,
+            "records": watched.frame.height,
+            "new": int(watched.frame["_new"].sum()),
+            "new_by": rule,
+            "rejected": rejected,
+            "duplicates": found,
+            "fields": fields,
+            "owners": owners,
+        }
         full_lists.append(members.select(pl.lit(entity.value).alias("entity"), pl.all()))
     figures = flat(entities)
     checked = limits(project, entities)
     over = [c for c in checked if c["over"]]
-    report = {"tool": {"name": "crm-migrate", "version": __version__}, "project": project.config.name,
-              "target": project.config.target, "watched_at": now.isoformat(),
-              "state": {"file": str(path) if path else None, "exists": state.exists, "batches": state.batches,
-                        "go_live": state.go_live, "last_watch": (state.last or {}).get("watched_at")},
-              "scope": project.config.watch.scope, "entities": entities, "trend": trend(figures, state.last),
-              "limits": checked, "over": over,
-              "masked": {"id_numbers": True, "mobiles": True, "names": True}}
+    report = {
+        "tool": {"name": "crm-migrate", "version": __version__},
+        "project": project.config.name,
+        "target": project.config.target,
+        "watched_at": now.isoformat(),
+        "state": {
+            "file": str(path) if path else None,
+            "exists": state.exists,
+            "batches": state.batches,
+            "go_live": state.go_live,
+            "last_watch": (state.last or {}).get("watched_at"),
+        },
+        "scope": project.config.watch.scope,
+        "entities": entities,
+        "trend": trend(figures, state.last),
+        "limits": checked,
+        "over": over,
+        "masked": {"id_numbers": True, "mobiles": True, "names": True},
+    }
     folder = Path(out) if out is not None else _folder(project.root, now)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "watch.json").write_text(write_json(report), encoding="utf-8")
     (folder / "watch.html").write_text(write_html(report), encoding="utf-8")
     # the full list has no values but the owner, where a steward may have typed anything: masked as the rest
     mask_frame(pl.concat(full_lists, how="diagonal_relaxed"), True, keep=("external_id",)).write_csv(
-        folder / "duplicates.csv")
+        folder / "duplicates.csv"
+    )
     restrict(folder, modes(project))
     recorded = _record(path, state, {e: entities[e]["sha256"] for e in entities}, figures, now)
     return Watch(report, folder, over, recorded)
 
 
-def _record(path: Path | None, state: StateView, digests: dict[str, str], figures: dict[str, float],
-            now: dt.datetime) -> bool:
+def _record(
+    path: Path | None, state: StateView, digests: dict[str, str], figures: dict[str, float], now: dt.datetime
+) -> bool:
     """Keep the watch in the state (not where there is none: a watch never starts a state)."""
     if path is None or not state.exists:
         return False
@@ -335,8 +433,10 @@ def _record(path: Path | None, state: StateView, digests: dict[str, str], figure
     try:
         with conn:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO watches (watched_at, export_sha256, figures) VALUES (?, ?, ?)",
-                         (now.isoformat(), json.dumps(digests), json.dumps(figures)))
+            conn.execute(
+                "INSERT INTO watches (watched_at, export_sha256, figures) VALUES (?, ?, ?)",
+                (now.isoformat(), json.dumps(digests), json.dumps(figures)),
+            )
     finally:
         conn.close()
     return True

@@ -15,20 +15,8 @@ import polars as pl
 
 from crm_migrate.cleaners import CleanContext
 from crm_migrate.errors import MigrateError, Problem
-from crm_migrate.mappings.entities import (
-    ACCOUNT_LINK,
-    CATALOGUE,
-    ID_FIELD,
-    Entity,
-    FieldSpec,
-    FieldType,
-)
-from crm_migrate.mappings.models import (
-    EntityMapping,
-    ReadOptions,
-    SourceMapping,
-    Weights,
-)
+from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, FieldType
+from crm_migrate.mappings.models import EntityMapping, ReadOptions, SourceMapping, Weights
 from crm_migrate.mappings.targets import ColumnSpec, TargetProfile
 from crm_migrate.mappings.yamlfile import YamlDocument
 from crm_migrate.migrate import state as state_db
@@ -65,6 +53,7 @@ class Watched:
 
 # -- reading the export ---------------------------------------------------------------------------------
 
+
 def _norm(header: str) -> str:
     return re.sub(r"[\s_\-]+", "", str(header)).lower()
 
@@ -76,30 +65,53 @@ def _columns(profile: TargetProfile, entity: Entity) -> dict[str, ColumnSpec]:
     out = {}
     for col in profile.entities[entity].columns:
         name = (col.value or "").removeprefix("custom:")
-        if col.value in ("external_id", "account_external_id") or col.value and (
-                col.value.startswith("custom:") or (name in catalogue and name not in (ID_FIELD, ACCOUNT_LINK))):
+        if (
+            col.value in ("external_id", "account_external_id")
+            or col.value
+            and (col.value.startswith("custom:") or (name in catalogue and name not in (ID_FIELD, ACCOUNT_LINK)))
+        ):
             out[col.header] = col
     return out
 
 
 def _source(project: Project, entity: Entity, path: Path, fields: list[MappedField]) -> Source:
     """The export as a source of its own: its columns mapped to fields as the profile names them."""
-    mapping = SourceMapping.model_construct(file=str(path), description=None, system="export", read=ReadOptions(),
-                                            entities={})
+    mapping = SourceMapping.model_construct(
+        file=str(path), description=None, system="export", read=ReadOptions(), entities={}
+    )
     plan = EntityPlan(entity, EntityMapping.model_construct(columns={}, derive={}, where=[]), tuple(fields), None)
-    return Source("export", mapping, YamlDocument(str(path), {}), path.resolve(), path.name, (plan,), str(path),
-                  project.root, project.config.options.limits)
+    return Source(
+        "export",
+        mapping,
+        YamlDocument(str(path), {}),
+        path.resolve(),
+        path.name,
+        (plan,),
+        str(path),
+        project.root,
+        project.config.options.limits,
+    )
 
 
 def read_export(project: Project, entity: Entity, path: Path) -> Watched:
     """The export of one entity, read as a source mapped by the target profile's headers, and cleaned."""
     profile = project.target
     if profile is None or entity not in profile.entities:
-        raise MigrateError(Problem(project.doc.path, f"the target profile has no {entity.value}",
-                                   hint="watch reads an export by the headers of the project's target profile"))
+        raise MigrateError(
+            Problem(
+                project.doc.path,
+                f"the target profile has no {entity.value}",
+                hint="watch reads an export by the headers of the project's target profile",
+            )
+        )
     if not path.is_file():
-        raise MigrateError(Problem(str(path), "export file not found", hint="give the CSV or workbook the CRM "
-                                   "exported (--exported ENTITY=FILE)"))
+        raise MigrateError(
+            Problem(
+                str(path),
+                "export file not found",
+                hint="give the CSV or workbook the CRM exported (--exported ENTITY=FILE)",
+            )
+        )
     columns = _columns(profile, entity)
     catalogue = CATALOGUE[entity]
 
@@ -108,23 +120,40 @@ def read_export(project: Project, entity: Entity, path: Path) -> Watched:
         return catalogue.get(name) or FieldSpec(name, FieldType.text, name)
 
     # a column the profile fills with a constant (no value) is nothing the CRM holds of the record
-    wanted = [MappedField(h, spec(c)) for h, c in columns.items()
-              if c.value is not None and c.value not in ("external_id", "account_external_id")]
+    wanted = [
+        MappedField(h, spec(c))
+        for h, c in columns.items()
+        if c.value is not None and c.value not in ("external_id", "account_external_id")
+    ]
     with step(f"Reading the export {path.name}") as reading:
-        table = read_source(_source(project, entity, path, wanted), max_cell_bytes=project.config.options.limits.cell_bytes)
+        table = read_source(
+            _source(project, entity, path, wanted), max_cell_bytes=project.config.options.limits.cell_bytes
+        )
         reading.finish(table.frame.height)
     found = {_norm(c): c for c in table.columns}
     present = {h: found[_norm(h)] for h in columns if _norm(h) in found}
-    fields = [MappedField(present[h], spec(c)) for h, c in columns.items() if h in present
-              and c.value is not None and c.value not in ("external_id", "account_external_id")]
+    fields = [
+        MappedField(present[h], spec(c))
+        for h, c in columns.items()
+        if h in present and c.value is not None and c.value not in ("external_id", "account_external_id")
+    ]
     if not fields:
-        raise MigrateError(Problem(str(path), f"no column of the export is one of the {profile.name} profile's "
-                                   f"{entity.value} columns", column=", ".join(table.columns[:6]) or None,
-                                   hint="export with the template's headers: " + ", ".join(list(columns)[:8])))
+        raise MigrateError(
+            Problem(
+                str(path),
+                f"no column of the export is one of the {profile.name} profile's {entity.value} columns",
+                column=", ".join(table.columns[:6]) or None,
+                hint="export with the template's headers: " + ", ".join(list(columns)[:8]),
+            )
+        )
     source = _source(project, entity, path, fields)
     options = project.config.options
-    ctx = CleanContext(region=options.default_region, simplified_output=options.simplified_output,
-                       fix_email_typos=options.fix_email_typos, secret=project_secret(project.root))
+    ctx = CleanContext(
+        region=options.default_region,
+        simplified_output=options.simplified_output,
+        fix_email_typos=options.fix_email_typos,
+        secret=project_secret(project.root),
+    )
     today = options.today or dt.date.today()
     with step(f"Cleaning the export of {entity.value}", total=table.frame.height) as cleaning:
         frame, errors, _warnings = extract(source, table, source.entities[0], 0, ctx, today, options.test_records)
@@ -134,20 +163,32 @@ def read_export(project: Project, entity: Entity, path: Path) -> Watched:
     by_value = {c.value: present[h] for h, c in columns.items() if h in present}
     ids = [(EXTERNAL, "external_id"), (ACCOUNT, "account_external_id")]
     frame = frame.with_columns(
-        (table.frame[by_value[v]].str.strip_chars().replace("", None) if v in by_value
-         else pl.lit(None, pl.String)).alias(name) for name, v in ids)
+        (
+            table.frame[by_value[v]].str.strip_chars().replace("", None) if v in by_value else pl.lit(None, pl.String)
+        ).alias(name)
+        for name, v in ids
+    )
     frame = compact(assign_identity(frame, entity, pl.lit(None, pl.String)))
     specs = [f.spec for f in fields]
-    required = [s.name for s in specs if s.required or any(
-        c.required and (c.value or "").removeprefix("custom:") == s.name for c in columns.values())]
+    required = [
+        s.name
+        for s in specs
+        if s.required or any(c.required and (c.value or "").removeprefix("custom:") == s.name for c in columns.values())
+    ]
     if any(c.required and c.value == "account_external_id" for c in columns.values()):
         required.append(ACCOUNT_LINK)
-    checks = {f.spec.name: c for h, c in columns.items() if h in present
-              for f in fields if f.column == present[h] and (c.picklist or c.max_length)}
+    checks = {
+        f.spec.name: c
+        for h, c in columns.items()
+        if h in present
+        for f in fields
+        if f.column == present[h] and (c.picklist or c.max_length)
+    }
     return Watched(entity, path, sha256_of(path), frame, specs, required, checks)
 
 
 # -- new records and duplicates -------------------------------------------------------------------------
+
 
 @dataclass
 class StateView:
@@ -168,8 +209,12 @@ def read_state(path: Path | None) -> StateView:
         return StateView(path)
     try:
         first, batches = conn.execute("SELECT MIN(created_at), COUNT(*) FROM batches").fetchone()
-        known = {e: state_db.get_frame(conn, state_db.GOLDEN, e.value, state_db.GOLDEN_SCHEMA, ["external_id"])
-                 ["external_id"] for e in Entity}
+        known = {
+            e: state_db.get_frame(conn, state_db.GOLDEN, e.value, state_db.GOLDEN_SCHEMA, ["external_id"])[
+                "external_id"
+            ]
+            for e in Entity
+        }
         weights: dict[Entity, dict[str, Weights]] = {}
         rows = conn.execute("SELECT entity, comparison, level, m, u FROM weights ORDER BY entity, comparison, level")
         levels: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -178,12 +223,20 @@ def read_state(path: Path | None) -> StateView:
         for (entity, comparison), mu in levels.items():
             if entity in {e.value for e in Entity} and all(m is not None and u is not None for m, u in mu):
                 weights.setdefault(Entity(entity), {})[comparison] = Weights(
-                    m=[max(m, 1e-12) for m, _ in mu], u=[max(u, 1e-12) for _, u in mu])
+                    m=[max(m, 1e-12) for m, _ in mu], u=[max(u, 1e-12) for _, u in mu]
+                )
         last = conn.execute("SELECT watched_at, figures FROM watches ORDER BY watch DESC LIMIT 1").fetchone()
     finally:
         conn.close()
-    return StateView(path, True, first[:10] if first else None, batches, known, weights,
-                     {"watched_at": last[0], "figures": json.loads(last[1])} if last else None)
+    return StateView(
+        path,
+        True,
+        first[:10] if first else None,
+        batches,
+        known,
+        weights,
+        {"watched_at": last[0], "figures": json.loads(last[1])} if last else None,
+    )
 
 
 def mark_new(watched: Watched, state: StateView) -> str:
@@ -208,8 +261,10 @@ def match(watched: Watched, project: Project, state: StateView) -> None:
     entity = watched.entity
     options = project.config.matching.get(entity)
     stored = state.weights.get(entity, {})
-    settings = MatchSettings(**({"merge": options.merge, "review": options.review} if options else {}),
-                             weights={**stored, **(options.weights if options else {})})
+    settings = MatchSettings(
+        **({"merge": options.merge, "review": options.review} if options else {}),
+        weights={**stored, **(options.weights if options else {})},
+    )
     watched.weights_from = "state" if stored else "estimated"
     frame = watched.frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(SEQ))
     if not frame.height:

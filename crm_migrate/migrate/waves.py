@@ -40,14 +40,18 @@ def wave_named(config: MigrationConfig, name: str | None) -> Wave | None:
         return None
     names = [w.name for w in config.waves]
     if not names:
-        raise ValueError(f"--wave {name}: migration.yaml declares no waves|declare them under 'waves:' (see README, "
-                         "Waves), or run without --wave")
+        raise ValueError(
+            f"--wave {name}: migration.yaml declares no waves|declare them under 'waves:' (see README, "
+            "Waves), or run without --wave"
+        )
     if name not in names:
         raise ValueError(f"--wave {name}: no such wave|" + (did_you_mean(name, names) or f"waves: {', '.join(names)}"))
     return next(w for w in config.waves if w.name == name)
 
 
-def assign(waves: list[Wave], records: dict[Entity, pl.DataFrame], specs: dict[Entity, list]) -> dict[Entity, pl.Series]:
+def assign(
+    waves: list[Wave], records: dict[Entity, pl.DataFrame], specs: dict[Entity, list]
+) -> dict[Entity, pl.Series]:
     """Per entity, the wave of each record (``records[entity]``: the written rows, with RECORD_ID, SOURCE, ACCOUNT
     and the value columns), as a text Series in the records' order (null: in no wave)."""
     out: dict[Entity, pl.Series] = {}
@@ -57,18 +61,28 @@ def assign(waves: list[Wave], records: dict[Entity, pl.DataFrame], specs: dict[E
         columns = field_columns(specs[entity])
         own = {f: columns[f] for f in wanted if columns.get(f) in frame.columns}
         if entity is Entity.accounts:
-            account_values = frame.select(pl.col(RECORD_ID).alias("_account_id"),
-                                          *(pl.col(c).alias(f"_f:{f}") for f, c in own.items()))
+            account_values = frame.select(
+                pl.col(RECORD_ID).alias("_account_id"), *(pl.col(c).alias(f"_f:{f}") for f, c in own.items())
+            )
         value_of: dict[str, pl.Expr] = {}
         work = frame
         for f in wanted:
             if f in own:
                 value_of[f] = pl.col(own[f])
-            elif has_account_link(entity) and account_values is not None and f"_f:{f}" in account_values.columns \
-                    and "_account" in frame.columns:
+            elif (
+                has_account_link(entity)
+                and account_values is not None
+                and f"_f:{f}" in account_values.columns
+                and "_account" in frame.columns
+            ):
                 if f"_f:{f}" not in work.columns:
-                    work = work.join(account_values.select("_account_id", f"_f:{f}"), left_on="_account",
-                                     right_on="_account_id", how="left", maintain_order="left")
+                    work = work.join(
+                        account_values.select("_account_id", f"_f:{f}"),
+                        left_on="_account",
+                        right_on="_account_id",
+                        how="left",
+                        maintain_order="left",
+                    )
                 value_of[f] = pl.col(f"_f:{f}")
             else:
                 value_of[f] = pl.lit(None, pl.String)
@@ -82,6 +96,7 @@ def assign(waves: list[Wave], records: dict[Entity, pl.DataFrame], specs: dict[E
             if wave.field is not None:
                 holds = holds & value_of[wave.field].cast(pl.String).is_in(list(wave.in_ or ())).fill_null(False)
             chosen = pl.when(holds).then(pl.lit(wave.name)).otherwise(chosen)
-        out[entity] = work.with_columns(chosen.alias("wave"))["wave"] if work.height \
-            else pl.Series("wave", [], pl.String)
+        out[entity] = (
+            work.with_columns(chosen.alias("wave"))["wave"] if work.height else pl.Series("wave", [], pl.String)
+        )
     return out

@@ -23,35 +23,57 @@ def render_plan(facts: dict[str, Any], console: Console, all_warnings: bool = Fa
     project = facts["project"]
     console.print(f"[bold]{escape(project['name'])}[/] → target {escape(str(project['target']))}")
 
-    sources = Table("source", "file", "format", "encoding", "sheets (header row)", "rows", "blank rows",
-                    title="Sources", title_justify="left")
+    sources = Table(
+        "source",
+        "file",
+        "format",
+        "encoding",
+        "sheets (header row)",
+        "rows",
+        "blank rows",
+        title="Sources",
+        title_justify="left",
+    )
     for r in facts["sources"]:
-        sheets = ", ".join(f"{s['sheet']} ({'empty' if s['header_row'] is None else s['header_row']})"
-                           for s in r["sheets"]) or (f"header row {r['header_row']}" if r["header_row"] else "")
-        sources.add_row(*_cells(r["source"], r["file"], r["format"], r["encoding"] or "", sheets, r["rows"],
-                                r["blank_rows"]))
+        sheets = ", ".join(
+            f"{s['sheet']} ({'empty' if s['header_row'] is None else s['header_row']})" for s in r["sheets"]
+        ) or (f"header row {r['header_row']}" if r["header_row"] else "")
+        sources.add_row(
+            *_cells(r["source"], r["file"], r["format"], r["encoding"] or "", sheets, r["rows"], r["blank_rows"])
+        )
     console.print(sources)
 
     columns = Table("source", "entity", "mapped columns", "unmapped columns", title="Columns", title_justify="left")
     for r in facts["columns"]:
         for i, e in enumerate(r["entities"]):
             mapped = ", ".join(f"{'+'.join(m['columns']) or 'constant'}→{m['field']}" for m in e["mapped"])
-            columns.add_row(*_cells(r["source"] if i == 0 else "", e["entity"], mapped,
-                                    ", ".join(r["unmapped"]) if i == 0 else ""))
+            columns.add_row(
+                *_cells(r["source"] if i == 0 else "", e["entity"], mapped, ", ".join(r["unmapped"]) if i == 0 else "")
+            )
     console.print(columns)
 
     if facts["unmapped_entities"]:
         console.print("[yellow]In scope, but no source maps them:[/] " + escape(", ".join(facts["unmapped_entities"])))
     if facts["uncovered_fields"]:
-        console.print("[yellow]Fields the target needs that no source fills:[/] "
-                      + escape("; ".join(facts["uncovered_fields"])))
+        console.print(
+            "[yellow]Fields the target needs that no source fills:[/] " + escape("; ".join(facts["uncovered_fields"]))
+        )
 
     _entity_table(facts["entities"], console, "What run would do")
-    table = Table("entity", "records", "duplicate clusters", "rows merged", "largest", "pairs to review",
-                  title="Expected duplicates", title_justify="left")
+    table = Table(
+        "entity",
+        "records",
+        "duplicate clusters",
+        "rows merged",
+        "largest",
+        "pairs to review",
+        title="Expected duplicates",
+        title_justify="left",
+    )
     for d in facts["duplicates"]:
-        table.add_row(*_cells(d["entity"], d["records"], d["clusters"], d["merged_rows"], d["largest"],
-                              d["review_pairs"]))
+        table.add_row(
+            *_cells(d["entity"], d["records"], d["clusters"], d["merged_rows"], d["largest"], d["review_pairs"])
+        )
     console.print(table)
     _blocking(facts["blocking"], console)
     table = Table("entity", "outcome", "rule", "rows", title="Why rows are not written", title_justify="left")
@@ -59,8 +81,9 @@ def render_plan(facts: dict[str, Any], console: Console, all_warnings: bool = Fa
         table.add_row(*_cells(r["entity"], r["outcome"], r["rule"], r["rows"]))
     if table.row_count:
         console.print(table)
-    table = Table("entity", "column", "rule", "records", "example", title="Expected refusals by the target",
-                  title_justify="left")
+    table = Table(
+        "entity", "column", "rule", "records", "example", title="Expected refusals by the target", title_justify="left"
+    )
     for r in facts["refusals"]:
         table.add_row(*_cells(r["entity"], r["column"], r["rule"], r["records"], r["example"]))
     if table.row_count:
@@ -75,10 +98,22 @@ def _cells(*values: object) -> list[Text]:
 
 
 def _files(files: dict[str, Any], console: Console) -> None:
-    limits = ", ".join(x for x in (f"{files['max_rows']} rows" if files["max_rows"] else "",
-                                   f"{files['max_bytes']:,} bytes" if files["max_bytes"] else "") if x)
-    table = Table("entity", "files (load batches)", "rows", "files", title="Files run would write"
-                  + (f" (at most {limits} per file)" if limits else ""), title_justify="left")
+    limits = ", ".join(
+        x
+        for x in (
+            f"{files['max_rows']} rows" if files["max_rows"] else "",
+            f"{files['max_bytes']:,} bytes" if files["max_bytes"] else "",
+        )
+        if x
+    )
+    table = Table(
+        "entity",
+        "files (load batches)",
+        "rows",
+        "files",
+        title="Files run would write" + (f" (at most {limits} per file)" if limits else ""),
+        title_justify="left",
+    )
     for f in files["entities"]:
         paths = f["paths"]
         names = paths[0] + (f" … {paths[-1].rsplit('_', 1)[-1]}" if len(paths) > 1 else "")
@@ -98,23 +133,29 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
     """What ``run`` prints once the tree is written, from `RunResult.summary`."""
     out = Path(summary["out"])
     _entity_table(summary["entities"], console, f"Written to {out}")
-    console.print(("[green]Every source row is accounted for[/] " if summary["balanced"] else "[red]Unbalanced[/] ")
-                  + f"({summary['rows']} source rows by entity; see lineage.csv).")
+    console.print(
+        ("[green]Every source row is accounted for[/] " if summary["balanced"] else "[red]Unbalanced[/] ")
+        + f"({summary['rows']} source rows by entity; see lineage.csv)."
+    )
     console.print(f"Import files: {out / 'import'}   Report: {out / 'reports' / 'quality.html'}")
     for r in summary["review"]:
         entity = r["entity"]
         if r["applied"] or r["stale"]:
-            console.print(f"{entity}: {r['applied']} steward decisions applied"
-                          + (f", [yellow]{r['stale']} stale[/] (see review/stale_decisions.csv)"
-                             if r["stale"] else ""))
+            console.print(
+                f"{entity}: {r['applied']} steward decisions applied"
+                + (f", [yellow]{r['stale']} stale[/] (see review/stale_decisions.csv)" if r["stale"] else "")
+            )
         if r["legacy"]:
-            console.print(f"[yellow]{entity}: {r['legacy']} decisions were checked by the unkeyed fingerprints "
-                          "of an earlier version's workbook[/]: they still apply; use the new "
-                          "review/duplicates.xlsx (keyed fingerprints) for the next round and delete the old "
-                          "file, whose fingerprints let anyone who guesses a row's values confirm them")
+            console.print(
+                f"[yellow]{entity}: {r['legacy']} decisions were checked by the unkeyed fingerprints "
+                "of an earlier version's workbook[/]: they still apply; use the new "
+                "review/duplicates.xlsx (keyed fingerprints) for the next round and delete the old "
+                "file, whose fingerprints let anyone who guesses a row's values confirm them"
+            )
         if r["ignored"]:
-            console.print(f"{entity}: not used for matching, as most records share the value: "
-                          f"{', '.join(r['ignored'])}")
+            console.print(
+                f"{entity}: not used for matching, as most records share the value: {', '.join(r['ignored'])}"
+            )
     _blocking(summary["blocking"], console)
     console.print(f"Duplicates to review: {out / 'review' / 'duplicates.xlsx'}")
     _warnings(summary["warnings"], console, False, "'plan --all' lists them")
@@ -124,11 +165,19 @@ def _blocking(rows: list[dict[str, Any]], console: Console) -> None:
     """One line per blocking key matching left out for its pairs, and per key whose blocks it skipped for size."""
     for k in rows:
         if k["kind"] == "left out":
-            console.print(f"{k['entity']}: blocking key {k['key']} left out ({k['pairs']:,} pairs over "
-                          f"{k['records']:,} records: {k['why']})", style="yellow", markup=False)
+            console.print(
+                f"{k['entity']}: blocking key {k['key']} left out ({k['pairs']:,} pairs over "
+                f"{k['records']:,} records: {k['why']})",
+                style="yellow",
+                markup=False,
+            )
         else:
-            console.print(f"{k['entity']}: blocking key {k['key']}: {k['why']}, not paired ({k['pairs']:,} pairs "
-                          f"over {k['records']:,} records)", style="yellow", markup=False)
+            console.print(
+                f"{k['entity']}: blocking key {k['key']}: {k['why']}, not paired ({k['pairs']:,} pairs "
+                f"over {k['records']:,} records)",
+                style="yellow",
+                markup=False,
+            )
 
 
 SHOWN = 5  # warnings a plan shows without --all
@@ -139,18 +188,24 @@ def _warnings(warnings: list[dict[str, Any]], console: Console, show_all: bool, 
         return
     shown = warnings if show_all else warnings[:SHOWN]
     more = len(warnings) > len(shown)
-    console.print(f"[yellow]{len(warnings)} warning(s) while reading[/]" + (f", e.g. ({escape(how)}):" if more else ":"))
+    console.print(
+        f"[yellow]{len(warnings)} warning(s) while reading[/]" + (f", e.g. ({escape(how)}):" if more else ":")
+    )
     for w in shown:
-        console.print("  " + Problem(**{**w, "values": tuple(w["values"]) if "values" in w else None}).render(),
-                      markup=False)
+        console.print(
+            "  " + Problem(**{**w, "values": tuple(w["values"]) if "values" in w else None}).render(), markup=False
+        )
 
 
 def render_dry_run(dry: dict[str, Any], console: Console) -> None:
     """The sample, what each check did, the findings by kind, and the first findings in full, from
     `DryRun.summary`."""
     out = Path(dry["out"])
-    console.print(f"[bold]Dry run[/] on {dry['rows']} source rows ("
-                  + ", ".join(f"{n} {why}" for why, n in dry["sample"].items()) + f"), written to {out}")
+    console.print(
+        f"[bold]Dry run[/] on {dry['rows']} source rows ("
+        + ", ".join(f"{n} {why}" for why, n in dry["sample"].items())
+        + f"), written to {out}"
+    )
     _entity_table(dry["entities"], console, "The sample, as run would do it")
     for check, what in dry["checks"].items():
         console.print(f"  {check}: {what}", markup=False)
@@ -162,23 +217,43 @@ def render_dry_run(dry: dict[str, Any], console: Console) -> None:
     table = Table("check", "severity", "entity", "rule", "count", "example", title="Findings", title_justify="left")
     for g in groups:
         style = "red" if g["severity"] == "error" else "yellow"
-        table.add_row(g["check"], f"[{style}]{g['severity']}[/]", g["entity"], g["rule"], str(g["count"]),
-                      g["example"] if len(g["example"]) <= 80 else g["example"][:79] + "…")
+        table.add_row(
+            g["check"],
+            f"[{style}]{g['severity']}[/]",
+            g["entity"],
+            g["rule"],
+            str(g["count"]),
+            g["example"] if len(g["example"]) <= 80 else g["example"][:79] + "…",
+        )
     console.print(table)
     for f in [f for f in findings if f.severity == "error"][:10]:
         console.print("  " + f.render(), markup=False, style="red")
     errors = sum(f.severity == "error" for f in findings)
-    console.print((f"[red]{errors} finding(s) would make the import fail or lose records[/]" if errors
-                   else "[green]Nothing would make the import fail[/]")
-                  + f"; all findings: {out / 'findings.csv'}, report: {out / 'reports' / 'quality.html'}")
+    console.print(
+        (
+            f"[red]{errors} finding(s) would make the import fail or lose records[/]"
+            if errors
+            else "[green]Nothing would make the import fail[/]"
+        )
+        + f"; all findings: {out / 'findings.csv'}, report: {out / 'reports' / 'quality.html'}"
+    )
 
 
 def render_verification(v: Verification, console: Console) -> None:
     """Totals to sign off, then the differences per column and rule."""
-    totals = Table("sent", "exported", "matched", "missing", "extra", "values differing",
-                   title=f"Reconciliation of {v.entity} (matched by {', '.join(v.key)})", title_justify="left")
-    totals.add_row(str(v.sent), str(v.exported), str(v.matched), str(v.missing), str(v.extra),
-                   str(sum(v.differences.values())))
+    totals = Table(
+        "sent",
+        "exported",
+        "matched",
+        "missing",
+        "extra",
+        "values differing",
+        title=f"Reconciliation of {v.entity} (matched by {', '.join(v.key)})",
+        title_justify="left",
+    )
+    totals.add_row(
+        str(v.sent), str(v.exported), str(v.matched), str(v.missing), str(v.extra), str(sum(v.differences.values()))
+    )
     console.print(totals)
     if v.by_column:
         table = Table("column", "rule", "values", title="Values that came back different", title_justify="left")
@@ -188,5 +263,7 @@ def render_verification(v: Verification, console: Console) -> None:
         console.print(table)
     if v.unmatched_columns:
         console.print("[yellow]Not in the export, not compared:[/] " + ", ".join(v.unmatched_columns))
-    console.print(("[green]Everything sent came back as sent.[/]" if v.clean
-                   else "[red]Differences found.[/]") + f" Details: {v.report}")
+    console.print(
+        ("[green]Everything sent came back as sent.[/]" if v.clean else "[red]Differences found.[/]")
+        + f" Details: {v.report}"
+    )

@@ -72,8 +72,9 @@ def neutralise_frame(frame: pl.DataFrame, plain: Iterable[str] = ()) -> tuple[pl
     hit = [c for c in maybe if counts[c]]
     if not hit:
         return frame, {}
-    frame = frame.with_columns(pl.when(risky(c, c in plain)).then(pl.lit(PREFIX) + pl.col(c)).otherwise(pl.col(c))
-                               .alias(c) for c in hit)
+    frame = frame.with_columns(
+        pl.when(risky(c, c in plain)).then(pl.lit(PREFIX) + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in hit
+    )
     return frame, {c: int(counts[c]) for c in hit}
 
 

@@ -39,30 +39,66 @@ def write_html(report: dict[str, Any]) -> str:
     state = report["state"]
     over = report["over"]
     parts = [f"<h1>{e(report['project'])}: watch of {e(report['watched_at'])}</h1>"]
-    verdict = (f'<p class="bad">{len(over)} figure(s) above their limit: '
-               + e(", ".join(f"{o['figure']} {_shown(o['figure'], o['value'])} > {_shown(o['figure'], o['limit'])}"
-                             for o in over)) + "</p>") if over else '<p class="good">Every figure within its limit.</p>'
+    verdict = (
+        (
+            f'<p class="bad">{len(over)} figure(s) above their limit: '
+            + e(
+                ", ".join(
+                    f"{o['figure']} {_shown(o['figure'], o['value'])} > {_shown(o['figure'], o['limit'])}" for o in over
+                )
+            )
+            + "</p>"
+        )
+        if over
+        else '<p class="good">Every figure within its limit.</p>'
+    )
     parts.append(verdict)
     if not state["exists"]:
         parts.append("<p>No migration state: every record counts as new, and this watch is not kept for a trend.</p>")
     else:
-        parts.append(f"<p>State {e(str(state['file']))}: {state['batches']} batch(es), go-live {e(str(state['go_live']))}"
-                     f"; compared with the watch of {e(str(state['last_watch'] or 'none (the first watch)'))}.</p>")
+        parts.append(
+            f"<p>State {e(str(state['file']))}: {state['batches']} batch(es), go-live {e(str(state['go_live']))}"
+            f"; compared with the watch of {e(str(state['last_watch'] or 'none (the first watch)'))}.</p>"
+        )
     parts.append(f"<p>Rates over {'every record' if report['scope'] == 'all' else 'the new records only'}.</p>")
     for entity, data in report["entities"].items():
         parts.append(_entity_html(entity, data))
     if report["limits"]:
-        parts.append("<h2>Limits</h2>" + _table([{**c, "value": _shown(c["figure"], c["value"]),
-                                                   "limit": _shown(c["figure"], c["limit"]),
-                                                   "over": "over" if c["over"] else ""} for c in report["limits"]],
-                                                 ["figure", "value", "limit", "over"]))
-    parts.append("<h2>Trend against the last watch</h2>" + _table(
-        [{"figure": t["figure"], "now": _shown(t["figure"], t["now"]),
-          "before": "" if t["before"] is None else _shown(t["figure"], t["before"]), "change": _change(t)}
-         for t in report["trend"]], ["figure", "now", "before", "change"]))
-    return (f"<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{e(report['project'])} — "
-            f"watch</title><style>{_CSS} .bad{{color:#b22;font-weight:bold}} .good{{color:#272}}</style></head>"
-            f"<body>{''.join(parts)}</body></html>\n")
+        parts.append(
+            "<h2>Limits</h2>"
+            + _table(
+                [
+                    {
+                        **c,
+                        "value": _shown(c["figure"], c["value"]),
+                        "limit": _shown(c["figure"], c["limit"]),
+                        "over": "over" if c["over"] else "",
+                    }
+                    for c in report["limits"]
+                ],
+                ["figure", "value", "limit", "over"],
+            )
+        )
+    parts.append(
+        "<h2>Trend against the last watch</h2>"
+        + _table(
+            [
+                {
+                    "figure": t["figure"],
+                    "now": _shown(t["figure"], t["now"]),
+                    "before": "" if t["before"] is None else _shown(t["figure"], t["before"]),
+                    "change": _change(t),
+                }
+                for t in report["trend"]
+            ],
+            ["figure", "now", "before", "change"],
+        )
+    )
+    return (
+        f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{e(report["project"])} — '
+        f"watch</title><style>{_CSS} .bad{{color:#b22;font-weight:bold}} .good{{color:#272}}</style></head>"
+        f"<body>{''.join(parts)}</body></html>\n"
+    )
 
 
 def _shown(figure: str, value: float) -> str:
@@ -72,28 +108,57 @@ def _shown(figure: str, value: float) -> str:
 def _entity_html(entity: str, data: dict[str, Any]) -> str:
     e = html.escape
     d = data["duplicates"]
-    out = [f"<h2>{e(entity)}: {data['records']} record(s), {data['new']} new</h2>",
-           f"<p>{e(data['file'])} (sha256 {e(data['sha256'][:12])}…). New: {e(data['new_by'])}.</p>",
-           f"<h3>Duplicates holding a new record: {d['clusters']} cluster(s), {d['records']} record(s)</h3>",
-           (f"<p>Weights: {e(d['weights'])}. Clusters of migrated records only: {d['clusters_without_new']}. "
-            "Every cluster is in duplicates.csv.</p>")]
+    out = [
+        f"<h2>{e(entity)}: {data['records']} record(s), {data['new']} new</h2>",
+        f"<p>{e(data['file'])} (sha256 {e(data['sha256'][:12])}…). New: {e(data['new_by'])}.</p>",
+        f"<h3>Duplicates holding a new record: {d['clusters']} cluster(s), {d['records']} record(s)</h3>",
+        (
+            f"<p>Weights: {e(d['weights'])}. Clusters of migrated records only: {d['clusters_without_new']}. "
+            "Every cluster is in duplicates.csv.</p>"
+        ),
+    ]
     for c in d["listed"]:
-        out.append(f"<h4>Cluster {c['cluster']}</h4>"
-                   + _table([{**m, "new": "new" if m["new"] else ""} for m in c["members"]],
-                            ["row", "external_id", "new", "name", "owner"])
-                   + (_table([{**p, "rows": " – ".join(str(r) for r in p["rows"])} for p in c["pairs"]],
-                             ["rows", "probability", "evidence"]) if c["pairs"] else
-                      "<p>Linked by an identity (same credit code or ID number).</p>"))
-    rows = [{**f, "invalid_rate": _rate(f["invalid_rate"]), "incomplete_rate": _rate(f.get("incomplete_rate")),
-             "required": "yes" if f["required"] else "",
-             "reasons": "; ".join(f"{k}: {v}" for k, v in f["reasons"].items())} for f in data["fields"]]
-    out.append("<h3>Fields</h3>" + _table(rows, ["field", "type", "filled", "invalid", "invalid_rate", "required",
-                                                  "missing", "incomplete_rate", "reasons"]))
+        out.append(
+            f"<h4>Cluster {c['cluster']}</h4>"
+            + _table(
+                [{**m, "new": "new" if m["new"] else ""} for m in c["members"]],
+                ["row", "external_id", "new", "name", "owner"],
+            )
+            + (
+                _table(
+                    [{**p, "rows": " – ".join(str(r) for r in p["rows"])} for p in c["pairs"]],
+                    ["rows", "probability", "evidence"],
+                )
+                if c["pairs"]
+                else "<p>Linked by an identity (same credit code or ID number).</p>"
+            )
+        )
+    rows = [
+        {
+            **f,
+            "invalid_rate": _rate(f["invalid_rate"]),
+            "incomplete_rate": _rate(f.get("incomplete_rate")),
+            "required": "yes" if f["required"] else "",
+            "reasons": "; ".join(f"{k}: {v}" for k, v in f["reasons"].items()),
+        }
+        for f in data["fields"]
+    ]
+    out.append(
+        "<h3>Fields</h3>"
+        + _table(
+            rows,
+            ["field", "type", "filled", "invalid", "invalid_rate", "required", "missing", "incomplete_rate", "reasons"],
+        )
+    )
     if data["rejected"]:
-        out.append("<h3>Records run would reject</h3>"
-                   + _table([{"rule": k, "records": v} for k, v in data["rejected"].items()], ["rule", "records"]))
-    out.append("<h3>By owner</h3>" + _table(data["owners"], ["owner", "records", "new", "invalid_values",
-                                                             "incomplete_records"]))
+        out.append(
+            "<h3>Records run would reject</h3>"
+            + _table([{"rule": k, "records": v} for k, v in data["rejected"].items()], ["rule", "records"])
+        )
+    out.append(
+        "<h3>By owner</h3>"
+        + _table(data["owners"], ["owner", "records", "new", "invalid_values", "incomplete_records"])
+    )
     return "".join(out)
 
 
@@ -108,14 +173,21 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         d = data["duplicates"]
         dup = before.get(f"{entity}.new_duplicates")
         was = f" (last watch {dup['before']:g})" if dup and dup["before"] is not None else ""
-        lines.append(f"{entity}: {data['records']} record(s), {data['new']} new; {d['clusters']} duplicate "
-                     f"cluster(s) holding a new record{was}")
-        worst = sorted((f for f in data["fields"] if f["invalid"] or f.get("missing")),
-                       key=lambda f: -(f["invalid_rate"] + f.get("incomplete_rate", 0)))[:3]
+        lines.append(
+            f"{entity}: {data['records']} record(s), {data['new']} new; {d['clusters']} duplicate "
+            f"cluster(s) holding a new record{was}"
+        )
+        worst = sorted(
+            (f for f in data["fields"] if f["invalid"] or f.get("missing")),
+            key=lambda f: -(f["invalid_rate"] + f.get("incomplete_rate", 0)),
+        )[:3]
         for f in worst:
-            lines.append(f"  {f['field']}: {f['invalid']} invalid ({_rate(f['invalid_rate'])})"
-                         + (f", {f['missing']} missing ({_rate(f['incomplete_rate'])})" if f.get("missing") else ""))
+            lines.append(
+                f"  {f['field']}: {f['invalid']} invalid ({_rate(f['invalid_rate'])})"
+                + (f", {f['missing']} missing ({_rate(f['incomplete_rate'])})" if f.get("missing") else "")
+            )
     for o in report["over"]:
-        lines.append(f"over the limit: {o['figure']} {_shown(o['figure'], o['value'])} > "
-                     f"{_shown(o['figure'], o['limit'])}")
+        lines.append(
+            f"over the limit: {o['figure']} {_shown(o['figure'], o['value'])} > {_shown(o['figure'], o['limit'])}"
+        )
     return _mask_all({"masked": {"mobiles": True}, "lines": lines})["lines"]

@@ -38,12 +38,25 @@ def check_columns(source: Source, table: Headers) -> list[Problem]:
                     where = f"{source.rel_file}" + (f" (sheets {', '.join(headers)})" if table.sheets else "")
                     what = f"none of the spellings {column!r} is" if several else f"column {column!r} is not"
                     near = next((h for s in spellings(column) if (h := did_you_mean(s, every))), None)
-                    problems.append(Problem(source.mapping_path, f"{what} in {where}", line=line,
-                                            hint=near or f"the header has: "
-                                            f"{', '.join(every[:12])}" + (" ..." if len(every) > 12 else "")))
+                    problems.append(
+                        Problem(
+                            source.mapping_path,
+                            f"{what} in {where}",
+                            line=line,
+                            hint=near
+                            or f"the header has: {', '.join(every[:12])}" + (" ..." if len(every) > 12 else ""),
+                        )
+                    )
                 elif lacking and not several:
-                    problems.append(Problem(source.mapping_path, f"column {column!r} is missing from sheet(s) "
-                                            f"{', '.join(lacking)}; those rows have no {mf.spec.name}", line=line,
-                                            severity="warning", hint="add the column to those sheets if they hold "
-                                            "it, or add the sheet's own spelling: 'a|b: field'"))
+                    problems.append(
+                        Problem(
+                            source.mapping_path,
+                            f"column {column!r} is missing from sheet(s) "
+                            f"{', '.join(lacking)}; those rows have no {mf.spec.name}",
+                            line=line,
+                            severity="warning",
+                            hint="add the column to those sheets if they hold "
+                            "it, or add the sheet's own spelling: 'a|b: field'",
+                        )
+                    )
     return problems

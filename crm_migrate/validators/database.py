@@ -64,8 +64,9 @@ class Constraint:
     on_column: bool = True
 
 
-def ddl(profile: TargetProfile, written: dict[Entity, list[str]], dialect: Dialect = "sqlite"
-        ) -> tuple[list[str], dict[str, tuple[str, str]]]:
+def ddl(
+    profile: TargetProfile, written: dict[Entity, list[str]], dialect: Dialect = "sqlite"
+) -> tuple[list[str], dict[str, tuple[str, str]]]:
     """CREATE TABLE statements for the entities written, with the headers each was written with, and what
     each named constraint checks: name -> (header, rule). Names are short (``accounts_c3``), since
     PostgreSQL keeps 63 bytes of a name and a Chinese header takes three per character."""
@@ -79,18 +80,29 @@ def ddl(profile: TargetProfile, written: dict[Entity, list[str]], dialect: Diale
 
     for entity, headers in written.items():
         specs = profile.columns_by_header(entity)
-        done = [(rule, constraint(rule, profile, written, dialect)) for h in headers if h in specs
-                for rule in rules_for(specs[h], profile.file.encoding)]
-        parts = [f"{quote(h)} TEXT" + "".join(f" {named(entity, r)} {c.sql}" for r, c in done
-                                             if r.column == h and isinstance(c, Constraint) and c.on_column)
-                 for h in headers]
+        done = [
+            (rule, constraint(rule, profile, written, dialect))
+            for h in headers
+            if h in specs
+            for rule in rules_for(specs[h], profile.file.encoding)
+        ]
+        parts = [
+            f"{quote(h)} TEXT"
+            + "".join(
+                f" {named(entity, r)} {c.sql}"
+                for r, c in done
+                if r.column == h and isinstance(c, Constraint) and c.on_column
+            )
+            for h in headers
+        ]
         parts += [f"{named(entity, r)} {c.sql}" for r, c in done if isinstance(c, Constraint) and not c.on_column]
         statements.append(f"CREATE TABLE {quote(entity.value)} (\n  " + ",\n  ".join(parts) + "\n)")
     return statements, names
 
 
-def constraint(rule: Rule, profile: TargetProfile, written: dict[Entity, list[str]], dialect: Dialect = "sqlite"
-               ) -> Constraint | Untranslated:
+def constraint(
+    rule: Rule, profile: TargetProfile, written: dict[Entity, list[str]], dialect: Dialect = "sqlite"
+) -> Constraint | Untranslated:
     """The database's translation of a rule of a table among ``written`` (entity -> headers), or why it is
     checked otherwise."""
     column = quote(rule.column)
@@ -109,14 +121,24 @@ def constraint(rule: Rule, profile: TargetProfile, written: dict[Entity, list[st
             if rule.parent not in written:  # no parent written: no link can stand, as conform refuses them
                 return Constraint(f"CHECK ({column} IS NULL)")
             if rule.key != "external_id":
-                return Untranslated(rule, f"a {rule.key} is no key: the load counts the {rule.parent.value} "
-                                    "of that name for each row instead")
-            key = next((c.header for c in profile.entities[rule.parent].columns
-                        if c.value == "external_id" and c.header in written[rule.parent]), None)
+                return Untranslated(
+                    rule,
+                    f"a {rule.key} is no key: the load counts the {rule.parent.value} "
+                    "of that name for each row instead",
+                )
+            key = next(
+                (
+                    c.header
+                    for c in profile.entities[rule.parent].columns
+                    if c.value == "external_id" and c.header in written[rule.parent]
+                ),
+                None,
+            )
             if key is None:
                 return Untranslated(rule, f"the {rule.parent.value} written have no external id column")
-            return Constraint(f"FOREIGN KEY ({column}) REFERENCES {quote(rule.parent.value)} ({quote(key)})",
-                              on_column=False)
+            return Constraint(
+                f"FOREIGN KEY ({column}) REFERENCES {quote(rule.parent.value)} ({quote(key)})", on_column=False
+            )
     raise MissingTranslation("database", rule)
 
 
@@ -151,13 +173,19 @@ class _Database:
             try:
                 import psycopg
             except ImportError:
-                raise MigrateError(Problem(url, "PostgreSQL needs the psycopg driver",
-                                           hint='pip install "crm-migrate[postgres]"')) from None
+                raise MigrateError(
+                    Problem(url, "PostgreSQL needs the psycopg driver", hint='pip install "crm-migrate[postgres]"')
+                ) from None
             try:
                 self.conn = psycopg.connect(url, autocommit=False)
             except psycopg.Error as exc:
-                raise MigrateError(Problem(_redact(url), f"cannot connect: {str(exc).strip()}",
-                                           hint="check the URL, the server and the password")) from None
+                raise MigrateError(
+                    Problem(
+                        _redact(url),
+                        f"cannot connect: {str(exc).strip()}",
+                        hint="check the URL, the server and the password",
+                    )
+                ) from None
             self.errors = (psycopg.errors.IntegrityError,)
             self.mark = "%s"
             self.dialect = "postgresql"
@@ -188,8 +216,9 @@ def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
-def load(profile: TargetProfile, files: list[WrittenFile], url: str | None = None,
-         schema_file: Path | None = None) -> list[Finding]:
+def load(
+    profile: TargetProfile, files: list[WrittenFile], url: str | None = None, schema_file: Path | None = None
+) -> list[Finding]:
     """Insert every row read back from the files, in load order; return what the database refused."""
     written: dict[Entity, list[str]] = {}
     for f in files:
@@ -217,8 +246,9 @@ def load(profile: TargetProfile, files: list[WrittenFile], url: str | None = Non
     return findings
 
 
-def _insert(db: _Database, profile: TargetProfile, f: WrittenFile, names: dict[str, tuple[str, str]],
-            tables: set[Entity]) -> list[Finding]:
+def _insert(
+    db: _Database, profile: TargetProfile, f: WrittenFile, names: dict[str, tuple[str, str]], tables: set[Entity]
+) -> list[Finding]:
     if f.read is None:  # not read back: the caller skips it
         return []
     headers = f.read.columns
@@ -228,24 +258,39 @@ def _insert(db: _Database, profile: TargetProfile, f: WrittenFile, names: dict[s
     by_name = []  # links by name: (position, rule, parent's key header)
     for rule in rules.values():
         if isinstance(rule, Parent) and rule.key != "external_id" and rule.parent in tables:
-            key = profile.parent_key_header(specs[rule.column],
-                                            [c.header for c in profile.entities[rule.parent].columns])
+            key = profile.parent_key_header(
+                specs[rule.column], [c.header for c in profile.entities[rule.parent].columns]
+            )
             if key:
                 by_name.append((headers.index(rule.column), rule, key))
-    insert = (f"INSERT INTO {quote(f.entity.value)} ({', '.join(quote(h) for h in headers)}) "
-              f"VALUES ({', '.join([db.mark] * len(headers))})")
+    insert = (
+        f"INSERT INTO {quote(f.entity.value)} ({', '.join(quote(h) for h in headers)}) "
+        f"VALUES ({', '.join([db.mark] * len(headers))})"
+    )
     found = []
     for line, row in enumerate(f.read.iter_rows(), start=2):
         for i, rule, key in by_name:  # a link by name: exactly one parent of that name
             if row[i] is None:
                 continue
             parent = rule.parent.value
-            n = db.execute(f"SELECT count(*) FROM {quote(parent)} WHERE {quote(key)} = {db.mark}",
-                           (row[i],)).fetchone()[0]
+            n = db.execute(
+                f"SELECT count(*) FROM {quote(parent)} WHERE {quote(key)} = {db.mark}", (row[i],)
+            ).fetchone()[0]
             if n != 1:
-                found.append(Finding("database", "error", f.entity.value, f.path, line, rule.column, row[i],
-                                     "parent", f"{n} {parent} called {row[i]!r} in the database",
-                                     "a link by name needs exactly one parent of that name"))
+                found.append(
+                    Finding(
+                        "database",
+                        "error",
+                        f.entity.value,
+                        f.path,
+                        line,
+                        rule.column,
+                        row[i],
+                        "parent",
+                        f"{n} {parent} called {row[i]!r} in the database",
+                        "a link by name needs exactly one parent of that name",
+                    )
+                )
         db.execute("SAVEPOINT row")
         try:
             db.execute(insert, tuple(row))
@@ -255,9 +300,20 @@ def _insert(db: _Database, profile: TargetProfile, f: WrittenFile, names: dict[s
             value = row[headers.index(header)] if header is not None and header in headers else None
             broken = rules.get((header, name)) if header is not None else None
             said = f" ({header}: {broken.message})" if broken else ""
-            found.append(Finding("database", "error", f.entity.value, f.path, line, header, value, name,
-                                 f"the database refused the row{said}: {str(exc).strip().splitlines()[0]}",
-                                 broken.hint if broken else "compare the row with the target profile"))
+            found.append(
+                Finding(
+                    "database",
+                    "error",
+                    f.entity.value,
+                    f.path,
+                    line,
+                    header,
+                    value,
+                    name,
+                    f"the database refused the row{said}: {str(exc).strip().splitlines()[0]}",
+                    broken.hint if broken else "compare the row with the target profile",
+                )
+            )
         db.execute("RELEASE SAVEPOINT row")
     return found
 

@@ -51,13 +51,19 @@ def available() -> bool:
     return True
 
 
-def expectations_for(profile: TargetProfile, entity: Entity, headers: list[str],
-                     parent_keys: dict[str, list[str]]) -> list[tuple[str, dict, str, str]]:
+def expectations_for(
+    profile: TargetProfile, entity: Entity, headers: list[str], parent_keys: dict[str, list[str]]
+) -> list[tuple[str, dict, str, str]]:
     """(expectation class name, its arguments, rule, hint) for one entity's written columns."""
     specs = profile.columns_by_header(entity)
     out: list[tuple[str, dict, str, str]] = [
-        ("ExpectTableColumnsToMatchOrderedList", {"column_list": headers}, "columns",
-         "the file's columns must be the template's, in order")]
+        (
+            "ExpectTableColumnsToMatchOrderedList",
+            {"column_list": headers},
+            "columns",
+            "the file's columns must be the template's, in order",
+        )
+    ]
     for h in headers:
         spec = specs.get(h)
         if spec is None:
@@ -139,11 +145,16 @@ def run_suites(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -
             meta.append((rule, hint))
         suite.save()
         definition = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=f"{profile.name}.{entity.value}", data=batch, suite=suite))
-        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-            name=f"dry-run.{entity.value}", validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
-            result_format={"result_format": "COMPLETE"}))
+            gx.ValidationDefinition(name=f"{profile.name}.{entity.value}", data=batch, suite=suite)
+        )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"dry-run.{entity.value}",
+                validation_definitions=[definition],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                result_format={"result_format": "COMPLETE"},
+            )
+        )
         result = checkpoint.run(batch_parameters={"dataframe": frame.to_pandas()})
         shown = []
         for run in result.run_results.values():
@@ -151,10 +162,15 @@ def run_suites(folder: Path, profile: TargetProfile, files: list[WrittenFile]) -
                 config = r.expectation_config
                 if config is None:
                     continue
-                shown.append({"expectation": re.sub(r"^expect_", "", config.type).replace("_", " "),
-                              "column": config.kwargs.get("column"), "rule": config.meta.get("rule", "expectation"),
-                              "success": bool(r.success),
-                              "unexpected": int((r.result or {}).get("unexpected_count") or 0)})
+                shown.append(
+                    {
+                        "expectation": re.sub(r"^expect_", "", config.type).replace("_", " "),
+                        "column": config.kwargs.get("column"),
+                        "rule": config.meta.get("rule", "expectation"),
+                        "success": bool(r.success),
+                        "unexpected": int((r.result or {}).get("unexpected_count") or 0),
+                    }
+                )
                 if r.success:
                     continue
                 findings += _findings(entity, r, where[entity])
@@ -185,12 +201,23 @@ def judge(suites: list[dict], findings: list[Finding]) -> list[dict]:
         elif mine:
             rules = sorted({f"{f.check}: {f.rule}" for f in mine})
             status = "contradicted"
-            why = (f"the files passed, but the dry run found {len(mine)} errors in {s['entity']} "
-                   f"({', '.join(rules)}): those records are not in the files")
+            why = (
+                f"the files passed, but the dry run found {len(mine)} errors in {s['entity']} "
+                f"({', '.join(rules)}): those records are not in the files"
+            )
         else:
             status, why = "passed", "every expectation held and the dry run found no error in this entity"
-        out.append({"suite": s["suite"], "entity": s["entity"], "expectations": len(s["results"]),
-                    "failed": failed, "status": status, "why": why, "results": results})
+        out.append(
+            {
+                "suite": s["suite"],
+                "entity": s["entity"],
+                "expectations": len(s["results"]),
+                "failed": failed,
+                "status": status,
+                "why": why,
+                "results": results,
+            }
+        )
     return out
 
 
@@ -225,11 +252,35 @@ def _findings(entity: Entity, r, where: list[tuple[str, int]]) -> list[Finding]:
     values = result.get("unexpected_list") or [None] * len(indexes)
     if not indexes:  # a table-level expectation: the columns
         observed = result.get("observed_value")
-        return [Finding("expectations", "error", entity.value, where[0][0] if where else "", 1, None, None, rule,
-                        f"{name}: observed {observed}", hint)]
+        return [
+            Finding(
+                "expectations",
+                "error",
+                entity.value,
+                where[0][0] if where else "",
+                1,
+                None,
+                None,
+                rule,
+                f"{name}: observed {observed}",
+                hint,
+            )
+        ]
     out = []
     for index, value in zip(indexes, values, strict=False):
         path, line = where[index]
-        out.append(Finding("expectations", "error", entity.value, path, line, column,
-                           None if value is None else str(value), rule, f"{name}: {value!r}", hint))
+        out.append(
+            Finding(
+                "expectations",
+                "error",
+                entity.value,
+                path,
+                line,
+                column,
+                None if value is None else str(value),
+                rule,
+                f"{name}: {value!r}",
+                hint,
+            )
+        )
     return out

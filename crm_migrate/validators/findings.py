@@ -10,12 +10,11 @@ rule and the team should agree with it.
 from __future__ import annotations
 
 import json
-from typing import Any
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-
 
 CHECKS = ("target", "cleaning", "expectations", "database", "read-back")
 
@@ -39,8 +38,18 @@ class Finding:
         return f"{where}{column}: {self.severity}: {self.message} — {self.hint}"
 
 
-SCHEMA = {"check": pl.String, "severity": pl.String, "entity": pl.String, "file": pl.String, "row": pl.Int64,
-          "column": pl.String, "value": pl.String, "rule": pl.String, "message": pl.String, "hint": pl.String}
+SCHEMA = {
+    "check": pl.String,
+    "severity": pl.String,
+    "entity": pl.String,
+    "file": pl.String,
+    "row": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "rule": pl.String,
+    "message": pl.String,
+    "hint": pl.String,
+}
 
 
 def findings_frame(findings: list[Finding]) -> pl.DataFrame:
@@ -61,7 +70,8 @@ def summary(findings: list[Finding]) -> list[dict[str, Any]]:
         return []
     frame = findings_frame(findings)
     counts = frame.group_by("check", "severity", "entity", "rule").agg(
-        pl.len().alias("count"), pl.col("message").first().alias("example"))
+        pl.len().alias("count"), pl.col("message").first().alias("example")
+    )
     return counts.sort(["count", "check", "entity", "rule"], descending=[True, False, False, False]).to_dicts()
 
 
@@ -70,12 +80,15 @@ def stale_because(dry_run: dict, project_hash: str, inputs: list[dict]) -> list[
     project files (migration.yaml, mappings) hash differently, or a source, lookup table, target profile or
     decisions file changed, appeared or went. A dry run that recorded no date or hash is stale too."""
     if not dry_run.get("at") or not dry_run.get("project_hash"):
-        return ["the dry run recorded no date or project hash (an earlier crm-migrate made it), so what it "
-                "checked is not known"]
+        return [
+            "the dry run recorded no date or project hash (an earlier crm-migrate made it), so what it "
+            "checked is not known"
+        ]
     reasons = []
     if dry_run["project_hash"] != project_hash:
-        reasons.append(f"the project files changed: project hash {str(dry_run['project_hash'])[:12]}, "
-                       f"now {project_hash[:12]}")
+        reasons.append(
+            f"the project files changed: project hash {str(dry_run['project_hash'])[:12]}, now {project_hash[:12]}"
+        )
     then = {(i.get("kind"), i.get("path")): i.get("sha256") for i in dry_run.get("inputs") or []}
     now = {(i["kind"], i["path"]): i["sha256"] for i in inputs}
     for (kind, path), digest in now.items():
@@ -83,5 +96,7 @@ def stale_because(dry_run: dict, project_hash: str, inputs: list[dict]) -> list[
             reasons.append(f"{kind} {path} is read now but was not by the dry run")
         elif then[(kind, path)] != digest:
             reasons.append(f"{kind} {path} changed since")
-    reasons += [f"{kind} {path} was read by the dry run but is not now" for kind, path in then if (kind, path) not in now]
+    reasons += [
+        f"{kind} {path} was read by the dry run but is not now" for kind, path in then if (kind, path) not in now
+    ]
     return reasons

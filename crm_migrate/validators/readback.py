@@ -38,8 +38,9 @@ class WrittenFile:
     read: pl.DataFrame | None = None  # what the target reads from it (every value a string or null)
 
 
-def read_back(out: Path, files: list[WrittenFile], spec: FileSpec, types: dict[Entity, dict[str, ColumnType]]
-              ) -> list[Finding]:
+def read_back(
+    out: Path, files: list[WrittenFile], spec: FileSpec, types: dict[Entity, dict[str, ColumnType]]
+) -> list[Finding]:
     """Fill each file's ``read`` and return what differs from what was meant."""
     findings: list[Finding] = []
     for f in files:
@@ -49,8 +50,7 @@ def read_back(out: Path, files: list[WrittenFile], spec: FileSpec, types: dict[E
     return findings
 
 
-def _read_back(out: Path, f: WrittenFile, spec: FileSpec, types: dict[Entity, dict[str, ColumnType]]
-               ) -> list[Finding]:
+def _read_back(out: Path, f: WrittenFile, spec: FileSpec, types: dict[Entity, dict[str, ColumnType]]) -> list[Finding]:
     path = out / f.path
     if spec.format == "xlsx":
         rows, found = _read_xlsx(path, f, types[f.entity])
@@ -68,8 +68,9 @@ def _read_back(out: Path, f: WrittenFile, spec: FileSpec, types: dict[Entity, di
 def _frame(header: list[str], rows: list[list[str | None]]) -> pl.DataFrame:
     """Rows as a frame of strings under ``header``; a short row padded with nulls, a long one cut."""
     width = len(header)
-    return pl.DataFrame([(list(r) + [None] * width)[:width] for r in rows], schema={h: pl.String for h in header},
-                        orient="row")
+    return pl.DataFrame(
+        [(list(r) + [None] * width)[:width] for r in rows], schema={h: pl.String for h in header}, orient="row"
+    )
 
 
 def read_table(path: Path, rel: str, entity: Entity, spec: FileSpec) -> pl.DataFrame:
@@ -81,8 +82,9 @@ def read_table(path: Path, rel: str, entity: Entity, spec: FileSpec) -> pl.DataF
     return _frame([str(h) for h in rows[0]], rows[1:])
 
 
-def _finding(f: WrittenFile, row: int | None, column: str | None, value: str | None, rule: str, message: str,
-             hint: str) -> Finding:
+def _finding(
+    f: WrittenFile, row: int | None, column: str | None, value: str | None, rule: str, message: str, hint: str
+) -> Finding:
     return Finding("read-back", "error", f.entity.value, f.path, row, column, value, rule, message, hint)
 
 
@@ -91,23 +93,44 @@ def _read_csv(path: Path, f: WrittenFile, spec: FileSpec) -> tuple[list[list[str
     found = []
     has_bom = raw.startswith(codecs.BOM_UTF8)
     if spec.encoding == "utf-8" and has_bom != spec.bom:
-        found.append(_finding(f, 1, None, None, "bom", "the file " + ("starts with" if has_bom else "lacks")
-                              + " a byte-order mark, which the target " + ("does not expect" if has_bom else "needs"),
-                              "set bom in the target profile's file section to what the target's importer reads"))
+        found.append(
+            _finding(
+                f,
+                1,
+                None,
+                None,
+                "bom",
+                "the file "
+                + ("starts with" if has_bom else "lacks")
+                + " a byte-order mark, which the target "
+                + ("does not expect" if has_bom else "needs"),
+                "set bom in the target profile's file section to what the target's importer reads",
+            )
+        )
     try:
         text = raw.decode(spec.codec)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        found.append(_finding(f, line, None, None, "encoding", f"a byte the target cannot decode as "
-                              f"{spec.encoding.upper()} at byte {exc.start}", "write the file in the target's "
-                              "encoding (file.encoding in the profile); this is a bug if the profile says so"))
+        found.append(
+            _finding(
+                f,
+                line,
+                None,
+                None,
+                "encoding",
+                f"a byte the target cannot decode as {spec.encoding.upper()} at byte {exc.start}",
+                "write the file in the target's "
+                "encoding (file.encoding in the profile); this is a bug if the profile says so",
+            )
+        )
         return None, found
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter))
     return [[v if v != "" else None for v in r] for r in rows], found
 
 
-def _read_xlsx(path: Path, f: WrittenFile, types: dict[str, ColumnType]
-               ) -> tuple[list[list[str | None]] | None, list[Finding]]:
+def _read_xlsx(
+    path: Path, f: WrittenFile, types: dict[str, ColumnType]
+) -> tuple[list[list[str | None]] | None, list[Finding]]:
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True)
@@ -124,10 +147,19 @@ def _read_xlsx(path: Path, f: WrittenFile, types: dict[str, ColumnType]
             column = header[j] if j < len(header) else None
             kind = types.get(column or "", ColumnType.text)
             if isinstance(v, (int, float)) and not isinstance(v, bool) and kind not in NUMERIC:
-                found.append(_finding(f, i, column, str(v), "number cell", f"a number cell ({v}) where the "
-                                      "template takes text: Excel drops leading zeros and digits past the 15th",
-                                      "write identifiers as text cells (the XLSX writer does; check the "
-                                      "column's type in the profile)"))
+                found.append(
+                    _finding(
+                        f,
+                        i,
+                        column,
+                        str(v),
+                        "number cell",
+                        f"a number cell ({v}) where the "
+                        "template takes text: Excel drops leading zeros and digits past the 15th",
+                        "write identifiers as text cells (the XLSX writer does; check the "
+                        "column's type in the profile)",
+                    )
+                )
             if isinstance(v, dt.datetime | dt.date):
                 values.append(v.strftime("%Y-%m-%d"))
             elif isinstance(v, float) and kind in NUMERIC:
@@ -139,21 +171,49 @@ def _read_xlsx(path: Path, f: WrittenFile, types: dict[str, ColumnType]
     return rows, found
 
 
-def _compare(f: WrittenFile, header: list[str | None], body: list[list[str | None]], numeric: set[str]
-             ) -> list[Finding]:
+def _compare(
+    f: WrittenFile, header: list[str | None], body: list[list[str | None]], numeric: set[str]
+) -> list[Finding]:
     """Cell by cell; in ``numeric`` columns (number cells of a workbook) equal amounts are equal values."""
     expected = f.intended.columns
     if header != expected:
-        return [_finding(f, 1, None, None, "header", f"the header row is {header[:8]}, the template's is "
-                         f"{expected[:8]}", "the file and the template disagree; re-run with the profile")]
+        return [
+            _finding(
+                f,
+                1,
+                None,
+                None,
+                "header",
+                f"the header row is {header[:8]}, the template's is {expected[:8]}",
+                "the file and the template disagree; re-run with the profile",
+            )
+        ]
     found = []
     if len(body) != f.intended.height:
-        found.append(_finding(f, None, None, None, "rows", f"{len(body)} rows read back, {f.intended.height} "
-                              "written", "a line break or quote inside a value split or joined rows"))
+        found.append(
+            _finding(
+                f,
+                None,
+                None,
+                None,
+                "rows",
+                f"{len(body)} rows read back, {f.intended.height} written",
+                "a line break or quote inside a value split or joined rows",
+            )
+        )
     for i, (meant, got) in enumerate(zip(f.intended.iter_rows(), body, strict=False), start=2):
         if len(got) != len(expected):
-            found.append(_finding(f, i, None, None, "shifted", f"{len(got)} cells where the template has "
-                                  f"{len(expected)}", "a delimiter or quote inside a value shifted the columns"))
+            found.append(
+                _finding(
+                    f,
+                    i,
+                    None,
+                    None,
+                    "shifted",
+                    f"{len(got)} cells where the template has {len(expected)}",
+                    "a delimiter or quote inside a value shifted the columns",
+                )
+            )
             continue
         for j, column in enumerate(expected):
             want, have = meant[j], got[j]
@@ -167,32 +227,53 @@ def _compare(f: WrittenFile, header: list[str | None], body: list[list[str | Non
 def difference(want: str | None, have: str | None, row: tuple, j: int) -> tuple[str, str, str]:
     """What kind of change turned ``want`` into ``have``, and what to do about it."""
     if want and have and (lost := _as_number(want, have)):
-        return (AS_NUMBER, f"{want!r} came back as a number, {have!r} ({lost})",
-                "the target stores the column as a number: make its field text there (phones, ids and codes "
-                "are text), then import the records again")
+        return (
+            AS_NUMBER,
+            f"{want!r} came back as a number, {have!r} ({lost})",
+            "the target stores the column as a number: make its field text there (phones, ids and codes "
+            "are text), then import the records again",
+        )
     if want and have and _same_number(want, have):
-        return ("float", f"{want!r} came back as the number {have!r}",
-                "write the column as text, or as a number only where its type is money or number")
+        return (
+            "float",
+            f"{want!r} came back as the number {have!r}",
+            "write the column as text, or as a number only where its type is money or number",
+        )
     if want and have and _FLOATISH.match(have) and re.fullmatch(r"\+?\d+[Xx]?", want):
         return ("float", f"{want!r} came back as a number, the float {have!r}", "identifiers must stay text")
     if want and have and want.startswith(have):
-        return ("truncated", f"{want!r} came back cut to {len(have)} characters", "a length limit on the way; "
-                "check the profile's max_length against the target")
+        return (
+            "truncated",
+            f"{want!r} came back cut to {len(have)} characters",
+            "a length limit on the way; check the profile's max_length against the target",
+        )
     if have is not None and have in [v for k, v in enumerate(row) if k != j and v]:
-        return ("shifted", f"{have!r} is another column's value; {want!r} was meant here",
-                "a delimiter inside a value shifted the columns")
+        return (
+            "shifted",
+            f"{have!r} is another column's value; {want!r} was meant here",
+            "a delimiter inside a value shifted the columns",
+        )
     dw, dh = _date(want), _date(have)
     if dw and dh and dw != dh:
-        return ("date moved", f"the date {want} came back as {have}", "a time zone or date format on the way; "
-                "write dates as the profile's format says")
+        return (
+            "date moved",
+            f"the date {want} came back as {have}",
+            "a time zone or date format on the way; write dates as the profile's format says",
+        )
     if want and have and len(want) == len(have) and any(h in "?\ufffd" and w != h for w, h in zip(want, have)):
         lost = "".join(w for w, h in zip(want, have) if h in "?\ufffd" and w != h)
-        return ("lost characters", f"{want!r} came back as {have!r} (lost: {lost})",
-                "choose an encoding that holds every character (UTF-8 or GB18030)")
+        return (
+            "lost characters",
+            f"{want!r} came back as {have!r} (lost: {lost})",
+            "choose an encoding that holds every character (UTF-8 or GB18030)",
+        )
     if want and have and len(have) < len(want):
         lost = "".join(sorted(set(want) - set(have)))
-        return ("lost characters", f"{want!r} came back as {have!r} (lost: {lost})",
-                "choose an encoding that holds every character (UTF-8 or GB18030)")
+        return (
+            "lost characters",
+            f"{want!r} came back as {have!r} (lost: {lost})",
+            "choose an encoding that holds every character (UTF-8 or GB18030)",
+        )
     return ("changed", f"{want!r} came back as {have!r}", "compare the template's column with the profile")
 
 

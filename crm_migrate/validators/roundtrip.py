@@ -44,9 +44,17 @@ class Verification:
         return 0 if self.clean else 1
 
 
-def compare(entity: str, sent: pl.DataFrame, theirs: pl.DataFrame, keys: list[str], compared: list[str],
-            unmatched: list[str], numeric: set[str] | None, row_column: str, known: set[str] | None = None
-            ) -> tuple[Verification, list[dict[str, object]]]:
+def compare(
+    entity: str,
+    sent: pl.DataFrame,
+    theirs: pl.DataFrame,
+    keys: list[str],
+    compared: list[str],
+    unmatched: list[str],
+    numeric: set[str] | None,
+    row_column: str,
+    known: set[str] | None = None,
+) -> tuple[Verification, list[dict[str, object]]]:
     """Match ``sent`` and ``theirs`` (the export, its columns named as sent, its row numbers in
     ``row_column``) by ``keys`` and compare the ``compared`` columns, numbers as numbers in ``numeric`` ones
     (None: types not known). Return the totals and one line per record missing or extra and per value that
@@ -66,11 +74,31 @@ def compare(entity: str, sent: pl.DataFrame, theirs: pl.DataFrame, keys: list[st
     both = joined.filter(in_sent & in_export)
     lines: list[dict[str, object]] = []
     for row in missing.iter_rows(named=True):
-        lines.append({"record": _key(row, keys), "sent_line": row["_line"], "export_row": None, "column": None,
-                      "sent": None, "exported": None, "rule": "missing", "message": "sent, not in the export"})
+        lines.append(
+            {
+                "record": _key(row, keys),
+                "sent_line": row["_line"],
+                "export_row": None,
+                "column": None,
+                "sent": None,
+                "exported": None,
+                "rule": "missing",
+                "message": "sent, not in the export",
+            }
+        )
     for row in extra.iter_rows(named=True):
-        lines.append({"record": _key(row, keys), "sent_line": None, "export_row": row[row_column], "column": None,
-                      "sent": None, "exported": None, "rule": "extra", "message": "in the export, never sent"})
+        lines.append(
+            {
+                "record": _key(row, keys),
+                "sent_line": None,
+                "export_row": row[row_column],
+                "column": None,
+                "sent": None,
+                "exported": None,
+                "rule": "extra",
+                "message": "in the export, never sent",
+            }
+        )
     by_column: dict[str, dict[str, int]] = {}
 
     def trimmed(name: str) -> pl.Expr:
@@ -86,18 +114,43 @@ def compare(entity: str, sent: pl.DataFrame, theirs: pl.DataFrame, keys: list[st
             want, have = row[column], row.get(f"{column}__exported")
             if _same(want, have, None if numeric is None else column in numeric):
                 continue
-            rule, message, _ = ("dropped", f"{want!r} was sent, the export has nothing", "") if not have \
+            rule, message, _ = (
+                ("dropped", f"{want!r} was sent, the export has nothing", "")
+                if not have
                 else difference(want, have, values, j)
+            )
             by_column.setdefault(column, {}).setdefault(rule, 0)
             by_column[column][rule] += 1
-            lines.append({"record": _key(row, keys), "sent_line": row["_line"], "export_row": row[row_column],
-                          "column": column, "sent": want, "exported": have, "rule": rule, "message": message})
+            lines.append(
+                {
+                    "record": _key(row, keys),
+                    "sent_line": row["_line"],
+                    "export_row": row[row_column],
+                    "column": column,
+                    "sent": want,
+                    "exported": have,
+                    "rule": rule,
+                    "message": message,
+                }
+            )
     differences: dict[str, int] = {}
     for rules in by_column.values():
         for rule, n in rules.items():
             differences[rule] = differences.get(rule, 0) + n
-    verification = Verification(entity, keys, sent.height, theirs.height, both.height, missing.height,
-                                extra.height, compared, unmatched, differences, by_column, earlier=earlier)
+    verification = Verification(
+        entity,
+        keys,
+        sent.height,
+        theirs.height,
+        both.height,
+        missing.height,
+        extra.height,
+        compared,
+        unmatched,
+        differences,
+        by_column,
+        earlier=earlier,
+    )
     return verification, lines
 
 

@@ -29,7 +29,7 @@ SOURCE_ROWS = len(ROWS)
 
 def csv_text(rows: list[list[str]] | None = None) -> str:
     def cell(v: str) -> str:
-        return '"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\t\r\n\'') else v
+        return '"' + v.replace('"', '""') + '"' if any(c in v for c in ",\"\t\r\n'") else v
 
     return HEADER + "\n" + "".join(",".join(cell(v) for v in row) + "\n" for row in (ROWS if rows is None else rows))
 

@@ -39,15 +39,25 @@ entities:
     derive:
       note: {{column: 电话, lookup: {{file: {table}, key: code, value: name, unknown: keep}}}}
 """
-ROWS = [["客户编号", "客户名称", "电话"], ["A1", "星辰科技有限公司", "13800000001"], ["A2", "云帆贸易有限公司", "13800000002"]]
+ROWS = [
+    ["客户编号", "客户名称", "电话"],
+    ["A1", "星辰科技有限公司", "13800000001"],
+    ["A2", "云帆贸易有限公司", "13800000002"],
+]
 FAR_CELL = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
 
 
 def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("CRM_MIGRATE_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "crm_migrate", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "crm_migrate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def said(result: subprocess.CompletedProcess) -> str:
@@ -69,17 +79,19 @@ def outside(tmp_path: Path) -> Path:
     """A folder beside the project holding files the project must not read."""
     folder = tmp_path / "outside"
     folder.mkdir()
-    (folder / "secret.csv").write_text(f"客户编号,客户名称,电话,{SECRET}\nA9,{SECRET},13900000009,x\n", encoding="utf-8")
+    (folder / "secret.csv").write_text(
+        f"客户编号,客户名称,电话,{SECRET}\nA9,{SECRET},13900000009,x\n", encoding="utf-8"
+    )
     (folder / "codes.csv").write_text(f"code,name\n13800000001,{SECRET}\n", encoding="utf-8")
     (folder / "profile.yaml").write_text(f"name: {SECRET}\n{SECRET}: 1\n", encoding="utf-8")
-    (folder / "decisions.csv").write_text(f"entity,record,decision,into\naccounts,{SECRET},keep apart,\n",
-                                          encoding="utf-8")
+    (folder / "decisions.csv").write_text(
+        f"entity,record,decision,into\naccounts,{SECRET},keep apart,\n", encoding="utf-8"
+    )
     return folder
 
 
 def project(make_project, file: str = "data/accounts.csv", migration: str = "name: t\n", **files) -> Path:
-    return make_project(migration, {"accounts": MAPPING.format(file=file)},
-                        {"data/accounts.csv": ACCOUNTS, **files})
+    return make_project(migration, {"accounts": MAPPING.format(file=file)}, {"data/accounts.csv": ACCOUNTS, **files})
 
 
 def outcomes(root: Path) -> list[tuple[str, str, str]]:
@@ -88,6 +100,7 @@ def outcomes(root: Path) -> list[tuple[str, str, str]]:
 
 
 # --- a project reads only its own files ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("verb", ["validate", "run"])
 def test_an_absolute_source_path_outside_the_project_is_refused_unread(make_project, outside, verb):
@@ -99,8 +112,7 @@ def test_an_absolute_source_path_outside_the_project_is_refused_unread(make_proj
 
 def test_a_dotdot_path_leaving_the_project_is_refused(make_project, outside):
     root = project(make_project, "../outside/secret.csv")
-    refused(cli("validate", root), "accounts.yaml:1:", "leads outside the project folder",
-            str(outside / "secret.csv"))
+    refused(cli("validate", root), "accounts.yaml:1:", "leads outside the project folder", str(outside / "secret.csv"))
 
 
 def test_a_dotdot_path_to_a_file_that_does_not_exist_says_nothing_of_the_folder_outside(make_project, outside):
@@ -146,8 +158,7 @@ def test_a_symlink_inside_the_project_is_followed(make_project):
 @pytest.mark.parametrize("where", ["absolute", "symlink"])
 def test_a_lookup_table_outside_the_project_is_refused(make_project, outside, where):
     table = str(outside / "codes.csv") if where == "absolute" else "data/codes.csv"
-    root = make_project("name: t\n", {"accounts": LOOKUP_MAPPING.format(table=table)},
-                        {"data/accounts.csv": ACCOUNTS})
+    root = make_project("name: t\n", {"accounts": LOOKUP_MAPPING.format(table=table)}, {"data/accounts.csv": ACCOUNTS})
     if where == "symlink":
         (root / "data" / "codes.csv").symlink_to(outside / "codes.csv")
     refused(cli("validate", root), "mappings/accounts.yaml:7:", "lookup table", "outside the project")
@@ -190,8 +201,9 @@ def test_a_mapping_file_symlinked_outside_is_refused(make_project, outside):
 
 def test_allow_outside_permits_the_folder_it_lists(make_project, outside):
     migration = f"name: t\nallow_outside: [{outside}]\n"
-    root = make_project(migration, {"accounts": LOOKUP_MAPPING.format(table=outside / "codes.csv")},
-                        {"data/accounts.csv": ACCOUNTS})
+    root = make_project(
+        migration, {"accounts": LOOKUP_MAPPING.format(table=outside / "codes.csv")}, {"data/accounts.csv": ACCOUNTS}
+    )
     result = cli("run", root)
     assert result.returncode == 0, said(result)
     assert [o for _, o, _ in outcomes(root)] == ["written", "written"]
@@ -206,6 +218,7 @@ def test_allow_outside_lists_folders_not_the_whole_machine(make_project, outside
 
 
 # --- bounded YAML -------------------------------------------------------------------------------------------
+
 
 def bomb(prefix: str = "a", levels: int = 9) -> str:
     """Billion laughs: ten aliases of ten aliases of ... ten strings, 10**levels values once expanded."""
@@ -242,6 +255,7 @@ def test_a_yaml_file_over_5_mb_is_refused_unread(make_project):
 
 # --- workbooks checked before they are expanded -------------------------------------------------------------
 
+
 def workbook_project(make_project, migration: str = "name: t\n") -> Path:
     return project(make_project, "data/accounts.xlsx", migration=migration)
 
@@ -261,8 +275,9 @@ def test_a_declared_used_range_of_the_whole_sheet_is_refused(make_project):
 
 
 def test_merged_cells_over_the_whole_sheet_are_refused_before_init_expands_them(tmp_path):
-    source = write_xlsx(tmp_path / "merged.xlsx", ROWS,
-                        after='<mergeCells count="1"><mergeCell ref="A4:XFD1048576"/></mergeCells>')
+    source = write_xlsx(
+        tmp_path / "merged.xlsx", ROWS, after='<mergeCells count="1"><mergeCell ref="A4:XFD1048576"/></mergeCells>'
+    )
     refused(cli("init", tmp_path / "new", "--source", source), "merged.xlsx [客户]", "merges")
 
 
@@ -285,11 +300,18 @@ def test_the_sheet_limit_is_an_option(make_project):
     refused(cli("validate", root), "9 cells", "sheet_cells (6)")
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "the file is empty (0 bytes)"),
-    (b"PK\x03\x04" + bytes(range(256)) * 4, "not a readable .xlsx workbook: the file is damaged or truncated"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "an old-format .xls or a workbook protected with a password"),
-], ids=["empty", "garbage", "ole"])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the file is empty (0 bytes)"),
+        (b"PK\x03\x04" + bytes(range(256)) * 4, "not a readable .xlsx workbook: the file is damaged or truncated"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500),
+            "an old-format .xls or a workbook protected with a password",
+        ),
+    ],
+    ids=["empty", "garbage", "ole"],
+)
 def test_a_damaged_workbook_is_named_with_what_to_do(make_project, content, message):
     root = workbook_project(make_project)
     (root / "data" / "accounts.xlsx").write_bytes(content)
@@ -311,6 +333,7 @@ def test_a_workbook_of_empty_sheets_says_so(make_project):
 
 # --- a cell larger than the limit ---------------------------------------------------------------------------
 
+
 def ten_mb() -> str:
     """10 MB of text that compresses about a hundredfold, like a pasted log (so it is no zip bomb)."""
     rng = random.Random(14)
@@ -319,8 +342,11 @@ def ten_mb() -> str:
 
 
 def test_a_10_mb_cell_rejects_its_row_with_the_reason_and_the_others_are_written(make_project):
-    root = make_project("name: t\n", {"accounts": MAPPING.format(file="data/accounts.xlsx").replace(
-        "电话: phone}", "电话: phone, 备注: note}")}, {})
+    root = make_project(
+        "name: t\n",
+        {"accounts": MAPPING.format(file="data/accounts.xlsx").replace("电话: phone}", "电话: phone, 备注: note}")},
+        {},
+    )
     rows = [[*ROWS[0], "备注"], [*ROWS[1], ten_mb()], [*ROWS[2], "ok"]]
     write_xlsx(root / "data" / "accounts.xlsx", rows)
     assert (root / "data" / "accounts.xlsx").stat().st_size < 200_000
@@ -334,8 +360,10 @@ def test_a_10_mb_cell_rejects_its_row_with_the_reason_and_the_others_are_written
 
 
 def test_a_10_mb_vcard_note_rejects_its_card(make_project):
-    vcf = ("BEGIN:VCARD\nVERSION:3.0\nFN:张伟\nTEL;TYPE=CELL:13800000001\nNOTE:" + ten_mb() + "\nEND:VCARD\n"
-           "BEGIN:VCARD\nVERSION:3.0\nFN:李娜\nTEL;TYPE=CELL:13800000002\nEND:VCARD\n")
+    vcf = (
+        "BEGIN:VCARD\nVERSION:3.0\nFN:张伟\nTEL;TYPE=CELL:13800000001\nNOTE:" + ten_mb() + "\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nFN:李娜\nTEL;TYPE=CELL:13800000002\nEND:VCARD\n"
+    )
     mapping = "file: data/phone.vcf\nentities:\n  contacts:\n    columns: {FN: name, TEL.cell: mobile, NOTE: note}\n"
     root = make_project("name: t\n", {"phone": mapping}, {"data/phone.vcf": vcf})
     result = cli("run", root)

@@ -80,7 +80,9 @@ def earlier(ran, tmp_path) -> Path:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if ".tmp-" in p.name or ".old-" in p.name or p.name.endswith(".lock"))
+    return sorted(
+        p.name for p in folder.iterdir() if ".tmp-" in p.name or ".old-" in p.name or p.name.endswith(".lock")
+    )
 
 
 def csv_cells(path: Path) -> list[tuple[str, str]]:
@@ -99,12 +101,18 @@ def tree(out: Path) -> dict[str, bytes]:
 
 # --- item 5: formulas neutralised, phones and amounts kept --------------------------------------------------
 
+
 def test_no_csv_output_holds_a_live_formula(ran):
     out = ran / "out"
     assert lineage_rows(out) == 3 * SOURCE_ROWS  # three entities per source row, every one accounted for
     files = sorted(out.rglob("*.csv"))
-    assert {f.name for f in files} >= {"01_accounts_001.csv", "accounts.csv", "lineage.csv", "provenance.csv",
-                                       "orphans.csv"}
+    assert {f.name for f in files} >= {
+        "01_accounts_001.csv",
+        "accounts.csv",
+        "lineage.csv",
+        "provenance.csv",
+        "orphans.csv",
+    }
     for f in files:
         for header, value in csv_cells(f):
             assert not is_formula(value, plain=header in ("电话", "其他电话", "手机", "金额")), (f.name, header, value)
@@ -122,7 +130,11 @@ def test_phones_and_amounts_are_never_prefixed(ran):
     # phone_others, typed text in the profile, still holds phones: "+861062345679; +861062345680" as it is
     assert phones == {"+861062345678", "+861062345679; +861062345680"}
     assert {v for h, v in csv_cells(out / "import" / "03_opportunities_001.csv") if h == "金额"} == {
-        "1200.00", "-350.00", "-0.50", "3000.00"}
+        "1200.00",
+        "-350.00",
+        "-0.50",
+        "3000.00",
+    }
     rejected = csv_cells(out / "rejects" / "accounts.csv")  # the source's values as read
     assert ("电话", "+86 10 6234 5670") in rejected and ("金额", "-5.00") in rejected
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -181,6 +193,7 @@ def test_dry_run_findings_are_neutralised(project):
 
 # --- item 6: clear errors, nothing left behind -------------------------------------------------------------
 
+
 def test_header_only_source_runs_with_a_warning(tmp_path):
     root = write_project(tmp_path / "project", rows=[])
     done = cli("run", str(root), cwd=tmp_path)
@@ -222,7 +235,7 @@ def test_unreadable_source(project):
 
 def test_unreadable_source_as_the_system_says_it(project):
     """The same refusal, forced where the tests run as root: open() fails as it does for a 000 file."""
-    patch = f"""
+    patch = """
         import builtins, errno
         real = builtins.open
         def refusing(file, *a, **k):
@@ -299,8 +312,14 @@ def test_ctrl_c_one_line_exit_130_nothing_left(earlier):
         from crm_migrate.cli import main
         main()
         """)
-    child = subprocess.Popen([sys.executable, "-c", code], cwd=project.parent, env=ENV, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=project.parent,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not marker.exists() and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.1)
@@ -309,8 +328,9 @@ def test_ctrl_c_one_line_exit_130_nothing_left(earlier):
     child.send_signal(signal.SIGINT)
     stdout, stderr = child.communicate(timeout=60)
     assert child.returncode == 130
-    assert stderr.strip().splitlines() == ["interrupted; nothing was written or replaced (the output folder is as "
-                                           "it was)"]
+    assert stderr.strip().splitlines() == [
+        "interrupted; nothing was written or replaced (the output folder is as it was)"
+    ]
     assert "Traceback" not in stderr + stdout
     assert tree(project / "out") == before and not leftovers(project)
 
@@ -353,6 +373,7 @@ def test_a_second_run_on_the_same_folder_is_refused(project):
 
 # --- item 7: private outputs, a manifest of every input ----------------------------------------------------
 
+
 def test_outputs_are_private_by_default(ran):
     out = ran / "out"
     assert out.stat().st_mode & 0o777 == 0o700
@@ -377,8 +398,13 @@ def test_manifest_lists_every_input_with_its_sha256(earlier):
     assert done.returncode == 0 and ACCOUNTED in done.stdout
     manifest = json.loads((project / "out" / "manifest.json").read_text(encoding="utf-8"))
     inputs = {(i["kind"], i["path"]): i["sha256"] for i in manifest["inputs"]}
-    assert set(inputs) == {("source", "data/acc.csv"), ("project", "migration.yaml"),
-                           ("project", "mappings/acc.yaml"), ("lookup", "data/industry.csv"),
-                           ("target", "targets/t.yaml"), ("decisions", "decisions.xlsx")}
+    assert set(inputs) == {
+        ("source", "data/acc.csv"),
+        ("project", "migration.yaml"),
+        ("project", "mappings/acc.yaml"),
+        ("lookup", "data/industry.csv"),
+        ("target", "targets/t.yaml"),
+        ("decisions", "decisions.xlsx"),
+    }
     for (_, path), digest in inputs.items():
         assert digest == hashlib.sha256((project / path).read_bytes()).hexdigest(), path

@@ -20,14 +20,19 @@ import pytest
 from ..conftest import ROOT
 
 HEADER = "编号,客户名称,电话\n"
-GOOD = ["1,北京星辰科技有限公司,010-62345678\n", "2,上海云帆贸易有限公司,021-55556666\n",
-        "3,广州天河电子有限公司,020-12345678\n"]
+GOOD = [
+    "1,北京星辰科技有限公司,010-62345678\n",
+    "2,上海云帆贸易有限公司,021-55556666\n",
+    "3,广州天河电子有限公司,020-12345678\n",
+]
 OUTCOMES = {"written", "merged", "filtered", "rejected"}
 
 
 def mapping(read: str = "") -> str:
-    return (f"file: data/a.csv\n{read}entities:\n  accounts:\n    columns:\n"
-            "      编号: id\n      客户名称: name\n      电话: phone\n")
+    return (
+        f"file: data/a.csv\n{read}entities:\n  accounts:\n    columns:\n"
+        "      编号: id\n      客户名称: name\n      电话: phone\n"
+    )
 
 
 def project(make_project, data: bytes, read: str = "", options: str = "") -> Path:
@@ -36,8 +41,14 @@ def project(make_project, data: bytes, read: str = "", options: str = "") -> Pat
 
 def cli(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "1000"}
-    return subprocess.run([sys.executable, "-m", "crm_migrate", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "crm_migrate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 def said(result: subprocess.CompletedProcess) -> str:
@@ -102,8 +113,13 @@ def test_a_long_row_is_rejected_with_the_reason(make_project):
 
 
 def test_nul_bytes_are_removed_and_reported(make_project):
-    data = HEADER.encode() + GOOD[0].encode() + "2,上海云帆\0贸易有限公司,021-55556666\n".encode() + b"\0\0\0\n" \
+    data = (
+        HEADER.encode()
+        + GOOD[0].encode()
+        + "2,上海云帆\0贸易有限公司,021-55556666\n".encode()
+        + b"\0\0\0\n"
         + GOOD[2].encode()
+    )
     root = project(make_project, data)
     out, rows = run_ok(root)
     assert "a.csv:3: warning: NUL bytes on lines 3, 4: removed" in out
@@ -155,8 +171,10 @@ def mixed() -> bytes:
 def test_mixed_utf8_and_gbk_lines_are_each_read_right(make_project):
     root = project(make_project, mixed())
     out, rows = run_ok(root)
-    assert "a.csv:1: warning: the file mixes encodings: 3 line(s) are UTF-8 (lines 1, 2, 4) and 1 GBK/GB18030 " \
-           "(line 3)" in out
+    assert (
+        "a.csv:1: warning: the file mixes encodings: 3 line(s) are UTF-8 (lines 1, 2, 4) and 1 GBK/GB18030 "
+        "(line 3)" in out
+    )
     assert sorted(rows) == [2, 3, 4]
     text = imported(root)
     assert all(name in text for name in ("北京星辰科技有限公司", "上海云帆贸易有限公司", "广州天河电子有限公司"))

@@ -23,13 +23,19 @@ ROWS = ACCOUNTS_CSV.count("\n") - 1  # data rows of the source
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k != "CRM_MIGRATE_SECRET_FILE"}
     environment.update(env or {}, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "crm_migrate", *args], capture_output=True, text=True,
-                          encoding="utf-8", env=environment, timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "crm_migrate", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=environment,
+        timeout=300,
+        cwd=ROOT,
+    )
 
 
 def make(make_project, options: str = "", csv_text: str = ACCOUNTS_CSV) -> Path:
-    migration = (f"name: t\ntarget: targets/t.yaml\nentities: [accounts]\n"
-                 f"options: {{today: 2026-01-01{options}}}\n")
+    migration = f"name: t\ntarget: targets/t.yaml\nentities: [accounts]\noptions: {{today: 2026-01-01{options}}}\n"
     return make_project(migration, {"accounts": ACCOUNTS}, {"data/accounts.csv": csv_text, "targets/t.yaml": TARGET})
 
 
@@ -76,7 +82,9 @@ def test_an_id_number_typed_into_the_notes_of_a_rejected_row_is_masked_outside_i
 
 
 def test_mobiles_in_free_text_are_masked_with_the_option_whatever_their_form(make_project):
-    grouped = ACCOUNTS_CSV.replace("A4,上海云帆贸易有限公司,,无,", "A4,测试客户2,,\"电话 139 1234 5678, +86-139-1234-5678\",")
+    grouped = ACCOUNTS_CSV.replace(
+        "A4,上海云帆贸易有限公司,,无,", 'A4,测试客户2,,"电话 139 1234 5678, +86-139-1234-5678",'
+    )
     root = make(make_project, ", mask_mobiles: true", grouped)
     done = cli("run", str(root))
     assert done.returncode == 0, done.stderr
@@ -146,8 +154,11 @@ def _legacy_print(root: Path, record: str) -> str:
 def test_decisions_made_on_an_earlier_versions_workbook_still_apply_with_a_notice(make_project, tmp_path):
     root = make(make_project)
     decisions = root / "decided.csv"  # a project reads only its own files
-    decisions.write_text("entity,group,record,decision,into,members,fingerprint\n"
-                         f"accounts,1,accounts:3,keep apart,,accounts:2; accounts:3,{_legacy_print(root, 'accounts:3')}\n", encoding="utf-8")
+    decisions.write_text(
+        "entity,group,record,decision,into,members,fingerprint\n"
+        f"accounts,1,accounts:3,keep apart,,accounts:2; accounts:3,{_legacy_print(root, 'accounts:3')}\n",
+        encoding="utf-8",
+    )
     done = cli("run", str(root), "--decisions", str(decisions))
     assert done.returncode == 0, done.stderr
     assert "1 steward decisions applied" in done.stdout and "unkeyed fingerprints" in done.stdout
@@ -162,13 +173,17 @@ def test_a_decision_under_another_secret_is_listed_stale_not_applied(make_projec
     root = make(make_project)
     assert cli("run", str(root)).returncode == 0
     decisions = root / "decided.csv"  # a project reads only its own files
-    decisions.write_text("entity,group,record,decision,into,members,fingerprint\n"
-                         "accounts,1,accounts:3,keep apart,,accounts:2; accounts:3,abcdef:00000000000000000000\n", encoding="utf-8")
+    decisions.write_text(
+        "entity,group,record,decision,into,members,fingerprint\n"
+        "accounts,1,accounts:3,keep apart,,accounts:2; accounts:3,abcdef:00000000000000000000\n",
+        encoding="utf-8",
+    )
     done = cli("run", str(root), "--decisions", str(decisions))
     assert done.returncode == 0, done.stderr
     assert "1 stale" in done.stdout
-    stale = list(csv.DictReader(io.StringIO(
-        (root / "out" / "review" / "stale_decisions.csv").read_text(encoding="utf-8-sig"))))
+    stale = list(
+        csv.DictReader(io.StringIO((root / "out" / "review" / "stale_decisions.csv").read_text(encoding="utf-8-sig")))
+    )
     assert [(s["record"], s["read_from"]) for s in stale] == [("accounts:3", "decided.csv row 2")]
     assert "another project secret" in stale[0]["why_not_applied"]
     lines = assert_every_row_accounted(root / "out")
@@ -177,8 +192,9 @@ def test_a_decision_under_another_secret_is_listed_stale_not_applied(make_projec
 
 def test_a_fifteen_digit_id_and_one_with_a_lower_case_x_are_masked_in_rejects(make_project):
     with_x = valid_id("11010519900307005")
-    hostile = ACCOUNTS_CSV.replace("A4,上海云帆贸易有限公司,,无,",
-                                   f"A4,测试公司,,旧证110105900307002新证{with_x.lower()}号,")
+    hostile = ACCOUNTS_CSV.replace(
+        "A4,上海云帆贸易有限公司,,无,", f"A4,测试公司,,旧证110105900307002新证{with_x.lower()}号,"
+    )
     root = make(make_project, csv_text=hostile)
     done = cli("run", str(root))
     assert done.returncode == 0, done.stderr

@@ -29,20 +29,29 @@ WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8"?>
 </Relationships>"""
 
 
-
-def sheet_xml(rows: list[list[str]], *, dimension: str | None = None, extra_cells: str = "", after: str = "",
-              padding: int = 0) -> str:
+def sheet_xml(
+    rows: list[list[str]], *, dimension: str | None = None, extra_cells: str = "", after: str = "", padding: int = 0
+) -> str:
     """Rows of inline strings from A1; ``extra_cells`` is raw XML put in a row of its own at the end
     (e.g. a cell at XFD1048576), ``after`` raw XML after the cells (merged ranges); ``padding`` adds that many spaces (a part that compresses a thousandfold)."""
     body = []
     for r, cells in enumerate(rows, start=1):
-        body.append(f'<row r="{r}">' + "".join(
-            f'<c r="{column_letter(c - 1)}{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
-            for c, v in enumerate(cells, start=1) if v != "") + "</row>")
+        body.append(
+            f'<row r="{r}">'
+            + "".join(
+                f'<c r="{column_letter(c - 1)}{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+                for c, v in enumerate(cells, start=1)
+                if v != ""
+            )
+            + "</row>"
+        )
     dim = f'<dimension ref="{dimension or "A1:" + column_letter(max(len(r) for r in rows) - 1) + str(len(rows))}"/>'
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/'
-            f'spreadsheetml/2006/main">{dim}<sheetData>{"".join(body)}{extra_cells}</sheetData>{after}'
-            + " " * padding + "</worksheet>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main">{dim}<sheetData>{"".join(body)}{extra_cells}</sheetData>{after}'
+        + " " * padding
+        + "</worksheet>"
+    )
 
 
 def write_xlsx(path: Path, rows: list[list[str]], sheet: str = "客户", **options) -> Path:

@@ -32,20 +32,39 @@ def read_source(source: Source, *, header_only: bool = False, max_cell_bytes: in
     suffix = source.file.suffix.lower()
     try:
         if suffix in WORKBOOK_SUFFIXES:
-            return read_workbook(source.file, shown, sheets=opts.sheets, header_row=opts.header_row,
-                                 wanted=wanted, header_only=header_only, limits=source.limits)
+            return read_workbook(
+                source.file,
+                shown,
+                sheets=opts.sheets,
+                header_row=opts.header_row,
+                wanted=wanted,
+                header_only=header_only,
+                limits=source.limits,
+            )
         if suffix == ".vcf":
-            return read_vcard(source.file, shown, encoding=opts.encoding, header_only=header_only,
-                              limits=source.limits)
+            return read_vcard(source.file, shown, encoding=opts.encoding, header_only=header_only, limits=source.limits)
         if suffix in TEXT_SUFFIXES:
-            return read_csv(source.file, shown, encoding=opts.encoding, delimiter=opts.delimiter,
-                            header_row=opts.header_row, wanted=wanted, header_only=header_only,
-                            errors=opts.errors, max_cell_bytes=max_cell_bytes or source.limits.cell_bytes)
+            return read_csv(
+                source.file,
+                shown,
+                encoding=opts.encoding,
+                delimiter=opts.delimiter,
+                header_row=opts.header_row,
+                wanted=wanted,
+                header_only=header_only,
+                errors=opts.errors,
+                max_cell_bytes=max_cell_bytes or source.limits.cell_bytes,
+            )
     except OSError as exc:
         raise SourceError(unreadable(shown, exc)) from None
-    raise SourceError(Problem(source.mapping_path, f"{source.rel_file}: files ending in {suffix or '(nothing)'} cannot be read",
-                              line=source.doc.line_of(("file",)),
-                              hint="save it as .csv, .xlsx or .vcf"))
+    raise SourceError(
+        Problem(
+            source.mapping_path,
+            f"{source.rel_file}: files ending in {suffix or '(nothing)'} cannot be read",
+            line=source.doc.line_of(("file",)),
+            hint="save it as .csv, .xlsx or .vcf",
+        )
+    )
 
 
 def read_path(file: Path) -> SourceTable:
@@ -57,5 +76,8 @@ def read_path(file: Path) -> SourceTable:
         return read_vcard(file, str(file))
     if suffix in TEXT_SUFFIXES:
         return read_csv(file, str(file))
-    raise SourceError(Problem(str(file), f"files ending in {suffix or '(nothing)'} cannot be read",
-                              hint="save it as .csv, .xlsx or .vcf"))
+    raise SourceError(
+        Problem(
+            str(file), f"files ending in {suffix or '(nothing)'} cannot be read", hint="save it as .csv, .xlsx or .vcf"
+        )
+    )

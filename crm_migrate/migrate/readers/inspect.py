@@ -41,7 +41,6 @@ def _letters_to_index(letters: str) -> int:
     return n
 
 
-
 def _cell(ref: str) -> tuple[int, int] | None:
     """(row, column), both from 1, of a reference such as XFD1048576."""
     m = _REF.match(ref.strip())
@@ -68,14 +67,21 @@ def check_workbook(file: Path, shown: str, limits: Limits, sheets: list[str] | s
     if not head:
         raise _refuse(shown, "the file is empty (0 bytes)", "export or save the workbook again")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _refuse(shown, f"this is not a {file.suffix.lower()} file inside but an old-format .xls or a workbook "
-                      "protected with a password", "remove the password in Excel, or save it again as .xlsx")
+        raise _refuse(
+            shown,
+            f"this is not a {file.suffix.lower()} file inside but an old-format .xls or a workbook "
+            "protected with a password",
+            "remove the password in Excel, or save it again as .xlsx",
+        )
     try:
         book = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise _refuse(shown, f"not a readable {file.suffix.lower()} workbook: the file is damaged or truncated, or "
-                      "another kind of file renamed", "open it in Excel and save it again as .xlsx, or copy it "
-                      "again from where it came from") from None
+        raise _refuse(
+            shown,
+            f"not a readable {file.suffix.lower()} workbook: the file is damaged or truncated, or "
+            "another kind of file renamed",
+            "open it in Excel and save it again as .xlsx, or copy it again from where it came from",
+        ) from None
     with book:
         _check_parts(book, shown, limits)
         if file.suffix.lower() in SHEET_XML:
@@ -92,21 +98,28 @@ def _check_parts(book: zipfile.ZipFile, shown: str, limits: Limits) -> None:
     infos = book.infolist()
     total = sum(i.file_size for i in infos)
     if total > limits.workbook_bytes:
-        raise _refuse(shown, f"the workbook unpacks to {total:,} bytes, more than options.limits.workbook_bytes "
-                      f"({limits.workbook_bytes:,})", "check that this is the right file; if it is, raise the "
-                      "limit in migration.yaml or save the sheets as CSV")
+        raise _refuse(
+            shown,
+            f"the workbook unpacks to {total:,} bytes, more than options.limits.workbook_bytes "
+            f"({limits.workbook_bytes:,})",
+            "check that this is the right file; if it is, raise the limit in migration.yaml or save the sheets as CSV",
+        )
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > RATIO_FLOOR and ratio > limits.compression_ratio:
-            raise _refuse(shown, f"its part {info.filename} unpacks {ratio:,.0f} times its size ({info.compress_size:,} "
-                          f"to {info.file_size:,} bytes), beyond options.limits.compression_ratio "
-                          f"({limits.compression_ratio:,}): a zip bomb, or a sheet of nothing but empty cells",
-                          "open it in Excel, delete the empty rows and columns beyond the data, save it again")
+            raise _refuse(
+                shown,
+                f"its part {info.filename} unpacks {ratio:,.0f} times its size ({info.compress_size:,} "
+                f"to {info.file_size:,} bytes), beyond options.limits.compression_ratio "
+                f"({limits.compression_ratio:,}): a zip bomb, or a sheet of nothing but empty cells",
+                "open it in Excel, delete the empty rows and columns beyond the data, save it again",
+            )
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
-    return {k.decode("utf-8", "replace"): html.unescape(v.decode("utf-8", "replace"))
-            for k, v in _ANY_ATTR.findall(raw)}
+    return {
+        k.decode("utf-8", "replace"): html.unescape(v.decode("utf-8", "replace")) for k, v in _ANY_ATTR.findall(raw)
+    }
 
 
 def _small(book: zipfile.ZipFile, name: str) -> bytes:
@@ -157,8 +170,10 @@ class _Extent:
         self.merged = 0
 
     def hint(self) -> str:
-        return ("open it in Excel, delete the rows and columns beyond the data (select them, Delete), save it "
-                "again; or raise options.limits.sheet_cells in migration.yaml if the sheet really is that large")
+        return (
+            "open it in Excel, delete the rows and columns beyond the data (select them, Delete), save it "
+            "again; or raise options.limits.sheet_cells in migration.yaml if the sheet really is that large"
+        )
 
     def feed(self, body: bytes) -> None:
         if b"dimension" in body or b"mergeCell" in body:
@@ -180,9 +195,14 @@ class _Extent:
                 self.max_row, self.max_col = far_row, far_col
                 self.row, self.col = int(rows[-1]), _letters_to_index(cols[-1].decode())
         if self.max_row * self.max_col > self.limit:
-            raise _refuse(self.shown, f"sheet {self.sheet!r} holds data as far as row {self.max_row:,} and column "
-                          f"{column_letter(self.max_col - 1)} ({self.max_row * self.max_col:,} cells from A1), more "
-                          f"than options.limits.sheet_cells ({self.limit:,})", self.hint(), self.sheet)
+            raise _refuse(
+                self.shown,
+                f"sheet {self.sheet!r} holds data as far as row {self.max_row:,} and column "
+                f"{column_letter(self.max_col - 1)} ({self.max_row * self.max_col:,} cells from A1), more "
+                f"than options.limits.sheet_cells ({self.limit:,})",
+                self.hint(),
+                self.sheet,
+            )
 
     def _precise(self, body: bytes) -> None:
         """Tag by tag, for cells placed by position alone (no r="..."): each follows the one before."""
@@ -211,15 +231,24 @@ class _Extent:
         if kind == b"dimension":
             rows, cols = rng[1]
             if rows * cols > self.limit:
-                raise _refuse(self.shown, f"sheet {self.sheet!r} declares its used range as {written} ({rows:,} rows "
-                              f"by {cols:,} columns from A1, {rows * cols:,} cells), more than "
-                              f"options.limits.sheet_cells ({self.limit:,})", self.hint(), self.sheet)
+                raise _refuse(
+                    self.shown,
+                    f"sheet {self.sheet!r} declares its used range as {written} ({rows:,} rows "
+                    f"by {cols:,} columns from A1, {rows * cols:,} cells), more than "
+                    f"options.limits.sheet_cells ({self.limit:,})",
+                    self.hint(),
+                    self.sheet,
+                )
             return
         self.merged += (abs(rng[1][0] - rng[0][0]) + 1) * (abs(rng[1][1] - rng[0][1]) + 1)
         if self.merged > self.limit:
-            raise _refuse(self.shown, f"sheet {self.sheet!r} merges {self.merged:,} cells (the last range {written}), "
-                          f"more than options.limits.sheet_cells ({self.limit:,})",
-                          "unmerge the cells in Excel and save it again", self.sheet)
+            raise _refuse(
+                self.shown,
+                f"sheet {self.sheet!r} merges {self.merged:,} cells (the last range {written}), "
+                f"more than options.limits.sheet_cells ({self.limit:,})",
+                "unmerge the cells in Excel and save it again",
+                self.sheet,
+            )
 
 
 def _check_sheet(book: zipfile.ZipFile, part: str, shown: str, sheet: str, limits: Limits) -> None:
@@ -235,8 +264,12 @@ def _check_sheet(book: zipfile.ZipFile, part: str, shown: str, sheet: str, limit
             try:
                 chunk = stream.read(CHUNK)
             except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
-                raise _refuse(shown, f"the workbook is damaged: its part {part} cannot be unpacked ({exc})",
-                              "open it in Excel and save it again as .xlsx", sheet) from None
+                raise _refuse(
+                    shown,
+                    f"the workbook is damaged: its part {part} cannot be unpacked ({exc})",
+                    "open it in Excel and save it again as .xlsx",
+                    sheet,
+                ) from None
             data = tail + chunk
             if chunk:
                 cut = data.rfind(b"<")

@@ -60,8 +60,11 @@ def find_header(rows: list[list[str]], wanted: set[str]) -> int:
     filled = [[c for c in r if c.strip()] for r in head]
     widest = max((len(f) for f in filled), default=0)
     for i, cells in enumerate(filled):
-        if len(cells) >= max(1, (widest * 6 + 9) // 10) and len(set(cells)) == len(cells) \
-                and not all(_looks_numeric(c) for c in cells):
+        if (
+            len(cells) >= max(1, (widest * 6 + 9) // 10)
+            and len(set(cells)) == len(cells)
+            and not all(_looks_numeric(c) for c in cells)
+        ):
             return i
     return 0
 
@@ -84,10 +87,17 @@ def name_columns(header: list[str], path: str, sheet: str | None, header_row: in
             n = 2
             while f"{name}.{n}" in seen:
                 n += 1
-            problems.append(Problem(path, f"column {column_letter(i)} repeats the header {name!r} of column "
-                                    f"{column_letter(first)}; it is read as {name + '.' + str(n)!r}",
-                                    line=header_row, sheet=sheet, severity="warning",
-                                    hint="rename one of them in the file, or map the numbered name"))
+            problems.append(
+                Problem(
+                    path,
+                    f"column {column_letter(i)} repeats the header {name!r} of column "
+                    f"{column_letter(first)}; it is read as {name + '.' + str(n)!r}",
+                    line=header_row,
+                    sheet=sheet,
+                    severity="warning",
+                    hint="rename one of them in the file, or map the numbered name",
+                )
+            )
             name = f"{name}.{n}"
         seen[name] = i
         names.append(name)
@@ -108,8 +118,10 @@ def rows_to_frame(records: Sequence[tuple[str | None, int, list[str]]], names: l
     """Build the text frame from (sheet, row, cells); short rows are padded, empty cells become null."""
     width = len(names)
     padded = [cells if len(cells) == width else (list(cells) + [""] * width)[:width] for _, _, cells in records]
-    data = {SHEET: pl.Series(SHEET, [s for s, _, _ in records], dtype=pl.String),
-            ROW: pl.Series(ROW, [r for _, r, _ in records], dtype=pl.Int64)}
+    data = {
+        SHEET: pl.Series(SHEET, [s for s, _, _ in records], dtype=pl.String),
+        ROW: pl.Series(ROW, [r for _, r, _ in records], dtype=pl.Int64),
+    }
     if width and SHEET not in names and ROW not in names:
         # the cells row by row, as polars takes them (a transpose into columns in Python costs more than this)
         cells = pl.DataFrame(padded, schema={n: pl.String for n in names}, orient="row")
@@ -127,6 +139,11 @@ def extra_cells_problem(path: str, sheet: str | None, row: int, cells: list[str]
     extra = [c for c in cells[width:] if c.strip()]
     if not extra:
         return None
-    return Problem(path, f"{len(extra)} value(s) beyond the last header column (first: {extra[0][:30]!r})",
-                   line=row, sheet=sheet, column=column_letter(width),
-                   hint="a delimiter or quote inside a value may have split it; check this row in the file")
+    return Problem(
+        path,
+        f"{len(extra)} value(s) beyond the last header column (first: {extra[0][:30]!r})",
+        line=row,
+        sheet=sheet,
+        column=column_letter(width),
+        hint="a delimiter or quote inside a value may have split it; check this row in the file",
+    )

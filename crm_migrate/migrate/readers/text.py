@@ -39,8 +39,15 @@ DELIMITERS = [",", "\t", ";", "|"]
 MAX_COLUMNS = 16_384  # Excel's widest sheet (column XFD): a header wider than that is not a table
 DEFAULT_MAX_CELL_BYTES = 1_000_000  # options.limits.cell_bytes
 csv.field_size_limit(2**31 - 1)  # the module's own limit (128 KiB) would end a read with an exception
-_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "ansi": "gb18030", "utf8": "utf-8",
-            "unicode": "utf-16", "utf-8-bom": "utf-8-sig"}
+_ALIASES = {
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "cp936": "gb18030",
+    "ansi": "gb18030",
+    "utf8": "utf-8",
+    "unicode": "utf-16",
+    "utf-8-bom": "utf-8-sig",
+}
 
 
 def detect_encoding(raw: bytes) -> str:
@@ -83,17 +90,28 @@ def decode_file(file: Path, shown: str, encoding: str) -> tuple[str, str]:
     try:
         used = detect_encoding(raw) if encoding == "auto" else normalise_encoding(encoding)
     except LookupError:
-        raise SourceError(Problem(shown, f"unknown encoding {encoding!r}",
-                                  hint="use one of utf-8, utf-8-sig, gb18030, utf-16, big5, latin-1")) from None
+        raise SourceError(
+            Problem(
+                shown,
+                f"unknown encoding {encoding!r}",
+                hint="use one of utf-8, utf-8-sig, gb18030, utf-16, big5, latin-1",
+            )
+        ) from None
     except ValueError as exc:
         raise SourceError(Problem(shown, str(exc), hint="set read.encoding in the mapping file")) from None
     try:
         text = raw.decode(used)
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise SourceError(Problem(shown, f"byte {raw[exc.start]:#04x} cannot be read as {used}", line=line,
-                                  hint="set read.encoding in the mapping file (gb18030 for files from Chinese "
-                                       "Windows, utf-16 for Excel's Unicode text)")) from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            Problem(
+                shown,
+                f"byte {raw[exc.start]:#04x} cannot be read as {used}",
+                line=line,
+                hint="set read.encoding in the mapping file (gb18030 for files from Chinese "
+                "Windows, utf-16 for Excel's Unicode text)",
+            )
+        ) from None
     return text.removeprefix("\ufeff"), used
 
 
@@ -112,7 +130,6 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = delim, score
     return best
-
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -156,19 +173,31 @@ def decode_lines(raw: bytes, shown: str, encoding: str = "auto", errors: str = "
     try:
         used = normalise_encoding(encoding)
     except LookupError:
-        raise SourceError(Problem(shown, f"unknown encoding {encoding!r}",
-                                  hint="use one of utf-8, utf-8-sig, gb18030, utf-16, big5, latin-1")) from None
+        raise SourceError(
+            Problem(
+                shown,
+                f"unknown encoding {encoding!r}",
+                hint="use one of utf-8, utf-8-sig, gb18030, utf-16, big5, latin-1",
+            )
+        ) from None
     if _wide(used):
         try:
             return Decoded(split_lines(raw.decode(used).removeprefix("\ufeff")), used)
         except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count("\n".encode(used.replace("utf-16", "utf-16-le")
-                                                     if used == "utf-16" else used)) + 1
-            raise SourceError(Problem(shown, f"byte {raw[exc.start]:#04x} cannot be read as {used}", line=line,
-                                      hint="set read.encoding in the mapping file to the file's encoding"
-                                      )) from None
+            line = (
+                raw[: exc.start].count("\n".encode(used.replace("utf-16", "utf-16-le") if used == "utf-16" else used))
+                + 1
+            )
+            raise SourceError(
+                Problem(
+                    shown,
+                    f"byte {raw[exc.start]:#04x} cannot be read as {used}",
+                    line=line,
+                    hint="set read.encoding in the mapping file to the file's encoding",
+                )
+            ) from None
     if used in ("utf-8", "utf-8-sig") and raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
+        raw = raw[len(codecs.BOM_UTF8) :]
     codec = "utf-8" if used == "utf-8-sig" else used
     try:
         return Decoded(split_lines(raw.decode(codec).removeprefix("\ufeff")), used)
@@ -206,17 +235,27 @@ def _refuse_or_report(decoded: Decoded, shown: str, errors: str, setting: str) -
     refused = [i for i in bad if i != last or "cut short" not in bad[i]]
     if errors == "strict" and refused:
         first = refused[0]
-        raise SourceError(Problem(
-            shown, f"line {first + 1} cannot be read with {setting}: {bad[first]}"
-            + (f" ({len(refused) - 1} more line(s) like it)" if len(refused) > 1 else ""), line=first + 1,
-            hint="set read.encoding to the file's encoding (gb18030 for files from Chinese Windows, utf-16 for "
-                 "Excel's Unicode text; auto reads a file mixing UTF-8 and GBK lines line by line), or add "
-                 "errors: report under read: to keep the other lines and reject these rows"))
-    decoded.warnings.append(Problem(
-        shown, f"{len(bad)} line(s) cannot be read as {decoded.encoding}: {_lines(bad)}; their rows are rejected",
-        line=min(bad) + 1, severity="warning",
-        hint="see the reason of each in rejects/ and lineage.csv; set read.encoding if the whole file is in "
-             "another encoding"))
+        raise SourceError(
+            Problem(
+                shown,
+                f"line {first + 1} cannot be read with {setting}: {bad[first]}"
+                + (f" ({len(refused) - 1} more line(s) like it)" if len(refused) > 1 else ""),
+                line=first + 1,
+                hint="set read.encoding to the file's encoding (gb18030 for files from Chinese Windows, utf-16 for "
+                "Excel's Unicode text; auto reads a file mixing UTF-8 and GBK lines line by line), or add "
+                "errors: report under read: to keep the other lines and reject these rows",
+            )
+        )
+    decoded.warnings.append(
+        Problem(
+            shown,
+            f"{len(bad)} line(s) cannot be read as {decoded.encoding}: {_lines(bad)}; their rows are rejected",
+            line=min(bad) + 1,
+            severity="warning",
+            hint="see the reason of each in rejects/ and lineage.csv; set read.encoding if the whole file is in "
+            "another encoding",
+        )
+    )
 
 
 def _utf8(chunk: bytes) -> bool:
@@ -229,21 +268,33 @@ def _utf8(chunk: bytes) -> bool:
 
 def _decode_auto(raw: bytes, shown: str, errors: str) -> Decoded:
     bom = raw.startswith(codecs.BOM_UTF8)
-    body = raw[len(codecs.BOM_UTF8):] if bom else raw
+    body = raw[len(codecs.BOM_UTF8) :] if bom else raw
     try:
         return Decoded(split_lines(body.decode("utf-8")), "utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError:
         pass
     sample = raw[:4096]
-    wide = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and "utf-16" or (
-        not bom and sample and sample.count(0) > len(sample) // 4
-        and ("utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"))
+    wide = (
+        raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        and "utf-16"
+        or (
+            not bom
+            and sample
+            and sample.count(0) > len(sample) // 4
+            and ("utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be")
+        )
+    )
     if wide:
         try:
             return Decoded(split_lines(raw.decode(wide).removeprefix("\ufeff")), wide)
         except UnicodeDecodeError as exc:
-            raise SourceError(Problem(shown, f"the file looks like {wide} but byte {exc.start} cannot be read as it",
-                                      hint="set read.encoding in the mapping file")) from None
+            raise SourceError(
+                Problem(
+                    shown,
+                    f"the file looks like {wide} but byte {exc.start} cannot be read as it",
+                    hint="set read.encoding in the mapping file",
+                )
+            ) from None
     # Line by line: UTF-8 where a line is UTF-8, else GB18030 (a GBK file, or one that mixes the two).
     lines, bad, utf8, gbk = [], {}, [], []
     chunks = split_lines(body)
@@ -289,15 +340,28 @@ def _decode_auto(raw: bytes, shown: str, errors: str) -> Decoded:
     encoding = "utf-8+gb18030" if utf8 and gbk else "gb18030" if gbk or not utf8 else "utf-8"
     decoded = Decoded(lines, encoding, bad)
     if utf8 and gbk:
-        decoded.warnings.append(Problem(
-            shown, f"the file mixes encodings: {len(utf8)} line(s) are UTF-8 ({_lines(utf8)}) and {len(gbk)} "
-            f"GBK/GB18030 ({_lines(gbk)}); each line is read in its own", line=min(utf8[0], gbk[0]) + 1,
-            severity="warning", hint="check a few values of these lines; to read the whole file in one encoding "
-            "instead, set read.encoding"))
+        decoded.warnings.append(
+            Problem(
+                shown,
+                f"the file mixes encodings: {len(utf8)} line(s) are UTF-8 ({_lines(utf8)}) and {len(gbk)} "
+                f"GBK/GB18030 ({_lines(gbk)}); each line is read in its own",
+                line=min(utf8[0], gbk[0]) + 1,
+                severity="warning",
+                hint="check a few values of these lines; to read the whole file in one encoding "
+                "instead, set read.encoding",
+            )
+        )
     elif bom and gbk:
-        decoded.warnings.append(Problem(
-            shown, f"the file starts with a UTF-8 byte order mark but its text is GBK/GB18030 ({_lines(gbk)}); it is "
-            "read as GB18030", line=gbk[0] + 1, severity="warning", hint="set read.encoding: gb18030 to say so"))
+        decoded.warnings.append(
+            Problem(
+                shown,
+                f"the file starts with a UTF-8 byte order mark but its text is GBK/GB18030 ({_lines(gbk)}); it is "
+                "read as GB18030",
+                line=gbk[0] + 1,
+                severity="warning",
+                hint="set read.encoding: gb18030 to say so",
+            )
+        )
     _refuse_or_report(decoded, shown, errors, "encoding: auto")
     return decoded
 
@@ -362,7 +426,7 @@ def _clean_lines(lines: list[str], found: dict[str, list[int]]) -> list[str]:
         body = line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith(("\n", "\r")) else line
         if lf and "\r" in body:
             found["cr"].append(i)
-            line = body.replace("\r", " ") + line[len(body):]
+            line = body.replace("\r", " ") + line[len(body) :]
         if line is not lines[i]:
             if out is lines:
                 out = list(lines)
@@ -379,10 +443,18 @@ def _blank(cells: list[str]) -> bool:
     return not inner.replace('"', "").strip()
 
 
-def read_csv(file: Path, shown: str, *, encoding: str = "auto", delimiter: str = "auto",
-             header_row: int | str = "auto", wanted: set[str] | None = None,
-             header_only: bool = False, errors: str = "strict",
-             max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES) -> SourceTable:
+def read_csv(
+    file: Path,
+    shown: str,
+    *,
+    encoding: str = "auto",
+    delimiter: str = "auto",
+    header_row: int | str = "auto",
+    wanted: set[str] | None = None,
+    header_only: bool = False,
+    errors: str = "strict",
+    max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES,
+) -> SourceTable:
     # Millions of small strings and lists, none of them cyclic: the cycle collector would only rescan them.
     enabled = gc.isenabled()
     gc.disable()
@@ -393,16 +465,30 @@ def read_csv(file: Path, shown: str, *, encoding: str = "auto", delimiter: str =
             gc.enable()
 
 
-def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row: int | str,
-              wanted: set[str] | None, header_only: bool, errors: str, max_cell_bytes: int) -> SourceTable:
+def _read_csv(
+    file: Path,
+    shown: str,
+    encoding: str,
+    delimiter: str,
+    header_row: int | str,
+    wanted: set[str] | None,
+    header_only: bool,
+    errors: str,
+    max_cell_bytes: int,
+) -> SourceTable:
     raw = file.read_bytes()
     decoded = decode_lines(raw, shown, encoding, errors)
     found: dict[str, list[int]] = {k: [] for k in ("nul", "cr", "quote", "stray", "short", "long", "big")}
     lines = _clean_lines(decoded.lines, found)
     if lines and "\n" not in lines[0] and lines[0].endswith("\r"):
-        decoded.warnings.append(Problem(shown, "lines end with a carriage return alone (CR, as classic Mac OS "
-                                        "wrote them); each is read as a line end", severity="warning",
-                                        hint="nothing to do unless rows look wrong"))
+        decoded.warnings.append(
+            Problem(
+                shown,
+                "lines end with a carriage return alone (CR, as classic Mac OS wrote them); each is read as a line end",
+                severity="warning",
+                hint="nothing to do unless rows look wrong",
+            )
+        )
     delim = sniff_delimiter("".join(lines[:200])) if delimiter == "auto" else delimiter
 
     # The header: among the first records (title rows above it are not records).
@@ -414,23 +500,49 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
             break
     if not any(not _blank(cells) for _, _, cells, _ in head):
         raise SourceError(Problem(shown, "the file has no rows", hint="check that this is the right file"))
-    h = (find_header([cells for _, _, cells, _ in head], wanted or set()) if header_row == "auto"
-         else int(header_row) - 1)
+    h = (
+        find_header([cells for _, _, cells, _ in head], wanted or set())
+        if header_row == "auto"
+        else int(header_row) - 1
+    )
     if h >= len(head):
-        raise SourceError(Problem(shown, f"header row {h + 1} is past the end of the file ({len(head)} rows)",
-                                  hint="fix read.header_row in the mapping file"))
+        raise SourceError(
+            Problem(
+                shown,
+                f"header row {h + 1} is past the end of the file ({len(head)} rows)",
+                hint="fix read.header_row in the mapping file",
+            )
+        )
     header_first, header_last, header, _ = head[h]
     if len(header) > MAX_COLUMNS:
-        raise SourceError(Problem(shown, f"the header has {len(header):,} columns; a table has at most "
-                                  f"{MAX_COLUMNS:,} (Excel's limit)", line=header_first + 1,
-                                  hint="check read.delimiter in the mapping file, and that this file is a table"))
+        raise SourceError(
+            Problem(
+                shown,
+                f"the header has {len(header):,} columns; a table has at most {MAX_COLUMNS:,} (Excel's limit)",
+                line=header_first + 1,
+                hint="check read.delimiter in the mapping file, and that this file is a table",
+            )
+        )
     if bad := [i for i in range(header_first, header_last + 1) if i in decoded.bad]:
-        raise SourceError(Problem(shown, f"the header (line {bad[0] + 1}) cannot be read: {decoded.bad[bad[0]]}",
-                                  line=bad[0] + 1, hint="set read.encoding to the file's encoding"))
+        raise SourceError(
+            Problem(
+                shown,
+                f"the header (line {bad[0] + 1}) cannot be read: {decoded.bad[bad[0]]}",
+                line=bad[0] + 1,
+                hint="set read.encoding to the file's encoding",
+            )
+        )
     names, warnings = name_columns(header, shown, None, h + 1)
-    table = SourceTable(rows_to_frame([], names), "csv", encoding=decoded.encoding, delimiter=delim, sheets=[],
-                        header_rows={"": h + 1}, headers={"": names},
-                        warnings=decoded.warnings + warnings)
+    table = SourceTable(
+        rows_to_frame([], names),
+        "csv",
+        encoding=decoded.encoding,
+        delimiter=delim,
+        sheets=[],
+        header_rows={"": h + 1},
+        headers={"": names},
+        warnings=decoded.warnings + warnings,
+    )
     if header_only:
         return table
     width = len(names)
@@ -441,8 +553,11 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
         if _blank(cells):
             table.blank_rows += 1
             continue
-        reasons = [f"line {i + 1}: {decoded.bad[i]}" for i in range(first, last + 1)
-                   if i in decoded.bad] if decoded.bad else []
+        reasons = (
+            [f"line {i + 1}: {decoded.bad[i]}" for i in range(first, last + 1) if i in decoded.bad]
+            if decoded.bad
+            else []
+        )
         if recovered:
             found["quote"].append(first)
         elif first == last and lines[first].count('"') % 2:
@@ -451,14 +566,18 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
             found["short"].append(first)
         elif len(cells) > width and (extra := [c for c in cells[width:] if c.strip()]):
             found["long"].append(first)
-            reasons.append(f"line {first + 1}: {len(extra)} value(s) beyond the header's {width} columns "
-                           f"(first: {extra[0][:30]!r}); a delimiter or quote inside a value may have split the row")
+            reasons.append(
+                f"line {first + 1}: {len(extra)} value(s) beyond the header's {width} columns "
+                f"(first: {extra[0][:30]!r}); a delimiter or quote inside a value may have split the row"
+            )
         for j, c in enumerate(cells[:width] if len(lines[first]) * 4 > max_cell_bytes or last > first else ()):
             if len(c) * 4 > max_cell_bytes and (size := len(c.encode("utf-8", "replace"))) > max_cell_bytes:
                 found["big"].append(first)
-                reasons.append(f"line {first + 1}: column {names[j]!r} holds {size:,} bytes, more than "
-                               f"options.limits.cell_bytes ({max_cell_bytes:,})")
-                cells = [*cells[:j], c[:100] + f"… ({size:,} bytes, cut)", *cells[j + 1:]]
+                reasons.append(
+                    f"line {first + 1}: column {names[j]!r} holds {size:,} bytes, more than "
+                    f"options.limits.cell_bytes ({max_cell_bytes:,})"
+                )
+                cells = [*cells[:j], c[:100] + f"… ({size:,} bytes, cut)", *cells[j + 1 :]]
         if reasons:
             rejected[(None, row)] = "unreadable row: " + "; ".join(reasons)
         records.append((None, row, cells))
@@ -471,22 +590,34 @@ def _read_csv(file: Path, shown: str, encoding: str, delimiter: str, header_row:
 
 
 _ANOMALIES = {
-    "quote": ("a quote that does not close where a value can end, or never closes, on {lines}: each such line is "
-              "read as a row of its own, its quotes as characters",
-              "check the quotes there: a value holding the delimiter, a quote or a line break is written "
-              "\"...\" whole, with inner quotes doubled"),
-    "stray": ("a quote inside a value that is not quoted, on {lines}: read as a character",
-              "quote the whole value (\"...\", inner quotes doubled) if the quote was meant as quoting"),
-    "short": ("fewer values than the header's {width} columns on {lines}: the missing cells are read as empty",
-              "a line break inside a value that is not quoted splits a row in two; check these lines"),
-    "long": ("values beyond the header's last column (column {column}) on {lines}: the rows are rejected",
-             "a delimiter or quote inside a value may have split it; check these lines in the file"),
+    "quote": (
+        "a quote that does not close where a value can end, or never closes, on {lines}: each such line is "
+        "read as a row of its own, its quotes as characters",
+        "check the quotes there: a value holding the delimiter, a quote or a line break is written "
+        '"..." whole, with inner quotes doubled',
+    ),
+    "stray": (
+        "a quote inside a value that is not quoted, on {lines}: read as a character",
+        'quote the whole value ("...", inner quotes doubled) if the quote was meant as quoting',
+    ),
+    "short": (
+        "fewer values than the header's {width} columns on {lines}: the missing cells are read as empty",
+        "a line break inside a value that is not quoted splits a row in two; check these lines",
+    ),
+    "long": (
+        "values beyond the header's last column (column {column}) on {lines}: the rows are rejected",
+        "a delimiter or quote inside a value may have split it; check these lines in the file",
+    ),
     "nul": ("NUL bytes on {lines}: removed", "the file may be damaged or not all text; check these rows"),
-    "cr": ("a carriage return (CR) alone inside {lines}: read as a space",
-           "a line break typed into a cell by another program; nothing to do unless the rows look wrong"),
-    "big": ("a cell larger than options.limits.cell_bytes ({limit:,} bytes) on {lines}: the rows are "
-            "rejected", "a quote never closed may have swallowed the lines after it; otherwise raise "
-            "options.limits.cell_bytes in migration.yaml"),
+    "cr": (
+        "a carriage return (CR) alone inside {lines}: read as a space",
+        "a line break typed into a cell by another program; nothing to do unless the rows look wrong",
+    ),
+    "big": (
+        "a cell larger than options.limits.cell_bytes ({limit:,} bytes) on {lines}: the rows are rejected",
+        "a quote never closed may have swallowed the lines after it; otherwise raise "
+        "options.limits.cell_bytes in migration.yaml",
+    ),
 }
 
 
@@ -496,8 +627,14 @@ def _anomalies(shown: str, found: dict[str, list[int]], width: int, names: list[
         at = sorted(set(found[kind]))
         if not at:
             continue
-        problems.append(Problem(shown, message.format(lines=_lines(at), width=width, column=column_letter(width),
-                                                      limit=limit),
-                                line=at[0] + 1, severity="warning", hint=hint,
-                                column=column_letter(width) if kind == "long" else None))
+        problems.append(
+            Problem(
+                shown,
+                message.format(lines=_lines(at), width=width, column=column_letter(width), limit=limit),
+                line=at[0] + 1,
+                severity="warning",
+                hint=hint,
+                column=column_letter(width) if kind == "long" else None,
+            )
+        )
     return problems

@@ -17,8 +17,23 @@ from crm_migrate.mappings.models import Limits
 from crm_migrate.migrate.readers.table import SourceTable, rows_to_frame
 from crm_migrate.migrate.readers.text import decode_file
 
-COLUMNS = ["FN", "N.family", "N.given", "ORG", "ORG.unit", "TITLE", "TEL", "TEL.cell", "TEL.work", "TEL.home",
-           "EMAIL", "ADR", "URL", "BDAY", "NOTE"]
+COLUMNS = [
+    "FN",
+    "N.family",
+    "N.given",
+    "ORG",
+    "ORG.unit",
+    "TITLE",
+    "TEL",
+    "TEL.cell",
+    "TEL.work",
+    "TEL.home",
+    "EMAIL",
+    "ADR",
+    "URL",
+    "BDAY",
+    "NOTE",
+]
 _TEL_TYPES = {"cell": "TEL.cell", "mobile": "TEL.cell", "work": "TEL.work", "home": "TEL.home"}
 _ESCAPES = re.compile(r"\\([\\,;nN])")
 
@@ -64,13 +79,13 @@ def _property(line: str) -> tuple[str, dict[str, str], list[str], str]:
         else:
             params[key.upper()] = val
     if params.get("ENCODING", "").upper() == "QUOTED-PRINTABLE":
-        value = quopri.decodestring(value.encode("ascii", "replace")).decode(params.get("CHARSET", "utf-8"),
-                                                                              "replace")
+        value = quopri.decodestring(value.encode("ascii", "replace")).decode(params.get("CHARSET", "utf-8"), "replace")
     return name, params, types, value
 
 
-def read_vcard(file: Path, shown: str, *, encoding: str = "auto", header_only: bool = False,
-               limits: Limits | None = None) -> SourceTable:
+def read_vcard(
+    file: Path, shown: str, *, encoding: str = "auto", header_only: bool = False, limits: Limits | None = None
+) -> SourceTable:
     """A card holding a value over ``limits.cell_bytes`` is kept as a row the source's entities reject with
     the reason, the value cut to a short preview."""
     from crm_migrate.migrate.readers.workbook import big_cell_reason, oversized, preview
@@ -103,10 +118,21 @@ def read_vcard(file: Path, shown: str, *, encoding: str = "auto", header_only: b
             if val.strip():
                 card.setdefault(column, []).append(val.strip())
     if not records:
-        raise SourceError(Problem(shown, "no BEGIN:VCARD ... END:VCARD card found",
-                                  hint="check that this is a vCard file; set read.encoding if it is garbled"))
-    table = SourceTable(rows_to_frame([] if header_only else records, COLUMNS), "vcf", encoding=used,
-                        header_rows={}, headers={"": COLUMNS}, rejected_rows={} if header_only else rejected)
+        raise SourceError(
+            Problem(
+                shown,
+                "no BEGIN:VCARD ... END:VCARD card found",
+                hint="check that this is a vCard file; set read.encoding if it is garbled",
+            )
+        )
+    table = SourceTable(
+        rows_to_frame([] if header_only else records, COLUMNS),
+        "vcf",
+        encoding=used,
+        header_rows={},
+        headers={"": COLUMNS},
+        rejected_rows={} if header_only else rejected,
+    )
     return table
 
 

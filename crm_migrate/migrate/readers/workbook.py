@@ -13,9 +13,9 @@ a short preview), so one absurd value costs neither memory downstream nor the ot
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from crm_migrate.errors import Problem, SourceError
 from crm_migrate.mappings.models import Limits
@@ -69,13 +69,22 @@ def preview(text: str) -> str:
 
 
 def big_cell_reason(column: str, size: int, limit: int) -> str:
-    return (f"unreadable row: cell {column} holds {size:,} bytes, more than options.limits.cell_bytes "
-            f"({limit:,}); only its first 40 characters are kept")
+    return (
+        f"unreadable row: cell {column} holds {size:,} bytes, more than options.limits.cell_bytes "
+        f"({limit:,}); only its first 40 characters are kept"
+    )
 
 
-def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", header_row: int | str = "auto",
-                  wanted: set[str] | None = None, header_only: bool = False, limits: Limits | None = None
-                  ) -> SourceTable:
+def read_workbook(
+    file: Path,
+    shown: str,
+    *,
+    sheets: list[str] | str = "all",
+    header_row: int | str = "auto",
+    wanted: set[str] | None = None,
+    header_only: bool = False,
+    limits: Limits | None = None,
+) -> SourceTable:
     from python_calamine import CalamineWorkbook
 
     limits = limits or Limits()
@@ -83,32 +92,55 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
     try:
         book = CalamineWorkbook.from_path(str(file))
     except Exception as exc:  # calamine raises its own types for damaged or encrypted files
-        raise SourceError(Problem(shown, f"cannot open the workbook: {exc}",
-                                  hint="open it in Excel and save it again as .xlsx; remove any password")) from None
+        raise SourceError(
+            Problem(
+                shown,
+                f"cannot open the workbook: {exc}",
+                hint="open it in Excel and save it again as .xlsx; remove any password",
+            )
+        ) from None
     names = book.sheet_names
     chosen = names if sheets == "all" else list(sheets)
     missing = [s for s in chosen if s not in names]
     if missing:
         from crm_migrate.errors import did_you_mean
 
-        raise SourceError([Problem(shown, f"no sheet {s!r} in the workbook (it has {', '.join(names)})",
-                                   hint=did_you_mean(s, names)) for s in missing])
+        raise SourceError(
+            [
+                Problem(
+                    shown, f"no sheet {s!r} in the workbook (it has {', '.join(names)})", hint=did_you_mean(s, names)
+                )
+                for s in missing
+            ]
+        )
     table = SourceTable(rows_to_frame([], []), file.suffix.lower().lstrip("."), sheets=[])
     records: list[tuple[str, int, list[str]]] = []
     all_names: list[str] = []
     for sheet_name in chosen:
         try:
             sheet = book.get_sheet_by_name(sheet_name)
-        except Exception as exc:  # noqa: BLE001 - calamine's own error types for a damaged sheet
-            raise SourceError(Problem(shown, f"cannot read the sheet: {exc}", sheet=sheet_name,
-                                      hint="open it in Excel and save it again as .xlsx")) from None
+        except Exception as exc:
+            raise SourceError(
+                Problem(
+                    shown,
+                    f"cannot read the sheet: {exc}",
+                    sheet=sheet_name,
+                    hint="open it in Excel and save it again as .xlsx",
+                )
+            ) from None
         end_row, end_col = sheet.end or (0, 0)
         if (end_row + 1) * (end_col + 1) > limits.sheet_cells:
-            raise SourceError(Problem(shown, f"sheet {sheet_name!r} holds data as far as row {end_row + 1:,} and "
-                                      f"column {column_letter(end_col)} ({(end_row + 1) * (end_col + 1):,} cells "
-                                      f"from A1), more than options.limits.sheet_cells ({limits.sheet_cells:,})",
-                                      sheet=sheet_name, hint="delete the rows and columns beyond the data in "
-                                      "Excel and save it again, or raise the limit in migration.yaml"))
+            raise SourceError(
+                Problem(
+                    shown,
+                    f"sheet {sheet_name!r} holds data as far as row {end_row + 1:,} and "
+                    f"column {column_letter(end_col)} ({(end_row + 1) * (end_col + 1):,} cells "
+                    f"from A1), more than options.limits.sheet_cells ({limits.sheet_cells:,})",
+                    sheet=sheet_name,
+                    hint="delete the rows and columns beyond the data in "
+                    "Excel and save it again, or raise the limit in migration.yaml",
+                )
+            )
         if header_only:
             raw = _first_rows(sheet, HEADER_SEARCH_ROWS)
         else:
@@ -120,13 +152,26 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
         text_rows = [[c if c.__class__ is str else cell_text(c) for c in r] for r in raw]
         h = find_header(text_rows, wanted or set()) if header_row == "auto" else int(header_row) - 1
         if h >= len(text_rows):
-            raise SourceError(Problem(shown, f"header row {h + 1} is past the end of the sheet", sheet=sheet_name,
-                                      hint="fix read.header_row in the mapping file"))
+            raise SourceError(
+                Problem(
+                    shown,
+                    f"header row {h + 1} is past the end of the sheet",
+                    sheet=sheet_name,
+                    hint="fix read.header_row in the mapping file",
+                )
+            )
         if big := oversized(text_rows[h], limits.cell_bytes):
             i, size = big[0]
-            raise SourceError(Problem(shown, f"header cell {column_letter(i)}{h + 1} holds {size:,} bytes, more than "
-                                      f"options.limits.cell_bytes ({limits.cell_bytes:,})", line=h + 1,
-                                      sheet=sheet_name, hint="check that this is the right file and header row"))
+            raise SourceError(
+                Problem(
+                    shown,
+                    f"header cell {column_letter(i)}{h + 1} holds {size:,} bytes, more than "
+                    f"options.limits.cell_bytes ({limits.cell_bytes:,})",
+                    line=h + 1,
+                    sheet=sheet_name,
+                    hint="check that this is the right file and header row",
+                )
+            )
         columns, warnings = name_columns(text_rows[h], shown, sheet_name, h + 1)
         table.sheets.append(sheet_name)
         table.header_rows[sheet_name] = h + 1
@@ -143,7 +188,8 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
                 for j, _ in big:
                     cells[j] = preview(cells[j])
                 table.rejected_rows[(sheet_name, i + 1)] = big_cell_reason(
-                    f"{column_letter(big[0][0])}{i + 1}", big[0][1], limits.cell_bytes)
+                    f"{column_letter(big[0][0])}{i + 1}", big[0][1], limits.cell_bytes
+                )
                 records.append((sheet_name, i + 1, place(cells)))
                 continue
             if not "".join(cells).strip():  # nothing but spaces in every cell
@@ -156,9 +202,13 @@ def read_workbook(file: Path, shown: str, *, sheets: list[str] | str = "all", he
             # Cells are placed by this sheet's own header, so sheets with other column orders line up.
             records.append((sheet_name, i + 1, place(cells)))
     if not table.sheets:
-        raise SourceError(Problem(shown, f"the workbook holds no data: every sheet read ({', '.join(chosen) or 'none'}) "
-                                  "is empty", hint="check that this is the right file, or choose the sheets with "
-                                  "read.sheets in the mapping file"))
+        raise SourceError(
+            Problem(
+                shown,
+                f"the workbook holds no data: every sheet read ({', '.join(chosen) or 'none'}) is empty",
+                hint="check that this is the right file, or choose the sheets with read.sheets in the mapping file",
+            )
+        )
     table.frame = rows_to_frame(records, all_names)
     return table
 
@@ -169,10 +219,12 @@ def _placing(columns: list[str], all_names: list[str]):
     at = [all_names.index(name) for name in columns]
     width, n = len(all_names), len(columns)
     if at == list(range(n)):  # the sheet's columns come first, in its order: the row as it is, cut or padded
+
         def as_it_is(cells: list[str]) -> list[str]:
             out = cells[:n]
             out += [""] * (width - len(out))
             return out
+
         return as_it_is
 
     def place(cells: list[str]) -> list[str]:
@@ -180,6 +232,7 @@ def _placing(columns: list[str], all_names: list[str]):
         for i, value in zip(at, cells):
             out[i] = value
         return out
+
     return place
 
 
@@ -201,11 +254,19 @@ def _first_rows(sheet: Any, n: int) -> list[list[Any]]:
 
 def _lost_digits(raw: list[object], columns: list[str], shown: str, sheet: str, row: int) -> list[Problem]:
     out = []
-    for i, value in enumerate(raw[:len(columns)]):
+    for i, value in enumerate(raw[: len(columns)]):
         if isinstance(value, float) and value.is_integer() and abs(value) >= MAX_EXACT:
-            out.append(Problem(shown, f"{columns[i]!r} holds {cell_text(value)} as a number: Excel keeps only 15 "
-                               "significant digits, so the last digits are lost", line=row, sheet=sheet,
-                               column=column_letter(i), severity="warning",
-                               hint="take this value from the system it came from; format the column as Text "
-                                    "before typing such numbers"))
+            out.append(
+                Problem(
+                    shown,
+                    f"{columns[i]!r} holds {cell_text(value)} as a number: Excel keeps only 15 "
+                    "significant digits, so the last digits are lost",
+                    line=row,
+                    sheet=sheet,
+                    column=column_letter(i),
+                    severity="warning",
+                    hint="take this value from the system it came from; format the column as Text "
+                    "before typing such numbers",
+                )
+            )
     return out
