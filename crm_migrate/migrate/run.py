@@ -223,7 +223,7 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
                     if against is not None:
                         from crm_migrate.migrate.incremental import added_to
 
-                        record = added_to(record, against, state_path)
+                        record = added_to(record, against)
                     keeping.finish(sum(f.height for f in record.golden.values()))
             log.write(tmp)
             if record is not None:  # the state commits only once the tree is in place, and not if it fails
