@@ -80,11 +80,16 @@ def hashed(frame: pl.DataFrame, fields: list[FieldSpec], secret: bytes) -> pl.Da
     return frame.with_columns(out) if out else frame
 
 
-def compared_blob(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], secret: bytes) -> Blob:
+def compared_blob(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], secret: bytes) -> Blob | None:
     """For the state (kind ``match``): what matching compared of every live row of one entity, by ``_seq``,
     identifiers hashed, encoded at once. The pipeline calls it right after matching: kept as a frame until the
     state is written, it would hold every feature and key column alive through the later entities and the
-    write stage (at 1M rows, 2.3 GB more at the peak); encoded, it is a small fraction of that."""
+    write stage (at 1M rows, 2.3 GB more at the peak); encoded, it is a small fraction of that. None for an
+    entity not matched against the state."""
+    from crm_migrate.migrate.dedupe import FUZZY
+
+    if entity not in FUZZY:  # activities: an incremental run matches their new rows among themselves only
+        return None
     columns = compared_by(frame.head(0), entity, fields).columns
     live = frame.lazy().filter(pl.col(OUTCOME).is_null()).select(columns).collect()
     return encoded(hashed(live, fields, secret))
@@ -303,18 +308,27 @@ def _values(frame: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
 
 
 def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
-    """The old rows sharing a value of some blocking key with a live new row: one join per key."""
+    """The old rows sharing a value of some blocking key with a live new row, one join per key, in the blocks
+    a full run on old and new would pair: a block of more records of the whole data (old and new) than
+    `blocking.candidate_pairs` pairs is skipped there, so its old rows are not brought in here."""
+    from crm_migrate.migrate.blocking import MAX_BLOCK, common_block
+
     live = new.filter(pl.col(OUTCOME).is_null())
+    records = live.height + old.height
     found = []
     for bk in keys:
         try:
-            wanted = _values(live, bk.expr).select("_v").unique()
+            wanted = _values(live, bk.expr)
             had = _values(old, bk.expr)
         except pl.exceptions.ColumnNotFoundError:
             continue
         if had.schema["_v"] != wanted.schema["_v"]:
             continue
-        found.append(had.join(wanted, on="_v", how="semi").select("_i"))
+        near = had.join(wanted.select("_v").unique(), on="_v", how="semi")
+        limit = common_block(records) if bk.order else MAX_BLOCK  # as `blocking.candidate_pairs` sizes them
+        sizes = (pl.concat([wanted, near]).group_by("_v").agg(pl.col("_i").len().alias("_n"))
+                 .filter(pl.col("_n") <= limit))
+        found.append(near.join(sizes, on="_v", how="semi").select("_i"))
     if not found:
         return old.clear()
     rows = pl.concat(found).unique()["_i"].sort()
@@ -430,11 +444,15 @@ def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n
 def added_to(record, against: Against):
     """The state's record of an incremental batch: its rows, and the rows matching compared, as parts the batch
     adds to the state's tables (`state.put_frame`: the million rows there are neither read nor rewritten), the
-    sources it read added to the state's, and the weights and thresholds of the full run kept as they are."""
+    golden tables of the entities it sent records of, the sources it read added to the state's, and the weights
+    and thresholds of the full run kept as they are."""
     extra: dict = {}
     for (kind, entity), frame in record.extra.items():
         if kind == SOURCES:
             extra[(kind, entity)] = pl.concat([against.stored.sources, frame], how="diagonal_relaxed")
         else:
             extra[(kind, part_of(entity, record.batch))] = frame
-    return replace(record, rows_part=part_of("", record.batch), matching=[], weights=[], extra=extra)
+    # An entity the batch sent nothing of keeps its golden table as it is (an incremental run withdraws nothing).
+    golden = {e: f for e, f in record.golden.items() if record.counts.get(e.value, {}).get("sent", 0)}
+    return replace(record, golden=golden, rows_part=part_of("", record.batch), matching=[], weights=[],
+                   extra=extra)
