@@ -31,7 +31,8 @@ import polars as pl
 
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec
-from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, REASON, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key
+from crm_migrate.migrate.columns import (KEY, MERGED, OUTCOME, REASON, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key,
+                                         val)
 from crm_migrate.migrate.delta import HASHED
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.merge import LABEL
@@ -90,7 +91,10 @@ def compared_blob(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], 
 
     if entity not in FUZZY:  # activities: an incremental run matches their new rows among themselves only
         return None
-    columns = compared_by(frame.head(0), entity, fields).columns
+    # The values of exact identifiers are not kept: their keys are what blocking and comparisons read (the
+    # value's column only says the field is there, and the new rows have it), and hashing both cost as much.
+    exact = {val(s.name) for s in fields if s.type in HASHED}
+    columns = [c for c in compared_by(frame.head(0), entity, fields).columns if c not in exact]
     live = frame.lazy().filter(pl.col(OUTCOME).is_null()).select(columns).collect()
     return encoded(hashed(live, fields, secret))
 
