@@ -174,7 +174,7 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
     # before anything is read: a second run on this folder stops at once
     with output_lock(out, mode), recording() as log:
         notes = tidy_leftovers(out)
-        found = snapshot(state_path, secret) if state_path else None  # a bad state is refused before the work
+        found = snapshot(state_path, secret, rows=not incremental) if state_path else None  # a bad state is refused before the work
         against = None
         if incremental:
             from crm_migrate.migrate.incremental import Against, load, new_sources

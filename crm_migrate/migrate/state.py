@@ -290,9 +290,10 @@ class Snapshot:
         return self.golden.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA))
 
 
-def snapshot(path: Path, secret: bytes) -> Snapshot:
+def snapshot(path: Path, secret: bytes, rows: bool = True) -> Snapshot:
     """Read the state (without creating it): its batches, its golden records' ids and fingerprints, its
-    rows. A state keyed under another project secret is refused: its fingerprints would all differ."""
+    rows (not with ``rows`` false: an incremental run neither keeps the state's ids by them nor looks for rows
+    gone). A state keyed under another project secret is refused: its fingerprints would all differ."""
     conn = connect(path)
     if conn is None:
         return Snapshot(Path(path), False)
@@ -307,10 +308,12 @@ def snapshot(path: Path, secret: bytes) -> Snapshot:
         last = conn.execute("SELECT COALESCE(MAX(batch), 0) FROM batches").fetchone()[0]
         waves = {w for (w,) in conn.execute("SELECT DISTINCT wave FROM batches WHERE wave IS NOT NULL")}
         golden = {e: get_frame(conn, GOLDEN, e.value, GOLDEN_SCHEMA, list(GOLDEN_SCHEMA)) for e in Entity}
-        rows = get_frame(conn, ROWS, "", ROWS_SCHEMA, ["source", "entity", "record_id", "fingerprint"])
+        wanted = ["source", "entity", "record_id", "fingerprint"]
+        table = get_frame(conn, ROWS, "", ROWS_SCHEMA, wanted) if rows else pl.DataFrame(schema=ROWS_SCHEMA).select(
+            wanted)
     finally:
         conn.close()
-    return Snapshot(Path(path), True, last, meta.get("key_id"), golden, rows, waves)
+    return Snapshot(Path(path), True, last, meta.get("key_id"), golden, table, waves)
 
 
 # -- recording a batch ----------------------------------------------------------------------------------
