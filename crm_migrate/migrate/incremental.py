@@ -31,8 +31,7 @@ import polars as pl
 
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec
-from crm_migrate.migrate.columns import (KEY, MERGED, OUTCOME, REASON, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key,
-                                         val)
+from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, REASON, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key, val
 from crm_migrate.migrate.delta import HASHED
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.merge import LABEL

@@ -363,8 +363,8 @@ def recording(path: Path, record: Record, secret: bytes) -> Iterator[None]:
         for entity, frame in record.golden.items():
             put_frame(conn, GOLDEN, entity.value, frame)
         put_frame(conn, ROWS, record.rows_part, record.rows)
-        for (kind, name), frame in record.extra.items():
-            put_frame(conn, kind, name, frame)
+        for (kind, name), table in record.extra.items():
+            put_frame(conn, kind, name, table)
         for entity, *rest in record.matching:
             conn.execute("INSERT OR REPLACE INTO matching VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (entity, record.batch, *rest))
