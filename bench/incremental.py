@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -43,7 +42,8 @@ NEW = "_new"  # suffix of the held-back sources
 # The CLI in a fresh process that says its own peak resident memory on its last line of stderr.
 PEAK = ("import resource, runpy, sys\nsys.argv = ['crm-migrate', *sys.argv[1:]]\ntry:\n"
         "    runpy.run_module('crm_migrate', run_name='__main__')\nfinally:\n"
-        "    print('peak_kb=%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+        "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "    print('peak_kb=%d cpu_s=%.1f' % (u.ru_maxrss, u.ru_utime + u.ru_stime), file=sys.stderr)")
 
 
 def split(project: Path, share: float, only: set[str] | None = None, rows: int | None = None) -> dict[str, int]:
@@ -103,6 +103,27 @@ def scores(lineage: pl.DataFrame, project: Path) -> dict[str, tuple]:
     return out
 
 
+def differing(whole: pl.DataFrame, together: pl.DataFrame, project: Path) -> dict[str, tuple[dict, int]]:
+    """Per entity: the true pairs (same truth) one run put in one record and the other did not, the missed ones
+    by where their rows were (old_old, old_new, new_new), and the number gained."""
+    live = pl.col("outcome").is_in(["written", "merged"])
+    at = ["source", "sheet", "row", "entity"]
+    a = demo_truth(whole, project).filter(live).select(*at, "truth", pl.col("record_id").alias("pf"))
+    b = demo_truth(together, project).filter(live).select(*at, pl.col("record_id").alias("pi"), "_new")
+    rows = a.join(b, on=at, how="inner").with_row_index("_k")
+    pairs = rows.join(rows, on=["entity", "truth"], suffix="_2").filter(pl.col("_k") < pl.col("_k_2"))
+    out = {}
+    for entity in ("accounts", "contacts", "opportunities", "activities"):
+        mine = pairs.filter(pl.col("entity") == entity)
+        missed = mine.filter((pl.col("pf") == pl.col("pf_2")) & (pl.col("pi") != pl.col("pi_2")))
+        where = missed.select(pl.when(pl.col("_new") & pl.col("_new_2")).then(pl.lit("new_new"))
+                              .when(pl.col("_new") | pl.col("_new_2")).then(pl.lit("old_new"))
+                              .otherwise(pl.lit("old_old")).alias("w"))["w"].value_counts()
+        gained = mine.filter((pl.col("pf") != pl.col("pf_2")) & (pl.col("pi") == pl.col("pi_2"))).height
+        out[entity] = ({w: int(c) for w, c in where.iter_rows()}, gained)
+    return out
+
+
 def accuracy(source: Path, share: float) -> None:
     work = Path(tempfile.mkdtemp(prefix="crm-inc-"))
     full, part = work / "full", work / "split"
@@ -125,18 +146,27 @@ def accuracy(source: Path, share: float) -> None:
     back = pl.DataFrame({"source": names, "_kept": [kept[n] for n in names]})
     translated = (later.lineage.join(back, on="source", how="left")
                   .with_columns(pl.col("source").str.replace(f"{NEW}$", ""),
-                                (pl.col("row").cast(pl.Int64) + pl.col("_kept").fill_null(0)).alias("row"))
+                                (pl.col("row").cast(pl.Int64) + pl.col("_kept").fill_null(0)).alias("row"),
+                                pl.lit(True).alias("_new"))
                   .drop("_kept"))
-    together = pl.concat([first.lineage.select(translated.columns), translated], how="vertical_relaxed")
+    together = pl.concat([first.lineage.with_columns(pl.lit(False).alias("_new")).select(translated.columns),
+                          translated], how="vertical_relaxed")
     a, b = scores(whole.lineage, full), scores(together, full)
     new_rows = sum(r.rows for r in later.migration.reads)
     print(f"# accuracy: {source.name} split {1 - share:.0%}/{share:.0%} by rows of each CSV source "
-          f"({new_rows:,} rows in {len(names)} new source(s)); pairwise scores of the clusters against the truth")
+          f"({new_rows:,} rows in {len(names)} new source(s)); pairwise scores of the clusters against the truth: "
+          "full_f1 of one full run on 100%, incremental_f1 of a full run on the 80% and --incremental on the 20% "
+          "(the lineage of both together)")
     for entity in a:
         n, p, r, f = a[entity]
         n2, p2, r2, f2 = b.get(entity, (0, 0.0, 0.0, 0.0))
         print(f"incremental {entity} rows={n} full_f1={f:.4f} (p={p:.4f} r={r:.4f}) "
               f"incremental_f1={f2:.4f} (p={p2:.4f} r={r2:.4f}) diff={f2 - f:+.4f}")
+    print("# the true pairs the full run put together and the 80% + incremental runs left apart, by where their two "
+          "rows were: old_old (both in the 80%: the 80% run's own decision, or a new row that would join two records "
+          "of the state, sent to review), old_new and new_new (the incremental matching's); and the reverse (gained)")
+    for entity, (missed, gained) in differing(whole.lineage, together, full).items():
+        print(f"incremental differing {entity} missed {missed} gained {gained}")
     print(f"incremental matched {later.batch.matched}")
     print(f"incremental seconds full_100={t_full:.1f} full_80={t_80:.1f} incremental_20={t_20:.1f} (in-process runs)")
     shutil.rmtree(work, ignore_errors=True)
@@ -150,32 +180,44 @@ def timing(big: Path, new_rows: int, keep: bool) -> None:
     names = sorted(kept)
     hide(project, names)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "crm_migrate", "-q", "run", str(project)], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
-    t_state = time.perf_counter() - t0
+    t_state, state_peak, state_cpu, _ = measured(["run", str(project), "-q"], env)
     unhide(project, names)
     list_new(project, names)
-    t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PEAK, "run", str(project), "--incremental"],
-                          env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - t0
-    peak = float(done.stderr.strip().splitlines()[-1].split("=")[1]) if "peak_kb=" in done.stderr else float("nan")
-    peak /= 1024
-    if done.returncode:
-        print(done.stdout[-3000:], done.stderr[-3000:])
-        raise SystemExit(1)
+    seconds, peak, cpu, done = measured(["run", str(project), "--incremental"], env)
     state_mb = (project / "state" / "migration.sqlite").stat().st_size / 1e6
-    print(f"# time: {big.name}, the last {new_rows:,} sign-up rows held back; full run on the rest {t_state:.0f} s "
-          f"(state {state_mb:.0f} MB); then `crm-migrate run --incremental` in a fresh process, wall clock from "
-          f"start to exit (reading the state, the new rows, matching, writing out/ and recording the state)")
-    print(f"incremental time new_rows={new_rows} seconds={seconds:.1f} peak_rss_mb={peak:.0f} "
-          f"(peak resident memory of that process)")
+    print(f"# time: {big.name}, the last {new_rows:,} sign-up rows held back; each run a fresh process: wall clock "
+          "from start to exit, CPU seconds (user + system, all threads) and peak resident memory")
+    print(f"incremental full_run seconds={t_state:.1f} cpu_s={state_cpu:.1f} peak_rss_mb={state_peak:.0f} "
+          f"state_mb={state_mb:.0f} (the full run on the rest that records the state, the rows matching compared "
+          "included)")
+    print(f"incremental time new_rows={new_rows} seconds={seconds:.1f} cpu_s={cpu:.1f} peak_rss_mb={peak:.0f} "
+          "(`run --incremental`: starting Python, reading the state, the new rows, matching, writing out/ and "
+          "recording the state)")
     for line in done.stdout.splitlines():
         if "matched against the state" in line or "Batch" in line:
             print("  " + line.strip())
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def measured(args: list[str], env: dict) -> tuple[float, float, float, subprocess.CompletedProcess]:
+    """``crm-migrate ARGS`` in a fresh process: wall seconds, peak RSS in MB, CPU seconds, the process."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PEAK, *args], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if done.returncode:
+        print(done.stdout[-3000:], done.stderr[-3000:])
+        raise SystemExit(1)
+    last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    figures = dict(x.split("=") for x in last.split() if "=" in x)
+    return (seconds, float(figures.get("peak_kb", "nan")) / 1024, float(figures.get("cpu_s", "nan")), done)
+
+
+def machine() -> str:
+    """Where the figures were measured: the date, the cores and the load when the bench started."""
+    load = os.getloadavg()[0]
+    return (f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, load average "
+            f"{load:.1f} at the start (other processes share the cores: wall times grow with it)")
 
 
 def main() -> None:
@@ -187,6 +229,7 @@ def main() -> None:
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the big project's copy")
     args = parser.parse_args()
+    print(machine())
     if not args.skip_accuracy:
         accuracy(args.project, args.share)
     if args.big:

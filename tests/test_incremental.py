@@ -16,6 +16,7 @@ from crm_migrate.cli import app
 from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import run
+from crm_migrate.migrate.state import get_blobs
 from crm_migrate.project import load_project
 
 runner = CliRunner()
@@ -86,9 +87,10 @@ def migrated(make_project):
 
 
 def state_rows(root, kind: str, entity: str) -> pl.DataFrame:
+    """A per-record table of the state, the parts incremental batches added after it."""
     with sqlite3.connect(root / "state" / "migration.sqlite") as conn:
-        blob = conn.execute("SELECT data FROM records WHERE kind = ? AND entity = ?", (kind, entity)).fetchone()[0]
-    return pl.read_parquet(io.BytesIO(blob))
+        blobs = get_blobs(conn, kind, entity)
+    return pl.concat([pl.read_parquet(io.BytesIO(b)) for b in blobs], how="diagonal_relaxed")
 
 
 def test_a_new_row_joins_the_record_it_is_and_another_starts_one(migrated):
@@ -110,7 +112,7 @@ def test_a_new_row_joins_the_record_it_is_and_another_starts_one(migrated):
     assert set(before["external_id"]) < set(after["external_id"])
     rows = state_rows(migrated, "rows", "")
     assert set(rows["source"]) == {"accounts", "contacts", "event"}
-    assert state_rows(migrated, "match", "contacts").height == 10  # 8 old rows and 2 new behind the records
+    assert state_rows(migrated, "match_ids", "contacts").height == 10  # 8 old rows and 2 new behind the records
     with sqlite3.connect(migrated / "state" / "migration.sqlite") as conn:
         kinds = [k for (k,) in conn.execute("SELECT kind FROM batches ORDER BY batch")]
     assert kinds == ["full", "incremental"]
@@ -190,3 +192,22 @@ def test_the_summary_says_joined_new_and_review(migrated):
     assert got.exit_code == 0, got.output
     assert "contacts: 2 new row(s) matched against the state — 1 joined" in got.output
     assert Entity.contacts.value in got.output
+
+
+def test_a_batch_adds_its_rows_as_parts_and_a_full_run_replaces_them(migrated):
+    def stored():
+        with sqlite3.connect(migrated / "state" / "migration.sqlite") as conn:
+            return {(k, e): n for k, e, n in conn.execute("SELECT kind, entity, rows FROM records")}
+
+    before = stored()
+    run(load_project(migrated), incremental=True)
+    after = stored()
+    # the full run's tables are not rewritten: the new rows are parts of batch 2 beside them
+    for kind, entity in [("match", "contacts"), ("match_ids", "contacts"), ("rows", "")]:
+        assert after[(kind, entity)] == before[(kind, entity)]
+    assert after[("match_ids", "contacts/2")] == 2 and after[("rows", "/2")] == 4  # 2 sign-ups, 2 entities
+    assert state_rows(migrated, "rows", "").height == before[("rows", "")] + 4
+    run(load_project(migrated), full=True)  # reads every source again: whole tables, no parts left
+    again = stored()
+    assert not [k for k in again if "/" in k[1]]
+    assert again[("rows", "")] == before[("rows", "")] + 4 and again[("match_ids", "contacts")] == 10

@@ -13,13 +13,16 @@ batch), and each new row then
 The sources whose file the state already saw (the same sha256) are not read again: the state's rows stand in
 for them. What matching compared of each of those rows (its keys and features, `EntityResult.compared`) is kept
 in the state as records of kind ``match``, exact identifiers (phones, emails, ID numbers, credit codes, the
-source key) as keyed hashes (`state.identifier_hash`) compared with the new rows' hashed the same way; the
-files of every source as records of kind ``sources``. Only the old rows that share a blocking key value with a
+source key) as keyed hashes (`state.identifier_hash`) compared with the new rows' hashed the same way, with the
+golden record each row is behind in kind ``match_ids``; the files of every source as records of kind
+``sources``. An incremental batch adds its rows to these (and to the state's rows) as parts of the tables
+(`state.put_frame`), never rewriting the million rows of the full run. Only the old rows that share a blocking key value with a
 new row are paired, found by joins: the time grows with the new rows, not with the state.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,13 +31,13 @@ import polars as pl
 
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec
-from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, REASON, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key
+from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, REASON, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key, val
 from crm_migrate.migrate.delta import HASHED
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.merge import LABEL
-from crm_migrate.migrate.state import connect, get_frame, identifier_hash
+from crm_migrate.migrate.state import Blob, connect, encoded, get_blobs, get_frame, identifier_hash, part_of
 
-MATCH, SOURCES = "match", "sources"  # the `records` kinds this module adds to the state
+MATCH, MATCH_IDS, SOURCES = "match", "match_ids", "sources"  # the `records` kinds this module adds
 SOURCES_SCHEMA = {"source": pl.String, "file": pl.String, "sha256": pl.String, "rows": pl.Int64}
 EXTERNAL = "_ext"  # in the rows of the state: the golden record's external id
 JOINED, NEW, REVIEW = "joined", "new", "review"
@@ -77,16 +80,30 @@ def hashed(frame: pl.DataFrame, fields: list[FieldSpec], secret: bytes) -> pl.Da
     return frame.with_columns(out) if out else frame
 
 
-def match_rows(res, secret: bytes) -> pl.DataFrame:
-    """For the state (kind ``match``): every written or merged row of one entity with the golden record it is
-    behind (``_ext``), its account, and what matching compared of it, identifiers hashed."""
-    if res.compared is None:
-        return pl.DataFrame(schema={EXTERNAL: pl.String})
-    members = (res.frame.lazy().filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
-               .select(SEQ, pl.col(RECORD_ID).alias(EXTERNAL),
-                       *([pl.col(ACCOUNT)] if ACCOUNT in res.frame.columns else [])).collect())
-    joined = members.join(res.compared, on=SEQ, how="inner").drop(SEQ)
-    return hashed(joined, res.fields, secret)
+def compared_blob(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], secret: bytes) -> Blob | None:
+    """For the state (kind ``match``): what matching compared of every live row of one entity, by ``_seq``,
+    identifiers hashed, encoded at once. The pipeline calls it right after matching: kept as a frame until the
+    state is written, it would hold every feature and key column alive through the later entities and the
+    write stage (at 1M rows, 2.3 GB more at the peak); encoded, it is a small fraction of that. None for an
+    entity not matched against the state."""
+    from crm_migrate.migrate.dedupe import FUZZY
+
+    if entity not in FUZZY:  # activities: an incremental run matches their new rows among themselves only
+        return None
+    # The values of exact identifiers are not kept: their keys are what blocking and comparisons read (the
+    # value's column only says the field is there, and the new rows have it), and hashing both cost as much.
+    exact = {val(s.name) for s in fields if s.type in HASHED}
+    columns = [c for c in compared_by(frame.head(0), entity, fields).columns if c not in exact]
+    live = frame.lazy().filter(pl.col(OUTCOME).is_null()).select(columns).collect()
+    return encoded(hashed(live, fields, secret))
+
+
+def match_ids(res) -> pl.DataFrame:
+    """For the state (kind ``match_ids``): every written or merged row of one entity (``_seq``) with the golden
+    record it is behind (``_ext``) and its account: what the rows of kind ``match`` are joined with."""
+    return (res.frame.lazy().filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+            .select(SEQ, pl.col(RECORD_ID).alias(EXTERNAL), *([pl.col(ACCOUNT)] if ACCOUNT in res.frame.columns
+                                                               else [])).collect())
 
 
 def source_files(migration) -> pl.DataFrame:
@@ -95,13 +112,26 @@ def source_files(migration) -> pl.DataFrame:
                          for r in migration.reads], schema=SOURCES_SCHEMA)
 
 
-def extra_records(migration, secret: bytes) -> dict[tuple[str, str], pl.DataFrame]:
-    """The records of this module's kinds that a full or delta run hands the state."""
-    out = {(SOURCES, ""): source_files(migration)}
+def extra_records(migration, secret: bytes) -> dict[tuple[str, str], pl.DataFrame | Blob]:
+    """The records of this module's kinds that a run hands the state."""
+    out: dict[tuple[str, str], pl.DataFrame | Blob] = {(SOURCES, ""): source_files(migration)}
     for entity, res in migration.entities.items():
         if res.compared is not None:
-            out[(MATCH, entity.value)] = match_rows(res, secret)
+            out[(MATCH, entity.value)] = res.compared
+            out[(MATCH_IDS, entity.value)] = match_ids(res)
     return out
+
+
+def _stored_rows(conn, entity: Entity) -> pl.DataFrame:
+    """The rows of kinds ``match`` and ``match_ids`` of one entity joined, over the full run's table and the
+    parts incremental batches added (each part's ``_seq`` is its own run's)."""
+    compared = get_blobs(conn, MATCH, entity.value)
+    ids = get_blobs(conn, MATCH_IDS, entity.value)
+    parts = [pl.read_parquet(io.BytesIO(c)).join(pl.read_parquet(io.BytesIO(i)), on=SEQ, how="inner").drop(SEQ)
+             for c, i in zip(compared, ids)]
+    if not parts:
+        return pl.DataFrame(schema={EXTERNAL: pl.String})
+    return parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
 
 
 # -- what an incremental run finds in the state ---------------------------------------------------------
@@ -141,11 +171,11 @@ def load(path, project) -> Stored:
         # An entity the full run found no candidate pair for has no weights (nothing to learn them from): its new
         # rows are matched among themselves. A state with no matching at all, or without the rows matching
         # compared, was written by an older crm-migrate.
-        if not matching or SOURCES not in kinds or MATCH not in kinds:
+        if not matching or not {SOURCES, MATCH, MATCH_IDS} <= kinds:
             raise MigrateError(Problem(str(path), "the migration state holds no matching weights or no rows to "
                                        "match against (an older crm-migrate wrote it)", hint=HINT))
         sources = get_frame(conn, SOURCES, "", SOURCES_SCHEMA)
-        rows = {e: get_frame(conn, MATCH, e.value, {EXTERNAL: pl.String}) for e in project.entities}
+        rows = {e: _stored_rows(conn, e) for e in project.entities}
     finally:
         conn.close()
     return Stored(sources, rows, weights, matching)
@@ -281,18 +311,27 @@ def _values(frame: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
 
 
 def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
-    """The old rows sharing a value of some blocking key with a live new row: one join per key."""
+    """The old rows sharing a value of some blocking key with a live new row, one join per key, in the blocks
+    a full run on old and new would pair: a block of more records of the whole data (old and new) than
+    `blocking.candidate_pairs` pairs is skipped there, so its old rows are not brought in here."""
+    from crm_migrate.migrate.blocking import MAX_BLOCK, common_block
+
     live = new.filter(pl.col(OUTCOME).is_null())
+    records = live.height + old.height
     found = []
     for bk in keys:
         try:
-            wanted = _values(live, bk.expr).select("_v").unique()
+            wanted = _values(live, bk.expr)
             had = _values(old, bk.expr)
         except pl.exceptions.ColumnNotFoundError:
             continue
         if had.schema["_v"] != wanted.schema["_v"]:
             continue
-        found.append(had.join(wanted, on="_v", how="semi").select("_i"))
+        near = had.join(wanted.select("_v").unique(), on="_v", how="semi")
+        limit = common_block(records) if bk.order else MAX_BLOCK  # as `blocking.candidate_pairs` sizes them
+        sizes = (pl.concat([wanted, near]).group_by("_v").agg(pl.col("_i").len().alias("_n"))
+                 .filter(pl.col("_n") <= limit))
+        found.append(near.join(sizes, on="_v", how="semi").select("_i"))
     if not found:
         return old.clear()
     rows = pl.concat(found).unique()["_i"].sort()
@@ -405,25 +444,18 @@ def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n
         SEQ, "status", EXTERNAL, "candidate", "probability", LABEL)
 
 
-def added_to(record, against: Against, path):
-    """The state's record of an incremental batch: the rows it read added to those the state holds (its rows,
-    its rows matching compared, its sources), and the weights and thresholds of the full run kept as they are."""
-    from crm_migrate.migrate.state import ROWS, ROWS_SCHEMA
-
-    conn = connect(path)
-    if conn is None:  # `load` refused a run without a state before this
-        raise MigrateError(Problem(str(path), "the migration state is gone", hint="run without --incremental"))
-    try:
-        rows = get_frame(conn, ROWS, "", ROWS_SCHEMA)
-    finally:
-        conn.close()
-    extra = {}
+def added_to(record, against: Against):
+    """The state's record of an incremental batch: its rows, and the rows matching compared, as parts the batch
+    adds to the state's tables (`state.put_frame`: the million rows there are neither read nor rewritten), the
+    golden tables of the entities it sent records of, the sources it read added to the state's, and the weights
+    and thresholds of the full run kept as they are."""
+    extra: dict = {}
     for (kind, entity), frame in record.extra.items():
         if kind == SOURCES:
             extra[(kind, entity)] = pl.concat([against.stored.sources, frame], how="diagonal_relaxed")
         else:
-            before = against.stored.rows.get(Entity(entity))
-            extra[(kind, entity)] = frame if before is None or before.is_empty() else \
-                pl.concat([before, frame], how="diagonal_relaxed")
-    return replace(record, rows=pl.concat([rows, record.rows], how="vertical_relaxed"), matching=[], weights=[],
+            extra[(kind, part_of(entity, record.batch))] = frame
+    # An entity the batch sent nothing of keeps its golden table as it is (an incremental run withdraws nothing).
+    golden = {e: f for e, f in record.golden.items() if record.counts.get(e.value, {}).get("sent", 0)}
+    return replace(record, golden=golden, rows_part=part_of("", record.batch), matching=[], weights=[],
                    extra=extra)

@@ -55,11 +55,12 @@ from crm_migrate.migrate.decisions import Applied, read_decisions
 from crm_migrate.migrate.dedupe import Related, drop_features, resolve, with_features
 from crm_migrate.migrate.extract import extract, legacy_id
 from crm_migrate.migrate.features import account_context, related_to_accounts
-from crm_migrate.migrate.incremental import compared_by
+from crm_migrate.migrate.incremental import compared_blob
 from crm_migrate.migrate.link import ACCOUNT, account_index, id_collisions, link, orphan_id, same_row_index
 from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, name_quality, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
+from crm_migrate.migrate.state import Blob
 from crm_migrate.steps import step
 from crm_migrate.project import Project, Source
 from crm_migrate.secret import project_secret
@@ -88,9 +89,10 @@ class EntityResult:
     matches: MatchResult | None = None  # scored candidate pairs, for evidence and review
     decisions: Applied | None = None  # the steward's decisions for this entity: applied and stale
     settings: MatchSettings | None = None
-    # what matching compared of each row (its k: and m: columns, by _seq), kept for the migration state so that
-    # a later --incremental run matches new rows against these (`incremental.match_rows`); None without a state
-    compared: pl.DataFrame | None = None
+    # what matching compared of each live row (its k: and m: columns, by _seq), encoded for the migration state
+    # so that a later --incremental run matches new rows against these (`incremental.compared_blob`); None
+    # without a state
+    compared: Blob | None = None
 
     def written(self) -> pl.DataFrame:
         return self.written_lazy().collect()
@@ -336,8 +338,8 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
                 project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
                 line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
         golden = time.perf_counter()
-        compared = compared_by(frame, entity, specs) if project.config.options.state.enabled and sample is None \
-            else None
+        compared = compared_blob(frame, entity, specs, ctx.secret) if project.config.options.state.enabled \
+            and sample is None else None
         with step(f"Golden records of {entity.value}", unit="records") as building:
             english = _english_names(frame) if entity is Entity.accounts else None
             # What the contacts' matching needs of the accounts' features is kept aside; the golden records are

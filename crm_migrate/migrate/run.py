@@ -174,7 +174,7 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
     # before anything is read: a second run on this folder stops at once
     with output_lock(out, mode), recording() as log:
         notes = tidy_leftovers(out)
-        found = snapshot(state_path, secret) if state_path else None  # a bad state is refused before the work
+        found = snapshot(state_path, secret, rows=not incremental) if state_path else None  # a bad state is refused before the work
         against = None
         if incremental:
             from crm_migrate.migrate.incremental import Against, load, new_sources
@@ -223,7 +223,7 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
                     if against is not None:
                         from crm_migrate.migrate.incremental import added_to
 
-                        record = added_to(record, against, state_path)
+                        record = added_to(record, against)
                     keeping.finish(sum(f.height for f in record.golden.values()))
             log.write(tmp)
             if record is not None:  # the state commits only once the tree is in place, and not if it fails

@@ -23,8 +23,12 @@ Tables (schema version 2, in ``schema_version``; a newer or unknown file is refu
                     kind 'rows' (entity ''): source, sheet, row, entity, record_id, outcome, fingerprint, wave,
                     batch: every source row of the last run and the golden record it is behind;
                     kind 'sources' (entity ''): source, file, sha256, rows of every source read;
-                    kind 'match', per entity: what matching compared of every row behind a golden record,
-                    identifiers as keyed hashes (`incremental`: new rows are matched against these).
+                    kind 'match', per entity: what matching compared of every live row (by _seq), identifiers
+                    as keyed hashes, and kind 'match_ids': the golden record (_ext) and account of each row
+                    written or merged (`incremental`: new rows are matched against the two joined).
+                    An entity ``ENTITY/BATCH`` is a part: the rows an incremental batch added to the table
+                    ENTITY (its rows, and its rows' match and match_ids), read after it; a full or delta run
+                    stores the whole table again and drops its parts.
     watches         watch, watched_at, export_sha256 (JSON: entity -> sha256 of its export), figures (JSON: the
                     headline figures of `crm-migrate watch`, which the next watch compares with). Version 2.
 
@@ -58,6 +62,7 @@ from crm_migrate.secret import key_id
 SCHEMA_VERSION = 2
 FIRST_VERSION = 1  # the oldest schema this version can migrate from
 GOLDEN, ROWS = "golden", "rows"
+PART = "/"  # in `records.entity`: ENTITY/BATCH names the rows a batch added to the table (`put_frame`)
 LIVE, WITHDRAWN = "live", "withdrawn"
 GOLDEN_SCHEMA = {"external_id": pl.String, "fingerprint": pl.String, "wave": pl.String, "first_batch": pl.Int64,
                  "batch": pl.Int64, "status": pl.String, "withdrawn_batch": pl.Int64}
@@ -212,20 +217,54 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def put_frame(conn: sqlite3.Connection, kind: str, entity: str, frame: pl.DataFrame) -> None:
+@dataclass(frozen=True)
+class Blob:
+    """A per-record table already encoded as the state stores it (`encoded`): a run that must free a large
+    frame before its write stage keeps these bytes instead, a fraction of the frame's memory."""
+
+    rows: int
+    data: bytes
+
+
+def encoded(frame: pl.DataFrame) -> Blob:
     buffer = io.BytesIO()
     frame.write_parquet(buffer, compression="zstd", statistics=False)
-    conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", (kind, entity, frame.height,
-                                                                       buffer.getvalue()))
+    return Blob(frame.height, buffer.getvalue())
+
+
+def put_frame(conn: sqlite3.Connection, kind: str, entity: str, frame: pl.DataFrame | Blob) -> None:
+    """Store a per-record table. ``entity`` may name a part, ``ENTITY/BATCH``: rows a batch added to the table
+    (an incremental run appends its new rows so, instead of rewriting a million old ones); storing the table
+    itself replaces it and drops its parts."""
+    blob = frame if isinstance(frame, Blob) else encoded(frame)
+    if PART not in entity:
+        conn.execute("DELETE FROM records WHERE kind = ? AND substr(entity, 1, ?) = ?",
+                     (kind, len(entity) + 1, entity + PART))
+    conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", (kind, entity, blob.rows, blob.data))
+
+
+def part_of(entity: str, batch: int) -> str:
+    """The name of the part of a table (`put_frame`) that ``batch`` added."""
+    return f"{entity}{PART}{batch}"
+
+
+def get_blobs(conn: sqlite3.Connection, kind: str, entity: str) -> list[bytes]:
+    """The stored table and its parts, in the order their batches added them."""
+    found = conn.execute("SELECT entity, data FROM records WHERE kind = ? AND (entity = ? OR substr(entity, 1, ?) "
+                         "= ?)", (kind, entity, len(entity) + 1, entity + PART)).fetchall()
+    order = {name: -1 if name == entity else int(name[len(entity) + 1:] or 0) for name, _ in found}
+    return [data for name, data in sorted(found, key=lambda f: order[f[0]])]
 
 
 def get_frame(conn: sqlite3.Connection, kind: str, entity: str, schema: dict,
               columns: list[str] | None = None) -> pl.DataFrame:
-    row = conn.execute("SELECT data FROM records WHERE kind = ? AND entity = ?", (kind, entity)).fetchone()
-    if row is None:
+    """A per-record table as stored, its parts (`put_frame`) after it."""
+    blobs = get_blobs(conn, kind, entity)
+    if not blobs:
         empty = pl.DataFrame(schema=schema)
         return empty.select(columns) if columns else empty
-    return pl.read_parquet(io.BytesIO(row[0]), columns=columns)
+    frames = [pl.read_parquet(io.BytesIO(b), columns=columns) for b in blobs]
+    return frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
 
 
 # -- what a run compares against ------------------------------------------------------------------------
@@ -251,9 +290,10 @@ class Snapshot:
         return self.golden.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA))
 
 
-def snapshot(path: Path, secret: bytes) -> Snapshot:
+def snapshot(path: Path, secret: bytes, rows: bool = True) -> Snapshot:
     """Read the state (without creating it): its batches, its golden records' ids and fingerprints, its
-    rows. A state keyed under another project secret is refused: its fingerprints would all differ."""
+    rows (not with ``rows`` false: an incremental run neither keeps the state's ids by them nor looks for rows
+    gone). A state keyed under another project secret is refused: its fingerprints would all differ."""
     conn = connect(path)
     if conn is None:
         return Snapshot(Path(path), False)
@@ -268,10 +308,12 @@ def snapshot(path: Path, secret: bytes) -> Snapshot:
         last = conn.execute("SELECT COALESCE(MAX(batch), 0) FROM batches").fetchone()[0]
         waves = {w for (w,) in conn.execute("SELECT DISTINCT wave FROM batches WHERE wave IS NOT NULL")}
         golden = {e: get_frame(conn, GOLDEN, e.value, GOLDEN_SCHEMA, list(GOLDEN_SCHEMA)) for e in Entity}
-        rows = get_frame(conn, ROWS, "", ROWS_SCHEMA, ["source", "entity", "record_id", "fingerprint"])
+        wanted = ["source", "entity", "record_id", "fingerprint"]
+        table = get_frame(conn, ROWS, "", ROWS_SCHEMA, wanted) if rows else pl.DataFrame(schema=ROWS_SCHEMA).select(
+            wanted)
     finally:
         conn.close()
-    return Snapshot(Path(path), True, last, meta.get("key_id"), golden, rows, waves)
+    return Snapshot(Path(path), True, last, meta.get("key_id"), golden, table, waves)
 
 
 # -- recording a batch ----------------------------------------------------------------------------------
@@ -292,8 +334,9 @@ class Record:
     weights: list[tuple]  # (entity, comparison, level, label, m, u, weight)
     project_sha256: str = ""
     project: str = ""  # the project's name
-    extra: dict[tuple[str, str], pl.DataFrame] = field(default_factory=dict)  # (kind, entity) -> records of
+    extra: dict[tuple[str, str], pl.DataFrame | Blob] = field(default_factory=dict)  # (kind, entity) -> records of
     # another kind: the sources' files and the rows matching compared (`incremental`)
+    rows_part: str = ""  # "": ``rows`` are all the rows (they replace the table); "/BATCH": rows added to it
 
 
 @contextlib.contextmanager
@@ -319,9 +362,9 @@ def recording(path: Path, record: Record, secret: bytes) -> Iterator[None]:
             json.dumps(record.counts, ensure_ascii=False), __version__, record.project_sha256))
         for entity, frame in record.golden.items():
             put_frame(conn, GOLDEN, entity.value, frame)
-        put_frame(conn, ROWS, "", record.rows)
-        for (kind, name), frame in record.extra.items():
-            put_frame(conn, kind, name, frame)
+        put_frame(conn, ROWS, record.rows_part, record.rows)
+        for (kind, name), table in record.extra.items():
+            put_frame(conn, kind, name, table)
         for entity, *rest in record.matching:
             conn.execute("INSERT OR REPLACE INTO matching VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (entity, record.batch, *rest))
