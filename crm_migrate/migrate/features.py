@@ -369,6 +369,13 @@ def _child(part: pl.DataFrame, *values: pl.Expr) -> pl.DataFrame:
     return part.select(SOURCE, SHEET, ROW, SYSTEM, ref.alias("_ref"), *values)
 
 
+def _live(part: pl.DataFrame, read: list[str]) -> pl.DataFrame:
+    """The rows of a child part still in play, with only the columns ``read`` (those it has) and the ones
+    `_child` and `_linked` need: a filter of the whole part would copy each of its columns."""
+    needed = [SOURCE, SHEET, ROW, SYSTEM, key(ACCOUNT_LINK), OUTCOME, *read]
+    return part.select([c for c in dict.fromkeys(needed) if c in part.columns]).filter(pl.col(OUTCOME).is_null())
+
+
 def related_to_accounts(accounts: pl.DataFrame, contact_parts: list[pl.DataFrame],
                         opportunity_parts: list[pl.DataFrame]) -> pl.DataFrame:
     """Per account row (``_seq``): ``m:people``, the mobiles and emails of its contacts, ``m:contact_lines``,
@@ -383,13 +390,14 @@ def related_to_accounts(accounts: pl.DataFrame, contact_parts: list[pl.DataFrame
     people = []
     for part in contact_parts:
         phones = [c.removeprefix("v:") for c in part.columns if c.startswith("v:") and attr(c[2:], "kind") in part.columns]
-        part = phone_sets(part.filter(pl.col(OUTCOME).is_null()), phones)
+        read = [key("email"), *(c for f in phones for c in (val(f), why(f), attr(f, "others"), attr(f, "local")))]
+        part = phone_sets(_live(part, read), phones)
         email = pl.col(key("email")) if key("email") in part.columns else NO_TEXT
         people.append(_child(part, pl.concat_list([pl.col(m("mobiles")), email]).list.drop_nulls().alias("_people"),
                              pl.col(m("lines")).alias("_lines")))
     deals = []
     for part in opportunity_parts:
-        part = opportunity_features(part.filter(pl.col(OUTCOME).is_null()))
+        part = opportunity_features(_live(part, [key("name"), val("amount"), val("close_date")]))
         if m("deal") not in part.columns:
             continue
         by = [pl.col(m("deal")) + "\x1f" + pl.col(val(f)) for f in ("amount", "close_date") if val(f) in part.columns]
