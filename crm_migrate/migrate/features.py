@@ -139,7 +139,10 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
     # else its street address or landline.
     code = pl.coalesce(pl.col("_branch").replace_strict(branch_codes, default=None, return_dtype=pl.String),
                        pl.col("_region").replace_strict(codes, default=None, return_dtype=pl.String), _place(frame))
-    hint = _city_hint(frame)
+    # The code and the hint once each as columns: an eager with_columns would work each out anew where it is
+    # read (four times and twice).
+    frame = frame.with_columns(code.alias("_code"), _city_hint(frame).alias("_hint"))
+    code, hint = pl.col("_code"), pl.col("_hint")
     frame = frame.with_columns(
         pl.when(chinese).then(pl.col("_heads"))
         .otherwise(pl.concat_list([a["head"], pl.col("_brand")]).list.drop_nulls().list.unique(maintain_order=True))
@@ -149,7 +152,8 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         # A city given only as a city (a sign-up's), for a record that says nothing else of where it is: a hint,
         # not a place.
         pl.when(code.is_null()).then(hint.str.slice(0, 2)).alias(m("hint_province")),
-        pl.when(code.is_null() & (hint.str.slice(2, 2) != "00")).then(hint.str.slice(0, 4)).alias(m("hint_city")))
+        pl.when(code.is_null() & (hint.str.slice(2, 2) != "00")).then(hint.str.slice(0, 4)).alias(m("hint_city"))
+    ).drop("_code", "_hint")
     # Where the records of one name are: the region in their names, else their branch, street address or landline
     # (航精科技 with an address in 昆明 is a company in 昆明 as much as 昆明市航精科技 is).
     def places_per(column: str) -> pl.Expr:  # the provinces or cities the data gives a value in, the more
