@@ -385,3 +385,16 @@ def test_the_golden_company_name_is_the_registered_form_any_member_has(make_proj
     )
     written = import_frame(result.migration.entities[Entity.accounts])
     assert written["name"].to_list() == [registered]
+
+
+def test_each_brand_gets_its_own_calques_as_a_list_and_none_without_english_names():
+    """m:calques is built as one flat column of forms grouped back per brand: each brand keeps its own forms
+    in calques' order, a brand the glossary cannot translate an empty list, none at all without English."""
+    from crm_migrate.migrate.features import _brand_table
+
+    brands = pl.Series(["星云", "世星方", "云帆星", "垚淼", "星云", None])
+    table = _brand_table(brands, has_english=True)
+    got = dict(zip(table["_brand"].to_list(), table["_calques"].to_list(), strict=True))
+    assert got == {b: list(calques(b)) for b in ("星云", "世星方", "云帆星", "垚淼")}
+    assert got["垚淼"] == [] and len(got["世星方"]) >= 2  # one without a translation, one with several forms
+    assert _brand_table(brands, has_english=False)["_calques"].null_count() == 4

@@ -531,3 +531,19 @@ def test_the_workbook_rows_are_the_xml_xlsxwriter_writes_cell_by_cell(tmp_path):
     assert streamed[0] == by_cell[0]
     assert streamed[1] == by_cell[1]
     assert set(_SPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}  # Python's \s, as xlsxwriter's
+
+
+def test_each_row_shows_the_evidence_of_its_own_pair(make_project):
+    """The evidence texts are worked out once per distinct levels and weights, then joined back to the
+    rows: each row still reads what its own pair rests on."""
+    from crm_migrate.migrate.match import evidence
+    from crm_migrate.migrate.review import _evidence, groups
+
+    result = prepare(load_project(project(make_project))).migration.entities[Entity.accounts]
+    rows = groups(result).rows
+    pairs = result.matches.pairs.with_row_index("_p")
+    shown = rows["_p"].to_list()
+    expected = {p["_p"]: evidence(p, result.matches.comparisons) for p in pairs.iter_rows(named=True)}
+    got = _evidence(rows, result).to_list()
+    assert len({expected[p] for p in shown if p is not None}) >= 2  # pairs that rest on different things
+    assert [got[i] for i, p in enumerate(shown) if p is not None] == [expected[p] for p in shown if p is not None]

@@ -120,9 +120,15 @@ _TRAILING_PUNCT = re.compile(r"[\s。，、；;:：!！?？·．.,]+$")
 _LEGAL_TYPO_AT_END = re.compile(r"(?:股[份分])?有(?:[限线现陷]|限?)(?:责任|贵任|责)?(?:公公司|工司|公司|司|公)$|有限$")
 
 
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+_TWO_HAN = re.compile(r"[\u4e00-\u9fff]{2}")
+_SPACE_BY_BRACKET = re.compile(r"\s+(?=\()|(?<=\))\s+$")
+_SPACES = re.compile(r"\s+")
+
+
 def _display(value: str) -> str:
     """Brackets as registered names write them (full-width around Chinese), no spaces between CJK."""
-    if re.search(r"[\u3400-\u9fff]", value):
+    if _HAS_CJK.search(value):
         value = value.replace("(", "（").replace(")", "）")
         value = _CJK_GAP.sub("", value)
     return value
@@ -154,7 +160,7 @@ def _strips_region(core: str, prefix: str) -> bool:
     """Whether a region at the start of ``core`` is taken out of the key: a name of its own must remain."""
     rest = core[len(prefix):]
     return len(rest) >= MIN_CORE_AFTER_REGION or (
-        len(rest) == 2 and rest not in GENERIC_AFTER_REGION and bool(re.fullmatch(r"[\u4e00-\u9fff]{2}", rest))
+        len(rest) == 2 and rest not in GENERIC_AFTER_REGION and bool(_TWO_HAN.fullmatch(rest))
         and rest not in _TRADE_WORDS)
 
 
@@ -184,17 +190,19 @@ _FORM_IN_BRACKETS = re.compile(r"\((股份有限公司|有限责任公司|有限
 def company_parts(name: str) -> CompanyParts:
     """Key, region, branch, brand and trade of a company name."""
     text = simplified(unicodedata.normalize("NFKC", name)).lower()
-    if not re.search(r"[\u3400-\u9fff]", text):
+    if not _HAS_CJK.search(text):
         return _latin_parts(text)
     text = text.translate(_BRACKETS).strip()
-    text = _FORM_IN_BRACKETS.sub(r"\1", _FORMER_NAME.sub("", re.sub(r"\s+(?=\()|(?<=\))\s+$", "", text)).strip())
+    if ")" in text or "(" in text:  # each of these three needs a bracket
+        text = _FORM_IN_BRACKETS.sub(r"\1", _FORMER_NAME.sub("", _SPACE_BY_BRACKET.sub("", text)).strip())
     text = _SPACED_DEPARTMENT.sub("", text.strip())  # 星辰科技 销售部: a department is part of the company
     if (m := _DEPARTMENT_AT_END.search(text)) and len(text) - len(m.group()) >= 4:
         text = text[: m.start()].rstrip(_UNIT_SEPARATORS)
-    text = re.sub(r"\s+", "", text)
+    text = _SPACES.sub("", text)
     region = None
     branch = None
-    text = _PLACE_BRACKETED_BEFORE_KIND.sub(r"\1\2", _BRACKETED_BRANCH.sub(r"\1", text))
+    if ")" in text:  # both end in a closing bracket
+        text = _PLACE_BRACKETED_BEFORE_KIND.sub(r"\1\2", _BRACKETED_BRANCH.sub(r"\1", text))
     if m := BRANCH.match(text):
         text, branch = m.group(1), _BRANCH_LEAD.sub("", m.group(2))
     elif found := _place_branch(text):
@@ -210,7 +218,8 @@ def company_parts(name: str) -> CompanyParts:
             return ""
         return "" if inner in QUALIFIERS or _DEPARTMENT.fullmatch(inner) else m.group(0)
 
-    text = _BRACKETED.sub(bracket, text)
+    if "(" in text or "（" in text:
+        text = _BRACKETED.sub(bracket, text)
     core, mistyped = _strip_legal_form(_TRAILING_PUNCT.sub("", text))
     if (prefix := divisions().region_prefix(core)) is not None and _strips_region(core, prefix[0]):
         region = region or prefix[1].name

@@ -510,14 +510,17 @@ def calques(brand: str, limit: int = 16) -> tuple[str, ...]:
     one character the glossary translates; at most ``limit``, translations first."""
     if not any(ch in GLOSSARY for ch in brand):
         return ()
-    options: list[list[str]] = [[]]
+    options = [""]  # each a form so far, the words joined
     i = 0
     while i < len(brand):
-        used, words = _options(brand, i)[0]
-        i += used
-        options = [o + [w] for o in options for w in words][: limit * 4]
+        pair = brand[i:i + 2]
+        if len(pair) == 2 and pair in GLOSSARY:  # a two-character entry first, as `_options` gives it
+            words, i = _words(pair), i + 2
+        else:
+            words, i = _char_words(brand[i]), i + 1
+        options = [o + w for o in options for w in words][: limit * 4]
     plain = romanise(brand)
-    return tuple([f for f in dict.fromkeys("".join(o) for o in options) if f != plain][:limit])
+    return tuple([f for f in dict.fromkeys(options) if f != plain][:limit])
 
 
 @lru_cache(maxsize=131072)

@@ -139,7 +139,10 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
     # else its street address or landline.
     code = pl.coalesce(pl.col("_branch").replace_strict(branch_codes, default=None, return_dtype=pl.String),
                        pl.col("_region").replace_strict(codes, default=None, return_dtype=pl.String), _place(frame))
-    hint = _city_hint(frame)
+    # The code and the hint once each as columns: an eager with_columns would work each out anew where it is
+    # read (four times and twice).
+    frame = frame.with_columns(code.alias("_code"), _city_hint(frame).alias("_hint"))
+    code, hint = pl.col("_code"), pl.col("_hint")
     frame = frame.with_columns(
         pl.when(chinese).then(pl.col("_heads"))
         .otherwise(pl.concat_list([a["head"], pl.col("_brand")]).list.drop_nulls().list.unique(maintain_order=True))
@@ -149,7 +152,8 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
         # A city given only as a city (a sign-up's), for a record that says nothing else of where it is: a hint,
         # not a place.
         pl.when(code.is_null()).then(hint.str.slice(0, 2)).alias(m("hint_province")),
-        pl.when(code.is_null() & (hint.str.slice(2, 2) != "00")).then(hint.str.slice(0, 4)).alias(m("hint_city")))
+        pl.when(code.is_null() & (hint.str.slice(2, 2) != "00")).then(hint.str.slice(0, 4)).alias(m("hint_city"))
+    ).drop("_code", "_hint")
     # Where the records of one name are: the region in their names, else their branch, street address or landline
     # (航精科技 with an address in 昆明 is a company in 昆明 as much as 昆明市航精科技 is).
     def places_per(column: str) -> pl.Expr:  # the provinces or cities the data gives a value in, the more
@@ -227,9 +231,21 @@ def _brand_table(brands: pl.Series, has_english: bool) -> pl.DataFrame:
                                .alias("_variants"))
     # The English a translated brand may be written in (星云 -> starcloud), asked once per distinct brand and only
     # where English names are there to meet it: what blocks a calque with its Chinese name.
-    forms = {brand: list(calques(brand)) for brand in distinct.to_list()} if has_english else {}
-    return table.with_columns(pl.col("_brand").replace_strict(forms, default=None, return_dtype=pl.List(pl.String))
-                              .alias("_calques"))
+    if not has_english:
+        return table.with_columns(pl.lit(None, pl.List(pl.String)).alias("_calques"))
+    return table.with_columns(_calque_lists(distinct.to_list()).alias("_calques"))
+
+
+def _calque_lists(brands: list[str]) -> pl.Series:
+    """`calques` of each brand as a list column, built from one flat column of every form and the brand each
+    belongs to (a Series of Python lists costs one small Series per brand: 2 s at 150k brands)."""
+    forms = [calques(brand) for brand in brands]
+    owner = pl.Series("_i", [i for i, found in enumerate(forms) for _ in found], dtype=pl.UInt32)
+    flat = pl.Series("_c", [form for found in forms for form in found], dtype=pl.String)
+    lists = pl.DataFrame([owner, flat]).group_by("_i").agg(pl.col("_c"))
+    return (pl.DataFrame({"_i": pl.int_range(len(brands), dtype=pl.UInt32, eager=True)})
+            .join(lists, on="_i", how="left", maintain_order="left")
+            .select(pl.col("_c").fill_null(EMPTY_LIST))["_c"])
 
 
 def _place(frame: pl.DataFrame) -> pl.Expr:
@@ -357,6 +373,13 @@ def _child(part: pl.DataFrame, *values: pl.Expr) -> pl.DataFrame:
     return part.select(SOURCE, SHEET, ROW, SYSTEM, ref.alias("_ref"), *values)
 
 
+def _live(part: pl.DataFrame, read: list[str]) -> pl.DataFrame:
+    """The rows of a child part still in play, with only the columns ``read`` (those it has) and the ones
+    `_child` and `_linked` need: a filter of the whole part would copy each of its columns."""
+    needed = [SOURCE, SHEET, ROW, SYSTEM, key(ACCOUNT_LINK), OUTCOME, *read]
+    return part.select([c for c in dict.fromkeys(needed) if c in part.columns]).filter(pl.col(OUTCOME).is_null())
+
+
 def related_to_accounts(accounts: pl.DataFrame, contact_parts: list[pl.DataFrame],
                         opportunity_parts: list[pl.DataFrame]) -> pl.DataFrame:
     """Per account row (``_seq``): ``m:people``, the mobiles and emails of its contacts, ``m:contact_lines``,
@@ -371,13 +394,14 @@ def related_to_accounts(accounts: pl.DataFrame, contact_parts: list[pl.DataFrame
     people = []
     for part in contact_parts:
         phones = [c.removeprefix("v:") for c in part.columns if c.startswith("v:") and attr(c[2:], "kind") in part.columns]
-        part = phone_sets(part.filter(pl.col(OUTCOME).is_null()), phones)
+        read = [key("email"), *(c for f in phones for c in (val(f), why(f), attr(f, "others"), attr(f, "local")))]
+        part = phone_sets(_live(part, read), phones)
         email = pl.col(key("email")) if key("email") in part.columns else NO_TEXT
         people.append(_child(part, pl.concat_list([pl.col(m("mobiles")), email]).list.drop_nulls().alias("_people"),
                              pl.col(m("lines")).alias("_lines")))
     deals = []
     for part in opportunity_parts:
-        part = opportunity_features(part.filter(pl.col(OUTCOME).is_null()))
+        part = opportunity_features(_live(part, [key("name"), val("amount"), val("close_date")]))
         if m("deal") not in part.columns:
             continue
         by = [pl.col(m("deal")) + "\x1f" + pl.col(val(f)) for f in ("amount", "close_date") if val(f) in part.columns]

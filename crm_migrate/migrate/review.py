@@ -239,15 +239,24 @@ def groups(result: EntityResult, max_rows: int = MAX_ROWS) -> Groups:
 
 
 def _evidence(rows: pl.DataFrame, result: EntityResult) -> pl.Series:
-    """The evidence text of each row: its pair's, computed once per pair shown; without a pair, what merged it."""
+    """The evidence text of each row: its pair's, computed once per distinct evidence of the pairs shown (the
+    levels, weights and doubts a text is made of: a few thousand at most, however many pairs); without a pair,
+    what merged it."""
     wanted = rows["_p"].drop_nulls().unique()
-    texts: dict[int, str] = {}
+    paired = pl.Series("_e", [None] * rows.height, dtype=pl.String)
     if wanted.len() and result.matches is not None:
         comparisons = result.matches.comparisons
-        shown = result.matches.pairs.with_row_index("_p").filter(pl.col("_p").is_in(wanted.implode()))
-        texts = {pair["_p"]: evidence(pair, comparisons) for pair in shown.iter_rows(named=True)}
-    paired = rows["_p"].replace_strict(texts, default=None, return_dtype=pl.String) if texts else \
-        pl.Series([None] * rows.height, dtype=pl.String)
+        pairs = result.matches.pairs
+        read = [c for comp in comparisons for c in (f"level:{comp.name}", f"weight:{comp.name}", f"doubt:{comp.name}")
+                if c in pairs.columns]
+        shown = pairs.select(read).with_row_index("_p").filter(pl.col("_p").is_in(wanted.implode()))
+        if read:
+            kinds = shown.group_by(read, maintain_order=True).agg(pl.col("_p"))
+            said = [evidence(kind, comparisons) for kind in kinds.select(read).iter_rows(named=True)]
+        else:
+            kinds, said = shown.select(pl.col("_p").implode()), [evidence({}, comparisons)]
+        texts = kinds.select("_p", pl.Series("_e", said, dtype=pl.String)).explode("_p")
+        paired = rows.select("_p").join(texts, on="_p", how="left", maintain_order="left")["_e"]
     frame = pl.DataFrame({"_e": paired, RULE: rows[RULE]})
     return frame.select(pl.when(pl.col("_e").is_not_null()).then(pl.col("_e"))
                         .when(pl.col(RULE) == "duplicate").then(pl.lit(IDENTITY))
