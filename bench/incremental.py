@@ -40,10 +40,12 @@ from crm_migrate.project import load_project  # noqa: E402
 
 NEW = "_new"  # suffix of the held-back sources
 # The CLI in a fresh process that says its own peak resident memory on its last line of stderr.
-PEAK = ("import resource, runpy, sys\nsys.argv = ['crm-migrate', *sys.argv[1:]]\ntry:\n"
-        "    runpy.run_module('crm_migrate', run_name='__main__')\nfinally:\n"
-        "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
-        "    print('peak_kb=%d cpu_s=%.1f' % (u.ru_maxrss, u.ru_utime + u.ru_stime), file=sys.stderr)")
+PEAK = (
+    "import resource, runpy, sys\nsys.argv = ['crm-migrate', *sys.argv[1:]]\ntry:\n"
+    "    runpy.run_module('crm_migrate', run_name='__main__')\nfinally:\n"
+    "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "    print('peak_kb=%d cpu_s=%.1f' % (u.ru_maxrss, u.ru_utime + u.ru_stime), file=sys.stderr)"
+)
 
 
 def split(project: Path, share: float, only: set[str] | None = None, rows: int | None = None) -> dict[str, int]:
@@ -65,8 +67,9 @@ def split(project: Path, share: float, only: set[str] | None = None, rows: int |
         new_rel = rel[:-4] + NEW + ".csv"
         path.write_bytes(b"".join([header, *data[:cut]]))
         (project / new_rel).write_bytes(b"".join([header, *data[cut:]]))
-        (project / "mappings" / f"{name}{NEW}.yaml").write_text(text.replace(line, f"file: {new_rel}"),
-                                                                encoding="utf-8")
+        (project / "mappings" / f"{name}{NEW}.yaml").write_text(
+            text.replace(line, f"file: {new_rel}"), encoding="utf-8"
+        )
         kept[name + NEW] = cut
     return kept
 
@@ -116,9 +119,14 @@ def differing(whole: pl.DataFrame, together: pl.DataFrame, project: Path) -> dic
     for entity in ("accounts", "contacts", "opportunities", "activities"):
         mine = pairs.filter(pl.col("entity") == entity)
         missed = mine.filter((pl.col("pf") == pl.col("pf_2")) & (pl.col("pi") != pl.col("pi_2")))
-        where = missed.select(pl.when(pl.col("_new") & pl.col("_new_2")).then(pl.lit("new_new"))
-                              .when(pl.col("_new") | pl.col("_new_2")).then(pl.lit("old_new"))
-                              .otherwise(pl.lit("old_old")).alias("w"))["w"].value_counts()
+        where = missed.select(
+            pl.when(pl.col("_new") & pl.col("_new_2"))
+            .then(pl.lit("new_new"))
+            .when(pl.col("_new") | pl.col("_new_2"))
+            .then(pl.lit("old_new"))
+            .otherwise(pl.lit("old_old"))
+            .alias("w")
+        )["w"].value_counts()
         gained = mine.filter((pl.col("pf") != pl.col("pf_2")) & (pl.col("pi") == pl.col("pi_2"))).height
         out[entity] = ({w: int(c) for w, c in where.iter_rows()}, gained)
     return out
@@ -144,27 +152,39 @@ def accuracy(source: Path, share: float) -> None:
     later = run(load_project(part), work / "out-20", incremental=True)
     t_20 = time.perf_counter() - t0
     back = pl.DataFrame({"source": names, "_kept": [kept[n] for n in names]})
-    translated = (later.lineage.join(back, on="source", how="left")
-                  .with_columns(pl.col("source").str.replace(f"{NEW}$", ""),
-                                (pl.col("row").cast(pl.Int64) + pl.col("_kept").fill_null(0)).alias("row"),
-                                pl.lit(True).alias("_new"))
-                  .drop("_kept"))
-    together = pl.concat([first.lineage.with_columns(pl.lit(False).alias("_new")).select(translated.columns),
-                          translated], how="vertical_relaxed")
+    translated = (
+        later.lineage.join(back, on="source", how="left")
+        .with_columns(
+            pl.col("source").str.replace(f"{NEW}$", ""),
+            (pl.col("row").cast(pl.Int64) + pl.col("_kept").fill_null(0)).alias("row"),
+            pl.lit(True).alias("_new"),
+        )
+        .drop("_kept")
+    )
+    together = pl.concat(
+        [first.lineage.with_columns(pl.lit(False).alias("_new")).select(translated.columns), translated],
+        how="vertical_relaxed",
+    )
     a, b = scores(whole.lineage, full), scores(together, full)
     new_rows = sum(r.rows for r in later.migration.reads)
-    print(f"# accuracy: {source.name} split {1 - share:.0%}/{share:.0%} by rows of each CSV source "
-          f"({new_rows:,} rows in {len(names)} new source(s)); pairwise scores of the clusters against the truth: "
-          "full_f1 of one full run on 100%, incremental_f1 of a full run on the 80% and --incremental on the 20% "
-          "(the lineage of both together)")
+    print(
+        f"# accuracy: {source.name} split {1 - share:.0%}/{share:.0%} by rows of each CSV source "
+        f"({new_rows:,} rows in {len(names)} new source(s)); pairwise scores of the clusters against the truth: "
+        "full_f1 of one full run on 100%, incremental_f1 of a full run on the 80% and --incremental on the 20% "
+        "(the lineage of both together)"
+    )
     for entity in a:
         n, p, r, f = a[entity]
         n2, p2, r2, f2 = b.get(entity, (0, 0.0, 0.0, 0.0))
-        print(f"incremental {entity} rows={n} full_f1={f:.4f} (p={p:.4f} r={r:.4f}) "
-              f"incremental_f1={f2:.4f} (p={p2:.4f} r={r2:.4f}) diff={f2 - f:+.4f}")
-    print("# the true pairs the full run put together and the 80% + incremental runs left apart, by where their two "
-          "rows were: old_old (both in the 80%: the 80% run's own decision, or a new row that would join two records "
-          "of the state, sent to review), old_new and new_new (the incremental matching's); and the reverse (gained)")
+        print(
+            f"incremental {entity} rows={n} full_f1={f:.4f} (p={p:.4f} r={r:.4f}) "
+            f"incremental_f1={f2:.4f} (p={p2:.4f} r={r2:.4f}) diff={f2 - f:+.4f}"
+        )
+    print(
+        "# the true pairs the full run put together and the 80% + incremental runs left apart, by where their two "
+        "rows were: old_old (both in the 80%: the 80% run's own decision, or a new row that would join two records "
+        "of the state, sent to review), old_new and new_new (the incremental matching's); and the reverse (gained)"
+    )
     for entity, (missed, gained) in differing(whole.lineage, together, full).items():
         print(f"incremental differing {entity} missed {missed} gained {gained}")
     print(f"incremental matched {later.batch.matched}")
@@ -185,14 +205,20 @@ def timing(big: Path, new_rows: int, keep: bool) -> None:
     list_new(project, names)
     seconds, peak, cpu, done = measured(["run", str(project), "--incremental"], env)
     state_mb = (project / "state" / "migration.sqlite").stat().st_size / 1e6
-    print(f"# time: {big.name}, the last {new_rows:,} sign-up rows held back; each run a fresh process: wall clock "
-          "from start to exit, CPU seconds (user + system, all threads) and peak resident memory")
-    print(f"incremental full_run seconds={t_state:.1f} cpu_s={state_cpu:.1f} peak_rss_mb={state_peak:.0f} "
-          f"state_mb={state_mb:.0f} (the full run on the rest that records the state, the rows matching compared "
-          "included)")
-    print(f"incremental time new_rows={new_rows} seconds={seconds:.1f} cpu_s={cpu:.1f} peak_rss_mb={peak:.0f} "
-          "(`run --incremental`: starting Python, reading the state, the new rows, matching, writing out/ and "
-          "recording the state)")
+    print(
+        f"# time: {big.name}, the last {new_rows:,} sign-up rows held back; each run a fresh process: wall clock "
+        "from start to exit, CPU seconds (user + system, all threads) and peak resident memory"
+    )
+    print(
+        f"incremental full_run seconds={t_state:.1f} cpu_s={state_cpu:.1f} peak_rss_mb={state_peak:.0f} "
+        f"state_mb={state_mb:.0f} (the full run on the rest that records the state, the rows matching compared "
+        "included)"
+    )
+    print(
+        f"incremental time new_rows={new_rows} seconds={seconds:.1f} cpu_s={cpu:.1f} peak_rss_mb={peak:.0f} "
+        "(`run --incremental`: starting Python, reading the state, the new rows, matching, writing out/ and "
+        "recording the state)"
+    )
     for line in done.stdout.splitlines():
         if "matched against the state" in line or "Batch" in line:
             print("  " + line.strip())
@@ -216,8 +242,10 @@ def measured(args: list[str], env: dict) -> tuple[float, float, float, subproces
 def machine() -> str:
     """Where the figures were measured: the date, the cores and the load when the bench started."""
     load = os.getloadavg()[0]
-    return (f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, load average "
-            f"{load:.1f} at the start (other processes share the cores: wall times grow with it)")
+    return (
+        f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, load average "
+        f"{load:.1f} at the start (other processes share the cores: wall times grow with it)"
+    )
 
 
 def main() -> None:

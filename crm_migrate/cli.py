@@ -822,7 +822,7 @@ def main() -> None:
         raise SystemExit(1) from None
     except SystemExit:
         raise
-    except BaseException as exc:
+    except BaseException as exc:  # the last line of defence (a PanicException is no Exception)
         import tempfile
         import traceback
 

@@ -128,7 +128,7 @@ def test_the_readme_example_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     printed = io.StringIO()
     with redirect_stdout(printed):
-        exec(compile(code, "README.md", "exec"), {})
+        exec(compile(code, "README.md", "exec"), {})  # the README's own example
     assert printed.getvalue().splitlines()[-1].split("#")[0].split() == ["0", "0", "0", "0"]
     assert code.splitlines()[-1].split("# ")[-1] == printed.getvalue().strip()  # the comment says what it prints
     assert (tmp_path / "out" / "import" / "02_contacts_001.csv").is_file()

@@ -78,8 +78,11 @@ def invoke(*args):
 @pytest.fixture
 def migrated(make_project):
     """A project whose full run is recorded in the state, then given the sign-up list as a new source."""
-    root = make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS},
-                        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV})
+    root = make_project(
+        MIGRATION,
+        {"accounts": ACCOUNTS, "contacts": CONTACTS},
+        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": CONTACTS_CSV},
+    )
     run(load_project(root))
     (root / "mappings" / "event.yaml").write_text(EVENT, encoding="utf-8")
     (root / "data" / "event.csv").write_text(EVENT_CSV, encoding="utf-8")
@@ -116,8 +119,11 @@ def test_a_new_row_joins_the_record_it_is_and_another_starts_one(migrated):
     with sqlite3.connect(migrated / "state" / "migration.sqlite") as conn:
         kinds = [k for (k,) in conn.execute("SELECT kind FROM batches ORDER BY batch")]
     assert kinds == ["full", "incremental"]
-    written = list(csv.DictReader(next((migrated / "out" / "import").glob("*_contacts_*.csv"))
-                                  .read_text(encoding="utf-8-sig").splitlines()))
+    written = list(
+        csv.DictReader(
+            next((migrated / "out" / "import").glob("*_contacts_*.csv")).read_text(encoding="utf-8-sig").splitlines()
+        )
+    )
     assert zhang in {r[next(iter(r))] for r in written} or any(zhang in r.values() for r in written)
 
 

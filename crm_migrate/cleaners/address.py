@@ -83,14 +83,17 @@ def _subdivision_follows(rest: str, units) -> bool:
 
 
 def _begins_own_township(text: str, head: str, units) -> bool:
-    return any(len(n) > len(head) and n.startswith(head) and text.startswith(n)
-               for d in units for n in divisions().child_names(d))
+    return any(
+        len(n) > len(head) and n.startswith(head) and text.startswith(n)
+        for d in units
+        for n in divisions().child_names(d)
+    )
 
 
 def _today_reads_better(text: str, r) -> bool:
     """番禺市桥街道: today's short name 番禺 followed by its township 市桥街道, not the former 番禺市."""
     today = short_name(r.unit.name, COUNTY_SUFFIXES if r.unit.level == 3 else CITY_SUFFIXES)
-    return bool(today and r.old_name.startswith(today) and _subdivision_follows(text[len(today):], [r.unit]))
+    return bool(today and r.old_name.startswith(today) and _subdivision_follows(text[len(today) :], [r.unit]))
 
 
 def _match(text: str, level: int, allowed) -> _Found | None:
@@ -140,12 +143,12 @@ def parse_address(text: str) -> AddressParts:
         pos += len(province.name)  # 北京市北京市朝阳区
     if city is not None:
         city_code = city.code
-        scope = lambda d: d.parent == city_code  # noqa: E731
+        scope = lambda d: d.parent == city_code
     elif province is not None:
         province_code = province.code
-        scope = lambda d: d.code[:2] == province_code[:2]  # noqa: E731
+        scope = lambda d: d.code[:2] == province_code[:2]
     else:
-        scope = lambda d: True  # noqa: E731
+        scope = lambda d: True
     found = _match(s[pos:], 3, scope)
     candidates: tuple[Division, ...] = ()
     if found:
@@ -176,13 +179,16 @@ def resolve(parts: AddressParts, region_text: str) -> AddressParts:
     rest = parts.detail
     for alias in (county.name, *(a for a, units in divisions().names[3].items() if county in units)):
         if rest.startswith(alias):
-            rest = rest[len(alias):]
+            rest = rest[len(alias) :]
             break
     else:
-        for r in divisions().renamed[3].get(next((o for o in divisions().former_names(county)
-                                                  if rest.startswith(o)), ""), ()):
+        for r in (
+            divisions()
+            .renamed[3]
+            .get(next((o for o in divisions().former_names(county) if rest.startswith(o)), ""), ())
+        ):
             if r.unit == county:
-                rest, renamed = rest[len(r.old_name):], (divisions().rename_note(r),)
+                rest, renamed = rest[len(r.old_name) :], (divisions().rename_note(r),)
                 break
     return AddressParts(p, c or p, county, rest, (), renamed)
 
@@ -191,8 +197,13 @@ def _cleaned(parts: AddressParts, value: str, notes: list[str]) -> Cleaned:
     if parts.candidates:
         where = " or ".join(f"{(divisions().path(d)[1] or divisions().path(d)[0] or d).name}" for d in parts.candidates)
         notes.append("ambiguous district left unresolved")
-        return Cleaned(value, None, None, tuple(notes),
-                       (("candidates", "|".join(d.code for d in parts.candidates)), ("ambiguity", where)))
+        return Cleaned(
+            value,
+            None,
+            None,
+            tuple(notes),
+            (("candidates", "|".join(d.code for d in parts.candidates)), ("ambiguity", where)),
+        )
     if parts.province is None:
         notes.append("no division recognised")
         return Cleaned(value, simplified(value).lower(), None, tuple(notes))
@@ -200,10 +211,13 @@ def _cleaned(parts: AddressParts, value: str, notes: list[str]) -> Cleaned:
     if standard != value:
         notes.append("divisions written in full")
     notes += parts.renamed
-    attrs = (("province", parts.province.name if parts.province else None),
-             ("city", parts.city.name if parts.city else None),
-             ("district", parts.county.name if parts.county else None), ("detail", parts.detail or None),
-             ("code", parts.code))
+    attrs = (
+        ("province", parts.province.name if parts.province else None),
+        ("city", parts.city.name if parts.city else None),
+        ("district", parts.county.name if parts.county else None),
+        ("detail", parts.detail or None),
+        ("code", parts.code),
+    )
     return Cleaned(standard, standard, None, tuple(notes), attrs)
 
 
@@ -224,7 +238,7 @@ def parse_pinyin_place(value: str) -> AddressParts | None:
     i = 0
     while i < len(tokens):
         for n in (2, 1):
-            latin = fold_latin("".join(tokens[i:i + n]))
+            latin = fold_latin("".join(tokens[i : i + n]))
             if i + n <= len(tokens) and latin in regions:
                 name = regions[latin][1]
                 if name is None:
@@ -253,8 +267,13 @@ def clean_address(raw: str, ctx: CleanContext) -> Cleaned:
         return Cleaned(None)
     if value.isascii() and (parts := parse_pinyin_place(value)) is not None:
         if parts.detail == AMBIGUOUS_PLACE:  # Suzhou: 苏州 or 宿州; only a city, but which is unknown
-            return Cleaned(value, simplified(value).lower(), None, tuple(notes + ["place in pinyin names several cities"]),
-                           (("coarse", "yes"),))
+            return Cleaned(
+                value,
+                simplified(value).lower(),
+                None,
+                tuple(notes + ["place in pinyin names several cities"]),
+                (("coarse", "yes"),),
+            )
         return _cleaned(parts, value, notes + ["place in pinyin written in Chinese"])
     return _cleaned(parse_address(value), value, notes)
 
@@ -315,11 +334,20 @@ def _fast_addresses(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     frame = pl.DataFrame({"raw": plain}).with_columns(pl.col("raw").str.extract(f"^({alternation})", 1).alias("p"))
     frame = frame.filter(pl.col("p").is_not_null())
     parts = {p: prefixes[p] for p in frame["p"].unique().to_list()}
-    part = [pl.col("p").replace_strict({p: v[i] for p, v in parts.items()}, default=None, return_dtype=pl.String)
-            for i in range(4)]
+    part = [
+        pl.col("p").replace_strict({p: v[i] for p, v in parts.items()}, default=None, return_dtype=pl.String)
+        for i in range(4)
+    ]
     detail = pl.col("raw").str.slice(pl.col("p").str.len_chars())
-    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
-                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"),
-                        part[0].alias("attr:province"), part[1].alias("attr:city"), part[2].alias("attr:district"),
-                        pl.when(detail.str.len_chars() > 0).then(detail).alias("attr:detail"),
-                        part[3].alias("attr:code"))
+    return frame.select(
+        "raw",
+        pl.col("raw").alias("value"),
+        pl.col("raw").alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.lit(None, pl.String).alias("notes"),
+        part[0].alias("attr:province"),
+        part[1].alias("attr:city"),
+        part[2].alias("attr:district"),
+        pl.when(detail.str.len_chars() > 0).then(detail).alias("attr:detail"),
+        part[3].alias("attr:code"),
+    )

@@ -28,13 +28,70 @@ USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 _USCC = re.compile(r"^[1-9ANY][1-9]\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-ID_PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-                53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
+ID_PROVINCES = {
+    11,
+    12,
+    13,
+    14,
+    15,
+    21,
+    22,
+    23,
+    31,
+    32,
+    33,
+    34,
+    35,
+    36,
+    37,
+    41,
+    42,
+    43,
+    44,
+    45,
+    46,
+    50,
+    51,
+    52,
+    53,
+    54,
+    61,
+    62,
+    63,
+    64,
+    65,
+    71,
+    81,
+    82,
+    83,
+}
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.I)
 RUINED = "ruined by Excel: the last digits were lost and cannot be recovered"
 SUSPECT = "ends in 000 as Excel-ruined numbers do: not used for matching"
-PLACEHOLDER_WORDS = {"无", "暂无", "没有", "不详", "未知", "空", "待补充", "待定", "待查", "不知道", "个人", "无代码",
-                     "无信用代码", "na", "n/a", "n.a.", "null", "none", "nil", "nan", "unknown", "tbd"}
+PLACEHOLDER_WORDS = {
+    "无",
+    "暂无",
+    "没有",
+    "不详",
+    "未知",
+    "空",
+    "待补充",
+    "待定",
+    "待查",
+    "不知道",
+    "个人",
+    "无代码",
+    "无信用代码",
+    "na",
+    "n/a",
+    "n.a.",
+    "null",
+    "none",
+    "nil",
+    "nan",
+    "unknown",
+    "tbd",
+}
 _PUNCTUATION_ONLY = re.compile(r"^[\s/\\\-—–_.·。、*?？#＃]+$")
 
 
@@ -66,8 +123,11 @@ def placeholder(raw: str) -> str | None:
     compact = re.sub(r"\s", "", text)
     if not compact:
         return None
-    if (compact.lower() in PLACEHOLDER_WORDS or _PUNCTUATION_ONLY.match(compact)
-            or (len(set(compact)) == 1 and (len(compact) >= 2 or compact == "0"))):
+    if (
+        compact.lower() in PLACEHOLDER_WORDS
+        or _PUNCTUATION_ONLY.match(compact)
+        or (len(set(compact)) == 1 and (len(compact) >= 2 or compact == "0"))
+    ):
         return f"placeholder '{text}' read as empty"
     return None
 
@@ -97,15 +157,25 @@ def _fast_usccs(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Codes written as they should be (18 characters of the code's alphabet, upper case, nothing around
     them) whose MOD 31 check character is right, checked whole-frame: valid as they stand. (One character
     repeated is a placeholder: the slow path says so.)"""
-    frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(_USCC.pattern)
-                                                 & (pl.col("raw").str.split("").list.n_unique() > 1))
+    frame = pl.DataFrame({"raw": values}).filter(
+        pl.col("raw").str.contains(_USCC.pattern) & (pl.col("raw").str.split("").list.n_unique() > 1)
+    )
     index = {c: i for i, c in enumerate(USCC_CHARS)}
-    total = pl.sum_horizontal([pl.col("raw").str.slice(i, 1).replace_strict(index, return_dtype=pl.Int64) * w
-                               for i, w in enumerate(USCC_WEIGHTS)])
+    total = pl.sum_horizontal(
+        [
+            pl.col("raw").str.slice(i, 1).replace_strict(index, return_dtype=pl.Int64) * w
+            for i, w in enumerate(USCC_WEIGHTS)
+        ]
+    )
     check = ((31 - total % 31) % 31).replace_strict(dict(enumerate(USCC_CHARS)), return_dtype=pl.String)
     frame = frame.filter(check == pl.col("raw").str.slice(17, 1))
-    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").alias("key"),
-                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))
+    return frame.select(
+        "raw",
+        pl.col("raw").alias("value"),
+        pl.col("raw").alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.lit(None, pl.String).alias("notes"),
+    )
 
 
 def _birth_date(value: str) -> dt.date | None:
@@ -161,9 +231,16 @@ def _fast_id_cards(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
         (check == pl.col("raw").str.slice(17, 1))
         & ~pl.col("raw").str.ends_with("000")  # left to the per-value cleaner (SUSPECT)
         & pl.col("raw").str.slice(0, 2).cast(pl.Int64).is_in(list(ID_PROVINCES))
-        & pl.col("born").is_between(dt.date(1900, 1, 1), dt.date.today()))
+        & pl.col("born").is_between(dt.date(1900, 1, 1), dt.date.today())
+    )
     keys = pl.Series([keyed_hash(v, ctx.secret) for v in frame["raw"].to_list()], dtype=pl.String)
     gender = pl.when(pl.col("raw").str.slice(16, 1).cast(pl.Int64) % 2 == 1).then(pl.lit("男")).otherwise(pl.lit("女"))
-    return frame.select("raw", pl.col("raw").alias("value"), keys.alias("key"), pl.lit(None, pl.String).alias("reason"),
-                        pl.lit(None, pl.String).alias("notes"), pl.col("born").dt.to_string("%Y-%m-%d")
-                        .alias("attr:birth_date"), gender.alias("attr:gender"))
+    return frame.select(
+        "raw",
+        pl.col("raw").alias("value"),
+        keys.alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.lit(None, pl.String).alias("notes"),
+        pl.col("born").dt.to_string("%Y-%m-%d").alias("attr:birth_date"),
+        gender.alias("attr:gender"),
+    )

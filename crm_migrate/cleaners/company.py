@@ -28,13 +28,49 @@ from crm_migrate.cleaners.divisions import divisions
 from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 
 # Longest first, so 股份有限公司 goes whole rather than leaving 股份.
-LEGAL_FORMS = ["股份有限公司", "有限责任公司", "股份合作公司", "有限合伙企业", "个人独资企业", "合伙企业", "有限公司",
-               "总公司", "集团", "公司", "company limited", "limited",
-               "ltd", "inc", "corporation", "corp", "llc", "gmbh", "co", "pte"]
+LEGAL_FORMS = [
+    "股份有限公司",
+    "有限责任公司",
+    "股份合作公司",
+    "有限合伙企业",
+    "个人独资企业",
+    "合伙企业",
+    "有限公司",
+    "总公司",
+    "集团",
+    "公司",
+    "company limited",
+    "limited",
+    "ltd",
+    "inc",
+    "corporation",
+    "corp",
+    "llc",
+    "gmbh",
+    "co",
+    "pte",
+]
 # What a branch is called (a branch, a representative office, a school's campus, an insurer's 支公司): a unit
 # of its own, not its parent, however the rest of the name reads. One list, which `migrate.features` reads too.
-BRANCH_KINDS = ("分公司", "子公司", "支公司", "分行", "支行", "分理处", "分店", "分厂", "分所", "分部", "分中心", "分校",
-                "分院", "分社", "办事处", "代表处", "营业部")
+BRANCH_KINDS = (
+    "分公司",
+    "子公司",
+    "支公司",
+    "分行",
+    "支行",
+    "分理处",
+    "分店",
+    "分厂",
+    "分所",
+    "分部",
+    "分中心",
+    "分校",
+    "分院",
+    "分社",
+    "办事处",
+    "代表处",
+    "营业部",
+)
 _KINDS = "|".join(BRANCH_KINDS)
 BRANCH = re.compile(r"^(.+?(?:有限责任公司|股份有限公司|有限公司|公司|集团|银行))(.+?(?:" + _KINDS + "))$")
 # A branch in brackets after its parent (星辰科技有限公司（北京分公司）), or its place in brackets before the kind
@@ -57,14 +93,21 @@ def _place_branch(text: str) -> tuple[str, str] | None:
             if divisions().is_region(place) is not None or _county_at(place) is not None:
                 return before[:-n], place + kind
     return None
+
+
 # A department written with the company (星辰科技有限公司销售部, 星辰科技（采购中心）, 星辰科技 市场部): the
 # company is the same, unlike a branch (分公司), which is a company of its own.
-_DEPARTMENT = re.compile(r"[\u4e00-\u9fffA-Za-z]{0,6}(?:事业部|部门|部|采购中心|研发中心|服务中心|办公室|项目组|科室|处)"
-                         r"|(?:华东|华南|华北|华中|西南|西北|东北)(?:大区|区域|区)")  # 采购处; a sales region
-_DEPARTMENT_AFTER_FORM = re.compile(r"^(.+?(?:有限责任公司|股份有限公司|有限公司|公司|集团|银行))[-－—_/／、·|]*(?:"
-                                    + _DEPARTMENT.pattern + ")$")
-_DEPARTMENT_AT_END = re.compile(r"(?:销售|市场|采购|财务|人事|人力资源|行政|技术|研发|工程|客服|综合|运营|生产|质量|法务)"
-                                r"(?:部|中心|处)$|(?:总经办|总裁办|董事会办公室)$")
+_DEPARTMENT = re.compile(
+    r"[\u4e00-\u9fffA-Za-z]{0,6}(?:事业部|部门|部|采购中心|研发中心|服务中心|办公室|项目组|科室|处)"
+    r"|(?:华东|华南|华北|华中|西南|西北|东北)(?:大区|区域|区)"
+)  # 采购处; a sales region
+_DEPARTMENT_AFTER_FORM = re.compile(
+    r"^(.+?(?:有限责任公司|股份有限公司|有限公司|公司|集团|银行))[-－—_/／、·|]*(?:" + _DEPARTMENT.pattern + ")$"
+)
+_DEPARTMENT_AT_END = re.compile(
+    r"(?:销售|市场|采购|财务|人事|人力资源|行政|技术|研发|工程|客服|综合|运营|生产|质量|法务)"
+    r"(?:部|中心|处)$|(?:总经办|总裁办|董事会办公室)$"
+)
 _UNIT_SEPARATORS = " -－—_/／、·|"  # between a company and its department: 星辰科技有限公司-采购部
 _SPACED_DEPARTMENT = re.compile(r"(?<=[\u4e00-\u9fff）)])\s+(?:" + _DEPARTMENT.pattern + ")$")
 _PUNCT = re.compile(r"[\s()\[\]（）【】,.，。、&·\-_'\"/]+")
@@ -72,18 +115,22 @@ _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff（）])\s+|\s+(?=[\u3400-\u9fff（）
 QUALIFIERS = {"中国", "集团", "控股", "总部"}
 MIN_CORE_AFTER_REGION = 3
 # Two characters after a region that name a kind of institution, not a brand: 北京银行 is a bank's name.
-GENERIC_AFTER_REGION = frozenset("""银行 大学 学院 医院 日报 晚报 电视 广电 机场 地铁 证券 农商 商行 电信 移动 联通 烟草 电力
+GENERIC_AFTER_REGION = frozenset(
+    """银行 大学 学院 医院 日报 晚报 电视 广电 机场 地铁 证券 农商 商行 电信 移动 联通 烟草 电力
 燃气 水务 公交 港务 铁路 航空 海关 税务 邮政 师范 中学 小学 卫视 电台 信托 保险 期货 农信 城投 交投 建工 文旅 国资 控股 实业
-集团 发展 投资 科技 贸易""".split())
+集团 发展 投资 科技 贸易""".split()
+)
 # Zones written after a city in a registered name (苏州工业园区…, 成都高新区…): part of where, not of the name.
 _ZONE = re.compile(r"(?:工业园区|经济技术开发区|经济开发区|高新技术产业开发区|高新区|开发区|自贸区|保税区|新区|市)")
+
+
 def _strip_place(core: str) -> str:
     """A zone or a district written after the region, taken off while a name of its own remains."""
     for _ in range(2):
         m = _ZONE.match(core) or _county_at(core)
         if m is None:
             break
-        rest = core[m.end():]
+        rest = core[m.end() :]
         if len(rest) < MIN_CORE_AFTER_REGION or rest in _TRADE_WORDS:
             break
         core = rest
@@ -158,10 +205,13 @@ def _strip_legal_form(key: str) -> tuple[str, bool]:
 
 def _strips_region(core: str, prefix: str) -> bool:
     """Whether a region at the start of ``core`` is taken out of the key: a name of its own must remain."""
-    rest = core[len(prefix):]
+    rest = core[len(prefix) :]
     return len(rest) >= MIN_CORE_AFTER_REGION or (
-        len(rest) == 2 and rest not in GENERIC_AFTER_REGION and bool(_TWO_HAN.fullmatch(rest))
-        and rest not in _TRADE_WORDS)
+        len(rest) == 2
+        and rest not in GENERIC_AFTER_REGION
+        and bool(_TWO_HAN.fullmatch(rest))
+        and rest not in _TRADE_WORDS
+    )
 
 
 _TRADE_WORDS = frozenset(trade_suffixes())
@@ -180,7 +230,7 @@ class CompanyParts:
 
 
 # Brackets of every style people type around a region or a note (【北京】, [北京], 〔北京〕, 《北京》) read as ( ).
-_BRACKETS = str.maketrans("【[〔〈<《「『〖", "(((((((((", ) | str.maketrans("】]〕〉>》」』〗", ")))))))))")
+_BRACKETS = str.maketrans("【[〔〈<《「『〖", "(((((((((") | str.maketrans("】]〕〉>》」』〗", ")))))))))")
 # A note after the name about another name it had or has: (原北京星辰电子), （原名：星辰电子）, (曾用名…), (现…).
 _FORMER_NAME = re.compile(r"\((?:原名|原|曾用名|曾用|旧名|更名为|已更名为?|现名|现更名为?|简称|下称)[:：]?[^()]*\)$")
 # A legal form in brackets: 星辰科技(有限公司).
@@ -223,7 +273,7 @@ def company_parts(name: str) -> CompanyParts:
     core, mistyped = _strip_legal_form(_TRAILING_PUNCT.sub("", text))
     if (prefix := divisions().region_prefix(core)) is not None and _strips_region(core, prefix[0]):
         region = region or prefix[1].name
-        core = core[len(prefix[0]):]
+        core = core[len(prefix[0]) :]
         core = _strip_place(core)  # 苏州工业园区晶川光学, 北京市海淀区星辰: the zone or district is where, not who
     core = _PUNCT.sub("", core)
     brand, trade = core, None
@@ -242,8 +292,15 @@ def _latin_parts(text: str) -> CompanyParts:
         return CompanyParts(core, english.region, english.branch, None, english.trade, english.region_latin)
     key = english.brand + (english.trade or "").replace(" ", "").replace("-", "")
     branch = english.branch
-    return CompanyParts(key + (branch.replace(" ", "") if branch else ""), english.region, branch, english.brand,
-                        english.trade, english.region_latin, head=english.head)
+    return CompanyParts(
+        key + (branch.replace(" ", "") if branch else ""),
+        english.region,
+        branch,
+        english.brand,
+        english.trade,
+        english.region_latin,
+        head=english.head,
+    )
 
 
 def clean_company_name(raw: str, ctx: CleanContext) -> Cleaned:
@@ -257,8 +314,14 @@ def clean_company_name(raw: str, ctx: CleanContext) -> Cleaned:
     parts = company_parts(display)
     if parts.mistyped:
         notes.append("legal form misspelt")
-    attrs = (("region", parts.region), ("branch", parts.branch), ("brand", parts.brand), ("trade", parts.trade),
-             ("region_latin", parts.region_latin), ("head", parts.head))
+    attrs = (
+        ("region", parts.region),
+        ("branch", parts.branch),
+        ("brand", parts.brand),
+        ("trade", parts.trade),
+        ("region_latin", parts.region_latin),
+        ("head", parts.head),
+    )
     if not parts.key:
         return Cleaned(display, None, "no name besides the legal form", tuple(notes), attrs)
     return Cleaned(display, parts.key, None, tuple(notes), attrs)
@@ -285,18 +348,25 @@ def _region_aliases() -> dict[str, str]:
 def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Chinese names ending in a legal form, perhaps with a bracketed region before it （北京） and stray
     spaces, without branch: the common cases."""
-    names = plain_chinese(values, r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff])*(?:（[\u4e00-\u9fff]{2,9}）)?"
-                                  r"(?:股份有限公司|有限责任公司|有限公司)? *$")
+    names = plain_chinese(
+        values,
+        r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff])*(?:（[\u4e00-\u9fff]{2,9}）)?"
+        r"(?:股份有限公司|有限责任公司|有限公司)? *$",
+    )
     # A name without a legal form (星辰科技, 南京达恒世) comes too, unless its end looks like a mistyped one
     # (有现公司, 有限公, 集团) or a department's (市场部, 采购处): the slow path reads those.
     formal = names.str.contains(r"(?:股份有限公司|有限责任公司|有限公司) *$")
-    formless = (~names.str.contains(_LEGAL_TYPO_AT_END.pattern) & ~names.str.strip_chars(" ").str.contains(_FORM_AT_END)
-                & ~names.str.strip_chars(" ").str.contains("(?:" + _DEPARTMENT.pattern + ")$"))  # 星辰科技市场部
+    formless = (
+        ~names.str.contains(_LEGAL_TYPO_AT_END.pattern)
+        & ~names.str.strip_chars(" ").str.contains(_FORM_AT_END)
+        & ~names.str.strip_chars(" ").str.contains("(?:" + _DEPARTMENT.pattern + ")$")
+    )  # 星辰科技市场部
     names = names.filter((formal | formless) & ~names.str.contains_any(list(BRANCH_KINDS)))
     aliases = _region_aliases()
     frame = pl.DataFrame({"raw": names}).with_columns(
         pl.col("raw").str.replace_all(" ", "").alias("value"),
-        pl.col("raw").str.extract(r"（([\u4e00-\u9fff]+)）", 1).alias("bracket"))
+        pl.col("raw").str.extract(r"（([\u4e00-\u9fff]+)）", 1).alias("bracket"),
+    )
     bracket_region = pl.col("bracket").replace_strict(aliases, default=None)
     frame = frame.filter(pl.col("bracket").is_null() | bracket_region.is_not_null())
     core = pl.col("value").str.replace(r"（[\u4e00-\u9fff]+）", "")
@@ -312,9 +382,11 @@ def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     rest = pl.col("core").str.slice(pl.col("prefix"))
     left = pl.col("core").str.len_chars() - pl.col("prefix")
     strip = pl.col("region").is_not_null() & (
-        (left >= MIN_CORE_AFTER_REGION) | ((left == 2) & ~rest.is_in(list(GENERIC_AFTER_REGION | _TRADE_WORDS))))
+        (left >= MIN_CORE_AFTER_REGION) | ((left == 2) & ~rest.is_in(list(GENERIC_AFTER_REGION | _TRADE_WORDS)))
+    )
     place = rest.str.contains("^" + _ZONE.pattern) | pl.any_horizontal(
-        [rest.str.slice(0, n).is_in(list(names)) for n, names in _county_names().items()])
+        [rest.str.slice(0, n).is_in(list(names)) for n, names in _county_names().items()]
+    )
     frame = frame.filter(~(strip & place))  # a zone or district after the region: the slow path takes it off
     frame = frame.with_columns(pl.when(strip).then(rest).otherwise(pl.col("core")).alias("key"))
     words = trade_suffixes()
@@ -322,14 +394,21 @@ def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     trade = pl.when(trade.str.len_chars() < pl.col("key").str.len_chars()).then(trade)
     frame = frame.with_columns(trade.alias("trade_word"))
     inner_space = pl.col("raw").str.strip_chars(" ").str.contains(" ", literal=True)
-    brand = pl.col("key").str.slice(0, pl.col("key").str.len_chars() - pl.col("trade_word").str.len_chars().fill_null(0))
+    brand = pl.col("key").str.slice(
+        0, pl.col("key").str.len_chars() - pl.col("trade_word").str.len_chars().fill_null(0)
+    )
     return frame.select(
-        "raw", "value", "key",
+        "raw",
+        "value",
+        "key",
         pl.lit(None, pl.String).alias("reason"),
         pl.when(inner_space).then(pl.lit("brackets and spacing tidied")).alias("notes"),
         pl.coalesce(pl.col("bracket_region"), pl.when(strip).then(pl.col("region"))).alias("attr:region"),
         pl.lit(None, pl.String).alias("attr:branch"),
         brand.alias("attr:brand"),
-        pl.col("trade_word").replace_strict({w: TRADES[w].code for w in words}, default=None,
-                                            return_dtype=pl.String).alias("attr:trade"),
-        pl.lit(None, pl.String).alias("attr:region_latin"), pl.lit(None, pl.String).alias("attr:head"))
+        pl.col("trade_word")
+        .replace_strict({w: TRADES[w].code for w in words}, default=None, return_dtype=pl.String)
+        .alias("attr:trade"),
+        pl.lit(None, pl.String).alias("attr:region_latin"),
+        pl.lit(None, pl.String).alias("attr:head"),
+    )

@@ -27,57 +27,115 @@ from functools import lru_cache
 # groups trades a company's English name may render either way (科技 / 信息技术 -> "Technology").
 _TRADE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("高科技", "high technology", "tech", ("hi tech", "hitech", "high tech", "high technology")),
-    ("科技", "technology", "tech", ("technology", "technologies", "tech", "sci tech", "scitech",
-                                   "science and technology", "science technology", "s and t", "sci and tech",
-                                   "science and tech", "sci and technology")),
+    (
+        "科技",
+        "technology",
+        "tech",
+        (
+            "technology",
+            "technologies",
+            "tech",
+            "sci tech",
+            "scitech",
+            "science and technology",
+            "science technology",
+            "s and t",
+            "sci and tech",
+            "science and tech",
+            "sci and technology",
+        ),
+    ),
     ("技术", "technology", "tech", ("technology", "technologies", "tech")),
-    ("信息技术", "information technology", "tech", ("information technology", "info tech", "infotech",
-                                                  "it", "information tech")),
+    (
+        "信息技术",
+        "information technology",
+        "tech",
+        ("information technology", "info tech", "infotech", "it", "information tech"),
+    ),
     ("信息科技", "information technology", "tech", ("information technology", "info tech", "infotech")),
     ("网络科技", "network technology", "tech", ("network technology", "network tech", "networks", "network")),
     ("软件", "software", "tech", ("software", "soft")),
-    ("智能科技", "intelligent technology", "tech", ("intelligent technology", "smart technology",
-                                                  "smart tech", "intelligence technology")),
+    (
+        "智能科技",
+        "intelligent technology",
+        "tech",
+        ("intelligent technology", "smart technology", "smart tech", "intelligence technology"),
+    ),
     ("数据科技", "data technology", "tech", ("data technology", "data tech")),
-    ("电子科技", "electronic technology", "tech", ("electronic technology", "electronics technology",
-                                                 "electronic tech")),
+    (
+        "电子科技",
+        "electronic technology",
+        "tech",
+        ("electronic technology", "electronics technology", "electronic tech"),
+    ),
     ("电子", "electronics", "electronics", ("electronics", "electronic", "electron")),
-    ("光电", "optoelectronics", "electronics", ("optoelectronics", "optoelectronic", "opto electronics",
-                                               "photoelectric")),
+    (
+        "光电",
+        "optoelectronics",
+        "electronics",
+        ("optoelectronics", "optoelectronic", "opto electronics", "photoelectric"),
+    ),
     ("半导体", "semiconductor", "electronics", ("semiconductor", "semiconductors")),
     ("电气", "electric", "electronics", ("electric", "electrical")),
-    ("电器", "electric appliance", "electronics", ("electric appliance", "electrical appliance", "appliances",
-                                                 "appliance")),
+    (
+        "电器",
+        "electric appliance",
+        "electronics",
+        ("electric appliance", "electrical appliance", "appliances", "appliance"),
+    ),
     ("通信", "communication", "tech", ("communication", "communications", "telecom", "telecommunication")),
     ("自动化", "automation", "machinery", ("automation", "automation technology")),
-    ("机械设备", "machinery equipment", "machinery", ("machinery equipment", "machinery and equipment",
-                                                    "mechanical equipment", "machinery")),
+    (
+        "机械设备",
+        "machinery equipment",
+        "machinery",
+        ("machinery equipment", "machinery and equipment", "mechanical equipment", "machinery"),
+    ),
     ("机械", "machinery", "machinery", ("machinery", "mechanical", "machine", "machines")),
     ("精密机械", "precision machinery", "machinery", ("precision machinery",)),
     ("设备", "equipment", "machinery", ("equipment",)),
     ("仪器", "instrument", "machinery", ("instrument", "instruments")),
     ("重工", "heavy industry", "machinery", ("heavy industry", "heavy industries")),
     ("五金", "hardware", "machinery", ("hardware", "metal products")),
-    ("医疗器械", "medical devices", "medical", ("medical devices", "medical device", "medical equipment",
-                                              "medical instruments", "medical instrument")),
+    (
+        "医疗器械",
+        "medical devices",
+        "medical",
+        ("medical devices", "medical device", "medical equipment", "medical instruments", "medical instrument"),
+    ),
     ("医疗科技", "medical technology", "medical", ("medical technology", "medtech", "medical tech")),
     ("医疗", "medical", "medical", ("medical", "healthcare", "health care")),
     ("医药", "pharmaceutical", "medical", ("pharmaceutical", "pharmaceuticals", "pharma", "medicine")),
     ("制药", "pharmaceutical", "medical", ("pharmaceutical", "pharmaceuticals", "pharma")),
-    ("生物科技", "biotechnology", "medical", ("biotechnology", "biotech", "bio tech", "biological technology",
-                                            "bio technology")),
-    ("生物医药", "biopharmaceutical", "medical", ("biopharmaceutical", "biopharma", "bio pharmaceutical",
-                                                "biomedical")),
+    (
+        "生物科技",
+        "biotechnology",
+        "medical",
+        ("biotechnology", "biotech", "bio tech", "biological technology", "bio technology"),
+    ),
+    (
+        "生物医药",
+        "biopharmaceutical",
+        "medical",
+        ("biopharmaceutical", "biopharma", "bio pharmaceutical", "biomedical"),
+    ),
     ("健康", "health", "medical", ("health", "healthcare")),
-    ("教育咨询", "education consulting", "education", ("education consulting", "educational consulting",
-                                                     "education consultancy", "education consultant")),
-    ("教育科技", "education technology", "education", ("education technology", "edtech", "education tech",
-                                                     "educational technology")),
+    (
+        "教育咨询",
+        "education consulting",
+        "education",
+        ("education consulting", "educational consulting", "education consultancy", "education consultant"),
+    ),
+    (
+        "教育科技",
+        "education technology",
+        "education",
+        ("education technology", "edtech", "education tech", "educational technology"),
+    ),
     ("教育", "education", "education", ("education", "educational")),
     ("培训", "training", "education", ("training",)),
     ("管理咨询", "management consulting", "consulting", ("management consulting", "management consultancy")),
-    ("企业管理", "enterprise management", "consulting", ("enterprise management", "business management",
-                                                       "management")),
+    ("企业管理", "enterprise management", "consulting", ("enterprise management", "business management", "management")),
     ("咨询", "consulting", "consulting", ("consulting", "consultancy", "consultants", "consultant", "advisory")),
     ("人力资源", "human resources", "consulting", ("human resources", "hr", "human resource")),
     ("贸易", "trading", "trade", ("trading", "trade", "trade and commerce")),
@@ -90,39 +148,65 @@ _TRADE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("国际物流", "international logistics", "logistics", ("international logistics",)),
     ("供应链", "supply chain", "logistics", ("supply chain", "supply chain management", "scm")),
     ("供应链管理", "supply chain", "logistics", ("supply chain management", "supply chain")),
-    ("货运代理", "freight forwarding", "logistics", ("freight forwarding", "freight forwarder", "freight",
-                                                   "forwarding")),
+    (
+        "货运代理",
+        "freight forwarding",
+        "logistics",
+        ("freight forwarding", "freight forwarder", "freight", "forwarding"),
+    ),
     ("运输", "transportation", "logistics", ("transportation", "transport")),
-    ("建材", "building materials", "construction", ("building materials", "building material",
-                                                  "construction materials")),
+    (
+        "建材",
+        "building materials",
+        "construction",
+        ("building materials", "building material", "construction materials"),
+    ),
     ("新材料", "new materials", "materials", ("new materials", "new material", "advanced materials")),
     ("材料", "materials", "materials", ("materials", "material")),
     ("化工", "chemical", "materials", ("chemical", "chemicals", "chemical industry")),
     ("塑胶", "plastics", "materials", ("plastics", "plastic")),
     ("塑料", "plastics", "materials", ("plastics", "plastic")),
-    ("建筑工程", "construction engineering", "construction", ("construction engineering", "construction",
-                                                            "building engineering", "construction works")),
+    (
+        "建筑工程",
+        "construction engineering",
+        "construction",
+        ("construction engineering", "construction", "building engineering", "construction works"),
+    ),
     ("建设", "construction", "construction", ("construction", "development")),
     ("工程", "engineering", "construction", ("engineering", "projects")),
-    ("装饰工程", "decoration engineering", "construction", ("decoration engineering", "decoration",
-                                                          "interior decoration")),
+    (
+        "装饰工程",
+        "decoration engineering",
+        "construction",
+        ("decoration engineering", "decoration", "interior decoration"),
+    ),
     ("装饰", "decoration", "construction", ("decoration", "interior design")),
-    ("房地产开发", "real estate development", "real estate", ("real estate development", "property development",
-                                                            "real estate")),
+    (
+        "房地产开发",
+        "real estate development",
+        "real estate",
+        ("real estate development", "property development", "real estate"),
+    ),
     ("房地产", "real estate", "real estate", ("real estate", "property", "properties", "realty")),
     ("物业管理", "property management", "real estate", ("property management",)),
-    ("餐饮管理", "catering management", "food", ("catering management", "catering", "food and beverage management",
-                                               "food and beverage")),
+    (
+        "餐饮管理",
+        "catering management",
+        "food",
+        ("catering management", "catering", "food and beverage management", "food and beverage"),
+    ),
     ("餐饮", "catering", "food", ("catering", "restaurant", "food and beverage")),
     ("食品", "food", "food", ("food", "foods", "foodstuff", "foodstuffs")),
     ("农业", "agriculture", "agriculture", ("agriculture", "agricultural", "agri")),
     ("能源", "energy", "energy", ("energy",)),
     ("新能源", "new energy", "energy", ("new energy", "renewable energy")),
-    ("环保科技", "environmental technology", "environment", ("environmental technology",
-                                                           "environmental protection technology",
-                                                           "environmental tech", "enviro tech")),
-    ("环保", "environmental protection", "environment", ("environmental protection", "environmental",
-                                                       "environment")),
+    (
+        "环保科技",
+        "environmental technology",
+        "environment",
+        ("environmental technology", "environmental protection technology", "environmental tech", "enviro tech"),
+    ),
+    ("环保", "environmental protection", "environment", ("environmental protection", "environmental", "environment")),
     ("文化传媒", "culture media", "media", ("culture media", "culture and media", "cultural media", "media")),
     ("传媒", "media", "media", ("media",)),
     ("广告", "advertising", "media", ("advertising", "advertisement", "ads")),
@@ -139,52 +223,207 @@ _TRADE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("家具", "furniture", "services", ("furniture",)),
 ]
 
-_LEGAL_EN = ["company limited", "co limited", "co ltd", "limited company", "limited", "ltd", "incorporated", "inc",
-             "corporation", "corp", "company", "co", "llc", "plc", "gmbh", "pte", "group", "holdings", "holding",
-             "youxian gongsi", "gufen youxian gongsi", "youxian zeren gongsi", "gongsi", "jituan", "youxian"]
-_BRANCH_WORDS = [("representative", "office"), ("rep", "office"), ("branch", "office"), ("branch", "company"),
-                 ("branch",), ("office",)]
+_LEGAL_EN = [
+    "company limited",
+    "co limited",
+    "co ltd",
+    "limited company",
+    "limited",
+    "ltd",
+    "incorporated",
+    "inc",
+    "corporation",
+    "corp",
+    "company",
+    "co",
+    "llc",
+    "plc",
+    "gmbh",
+    "pte",
+    "group",
+    "holdings",
+    "holding",
+    "youxian gongsi",
+    "gufen youxian gongsi",
+    "youxian zeren gongsi",
+    "gongsi",
+    "jituan",
+    "youxian",
+]
+_BRANCH_WORDS = [
+    ("representative", "office"),
+    ("rep", "office"),
+    ("branch", "office"),
+    ("branch", "company"),
+    ("branch",),
+    ("office",),
+]
 
 # Brand characters and the English words calques use for them (星云 -> StarCloud, 金桥 -> Golden Bridge).
 GLOSSARY: dict[str, tuple[str, ...]] = {
-    "星": ("star",), "云": ("cloud",), "天": ("sky", "heaven"), "海": ("sea", "ocean"), "金": ("gold", "golden"),
-    "银": ("silver",), "华": ("sino", "hua"), "中": ("sino", "china"), "东": ("east", "orient"),
-    "东方": ("orient", "oriental", "east"), "西": ("west",), "南": ("south",), "北": ("north",),
-    "光": ("light", "bright"), "明": ("bright", "ming"), "龙": ("dragon", "loong"), "凤": ("phoenix",),
-    "山": ("mountain", "hill"), "石": ("stone", "rock"), "日": ("sun",), "阳": ("sun", "sunny"), "月": ("moon",),
-    "新": ("new", "neo"), "创": ("innovation", "create"), "智": ("smart", "wisdom", "intelli"),
-    "信": ("trust", "faith"), "联": ("union", "link"), "通": ("link", "tong"), "博": ("broad", "bo"),
-    "宏": ("grand", "macro"), "盛": ("prosper", "sheng"), "恒": ("ever", "eternal"), "永": ("ever", "forever"),
-    "远": ("far", "yuan"), "航": ("voyage", "navi"), "桥": ("bridge",), "泰": ("tai", "peace"), "德": ("virtue", "de"),
-    "帆": ("sail",), "瑞": ("rui", "auspicious"), "丰": ("rich", "abundant"), "禾": ("grain",), "汇": ("hui", "converge"),
-    "锐": ("sharp", "rui"), "思": ("think", "si"), "启": ("kai", "open"), "卓越": ("excellence", "excel"),
-    "远航": ("voyage",), "蓝": ("blue",), "绿": ("green",), "红": ("red",), "白": ("white",), "黑": ("black",),
-    "飞": ("fly", "flying"), "鹰": ("eagle",), "虎": ("tiger",), "狮": ("lion",), "马": ("horse",), "鹏": ("roc", "peng"),
-    "宇": ("universe", "cosmos"), "宙": ("cosmos",), "风": ("wind",), "雷": ("thunder",), "电": ("electric",),
-    "火": ("fire",), "水": ("water",), "木": ("wood",), "森": ("forest",), "林": ("forest", "wood"), "花": ("flower",),
-    "春": ("spring",), "晨": ("morning", "dawn"), "曦": ("dawn",), "彩虹": ("rainbow",), "未来": ("future",),
-    "世纪": ("century",), "环球": ("global", "globe"), "全球": ("global",), "国际": ("international",),
-    "万": ("wan", "myriad"), "大": ("great", "grand"), "美": ("beauty", "mei"), "安": ("safe", "an"),
-    "康": ("health", "kang"), "乐": ("joy", "happy"), "福": ("fortune", "blessing"), "富": ("rich", "wealth"),
-    "和": ("harmony", "peace"), "合": ("union", "he"), "力": ("power", "force"), "强": ("strong",),
-    "优": ("excellent", "superior"), "精": ("precision", "fine"), "源": ("source", "origin"), "泉": ("spring",),
-    "峰": ("peak", "summit"), "谷": ("valley",), "城": ("city",), "港": ("port", "harbour", "harbor"),
-    "湾": ("bay",), "岛": ("island",), "江": ("river",), "河": ("river",), "湖": ("lake",), "辰": ("chen", "star"),
-    "宝": ("treasure", "bao"), "玉": ("jade",), "晶": ("crystal",), "钻": ("diamond",), "鼎": ("ding", "tripod"),
-    "达": ("da", "reach"), "顺": ("smooth", "shun"), "兴": ("prosper", "xing"), "嘉": ("jia", "fine"),
-    "泽": ("ze", "marsh"), "鸿": ("hong", "swan"), "运": ("fortune", "yun"), "世": ("world", "shi"),
-    "联创": ("unicreate", "union innovation"), "启明": ("venus", "morning star"), "中科": ("sinosci",),
-    "天泽": ("tianze",), "金桥": ("golden bridge", "goldbridge"), "蓝天": ("blue sky",), "长城": ("great wall",),
-    "长江": ("yangtze",), "黄河": ("yellow river",), "太平洋": ("pacific",), "朝阳": ("sunrise",),
+    "星": ("star",),
+    "云": ("cloud",),
+    "天": ("sky", "heaven"),
+    "海": ("sea", "ocean"),
+    "金": ("gold", "golden"),
+    "银": ("silver",),
+    "华": ("sino", "hua"),
+    "中": ("sino", "china"),
+    "东": ("east", "orient"),
+    "东方": ("orient", "oriental", "east"),
+    "西": ("west",),
+    "南": ("south",),
+    "北": ("north",),
+    "光": ("light", "bright"),
+    "明": ("bright", "ming"),
+    "龙": ("dragon", "loong"),
+    "凤": ("phoenix",),
+    "山": ("mountain", "hill"),
+    "石": ("stone", "rock"),
+    "日": ("sun",),
+    "阳": ("sun", "sunny"),
+    "月": ("moon",),
+    "新": ("new", "neo"),
+    "创": ("innovation", "create"),
+    "智": ("smart", "wisdom", "intelli"),
+    "信": ("trust", "faith"),
+    "联": ("union", "link"),
+    "通": ("link", "tong"),
+    "博": ("broad", "bo"),
+    "宏": ("grand", "macro"),
+    "盛": ("prosper", "sheng"),
+    "恒": ("ever", "eternal"),
+    "永": ("ever", "forever"),
+    "远": ("far", "yuan"),
+    "航": ("voyage", "navi"),
+    "桥": ("bridge",),
+    "泰": ("tai", "peace"),
+    "德": ("virtue", "de"),
+    "帆": ("sail",),
+    "瑞": ("rui", "auspicious"),
+    "丰": ("rich", "abundant"),
+    "禾": ("grain",),
+    "汇": ("hui", "converge"),
+    "锐": ("sharp", "rui"),
+    "思": ("think", "si"),
+    "启": ("kai", "open"),
+    "卓越": ("excellence", "excel"),
+    "远航": ("voyage",),
+    "蓝": ("blue",),
+    "绿": ("green",),
+    "红": ("red",),
+    "白": ("white",),
+    "黑": ("black",),
+    "飞": ("fly", "flying"),
+    "鹰": ("eagle",),
+    "虎": ("tiger",),
+    "狮": ("lion",),
+    "马": ("horse",),
+    "鹏": ("roc", "peng"),
+    "宇": ("universe", "cosmos"),
+    "宙": ("cosmos",),
+    "风": ("wind",),
+    "雷": ("thunder",),
+    "电": ("electric",),
+    "火": ("fire",),
+    "水": ("water",),
+    "木": ("wood",),
+    "森": ("forest",),
+    "林": ("forest", "wood"),
+    "花": ("flower",),
+    "春": ("spring",),
+    "晨": ("morning", "dawn"),
+    "曦": ("dawn",),
+    "彩虹": ("rainbow",),
+    "未来": ("future",),
+    "世纪": ("century",),
+    "环球": ("global", "globe"),
+    "全球": ("global",),
+    "国际": ("international",),
+    "万": ("wan", "myriad"),
+    "大": ("great", "grand"),
+    "美": ("beauty", "mei"),
+    "安": ("safe", "an"),
+    "康": ("health", "kang"),
+    "乐": ("joy", "happy"),
+    "福": ("fortune", "blessing"),
+    "富": ("rich", "wealth"),
+    "和": ("harmony", "peace"),
+    "合": ("union", "he"),
+    "力": ("power", "force"),
+    "强": ("strong",),
+    "优": ("excellent", "superior"),
+    "精": ("precision", "fine"),
+    "源": ("source", "origin"),
+    "泉": ("spring",),
+    "峰": ("peak", "summit"),
+    "谷": ("valley",),
+    "城": ("city",),
+    "港": ("port", "harbour", "harbor"),
+    "湾": ("bay",),
+    "岛": ("island",),
+    "江": ("river",),
+    "河": ("river",),
+    "湖": ("lake",),
+    "辰": ("chen", "star"),
+    "宝": ("treasure", "bao"),
+    "玉": ("jade",),
+    "晶": ("crystal",),
+    "钻": ("diamond",),
+    "鼎": ("ding", "tripod"),
+    "达": ("da", "reach"),
+    "顺": ("smooth", "shun"),
+    "兴": ("prosper", "xing"),
+    "嘉": ("jia", "fine"),
+    "泽": ("ze", "marsh"),
+    "鸿": ("hong", "swan"),
+    "运": ("fortune", "yun"),
+    "世": ("world", "shi"),
+    "联创": ("unicreate", "union innovation"),
+    "启明": ("venus", "morning star"),
+    "中科": ("sinosci",),
+    "天泽": ("tianze",),
+    "金桥": ("golden bridge", "goldbridge"),
+    "蓝天": ("blue sky",),
+    "长城": ("great wall",),
+    "长江": ("yangtze",),
+    "黄河": ("yellow river",),
+    "太平洋": ("pacific",),
+    "朝阳": ("sunrise",),
 }
 
 # Readings that character-by-character pinyin gets wrong in names (长城 is chang, 厦门 is xia).
-_READINGS = {"长": "chang", "厦": "xia", "重": "chong", "行": "xing", "朝": "chao", "乐": "le", "曾": "zeng",
-             "单": "shan", "藏": "zang", "调": "diao", "系": "xi", "茜": "qian", "蔚": "wei", "柏": "bai"}
+_READINGS = {
+    "长": "chang",
+    "厦": "xia",
+    "重": "chong",
+    "行": "xing",
+    "朝": "chao",
+    "乐": "le",
+    "曾": "zeng",
+    "单": "shan",
+    "藏": "zang",
+    "调": "diao",
+    "系": "xi",
+    "茜": "qian",
+    "蔚": "wei",
+    "柏": "bai",
+}
 # English names of places that pinyin does not give.
-_EXONYMS = {"hong kong": "香港", "hongkong": "香港", "macau": "澳门", "macao": "澳门", "tibet": "西藏",
-            "inner mongolia": "内蒙古", "peking": "北京", "canton": "广州", "amoy": "厦门", "xian": "西安",
-            "taipei": "台北", "taiwan": "台湾"}
+_EXONYMS = {
+    "hong kong": "香港",
+    "hongkong": "香港",
+    "macau": "澳门",
+    "macao": "澳门",
+    "tibet": "西藏",
+    "inner mongolia": "内蒙古",
+    "peking": "北京",
+    "canton": "广州",
+    "amoy": "厦门",
+    "xian": "西安",
+    "taipei": "台北",
+    "taiwan": "台湾",
+}
 
 
 @dataclass(frozen=True)
@@ -276,8 +515,11 @@ def romanise_series(texts):
 
     chars = texts.drop_nulls().str.split("").explode().unique().drop_nulls().to_list()
     reading = {c: syllable(c) for c in chars if c}
-    joined = texts.str.split("").list.eval(pl.element().replace_strict(reading, default="", return_dtype=pl.String)
-                                           ).list.join("")
+    joined = (
+        texts.str.split("")
+        .list.eval(pl.element().replace_strict(reading, default="", return_dtype=pl.String))
+        .list.join("")
+    )
     folded = joined.str.to_lowercase().str.replace_all(r"[\s'’\-_.]+", "")
     return folded.str.replace_all(_U_AFTER_LN.pattern, "${1}u")
 
@@ -289,7 +531,7 @@ def _english_trades() -> list[tuple[tuple[str, ...], str]]:
     for zh, code, _, forms in _TRADE_TABLE:
         for form in (*forms, code):
             out.setdefault(tuple(form.replace("-", " ").split()), code)
-        out.setdefault(tuple(romanise(zh[i:i + 2]) for i in range(0, len(zh), 2)), code)  # keji, xinxi jishu
+        out.setdefault(tuple(romanise(zh[i : i + 2]) for i in range(0, len(zh), 2)), code)  # keji, xinxi jishu
         out.setdefault((romanise(zh),), code)
     return sorted(out.items(), key=lambda item: -len(item[0]))
 
@@ -349,7 +591,7 @@ def _region_at(tokens: list[str], start: int) -> tuple[int, tuple[str, str | Non
     regions = _regions_latin()
     for n in (2, 1):
         if start + n <= len(tokens):
-            joined = "".join(tokens[start:start + n])
+            joined = "".join(tokens[start : start + n])
             if joined in regions and not (n == 1 and joined in _NOT_REGIONS):
                 return n, regions[joined]
     return None
@@ -360,25 +602,27 @@ _NOT_REGIONS = {"china", "sino"}
 
 # Every toneless pinyin syllable of Mandarin (ü written v), without the interjections m, n and hm: a fixed list,
 # so that reading a word as pinyin does not first need pypinyin's dictionary loaded.
-PINYIN_SYLLABLES = frozenset((
-    "a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce "
-    "cen ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun "
-    "chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao de den deng di dian diao die ding diu dong dou "
-    "du duan dui dun duo e ei en eng er fa fan fang fei fen feng fiao fo fou fu ga gai gan gang gao ge gei "
-    "gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei hen heng hong hou hu hua "
-    "huai huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan "
-    "kang kao ke ken keng kong kou ku kua kuai kuan kuang kui kun kuo la lai lan lang lao le lei leng li lia "
-    "lian liang liao lie lin ling liu lo long lou lu luan lue lun luo lv lve ma mai man mang mao me mei men "
-    "meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nian niang niao nie "
-    "nin ning niu nong nou nu nuan nue nun nuo nv nve o ou pa pai pan pang pao pei pen peng pi pian piao pie "
-    "pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong qiu qu quan que qun ran rang rao re ren "
-    "reng ri rong rou ru rua ruan rui run ruo sa sai san sang sao se sen seng sha shai shan shang shao she "
-    "shen sheng shi shou shu shua shuai shuan shuang shui shun shuo si song sou su suan sui sun suo ta tai "
-    "tan tang tao te teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo "
-    "wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo yong "
-    "you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhen zheng zhi "
-    "zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo "
-).split())
+PINYIN_SYLLABLES = frozenset(
+    (
+        "a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce "
+        "cen ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun "
+        "chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao de den deng di dian diao die ding diu dong dou "
+        "du duan dui dun duo e ei en eng er fa fan fang fei fen feng fiao fo fou fu ga gai gan gang gao ge gei "
+        "gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei hen heng hong hou hu hua "
+        "huai huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan "
+        "kang kao ke ken keng kong kou ku kua kuai kuan kuang kui kun kuo la lai lan lang lao le lei leng li lia "
+        "lian liang liao lie lin ling liu lo long lou lu luan lue lun luo lv lve ma mai man mang mao me mei men "
+        "meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nian niang niao nie "
+        "nin ning niu nong nou nu nuan nue nun nuo nv nve o ou pa pai pan pang pao pei pen peng pi pian piao pie "
+        "pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong qiu qu quan que qun ran rang rao re ren "
+        "reng ri rong rou ru rua ruan rui run ruo sa sai san sang sao se sen seng sha shai shan shang shao she "
+        "shen sheng shi shou shu shua shuai shuan shuang shui shun shuo si song sou su suan sui sun suo ta tai "
+        "tan tang tao te teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo "
+        "wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo yong "
+        "you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhen zheng zhi "
+        "zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo "
+    ).split()
+)
 
 
 @lru_cache(maxsize=131072)
@@ -390,7 +634,7 @@ def is_pinyin(token: str) -> bool:
     for i in range(len(token)):
         if reachable[i]:
             for n in range(1, min(7, len(token) - i + 1)):
-                if token[i:i + n] in syllables:
+                if token[i : i + n] in syllables:
                     reachable[i + n] = True
     return len(token) >= 2 and reachable[len(token)]
 
@@ -420,7 +664,7 @@ def english_name(text: str) -> EnglishName:
     tokens = _strip_legal(tokens)
     if tokens and (found := _region_at(tokens, 0)) and len(tokens) > found[0]:
         region = region or found[1]
-        tokens = tokens[found[0]:]
+        tokens = tokens[found[0] :]
     tokens = _strip_legal(tokens)
     if len(tokens) > 1 and (found := _region_at(tokens, len(tokens) - 1)):
         region = region or found[1]
@@ -433,8 +677,8 @@ def english_name(text: str) -> EnglishName:
             break
     if trade is None and len(tokens) > 2:
         for n in range(min(longest, len(tokens) - 2), 0, -1):  # a trade before a qualifier: "xingchen tech intl"
-            if (code := phrases.get(tuple(tokens[-n - 1:-1]))) is not None:
-                trade, tokens = code, tokens[:-n - 1]
+            if (code := phrases.get(tuple(tokens[-n - 1 : -1]))) is not None:
+                trade, tokens = code, tokens[: -n - 1]
                 break
     brand = fold_latin("".join(tokens))
     head = []
@@ -442,8 +686,9 @@ def english_name(text: str) -> EnglishName:
         if not is_pinyin(token):
             break
         head.append(fold_latin(token))
-    return EnglishName(brand, trade, region[1] if region else None, region[0] if region else None, branch,
-                       "".join(head) or None)
+    return EnglishName(
+        brand, trade, region[1] if region else None, region[0] if region else None, branch, "".join(head) or None
+    )
 
 
 def _branch(tokens: list[str]) -> tuple[list[str], str | None]:
@@ -455,7 +700,7 @@ def _branch(tokens: list[str]) -> tuple[list[str], str | None]:
             rest = tokens[:-n]
             found = _region_at(rest, len(rest) - 1) or (_region_at(rest, len(rest) - 2) if len(rest) > 2 else None)
             if found:
-                return rest[:-found[0]], f"{found[1][0]} branch"
+                return rest[: -found[0]], f"{found[1][0]} branch"
             return rest, "branch"
     return tokens, None
 
@@ -481,7 +726,7 @@ def _strip_legal(tokens: list[str]) -> list[str]:
 def _options(brand: str, i: int) -> list[tuple[int, tuple[str, ...]]]:
     """At position ``i`` of a brand: (characters used, the English words or pinyin they may be written as)."""
     out = []
-    pair = brand[i:i + 2]
+    pair = brand[i : i + 2]
     if len(pair) == 2 and pair in GLOSSARY:
         out.append((2, _words(pair)))
     out.append((1, _char_words(brand[i])))
@@ -513,7 +758,7 @@ def calques(brand: str, limit: int = 16) -> tuple[str, ...]:
     options = [""]  # each a form so far, the words joined
     i = 0
     while i < len(brand):
-        pair = brand[i:i + 2]
+        pair = brand[i : i + 2]
         if len(pair) == 2 and pair in GLOSSARY:  # a two-character entry first, as `_options` gives it
             words, i = _words(pair), i + 2
         else:
@@ -527,10 +772,15 @@ def calques(brand: str, limit: int = 16) -> tuple[str, ...]:
 def calque_of(latin: str, brand: str) -> bool:
     """Whether ``latin`` (folded, no spaces) is ``brand`` written character by character in English words or
     pinyin, in any mixture: worldstarfang is 世星方."""
+
     def walk(text: str, i: int) -> bool:
         if i == len(brand):
             return not text
-        return any(text.startswith(w) and walk(text[len(w):], i + used)
-                   for used, words in _options(brand, i) for w in words if w)
+        return any(
+            text.startswith(w) and walk(text[len(w) :], i + used)
+            for used, words in _options(brand, i)
+            for w in words
+            if w
+        )
 
     return bool(latin) and bool(brand) and walk(latin, 0)

@@ -24,12 +24,16 @@ import polars as pl
 from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 from crm_migrate.cleaners.text import ascii_width, tidy
 
-_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                  r"(?:[T\s]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?)?秒?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$")
+_YMD = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[T\s]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?)?秒?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+)
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_MONTH_DAY = re.compile(r"^(?:(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?|(\d{1,2})\s*[-/.]\s*(\d{1,2}))"
-                        r"(?:[T\s]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}))?秒?)?$")
+_MONTH_DAY = re.compile(
+    r"^(?:(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?|(\d{1,2})\s*[-/.]\s*(\d{1,2}))"
+    r"(?:[T\s]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}))?秒?)?$"
+)
 NO_YEAR = "date without a year"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 AMBIGUOUS, MIXED = "ambiguous", "mixed"
@@ -135,20 +139,46 @@ def _fast_dates(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     are real days of a plausible year at a real time: what an export or a sheet mostly holds, written as
     ISO 8601 whole-frame (midnight is the day alone, as the per-value cleaner gives it)."""
     parts = pl.col("raw").str.extract_groups(
-        r"^(\d{4})([-/])(\d{1,2})([-/])(\d{1,2})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+        r"^(\d{4})([-/])(\d{1,2})([-/])(\d{1,2})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+    )
     frame = pl.DataFrame({"raw": values}).with_columns(parts.alias("p")).unnest("p")
     frame = frame.filter(pl.col("1").is_not_null() & (pl.col("2") == pl.col("4")))
     number = {c: pl.col(c).cast(pl.Int32, strict=False) for c in ("1", "3", "5", "6", "7", "8")}
     day = pl.format("{}-{}-{}", pl.col("1"), pl.col("3").str.zfill(2), pl.col("5").str.zfill(2))
     hour, minute, second = number["6"].fill_null(0), number["7"].fill_null(0), number["8"].fill_null(0)
-    frame = frame.with_columns(day.alias("day"), day.str.to_date("%Y-%m-%d", strict=False).alias("date"),
-                               hour.alias("h"), minute.alias("mi"), second.alias("s"))
-    frame = frame.filter(pl.col("date").is_not_null() & number["1"].is_between(1900, 2100)
-                         & (pl.col("h") <= 23) & (pl.col("mi") <= 59) & (pl.col("s") <= 59))
+    frame = frame.with_columns(
+        day.alias("day"),
+        day.str.to_date("%Y-%m-%d", strict=False).alias("date"),
+        hour.alias("h"),
+        minute.alias("mi"),
+        second.alias("s"),
+    )
+    frame = frame.filter(
+        pl.col("date").is_not_null()
+        & number["1"].is_between(1900, 2100)
+        & (pl.col("h") <= 23)
+        & (pl.col("mi") <= 59)
+        & (pl.col("s") <= 59)
+    )
     midnight = (pl.col("h") == 0) & (pl.col("mi") == 0) & (pl.col("s") == 0)
-    value = pl.when(midnight).then(pl.col("day")).otherwise(pl.format(
-        "{} {}:{}:{}", pl.col("day"), pl.col("h").cast(pl.String).str.zfill(2),
-        pl.col("mi").cast(pl.String).str.zfill(2), pl.col("s").cast(pl.String).str.zfill(2)))
+    value = (
+        pl.when(midnight)
+        .then(pl.col("day"))
+        .otherwise(
+            pl.format(
+                "{} {}:{}:{}",
+                pl.col("day"),
+                pl.col("h").cast(pl.String).str.zfill(2),
+                pl.col("mi").cast(pl.String).str.zfill(2),
+                pl.col("s").cast(pl.String).str.zfill(2),
+            )
+        )
+    )
     frame = frame.with_columns(value.alias("value"))
-    return frame.select("raw", "value", pl.col("day").alias("key"), pl.lit(None, pl.String).alias("reason"),
-                        pl.when(pl.col("value") != pl.col("raw")).then(pl.lit("written as ISO 8601")).alias("notes"))
+    return frame.select(
+        "raw",
+        "value",
+        pl.col("day").alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.when(pl.col("value") != pl.col("raw")).then(pl.lit("written as ISO 8601")).alias("notes"),
+    )

@@ -25,9 +25,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-ETHNIC = sorted("""蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 纳西
+ETHNIC = sorted(
+    """蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 纳西
 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京
-塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各""".split(), key=len, reverse=True)
+塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各""".split(),
+    key=len,
+    reverse=True,
+)
 PROVINCE_SUFFIXES = ["维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市"]
 CITY_SUFFIXES = ["自治州", "地区", "市", "盟"]
 COUNTY_SUFFIXES = ["自治县", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗"]
@@ -81,8 +85,7 @@ class Rename:
 
 
 class Divisions:
-    def __init__(self, records: list[tuple[int, str, str, str]],
-                 renames: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, records: list[tuple[int, str, str, str]], renames: list[dict[str, str]] | None = None) -> None:
         self.by_code: dict[str, Division] = {}
         self.townships: dict[str, list[str]] = {}  # a county's (or a city without counties') townships, by code
         for level, code, parent, name in records:
@@ -107,8 +110,9 @@ class Divisions:
         self._history: dict[tuple[str, str], Rename] = {}  # (old name, parent) -> its row
         for row in renames or ():
             unit = self.by_code[row["new_code"]]
-            r = Rename(row["old_name"], row["old_level"], row["parent"], row["new_name"], unit, int(row["year"]),
-                       row["change"])
+            r = Rename(
+                row["old_name"], row["old_level"], row["parent"], row["new_name"], unit, int(row["year"]), row["change"]
+            )
             self.renamed[unit.level].setdefault(r.old_name, []).append(r)
             self._history[(r.old_name, r.parent)] = r
 

@@ -24,21 +24,83 @@ from rapidfuzz.distance import OSA
 from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
 from crm_migrate.cleaners.text import ascii_width, tidy
 
-_SYNTAX = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
-                     r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$")
+_SYNTAX = re.compile(
+    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
+    r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$"
+)
 # The mail domains Chinese CRM data holds most, commonest first (a tie between two suggestions goes to the
 # earlier one: sina.con is sina.com, not sina.cn).
-COMMON_DOMAINS = ["qq.com", "163.com", "126.com", "sina.com", "sina.cn", "sohu.com", "foxmail.com", "aliyun.com",
-                  "139.com", "yeah.net", "gmail.com", "hotmail.com", "outlook.com", "yahoo.com", "icloud.com",
-                  "live.com", "msn.com", "vip.qq.com", "vip.163.com", "tom.com", "21cn.com"]
+COMMON_DOMAINS = [
+    "qq.com",
+    "163.com",
+    "126.com",
+    "sina.com",
+    "sina.cn",
+    "sohu.com",
+    "foxmail.com",
+    "aliyun.com",
+    "139.com",
+    "yeah.net",
+    "gmail.com",
+    "hotmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "icloud.com",
+    "live.com",
+    "msn.com",
+    "vip.qq.com",
+    "vip.163.com",
+    "tom.com",
+    "21cn.com",
+]
 # Real mail domains near a common one, never to be corrected to it nor flagged.
-REAL_DOMAINS = {"188.com", "189.cn", "wo.cn", "263.net", "163.net", "vip.126.com", "vip.sina.com", "sina.com.cn",
-                "vip.sohu.com", "2980.com", "live.cn", "msn.cn", "yahoo.cn", "yahoo.com.cn", "yahoo.com.hk",
-                "hotmail.co.uk", "mail.com", "email.com", "ymail.com", "me.com", "mac.com", "aol.com", "gmx.com",
-                "gmx.net", "proton.me", "protonmail.com"}
+REAL_DOMAINS = {
+    "188.com",
+    "189.cn",
+    "wo.cn",
+    "263.net",
+    "163.net",
+    "vip.126.com",
+    "vip.sina.com",
+    "sina.com.cn",
+    "vip.sohu.com",
+    "2980.com",
+    "live.cn",
+    "msn.cn",
+    "yahoo.cn",
+    "yahoo.com.cn",
+    "yahoo.com.hk",
+    "hotmail.co.uk",
+    "mail.com",
+    "email.com",
+    "ymail.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "gmx.com",
+    "gmx.net",
+    "proton.me",
+    "protonmail.com",
+}
 # Endings typed for .com: letters next to each other on the keyboard, doubled, dropped or swapped.
-COM_TYPOS = {"con", "cm", "co", "om", "comm", "coom", "cpm", "vom", "xom", "cim", "cmo", "ocm", "c0m", "comn",
-             "coml", "cok"}
+COM_TYPOS = {
+    "con",
+    "cm",
+    "co",
+    "om",
+    "comm",
+    "coom",
+    "cpm",
+    "vom",
+    "xom",
+    "cim",
+    "cmo",
+    "ocm",
+    "c0m",
+    "comn",
+    "coml",
+    "cok",
+}
 _COMMON_SET = set(COMMON_DOMAINS)
 
 
@@ -59,8 +121,9 @@ def correction(domain: str) -> str | None:
         c_name, c_ending = _split(common)
         if c_ending not in endings:
             continue
-        if name == c_name or (len(c_name) >= 5 and not c_name.replace(".", "").isdigit()
-                              and OSA.distance(name, c_name) == 1):
+        if name == c_name or (
+            len(c_name) >= 5 and not c_name.replace(".", "").isdigit() and OSA.distance(name, c_name) == 1
+        ):
             return common
     return None
 
@@ -126,8 +189,16 @@ def _fast_emails(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     domain = lowered.str.extract(r"@([^@]+)$")
     valid = pl.DataFrame({"raw": values}).filter(lowered.str.contains(_SYNTAX.pattern))
     domains = valid.select(domain.unique().alias("d"))["d"].drop_nulls().to_list()
-    plain = [d for d in domains if d in _COMMON_SET or (
-        (not ctx.fix_email_typos or correction(d) is None) and suggest_domain(d) is None)]
+    plain = [
+        d
+        for d in domains
+        if d in _COMMON_SET or ((not ctx.fix_email_typos or correction(d) is None) and suggest_domain(d) is None)
+    ]
     frame = valid.filter(domain.is_in(plain))
-    return frame.select("raw", lowered.alias("value"), lowered.alias("key"), pl.lit(None, pl.String).alias("reason"),
-                        pl.when(lowered != pl.col("raw")).then(pl.lit("case folded")).alias("notes"))
+    return frame.select(
+        "raw",
+        lowered.alias("value"),
+        lowered.alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.when(lowered != pl.col("raw")).then(pl.lit("case folded")).alias("notes"),
+    )

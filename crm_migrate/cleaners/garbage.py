@@ -70,40 +70,283 @@ _STRONG_LATIN = ("testing", "tests", "tester", "test", "demo")
 # Words with an ordinary meaning besides "test": a test record only when they are the whole name, alone or with
 # filler words and numbers (模拟客户, 虚拟客户, 样本01, sample data); 模拟电子 (analog electronics), 虚拟现实
 # (VR), 假日酒店 (Holiday Inn), 演示科技 and Sample Tech Ltd are names.
-_WEAK = ("样例", "示例", "范例", "样本", "样板", "例子", "演示", "模拟", "虚拟", "假", "临时", "试用", "体验", "内测",
-         "测", "无效", "作废", "已作废", "废弃", "已废弃", "已删除", "删除", "垃圾", "乱填", "乱写", "乱输", "随便",
-         "随便填", "随便写", "随意", "瞎填", "瞎写", "不要用", "勿用", "勿动", "勿删", "请勿删除", "请勿删", "别动",
-         "别删", "不要动", "不要删", "重复", "sample", "samples", "example", "examples", "dummy", "fake", "foo", "bar",
-         "baz", "foobar", "qux", "placeholder", "temp", "tmp", "hello", "helloworld", "abc", "abcd", "abcde",
-         "abcdef", "abcdefg", "xyz", "asdf", "qwer", "qwerty", "invalid", "void", "deleted", "donotuse", "dontuse",
-         "trial", "新建", "新增", "未命名", "无标题", "untitled", "new")
+_WEAK = (
+    "样例",
+    "示例",
+    "范例",
+    "样本",
+    "样板",
+    "例子",
+    "演示",
+    "模拟",
+    "虚拟",
+    "假",
+    "临时",
+    "试用",
+    "体验",
+    "内测",
+    "测",
+    "无效",
+    "作废",
+    "已作废",
+    "废弃",
+    "已废弃",
+    "已删除",
+    "删除",
+    "垃圾",
+    "乱填",
+    "乱写",
+    "乱输",
+    "随便",
+    "随便填",
+    "随便写",
+    "随意",
+    "瞎填",
+    "瞎写",
+    "不要用",
+    "勿用",
+    "勿动",
+    "勿删",
+    "请勿删除",
+    "请勿删",
+    "别动",
+    "别删",
+    "不要动",
+    "不要删",
+    "重复",
+    "sample",
+    "samples",
+    "example",
+    "examples",
+    "dummy",
+    "fake",
+    "foo",
+    "bar",
+    "baz",
+    "foobar",
+    "qux",
+    "placeholder",
+    "temp",
+    "tmp",
+    "hello",
+    "helloworld",
+    "abc",
+    "abcd",
+    "abcde",
+    "abcdef",
+    "abcdefg",
+    "xyz",
+    "asdf",
+    "qwer",
+    "qwerty",
+    "invalid",
+    "void",
+    "deleted",
+    "donotuse",
+    "dontuse",
+    "trial",
+    "新建",
+    "新增",
+    "未命名",
+    "无标题",
+    "untitled",
+    "new",
+)
 # (新建 and 未命名 are the names a CRM gives a record nobody named: 新建客户, 未命名1, New Customer.)
 # What people write after a marker: 测试客户, 测试数据勿动, 测试一下, test_company, testuser, demo账号.
-_FILLERS = ("客户", "公司", "有限公司", "有限责任公司", "用户", "数据", "资料", "账号", "帐号", "账户", "帐户", "联系人",
-            "人员", "记录", "信息", "单位", "企业", "商家", "名称", "姓名", "一下", "专用", "用", "使用", "勿动", "勿删",
-            "勿删除", "请勿删除", "请勿删", "不要删", "不要删除", "别删", "别动", "不要动", "勿改", "请勿修改", "勿用",
-            "不要用", "号", "人", "的", "项目", "订单", "线索", "商机", "档案", "案例", "模板", "内容", "账套", "组",
-            "环境", "版", "而已", "啊", "呀", "吧",
-            "customer", "customers", "client", "clients", "company", "companies", "co", "corp", "corporation",
-            "ltd", "limited", "inc", "llc", "user", "users", "account", "accounts", "acct", "data", "record",
-            "records", "name", "contact", "contacts", "lead", "leads", "only", "entry", "org", "please", "ignore",
-            "do", "not", "dont", "delete", "use", "gongsi", "kehu", "yonghu", "shuju", "zhanghao", "zhanghu",
-            "lianxiren", "yixia", "ipsum", "dolor", "sit", "amet", "world")
+_FILLERS = (
+    "客户",
+    "公司",
+    "有限公司",
+    "有限责任公司",
+    "用户",
+    "数据",
+    "资料",
+    "账号",
+    "帐号",
+    "账户",
+    "帐户",
+    "联系人",
+    "人员",
+    "记录",
+    "信息",
+    "单位",
+    "企业",
+    "商家",
+    "名称",
+    "姓名",
+    "一下",
+    "专用",
+    "用",
+    "使用",
+    "勿动",
+    "勿删",
+    "勿删除",
+    "请勿删除",
+    "请勿删",
+    "不要删",
+    "不要删除",
+    "别删",
+    "别动",
+    "不要动",
+    "勿改",
+    "请勿修改",
+    "勿用",
+    "不要用",
+    "号",
+    "人",
+    "的",
+    "项目",
+    "订单",
+    "线索",
+    "商机",
+    "档案",
+    "案例",
+    "模板",
+    "内容",
+    "账套",
+    "组",
+    "环境",
+    "版",
+    "而已",
+    "啊",
+    "呀",
+    "吧",
+    "customer",
+    "customers",
+    "client",
+    "clients",
+    "company",
+    "companies",
+    "co",
+    "corp",
+    "corporation",
+    "ltd",
+    "limited",
+    "inc",
+    "llc",
+    "user",
+    "users",
+    "account",
+    "accounts",
+    "acct",
+    "data",
+    "record",
+    "records",
+    "name",
+    "contact",
+    "contacts",
+    "lead",
+    "leads",
+    "only",
+    "entry",
+    "org",
+    "please",
+    "ignore",
+    "do",
+    "not",
+    "dont",
+    "delete",
+    "use",
+    "gongsi",
+    "kehu",
+    "yonghu",
+    "shuju",
+    "zhanghao",
+    "zhanghu",
+    "lianxiren",
+    "yixia",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "world",
+)
 # One digit or numeral at a time, so that a run of them is read one way only (\d+ repeated backtracks without end).
 _NUMBERS = r"[\d一二三四五六七八九十零〇]"
 # Fillers, numbers and other markers, in any order (测试数据勿动, test_user_01, 演示账号2).
 _TAIL = re.compile("(?:" + _alternation(_FILLERS + _STRONG_ZH + _STRONG_LATIN + _WEAK) + "|" + _NUMBERS + ")*")
 # Trade and business words: after a marker at once, they make it a company's business (测试仪器, 测试服务).
-_BUSINESS_ZH = tuple(TRADES) + ("服务", "检测", "检验", "计量", "认证", "测量", "测控", "系统", "器材", "仪表", "工具",
-                                "网络", "信息", "数码", "光学", "工业", "制造", "中心", "实验室", "研究所", "研究院",
-                                "工作室", "商行", "经营部", "厂", "芯片", "器件", "集成电路", "仿真")
-_BUSINESS_LATIN = ("technology", "technologies", "tech", "instruments", "instrument", "equipment", "electronics",
-                   "electronic", "systems", "system", "solutions", "solution", "services", "service", "software",
-                   "engineering", "trading", "industrial", "industries", "labs", "lab", "laboratory",
-                   "laboratories", "consulting", "medical", "biotech", "bio", "foods", "logistics",
-                   "manufacturing", "materials", "products", "design", "media", "motors", "machinery",
-                   "automation", "semiconductor", "measurement", "measuring", "metrology", "inspection",
-                   "certification", "analytics", "pharma", "kitchen", "research")
+_BUSINESS_ZH = tuple(TRADES) + (
+    "服务",
+    "检测",
+    "检验",
+    "计量",
+    "认证",
+    "测量",
+    "测控",
+    "系统",
+    "器材",
+    "仪表",
+    "工具",
+    "网络",
+    "信息",
+    "数码",
+    "光学",
+    "工业",
+    "制造",
+    "中心",
+    "实验室",
+    "研究所",
+    "研究院",
+    "工作室",
+    "商行",
+    "经营部",
+    "厂",
+    "芯片",
+    "器件",
+    "集成电路",
+    "仿真",
+)
+_BUSINESS_LATIN = (
+    "technology",
+    "technologies",
+    "tech",
+    "instruments",
+    "instrument",
+    "equipment",
+    "electronics",
+    "electronic",
+    "systems",
+    "system",
+    "solutions",
+    "solution",
+    "services",
+    "service",
+    "software",
+    "engineering",
+    "trading",
+    "industrial",
+    "industries",
+    "labs",
+    "lab",
+    "laboratory",
+    "laboratories",
+    "consulting",
+    "medical",
+    "biotech",
+    "bio",
+    "foods",
+    "logistics",
+    "manufacturing",
+    "materials",
+    "products",
+    "design",
+    "media",
+    "motors",
+    "machinery",
+    "automation",
+    "semiconductor",
+    "measurement",
+    "measuring",
+    "metrology",
+    "inspection",
+    "certification",
+    "analytics",
+    "pharma",
+    "kitchen",
+    "research",
+)
 _BUSINESS = re.compile(_alternation(_BUSINESS_ZH + _BUSINESS_LATIN))
 _STRONG_START = re.compile("^(" + _alternation(_STRONG_ZH + _STRONG_LATIN) + ")")
 _WEAK_WHOLE = re.compile("^(" + _alternation(_WEAK) + ")" + _TAIL.pattern + "$")
@@ -114,10 +357,14 @@ _LOREM = re.compile(r"^lorem\b")
 # 测试 at the end: 星辰科技测试, 张伟测试01, 内部测试. A registered name may end in 测试 as its trade (北京软件测试有限公司);
 # not when what comes before is a test's own qualifier (内部测试, 压力测试) or a complete name (星辰科技有限公司（测试）).
 _SUFFIX_ZH = re.compile("(测试|ceshi)(" + _TAIL.pattern + ")$")
-_SUFFIX_WINDOW = 40  # a marker's tail is short: searched in the last characters only, not from every 测试 of a long value
+_SUFFIX_WINDOW = (
+    40  # a marker's tail is short: searched in the last characters only, not from every 测试 of a long value
+)
 _SUFFIX_LATIN = re.compile(r"(?<![a-z])(test|testing|demo)(?![a-z])[^a-z]*$")
-_QUALIFIERS = re.compile(r"(?:内部|系统|功能|压力|接口|性能|集成|回归|上线|流程|开发|新|我的|临时|批量|导入|仅供|仅用于|用于"
-                         r"|做|的|用来|专门|数据|客户|用户|账号|测试|[a-z\d]*)$")
+_QUALIFIERS = re.compile(
+    r"(?:内部|系统|功能|压力|接口|性能|集成|回归|上线|流程|开发|新|我的|临时|批量|导入|仅供|仅用于|用于"
+    r"|做|的|用来|专门|数据|客户|用户|账号|测试|[a-z\d]*)$"
+)
 _LEGAL_END = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|公司|集团|ltd|co|inc|limited|corp)$")
 
 
@@ -126,7 +373,7 @@ def _strong(bare: str, folded: str) -> bool:
     m = _STRONG_START.match(bare)
     if m is None:
         return False
-    marker, rest = m.group(1), bare[m.end():]
+    marker, rest = m.group(1), bare[m.end() :]
     if _TAIL.fullmatch(rest):
         return True
     if _BUSINESS.match(rest):
@@ -173,8 +420,13 @@ def marked_as_test(value: str, key: str | None = None) -> str | None:
         bare = _bare(folded)
         if not bare:
             continue
-        if (_strong(bare, folded) or _weak(bare, folded) or _CS.match(bare) or _LOREM.match(folded)
-                or _suffix(bare, folded, company_key)):
+        if (
+            _strong(bare, folded)
+            or _weak(bare, folded)
+            or _CS.match(bare)
+            or _LOREM.match(folded)
+            or _suffix(bare, folded, company_key)
+        ):
             return f"test marker in {value!r}"
     return None
 
@@ -183,8 +435,10 @@ def marked_as_test(value: str, key: str | None = None) -> str | None:
 
 # Characters people type where a name should be: XX有限公司, 某某科技有限公司, ××公司, **公司, ○○集团.
 _STANDIN = r"[x×*○〇◯某?]++"  # possessive: a long run of them is read one way only
-_ORG_END = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|个体工商户|个人独资企业|公司|集团|企业|厂|店|银行|医院|学校"
-                      r"|大学|中心|工作室|商行|合作社|事务所|研究所|单位|company|co|ltd|inc|corp|limited)$")
+_ORG_END = re.compile(
+    r"(?:有限责任公司|股份有限公司|有限公司|个体工商户|个人独资企业|公司|集团|企业|厂|店|银行|医院|学校"
+    r"|大学|中心|工作室|商行|合作社|事务所|研究所|单位|company|co|ltd|inc|corp|limited)$"
+)
 _STANDIN_NAME = re.compile(r"^(?:" + _STANDIN + r"(?:省|市|区|县|镇|乡)?)+" + _alternation(_BUSINESS_ZH) + "*$")
 _LETTER_STANDINS = frozenset("abcdefghijklmnopqrstuvwxyz甲乙丙丁")
 KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890", "0987654321")
@@ -247,8 +501,10 @@ def garbage_name(value: str, key: str | None = None) -> str | None:
 # --- one email, one number ---------------------------------------------------------------------------------
 
 # "None" as people type it into any field: 无, 暂无, 没有, N/A, -, /.
-_NONE = re.compile(r"^(?:暂?无|暂无信息|没有|没|空|未知|不详|不知道|未填|未填写|未提供|保密|待补充|待定|none|null|nil|nan"
-                   r"|undefined|n/?a|no|unknown|tbd|#n/a|0)$")
+_NONE = re.compile(
+    r"^(?:暂?无|暂无信息|没有|没|空|未知|不详|不知道|未填|未填写|未提供|保密|待补充|待定|none|null|nil|nan"
+    r"|undefined|n/?a|no|unknown|tbd|#n/a|0)$"
+)
 _NONE_PUNCT = re.compile(r"^[\W_]*$")
 _FIELD_WORDS = re.compile(r"(?:邮箱|邮件|电子邮件|email|e-mail|mail|电话|手机|手机号|号码|联系方式|单位|公司)$")
 
@@ -256,26 +512,131 @@ _FIELD_WORDS = re.compile(r"(?:邮箱|邮件|电子邮件|email|e-mail|mail|电�
 def _is_none(folded: str) -> bool:
     """无, 暂无, N/A, - and the like, also with the field's name after them (暂无邮箱, 无电话)."""
     text = folded.strip("()（）[]【】 ")
-    return (_NONE_PUNCT.match(folded) is not None or _NONE.match(text) is not None
-            or _NONE.match(_FIELD_WORDS.sub("", text).strip()) is not None)
+    return (
+        _NONE_PUNCT.match(folded) is not None
+        or _NONE.match(text) is not None
+        or _NONE.match(_FIELD_WORDS.sub("", text).strip()) is not None
+    )
 
 
-_PLACEHOLDER_DOMAIN_LABELS = frozenset({
-    "test", "testing", "tests", "example", "examples", "sample", "demo", "ceshi", "fake", "dummy", "none", "null",
-    "noemail", "nomail", "nomails", "domain", "yourdomain", "mydomain", "company", "yourcompany", "mycompany",
-    "xxx", "xx", "abc", "aaa", "asdf", "qwe", "qwer", "invalid", "localhost"})
+_PLACEHOLDER_DOMAIN_LABELS = frozenset(
+    {
+        "test",
+        "testing",
+        "tests",
+        "example",
+        "examples",
+        "sample",
+        "demo",
+        "ceshi",
+        "fake",
+        "dummy",
+        "none",
+        "null",
+        "noemail",
+        "nomail",
+        "nomails",
+        "domain",
+        "yourdomain",
+        "mydomain",
+        "company",
+        "yourcompany",
+        "mycompany",
+        "xxx",
+        "xx",
+        "abc",
+        "aaa",
+        "asdf",
+        "qwe",
+        "qwer",
+        "invalid",
+        "localhost",
+    }
+)
 # (Not mail.com or email.com: real providers. email@email.com is caught by its local part.)
-_PLACEHOLDER_LOCALS = frozenset({
-    "test", "tests", "testing", "tester", "testuser", "ceshi", "demo", "sample", "example", "fake", "dummy",
-    "none", "null", "nil", "no", "noemail", "no-email", "no_email", "nomail", "n/a", "noreply", "no-reply",
-    "no_reply", "donotreply", "do-not-reply", "abc", "abcd", "abcde", "abc123", "xyz", "asdf", "qwer", "qwerty",
-    "user", "username", "email", "mail", "name", "your", "yourname", "your.name", "yourmail", "youremail", "someone",
-    "somebody", "nobody", "anonymous", "unknown", "john.doe", "johndoe", "jane.doe", "janedoe", "foo", "bar",
-    "foobar", "xxx.xxx", "x.x", "admin123"})
+_PLACEHOLDER_LOCALS = frozenset(
+    {
+        "test",
+        "tests",
+        "testing",
+        "tester",
+        "testuser",
+        "ceshi",
+        "demo",
+        "sample",
+        "example",
+        "fake",
+        "dummy",
+        "none",
+        "null",
+        "nil",
+        "no",
+        "noemail",
+        "no-email",
+        "no_email",
+        "nomail",
+        "n/a",
+        "noreply",
+        "no-reply",
+        "no_reply",
+        "donotreply",
+        "do-not-reply",
+        "abc",
+        "abcd",
+        "abcde",
+        "abc123",
+        "xyz",
+        "asdf",
+        "qwer",
+        "qwerty",
+        "user",
+        "username",
+        "email",
+        "mail",
+        "name",
+        "your",
+        "yourname",
+        "your.name",
+        "yourmail",
+        "youremail",
+        "someone",
+        "somebody",
+        "nobody",
+        "anonymous",
+        "unknown",
+        "john.doe",
+        "johndoe",
+        "jane.doe",
+        "janedoe",
+        "foo",
+        "bar",
+        "foobar",
+        "xxx.xxx",
+        "x.x",
+        "admin123",
+    }
+)
 _MARKER_LOCAL = re.compile(r"^(?:test|testing|tester|demo|ceshi|sample|fake|dummy)[\d._-]*$")
 _QQ_DOMAINS = frozenset({"qq.com", "vip.qq.com", "foxmail.com"})
-_FREE_MAIL = frozenset({"qq.com", "vip.qq.com", "foxmail.com", "163.com", "126.com", "yeah.net", "sina.com", "sina.cn",
-                        "sohu.com", "139.com", "aliyun.com", "gmail.com", "hotmail.com", "outlook.com", "yahoo.com"})
+_FREE_MAIL = frozenset(
+    {
+        "qq.com",
+        "vip.qq.com",
+        "foxmail.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sina.cn",
+        "sohu.com",
+        "139.com",
+        "aliyun.com",
+        "gmail.com",
+        "hotmail.com",
+        "outlook.com",
+        "yahoo.com",
+    }
+)
 
 
 def _junk_token(token: str) -> bool:
@@ -306,8 +667,12 @@ def placeholder_email(value: str) -> str | None:
     label = labels[-2] if len(labels) >= 2 else labels[0]
     # One letter is no mailbox at a free mail service (a@qq.com) or at a one-letter domain (a@a.com); it may be at a
     # company's own domain (x@xingchen.cn).
-    placeholder_local = (local in _PLACEHOLDER_LOCALS or _MARKER_LOCAL.match(local) is not None or _junk_token(local)
-                         or (len(local) == 1 and (domain in _FREE_MAIL or len(label) == 1)))
+    placeholder_local = (
+        local in _PLACEHOLDER_LOCALS
+        or _MARKER_LOCAL.match(local) is not None
+        or _junk_token(local)
+        or (len(local) == 1 and (domain in _FREE_MAIL or len(label) == 1))
+    )
     placeholder_domain = label in _PLACEHOLDER_DOMAIN_LABELS or (_junk_token(label) and domain not in _FREE_MAIL)
     if local.isdigit():  # a QQ mailbox is the QQ number: five digits or more, no leading zero
         if domain in _QQ_DOMAINS and (len(local) < 5 or local[0] == "0"):
@@ -367,8 +732,12 @@ def _placeholder_number(text: str) -> bool:
     digits = _digits(text)
     if service_number(digits):
         return False
-    return bool(len(digits) < 5 or is_placeholder(digits) or _FAMOUS_FAKE_MOBILE.match(digits)
-                or ((m := _LANDLINE.match(digits)) and is_placeholder(m.group(1))))
+    return bool(
+        len(digits) < 5
+        or is_placeholder(digits)
+        or _FAMOUS_FAKE_MOBILE.match(digits)
+        or ((m := _LANDLINE.match(digits)) and is_placeholder(m.group(1)))
+    )
 
 
 _SERVICE = re.compile(r"^(?:1\d{2}|999|100\d{2}|12\d{3}|9[56]\d{3}|95\d{4,6}|[48]00\d{7}|106\d{5,})$")
@@ -394,12 +763,76 @@ def service_number(value: str) -> str | None:
 
 _SURNAME = "(?:" + "|".join(sorted(COMPOUND_SURNAMES, key=len, reverse=True)) + "|[" + "".join(COMMON_SURNAMES) + "])"
 # Textbook and form-filler names: 张三 李四 王五 赵六 are the "John Doe" of Chinese forms, 小明 and 小红 of textbooks.
-_PLACEHOLDER_NAMES = frozenset({
-    "张三", "李四", "王五", "赵六", "钱七", "孙七", "张三李四", "某某", "某人", "某", "某甲", "某乙", "甲", "乙", "丙",
-    "路人", "路人甲", "路人乙", "路人丙", "无名", "无名氏", "匿名", "匿名用户", "佚名", "不详", "未知", "不知道", "没有",
-    "无", "空", "暂无", "小明", "小红", "测试", "客户", "顾客", "用户", "联系人", "本人", "姓名", "名字", "某客户",
-    "xxx", "xx", "x", "zhangsan", "lisi", "wangwu", "zhaoliu", "xiaoming", "johndoe", "janedoe", "anonymous", "anon",
-    "unknown", "noname", "none", "null", "nil", "na", "nobody", "someone", "somebody", "test", "user", "customer"})
+_PLACEHOLDER_NAMES = frozenset(
+    {
+        "张三",
+        "李四",
+        "王五",
+        "赵六",
+        "钱七",
+        "孙七",
+        "张三李四",
+        "某某",
+        "某人",
+        "某",
+        "某甲",
+        "某乙",
+        "甲",
+        "乙",
+        "丙",
+        "路人",
+        "路人甲",
+        "路人乙",
+        "路人丙",
+        "无名",
+        "无名氏",
+        "匿名",
+        "匿名用户",
+        "佚名",
+        "不详",
+        "未知",
+        "不知道",
+        "没有",
+        "无",
+        "空",
+        "暂无",
+        "小明",
+        "小红",
+        "测试",
+        "客户",
+        "顾客",
+        "用户",
+        "联系人",
+        "本人",
+        "姓名",
+        "名字",
+        "某客户",
+        "xxx",
+        "xx",
+        "x",
+        "zhangsan",
+        "lisi",
+        "wangwu",
+        "zhaoliu",
+        "xiaoming",
+        "johndoe",
+        "janedoe",
+        "anonymous",
+        "anon",
+        "unknown",
+        "noname",
+        "none",
+        "null",
+        "nil",
+        "na",
+        "nobody",
+        "someone",
+        "somebody",
+        "test",
+        "user",
+        "customer",
+    }
+)
 _TITLE_END = re.compile(r"(?:先生|女士|小姐|老师|同学|经理|总|sir|madam)$")
 _TITLE_START = re.compile(r"^(?:mr|mrs|ms|miss|dr)(?=.)")
 _MASKED = re.compile("^" + _SURNAME + r"(?:某{1,2}|x{1,3}|\*{1,3}|○{1,3})$")
@@ -438,53 +871,334 @@ def placeholder_person(name: str, emails: Iterable[str | None] = (), phones: Ite
 # Kinship terms, bare or with an order (二姨, 大哥, 小舅), 我的/my in front or home/phone words after (妈妈家, 老婆手机):
 # how people save their family. A surname in front (王哥, 李姐, 陈阿姨) or a child's name (朵朵妈妈) is how a
 # salesperson saves a customer: a contact.
-_KIN = ("妈", "妈妈", "老妈", "妈咪", "老母", "爹地", "老豆", "干妈", "干爹", "干爸", "后妈", "继母", "干女儿", "干儿子",
-        "母亲", "娘", "老娘", "爸", "爸爸", "老爸", "父亲", "爹", "老爹", "爷爷", "奶奶", "外公",
-        "外婆", "姥姥", "姥爷", "老婆", "老公", "媳妇", "媳妇儿", "老伴", "爱人", "丈夫", "妻子", "太太", "儿子", "女儿",
-        "闺女", "宝宝", "宝贝", "宝贝儿", "孩子", "哥", "哥哥", "姐", "姐姐", "弟", "弟弟", "妹", "妹妹", "舅", "舅舅",
-        "舅妈", "姨", "姨妈", "姨夫", "阿姨", "姑", "姑姑", "姑妈", "姑父", "叔", "叔叔", "婶", "婶婶", "婶子", "伯",
-        "伯伯", "伯父", "伯母", "爷", "岳父", "岳母", "丈母娘", "老丈人", "公公", "婆婆", "嫂", "嫂子", "姐夫", "妹夫",
-        "弟媳", "弟妹", "侄子", "侄女", "外甥", "外甥女", "孙子", "孙女", "亲家", "家", "家里", "家人", "老家", "亲爱的",
-        "老头", "mom", "mum", "mommy", "mummy", "mother", "mama", "dad", "daddy", "father", "papa", "wife", "hubby",
-        "husband", "honey", "babe", "baby", "bae", "bro", "brother", "sis", "sister", "grandma", "grandpa", "granny",
-        "son", "daughter", "uncle", "aunt", "auntie", "home")
-_FAMILY = re.compile("^(?:我的|我|亲爱的|my|dear)?(?:[大二三四五六七八九十小老亲表堂幺]?)" + _alternation(_KIN)
-                     + r"(?:家里座机|家里电话|家庭电话|家里|家|手机|电话|座机|新号|旧号|老号|小号|号码|号|新|旧|单位|公司|办公室|工作|大人"
-                     r"|phone|mobile|cell|home|work|office|new)?\d?$")
+_KIN = (
+    "妈",
+    "妈妈",
+    "老妈",
+    "妈咪",
+    "老母",
+    "爹地",
+    "老豆",
+    "干妈",
+    "干爹",
+    "干爸",
+    "后妈",
+    "继母",
+    "干女儿",
+    "干儿子",
+    "母亲",
+    "娘",
+    "老娘",
+    "爸",
+    "爸爸",
+    "老爸",
+    "父亲",
+    "爹",
+    "老爹",
+    "爷爷",
+    "奶奶",
+    "外公",
+    "外婆",
+    "姥姥",
+    "姥爷",
+    "老婆",
+    "老公",
+    "媳妇",
+    "媳妇儿",
+    "老伴",
+    "爱人",
+    "丈夫",
+    "妻子",
+    "太太",
+    "儿子",
+    "女儿",
+    "闺女",
+    "宝宝",
+    "宝贝",
+    "宝贝儿",
+    "孩子",
+    "哥",
+    "哥哥",
+    "姐",
+    "姐姐",
+    "弟",
+    "弟弟",
+    "妹",
+    "妹妹",
+    "舅",
+    "舅舅",
+    "舅妈",
+    "姨",
+    "姨妈",
+    "姨夫",
+    "阿姨",
+    "姑",
+    "姑姑",
+    "姑妈",
+    "姑父",
+    "叔",
+    "叔叔",
+    "婶",
+    "婶婶",
+    "婶子",
+    "伯",
+    "伯伯",
+    "伯父",
+    "伯母",
+    "爷",
+    "岳父",
+    "岳母",
+    "丈母娘",
+    "老丈人",
+    "公公",
+    "婆婆",
+    "嫂",
+    "嫂子",
+    "姐夫",
+    "妹夫",
+    "弟媳",
+    "弟妹",
+    "侄子",
+    "侄女",
+    "外甥",
+    "外甥女",
+    "孙子",
+    "孙女",
+    "亲家",
+    "家",
+    "家里",
+    "家人",
+    "老家",
+    "亲爱的",
+    "老头",
+    "mom",
+    "mum",
+    "mommy",
+    "mummy",
+    "mother",
+    "mama",
+    "dad",
+    "daddy",
+    "father",
+    "papa",
+    "wife",
+    "hubby",
+    "husband",
+    "honey",
+    "babe",
+    "baby",
+    "bae",
+    "bro",
+    "brother",
+    "sis",
+    "sister",
+    "grandma",
+    "grandpa",
+    "granny",
+    "son",
+    "daughter",
+    "uncle",
+    "aunt",
+    "auntie",
+    "home",
+)
+_FAMILY = re.compile(
+    "^(?:我的|我|亲爱的|my|dear)?(?:[大二三四五六七八九十小老亲表堂幺]?)"
+    + _alternation(_KIN)
+    + r"(?:家里座机|家里电话|家庭电话|家里|家|手机|电话|座机|新号|旧号|老号|小号|号码|号|新|旧|单位|公司|办公室|工作|大人"
+    r"|phone|mobile|cell|home|work|office|new)?\d?$"
+)
 _NOT_FAMILY = frozenset({"小姐", "小哥"})  # a title; a courier
 # Words that make an entry a service, not a business contact: couriers, delivery, rides, home services.
-_SERVICES = ("快递", "外卖", "跑腿", "骑手", "送餐", "代驾", "出租车", "的士", "打车", "网约车", "专车",
-             "开锁", "换锁", "修锁", "锁匠", "搬家", "送水", "桶装水", "水站", "家政", "保洁", "钟点工", "月嫂", "保姆",
-             "修空调", "空调维修", "空调安装", "安装空调", "修电脑", "电脑维修", "修手机", "手机维修", "修冰箱",
-             "修洗衣机", "修热水器", "热水器安装", "修车", "修鞋", "修水管", "修马桶", "修家电", "修电视", "修油烟机",
-             "配钥匙", "干洗", "洗衣店", "通下水道", "下水道", "疏通", "物业", "房东", "中介", "保安", "门卫", "驿站", "丰巢", "快递柜",
-             "收废品", "废品回收", "洗车", "小哥", "装宽带", "宽带安装", "宽带报修", "煤气", "液化气", "送气",
-             "delivery", "courier", "takeaway", "taxi", "locksmith", "plumber",
-             "landlord")
+_SERVICES = (
+    "快递",
+    "外卖",
+    "跑腿",
+    "骑手",
+    "送餐",
+    "代驾",
+    "出租车",
+    "的士",
+    "打车",
+    "网约车",
+    "专车",
+    "开锁",
+    "换锁",
+    "修锁",
+    "锁匠",
+    "搬家",
+    "送水",
+    "桶装水",
+    "水站",
+    "家政",
+    "保洁",
+    "钟点工",
+    "月嫂",
+    "保姆",
+    "修空调",
+    "空调维修",
+    "空调安装",
+    "安装空调",
+    "修电脑",
+    "电脑维修",
+    "修手机",
+    "手机维修",
+    "修冰箱",
+    "修洗衣机",
+    "修热水器",
+    "热水器安装",
+    "修车",
+    "修鞋",
+    "修水管",
+    "修马桶",
+    "修家电",
+    "修电视",
+    "修油烟机",
+    "配钥匙",
+    "干洗",
+    "洗衣店",
+    "通下水道",
+    "下水道",
+    "疏通",
+    "物业",
+    "房东",
+    "中介",
+    "保安",
+    "门卫",
+    "驿站",
+    "丰巢",
+    "快递柜",
+    "收废品",
+    "废品回收",
+    "洗车",
+    "小哥",
+    "装宽带",
+    "宽带安装",
+    "宽带报修",
+    "煤气",
+    "液化气",
+    "送气",
+    "delivery",
+    "courier",
+    "takeaway",
+    "taxi",
+    "locksmith",
+    "plumber",
+    "landlord",
+)
 # Courier, delivery and ride brands: a service entry alone or with a courier's name (顺丰-小王, 中通师傅); with a
 # business title (中通 张经理) a contact at that company.
-_SERVICE_BRANDS = ("顺丰", "中通", "圆通", "韵达", "申通", "汇通", "百世", "极兔", "德邦", "京东快递", "京东物流",
-                   "邮政", "ems", "天天快递", "宅急送", "菜鸟", "美团", "饿了么", "饿了吗", "滴滴", "货拉拉", "快狗",
-                   "闪送", "达达", "曹操出行", "sf", "dhl", "fedex", "uber")
+_SERVICE_BRANDS = (
+    "顺丰",
+    "中通",
+    "圆通",
+    "韵达",
+    "申通",
+    "汇通",
+    "百世",
+    "极兔",
+    "德邦",
+    "京东快递",
+    "京东物流",
+    "邮政",
+    "ems",
+    "天天快递",
+    "宅急送",
+    "菜鸟",
+    "美团",
+    "饿了么",
+    "饿了吗",
+    "滴滴",
+    "货拉拉",
+    "快狗",
+    "闪送",
+    "达达",
+    "曹操出行",
+    "sf",
+    "dhl",
+    "fedex",
+    "uber",
+)
 # Hotline words: a service entry when nothing in the name is a person (招商银行客服, 10086客服, 移动客服), a contact
 # when someone is named (李娜 客服 is the customer's service agent).
-_HOTLINE = ("人工客服", "客服电话", "客服热线", "服务热线", "服务电话", "投诉电话", "售后服务", "客服", "热线", "售后",
-            "维修", "报修", "投诉", "营业厅", "查询", "充值", "hotline", "customerservice", "service")
-_ORGS = ("银行", "移动", "联通", "电信", "公司", "集团", "中心", "官方", "平台", "商城", "保险", "证券", "航空", "铁路",
-         "燃气", "电力", "供电", "自来水", "水务", "电网", "宽带", "医院", "政府", "京东", "淘宝", "天猫", "苏宁", "拼多多",
-         "支付宝", "微信", "携程", "去哪儿", "飞猪", "bank")
+_HOTLINE = (
+    "人工客服",
+    "客服电话",
+    "客服热线",
+    "服务热线",
+    "服务电话",
+    "投诉电话",
+    "售后服务",
+    "客服",
+    "热线",
+    "售后",
+    "维修",
+    "报修",
+    "投诉",
+    "营业厅",
+    "查询",
+    "充值",
+    "hotline",
+    "customerservice",
+    "service",
+)
+_ORGS = (
+    "银行",
+    "移动",
+    "联通",
+    "电信",
+    "公司",
+    "集团",
+    "中心",
+    "官方",
+    "平台",
+    "商城",
+    "保险",
+    "证券",
+    "航空",
+    "铁路",
+    "燃气",
+    "电力",
+    "供电",
+    "自来水",
+    "水务",
+    "电网",
+    "宽带",
+    "医院",
+    "政府",
+    "京东",
+    "淘宝",
+    "天猫",
+    "苏宁",
+    "拼多多",
+    "支付宝",
+    "微信",
+    "携程",
+    "去哪儿",
+    "飞猪",
+    "bank",
+)
 _SERVICE_RE = re.compile(_alternation(_SERVICES))
 # Numbers saved to recognise them when they ring again: spam, fraud, cold calls.
-_NUISANCE_RE = re.compile(_alternation(("骚扰", "诈骗", "推销", "广告电话", "别接", "勿接", "不接", "黑名单", "拉黑", "spam",
-                                        "scam")))
+_NUISANCE_RE = re.compile(
+    _alternation(("骚扰", "诈骗", "推销", "广告电话", "别接", "勿接", "不接", "黑名单", "拉黑", "spam", "scam"))
+)
 _BRAND_RE = re.compile(_alternation(_SERVICE_BRANDS))
 _HOTLINE_RE = re.compile(_alternation(_HOTLINE))
 _ORG_RE = re.compile(_alternation(_ORGS))
-_BUSINESS_TITLE = re.compile(r"经理|总监|主管|主任|老板|董事|总裁|部长|负责人|店长|站长|厂长|专员|manager|director|"
-                             + _SURNAME + "总")
+_BUSINESS_TITLE = re.compile(
+    r"经理|总监|主管|主任|老板|董事|总裁|部长|负责人|店长|站长|厂长|专员|manager|director|" + _SURNAME + "总"
+)
 _COURIER_CUE = re.compile(r"小" + _SURNAME + r"|师傅|小哥|员|快递|司机|骑手|送货|配送|出行|打车|专送|外卖")
-_PERSON = re.compile(r"(?:^|[^\u3400-\u9fff])" + _SURNAME + r"[\u3400-\u9fff]{1,2}(?:$|[^\u3400-\u9fff])|^[小老]"
-                     + _SURNAME + "$|^" + _SURNAME + r"(?:哥|姐|叔|姨|工|总|老师|先生|女士|小姐|师傅)$")
+_PERSON = re.compile(
+    r"(?:^|[^\u3400-\u9fff])"
+    + _SURNAME
+    + r"[\u3400-\u9fff]{1,2}(?:$|[^\u3400-\u9fff])|^[小老]"
+    + _SURNAME
+    + "$|^"
+    + _SURNAME
+    + r"(?:哥|姐|叔|姨|工|总|老师|先生|女士|小姐|师傅)$"
+)
 
 
 def _personal(part: str) -> bool:
@@ -536,13 +1250,15 @@ def _service_entry(bare: str, folded: str) -> str | None:
 
 # "No company": the person is a private customer, has none, or nobody knows it. 个人独资企业 and 个体工商户 with a
 # name (张三个人独资企业, 城关区李记面馆个体工商户) are registered businesses.
-_NO_COMPANY = re.compile(r"^(?:(?:暂时?|目前|还)?(?:无|没有|没)(?:工作)?(?:单位|公司|名称|工作|业|业游民)?|空|待业|失业|在校生"
-                         r"|个人|个体|个体户|个体经营|个体工商户|个人独资企业|个人客户|个人用户|个人买家|个人自用|私人|私人客户"
-                         r"|散户|散客|自由职业|自由职业者|自由人|自雇|学生|在校学生|大学生|退休|退休人员|务农|农民|家庭主妇"
-                         r"|全职妈妈|全职太太|宝妈|家庭|在家|自己|本人|未知|不详|不清楚|不知道|待定|待补充|待完善|待确认"
-                         r"|待填|未填|未填写|未提供|保密|其他|其它|其他单位|客户|公司|单位|企业|有限公司|n/?a|none|null|nil|nan"
-                         r"|undefined|unknown|tbd|tba|self|selfemployed|freelance|freelancer|individual|personal"
-                         r"|private|student|retired|unemployed|housewife|other|others|no|notapplicable|0+)$")
+_NO_COMPANY = re.compile(
+    r"^(?:(?:暂时?|目前|还)?(?:无|没有|没)(?:工作)?(?:单位|公司|名称|工作|业|业游民)?|空|待业|失业|在校生"
+    r"|个人|个体|个体户|个体经营|个体工商户|个人独资企业|个人客户|个人用户|个人买家|个人自用|私人|私人客户"
+    r"|散户|散客|自由职业|自由职业者|自由人|自雇|学生|在校学生|大学生|退休|退休人员|务农|农民|家庭主妇"
+    r"|全职妈妈|全职太太|宝妈|家庭|在家|自己|本人|未知|不详|不清楚|不知道|待定|待补充|待完善|待确认"
+    r"|待填|未填|未填写|未提供|保密|其他|其它|其他单位|客户|公司|单位|企业|有限公司|n/?a|none|null|nil|nan"
+    r"|undefined|unknown|tbd|tba|self|selfemployed|freelance|freelancer|individual|personal"
+    r"|private|student|retired|unemployed|housewife|other|others|no|notapplicable|0+)$"
+)
 
 
 def placeholder_company(value: str | None) -> str | None:
@@ -581,8 +1297,24 @@ def _rule_vocabulary() -> tuple[list[str], set[str]]:
     tuples = (_KIN, _SERVICES, _SERVICE_BRANDS, _HOTLINE, _ORGS, _STRONG_ZH, _WEAK, _FILLERS, tuple(_PLACEHOLDER_NAMES))
     words = {w for t in tuples for w in t}
     chars = set(_INTERJECTIONS) | set(_RULE_CHARS)
-    patterns = (_FAMILY, _SERVICE_RE, _NUISANCE_RE, _BRAND_RE, _HOTLINE_RE, _ORG_RE, _BUSINESS_TITLE, _COURIER_CUE,
-                _TITLE_END, _MASKED, _NONE, _STRONG_START, _WEAK_WHOLE, _CS, _SUFFIX_ZH, _PERSON)
+    patterns = (
+        _FAMILY,
+        _SERVICE_RE,
+        _NUISANCE_RE,
+        _BRAND_RE,
+        _HOTLINE_RE,
+        _ORG_RE,
+        _BUSINESS_TITLE,
+        _COURIER_CUE,
+        _TITLE_END,
+        _MASKED,
+        _NONE,
+        _STRONG_START,
+        _WEAK_WHOLE,
+        _CS,
+        _SUFFIX_ZH,
+        _PERSON,
+    )
     for rx in patterns:
         pattern = rx.pattern
         for cls in re.findall(r"\[[^\]]*\]", pattern):
@@ -603,8 +1335,7 @@ def plain_text(name: pl.Expr) -> pl.Expr:
     markers = sorted({w for w in (*_STRONG_ZH, *_WEAK) if re.search(r"[\u3400-\u9fff]", w)})
     barred = "".join(sorted(set(traditional_chars()) | set("某甲乙丙丁〇")))  # 測試 folds to 测试; 某某公司
     several = name.str.split("").list.n_unique() >= 2
-    return (name.str.contains(f"^[\u4e00-\u9fa5--[{barred}]]{{2,}}$") & ~name.str.contains_any(markers)
-            & several)
+    return name.str.contains(f"^[\u4e00-\u9fa5--[{barred}]]{{2,}}$") & ~name.str.contains_any(markers) & several
 
 
 def plain_person(name: pl.Expr) -> pl.Expr:

@@ -36,9 +36,20 @@ MIN_VALUES = 4_000  # a batch smaller than this is cleaned here: handing it over
 FROM_BYTES = 30_000_000  # sources smaller than this make no batch that large: no worker is started for them
 WAIT_LEAST, WAIT_TIMES = 30.0, 10  # how long the worker may take over its half: seconds, times this side's
 _HEAD = struct.Struct(">Q")
-_SAMPLES = ["北京星辰科技有限公司", "星辰科技（北京）有限公司上海分公司", "Xingchen Technology Co., Ltd.", "13800138000",
-            "010-62345678转801", "王芳", "Wang Fang", "北京市海淀区中关村大街1号", "a@example.com", "2024-01-01",
-            "110105199003070021", "1,200.50"]
+_SAMPLES = [
+    "北京星辰科技有限公司",
+    "星辰科技（北京）有限公司上海分公司",
+    "Xingchen Technology Co., Ltd.",
+    "13800138000",
+    "010-62345678转801",
+    "王芳",
+    "Wang Fang",
+    "北京市海淀区中关村大街1号",
+    "a@example.com",
+    "2024-01-01",
+    "110105199003070021",
+    "1,200.50",
+]
 
 
 def _send(stream, message: Any) -> None:
@@ -85,9 +96,15 @@ class _Helper:
         env = dict(os.environ)
         env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         try:
-            process = subprocess.Popen([sys.executable, "-P", "-m", "crm_migrate.cleaners.helper", _package_file()],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                       env=env, cwd=package_root, bufsize=0)
+            process = subprocess.Popen(
+                [sys.executable, "-P", "-m", "crm_migrate.cleaners.helper", _package_file()],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                cwd=package_root,
+                bufsize=0,
+            )
         except OSError:
             return None
         return cls(process)
@@ -219,10 +236,8 @@ def _serve(parent_package: str) -> None:
 
     for cleaner in set(CLEANERS.values()):  # load the tables they read now, not while a batch waits
         for value in _SAMPLES:
-            try:
+            with contextlib.suppress(Exception):  # a sample a cleaner refuses is no matter
                 cleaner(value, CleanContext())
-            except Exception:  # noqa: BLE001 - a sample a cleaner refuses is no matter
-                pass
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     _send(out, ("ready",))
     while True:
@@ -233,7 +248,7 @@ def _serve(parent_package: str) -> None:
         try:
             cleaner = getattr(importlib.import_module(module), name)
             _send(out, ("ok", [cleaner(v, ctx) for v in values]))
-        except Exception as exc:  # noqa: BLE001 - said to the parent, which cleans the batch itself
+        except Exception as exc:  # said to the parent, which cleans the batch itself
             _send(out, ("error", repr(exc)))
 
 

@@ -48,16 +48,22 @@ def found(values: pl.Series, mobiles: bool = False) -> dict[str, str]:
         return {}
     frame = pl.DataFrame({"token": tokens}).with_columns(
         # the token without a trailing X (a mobile or a 15-digit ID followed by x1, 转, ...)
-        pl.col("token").str.replace(r"[XxＸｘ]$", "").alias("core"))
+        pl.col("token").str.replace(r"[XxＸｘ]$", "").alias("core")
+    )
     frame = frame.with_columns(_digits("token").alias("n18"), _digits("core").alias("n"))
     today = dt.date.today()
     mobile = (pl.col("n").str.contains(r"^(86)?1[3-9][0-9]{9}$")) if mobiles else pl.lit(False)
-    frame = frame.with_columns(_id18(pl.col("n18"), today).alias("whole"),
-                               (_id18(pl.col("n"), today) | _id15(pl.col("n"), today)).alias("id"),
-                               mobile.alias("mobile"))
+    frame = frame.with_columns(
+        _id18(pl.col("n18"), today).alias("whole"),
+        (_id18(pl.col("n"), today) | _id15(pl.col("n"), today)).alias("id"),
+        mobile.alias("mobile"),
+    )
     out: dict[str, str] = {}
-    for token, core, whole, is_id, _ in frame.filter(pl.col("whole") | pl.col("id") | pl.col("mobile")).select(
-            "token", "core", "whole", "id", "mobile").iter_rows():
+    for token, core, whole, is_id, _ in (
+        frame.filter(pl.col("whole") | pl.col("id") | pl.col("mobile"))
+        .select("token", "core", "whole", "id", "mobile")
+        .iter_rows()
+    ):
         if whole:  # 11010519900307002X
             out[token] = _mask_id(token)
         elif is_id:  # 110105199003070021 followed by an x that is not its check character
@@ -74,24 +80,30 @@ def _quick(mobiles: bool) -> str:
 
 def _digits(column: str) -> pl.Expr:
     """Full-width digits narrowed, separators out, x upper case."""
-    return (pl.col(column).str.replace_many(list(_FULL) + ["Ｘ", "ｘ", "x"], list(_ASCII) + ["X", "X", "X"])
-            .str.replace_all(_SEP, ""))
+    return (
+        pl.col(column)
+        .str.replace_many(list(_FULL) + ["Ｘ", "ｘ", "x"], list(_ASCII) + ["X", "X", "X"])
+        .str.replace_all(_SEP, "")
+    )
 
 
 def _id18(n: pl.Expr, today: dt.date) -> pl.Expr:
     digits = n.str.contains(r"^[0-9]{17}[0-9X]$")
     total = pl.sum_horizontal([n.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(ID_WEIGHTS)])
-    check = (total % 11).replace_strict({i: c for i, c in enumerate("10X98765432")}, default=None,
-                                        return_dtype=pl.String)
+    check = (total % 11).replace_strict(
+        {i: c for i, c in enumerate("10X98765432")}, default=None, return_dtype=pl.String
+    )
     born = n.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-    return (digits & (check == n.str.slice(17, 1)) & _province(n)
-            & born.is_between(dt.date(1900, 1, 1), today)).fill_null(False)
+    return (
+        digits & (check == n.str.slice(17, 1)) & _province(n) & born.is_between(dt.date(1900, 1, 1), today)
+    ).fill_null(False)
 
 
 def _id15(n: pl.Expr, today: dt.date) -> pl.Expr:
     born = (pl.lit("19") + n.str.slice(6, 6)).str.to_date("%Y%m%d", strict=False)
-    return (n.str.contains(r"^[0-9]{15}$") & _province(n) & born.is_between(dt.date(1900, 1, 1), today)
-            ).fill_null(False)
+    return (n.str.contains(r"^[0-9]{15}$") & _province(n) & born.is_between(dt.date(1900, 1, 1), today)).fill_null(
+        False
+    )
 
 
 def _province(n: pl.Expr) -> pl.Expr:
@@ -106,7 +118,7 @@ def _mask_id(text: str) -> str:
 def _mask_mobile(text: str) -> str:
     """The four digits before the last four: 138****5678, +86 138 **** 5678."""
     tail = 5 if text[-5] in " -" else 4
-    return text[:-(tail + 4)] + "****" + text[-tail:]
+    return text[: -(tail + 4)] + "****" + text[-tail:]
 
 
 def mask_series(values: pl.Series, mobiles: bool = False) -> pl.Series:

@@ -23,25 +23,66 @@ from crm_migrate.cleaners.text import ascii_width, tidy
 
 # Longest first, so that 美元 is read as USD before 元 is read as CNY. A word ending in 元 leaves 元 behind
 # as the mark between yuan and jiao (壹仟元伍角); 块 and 圆 are 元 too.
-CURRENCIES = sorted([("人民币", "CNY"), ("rmb", "CNY"), ("cny", "CNY"), ("¥", "CNY"), ("￥", "CNY"), ("元", "CNY"),
-                     ("圆", "CNY"), ("块钱", "CNY"), ("块", "CNY"), ("hk$", "HKD"), ("hkd", "HKD"), ("港币", "HKD"),
-                     ("港元", "HKD"), ("us$", "USD"), ("usd", "USD"), ("美元", "USD"), ("美金", "USD"), ("$", "USD"),
-                     ("eur", "EUR"), ("euro", "EUR"), ("€", "EUR"), ("欧元", "EUR"), ("jpy", "JPY"), ("日元", "JPY")],
-                    key=lambda c: -len(c[0]))
-MULTIPLIERS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "千": Decimal(1_000), "百": Decimal(100),
-               "k": Decimal(1_000), "w": Decimal(10_000), "m": Decimal(1_000_000), "b": Decimal(1_000_000_000)}
+CURRENCIES = sorted(
+    [
+        ("人民币", "CNY"),
+        ("rmb", "CNY"),
+        ("cny", "CNY"),
+        ("¥", "CNY"),
+        ("￥", "CNY"),
+        ("元", "CNY"),
+        ("圆", "CNY"),
+        ("块钱", "CNY"),
+        ("块", "CNY"),
+        ("hk$", "HKD"),
+        ("hkd", "HKD"),
+        ("港币", "HKD"),
+        ("港元", "HKD"),
+        ("us$", "USD"),
+        ("usd", "USD"),
+        ("美元", "USD"),
+        ("美金", "USD"),
+        ("$", "USD"),
+        ("eur", "EUR"),
+        ("euro", "EUR"),
+        ("€", "EUR"),
+        ("欧元", "EUR"),
+        ("jpy", "JPY"),
+        ("日元", "JPY"),
+    ],
+    key=lambda c: -len(c[0]),
+)
+MULTIPLIERS = {
+    "万": Decimal(10_000),
+    "亿": Decimal(100_000_000),
+    "千": Decimal(1_000),
+    "百": Decimal(100),
+    "k": Decimal(1_000),
+    "w": Decimal(10_000),
+    "m": Decimal(1_000_000),
+    "b": Decimal(1_000_000_000),
+}
 _WORD_MULTIPLIERS = [("thousand", "k"), ("million", "m"), ("mn", "m"), ("billion", "b"), ("bn", "b")]
 
 # Words that make an amount approximate or a bound: dropped, with a note naming them.
-APPROX_BEFORE = sorted("""大约 约合 约为 约计 大概 大致 差不多 将近 接近 约 近 超过 超出 多于 高于 不少于 不低于 至少 最少 最多
-最高 高达 逾 超 不到 不足 少于 低于 不超过 预计 预估 估计 ~ ≈""".split(), key=len, reverse=True)
+APPROX_BEFORE = sorted(
+    """大约 约合 约为 约计 大概 大致 差不多 将近 接近 约 近 超过 超出 多于 高于 不少于 不低于 至少 最少 最多
+最高 高达 逾 超 不到 不足 少于 低于 不超过 预计 预估 估计 ~ ≈""".split(),
+    key=len,
+    reverse=True,
+)
 APPROX_AFTER = sorted("左右 上下 以上 以下 以内 之内 之上 之下 出头 开外 起 多 余 +".split(), key=len, reverse=True)
 _NUMERAL = "0-9零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億"
 _APPROX_INSIDE = re.compile(rf"(?<=[{_NUMERAL}])(多|余|来)(?=[万亿千百萬億kwm元])")
 _RANGE = re.compile(r"(?<=.)(-|~|—|–|〜|至|到)")
 
-DIGITS = {c: i for i, chars in enumerate(["零〇0", "一壹1", "二贰两2", "三叁3", "四肆4", "五伍5", "六陆6", "七柒7",
-                                          "八捌8", "九玖9"]) for c in chars}
+DIGITS = {
+    c: i
+    for i, chars in enumerate(
+        ["零〇0", "一壹1", "二贰两2", "三叁3", "四肆4", "五伍5", "六陆6", "七柒7", "八捌8", "九玖9"]
+    )
+    for c in chars
+}
 SMALL_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 BIG_UNITS = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 _CHINESE_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億角毛分]")
@@ -146,7 +187,7 @@ def _range(core: str) -> bool:
     m = _RANGE.search(core)
     if m is None:
         return False
-    low, high = core[: m.start()], core[m.end():]
+    low, high = core[: m.start()], core[m.end() :]
     units = re.search(r"[万亿千百kwmb]+元?$", high)
     if units and low and low[-1] not in MULTIPLIERS:
         low += units.group()
@@ -158,14 +199,14 @@ def _approximations(core: str) -> tuple[str, list[str]]:
     dropped: list[str] = []
     for word in APPROX_BEFORE:
         if core.startswith(word) and len(core) > len(word):
-            core, dropped = core[len(word):], dropped + [word]
+            core, dropped = core[len(word) :], dropped + [word]
             break
     for word in APPROX_AFTER:
         if core.endswith(word) and len(core) > len(word):
             core, dropped = core[: -len(word)], dropped + [word]
             break
     if m := _APPROX_INSIDE.search(core):
-        core, dropped = core[: m.start()] + core[m.end():], dropped + [m[1]]
+        core, dropped = core[: m.start()] + core[m.end() :], dropped + [m[1]]
     return core, dropped
 
 

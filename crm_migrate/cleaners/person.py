@@ -22,25 +22,159 @@ from crm_migrate.cleaners.company_words import trade_of
 from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 
 SURNAME_READINGS = {
-    "单": "shan", "曾": "zeng", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao", "查": "zha", "乐": "yue",
-    "缪": "miao", "覃": "qin", "翟": "zhai", "盖": "ge", "秘": "bi", "召": "shao", "折": "she", "种": "chong",
-    "员": "yun", "句": "gou", "过": "guo", "黑": "he", "隗": "wei", "宓": "mi", "繁": "po", "薄": "bo",
-    "牟": "mou", "祭": "zhai", "冼": "xian", "尉": "yu", "重": "chong", "曲": "qu", "莘": "shen", "长": "chang",
-    "长孙": "zhangsun", "尉迟": "yuchi", "万俟": "moqi", "单于": "chanyu", "澹台": "tantai", "令狐": "linghu",
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "区": "ou",
+    "仇": "qiu",
+    "朴": "piao",
+    "查": "zha",
+    "乐": "yue",
+    "缪": "miao",
+    "覃": "qin",
+    "翟": "zhai",
+    "盖": "ge",
+    "秘": "bi",
+    "召": "shao",
+    "折": "she",
+    "种": "chong",
+    "员": "yun",
+    "句": "gou",
+    "过": "guo",
+    "黑": "he",
+    "隗": "wei",
+    "宓": "mi",
+    "繁": "po",
+    "薄": "bo",
+    "牟": "mou",
+    "祭": "zhai",
+    "冼": "xian",
+    "尉": "yu",
+    "重": "chong",
+    "曲": "qu",
+    "莘": "shen",
+    "长": "chang",
+    "长孙": "zhangsun",
+    "尉迟": "yuchi",
+    "万俟": "moqi",
+    "单于": "chanyu",
+    "澹台": "tantai",
+    "令狐": "linghu",
 }
-COMPOUND_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-                     "夏侯", "轩辕", "令狐", "钟离", "澹台", "万俟", "单于", "南宫", "西门", "独孤", "端木", "百里"}
-TITLES = sorted({"总经理", "副总经理", "经理", "副经理", "总监", "副总监", "董事长", "副董事长", "董事", "总裁", "副总裁",
-                 "副总", "老总", "总", "主任", "副主任", "主管", "助理", "秘书", "会计", "出纳", "律师", "医生", "院长",
-                 "校长", "处长", "科长", "局长", "部长", "厂长", "店长", "经理人", "工程师", "高工", "工", "先生", "女士",
-                 "小姐", "太太", "老师", "博士", "教授", "老板", "师傅", "专员", "顾问", "总工"}, key=len, reverse=True)
+COMPOUND_SURNAMES = {
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "轩辕",
+    "令狐",
+    "钟离",
+    "澹台",
+    "万俟",
+    "单于",
+    "南宫",
+    "西门",
+    "独孤",
+    "端木",
+    "百里",
+}
+TITLES = sorted(
+    {
+        "总经理",
+        "副总经理",
+        "经理",
+        "副经理",
+        "总监",
+        "副总监",
+        "董事长",
+        "副董事长",
+        "董事",
+        "总裁",
+        "副总裁",
+        "副总",
+        "老总",
+        "总",
+        "主任",
+        "副主任",
+        "主管",
+        "助理",
+        "秘书",
+        "会计",
+        "出纳",
+        "律师",
+        "医生",
+        "院长",
+        "校长",
+        "处长",
+        "科长",
+        "局长",
+        "部长",
+        "厂长",
+        "店长",
+        "经理人",
+        "工程师",
+        "高工",
+        "工",
+        "先生",
+        "女士",
+        "小姐",
+        "太太",
+        "老师",
+        "博士",
+        "教授",
+        "老板",
+        "师傅",
+        "专员",
+        "顾问",
+        "总工",
+    },
+    key=len,
+    reverse=True,
+)
 # Departments and roles written in front of a title without a space (张伟采购经理) or alone after one (刘洋 销售).
-DEPARTMENTS = ["采购", "销售", "财务", "技术", "行政", "项目", "市场", "人事", "人力", "运营", "生产", "质量", "质检",
-               "客服", "研发", "商务", "业务", "工程", "信息", "IT", "it", "法务", "办公室", "物流", "仓储", "设计"]
+DEPARTMENTS = [
+    "采购",
+    "销售",
+    "财务",
+    "技术",
+    "行政",
+    "项目",
+    "市场",
+    "人事",
+    "人力",
+    "运营",
+    "生产",
+    "质量",
+    "质检",
+    "客服",
+    "研发",
+    "商务",
+    "业务",
+    "工程",
+    "信息",
+    "IT",
+    "it",
+    "法务",
+    "办公室",
+    "物流",
+    "仓储",
+    "设计",
+]
 SALUTATIONS_BY_GENDER = {"先生": "男", "女士": "女", "小姐": "女", "太太": "女"}
 # The hundred commonest surnames: 小李 and 老王 are salutations when the character is one of them; 小明 is a nickname.
-COMMON_SURNAMES = frozenset("""王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任
-沈姚卢钟姜崔谭陆汪范廖贾夏韦付邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤""".replace("\n", ""))
+COMMON_SURNAMES = frozenset(
+    """王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任
+沈姚卢钟姜崔谭陆汪范廖贾夏韦付邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤""".replace("\n", "")
+)
 _HONORIFIC = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|mister|madam)\.?\s+", re.I)
 _DELIMITED = re.compile(r"^([\u3400-\u9fff·]{2,5})\s*(?:[-－—–/／|｜·_＿:：,，@＠]+|\s+)\s*(\S.*)$")
 _COMPANY_FIRST = re.compile(r"^(.+?)\s*(?:[-－—–/／|｜·_＿:：,，@＠]+|\s+)\s*([\u3400-\u9fff·]{2,4})$")
@@ -73,7 +207,7 @@ def _fold(token: str) -> str:
 
 def split_chinese(name: str) -> tuple[str, str]:
     surname = name[:2] if name[:2] in COMPOUND_SURNAMES or name[:2] in SURNAME_READINGS else name[:1]
-    return surname, name[len(surname):]
+    return surname, name[len(surname) :]
 
 
 def pinyin_key(family: str, given: str) -> str:
@@ -122,8 +256,13 @@ def _looks_like_company(text: str) -> bool:
 def _looks_like_title(text: str) -> bool:
     """What follows a name after a dash or space is a title when it names one, a department, or is in Latin
     letters (陈晶-经理, 刘洋 销售, 王芳/市场部); otherwise it is the rest of the name (欧阳 靖宇)."""
-    return (any(w in text for w in TITLES) or any(d in text for d in DEPARTMENTS) or _looks_like_company(text)
-            or bool(re.search(r"[部科处组室]$|中心$", text)) or bool(re.fullmatch(r"[A-Za-z .&/]+", text)))
+    return (
+        any(w in text for w in TITLES)
+        or any(d in text for d in DEPARTMENTS)
+        or _looks_like_company(text)
+        or bool(re.search(r"[部科处组室]$|中心$", text))
+        or bool(re.fullmatch(r"[A-Za-z .&/]+", text))
+    )
 
 
 def _company_glued(value: str) -> tuple[str, str] | None:
@@ -166,7 +305,7 @@ def _split_title(value: str) -> tuple[str, str | None, str | None]:
     if glued := _company_glued(value):
         return glued[0], None, glued[1]
     if m := _HONORIFIC.match(value):
-        return value[m.end():].strip(), m.group().strip().rstrip(".").capitalize() + ".", None
+        return value[m.end() :].strip(), m.group().strip().rstrip(".").capitalize() + ".", None
     if m := _TWO_WORDS.match(value):
         # 王美燕 桃图家具, 润通 赵乐渊: a person and the company's brand (with its trade or not) beside it, in
         # either order; 欧阳 靖宇 or 王 伟 (a name spaced out) are one person.
@@ -224,8 +363,9 @@ def clean_person_name(raw: str, ctx: CleanContext) -> Cleaned:
         key = pinyin_key(family, given.replace("·", ""))
         family_key: str | None = SURNAME_READINGS.get(family) or "".join(_syllables(family))
         traditional = "yes" if simplified(value) != value else None
-        return Cleaned(value, key, None, tuple(notes), _attrs(family, given, title, form, "zh", family_key,
-                                                               traditional, company))
+        return Cleaned(
+            value, key, None, tuple(notes), _attrs(family, given, title, form, "zh", family_key, traditional, company)
+        )
     if not any(ch.isalpha() for ch in value):
         return Cleaned(value, None, "no letters in the name", tuple(notes))
     honorific = title is not None and title.endswith(".")
@@ -236,15 +376,32 @@ def clean_person_name(raw: str, ctx: CleanContext) -> Cleaned:
     if form == "surname":
         given, family = "", value.strip()
     family_key = _fold(re.sub(r"[\s.\-]+", "", family.lower())) or None
-    return Cleaned(value, key, None, tuple(notes), _attrs(family, given, title, form, "latin", family_key, None,
-                                                           company))
+    return Cleaned(
+        value, key, None, tuple(notes), _attrs(family, given, title, form, "latin", family_key, None, company)
+    )
 
 
-def _attrs(family: str, given: str, title: str | None, form: str, script: str, family_key: str | None,
-           traditional: str | None, company: str | None = None) -> tuple[tuple[str, str | None], ...]:
-    return (("family", family), ("given", given), ("title", title),
-            ("gender", SALUTATIONS_BY_GENDER.get(title or "")), ("form", form), ("script", script),
-            ("family_key", family_key), ("traditional", traditional), ("company", company))
+def _attrs(
+    family: str,
+    given: str,
+    title: str | None,
+    form: str,
+    script: str,
+    family_key: str | None,
+    traditional: str | None,
+    company: str | None = None,
+) -> tuple[tuple[str, str | None], ...]:
+    return (
+        ("family", family),
+        ("given", given),
+        ("title", title),
+        ("gender", SALUTATIONS_BY_GENDER.get(title or "")),
+        ("form", form),
+        ("script", script),
+        ("family_key", family_key),
+        ("traditional", traditional),
+        ("company", company),
+    )
 
 
 _TITLE_AT_END = "(?:" + "|".join(TITLES) + ")$"
@@ -257,25 +414,47 @@ def _fast_person_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     surname, no title."""
     names = plain_chinese(values, r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff]){1,3} *$")
     frame = pl.DataFrame({"raw": names}).with_columns(pl.col("raw").str.replace_all(" ", "").alias("value"))
-    salutation = (pl.col("value").str.len_chars() == 2) & (pl.col("value").str.contains("^[小老]")
-                                                            | pl.col("value").str.contains("[姐哥]$"))
-    frame = frame.filter(~pl.col("value").str.contains(_TITLE_AT_END) & ~salutation
-                         & ~pl.col("value").str.slice(0, 2).is_in(_TWO_CHAR_SURNAMES))
+    salutation = (pl.col("value").str.len_chars() == 2) & (
+        pl.col("value").str.contains("^[小老]") | pl.col("value").str.contains("[姐哥]$")
+    )
+    frame = frame.filter(
+        ~pl.col("value").str.contains(_TITLE_AT_END)
+        & ~salutation
+        & ~pl.col("value").str.slice(0, 2).is_in(_TWO_CHAR_SURNAMES)
+    )
     chars = frame["value"].str.split("").explode().unique().to_list()
     reading = {c: _syllable(c) for c in chars if c}
     surname_reading = {c: SURNAME_READINGS.get(c) or reading[c] for c in reading}
     frame = frame.with_columns(
-        pl.col("value").str.slice(0, 1).alias("attr:family"), pl.col("value").str.slice(1).alias("attr:given"))
+        pl.col("value").str.slice(0, 1).alias("attr:family"), pl.col("value").str.slice(1).alias("attr:given")
+    )
     family = pl.col("attr:family").replace_strict(surname_reading, return_dtype=pl.String)
-    given = pl.col("attr:given").str.split("").list.eval(pl.element().replace_strict(reading, return_dtype=pl.String)
-                                                         ).list.join("")
+    given = (
+        pl.col("attr:given")
+        .str.split("")
+        .list.eval(pl.element().replace_strict(reading, return_dtype=pl.String))
+        .list.join("")
+    )
     frame = frame.with_columns(family.alias("f"), given.alias("g")).filter(pl.col("g").str.len_chars() > 0)
-    key = pl.when(pl.col("f") <= pl.col("g")).then(pl.concat_str(["f", "g"], separator=" ")) \
+    key = (
+        pl.when(pl.col("f") <= pl.col("g"))
+        .then(pl.concat_str(["f", "g"], separator=" "))
         .otherwise(pl.concat_str(["g", "f"], separator=" "))
+    )
     inner_space = pl.col("raw").str.strip_chars(" ").str.contains(" ", literal=True)
-    return frame.select("raw", "value", key.alias("key"), pl.lit(None, pl.String).alias("reason"),
-                        pl.when(inner_space).then(pl.lit("spaces inside a Chinese name removed")).alias("notes"),
-                        "attr:family", "attr:given", pl.lit(None, pl.String).alias("attr:title"),
-                        pl.lit(None, pl.String).alias("attr:gender"), pl.lit("full").alias("attr:form"),
-                        pl.lit("zh").alias("attr:script"), pl.col("f").alias("attr:family_key"),
-                        pl.lit(None, pl.String).alias("attr:traditional"), pl.lit(None, pl.String).alias("attr:company"))
+    return frame.select(
+        "raw",
+        "value",
+        key.alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.when(inner_space).then(pl.lit("spaces inside a Chinese name removed")).alias("notes"),
+        "attr:family",
+        "attr:given",
+        pl.lit(None, pl.String).alias("attr:title"),
+        pl.lit(None, pl.String).alias("attr:gender"),
+        pl.lit("full").alias("attr:form"),
+        pl.lit("zh").alias("attr:script"),
+        pl.col("f").alias("attr:family_key"),
+        pl.lit(None, pl.String).alias("attr:traditional"),
+        pl.lit(None, pl.String).alias("attr:company"),
+    )

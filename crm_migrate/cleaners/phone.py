@@ -1,12 +1,12 @@
 """Phone numbers to E.164 with `phonenumbers`, after the pre-processing Chinese data needs.
 
-    138 0013 8000 / +86-138-0013-8000 / 手机：13800138000   -> +8613800138000 (mobile)
-    010-62345678转8001 / 010-62345678-8001                    -> +861062345678, extension 8001
-    75588888888 (a number cell lost its leading zero)        -> +8675588888888, noted as repaired
-    13800138000 / 138 0013 8000  (two numbers in one cell)   -> the first; the rest kept as "others"
-    13800138000, 11111111111, 12345678901                    -> invalid: placeholder
-    1.3912E+10 (Excel showed it in scientific notation)      -> invalid: the digits are gone from the file
-    62345678 (no area code)                                  -> invalid unless the row's city supplies one
+138 0013 8000 / +86-138-0013-8000 / 手机：13800138000   -> +8613800138000 (mobile)
+010-62345678转8001 / 010-62345678-8001                    -> +861062345678, extension 8001
+75588888888 (a number cell lost its leading zero)        -> +8675588888888, noted as repaired
+13800138000 / 138 0013 8000  (two numbers in one cell)   -> the first; the rest kept as "others"
+13800138000, 11111111111, 12345678901                    -> invalid: placeholder
+1.3912E+10 (Excel showed it in scientific notation)      -> invalid: the digits are gone from the file
+62345678 (no area code)                                  -> invalid unless the row's city supplies one
 """
 
 from __future__ import annotations
@@ -26,13 +26,21 @@ _LABEL = re.compile(r"^\s*(tel|phone|mobile|cell|电话|手机|座机|固话|办
 _SPLIT = re.compile(r"\s*(?:[/;,，、；|]|或|\s{2,})\s*")
 _EXTENSION = re.compile(r"\s*(?:转|轉|分机|分機|ext\.?|x|#)\s*(\d{1,6})\s*$", re.I)
 _SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+?\d{1,2}$", re.IGNORECASE)
-EXCEL_RUINED = ("ruined by Excel: saved in scientific notation, the digits are lost; "
-                "take the number from the original system")
+EXCEL_RUINED = (
+    "ruined by Excel: saved in scientific notation, the digits are lost; take the number from the original system"
+)
 _DASH_EXTENSION = re.compile(r"^(0\d{2,3}[- ]?\d{7,8})-(\d{1,5})$")
 PLACEHOLDERS = {"13800138000", "12345678901", "13888888888", "13900000000", "10086", "10000"}
-KINDS = {PNT.MOBILE: "mobile", PNT.FIXED_LINE: "landline", PNT.FIXED_LINE_OR_MOBILE: "landline",
-         PNT.TOLL_FREE: "service", PNT.SHARED_COST: "service", PNT.PREMIUM_RATE: "service", PNT.VOIP: "voip",
-         PNT.UAN: "service"}
+KINDS = {
+    PNT.MOBILE: "mobile",
+    PNT.FIXED_LINE: "landline",
+    PNT.FIXED_LINE_OR_MOBILE: "landline",
+    PNT.TOLL_FREE: "service",
+    PNT.SHARED_COST: "service",
+    PNT.PREMIUM_RATE: "service",
+    PNT.VOIP: "voip",
+    PNT.UAN: "service",
+}
 
 
 def is_placeholder(digits: str) -> bool:
@@ -55,11 +63,18 @@ def _one(text: str, ctx: CleanContext) -> tuple[Cleaned, str | None]:
         return Cleaned(text, None, "not a phone number"), extension
     if is_placeholder(digits):
         return Cleaned(text, None, "placeholder number"), extension
-    if ctx.region == "CN" and not text.lstrip().startswith(("+", "0")) and len(digits) in (10, 11) \
-            and digits[0] not in "01" and not digits.startswith("86"):
+    if (
+        ctx.region == "CN"
+        and not text.lstrip().startswith(("+", "0"))
+        and len(digits) in (10, 11)
+        and digits[0] not in "01"
+        and not digits.startswith("86")
+    ):
         candidate = phonenumbers.parse("0" + digits, "CN")
         if phonenumbers.is_valid_number(candidate) and phonenumbers.number_type(candidate) in (
-                PNT.FIXED_LINE, PNT.FIXED_LINE_OR_MOBILE):
+            PNT.FIXED_LINE,
+            PNT.FIXED_LINE_OR_MOBILE,
+        ):
             text = "0" + digits
             notes.append("leading zero restored")
     try:
@@ -75,8 +90,9 @@ def _one(text: str, ctx: CleanContext) -> tuple[Cleaned, str | None]:
         if len(digits) <= 6 and shortnumberinfo.is_valid_short_number_for_region(number, ctx.region):
             return Cleaned(digits, digits, None, ("service number",), (("kind", "service"),)), extension
         if ctx.region == "CN" and len(digits) in (7, 8) and digits[0] != "0":
-            return Cleaned(digits, None, "local number without area code", tuple(notes),
-                           (("kind", "landline"), ("local", digits))), extension
+            return Cleaned(
+                digits, None, "local number without area code", tuple(notes), (("kind", "landline"), ("local", digits))
+            ), extension
         return Cleaned(text, None, "not a valid phone number", tuple(notes)), extension
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     kind = KINDS.get(phonenumbers.number_type(number), "other")
@@ -181,8 +197,12 @@ def complete_local(local: str, area_code: str, ctx: CleanContext) -> Cleaned:
     return Cleaned(result.value, result.key, result.reason, notes, result.attrs + (("extension", extension),))
 
 
-_SEQUENCES = {s[i:i + n] for s in ("1234567890123456789", "9876543210987654321") for n in range(6, 14)
-              for i in range(len(s) - n + 1)}
+_SEQUENCES = {
+    s[i : i + n]
+    for s in ("1234567890123456789", "9876543210987654321")
+    for n in range(6, 14)
+    for i in range(len(s) - n + 1)
+}
 FAST_MOBILE = r"^(?:\+?86|0086)?[ -]*(1[3-9]\d)[ -]*(\d{4})[ -]*(\d{4})$"
 FAST_LANDLINE = r"^\(?0([1-9]\d{1,2})\)?[ -]*([2-9]\d{2,3})[ -]*(\d{4})$"
 
@@ -198,20 +218,38 @@ def _fast_phones(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     landline = pl.col("raw").str.extract_groups(FAST_LANDLINE)
     lost_zero = pl.col("raw").str.contains(r"^[2-9]\d{9,10}$") & ~pl.col("raw").str.starts_with("86")
     frame = frame.with_columns(
-        pl.coalesce(pl.concat_str([mobile.struct[i] for i in ("1", "2", "3")]),
-                    pl.concat_str([landline.struct[i] for i in ("1", "2", "3")]),
-                    pl.when(lost_zero).then(pl.col("raw"))).alias("digits"),
-        pl.when(mobile.struct["1"].is_not_null()).then(pl.lit("mobile")).otherwise(pl.lit("landline"))
+        pl.coalesce(
+            pl.concat_str([mobile.struct[i] for i in ("1", "2", "3")]),
+            pl.concat_str([landline.struct[i] for i in ("1", "2", "3")]),
+            pl.when(lost_zero).then(pl.col("raw")),
+        ).alias("digits"),
+        pl.when(mobile.struct["1"].is_not_null())
+        .then(pl.lit("mobile"))
+        .otherwise(pl.lit("landline"))
         .alias("attr:kind"),
-        lost_zero.alias("lost_zero"))
-    frame = frame.filter(pl.col("digits").is_not_null()
-                         & ~pl.col("digits").is_in(list(PLACEHOLDERS | _SEQUENCES))
-                         & (pl.col("digits").str.split("").list.n_unique() > 1))
+        lost_zero.alias("lost_zero"),
+    )
+    frame = frame.filter(
+        pl.col("digits").is_not_null()
+        & ~pl.col("digits").is_in(list(PLACEHOLDERS | _SEQUENCES))
+        & (pl.col("digits").str.split("").list.n_unique() > 1)
+    )
     valid = [d for d in frame["digits"].unique().to_list() if _valid_prefix(d)]
     frame = frame.filter(pl.col("digits").is_in(valid))
     e164 = pl.lit("+86") + pl.col("digits")
-    notes = (pl.when(pl.col("lost_zero")).then(pl.lit("leading zero restored"))
-             .when(pl.col("raw") != e164).then(pl.lit("formatted as E.164")))
+    notes = (
+        pl.when(pl.col("lost_zero"))
+        .then(pl.lit("leading zero restored"))
+        .when(pl.col("raw") != e164)
+        .then(pl.lit("formatted as E.164"))
+    )
     return frame.select(
-        "raw", e164.alias("value"), e164.alias("key"), pl.lit(None, pl.String).alias("reason"), notes.alias("notes"),
-        "attr:kind", pl.lit(None, pl.String).alias("attr:extension"), pl.lit(None, pl.String).alias("attr:others"))
+        "raw",
+        e164.alias("value"),
+        e164.alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        notes.alias("notes"),
+        "attr:kind",
+        pl.lit(None, pl.String).alias("attr:extension"),
+        pl.lit(None, pl.String).alias("attr:others"),
+    )

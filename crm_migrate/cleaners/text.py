@@ -189,20 +189,37 @@ def _fast_texts(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Text of simplified Chinese characters and printable ASCII, single spaces inside (年度采购 2024, 星辰-A
     项目): hygiene changes nothing, and its key is only lower case."""
     frame = pl.DataFrame({"raw": plain_chinese(values, r"^[\u4e00-\u9fa5!-~]+(?: [\u4e00-\u9fa5!-~]+)*$")})
-    return frame.select("raw", pl.col("raw").alias("value"), pl.col("raw").str.to_lowercase().alias("key"),
-                        pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes"))
+    return frame.select(
+        "raw",
+        pl.col("raw").alias("value"),
+        pl.col("raw").str.to_lowercase().alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.lit(None, pl.String).alias("notes"),
+    )
 
 
 @fast_path(clean_id)
 def _fast_ids(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Ids that are plain printable ASCII words already."""
     frame = pl.DataFrame({"raw": values}).filter(pl.col("raw").str.contains(r"^[!-~]+(?: [!-~]+)*$"))
-    key = (pl.col("raw").str.to_uppercase().str.replace_all(r"[\s\-_/.#:]+", "")
-           .str.replace_all(r"(^|[^0-9])0+([0-9])", "${1}${2}"))
+    key = (
+        pl.col("raw")
+        .str.to_uppercase()
+        .str.replace_all(r"[\s\-_/.#:]+", "")
+        .str.replace_all(r"(^|[^0-9])0+([0-9])", "${1}${2}")
+    )
     # lazily, so that the key is worked out once for its two uses
-    return frame.lazy().select("raw", pl.col("raw").alias("value"),
-                               pl.when(key != "").then(key).otherwise("raw").alias("key"),
-                               pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("notes")).collect()
+    return (
+        frame.lazy()
+        .select(
+            "raw",
+            pl.col("raw").alias("value"),
+            pl.when(key != "").then(key).otherwise("raw").alias("key"),
+            pl.lit(None, pl.String).alias("reason"),
+            pl.lit(None, pl.String).alias("notes"),
+        )
+        .collect()
+    )
 
 
 def plain_chinese(values: pl.Series, pattern: str) -> pl.Series:

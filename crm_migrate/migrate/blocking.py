@@ -74,8 +74,11 @@ class SkippedKey:
 def _head(name_key: pl.Expr) -> pl.Expr:
     """The start of a name key: two characters of a Chinese key (a company's brand, a surname and more),
     four of a Latin one (a pinyin syllable or most of a given name)."""
-    return pl.when(name_key.str.contains(r"^[\x00-\x7f]")).then(name_key.str.slice(0, 4)) \
+    return (
+        pl.when(name_key.str.contains(r"^[\x00-\x7f]"))
+        .then(name_key.str.slice(0, 4))
         .otherwise(name_key.str.slice(0, 2))
+    )
 
 
 def _joined(*parts: pl.Expr) -> pl.Expr:
@@ -108,7 +111,8 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         if spec.type is FieldType.date and not identifying_date(spec, entity):
             continue
         if spec.type in (*IDENTIFIERS, FieldType.date, FieldType.id) or (
-                entity is Entity.opportunities and spec.type is FieldType.money):
+            entity is Entity.opportunities and spec.type is FieldType.money
+        ):
             keys.append(BlockingKey(spec.name, pl.col(k), (spec.name,)))
         company = name is not None and name.type is FieldType.company_name
         if head is not None and spec.type not in IDENTIFIERS and not company:
@@ -117,20 +121,27 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
             # A company's address with its name's end (its trade): a brand mistyped, at the same address; and with
             # its start (the brand's first characters, the region being off the key): a short name that keeps only
             # part of the trade (百利达包装 / 百利达包装制品), whose sound and ends differ from the full name's.
-            keys.append(BlockingKey(f"{spec.name}+name end", _joined(pl.col(k), pl.col(name_key).str.slice(-2)),
-                                    (spec.name,)))
+            keys.append(
+                BlockingKey(f"{spec.name}+name end", _joined(pl.col(k), pl.col(name_key).str.slice(-2)), (spec.name,))
+            )
             keys.append(BlockingKey(f"{spec.name}+name start", _joined(pl.col(k), head), (spec.name,)))
     if name_key:
         keys.append(BlockingKey("name", pl.col(name_key), ("name",)))
         # Both ends of a long name, for a typo in its middle (a short name's ends are all of it, and its typos
         # meet under the brand's sound or its variants).
         ends = _joined(pl.col(name_key).str.slice(0, 3), pl.col(name_key).str.slice(-3))
-        keys.append(BlockingKey("name[:3]+name[-3:]", pl.when(pl.col(name_key).str.len_chars() >= LONG_NAME).then(ends),
-                                ("name",)))
+        keys.append(
+            BlockingKey(
+                "name[:3]+name[-3:]", pl.when(pl.col(name_key).str.len_chars() >= LONG_NAME).then(ends), ("name",)
+            )
+        )
         if account and name is not None and name.type is FieldType.person_name:
             # Every syllable group of the name within one account: 王经理 (wang) meets 王建国 (jianguo wang).
-            keys.append(BlockingKey("name part+account", _with_last(pl.col(name_key).str.split(" "), pl.col(ACCOUNT)),
-                                    ("account",)))
+            keys.append(
+                BlockingKey(
+                    "name part+account", _with_last(pl.col(name_key).str.split(" "), pl.col(ACCOUNT)), ("account",)
+                )
+            )
         elif account:
             keys.append(BlockingKey("name start+account", _joined(head, pl.col(ACCOUNT)), ("name", "account")))
     if name and name.type is FieldType.company_name and m("latin") in columns:
@@ -139,12 +150,17 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         # character by character (StarCloud / 星云, from the glossary; the comparison reads it word by word).
         trade = pl.col(m("family")).fill_null("")
         keys.append(BlockingKey("brand sound", pl.col(m("latin")), ()))
-        keys.append(BlockingKey("brand sound+trade", _joined(pl.col(m("latin")), trade), ()))  # where that is too coarse
+        keys.append(
+            BlockingKey("brand sound+trade", _joined(pl.col(m("latin")), trade), ())
+        )  # where that is too coarse
         keys.append(BlockingKey("brand head across scripts", pl.col(m("heads")).fill_null([]), (), differ=m("script")))
         keys.append(BlockingKey("brand typo+trade", _with_last(pl.col(m("variants")).fill_null([]), trade), ()))
         if m("calques") in columns:  # StarCloud meets 星云科技: the brand translated character by character
-            keys.append(BlockingKey("brand translated across scripts", pl.col(m("calques")).fill_null([]), (),
-                                    differ=m("script")))
+            keys.append(
+                BlockingKey(
+                    "brand translated across scripts", pl.col(m("calques")).fill_null([]), (), differ=m("script")
+                )
+            )
     if entity is Entity.accounts and m("people") in columns:
         keys.append(BlockingKey("contact", pl.col(m("people")), ("contacts",)))
     if entity is Entity.accounts and m("deals") in columns:
@@ -157,14 +173,18 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
     return [replace(bk, order=_orders(bk, fields, frame, entity, name_key)) for bk in keys]
 
 
-def _orders(bk: BlockingKey, fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, name_key: str | None
-            ) -> tuple[pl.Expr, ...]:
+def _orders(
+    bk: BlockingKey, fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, name_key: str | None
+) -> tuple[pl.Expr, ...]:
     """What a key's wide blocks are sorted by: a key on the name by the whole name, then the record's other
     identifying values (its address, birthday, ...); any other key by those values, then the name (its blocks
     sorted by the name are what its key with the name's start gives)."""
     # (A key's own value is the same throughout its blocks: left in, so that keys share their orders.)
-    rest = [pl.col(key(s.name)).fill_null("") for s in identifying(fields, entity)
-            if s.name != "name" and frame.schema.get(key(s.name)) == pl.String]
+    rest = [
+        pl.col(key(s.name)).fill_null("")
+        for s in identifying(fields, entity)
+        if s.name != "name" and frame.schema.get(key(s.name)) == pl.String
+    ]
     name = [pl.col(name_key).fill_null("")] if name_key and bk.name != "name" else []
     order = name + rest if "name" in bk.fields else rest + name
     return (pl.concat_str(order, separator=SEP),) if order else ()
@@ -173,7 +193,8 @@ def _orders(bk: BlockingKey, fields: list[FieldSpec], frame: pl.DataFrame, entit
 def _with_last(values: pl.Expr, suffix: pl.Expr) -> pl.Expr:
     """Each value of a list joined with the record's ``suffix``: [jianguo, wang] + A1 -> [jianguo|A1, wang|A1]."""
     return pl.concat_list([values, suffix]).list.eval(
-        pl.element().head(pl.element().len() - 1) + SEP + pl.element().last())
+        pl.element().head(pl.element().len() - 1) + SEP + pl.element().last()
+    )
 
 
 def _phone_keys(entity: Entity, columns: set[str]) -> list[BlockingKey]:
@@ -188,8 +209,9 @@ def _phone_keys(entity: Entity, columns: set[str]) -> list[BlockingKey]:
     return []
 
 
-def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | None = None
-                    ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], list[SkippedKey]]:
+def candidate_pairs(
+    frame: pl.DataFrame, keys: list[BlockingKey], within: str | None = None
+) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], list[SkippedKey]]:
     """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key the
     positions of its own pairs among them; the keys dropped (too coarse, or past the pair budget) and the blocks
     skipped (each key's blocks of more than its limit, ``MAX_BLOCK`` or `common_block`, as a `SkippedKey` per
@@ -223,22 +245,43 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
     for n, part, sizes, usable, expected, listed in sorted(sized, key=lambda x: (x[4], x[0])):
         bk = keys[n]
         if expected > budget:
-            dropped.append(SkippedKey(bk.name, expected, f"more than {PAIRS_PER_ROW} pairs per record",
-                                      records=_records_in(part, usable, listed), reason=TOO_COARSE))
+            dropped.append(
+                SkippedKey(
+                    bk.name,
+                    expected,
+                    f"more than {PAIRS_PER_ROW} pairs per record",
+                    records=_records_in(part, usable, listed),
+                    reason=TOO_COARSE,
+                )
+            )
             continue
         if spent + expected > total:
-            dropped.append(SkippedKey(bk.name, expected, f"past the pair budget ({total:,} pairs, "
-                                      f"{spent:,} spent on finer keys)",
-                                      records=_records_in(part, usable, listed), reason=PAST_BUDGET))
+            dropped.append(
+                SkippedKey(
+                    bk.name,
+                    expected,
+                    f"past the pair budget ({total:,} pairs, {spent:,} spent on finer keys)",
+                    records=_records_in(part, usable, listed),
+                    reason=PAST_BUDGET,
+                )
+            )
             continue
         spent += expected
         big = sizes.filter(pl.col("len") > common[n])
         if big.height:
             largest = int(big.select(pl.col("len").max()).item())
-            skipped_blocks.append(SkippedKey(bk.name, int(big["pairs"].sum()),
-                                             f"{big.height:,} block(s) of more than {common[n]} records, the largest "
-                                             f"{largest:,} records sharing one value", big.height,
-                                             _records_in(part, big, listed), largest, BLOCKS_TOO_LARGE))
+            skipped_blocks.append(
+                SkippedKey(
+                    bk.name,
+                    int(big["pairs"].sum()),
+                    f"{big.height:,} block(s) of more than {common[n]} records, the largest "
+                    f"{largest:,} records sharing one value",
+                    big.height,
+                    _records_in(part, big, listed),
+                    largest,
+                    BLOCKS_TOO_LARGE,
+                )
+            )
         kept.append((n, part.join(usable.select("_h", "len"), on="_h", how="inner")))
     # Each key's (record, value hash) rows are read no more (the kept keys' are in ``kept``, with their sizes).
     del sized
@@ -253,8 +296,7 @@ def candidate_pairs(frame: pl.DataFrame, keys: list[BlockingKey], within: str | 
     codes = [_codes(part, keys[n], n_rows, _order_values(frame, keys[n], orders)) for n, part in kept]
     del kept, orders  # not held while the codes are made unique
     pairs, where, bounds = _unique_pairs(codes, n_rows)
-    by_key = [(keys[n], where[bounds[i]:bounds[i + 1]]) for i, n in enumerate(order)
-              if bounds[i + 1] > bounds[i]]
+    by_key = [(keys[n], where[bounds[i] : bounds[i + 1]]) for i, n in enumerate(order) if bounds[i + 1] > bounds[i]]
     return pairs, by_key, dropped, skipped_blocks
 
 
@@ -270,12 +312,12 @@ def _unique_pairs(codes: list[np.ndarray], n_rows: int) -> tuple[pl.DataFrame, n
     bounds = np.concatenate([[0], np.cumsum([c.size for c in codes])])
     every = np.empty(int(bounds[-1]), np.int64)
     for i in range(len(codes)):  # into one array, each key's freed as it is copied (not twice at once)
-        every[bounds[i]:bounds[i + 1]] = codes[i]
+        every[bounds[i] : bounds[i + 1]] = codes[i]
         codes[i] = np.empty(0, np.int64)  # freed
     unique = _sorted_unique(np.sort(every))
     where = np.empty(every.size, np.uint32)
     for start in range(0, every.size, SLICE):
-        where[start:start + SLICE] = np.searchsorted(unique, every[start:start + SLICE])
+        where[start : start + SLICE] = np.searchsorted(unique, every[start : start + SLICE])
     del every
     # l and r straight into 32 bits, without a 64-bit quotient and remainder first.
     left, right = np.empty(unique.size, np.uint32), np.empty(unique.size, np.uint32)
@@ -285,13 +327,18 @@ def _unique_pairs(codes: list[np.ndarray], n_rows: int) -> tuple[pl.DataFrame, n
     return pl.DataFrame({"l": left, "r": right}, schema={"l": pl.UInt32, "r": pl.UInt32}), where, bounds
 
 
-def _blocks(live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int
-            ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int, bool]:
+def _blocks(
+    live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int, bool]:
     """One key's blocks: its (record, value hash, kind) rows, the size and pairs of each
     block, the blocks it pairs (more than one pair, at most ``common`` records) and the pairs they give."""
     group = pl.col(within) if within else pl.lit("")
-    lazy = live.select("_i", group.alias("_g"), bk.expr.alias("_b"),
-                       (pl.col(bk.differ) if bk.differ else pl.lit(None, pl.String)).alias("_d"))
+    lazy = live.select(
+        "_i",
+        group.alias("_g"),
+        bk.expr.alias("_b"),
+        (pl.col(bk.differ) if bk.differ else pl.lit(None, pl.String)).alias("_d"),
+    )
     listed = isinstance(lazy.collect_schema()["_b"], pl.List)
     if listed:
         lazy = lazy.explode("_b")
@@ -303,12 +350,19 @@ def _blocks(live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int
     part = lazy.collect()
     # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
     if bk.differ:
-        sizes = (part.group_by("_h", "_d").len("n").group_by("_h")
-                 .agg(pl.col("n").sum().alias("len"), (pl.col("n").cast(pl.Int64) ** 2).sum().alias("sq"))
-                 .with_columns(((pl.col("len").cast(pl.Int64) ** 2 - pl.col("sq")) // 2).alias("pairs")))
+        sizes = (
+            part.group_by("_h", "_d")
+            .len("n")
+            .group_by("_h")
+            .agg(pl.col("n").sum().alias("len"), (pl.col("n").cast(pl.Int64) ** 2).sum().alias("sq"))
+            .with_columns(((pl.col("len").cast(pl.Int64) ** 2 - pl.col("sq")) // 2).alias("pairs"))
+        )
     else:
-        sizes = part.group_by("_h").len("len").with_columns(
-            (pl.col("len").cast(pl.Int64) * (pl.col("len").cast(pl.Int64) - 1) // 2).alias("pairs"))
+        sizes = (
+            part.group_by("_h")
+            .len("len")
+            .with_columns((pl.col("len").cast(pl.Int64) * (pl.col("len").cast(pl.Int64) - 1) // 2).alias("pairs"))
+        )
     usable = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= common))
     size, pairs = usable["len"].to_numpy().astype(np.int64), usable["pairs"].to_numpy()
     if bk.order:  # a wide block: each record's next WINDOW neighbours in each order, at most

@@ -130,9 +130,13 @@ class Sides:
     def _set(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """A record's set as a row of value hashes (at most ``SET_WIDTH``, 0 for none), and its size."""
         if column not in self._sets:
-            exploded = (self.frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("i"), pl.col(column))
-                        .explode(column).drop_nulls(column)
-                        .select("i", pl.col(column).hash(seed=0).alias("h")).unique(maintain_order=True))
+            exploded = (
+                self.frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("i"), pl.col(column))
+                .explode(column)
+                .drop_nulls(column)
+                .select("i", pl.col(column).hash(seed=0).alias("h"))
+                .unique(maintain_order=True)
+            )
             rows, hashes = exploded["i"].to_numpy(), exploded["h"].to_numpy()
             size = np.bincount(rows, minlength=self.frame.height)
             start = np.concatenate([[0], np.cumsum(size)[:-1]])
@@ -177,8 +181,12 @@ def pdist(left: list, right: list, scorer, cutoff: float) -> np.ndarray:
     string of a call before scoring: on millions of pairs that alone is gigabytes)."""
     if len(left) <= BATCH:
         return process.cpdist(left, right, scorer=scorer, score_cutoff=cutoff, workers=-1)
-    return np.concatenate([process.cpdist(left[i:i + BATCH], right[i:i + BATCH], scorer=scorer, score_cutoff=cutoff,
-                                          workers=-1) for i in range(0, len(left), BATCH)])
+    return np.concatenate(
+        [
+            process.cpdist(left[i : i + BATCH], right[i : i + BATCH], scorer=scorer, score_cutoff=cutoff, workers=-1)
+            for i in range(0, len(left), BATCH)
+        ]
+    )
 
 
 def _scored(sides: Sides, column: str, where: np.ndarray, scorer, cutoff: float) -> np.ndarray:
@@ -186,12 +194,14 @@ def _scored(sides: Sides, column: str, where: np.ndarray, scorer, cutoff: float)
     if where.size <= BATCH:
         left, right = sides.values(column, where)
         return pdist(left, right, scorer, cutoff)
-    return np.concatenate([_scored(sides, column, where[i:i + BATCH], scorer, cutoff)
-                           for i in range(0, where.size, BATCH)])
+    return np.concatenate(
+        [_scored(sides, column, where[i : i + BATCH], scorer, cutoff) for i in range(0, where.size, BATCH)]
+    )
 
 
-def _similarity(sides: Sides, column: str, scorer, cutoff: float, where: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _similarity(
+    sides: Sides, column: str, scorer, cutoff: float, where: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per pair, the similarity of the two values of ``column`` (1 where equal, 0 below ``cutoff``) and
     where one is missing. Only the pairs with two different values (among ``where``) are scored, on all
     cores."""
@@ -216,9 +226,17 @@ def exact(name: str, column: str, identity: bool = False) -> Comparison:
     return Comparison(name, 2, compare, (column,), identity, labels=("different", "same"))
 
 
-def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler.normalized_similarity,
-            exact_column: str | None = None, conflicts: tuple[str, ...] = (), identity: bool = False,
-            frequency: str | None = None, unique: bool = False) -> Comparison:
+def similar(
+    name: str,
+    column: str,
+    bands: tuple[float, ...],
+    scorer=JaroWinkler.normalized_similarity,
+    exact_column: str | None = None,
+    conflicts: tuple[str, ...] = (),
+    identity: bool = False,
+    frequency: str | None = None,
+    unique: bool = False,
+) -> Comparison:
     """Levels: 0 below every band, then one per band reached, the top for equal ``exact_column`` values.
 
     ``conflicts`` are parts that make two similar values different things when they differ. A pair whose
@@ -237,8 +255,16 @@ def similar(name: str, column: str, bands: tuple[float, ...], scorer=JaroWinkler
         return levels
 
     labels = ("different", *(f"similar ≥{b:.2f}" for b in sorted(bands)), *(("same",) if exact_column else ()))
-    return Comparison(name, len(bands) + 1 + (1 if exact_column else 0), compare, columns, identity,
-                      frequency=frequency, unique=unique, labels=labels)
+    return Comparison(
+        name,
+        len(bands) + 1 + (1 if exact_column else 0),
+        compare,
+        columns,
+        identity,
+        frequency=frequency,
+        unique=unique,
+        labels=labels,
+    )
 
 
 def _banded(scores: np.ndarray, bands: tuple[float, ...]) -> np.ndarray:
@@ -250,11 +276,19 @@ def _banded(scores: np.ndarray, bands: tuple[float, ...]) -> np.ndarray:
 
 def days_apart(name: str, column: str) -> Comparison:
     """Dates: 3 same day, 2 within a week, 1 within a year or the day and month swapped, 0 further."""
+
     def compare(sides: Sides) -> np.ndarray:
         date = sides.frame[column].str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
         day = date.cast(pl.Int64).fill_null(np.iinfo(np.int64).min).to_numpy()
-        mdy = (date.dt.month().cast(pl.Int64) * 100 + date.dt.day().cast(pl.Int64)
-               + date.dt.year().cast(pl.Int64) * 10_000).fill_null(-1).to_numpy()
+        mdy = (
+            (
+                date.dt.month().cast(pl.Int64) * 100
+                + date.dt.day().cast(pl.Int64)
+                + date.dt.year().cast(pl.Int64) * 10_000
+            )
+            .fill_null(-1)
+            .to_numpy()
+        )
         missing = (day[sides.left] == np.iinfo(np.int64).min) | (day[sides.right] == np.iinfo(np.int64).min)
         gap = np.abs(day[sides.left] - day[sides.right])
         a, b = mdy[sides.left], mdy[sides.right]
@@ -266,12 +300,19 @@ def days_apart(name: str, column: str) -> Comparison:
         levels[missing] = MISSING
         return levels
 
-    return Comparison(name, 4, compare, (column,), prior_u=(0.95, 0.0459, 0.004, 1e-4),
-                      labels=("over a year apart", "within a year", "within a week", "same day"))
+    return Comparison(
+        name,
+        4,
+        compare,
+        (column,),
+        prior_u=(0.95, 0.0459, 0.004, 1e-4),
+        labels=("over a year apart", "within a year", "within a week", "same day"),
+    )
 
 
 def amounts(name: str, column: str) -> Comparison:
     """Money: 2 the same amount, 1 within 5% of each other, 0 further apart."""
+
     def compare(sides: Sides) -> np.ndarray:
         value = sides.frame[column].cast(pl.Float64, strict=False).to_numpy()
         a, b = value[sides.left], value[sides.right]
@@ -284,11 +325,13 @@ def amounts(name: str, column: str) -> Comparison:
         levels[missing] = MISSING
         return levels
 
-    return Comparison(name, 3, compare, (column,), prior_u=(0.97, 0.029, 0.001),
-                      labels=("different", "within 5%", "same"))
+    return Comparison(
+        name, 3, compare, (column,), prior_u=(0.97, 0.029, 0.001), labels=("different", "within 5%", "same")
+    )
 
 
 # -- company names --------------------------------------------------------------------------------------------
+
 
 def company_name(name: str, identity: bool) -> Comparison:
     """Two names in the same script. Levels: 0 different, or the region or branch conflicts (北京星辰科技 and
@@ -315,17 +358,21 @@ def company_name(name: str, identity: bool) -> Comparison:
         columns = sides.frame.columns
         none = np.zeros(len(sides), dtype=bool)
         same_trade = sides.same(trade)[0] if trade in columns else none
-        one_trade = (sides.differ(trade, either=True) & ~sides.differ(trade, either=False)) if trade in columns else none
+        one_trade = (
+            (sides.differ(trade, either=True) & ~sides.differ(trade, either=False)) if trade in columns else none
+        )
         scores, _ = _similarity(sides, k, JaroWinkler.normalized_similarity, 0.75, where=~cross & ~same_trade)
         if whole in columns:
-            wholes, _ = _similarity(sides, whole, JaroWinkler.normalized_similarity, 0.75,
-                                    where=~cross & ~same & ~same_trade)
+            wholes, _ = _similarity(
+                sides, whole, JaroWinkler.normalized_similarity, 0.75, where=~cross & ~same & ~same_trade
+            )
             scores = np.maximum(scores, wholes)
         if brand in columns:
             # The brand is what tells companies of one trade apart; with the trade left out on one side (a
             # short name) the brands are what the two share.
-            brands, _ = _similarity(sides, brand, JaroWinkler.normalized_similarity, 0.75,
-                                    where=~cross & ~same & (same_trade | one_trade))
+            brands, _ = _similarity(
+                sides, brand, JaroWinkler.normalized_similarity, 0.75, where=~cross & ~same & (same_trade | one_trade)
+            )
             scores = np.where(same_trade & ~same, brands, np.where(one_trade, np.maximum(scores, brands), scores))
         levels = _banded(scores, (0.75, 0.88))
         close = np.flatnonzero(~missing & ~same & ~cross & (levels < 3))
@@ -374,15 +421,48 @@ def company_name(name: str, identity: bool) -> Comparison:
         levels[missing | cross] = MISSING
         return levels
 
-    labels = ("different", "similar ≥0.75", "similar ≥0.88", "one character apart", "same sound",
-              "same sound, one company of it in its trade", "short name the data gives several companies",
-              "short name", "distinctive short name", "same without region", "same")
-    columns = (k, whole, sound, brand, trade, region, branch, script, ambiguous, brand_ambiguous, province, city,
-               m("sound_alone"))
+    labels = (
+        "different",
+        "similar ≥0.75",
+        "similar ≥0.88",
+        "one character apart",
+        "same sound",
+        "same sound, one company of it in its trade",
+        "short name the data gives several companies",
+        "short name",
+        "distinctive short name",
+        "same without region",
+        "same",
+    )
+    columns = (
+        k,
+        whole,
+        sound,
+        brand,
+        trade,
+        region,
+        branch,
+        script,
+        ambiguous,
+        brand_ambiguous,
+        province,
+        city,
+        m("sound_alone"),
+    )
     # Two names that differ are never merged as a pair; but a record whose name is only unlike one variant of a
     # company's (two typos of one brand) may still join it through the others.
-    return Comparison(name, 11, compare, columns, identity=identity, forbids=False, unique=True,
-                      unique_levels=frozenset({8}), labels=labels, weak=frozenset({6, 9}))
+    return Comparison(
+        name,
+        11,
+        compare,
+        columns,
+        identity=identity,
+        forbids=False,
+        unique=True,
+        unique_levels=frozenset({8}),
+        labels=labels,
+        weak=frozenset({6, 9}),
+    )
 
 
 def _hint_conflicts(sides: Sides) -> np.ndarray:
@@ -408,8 +488,20 @@ def across_scripts(name: str) -> Comparison:
     (科技 / Technology) or region; 6 the same brand, trade and region. Missing unless the scripts differ."""
     script, latin, family = m("script"), m("latin"), m("family")
     trade, branch, brand = attr(name, "trade"), m("branch"), attr(name, "brand")
-    read = (latin, trade, family, m("region_latin"), m("province"), m("city"), branch, brand, m("heads"),
-            m("sounds"), m("sounds_in_trade"), script)
+    read = (
+        latin,
+        trade,
+        family,
+        m("region_latin"),
+        m("province"),
+        m("city"),
+        branch,
+        brand,
+        m("heads"),
+        m("sounds"),
+        m("sounds_in_trade"),
+        script,
+    )
 
     def compare(sides: Sides) -> np.ndarray:
         levels = np.full(len(sides), MISSING, dtype=np.int8)
@@ -418,48 +510,99 @@ def across_scripts(name: str) -> Comparison:
             levels[cross] = _cross_levels(sides, cross, read)
         return levels
 
-    labels = ("different", "translated brand", "brand alike", "same brand the data gives several companies",
-              "same distinctive brand", "same brand and trade or region", "same brand, trade and region")
+    labels = (
+        "different",
+        "translated brand",
+        "brand alike",
+        "same brand the data gives several companies",
+        "same distinctive brand",
+        "same brand and trade or region",
+        "same brand, trade and region",
+    )
     # Region, brand and trade are what a registered name is made of: the same brand with its trade or region in
     # English, where no other Chinese name in the data reads the same, is as rare by chance as the same name.
-    return Comparison(f"{name} across scripts", 7, compare, read, labels=labels, unique=True,
-                      unique_levels=frozenset({5}))
+    return Comparison(
+        f"{name} across scripts", 7, compare, read, labels=labels, unique=True, unique_levels=frozenset({5})
+    )
 
 
 def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.ndarray:
     """`across_scripts` for the pairs at ``cross`` (one Chinese and one English name each), whole-frame."""
     frame = sides.frame.select(*(pl.col(c) if c in sides.frame.columns else pl.lit(None).alias(c) for c in read))
-    names = ("latin", "trade", "family", "region", "province", "city", "branch", "brand", "heads",
-             "sounds", "in_trade", "script")
+    names = (
+        "latin",
+        "trade",
+        "family",
+        "region",
+        "province",
+        "city",
+        "branch",
+        "brand",
+        "heads",
+        "sounds",
+        "in_trade",
+        "script",
+    )
     frame.columns = list(names)
     left, right = sides.left[cross], sides.right[cross]
-    zh_left = (frame["script"].to_numpy()[left] == "zh")
+    zh_left = frame["script"].to_numpy()[left] == "zh"
     zh, en = np.where(zh_left, left, right), np.where(zh_left, right, left)
     c = frame[zh].rename(lambda x: f"c_{x}")
-    e = frame[en].select("latin", "trade", "family", "region", "province", "city", "branch", "heads").rename(
-        lambda x: f"e_{x}")
+    e = (
+        frame[en]
+        .select("latin", "trade", "family", "region", "province", "city", "branch", "heads")
+        .rename(lambda x: f"e_{x}")
+    )
     pairs = pl.concat([c, e], how="horizontal").with_row_index("_p")
     col = pl.col
-    head = (pl.when(col("e_heads").list.first() != col("e_latin")).then(col("e_heads").list.first())
-            .otherwise(col("e_latin")))
+    head = (
+        pl.when(col("e_heads").list.first() != col("e_latin"))
+        .then(col("e_heads").list.first())
+        .otherwise(col("e_latin"))
+    )
     pairs = pairs.with_columns(head.alias("e_head"))
-    place_conflict = pl.when(col("c_province").is_not_null() & col("e_province").is_not_null()).then(
-        (col("c_province") != col("e_province"))
-        | (col("c_city").is_not_null() & col("e_city").is_not_null() & (col("c_city") != col("e_city")))
-    ).otherwise(col("c_region").is_not_null() & col("e_region").is_not_null() & (col("c_region") != col("e_region")))
-    branch_conflict = col("c_branch").is_not_null() & col("e_branch").is_not_null() & (col("c_branch") != col("e_branch"))
-    family_differs = col("c_family").is_not_null() & col("e_family").is_not_null() & (col("c_family") != col("e_family"))
-    same = ((col("c_latin") == col("e_latin")) | col("c_heads").list.contains(col("e_head"))
-            | col("c_heads").list.contains(col("e_latin")))
-    pairs = pairs.with_columns(place_conflict.fill_null(False).alias("conflict"),
-                               branch_conflict.fill_null(False).alias("branch_conflict"),
-                               family_differs.fill_null(False).alias("family_differs"), same.fill_null(False).alias("same"))
+    place_conflict = (
+        pl.when(col("c_province").is_not_null() & col("e_province").is_not_null())
+        .then(
+            (col("c_province") != col("e_province"))
+            | (col("c_city").is_not_null() & col("e_city").is_not_null() & (col("c_city") != col("e_city")))
+        )
+        .otherwise(col("c_region").is_not_null() & col("e_region").is_not_null() & (col("c_region") != col("e_region")))
+    )
+    branch_conflict = (
+        col("c_branch").is_not_null() & col("e_branch").is_not_null() & (col("c_branch") != col("e_branch"))
+    )
+    family_differs = (
+        col("c_family").is_not_null() & col("e_family").is_not_null() & (col("c_family") != col("e_family"))
+    )
+    same = (
+        (col("c_latin") == col("e_latin"))
+        | col("c_heads").list.contains(col("e_head"))
+        | col("c_heads").list.contains(col("e_latin"))
+    )
+    pairs = pairs.with_columns(
+        place_conflict.fill_null(False).alias("conflict"),
+        branch_conflict.fill_null(False).alias("branch_conflict"),
+        family_differs.fill_null(False).alias("family_differs"),
+        same.fill_null(False).alias("same"),
+    )
     # What whole-frame expressions cannot say, asked once per distinct value or only where it matters.
     heads = pairs["e_head"].drop_nulls().unique().to_list()
-    pinyin = pairs.select(col("e_head").replace_strict({h: is_pinyin(h) for h in heads}, default=False,
-                                                       return_dtype=pl.Boolean)).to_series().to_numpy()
-    need = pairs.select(col("family_differs") | (col("same") & col("e_trade").is_not_null()
-                                                 & col("c_trade").ne_missing(col("e_trade")))).to_series().to_numpy()
+    pinyin = (
+        pairs.select(
+            col("e_head").replace_strict({h: is_pinyin(h) for h in heads}, default=False, return_dtype=pl.Boolean)
+        )
+        .to_series()
+        .to_numpy()
+    )
+    need = (
+        pairs.select(
+            col("family_differs")
+            | (col("same") & col("e_trade").is_not_null() & col("c_trade").ne_missing(col("e_trade")))
+        )
+        .to_series()
+        .to_numpy()
+    )
     trade_found = np.zeros(pairs.height, dtype=bool)
     where = np.flatnonzero(need)
     if where.size:
@@ -474,8 +617,11 @@ def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.
         same_brand[walk] = [bool(b and x and calque_of(x, b)) for b, x in picked]
     agree = pairs.select(
         (col("e_trade").is_not_null() & (col("c_trade") == col("e_trade"))).fill_null(False),
-        ((col("c_city").is_not_null() | col("c_province").is_not_null())
-         & (col("c_city").eq_missing(col("e_city"))) & (col("c_province").eq_missing(col("e_province")))).fill_null(False),
+        (
+            (col("c_city").is_not_null() | col("c_province").is_not_null())
+            & (col("c_city").eq_missing(col("e_city")))
+            & (col("c_province").eq_missing(col("e_province")))
+        ).fill_null(False),
         pl.when(col("e_trade").is_not_null()).then(col("c_in_trade")).otherwise(col("c_sounds")).fill_null(0),
     ).to_numpy()
     trade_agrees = agree[:, 0].astype(bool) | trade_found
@@ -499,14 +645,23 @@ def _alike(pairs: pl.DataFrame) -> np.ndarray:
     heads, latin = pairs["e_head"].fill_null("").to_list(), pairs["c_latin"].fill_null("").to_list()
     close = pdist(heads, latin, JaroWinkler.normalized_similarity, 0.88) >= 0.88
     brands = pairs["c_brand"].drop_nulls().unique().to_list()
-    first = pairs.select(pl.col("c_brand").replace_strict({b: initials(b) for b in brands}, default=None,
-                                                          return_dtype=pl.String).alias("i"), "e_latin")
-    abbreviated = first.select((pl.col("i") == pl.col("e_latin")) & pl.col("e_latin").str.len_chars().is_between(2, 5)
-                               ).to_series().fill_null(False).to_numpy()
+    first = pairs.select(
+        pl.col("c_brand")
+        .replace_strict({b: initials(b) for b in brands}, default=None, return_dtype=pl.String)
+        .alias("i"),
+        "e_latin",
+    )
+    abbreviated = (
+        first.select((pl.col("i") == pl.col("e_latin")) & pl.col("e_latin").str.len_chars().is_between(2, 5))
+        .to_series()
+        .fill_null(False)
+        .to_numpy()
+    )
     return close | abbreviated
 
 
 # -- people ------------------------------------------------------------------------------------------------------
+
 
 def person_name(name: str) -> Comparison:
     """Levels: 0 different; 1 only a surname and a salutation on one side (王经理) whose surname the other
@@ -541,9 +696,18 @@ def person_name(name: str) -> Comparison:
         return levels
 
     labels = ("different", "surname and salutation", "similar ≥0.80", "similar ≥0.90", "similar ≥0.96", "same")
-    return Comparison(name, 6, compare, (k, v, form, family), frequency=k, labels=labels,
-                      weak=frozenset({1}), needs=("mobile", "email", "id_card"), doubt=another_surname(name),
-                      doubt_label="another surname")
+    return Comparison(
+        name,
+        6,
+        compare,
+        (k, v, form, family),
+        frequency=k,
+        labels=labels,
+        weak=frozenset({1}),
+        needs=("mobile", "email", "id_card"),
+        doubt=another_surname(name),
+        doubt_label="another surname",
+    )
 
 
 def another_surname(name: str) -> Callable[[Sides], np.ndarray]:
@@ -557,8 +721,11 @@ def another_surname(name: str) -> Callable[[Sides], np.ndarray]:
     def doubt(sides: Sides) -> np.ndarray:
         if not {script, characters, family} <= set(sides.frame.columns):
             return np.zeros(len(sides), dtype=bool)
-        sure = ((sides.frame[script] == "zh") & sides.frame[characters].is_in(list(COMMON_SURNAMES))
-                ).fill_null(False).to_numpy()
+        sure = (
+            ((sides.frame[script] == "zh") & sides.frame[characters].is_in(list(COMMON_SURNAMES)))
+            .fill_null(False)
+            .to_numpy()
+        )
         return sure[sides.left] & sure[sides.right] & sides.differ(family, either=False)
 
     return doubt
@@ -568,6 +735,7 @@ def phones(name: str, numbers: str, local: str, own: str | None = None) -> Compa
     """Phones as the sets of numbers two records hold. Levels: 0 no number in common; 1 (people only) the same
     office line, which several people share or which is their company's switchboard: it says nothing about the
     person; 2 the same number once the area code is left out (one side wrote none); 3 the same number."""
+
     def compare(sides: Sides) -> np.ndarray:
         hit, missing = sides.shared(numbers)
         local_hit, local_missing = sides.shared(local)
@@ -582,13 +750,21 @@ def phones(name: str, numbers: str, local: str, own: str | None = None) -> Compa
         return levels
 
     labels = ("different", "shared office line", "same number without area code", "same")
-    return Comparison(name, 4, compare, (numbers, local) + ((own,) if own else ()), labels=labels,
-                      neutral=frozenset({1}) if own else frozenset(), prior_u=(0.99, 1e-3, 1e-3, 1e-4))
+    return Comparison(
+        name,
+        4,
+        compare,
+        (numbers, local) + ((own,) if own else ()),
+        labels=labels,
+        neutral=frozenset({1}) if own else frozenset(),
+        prior_u=(0.99, 1e-3, 1e-3, 1e-4),
+    )
 
 
 def mailboxes(name: str) -> Comparison:
     """A person's email: 2 the same own mailbox; 1 the same mailbox that several people use or that is named
     for a function (office@, sales@): it says nothing about the person; 0 different."""
+
     def compare(sides: Sides) -> np.ndarray:
         hit, missing = sides.shared(m("emails"))
         levels = hit.astype(np.int8)
@@ -596,12 +772,21 @@ def mailboxes(name: str) -> Comparison:
         levels[missing] = MISSING
         return levels
 
-    return Comparison(name, 3, compare, (m("emails"), m("own_emails")), labels=("different", "shared mailbox", "same"),
-                      neutral=frozenset({1}), prior_u=(0.999, 5e-4, 5e-4), personal=True)
+    return Comparison(
+        name,
+        3,
+        compare,
+        (m("emails"), m("own_emails")),
+        labels=("different", "shared mailbox", "same"),
+        neutral=frozenset({1}),
+        prior_u=(0.999, 5e-4, 5e-4),
+        personal=True,
+    )
 
 
 def in_set(name: str, column: str, label: str = "same") -> Comparison:
     """Two sets of values (an account's contacts' mobiles and emails) that share one (1) or none (0)."""
+
     def compare(sides: Sides) -> np.ndarray:
         hit, missing = sides.shared(column)
         levels = hit.astype(np.int8)
@@ -614,6 +799,7 @@ def in_set(name: str, column: str, label: str = "same") -> Comparison:
 def employer(name: str, account: str) -> Comparison:
     """A contact's company: 2 the same account; 1 two accounts whose names are the same or whose brands read
     the same across scripts (Xingchen Tech / 星辰科技); 0 different companies."""
+
     def compare(sides: Sides) -> np.ndarray:
         same, missing = sides.same(account)
         levels = same.astype(np.int8) * 2
@@ -623,11 +809,17 @@ def employer(name: str, account: str) -> Comparison:
         levels[missing] = MISSING
         return levels
 
-    return Comparison(name, 3, compare, (account, m("employer"), m("employer_latin")),
-                      labels=("different", "company names alike", "same"))
+    return Comparison(
+        name,
+        3,
+        compare,
+        (account, m("employer"), m("employer_latin")),
+        labels=("different", "company names alike", "same"),
+    )
 
 
 # -- addresses ----------------------------------------------------------------------------------------------
+
 
 def address(name: str) -> Comparison:
     """Full addresses: 0 different, 1-3 similar, 4 the same. Missing where either side is only a city (a sign-up's
@@ -682,22 +874,48 @@ def city(name: str) -> Comparison:
         levels[known] = same[known].astype(np.int8)
         return levels
 
-    return Comparison(f"{name} city", 2, compare, (code, attr(name, "detail")), labels=("another city", "same city"),
-                      prior_u=(0.9, 0.1))
+    return Comparison(
+        f"{name} city",
+        2,
+        compare,
+        (code, attr(name, "detail")),
+        labels=("another city", "same city"),
+        prior_u=(0.9, 0.1),
+    )
 
 
 # -- which comparisons an entity gets -----------------------------------------------------------------------
 
 # Fields that describe the relationship (who owns it, what happened when), not who the customer is: they
 # are neither compared nor blocked on, or records with the same owner would look like one customer.
-DESCRIPTIVE = frozenset({
-    "note", "content", "subject", "owner", "title", "status", "level", "industry", "gender", "department",
-    "lead_source", "type", "stage", "amount", "created_at", "last_activity_at", "close_date", "occurred_at",
-})
+DESCRIPTIVE = frozenset(
+    {
+        "note",
+        "content",
+        "subject",
+        "owner",
+        "title",
+        "status",
+        "level",
+        "industry",
+        "gender",
+        "department",
+        "lead_source",
+        "type",
+        "stage",
+        "amount",
+        "created_at",
+        "last_activity_at",
+        "close_date",
+        "occurred_at",
+    }
+)
 # An opportunity is what it is worth and when it closes: for it those fields identify.
-IDENTIFYING = {Entity.opportunities: frozenset({"amount", "close_date", "created_at"}),
-               # Two records of one person mostly give one title; two namesakes at one company seldom do.
-               Entity.contacts: frozenset({"title", "department"})}
+IDENTIFYING = {
+    Entity.opportunities: frozenset({"amount", "close_date", "created_at"}),
+    # Two records of one person mostly give one title; two namesakes at one company seldom do.
+    Entity.contacts: frozenset({"title", "department"}),
+}
 # What a deal is: a duplicate of an opportunity (typed again, copied into a salesperson's sheet) holds the same
 # amount and close date, or nearly (rounded, a few days moved); a renewal or a repeat order under the same name
 # holds another amount and another quarter's or year's date. When a record was created is no term: a copy typed
@@ -767,8 +985,19 @@ def comparisons_for(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity
             # however alike the brand in front makes them look to Jaro-Winkler.
             # Within one account a deal's name comes back by itself (年度采购 every year, 服务续约 every
             # quarter): before the data says otherwise, one pair in 50 shares it by chance, not one in 10,000.
-            out.append(replace(similar(spec.name, m("deal"), (0.80, 0.90), scorer=Indel.normalized_similarity,
-                                       exact_column=m("deal"), identity=True), prior_u=(0.9, 0.05, 0.03, 0.02)))
+            out.append(
+                replace(
+                    similar(
+                        spec.name,
+                        m("deal"),
+                        (0.80, 0.90),
+                        scorer=Indel.normalized_similarity,
+                        exact_column=m("deal"),
+                        identity=True,
+                    ),
+                    prior_u=(0.9, 0.05, 0.03, 0.02),
+                )
+            )
         elif t in (FieldType.text, FieldType.id, FieldType.number, FieldType.picklist):
             out.append(similar(spec.name, k, (0.85, 0.95), exact_column=k))
     if entity in (Entity.accounts, Entity.contacts) and SOURCE in frame.columns and frame[SOURCE].n_unique() > 1:
@@ -797,6 +1026,8 @@ def _same_source(sides: Sides) -> np.ndarray:
 
 def _phone_comparisons(entity: Entity, frame: pl.DataFrame) -> list[Comparison]:
     if entity is Entity.contacts:
-        return [replace(in_set("mobile", m("mobiles")), personal=True, sole=True),
-                replace(phones("phone", m("lines"), m("locals"), own=m("own_lines")), personal=True, desk=True)]
+        return [
+            replace(in_set("mobile", m("mobiles")), personal=True, sole=True),
+            replace(phones("phone", m("lines"), m("locals"), own=m("own_lines")), personal=True, desk=True),
+        ]
     return [phones("phone", m("phones"), m("locals"))]

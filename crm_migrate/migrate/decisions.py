@@ -127,7 +127,7 @@ def read_decisions(path: Path) -> list[Decision]:
         tables = _read_tables(path)
     except OSError as exc:
         raise ProjectError(unreadable(str(path), exc)) from None
-    except Exception as exc:
+    except Exception as exc:  # calamine's and csv's errors for a file that is not what it says
         raise ProjectError(
             Problem(
                 str(path),

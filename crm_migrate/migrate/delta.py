@@ -16,21 +16,14 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from crm_migrate.outcomes import KEPT
 from crm_migrate.mappings.entities import MULTI_VALUED, Entity, FieldType, has_account_link
 from crm_migrate.mappings.models import Wave
 from crm_migrate.migrate.columns import OUTCOME, RECORD_ID, SOURCE, WRITTEN, val
 from crm_migrate.migrate.link import ACCOUNT, orphan_id
 from crm_migrate.migrate.merge import OTHERS
-from crm_migrate.migrate.state import (
-    GOLDEN_SCHEMA,
-    LIVE,
-    WITHDRAWN,
-    Snapshot,
-    identifier_hash,
-    row_fingerprints,
-)
+from crm_migrate.migrate.state import GOLDEN_SCHEMA, LIVE, WITHDRAWN, Snapshot, identifier_hash, row_fingerprints
 from crm_migrate.migrate.waves import assign, field_columns
+from crm_migrate.outcomes import KEPT
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
 HASHED = (FieldType.phone, FieldType.email, FieldType.id_card, FieldType.uscc)  # exact identifiers: kept as hashes
@@ -68,11 +61,14 @@ class Batch:
         for entity, frame in self.records.items():
             scoped = frame.filter(pl.col("in_scope"))
             out[entity.value] = {
-                NEW: int((scoped["change"] == NEW).sum()), CHANGED: int((scoped["change"] == CHANGED).sum()),
+                NEW: int((scoped["change"] == NEW).sum()),
+                CHANGED: int((scoped["change"] == CHANGED).sum()),
                 UNCHANGED: int((scoped["change"] == UNCHANGED).sum()),
                 "withdrawn": self.withdrawn.get(entity, pl.DataFrame()).height,
-                "held": int(scoped["held"].is_not_null().sum()), "sent": int(frame["send"].sum()),
-                "rows_gone": self.rows_gone.get(entity, 0)}
+                "held": int(scoped["held"].is_not_null().sum()),
+                "sent": int(frame["send"].sum()),
+                "rows_gone": self.rows_gone.get(entity, 0),
+            }
         return out
 
     @property
@@ -80,8 +76,9 @@ class Batch:
         return not any(c["sent"] for c in self.counts().values())
 
 
-def select(result, snapshot: Snapshot, waves: list[Wave], wave: Wave | None, full: bool,
-           incremental: bool = False) -> Batch:
+def select(
+    result, snapshot: Snapshot, waves: list[Wave], wave: Wave | None, full: bool, incremental: bool = False
+) -> Batch:
     """The batch of a run: ``result`` is the run's `RunResult` (its migration and conformed entities). With
     ``incremental`` the run read only new sources: the state's records it does not hold stay as they are (none
     is withdrawn), and its children may link to any live account of the state."""
@@ -90,44 +87,78 @@ def select(result, snapshot: Snapshot, waves: list[Wave], wave: Wave | None, ful
     records: dict[Entity, pl.DataFrame] = {}
     withdrawn: dict[Entity, pl.DataFrame] = {}
     attrs = {e: _written_attrs(migration.entities[e], waves) for e in result.conformed}
-    assigned = assign(waves, {e: _with_ids(result.conformed[e], attrs[e]) for e in result.conformed},
-                      {e: migration.entities[e].fields for e in result.conformed}) if waves else {}
+    assigned = (
+        assign(
+            waves,
+            {e: _with_ids(result.conformed[e], attrs[e]) for e in result.conformed},
+            {e: migration.entities[e].fields for e in result.conformed},
+        )
+        if waves
+        else {}
+    )
     for entity, done in result.conformed.items():
         frame = _with_ids(done, attrs[entity]).select(
-            "external_id", pl.Series("fingerprint", row_fingerprints(done.frame, done.frame.columns, secret)),
-            pl.col(ACCOUNT).alias("account") if ACCOUNT in attrs[entity].columns else pl.lit(None, pl.String)
-            .alias("account"))
+            "external_id",
+            pl.Series("fingerprint", row_fingerprints(done.frame, done.frame.columns, secret)),
+            pl.col(ACCOUNT).alias("account")
+            if ACCOUNT in attrs[entity].columns
+            else pl.lit(None, pl.String).alias("account"),
+        )
         computed = assigned.get(entity, pl.Series("wave", [None] * frame.height, pl.String))
-        prev = snapshot.records(entity).select("external_id", pl.col("fingerprint").alias("_prev"),
-                                               pl.col("wave").alias("_prev_wave"), pl.col("batch").alias("_prev_batch"),
-                                               "status")
-        frame = frame.with_columns(computed.alias("_computed")).join(prev, on="external_id", how="left",
-                                                                     maintain_order="left")
-        change = (pl.when(pl.col("_prev").is_null()).then(pl.lit(NEW))
-                  .when(pl.col("_prev") != pl.col("fingerprint")).then(pl.lit(CHANGED)).otherwise(pl.lit(UNCHANGED)))
+        prev = snapshot.records(entity).select(
+            "external_id",
+            pl.col("fingerprint").alias("_prev"),
+            pl.col("wave").alias("_prev_wave"),
+            pl.col("batch").alias("_prev_batch"),
+            "status",
+        )
+        frame = frame.with_columns(computed.alias("_computed")).join(
+            prev, on="external_id", how="left", maintain_order="left"
+        )
+        change = (
+            pl.when(pl.col("_prev").is_null())
+            .then(pl.lit(NEW))
+            .when(pl.col("_prev") != pl.col("fingerprint"))
+            .then(pl.lit(CHANGED))
+            .otherwise(pl.lit(UNCHANGED))
+        )
         # A record stays in the wave it was first written in.
-        frame = frame.with_columns(change.alias("change"),
-                                   pl.coalesce("_prev_wave", "_computed").alias("wave"))
+        frame = frame.with_columns(change.alias("change"), pl.coalesce("_prev_wave", "_computed").alias("wave"))
         in_scope = pl.lit(True) if wave is None else (pl.col("wave") == wave.name).fill_null(False)
         frame = frame.with_columns(in_scope.alias("in_scope"))
-        frame = frame.with_columns((pl.col("in_scope") & (pl.lit(full) | (pl.col("change") != UNCHANGED)))
-                                   .alias("send"), pl.lit(None, pl.String).alias("held"))
+        frame = frame.with_columns(
+            (pl.col("in_scope") & (pl.lit(full) | (pl.col("change") != UNCHANGED))).alias("send"),
+            pl.lit(None, pl.String).alias("held"),
+        )
         if has_account_link(entity) and Entity.accounts in records:
-            frame, records[Entity.accounts] = _hold_orphans(frame, records[Entity.accounts], waves, wave,
-                                                            snapshot.records(Entity.accounts) if incremental else None)
+            frame, records[Entity.accounts] = _hold_orphans(
+                frame, records[Entity.accounts], waves, wave, snapshot.records(Entity.accounts) if incremental else None
+            )
         records[entity] = frame
         current = frame["external_id"]
-        withdrawn[entity] = snapshot.records(entity).filter(
-            (pl.col("status") == LIVE) & ~pl.col("external_id").is_in(current.implode())
-            & pl.lit(not incremental)).select("external_id")
+        withdrawn[entity] = (
+            snapshot.records(entity)
+            .filter(
+                (pl.col("status") == LIVE) & ~pl.col("external_id").is_in(current.implode()) & pl.lit(not incremental)
+            )
+            .select("external_id")
+        )
     for entity, frame in records.items():
         records[entity] = frame.with_columns(
             pl.when(pl.col("send")).then(pl.lit(snapshot.batch)).otherwise(pl.col("_prev_batch")).alias("batch")
         ).drop("_prev", "_prev_wave", "_prev_batch", "_computed", "status")
     kind = "incremental" if incremental else "full" if full or not snapshot.exists else "delta"
     prints = result.row_prints if result.row_prints is not None else row_prints(migration)
-    batch = Batch(snapshot.batch, kind, wave.name if wave else None, records, withdrawn, snapshot=snapshot,
-                  row_prints=prints, waves=[w.name for w in waves])
+    batch = Batch(
+        snapshot.batch,
+        kind,
+        wave.name if wave else None,
+        records,
+        withdrawn,
+        snapshot=snapshot,
+        row_prints=prints,
+        waves=[w.name for w in waves],
+    )
     batch.rows_gone = {} if incremental else _rows_gone(snapshot, result.lineage, prints)
     return batch
 
@@ -136,8 +167,12 @@ def _written_attrs(res, waves: list[Wave]) -> pl.DataFrame:
     """The written rows' id, source, account and the value columns the waves read."""
     wanted = {w.field for w in waves if w.field is not None}
     columns = field_columns(res.fields)
-    keep = [RECORD_ID, SOURCE, *([ACCOUNT] if ACCOUNT in res.frame.columns else []),
-            *sorted({columns[f] for f in wanted if f in columns and columns[f] in res.frame.columns})]
+    keep = [
+        RECORD_ID,
+        SOURCE,
+        *([ACCOUNT] if ACCOUNT in res.frame.columns else []),
+        *sorted({columns[f] for f in wanted if f in columns and columns[f] in res.frame.columns}),
+    ]
     return res.written_lazy().select(keep).collect()
 
 
@@ -145,42 +180,73 @@ def _with_ids(done, attrs: pl.DataFrame) -> pl.DataFrame:
     """The conformed records' ids (in their order) with the attributes of their written rows (the placeholder
     account has none)."""
     ids = pl.DataFrame({"external_id": pl.Series(done.ids, dtype=pl.String)})
-    return ids.join(attrs.rename({RECORD_ID: "external_id"}), on="external_id", how="left",
-                    maintain_order="left").with_columns(pl.col("external_id").alias(RECORD_ID))
+    return ids.join(
+        attrs.rename({RECORD_ID: "external_id"}), on="external_id", how="left", maintain_order="left"
+    ).with_columns(pl.col("external_id").alias(RECORD_ID))
 
 
-def _hold_orphans(children: pl.DataFrame, accounts: pl.DataFrame, waves: list[Wave], wave: Wave | None,
-                  known: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _hold_orphans(
+    children: pl.DataFrame,
+    accounts: pl.DataFrame,
+    waves: list[Wave],
+    wave: Wave | None,
+    known: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Children to send whose account is neither in this batch nor written before are held back, with why;
     the placeholder account goes with the first batch that has a child linked to it. ``known``: the state's
     accounts, which an incremental run's children may link to without the run holding them."""
     placeholder = orphan_id()
     if children.filter(pl.col("send") & (pl.col("account") == placeholder)).height:
-        needed = (pl.col("external_id") == placeholder) & (pl.col("_prev_batch").is_null()
-                                                           | (pl.col("change") != UNCHANGED))
+        needed = (pl.col("external_id") == placeholder) & (
+            pl.col("_prev_batch").is_null() | (pl.col("change") != UNCHANGED)
+        )
         accounts = accounts.with_columns((pl.col("send") | needed).alias("send"))
-    parents = accounts.select(pl.col("external_id").alias("account"), pl.col("send").alias("_p_send"),
-                              pl.col("_prev_batch").alias("_p_batch"), pl.col("wave").alias("_p_wave"))
+    parents = accounts.select(
+        pl.col("external_id").alias("account"),
+        pl.col("send").alias("_p_send"),
+        pl.col("_prev_batch").alias("_p_batch"),
+        pl.col("wave").alias("_p_wave"),
+    )
     if known is not None:
-        state = known.filter(pl.col("status") == LIVE).select(
-            pl.col("external_id").alias("account"), pl.lit(False).alias("_p_send"), pl.col("batch").alias("_p_batch"),
-            pl.col("wave").alias("_p_wave")).join(parents.select("account"), on="account", how="anti")
+        state = (
+            known.filter(pl.col("status") == LIVE)
+            .select(
+                pl.col("external_id").alias("account"),
+                pl.lit(False).alias("_p_send"),
+                pl.col("batch").alias("_p_batch"),
+                pl.col("wave").alias("_p_wave"),
+            )
+            .join(parents.select("account"), on="account", how="anti")
+        )
         parents = pl.concat([parents, state.cast(parents.schema)])
     joined = children.join(parents, on="account", how="left", maintain_order="left")
     there = pl.col("_p_send").fill_null(False) | pl.col("_p_batch").is_not_null()
     order = {w.name: i for i, w in enumerate(waves)}
     here = order[wave.name] if wave is not None else len(waves)
     later = pl.col("_p_wave").replace_strict(order, default=None, return_dtype=pl.Int64) > here
-    why = (pl.when(pl.col("_p_wave").is_null())
-           .then(pl.format("held back: its account {} is in no wave, so no batch writes it", pl.col("account")))
-           .when(later)
-           .then(pl.format("held back: its account {} is in wave {}, which comes later: run --wave {}, then this "
-                           "wave again", pl.col("account"), pl.col("_p_wave"), pl.col("_p_wave")))
-           .otherwise(pl.format("held back: its account {} is in wave {}, not written yet: run --wave {} first",
-                                pl.col("account"), pl.col("_p_wave"), pl.col("_p_wave"))))
+    why = (
+        pl.when(pl.col("_p_wave").is_null())
+        .then(pl.format("held back: its account {} is in no wave, so no batch writes it", pl.col("account")))
+        .when(later)
+        .then(
+            pl.format(
+                "held back: its account {} is in wave {}, which comes later: run --wave {}, then this wave again",
+                pl.col("account"),
+                pl.col("_p_wave"),
+                pl.col("_p_wave"),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "held back: its account {} is in wave {}, not written yet: run --wave {} first",
+                pl.col("account"),
+                pl.col("_p_wave"),
+                pl.col("_p_wave"),
+            )
+        )
+    )
     lost = pl.col("send") & pl.col("account").is_not_null() & ~there
-    joined = joined.with_columns(pl.when(lost).then(why).alias("held"),
-                                 (pl.col("send") & ~lost).alias("send"))
+    joined = joined.with_columns(pl.when(lost).then(why).alias("held"), (pl.col("send") & ~lost).alias("send"))
     return joined.drop("_p_send", "_p_batch", "_p_wave"), accounts
 
 
@@ -191,8 +257,11 @@ def row_prints(migration) -> pl.DataFrame:
     parts = []
     for r in migration.reads:
         table = r.table.frame
-        parts.append(table.select(pl.lit(r.source.name).alias("source"), SHEET, ROW).with_columns(
-            row_fingerprints(table, r.table.columns, migration.secret)))
+        parts.append(
+            table.select(pl.lit(r.source.name).alias("source"), SHEET, ROW).with_columns(
+                row_fingerprints(table, r.table.columns, migration.secret)
+            )
+        )
     if not parts:
         return pl.DataFrame(schema={"source": pl.String, SHEET: pl.String, ROW: pl.Int64, "fingerprint": pl.String})
     return pl.concat(parts, how="vertical_relaxed")
@@ -211,8 +280,10 @@ def _rows_gone(snapshot: Snapshot, lineage: pl.DataFrame, prints: pl.DataFrame) 
 def with_batches(lineage: pl.DataFrame, batch: Batch) -> pl.DataFrame:
     """Lineage with the wave and batch of every row's golden record (empty where not written yet), and the reason
     a held-back record did not go."""
-    parts = [f.select(pl.lit(e.value).alias("entity"), pl.col("external_id").alias("record_id"), "wave",
-                      "batch", "held") for e, f in batch.records.items()]
+    parts = [
+        f.select(pl.lit(e.value).alias("entity"), pl.col("external_id").alias("record_id"), "wave", "batch", "held")
+        for e, f in batch.records.items()
+    ]
     if not parts:
         return lineage.with_columns(pl.lit(None, pl.String).alias("wave"), pl.lit(None, pl.Int64).alias("batch"))
     known = pl.concat(parts)
@@ -222,9 +293,9 @@ def with_batches(lineage: pl.DataFrame, batch: Batch) -> pl.DataFrame:
 
 def held_back(lineage: pl.DataFrame) -> pl.DataFrame:
     """The source rows of held-back records, for rejects/held_back.csv (lineage after `with_batches`)."""
-    return lineage.filter(pl.col("reason").str.starts_with("held back:").fill_null(False)
-                          & pl.col("outcome").is_in(KEPT)) \
-        .select("source", "file", "sheet", "row", "entity", "record_id", "wave", "reason")
+    return lineage.filter(
+        pl.col("reason").str.starts_with("held back:").fill_null(False) & pl.col("outcome").is_in(KEPT)
+    ).select("source", "file", "sheet", "row", "entity", "record_id", "wave", "reason")
 
 
 def sent_only(done, ids: pl.Series):
@@ -255,8 +326,12 @@ def match_values(res, secret: bytes, only: pl.Series | None = None) -> pl.DataFr
             columns.append(identifier_hash(value, secret).alias(f"h:{spec.name}"))
             others = f"{OTHERS}{spec.name}"
             if spec.type in MULTI_VALUED and others in frame.columns:
-                columns.append(pl.col(others).str.split("; ").list.eval(identifier_hash(pl.element(), secret))
-                               .alias(f"h:{spec.name}_others"))
+                columns.append(
+                    pl.col(others)
+                    .str.split("; ")
+                    .list.eval(identifier_hash(pl.element(), secret))
+                    .alias(f"h:{spec.name}_others")
+                )
         else:
             columns.append(pl.col(value).alias(spec.name))
     written = pl.col(OUTCOME) == WRITTEN
@@ -275,19 +350,31 @@ def golden_table(batch: Batch, entity: Entity, previous: pl.DataFrame, values: p
     sent = sent.join(values, on="external_id", how="left")
     if first is not None:
         sent = sent.join(first, on="external_id", how="left")
-    sent = sent.with_columns(pl.coalesce(pl.col("first_batch") if "first_batch" in sent.columns
-                                         else pl.lit(None, pl.Int64), pl.lit(number)).alias("first_batch"),
-                             pl.lit(number).alias("batch"), pl.lit(LIVE).alias("status"),
-                             pl.lit(None, pl.Int64).alias("withdrawn_batch"))
+    sent = sent.with_columns(
+        pl.coalesce(
+            pl.col("first_batch") if "first_batch" in sent.columns else pl.lit(None, pl.Int64), pl.lit(number)
+        ).alias("first_batch"),
+        pl.lit(number).alias("batch"),
+        pl.lit(LIVE).alias("status"),
+        pl.lit(None, pl.Int64).alias("withdrawn_batch"),
+    )
     gone = batch.withdrawn.get(entity, pl.DataFrame(schema={"external_id": pl.String}))["external_id"].implode()
     current = frame["external_id"].implode()
     kept = previous.filter(~pl.col("external_id").is_in(sent["external_id"].implode()))
     kept = kept.with_columns(
-        pl.when(pl.col("external_id").is_in(gone)).then(pl.lit(WITHDRAWN))
-        .when(pl.col("external_id").is_in(current)).then(pl.lit(LIVE)).otherwise(pl.col("status")).alias("status"),
-        pl.when(pl.col("external_id").is_in(gone)).then(pl.lit(number))
-        .when(pl.col("external_id").is_in(current)).then(pl.lit(None, pl.Int64))
-        .otherwise(pl.col("withdrawn_batch")).alias("withdrawn_batch"))
+        pl.when(pl.col("external_id").is_in(gone))
+        .then(pl.lit(WITHDRAWN))
+        .when(pl.col("external_id").is_in(current))
+        .then(pl.lit(LIVE))
+        .otherwise(pl.col("status"))
+        .alias("status"),
+        pl.when(pl.col("external_id").is_in(gone))
+        .then(pl.lit(number))
+        .when(pl.col("external_id").is_in(current))
+        .then(pl.lit(None, pl.Int64))
+        .otherwise(pl.col("withdrawn_batch"))
+        .alias("withdrawn_batch"),
+    )
     head = list(GOLDEN_SCHEMA)
     out = pl.concat([kept, sent], how="diagonal_relaxed")
     return out.select(*head, *(c for c in out.columns if c not in head))
@@ -298,10 +385,20 @@ def state_rows(lineage: pl.DataFrame, prints: pl.DataFrame) -> pl.DataFrame:
     from crm_migrate.migrate.readers import ROW, SHEET
 
     keyed = prints.rename({SHEET: "sheet", ROW: "row"})
-    return (lineage.select("source", "sheet", pl.col("row").cast(pl.Int64), "entity", "record_id", "outcome",
-                           "wave", pl.col("batch").cast(pl.Int64))
-            .join(keyed, on=["source", "sheet", "row"], how="left", nulls_equal=True, maintain_order="left")
-            .select("source", "sheet", "row", "entity", "record_id", "outcome", "fingerprint", "wave", "batch"))
+    return (
+        lineage.select(
+            "source",
+            "sheet",
+            pl.col("row").cast(pl.Int64),
+            "entity",
+            "record_id",
+            "outcome",
+            "wave",
+            pl.col("batch").cast(pl.Int64),
+        )
+        .join(keyed, on=["source", "sheet", "row"], how="left", nulls_equal=True, maintain_order="left")
+        .select("source", "sheet", "row", "entity", "record_id", "outcome", "fingerprint", "wave", "batch")
+    )
 
 
 def weights_of(migration) -> tuple[list[tuple], list[tuple]]:
@@ -316,15 +413,18 @@ def weights_of(migration) -> tuple[list[tuple], list[tuple]]:
         result, settings = res.matches, res.settings
         if result is None or settings is None:
             continue
-        matching.append((entity.value, settings.merge, settings.review, result.match_rate, result.fields_rate,
-                         res.frame.height))
+        matching.append(
+            (entity.value, settings.merge, settings.review, result.match_rate, result.fields_rate, res.frame.height)
+        )
         for comp in result.comparisons:
             m, u = result.m.get(comp.name), result.u.get(comp.name)
             if m is None or u is None:
                 continue
             w = level_weights(comp, np.array(m), np.array(u), result.fields_rate or result.match_rate or 1e-9)
-            weights += [(entity.value, comp.name, level, comp.label(level), float(m[level]), float(u[level]),
-                         float(w[level])) for level in range(comp.levels)]
+            weights += [
+                (entity.value, comp.name, level, comp.label(level), float(m[level]), float(u[level]), float(w[level]))
+                for level in range(comp.levels)
+            ]
     return matching, weights
 
 
@@ -336,13 +436,23 @@ def to_record(batch: Batch, result, files: list[dict], out: str, previous: dict[
     golden = {}
     for entity in batch.records:
         values = match_values(migration.entities[entity], migration.secret, batch.sent(entity))
-        golden[entity] = golden_table(batch, entity, previous.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA)),
-                                      values)
+        golden[entity] = golden_table(batch, entity, previous.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA)), values)
     matching, weights = weights_of(migration)
     project = migration.project
     from crm_migrate.migrate.incremental import extra_records
 
-    return Record(batch.number, batch.kind, batch.wave, out, files, batch.counts(), golden,
-                  state_rows(result.lineage, batch.row_prints if batch.row_prints is not None else row_prints(migration)),
-                  matching, weights, project.fingerprint(),
-                  project.config.name, extra_records(migration, migration.secret))
+    return Record(
+        batch.number,
+        batch.kind,
+        batch.wave,
+        out,
+        files,
+        batch.counts(),
+        golden,
+        state_rows(result.lineage, batch.row_prints if batch.row_prints is not None else row_prints(migration)),
+        matching,
+        weights,
+        project.fingerprint(),
+        project.config.name,
+        extra_records(migration, migration.secret),
+    )

@@ -42,13 +42,26 @@ SOURCES_SCHEMA = {"source": pl.String, "file": pl.String, "sha256": pl.String, "
 EXTERNAL = "_ext"  # in the rows of the state: the golden record's external id
 JOINED, NEW, REVIEW = "joined", "new", "review"
 # The features that hold phone numbers or email addresses (or parts of them): hashed like the identifiers.
-IDENTIFYING_FEATURES = frozenset(f"m:{n}" for n in (
-    "mobiles", "lines", "locals", "own_lines", "own_phones", "phones", "people", "contact_lines", "emails",
-    "own_emails"))
+IDENTIFYING_FEATURES = frozenset(
+    f"m:{n}"
+    for n in (
+        "mobiles",
+        "lines",
+        "locals",
+        "own_lines",
+        "own_phones",
+        "phones",
+        "people",
+        "contact_lines",
+        "emails",
+        "own_emails",
+    )
+)
 HINT = "run without --incremental: a full run reads every source again and records a new state"
 
 
 # -- what the state keeps --------------------------------------------------------------------------------
+
 
 def compared_by(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec]) -> pl.DataFrame:
     """What matching compares of each row (`EntityResult.compared`): its source key, source and system, the
@@ -57,8 +70,11 @@ def compared_by(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec]) ->
 
     names = {s.name for s in identifying(fields, entity)}
     wanted = {f"v:{n}" for n in names} | {f"k:{n}" for n in names} | {key(ID_FIELD)}
-    columns = [c for c in frame.columns if c in wanted or c.startswith("m:")
-               or (c.startswith("a:") and c[2:].split(".", 1)[0] in names)]
+    columns = [
+        c
+        for c in frame.columns
+        if c in wanted or c.startswith("m:") or (c.startswith("a:") and c[2:].split(".", 1)[0] in names)
+    ]
     return frame.select(SEQ, KEY, SOURCE, SYSTEM, *columns)
 
 
@@ -101,15 +117,23 @@ def compared_blob(frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], 
 def match_ids(res) -> pl.DataFrame:
     """For the state (kind ``match_ids``): every written or merged row of one entity (``_seq``) with the golden
     record it is behind (``_ext``) and its account: what the rows of kind ``match`` are joined with."""
-    return (res.frame.lazy().filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
-            .select(SEQ, pl.col(RECORD_ID).alias(EXTERNAL), *([pl.col(ACCOUNT)] if ACCOUNT in res.frame.columns
-                                                               else [])).collect())
+    return (
+        res.frame.lazy()
+        .filter(pl.col(OUTCOME).is_in([WRITTEN, MERGED]))
+        .select(SEQ, pl.col(RECORD_ID).alias(EXTERNAL), *([pl.col(ACCOUNT)] if ACCOUNT in res.frame.columns else []))
+        .collect()
+    )
 
 
 def source_files(migration) -> pl.DataFrame:
     """For the state (kind ``sources``): every source read, its file, sha256 and rows."""
-    return pl.DataFrame([{"source": r.source.name, "file": r.source.rel_file, "sha256": r.sha256, "rows": r.rows}
-                         for r in migration.reads], schema=SOURCES_SCHEMA)
+    return pl.DataFrame(
+        [
+            {"source": r.source.name, "file": r.source.rel_file, "sha256": r.sha256, "rows": r.rows}
+            for r in migration.reads
+        ],
+        schema=SOURCES_SCHEMA,
+    )
 
 
 def extra_records(migration, secret: bytes) -> dict[tuple[str, str], pl.DataFrame | Blob]:
@@ -127,14 +151,17 @@ def _stored_rows(conn, entity: Entity) -> pl.DataFrame:
     parts incremental batches added (each part's ``_seq`` is its own run's)."""
     compared = get_blobs(conn, MATCH, entity.value)
     ids = get_blobs(conn, MATCH_IDS, entity.value)
-    parts = [pl.read_parquet(io.BytesIO(c)).join(pl.read_parquet(io.BytesIO(i)), on=SEQ, how="inner").drop(SEQ)
-             for c, i in zip(compared, ids)]
+    parts = [
+        pl.read_parquet(io.BytesIO(c)).join(pl.read_parquet(io.BytesIO(i)), on=SEQ, how="inner").drop(SEQ)
+        for c, i in zip(compared, ids)
+    ]
     if not parts:
         return pl.DataFrame(schema={EXTERNAL: pl.String})
     return parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
 
 
 # -- what an incremental run finds in the state ---------------------------------------------------------
+
 
 @dataclass
 class Stored:
@@ -151,29 +178,41 @@ def load(path, project) -> Stored:
     (no weights, no rows to match against)."""
     conn = connect(path)
     if conn is None:
-        raise MigrateError(Problem(str(path), "--incremental needs the migration state, and there is none yet",
-                                   hint="run without --incremental first: the full run records the state the "
-                                   "new rows are matched against"))
+        raise MigrateError(
+            Problem(
+                str(path),
+                "--incremental needs the migration state, and there is none yet",
+                hint="run without --incremental first: the full run records the state the new rows are matched against",
+            )
+        )
     try:
         tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        kinds = ({k for (k,) in conn.execute("SELECT DISTINCT kind FROM records")} if "records" in tables else set())
+        kinds = {k for (k,) in conn.execute("SELECT DISTINCT kind FROM records")} if "records" in tables else set()
         weights: dict[Entity, dict] = {}
         matching: dict[Entity, tuple] = {}
         if "weights" in tables:
-            for entity, comp, level, m, u in conn.execute(
-                    "SELECT entity, comparison, level, m, u FROM weights ORDER BY entity, comparison, level"):
+            for entity, comp, _level, m, u in conn.execute(
+                "SELECT entity, comparison, level, m, u FROM weights ORDER BY entity, comparison, level"
+            ):
                 ms, us = weights.setdefault(Entity(entity), {}).setdefault(comp, ([], []))
                 ms.append(m)
                 us.append(u)
             for entity, merge, review, rate, fields_rate in conn.execute(
-                    "SELECT entity, merge, review, match_rate, fields_rate FROM matching"):
+                "SELECT entity, merge, review, match_rate, fields_rate FROM matching"
+            ):
                 matching[Entity(entity)] = (merge, review, rate, fields_rate)
         # An entity the full run found no candidate pair for has no weights (nothing to learn them from): its new
         # rows are matched among themselves. A state with no matching at all, or without the rows matching
         # compared, was written by an older crm-migrate.
         if not matching or not {SOURCES, MATCH, MATCH_IDS} <= kinds:
-            raise MigrateError(Problem(str(path), "the migration state holds no matching weights or no rows to "
-                                       "match against (an older crm-migrate wrote it)", hint=HINT))
+            raise MigrateError(
+                Problem(
+                    str(path),
+                    "the migration state holds no matching weights or no rows to "
+                    "match against (an older crm-migrate wrote it)",
+                    hint=HINT,
+                )
+            )
         sources = get_frame(conn, SOURCES, "", SOURCES_SCHEMA)
         rows = {e: _stored_rows(conn, e) for e in project.entities}
     finally:
@@ -197,21 +236,37 @@ def new_sources(project, stored: Stored, sha256_of) -> list:
             problems.append(Problem(source.shown_file, f"cannot read the file ({exc.strerror})", hint=HINT))
             continue
         if not same:
-            problems.append(Problem(source.shown_file, f"source {source.name!r} changed since the state read it: "
-                                    "--incremental only adds new sources", hint=HINT))
+            problems.append(
+                Problem(
+                    source.shown_file,
+                    f"source {source.name!r} changed since the state read it: --incremental only adds new sources",
+                    hint=HINT,
+                )
+            )
     for name in sorted(set(known) - names):
-        problems.append(Problem(files[name] or name, f"source {name!r}, which the state read, is no longer in the "
-                                "project: --incremental only adds new sources", hint=HINT))
+        problems.append(
+            Problem(
+                files[name] or name,
+                f"source {name!r}, which the state read, is no longer in the "
+                "project: --incremental only adds new sources",
+                hint=HINT,
+            )
+        )
     if problems:
         raise MigrateError(problems)
     if not fresh:
-        raise MigrateError(Problem(project.doc.path, "--incremental found no new source: the state has read every "
-                                   "source of the project", hint="add the new export as a source (a mapping in "
-                                   "mappings/), or run without --incremental"))
+        raise MigrateError(
+            Problem(
+                project.doc.path,
+                "--incremental found no new source: the state has read every source of the project",
+                hint="add the new export as a source (a mapping in mappings/), or run without --incremental",
+            )
+        )
     return fresh
 
 
 # -- matching new rows against the state ----------------------------------------------------------------
+
 
 @dataclass
 class Against:
@@ -226,11 +281,20 @@ class Against:
         rows = self.stored.rows.get(Entity.accounts)
         if rows is None or key(ID_FIELD) not in rows.columns or SYSTEM not in rows.columns:
             return index
-        old = (rows.lazy().filter(pl.col(key(ID_FIELD)).is_not_null())
-               .select(SYSTEM, pl.col(key(ID_FIELD)).alias("_ref"), pl.lit(WRITTEN).alias("_a_outcome"),
-                       pl.lit(None, pl.String).alias("_a_reason"), pl.col(EXTERNAL).alias("_a_record"),
-                       pl.lit(False).alias("_a_none"))
-               .unique([SYSTEM, "_ref"], keep="first").collect())
+        old = (
+            rows.lazy()
+            .filter(pl.col(key(ID_FIELD)).is_not_null())
+            .select(
+                SYSTEM,
+                pl.col(key(ID_FIELD)).alias("_ref"),
+                pl.lit(WRITTEN).alias("_a_outcome"),
+                pl.lit(None, pl.String).alias("_a_reason"),
+                pl.col(EXTERNAL).alias("_a_record"),
+                pl.lit(False).alias("_a_none"),
+            )
+            .unique([SYSTEM, "_ref"], keep="first")
+            .collect()
+        )
         old = old.join(index.select(SYSTEM, "_ref"), on=[SYSTEM, "_ref"], how="anti")
         return pl.concat([index, old.select(index.columns).cast(index.schema)])
 
@@ -240,8 +304,14 @@ class Against:
 
         old = self.stored.rows.get(entity)
         stored = self.stored.weights.get(entity)
-        if entity not in dedupe.FUZZY or not frame.height or old is None or old.is_empty() or not stored \
-                or entity not in self.stored.matching:
+        if (
+            entity not in dedupe.FUZZY
+            or not frame.height
+            or old is None
+            or old.is_empty()
+            or not stored
+            or entity not in self.stored.matching
+        ):
             labelled, shown, applied = dedupe.resolve(frame, entity, fields, settings, decisions, related, secret)
             self.outcomes[entity] = _alone(labelled)
             return labelled, shown, applied
@@ -255,8 +325,13 @@ class Against:
         if found is None or found.filter(pl.col("status") == JOINED).is_empty():
             return frame
         joined = found.filter(pl.col("status") == JOINED).select(SEQ, EXTERNAL)
-        mapping = (frame.lazy().filter(pl.col(OUTCOME) == WRITTEN).select(SEQ, RECORD_ID).collect()
-                   .join(joined, on=SEQ, how="inner"))
+        mapping = (
+            frame.lazy()
+            .filter(pl.col(OUTCOME) == WRITTEN)
+            .select(SEQ, RECORD_ID)
+            .collect()
+            .join(joined, on=SEQ, how="inner")
+        )
         if mapping.is_empty():
             return frame
         table = dict(mapping.select(RECORD_ID, EXTERNAL).iter_rows())
@@ -265,7 +340,10 @@ class Against:
         return frame.with_columns(
             pl.when(live).then(new).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
             pl.when(live & (pl.col(OUTCOME) == MERGED) & pl.col(REASON).str.starts_with("merged into "))
-            .then(pl.format("merged into {}", new)).otherwise(pl.col(REASON)).alias(REASON))
+            .then(pl.format("merged into {}", new))
+            .otherwise(pl.col(REASON))
+            .alias(REASON),
+        )
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per entity, the new rows that joined a record of the state, started a new one, or went to review."""
@@ -286,20 +364,38 @@ class Against:
             if picked.is_empty():
                 continue
             frame = migration.entities[entity].frame.select(SEQ, SOURCE, SHEET, ROW, RECORD_ID)
-            parts.append(picked.join(frame, on=SEQ, how="inner").select(
-                pl.col(SOURCE).alias("source"), pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"),
-                pl.lit(entity.value).alias("entity"), pl.col(RECORD_ID).alias("record_id"),
-                pl.col("candidate").alias("state_record"), pl.col("probability").round(4)))
-        schema = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "entity": pl.String,
-                  "record_id": pl.String, "state_record": pl.String, "probability": pl.Float64}
+            parts.append(
+                picked.join(frame, on=SEQ, how="inner").select(
+                    pl.col(SOURCE).alias("source"),
+                    pl.col(SHEET).alias("sheet"),
+                    pl.col(ROW).alias("row"),
+                    pl.lit(entity.value).alias("entity"),
+                    pl.col(RECORD_ID).alias("record_id"),
+                    pl.col("candidate").alias("state_record"),
+                    pl.col("probability").round(4),
+                )
+            )
+        schema = {
+            "source": pl.String,
+            "sheet": pl.String,
+            "row": pl.Int64,
+            "entity": pl.String,
+            "record_id": pl.String,
+            "state_record": pl.String,
+            "probability": pl.Float64,
+        }
         return pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=schema)
 
 
 def _alone(labelled: pl.DataFrame) -> pl.DataFrame:
     """Outcomes where nothing of the state is compared (activities, or an entity the state has no rows of)."""
     return labelled.filter(pl.col(OUTCOME).is_null()).select(
-        SEQ, pl.lit(NEW).alias("status"), pl.lit(None, pl.String).alias(EXTERNAL),
-        pl.lit(None, pl.String).alias("candidate"), pl.lit(None, pl.Float64).alias("probability"))
+        SEQ,
+        pl.lit(NEW).alias("status"),
+        pl.lit(None, pl.String).alias(EXTERNAL),
+        pl.lit(None, pl.String).alias("candidate"),
+        pl.lit(None, pl.Float64).alias("probability"),
+    )
 
 
 def _values(frame: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
@@ -329,8 +425,9 @@ def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
             continue
         near = had.join(wanted.select("_v").unique(), on="_v", how="semi")
         limit = common_block(records) if bk.order else MAX_BLOCK  # as `blocking.candidate_pairs` sizes them
-        sizes = (pl.concat([wanted, near]).group_by("_v").agg(pl.col("_i").len().alias("_n"))
-                 .filter(pl.col("_n") <= limit))
+        sizes = (
+            pl.concat([wanted, near]).group_by("_v").agg(pl.col("_i").len().alias("_n")).filter(pl.col("_n") <= limit)
+        )
         found.append(near.join(sizes, on="_v", how="semi").select("_i"))
     if not found:
         return old.clear()
@@ -338,8 +435,16 @@ def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
     return old[rows]
 
 
-def _resolve_against(against: Against, frame: pl.DataFrame, entity: Entity, fields: list[FieldSpec], settings,
-                     decisions, old: pl.DataFrame, secret: bytes):
+def _resolve_against(
+    against: Against,
+    frame: pl.DataFrame,
+    entity: Entity,
+    fields: list[FieldSpec],
+    settings,
+    decisions,
+    old: pl.DataFrame,
+    secret: bytes,
+):
     from crm_migrate.migrate import match as M
     from crm_migrate.migrate.blocking import blocking_keys, candidate_pairs
     from crm_migrate.migrate.clustering import exclusive_codes
@@ -356,58 +461,90 @@ def _resolve_against(against: Against, frame: pl.DataFrame, entity: Entity, fiel
     within = ACCOUNT if entity in M.WITHIN_ACCOUNT and ACCOUNT in frame.columns else None
     n = frame.height
     compared = compared_by(frame, entity, fields)
-    new = hashed(compared.with_columns(frame[OUTCOME], *([frame[ACCOUNT]] if ACCOUNT in frame.columns else [])),
-                 fields, against.secret)
+    new = hashed(
+        compared.with_columns(frame[OUTCOME], *([frame[ACCOUNT]] if ACCOUNT in frame.columns else [])),
+        fields,
+        against.secret,
+    )
     new = new.with_columns(pl.lit(None, pl.String).alias(EXTERNAL))
-    old = old.with_columns(pl.lit(None, pl.String).alias(OUTCOME),
-                           *(pl.lit(None, dtype).alias(c) for c, dtype in new.schema.items()
-                             if c not in old.columns and c != OUTCOME))
-    schema: dict[Any, Any] = {c: (old.schema[c] if t == pl.Null and c in old.columns else t)
-                              for c, t in new.schema.items()}
+    old = old.with_columns(
+        pl.lit(None, pl.String).alias(OUTCOME),
+        *(pl.lit(None, dtype).alias(c) for c, dtype in new.schema.items() if c not in old.columns and c != OUTCOME),
+    )
+    schema: dict[Any, Any] = {
+        c: (old.schema[c] if t == pl.Null and c in old.columns else t) for c, t in new.schema.items()
+    }
     new = new.cast(schema)
     old = old.select(new.columns).cast({c: t for c, t in schema.items() if old.schema[c] != t})
     near = _candidates(new, old, blocking_keys(fields, new, entity, linked))
     combined = pl.concat([new, near])
-    comparisons = [c for c in comparisons_for(fields, combined, entity, linked)
-                   if c.name in stored and len(stored[c.name][0]) == c.levels
-                   and not (within and c.columns == (within,))]
+    comparisons = [
+        c
+        for c in comparisons_for(fields, combined, entity, linked)
+        if c.name in stored and len(stored[c.name][0]) == c.levels and not (within and c.columns == (within,))
+    ]
     pairs, _, _, _ = candidate_pairs(combined, blocking_keys(fields, combined, entity, linked), within)
     pairs = pairs.filter(pl.col("l") < n)  # (l < r) at least one new row: old rows were matched before
-    comparisons = [replace(c, unique=False) if c.name in settings.weights and settings.weights[c.name].u
-                   else c for c in comparisons]
+    comparisons = [
+        replace(c, unique=False) if c.name in settings.weights and settings.weights[c.name].u else c
+        for c in comparisons
+    ]
     if pairs.height and comparisons:
         levels = M._levels(combined, pairs, comparisons, {})
         m = [np.array(stored[c.name][0], dtype=float) for c in comparisons]
         u = [np.array(stored[c.name][1], dtype=float) for c in comparisons]
         # a value's share among all the rows, the state's included, not among the few paired here
-        held = {c.frequency: new[c.frequency].drop_nulls().len()
-                + (old[c.frequency].drop_nulls().len() if c.frequency in old.columns else 0)
-                for c in comparisons if c.frequency}
-        shares = {j: M._value_share(combined, pairs, c.frequency, held[c.frequency])
-                  for j, c in enumerate(comparisons) if c.frequency}
+        held = {
+            c.frequency: new[c.frequency].drop_nulls().len()
+            + (old[c.frequency].drop_nulls().len() if c.frequency in old.columns else 0)
+            for c in comparisons
+            if c.frequency
+        }
+        shares = {
+            j: M._value_share(combined, pairs, c.frequency, held[c.frequency])
+            for j, c in enumerate(comparisons)
+            if c.frequency
+        }
         total = np.log2(rate / (1 - rate)) + M._weight_total(levels, m, u, comparisons, shares, fields_rate)
         probability = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
         doubts = {c.name: M._by_chunks(combined, pairs, {}, c.doubt) for c in comparisons if c.doubt is not None}
         probability = M._guards(probability, levels, comparisons, settings, doubts)
-        scored = pairs.with_columns(pl.Series("probability", probability), pl.Series("weight", total),
-                                    *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()],
-                                    *[pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)],
-                                    *[pl.Series(f"weight:{c.name}", M._weight_column(levels, j, m, u, comparisons,
-                                                                                     shares, fields_rate))
-                                      for j, c in enumerate(comparisons)])
-        result = M.MatchResult(scored, comparisons, {c.name: list(stored[c.name][0]) for c in comparisons},
-                               {c.name: list(stored[c.name][1]) for c in comparisons}, rate, scored=scored.height,
-                               histogram=M.histogram(probability), fields_rate=fields_rate)
+        scored = pairs.with_columns(
+            pl.Series("probability", probability),
+            pl.Series("weight", total),
+            *[pl.Series(f"doubt:{name}", d) for name, d in doubts.items()],
+            *[pl.Series(f"level:{c.name}", levels[:, j]) for j, c in enumerate(comparisons)],
+            *[
+                pl.Series(f"weight:{c.name}", M._weight_column(levels, j, m, u, comparisons, shares, fields_rate))
+                for j, c in enumerate(comparisons)
+            ],
+        )
+        result = M.MatchResult(
+            scored,
+            comparisons,
+            {c.name: list(stored[c.name][0]) for c in comparisons},
+            {c.name: list(stored[c.name][1]) for c in comparisons},
+            rate,
+            scored=scored.height,
+            histogram=M.histogram(probability),
+            fields_rate=fields_rate,
+        )
     else:
-        result = M.MatchResult(pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")),
-                               comparisons)
+        result = M.MatchResult(
+            pairs.with_columns(pl.lit(0.0).alias("probability"), pl.lit(0.0).alias("weight")), comparisons
+        )
     identities = [key(s.name) for s in fields if s.type.name in ("uscc", "id_card") and key(s.name) in combined.columns]
     applied = apply(frame, decisions, fields, secret)
-    labels = M.clusters(combined.height, result, settings,
-                        must_link=np.concatenate([_must_link(combined, [KEY]), _must_link(combined, [EXTERNAL])]),
-                        steward_links=applied.links, vetoes=applied.vetoes,
-                        identity_links=_must_link(combined, identities),
-                        exclusive=exclusive_codes(combined, exclusive_columns(combined, entity, fields)))
+    labels = M.clusters(
+        combined.height,
+        result,
+        settings,
+        must_link=np.concatenate([_must_link(combined, [KEY]), _must_link(combined, [EXTERNAL])]),
+        steward_links=applied.links,
+        vetoes=applied.vetoes,
+        identity_links=_must_link(combined, identities),
+        exclusive=exclusive_codes(combined, exclusive_columns(combined, entity, fields)),
+    )
     outcomes = _outcomes(combined, labels, result.pairs, n, review)
     against.outcomes[entity] = outcomes
     labelled = frame.join(outcomes.select(SEQ, LABEL), on=SEQ, how="left", maintain_order="left")
@@ -416,32 +553,52 @@ def _resolve_against(against: Against, frame: pl.DataFrame, entity: Entity, fiel
     return labelled, shown, applied
 
 
-def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n: int, review: float
-              ) -> pl.DataFrame:
+def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n: int, review: float) -> pl.DataFrame:
     """Per live new row: its label among the new rows, and whether it joined a record of the state (its cluster
     holds the rows of exactly one), starts a new one, or goes to review (its most likely record of the state
     scored in the review band; or its cluster would join two records of the state, which only a steward can
     merge)."""
     ext = combined[EXTERNAL]
-    olds = (pl.DataFrame({"_c": labels[n:], EXTERNAL: ext.slice(n)})
-            .group_by("_c").agg(pl.col(EXTERNAL).n_unique().alias("_k"), pl.col(EXTERNAL).min()))
-    rows = (pl.DataFrame({"_i": np.arange(n, dtype=np.int64), "_c": labels[:n], SEQ: combined[SEQ].slice(0, n),
-                          "_live": combined[OUTCOME].slice(0, n).is_null()})
-            .filter(pl.col("_live")).join(olds, on="_c", how="left", maintain_order="left"))
+    olds = (
+        pl.DataFrame({"_c": labels[n:], EXTERNAL: ext.slice(n)})
+        .group_by("_c")
+        .agg(pl.col(EXTERNAL).n_unique().alias("_k"), pl.col(EXTERNAL).min())
+    )
+    rows = (
+        pl.DataFrame(
+            {
+                "_i": np.arange(n, dtype=np.int64),
+                "_c": labels[:n],
+                SEQ: combined[SEQ].slice(0, n),
+                "_live": combined[OUTCOME].slice(0, n).is_null(),
+            }
+        )
+        .filter(pl.col("_live"))
+        .join(olds, on="_c", how="left", maintain_order="left")
+    )
     positions = pl.DataFrame({"r": np.arange(combined.height, dtype=np.uint32), "candidate": ext})
-    best = (pairs.filter(pl.col("r") >= n).select(pl.col("l").cast(pl.Int64).alias("_i"), "r", "probability")
-            .sort("probability", descending=True).unique("_i", keep="first")
-            .join(positions, on="r", how="left"))
+    best = (
+        pairs.filter(pl.col("r") >= n)
+        .select(pl.col("l").cast(pl.Int64).alias("_i"), "r", "probability")
+        .sort("probability", descending=True)
+        .unique("_i", keep="first")
+        .join(positions, on="r", how="left")
+    )
     rows = rows.join(best.select("_i", "candidate", "probability"), on="_i", how="left", maintain_order="left")
     joined = pl.col("_k") == 1
     # Rows whose cluster would join two records of the state start one of their own, without them.
     split = (pl.col("_k") > 1).fill_null(False)
-    status = (pl.when(joined).then(pl.lit(JOINED))
-              .when(split | (pl.col("probability") >= review).fill_null(False)).then(pl.lit(REVIEW))
-              .otherwise(pl.lit(NEW)))
+    status = (
+        pl.when(joined)
+        .then(pl.lit(JOINED))
+        .when(split | (pl.col("probability") >= review).fill_null(False))
+        .then(pl.lit(REVIEW))
+        .otherwise(pl.lit(NEW))
+    )
     rows = rows.with_columns(status.alias("status"), pl.when(joined).then(pl.col(EXTERNAL)).alias(EXTERNAL))
     return rows.with_columns(pl.col(SEQ).min().over("_c").alias(LABEL)).select(
-        SEQ, "status", EXTERNAL, "candidate", "probability", LABEL)
+        SEQ, "status", EXTERNAL, "candidate", "probability", LABEL
+    )
 
 
 def added_to(record, against: Against):
@@ -457,5 +614,4 @@ def added_to(record, against: Against):
             extra[(kind, part_of(entity, record.batch))] = frame
     # An entity the batch sent nothing of keeps its golden table as it is (an incremental run withdraws nothing).
     golden = {e: f for e, f in record.golden.items() if record.counts.get(e.value, {}).get("sent", 0)}
-    return replace(record, golden=golden, rows_part=part_of("", record.batch), matching=[], weights=[],
-                   extra=extra)
+    return replace(record, golden=golden, rows_part=part_of("", record.batch), matching=[], weights=[], extra=extra)

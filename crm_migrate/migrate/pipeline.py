@@ -7,12 +7,14 @@ became.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
 import polars as pl
 
 from crm_migrate.cleaners import CleanContext
@@ -29,6 +31,7 @@ from crm_migrate.mappings.entities import (
     has_account_link,
 )
 from crm_migrate.mappings.models import MatchingOptions
+from crm_migrate.migrate import memory
 from crm_migrate.migrate.columns import (
     EMPTY,
     KEY,
@@ -50,7 +53,6 @@ from crm_migrate.migrate.columns import (
     val,
     why,
 )
-from crm_migrate.migrate import memory
 from crm_migrate.migrate.decisions import Applied, read_decisions
 from crm_migrate.migrate.dedupe import Related, drop_features, resolve, with_features
 from crm_migrate.migrate.extract import extract, legacy_id
@@ -61,13 +63,14 @@ from crm_migrate.migrate.match import MatchResult, MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity, name_quality, settle
 from crm_migrate.migrate.readers import SourceTable, read_source
 from crm_migrate.migrate.state import Blob
-from crm_migrate.steps import step
 from crm_migrate.project import Project, Source
 from crm_migrate.secret import project_secret
+from crm_migrate.steps import step
 
 # What every extracted frame holds, and every later stage reads: where each row came from, its place in the
 # run, and its outcome so far (`columns.require` checks it at each stage boundary).
 EXTRACTED = (SOURCE, SHEET, ROW, SEQ, SYSTEM, OUTCOME, REASON, RULE)
+
 
 @dataclass
 class SourceRead:
@@ -138,8 +141,7 @@ def sha256_of(path) -> str:
 Sample = dict[str, pl.DataFrame]  # source name -> the (_sheet, _row) of the rows to keep
 
 
-def read_all(project: Project, sample: Sample | None = None,
-             done: list[SourceRead] | None = None) -> list[SourceRead]:
+def read_all(project: Project, sample: Sample | None = None, done: list[SourceRead] | None = None) -> list[SourceRead]:
     """Read every source; a mapped column the file lacks stops the run before anything is built.
 
     With ``sample`` (the dry run's), only those rows of each source are kept, right after reading, so
@@ -163,9 +165,14 @@ def read_all(project: Project, sample: Sample | None = None,
         if table.records is None:
             table.records = table.frame.height
         if table.frame.height == 0 and sample is None:
-            table.warnings.append(Problem(source.shown_file, "the file has a header and no data rows",
-                                          severity="warning", hint="export it again with its rows, or take "
-                                          f"{source.name!r} out of sources in migration.yaml"))
+            table.warnings.append(
+                Problem(
+                    source.shown_file,
+                    "the file has a header and no data rows",
+                    severity="warning",
+                    hint=f"export it again with its rows, or take {source.name!r} out of sources in migration.yaml",
+                )
+            )
         if sample is not None:
             table.frame = _sample_rows(table.frame, source.name, sample)
         found = check_columns(source, table)
@@ -180,8 +187,12 @@ def read_all(project: Project, sample: Sample | None = None,
 def _sampled(read: SourceRead, sample: Sample) -> SourceRead:
     """A source read earlier, with only the sample's rows: a table of its own (the earlier one is left as it
     is), its warnings as the reader left them, and what is worked out per row (non_records) to do again."""
-    table = replace(read.table, frame=_sample_rows(read.table.frame, read.source.name, sample),
-                    warnings=list(read.read_warnings), non_records=None)
+    table = replace(
+        read.table,
+        frame=_sample_rows(read.table.frame, read.source.name, sample),
+        warnings=list(read.read_warnings),
+        non_records=None,
+    )
     return SourceRead(read.source, table, read.sha256, read.read_warnings)
 
 
@@ -212,9 +223,14 @@ def _decisions_path(project: Project, given: Path | None) -> Path | None:
     return Path(given)
 
 
-def build(project: Project, today: dt.date | None = None,
-          decisions_file: Path | None = None, sample: Sample | None = None,
-          done: list[SourceRead] | None = None, against=None) -> Migration:
+def build(
+    project: Project,
+    today: dt.date | None = None,
+    decisions_file: Path | None = None,
+    sample: Sample | None = None,
+    done: list[SourceRead] | None = None,
+    against=None,
+) -> Migration:
     """The migration of ``project``. With ``against`` (an `incremental.Against`), the rows read are new ones,
     matched against the migration state's records instead of among themselves alone."""
     # the helper process boots while the sources are read and cleans half of each large batch of values
@@ -226,21 +242,29 @@ def build(project: Project, today: dt.date | None = None,
 def _source_bytes(project: Project) -> int:
     total = 0
     for s in project.sources:
-        try:
+        with contextlib.suppress(OSError):  # the read says why it cannot be read
             total += s.file.stat().st_size
-        except OSError:
-            pass  # the read says why it cannot be read
     return total
 
 
-def _build(project: Project, today: dt.date | None, decisions_file: Path | None, sample: Sample | None,
-           done: list[SourceRead] | None, against=None) -> Migration:
+def _build(
+    project: Project,
+    today: dt.date | None,
+    decisions_file: Path | None,
+    sample: Sample | None,
+    done: list[SourceRead] | None,
+    against=None,
+) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    if sample is None and (too_big := memory.check([s.file for s in project.sources],
-                                                   project.config.options.memory_limit, project.doc.path,
-                                                   project.doc.line_of(("options", "memory_limit"))
-                                                   if project.config.options.memory_limit else None)):
+    if sample is None and (
+        too_big := memory.check(
+            [s.file for s in project.sources],
+            project.config.options.memory_limit,
+            project.doc.path,
+            project.doc.line_of(("options", "memory_limit")) if project.config.options.memory_limit else None,
+        )
+    ):
         raise ProjectError(too_big)  # before anything is read: better a message now than a kill an hour in
     decisions_path = _decisions_path(project, decisions_file)
     decisions = []
@@ -252,8 +276,12 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
     timings["read"] = time.perf_counter() - started
     options = project.config.options
     # The project secret keys ID numbers' match keys and the fingerprints decisions are checked by.
-    ctx = CleanContext(region=options.default_region, simplified_output=options.simplified_output,
-                       fix_email_typos=options.fix_email_typos, secret=project_secret(project.root))
+    ctx = CleanContext(
+        region=options.default_region,
+        simplified_output=options.simplified_output,
+        fix_email_typos=options.fix_email_typos,
+        secret=project_secret(project.root),
+    )
     today = today or project.config.options.today or dt.date.today()
     offsets, total = {}, 0
     for r in reads:
@@ -272,8 +300,9 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
         feeding = [(r, plan) for r in reads if (plan := r.source.plan_for(entity)) is not None]
         with step(f"Cleaning {entity.value}", total=sum(r.rows for r, _ in feeding)) as cleaning:
             for r, plan in feeding:
-                part, found, warned = extract(r.source, r.table, plan, offsets[r.source.name], ctx, today,
-                                              options.test_records)
+                part, found, warned = extract(
+                    r.source, r.table, plan, offsets[r.source.name], ctx, today, options.test_records
+                )
                 require(part, EXTRACTED, f"extract of {entity.value} from {r.source.name}")
                 errors += found
                 stage_warnings.setdefault(r.source.name, []).extend(warned)
@@ -297,13 +326,20 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
             for r, part in extracted.pop(entity, []):
                 entity_reads.append(r)
                 if index is not None:  # a child of accounts
-                    same_row = (same_row_index(accounts, r.source.name)
-                                if accounts is not None and r.source.plan_for(Entity.accounts) else None)
-                    part = link(part, index, same_row, CATALOGUE[entity][ACCOUNT_LINK].required,
-                                entity.singular, orphan)
+                    same_row = (
+                        same_row_index(accounts, r.source.name)
+                        if accounts is not None and r.source.plan_for(Entity.accounts)
+                        else None
+                    )
+                    part = link(
+                        part, index, same_row, CATALOGUE[entity][ACCOUNT_LINK].required, entity.singular, orphan
+                    )
                 parts.append(part)
-            frame = (pl.concat(parts, how="diagonal_relaxed", rechunk=True) if parts
-                     else _empty_frame(has_account_link(entity)))
+            frame = (
+                pl.concat(parts, how="diagonal_relaxed", rechunk=True)
+                if parts
+                else _empty_frame(has_account_link(entity))
+            )
             # The parts go before matching starts: one source's part is the frame's own columns (a concatenation
             # of one frame copies nothing), and a reference left here would keep every column settle replaces
             # alive.
@@ -313,13 +349,17 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
             frame, specs = _from_names(frame, entity, specs)
             combined.finish(frame.height)
         matching_options = project.config.matching.get(entity) or MatchingOptions()
-        settings = MatchSettings(merge=matching_options.merge, review=matching_options.review,
-                                 weights=matching_options.weights)
+        settings = MatchSettings(
+            merge=matching_options.merge, review=matching_options.review, weights=matching_options.weights
+        )
         featured = time.perf_counter()
         with step(f"Preparing {entity.value} for matching", unit="records") as preparing:
             if entity is Entity.accounts:
-                related.people = related_to_accounts(frame, [p for _, p in extracted.get(Entity.contacts, [])],
-                                                     [p for _, p in extracted.get(Entity.opportunities, [])])
+                related.people = related_to_accounts(
+                    frame,
+                    [p for _, p in extracted.get(Entity.contacts, [])],
+                    [p for _, p in extracted.get(Entity.opportunities, [])],
+                )
             if frame.height:
                 # What matching compares besides the cleaned keys (romanised brands, phones as sets, an
                 # account's contacts): derived per record like the keys, and timed with the cleaning.
@@ -330,34 +370,49 @@ def _build(project: Project, today: dt.date | None, decisions_file: Path | None,
         require(frame, [*EXTRACTED, RECORD_ID, *(val(s.name) for s in specs)], f"matching of {entity.value}")
         try:
             frame, matches, applied = (against.resolve if against is not None else resolve)(
-                frame, entity, specs, settings,
-                                              [d for d in decisions if d.entity is entity], related,
-                                              secret=ctx.secret)
+                frame, entity, specs, settings, [d for d in decisions if d.entity is entity], related, secret=ctx.secret
+            )
         except WeightsError as exc:
-            raise ProjectError(Problem(
-                project.doc.path, f"matching.{entity.value}.weights.{exc.field}: {exc.message}", hint=exc.hint,
-                line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)))) from None
+            raise ProjectError(
+                Problem(
+                    project.doc.path,
+                    f"matching.{entity.value}.weights.{exc.field}: {exc.message}",
+                    hint=exc.hint,
+                    line=project.doc.line_of(("matching", entity.value, "weights", exc.field, exc.kind)),
+                )
+            ) from None
         golden = time.perf_counter()
-        compared = compared_blob(frame, entity, specs, ctx.secret) if project.config.options.state.enabled \
-            and sample is None else None
+        compared = (
+            compared_blob(frame, entity, specs, ctx.secret)
+            if project.config.options.state.enabled and sample is None
+            else None
+        )
         with step(f"Golden records of {entity.value}", unit="records") as building:
             english = _english_names(frame) if entity is Entity.accounts else None
             # What the contacts' matching needs of the accounts' features is kept aside; the golden records are
             # built on the frame without them.
-            kept = frame.select(SEQ, *(c for c in ("m:own_phones", "m:latin") if c in frame.columns)) \
-                if entity is Entity.accounts else None
+            kept = (
+                frame.select(SEQ, *(c for c in ("m:own_phones", "m:latin") if c in frame.columns))
+                if entity is Entity.accounts
+                else None
+            )
             frame = drop_features(frame)
             quality = name_quality(frame, specs)
             frame, ranking = _drop_unread_parts(frame, specs, quality)
-            columns = {value: [c for c in cols if c not in ranking]
-                       for value, cols in _value_columns(frame, specs).items()}
+            columns = {
+                value: [c for c in cols if c not in ranking] for value, cols in _value_columns(frame, specs).items()
+            }
             # Handed over in a list that settle empties, so that no reference here keeps the old columns alive:
             # each golden column it sets frees the one it replaces (at 2M records, 1.9 GB less at the peak).
             handed = [frame]
             del frame
-            frame = settle(handed, columns, *_survivorship(matching_options, specs),
-                           keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
-                           quality=quality)
+            frame = settle(
+                handed,
+                columns,
+                *_survivorship(matching_options, specs),
+                keep_others=frozenset(val(s.name) for s in specs if s.type in MULTI_VALUED),
+                quality=quality,
+            )
             require(frame, [*EXTRACTED, RECORD_ID, LABEL], f"golden records of {entity.value}")
             if entity is Entity.accounts and kept is not None:
                 # Only the columns it reads: a join of the whole frame would copy every account (at 2M: +1.4 GB).
@@ -401,8 +456,24 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # Salutations are how a name was written, not a job: they do not become the contact's title.
-_SALUTATIONS = {"先生", "女士", "小姐", "太太", "小", "老", "姐", "哥", "Mr.", "Mrs.", "Ms.", "Miss.", "Dr.", "Prof.",
-                "Mister.", "Madam."}
+_SALUTATIONS = {
+    "先生",
+    "女士",
+    "小姐",
+    "太太",
+    "小",
+    "老",
+    "姐",
+    "哥",
+    "Mr.",
+    "Mrs.",
+    "Ms.",
+    "Miss.",
+    "Dr.",
+    "Prof.",
+    "Mister.",
+    "Madam.",
+}
 
 
 def _from_names(frame: pl.DataFrame, entity: Entity, specs: list[FieldSpec]) -> tuple[pl.DataFrame, list[FieldSpec]]:
@@ -421,16 +492,23 @@ def _from_names(frame: pl.DataFrame, entity: Entity, specs: list[FieldSpec]) -> 
             current = pl.col(val(field)) if val(field) in frame.columns else pl.lit(None, pl.String)
             taken = current.is_null() & value.is_not_null()
             note = pl.col(notes(field)) if notes(field) in frame.columns else pl.lit(None, pl.String)
-            frame = frame.with_columns(pl.coalesce(current, value).alias(val(field)),
-                                       pl.when(taken).then(pl.lit("taken from the name")).otherwise(note)
-                                       .alias(notes(field)))
-    if entity is Entity.accounts and "name_en" not in names and key("name") in frame.columns \
-            and frame.select(pl.col(key("name")).str.contains(r"^[^\u3400-\u9fff]+$").any()).item():
+            frame = frame.with_columns(
+                pl.coalesce(current, value).alias(val(field)),
+                pl.when(taken).then(pl.lit("taken from the name")).otherwise(note).alias(notes(field)),
+            )
+    if (
+        entity is Entity.accounts
+        and "name_en" not in names
+        and key("name") in frame.columns
+        and frame.select(pl.col(key("name")).str.contains(r"^[^\u3400-\u9fff]+$").any()).item()
+    ):
         specs = [*specs, CATALOGUE[Entity.accounts]["name_en"]]
         specs.sort(key=lambda s: list(CATALOGUE[entity]).index(s.name) if s.name in CATALOGUE[entity] else 10**6)
-        frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in
-                                   (raw("name_en"), val("name_en"), key("name_en"), why("name_en"), notes("name_en"))
-                                   if c not in frame.columns)
+        frame = frame.with_columns(
+            pl.lit(None, pl.String).alias(c)
+            for c in (raw("name_en"), val("name_en"), key("name_en"), why("name_en"), notes("name_en"))
+            if c not in frame.columns
+        )
     return frame, specs
 
 
@@ -439,8 +517,14 @@ def _english_names(frame: pl.DataFrame) -> pl.DataFrame | None:
     golden record takes the Chinese one."""
     if "m:script" not in frame.columns or LABEL not in frame.columns:
         return None
-    return (frame.lazy().filter((pl.col("m:script") == "latin") & pl.col(LABEL).is_not_null())
-            .sort(SEQ).group_by(LABEL).agg(pl.col(val("name")).first().alias("_english")).collect())
+    return (
+        frame.lazy()
+        .filter((pl.col("m:script") == "latin") & pl.col(LABEL).is_not_null())
+        .sort(SEQ)
+        .group_by(LABEL)
+        .agg(pl.col(val("name")).first().alias("_english"))
+        .collect()
+    )
 
 
 def _english_name(frame: pl.DataFrame, english: pl.DataFrame | None) -> pl.DataFrame:
@@ -449,10 +533,16 @@ def _english_name(frame: pl.DataFrame, english: pl.DataFrame | None) -> pl.DataF
     if english is None or english.is_empty():
         return frame
     current = pl.col(val("name_en")) if val("name_en") in frame.columns else pl.lit(None, pl.String)
-    return (frame.join(english, on=LABEL, how="left", maintain_order="left")
-            .with_columns(pl.when(pl.col(OUTCOME) == WRITTEN).then(pl.coalesce(current, pl.col("_english")))
-                          .otherwise(current).alias(val("name_en")))
-            .drop("_english"))
+    return (
+        frame.join(english, on=LABEL, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col(OUTCOME) == WRITTEN)
+            .then(pl.coalesce(current, pl.col("_english")))
+            .otherwise(current)
+            .alias(val("name_en"))
+        )
+        .drop("_english")
+    )
 
 
 def _survivorship(options: MatchingOptions, specs: list[FieldSpec]) -> tuple[dict[str, Any], str | None]:
@@ -489,16 +579,25 @@ def _id_collisions(parts: list[tuple[SourceRead, pl.DataFrame]]) -> list[tuple[s
     for system, normal, ids in id_collisions(pl.concat(frames)):
         r = first[system]
         shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-        found.append((r.source.name, Problem(
-            r.source.mapping_path, f"account ids {shown} of system {system!r} read as one id ({normal}): case, "
-            "width, separators and zero padding are not counted when children find their account",
-            severity="warning", hint="children pointing at either are linked to the first; give the accounts "
-            "distinct ids in the old system, or split them into two systems if they come from two")))
+        found.append(
+            (
+                r.source.name,
+                Problem(
+                    r.source.mapping_path,
+                    f"account ids {shown} of system {system!r} read as one id ({normal}): case, "
+                    "width, separators and zero padding are not counted when children find their account",
+                    severity="warning",
+                    hint="children pointing at either are linked to the first; give the accounts "
+                    "distinct ids in the old system, or split them into two systems if they come from two",
+                ),
+            )
+        )
     return found
 
 
-def _drop_unread_parts(frame: pl.DataFrame, specs: list[FieldSpec], quality: dict[str, pl.Expr]
-                       ) -> tuple[pl.DataFrame, list[str]]:
+def _drop_unread_parts(
+    frame: pl.DataFrame, specs: list[FieldSpec], quality: dict[str, pl.Expr]
+) -> tuple[pl.DataFrame, list[str]]:
     """The frame without the parts (``a:`` columns) no stage after matching reads, and those of them the
     golden name's quality ranks members by. Matching has compared the parts; from here on only the import
     reads them, and only those it writes (`OUTPUT_PARTS`: an address's province, a person's family name).
@@ -518,8 +617,11 @@ def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> dict[str, lis
     for name in [ID_FIELD, *(s.name for s in specs)]:
         if val(name) in frame.columns:
             # the reason a value is invalid travels with it, so that the import leaves out what is invalid
-            out[val(name)] = [val(name), *([why(name)] if why(name) in frame.columns else []),
-                              *(c for c in frame.columns if c.startswith(f"a:{name}."))]
+            out[val(name)] = [
+                val(name),
+                *([why(name)] if why(name) in frame.columns else []),
+                *(c for c in frame.columns if c.startswith(f"a:{name}.")),
+            ]
     if ACCOUNT in frame.columns:
         out[ACCOUNT] = [ACCOUNT]
     return out
@@ -527,7 +629,20 @@ def _value_columns(frame: pl.DataFrame, specs: list[FieldSpec]) -> dict[str, lis
 
 def _empty_frame(linked: bool = False) -> pl.DataFrame:
     """An entity no source gives: no rows, and the columns the later stages read (a child's account link)."""
-    return pl.DataFrame(schema={SOURCE: pl.String, SHEET: pl.String, ROW: pl.Int64, SEQ: pl.Int64,
-                                SYSTEM: pl.String, OUTCOME: pl.String, REASON: pl.String, RULE: pl.String,
-                                EMPTY: pl.Boolean, KEY: pl.String, RECORD_ID: pl.String, LABEL: pl.Int64,
-                                **({ACCOUNT: pl.String} if linked else {})})
+    return pl.DataFrame(
+        schema={
+            SOURCE: pl.String,
+            SHEET: pl.String,
+            ROW: pl.Int64,
+            SEQ: pl.Int64,
+            SYSTEM: pl.String,
+            OUTCOME: pl.String,
+            REASON: pl.String,
+            RULE: pl.String,
+            EMPTY: pl.Boolean,
+            KEY: pl.String,
+            RECORD_ID: pl.String,
+            LABEL: pl.Int64,
+            **({ACCOUNT: pl.String} if linked else {}),
+        }
+    )

@@ -35,16 +35,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crm_migrate.version import __version__
 from crm_migrate.cleaners.masking import mask_frame
 from crm_migrate.errors import MigrateError, Problem, SourceError, unreadable
 from crm_migrate.mappings.targets import BUILT_IN, TargetProfile, load_target, locate
 from crm_migrate.migrate.conform import Conformed, conform
+from crm_migrate.migrate.delta import Batch, held_back, row_prints, select, sent_only, to_record, with_batches
+from crm_migrate.migrate.import_files import planned_files, write_import
 from crm_migrate.migrate.link import orphan_id
 from crm_migrate.migrate.outdir import (
     PRIVATE,
@@ -56,24 +57,23 @@ from crm_migrate.migrate.outdir import (
     tmp_path,
     write_problem,
 )
-from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, build, sha256_of
-from crm_migrate.steps import recording, step
 from crm_migrate.migrate.output_frames import lineage_frame, plain_columns, rejects_frame, write_csv
-from crm_migrate.migrate.import_files import planned_files, write_import
-from crm_migrate.project import Project
-from crm_migrate.secret import check_outside, project_secret
-from crm_migrate.migrate.delta import Batch, held_back, row_prints, select, sent_only, to_record, with_batches
+from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, build, sha256_of
+from crm_migrate.migrate.quality import quality
+from crm_migrate.migrate.review import orphans_frame, provenance_frame, stale_frame, write_workbook
 from crm_migrate.migrate.stable_ids import keep_external_ids
 from crm_migrate.migrate.state import locate as locate_state
 from crm_migrate.migrate.state import previous_golden, snapshot
 from crm_migrate.migrate.state import recording as state_recording
 from crm_migrate.migrate.waves import wave_named
-from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile, reconcile_waves
-from crm_migrate.validators.findings import stale_because
-from crm_migrate.migrate.quality import quality
+from crm_migrate.project import Project
 from crm_migrate.reports.quality import write_html, write_json
-from crm_migrate.migrate.review import orphans_frame, provenance_frame, stale_frame, write_workbook
 from crm_migrate.reports.workbook import FULL_LIST
+from crm_migrate.secret import check_outside, project_secret
+from crm_migrate.steps import recording, step
+from crm_migrate.validators.findings import stale_because
+from crm_migrate.validators.reconcile import Reconciliation, check_written, reconcile, reconcile_waves
+from crm_migrate.version import __version__
 
 MANIFEST = "manifest.json"
 DRY_RUN = "dry-run"  # out/dry-run: the sample import of ``crm-migrate dry-run``, kept across full runs
@@ -81,6 +81,7 @@ DRY_RUN = "dry-run"  # out/dry-run: the sample import of ``crm-migrate dry-run``
 
 if TYPE_CHECKING:
     from crm_migrate.migrate.incremental import Against
+
 
 @dataclass
 class RunResult:
@@ -111,9 +112,15 @@ class RunResult:
         return run_summary(self)
 
 
-def prepare(project: Project, today: dt.date | None = None,
-            decisions: Path | None = None, sample: Sample | None = None,
-            done: list[SourceRead] | None = None, state=None, against=None) -> RunResult:
+def prepare(
+    project: Project,
+    today: dt.date | None = None,
+    decisions: Path | None = None,
+    sample: Sample | None = None,
+    done: list[SourceRead] | None = None,
+    state=None,
+    against=None,
+) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
     With ``sample``, only those source rows (the dry run), taken from ``done`` (the sources as an earlier
     prepare read them) where given. With ``state`` (a `state.Snapshot`), golden records keep the external ids
@@ -126,8 +133,10 @@ def prepare(project: Project, today: dt.date | None = None,
             prints = row_prints(migration)
             migration = keep_external_ids(migration, state, prints)
             keeping.finish(prints.height)
-    target = project.target or load_target(project.config.target, project.root, project.doc.path, None,
-                                                project.confinement)[0]
+    target = (
+        project.target
+        or load_target(project.config.target, project.root, project.doc.path, None, project.confinement)[0]
+    )
     chosen = project.config.options.output_encoding
     if chosen:  # the project's choice of encoding over the profile's
         encoding, bom = {"utf-8-sig": ("utf-8", True), "utf-8": ("utf-8", False), "gb18030": ("gb18030", False)}[chosen]
@@ -138,27 +147,44 @@ def prepare(project: Project, today: dt.date | None = None,
         lineage = lineage_frame(migration)
         tracing.finish(lineage.height)
     rows_read = {r.source.name: r.rows for r in migration.reads}
-    entities_by_source = {r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
-                          for r in migration.reads}
+    entities_by_source = {
+        r.source.name: [p.entity.value for p in r.source.entities if p.entity in project.entities]
+        for r in migration.reads
+    }
     files = {r.source.name: r.source.shown_file for r in migration.reads}
-    counted = {r.source.name: (r.table.records, r.table.counted) for r in migration.reads
-               if r.table.counted is not None and r.table.records is not None}
+    counted = {
+        r.source.name: (r.table.records, r.table.counted)
+        for r in migration.reads
+        if r.table.counted is not None and r.table.records is not None
+    }
     with step("Reconciling counts") as reconciling:
         reconciliation = reconcile(lineage, rows_read, entities_by_source, files, counted)
         reconciling.finish(lineage.height)
     with step("Planning import files", unit="files") as planning:
-        planned = [{"path": path, "rows": rows, "entity": e.value}
-                   for e, c in conformed.items() for path, rows in planned_files(c.frame, target.file, e)]
+        planned = [
+            {"path": path, "rows": rows, "entity": e.value}
+            for e, c in conformed.items()
+            for path, rows in planned_files(c.frame, target.file, e)
+        ]
         planning.finish(len(planned))
     result = RunResult(migration, reconciliation, lineage, None, planned, target, conformed)
     result.row_prints = prints
     return result
 
 
-def run(project: Project, out: Path | None = None, today: dt.date | None = None,
-        decisions: Path | None = None, sample: Sample | None = None,
-        done: list[SourceRead] | None = None, *, wave: str | None = None, full: bool = False,
-        since: Path | None = None, incremental: bool = False) -> RunResult:
+def run(
+    project: Project,
+    out: Path | None = None,
+    today: dt.date | None = None,
+    decisions: Path | None = None,
+    sample: Sample | None = None,
+    done: list[SourceRead] | None = None,
+    *,
+    wave: str | None = None,
+    full: bool = False,
+    since: Path | None = None,
+    incremental: bool = False,
+) -> RunResult:
     """Write the output tree. With the migration state (the default; not for a dry run's ``sample``), only the
     records new or changed since the last run go into import/ (all with ``full``), of one wave with ``wave``,
     and the batch is recorded in the state once the tree is in place; ``since`` names another state file. With
@@ -174,7 +200,9 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
     # before anything is read: a second run on this folder stops at once
     with output_lock(out, mode), recording() as log:
         notes = tidy_leftovers(out)
-        found = snapshot(state_path, secret, rows=not incremental) if state_path else None  # a bad state is refused before the work
+        found = (
+            snapshot(state_path, secret, rows=not incremental) if state_path else None
+        )  # a bad state is refused before the work
         against = None
         if incremental:
             from crm_migrate.migrate.incremental import Against, load, new_sources
@@ -187,8 +215,7 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
             result = prepare(project, today, decisions, sample, done, found)
         result.against = against
         result.notes = notes
-        result.decisions = decisions or (project.root / project.config.decisions if project.config.decisions
-                                         else None)
+        result.decisions = decisions or (project.root / project.config.decisions if project.config.decisions else None)
         migration = result.migration
         if found is not None:
             with step("Comparing with the migration state", unit="records") as comparing:
@@ -197,8 +224,9 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
                     result.batch.matched = against.counts()
                 result.state = state_path
                 result.lineage = with_batches(result.lineage, result.batch)
-                result.batch.accounting = reconcile_waves(result.lineage, result.reconciliation.table.select(
-                    "source", "entity", "read"))
+                result.batch.accounting = reconcile_waves(
+                    result.lineage, result.reconciliation.table.select("source", "entity", "read")
+                )
                 comparing.finish(sum(f.height for f in result.batch.records.values()))
         tmp = tmp_path(out)
         try:
@@ -218,8 +246,13 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
             record = None
             if result.batch is not None:
                 with step("Preparing the batch for the migration state", unit="records") as keeping:
-                    record = to_record(result.batch, result, [o for o in outputs if str(o["path"]).startswith(
-                        "import/")], _relative(out, project.root), previous_golden(state_path))
+                    record = to_record(
+                        result.batch,
+                        result,
+                        [o for o in outputs if str(o["path"]).startswith("import/")],
+                        _relative(out, project.root),
+                        previous_golden(state_path),
+                    )
                     if against is not None:
                         from crm_migrate.migrate.incremental import added_to
 
@@ -242,8 +275,15 @@ def run(project: Project, out: Path | None = None, today: dt.date | None = None,
     return result
 
 
-def _state_plan(project: Project, sample: Sample | None, wave: str | None, since: Path | None, out: Path,
-                incremental: bool = False, full: bool = False):
+def _state_plan(
+    project: Project,
+    sample: Sample | None,
+    wave: str | None,
+    since: Path | None,
+    out: Path,
+    incremental: bool = False,
+    full: bool = False,
+):
     """The state file this run compares with and records into (None: a dry run's sample, or a project that
     keeps no state), and the wave ``--wave`` names; a wrong one is refused before anything is read."""
     try:
@@ -252,15 +292,26 @@ def _state_plan(project: Project, sample: Sample | None, wave: str | None, since
         message, hint = str(exc).split("|", 1)
         raise MigrateError(Problem("--wave", message, hint=hint)) from None
     if incremental and (wave is not None or full):
-        raise MigrateError(Problem("--incremental", "--incremental adds new sources to what the state holds; it "
-                                   "cannot be combined with " + ("--wave" if wave is not None else "--full"),
-                                   hint="run --incremental alone, then --wave or --full without it"))
+        raise MigrateError(
+            Problem(
+                "--incremental",
+                "--incremental adds new sources to what the state holds; it "
+                "cannot be combined with " + ("--wave" if wave is not None else "--full"),
+                hint="run --incremental alone, then --wave or --full without it",
+            )
+        )
     path = locate_state(project, since, out) if sample is None else None
     if path is None and (wave is not None or since is not None or incremental) and sample is None:
-        raise MigrateError(Problem(project.doc.path, "--wave, --since and --incremental need the migration state, "
-                                   "which "
-                                   "options.state.enabled: false turns off", line=project.doc.line_of(
-                                       ("options", "state", "enabled")), hint="remove enabled: false"))
+        raise MigrateError(
+            Problem(
+                project.doc.path,
+                "--wave, --since and --incremental need the migration state, "
+                "which "
+                "options.state.enabled: false turns off",
+                line=project.doc.line_of(("options", "state", "enabled")),
+                hint="remove enabled: false",
+            )
+        )
     return path, chosen
 
 
@@ -279,8 +330,12 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
 
     mobiles = migration.project.config.options.mask_mobiles
 
-    def emit(rel: str, make: Callable[[], pl.DataFrame], plain: set[str] | frozenset[str] = frozenset(),
-             keep: tuple[str, ...] = ()) -> None:
+    def emit(
+        rel: str,
+        make: Callable[[], pl.DataFrame],
+        plain: set[str] | frozenset[str] = frozenset(),
+        keep: tuple[str, ...] = (),
+    ) -> None:
         # Outside import/, an ID number (or, by the project option, a mobile) is masked in every column,
         # free text included; the tool's own record ids are left as they are. Formulas are neutralised,
         # phones and amounts left as they are. The frame is made inside the file's step, which times both.
@@ -302,8 +357,7 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
             done = sent_only(done, batch.sent(entity))
         written_ids[entity.value] = set(done.ids)
         if done.frame.height or batch is None or batch.kind == "full":
-            for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity,
-                                           done.plain):
+            for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity, done.plain):
                 outputs.append({"path": f"import/{path.name}", "rows": rows})
         emit(f"rejects/{entity.value}.csv", partial(rejects_frame, migration, res), plain)
     if batch is not None:
@@ -328,11 +382,18 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
         report = quality(migration, result.reconciliation, result.conformed)
         if earlier_dry_run is not None:
             # shown as stale, with why, when the project or its sources changed since the dry run
-            report["dry_run"] = {**earlier_dry_run, "stale": stale_because(
-                earlier_dry_run, migration.project.fingerprint(), _inputs(result))}
+            report["dry_run"] = {
+                **earlier_dry_run,
+                "stale": stale_because(earlier_dry_run, migration.project.fingerprint(), _inputs(result)),
+            }
         if batch is not None:
-            report["batch"] = {"number": batch.number, "kind": batch.kind, "wave": batch.wave,
-                               "counts": batch.counts(), "waves": batch.accounting}
+            report["batch"] = {
+                "number": batch.number,
+                "kind": batch.kind,
+                "wave": batch.wave,
+                "counts": batch.counts(),
+                "waves": batch.accounting,
+            }
         (tmp / "reports" / "quality.json").write_text(write_json(report), encoding="utf-8")
     with step("Writing reports/quality.html", unit=""):
         (tmp / "reports" / "quality.html").write_text(write_html(report), encoding="utf-8")
@@ -349,26 +410,43 @@ def _write_manifest(tmp: Path, result: RunResult, outputs: list[dict[str, object
     project = migration.project
     manifest = {
         "tool": {"name": "crm-migrate", "version": __version__},
-        "project": {"name": project.config.name, "target": project.config.target,
-                    "files_sha256": project.fingerprint()},
-        "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "project": {
+            "name": project.config.name,
+            "target": project.config.target,
+            "files_sha256": project.fingerprint(),
+        },
+        "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "inputs": _inputs(result),
-        "target": {"name": result.target.name, "rests_on": result.target.rests_on,
-                   "file": result.target.file.model_dump(),
-                   "formulas_neutralised": {e.value: c.neutralised for e, c in (result.conformed or {}).items()
-                                            if c.neutralised},
-                   "placeholder_account": _placeholder(result),
-                   "external_id": {e.value: h for e, c in (result.conformed or {}).items()
-                                   for h in c.frame.columns if _is_external_id(result.target, e, h)},
-                   # the template's type of each column: verify compares numbers as numbers only where
-                   # the target stores numbers, so a phone or an id that came back as a number is a change
-                   "types": {e.value: {h: t.value for h, t in c.types.items()}
-                             for e, c in (result.conformed or {}).items()},
-                   } if result.target else None,
+        "target": {
+            "name": result.target.name,
+            "rests_on": result.target.rests_on,
+            "file": result.target.file.model_dump(),
+            "formulas_neutralised": {
+                e.value: c.neutralised for e, c in (result.conformed or {}).items() if c.neutralised
+            },
+            "placeholder_account": _placeholder(result),
+            "external_id": {
+                e.value: h
+                for e, c in (result.conformed or {}).items()
+                for h in c.frame.columns
+                if _is_external_id(result.target, e, h)
+            },
+            # the template's type of each column: verify compares numbers as numbers only where
+            # the target stores numbers, so a phone or an id that came back as a number is a change
+            "types": {e.value: {h: t.value for h, t in c.types.items()} for e, c in (result.conformed or {}).items()},
+        }
+        if result.target
+        else None,
         "outputs": outputs,
-        "batch": {"number": result.batch.number, "kind": result.batch.kind, "wave": result.batch.wave,
-                  "state": _relative(result.state, project.root) if result.state else None,
-                  "counts": result.batch.counts()} if result.batch is not None else None,
+        "batch": {
+            "number": result.batch.number,
+            "kind": result.batch.kind,
+            "wave": result.batch.wave,
+            "state": _relative(result.state, project.root) if result.state else None,
+            "counts": result.batch.counts(),
+        }
+        if result.batch is not None
+        else None,
         "timings_seconds": {k: round(v, 3) for k, v in migration.timings.items()},
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -382,11 +460,25 @@ def _inputs(result: RunResult) -> list[dict[str, object]]:
     project = migration.project
     root = project.root
     out: list[dict[str, object]] = [
-        {"kind": "source", "source": r.source.name, "path": r.source.rel_file, "sha256": r.sha256, "rows": r.rows,
-         "encoding": r.table.encoding, "sheets": r.table.sheets} for r in migration.reads]
+        {
+            "kind": "source",
+            "source": r.source.name,
+            "path": r.source.rel_file,
+            "sha256": r.sha256,
+            "rows": r.rows,
+            "encoding": r.table.encoding,
+            "sheets": r.table.sheets,
+        }
+        for r in migration.reads
+    ]
     files: list[tuple[str, Path]] = [("project", f) for f in project.project_files()]
-    lookups = {root / f.derive.lookup.file for s in project.sources for plan in s.entities for f in plan.fields
-               if f.derive is not None and f.derive.lookup is not None}
+    lookups = {
+        root / f.derive.lookup.file
+        for s in project.sources
+        for plan in s.entities
+        for f in plan.fields
+        if f.derive is not None and f.derive.lookup is not None
+    }
     files += [("lookup", f) for f in sorted(lookups)]
     target = locate(project.config.target, root)
     if target is not None:
@@ -421,13 +513,18 @@ def _dry_run_findings(out: Path) -> dict | None:
     except (OSError, ValueError, AttributeError):
         return None
     needed = {"sample": dict, "findings": int, "errors": int, "summary": list, "examples": list}
-    if not isinstance(found, dict) or not all(isinstance(found.get(k), t) for k, t in needed.items()) \
-            or not all(isinstance(x, dict) for k in ("summary", "examples") for x in found[k]):
+    if (
+        not isinstance(found, dict)
+        or not all(isinstance(found.get(k), t) for k, t in needed.items())
+        or not all(isinstance(x, dict) for k in ("summary", "examples") for x in found[k])
+    ):
         return None
     suites = found.get("suites")
     keys = {"suite", "expectations", "failed", "status", "why", "results"}
-    if not (isinstance(suites, list) and all(isinstance(x, dict) and keys <= x.keys()
-                                             and isinstance(x["results"], list) for x in suites)):
+    if not (
+        isinstance(suites, list)
+        and all(isinstance(x, dict) and keys <= x.keys() and isinstance(x["results"], list) for x in suites)
+    ):
         found["suites"] = None
     if not isinstance(found.get("inputs"), list) or not all(isinstance(i, dict) for i in found["inputs"]):
         found["inputs"] = []
@@ -448,15 +545,30 @@ def _check_out_folder(out: Path, project: Project) -> None:
     resolved = out.resolve()
     inside = [s for s in project.sources if resolved in s.file.parents]
     if resolved == project.root.resolve() or resolved in project.root.resolve().parents or inside:
-        raise MigrateError(Problem(str(out), "the output folder would replace the project or its sources",
-                                   hint="choose another --out, e.g. PROJECT/out"))
+        raise MigrateError(
+            Problem(
+                str(out),
+                "the output folder would replace the project or its sources",
+                hint="choose another --out, e.g. PROJECT/out",
+            )
+        )
     if out.exists() and not out.is_dir():
-        raise MigrateError(Problem(str(out), "--out names a file, not a folder",
-                                   hint="choose a folder for the output tree (a new one, or one crm-migrate wrote)"))
+        raise MigrateError(
+            Problem(
+                str(out),
+                "--out names a file, not a folder",
+                hint="choose a folder for the output tree (a new one, or one crm-migrate wrote)",
+            )
+        )
     ours = re.compile(rf"^(?:{DRY_RUN}|\.{DRY_RUN}\.(?:lock|tmp-\d+|old-\d+))$")  # a dry run's, or what it left
     if out.exists() and any(not ours.match(p.name) for p in out.iterdir()) and not (out / MANIFEST).is_file():
-        raise MigrateError(Problem(str(out), "the output folder exists and was not written by crm-migrate",
-                                   hint="choose another --out, or empty the folder first"))
+        raise MigrateError(
+            Problem(
+                str(out),
+                "the output folder exists and was not written by crm-migrate",
+                hint="choose another --out, or empty the folder first",
+            )
+        )
 
 
 def _check_sources_unchanged(migration: Migration) -> None:
@@ -465,13 +577,22 @@ def _check_sources_unchanged(migration: Migration) -> None:
         try:
             same = sha256_of(r.source.file) == r.sha256
         except OSError as exc:
-            problems.append(Problem(r.source.shown_file, "the file was deleted or moved while the run was reading "
-                                    f"it ({exc.strerror}); nothing was written",
-                                    hint="put it back (or correct 'file:' in its mapping) and run again"))
+            problems.append(
+                Problem(
+                    r.source.shown_file,
+                    f"the file was deleted or moved while the run was reading it ({exc.strerror}); nothing was written",
+                    hint="put it back (or correct 'file:' in its mapping) and run again",
+                )
+            )
             continue
         if not same:
-            problems.append(Problem(r.source.shown_file, "the file changed while the run was reading it",
-                                    hint="close any program writing it and run again"))
+            problems.append(
+                Problem(
+                    r.source.shown_file,
+                    "the file changed while the run was reading it",
+                    hint="close any program writing it and run again",
+                )
+            )
     if problems:
         raise SourceError(problems)
 

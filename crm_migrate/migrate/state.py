@@ -54,21 +54,36 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_migrate.version import __version__
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.secret import key_id
+from crm_migrate.version import __version__
 
 SCHEMA_VERSION = 2
 FIRST_VERSION = 1  # the oldest schema this version can migrate from
 GOLDEN, ROWS = "golden", "rows"
 PART = "/"  # in `records.entity`: ENTITY/BATCH names the rows a batch added to the table (`put_frame`)
 LIVE, WITHDRAWN = "live", "withdrawn"
-GOLDEN_SCHEMA = {"external_id": pl.String, "fingerprint": pl.String, "wave": pl.String, "first_batch": pl.Int64,
-                 "batch": pl.Int64, "status": pl.String, "withdrawn_batch": pl.Int64}
-ROWS_SCHEMA = {"source": pl.String, "sheet": pl.String, "row": pl.Int64, "entity": pl.String,
-               "record_id": pl.String, "outcome": pl.String, "fingerprint": pl.String, "wave": pl.String,
-               "batch": pl.Int64}
+GOLDEN_SCHEMA = {
+    "external_id": pl.String,
+    "fingerprint": pl.String,
+    "wave": pl.String,
+    "first_batch": pl.Int64,
+    "batch": pl.Int64,
+    "status": pl.String,
+    "withdrawn_batch": pl.Int64,
+}
+ROWS_SCHEMA = {
+    "source": pl.String,
+    "sheet": pl.String,
+    "row": pl.Int64,
+    "entity": pl.String,
+    "record_id": pl.String,
+    "outcome": pl.String,
+    "fingerprint": pl.String,
+    "wave": pl.String,
+    "batch": pl.Int64,
+}
 
 _TABLES = """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -105,6 +120,7 @@ def _refused(path: Path, message: str, hint: str) -> MigrateError:
 
 # -- keys ----------------------------------------------------------------------------------------------
 
+
 def derived_key(secret: bytes, purpose: str) -> str:
     """A key of its own for each use of the project secret in the state (fingerprints, identifiers), as hex."""
     return hmac.new(secret, f"crm-migrate state {purpose}".encode(), hashlib.sha256).hexdigest()
@@ -114,8 +130,13 @@ def _hashing():
     try:
         import polars_hash
     except ImportError:  # pragma: no cover - a dependency of the package
-        raise MigrateError(Problem("polars-hash", "the migration state needs the polars-hash package",
-                                   hint="pip install polars-hash, or set options.state.enabled: false")) from None
+        raise MigrateError(
+            Problem(
+                "polars-hash",
+                "the migration state needs the polars-hash package",
+                hint="pip install polars-hash, or set options.state.enabled: false",
+            )
+        ) from None
     return polars_hash
 
 
@@ -126,8 +147,12 @@ def row_fingerprints(frame: pl.DataFrame, columns: list[str], secret: bytes) -> 
     if not columns:
         return pl.Series("fingerprint", [None] * frame.height, pl.String)
     key = derived_key(secret, "fingerprints")
-    return frame.select(plh.hash_rows([pl.col(c).cast(pl.String) for c in columns]).chash.hmac_sha256(key=key)
-                        .str.slice(0, 32).alias("fingerprint"))["fingerprint"]
+    return frame.select(
+        plh.hash_rows([pl.col(c).cast(pl.String) for c in columns])
+        .chash.hmac_sha256(key=key)
+        .str.slice(0, 32)
+        .alias("fingerprint")
+    )["fingerprint"]
 
 
 def identifier_hash(values: pl.Expr | str, secret: bytes) -> pl.Expr:
@@ -140,6 +165,7 @@ def identifier_hash(values: pl.Expr | str, secret: bytes) -> pl.Expr:
 
 
 # -- the file -------------------------------------------------------------------------------------------
+
 
 def connect(path: Path, *, create: bool = False) -> sqlite3.Connection | None:
     """The state's connection, its schema checked (and an older one migrated); None where there is no state
@@ -158,13 +184,20 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection | None:
     try:
         version = _version(conn, path)
         if version > SCHEMA_VERSION:
-            raise _refused(path, f"the state was written by a newer crm-migrate (schema {version}; this version "
-                           f"reads up to {SCHEMA_VERSION})", "upgrade crm-migrate to read it; do not start a new "
-                           "state instead, or the batches it remembers are lost")
+            raise _refused(
+                path,
+                f"the state was written by a newer crm-migrate (schema {version}; this version "
+                f"reads up to {SCHEMA_VERSION})",
+                "upgrade crm-migrate to read it; do not start a new "
+                "state instead, or the batches it remembers are lost",
+            )
         if version < FIRST_VERSION:
-            raise _refused(path, f"the state's schema {version} is older than any this version can migrate "
-                           f"(from {FIRST_VERSION})", "export it with the crm-migrate that wrote it, then "
-                           "'crm-migrate state PROJECT reset --yes' and 'run --full' to start a new one")
+            raise _refused(
+                path,
+                f"the state's schema {version} is older than any this version can migrate (from {FIRST_VERSION})",
+                "export it with the crm-migrate that wrote it, then "
+                "'crm-migrate state PROJECT reset --yes' and 'run --full' to start a new one",
+            )
         while version < SCHEMA_VERSION:
             with conn:
                 MIGRATIONS[version](conn)  # type: ignore[operator]
@@ -191,8 +224,9 @@ def _create_tables(conn: sqlite3.Connection) -> None:
         if statement.strip():
             conn.execute(statement)
     conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("created_at", _now()),
-                                                         ("created_by", f"crm-migrate {__version__}")])
+    conn.executemany(
+        "INSERT INTO meta VALUES (?, ?)", [("created_at", _now()), ("created_by", f"crm-migrate {__version__}")]
+    )
 
 
 def _is_new(conn: sqlite3.Connection) -> bool:
@@ -204,17 +238,22 @@ def _version(conn: sqlite3.Connection, path: Path) -> int:
         rows = conn.execute("SELECT version FROM schema_version").fetchall()
     except sqlite3.DatabaseError as exc:
         known = "no such table" in str(exc)
-        raise _refused(path, "not a crm-migrate state" + ("" if known else f" ({exc})"),
-                       "point options.state.file (or --since) at the state a run wrote, or move this file "
-                       "away") from None
+        raise _refused(
+            path,
+            "not a crm-migrate state" + ("" if known else f" ({exc})"),
+            "point options.state.file (or --since) at the state a run wrote, or move this file away",
+        ) from None
     if len(rows) != 1 or not isinstance(rows[0][0], int):
-        raise _refused(path, "the state's schema_version is damaged (it must hold one version number)",
-                       "restore the file from a backup")
+        raise _refused(
+            path,
+            "the state's schema_version is damaged (it must hold one version number)",
+            "restore the file from a backup",
+        )
     return rows[0][0]
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)
@@ -238,8 +277,9 @@ def put_frame(conn: sqlite3.Connection, kind: str, entity: str, frame: pl.DataFr
     itself replaces it and drops its parts."""
     blob = frame if isinstance(frame, Blob) else encoded(frame)
     if PART not in entity:
-        conn.execute("DELETE FROM records WHERE kind = ? AND substr(entity, 1, ?) = ?",
-                     (kind, len(entity) + 1, entity + PART))
+        conn.execute(
+            "DELETE FROM records WHERE kind = ? AND substr(entity, 1, ?) = ?", (kind, len(entity) + 1, entity + PART)
+        )
     conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", (kind, entity, blob.rows, blob.data))
 
 
@@ -250,14 +290,17 @@ def part_of(entity: str, batch: int) -> str:
 
 def get_blobs(conn: sqlite3.Connection, kind: str, entity: str) -> list[bytes]:
     """The stored table and its parts, in the order their batches added them."""
-    found = conn.execute("SELECT entity, data FROM records WHERE kind = ? AND (entity = ? OR substr(entity, 1, ?) "
-                         "= ?)", (kind, entity, len(entity) + 1, entity + PART)).fetchall()
-    order = {name: -1 if name == entity else int(name[len(entity) + 1:] or 0) for name, _ in found}
+    found = conn.execute(
+        "SELECT entity, data FROM records WHERE kind = ? AND (entity = ? OR substr(entity, 1, ?) = ?)",
+        (kind, entity, len(entity) + 1, entity + PART),
+    ).fetchall()
+    order = {name: -1 if name == entity else int(name[len(entity) + 1 :] or 0) for name, _ in found}
     return [data for name, data in sorted(found, key=lambda f: order[f[0]])]
 
 
-def get_frame(conn: sqlite3.Connection, kind: str, entity: str, schema: dict,
-              columns: list[str] | None = None) -> pl.DataFrame:
+def get_frame(
+    conn: sqlite3.Connection, kind: str, entity: str, schema: dict, columns: list[str] | None = None
+) -> pl.DataFrame:
     """A per-record table as stored, its parts (`put_frame`) after it."""
     blobs = get_blobs(conn, kind, entity)
     if not blobs:
@@ -268,6 +311,7 @@ def get_frame(conn: sqlite3.Connection, kind: str, entity: str, schema: dict,
 
 
 # -- what a run compares against ------------------------------------------------------------------------
+
 
 @dataclass
 class Snapshot:
@@ -301,22 +345,27 @@ def snapshot(path: Path, secret: bytes, rows: bool = True) -> Snapshot:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         mine = key_id(secret)
         if meta.get("key_id") not in (None, mine):
-            raise _refused(path, f"the state was written under another project secret (key {meta['key_id']}, "
-                           f"this project's is {mine}): its fingerprints cannot be compared",
-                           "restore the project's .crm-migrate/secret from a backup; or start a new state with "
-                           "'crm-migrate state PROJECT reset --yes' and run --full")
+            raise _refused(
+                path,
+                f"the state was written under another project secret (key {meta['key_id']}, "
+                f"this project's is {mine}): its fingerprints cannot be compared",
+                "restore the project's .crm-migrate/secret from a backup; or start a new state with "
+                "'crm-migrate state PROJECT reset --yes' and run --full",
+            )
         last = conn.execute("SELECT COALESCE(MAX(batch), 0) FROM batches").fetchone()[0]
         waves = {w for (w,) in conn.execute("SELECT DISTINCT wave FROM batches WHERE wave IS NOT NULL")}
         golden = {e: get_frame(conn, GOLDEN, e.value, GOLDEN_SCHEMA, list(GOLDEN_SCHEMA)) for e in Entity}
         wanted = ["source", "entity", "record_id", "fingerprint"]
-        table = get_frame(conn, ROWS, "", ROWS_SCHEMA, wanted) if rows else pl.DataFrame(schema=ROWS_SCHEMA).select(
-            wanted)
+        table = (
+            get_frame(conn, ROWS, "", ROWS_SCHEMA, wanted) if rows else pl.DataFrame(schema=ROWS_SCHEMA).select(wanted)
+        )
     finally:
         conn.close()
     return Snapshot(Path(path), True, last, meta.get("key_id"), golden, table, waves)
 
 
 # -- recording a batch ----------------------------------------------------------------------------------
+
 
 @dataclass
 class Record:
@@ -352,22 +401,35 @@ def recording(path: Path, record: Record, secret: bytes) -> Iterator[None]:
             _create_tables(conn)
         last = conn.execute("SELECT COALESCE(MAX(batch), 0) FROM batches").fetchone()[0]
         if last != record.batch - 1:
-            raise _refused(path, f"another run recorded batch {last} in the state while this one ran (it "
-                           f"expected {record.batch - 1}); nothing was written", "run again: it compares with "
-                           "what that run wrote")
+            raise _refused(
+                path,
+                f"another run recorded batch {last} in the state while this one ran (it "
+                f"expected {record.batch - 1}); nothing was written",
+                "run again: it compares with what that run wrote",
+            )
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('key_id', ?)", (key_id(secret),))
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('project', ?)", (record.project,))
-        conn.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (
-            record.batch, _now(), record.kind, record.wave, record.out, json.dumps(record.files, ensure_ascii=False),
-            json.dumps(record.counts, ensure_ascii=False), __version__, record.project_sha256))
+        conn.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.batch,
+                _now(),
+                record.kind,
+                record.wave,
+                record.out,
+                json.dumps(record.files, ensure_ascii=False),
+                json.dumps(record.counts, ensure_ascii=False),
+                __version__,
+                record.project_sha256,
+            ),
+        )
         for entity, frame in record.golden.items():
             put_frame(conn, GOLDEN, entity.value, frame)
         put_frame(conn, ROWS, record.rows_part, record.rows)
         for (kind, name), table in record.extra.items():
             put_frame(conn, kind, name, table)
         for entity, *rest in record.matching:
-            conn.execute("INSERT OR REPLACE INTO matching VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (entity, record.batch, *rest))
+            conn.execute("INSERT OR REPLACE INTO matching VALUES (?, ?, ?, ?, ?, ?, ?)", (entity, record.batch, *rest))
         entities = {w[0] for w in record.weights} | {m[0] for m in record.matching}
         conn.executemany("DELETE FROM weights WHERE entity = ?", [(e,) for e in entities])
         conn.executemany("INSERT INTO weights VALUES (?, ?, ?, ?, ?, ?, ?)", record.weights)
@@ -393,9 +455,12 @@ def record_verification(path: Path, row: dict) -> None:
     try:
         with conn:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO verifications VALUES (:batch, :entity, :verified_at, :export_file, "
-                         ":export_sha256, :sent, :exported, :matched, :missing, :extra, :earlier, :differences, "
-                         ":clean)", {"verified_at": _now(), **row})
+            conn.execute(
+                "INSERT INTO verifications VALUES (:batch, :entity, :verified_at, :export_file, "
+                ":export_sha256, :sent, :exported, :matched, :missing, :extra, :earlier, :differences, "
+                ":clean)",
+                {"verified_at": _now(), **row},
+            )
     finally:
         conn.close()
 
@@ -429,7 +494,12 @@ def locate(project, since: Path | None, out: Path) -> Path | None:
         raise MigrateError(Problem(shown, refusal.message, line=line, hint=refusal.hint))
     folder = Path(out).resolve()
     if folder == path.resolve() or folder in path.resolve().parents:
-        raise MigrateError(Problem(shown, f"the state file {path} is inside the output folder {out}, which every "
-                                   "run replaces", line=line, hint="keep it elsewhere: options.state.file "
-                                   "(default state/migration.sqlite in the project)"))
+        raise MigrateError(
+            Problem(
+                shown,
+                f"the state file {path} is inside the output folder {out}, which every run replaces",
+                line=line,
+                hint="keep it elsewhere: options.state.file (default state/migration.sqlite in the project)",
+            )
+        )
     return path

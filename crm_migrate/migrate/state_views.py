@@ -90,7 +90,7 @@ def tables(path: Path) -> dict[str, pl.DataFrame]:
     try:
         out = {}
         for name in TABLES:
-            cursor = conn.execute(f"SELECT * FROM {name}")
+            cursor = conn.execute(f"SELECT * FROM {name}")  # our own table names
             columns = [d[0] for d in cursor.description]
             out[name] = pl.DataFrame(cursor.fetchall(), schema=columns, orient="row", infer_schema_length=None)
         for entity in Entity:

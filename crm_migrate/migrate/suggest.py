@@ -822,7 +822,7 @@ def _merged_headers(path: Path, header_rows: dict[str, int]) -> dict[str, set[st
         from openpyxl import load_workbook
 
         book = load_workbook(path, read_only=False, data_only=True)
-    except Exception:
+    except Exception:  # merged cells are a hint; the file is read by calamine all the same
         return {}
     out: dict[str, set[str]] = {}
     for ws in book.worksheets:

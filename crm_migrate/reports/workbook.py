@@ -37,8 +37,6 @@ Sensitive values (ID numbers) are masked here.
 """
 
 
-
-
 @dataclass
 class ReviewSheet:
     """One entity's part of the workbook, as plain data: its groups in workbook order (``keys``: per group
@@ -71,8 +69,10 @@ def write_workbook(path: Path, sheets: Iterable[ReviewSheet], max_rows: int, cho
 
     path.parent.mkdir(parents=True, exist_ok=True)
     # constant_memory: each row goes to disk once the next one starts, so a sheet costs no more than a row
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False, "constant_memory": True})
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "constant_memory": True},
+    )
     # Every text a spreadsheet would take for a formula gets the quote-prefix style, its value unchanged.
     cells = QuotedCells(book)
     summary = book.add_worksheet(SUMMARY)
@@ -94,8 +94,17 @@ def write_workbook(path: Path, sheets: Iterable[ReviewSheet], max_rows: int, cho
 
 SUMMARY = "Summary"
 _HEADER = {"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True, "valign": "top"}
-_SUMMARY_COLUMNS = ("entity", "groups", "to review", "review pairs", "merged", "decided", "stale decisions",
-                    "listed", "left out")
+_SUMMARY_COLUMNS = (
+    "entity",
+    "groups",
+    "to review",
+    "review pairs",
+    "merged",
+    "decided",
+    "stale decisions",
+    "listed",
+    "left out",
+)
 
 
 def _write_summary(sheet, cells: QuotedCells, counts: list[ReviewSheet], max_rows: int) -> None:
@@ -105,10 +114,16 @@ def _write_summary(sheet, cells: QuotedCells, counts: list[ReviewSheet], max_row
         cells.write(sheet, 0, c, name, _HEADER)
     for r, found in enumerate(counts, start=1):
         entity, stale, keys = found.entity, found.stale, found.keys
-        figures = [keys.height, found.count("review", True) + found.count("review", False),
-                   int(keys.filter(pl.col("kind") == "review")["_pairs"].sum()),
-                   found.count("merge", True) + found.count("merge", False), found.count("decided", True), stale,
-                   found.listed, keys.height - found.listed]
+        figures = [
+            keys.height,
+            found.count("review", True) + found.count("review", False),
+            int(keys.filter(pl.col("kind") == "review")["_pairs"].sum()),
+            found.count("merge", True) + found.count("merge", False),
+            found.count("decided", True),
+            stale,
+            found.listed,
+            keys.height - found.listed,
+        ]
         cells.write(sheet, r, 0, entity)
         for c, n in enumerate(figures, start=1):
             sheet.write_number(r, c, n)
@@ -117,12 +132,16 @@ def _write_summary(sheet, cells: QuotedCells, counts: list[ReviewSheet], max_row
         entity, stale = found.entity, found.stale
         listed = (found.count("merge", True), found.count("review", True), found.count("decided", True))
         left = (found.count("merge", False), found.count("review", False))
-        text = (f"{entity}: {_counted(listed[1], 'review pair')}, {_counted(listed[0], 'merged group')} and "
-                f"{_counted(listed[2], 'decided group')} listed")
+        text = (
+            f"{entity}: {_counted(listed[1], 'review pair')}, {_counted(listed[0], 'merged group')} and "
+            f"{_counted(listed[2], 'decided group')} listed"
+        )
         if sum(left):
-            text += (f"; {_counted(left[1], 'review pair')} and {_counted(left[0], 'merged group')} left out (the "
-                     f"sheet holds at most {max_rows:,} rows besides the decided groups: options.review.max_rows; "
-                     "the most certain merges are left out first)")
+            text += (
+                f"; {_counted(left[1], 'review pair')} and {_counted(left[0], 'merged group')} left out (the "
+                f"sheet holds at most {max_rows:,} rows besides the decided groups: options.review.max_rows; "
+                "the most certain merges are left out first)"
+            )
         if stale:
             text += f"; {_counted(stale, 'decision')} not applied, listed in review/stale_decisions.csv"
         cells.write(sheet, line, 0, f"{text}. All groups: {FULL_LIST}.")
@@ -176,11 +195,22 @@ def _width(name: str, content: int) -> float:
 def _bands(book, sheet, column: int, last: int, merge: float, review: float) -> None:
     """Colour the probability cells by band: merged (at or above ``merge``), for review, below review."""
     cell = f"{xl_col_to_name(column)}2"
-    for test, colour in ((f"{cell}>={merge}", "#C6EFCE"), (f"AND({cell}>={review},{cell}<{merge})", "#FFEB9C"),
-                         (f"{cell}<{review}", "#FFC7CE")):
-        sheet.conditional_format(1, column, last, column, {
-            "type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{test})",
-            "format": book.add_format({"bg_color": colour})})
+    for test, colour in (
+        (f"{cell}>={merge}", "#C6EFCE"),
+        (f"AND({cell}>={review},{cell}<{merge})", "#FFEB9C"),
+        (f"{cell}<{review}", "#FFC7CE"),
+    ):
+        sheet.conditional_format(
+            1,
+            column,
+            last,
+            column,
+            {
+                "type": "formula",
+                "criteria": f"=AND(ISNUMBER({cell}),{test})",
+                "format": book.add_format({"bg_color": colour}),
+            },
+        )
 
 
 def _counted(n: int, what: str) -> str:
@@ -200,8 +230,9 @@ def _display_width(column: str) -> pl.Expr:
     return (value.str.len_chars() + (value.str.len_bytes() - value.str.len_chars()) // 2).max()
 
 
-def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_field: int, first_hidden: int
-                ) -> tuple[int, dict[int, int]]:
+def _write_rows(
+    sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_field: int, first_hidden: int
+) -> tuple[int, dict[int, int]]:
     """Write the rows of `sheet_frame` below the header; return how many and the widest text per column.
     Per cell, the text to write (None: no cell) and its style are worked out over whole columns (a
     formula's quote prefix by `risky`, the same test `QuotedCells` makes); the numbers (group, probability)
@@ -223,8 +254,11 @@ def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_fie
     for c, spec in enumerate(fields):
         value = pl.col(spec.name).fill_null("")
         texts.append(value)
-        codes.append(risky(spec.name, spec.type in PLAIN_FIELDS).cast(pl.Int8) + 2 * golden.cast(pl.Int8)
-                     + 4 * pl.col(f"_d:{spec.name}").fill_null(False).cast(pl.Int8))
+        codes.append(
+            risky(spec.name, spec.type in PLAIN_FIELDS).cast(pl.Int8)
+            + 2 * golden.cast(pl.Int8)
+            + 4 * pl.col(f"_d:{spec.name}").fill_null(False).cast(pl.Int8)
+        )
         at.append(first_field + c)
     for c, name in enumerate(("members", "fingerprint")):
         texts.append(pl.when(~golden).then(pl.col(name).fill_null("")))
@@ -232,18 +266,37 @@ def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_fie
         at.append(first_hidden + c)
     m = len(at)
     # An empty text without a style is no cell at all.
-    frame = rows.select([t.alias(f"t{i}") for i, t in enumerate(texts)] + [c.alias(f"c{i}") for i, c in enumerate(codes)]
-                        + [n.alias(f"n{i}") for i, n in enumerate(numbers)] + [golden.alias("_golden")])
-    frame = frame.with_columns([pl.when((pl.col(f"t{i}") == "") & (pl.col(f"c{i}") == 0)).then(None)
-                                .otherwise(pl.col(f"t{i}")).alias(f"t{i}") for i in range(m)])
-    widths = dict(zip(at, frame.select([_display_width(f"t{i}").fill_null(0) for i in range(m)]).row(0), strict=True)) \
-        if frame.height else {}
+    frame = rows.select(
+        [t.alias(f"t{i}") for i, t in enumerate(texts)]
+        + [c.alias(f"c{i}") for i, c in enumerate(codes)]
+        + [n.alias(f"n{i}") for i, n in enumerate(numbers)]
+        + [golden.alias("_golden")]
+    )
+    frame = frame.with_columns(
+        [
+            pl.when((pl.col(f"t{i}") == "") & (pl.col(f"c{i}") == 0))
+            .then(None)
+            .otherwise(pl.col(f"t{i}"))
+            .alias(f"t{i}")
+            for i in range(m)
+        ]
+    )
+    widths = (
+        dict(zip(at, frame.select([_display_width(f"t{i}").fill_null(0) for i in range(m)]).row(0), strict=True))
+        if frame.height
+        else {}
+    )
     styles = []
     for code in range(8):
         props = {**(_GOLDEN if code & 2 else {}), **(_DIFFERS if code & 4 and not code & 2 else {})}
         styles.append(cells.format(props or None, bool(code & 1)))
-    formats = [(cells.format({"num_format": _NUMBERS[_SHOWN[c]]}), cells.format({**_GOLDEN, "num_format": _NUMBERS[_SHOWN[c]]}))
-               for c in number_at]
+    formats = [
+        (
+            cells.format({"num_format": _NUMBERS[_SHOWN[c]]}),
+            cells.format({**_GOLDEN, "num_format": _NUMBERS[_SHOWN[c]]}),
+        )
+        for c in number_at
+    ]
     return _stream_rows(sheet, frame, at, number_at, styles, formats), widths
 
 
@@ -257,8 +310,10 @@ def _write_rows(sheet, cells: QuotedCells, rows: pl.DataFrame, fields, first_fie
 
 _CHUNK = 20_000  # rows built into one text at a time
 # What Python's \s matches (str.isspace), where xlsxwriter marks a text's leading or trailing space
-_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-         "\u2028\u2029\u202f\u205f\u3000"
+_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 _SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]"
 _CONTROL = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))] + ["\ufffe", "\uffff"]
 _CONTROL_ESCAPED = [f"_x{ord(c):04X}_" for c in _CONTROL]
@@ -274,11 +329,22 @@ def _text_cell(escaped: pl.Expr, ref: pl.Expr, style: pl.Expr) -> pl.Expr:
     is, any other with & < > escaped, xml:space="preserve" where it starts or ends with a space."""
     rich = escaped.str.starts_with("<r>") & escaped.str.ends_with("</r>")
     preserve = escaped.str.contains(f"^{_SPACE_CLASS}|{_SPACE_CLASS}$")
-    inner = pl.when(rich).then(escaped).otherwise(pl.concat_str([
-        pl.when(preserve).then(pl.lit('<t xml:space="preserve">')).otherwise(pl.lit("<t>")),
-        escaped.str.replace_many(["&", "<", ">"], ["&amp;", "&lt;", "&gt;"]), pl.lit("</t>")]))
-    return pl.concat_str([pl.lit('<c r="'), ref, pl.lit('"'), style, pl.lit(' t="inlineStr"><is>'), inner,
-                          pl.lit("</is></c>")])
+    inner = (
+        pl.when(rich)
+        .then(escaped)
+        .otherwise(
+            pl.concat_str(
+                [
+                    pl.when(preserve).then(pl.lit('<t xml:space="preserve">')).otherwise(pl.lit("<t>")),
+                    escaped.str.replace_many(["&", "<", ">"], ["&amp;", "&lt;", "&gt;"]),
+                    pl.lit("</t>"),
+                ]
+            )
+        )
+    )
+    return pl.concat_str(
+        [pl.lit('<c r="'), ref, pl.lit('"'), style, pl.lit(' t="inlineStr"><is>'), inner, pl.lit("</is></c>")]
+    )
 
 
 def _stream_rows(sheet, frame: pl.DataFrame, at: list[int], number_at: list[int], styles: list, formats: list) -> int:
@@ -293,27 +359,45 @@ def _stream_rows(sheet, frame: pl.DataFrame, at: list[int], number_at: list[int]
         return 0
     long = [f"t{i}" for i in range(m) if (frame[f"t{i}"].str.len_chars().max() or 0) > sheet.xls_strmax // 2]
     if long:  # over Excel's 32,767 UTF-16 units: cut, as xlsxwriter cuts it
-        frame = frame.with_columns(pl.col(c).map_elements(
-            lambda v: _utf16_truncate(v, sheet.xls_strmax) if _utf16_len(v) > sheet.xls_strmax else v,
-            return_dtype=pl.String) for c in long)
+        frame = frame.with_columns(
+            pl.col(c).map_elements(
+                lambda v: _utf16_truncate(v, sheet.xls_strmax) if _utf16_len(v) > sheet.xls_strmax else v,
+                return_dtype=pl.String,
+            )
+            for c in long
+        )
     sheet._write_single_row(1)  # the header row goes out first, as writing row 1 would send it
     # Style indexes in the order xlsxwriter would first write each style: by row, then by column.
     first = []
     for i, c in enumerate(at):
-        seen = (frame.lazy().with_row_index("_r").filter(pl.col(f"t{i}").is_not_null())
-                .group_by(f"c{i}").agg(pl.col("_r").min()).collect())
+        seen = (
+            frame.lazy()
+            .with_row_index("_r")
+            .filter(pl.col(f"t{i}").is_not_null())
+            .group_by(f"c{i}")
+            .agg(pl.col("_r").min())
+            .collect()
+        )
         first += [(r, c, styles[code]) for code, r in seen.iter_rows() if styles[code] is not None]
     for j, c in enumerate(number_at):
-        seen = (frame.lazy().with_row_index("_r").filter(pl.col(f"n{j}").is_not_null())
-                .group_by("_golden").agg(pl.col("_r").min()).collect())
+        seen = (
+            frame.lazy()
+            .with_row_index("_r")
+            .filter(pl.col(f"n{j}").is_not_null())
+            .group_by("_golden")
+            .agg(pl.col("_r").min())
+            .collect()
+        )
         first += [(r, c, formats[j][gold]) for gold, r in seen.iter_rows()]
     index = {}
     for _, _, fmt in sorted(first, key=lambda x: x[:2]):
         index[id(fmt)] = fmt._get_xf_index()
     attr = {None: ""} | {key: f' s="{n}"' for key, n in index.items()}  # a style no cell has: never looked up
     style_of = {code: attr.get(None if f is None else id(f), "") for code, f in enumerate(styles)}
-    numbers = {f"n{j}": pl.Series([None if v is None else f"{v:.16G}" for v in frame[f"n{j}"].to_list()],
-                                  dtype=pl.String) for j in range(len(number_at))}
+    numbers = {
+        f"n{j}": pl.Series([None if v is None else f"{v:.16G}" for v in frame[f"n{j}"].to_list()], dtype=pl.String)
+        for j in range(len(number_at))
+    }
     gold_style = [{g: attr.get(id(formats[j][g]), "") for g in (False, True)} for j in range(len(number_at))]
     frame = frame.with_columns(**numbers)
     row = pl.col("_row")
@@ -323,17 +407,32 @@ def _stream_rows(sheet, frame: pl.DataFrame, at: list[int], number_at: list[int]
         cells[c] = _text_cell(pl.col(f"e{i}"), pl.lit(xl_col_to_name(c)) + row, style)
     for j, c in enumerate(number_at):
         style = pl.col("_golden").replace_strict(gold_style[j], return_dtype=pl.String)
-        cells[c] = pl.concat_str([pl.lit('<c r="'), pl.lit(xl_col_to_name(c)) + row, pl.lit('"'), style,
-                                  pl.lit("><v>"), pl.col(f"n{j}"), pl.lit("</v></c>")])
+        cells[c] = pl.concat_str(
+            [
+                pl.lit('<c r="'),
+                pl.lit(xl_col_to_name(c)) + row,
+                pl.lit('"'),
+                style,
+                pl.lit("><v>"),
+                pl.col(f"n{j}"),
+                pl.lit("</v></c>"),
+            ]
+        )
     body = pl.concat_str([cells[c] for c in sorted(cells)], ignore_nulls=True).fill_null("")
-    xml = pl.when(pl.col("_b") != "").then(pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), pl.col("_b"),
-                                                          pl.lit("</row>")]))
+    xml = pl.when(pl.col("_b") != "").then(
+        pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), pl.col("_b"), pl.lit("</row>")])
+    )
     last = 0
     for start in range(0, frame.height, _CHUNK):
-        part = (frame.slice(start, _CHUNK).with_row_index("_r", offset=start + 2)
-                .with_columns(pl.col("_r").cast(pl.String).alias("_row"),
-                              *(_escaped(pl.col(f"t{i}")).alias(f"e{i}") for i in range(m)))
-                .select("_r", "_row", body.alias("_b")))
+        part = (
+            frame.slice(start, _CHUNK)
+            .with_row_index("_r", offset=start + 2)
+            .with_columns(
+                pl.col("_r").cast(pl.String).alias("_row"),
+                *(_escaped(pl.col(f"t{i}")).alias(f"e{i}") for i in range(m)),
+            )
+            .select("_r", "_row", body.alias("_b"))
+        )
         sheet.row_data_fh.write(part.select(xml.str.join("")).item() or "")
         written = part.filter(pl.col("_b") != "")["_r"]
         if written.len():

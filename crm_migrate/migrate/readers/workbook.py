@@ -119,7 +119,7 @@ def read_workbook(
     for sheet_name in chosen:
         try:
             sheet = book.get_sheet_by_name(sheet_name)
-        except Exception as exc:
+        except Exception as exc:  # calamine's own error types for a damaged sheet
             raise SourceError(
                 Problem(
                     shown,
