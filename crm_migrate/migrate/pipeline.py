@@ -239,6 +239,18 @@ def build(
         return _build(project, today, decisions_file, sample, done, against)
 
 
+def clean_context(project: Project) -> CleanContext:
+    """What the cleaners are told of the project: its region, script, e-mail typo rule, and the project secret
+    (which keys ID numbers' match keys and the fingerprints decisions are checked by)."""
+    options = project.config.options
+    return CleanContext(
+        region=options.default_region,
+        simplified_output=options.simplified_output,
+        fix_email_typos=options.fix_email_typos,
+        secret=project_secret(project.root),
+    )
+
+
 def _source_bytes(project: Project) -> int:
     total = 0
     for s in project.sources:
@@ -275,13 +287,7 @@ def _build(
     reads = read_all(project, sample, done)
     timings["read"] = time.perf_counter() - started
     options = project.config.options
-    # The project secret keys ID numbers' match keys and the fingerprints decisions are checked by.
-    ctx = CleanContext(
-        region=options.default_region,
-        simplified_output=options.simplified_output,
-        fix_email_typos=options.fix_email_typos,
-        secret=project_secret(project.root),
-    )
+    ctx = clean_context(project)
     today = today or project.config.options.today or dt.date.today()
     offsets, total = {}, 0
     for r in reads:

@@ -13,7 +13,6 @@ from typing import Any
 
 import polars as pl
 
-from crm_migrate.cleaners import CleanContext
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import ACCOUNT_LINK, CATALOGUE, ID_FIELD, Entity, FieldSpec, FieldType
 from crm_migrate.mappings.models import EntityMapping, ReadOptions, SourceMapping, Weights
@@ -26,10 +25,9 @@ from crm_migrate.migrate.extract import extract
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.match import MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity
-from crm_migrate.migrate.pipeline import compact, sha256_of
+from crm_migrate.migrate.pipeline import clean_context, compact, sha256_of
 from crm_migrate.migrate.readers import read_source
 from crm_migrate.project import EntityPlan, MappedField, Project, Source
-from crm_migrate.secret import project_secret
 from crm_migrate.steps import step
 
 EXTERNAL = "_external_id"  # the record's external id in the CRM (empty for a record typed into it)
@@ -148,12 +146,7 @@ def read_export(project: Project, entity: Entity, path: Path) -> Watched:
         )
     source = _source(project, entity, path, fields)
     options = project.config.options
-    ctx = CleanContext(
-        region=options.default_region,
-        simplified_output=options.simplified_output,
-        fix_email_typos=options.fix_email_typos,
-        secret=project_secret(project.root),
-    )
+    ctx = clean_context(project)
     today = options.today or dt.date.today()
     with step(f"Cleaning the export of {entity.value}", total=table.frame.height) as cleaning:
         frame, errors, _warnings = extract(source, table, source.entities[0], 0, ctx, today, options.test_records)
