@@ -428,3 +428,15 @@ def test_a_column_a_stage_reads_and_the_frame_lacks_is_an_error_not_nulls(small)
     for misspelt in ("_filed_from", "v;name", "account"):
         with pytest.raises(MissingColumns, match=misspelt):
             optional(frame, misspelt, "t")
+
+
+def test_plan_keeps_nothing_for_the_migration_state_a_run_would_record(small):
+    """What matching compared is encoded for the state only where a state will record the build: a run does,
+    plan never does (it would pay for it at every plan)."""
+    from crm_migrate.migrate.plan import plan
+
+    assert small.config.options.state.enabled
+    kept = prepare(small).migration.entities[Entity.accounts].compared
+    assert kept is not None
+    planned = plan(small).result.migration.entities
+    assert all(r.compared is None for r in planned.values())

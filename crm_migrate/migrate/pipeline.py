@@ -230,13 +230,15 @@ def build(
     sample: Sample | None = None,
     done: list[SourceRead] | None = None,
     against=None,
+    recording: bool = True,
 ) -> Migration:
     """The migration of ``project``. With ``against`` (an `incremental.Against`), the rows read are new ones,
-    matched against the migration state's records instead of among themselves alone."""
+    matched against the migration state's records instead of among themselves alone. ``recording``: whether
+    the migration state will record this build (else what matching compared is not kept for it: `plan`)."""
     # the helper process boots while the sources are read and cleans half of each large batch of values
     # until the cleaning is over (crm_migrate.cleaners.helper)
     with helping(sample is None and _source_bytes(project) >= FROM_BYTES):
-        return _build(project, today, decisions_file, sample, done, against)
+        return _build(project, today, decisions_file, sample, done, against, recording)
 
 
 def clean_context(project: Project) -> CleanContext:
@@ -266,6 +268,7 @@ def _build(
     sample: Sample | None,
     done: list[SourceRead] | None,
     against=None,
+    recording: bool = True,
 ) -> Migration:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -390,7 +393,7 @@ def _build(
         golden = time.perf_counter()
         compared = (
             compared_blob(frame, entity, specs, ctx.secret)
-            if project.config.options.state.enabled and sample is None
+            if recording and project.config.options.state.enabled and sample is None
             else None
         )
         with step(f"Golden records of {entity.value}", unit="records") as building:

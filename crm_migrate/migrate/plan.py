@@ -70,7 +70,7 @@ def plan(
     """Read everything and say what ``run`` would do, writing nothing. ``max_rejects`` (rows) and
     ``max_reject_share`` (0 to 1, of the rows in scope) are the rejects an entity may have before the plan
     fails."""
-    result = prepare(project, today, decisions)
+    result = prepare(project, today, decisions, recording=False)  # plan records no state
     return Plan(plan_facts(result, RejectLimits(max_rejects, max_reject_share)), result)
 
 

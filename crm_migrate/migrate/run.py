@@ -120,13 +120,14 @@ def prepare(
     done: list[SourceRead] | None = None,
     state=None,
     against=None,
+    recording: bool = True,
 ) -> RunResult:
     """Everything ``run`` does short of writing: the migration, its lineage, and the reconciliation.
     With ``sample``, only those source rows (the dry run), taken from ``done`` (the sources as an earlier
     prepare read them) where given. With ``state`` (a `state.Snapshot`), golden records keep the external ids
     the state knows them by (`stable_ids`). With ``against`` (`incremental.Against`), the project's new sources
-    alone, matched against the state's records."""
-    migration = build(project, today, decisions, sample, done, against)
+    alone, matched against the state's records. ``recording=False`` (plan): nothing is kept for the state."""
+    migration = build(project, today, decisions, sample, done, against, recording)
     prints = None
     if state is not None and state.exists:
         with step("Keeping the external ids of the migration state", unit="rows") as keeping:
