@@ -31,10 +31,11 @@ import polars as pl
 
 from crm_migrate.errors import MigrateError, Problem
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec
-from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, REASON, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key, val
+from crm_migrate.migrate.columns import KEY, MERGED, OUTCOME, RECORD_ID, SEQ, SOURCE, SYSTEM, WRITTEN, key, val
 from crm_migrate.migrate.delta import HASHED
 from crm_migrate.migrate.link import ACCOUNT
 from crm_migrate.migrate.merge import LABEL
+from crm_migrate.migrate.stable_ids import renamed
 from crm_migrate.migrate.state import Blob, connect, encoded, get_blobs, get_frame, identifier_hash, part_of
 
 MATCH, MATCH_IDS, SOURCES = "match", "match_ids", "sources"  # the `records` kinds this module adds
@@ -334,16 +335,7 @@ class Against:
         )
         if mapping.is_empty():
             return frame
-        table = dict(mapping.select(RECORD_ID, EXTERNAL).iter_rows())
-        live = pl.col(OUTCOME).is_in([WRITTEN, MERGED])
-        new = pl.col(RECORD_ID).replace(table)
-        return frame.with_columns(
-            pl.when(live).then(new).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
-            pl.when(live & (pl.col(OUTCOME) == MERGED) & pl.col(REASON).str.starts_with("merged into "))
-            .then(pl.format("merged into {}", new))
-            .otherwise(pl.col(REASON))
-            .alias(REASON),
-        )
+        return renamed(frame, dict(mapping.select(RECORD_ID, EXTERNAL).iter_rows()))
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per entity, the new rows that joined a record of the state, started a new one, or went to review."""

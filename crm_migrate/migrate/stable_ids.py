@@ -40,15 +40,7 @@ def keep_external_ids(migration, snapshot, prints: pl.DataFrame):
         mapping = _mapping(entity, res.frame, snapshot, prints)
         frame = res.frame
         if mapping:
-            live = pl.col(OUTCOME).is_in([WRITTEN, MERGED])
-            new = pl.col(RECORD_ID).replace(mapping)
-            frame = frame.with_columns(
-                pl.when(live).then(new).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
-                pl.when(live & (pl.col(OUTCOME) == MERGED) & pl.col(REASON).str.starts_with("merged into "))
-                .then(pl.format("merged into {}", new))
-                .otherwise(pl.col(REASON))
-                .alias(REASON),
-            )
+            frame = renamed(frame, mapping)
         if accounts and has_account_link(entity) and ACCOUNT in frame.columns:
             frame = frame.with_columns(pl.col(ACCOUNT).replace(accounts))
         results[entity] = replace(res, frame=frame)
@@ -56,6 +48,20 @@ def keep_external_ids(migration, snapshot, prints: pl.DataFrame):
             accounts = mapping
         moved[entity] = len(mapping)
     return replace(migration, entities=results, moved_ids=moved)
+
+
+def renamed(frame: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
+    """``frame`` with the golden records of ``mapping`` (record id today -> the id to keep) under their kept id:
+    the written and merged rows' record ids, and the "merged into" reasons that name them."""
+    live = pl.col(OUTCOME).is_in([WRITTEN, MERGED])
+    new = pl.col(RECORD_ID).replace(mapping)
+    return frame.with_columns(
+        pl.when(live).then(new).otherwise(pl.col(RECORD_ID)).alias(RECORD_ID),
+        pl.when(live & (pl.col(OUTCOME) == MERGED) & pl.col(REASON).str.starts_with("merged into "))
+        .then(pl.format("merged into {}", new))
+        .otherwise(pl.col(REASON))
+        .alias(REASON),
+    )
 
 
 def _mapping(entity: Entity, frame: pl.DataFrame, snapshot, prints: pl.DataFrame) -> dict[str, str]:

@@ -62,9 +62,9 @@ def verify(
     with step(f"Reading the export {exported.name}") as reading:
         theirs = _exported(exported)
         reading.finish(theirs.height)
-    columns = {_norm(c): c for c in theirs.columns}
-    pairs = [(c, columns[_norm(c)]) for c in sent.columns if _norm(c) in columns]
-    unmatched = [c for c in sent.columns if _norm(c) not in columns]
+    columns = {norm_header(c): c for c in theirs.columns}
+    pairs = [(c, columns[norm_header(c)]) for c in sent.columns if norm_header(c) in columns]
+    unmatched = [c for c in sent.columns if norm_header(c) not in columns]
     theirs = theirs.select([pl.col(t).alias(m) for m, t in pairs] + [ROW])
     keys = key or [_external_id_column(out, entity, sent)]
     numeric = _numeric_columns(out, entity)
@@ -184,12 +184,13 @@ def _external_id_column(out: Path, entity: Entity, sent: pl.DataFrame) -> str:
     if name and name in sent.columns:
         return name
     for c in sent.columns:
-        if _norm(c) in ("externalid", "外部id") or _norm(c).endswith("externalidc"):
+        if norm_header(c) in ("externalid", "外部id") or norm_header(c).endswith("externalidc"):
             return c
     return sent.columns[0]
 
 
-def _norm(header: str) -> str:
+def norm_header(header: str) -> str:
+    """A header as two spellings of it share it: case, spaces, _ and - aside (External_Id, external id)."""
     return re.sub(r"[\s_\-]+", "", str(header)).lower()
 
 

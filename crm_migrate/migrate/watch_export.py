@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from crm_migrate.migrate.match import MatchSettings, WeightsError
 from crm_migrate.migrate.merge import LABEL, assign_identity
 from crm_migrate.migrate.pipeline import clean_context, compact, sha256_of
 from crm_migrate.migrate.readers import read_source
+from crm_migrate.migrate.verify import norm_header
 from crm_migrate.project import EntityPlan, MappedField, Project, Source
 from crm_migrate.steps import step
 
@@ -50,10 +50,6 @@ class Watched:
 
 
 # -- reading the export ---------------------------------------------------------------------------------
-
-
-def _norm(header: str) -> str:
-    return re.sub(r"[\s_\-]+", "", str(header)).lower()
 
 
 def _columns(profile: TargetProfile, entity: Entity) -> dict[str, ColumnSpec]:
@@ -128,8 +124,8 @@ def read_export(project: Project, entity: Entity, path: Path) -> Watched:
             _source(project, entity, path, wanted), max_cell_bytes=project.config.options.limits.cell_bytes
         )
         reading.finish(table.frame.height)
-    found = {_norm(c): c for c in table.columns}
-    present = {h: found[_norm(h)] for h in columns if _norm(h) in found}
+    found = {norm_header(c): c for c in table.columns}
+    present = {h: found[norm_header(h)] for h in columns if norm_header(h) in found}
     fields = [
         MappedField(present[h], spec(c))
         for h, c in columns.items()
