@@ -96,7 +96,7 @@ _TRADE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("设备", "equipment", "machinery", ("equipment",)),
     ("仪器", "instrument", "machinery", ("instrument", "instruments")),
     ("重工", "heavy industry", "machinery", ("heavy industry", "heavy industries")),
-    ("五金", "hardware", "machinery", ("hardware", "metal products")),
+    ("五金", "hardware", "materials", ("hardware", "metal products")),  # metalwork: 金属制品 is its kin
     (
         "医疗器械",
         "medical devices",
@@ -172,7 +172,7 @@ _TRADE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
         "construction",
         ("construction engineering", "construction", "building engineering", "construction works"),
     ),
-    ("建设", "construction", "construction", ("construction", "development")),
+    ("建设", "construction", "construction", ("construction",)),
     ("工程", "engineering", "construction", ("engineering", "projects")),
     (
         "装饰工程",
@@ -221,6 +221,259 @@ _TRADE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("印刷", "printing", "services", ("printing",)),
     ("包装", "packaging", "materials", ("packaging", "package")),
     ("家具", "furniture", "services", ("furniture",)),
+    # More trades, as registered names use them (a name's 行业 is chosen from the national industry classification,
+    # and each of these is common in it).
+    ("网络", "network", "tech", ("network", "networks", "net")),
+    ("信息", "information", "tech", ("information", "info")),
+    ("互联网", "internet", "tech", ("internet",)),
+    ("数码", "digital", "tech", ("digital",)),
+    ("计算机", "computer", "tech", ("computer", "computers")),
+    ("系统集成", "system integration", "tech", ("system integration", "systems integration")),
+    ("智能", "intelligent", "tech", ("intelligent", "smart", "intelligence")),
+    ("人工智能", "artificial intelligence", "tech", ("artificial intelligence", "ai")),
+    ("大数据", "big data", "tech", ("big data",)),
+    ("云计算", "cloud computing", "tech", ("cloud computing", "cloud")),
+    ("物联网", "internet of things", "tech", ("internet of things", "iot")),
+    ("信息服务", "information services", "tech", ("information services", "information service")),
+    ("电商", "e-commerce", "trade", ("e commerce", "ecommerce")),
+    ("游戏", "games", "media", ("games", "game", "gaming")),
+    ("动漫", "animation", "media", ("animation", "anime", "cartoon")),
+    ("电力", "electric power", "energy", ("electric power", "power", "electricity")),
+    ("电线电缆", "wire and cable", "electronics", ("wire and cable", "wire cable", "wires and cables")),
+    ("电缆", "cable", "electronics", ("cable", "cables")),
+    ("线缆", "cable", "electronics", ("cable", "cables")),
+    ("照明", "lighting", "electronics", ("lighting", "lights")),
+    ("灯饰", "lighting", "electronics", ("lighting", "lamps")),
+    ("电机", "motor", "machinery", ("motor", "motors", "electric motor", "electric motors")),
+    (
+        "机电",
+        "electromechanical",
+        "machinery",
+        ("electromechanical", "mechanical and electrical", "electrical and mechanical", "m and e"),
+    ),
+    (
+        "仪器仪表",
+        "instruments and meters",
+        "machinery",
+        ("instruments and meters", "instrument and meter", "instrumentation"),
+    ),
+    ("仪表", "meters", "machinery", ("meter", "meters", "instrumentation")),
+    ("通讯", "communication", "tech", ("communication", "communications", "telecom")),
+    ("安防", "security", "electronics", ("security", "security technology", "surveillance")),
+    ("电池", "battery", "energy", ("battery", "batteries")),
+    ("家电", "home appliances", "electronics", ("home appliances", "home appliance", "household appliances")),
+    ("光伏", "photovoltaic", "energy", ("photovoltaic", "pv", "solar")),
+    ("储能", "energy storage", "energy", ("energy storage",)),
+    (
+        "精密模具",
+        "precision mould",
+        "machinery",
+        ("precision mould", "precision mold", "precision moulds", "precision molds"),
+    ),
+    ("模具", "mould", "machinery", ("mould", "mold", "moulds", "molds", "die and mould", "tooling")),
+    ("机床", "machine tools", "machinery", ("machine tools", "machine tool")),
+    ("数控", "cnc", "machinery", ("cnc", "numerical control")),
+    ("液压", "hydraulics", "machinery", ("hydraulics", "hydraulic")),
+    ("泵业", "pumps", "machinery", ("pumps", "pump")),
+    ("阀门", "valves", "machinery", ("valves", "valve")),
+    ("轴承", "bearings", "machinery", ("bearings", "bearing")),
+    ("工具", "tools", "machinery", ("tools", "tool")),
+    ("制造", "manufacturing", "machinery", ("manufacturing", "manufacture", "mfg")),
+    ("智能制造", "intelligent manufacturing", "machinery", ("intelligent manufacturing", "smart manufacturing")),
+    ("装备", "equipment", "machinery", ("equipment",)),
+    ("机器人", "robotics", "machinery", ("robotics", "robot", "robots")),
+    ("制冷", "refrigeration", "machinery", ("refrigeration",)),
+    ("暖通", "hvac", "machinery", ("hvac", "heating and ventilation")),
+    ("起重", "hoisting", "machinery", ("hoisting", "crane", "cranes", "lifting")),
+    ("铸造", "casting", "machinery", ("casting", "castings", "foundry")),
+    ("锻造", "forging", "machinery", ("forging", "forgings")),
+    ("紧固件", "fasteners", "machinery", ("fasteners", "fastener")),
+    ("零部件", "parts", "machinery", ("parts", "components")),
+    ("配件", "parts", "machinery", ("parts", "accessories", "fittings")),
+    ("化学", "chemical", "materials", ("chemical", "chemicals", "chemistry")),
+    ("涂料", "coatings", "materials", ("coatings", "coating", "paint", "paints")),
+    ("油漆", "paint", "materials", ("paint", "paints")),
+    ("橡胶", "rubber", "materials", ("rubber",)),
+    ("橡塑", "rubber and plastics", "materials", ("rubber and plastics", "rubber and plastic")),
+    ("塑业", "plastics", "materials", ("plastics", "plastic")),
+    ("玻璃", "glass", "materials", ("glass",)),
+    ("陶瓷", "ceramics", "materials", ("ceramics", "ceramic")),
+    ("石材", "stone", "construction", ("stone",)),
+    ("水泥", "cement", "construction", ("cement",)),
+    ("钢铁", "steel", "materials", ("steel", "iron and steel")),
+    ("钢结构", "steel structure", "construction", ("steel structure", "steel structures")),
+    ("钢构", "steel structure", "construction", ("steel structure", "steel structures")),
+    ("不锈钢", "stainless steel", "materials", ("stainless steel",)),
+    ("金属", "metal", "materials", ("metal", "metals")),
+    ("有色金属", "nonferrous metals", "materials", ("nonferrous metals", "non ferrous metals")),
+    ("铝业", "aluminium", "materials", ("aluminium", "aluminum")),
+    ("铜业", "copper", "materials", ("copper",)),
+    ("管业", "pipes", "materials", ("pipes", "pipe", "piping")),
+    ("纸业", "paper", "materials", ("paper",)),
+    ("木业", "wood", "materials", ("wood", "timber")),
+    ("纤维", "fiber", "materials", ("fiber", "fibre", "fibers", "fibres")),
+    ("矿业", "mining", "energy", ("mining", "minerals")),
+    ("冶金", "metallurgy", "materials", ("metallurgy", "metallurgical")),
+    ("防水", "waterproofing", "construction", ("waterproofing", "waterproof")),
+    ("门窗", "doors and windows", "construction", ("doors and windows",)),
+    ("幕墙", "curtain wall", "construction", ("curtain wall", "curtain walls")),
+    ("卫浴", "sanitary ware", "construction", ("sanitary ware", "bathroom")),
+    ("家居", "home furnishing", "services", ("home furnishing", "home furnishings", "home", "household")),
+    ("家纺", "home textiles", "textile", ("home textiles", "home textile")),
+    ("纺织品", "textiles", "textile", ("textiles", "textile")),
+    ("服饰", "apparel", "textile", ("apparel", "fashion", "garments", "clothing")),
+    ("针织", "knitting", "textile", ("knitting", "knitwear")),
+    ("鞋业", "footwear", "textile", ("footwear", "shoes")),
+    ("皮革", "leather", "textile", ("leather",)),
+    ("箱包", "bags", "textile", ("bags", "luggage", "bags and luggage")),
+    ("饮料", "beverages", "food", ("beverages", "beverage", "drinks")),
+    ("酒业", "liquor", "food", ("liquor", "wine", "wines", "winery", "spirits")),
+    ("茶业", "tea", "food", ("tea",)),
+    ("茶叶", "tea", "food", ("tea",)),
+    ("乳业", "dairy", "food", ("dairy",)),
+    ("粮油", "grain and oil", "food", ("grain and oil", "grain and oils", "cereals and oils")),
+    ("调味品", "condiments", "food", ("condiments", "seasoning", "seasonings")),
+    (
+        "农产品",
+        "agricultural products",
+        "agriculture",
+        ("agricultural products", "agricultural product", "farm products"),
+    ),
+    ("水产", "aquatic products", "agriculture", ("aquatic products", "seafood", "fisheries")),
+    ("畜牧", "animal husbandry", "agriculture", ("animal husbandry", "livestock")),
+    ("养殖", "breeding", "agriculture", ("breeding", "farming", "aquaculture")),
+    ("种业", "seeds", "agriculture", ("seeds", "seed")),
+    ("饲料", "feed", "agriculture", ("feed", "feeds")),
+    ("林业", "forestry", "agriculture", ("forestry",)),
+    ("园林", "landscape", "construction", ("landscape", "landscaping", "garden", "gardens")),
+    ("绿化", "landscaping", "construction", ("landscaping", "greening")),
+    ("花卉", "flowers", "agriculture", ("flowers", "flower", "horticulture")),
+    ("酒店管理", "hotel management", "services", ("hotel management",)),
+    ("酒店", "hotel", "services", ("hotel", "hotels")),
+    ("药业", "pharmaceutical", "medical", ("pharmaceutical", "pharmaceuticals", "pharma", "pharmacy")),
+    ("生物技术", "biotechnology", "medical", ("biotechnology", "biotech", "bio tech", "bio technology")),
+    ("生物", "biology", "medical", ("bio", "biological", "biology", "biosciences")),
+    ("医学", "medical", "medical", ("medical", "medicine")),
+    ("医院管理", "hospital management", "medical", ("hospital management",)),
+    ("口腔", "dental", "medical", ("dental", "stomatology")),
+    ("养老", "elderly care", "medical", ("elderly care", "senior care", "aged care")),
+    ("康复", "rehabilitation", "medical", ("rehabilitation", "rehab")),
+    ("化妆品", "cosmetics", "medical", ("cosmetics", "cosmetic")),
+    ("美容", "beauty", "services", ("beauty",)),
+    ("家政", "housekeeping", "services", ("housekeeping", "domestic services", "home services")),
+    ("保洁", "cleaning", "services", ("cleaning", "cleaning services")),
+    ("保安", "security services", "services", ("security services", "security service", "guard")),
+    ("劳务", "labour services", "services", ("labour services", "labor services", "labour", "labor")),
+    ("会展", "exhibition", "services", ("exhibition", "exhibitions", "convention and exhibition")),
+    ("展览", "exhibition", "services", ("exhibition", "exhibitions", "exhibition services")),
+    (
+        "建筑设计",
+        "architectural design",
+        "construction",
+        ("architectural design", "architecture design", "architecture"),
+    ),
+    ("设计", "design", "services", ("design",)),
+    ("检测", "testing", "services", ("testing", "inspection", "testing and inspection")),
+    ("检验检测", "inspection and testing", "services", ("inspection and testing", "testing and inspection")),
+    ("认证", "certification", "services", ("certification",)),
+    ("测绘", "surveying", "services", ("surveying", "surveying and mapping")),
+    ("租赁", "leasing", "services", ("leasing", "rental", "rentals")),
+    ("融资租赁", "financial leasing", "finance", ("financial leasing", "finance leasing", "finance lease")),
+    ("担保", "guarantee", "finance", ("guarantee", "guaranty")),
+    ("资产管理", "asset management", "finance", ("asset management",)),
+    ("基金", "fund", "finance", ("fund", "funds", "fund management")),
+    ("保险", "insurance", "finance", ("insurance",)),
+    ("商务咨询", "business consulting", "consulting", ("business consulting", "business consultancy")),
+    ("信息咨询", "information consulting", "consulting", ("information consulting", "information consultancy")),
+    ("财务咨询", "financial consulting", "consulting", ("financial consulting", "financial consultancy")),
+    ("营销策划", "marketing", "media", ("marketing", "marketing planning")),
+    ("策划", "planning", "media", ("planning",)),
+    (
+        "文化传播",
+        "culture communication",
+        "media",
+        ("culture communication", "cultural communication", "communication"),
+    ),
+    ("文化发展", "culture development", "media", ("culture development", "cultural development")),
+    ("文化艺术", "culture and art", "media", ("culture and art", "culture and arts", "arts")),
+    ("文化科技", "culture technology", "media", ("culture technology", "cultural technology")),
+    ("影视", "film and television", "media", ("film and television", "film and tv", "film", "films", "pictures")),
+    ("体育", "sports", "services", ("sports", "sport")),
+    ("健身", "fitness", "services", ("fitness",)),
+    ("出版", "publishing", "media", ("publishing",)),
+    ("快递", "express", "logistics", ("express", "courier")),
+    ("速运", "express", "logistics", ("express",)),
+    ("仓储", "warehousing", "logistics", ("warehousing", "warehouse", "storage")),
+    ("冷链", "cold chain", "logistics", ("cold chain",)),
+    ("货运", "freight", "logistics", ("freight", "cargo")),
+    ("航运", "shipping", "logistics", ("shipping",)),
+    ("船务", "shipping", "logistics", ("shipping", "shipping agency")),
+    (
+        "国际货运代理",
+        "freight forwarding",
+        "logistics",
+        ("international freight forwarding", "international freight forwarder", "international forwarding"),
+    ),
+    ("报关", "customs brokerage", "logistics", ("customs brokerage", "customs broker", "customs clearance")),
+    ("工贸", "industry and trade", "trade", ("industry and trade", "industrial and trading", "industrial and trade")),
+    ("经贸", "economic and trade", "trade", ("economic and trade", "economy and trade")),
+    ("外贸", "foreign trade", "trade", ("foreign trade",)),
+    ("商务", "business", "trade", ("business",)),
+    ("百货", "department store", "trade", ("department store", "general merchandise")),
+    ("超市", "supermarket", "trade", ("supermarket", "supermarkets")),
+    ("零售", "retail", "trade", ("retail",)),
+    ("批发", "wholesale", "trade", ("wholesale",)),
+    ("礼品", "gifts", "trade", ("gifts", "gift")),
+    ("工艺品", "crafts", "trade", ("crafts", "handicrafts", "arts and crafts")),
+    ("文具", "stationery", "trade", ("stationery",)),
+    ("办公用品", "office supplies", "trade", ("office supplies",)),
+    ("日用品", "daily necessities", "trade", ("daily necessities", "daily use products")),
+    ("玩具", "toys", "trade", ("toys", "toy")),
+    ("珠宝", "jewellery", "trade", ("jewellery", "jewelry")),
+    ("眼镜", "eyewear", "trade", ("eyewear", "optical", "glasses")),
+    ("建筑", "construction", "construction", ("construction", "building")),
+    ("装修", "decoration", "construction", ("decoration", "renovation")),
+    ("市政工程", "municipal engineering", "construction", ("municipal engineering", "municipal works")),
+    ("路桥", "road and bridge", "construction", ("road and bridge", "roads and bridges")),
+    ("水利", "water conservancy", "construction", ("water conservancy", "hydraulic engineering")),
+    ("安装", "installation", "construction", ("installation",)),
+    (
+        "消防",
+        "fire protection",
+        "construction",
+        ("fire protection", "fire safety", "fire fighting", "fire engineering"),
+    ),
+    ("置业", "property", "real estate", ("property", "properties", "real estate")),
+    ("地产", "real estate", "real estate", ("real estate", "property", "realty")),
+    ("房产", "real estate", "real estate", ("real estate", "property")),
+    ("物业", "property management", "real estate", ("property management", "property services")),
+    ("环境", "environment", "environment", ("environment", "environmental")),
+    ("水处理", "water treatment", "environment", ("water treatment",)),
+    ("节能", "energy saving", "energy", ("energy saving", "energy conservation")),
+    ("净化", "purification", "environment", ("purification",)),
+    ("燃气", "gas", "energy", ("gas",)),
+    ("石油", "petroleum", "energy", ("petroleum", "oil")),
+    ("石化", "petrochemical", "energy", ("petrochemical", "petrochemicals")),
+    ("天然气", "natural gas", "energy", ("natural gas",)),
+    ("煤炭", "coal", "energy", ("coal",)),
+    ("热力", "heating", "energy", ("heating", "thermal", "thermal power")),
+    ("职业培训", "vocational training", "education", ("vocational training",)),
+    ("汽车销售", "car sales", "auto", ("car sales", "auto sales", "automobile sales")),
+    ("汽车服务", "auto services", "auto", ("auto services", "automobile services", "auto service")),
+    ("汽车零部件", "auto parts", "auto", ("auto parts", "automotive parts", "automobile parts", "auto components")),
+    # Words that follow a trade (科技发展, 包装制品, 信息技术服务) or stand for one: the trade is the first of
+    # them, `trade_of`.
+    ("发展", "development", "general", ("development",)),
+    ("制品", "products", "general", ("products", "product")),
+    ("产品", "products", "general", ("products", "product")),
+    ("用品", "supplies", "general", ("supplies", "supply")),
+    ("器材", "equipment", "machinery", ("equipment",)),
+    ("服务", "services", "general", ("services", "service")),
+    ("管理", "management", "general", ("management",)),
+    ("系统", "systems", "tech", ("systems", "system")),
+    ("工业", "industry", "general", ("industry", "industries", "industrial")),
+    ("产业", "industry", "general", ("industry", "industries")),
+    ("国际", "international", "general", ("international", "intl")),
 ]
 
 _LEGAL_EN = [
@@ -441,15 +694,34 @@ def _suffixes_longest_first() -> list[str]:
 
 
 _TRADE_SUFFIX = re.compile("(?:" + "|".join(_suffixes_longest_first()) + ")$")
+# Trade words in a row at the end (科技发展, 包装制品, 建筑装饰工程), where a brand of two characters at least stays
+# before them (a registered brand, 字号, has two or more).
+_TRADE_CHAIN = re.compile("(?:" + "|".join(_suffixes_longest_first()) + ")+$")
+MIN_BRAND = 2
+GENERAL = "general"  # the family of words that follow a trade (发展, 制品, 服务)
 
 
 def trade_of(key: str) -> tuple[str, str] | None:
-    """The trade word a Chinese name key ends with, longest first, and its code: 星辰信息技术 ->
-    (信息技术, information technology). None when the key is only a trade word."""
-    m = _TRADE_SUFFIX.search(key)
-    if m is None or m.start() == 0:
+    """The trade words a Chinese name key ends with and the trade's code, the first word's: 星辰信息技术 ->
+    (信息技术, information technology), 星辰包装制品 -> (包装制品, packaging). The longest trade word after at
+    least one character, or trade words in a row after two where they are longer; None when the key is only
+    trade words."""
+    one = _TRADE_SUFFIX.search(key, 1)
+    chain = _TRADE_CHAIN.search(key, MIN_BRAND)
+    if chain is not None and (one is None or chain.start() < one.start()):
+        one = chain
+    if one is None or _TRADE_CHAIN.fullmatch(key):
         return None
-    return m.group(), TRADES[m.group()].code
+    return one.group(), TRADES[first_trade_word(one.group())].code
+
+
+@lru_cache(maxsize=65536)
+def first_trade_word(words: str) -> str:
+    """The first of trade words in a row (包装制品 -> 包装): the longest word it starts with."""
+    return _TRADE_HEAD.match(words).group()  # type: ignore[union-attr]
+
+
+_TRADE_HEAD = re.compile("(?:" + "|".join(_suffixes_longest_first()) + ")")
 
 
 def trade_suffixes() -> list[str]:
@@ -471,7 +743,8 @@ def _words_of(code: str) -> tuple[str, ...]:
 def family_of(code: str | None) -> str | None:
     if code is None:
         return None
-    return _FAMILY_BY_CODE.get(code, code)
+    family = _FAMILY_BY_CODE.get(code, code)
+    return None if family == GENERAL else family  # 服务, 发展: they say nothing of the trade
 
 
 _FAMILY_BY_CODE = {t.code: t.family for t in TRADES.values()}
@@ -671,10 +944,15 @@ def english_name(text: str) -> EnglishName:
         tokens = tokens[:-1]
     trade = None
     phrases, longest = _trade_lookup()
-    for n in range(min(longest, len(tokens) - 1), 0, -1):
-        if (code := phrases.get(tuple(tokens[-n:]))) is not None:
-            trade, tokens = code, tokens[:-n]
-            break
+    stripped = True
+    # Trade words in a row, as the Chinese name's are rendered word by word (Technology Development, Hardware
+    # Tools, Intelligent Equipment): the trade is the first.
+    while stripped:
+        stripped = False
+        for n in range(min(longest, len(tokens) - 1), 0, -1):
+            if (code := phrases.get(tuple(tokens[-n:]))) is not None:
+                trade, tokens, stripped = code, tokens[:-n], True
+                break
     if trade is None and len(tokens) > 2:
         for n in range(min(longest, len(tokens) - 2), 0, -1):  # a trade before a qualifier: "xingchen tech intl"
             if (code := phrases.get(tuple(tokens[-n - 1 : -1]))) is not None:

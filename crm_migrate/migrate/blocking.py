@@ -150,6 +150,11 @@ def blocking_keys(fields: list[FieldSpec], frame: pl.DataFrame, entity: Entity, 
         # character by character (StarCloud / 星云, from the glossary; the comparison reads it word by word).
         trade = pl.col(m("family")).fill_null("")
         keys.append(BlockingKey("brand sound", pl.col(m("latin")), ()))
+        if m("short") in columns:
+            # Its pairs of a short name with a full one, which the brand's sound and trade cannot give: what is
+            # left of it where the brand's sound alone is too common a key (two-character brands, in the tens of
+            # thousands of companies).
+            keys.append(BlockingKey("brand sound, short name", pl.col(m("latin")), (), differ=m("short")))
         keys.append(
             BlockingKey("brand sound+trade", _joined(pl.col(m("latin")), trade), ())
         )  # where that is too coarse

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from crm_migrate.cleaners.company_words import calque_of, initials, is_pinyin, trade_in
@@ -402,6 +402,18 @@ def company_name(name: str, identity: bool) -> Comparison:
             if brand_ambiguous in columns:
                 a, b = sides.flags(brand_ambiguous)
                 levels[short & (a | b)] = 6
+            # One brand inside the other, of one trade (恒通网络 / 华信恒通网络技术, 星辰 / 星辰云): a short name
+            # may keep only part of a long brand, or a company of its own may hold the shorter brand in a longer
+            # one; weak, it needs further evidence (a shared person, a phone).
+            within = np.flatnonzero(
+                (same_trade | one_trade) & ~same & ~missing & ~cross & (levels < 3) & ~sides.same(brand)[0]
+            )
+            if within.size:
+                inside = _scored(sides, brand, within, fuzz.partial_ratio, 100) == 100
+                shortest = np.minimum(
+                    long_brand[sides.left[within]].astype(np.int8), long_brand[sides.right[within]].astype(np.int8)
+                )
+                levels[within[inside & (shortest == 1)]] = 6
         levels[same] = 10
         if ambiguous in columns:
             # A registered name is unique within its region. Where a side says nothing of where it is (no region

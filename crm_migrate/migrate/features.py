@@ -234,6 +234,7 @@ def company_features(frame: pl.DataFrame, field: str = "name") -> pl.DataFrame:
             .otherwise(pl.col("_trades_here") >= 2)
         ).alias(m("brand_ambiguous")),
         pl.when(chinese).then(pl.col("_variants")).alias(m("variants")),
+        a["trade"].is_null().alias(m("short")),  # a brand without its trade (星辰, XINGCHEN): a short name
     ).drop("_brand", "_region", "_branch", "_core", "_heads", "_variants", "_trades_here")
 
 
