@@ -146,3 +146,26 @@ def test_the_demo_gives_a_steward_uncertain_cases_to_review_at_default_threshold
     assert len(planted) >= 5 and verdicts == {True, False}, planted  # some are the person, some are another
     counts = review_pairs(DEMO)
     assert counts["accounts"] + counts["contacts"] >= 6, counts
+
+
+def test_companies_have_mostly_two_character_brands_and_trades_beyond_a_short_list():
+    """As registered names are: a brand (字号) of two characters mostly; trades of several words (包装制品,
+    科技发展) and some that no trade table is sure to hold; short names that keep the brand alone."""
+    from collections import Counter
+
+    gen = load_generator()
+    world = gen.World(600, 7)
+    lengths = Counter(len(c.brand) for c in world.companies)
+    assert lengths[2] > 0.45 * len(world.companies) and lengths[3] > 0.2 * len(world.companies), lengths
+    trades = Counter(c.industry_word for c in world.companies)
+    assert len(trades) >= 30 and trades["包装制品"] and trades["玻璃钢"], trades
+    import random
+
+    from crm_migrate.cleaners.company_words import trade_of
+
+    unknown = [w for w in trades if trade_of("星辰" + w) is None]
+    assert 0 < len(unknown) <= 3, unknown  # a few the matcher's table does not hold, as real data has
+    r = random.Random(3)
+    c = next(c for c in world.companies if c.industry_word == "包装制品" and not c.branch)
+    forms = {gen.messy.company_name(r, c, "event")[0] for _ in range(400)}
+    assert c.brand in forms and f"{c.brand}包装" in forms, forms  # the brand alone; a shortened trade

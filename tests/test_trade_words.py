@@ -124,3 +124,37 @@ def test_a_short_name_that_keeps_part_of_a_long_brand_needs_further_evidence(mak
     )
     assert ids[2] == ids[3]  # the person says it is one company
     assert ids[4] != ids[5]  # the name alone does not
+
+
+def test_two_short_names_alike_name_one_company_only_where_the_data_gives_the_brand_one(make_project):
+    """A registered name is unique by law; a brand without its trade is not: 赛明集团 twice, or 北京赛明 and
+    赛明, are one company only where the data holds one company of that brand."""
+    rows = [
+        "上海赛明建筑工程有限公司,,,,,,,",  # 2 two companies of one brand
+        "北京赛明药业有限公司,,,,,,,",  # 3
+        "赛明集团,,,,,,,",  # 4 .. 5: either of them
+        "赛明集团,,,,,,,",
+        "北京沃吉包装制品有限公司,,,,,,,",  # 6 the only company of its brand
+        "北京沃吉,,,,,,,",  # 7 .. 8
+        "沃吉,,,,,,,",
+    ]
+    result = run_rows(make_project, "\n".join(rows) + "\n")
+    assert labelled(result, Entity.accounts, "name", 4, 5) == "short name the data gives several companies"
+    assert labelled(result, Entity.accounts, "name", 7, 8) == "distinctive short name"
+    ids = dict(
+        result.migration.entities[Entity.accounts].frame.select(pl.col("_row").cast(pl.Int64), "_record_id").iter_rows()
+    )
+    assert ids[4] != ids[5] and ids[6] == ids[7] == ids[8]
+
+
+def test_a_short_chinese_name_against_an_english_one_counts_every_company_of_its_sound(make_project):
+    rows = [
+        "上海湖蓝物流有限公司,,,,,,,",  # 2 two companies of one brand, in two trades
+        "西安湖蓝包装制品有限公司,,,,,,,",  # 3
+        "湖蓝,,,,,,,",  # 4 the brand alone
+        '"Xi\'an Hulan Packaging Products Co., Ltd.",,,,,,,',  # 5
+    ]
+    result = run_rows(make_project, "\n".join(rows) + "\n")
+    assert (
+        labelled(result, Entity.accounts, "name across scripts", 4, 5) == "same brand the data gives several companies"
+    )

@@ -415,6 +415,13 @@ def company_name(name: str, identity: bool) -> Comparison:
                 )
                 levels[within[inside & (shortest == 1)]] = 6
         levels[same] = 10
+        if brand in columns and trade in columns and brand_ambiguous in columns:
+            # Two short names alike (赛明集团 twice, 北京沃吉 / 沃吉): a registered name is unique, a brand
+            # without its trade is not; it names one company only where the data gives the brand one.
+            a, b = sides.flags(brand_ambiguous)
+            untraded = sides.frame[trade].is_null().to_numpy() & sides.frame[brand].is_not_null().to_numpy()
+            both_short = same & untraded[sides.left] & untraded[sides.right]
+            levels[both_short] = np.where((a | b)[both_short], 6, 8)
         if ambiguous in columns:
             # A registered name is unique within its region. Where a side says nothing of where it is (no region
             # in its name, no street address, no landline) and the data holds the name in several regions, the
@@ -634,7 +641,12 @@ def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.
             & (col("c_city").eq_missing(col("e_city")))
             & (col("c_province").eq_missing(col("e_province")))
         ).fill_null(False),
-        pl.when(col("e_trade").is_not_null()).then(col("c_in_trade")).otherwise(col("c_sounds")).fill_null(0),
+        # Companies the Chinese name may be: of its sound in its trade, or of its sound at all where either
+        # side says no trade (湖蓝 may be any 湖蓝, Hulan Packaging any of them).
+        pl.when(col("e_trade").is_not_null() & col("c_trade").is_not_null())
+        .then(col("c_in_trade"))
+        .otherwise(col("c_sounds"))
+        .fill_null(0),
     ).to_numpy()
     trade_agrees = agree[:, 0].astype(bool) | trade_found
     ambiguous = agree[:, 2] >= 2
