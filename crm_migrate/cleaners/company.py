@@ -23,7 +23,7 @@ from functools import lru_cache
 import polars as pl
 
 from crm_migrate.cleaners.base import CleanContext, Cleaned, fast_path
-from crm_migrate.cleaners.company_words import MIN_BRAND, TRADES, english_name, trade_of, trade_suffixes
+from crm_migrate.cleaners.company_words import MIN_BRAND, TRADE_WORD, TRADES, english_name, trade_of, trade_suffixes
 from crm_migrate.cleaners.divisions import divisions
 from crm_migrate.cleaners.text import hygiene, plain_chinese, simplified
 
@@ -390,13 +390,12 @@ def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     frame = frame.filter(~(strip & place))  # a zone or district after the region: the slow path takes it off
     frame = frame.with_columns(pl.when(strip).then(rest).otherwise(pl.col("core")).alias("key"))
     words = trade_suffixes()
-    alternation = "(?:" + "|".join(words) + ")"
     # As `trade_of`: the longest trade word after one character at least, or trade words in a row after two.
-    key_ = pl.col("key")
-    one = key_.str.slice(1).str.extract("(" + alternation + ")$", 1)
-    chain = key_.str.slice(MIN_BRAND).str.extract("(" + alternation + "+)$", 1)
+    name_key = pl.col("key")
+    one = name_key.str.slice(1).str.extract("(" + TRADE_WORD + ")$", 1)
+    chain = name_key.str.slice(MIN_BRAND).str.extract("(" + TRADE_WORD + "+)$", 1)
     longest = pl.when(chain.str.len_chars() > one.str.len_chars().fill_null(0)).then(chain).otherwise(one)
-    trade = pl.when(~key_.str.contains("^" + alternation + "+$")).then(longest)
+    trade = pl.when(~name_key.str.contains("^" + TRADE_WORD + "+$")).then(longest)
     frame = frame.with_columns(trade.alias("trade_word"))
     inner_space = pl.col("raw").str.strip_chars(" ").str.contains(" ", literal=True)
     brand = pl.col("key").str.slice(
@@ -412,7 +411,7 @@ def _fast_company_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
         pl.lit(None, pl.String).alias("attr:branch"),
         brand.alias("attr:brand"),
         pl.col("trade_word")
-        .str.extract("^(" + alternation + ")", 1)
+        .str.extract("^(" + TRADE_WORD + ")", 1)
         .replace_strict({w: TRADES[w].code for w in words}, default=None, return_dtype=pl.String)
         .alias("attr:trade"),
         pl.lit(None, pl.String).alias("attr:region_latin"),

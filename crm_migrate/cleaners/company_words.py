@@ -693,10 +693,14 @@ def _suffixes_longest_first() -> list[str]:
     return sorted(TRADES, key=len, reverse=True)
 
 
-_TRADE_SUFFIX = re.compile("(?:" + "|".join(_suffixes_longest_first()) + ")$")
+# Any one trade word, longest first (a regular expression's alternation takes the first that fits): what the
+# patterns below, and the cleaner's fast path, are made of.
+TRADE_WORD = "(?:" + "|".join(_suffixes_longest_first()) + ")"
+_TRADE_SUFFIX = re.compile(TRADE_WORD + "$")
 # Trade words in a row at the end (科技发展, 包装制品, 建筑装饰工程), where a brand of two characters at least stays
 # before them (a registered brand, 字号, has two or more).
-_TRADE_CHAIN = re.compile("(?:" + "|".join(_suffixes_longest_first()) + ")+$")
+_TRADE_CHAIN = re.compile(TRADE_WORD + "+$")
+_TRADE_HEAD = re.compile(TRADE_WORD)
 MIN_BRAND = 2
 GENERAL = "general"  # the family of words that follow a trade (发展, 制品, 服务)
 
@@ -719,9 +723,6 @@ def trade_of(key: str) -> tuple[str, str] | None:
 def first_trade_word(words: str) -> str:
     """The first of trade words in a row (包装制品 -> 包装): the longest word it starts with."""
     return _TRADE_HEAD.match(words).group()  # type: ignore[union-attr]
-
-
-_TRADE_HEAD = re.compile("(?:" + "|".join(_suffixes_longest_first()) + ")")
 
 
 def trade_suffixes() -> list[str]:

@@ -410,10 +410,8 @@ def company_name(name: str, identity: bool) -> Comparison:
             )
             if within.size:
                 inside = _scored(sides, brand, within, fuzz.partial_ratio, 100) == 100
-                shortest = np.minimum(
-                    long_brand[sides.left[within]].astype(np.int8), long_brand[sides.right[within]].astype(np.int8)
-                )
-                levels[within[inside & (shortest == 1)]] = 6
+                both_long = long_brand[sides.left[within]] & long_brand[sides.right[within]]
+                levels[within[inside & both_long]] = 6
         levels[same] = 10
         if brand in columns and trade in columns and brand_ambiguous in columns:
             # Two short names alike (赛明集团 twice, 北京沃吉 / 沃吉): a registered name is unique, a brand
