@@ -372,6 +372,7 @@ def run(
                 full=full,
                 since=since,
                 incremental=incremental,
+                keep_frames=False,  # only the counts are printed: the frames go once written
             )
     except MigrateError as exc:
         raise _fail(exc) from None

@@ -547,3 +547,40 @@ def test_each_row_shows_the_evidence_of_its_own_pair(make_project):
     got = _evidence(rows, result).to_list()
     assert len({expected[p] for p in shown if p is not None}) >= 2  # pairs that rest on different things
     assert [got[i] for i, p in enumerate(shown) if p is not None] == [expected[p] for p in shown if p is not None]
+
+
+def test_provenance_written_slice_by_slice_is_the_table_written_whole(make_project, tmp_path, monkeypatch):
+    # Two merged groups of accounts: with one row a slice, review/provenance.csv is written in a dozen parts,
+    # and must be byte for byte the file written at once (one header, one BOM, the same order).
+    from crm_migrate.migrate import review
+
+    root = project(make_project)
+    run(load_project(root), tmp_path / "whole")
+    monkeypatch.setattr(review, "PROVENANCE_ROWS", 1)
+    run(load_project(root), tmp_path / "sliced")
+    whole = (tmp_path / "whole" / "review" / "provenance.csv").read_bytes()
+    assert whole.count(b"record_id") == 1 and len(whole.splitlines()) > 4
+    assert (tmp_path / "sliced" / "review" / "provenance.csv").read_bytes() == whole
+
+
+def test_a_table_written_in_parts_has_one_header_and_every_part_neutralised(tmp_path):
+    from crm_migrate.migrate.output_frames import write_csv_parts
+
+    parts = [pl.DataFrame({"a": ["x", "=1+1"], "b": [1, 2]}), pl.DataFrame({"a": ["@SUM(A1)"], "b": [3]})]
+    path = tmp_path / "t.csv"
+    assert write_csv_parts(iter(parts), path) == 3
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfa,b\r\n") and data.count(b"\xef\xbb\xbf") == 1
+    assert data.decode("utf-8-sig").splitlines() == ["a,b", "x,1", "'=1+1,2", "'@SUM(A1),3"]
+
+
+def test_a_run_lets_the_rows_it_read_go_and_still_counts_them(make_project, tmp_path):
+    kept = run(load_project(project(make_project)), tmp_path / "kept")  # a library caller's: the frames stay
+    assert kept.migration.reads[0].table.frame.height == 4 and kept.conformed[Entity.accounts].frame.height == 2
+    result = run(load_project(project(make_project)), tmp_path / "out", keep_frames=False)  # the command line's
+    assert result.conformed[Entity.accounts].frame.height == 0
+    read = result.migration.reads[0]
+    assert read.table.frame.height == 0 and read.rows == 4  # the frame let go, its count kept
+    assert read.table.columns == ["编号", "名称", "电话", "地址", "最近跟进"]
+    report = (tmp_path / "out" / "reports" / "quality.json").read_text(encoding="utf-8")
+    assert '"rows": 4' in report

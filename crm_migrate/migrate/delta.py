@@ -430,13 +430,18 @@ def weights_of(migration) -> tuple[list[tuple], list[tuple]]:
 
 def to_record(batch: Batch, result, files: list[dict], out: str, previous: dict[Entity, pl.DataFrame]):
     """What the state remembers of this run (`state.Record`)."""
-    from crm_migrate.migrate.state import Record
+    from crm_migrate.migrate.state import Blob, Record, encoded
 
+    # Each table is encoded as the state stores it as soon as it is made, so that only one exists at a time
+    # (at the end of a 1M run, beside everything the run still holds, they made its peak).
     migration = result.migration
-    golden = {}
+    golden: dict[Entity, pl.DataFrame | Blob] = {}
     for entity in batch.records:
         values = match_values(migration.entities[entity], migration.secret, batch.sent(entity))
-        golden[entity] = golden_table(batch, entity, previous.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA)), values)
+        golden[entity] = encoded(
+            golden_table(batch, entity, previous.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA)), values)
+        )
+        del values
     matching, weights = weights_of(migration)
     project = migration.project
     from crm_migrate.migrate.incremental import extra_records
@@ -449,7 +454,9 @@ def to_record(batch: Batch, result, files: list[dict], out: str, previous: dict[
         files,
         batch.counts(),
         golden,
-        state_rows(result.lineage, batch.row_prints if batch.row_prints is not None else row_prints(migration)),
+        encoded(
+            state_rows(result.lineage, batch.row_prints if batch.row_prints is not None else row_prints(migration))
+        ),
         matching,
         weights,
         project.fingerprint(),

@@ -143,7 +143,7 @@ def extra_records(migration, secret: bytes) -> dict[tuple[str, str], pl.DataFram
     for entity, res in migration.entities.items():
         if res.compared is not None:
             out[(MATCH, entity.value)] = res.compared
-            out[(MATCH_IDS, entity.value)] = match_ids(res)
+            out[(MATCH_IDS, entity.value)] = encoded(match_ids(res))
     return out
 
 

@@ -6,9 +6,10 @@ give byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -167,7 +168,7 @@ def write_csv(
         frame = neutralise_frame(frame, plain)[0]
     path.parent.mkdir(parents=True, exist_ok=True)
     if encoding in ("utf-8", "utf-8-sig"):  # polars' own bytes, straight into the file
-        try:
+        with _os_error_of(path):
             frame.write_csv(
                 path,
                 include_bom=encoding == "utf-8-sig",
@@ -175,11 +176,32 @@ def write_csv(
                 line_terminator="\r\n",
                 check_extension=False,
             )
-        except OSError as exc:
-            # polars says "No space left on device (os error 28)" without the errno a caller tells a full disk by
-            if exc.errno is None and (code := re.search(r"\(os error (\d+)\)", str(exc))):
-                raise OSError(int(code.group(1)), os.strerror(int(code.group(1))), str(path)) from None
-            raise
         return
     text = frame.write_csv(None, separator=delimiter, line_terminator="\r\n")
     path.write_bytes(text.encode(encoding))
+
+
+def write_csv_parts(parts: Iterable[pl.DataFrame], path: Path, plain: Iterable[str] = ()) -> int:
+    """One CSV (UTF-8 with a BOM, as `write_csv` writes it) from frames of the same columns written one after
+    the other, the header once: a table of millions of rows made part by part never exists whole. Returns the
+    rows written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows, first = 0, True
+    with _os_error_of(path), path.open("wb") as f:
+        for part in parts:
+            neutralise_frame(part, plain)[0].write_csv(
+                f, include_bom=first, include_header=first, separator=",", line_terminator="\r\n"
+            )
+            rows, first = rows + part.height, False
+    return rows
+
+
+@contextlib.contextmanager
+def _os_error_of(path: Path) -> Iterator[None]:
+    """polars says "No space left on device (os error 28)" without the errno a caller tells a full disk by."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None and (code := re.search(r"\(os error (\d+)\)", str(exc))):
+            raise OSError(int(code.group(1)), os.strerror(int(code.group(1))), str(path)) from None
+        raise

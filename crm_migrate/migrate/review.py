@@ -469,11 +469,19 @@ def groups_frame(found: Groups, entity: str) -> pl.DataFrame:
     )
 
 
-def provenance_frame(migration: Migration) -> pl.DataFrame:
+PROVENANCE = {  # its columns: the golden record's field, its value, and the source row it came from
+    **{c: pl.String for c in ("entity", "record_id", "field", "value", "from_source", "from_sheet")},
+    "from_row": pl.Int64,
+}
+PROVENANCE_ROWS = 250_000  # rows of review/provenance.csv made and written at a time
+
+
+def provenance_parts(migration: Migration) -> Iterator[pl.DataFrame]:
     """For every golden record built from two or more source rows: each field's value and the source row
     it came from; entity by entity in alphabetical order, each entity's records by id, each record's fields
-    in the entity's order."""
-    parts = []
+    in the entity's order, in slices of `PROVENANCE_ROWS` written one after the other (at 1M records the whole
+    table is 1.8M rows). No entity has any: one empty frame."""
+    made = False
     for entity, result in sorted(migration.entities.items(), key=lambda kv: kv[0].value):
         frame = result.frame
         fields = [s for s in result.fields if f"{FROM}{s.name}" in frame.columns]
@@ -521,10 +529,17 @@ def provenance_frame(migration: Migration) -> pl.DataFrame:
             pl.col(SHEET).alias("from_sheet"),
             pl.col(ROW).alias("from_row"),
         )
-        parts.append(long.join(origin, on=SEQ, how="left", maintain_order="left").drop(SEQ))
-    if not parts:
-        return pl.DataFrame(schema={c: pl.String for c in ("entity", "record_id", "field", "value")})
-    return pl.concat(parts, how="diagonal_relaxed")
+        for start in range(0, long.height, PROVENANCE_ROWS):  # where each was read joined, masked, written a slice
+            made = True
+            yield (
+                long.slice(start, PROVENANCE_ROWS)
+                .join(origin, on=SEQ, how="left", maintain_order="left")
+                .drop(SEQ)
+                .with_columns(pl.col("value").cast(pl.String))
+            )
+        del long, origin
+    if not made:
+        yield pl.DataFrame(schema=PROVENANCE)
 
 
 def orphans_frame(migration: Migration) -> pl.DataFrame:

@@ -32,7 +32,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -57,10 +57,10 @@ from crm_migrate.migrate.outdir import (
     tmp_path,
     write_problem,
 )
-from crm_migrate.migrate.output_frames import lineage_frame, plain_columns, rejects_frame, write_csv
+from crm_migrate.migrate.output_frames import lineage_frame, plain_columns, rejects_frame, write_csv, write_csv_parts
 from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, build, sha256_of
 from crm_migrate.migrate.quality import quality
-from crm_migrate.migrate.review import orphans_frame, provenance_frame, stale_frame, write_workbook
+from crm_migrate.migrate.review import orphans_frame, provenance_parts, stale_frame, write_workbook
 from crm_migrate.migrate.stable_ids import keep_external_ids
 from crm_migrate.migrate.state import locate as locate_state
 from crm_migrate.migrate.state import previous_golden, snapshot
@@ -185,12 +185,15 @@ def run(
     full: bool = False,
     since: Path | None = None,
     incremental: bool = False,
+    keep_frames: bool = True,
 ) -> RunResult:
     """Write the output tree. With the migration state (the default; not for a dry run's ``sample``), only the
     records new or changed since the last run go into import/ (all with ``full``), of one wave with ``wave``,
     and the batch is recorded in the state once the tree is in place; ``since`` names another state file. With
     ``incremental``, only the sources the state has not read are read, and matched against its records
-    (`migrate/incremental.py`)."""
+    (`migrate/incremental.py`). ``keep_frames=False`` (the command line's, which reads only the result's
+    counts): the rows as read and the conformed frames are let go once written, so ``result.conformed`` and
+    each read's ``table.frame`` are then empty (their columns and counts stay)."""
     started = time.perf_counter()
     out = Path(out) if out else project.root / "out"
     _check_out_folder(out, project)
@@ -235,7 +238,12 @@ def run(
                 shutil.rmtree(tmp)
             tmp.mkdir(mode=0o700)  # nobody else can look in while it is written, whatever the files' modes
             t0 = time.perf_counter()
-            outputs = _write_tree(tmp, result, None if sample is not None else _dry_run_findings(out))
+            outputs = _write_tree(
+                tmp,
+                result,
+                None if sample is not None else _dry_run_findings(out),
+                release=sample is None and not keep_frames,
+            )
             migration.timings["write"] = time.perf_counter() - t0
             with step("Checking the sources did not change", unit="files") as checking:
                 _check_sources_unchanged(migration)
@@ -325,7 +333,12 @@ def _os_problem(out: Path, tmp: Path, exc: OSError) -> Problem:
     return unreadable(str(name), exc)
 
 
-def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = None) -> list[dict[str, object]]:
+def _write_tree(
+    tmp: Path, result: RunResult, earlier_dry_run: dict | None = None, release: bool = False
+) -> list[dict[str, object]]:
+    """Write every output into ``tmp``. With ``release`` (`run`'s ``keep_frames=False``), the sources' rows and
+    the conformed frames are let go once the files that read them are written: at 1M records they are an
+    eighth of what the run holds at its peak, which comes later (provenance, the migration state)."""
     migration = result.migration
     outputs: list[dict[str, object]] = []
 
@@ -346,6 +359,13 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
             writing.finish(frame.height)
         outputs.append({"path": rel, "rows": frame.height})
 
+    def emit_parts(rel: str, make: Callable[[], Iterable[pl.DataFrame]], keep: tuple[str, ...] = ()) -> None:
+        # as emit, for a table made part by part: each part masked and written as it comes
+        with step(f"Writing {rel}") as writing:
+            rows = write_csv_parts((mask_frame(part, mobiles, keep) for part in make()), tmp / rel)
+            writing.finish(rows)
+        outputs.append({"path": rel, "rows": rows})
+
     plain = {c for r in migration.reads for c in plain_columns(r.source)}
 
     written_ids: dict[str, set[str]] = {}
@@ -365,6 +385,12 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
         emit("rejects/held_back.csv", lambda: held_back(result.lineage))
     if result.against is not None:  # new rows whose record of the state a steward decides
         emit("review/incremental.csv", partial(result.against.review, migration), keep=("record_id", "state_record"))
+    with step("Measuring quality for reports/", unit=""):  # the last to read the conformed frames
+        report = quality(migration, result.reconciliation, result.conformed)
+    if release:
+        for r in migration.reads:
+            r.release()
+        result.conformed = {e: replace(c, frame=c.frame.clear()) for e, c in conformed.items()}
     with step("Checking every written record is in an import file", unit="records") as checking:
         sent = result.lineage if batch is None else result.lineage.filter(pl.col("batch") == batch.number)
         check_written(sent, written_ids, {orphan_id()})
@@ -375,12 +401,11 @@ def _write_tree(tmp: Path, result: RunResult, earlier_dry_run: dict | None = Non
         writing.finish(review.listed)
     outputs.append({"path": "review/duplicates.xlsx", "rows": review.listed})  # groups listed
     emit(FULL_LIST, lambda: review.groups, keep=("record_id",))  # every group, listed or not
-    emit("review/provenance.csv", lambda: provenance_frame(migration), keep=("record_id",))
+    emit_parts("review/provenance.csv", lambda: provenance_parts(migration), keep=("record_id",))
     emit("review/orphans.csv", lambda: orphans_frame(migration))
     emit("review/stale_decisions.csv", lambda: stale_frame(migration))
     (tmp / "reports").mkdir(parents=True, exist_ok=True)
     with step("Writing reports/quality.json", unit=""):
-        report = quality(migration, result.reconciliation, result.conformed)
         if earlier_dry_run is not None:
             # shown as stale, with why, when the project or its sources changed since the dry run
             report["dry_run"] = {

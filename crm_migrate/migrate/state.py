@@ -264,6 +264,11 @@ class Blob:
     rows: int
     data: bytes
 
+    @property
+    def height(self) -> int:
+        """The rows of the table, as a frame's ``height``."""
+        return self.rows
+
 
 def encoded(frame: pl.DataFrame) -> Blob:
     buffer = io.BytesIO()
@@ -377,8 +382,8 @@ class Record:
     out: str
     files: list[dict]
     counts: dict[str, dict[str, int]]
-    golden: dict[Entity, pl.DataFrame]  # the whole new golden table per entity (GOLDEN_SCHEMA + values)
-    rows: pl.DataFrame  # ROWS_SCHEMA
+    golden: dict[Entity, pl.DataFrame | Blob]  # the whole new golden table per entity (GOLDEN_SCHEMA + values)
+    rows: pl.DataFrame | Blob  # ROWS_SCHEMA
     matching: list[tuple]  # (entity, merge, review, match_rate, fields_rate, records)
     weights: list[tuple]  # (entity, comparison, level, label, m, u, weight)
     project_sha256: str = ""
