@@ -96,3 +96,19 @@ def test_a_key_paired_every_two_keeps_its_block_limit_however_many_records(monke
     ordered = BlockingKey("name", pl.col("name"), ("name",), order=(pl.col("name"),))
     pairs, _, _, capped = candidate_pairs(frame, [ordered])
     assert capped == [] and 0 < pairs.height <= blocking.WINDOW * shared
+
+
+def test_with_new_rows_only_the_pairs_with_a_new_row_are_made(monkeypatch):
+    # An incremental run puts its new rows first: the pairs it gets are exactly the full pairing's pairs whose
+    # lower row is new, in narrow blocks (the phone) and in a wide one paired by neighbours (the birthday).
+    _budget(monkeypatch)
+    frame = _frame().with_columns(phone=pl.Series([f"{i % 7}" for i in range(PEOPLE)]))
+    keys = [
+        BlockingKey("birthday", pl.col("birthday"), ("birthday",), order=(pl.col("name"),)),
+        BlockingKey("phone", pl.col("phone"), ("phone",)),
+    ]
+    whole = candidate_pairs(frame, keys)[0]
+    for new in (1, 5, 17, PEOPLE):
+        pairs, by_key, _, _ = candidate_pairs(frame, keys, new_rows=new)
+        assert pairs.height and pairs.rows() == whole.filter(pl.col("l") < new).rows()
+        assert sum(w.size for _, w in by_key) >= pairs.height

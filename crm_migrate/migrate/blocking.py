@@ -215,7 +215,7 @@ def _phone_keys(entity: Entity, columns: set[str]) -> list[BlockingKey]:
 
 
 def candidate_pairs(
-    frame: pl.DataFrame, keys: list[BlockingKey], within: str | None = None
+    frame: pl.DataFrame, keys: list[BlockingKey], within: str | None = None, new_rows: int | None = None
 ) -> tuple[pl.DataFrame, list[tuple[BlockingKey, np.ndarray]], list[SkippedKey], list[SkippedKey]]:
     """Unique pairs (l < r, by row index, in that order) of live records sharing a blocking key, and per key the
     positions of its own pairs among them; the keys dropped (too coarse, or past the pair budget) and the blocks
@@ -226,7 +226,11 @@ def candidate_pairs(
 
     Memory stays within the pair budget: keys are sized on value hashes before any pair exists, a key is
     dropped once the pairs kept so far and its own would pass ``TOTAL_PAIRS_PER_ROW`` per record (or
-    ``MAX_PAIRS``), and each key's pairs are joined on their own, as one 64-bit code per pair."""
+    ``MAX_PAIRS``), and each key's pairs are joined on their own, as one 64-bit code per pair.
+
+    With ``new_rows`` (an incremental run: the frame's first rows are new, the others the state's rows that
+    share a key with them), only pairs with a new row are made: keys and blocks are sized on the whole frame
+    as a full run would size them, but two old rows, matched before, are never joined."""
     empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
     if not keys:
         return empty, [], [], []
@@ -298,7 +302,7 @@ def candidate_pairs(
     kept.sort(key=lambda x: x[0])
     order = [n for n, _ in kept]
     orders: dict[str, np.ndarray] = {}  # each order's values, per row of the frame, made once for all keys
-    codes = [_codes(part, keys[n], n_rows, _order_values(frame, keys[n], orders)) for n, part in kept]
+    codes = [_codes(part, keys[n], n_rows, _order_values(frame, keys[n], orders), new_rows) for n, part in kept]
     del kept, orders  # not held while the codes are made unique
     pairs, where, bounds = _unique_pairs(codes, n_rows)
     by_key = [(keys[n], where[bounds[i] : bounds[i + 1]]) for i, n in enumerate(order) if bounds[i + 1] > bounds[i]]
@@ -387,11 +391,15 @@ def _order_values(frame: pl.DataFrame, bk: BlockingKey, made: dict[str, np.ndarr
     return out
 
 
-def _codes(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.ndarray]) -> np.ndarray:
+def _codes(
+    part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.ndarray], new_rows: int | None = None
+) -> np.ndarray:
     """One key's pairs as codes l * rows + r, unique: every two records of a block of at most ``WIDE``, and
-    in a wider one each record with its neighbours (`_neighbours`)."""
+    in a wider one each record with its neighbours (`_neighbours`); with ``new_rows``, only pairs whose first
+    record (the lower row) is one of the first ``new_rows``."""
     narrow = part.filter((pl.col("len") <= WIDE) | (len(bk.order) == 0))
-    joined = narrow.join(narrow, on="_h", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
+    left = narrow if new_rows is None else narrow.filter(pl.col("_i") < new_rows)
+    joined = left.join(narrow, on="_h", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
     if bk.differ:
         joined = joined.filter(pl.col("_d") != pl.col("_d_r"))
     code = joined.select((pl.col("_i").cast(pl.Int64) * n_rows + pl.col("_i_r").cast(pl.Int64)).alias("c"))
@@ -400,6 +408,8 @@ def _codes(part: pl.DataFrame, bk: BlockingKey, n_rows: int, orders: list[np.nda
     if bk.order:
         out += _neighbours(part.filter(pl.col("len") > WIDE), bk, n_rows, orders)
     codes = np.concatenate(out)
+    if new_rows is not None:
+        codes = codes[codes < new_rows * n_rows]  # l < new_rows
     del out
     codes.sort()
     return _sorted_unique(codes)

@@ -475,8 +475,8 @@ def _resolve_against(
         for c in comparisons_for(fields, combined, entity, linked)
         if c.name in stored and len(stored[c.name][0]) == c.levels and not (within and c.columns == (within,))
     ]
-    pairs, _, _, _ = candidate_pairs(combined, blocking_keys(fields, combined, entity, linked), within)
-    pairs = pairs.filter(pl.col("l") < n)  # (l < r) at least one new row: old rows were matched before
+    # (l < r) at least one new row: old rows were matched before
+    pairs, _, _, _ = candidate_pairs(combined, blocking_keys(fields, combined, entity, linked), within, new_rows=n)
     comparisons = [
         replace(c, unique=False) if c.name in settings.weights and settings.weights[c.name].u else c
         for c in comparisons
