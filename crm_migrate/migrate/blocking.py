@@ -408,9 +408,9 @@ def _codes(
     if bk.order:
         out += _neighbours(part.filter(pl.col("len") > WIDE), bk, n_rows, orders)
     codes = np.concatenate(out)
+    del out
     if new_rows is not None:
         codes = codes[codes < new_rows * n_rows]  # l < new_rows
-    del out
     codes.sort()
     return _sorted_unique(codes)
 

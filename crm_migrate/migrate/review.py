@@ -529,7 +529,10 @@ def provenance_parts(migration: Migration) -> Iterator[pl.DataFrame]:
             pl.col(SHEET).alias("from_sheet"),
             pl.col(ROW).alias("from_row"),
         )
-        for start in range(0, long.height, PROVENANCE_ROWS):  # where each was read joined, masked, written a slice
+        # Masked whole, before it is sliced: a number found in one row is masked wherever it appears (`mask_frame`),
+        # whichever slice holds it.
+        long = mask_frame(long, migration.project.config.options.mask_mobiles, keep=("record_id",))
+        for start in range(0, long.height, PROVENANCE_ROWS):  # where each was read joined, written a slice
             made = True
             yield (
                 long.slice(start, PROVENANCE_ROWS)

@@ -390,7 +390,9 @@ def _write_tree(
     if release:
         for r in migration.reads:
             r.release()
-        result.conformed = {e: replace(c, frame=c.frame.clear()) for e, c in conformed.items()}
+        result.conformed = conformed = {e: replace(c, frame=c.frame.clear()) for e, c in conformed.items()}
+        if migration.entities:
+            del done  # the import loop's last entity, whose frame it would keep
     with step("Checking every written record is in an import file", unit="records") as checking:
         sent = result.lineage if batch is None else result.lineage.filter(pl.col("batch") == batch.number)
         check_written(sent, written_ids, {orphan_id()})
