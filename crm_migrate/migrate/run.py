@@ -42,6 +42,7 @@ import polars as pl
 
 from crm_migrate.cleaners.masking import mask_frame
 from crm_migrate.errors import MigrateError, Problem, SourceError, unreadable
+from crm_migrate.mappings.entities import Entity
 from crm_migrate.mappings.targets import BUILT_IN, TargetProfile, load_target, locate
 from crm_migrate.migrate.conform import Conformed, conform
 from crm_migrate.migrate.delta import Batch, held_back, row_prints, select, sent_only, to_record, with_batches
@@ -58,7 +59,7 @@ from crm_migrate.migrate.outdir import (
     write_problem,
 )
 from crm_migrate.migrate.output_frames import lineage_frame, plain_columns, rejects_frame, write_csv, write_csv_parts
-from crm_migrate.migrate.pipeline import Migration, Sample, SourceRead, build, sha256_of
+from crm_migrate.migrate.pipeline import EntityResult, Migration, Sample, SourceRead, build, sha256_of
 from crm_migrate.migrate.quality import quality
 from crm_migrate.migrate.review import orphans_frame, provenance_parts, stale_frame, write_workbook
 from crm_migrate.migrate.stable_ids import keep_external_ids
@@ -359,10 +360,11 @@ def _write_tree(
             writing.finish(frame.height)
         outputs.append({"path": rel, "rows": frame.height})
 
-    def emit_parts(rel: str, make: Callable[[], Iterable[pl.DataFrame]], keep: tuple[str, ...] = ()) -> None:
-        # as emit, for a table made part by part: each part masked and written as it comes
+    def emit_parts(rel: str, make: Callable[[], Iterable[pl.DataFrame]]) -> None:
+        # as emit, for a table made part by part and written as it comes. Its maker masks it whole before it
+        # slices it (`mask_frame` masks a number it finds in one row in every other row, whichever part holds it).
         with step(f"Writing {rel}") as writing:
-            rows = write_csv_parts((mask_frame(part, mobiles, keep) for part in make()), tmp / rel)
+            rows = write_csv_parts(make(), tmp / rel)
             writing.finish(rows)
         outputs.append({"path": rel, "rows": rows})
 
@@ -372,15 +374,20 @@ def _write_tree(
     target = result.target
     conformed: dict = result.conformed or {}
     batch = result.batch
-    for entity, res in migration.entities.items():
+
+    def write_entity(entity: Entity, res: EntityResult) -> None:
+        # its import files (only this batch's records with the state: new or changed, of its wave) and rejects
         done: Conformed = conformed[entity]
-        if batch is not None:  # only this batch's records: new or changed, of its wave
+        if batch is not None:
             done = sent_only(done, batch.sent(entity))
         written_ids[entity.value] = set(done.ids)
         if done.frame.height or batch is None or batch.kind == "full":
             for path, rows in write_import(done.frame, done.types, target.file, tmp / "import", entity, done.plain):
                 outputs.append({"path": f"import/{path.name}", "rows": rows})
         emit(f"rejects/{entity.value}.csv", partial(rejects_frame, migration, res), plain)
+
+    for entity, res in migration.entities.items():
+        write_entity(entity, res)
     if batch is not None:
         emit("rejects/held_back.csv", lambda: held_back(result.lineage))
     if result.against is not None:  # new rows whose record of the state a steward decides
@@ -391,8 +398,6 @@ def _write_tree(
         for r in migration.reads:
             r.release()
         result.conformed = conformed = {e: replace(c, frame=c.frame.clear()) for e, c in conformed.items()}
-        if migration.entities:
-            del done  # the import loop's last entity, whose frame it would keep
     with step("Checking every written record is in an import file", unit="records") as checking:
         sent = result.lineage if batch is None else result.lineage.filter(pl.col("batch") == batch.number)
         check_written(sent, written_ids, {orphan_id()})
@@ -403,7 +408,7 @@ def _write_tree(
         writing.finish(review.listed)
     outputs.append({"path": "review/duplicates.xlsx", "rows": review.listed})  # groups listed
     emit(FULL_LIST, lambda: review.groups, keep=("record_id",))  # every group, listed or not
-    emit_parts("review/provenance.csv", lambda: provenance_parts(migration), keep=("record_id",))
+    emit_parts("review/provenance.csv", lambda: provenance_parts(migration))
     emit("review/orphans.csv", lambda: orphans_frame(migration))
     emit("review/stale_decisions.csv", lambda: stale_frame(migration))
     (tmp / "reports").mkdir(parents=True, exist_ok=True)
