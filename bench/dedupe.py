@@ -179,10 +179,17 @@ def _weighed(comps, pairs: pl.DataFrame, name) -> tuple[str, str]:
     return ",".join(support), ",".join(against)
 
 
-def why_missed(dataset: str, entity: str, labels: pl.DataFrame, found, detail: bool = False) -> None:
-    """Aggregate lines on the true pairs left apart, per tag: how many were never compared (blocking), and of
-    the compared ones the name comparison's level, the probability band and which other fields added weight.
-    Counts only, no record: safe on data that must not be looked at."""
+BANDS = [0.1, 0.5, 0.8, 0.95]  # of the probability, in the lines on pairs missed or merged wrongly
+BAND_LABELS = ["(-inf, 0.1]", "(0.1, 0.5]", "(0.5, 0.8]", "(0.8, 0.95]", "(0.95, inf]"]
+
+
+def why_missed(
+    dataset: str, entity: str, labels: pl.DataFrame, found, candidates: pl.DataFrame | None, detail: bool = False
+) -> None:
+    """Aggregate lines on the true pairs left apart, per tag: how many were never compared (not among
+    blocking's ``candidates``), and of the compared ones still held the name comparison's level, the
+    probability band and which other fields added weight. Counts only, no record: safe on data that must not
+    be looked at."""
     if found.matches is None or "tag" not in labels.columns:
         return
     rows = _frame_rows(labels, found, "truth", "predicted", pl.col("tag").fill_null(""))
@@ -194,18 +201,35 @@ def why_missed(dataset: str, entity: str, labels: pl.DataFrame, found, detail: b
     if missed.is_empty():
         return
     comps = found.matches.comparisons
+    if candidates is not None:
+        missed = missed.join(
+            candidates.with_columns(pl.lit(True).alias("_candidate")),
+            left_on=["_i_a", "_i_b"],
+            right_on=["l", "r"],
+            how="left",
+        )
     missed = missed.join(_scored_pairs(found), left_on=["_i_a", "_i_b"], right_on=["l", "r"], how="left").with_columns(
         (pl.col("tag_a") + ";" + pl.col("tag_b")).str.split(";").list.unique().alias("_tags")
     )
     name = next((c for c in comps if c.name in ("name", "company")), comps[0])
     for tag, group in missed.explode("_tags").filter(pl.col("_tags") != "").group_by("_tags"):
         compared = group.filter(pl.col("probability").is_not_null())
-        bands = compared.select(pl.col("probability").cut([0.1, 0.5, 0.8, 0.95]).alias("b"))["b"].value_counts()
+        # Without the candidates, a pair the run did not keep (scored below the review band, past
+        # match.KEEP_PAIRS) would count as never compared.
+        never = (
+            group.filter(pl.col("_candidate").is_null()).height
+            if "_candidate" in group.columns
+            else group.height - compared.height
+        )
+        bands = compared.select(
+            pl.col("probability").bin_intervals(BANDS, labels=BAND_LABELS, right_closed=True).alias("b")
+        )["b"].value_counts()
         band_text = ",".join(f"{b}:{n}" for b, n in sorted(bands.iter_rows(), key=lambda x: str(x[0])))
         support, against = _weighed(comps, compared, name)
         print(
-            f"{dataset} {entity} missed tag={tag[0]} pairs={group.height} not_compared="
-            f"{group.height - compared.height} name_levels={_levels(name, compared[f'level:{name.name}'])} "
+            f"{dataset} {entity} missed tag={tag[0]} pairs={group.height} not_compared={never} "
+            f"scored_not_kept={group.height - compared.height - never} "
+            f"name_levels={_levels(name, compared[f'level:{name.name}'])} "
             f"probability={band_text} support={support} against={against}"
         )
         if detail:
@@ -258,6 +282,7 @@ def why_merged(dataset: str, entity: str, labels: pl.DataFrame, found, lookalike
 def measure(dataset: str, project: Path, truth, export: bool = False, why: bool = False) -> dict[str, float]:
     """Print the bench lines of one data set; return our dedupe seconds per entity."""
     keys = _keep_match_keys() if export else {}
+    candidates = _keep_candidates() if why else {}
     started = time.perf_counter()
     result = prepare(load_project(project))
     seconds = time.perf_counter() - started
@@ -289,7 +314,14 @@ def measure(dataset: str, project: Path, truth, export: bool = False, why: bool 
             if why:
                 from crm_migrate.mappings.entities import Entity
 
-                why_missed(dataset, entity, mine, result.migration.entities[Entity(entity)], detail=True)
+                found = result.migration.entities[Entity(entity)]
+                if entity in candidates:
+                    true, met = blocking_recall(mine, found, candidates[entity])
+                    print(
+                        f"{dataset} {entity} blocking true_pairs={true} candidates={met} "
+                        f"blocking_recall={met / max(true, 1):.4f} (true pairs blocking compared at all)"
+                    )
+                why_missed(dataset, entity, mine, found, candidates.get(entity), detail=True)
                 if (project / "truth" / "lookalikes.csv").exists():
                     why_merged(
                         dataset,
@@ -322,6 +354,38 @@ def measure(dataset: str, project: Path, truth, export: bool = False, why: bool 
 
 
 # -- Splink, on the same cleaned records --------------------------------------------------------------
+
+
+def _keep_candidates() -> dict[str, pl.DataFrame]:
+    """Per entity, every candidate pair blocking gave (l, r: rows of the entity's frame), before scoring; the
+    run keeps only the pairs anyone is shown once there are many (`match.keep_shown`), so the pairs a result
+    holds cannot say which true pairs were never compared."""
+    from crm_migrate.migrate import match
+
+    kept: dict[str, pl.DataFrame] = {}
+    keys, pairs = match.blocking_keys, match.candidate_pairs
+    entity_now: list[str] = []
+
+    def keys_of(fields, frame, entity, *args, **kwargs):
+        entity_now[:] = [entity.value]
+        return keys(fields, frame, entity, *args, **kwargs)
+
+    def pairs_of(frame, keys_, within=None, *args, **kwargs):
+        found = pairs(frame, keys_, within, *args, **kwargs)
+        if entity_now:
+            kept[entity_now[0]] = found[0].select("l", "r")
+        return found
+
+    match.blocking_keys, match.candidate_pairs = keys_of, pairs_of
+    return kept
+
+
+def blocking_recall(labels: pl.DataFrame, found, candidates: pl.DataFrame) -> tuple[int, int]:
+    """(true pairs among the rows that entered matching, of them the pairs blocking made candidates)."""
+    rows = _frame_rows(labels, found, "truth")
+    true = rows.join(rows, on="truth", suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
+    met = true.join(candidates, left_on=["_i", "_i_r"], right_on=["l", "r"], how="semi")
+    return true.height, met.height
 
 
 def _keep_match_keys() -> dict[str, pl.DataFrame]:
@@ -412,7 +476,7 @@ def run_one(dataset: str, splink: bool, engine: str, why: bool = False) -> None:
         project = scaled_project(int(dataset.removeprefix("scale-")))
         seconds = project / "ours_seconds.json"
         if engine == "ours":
-            seconds.write_text(json.dumps(measure(dataset, project, demo_truth, export=splink)))
+            seconds.write_text(json.dumps(measure(dataset, project, demo_truth, export=splink, why=why)))
         else:
             splink_run(dataset, project, json.loads(seconds.read_text()) if seconds.exists() else {})
     else:
