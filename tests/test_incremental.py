@@ -217,3 +217,17 @@ def test_a_batch_adds_its_rows_as_parts_and_a_full_run_replaces_them(migrated):
     again = stored()
     assert not [k for k in again if "/" in k[1]]
     assert again[("rows", "")] == before[("rows", "")] + 4 and again[("match_ids", "contacts")] == 10
+
+
+def test_stored_rows_meet_their_ids_whatever_their_order():
+    """The rows matching compared are set beside their golden records' ids by position where both are in the
+    run's order (a row without an id, rejected later, left out), and joined on _seq where they are not."""
+    from crm_migrate.migrate.incremental import _joined
+
+    compared = pl.DataFrame({"_seq": [1, 2, 3, 4], "k": ["a", "b", "c", "d"]})
+    ids = pl.DataFrame({"_seq": [1, 3, 4], "_ext": ["X1", "X3", "X4"]})
+    want = {("a", "X1"), ("c", "X3"), ("d", "X4")}
+    assert set(_joined(compared, ids).iter_rows()) == want
+    shuffled = ids.reverse()  # another order: a join, the same pairs
+    assert set(_joined(compared, shuffled).iter_rows()) == want
+    assert _joined(compared, shuffled).columns == ["k", "_ext"]

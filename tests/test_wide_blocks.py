@@ -112,3 +112,39 @@ def test_with_new_rows_only_the_pairs_with_a_new_row_are_made(monkeypatch):
         pairs, by_key, _, _ = candidate_pairs(frame, keys, new_rows=new)
         assert pairs.height and pairs.rows() == whole.filter(pl.col("l") < new).rows()
         assert sum(w.size for _, w in by_key) >= pairs.height
+
+
+def test_an_incremental_run_brings_in_only_the_neighbours_of_its_new_rows(monkeypatch):
+    # The state's forty people born on one day, and three new rows born that day too (one of them also sharing
+    # a phone with old rows, a narrow block). Of the wide block, only the old rows within WINDOW places of a
+    # new row in the name's order come in, and with them the new rows get exactly the pairs they would get
+    # beside the whole state.
+    from crm_migrate.migrate.incremental import _candidates
+
+    _budget(monkeypatch)
+    old = _frame().with_columns(phone=pl.Series([f"{i % 13}" for i in range(PEOPLE)]), id=pl.int_range(PEOPLE))
+    new = pl.DataFrame(
+        {
+            "_outcome": [None] * 3,
+            "birthday": ["1990-01-01"] * 3,
+            "name": ["person 05a", "person 30", "person 99"],
+            "phone": ["3", "x", "y"],
+            "id": [100, 101, 102],
+        },
+        schema_overrides={"_outcome": pl.String, "id": pl.Int64},
+    )
+    keys = [
+        BlockingKey("birthday", pl.col("birthday"), ("birthday",), order=(pl.col("name"),)),
+        BlockingKey("phone", pl.col("phone"), ("phone",)),
+    ]
+    near = _candidates(new, old, keys)
+    assert 0 < near.height < PEOPLE // 2  # not the whole block
+
+    def pairs_of(rows: pl.DataFrame) -> set[tuple[int, int]]:
+        combined = pl.concat([new, rows])
+        ids = combined["id"].to_list()
+        pairs = candidate_pairs(combined, keys, new_rows=new.height)[0]
+        return {(ids[lo], ids[hi]) for lo, hi in pairs.rows()}
+
+    assert pairs_of(near) == pairs_of(old)
+    assert {i for i in near["id"]} >= {3, 16, 29}  # the phone 3's old rows, whatever their names

@@ -428,8 +428,12 @@ def weights_of(migration) -> tuple[list[tuple], list[tuple]]:
     return matching, weights
 
 
-def to_record(batch: Batch, result, files: list[dict], out: str, previous: dict[Entity, pl.DataFrame]):
-    """What the state remembers of this run (`state.Record`)."""
+def to_record(
+    batch: Batch, result, files: list[dict], out: str, previous: dict[Entity, pl.DataFrame], sent_only: bool = False
+):
+    """What the state remembers of this run (`state.Record`). With ``sent_only`` (an incremental batch, which
+    adds to the state's golden tables and withdraws nothing), the golden tables of the entities it sent
+    records of only: the others stay as the state holds them."""
     from crm_migrate.migrate.state import Blob, Record, encoded
 
     # Each table is encoded as the state stores it as soon as it is made, so that only one exists at a time
@@ -437,6 +441,8 @@ def to_record(batch: Batch, result, files: list[dict], out: str, previous: dict[
     migration = result.migration
     golden: dict[Entity, pl.DataFrame | Blob] = {}
     for entity in batch.records:
+        if sent_only and batch.sent(entity).is_empty():
+            continue
         values = match_values(migration.entities[entity], migration.secret, batch.sent(entity))
         golden[entity] = encoded(
             golden_table(batch, entity, previous.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA)), values)

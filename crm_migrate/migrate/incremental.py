@@ -152,13 +152,21 @@ def _stored_rows(conn, entity: Entity) -> pl.DataFrame:
     parts incremental batches added (each part's ``_seq`` is its own run's)."""
     compared = get_blobs(conn, MATCH, entity.value)
     ids = get_blobs(conn, MATCH_IDS, entity.value)
-    parts = [
-        pl.read_parquet(io.BytesIO(c)).join(pl.read_parquet(io.BytesIO(i)), on=SEQ, how="inner").drop(SEQ)
-        for c, i in zip(compared, ids)
-    ]
+    parts = [_joined(pl.read_parquet(io.BytesIO(c)), pl.read_parquet(io.BytesIO(i))) for c, i in zip(compared, ids)]
     if not parts:
         return pl.DataFrame(schema={EXTERNAL: pl.String})
     return parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
+
+
+def _joined(compared: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
+    """The rows matching compared with their golden record's ids, on ``_seq``: both are written in the run's
+    row order, the ids for the fewer rows (those written or merged), so the rows of ``compared`` that have ids
+    are kept and set beside them, a filter and no join (a join gathers every column of a million rows: 0.7 s).
+    Where the orders do not agree, a join."""
+    kept = compared.filter(pl.col(SEQ).is_in(ids[SEQ].implode()))
+    if kept[SEQ].equals(ids[SEQ]):
+        return kept.drop(SEQ).hstack(ids.drop(SEQ))
+    return compared.join(ids, on=SEQ, how="inner").drop(SEQ)
 
 
 # -- what an incremental run finds in the state ---------------------------------------------------------
@@ -390,40 +398,65 @@ def _alone(labelled: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _values(frame: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
-    """A blocking key's values per row (``_i``, ``_v``), a list key's exploded."""
-    out = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), expr.alias("_v"))
-    if isinstance(out.schema["_v"], pl.List):
+def _values(frame: pl.LazyFrame, expr: pl.Expr, orders: tuple[pl.Expr, ...] = ()) -> pl.LazyFrame:
+    """A blocking key's values per row (``_i``, ``_v``), a list key's exploded, with the row's value of each of
+    the key's orders (``_o0``, ...)."""
+    out = frame.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
+        expr.alias("_v"),
+        *(o.alias(f"_o{j}") for j, o in enumerate(orders)),
+    )
+    if isinstance(out.collect_schema()["_v"], pl.List):
         out = out.explode("_v")
     return out.drop_nulls("_v")
 
 
 def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
-    """The old rows sharing a value of some blocking key with a live new row, one join per key, in the blocks
-    a full run on old and new would pair: a block of more records of the whole data (old and new) than
-    `blocking.candidate_pairs` pairs is skipped there, so its old rows are not brought in here."""
-    from crm_migrate.migrate.blocking import MAX_BLOCK, common_block
+    """The old rows a full run on old and new would pair with a live new row: those sharing a value of some
+    blocking key with it, one join per key, in the blocks `blocking.candidate_pairs` pairs (a block of more
+    records of the whole data, old and new, than it pairs is skipped there, so its old rows are not brought in
+    here); and of a block it sub-blocks (a person's key, more than ``WIDE`` records), only the old rows within
+    ``WINDOW`` places of a new row in one of the key's orders, the only ones it pairs a new row with (at 1M
+    contacts, a tenth of the rows sharing a block with a new one)."""
+    from crm_migrate.migrate.blocking import AT_ONCE, MAX_BLOCK, WIDE, WINDOW, common_block
 
     live = new.filter(pl.col(OUTCOME).is_null())
     records = live.height + old.height
     found = []
     for bk in keys:
         try:
-            wanted = _values(live, bk.expr)
-            had = _values(old, bk.expr)
+            wanted = _values(live.lazy(), bk.expr, bk.order)
+            had = _values(old.lazy(), bk.expr, bk.order)
+            if had.collect_schema()["_v"] != wanted.collect_schema()["_v"]:
+                continue
         except pl.exceptions.ColumnNotFoundError:
-            continue
-        if had.schema["_v"] != wanted.schema["_v"]:
             continue
         near = had.join(wanted.select("_v").unique(), on="_v", how="semi")
         limit = common_block(records) if bk.order else MAX_BLOCK  # as `blocking.candidate_pairs` sizes them
         sizes = (
             pl.concat([wanted, near]).group_by("_v").agg(pl.col("_i").len().alias("_n")).filter(pl.col("_n") <= limit)
         )
-        found.append(near.join(sizes, on="_v", how="semi").select("_i"))
+        if not bk.order:
+            found.append(near.join(sizes, on="_v", how="semi").select("_i"))
+            continue
+        both = pl.concat(
+            [wanted.with_columns(pl.lit(True).alias("_new")), near.with_columns(pl.lit(False).alias("_new"))]
+        )
+        both = both.join(sizes, on="_v", how="inner")
+        found.append(both.filter(~pl.col("_new") & (pl.col("_n") <= WIDE)).select("_i"))
+        wide = both.filter(pl.col("_n") > WIDE)
+        for j in range(len(bk.order)):
+            # sorted as candidate_pairs sorts a block: by the order, then by row (the new rows come first)
+            ranked = wide.sort("_v", f"_o{j}", "_new", "_i", descending=[False, False, True, False])
+            close = pl.any_horizontal(
+                [pl.col("_new").shift(d).over("_v") for d in range(-WINDOW, WINDOW + 1) if d]
+            ).fill_null(False)
+            found.append(ranked.filter(~pl.col("_new") & close).select("_i"))
     if not found:
         return old.clear()
-    rows = pl.concat(found).unique()["_i"].sort()
+    # A few at a time, side by side on the cores (each key's values of the old rows exist until reduced).
+    parts = [part for at in range(0, len(found), AT_ONCE) for part in pl.collect_all(found[at : at + AT_ONCE])]
+    rows = pl.concat(parts).unique()["_i"].sort()
     return old[rows]
 
 

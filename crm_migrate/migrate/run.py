@@ -256,12 +256,16 @@ def run(
             record = None
             if result.batch is not None:
                 with step("Preparing the batch for the migration state", unit="records") as keeping:
+                    # an incremental batch replaces only the golden tables of the entities it sent records of
+                    batch = result.batch
+                    golden = [e for e in batch.records if not batch.sent(e).is_empty()] if against else list(Entity)
                     record = to_record(
-                        result.batch,
+                        batch,
                         result,
                         [o for o in outputs if str(o["path"]).startswith("import/")],
                         _relative(out, project.root),
-                        previous_golden(state_path),
+                        previous_golden(state_path, golden),
+                        sent_only=against is not None,
                     )
                     if against is not None:
                         from crm_migrate.migrate.incremental import added_to

@@ -48,7 +48,7 @@ import io
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -470,13 +470,13 @@ def record_verification(path: Path, row: dict) -> None:
         conn.close()
 
 
-def previous_golden(path: Path) -> dict[Entity, pl.DataFrame]:
-    """The golden tables as the state holds them, every column (values included), per entity."""
+def previous_golden(path: Path, entities: Iterable[Entity] = tuple(Entity)) -> dict[Entity, pl.DataFrame]:
+    """The golden tables of ``entities`` (all) as the state holds them, every column (values included)."""
     conn = connect(path)
     if conn is None:
         return {}
     try:
-        return {e: get_frame(conn, GOLDEN, e.value, GOLDEN_SCHEMA) for e in Entity}
+        return {e: get_frame(conn, GOLDEN, e.value, GOLDEN_SCHEMA) for e in entities}
     finally:
         conn.close()
 
