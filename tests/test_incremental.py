@@ -231,3 +231,33 @@ def test_stored_rows_meet_their_ids_whatever_their_order():
     shuffled = ids.reverse()  # another order: a join, the same pairs
     assert set(_joined(compared, shuffled).iter_rows()) == want
     assert _joined(compared, shuffled).columns == ["k", "_ext"]
+
+
+def test_a_new_row_between_two_records_joins_the_likelier_and_names_the_other(make_project):
+    # The state holds 王芳 twice, apart (another company, another email, one without a mobile); a sign-up gives
+    # the first one's mobile and the second one's email. The run never merges two records of the state: the new
+    # row joins the one it is most like (not a third record) and goes to review, naming the other.
+    contacts = CONTACTS_CSV + "C9,A6,王芳,,wf2026@tianfu.cn\n"
+    root = make_project(
+        MIGRATION,
+        {"accounts": ACCOUNTS, "contacts": CONTACTS},
+        {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": contacts},
+    )
+    run(load_project(root))
+    records = state_rows(root, "golden", "contacts").height
+    golden = state_rows(root, "golden", "contacts").filter(pl.col("name") == "王芳")
+    assert golden.height == 2  # apart after the full run
+    (root / "mappings" / "event.yaml").write_text(EVENT, encoding="utf-8")
+    (root / "data" / "event.csv").write_text(
+        "公司,姓名,手机,邮箱\n广州明远电子有限公司,王芳,13712345678,wf2026@tianfu.cn\n", encoding="utf-8"
+    )
+    result = run(load_project(root), incremental=True)
+    assert result.batch.matched["contacts"] == {"joined": 0, "new": 0, "review": 1}
+    joined = result.lineage.filter(pl.col("entity") == "contacts")["record_id"].item()
+    assert joined in set(golden["external_id"])
+    review = pl.read_csv(root / "out" / "review" / "incremental.csv", infer_schema=False).filter(
+        pl.col("entity") == "contacts"
+    )
+    assert review["state_record"].to_list() == [joined]
+    assert review["also_state_records"].to_list() == list(set(golden["external_id"]) - {joined})
+    assert state_rows(root, "golden", "contacts").height == records  # no third 王芳

@@ -331,9 +331,9 @@ class Against:
     def settled(self, entity: Entity, frame: pl.DataFrame) -> pl.DataFrame:
         """The golden records new rows joined take the state's external id (their members are merged into it)."""
         found = self.outcomes.get(entity)
-        if found is None or found.filter(pl.col("status") == JOINED).is_empty():
+        joined = None if found is None else found.filter(pl.col(EXTERNAL).is_not_null()).select(SEQ, EXTERNAL)
+        if joined is None or joined.is_empty():
             return frame
-        joined = found.filter(pl.col("status") == JOINED).select(SEQ, EXTERNAL)
         mapping = (
             frame.lazy()
             .filter(pl.col(OUTCOME) == WRITTEN)
@@ -373,6 +373,7 @@ class Against:
                     pl.col(RECORD_ID).alias("record_id"),
                     pl.col("candidate").alias("state_record"),
                     pl.col("probability").round(4),
+                    pl.col("also").alias("also_state_records"),
                 )
             )
         schema = {
@@ -383,6 +384,7 @@ class Against:
             "record_id": pl.String,
             "state_record": pl.String,
             "probability": pl.Float64,
+            "also_state_records": pl.String,
         }
         return pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=schema)
 
@@ -395,6 +397,7 @@ def _alone(labelled: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, pl.String).alias(EXTERNAL),
         pl.lit(None, pl.String).alias("candidate"),
         pl.lit(None, pl.Float64).alias("probability"),
+        pl.lit(None, pl.String).alias("also"),
     )
 
 
@@ -580,14 +583,29 @@ def _resolve_against(
 
 def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n: int, review: float) -> pl.DataFrame:
     """Per live new row: its label among the new rows, and whether it joined a record of the state (its cluster
-    holds the rows of exactly one), starts a new one, or goes to review (its most likely record of the state
-    scored in the review band; or its cluster would join two records of the state, which only a steward can
-    merge)."""
+    holds the rows of exactly one), starts a new one, or goes to review: its most likely record of the state
+    scored in the review band (it starts a new one); or its cluster holds the rows of two records of the state
+    or more, which only a steward can merge in the CRM: it joins the one its new rows are most like (their
+    likeliest pair within the cluster) rather than start a third, and ``also`` names the others."""
     ext = combined[EXTERNAL]
     olds = (
         pl.DataFrame({"_c": labels[n:], EXTERNAL: ext.slice(n)})
         .group_by("_c")
-        .agg(pl.col(EXTERNAL).n_unique().alias("_k"), pl.col(EXTERNAL).min())
+        .agg(pl.col(EXTERNAL).n_unique().alias("_k"), pl.col(EXTERNAL).min(), pl.col(EXTERNAL).unique().alias("_all"))
+    )
+    cross = pairs.filter(pl.col("r") >= n)
+    left, right = cross["l"].to_numpy(), cross["r"].to_numpy()
+    within = labels[left] == labels[right]
+    into = (
+        pl.DataFrame(
+            {
+                "_c": labels[left[within]],
+                "_into": ext.gather(right[within]),
+                "_p": cross["probability"].filter(pl.Series(within)),
+            }
+        )
+        .group_by("_c")
+        .agg(pl.col("_into").sort_by("_p", descending=True).first())
     )
     rows = (
         pl.DataFrame(
@@ -610,9 +628,11 @@ def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n
         .join(positions, on="r", how="left")
     )
     rows = rows.join(best.select("_i", "candidate", "probability"), on="_i", how="left", maintain_order="left")
+    rows = rows.join(into, on="_c", how="left", maintain_order="left")
     joined = pl.col("_k") == 1
-    # Rows whose cluster would join two records of the state start one of their own, without them.
+    # A cluster that holds two records of the state or more joins the likeliest (the others are listed).
     split = (pl.col("_k") > 1).fill_null(False)
+    chosen = pl.coalesce("_into", EXTERNAL)
     status = (
         pl.when(joined)
         .then(pl.lit(JOINED))
@@ -620,10 +640,17 @@ def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n
         .then(pl.lit(REVIEW))
         .otherwise(pl.lit(NEW))
     )
-    rows = rows.with_columns(status.alias("status"), pl.when(joined).then(pl.col(EXTERNAL)).alias(EXTERNAL))
-    return rows.with_columns(pl.col(SEQ).min().over("_c").alias(LABEL)).select(
-        SEQ, "status", EXTERNAL, "candidate", "probability", LABEL
+    rows = rows.with_columns(
+        status.alias("status"),
+        pl.when(joined).then(pl.col(EXTERNAL)).when(split).then(chosen).alias(EXTERNAL),
+        pl.when(split).then(chosen).alias("candidate_if_split"),
+        pl.when(split)
+        .then(pl.col("_all").list.set_difference(pl.concat_list(chosen)).list.sort().list.join(";"))
+        .alias("also"),
     )
+    return rows.with_columns(
+        pl.coalesce("candidate_if_split", "candidate").alias("candidate"), pl.col(SEQ).min().over("_c").alias(LABEL)
+    ).select(SEQ, "status", EXTERNAL, "candidate", "probability", "also", LABEL)
 
 
 def added_to(record, against: Against):
