@@ -116,9 +116,14 @@ def _dry_run(project: Project, out: Path, size: int, url: str | None, log: Recor
     with step("Choosing the sample") as choosing:
         chosen = choose(full.migration, size)
         choosing.finish(sum(chosen.counts.values()))
-    # The sample's rows are taken from the tables the full prepare read: each file is read once.
+    # The sample's rows are taken from the tables the full prepare read: each file is read once. Of the full
+    # prepare only those tables are kept: its entities, lineage and conformed frames (at 1M rows, a gigabyte)
+    # go before the sample's run and the checks.
+    reads = full.migration.reads
+    del full
     with named("sample"):
-        result = run(project, out, sample=chosen.sample(), done=full.migration.reads)
+        result = run(project, out, sample=chosen.sample(), done=reads)
+    del reads
     with step("Collecting the run's findings", unit="findings") as collecting:
         findings = held_back(result)
         collecting.finish(len(findings))
