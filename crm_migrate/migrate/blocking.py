@@ -41,7 +41,6 @@ TOTAL_PAIRS_PER_ROW = 12  # all keys together: the pair budget, which bounds mat
 MAX_PAIRS = 12_000_000  # ... and at most this many pairs scored, whatever the rows (about 2 GB at the peak)
 IDENTIFIERS = (FieldType.uscc, FieldType.id_card, FieldType.phone, FieldType.email, FieldType.url)  # alone
 SEP = "\x1f"
-AT_ONCE = 2  # keys whose values are made at the same time (each key's strings exist until hashed)
 SLICE = 1 << 22  # pair codes looked up at a time, when their positions among the unique ones are found
 LONG_NAME = 7  # characters from which a name's two ends leave out enough of its middle to be a key of their own
 
@@ -235,8 +234,8 @@ def candidate_pairs(
     empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
     if not keys:
         return empty, [], [], []
-    # ``AT_ONCE`` keys' values at a time, not all (a list key's are many per record: all of them at once would
-    # be gigabytes of strings at millions of records), reduced to hashes at once.
+    # One key's values at a time (a list key's are many per record: all of them at once would be gigabytes
+    # of strings at millions of records), reduced to hashes at once.
     live = frame.lazy().with_row_index("_i").filter(pl.col(OUTCOME).is_null())
     if within:
         live = live.filter(pl.col(within).is_not_null())
@@ -249,12 +248,7 @@ def candidate_pairs(
     n_rows = max(frame.height, 1)
     # Each key's blocks as (record, value hash); a key whose blocks would give too many pairs is dropped
     # before it costs anything more.
-    plans = [_key_values(live, bk, within) for bk in keys]
-    parts: list[pl.DataFrame] = []
-    for at in range(0, len(plans), AT_ONCE):  # a few keys at a time, side by side on the cores
-        parts += pl.collect_all([lazy for lazy, _ in plans[at : at + AT_ONCE]])
-    sized = [(n, *_blocks(parts[n], bk, common[n], plans[n][1])) for n, bk in enumerate(keys)]
-    del parts, plans
+    sized = [(n, *_blocks(live, bk, within, common[n])) for n, bk in enumerate(keys)]
     # The finest keys first, so that the budget goes to the keys that say most per pair.
     dropped, skipped_blocks, kept, spent = [], [], [], 0
     for n, part, sizes, usable, expected, listed in sorted(sized, key=lambda x: (x[4], x[0])):
@@ -342,9 +336,11 @@ def _unique_pairs(codes: list[np.ndarray], n_rows: int) -> tuple[pl.DataFrame, n
     return pl.DataFrame({"l": left, "r": right}, schema={"l": pl.UInt32, "r": pl.UInt32}), where, bounds
 
 
-def _key_values(live: pl.LazyFrame, bk: BlockingKey, within: str | None) -> tuple[pl.LazyFrame, bool]:
-    """One key's (record, value hash, kind) rows, to be collected, and whether the key is a list (a record in
-    several blocks)."""
+def _blocks(
+    live: pl.LazyFrame, bk: BlockingKey, within: str | None, common: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int, bool]:
+    """One key's blocks: its (record, value hash, kind) rows, the size and pairs of each
+    block, the blocks it pairs (more than one pair, at most ``common`` records) and the pairs they give."""
     group = pl.col(within) if within else pl.lit("")
     lazy = live.select(
         "_i",
@@ -360,14 +356,7 @@ def _key_values(live: pl.LazyFrame, bk: BlockingKey, within: str | None) -> tupl
     lazy = lazy.select("_i", value.hash(seed=0).alias("_h"), *(["_d"] if bk.differ else []))
     if listed:
         lazy = lazy.unique(["_i", "_h"])
-    return lazy, listed
-
-
-def _blocks(
-    part: pl.DataFrame, bk: BlockingKey, common: int, listed: bool
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int, bool]:
-    """One key's blocks from its (record, value hash, kind) rows: those rows, the size and pairs of each
-    block, the blocks it pairs (more than one pair, at most ``common`` records) and the pairs they give."""
+    part = lazy.collect()
     # Per block, its records and the pairs it gives (only pairs of different kinds for a key with ``differ``).
     if bk.differ:
         sizes = (

@@ -421,7 +421,7 @@ def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
     here); and of a block it sub-blocks (a person's key, more than ``WIDE`` records), only the old rows within
     ``WINDOW`` places of a new row in one of the key's orders, the only ones it pairs a new row with (at 1M
     contacts, a tenth of the rows sharing a block with a new one)."""
-    from crm_migrate.migrate.blocking import AT_ONCE, MAX_BLOCK, WIDE, WINDOW, common_block
+    from crm_migrate.migrate.blocking import MAX_BLOCK, WIDE, WINDOW, common_block
 
     live = new.filter(pl.col(OUTCOME).is_null())
     records = live.height + old.height
@@ -457,8 +457,8 @@ def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
             found.append(ranked.filter(~pl.col("_new") & close).select("_i"))
     if not found:
         return old.clear()
-    # A few at a time, side by side on the cores (each key's values of the old rows exist until reduced).
-    parts = [part for at in range(0, len(found), AT_ONCE) for part in pl.collect_all(found[at : at + AT_ONCE])]
+    # One key at a time: each key's values of the old rows exist until reduced to the rows it brings in.
+    parts = [lazy.collect() for lazy in found]
     rows = pl.concat(parts).unique()["_i"].sort()
     return old[rows]
 
