@@ -234,8 +234,11 @@ def _fast_phones(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
         & ~pl.col("digits").is_in(list(PLACEHOLDERS | _SEQUENCES))
         & (pl.col("digits").str.split("").list.n_unique() > 1)
     )
-    valid = [d for d in frame["digits"].unique().to_list() if _valid_prefix(d)]
-    frame = frame.filter(pl.col("digits").is_in(valid))
+    # phonenumbers asked once per prefix (`_valid_prefix`: five digits and the length), not per number
+    prefix = pl.col("digits").str.slice(0, 5) + pl.col("digits").str.len_chars().cast(pl.String)
+    shown = frame.select(prefix.alias("p"), "digits").unique("p")
+    valid = [p for p, digits in shown.iter_rows() if _valid_prefix(digits)]
+    frame = frame.filter(prefix.is_in(valid))
     e164 = pl.lit("+86") + pl.col("digits")
     notes = (
         pl.when(pl.col("lost_zero"))
