@@ -258,7 +258,11 @@ def run(
                 with step("Preparing the batch for the migration state", unit="records") as keeping:
                     # an incremental batch replaces only the golden tables of the entities it sent records of
                     batch = result.batch
-                    golden = [e for e in batch.records if not batch.sent(e).is_empty()] if against else list(Entity)
+                    golden = (
+                        [e for e in batch.records if not batch.sent(e).is_empty()]
+                        if against is not None
+                        else list(Entity)
+                    )
                     record = to_record(
                         batch,
                         result,
