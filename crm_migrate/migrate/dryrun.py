@@ -112,7 +112,7 @@ def dry_run(
 
 
 def _dry_run(project: Project, out: Path, size: int, url: str | None, log: Recorder) -> DryRun:
-    full = prepare(project)
+    full = prepare(project, recording=False)  # nothing of it goes to the state: the sample run records nothing either
     with step("Choosing the sample") as choosing:
         chosen = choose(full.migration, size)
         choosing.finish(sum(chosen.counts.values()))
