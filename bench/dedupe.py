@@ -507,19 +507,27 @@ def main() -> None:
     if args.child:
         run_one(datasets[0], args.splink, args.engine, args.why_missed)
         return
+    for dataset in datasets:  # said before any data set runs, not as a child's traceback after some have
+        if (
+            dataset not in ("febrl3", "febrl4", "demo")
+            and not (dataset.startswith("scale-") and dataset[6:].isdigit())
+            and not Path(dataset).is_dir()
+        ):
+            raise SystemExit(f"unknown data set {dataset!r}: febrl3, febrl4, demo, scale-<records> or a project folder")
     # Each run in a fresh process started from this small one: a child inherits its parent's peak memory
     # on Linux, so a run started from a big process would report the parent's peak as its own.
     for dataset in datasets:
         command = [sys.executable, __file__, "--child", "--only", dataset]
-        subprocess.run(
+        done = subprocess.run(
             command
             + (["--splink"] if args.splink else [])
             + (["--why-missed"] if args.why_missed else [])
-            + ["--engine", "ours"],
-            check=True,
+            + ["--engine", "ours"]
         )
-        if args.splink and dataset.startswith("scale-"):
-            subprocess.run(command + ["--splink", "--engine", "splink"], check=True)
+        if done.returncode == 0 and args.splink and dataset.startswith("scale-"):
+            done = subprocess.run(command + ["--splink", "--engine", "splink"])
+        if done.returncode:
+            raise SystemExit(done.returncode)  # the child said why
 
 
 if __name__ == "__main__":
