@@ -12,6 +12,7 @@ else is. Everything here is whole-frame: joins on external ids, no loop over rec
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -429,20 +430,24 @@ def weights_of(migration) -> tuple[list[tuple], list[tuple]]:
 
 
 def to_record(
-    batch: Batch, result, files: list[dict], out: str, previous: dict[Entity, pl.DataFrame], sent_only: bool = False
+    batch: Batch,
+    result,
+    files: list[dict],
+    out: str,
+    previous: dict[Entity, pl.DataFrame],
+    entities: Iterable[Entity] | None = None,
 ):
-    """What the state remembers of this run (`state.Record`). With ``sent_only`` (an incremental batch, which
-    adds to the state's golden tables and withdraws nothing), the golden tables of the entities it sent
-    records of only: the others stay as the state holds them."""
+    """What the state remembers of this run (`state.Record`), with the golden tables of ``entities`` (all of
+    the batch's; an incremental batch, which adds to the state's golden tables and withdraws nothing, those it
+    sent records of, the others staying as the state holds them)."""
     from crm_migrate.migrate.state import Blob, Record, encoded
 
     # Each table is encoded as the state stores it as soon as it is made, so that only one exists at a time
     # (at the end of a 1M run, beside everything the run still holds, they made its peak).
     migration = result.migration
     golden: dict[Entity, pl.DataFrame | Blob] = {}
-    for entity in batch.records:
-        if sent_only and batch.sent(entity).is_empty():
-            continue
+    wanted = set(batch.records if entities is None else entities)
+    for entity in [e for e in batch.records if e in wanted]:
         values = match_values(migration.entities[entity], migration.secret, batch.sent(entity))
         golden[entity] = encoded(
             golden_table(batch, entity, previous.get(entity, pl.DataFrame(schema=GOLDEN_SCHEMA)), values)

@@ -425,7 +425,7 @@ def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
 
     live = new.filter(pl.col(OUTCOME).is_null())
     records = live.height + old.height
-    found = []
+    found: list[pl.DataFrame] = []  # one key at a time: its values of the old rows exist until reduced to these
     for bk in keys:
         try:
             wanted = _values(live.lazy(), bk.expr, bk.order)
@@ -440,26 +440,24 @@ def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
             pl.concat([wanted, near]).group_by("_v").agg(pl.col("_i").len().alias("_n")).filter(pl.col("_n") <= limit)
         )
         if not bk.order:
-            found.append(near.join(sizes, on="_v", how="semi").select("_i"))
+            found.append(near.join(sizes, on="_v", how="semi").select("_i").collect())
             continue
-        both = pl.concat(
-            [wanted.with_columns(pl.lit(True).alias("_new")), near.with_columns(pl.lit(False).alias("_new"))]
+        # made once (the old rows' values and orders), then read once per order
+        both = (
+            pl.concat([wanted.with_columns(pl.lit(True).alias("_new")), near.with_columns(pl.lit(False).alias("_new"))])
+            .join(sizes, on="_v", how="inner")
+            .collect()
         )
-        both = both.join(sizes, on="_v", how="inner")
         found.append(both.filter(~pl.col("_new") & (pl.col("_n") <= WIDE)).select("_i"))
         wide = both.filter(pl.col("_n") > WIDE)
+        close = pl.any_horizontal([pl.col("_new").shift(d).over("_v") for d in range(-WINDOW, WINDOW + 1) if d])
         for j in range(len(bk.order)):
             # sorted as candidate_pairs sorts a block: by the order, then by row (the new rows come first)
             ranked = wide.sort("_v", f"_o{j}", "_new", "_i", descending=[False, False, True, False])
-            close = pl.any_horizontal(
-                [pl.col("_new").shift(d).over("_v") for d in range(-WINDOW, WINDOW + 1) if d]
-            ).fill_null(False)
-            found.append(ranked.filter(~pl.col("_new") & close).select("_i"))
+            found.append(ranked.filter(~pl.col("_new") & close.fill_null(False)).select("_i"))
     if not found:
         return old.clear()
-    # One key at a time: each key's values of the old rows exist until reduced to the rows it brings in.
-    parts = [lazy.collect() for lazy in found]
-    rows = pl.concat(parts).unique()["_i"].sort()
+    rows = pl.concat(found).unique()["_i"].sort()
     return old[rows]
 
 
@@ -640,17 +638,17 @@ def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n
         .then(pl.lit(REVIEW))
         .otherwise(pl.lit(NEW))
     )
-    rows = rows.with_columns(
+    return rows.select(
+        SEQ,
         status.alias("status"),
         pl.when(joined).then(pl.col(EXTERNAL)).when(split).then(chosen).alias(EXTERNAL),
-        pl.when(split).then(chosen).alias("candidate_if_split"),
+        pl.when(split).then(chosen).otherwise(pl.col("candidate")).alias("candidate"),
+        "probability",
         pl.when(split)
         .then(pl.col("_all").list.set_difference(pl.concat_list(chosen)).list.sort().list.join(";"))
         .alias("also"),
+        pl.col(SEQ).min().over("_c").alias(LABEL),
     )
-    return rows.with_columns(
-        pl.coalesce("candidate_if_split", "candidate").alias("candidate"), pl.col(SEQ).min().over("_c").alias(LABEL)
-    ).select(SEQ, "status", EXTERNAL, "candidate", "probability", "also", LABEL)
 
 
 def added_to(record, against: Against):

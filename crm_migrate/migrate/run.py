@@ -261,7 +261,7 @@ def run(
                     golden = (
                         [e for e in batch.records if not batch.sent(e).is_empty()]
                         if against is not None
-                        else list(Entity)
+                        else list(batch.records)
                     )
                     record = to_record(
                         batch,
@@ -269,7 +269,7 @@ def run(
                         [o for o in outputs if str(o["path"]).startswith("import/")],
                         _relative(out, project.root),
                         previous_golden(state_path, golden),
-                        sent_only=against is not None,
+                        golden,
                     )
                     if against is not None:
                         from crm_migrate.migrate.incremental import added_to
