@@ -154,7 +154,19 @@ def proposed(lineage: pl.DataFrame, review: Path) -> pl.DataFrame:
     ):
         for other in also.split(";"):
             a, b = sorted((root(record), root(other)))
-            parent[b] = a
+            if a != b:
+                parent[b] = a
+    merges = review.parent / "state_merges.csv"  # records of the state a new contact or deal ties
+    if merges.exists():
+        for record, other in (
+            pl.read_csv(merges, infer_schema=False)
+            .filter(pl.col("same") == "true")
+            .select("state_record", "other_state_record")
+            .iter_rows()
+        ):
+            a, b = sorted((root(record), root(other)))
+            if a != b:
+                parent[b] = a
     if not parent:
         return lineage
     mapping = pl.DataFrame({"record_id": list(parent), "_to": [root(x) for x in parent]})
@@ -239,6 +251,12 @@ def accuracy(source: Path, share: float) -> None:
         print(f"incremental proposed {entity} incremental_f1={f3:.4f} diff={f3 - f:+.4f}")
     for entity, (missed, gained) in differing(whole.lineage, merged, full).items():
         print(f"incremental proposed differing {entity} missed {missed} gained {gained}")
+    ties = pl.read_csv(work / "out-20" / "review" / "state_merges.csv", infer_schema=False)
+    print(
+        f"incremental state_merges pairs={ties.height} same={ties.filter(pl.col('same') == 'true').height} "
+        "(pairs of the state's records that the new contacts and deals tie together: review/state_merges.csv; "
+        "the proposed lines merge those marked same)"
+    )
     print(f"incremental matched {later.batch.matched}")
     print(f"incremental seconds full_100={t_full:.1f} full_80={t_80:.1f} incremental_20={t_20:.1f} (in-process runs)")
     shutil.rmtree(work, ignore_errors=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import sqlite3
 
 import polars as pl
@@ -17,6 +18,7 @@ from crm_migrate.errors import MigrateError
 from crm_migrate.mappings.entities import Entity
 from crm_migrate.migrate.run import run
 from crm_migrate.migrate.state import get_blobs
+from crm_migrate.migrate.state_views import batch_lines
 from crm_migrate.project import load_project
 
 runner = CliRunner()
@@ -261,3 +263,51 @@ def test_a_new_row_between_two_records_joins_the_likelier_and_names_the_other(ma
     assert review["state_record"].to_list() == [joined]
     assert review["also_state_records"].to_list() == list(set(golden["external_id"]) - {joined})
     assert state_rows(root, "golden", "contacts").height == records  # no third 王芳
+
+
+SHEET = """\
+file: data/sheet.csv
+entities:
+  accounts:
+    columns: {公司: name}
+  contacts:
+    columns: {联系人: name, 手机: mobile}
+"""
+SHEET_CSV = "公司,联系人,手机\n北京星晨科技有限公司,张伟,13812345678\n上海云帆贸易有限公司,李娜,13912345678\n"
+LATER_CONTACTS = CONTACTS.replace("data/contacts.csv", "data/contacts_later.csv")
+
+
+@pytest.mark.parametrize("mobile, tied", [("13812345678", True), ("13800000001", False)])
+def test_a_new_contact_that_ties_two_records_of_the_state_proposes_their_merge(make_project, tmp_path, mobile, tied):
+    # The full run keeps 北京星辰 (the CRM's, its contact 张伟 not exported yet) and 北京星晨 (a sales sheet's, a
+    # homophone typo, with 张伟's mobile) apart: a name one character off is not enough. A later export of the
+    # CRM's contacts gives 星辰 张伟 with that mobile: a full run on old and new merges the two; the incremental
+    # run cannot merge records already in the CRM, and proposes it in review/state_merges.csv.
+    contacts = "".join(line + "\n" for line in CONTACTS_CSV.splitlines() if not line.startswith("C1,"))
+    files = {"data/accounts.csv": ACCOUNTS_CSV, "data/contacts.csv": contacts, "data/sheet.csv": SHEET_CSV}
+    root = make_project(MIGRATION, {"accounts": ACCOUNTS, "contacts": CONTACTS, "sheet": SHEET}, files)
+    run(load_project(root))
+    golden = state_rows(root, "golden", "accounts")
+    stars = set(golden.filter(pl.col("name").str.starts_with("北京星"))["external_id"])
+    assert len(stars) == 2  # apart after the full run
+    later = f"编号,客户编号,姓名,手机,邮箱\nC1,A1,张伟,{mobile},\n"
+    fresh = tmp_path / "full"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("state", "out", ".crm-migrate*"))
+    for folder in (root, fresh):
+        (folder / "mappings" / "contacts_later.yaml").write_text(LATER_CONTACTS, encoding="utf-8")
+        (folder / "data" / "contacts_later.csv").write_text(later, encoding="utf-8")
+    result = run(load_project(root), incremental=True)
+    ties = pl.read_csv(root / "out" / "review" / "state_merges.csv", infer_schema=False)
+    full = run(load_project(fresh)).lineage.filter(pl.col("entity") == "accounts")
+    both = full.filter(
+        pl.struct("source", "row").is_in([{"source": "accounts", "row": 2}, {"source": "sheet", "row": 2}])
+    )
+    assert both.height == 2 and both["record_id"].n_unique() == (1 if tied else 2)  # what a full run decides
+    if tied:
+        assert ties.rows() == [("accounts", *sorted(stars), ties["probability"][0], "true", "a contact")]
+        assert float(ties["probability"][0]) >= result.migration.entities[Entity.accounts].settings.merge
+        assert any("state_merges.csv" in line and "1 pair(s)" in line for line in batch_lines(result))
+    else:
+        assert ties.is_empty()
+        assert not any("state_merges.csv" in line for line in batch_lines(result))
+    assert set(state_rows(root, "golden", "accounts")["external_id"]) == set(golden["external_id"])  # none merged

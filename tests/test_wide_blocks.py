@@ -137,7 +137,7 @@ def test_an_incremental_run_brings_in_only_the_neighbours_of_its_new_rows(monkey
         BlockingKey("birthday", pl.col("birthday"), ("birthday",), order=(pl.col("name"),)),
         BlockingKey("phone", pl.col("phone"), ("phone",)),
     ]
-    near = _candidates(new, old, keys)
+    near = old[_candidates(new, old, keys)]
     assert 0 < near.height < PEOPLE // 2  # not the whole block
 
     def pairs_of(rows: pl.DataFrame) -> set[tuple[int, int]]:

@@ -284,6 +284,38 @@ class Against:
     stored: Stored
     secret: bytes
     outcomes: dict[Entity, pl.DataFrame] = field(default_factory=dict)  # _seq, status, _ext, candidate, p
+    # per account row of the state (``_i``, its place in ``stored.rows``): the people (hashed) and deals of the
+    # new contacts and opportunities that point at it by its legacy id (`note_children`)
+    children: pl.DataFrame | None = None
+    # per entity: pairs of the state's records that new rows now give something in common (`_state_merges`)
+    ties: dict[Entity, pl.DataFrame] = field(default_factory=dict)
+
+    def note_children(self, contact_parts: list[pl.DataFrame], opportunity_parts: list[pl.DataFrame]) -> None:
+        """The new contacts and opportunities that point at an account of the state (by its legacy id in its
+        system): their people and deals are that account's too, as a full run on old and new would see them,
+        so two records of the state a new contact or deal now ties together are scored again."""
+        from crm_migrate.migrate.columns import ROW, SHEET
+        from crm_migrate.migrate.features import m, related_to_accounts
+
+        old = self.stored.rows.get(Entity.accounts)
+        parts = [*contact_parts, *opportunity_parts]
+        if old is None or old.is_empty() or not parts or not {SYSTEM, key(ID_FIELD)} <= set(old.columns):
+            return
+        like = parts[0].schema  # no child row is on an account row of the state: those are in its sources
+        stub = old.select(
+            pl.lit(None, like.get(SOURCE, pl.String)).alias(SOURCE),
+            pl.lit(None, like.get(SHEET, pl.String)).alias(SHEET),
+            pl.lit(-1, like.get(ROW, pl.Int64)).alias(ROW),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias(SEQ),
+            SYSTEM,
+            key(ID_FIELD),
+        )
+        found = related_to_accounts(stub, contact_parts, opportunity_parts).select(
+            pl.col(SEQ).cast(pl.UInt32).alias("_i"), m("people"), m("deals")
+        )
+        found = found.filter((pl.col(m("people")).list.len() > 0) | (pl.col(m("deals")).list.len() > 0))
+        if not found.is_empty():
+            self.children = hashed(found, [], self.secret)
 
     def account_index(self, index: pl.DataFrame) -> pl.DataFrame:
         """Linking children: the accounts of the state by their legacy ids, after this run's own."""
@@ -313,9 +345,10 @@ class Against:
 
         old = self.stored.rows.get(entity)
         stored = self.stored.weights.get(entity)
+        ties_only = entity is Entity.accounts and self.children is not None  # new children, maybe no new account
         if (
             entity not in dedupe.FUZZY
-            or not frame.height
+            or not (frame.height or ties_only)
             or old is None
             or old.is_empty()
             or not stored
@@ -388,6 +421,112 @@ class Against:
         }
         return pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=schema)
 
+    def state_merges(self) -> pl.DataFrame:
+        """review/state_merges.csv: pairs of the state's records that the new rows (a contact, an opportunity
+        now in common) make likely one, with the probability a full run on old and new gives their likeliest
+        pair of rows; ``same`` where it is at or above the merge threshold (a full run would have merged them).
+        Only a steward merges records already in the CRM."""
+        schema: dict[Any, Any] = {
+            "entity": pl.String,
+            "state_record": pl.String,
+            "other_state_record": pl.String,
+            "probability": pl.Float64,
+            "same": pl.Boolean,
+            "in_common": pl.String,
+        }
+        parts = [t.select(pl.lit(e.value).alias("entity"), *list(schema)[1:]) for e, t in self.ties.items()]
+        return pl.concat(parts).cast(schema) if parts else pl.DataFrame(schema=schema)
+
+
+def _ties(old: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
+    """Pairs of the state's rows (``a`` < ``b``, places in ``old``), of two different records, that a value of a
+    new child (``children``: a contact's phone or email, a deal) not on its account's row before now gives in
+    common. A value on more than ``MAX_BLOCK`` rows (a switchboard, a placeholder) ties none, as it blocks none."""
+    from crm_migrate.migrate.blocking import MAX_BLOCK
+
+    found = []
+    for c in ("m:people", "m:deals"):
+        if c not in old.columns or c not in children.columns:
+            continue
+        had = old[c].gather(children["_i"]).fill_null([])
+        fresh = (
+            pl.DataFrame({"_i": children["_i"], "_v": children[c], "_had": had})
+            .select("_i", pl.col("_v").list.set_difference("_had"))
+            .explode("_v")
+            .drop_nulls("_v")
+        )
+        if fresh.is_empty():
+            continue
+        holders = (
+            old.lazy()
+            .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_j"), pl.col(c).alias("_v"))
+            .explode("_v")
+            .join(fresh.lazy().select("_v").unique(), on="_v", how="semi")
+            .collect()
+        )
+        holders = pl.concat([holders, fresh.rename({"_i": "_j"})]).unique()
+        holders = holders.filter(pl.len().over("_v") <= MAX_BLOCK)
+        found.append(
+            fresh.join(holders, on="_v")
+            .filter(pl.col("_i") != pl.col("_j"))
+            .select(pl.min_horizontal("_i", "_j").alias("a"), pl.max_horizontal("_i", "_j").alias("b"))
+        )
+    if not found:
+        return pl.DataFrame(schema={"a": pl.UInt32, "b": pl.UInt32})
+    pairs = pl.concat(found).unique()
+    ext = old[EXTERNAL]
+    return pairs.filter(pl.Series(ext.gather(pairs["a"]) != ext.gather(pairs["b"])).fill_null(True)).sort("a", "b")
+
+
+def _grown(near: pl.DataFrame, rows: pl.Series, children: pl.DataFrame) -> pl.DataFrame:
+    """The state's rows brought in (``near``, at places ``rows``) with the new children's people and deals added
+    to the rows they point at."""
+    columns = [c for c in ("m:people", "m:deals") if c in near.columns and c in children.columns]
+    if not columns:
+        return near
+    added = pl.DataFrame({"_i": rows.cast(pl.UInt32)}).join(children, on="_i", how="left", maintain_order="left")
+    grown = near.with_columns(added[c].alias(f"_add{c}") for c in columns).with_columns(
+        pl.when(pl.col(f"_add{c}").is_null())
+        .then(pl.col(c))
+        .otherwise(pl.concat_list(pl.col(c).fill_null([]), pl.col(f"_add{c}")).list.unique(maintain_order=True))
+        .alias(c)
+        for c in columns
+    )
+    return grown.drop(f"_add{c}" for c in columns)
+
+
+def _state_merges(scored: pl.DataFrame, combined: pl.DataFrame, n: int, merge: float, review: float) -> pl.DataFrame:
+    """Per pair of the state's records (``state_record`` < ``other_state_record``) whose rows a new child ties
+    (the scored pairs of two old rows), in the review band or above: the likeliest pair's probability, whether
+    a full run would merge them (``same``), and what they now have in common."""
+    ext = combined[EXTERNAL]
+    old = scored.filter((pl.col("l") >= n) & (pl.col("probability") >= review))
+    common = [
+        pl.when(pl.col(f"level:{name}") >= 1).then(pl.lit(label))
+        for name, label in (("contacts", "a contact"), ("opportunities", "an opportunity"))
+        if f"level:{name}" in old.columns
+    ]
+    pairs = old.select(
+        pl.Series("_a", ext.gather(old["l"])),
+        pl.Series("_b", ext.gather(old["r"])),
+        "probability",
+        (pl.concat_str(common, separator=", ", ignore_nulls=True) if common else pl.lit(None, pl.String)).alias(
+            "in_common"
+        ),
+    ).filter(pl.col("_a") != pl.col("_b"))
+    return (
+        pairs.select(
+            pl.min_horizontal("_a", "_b").alias("state_record"),
+            pl.max_horizontal("_a", "_b").alias("other_state_record"),
+            "probability",
+            "in_common",
+        )
+        .sort("probability", descending=True)
+        .unique(["state_record", "other_state_record"], keep="first")
+        .with_columns(pl.col("probability").round(4), (pl.col("probability") >= merge).alias("same"))
+        .sort("state_record", "other_state_record")
+    )
+
 
 def _alone(labelled: pl.DataFrame) -> pl.DataFrame:
     """Outcomes where nothing of the state is compared (activities, or an entity the state has no rows of)."""
@@ -414,13 +553,14 @@ def _values(frame: pl.LazyFrame, expr: pl.Expr, orders: tuple[pl.Expr, ...] = ()
     return out.drop_nulls("_v")
 
 
-def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
+def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys, also: pl.Series | None = None) -> pl.Series:
     """The old rows a full run on old and new would pair with a live new row: those sharing a value of some
     blocking key with it, one join per key, in the blocks `blocking.candidate_pairs` pairs (a block of more
     records of the whole data, old and new, than it pairs is skipped there, so its old rows are not brought in
     here); and of a block it sub-blocks (a person's key, more than ``WIDE`` records), only the old rows within
     ``WINDOW`` places of a new row in one of the key's orders, the only ones it pairs a new row with (at 1M
-    contacts, a tenth of the rows sharing a block with a new one)."""
+    contacts, a tenth of the rows sharing a block with a new one). Their places in ``old``, sorted, with those
+    of ``also``."""
     from crm_migrate.migrate.blocking import MAX_BLOCK, WIDE, WINDOW, common_block
 
     live = new.filter(pl.col(OUTCOME).is_null())
@@ -455,10 +595,11 @@ def _candidates(new: pl.DataFrame, old: pl.DataFrame, keys) -> pl.DataFrame:
             # sorted as candidate_pairs sorts a block: by the order, then by row (the new rows come first)
             ranked = wide.sort("_v", f"_o{j}", "_new", "_i", descending=[False, False, True, False])
             found.append(ranked.filter(~pl.col("_new") & close.fill_null(False)).select("_i"))
+    if also is not None:
+        found.append(pl.DataFrame({"_i": also.cast(pl.UInt32)}))
     if not found:
-        return old.clear()
-    rows = pl.concat(found).unique()["_i"].sort()
-    return old[rows]
+        return pl.Series("_i", [], pl.UInt32)
+    return pl.concat(found).unique()["_i"].sort()
 
 
 def _resolve_against(
@@ -502,7 +643,11 @@ def _resolve_against(
     }
     new = new.cast(schema)
     old = old.select(new.columns).cast({c: t for c, t in schema.items() if old.schema[c] != t})
-    near = _candidates(new, old, blocking_keys(fields, new, entity, linked))
+    children = against.children if entity is Entity.accounts else None
+    ties = _ties(old, children) if children is not None else None
+    also = None if ties is None else pl.concat([ties["a"], ties["b"]]).unique()
+    rows = _candidates(new, old, blocking_keys(fields, new, entity, linked), also)
+    near = old[rows] if children is None else _grown(old[rows], rows, children)
     combined = pl.concat([new, near])
     comparisons = [
         c
@@ -511,6 +656,13 @@ def _resolve_against(
     ]
     # (l < r) at least one new row: old rows were matched before
     pairs, _, _, _ = candidate_pairs(combined, blocking_keys(fields, combined, entity, linked), within, new_rows=n)
+    if ties is not None and ties.height:  # two of the state's rows a new child ties: scored again, as a full run would
+        places = rows.cast(pl.UInt32)
+        again = pl.DataFrame(
+            {"l": places.search_sorted(ties["a"]) + n, "r": places.search_sorted(ties["b"]) + n},
+            schema={"l": pl.UInt32, "r": pl.UInt32},
+        )
+        pairs = pl.concat([pairs.select("l", "r").cast(pl.UInt32), again])
     comparisons = [
         replace(c, unique=False) if c.name in settings.weights and settings.weights[c.name].u else c
         for c in comparisons
@@ -573,6 +725,8 @@ def _resolve_against(
     )
     outcomes = _outcomes(combined, labels, result.pairs, n, review)
     against.outcomes[entity] = outcomes
+    if ties is not None and ties.height:
+        against.ties[entity] = _state_merges(result.pairs, combined, n, merge, review)
     labelled = frame.join(outcomes.select(SEQ, LABEL), on=SEQ, how="left", maintain_order="left")
     own = result.pairs.filter(pl.col("r") < n)  # the pairs of two new rows: the review workbook's
     shown = M.keep_shown(replace(result, pairs=own), labels[:n], settings) if comparisons else None
@@ -591,7 +745,7 @@ def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n
         .group_by("_c")
         .agg(pl.col(EXTERNAL).n_unique().alias("_k"), pl.col(EXTERNAL).min(), pl.col(EXTERNAL).unique().alias("_all"))
     )
-    cross = pairs.filter(pl.col("r") >= n)
+    cross = pairs.filter((pl.col("r") >= n) & (pl.col("l") < n))  # a new row and one of the state
     left, right = cross["l"].to_numpy(), cross["r"].to_numpy()
     within = labels[left] == labels[right]
     into = (
@@ -619,8 +773,7 @@ def _outcomes(combined: pl.DataFrame, labels: np.ndarray, pairs: pl.DataFrame, n
     )
     positions = pl.DataFrame({"r": np.arange(combined.height, dtype=np.uint32), "candidate": ext})
     best = (
-        pairs.filter(pl.col("r") >= n)
-        .select(pl.col("l").cast(pl.Int64).alias("_i"), "r", "probability")
+        cross.select(pl.col("l").cast(pl.Int64).alias("_i"), "r", "probability")
         .sort("probability", descending=True)
         .unique("_i", keep="first")
         .join(positions, on="r", how="left")

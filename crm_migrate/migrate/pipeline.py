@@ -371,11 +371,12 @@ def _build(
         featured = time.perf_counter()
         with step(f"Preparing {entity.value} for matching", unit="records") as preparing:
             if entity is Entity.accounts:
-                related.people = related_to_accounts(
-                    frame,
-                    [p for _, p in extracted.get(Entity.contacts, [])],
-                    [p for _, p in extracted.get(Entity.opportunities, [])],
-                )
+                contact_parts = [p for _, p in extracted.get(Entity.contacts, [])]
+                opportunity_parts = [p for _, p in extracted.get(Entity.opportunities, [])]
+                related.people = related_to_accounts(frame, contact_parts, opportunity_parts)
+                if against is not None:  # new children of the state's accounts
+                    against.note_children(contact_parts, opportunity_parts)
+                del contact_parts, opportunity_parts
             if frame.height:
                 # What matching compares besides the cleaned keys (romanised brands, phones as sets, an
                 # account's contacts): derived per record like the keys, and timed with the cleaning.

@@ -400,6 +400,8 @@ def _write_tree(
         emit("rejects/held_back.csv", lambda: held_back(result.lineage))
     if result.against is not None:  # new rows whose record of the state a steward decides
         emit("review/incremental.csv", partial(result.against.review, migration), keep=("record_id", "state_record"))
+        # records of the state a new contact or deal ties together: a steward merges them in the CRM
+        emit("review/state_merges.csv", result.against.state_merges, keep=("state_record", "other_state_record"))
     with step("Measuring quality for reports/", unit=""):  # the last to read the conformed frames
         report = quality(migration, result.reconciliation, result.conformed)
     if release:

@@ -51,6 +51,14 @@ def batch_lines(result) -> list[str]:
             f"  To review (each new row and the record of the state it may be): "
             f"{result.out / 'review' / 'incremental.csv'}"
         )
+    ties = {e.value: t for e, t in result.against.ties.items() if t.height} if result.against is not None else {}
+    for entity, t in ties.items():
+        same = int(t["same"].sum())
+        lines.append(
+            f"  {entity}: {t.height} pair(s) of records of the state that new contacts or deals tie together, "
+            f"{same} of them as sure as a merge (only a steward merges records in the CRM): "
+            f"{result.out / 'review' / 'state_merges.csv'}"
+        )
     reasons = (
         result.lineage.filter(pl.col("reason").str.starts_with("held back:").fill_null(False))
         .group_by("entity", "reason")
