@@ -326,6 +326,34 @@ def _full_prefixes() -> dict[str, tuple[str, str | None, str | None, str]]:
 
 @fast_path(clean_address)
 def _fast_addresses(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Addresses in full standard form (`_fast_standard_addresses`) and street addresses in Latin letters with
+    a number (`_fast_latin_addresses`)."""
+    standard = _fast_standard_addresses(values, ctx)
+    latin = _fast_latin_addresses(values.filter(~values.is_in(standard["raw"].implode())))
+    return pl.concat([standard, latin], how="diagonal_relaxed") if latin.height else standard
+
+
+# Words of ASCII letters, digits and a street's punctuation, one space between them, nothing before or after,
+# with a digit: not a place in pinyin (`parse_pinyin_place` takes letters only), and no Chinese division name
+# for `parse_address` to find. "42 Miller Street", "Flat 3, 15 Gordon Ave".
+_LATIN_STREET = r"^[A-Za-z0-9#&'/.,\-]+(?: [A-Za-z0-9#&'/.,\-]+)*$"
+
+
+def _fast_latin_addresses(values: pl.Series) -> pl.DataFrame:
+    """A street address in Latin letters (Febrl's, a Salesforce export's): as written, its key lower-cased, no
+    division recognised."""
+    raw = pl.col("raw")
+    frame = pl.DataFrame({"raw": values}).filter(raw.str.contains(_LATIN_STREET) & raw.str.contains("[0-9]"))
+    return frame.select(
+        "raw",
+        raw.alias("value"),
+        raw.str.to_lowercase().alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.lit("no division recognised").alias("notes"),
+    )
+
+
+def _fast_standard_addresses(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Addresses already in full standard form: province, city and district written out, then the street."""
     plain = plain_chinese(values, r"^[\u4e00-\u9fff][\u4e00-\u9fff0-9A-Za-z#\-]*$")
     plain = plain.filter(~plain.str.starts_with("中国") & ~plain.str.starts_with("中华人民共和国"))

@@ -410,6 +410,50 @@ _TWO_CHAR_SURNAMES = sorted(COMPOUND_SURNAMES | {s for s in SURNAME_READINGS if 
 
 @fast_path(clean_person_name)
 def _fast_person_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
+    """Plain Chinese names (`_fast_chinese_names`) and plain names in Latin letters (`_fast_latin_names`)."""
+    chinese = _fast_chinese_names(values, ctx)
+    latin = _fast_latin_names(values.filter(~values.is_in(chinese["raw"].implode())))
+    return pl.concat([chinese, latin.select(chinese.columns)]) if latin.height else chinese
+
+
+# Words of Latin letters, one space between them, nothing before or after: no title, no company, no comma (a
+# family name first), nothing hygiene changes. An honorific followed by a name (Mr Smith) is left to the cleaner.
+_PLAIN_LATIN = r"^[A-Za-z]+(?: [A-Za-z]+)*$"
+_HONORIFIC_FIRST = r"(?i)^(?:mr|mrs|ms|miss|dr|prof|mister|madam) "
+
+
+def _fast_latin_names(values: pl.Series) -> pl.DataFrame:
+    """Names such as "john smith" or "Rebecca" (Febrl's, a HubSpot export's): the value as written, the key its
+    words lower-cased, ü spellings folded and sorted, the family name the last word."""
+    value = pl.col("raw")
+    frame = pl.DataFrame({"raw": values}).filter(
+        value.str.contains(_PLAIN_LATIN) & ~value.str.contains(_HONORIFIC_FIRST)
+    )
+    family = value.str.extract(r"([A-Za-z]+)$", 1)
+    return frame.select(
+        "raw",
+        value.alias("value"),
+        value.str.to_lowercase()
+        .str.split(" ")
+        .list.eval(pl.element().replace(_U_SPELLINGS))
+        .list.sort()
+        .list.join(" ")
+        .alias("key"),
+        pl.lit(None, pl.String).alias("reason"),
+        pl.lit(None, pl.String).alias("notes"),
+        family.alias("attr:family"),
+        value.str.replace(r" ?[A-Za-z]+$", "").alias("attr:given"),
+        pl.lit(None, pl.String).alias("attr:title"),
+        pl.lit(None, pl.String).alias("attr:gender"),
+        pl.lit("full").alias("attr:form"),
+        pl.lit("latin").alias("attr:script"),
+        family.str.to_lowercase().replace(_U_SPELLINGS).alias("attr:family_key"),
+        pl.lit(None, pl.String).alias("attr:traditional"),
+        pl.lit(None, pl.String).alias("attr:company"),
+    )
+
+
+def _fast_chinese_names(values: pl.Series, ctx: CleanContext) -> pl.DataFrame:
     """Plain Chinese names of two to four characters (spaces around or between them allowed): one-character
     surname, no title."""
     names = plain_chinese(values, r"^ *[\u4e00-\u9fff](?: ?[\u4e00-\u9fff]){1,3} *$")
