@@ -311,3 +311,29 @@ def test_a_new_contact_that_ties_two_records_of_the_state_proposes_their_merge(m
         assert ties.is_empty()
         assert not any("state_merges.csv" in line for line in batch_lines(result))
     assert set(state_rows(root, "golden", "accounts")["external_id"]) == set(golden["external_id"])  # none merged
+
+
+def test_what_one_batch_s_contacts_gave_an_account_ties_it_in_a_later_batch(make_project):
+    # 北京星辰 (A1) and 北京星晨 (A9), both in the CRM, apart after the full run. A first batch gives A1 a contact
+    # with a mobile nobody else has: nothing to tie. A second gives A9 a contact with that mobile: the state
+    # must remember what the first batch's contact gave A1 for the two to be tied, as a full run would.
+    accounts = ACCOUNTS_CSV + "A9,北京星晨科技有限公司,,\n"
+    contacts = "".join(line + "\n" for line in CONTACTS_CSV.splitlines() if not line.startswith("C1,"))
+    root = make_project(
+        MIGRATION,
+        {"accounts": ACCOUNTS, "contacts": CONTACTS},
+        {"data/accounts.csv": accounts, "data/contacts.csv": contacts},
+    )
+    run(load_project(root))
+    stars = set(state_rows(root, "golden", "accounts").filter(pl.col("name").str.starts_with("北京星"))["external_id"])
+    assert len(stars) == 2
+    for n, line in ((1, "C1,A1,张伟,13812345678,"), (2, "C9,A9,张伟,13812345678,")):
+        (root / "mappings" / f"later{n}.yaml").write_text(
+            CONTACTS.replace("data/contacts.csv", f"data/later{n}.csv"), encoding="utf-8"
+        )
+        (root / "data" / f"later{n}.csv").write_text(f"编号,客户编号,姓名,手机,邮箱\n{line}\n", encoding="utf-8")
+        run(load_project(root), incremental=True)
+        ties = pl.read_csv(root / "out" / "review" / "state_merges.csv", infer_schema=False)
+        if n == 1:
+            assert ties.is_empty()
+    assert ties.select("state_record", "other_state_record", "in_common").rows() == [(*sorted(stars), "a contact")]

@@ -39,6 +39,15 @@ from crm_migrate.migrate.stable_ids import renamed
 from crm_migrate.migrate.state import Blob, connect, encoded, get_blobs, get_frame, identifier_hash, part_of
 
 MATCH, MATCH_IDS, SOURCES = "match", "match_ids", "sources"  # the `records` kinds this module adds
+# The people (hashed) and deals that new contacts and opportunities gave accounts of the state, by the account
+# row's source and source key (hashed): an incremental batch adds them as a part, a full run empties the table.
+CHILDREN = "children"
+CHILDREN_SCHEMA: dict[Any, Any] = {
+    SOURCE: pl.String,
+    KEY: pl.String,
+    "m:people": pl.List(pl.String),
+    "m:deals": pl.List(pl.String),
+}
 SOURCES_SCHEMA = {"source": pl.String, "file": pl.String, "sha256": pl.String, "rows": pl.Int64}
 EXTERNAL = "_ext"  # in the rows of the state: the golden record's external id
 JOINED, NEW, REVIEW = "joined", "new", "review"
@@ -144,7 +153,25 @@ def extra_records(migration, secret: bytes) -> dict[tuple[str, str], pl.DataFram
         if res.compared is not None:
             out[(MATCH, entity.value)] = res.compared
             out[(MATCH_IDS, entity.value)] = encoded(match_ids(res))
+    if Entity.accounts in migration.entities:  # what earlier batches' children gave the accounts goes
+        out[(CHILDREN, Entity.accounts.value)] = pl.DataFrame(schema=CHILDREN_SCHEMA)
     return out
+
+
+def _with_children(rows: pl.DataFrame, blobs: list[bytes]) -> pl.DataFrame:
+    """The state's account rows with the people and deals that the children of earlier incremental batches
+    gave them (kind ``children``), as `Against.note_children` gives them this batch's."""
+    given = [pl.read_parquet(io.BytesIO(b)) for b in blobs]
+    given = [g for g in given if g.height]
+    if not given or rows.is_empty() or not {SOURCE, KEY} <= set(rows.columns):
+        return rows
+    by = (
+        pl.concat(given, how="diagonal_relaxed")
+        .group_by(SOURCE, KEY)
+        .agg(pl.col(c).explode().drop_nulls().unique() for c in ("m:people", "m:deals"))
+    )
+    added = rows.select(SOURCE, KEY).join(by, on=[SOURCE, KEY], how="left", maintain_order="left")
+    return _grown_by(rows, added)
 
 
 def _stored_rows(conn, entity: Entity) -> pl.DataFrame:
@@ -224,6 +251,8 @@ def load(path, project) -> Stored:
             )
         sources = get_frame(conn, SOURCES, "", SOURCES_SCHEMA)
         rows = {e: _stored_rows(conn, e) for e in project.entities}
+        if Entity.accounts in rows:
+            rows[Entity.accounts] = _with_children(rows[Entity.accounts], get_blobs(conn, CHILDREN, "accounts"))
     finally:
         conn.close()
     return Stored(sources, rows, weights, matching)
@@ -484,9 +513,16 @@ def _grown(near: pl.DataFrame, rows: pl.Series, children: pl.DataFrame) -> pl.Da
     columns = [c for c in ("m:people", "m:deals") if c in near.columns and c in children.columns]
     if not columns:
         return near
-    added = pl.DataFrame({"_i": rows.cast(pl.UInt32)}).join(children, on="_i", how="left", maintain_order="left")
-    grown = near.with_columns(added[c].alias(f"_add{c}") for c in columns).with_columns(
-        pl.when(pl.col(f"_add{c}").is_null())
+    return _grown_by(
+        near, pl.DataFrame({"_i": rows.cast(pl.UInt32)}).join(children, on="_i", how="left", maintain_order="left")
+    )
+
+
+def _grown_by(rows: pl.DataFrame, added: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with the lists of ``added`` (row for row) added to their people and deals."""
+    columns = [c for c in ("m:people", "m:deals") if c in rows.columns and c in added.columns]
+    grown = rows.with_columns(added[c].alias(f"_add{c}") for c in columns).with_columns(
+        pl.when(pl.col(f"_add{c}").list.len().fill_null(0) == 0)
         .then(pl.col(c))
         .otherwise(pl.concat_list(pl.col(c).fill_null([]), pl.col(f"_add{c}")).list.unique(maintain_order=True))
         .alias(c)
@@ -813,8 +849,14 @@ def added_to(record, against: Against):
     for (kind, entity), frame in record.extra.items():
         if kind == SOURCES:
             extra[(kind, entity)] = pl.concat([against.stored.sources, frame], how="diagonal_relaxed")
-        else:
+        elif kind != CHILDREN:
             extra[(kind, part_of(entity, record.batch))] = frame
+    if against.children is not None:  # what this batch's children gave the state's accounts, for later batches
+        old, at = against.stored.rows[Entity.accounts], against.children["_i"]
+        given = pl.DataFrame({SOURCE: old[SOURCE].gather(at), KEY: old[KEY].gather(at)}).hstack(
+            against.children.drop("_i")
+        )
+        extra[(CHILDREN, part_of(Entity.accounts.value, record.batch))] = given.cast(CHILDREN_SCHEMA)
     # An entity the batch sent nothing of keeps its golden table as it is (an incremental run withdraws nothing).
     golden = {e: f for e, f in record.golden.items() if record.counts.get(e.value, {}).get("sent", 0)}
     return replace(record, golden=golden, rows_part=part_of("", record.batch), matching=[], weights=[], extra=extra)
