@@ -510,9 +510,6 @@ def _ties(old: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
 def _grown(near: pl.DataFrame, rows: pl.Series, children: pl.DataFrame) -> pl.DataFrame:
     """The state's rows brought in (``near``, at places ``rows``) with the new children's people and deals added
     to the rows they point at."""
-    columns = [c for c in ("m:people", "m:deals") if c in near.columns and c in children.columns]
-    if not columns:
-        return near
     return _grown_by(
         near, pl.DataFrame({"_i": rows.cast(pl.UInt32)}).join(children, on="_i", how="left", maintain_order="left")
     )
