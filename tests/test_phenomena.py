@@ -398,3 +398,32 @@ def test_each_brand_gets_its_own_calques_as_a_list_and_none_without_english_name
     assert got == {b: list(calques(b)) for b in ("星云", "世星方", "云帆星", "垚淼")}
     assert got["垚淼"] == [] and len(got["世星方"]) >= 2  # one without a translation, one with several forms
     assert _brand_table(brands, has_english=False)["_calques"].null_count() == 4
+
+
+def test_an_english_name_of_a_brand_s_first_characters_is_another_brand_where_the_trade_is_known(make_project):
+    # 精盛福软件: the trade (software) is read, so the brand is 精盛福 whole, and "Jingsheng Software" names
+    # another company (精盛). Where the trade is one no table knows (刀具), the brand may hold it, and an English
+    # name of the brand's first characters with its trade in English is that company.
+    result = run_rows(
+        make_project,
+        "\n".join(
+            [
+                "南京精盛福软件有限公司,,,,,,,",  # 2
+                '"Jingsheng Software (Nanjing) Co., Ltd.",,,,,,,',  # 3 another brand
+                '"Jingshengfu Software (Nanjing) Co., Ltd.",,,,,,,',  # 4 the same brand
+                "辉雅鹏刀具（北京）股份有限公司,,,,,,,",  # 5
+                '"Huiyapeng Tools (Beijing) Co., Ltd.",,,,,,,',  # 6
+            ]
+        )
+        + "\n",
+    )
+    assert labelled(result, Entity.accounts, "name across scripts", 2, 3) in (None, "different", "brand alike")
+    assert labelled(result, Entity.accounts, "name across scripts", 2, 4) == "same brand, trade and region"
+    assert labelled(result, Entity.accounts, "name across scripts", 5, 6) in (
+        "same brand and trade or region",
+        "same brand, trade and region",
+    )
+    records = dict(
+        result.migration.entities[Entity.accounts].frame.select(pl.col("_row").cast(pl.Int64), "_record_id").iter_rows()
+    )
+    assert records[2] != records[3] and records[2] == records[4] and records[5] == records[6]

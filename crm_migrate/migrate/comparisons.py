@@ -502,7 +502,10 @@ def across_scripts(name: str) -> Comparison:
     星云) where the data holds several Chinese companies reading that way (星辰科技 in 北京 and in 上海, or
     星辰科技 and 星辰贸易: the English name could be either); 4 the same brand where the data holds one such
     company, but neither trade nor region to check it by (XINGCHEN / 星辰科技); 5 the same brand and trade
-    (科技 / Technology) or region; 6 the same brand, trade and region. Missing unless the scripts differ."""
+    (科技 / Technology) or region; 6 the same brand, trade and region. "The same brand": the English reads as
+    the whole Chinese brand, or as its first characters where the Chinese name's trade is none we know (辉雅鹏刀具
+    / Huiyapeng Tools), never where it is (精盛福软件 / Jingsheng Software: another brand). Missing unless the
+    scripts differ."""
     script, latin, family = m("script"), m("latin"), m("family")
     trade, branch, brand = attr(name, "trade"), m("branch"), attr(name, "brand")
     read = (
@@ -592,10 +595,17 @@ def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.
     family_differs = (
         col("c_family").is_not_null() & col("e_family").is_not_null() & (col("c_family") != col("e_family"))
     )
+    # The English brand reads as the whole Chinese brand; or as its first characters only where the Chinese
+    # name says no trade we know, the rest being its trade (辉雅鹏刀具 / Huiyapeng Tools). Where the trade is
+    # known, the brand is known whole, and an English name of its first characters is another brand (精盛福软件 /
+    # Jingsheng Software, 帆卓泰科技 / FANZHUO SCI-TECH).
     same = (
         (col("c_latin") == col("e_latin"))
-        | col("c_heads").list.contains(col("e_head"))
-        | col("c_heads").list.contains(col("e_latin"))
+        | (col("c_latin") == col("e_head"))
+        | (
+            col("c_trade").is_null()
+            & (col("c_heads").list.contains(col("e_head")) | col("c_heads").list.contains(col("e_latin")))
+        )
     )
     pairs = pairs.with_columns(
         place_conflict.fill_null(False).alias("conflict"),
