@@ -413,6 +413,8 @@ def test_an_english_name_of_a_brand_s_first_characters_is_another_brand_where_th
                 '"Jingshengfu Software (Nanjing) Co., Ltd.",,,,,,,',  # 4 the same brand
                 "辉雅鹏刀具（北京）股份有限公司,,,,,,,",  # 5
                 '"Huiyapeng Tools (Beijing) Co., Ltd.",,,,,,,',  # 6
+                "武汉辰青玻璃钢有限公司,,,,,,,",  # 7
+                '"Wuhan Chenqing Decoration Engineering Co. Ltd",,,,,,,',  # 8 a trade the rest (玻璃钢) is not
             ]
         )
         + "\n",
@@ -427,3 +429,8 @@ def test_an_english_name_of_a_brand_s_first_characters_is_another_brand_where_th
         result.migration.entities[Entity.accounts].frame.select(pl.col("_row").cast(pl.Int64), "_record_id").iter_rows()
     )
     assert records[2] != records[3] and records[2] == records[4] and records[5] == records[6]
+    assert labelled(result, Entity.accounts, "name across scripts", 7, 8) in (None, "different", "brand alike")
+    assert records[7] != records[8]
+    # An English name that says no trade may be 辰青玻璃钢.
+    alone = run_rows(make_project, '武汉辰青玻璃钢有限公司,,,,,,,\n"Wuhan Chenqing Co. Ltd",,,,,,,\n')
+    assert labelled(alone, Entity.accounts, "name across scripts", 2, 3) not in (None, "different")

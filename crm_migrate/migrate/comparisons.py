@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -613,6 +614,7 @@ def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.
         family_differs.fill_null(False).alias("family_differs"),
         same.fill_null(False).alias("same"),
     )
+    pairs = _unexplained_rest(pairs)
     # What whole-frame expressions cannot say, asked once per distinct value or only where it matters.
     heads = pairs["e_head"].drop_nulls().unique().to_list()
     pinyin = (
@@ -669,6 +671,42 @@ def _cross_levels(sides: Sides, cross: np.ndarray, read: tuple[str, ...]) -> np.
     missing = pairs.select(col("c_latin").is_null() | col("e_latin").is_null()).to_series().to_numpy()
     out[missing] = MISSING
     return out
+
+
+def _unexplained_rest(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Not the same brand after all where the English reads as only the first characters of a Chinese brand
+    whose trade is none we know, and says a trade we know that the rest of the Chinese brand holds no character
+    of: 辰青玻璃钢 / Chenqing Home Products (家居用品), 杰文刀具 / Jiewen Decoration Engineering (装饰工程); but
+    辉雅鹏刀具 / Huiyapeng Tools (工具) is its own, and so is an English name that says no trade."""
+    col = pl.col
+    partial = (
+        col("same")
+        & col("c_trade").is_null()
+        & col("e_trade").is_not_null()
+        & (col("c_latin") != col("e_latin"))
+        & (col("c_latin") != col("e_head"))
+    ).fill_null(False)
+    where = np.flatnonzero(pairs.select(partial).to_series().to_numpy())
+    if not where.size:
+        return pairs
+    part = pairs[where].select("c_brand", "e_trade", "c_heads", "e_head", "e_latin")
+    unexplained = []
+    for brand, trade, heads, head, latin in part.iter_rows():
+        # the characters of the brand the English covers: its heads are the readings of the first 2, 3, ... 6
+        covered = next((i + 2 for i, h in enumerate(heads or []) if h in (head, latin)), None)
+        rest = (brand or "")[covered:] if covered is not None else ""
+        unexplained.append(bool(rest) and not any(ch in _trade_chars(trade) for ch in rest))
+    flags = np.zeros(pairs.height, dtype=bool)
+    flags[where] = unexplained
+    return pairs.with_columns((col("same") & ~pl.Series(flags)).alias("same"))
+
+
+@lru_cache(maxsize=256)
+def _trade_chars(code: str) -> str:
+    """Every character of the Chinese words of a trade (tools: 工具, 五金工具)."""
+    from crm_migrate.cleaners.company_words import TRADES
+
+    return "".join({ch for zh, t in TRADES.items() if t.code == code for ch in zh})
 
 
 def _alike(pairs: pl.DataFrame) -> np.ndarray:
