@@ -21,7 +21,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
-from crm_migrate.cleaners.company_words import calque_of, initials, is_pinyin, trade_in
+from crm_migrate.cleaners.company_words import TRADES, calque_of, initials, is_pinyin, trade_in
 from crm_migrate.cleaners.person import COMMON_SURNAMES
 from crm_migrate.mappings.entities import ID_FIELD, Entity, FieldSpec, FieldType
 from crm_migrate.migrate.columns import SOURCE, attr, key, val
@@ -704,8 +704,6 @@ def _unexplained_rest(pairs: pl.DataFrame) -> pl.DataFrame:
 @lru_cache(maxsize=256)
 def _trade_chars(code: str) -> str:
     """Every character of the Chinese words of a trade (tools: 工具, 五金工具)."""
-    from crm_migrate.cleaners.company_words import TRADES
-
     return "".join({ch for zh, t in TRADES.items() if t.code == code for ch in zh})
 
 

@@ -42,12 +42,8 @@ MATCH, MATCH_IDS, SOURCES = "match", "match_ids", "sources"  # the `records` kin
 # The people (hashed) and deals that new contacts and opportunities gave accounts of the state, by the account
 # row's source and source key (hashed): an incremental batch adds them as a part, a full run empties the table.
 CHILDREN = "children"
-CHILDREN_SCHEMA: dict[Any, Any] = {
-    SOURCE: pl.String,
-    KEY: pl.String,
-    "m:people": pl.List(pl.String),
-    "m:deals": pl.List(pl.String),
-}
+TIED = ("m:people", "m:deals")  # the features of an account that its children give it
+CHILDREN_SCHEMA: dict[Any, Any] = {SOURCE: pl.String, KEY: pl.String, **{c: pl.List(pl.String) for c in TIED}}
 SOURCES_SCHEMA = {"source": pl.String, "file": pl.String, "sha256": pl.String, "rows": pl.Int64}
 EXTERNAL = "_ext"  # in the rows of the state: the golden record's external id
 JOINED, NEW, REVIEW = "joined", "new", "review"
@@ -168,7 +164,7 @@ def _with_children(rows: pl.DataFrame, blobs: list[bytes]) -> pl.DataFrame:
     by = (
         pl.concat(given, how="diagonal_relaxed")
         .group_by(SOURCE, KEY)
-        .agg(pl.col(c).explode().drop_nulls().unique() for c in ("m:people", "m:deals"))
+        .agg(pl.col(c).explode().drop_nulls().unique() for c in TIED)
     )
     added = rows.select(SOURCE, KEY).join(by, on=[SOURCE, KEY], how="left", maintain_order="left")
     return _grown_by(rows, added)
@@ -324,7 +320,7 @@ class Against:
         system): their people and deals are that account's too, as a full run on old and new would see them,
         so two records of the state a new contact or deal now ties together are scored again."""
         from crm_migrate.migrate.columns import ROW, SHEET
-        from crm_migrate.migrate.features import m, related_to_accounts
+        from crm_migrate.migrate.features import related_to_accounts
 
         old = self.stored.rows.get(Entity.accounts)
         parts = [*contact_parts, *opportunity_parts]
@@ -340,9 +336,9 @@ class Against:
             key(ID_FIELD),
         )
         found = related_to_accounts(stub, contact_parts, opportunity_parts).select(
-            pl.col(SEQ).cast(pl.UInt32).alias("_i"), m("people"), m("deals")
+            pl.col(SEQ).cast(pl.UInt32).alias("_i"), *TIED
         )
-        found = found.filter((pl.col(m("people")).list.len() > 0) | (pl.col(m("deals")).list.len() > 0))
+        found = found.filter(pl.any_horizontal(pl.col(c).list.len() > 0 for c in TIED))
         if not found.is_empty():
             self.children = hashed(found, [], self.secret)
 
@@ -474,7 +470,7 @@ def _ties(old: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
     from crm_migrate.migrate.blocking import MAX_BLOCK
 
     found = []
-    for c in ("m:people", "m:deals"):
+    for c in TIED:
         if c not in old.columns or c not in children.columns:
             continue
         had = old[c].gather(children["_i"]).fill_null([])
@@ -517,7 +513,7 @@ def _grown(near: pl.DataFrame, rows: pl.Series, children: pl.DataFrame) -> pl.Da
 
 def _grown_by(rows: pl.DataFrame, added: pl.DataFrame) -> pl.DataFrame:
     """``rows`` with the lists of ``added`` (row for row) added to their people and deals."""
-    columns = [c for c in ("m:people", "m:deals") if c in rows.columns and c in added.columns]
+    columns = [c for c in TIED if c in rows.columns and c in added.columns]
     grown = rows.with_columns(added[c].alias(f"_add{c}") for c in columns).with_columns(
         pl.when(pl.col(f"_add{c}").list.len().fill_null(0) == 0)
         .then(pl.col(c))
@@ -854,6 +850,6 @@ def added_to(record, against: Against):
             against.children.drop("_i")
         )
         extra[(CHILDREN, part_of(Entity.accounts.value, record.batch))] = given.cast(CHILDREN_SCHEMA)
-    # An entity the batch sent nothing of keeps its golden table as it is (an incremental run withdraws nothing).
-    golden = {e: f for e, f in record.golden.items() if record.counts.get(e.value, {}).get("sent", 0)}
-    return replace(record, golden=golden, rows_part=part_of("", record.batch), matching=[], weights=[], extra=extra)
+    # Its golden tables are those of the entities it sent records of (`delta.to_record`, as `run` asks): an entity
+    # it sent nothing of keeps its table as it is (an incremental run withdraws nothing).
+    return replace(record, rows_part=part_of("", record.batch), matching=[], weights=[], extra=extra)
