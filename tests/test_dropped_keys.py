@@ -63,6 +63,47 @@ def test_blocks_skipped_for_size_count_blocks_the_largest_and_their_records(monk
     ]
 
 
+def _coarse() -> pl.DataFrame:
+    # c and e: blocks of 2, 2, 3 and 5 records (1 + 1 + 3 + 10 = 15 pairs) over twelve records each, on other rows.
+    shape = ["a", "a", "b", "b", "c", "c", "c", "d", "d", "d", "d", "d"]
+    return pl.DataFrame(
+        {"_outcome": [None] * 24, "c": shape + [None] * 12, "e": [None] * 12 + shape},
+        schema_overrides={"_outcome": pl.String, "c": pl.String, "e": pl.String},
+    )
+
+
+def test_a_key_past_its_budget_is_kept_without_its_largest_blocks(monkeypatch):
+    """A coarse key (a brand's sound at a million companies) loses its most common values, not all of them: its
+    block limit is lowered until its pairs fit the key's budget."""
+    monkeypatch.setattr(blocking, "PAIRS_PER_ROW", 0)
+    monkeypatch.setattr(blocking, "MIN_BUDGET", 6)  # 6 pairs a key: the blocks of 2, 2 and 3 (5 pairs) fit
+    pairs, _, dropped, capped = candidate_pairs(_coarse(), [BlockingKey("c", pl.col("c"), ())])
+    assert dropped == [] and pairs.height == 5
+    assert (7, 8) not in pairs.rows() and (4, 6) in pairs.rows()
+    [c] = capped
+    assert (c.name, c.blocks, c.largest, c.records, c.pairs, c.reason) == ("c", 1, 5, 5, 10, blocking.BLOCKS_TOO_LARGE)
+    assert f"(lowered from {blocking.MAX_BLOCK} to keep within the pair budget)" in c.why
+
+
+def test_keys_past_the_budget_share_what_is_left_of_it(monkeypatch):
+    """Two coarse keys get one lowered limit, at which both fit the total left: neither takes it all."""
+    monkeypatch.setattr(blocking, "PAIRS_PER_ROW", 0)
+    monkeypatch.setattr(blocking, "TOTAL_PAIRS_PER_ROW", 0)
+    monkeypatch.setattr(blocking, "MAX_PAIRS", 0)
+    monkeypatch.setattr(blocking, "MIN_BUDGET", 12)  # 12 pairs a key and in all: 5 + 5 fit, 15 + 5 do not
+    keys = [BlockingKey("c", pl.col("c"), ()), BlockingKey("e", pl.col("e"), ())]
+    pairs, by_key, dropped, capped = candidate_pairs(_coarse(), keys)
+    assert dropped == [] and pairs.height == 10
+    assert [(k.name, where.size) for k, where in by_key] == [("c", 5), ("e", 5)]
+    assert [(c.name, c.largest) for c in capped] == [("c", 5), ("e", 5)]
+    monkeypatch.setattr(blocking, "MIN_BUDGET", 4)  # the blocks of two alone (2 + 2) fit; of three not
+    pairs, by_key, dropped, capped = candidate_pairs(_coarse(), keys)
+    assert pairs.height == 4 and dropped == [] and [c.largest for c in capped] == [5, 5]
+    monkeypatch.setattr(blocking, "MIN_BUDGET", 3)  # not even both keys' blocks of two: the coarsest stays out
+    pairs, by_key, dropped, capped = candidate_pairs(_coarse(), keys)
+    assert pairs.height == 2 and [(d.name, d.reason) for d in dropped] == [("e", blocking.TOO_COARSE)]
+
+
 BRANDS = [
     "星辰",
     "云帆",

@@ -10,11 +10,14 @@ memory, linear in the rows: a block of more than ``MAX_BLOCK`` records (for a pe
 skipped (reported per key with the largest block's size); a person's block of more than ``WIDE`` records is sub-blocked, each record paired
 with the next ``WINDOW`` in the key's order (the name, or the other identifying values: sorted
 neighbourhood), so that a key whose blocks grow with the data (a birthday, a common name) keeps a fixed
-number of pairs per record and is kept rather than dropped; a key whose blocks would still give more
-than ``PAIRS_PER_ROW`` pairs per record is too coarse for this data and is dropped; and all keys together
-stay within the pair budget, ``TOTAL_PAIRS_PER_ROW`` per record and never more than ``MAX_PAIRS``: keys are
-taken finest first, and one that would pass the budget is dropped. A key dropped is reported with the pairs
-it would have given and the records it would have compared, counted on the block sizes before any pair exists.
+number of pairs per record and is kept rather than dropped; a key may give at most ``PAIRS_PER_ROW`` pairs
+per record, and all keys together stay within the pair budget, ``TOTAL_PAIRS_PER_ROW`` per record and never
+more than ``MAX_PAIRS``: keys are taken finest first, and those that do not fit whole are kept with a lower
+block limit, one for all of them (`_lowered`: a brand's sound loses the values a hundred companies share at a
+million records, not its other blocks), and dropped only where even their smallest blocks do not fit. A key
+dropped is reported with the pairs it would have given and the records it would have compared, and a key's
+blocks skipped with their count, the largest and the limit, all counted on the block sizes before any pair
+exists.
 Everything matching holds per pair (levels, weights, the strings rapidfuzz scores, in batches) is
 bounded by that budget.
 """
@@ -249,41 +252,39 @@ def candidate_pairs(
     # Each key's blocks as (record, value hash); a key whose blocks would give too many pairs is dropped
     # before it costs anything more.
     sized = [(n, *_blocks(live, bk, within, common[n])) for n, bk in enumerate(keys)]
-    # The finest keys first, so that the budget goes to the keys that say most per pair.
-    dropped, skipped_blocks, kept, spent = [], [], [], 0
+    # The finest keys first, so that the budget goes to the keys that say most per pair; a key that does not
+    # fit whole waits for a lower block limit (`_lowered`).
+    dropped, skipped_blocks, chosen, spent, waiting = [], [], [], 0, []
     for n, part, sizes, usable, expected, listed in sorted(sized, key=lambda x: (x[4], x[0])):
-        bk = keys[n]
-        if expected > budget:
-            dropped.append(
-                SkippedKey(
-                    bk.name,
-                    expected,
-                    f"more than {PAIRS_PER_ROW} pairs per record",
-                    records=_records_in(part, usable, listed),
-                    reason=TOO_COARSE,
-                )
-            )
-            continue
-        if spent + expected > total:
-            dropped.append(
-                SkippedKey(
-                    bk.name,
-                    expected,
-                    f"past the pair budget ({total:,} pairs, {spent:,} spent on finer keys)",
-                    records=_records_in(part, usable, listed),
-                    reason=PAST_BUDGET,
-                )
-            )
+        if expected > budget or spent + expected > total:
+            waiting.append((n, part, sizes, usable, expected, listed))
             continue
         spent += expected
-        big = sizes.filter(pl.col("len") > common[n])
+        chosen.append((n, part, sizes, usable, common[n], listed))
+    lowered = _lowered({n: (sizes, common[n]) for n, _, sizes, _, _, _ in waiting}, budget, total - spent)
+    for n, part, sizes, usable, expected, listed in waiting:
+        bk = keys[n]
+        if n in lowered:
+            usable = sizes.filter((pl.col("paired") > 0) & (pl.col("len") <= lowered[n]))
+            chosen.append((n, part, sizes, usable, lowered[n], listed))
+            continue
+        if expected > budget:
+            why, reason = f"more than {PAIRS_PER_ROW} pairs per record", TOO_COARSE
+        else:
+            why, reason = f"past the pair budget ({total:,} pairs, {spent:,} spent on finer keys)", PAST_BUDGET
+        dropped.append(SkippedKey(bk.name, expected, why, records=_records_in(part, usable, listed), reason=reason))
+    kept = []  # per key kept, its (record, value hash) rows in the blocks it pairs, with their sizes
+    for n, part, sizes, usable, limit, listed in chosen:
+        bk = keys[n]
+        big = sizes.filter(pl.col("len") > limit)
         if big.height:
             largest = int(big.select(pl.col("len").max()).item())
+            note = f" (lowered from {common[n]} to keep within the pair budget)" if limit < common[n] else ""
             skipped_blocks.append(
                 SkippedKey(
                     bk.name,
                     int(big["pairs"].sum()),
-                    f"{big.height:,} block(s) of more than {common[n]} records, the largest "
+                    f"{big.height:,} block(s) of more than {limit} records{note}, the largest "
                     f"{largest:,} records sharing one value",
                     big.height,
                     _records_in(part, big, listed),
@@ -293,7 +294,7 @@ def candidate_pairs(
             )
         kept.append((n, part.join(usable.select("_h", "len"), on="_h", how="inner")))
     # Each key's (record, value hash) rows are read no more (the kept keys' are in ``kept``, with their sizes).
-    del sized
+    del sized, chosen, waiting
     dropped.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
     skipped_blocks.sort(key=lambda d: [bk.name for bk in keys].index(d.name))
     if not kept:
@@ -372,12 +373,50 @@ def _blocks(
             .len("len")
             .with_columns((pl.col("len").cast(pl.Int64) * (pl.col("len").cast(pl.Int64) - 1) // 2).alias("pairs"))
         )
-    usable = sizes.filter((pl.col("pairs") > 0) & (pl.col("len") <= common))
-    size, pairs = usable["len"].to_numpy().astype(np.int64), usable["pairs"].to_numpy()
     if bk.order:  # a wide block: each record's next WINDOW neighbours in each order, at most
-        windowed = (size * WINDOW - WINDOW * (WINDOW + 1) // 2) * len(bk.order)
-        pairs = np.where(size > WIDE, np.minimum(windowed, pairs), pairs)
-    return part, sizes, usable, int(pairs.sum()), listed
+        windowed = (pl.col("len").cast(pl.Int64) * WINDOW - WINDOW * (WINDOW + 1) // 2) * len(bk.order)
+        paired = pl.when(pl.col("len") > WIDE).then(pl.min_horizontal(windowed, "pairs")).otherwise("pairs")
+    else:
+        paired = pl.col("pairs")
+    sizes = sizes.with_columns(paired.alias("paired"))
+    usable = sizes.filter((pl.col("paired") > 0) & (pl.col("len") <= common))
+    return part, sizes, usable, int(usable["paired"].sum()), listed
+
+
+def _lowered(waiting: dict[int, tuple[pl.DataFrame, int]], budget: int, left: int) -> dict[int, int]:
+    """The block limit each key that did not fit whole is kept with: one limit for all of them, the highest
+    at which each key's blocks of at most that many records give at most ``budget`` pairs and all of them
+    together at most ``left``, so that the pair budget skips the most common values of a coarse key (a brand's
+    sound shared by a hundred companies at a million records) rather than the whole key. A key whose smallest
+    blocks alone pass ``budget`` stays out (too coarse at any limit); where the keys' blocks of two records
+    together pass ``left``, the coarsest stays out and the others are tried again. ``waiting``: per key
+    (index), its block sizes (`_blocks`) and its own limit."""
+    curves = {}
+    for n, (sizes, common) in waiting.items():
+        blocks = sizes.filter(pl.col("paired") > 0).sort("len")
+        size = blocks["len"].to_numpy().astype(np.int64)
+        curves[n] = (size, np.cumsum(blocks["paired"].to_numpy().astype(np.int64)), common)
+
+    def pairs(n: int, limit: int) -> int:  # the key's pairs from its blocks of at most ``limit`` records
+        size, total, common = curves[n]
+        at = int(np.searchsorted(size, min(limit, common), side="right"))
+        return int(total[at - 1]) if at else 0
+
+    def fits(limit: int) -> bool:  # every key still in, at that limit
+        spent = [pairs(n, limit) for n in keys]
+        return max(spent) <= budget and sum(spent) <= left
+
+    keys = [n for n, (size, _, _) in curves.items() if size.size and pairs(n, int(size[0])) <= budget]
+    while keys:
+        if not fits(2):
+            keys.remove(max(keys, key=lambda n: (pairs(n, 2), n)))  # the coarsest, the later of equals
+            continue
+        low, high = 2, max(curves[n][2] for n in keys)  # fits(low); the highest limit that fits, by halves
+        while low < high:
+            mid = (low + high + 1) // 2
+            low, high = (mid, high) if fits(mid) else (low, mid - 1)
+        return {n: min(low, curves[n][2]) for n in keys if pairs(n, low) > 0}
+    return {}
 
 
 def _order_values(frame: pl.DataFrame, bk: BlockingKey, made: dict[str, np.ndarray]) -> list[np.ndarray]:
