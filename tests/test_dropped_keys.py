@@ -82,6 +82,7 @@ def test_a_key_past_its_budget_is_kept_without_its_largest_blocks(monkeypatch):
     assert (7, 8) not in pairs.rows() and (4, 6) in pairs.rows()
     [c] = capped
     assert (c.name, c.blocks, c.largest, c.records, c.pairs, c.reason) == ("c", 1, 5, 5, 10, blocking.BLOCKS_TOO_LARGE)
+    assert c.limit == 4  # the highest that fits: its blocks of 2, 2 and 3 records paired, of 5 not
     assert f"(lowered from {blocking.MAX_BLOCK} to keep within the pair budget)" in c.why
 
 
@@ -169,11 +170,12 @@ def test_blocks_skipped_for_size_are_in_quality_json_the_report_and_the_summary(
     skipped = json.loads((out / "reports/quality.json").read_text(encoding="utf-8"))["blocking"]["accounts"][
         "blocks_skipped"
     ]
-    assert {"key": "name", "blocks": 1, "largest": 9, "records": 9, "pairs": 36} in skipped
+    assert {"key": "name", "blocks": 1, "largest": 9, "records": 9, "pairs": 36, "limit": 8} in skipped
     page = (out / "reports/quality.html").read_text(encoding="utf-8")
     assert "<h2>Blocks skipped for size: accounts</h2>" in page
     assert (
-        '<tr><td>name</td><td class="n">1</td><td class="n">9</td><td class="n">9</td><td class="n">36</td></tr>'
+        '<tr><td>name</td><td class="n">1</td><td class="n">8</td><td class="n">9</td><td class="n">9</td>'
+        '<td class="n">36</td></tr>'
     ) in page
     assert (
         "accounts: blocking key name: 1 block(s) of more than 8 records, the largest 9 records sharing one "

@@ -67,6 +67,7 @@ def test_a_huge_block_is_skipped_reported_and_the_pairs_stay_within_the_budget(p
         "largest": SAME,
         "records": SAME,
         "pairs": SAME * (SAME - 1) // 2,
+        "limit": blocking.MAX_BLOCK,
     }
     assert skipped["name"]["largest"] == SAME
     assert not any("blocking key" in w.message for w in migration.warnings)  # not as a warning besides

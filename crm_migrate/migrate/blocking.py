@@ -72,6 +72,7 @@ class SkippedKey:
     records: int = 0  # the records it would have compared: those in a block it would have paired, each once
     largest: int = 0
     reason: str = ""
+    limit: int = 0  # the records a block of the key may hold and be paired (its blocks of more are skipped)
 
 
 def _head(name_key: pl.Expr) -> pl.Expr:
@@ -290,6 +291,7 @@ def candidate_pairs(
                     _records_in(part, big, listed),
                     largest,
                     BLOCKS_TOO_LARGE,
+                    limit,
                 )
             )
         kept.append((n, part.join(usable.select("_h", "len"), on="_h", how="inner")))

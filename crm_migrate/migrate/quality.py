@@ -72,7 +72,8 @@ def duplicates(result) -> dict[str, Any]:
 def left_out(result) -> dict[str, list[dict[str, Any]]]:
     """What blocking left out to stay within the pair budget: the keys dropped (why: too coarse or past the
     budget), with the pairs each would have given and the records it would have compared, and per key the
-    blocks skipped for size (how many, the largest, the records in them)."""
+    blocks skipped for size (how many, the largest, the records in them, and the limit: the records a block
+    may hold and be paired, lowered where the key did not fit the budget whole)."""
     matches = result.matches
     if matches is None:
         return {"keys_left_out": [], "blocks_skipped": []}
@@ -82,7 +83,14 @@ def left_out(result) -> dict[str, list[dict[str, Any]]]:
             for k in matches.skipped_keys
         ],
         "blocks_skipped": [
-            {"key": c.name, "blocks": c.blocks, "largest": c.largest, "records": c.records, "pairs": c.pairs}
+            {
+                "key": c.name,
+                "blocks": c.blocks,
+                "largest": c.largest,
+                "records": c.records,
+                "pairs": c.pairs,
+                "limit": c.limit,
+            }
             for c in matches.capped
         ],
     }
