@@ -387,8 +387,11 @@ def _left_out_html(blocking: dict[str, Any]) -> list[tuple[str, str, str]]:
                     "records share (a switchboard, a placeholder name) says nothing about who a record is: "
                     "its records were not paired on that key, and met on their other keys.</p>"
                     + _table(
-                        [{**c, "pairs left out": c["pairs"], "more than": c["limit"]} for c in b["blocks_skipped"]],
-                        ["key", "blocks", "more than", "largest", "records", "pairs left out"],
+                        [
+                            {**c, "pairs left out": c["pairs"], "limit (records)": c["limit"]}
+                            for c in b["blocks_skipped"]
+                        ],
+                        ["key", "blocks", "limit (records)", "largest", "records", "pairs left out"],
                     )
                     + "</section>",
                 )
