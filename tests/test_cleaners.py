@@ -386,3 +386,12 @@ def test_every_way_of_writing_a_branch_keeps_it_apart_from_its_parent(raw, key, 
 
     parts = company_parts(raw)
     assert (parts.key, parts.branch) == (key, branch)
+
+
+@pytest.mark.parametrize("raw", ["TEL", "Tel:", "电话", "手机：", "Mobile"])
+def test_a_phone_label_without_a_number_is_said_not_lost(raw):
+    """A cell holding only the label (a sheet's 电话 typed where the number should be) is not a blank: it is
+    kept (in half-width), not valid, with the reason."""
+    result = CLEANERS[T.phone](raw, CTX)
+    assert result.value and not result.valid and result.reason == "a label without a number"
+    assert CLEANERS[T.phone]("  ", CTX).value is None and CLEANERS[T.phone]("  ", CTX).reason is None
