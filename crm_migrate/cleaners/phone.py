@@ -135,10 +135,10 @@ def _fast(text: str, ctx: CleanContext) -> Cleaned | None:
 
 
 def clean_phone(raw: str, ctx: CleanContext) -> Cleaned:
-    tidied = ascii_width(tidy(raw)).replace("\n", " ")
+    tidied = ascii_width(tidy(raw)).replace("\n", " ").strip()
     text = _LABEL.sub("", tidied).strip()
     if not text:  # blank, or a label with no number after it (电话, TEL:, Mobile): said, not lost unseen
-        return Cleaned(tidied.strip(), None, "a label without a number") if tidied.strip() else Cleaned(None)
+        return Cleaned(tidied, None, "a label without a number") if tidied else Cleaned(None)
     if (fast := _fast(text, ctx)) is not None:
         return fast
     if _SCIENTIFIC.match(text):
