@@ -276,6 +276,14 @@ def encoded(frame: pl.DataFrame) -> Blob:
     return Blob(frame.height, buffer.getvalue())
 
 
+def streamed(frame: pl.LazyFrame, rows: int) -> Blob:
+    """`encoded` for a lazy frame of ``rows`` rows, run by the streaming engine into the encoding: what the
+    query computes is held a slice at a time, never whole."""
+    buffer = io.BytesIO()
+    frame.sink_parquet(buffer, compression="zstd", statistics=False)
+    return Blob(rows, buffer.getvalue())
+
+
 def put_frame(conn: sqlite3.Connection, kind: str, entity: str, frame: pl.DataFrame | Blob) -> None:
     """Store a per-record table. ``entity`` may name a part, ``ENTITY/BATCH``: rows a batch added to the table
     (an incremental run appends its new rows so, instead of rewriting a million old ones); storing the table
